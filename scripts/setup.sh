@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Creates .venv with Python 3.11 and installs zkpor (and, with --test, the test tools and the
+# system packages the tests use). Idempotent: a second run only checks that everything is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+python_bin="${PYTHON:-}"
+if [[ -z "$python_bin" ]]; then
+    for candidate in python3.11 python3; do
+        if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+            python_bin="$candidate"; break
+        fi
+    done
+fi
+[[ -n "$python_bin" ]] || { echo "zkpor needs Python 3.11 (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
+
+if [[ ! -x .venv/bin/python ]]; then
+    "$python_bin" -m venv .venv
+fi
+stamp=.venv/.zkpor-installed
+extras=""
+[[ $want_test == 1 ]] && extras="[test]"
+if [[ ! -f "$stamp$extras" || pyproject.toml -nt "$stamp$extras" ]]; then
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e ".$extras"
+    touch "$stamp$extras"
+fi
+
+if [[ $want_test == 1 ]]; then
+    # The history-store tests run against a real PostgreSQL server, from Debian's packages.
+    if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+        if [[ $(id -u) == 0 ]]; then
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+        else
+            echo "note: PostgreSQL server binaries not found and not root; PostgreSQL tests will be skipped" >&2
+        fi
+    fi
+fi

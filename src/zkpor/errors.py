@@ -1,0 +1,36 @@
+"""Errors a user can act on. The CLI prints them as one clear message, never as a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ZkporError(Exception):
+    """Base class: anything raised as a ZkporError is reported to the user as its message."""
+
+
+class InputError(ZkporError):
+    """Bad input, located as precisely as we can: file, line (1-based) and field."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.field = field
+        self.reason = message
+        where = []
+        if self.path is not None:
+            where.append(self.path if line is None else f"{self.path}:{line}")
+        if field is not None:
+            where.append(f"field '{field}'")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+class VerificationError(ZkporError):
+    """A proof, a signature or a published figure did not check out; the message says which."""
