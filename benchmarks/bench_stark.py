@@ -1,0 +1,71 @@
+"""STARK benchmark: the Poseidon2-per-row AIR at several sizes, with and without zero knowledge.
+
+Prints prove time, verify time, proof bytes, peak RSS and the security level.
+    .venv/bin/python benchmarks/bench_stark.py [--log-rows 14 16 18] [--no-zk-only | --zk-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+
+from zkpor.stark.examples.poseidon2_air import Poseidon2Air, poseidon2_trace
+from zkpor.stark.gadgets import poseidon2 as gadget
+from zkpor.stark.params import default_options
+from zkpor.stark.prover import prove
+from zkpor.stark.verifier import verify
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(log_rows: int, zero_knowledge: bool) -> dict:
+    n = 1 << log_rows
+    trace = poseidon2_trace(n, np.random.default_rng(log_rows))
+    offset = gadget.output_columns_offset()
+    air = Poseidon2Air(n, [int(v) for v in trace[offset : offset + 12, 0]])
+    options = default_options(zero_knowledge=zero_knowledge)
+    start = time.perf_counter()
+    proof = prove(air, trace, options).to_bytes()
+    prove_s = time.perf_counter() - start
+    start = time.perf_counter()
+    report = verify(air, proof)
+    verify_s = time.perf_counter() - start
+    return {
+        "rows": f"2^{log_rows}",
+        "zk": zero_knowledge,
+        "prove_s": prove_s,
+        "verify_ms": verify_s * 1000,
+        "proof_kb": len(proof) / 1024,
+        "perm/s": n / prove_s,
+        "security": report.security.describe(),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--log-rows", type=int, nargs="+", default=[14, 16, 18])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--zk-only", action="store_true")
+    group.add_argument("--no-zk-only", action="store_true")
+    args = parser.parse_args()
+    modes = [True] if args.zk_only else [False] if args.no_zk_only else [True, False]
+    warm = run(3, True)  # compile the kernels before timing
+    del warm
+    print(f"{'rows':>6} {'zk':>5} {'prove s':>9} {'verify ms':>10} {'proof KB':>9} {'perm/s':>9} "
+          f"{'peak MB':>8}  security")  # fmt: skip
+    for log_rows in args.log_rows:
+        for zk in modes:
+            r = run(log_rows, zk)
+            print(f"{r['rows']:>6} {str(r['zk']):>5} {r['prove_s']:>9.2f} {r['verify_ms']:>10.1f} "
+                  f"{r['proof_kb']:>9.1f} {r['perm/s']:>9.0f} {r['peak_rss_mb']:>8.0f}  {r['security']}",
+                  flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

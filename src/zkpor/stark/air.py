@@ -1,0 +1,231 @@
+"""The AIR (algebraic intermediate representation) API.
+
+An `Air` describes a computation as a table of field elements (the trace) and the polynomial rules
+every row must satisfy. It is written once and evaluated twice: by the prover on numpy chunks of the
+low-degree-extended trace (`algebra.BaseVec`/`ExtVec`) and by the verifier on extension-field scalars
+(`field.extension.Ext`) at the out-of-domain point. Constraint code therefore uses only `+ - *`,
+integer powers and integer constants.
+
+What an AIR declares:
+
+- `main_width`, `trace_length` (a power of two);
+- transition constraints over (current row, next row, periodic values), each with its degree and
+  whether it also wraps from the last row to the first (`Constraint.wraps`);
+- boundary assertions: a column equals a value at one row, or at every `stride`-th row;
+- periodic columns: short value lists repeated down the trace (round constants, selectors, tables);
+- lookups (LogUp): each `LookupTerm` adds `multiplicity / (β − fingerprint(values))` to a running sum
+  that must close to zero over the whole trace. A range check is "each value is a query with
+  multiplicity 1; the table column contributes with multiplicity −m"; a multiset equality is
+  "+1 for the left column, −1 for the right". The framework builds the auxiliary columns
+  (one helper column per term plus the running sum) and their constraints from these declarations.
+- `public_inputs()`: field elements of the statement, absorbed into the transcript with the AIR's
+  digest, so a proof cannot be replayed for another statement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from zkpor.errors import ZkporError
+
+# A constraint expression: BaseVec/ExtVec on the prover side, Ext (or int) on the verifier side.
+Expr = Any
+
+
+class AirError(ZkporError):
+    """An AIR definition or trace that does not fit together."""
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """Declaration of one transition constraint: its degree in the trace variables, and whether it
+    must also hold between the last row and the first (cyclic), or only between consecutive rows."""
+
+    degree: int
+    wraps: bool = False
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """`column` equals `value` at `row`, and, if `stride` > 0, at every `stride`-th row after it."""
+
+    column: int
+    row: int
+    value: int
+    stride: int = 0
+
+    def rows(self, trace_length: int) -> range:
+        if self.stride == 0:
+            return range(self.row, self.row + 1)
+        return range(self.row, trace_length, self.stride)
+
+
+@dataclass(frozen=True)
+class LookupTerm:
+    """One term of a LogUp running sum: on every row, add `multiplicity / (β − Σ γ^i · values[i])`.
+
+    Both callables receive `(row, periodic)` — the current main-trace row and the periodic values —
+    and return expressions (use a constant 1 for a plain query, `-row[m]` for a table's multiplicity).
+    `degree` is the degree of `multiplicity`, and of the fingerprint, in trace variables.
+    """
+
+    values: Callable[[Sequence[Expr], Sequence[Expr]], Sequence[Expr]]
+    multiplicity: Callable[[Sequence[Expr], Sequence[Expr]], Expr]
+    values_degree: int = 1
+    multiplicity_degree: int = 0
+    name: str = ""
+
+
+@dataclass
+class Frame:
+    """The rows a constraint sees: `current` and `next` of the main trace, and of the aux trace."""
+
+    current: Sequence[Expr]
+    next: Sequence[Expr]
+    aux_current: Sequence[Expr] = field(default_factory=list)
+    aux_next: Sequence[Expr] = field(default_factory=list)
+
+
+class Air(ABC):
+    """Base class of every AIR. Subclasses set `name` and implement the abstract methods."""
+
+    name: str = "air"
+    version: int = 1
+
+    def __init__(self, trace_length: int) -> None:
+        if trace_length < 8 or trace_length & (trace_length - 1):
+            raise AirError(f"trace length must be a power of two >= 8, got {trace_length}")
+        self.trace_length = trace_length
+
+    # ---- layout -------------------------------------------------------------------------------
+
+    @property
+    @abstractmethod
+    def main_width(self) -> int:
+        """Number of main (base-field) trace columns."""
+
+    def periodic_columns(self) -> list[list[int]]:
+        """Each list's length is a power of two dividing the trace length; it repeats down the trace."""
+        return []
+
+    # ---- constraints --------------------------------------------------------------------------
+
+    @abstractmethod
+    def constraints(self) -> list[Constraint]:
+        """Declarations of the main-trace transition constraints, in `evaluate` order."""
+
+    @abstractmethod
+    def evaluate(self, frame: Frame, periodic: Sequence[Expr]) -> list[Expr]:
+        """The main-trace constraint expressions; each must be zero on every row it applies to."""
+
+    def assertions(self) -> list[Assertion]:
+        return []
+
+    def lookups(self) -> list[LookupTerm]:
+        return []
+
+    def public_inputs(self) -> list[int]:
+        """Field elements of the public statement (absorbed into the transcript)."""
+        return []
+
+    # ---- derived: auxiliary (LogUp) columns -----------------------------------------------------
+
+    @property
+    def aux_width(self) -> int:
+        """Extension-field aux columns: one helper per lookup term, plus the running sum."""
+        terms = len(self.lookups())
+        return terms + 1 if terms else 0
+
+    @property
+    def num_aux_challenges(self) -> int:
+        return 2 if self.lookups() else 0  # β (the LogUp pole) and γ (fingerprint compression)
+
+    def aux_constraints(self) -> list[Constraint]:
+        terms = self.lookups()
+        if not terms:
+            return []
+        helpers = [
+            Constraint(max(1 + t.values_degree, t.multiplicity_degree), wraps=True) for t in terms
+        ]
+        return [*helpers, Constraint(1, wraps=True)]
+
+    def evaluate_aux(
+        self, frame: Frame, periodic: Sequence[Expr], challenges: Sequence[Expr]
+    ) -> list[Expr]:
+        """helper_t · (β − fingerprint_t) = multiplicity_t on every row, and the running sum
+        moves by Σ helper_t from each row to the next, cyclically: so the whole sum is zero."""
+        beta, gamma = challenges
+        out = []
+        helpers = frame.aux_current[:-1]
+        for term, helper in zip(self.lookups(), helpers, strict=True):
+            fingerprint = _compress(term.values(frame.current, periodic), gamma)
+            out.append(helper * (beta - fingerprint) - term.multiplicity(frame.current, periodic))
+        running, running_next = frame.aux_current[-1], frame.aux_next[-1]
+        total = helpers[0]
+        for helper in helpers[1:]:
+            total = total + helper
+        out.append(running_next - running - total)
+        return out
+
+    # ---- identity -----------------------------------------------------------------------------
+
+    def build_aux_trace(self, trace: np.ndarray, challenges: Sequence[Any]) -> np.ndarray:
+        """The aux columns as base-field pairs, shape (2·aux_width, n); LogUp by default."""
+        from zkpor.stark.logup import build_aux_trace
+
+        return build_aux_trace(self, trace, challenges)
+
+    def max_constraint_degree(self) -> int:
+        degrees = [c.degree for c in self.constraints() + self.aux_constraints()]
+        return max([1, *degrees])
+
+    def digest(self) -> bytes:
+        """Binds proofs to this AIR's shape and public inputs; the verifier recomputes it itself."""
+        h = hashlib.blake2b(digest_size=32, person=b"zkpor-air-v1")
+        h.update(self.name.encode() + b"\0")
+        h.update(struct.pack("<IQII", self.version, self.trace_length, self.main_width, self.aux_width))
+        for c in self.constraints() + self.aux_constraints():
+            h.update(struct.pack("<I?", c.degree, c.wraps))
+        for a in self.assertions():
+            h.update(struct.pack("<IQQQ", a.column, a.row, a.value, a.stride))
+        for column in self.periodic_columns():
+            h.update(struct.pack("<I", len(column)))
+            h.update(np.asarray(column, dtype=np.uint64).tobytes())
+        for t in self.lookups():
+            h.update(struct.pack("<II", t.values_degree, t.multiplicity_degree) + t.name.encode())
+        public = self.public_inputs()
+        h.update(struct.pack("<I", len(public)))
+        h.update(np.asarray(public, dtype=np.uint64).tobytes())
+        return h.digest()
+
+    # ---- checks the prover runs before proving --------------------------------------------------
+
+    def validate_trace(self, trace: np.ndarray) -> None:
+        if trace.dtype != np.uint64 or trace.shape != (self.main_width, self.trace_length):
+            raise AirError(
+                f"{self.name}: trace must be uint64 of shape {(self.main_width, self.trace_length)}, "
+                f"got {trace.dtype} {trace.shape}"
+            )
+        for column in self.periodic_columns():
+            n = len(column)
+            if n < 1 or n & (n - 1) or self.trace_length % n:
+                raise AirError(f"{self.name}: periodic column length {n} must be a power of two dividing n")
+
+
+def _compress(values: Sequence[Expr], gamma: Expr) -> Expr:
+    """Σ γ^i · values[i], by Horner's rule, so that tuples are fingerprinted by one element."""
+    acc = values[-1]
+    for v in reversed(values[:-1]):
+        acc = acc * gamma + v
+    return acc
+
+
+def compress_values(values: Sequence[Expr], gamma: Expr) -> Expr:
+    return _compress(values, gamma)

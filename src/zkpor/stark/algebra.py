@@ -1,0 +1,133 @@
+"""Column vectors with arithmetic operators, for evaluating constraints on the prover side.
+
+An `Air` writes its constraints with `+ - *` and powers. The verifier runs them on `Ext` scalars; the
+prover runs the very same code on these wrappers around numpy arrays of many LDE points at once.
+`BaseVec` holds base-field values (shape (n,)), `ExtVec` extension-field values (shape (n, 2)).
+Mixing is allowed with Python ints, `Ext` scalars and each other; anything involving an extension
+value yields an `ExtVec`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zkpor.field import extension as ext
+from zkpor.field import goldilocks as gl
+from zkpor.field.extension import Ext
+
+
+def _as_base_scalar(value: int) -> np.uint64:
+    return np.uint64(value % gl.P)
+
+
+def _ext_scalar_array(value: Ext, length: int) -> np.ndarray:
+    out = np.empty((length, 2), dtype=np.uint64)
+    out[:, 0] = value.c0
+    out[:, 1] = value.c1
+    return out
+
+
+class BaseVec:
+    __slots__ = ("values",)
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values
+
+    def __len__(self) -> int:
+        return self.values.shape[0]
+
+    def _lift(self) -> ExtVec:
+        return ExtVec(ext.ext_from_base(self.values))
+
+    def __add__(self, other):
+        if isinstance(other, BaseVec):
+            return BaseVec(gl.add(self.values, other.values))
+        if isinstance(other, int):
+            return BaseVec(gl.add(self.values, _as_base_scalar(other)))
+        return self._lift() + other
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        if isinstance(other, BaseVec):
+            return BaseVec(gl.sub(self.values, other.values))
+        if isinstance(other, int):
+            return BaseVec(gl.sub(self.values, _as_base_scalar(other)))
+        return self._lift() - other
+
+    def __rsub__(self, other):
+        if isinstance(other, int):
+            return BaseVec(gl.sub(np.full_like(self.values, _as_base_scalar(other)), self.values))
+        return ExtVec.coerce(other, len(self)) - self._lift()
+
+    def __mul__(self, other):
+        if isinstance(other, BaseVec):
+            return BaseVec(gl.mul(self.values, other.values))
+        if isinstance(other, int):
+            return BaseVec(gl.mul(self.values, _as_base_scalar(other)))
+        if isinstance(other, ExtVec):
+            return ExtVec(ext.ext_mul_base(other.values, self.values))
+        if isinstance(other, Ext):
+            return ExtVec(ext.ext_mul_base(_ext_scalar_array(other, len(self)), self.values))
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return BaseVec(gl.neg(self.values))
+
+    def __pow__(self, exponent: int):
+        return BaseVec(gl.pow(self.values, exponent))
+
+
+class ExtVec:
+    __slots__ = ("values",)
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values
+
+    def __len__(self) -> int:
+        return self.values.shape[0]
+
+    @staticmethod
+    def coerce(value, length: int) -> ExtVec:
+        if isinstance(value, ExtVec):
+            return value
+        if isinstance(value, BaseVec):
+            return value._lift()
+        if isinstance(value, Ext):
+            return ExtVec(_ext_scalar_array(value, length))
+        if isinstance(value, int):
+            return ExtVec(_ext_scalar_array(Ext(value % gl.P, 0), length))
+        raise TypeError(f"cannot use {type(value).__name__} in a constraint expression")
+
+    def __add__(self, other):
+        return ExtVec(ext.ext_add(self.values, ExtVec.coerce(other, len(self)).values))
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return ExtVec(ext.ext_sub(self.values, ExtVec.coerce(other, len(self)).values))
+
+    def __rsub__(self, other):
+        return ExtVec(ext.ext_sub(ExtVec.coerce(other, len(self)).values, self.values))
+
+    def __mul__(self, other):
+        if isinstance(other, BaseVec):
+            return ExtVec(ext.ext_mul_base(self.values, other.values))
+        if isinstance(other, int):
+            return ExtVec(ext.ext_mul_base(self.values, _as_base_scalar(other)))
+        return ExtVec(ext.ext_mul(self.values, ExtVec.coerce(other, len(self)).values))
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return ExtVec(ext.ext_neg(self.values))
+
+    def __pow__(self, exponent: int):
+        return ExtVec(ext.ext_pow(self.values, exponent))
+
+
+def as_ext_array(value, length: int) -> np.ndarray:
+    """Any constraint result (vector, scalar or int) as an (length, 2) extension array."""
+    return ExtVec.coerce(value, length).values

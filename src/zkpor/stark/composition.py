@@ -1,0 +1,249 @@
+"""The composition polynomial: every constraint divided by its vanishing polynomial, combined with
+powers of a random α, then split into chunks of n coefficients.
+
+The same `combine` runs on the prover's vectors over the LDE and on the verifier's scalars at the
+out-of-domain point z, so the two cannot drift apart:
+
+    Q(x) = [ Σ_wrapping α^k C_k(x) + (x − ω^{n−1}) Σ_transition α^k C_k(x) ] / (x^n − 1)
+         + Σ_assertions α^k (T_col(x) − value) / Z_assertion(x)
+
+where a single-row assertion at row r has Z = x − ω^r and a strided one (rows r, r+s, …) has
+Z = x^{n/s} − ω^{r·n/s}. Transition constraints skip the last row (the factor x − ω^{n−1} removes
+it from the vanishing polynomial); wrapping ones hold on every row, including last → first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from zkpor.field import extension as ext
+from zkpor.field import goldilocks as gl
+from zkpor.field import ntt
+from zkpor.field.extension import Ext
+from zkpor.stark.air import Air, Assertion, Frame
+from zkpor.stark.algebra import BaseVec, ExtVec, as_ext_array
+from zkpor.stark.domain import ProofDomain
+from zkpor.stark.polys import random_field_matrix
+
+ROWS_PER_CHUNK = 1 << 15  # bounds the temporaries of constraint evaluation
+
+
+@dataclass(frozen=True)
+class AssertionGroup:
+    """Assertions sharing one vanishing polynomial: `x^exponent − root`."""
+
+    exponent: int
+    root: int
+    members: tuple[Assertion, ...]
+
+
+def group_assertions(air: Air) -> list[AssertionGroup]:
+    n = air.trace_length
+    omega = ntt.root_of_unity(n.bit_length() - 1)
+    groups: dict[tuple[int, int], list[Assertion]] = {}
+    for a in air.assertions():
+        if a.stride == 0:
+            key = (1, pow(omega, a.row, gl.P))
+        else:
+            count = n // a.stride
+            key = (count, pow(omega, a.row * count, gl.P))
+        groups.setdefault(key, []).append(a)
+    return [AssertionGroup(e, r, tuple(m)) for (e, r), m in groups.items()]
+
+
+def num_composition_terms(air: Air) -> int:
+    return len(air.constraints()) + len(air.aux_constraints()) + len(air.assertions())
+
+
+def combine(
+    air: Air,
+    main_values: Sequence,
+    aux_values: Sequence,
+    frame: Frame,
+    alphas: Sequence[Ext],
+    x,
+    zh_inverse,
+    last_row_factor,
+    assertion_inverses: Sequence,
+):
+    """Σ α^k · (constraint k / its vanishing polynomial), for vectors or scalars alike."""
+    declarations = air.constraints() + air.aux_constraints()
+    values = list(main_values) + list(aux_values)
+    wrapping = None
+    transition = None
+    for declaration, value, alpha in zip(declarations, values, alphas, strict=True):
+        term = value * alpha
+        if declaration.wraps:
+            wrapping = term if wrapping is None else wrapping + term
+        else:
+            transition = term if transition is None else transition + term
+    total = None
+    if transition is not None:
+        wrapping = transition * last_row_factor if wrapping is None else wrapping + transition * last_row_factor
+    if wrapping is not None:
+        total = wrapping * zh_inverse
+    k = len(declarations)
+    for group, inverse in zip(group_assertions(air), assertion_inverses, strict=True):
+        group_sum = None
+        for member in group.members:
+            term = (frame.current[member.column] - member.value) * alphas[k]
+            k += 1
+            group_sum = term if group_sum is None else group_sum + term
+        term = group_sum * inverse
+        total = term if total is None else total + term
+    return total
+
+
+def periodic_coefficients(air: Air) -> list[np.ndarray]:
+    return [ntt.intt(np.asarray(column, dtype=np.uint64) % np.uint64(gl.P)) for column in air.periodic_columns()]
+
+
+def periodic_lde(air: Air, domain: ProofDomain) -> list[np.ndarray]:
+    """A periodic column of period k is p(x^{n/k}), p interpolating its values on ⟨ω_k⟩. Over the
+    LDE coset x^{n/k} runs through a coset of size N·k/n, so evaluate there and tile."""
+    out = []
+    for coefficients in periodic_coefficients(air):
+        k = coefficients.shape[0]
+        power = domain.trace_length // k
+        size = domain.lde_size * k // domain.trace_length
+        shift = pow(ntt.GENERATOR, power, gl.P)
+        values = ntt.coset_evaluate(coefficients, size // k, shift)
+        out.append(np.tile(values, domain.lde_size // size))
+    return out
+
+
+def periodic_at(air: Air, domain: ProofDomain, z: Ext) -> list[Ext]:
+    from zkpor.field import poly
+
+    out = []
+    for coefficients in periodic_coefficients(air):
+        power = domain.trace_length // coefficients.shape[0]
+        out.append(poly.evaluate_at_ext(coefficients, z**power))
+    return out
+
+
+def _ext_columns(lde: np.ndarray, rows) -> list[ExtVec]:
+    """Aux columns are stored as pairs of base columns (c0, c1)."""
+    return [
+        ExtVec(np.ascontiguousarray(np.stack([lde[2 * j, rows], lde[2 * j + 1, rows]], axis=-1)))
+        for j in range(lde.shape[0] // 2)
+    ]
+
+
+def evaluate_on_lde(
+    air: Air,
+    domain: ProofDomain,
+    main_lde: np.ndarray,
+    aux_lde: np.ndarray | None,
+    challenges: Sequence[Ext],
+    alpha: Ext,
+) -> np.ndarray:
+    """Q on every LDE point, as an (N, 2) extension array."""
+    N, n = domain.lde_size, domain.trace_length
+    step = domain.next_row_step
+    alphas = _powers(alpha, num_composition_terms(air))
+    periodic = periodic_lde(air, domain)
+    points = ntt.domain(domain.log_lde, ntt.GENERATOR)
+    # x^n takes N/n distinct values on the coset: invert those once.
+    x_to_n = gl.pow(points[: N // n], n)
+    zh_inverse_period = gl.batch_inv(gl.sub(x_to_n, 1))
+    last_row = pow(domain.omega, n - 1, gl.P)
+    groups = group_assertions(air)
+    out = np.empty((N, 2), dtype=np.uint64)
+    for start in range(0, N, ROWS_PER_CHUNK):
+        rows = np.arange(start, min(N, start + ROWS_PER_CHUNK))
+        next_rows = (rows + step) % N
+        x = BaseVec(points[rows])
+        frame = Frame(
+            current=[BaseVec(c) for c in main_lde[:, rows]],
+            next=[BaseVec(c) for c in main_lde[:, next_rows]],
+        )
+        if aux_lde is not None:
+            frame.aux_current = _ext_columns(aux_lde, rows)
+            frame.aux_next = _ext_columns(aux_lde, next_rows)
+        periodic_values = [BaseVec(p[rows]) for p in periodic]
+        main_values = air.evaluate(frame, periodic_values)
+        aux_values = air.evaluate_aux(frame, periodic_values, challenges) if aux_lde is not None else []
+        zh_inverse = BaseVec(zh_inverse_period[rows % (N // n)])
+        assertion_inverses = [
+            BaseVec(gl.batch_inv(gl.sub(gl.pow(x.values, g.exponent), g.root))) for g in groups
+        ]
+        chunk = combine(
+            air, main_values, aux_values, frame, alphas, x, zh_inverse, x - last_row, assertion_inverses
+        )
+        out[rows] = as_ext_array(chunk, len(rows))
+    return out
+
+
+def evaluate_at_point(
+    air: Air,
+    domain: ProofDomain,
+    frame: Frame,
+    challenges: Sequence[Ext],
+    alpha: Ext,
+    z: Ext,
+) -> Ext:
+    """The verifier's Q(z) from the claimed trace values at z and z·ω."""
+    n = domain.trace_length
+    alphas = _powers(alpha, num_composition_terms(air))
+    periodic = periodic_at(air, domain, z)
+    main_values = air.evaluate(frame, periodic)
+    aux_values = air.evaluate_aux(frame, periodic, challenges) if air.aux_width else []
+    zh_inverse = (z**n - 1).inverse()
+    last_row = pow(domain.omega, n - 1, gl.P)
+    inverses = [(z**g.exponent - g.root).inverse() for g in group_assertions(air)]
+    result = combine(air, main_values, aux_values, frame, alphas, z, zh_inverse, z - last_row, inverses)
+    return result if isinstance(result, Ext) else Ext(int(result) % gl.P, 0)
+
+
+def _powers(alpha: Ext, count: int) -> list[Ext]:
+    out, value = [], Ext(1, 0)
+    for _ in range(count):
+        out.append(value)
+        value = value * alpha
+    return out
+
+
+class UnsatisfiedConstraints(Exception):
+    """The quotient is not a polynomial of the expected degree: the trace violates a constraint."""
+
+
+def split_quotient(
+    evaluations: np.ndarray, domain: ProofDomain, zero_knowledge: bool, strict: bool = True
+) -> np.ndarray:
+    """Coefficients of the m chunks as base-column pairs, shape (2m, D); Q(X) = Σ_i X^{i·n} Q_i(X).
+
+    With zero knowledge each chunk gets X^n·s_i − s_{i−1} added, random s_i of degree < n: the terms
+    cancel in the sum (eprint 2024/1037 §4.2), so Q is unchanged while each opened chunk is masked.
+    """
+    n, m, D = domain.trace_length, domain.num_quotient_chunks, domain.degree_bound
+    components = [ntt.coset_intt(np.ascontiguousarray(evaluations[:, c]), ntt.GENERATOR) for c in (0, 1)]
+    if strict and any(np.any(c[m * n :]) for c in components):
+        raise UnsatisfiedConstraints("the trace does not satisfy the AIR's constraints")
+    chunks = np.zeros((2 * m, D), dtype=np.uint64)
+    for i in range(m):
+        for c in (0, 1):
+            chunks[2 * i + c, :n] = components[c][i * n : (i + 1) * n]
+    if zero_knowledge:
+        masks = random_field_matrix((2 * (m - 1), n))
+        for i in range(m - 1):
+            for c in (0, 1):
+                chunks[2 * i + c, n : 2 * n] = masks[2 * i + c]
+                chunks[2 * (i + 1) + c, :n] = gl.sub(chunks[2 * (i + 1) + c, :n], masks[2 * i + c])
+    return chunks
+
+
+def chunks_at(values: Sequence[Ext], z: Ext, n: int) -> Ext:
+    """Σ_i z^{i·n} · Q_i(z), from the claimed chunk values (pairs of base-column values)."""
+    shift = z**n
+    total, weight = Ext(0, 0), Ext(1, 0)
+    for i in range(len(values) // 2):
+        chunk = values[2 * i] + values[2 * i + 1] * Ext(0, 1)
+        total = total + chunk * weight
+        weight = weight * shift
+    return total
+
+

@@ -1,0 +1,110 @@
+"""DEEP composition: one function whose low degree implies every claimed out-of-domain value.
+
+    DEEP(x) = Σ_c α^{k_c} (f_c(x) − f_c(z)) / (x − z)           every committed column c
+            + Σ_c α^{k'_c} (f_c(x) − f_c(zω)) / (x − zω)         main and aux columns
+            + α^K · R(x)                                          zero knowledge only
+
+R is a random polynomial committed with the quotient, so the FRI layers and final polynomial are
+uniformly random and reveal nothing about the trace. Powers of α are assigned in the order: columns
+at z (main, aux, quotient), then columns at zω (main, aux), then R.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from zkpor.field import extension as ext
+from zkpor.field import goldilocks as gl
+from zkpor.field import ntt
+from zkpor.field.extension import Ext
+from zkpor.stark.domain import ProofDomain
+from zkpor.stark.kernels import ext_combine_rows
+
+
+def _coefficients(alpha: Ext, start: int, count: int) -> list[Ext]:
+    value = alpha**start
+    out = []
+    for _ in range(count):
+        out.append(value)
+        value = value * alpha
+    return out
+
+
+def _as_array(values: Sequence[Ext]) -> np.ndarray:
+    return np.array([[v.c0, v.c1] for v in values], dtype=np.uint64).reshape(len(values), 2)
+
+
+def _dot(coefficients: Sequence[Ext], values: Sequence[Ext]) -> Ext:
+    total = Ext(0, 0)
+    for c, v in zip(coefficients, values, strict=True):
+        total = total + c * v
+    return total
+
+
+def deep_on_lde(
+    domain: ProofDomain,
+    shifted_columns: np.ndarray,
+    quotient_columns: np.ndarray,
+    randomizer: np.ndarray | None,
+    values_at_z: Sequence[Ext],
+    values_at_zw: Sequence[Ext],
+    z: Ext,
+    alpha: Ext,
+) -> np.ndarray:
+    """DEEP over the LDE. `shifted_columns` are the main+aux LDE rows opened at z and zω,
+    `quotient_columns` those opened at z only, `randomizer` the two LDE rows of R (or None)."""
+    n_shifted = shifted_columns.shape[0]
+    n_quotient = quotient_columns.shape[0]
+    n_at_z = n_shifted + n_quotient
+    coeff_z = _coefficients(alpha, 0, n_at_z)
+    coeff_zw = _coefficients(alpha, n_at_z, n_shifted)
+    points = ntt.domain(domain.log_lde, ntt.GENERATOR)
+
+    combined_z = ext_combine_rows(shifted_columns, _as_array(coeff_z[:n_shifted]))
+    combined_z = ext.ext_add(combined_z, ext_combine_rows(quotient_columns, _as_array(coeff_z[n_shifted:])))
+    combined_zw = ext_combine_rows(shifted_columns, _as_array(coeff_zw))
+
+    zw = z * domain.omega
+    result = None
+    for combined, point, coeffs, claimed in (
+        (combined_z, z, coeff_z, values_at_z),
+        (combined_zw, zw, coeff_zw, values_at_zw),
+    ):
+        numerator = ext.ext_sub(combined, _as_array([_dot(coeffs, claimed)]))
+        denominator = ext.ext_sub(ext.ext_from_base(points), _as_array([point]))
+        term = ext.ext_mul(numerator, ext.ext_batch_inv(denominator))
+        result = term if result is None else ext.ext_add(result, term)
+    if randomizer is not None:
+        r = np.ascontiguousarray(randomizer.T)
+        weight = alpha ** (n_at_z + n_shifted)
+        result = ext.ext_add(result, ext.ext_mul(r, _as_array([weight])))
+    return result
+
+
+def deep_at_point(
+    x: int,
+    shifted_row: Sequence[int],
+    quotient_row: Sequence[int],
+    randomizer_row: Sequence[int] | None,
+    values_at_z: Sequence[Ext],
+    values_at_zw: Sequence[Ext],
+    z: Ext,
+    zw: Ext,
+    alpha: Ext,
+) -> Ext:
+    """The verifier's DEEP(x) at one queried LDE point, from the opened rows."""
+    n_shifted, n_quotient = len(shifted_row), len(quotient_row)
+    n_at_z = n_shifted + n_quotient
+    coeff_z = _coefficients(alpha, 0, n_at_z)
+    coeff_zw = _coefficients(alpha, n_at_z, n_shifted)
+    row = list(shifted_row) + list(quotient_row)
+    at_z = _dot(coeff_z, [Ext(v, 0) - c for v, c in zip(row, values_at_z, strict=True)])
+    at_zw = _dot(coeff_zw, [Ext(v, 0) - c for v, c in zip(shifted_row, values_at_zw, strict=True)])
+    result = at_z * (Ext(x, 0) - z).inverse() + at_zw * (Ext(x, 0) - zw).inverse()
+    if randomizer_row is not None:
+        result = result + Ext(randomizer_row[0], randomizer_row[1]) * alpha ** (n_at_z + n_shifted)
+    return result
+
+

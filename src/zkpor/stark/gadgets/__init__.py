@@ -1,0 +1,1 @@
+"""Reusable constraint gadgets (hash permutations and the like) that AIRs compose."""

@@ -1,0 +1,118 @@
+"""The prover: trace → commitments → composition → DEEP → FRI → queries → `StarkProof`.
+
+Each step lives in its own module; this file only puts them in protocol order, which is also the
+order of the transcript:
+
+ 1. statement (AIR digest, options, public inputs)
+ 2. main trace commitment            → LogUp challenges β, γ
+ 3. aux trace commitment (if any)    → composition challenge α
+ 4. quotient chunks (+ R) commitment → out-of-domain point z
+ 5. values at z and zω               → DEEP challenge
+ 6. FRI layers and final polynomial  → proof-of-work nonce → query indices
+ 7. openings of every commitment at the queries
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zkpor.field.extension import Ext
+from zkpor.stark import composition, fri
+from zkpor.stark.air import Air, AirError
+from zkpor.stark.deep import deep_on_lde
+from zkpor.stark.domain import ProofDomain
+from zkpor.stark.params import ProofOptions
+from zkpor.stark.polys import CommittedPolys, commit_coefficients, random_field_matrix, trace_coefficients
+from zkpor.stark.proof import StarkProof
+from zkpor.stark.statement import draw_ood_point, start_transcript
+
+
+def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = True) -> StarkProof:
+    """Prove that `trace` (shape (main_width, n), uint64) satisfies `air`.
+
+    With `check` (the default) a trace that violates a constraint is refused before anything is
+    committed. Tests turn it off to play a cheating prover and watch the verifier reject."""
+    air.validate_trace(trace)
+    domain = ProofDomain.create(air.trace_length, air.max_constraint_degree(), options)
+    zk = options.zero_knowledge
+    transcript = start_transcript(air, options)
+
+    main = commit_coefficients(trace_coefficients(trace, domain, zk), domain, salted=zk)
+    transcript.absorb_digest(b"main-root", main.commitment.root)
+
+    challenges = [Ext(*transcript.challenge_ext(b"aux-challenge")) for _ in range(air.num_aux_challenges)]
+    aux: CommittedPolys | None = None
+    if air.aux_width:
+        aux_columns = air.build_aux_trace(trace, challenges)  # (2·aux_width, n) base pairs
+        aux = commit_coefficients(trace_coefficients(aux_columns, domain, zk), domain, salted=zk)
+        transcript.absorb_digest(b"aux-root", aux.commitment.root)
+
+    alpha = Ext(*transcript.challenge_ext(b"composition"))
+    q_values = composition.evaluate_on_lde(
+        air, domain, main.lde, aux.lde if aux is not None else None, challenges, alpha
+    )
+    try:
+        chunks = composition.split_quotient(q_values, domain, zk, strict=check)
+    except composition.UnsatisfiedConstraints as error:
+        raise AirError(f"{air.name}: {error}") from None
+    if zk:  # R, the random polynomial mixed into DEEP, of degree < D − 1
+        randomizer = random_field_matrix((2, domain.degree_bound))
+        randomizer[:, -1] = 0
+        chunks = np.concatenate([chunks, randomizer])
+    quotient = commit_coefficients(chunks, domain, salted=zk)
+    transcript.absorb_digest(b"quotient-root", quotient.commitment.root)
+
+    z = Ext(*draw_ood_point(transcript, domain.trace_length, domain.lde_size))
+    zw = z * domain.omega
+    num_chunk_columns = 2 * domain.num_quotient_chunks
+    shifted = [main] + ([aux] if aux is not None else [])
+    at_z = [v for p in shifted for v in p.evaluate(z)]
+    at_zw = [v for p in shifted for v in p.evaluate(zw)]
+    quotient_at_z = quotient.evaluate(z)[:num_chunk_columns]
+    for label, values in ((b"ood-z", at_z), (b"ood-zw", at_zw), (b"ood-quotient", quotient_at_z)):
+        transcript.absorb_elements(label, [c for v in values for c in (v.c0, v.c1)])
+
+    deep_alpha = Ext(*transcript.challenge_ext(b"deep"))
+    shifted_lde = np.concatenate([p.lde for p in shifted]) if len(shifted) > 1 else main.lde
+    deep_values = deep_on_lde(
+        domain,
+        shifted_lde,
+        quotient.lde[:num_chunk_columns],
+        quotient.lde[num_chunk_columns:] if zk else None,
+        at_z + quotient_at_z,
+        at_zw,
+        z,
+        deep_alpha,
+    )
+
+    layout = fri.FriLayout.plan(
+        domain.degree_bound, domain.lde_size, options.fri_folding_log, options.fri_final_degree
+    )
+    fri_commitment = fri.commit_phase(deep_values, layout, transcript)
+    pow_nonce = transcript.grind(options.grinding_bits)
+    indices = sorted(set(transcript.challenge_indices(b"queries", domain.lde_size, options.num_queries)))
+
+    layer_rows = fri.query_positions(layout, indices)
+    main_width = air.main_width
+    return StarkProof(
+        options=options,
+        log_trace_length=domain.log_n,
+        main_width=main_width,
+        aux_width=air.aux_width,
+        num_quotient_chunks=domain.num_quotient_chunks,
+        main_root=main.commitment.root,
+        aux_root=aux.commitment.root if aux is not None else None,
+        quotient_root=quotient.commitment.root,
+        main_at_z=at_z[:main_width],
+        main_at_zw=at_zw[:main_width],
+        aux_at_z=at_z[main_width:],
+        aux_at_zw=at_zw[main_width:],
+        quotient_at_z=quotient_at_z,
+        fri_roots=[layer.root for layer in fri_commitment.layers],
+        fri_final=fri_commitment.final_coefficients,
+        pow_nonce=pow_nonce,
+        main_opening=main.commitment.open(indices),
+        aux_opening=aux.commitment.open(indices) if aux is not None else None,
+        quotient_opening=quotient.commitment.open(indices),
+        fri_openings=[layer.open(rows) for layer, rows in zip(fri_commitment.layers, layer_rows, strict=True)],
+    )

@@ -1,0 +1,167 @@
+"""The verifier: replays the transcript, checks the out-of-domain identity, every opening and FRI.
+
+It trusts nothing in the proof about the statement: the AIR (and so its constraints, assertions
+and public inputs) comes from the caller, the shape of the proof must match it exactly, and the
+options in the proof must reach the caller's minimum security.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zkpor.errors import VerificationError
+from zkpor.field import goldilocks as gl
+from zkpor.field.extension import Ext
+from zkpor.stark import composition, fri
+from zkpor.stark.air import Air, Frame
+from zkpor.stark.commitment import verify_opening
+from zkpor.stark.deep import deep_at_point
+from zkpor.stark.domain import ProofDomain
+from zkpor.stark.params import ParameterError, SecurityLevel, security_level
+from zkpor.stark.proof import Opening, StarkProof
+from zkpor.stark.statement import draw_ood_point, start_transcript
+
+DEFAULT_MIN_SECURITY_BITS = 100
+U = Ext(0, 1)  # the extension generator: an aux value is c0 + c1·u
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    air: str
+    trace_length: int
+    security: SecurityLevel
+    proof_bytes: int
+
+
+def _reject(reason: str) -> VerificationError:
+    return VerificationError(f"STARK proof rejected: {reason}")
+
+
+def _pairs_to_ext(values: list[Ext]) -> list[Ext]:
+    return [values[2 * j] + values[2 * j + 1] * U for j in range(len(values) // 2)]
+
+
+def verify(
+    air: Air, proof: StarkProof | bytes, *, min_security_bits: int = DEFAULT_MIN_SECURITY_BITS
+) -> VerificationReport:
+    """Verify `proof` against `air`; raise VerificationError (or ProofFormatError) with the reason."""
+    size = len(proof) if isinstance(proof, bytes | bytearray) else len(proof.to_bytes())
+    if isinstance(proof, bytes | bytearray):
+        proof = StarkProof.from_bytes(bytes(proof))
+    options = proof.options
+    n = air.trace_length
+    if proof.log_trace_length != n.bit_length() - 1:
+        raise _reject(f"proof is for a trace of 2^{proof.log_trace_length} rows, the AIR has {n}")
+    if proof.main_width != air.main_width or proof.aux_width != air.aux_width:
+        raise _reject("trace widths in the proof do not match the AIR")
+    try:
+        domain = ProofDomain.create(n, air.max_constraint_degree(), options)
+    except ParameterError as error:
+        raise _reject(str(error)) from None
+    if proof.num_quotient_chunks != domain.num_quotient_chunks:
+        raise _reject("number of quotient chunks does not match the AIR's constraint degree")
+    security = security_level(options, domain.lde_size, air.max_constraint_degree())
+    if security.conjectured_bits < min_security_bits:
+        raise _reject(
+            f"parameters give {security.conjectured_bits} conjectured bits, below the required "
+            f"{min_security_bits}"
+        )
+    if (proof.aux_root is None) != (air.aux_width == 0):
+        raise _reject("aux commitment present/absent contrary to the AIR")
+
+    transcript = start_transcript(air, options)
+    transcript.absorb_digest(b"main-root", proof.main_root)
+    challenges = [Ext(*transcript.challenge_ext(b"aux-challenge")) for _ in range(air.num_aux_challenges)]
+    if proof.aux_root is not None:
+        transcript.absorb_digest(b"aux-root", proof.aux_root)
+    alpha = Ext(*transcript.challenge_ext(b"composition"))
+    transcript.absorb_digest(b"quotient-root", proof.quotient_root)
+    z = Ext(*draw_ood_point(transcript, n, domain.lde_size))
+    zw = z * domain.omega
+    at_z = proof.main_at_z + proof.aux_at_z
+    at_zw = proof.main_at_zw + proof.aux_at_zw
+    for label, values in ((b"ood-z", at_z), (b"ood-zw", at_zw), (b"ood-quotient", proof.quotient_at_z)):
+        transcript.absorb_elements(label, [c for v in values for c in (v.c0, v.c1)])
+
+    frame = Frame(
+        current=proof.main_at_z,
+        next=proof.main_at_zw,
+        aux_current=_pairs_to_ext(proof.aux_at_z),
+        aux_next=_pairs_to_ext(proof.aux_at_zw),
+    )
+    expected = composition.evaluate_at_point(air, domain, frame, challenges, alpha, z)
+    if expected != composition.chunks_at(proof.quotient_at_z, z, n):
+        raise _reject("out-of-domain check failed: the committed trace does not satisfy the constraints")
+
+    deep_alpha = Ext(*transcript.challenge_ext(b"deep"))
+    layout = fri.FriLayout.plan(domain.degree_bound, domain.lde_size, options.fri_folding_log,
+                                options.fri_final_degree)  # fmt: skip
+    if len(proof.fri_roots) != layout.num_folds or len(proof.fri_openings) != layout.num_folds:
+        raise _reject(f"expected {layout.num_folds} FRI layers, got {len(proof.fri_roots)}")
+    betas = []
+    for root in proof.fri_roots:
+        transcript.absorb_digest(b"fri-layer-root", root)
+        betas.append(Ext(*transcript.challenge_ext(b"fri-fold")))
+    if len(proof.fri_final) != layout.final_degree_bound:
+        raise _reject("FRI final polynomial has the wrong length")
+    transcript.absorb_elements(b"fri-final", [c for e in proof.fri_final for c in (e.c0, e.c1)])
+    if not transcript.check_grinding(proof.pow_nonce, options.grinding_bits):
+        raise _reject("proof-of-work nonce is invalid")
+    indices = sorted(set(transcript.challenge_indices(b"queries", domain.lde_size, options.num_queries)))
+
+    chunk_columns = 2 * domain.num_quotient_chunks
+    quotient_width = chunk_columns + (2 if options.zero_knowledge else 0)
+    salted = options.zero_knowledge
+    _check_opening("main trace", proof.main_root, proof.main_opening, indices, air.main_width,
+                   domain.lde_size, salted)  # fmt: skip
+    if proof.aux_opening is not None:
+        _check_opening("aux trace", proof.aux_root, proof.aux_opening, indices, 2 * air.aux_width,
+                       domain.lde_size, salted)  # fmt: skip
+    _check_opening("quotient", proof.quotient_root, proof.quotient_opening, indices, quotient_width,
+                   domain.lde_size, salted)  # fmt: skip
+
+    layer0 = {}
+    for k, index in enumerate(indices):
+        shifted = [int(v) for v in proof.main_opening.rows[k]]
+        if proof.aux_opening is not None:
+            shifted += [int(v) for v in proof.aux_opening.rows[k]]
+        quotient_row = [int(v) for v in proof.quotient_opening.rows[k]]
+        layer0[index] = deep_at_point(
+            domain.lde_point(index),
+            shifted,
+            quotient_row[:chunk_columns],
+            quotient_row[chunk_columns:] if options.zero_knowledge else None,
+            at_z + proof.quotient_at_z,
+            at_zw,
+            z,
+            zw,
+            deep_alpha,
+        )
+
+    layer_rows = []
+    for layer, (root, opening, rows) in enumerate(
+        zip(proof.fri_roots, proof.fri_openings, fri.query_positions(layout, indices), strict=True)
+    ):
+        _check_opening(f"FRI layer {layer}", root, opening, rows, 2 * layout.factor,
+                       layout.layer_size(layer + 1), False)  # fmt: skip
+        layer_rows.append(
+            {
+                r: [Ext(int(row[2 * t]), int(row[2 * t + 1])) for t in range(layout.factor)]
+                for r, row in zip(rows, opening.rows, strict=True)
+            }
+        )
+    failure = fri.verify_queries(layout, layer_rows, betas, proof.fri_final, indices, layer0)
+    if failure is not None:
+        raise _reject(failure)
+    return VerificationReport(air.name, n, security, size)
+
+
+def _check_opening(
+    what: str, root: bytes, opening: Opening, indices: list[int], width: int, n_rows: int, salted: bool
+) -> None:
+    if opening.rows.shape != (len(indices), width):
+        raise _reject(f"{what} opening has shape {opening.rows.shape}, expected {(len(indices), width)}")
+    if not verify_opening(root, n_rows, indices, opening, salted=salted):
+        raise _reject(f"{what} opening does not match its commitment")
+
+

@@ -1,0 +1,107 @@
+"""Shared fixtures: a real PostgreSQL server, started once per test session from Debian's packages.
+
+`postgres_url` is the SQLAlchemy URL of the server's `postgres` database as a superuser (trust auth,
+listening only on 127.0.0.1 and a socket in the server's temporary directory). Tests that need a
+clean database create their own on it. When the server binaries are not installed the tests using
+it are skipped, with the reason; `scripts/setup.sh --test` (and so CI) installs them.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SUPERUSER = "zkpor"
+
+
+def _postgres_bin_dir() -> Path | None:
+    """The newest installed server's bin dir: Debian puts them in /usr/lib/postgresql/<major>/bin."""
+    found = [Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")]
+    found = [d for d in found if (d / "initdb").exists() and (d.parent.name.isdigit())]
+    return max(found, key=lambda d: int(d.parent.name)) if found else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    bin_dir = _postgres_bin_dir()
+    if bin_dir is None:
+        pytest.skip(
+            "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin "
+            "(run scripts/setup.sh --test as root, or apt-get install postgresql)"
+        )
+    # PostgreSQL refuses to run as root: then run it as the 'postgres' user the Debian package creates.
+    as_user: list[str] = []
+    owner = None
+    if os.geteuid() == 0:
+        if shutil.which("runuser") is None:
+            pytest.skip("running as root without runuser: cannot start PostgreSQL as another user")
+        try:
+            import pwd
+
+            owner = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run PostgreSQL as")
+        as_user = ["runuser", "-u", "postgres", "--"]
+
+    # Not pytest's tmp_path: that sits under a root-only directory the postgres user cannot enter.
+    base = Path(tempfile.mkdtemp(prefix="zkpor-pg-"))
+    data, log = base / "data", base / "server.log"
+    if owner is not None:
+        os.chown(base, owner.pw_uid, owner.pw_gid)
+
+    def run(*args: str) -> None:
+        # cwd=base: the postgres user may not be allowed into the directory pytest was started from.
+        subprocess.run([*as_user, *args], check=True, capture_output=True, text=True, cwd=base)
+
+    try:
+        run(
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            SUPERUSER,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
+        port = _free_port()
+        # Durability is pointless for a throw-away server; turning it off makes DDL-heavy tests fast.
+        options = (
+            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        run(
+            str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"
+        )
+    except subprocess.CalledProcessError as error:
+        server_log = log.read_text(errors="replace") if log.exists() else ""
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.fail(f"could not start PostgreSQL: {error.cmd}\n{error.stdout}\n{error.stderr}\n{server_log}")
+
+    try:
+        yield f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{port}/postgres"
+    finally:
+        # Immediate: nothing on this server needs to survive, and it skips the shutdown checkpoint.
+        subprocess.run(
+            [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+            cwd=base,
+        )
+        shutil.rmtree(base, ignore_errors=True)

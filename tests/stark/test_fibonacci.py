@@ -1,0 +1,89 @@
+"""Fibonacci AIR: completeness, and a cheating prover for each kind of main-trace constraint."""
+
+import numpy as np
+import pytest
+
+from zkpor.errors import VerificationError
+from zkpor.field.goldilocks import P
+from zkpor.stark.air import AirError
+from zkpor.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
+from zkpor.stark.prover import prove
+from zkpor.stark.verifier import verify
+
+N = 64
+
+
+def honest(n=N):
+    trace = fibonacci_trace(n)
+    return FibonacciAir(n, int(trace[1, -1])), trace
+
+
+def test_honest_proof_verifies(small_options):
+    air, trace = honest()
+    proof = prove(air, trace, small_options)
+    report = verify(air, proof.to_bytes(), min_security_bits=0)
+    assert report.trace_length == N
+
+
+def test_prover_refuses_a_bad_trace(small_options):
+    air, trace = honest()
+    trace[1, 10] += np.uint64(1)
+    with pytest.raises(AirError, match="does not satisfy"):
+        prove(air, trace, small_options)
+
+
+def test_proof_for_one_result_does_not_verify_for_another(small_options):
+    air, trace = honest()
+    proof = prove(air, trace, small_options)
+    with pytest.raises(VerificationError):
+        verify(FibonacciAir(N, air.result + 1), proof, min_security_bits=0)
+
+
+def test_cheating_transition_is_rejected(small_options):
+    """Row 10 breaks b' = a + b; the rows after it follow the rule again and the result matches."""
+    air, trace = honest()
+    trace[1, 10] += np.uint64(1)
+    for i in range(11, N):
+        trace[0, i] = trace[1, i - 1]
+        trace[1, i] = (int(trace[0, i - 1]) + int(trace[1, i - 1])) % P
+    cheat_air = FibonacciAir(N, int(trace[1, -1]))
+    proof = prove(cheat_air, trace, small_options, check=False)
+    with pytest.raises(VerificationError):
+        verify(cheat_air, proof, min_security_bits=0)
+
+
+def test_cheating_boundary_is_rejected(small_options):
+    """A valid Fibonacci run from a different start (2, 3): only the assertions at row 0 fail."""
+    a, b, rows = 2, 3, []
+    for _ in range(N):
+        rows.append((a, b))
+        a, b = b, (a + b) % P
+    trace = np.array(rows, dtype=np.uint64).T.copy()
+    air = FibonacciAir(N, int(trace[1, -1]))
+    proof = prove(air, trace, small_options, check=False)
+    with pytest.raises(VerificationError):
+        verify(air, proof, min_security_bits=0)
+
+
+def test_two_proofs_of_the_same_statement_differ_with_zero_knowledge():
+    from zkpor.stark.params import ProofOptions
+
+    options = ProofOptions(blowup=4, num_queries=8, grinding_bits=2, fri_folding_log=2,
+                           fri_final_degree=4, zero_knowledge=True)
+    air, trace = honest()
+    first, second = prove(air, trace, options), prove(air, trace, options)
+    assert first.main_root != second.main_root
+    assert first.to_bytes() != second.to_bytes()
+    witness = set(int(v) for v in trace.ravel())
+    for proof in (first, second):
+        opened = {int(v) for o in proof.openings() for v in o.rows.ravel()}
+        ood = {e.c0 for e in proof.main_at_z + proof.main_at_zw} | {e.c1 for e in proof.main_at_z}
+        assert not (opened & witness - {0, 1})
+        assert not (ood & witness)
+
+
+def test_min_security_is_enforced(small_options):
+    air, trace = honest()
+    proof = prove(air, trace, small_options)
+    with pytest.raises(VerificationError, match="conjectured bits"):
+        verify(air, proof)
