@@ -30,6 +30,18 @@ if [[ ! -f "$stamp$extras" || pyproject.toml -nt "$stamp$extras" ]]; then
 fi
 
 if [[ $want_test == 1 ]]; then
+    # >>> reserves: npm test tools (anvil, the local EVM node tests/reserves start) >>>
+    if [[ ! -x tools/node_modules/.bin/anvil ]]; then
+        if [[ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]]; then
+            echo "note: tools/ pins anvil for Linux x86-64 only; the anvil-backed reserves tests will be skipped" >&2
+        elif command -v npm >/dev/null; then
+            # --ignore-scripts: the binary ships in the platform package; nothing is downloaded at install.
+            npm ci --prefix tools --no-audit --no-fund --ignore-scripts --loglevel=error
+        else
+            echo "note: npm not found; the anvil-backed reserves tests will be skipped" >&2
+        fi
+    fi
+    # <<< reserves <<<
     # The history-store tests run against a real PostgreSQL server, from Debian's packages.
     if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
         if [[ $(id -u) == 0 ]]; then

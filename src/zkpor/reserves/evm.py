@@ -1,0 +1,132 @@
+"""EVM chains (Ethereum, ETC, OKC, Arbitrum, Optimism, Polygon, Avalanche C, BSC, X Layer).
+
+Ownership is an EIP-191 version 0x45 signature ("personal_sign"):
+`keccak256("\\x19Ethereum Signed Message:\\n" || len(message) || message)`, 65 bytes r || s || v with
+v in {27, 28} (or {0, 1}); the recovered key's address, `keccak256(x || y)[12:]`, must be the row's.
+Some exchanges sign the 32-byte Keccak hash of the message instead of the message itself; that
+variant is accepted too and named in the result. High-s signatures are refused (EIP-2).
+A mixed-case address must carry a valid EIP-55 checksum.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from zkpor.reserves.codecs import CodecError, hex_bytes
+from zkpor.reserves.hashing import keccak256
+from zkpor.reserves.outcome import Rejected
+from zkpor.reserves.secp256k1 import recover, uncompressed
+
+PREFIX = b"\x19Ethereum Signed Message:\n"
+
+
+def personal_digest(message: bytes) -> bytes:
+    return keccak256(PREFIX + str(len(message)).encode() + message)
+
+
+def hashed_personal_digest(message: bytes) -> bytes:
+    """The variant that signs keccak256(message) as a 32-byte personal message."""
+    return keccak256(PREFIX + b"32" + keccak256(message))
+
+
+def to_checksum_address(address20: bytes) -> str:
+    """EIP-55: upper-case each hex letter whose nibble in keccak256(lower-case hex) is >= 8."""
+    lower = address20.hex()
+    digest = keccak256(lower.encode()).hex()
+    return "0x" + "".join(
+        c.upper() if int(d, 16) >= 8 else c for c, d in zip(lower, digest[:40], strict=True)
+    )
+
+
+def parse_address(text: str) -> bytes:
+    """20 address bytes; a mixed-case address must pass EIP-55, an all-lower/upper one is taken as is."""
+    if len(text) != 42 or text[:2] not in ("0x", "0X"):
+        raise Rejected("EVM address must be 0x followed by 40 hex digits")
+    try:
+        raw = hex_bytes(text, what="address")
+    except CodecError as error:
+        raise Rejected(str(error)) from None
+    body = text[2:]
+    if body != body.lower() and body != body.upper() and to_checksum_address(raw) != text:
+        raise Rejected("address fails its EIP-55 checksum")
+    return raw
+
+
+def address_of_key(key65: bytes) -> bytes:
+    return keccak256(key65[1:])[12:]
+
+
+def parse_recoverable(signature: str) -> tuple[int, int, int]:
+    """(r, s, recovery id) of a 65-byte hex r || s || v signature."""
+    try:
+        raw = hex_bytes(signature, what="signature")
+    except CodecError as error:
+        raise Rejected(str(error)) from None
+    if len(raw) != 65:
+        raise Rejected(f"signature must be 65 bytes (r || s || v), got {len(raw)}")
+    v = raw[64]
+    if v in (27, 28):
+        v -= 27
+    elif v not in (0, 1):
+        raise Rejected(f"invalid recovery byte v={raw[64]}")
+    return int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big"), v
+
+
+def recover_address(digest: bytes, signature: str) -> bytes:
+    r, s, v = parse_recoverable(signature)
+    return address_of_key(uncompressed(recover(digest, r, s, v, allow_high_s=False)))
+
+
+def signer_matches(expected: bytes, message: str, signature: str) -> str:
+    """Scheme label when `signature` over `message` recovers to `expected`; raises Rejected otherwise."""
+    data = message.encode()
+    recovered = []
+    for label, digest in (
+        ("EIP-191 personal_sign", personal_digest(data)),
+        ("EIP-191 personal_sign of keccak256(message)", hashed_personal_digest(data)),
+    ):
+        try:
+            address = recover_address(digest, signature)
+        except Rejected as error:
+            if (
+                "high-s" in str(error)
+                or "must be" in str(error)
+                or "hex" in str(error)
+                or "recovery byte" in str(error)
+            ):
+                raise
+            continue
+        if hmac.compare_digest(address, expected):
+            return label
+        recovered.append(to_checksum_address(address))
+    signer = recovered[0] if recovered else "no key"
+    raise Rejected(f"signature recovers to {signer}, not {to_checksum_address(expected)}")
+
+
+def verify(address: str, message: str, sig1: str, sig2: str, eoa1: str, eoa2: str) -> str:
+    """Verify an externally owned address; contract wallets with owner EOAs are `Unsupported` upstream."""
+    expected = parse_address(address)
+    if not sig1:
+        raise Rejected("no signature")
+    if sig2:
+        raise Rejected("two signatures for a single-key address")
+    return signer_matches(expected, message, sig1)
+
+
+def verify_owners(message: str, sig1: str, sig2: str, eoa1: str, eoa2: str) -> list[str]:
+    """Check that each owner EOA signed; returns their checksummed addresses."""
+    owners = []
+    for number, (sig, eoa) in enumerate(((sig1, eoa1), (sig2, eoa2)), start=1):
+        if not eoa and not sig:
+            continue
+        if not (eoa and sig):
+            raise Rejected(f"owner {number}: address and signature must both be given")
+        expected = parse_address(eoa)
+        try:
+            signer_matches(expected, message, sig)
+        except Rejected as error:
+            raise Rejected(f"owner {number}: {error}") from None
+        owners.append(to_checksum_address(expected))
+    if not owners:
+        raise Rejected("no owner signatures")
+    return owners

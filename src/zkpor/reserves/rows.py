@@ -1,0 +1,189 @@
+"""Reading the reserves CSV: the layouts exchanges publish and our own plain one, streamed row by row.
+
+Published files (OKX's is the common model) may start with a per-coin totals section
+(`coin,snapshot height,amount`), then a blank line, then the address table in one of two layouts:
+
+* 11 columns: coin, network, snapshot height, address, amount, message, signature1, signature2,
+  redeem script/public key, EOA1, EOA2
+* 12 columns: the same with a `Type` column after `coin` (e.g. "Non Staking", "Native ETH Staking").
+
+Our plain layout is a header of canonical names in any order — `coin, network, height, address,
+amount, message, signature` required, `signature2, public_key, eoa1, eoa2, type` optional.
+Columns are found by header name, so all three layouts share one reader.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from zkpor.errors import InputError
+
+
+class ReserveRow(NamedTuple):
+    """One address row, every field the raw string from the file (cheap to send to a worker)."""
+
+    line: int
+    coin: str
+    network: str
+    height: str
+    address: str
+    amount: str
+    message: str
+    signature1: str
+    signature2: str
+    script_or_key: str
+    eoa1: str
+    eoa2: str
+    row_type: str
+    problem: str  # non-empty when the line itself is malformed: the row is reported, never checked
+
+
+# Canonical field -> header spellings seen in published files (compared after `_normalise`).
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "coin": ("coin", "asset", "currency", "token"),
+    "network": ("network", "chain"),
+    "height": ("snapshotheight", "height", "blockheight", "snapshot"),
+    "address": ("address", "walletaddress"),
+    "amount": ("amount", "balance", "declaredamount"),
+    "message": ("message", "msg"),
+    "signature1": ("signature1", "signature", "sig", "sig1"),
+    "signature2": ("signature2", "sig2"),
+    "script_or_key": ("redeemscriptpublickey", "redeemscript", "publickey", "pubkey", "script"),
+    "eoa1": ("eoa1", "owner1"),
+    "eoa2": ("eoa2", "owner2"),
+    "row_type": ("type", "rowtype"),
+}
+_REQUIRED = ("coin", "network", "height", "address", "amount", "message", "signature1")
+_LOOKUP = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
+
+
+def _normalise(header: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", header.lower())
+
+
+@dataclass
+class ReservesFile:
+    """What the header section told us: the column map and any declared per-coin totals."""
+
+    path: Path
+    columns: dict[str, int]
+    header_line: int
+    declared_totals: dict[str, tuple[str, str]] = field(default_factory=dict)  # coin -> (height, amount)
+
+    @property
+    def layout(self) -> str:
+        width = max(self.columns.values()) + 1
+        if "row_type" in self.columns and width == 12:
+            return "published-12"
+        if width == 11 and "eoa2" in self.columns:
+            return "published-11"
+        return "plain"
+
+
+def _map_header(cells: list[str]) -> dict[str, int] | None:
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        name = _LOOKUP.get(_normalise(cell))
+        if name is not None and name not in columns:
+            columns[name] = index
+    return columns if all(name in columns for name in _REQUIRED) else None
+
+
+def open_reserves(path: str | Path) -> tuple[ReservesFile, Iterator[ReserveRow]]:
+    """Parse the header section of `path` and return it with a lazy iterator over the address rows.
+
+    Raises InputError when no address-table header is found; bad rows are yielded with `problem` set.
+    """
+    path = Path(path)
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as error:
+        raise InputError(f"cannot read reserves file: {error.strerror}", path=path) from None
+    reader = csv.reader(handle)
+    declared: dict[str, tuple[str, str]] = {}
+    totals_section = False
+    try:
+        for cells in reader:
+            stripped = [c.strip() for c in cells]
+            if not any(stripped):
+                totals_section = False
+                continue
+            columns = _map_header(stripped)
+            if columns is not None:
+                info = ReservesFile(path, columns, reader.line_num, declared)
+                return info, _rows(handle, reader, info)
+            names = [_normalise(c) for c in stripped]
+            if names[:1] == ["coin"] and "amount" in names:
+                totals_section = True  # "coin,snapshot height,amount": the published totals
+                continue
+            if totals_section and len(stripped) >= 3:
+                declared[stripped[0]] = (stripped[1], stripped[2])
+                continue
+            raise InputError(
+                "no address-table header (need columns coin, network, height, address, amount, "
+                "message, signature)",
+                path=path,
+                line=reader.line_num,
+            )
+    except csv.Error as error:
+        handle.close()
+        raise InputError(f"unreadable CSV: {error}", path=path, line=reader.line_num) from None
+    handle.close()
+    raise InputError("no address table found", path=path)
+
+
+def _rows(handle, reader, info: ReservesFile) -> Iterator[ReserveRow]:  # noqa: ANN001
+    columns = info.columns
+    width = max(columns.values()) + 1
+    needed = 1 + max(columns[name] for name in _REQUIRED)
+    with handle:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                yield _malformed(reader.line_num, f"unreadable CSV line: {error}")
+                continue
+            if not any(c.strip() for c in cells):
+                continue
+            line = reader.line_num
+            # Published files both pad rows with extra empty cells and cut trailing empty ones short
+            # (OKX's own example has 9-field rows under an 11-column header): only data that is
+            # missing from a required column, or present beyond the header, makes a row malformed.
+            while len(cells) > width and not cells[-1].strip():
+                cells.pop()
+            if len(cells) > width or len(cells) < needed:
+                yield _malformed(line, f"malformed row: expected {width} fields, got {len(cells)}")
+                continue
+
+            def get(name: str, cells: list[str] = cells) -> str:
+                index = columns.get(name)
+                return cells[index].strip() if index is not None and index < len(cells) else ""
+
+            yield ReserveRow(
+                line,
+                get("coin"),
+                get("network"),
+                get("height"),
+                get("address"),
+                get("amount"),
+                # The message is signed byte for byte: only the CSV quoting is removed, never spaces.
+                cells[columns["message"]],
+                get("signature1"),
+                get("signature2"),
+                get("script_or_key"),
+                get("eoa1"),
+                get("eoa2"),
+                get("row_type"),
+                "",
+            )
+
+
+def _malformed(line: int, problem: str) -> ReserveRow:
+    return ReserveRow(line, "", "", "", "", "", "", "", "", "", "", "", "", problem)

@@ -1,0 +1,81 @@
+"""One row in, one verdict out: picks the chain module for a row and turns its exceptions into an Outcome.
+
+`check_row` runs in worker processes, so it takes and returns plain tuples of strings.
+"""
+
+from __future__ import annotations
+
+from zkpor.reserves import bitcoin, evm, tron
+from zkpor.reserves.networks import Chain, resolve_chain
+from zkpor.reserves.outcome import FAILED, UNSUPPORTED, VERIFIED, Outcome, Rejected, Unsupported
+from zkpor.reserves.rows import ReserveRow
+
+# Families whose modules are loaded lazily (keeps worker start-up light when a file has none of them).
+_OTHER_FAMILIES = {
+    "solana": "zkpor.reserves.solana",
+    "aptos": "zkpor.reserves.aptos",
+    "ton": "zkpor.reserves.ton",
+    "polkadot": "zkpor.reserves.polkadot",
+    "xrpl": "zkpor.reserves.xrpl",
+    "eos": "zkpor.reserves.eos",
+    "aelf": "zkpor.reserves.aelf",
+    "filecoin": "zkpor.reserves.filecoin",
+}
+
+
+def _verify_evm(row: ReserveRow) -> Outcome:
+    if row.eoa1 or row.eoa2:
+        # A contract wallet or a staking position owned by EOAs: the owners' signatures can be checked
+        # here, but that those EOAs control `row.address` is on-chain state we do not read.
+        owners = evm.verify_owners(row.message, row.signature1, row.signature2, row.eoa1, row.eoa2)
+        raise Unsupported(
+            f"owner signatures valid ({', '.join(owners)}), but that they control {row.address} "
+            "needs an on-chain owner lookup, which is not implemented"
+        )
+    return Outcome(VERIFIED, evm.verify(row.address, row.message, row.signature1, row.signature2, "", ""))
+
+
+def verify_ownership(row: ReserveRow, chain: Chain) -> Outcome:
+    """Check the row's signature(s) against its address on `chain`; never raises."""
+    try:
+        if chain.family == "bitcoin":
+            return bitcoin.verify(
+                chain.coin, row.address, row.message, row.signature1, row.signature2, row.script_or_key
+            )
+        if chain.family == "evm":
+            return _verify_evm(row)
+        if chain.family == "tron":
+            if row.signature2:
+                raise Rejected("two signatures for a single-key address")
+            return Outcome(VERIFIED, tron.verify(row.address, row.message, row.signature1))
+        module_name = _OTHER_FAMILIES.get(chain.family)
+        if module_name is None:
+            raise Unsupported(f"no verifier for {chain.family}")
+        try:
+            module = __import__(module_name, fromlist=["verify"])
+        except ModuleNotFoundError:
+            raise Unsupported(f"{chain.id} signatures are not implemented yet") from None
+        return Outcome(VERIFIED, module.verify(row))
+    except Rejected as error:
+        return Outcome(FAILED, chain.family, str(error))
+    except Unsupported as error:
+        return Outcome(UNSUPPORTED, chain.family, str(error))
+
+
+def check_row(row: ReserveRow) -> tuple[int, str, str, str]:
+    """(line, status, scheme, reason) for one row; the worker-process entry point."""
+    if row.problem:
+        return row.line, FAILED, "", row.problem
+    chain = resolve_chain(row.network, row.coin)
+    if chain is None:
+        return row.line, FAILED, "", f"unknown network {row.network or row.coin!r}"
+    try:
+        outcome = verify_ownership(row, chain)
+    except Exception as error:  # noqa: BLE001 - one hostile row must never stop the others
+        outcome = Outcome(FAILED, chain.family, f"internal error while checking: {type(error).__name__}")
+    return row.line, outcome.status, outcome.scheme, outcome.reason
+
+
+def check_tuple(fields: tuple) -> tuple[int, str, str, str]:
+    """`check_row` for a row sent as a plain tuple (what the process pool passes)."""
+    return check_row(ReserveRow(*fields))
