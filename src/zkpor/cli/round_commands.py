@@ -1,4 +1,8 @@
-"""Commands on a round's inputs: generate, check, demo."""
+"""Commands on a round's inputs: generate, check, demo.
+
+Typer keeps the line breaks inside every help paragraph but the first, so each docstring paragraph
+after the first is one source line.
+"""
 
 from __future__ import annotations
 
@@ -59,9 +63,9 @@ def generate(
 ) -> None:
     """Generate a synthetic exchange: round.toml and a users file.
 
-    Balances are heavy-tailed (most users hold little, a few are whales) and a few percent of users
-    carry margin debt backed by their other assets. The same seed always gives the same files. A new
-    OUT_DIR appears complete or not at all.
+    Heavy-tailed balances (most users small, a few whales); about 3 % of users have margin debt.
+
+    The same seed always gives the same files. A new OUT_DIR appears complete or not at all.
 
     Example: zkpor generate --users 1000000 --seed 7 ./round-2024-06
     """
@@ -80,7 +84,7 @@ def generate(
     elapsed = time.perf_counter() - started
     console.print(
         f"Wrote {out_dir / 'round.toml'} and {users_file} ({users:,} users, "
-        f"{users_file.stat().st_size / 1e6:,.1f} MB) in {elapsed:.1f} s."
+        f"{_human_size(users_file.stat().st_size)}) in {elapsed:.1f} s."
     )
 
 
@@ -92,9 +96,9 @@ def check(
 ) -> None:
     """Validate a round's inputs (round.toml and the users file) and print a summary.
 
-    The summary shows users, per-asset totals of equity, debt and net, the bounds in force, price
-    weights and the no-wrap headroom. The first problem found (including a user whose net value is
-    negative, which the prover would refuse) is reported with file, line and field, exit code 2.
+    Shows users, per-asset totals of equity, debt and net, bounds, price weights and headroom.
+
+    The first problem (including a user with a negative net value) is reported with file, line, field.
 
     Example: zkpor check ./round-2024-06
     """
@@ -120,6 +124,10 @@ def demo(
 
 
 # ------------------------------------------------------------------------------------ helpers
+def _human_size(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{size / 1e3:,.1f} kB"
+
+
 @contextmanager
 def _progress_bar(description: str, total: int, *, byte_counts: bool) -> Iterator[Callable[[int, int], None]]:
     """A rich progress bar (only drawn on a terminal); yields a (done, total) callback."""
@@ -207,5 +215,6 @@ def _print_summary(inputs: RoundInputs, summary: RoundSummary, elapsed: float) -
         highlight=False,
     )
     out.print(
-        f"[green]OK[/]: every user's net value is ≥ 0; {inputs.directory} is a valid round.", highlight=False
+        f"[green]OK[/]: {inputs.directory} holds a valid round; every user's net value is ≥ 0.",
+        highlight=False,
     )
