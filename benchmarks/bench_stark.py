@@ -48,7 +48,9 @@ def run(log_rows: int, zero_knowledge: bool) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--log-rows", type=int, nargs="+", default=[14, 16, 18])
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--zk-only", action="store_true")

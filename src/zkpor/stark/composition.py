@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zkpor.field import extension as ext
 from zkpor.field import goldilocks as gl
 from zkpor.field import ntt
 from zkpor.field.extension import Ext
@@ -74,7 +73,7 @@ def combine(
     values = list(main_values) + list(aux_values)
     wrapping = None
     transition = None
-    for declaration, value, alpha in zip(declarations, values, alphas, strict=True):
+    for declaration, value, alpha in zip(declarations, values, alphas[: len(declarations)], strict=True):
         term = value * alpha
         if declaration.wraps:
             wrapping = term if wrapping is None else wrapping + term
@@ -82,7 +81,8 @@ def combine(
             transition = term if transition is None else transition + term
     total = None
     if transition is not None:
-        wrapping = transition * last_row_factor if wrapping is None else wrapping + transition * last_row_factor
+        shifted = transition * last_row_factor
+        wrapping = shifted if wrapping is None else wrapping + shifted
     if wrapping is not None:
         total = wrapping * zh_inverse
     k = len(declarations)
@@ -98,7 +98,8 @@ def combine(
 
 
 def periodic_coefficients(air: Air) -> list[np.ndarray]:
-    return [ntt.intt(np.asarray(column, dtype=np.uint64) % np.uint64(gl.P)) for column in air.periodic_columns()]
+    columns = air.periodic_columns()
+    return [ntt.intt(np.asarray(column, dtype=np.uint64) % np.uint64(gl.P)) for column in columns]
 
 
 def periodic_lde(air: Air, domain: ProofDomain) -> list[np.ndarray]:
@@ -207,7 +208,7 @@ def _powers(alpha: Ext, count: int) -> list[Ext]:
     return out
 
 
-class UnsatisfiedConstraints(Exception):
+class UnsatisfiedConstraintsError(Exception):
     """The quotient is not a polynomial of the expected degree: the trace violates a constraint."""
 
 
@@ -222,7 +223,7 @@ def split_quotient(
     n, m, D = domain.trace_length, domain.num_quotient_chunks, domain.degree_bound
     components = [ntt.coset_intt(np.ascontiguousarray(evaluations[:, c]), ntt.GENERATOR) for c in (0, 1)]
     if strict and any(np.any(c[m * n :]) for c in components):
-        raise UnsatisfiedConstraints("the trace does not satisfy the AIR's constraints")
+        raise UnsatisfiedConstraintsError("the trace does not satisfy the AIR's constraints")
     chunks = np.zeros((2 * m, D), dtype=np.uint64)
     for i in range(m):
         for c in (0, 1):

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from zkpor.field import extension as ext
-from zkpor.field import goldilocks as gl
 from zkpor.field import ntt
 from zkpor.field.extension import Ext
 from zkpor.stark.domain import ProofDomain

@@ -53,7 +53,7 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
     )
     try:
         chunks = composition.split_quotient(q_values, domain, zk, strict=check)
-    except composition.UnsatisfiedConstraints as error:
+    except composition.UnsatisfiedConstraintsError as error:
         raise AirError(f"{air.name}: {error}") from None
     if zk:  # R, the random polynomial mixed into DEEP, of degree < D − 1
         randomizer = random_field_matrix((2, domain.degree_bound))
@@ -114,5 +114,7 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
         main_opening=main.commitment.open(indices),
         aux_opening=aux.commitment.open(indices) if aux is not None else None,
         quotient_opening=quotient.commitment.open(indices),
-        fri_openings=[layer.open(rows) for layer, rows in zip(fri_commitment.layers, layer_rows, strict=True)],
+        fri_openings=[
+            layer.open(rows) for layer, rows in zip(fri_commitment.layers, layer_rows, strict=True)
+        ],
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zkpor.errors import VerificationError
-from zkpor.field import goldilocks as gl
 from zkpor.field.extension import Ext
 from zkpor.stark import composition, fri
 from zkpor.stark.air import Air, Frame

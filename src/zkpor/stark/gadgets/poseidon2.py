@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from zkpor.hash import poseidon2_constants as C
+from zkpor.hash import poseidon2_constants as C  # noqa: N812 (the constants module, as in hash/)
 from zkpor.stark.algebra import BaseVec
 
 WIDTH = 12
