@@ -14,10 +14,12 @@ What an AIR declares:
 - boundary assertions: a column equals a value at one row, or at every `stride`-th row;
 - periodic columns: short value lists repeated down the trace (round constants, selectors, tables);
 - lookups (LogUp): each `LookupTerm` adds `multiplicity / (β − fingerprint(values))` to a running sum
-  that must close to zero over the whole trace. A range check is "each value is a query with
-  multiplicity 1; the table column contributes with multiplicity −m"; a multiset equality is
-  "+1 for the left column, −1 for the right". The framework builds the auxiliary columns
-  (one helper column per term plus the running sum) and their constraints from these declarations.
+  that must close to zero (or to `lookup_public_sum`) over the whole trace. A range check is "each
+  value is a query with multiplicity 1; the table column contributes with multiplicity −m"; a
+  multiset equality is "+1 for the left column, −1 for the right". The framework builds the
+  auxiliary columns (one helper per two terms, plus the running sum) and their constraints;
+- extra auxiliary columns with their own verifier challenges, for anything else that needs
+  randomness (`extra_aux_width`, `num_extra_challenges`, `evaluate_extra_aux`, `build_extra_aux`).
 - `public_inputs()`: field elements of the statement, absorbed into the transcript with the AIR's
   digest, so a proof cannot be replayed for another statement.
 """
@@ -135,52 +137,70 @@ class Air(ABC):
         """Field elements of the public statement (absorbed into the transcript)."""
         return []
 
-    # ---- derived: auxiliary (LogUp) columns -----------------------------------------------------
+    def lookup_public_sum(self, beta: Expr, gamma: Expr) -> Expr:
+        """What the LogUp sum must equal instead of zero: a bus whose open end is public (e.g. a
+        Merkle root that is produced but never consumed) puts that end's term here."""
+        return 0
+
+    # ---- extra auxiliary columns (beyond LogUp), for AIRs that need their own randomness --------
+
+    extra_aux_width: int = 0
+    num_extra_challenges: int = 0
+
+    def extra_aux_constraints(self) -> list[Constraint]:
+        return []
+
+    def evaluate_extra_aux(
+        self, frame: Frame, periodic: Sequence[Expr], challenges: Sequence[Expr]
+    ) -> list[Expr]:
+        """Constraints on the extra aux columns, found at `frame.aux_current[self.extra_aux_offset:]`."""
+        return []
+
+    def build_extra_aux(self, trace: np.ndarray, challenges: Sequence[Any]) -> np.ndarray:
+        """The extra aux columns as base-field pairs, shape (2·extra_aux_width, n)."""
+        return np.empty((0, self.trace_length), dtype=np.uint64)
+
+    # ---- derived: the whole auxiliary trace -----------------------------------------------------
+
+    @property
+    def extra_aux_offset(self) -> int:
+        from zkpor.stark import logup
+
+        return logup.width(self)
 
     @property
     def aux_width(self) -> int:
-        """Extension-field aux columns: one helper per lookup term, plus the running sum."""
-        terms = len(self.lookups())
-        return terms + 1 if terms else 0
+        """Extension-field aux columns: LogUp helpers and running sum, then the extra ones."""
+        return self.extra_aux_offset + self.extra_aux_width
 
     @property
     def num_aux_challenges(self) -> int:
-        return 2 if self.lookups() else 0  # β (the LogUp pole) and γ (fingerprint compression)
+        # β (the LogUp pole) and γ (fingerprint compression) come first when there are lookups.
+        return (2 if self.lookups() else 0) + self.num_extra_challenges
 
     def aux_constraints(self) -> list[Constraint]:
-        terms = self.lookups()
-        if not terms:
-            return []
-        helpers = [
-            Constraint(max(1 + t.values_degree, t.multiplicity_degree), wraps=True) for t in terms
-        ]
-        return [*helpers, Constraint(1, wraps=True)]
+        from zkpor.stark import logup
+
+        return logup.constraints(self) + self.extra_aux_constraints()
 
     def evaluate_aux(
         self, frame: Frame, periodic: Sequence[Expr], challenges: Sequence[Expr]
     ) -> list[Expr]:
-        """helper_t · (β − fingerprint_t) = multiplicity_t on every row, and the running sum
-        moves by Σ helper_t from each row to the next, cyclically: so the whole sum is zero."""
-        beta, gamma = challenges
-        out = []
-        helpers = frame.aux_current[:-1]
-        for term, helper in zip(self.lookups(), helpers, strict=True):
-            fingerprint = _compress(term.values(frame.current, periodic), gamma)
-            out.append(helper * (beta - fingerprint) - term.multiplicity(frame.current, periodic))
-        running, running_next = frame.aux_current[-1], frame.aux_next[-1]
-        total = helpers[0]
-        for helper in helpers[1:]:
-            total = total + helper
-        out.append(running_next - running - total)
-        return out
+        from zkpor.stark import logup
 
-    # ---- identity -----------------------------------------------------------------------------
+        lookup_challenges = 2 if self.lookups() else 0
+        return logup.evaluate(self, frame, periodic, challenges[:lookup_challenges]) + (
+            self.evaluate_extra_aux(frame, periodic, challenges[lookup_challenges:])
+        )
 
     def build_aux_trace(self, trace: np.ndarray, challenges: Sequence[Any]) -> np.ndarray:
-        """The aux columns as base-field pairs, shape (2·aux_width, n); LogUp by default."""
-        from zkpor.stark.logup import build_aux_trace
+        """The aux columns as base-field pairs, shape (2·aux_width, n)."""
+        from zkpor.stark import logup
 
-        return build_aux_trace(self, trace, challenges)
+        lookup_challenges = 2 if self.lookups() else 0
+        lookup_columns = logup.build_columns(self, trace, challenges[:lookup_challenges])
+        extra = self.build_extra_aux(trace, challenges[lookup_challenges:])
+        return np.concatenate([lookup_columns, extra])
 
     def max_constraint_degree(self) -> int:
         degrees = [c.degree for c in self.constraints() + self.aux_constraints()]
@@ -219,13 +239,9 @@ class Air(ABC):
                 raise AirError(f"{self.name}: periodic column length {n} must be a power of two dividing n")
 
 
-def _compress(values: Sequence[Expr], gamma: Expr) -> Expr:
-    """Σ γ^i · values[i], by Horner's rule, so that tuples are fingerprinted by one element."""
+def compress_values(values: Sequence[Expr], gamma: Expr) -> Expr:
+    """Σ γ^i · values[i], by Horner's rule, so that a tuple is fingerprinted by one element."""
     acc = values[-1]
     for v in reversed(values[:-1]):
         acc = acc * gamma + v
     return acc
-
-
-def compress_values(values: Sequence[Expr], gamma: Expr) -> Expr:
-    return _compress(values, gamma)

@@ -1,13 +1,19 @@
 """LogUp auxiliary columns (Haböck, eprint 2022/1530), built from an AIR's `lookups()`.
 
-For challenges β, γ and terms t with multiplicity m_t and fingerprint φ_t = Σ γ^i v_{t,i}:
+For challenges β, γ, terms t with multiplicity m_t and fingerprint φ_t = Σ γ^i v_{t,i}, the terms
+are taken two at a time (a degree-3 constraint instead of two degree-2 ones halves the columns):
 
-    helper_t[i]  = m_t[i] / (β − φ_t[i])
-    running[i]   = Σ_{j<i} Σ_t helper_t[j]          (so running[0] = 0)
+    helper_g[i]  = m_a[i] / (β − φ_a[i]) + m_b[i] / (β − φ_b[i])       for the pair g = (a, b)
+    running[i]   = Σ_{j<i} (Σ_g helper_g[j] − S/n)                      (so running[0] = 0)
 
-The AIR constrains helper_t·(β − φ_t) = m_t and running[i+1] − running[i] = Σ_t helper_t[i] on
-every row including the wrap from the last row to the first, which holds exactly when
-Σ_i Σ_t m_t[i] / (β − φ_t[i]) = 0: the lookup (or multiset) relation, up to a ~n/|F| error.
+with S the AIR's `lookup_public_sum` (zero unless a bus has a public open end). The constraints,
+on every row including the wrap from the last to the first,
+
+    helper_g · (β − φ_a)(β − φ_b) = m_a (β − φ_b) + m_b (β − φ_a)
+    running[i+1] − running[i] = Σ_g helper_g[i] − S/n
+
+hold exactly when Σ_i Σ_t m_t[i] / (β − φ_t[i]) = S: the lookup (or multiset) relation, up to a
+~(n · terms)/|F| error. An odd term out gets a helper of its own (h · (β − φ) = m).
 """
 
 from __future__ import annotations
@@ -17,10 +23,69 @@ from collections.abc import Sequence
 import numpy as np
 
 from zkpor.field import extension as ext
+from zkpor.field import goldilocks as gl
 from zkpor.field.extension import Ext
-from zkpor.stark.air import Air, AirError, compress_values
+from zkpor.stark.air import Air, AirError, Constraint, Frame, LookupTerm, compress_values
 from zkpor.stark.algebra import BaseVec, ExtVec, as_ext_array
 from zkpor.stark.kernels import exclusive_prefix_sum
+
+
+def groups(air: Air) -> list[tuple[LookupTerm, ...]]:
+    terms = air.lookups()
+    return [tuple(terms[i : i + 2]) for i in range(0, len(terms), 2)]
+
+
+def width(air: Air) -> int:
+    """Helper columns plus the running sum (zero without lookups)."""
+    count = len(groups(air))
+    return count + 1 if count else 0
+
+
+def constraints(air: Air) -> list[Constraint]:
+    out = []
+    for group in groups(air):
+        if len(group) == 1:
+            (t,) = group
+            degree = max(1 + t.values_degree, t.multiplicity_degree)
+        else:
+            a, b = group
+            degree = max(1 + a.values_degree + b.values_degree, a.multiplicity_degree + b.values_degree,
+                         b.multiplicity_degree + a.values_degree)  # fmt: skip
+        out.append(Constraint(degree, wraps=True))
+    return out + ([Constraint(1, wraps=True)] if out else [])
+
+
+def _pole_distance(term: LookupTerm, row, periodic, beta, gamma):
+    return beta - compress_values(list(term.values(row, periodic)), gamma)
+
+
+def evaluate(air: Air, frame: Frame, periodic: Sequence, challenges: Sequence) -> list:
+    if not challenges:
+        return []
+    beta, gamma = challenges
+    n_helpers = len(groups(air))
+    helpers = frame.aux_current[:n_helpers]
+    out = []
+    for group, helper in zip(groups(air), helpers, strict=True):
+        row = frame.current
+        if len(group) == 1:
+            (t,) = group
+            out.append(helper * _pole_distance(t, row, periodic, beta, gamma) - t.multiplicity(row, periodic))
+        else:
+            a, b = group
+            da = _pole_distance(a, row, periodic, beta, gamma)
+            db = _pole_distance(b, row, periodic, beta, gamma)
+            m_a, m_b = a.multiplicity(row, periodic), b.multiplicity(row, periodic)
+            out.append(helper * da * db - m_a * db - m_b * da)
+    running, running_next = frame.aux_current[n_helpers], frame.aux_next[n_helpers]
+    step = helpers[0]
+    for helper in helpers[1:]:
+        step = step + helper
+    offset = air.lookup_public_sum(beta, gamma)
+    if offset != 0:
+        step = step - offset * pow(air.trace_length, gl.P - 2, gl.P)
+    out.append(running_next - running - step)
+    return out
 
 
 def periodic_rows(air: Air) -> list[BaseVec]:
@@ -31,27 +96,39 @@ def periodic_rows(air: Air) -> list[BaseVec]:
     ]
 
 
-def build_aux_trace(air: Air, trace: np.ndarray, challenges: Sequence[Ext]) -> np.ndarray:
-    """The aux columns as base-field pairs: shape (2 · aux_width, n)."""
-    beta, gamma = challenges
+def _term_values(term: LookupTerm, rows, periodic, beta: Ext, gamma: Ext, n: int) -> np.ndarray:
+    """m / (β − φ) on every row."""
+    distance = ExtVec.coerce(_pole_distance(term, rows, periodic, beta, gamma), n)
+    if np.any(np.all(distance.values == 0, axis=1)):
+        raise AirError("LogUp challenge β hit a fingerprint (probability ~n/2^128): prove again")
+    inverse = ExtVec(ext.ext_batch_inv(distance.values))
+    return as_ext_array(inverse * term.multiplicity(rows, periodic), n)
+
+
+def build_columns(air: Air, trace: np.ndarray, challenges: Sequence[Ext]) -> np.ndarray:
+    """The LogUp aux columns as base-field pairs: shape (2 · width(air), n)."""
     n = air.trace_length
+    if not challenges:
+        return np.empty((0, n), dtype=np.uint64)
+    beta, gamma = challenges
     rows = [BaseVec(column) for column in trace]
     periodic = periodic_rows(air)
     helpers = []
-    for term in air.lookups():
-        fingerprint = ExtVec.coerce(compress_values(list(term.values(rows, periodic)), gamma), n)
-        denominator = ExtVec.coerce(beta, n) - fingerprint
-        if np.any(np.all(denominator.values == 0, axis=1)):
-            raise AirError(f"{air.name}: LogUp challenge β hit a fingerprint (probability ~n/2^128)")
-        inverse = ExtVec(ext.ext_batch_inv(denominator.values))
-        helpers.append(as_ext_array(inverse * term.multiplicity(rows, periodic), n))
-    total = helpers[0]
+    for group in groups(air):
+        helper = _term_values(group[0], rows, periodic, beta, gamma, n)
+        for term in group[1:]:
+            helper = ext.ext_add(helper, _term_values(term, rows, periodic, beta, gamma, n))
+        helpers.append(helper)
+    step = helpers[0]
     for helper in helpers[1:]:
-        total = ext.ext_add(total, helper)
-    running = np.stack([exclusive_prefix_sum(total[:, 0]), exclusive_prefix_sum(total[:, 1])], axis=-1)
-    columns = helpers + [running]
-    out = np.empty((2 * len(columns), n), dtype=np.uint64)
-    for j, column in enumerate(columns):
+        step = ext.ext_add(step, helper)
+    offset = air.lookup_public_sum(beta, gamma)
+    if offset != 0:
+        per_row = Ext.from_base(0) + offset * pow(n, gl.P - 2, gl.P)
+        step = ext.ext_sub(step, as_ext_array(per_row, n))
+    running = np.stack([exclusive_prefix_sum(step[:, 0]), exclusive_prefix_sum(step[:, 1])], axis=-1)
+    out = np.empty((2 * (len(helpers) + 1), n), dtype=np.uint64)
+    for j, column in enumerate([*helpers, running]):
         out[2 * j] = column[:, 0]
         out[2 * j + 1] = column[:, 1]
     return out
