@@ -1,0 +1,291 @@
+"""The solvency AIR: one batch of users (DESIGN.md, "The solvency statement").
+
+For every user (a block of rows, see `layout`), the constraints enforce:
+
+1. range: each equity and debt value is the sum of its L-bit limbs, every limb is in the 2^L table
+   (LogUp), and the top limbs are scaled so that the value is below 2^bits of its asset;
+2. net value ≥ 0: the limb-position sums s_k = Σ_j w_j (e_jk − d_jk) accumulate over the sponge
+   rows, and the carry chain on the carry row shows Σ_k s_k 2^(Lk) ≥ 0 exactly (see CarryChain);
+3. the leaf: the sponge rows compute Poseidon2-sponge(leaf domain, id_hash ‖ balances) in the
+   trace, each absorbing the very lane values that are range-checked;
+4. the tree: every leaf digest and every node digest is sent on a LogUp bus tagged with its heap
+   index, every node receives its two children by index, and the one unreceived digest — the
+   root, index 1 — is the public batch root (the bus's public sum);
+5. exact totals: for a verifier challenge ρ, an aux running sum shows Σ_users Σ ρ^(slot) · limb =
+   Σ ρ^(slot) · T_slot for the public per-(asset, side, limb) totals T. Each T < B · 2^L < p, so
+   equality of the random combination means every T is exact; the verifier rebuilds the exact
+   integer totals Σ_k T_k 2^(Lk) with Python integers.
+
+The public inputs (round digest, batch index, root, limb totals) are absorbed with the AIR's
+digest, and the price weights and bit bounds are in its periodic columns, so a proof is bound to
+its round and batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from zkpor.field import goldilocks as gl
+from zkpor.field.extension import Ext
+from zkpor.hash import poseidon2
+from zkpor.liabilities.encoding import LEAF_DOMAIN, NODE_DOMAIN
+from zkpor.liabilities.layout import DEBT, EQUITY, LANES, SolvencyLayout
+from zkpor.stark.air import Air, Assertion, Constraint, Frame, LookupTerm, compress_values
+from zkpor.stark.algebra import BaseVec, ExtVec
+from zkpor.stark.gadgets import poseidon2 as gadget
+
+OUT = gadget.output_columns_offset()
+
+
+@dataclass(frozen=True)
+class BatchPublic:
+    """A batch's public statement."""
+
+    round_digest: tuple[int, int, int, int]  # binds round id, assets, prices, bounds (see round)
+    batch_index: int
+    root: tuple[int, int, int, int]
+    limb_totals: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]  # [asset][side][k]
+
+    def asset_totals(self, limb_bits: int) -> list[tuple[int, int]]:
+        """Exact (equity, debt) totals per asset, as Python integers."""
+        return [
+            tuple(sum(t << (limb_bits * k) for k, t in enumerate(side)) for side in asset)  # type: ignore[misc]
+            for asset in self.limb_totals
+        ]
+
+
+class SolvencyAir(Air):
+    name = "zkpor-solvency"
+
+    def __init__(self, layout: SolvencyLayout, public: BatchPublic) -> None:
+        super().__init__(layout.trace_length)
+        self.layout = layout
+        self.public = public
+        if len(public.limb_totals) != layout.assets:
+            raise ValueError("limb totals must cover every (padded) asset")
+        self._periodic_index: dict[str, int] = {}
+        self._periodic: list[list[int]] = []
+        self._build_periodic()
+
+    # ---- periodic columns -----------------------------------------------------------------------
+
+    def _add(self, name: str, values: list[int]) -> None:
+        self._periodic_index[name] = len(self._periodic)
+        self._periodic.append([v % gl.P for v in values])
+
+    def _build_periodic(self) -> None:
+        lay = self.layout
+        rows = range(lay.block)
+
+        def at(row_predicate) -> list[int]:
+            return [1 if row_predicate(r) else 0 for r in rows]
+
+        self._add("first", at(lambda r: r == 0))
+        self._add("continues", at(lambda r: r + 1 < lay.sponge_rows))  # next row continues the sponge
+        self._add("leaf", at(lambda r: r == lay.sponge_rows - 1))
+        self._add("node", at(lambda r: r == lay.node_row))
+        self._add("carry", at(lambda r: r == lay.carry_row))
+        self._add("last", at(lambda r: r == lay.block - 1))
+        for lane in range(LANES):
+            self._add(f"balance{lane}", at(lambda r, lane=lane: lay.lane_content(r, lane) is not None))
+            self._add(f"next_weight{lane}", [lay.signed_weight((r + 1) % lay.block, lane) for r in rows])
+        for lane, k in lay.scaled_slots:
+            self._add(f"scale{lane}.{k}", [lay.scale(r, lane, k) for r in rows])
+        for r in range(lay.sponge_rows):
+            self._add(f"next_is{r}", at(lambda row, r=r: (row + 1) % lay.block == r))
+        real_node = [0] * lay.trace_length
+        for j in range(lay.batch_size - 1):
+            real_node[j * lay.block + lay.node_row] = 1
+        self._add("real_node", real_node)
+        self._add("table", list(range(1 << lay.limb_bits)))
+
+    def periodic_columns(self) -> list[list[int]]:
+        return self._periodic
+
+    def _p(self, periodic: Sequence, name: str):
+        return periodic[self._periodic_index[name]]
+
+    # ---- layout -------------------------------------------------------------------------------
+
+    @property
+    def main_width(self) -> int:
+        return self.layout.width
+
+    def public_inputs(self) -> list[int]:
+        p = self.public
+        totals = [t for asset in p.limb_totals for side in asset for t in side]
+        return [*p.round_digest, p.batch_index, self.layout.batch_size, *p.root, *totals]
+
+    # ---- main constraints -----------------------------------------------------------------------
+
+    def constraints(self) -> list[Constraint]:
+        lay = self.layout
+        out = [Constraint(gadget.CONSTRAINT_DEGREE, wraps=True)] * gadget.NUM_CONSTRAINTS
+        out += [Constraint(2, wraps=True)] * (4 + 4 + 4)  # leaf capacity, node capacity, chaining
+        out += [Constraint(2, wraps=True)] * LANES  # balance = Σ limbs
+        out += [Constraint(2, wraps=True)] * len(lay.scaled_slots)
+        out += [Constraint(2, wraps=True)] * lay.limbs_per_value  # net-value accumulators
+        out += [Constraint(2)]  # block index (not across the wrap)
+        out += [Constraint(2, wraps=True)] * lay.limbs_per_value  # carry chain
+        return out
+
+    def evaluate(self, frame: Frame, periodic: Sequence) -> list:
+        lay = self.layout
+        cur, nxt = frame.current, frame.next
+        L, K = lay.limb_bits, lay.limbs_per_value
+        out, _ = gadget.constraints(cur)
+        first, node, continues = (self._p(periodic, n) for n in ("first", "node", "continues"))
+        leaf_capacity = poseidon2.sponge_initial_state(LEAF_DOMAIN, lay.leaf_elements)[LANES:]
+        node_capacity = poseidon2.sponge_initial_state(NODE_DOMAIN, 8)[LANES:]
+        for i in range(4):
+            out.append(first * (cur[LANES + i] - leaf_capacity[i]))
+        for i in range(4):
+            out.append(node * (cur[LANES + i] - node_capacity[i]))
+        for i in range(4):
+            out.append(continues * (nxt[LANES + i] - cur[OUT + LANES + i]))
+        for lane in range(LANES):
+            recomposed = cur[lay.limb(lane, 0)]
+            for k in range(1, K):
+                recomposed = recomposed + cur[lay.limb(lane, k)] * (1 << (L * k))
+            out.append(self._p(periodic, f"balance{lane}") * (cur[lane] - recomposed))
+        for s, (lane, k) in enumerate(lay.scaled_slots):
+            scale = self._p(periodic, f"scale{lane}.{k}")
+            out.append(cur[lay.scaled_offset + s] - cur[lay.limb(lane, k)] * scale)
+        keep = 1 - self._p(periodic, "last")
+        for k in range(K):
+            step = None
+            for lane in range(LANES):
+                term = nxt[lay.limb(lane, k)] * self._p(periodic, f"next_weight{lane}")
+                step = term if step is None else step + term
+            out.append(nxt[lay.acc_offset + k] - cur[lay.acc_offset + k] * keep - step)
+        out.append(nxt[lay.block_column] - cur[lay.block_column] - self._p(periodic, "last"))
+        out += [self._p(periodic, "carry") * e for e in self._carry_equations(cur)]
+        return out
+
+    def _carry_equations(self, cur: Sequence) -> list:
+        lay, chain = self.layout, self.layout.carry
+        L, K = lay.limb_bits, lay.limbs_per_value
+
+        def slot(s: int):
+            return cur[gadget.COLUMNS + s]
+
+        def combine(slots: Sequence[int]):
+            value = slot(slots[0])
+            for i, s in enumerate(slots[1:], start=1):
+                value = value + slot(s) * (1 << (L * i))
+            return value
+
+        quotients = [combine(q) - chain.q_offset for q in chain.quotient_slots]
+        sums = [cur[lay.acc_offset + k] for k in range(K)]
+        equations = []
+        for k in range(K - 1):
+            incoming = sums[k] if k == 0 else sums[k] + quotients[k - 1]
+            equations.append(incoming - slot(chain.remainder_slots[k]) - quotients[k] * (1 << L))
+        equations.append(sums[K - 1] + quotients[K - 2] - combine(chain.top_slots))
+        return equations
+
+    def assertions(self) -> list[Assertion]:
+        return [Assertion(self.layout.block_column, 0, 0)]
+
+    # ---- lookups: range checks and the digest bus -----------------------------------------------
+
+    def lookups(self) -> list[LookupTerm]:
+        lay = self.layout
+        def column(c: int) -> LookupTerm:
+            return LookupTerm(values=lambda row, p: [row[c]], multiplicity=lambda row, p: 1)
+
+        limb_columns = [lay.limb(lane, k) for lane in range(LANES) for k in range(lay.limbs_per_value)]
+        scaled_columns = [lay.scaled_offset + s for s in range(len(lay.scaled_slots))]
+        terms = [column(c) for c in limb_columns + scaled_columns]
+        terms.append(
+            LookupTerm(
+                values=lambda row, p: [self._p(p, "table")],
+                multiplicity=lambda row, p: -row[lay.multiplicity_column],
+                multiplicity_degree=1,
+            )
+        )
+        B, j = lay.batch_size, lay.block_column
+
+        def digest(row, first_column: int) -> list:
+            return [row[first_column + i] for i in range(4)]
+
+        terms += [
+            LookupTerm(values=lambda row, p: [row[j] + B, *digest(row, OUT)],
+                       multiplicity=lambda row, p: self._p(p, "leaf"), multiplicity_degree=1),
+            LookupTerm(values=lambda row, p: [row[j] + 1, *digest(row, OUT)],
+                       multiplicity=lambda row, p: self._p(p, "real_node"), multiplicity_degree=1),
+            LookupTerm(values=lambda row, p: [row[j] * 2 + 2, *digest(row, 0)],
+                       multiplicity=lambda row, p: -self._p(p, "real_node"), multiplicity_degree=1),
+            LookupTerm(values=lambda row, p: [row[j] * 2 + 3, *digest(row, 4)],
+                       multiplicity=lambda row, p: -self._p(p, "real_node"), multiplicity_degree=1),
+        ]  # fmt: skip
+        return terms
+
+    def lookup_public_sum(self, beta, gamma):
+        """The root (heap index 1) is sent and never received."""
+        return Ext(1, 0) / (beta - compress_values([1, *self.public.root], gamma))
+
+    # ---- exact totals: an extra aux running sum under the challenge ρ ----------------------------
+
+    extra_aux_width = 1
+    num_extra_challenges = 1
+
+    def extra_aux_constraints(self) -> list[Constraint]:
+        return [Constraint(2, wraps=True)]
+
+    def _slot_weights(self, rho: Ext) -> dict[tuple[int, int, int], Ext]:
+        """ρ^i for every (sponge row, lane, k) holding a balance limb, in a fixed order."""
+        lay = self.layout
+        weights, power = {}, Ext(1, 0)
+        for r in range(lay.sponge_rows):
+            for lane in range(LANES):
+                if lay.lane_content(r, lane) is None:
+                    continue
+                for k in range(lay.limbs_per_value):
+                    weights[(r, lane, k)] = power
+                    power = power * rho
+        return weights
+
+    def _public_total(self, weights: dict[tuple[int, int, int], Ext]) -> Ext:
+        total = Ext(0, 0)
+        for (r, lane, k), weight in weights.items():
+            asset, side = self.layout.lane_content(r, lane)  # type: ignore[misc]
+            total = total + weight * self.public.limb_totals[asset][side][k]
+        return total
+
+    def evaluate_extra_aux(self, frame: Frame, periodic: Sequence, challenges: Sequence) -> list:
+        (rho,) = challenges
+        lay = self.layout
+        weights = self._slot_weights(rho)
+        step = None
+        for (r, lane, k), weight in weights.items():
+            term = frame.next[lay.limb(lane, k)] * self._p(periodic, f"next_is{r}") * weight
+            step = term if step is None else step + term
+        offset = self._public_total(weights) * pow(lay.trace_length, gl.P - 2, gl.P)
+        column = self.extra_aux_offset
+        return [frame.aux_next[column] - frame.aux_current[column] - step + offset]
+
+    def build_extra_aux(self, trace: np.ndarray, challenges: Sequence) -> np.ndarray:
+        from zkpor.field import extension as ext
+        from zkpor.stark.kernels import exclusive_prefix_sum
+
+        (rho,) = challenges
+        lay = self.layout
+        n = lay.trace_length
+        weights = self._slot_weights(rho)
+        contribution = np.zeros((n, 2), dtype=np.uint64)
+        for (r, lane, k), weight in weights.items():
+            rows = np.arange(r, n, lay.block)
+            values = (BaseVec(np.ascontiguousarray(trace[lay.limb(lane, k), rows])) * weight).values
+            contribution[rows] = ext.ext_add(contribution[rows], values)
+        # The step from row i to i+1 is contribution[i+1] − S/n.
+        offset = self._public_total(weights) * pow(n, gl.P - 2, gl.P)
+        step = (ExtVec(np.roll(contribution, -1, axis=0)) - offset).values
+        running = [exclusive_prefix_sum(np.ascontiguousarray(step[:, c])) for c in (0, 1)]
+        return np.stack(running)
+
+
+__all__ = ["DEBT", "EQUITY", "BatchPublic", "SolvencyAir"]

@@ -1,0 +1,84 @@
+"""How a user becomes a leaf, and leaves become a tree. Pure Python: a customer's verifier uses it.
+
+    nonce    = HKDF-SHA256(exchange secret, salt = round id, info = "zkpor-user-nonce-v1" ‖ uid), 32 bytes
+    id_hash  = Poseidon2-sponge("zkpor-id-v1", bytes_to_elements(uid ‖ 0x00 ‖ nonce))        4 elements
+    leaf     = Poseidon2-sponge("zkpor-leaf-v1", id_hash ‖ e_1 ‖ d_1 ‖ … ‖ e_A ‖ d_A)        4 elements
+    node     = Poseidon2-sponge("zkpor-node-v1", left ‖ right)                              4 elements
+
+Balances are integers in base units; e_j, d_j are equity and debt of asset j. The asset list is
+padded with always-zero assets to A ≡ 2 (mod 4), so that 4 + 2A fills whole sponge blocks of 8
+(22 assets: exactly 6 blocks). A node is one width-12 permutation, the same one the leaf rows use,
+so the AIR needs a single permutation gadget. The nonce makes a user's id hash unlinkable across
+rounds and unguessable without the exchange's secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+
+from zkpor.hash import poseidon2
+
+LEAF_DOMAIN = "zkpor-leaf-v1"
+NODE_DOMAIN = "zkpor-node-v1"
+ID_DOMAIN = "zkpor-id-v1"
+NONCE_INFO = b"zkpor-user-nonce-v1"
+NONCE_BYTES = 32
+SPONGE_RATE = 8
+
+
+def padded_asset_count(assets: int) -> int:
+    """The smallest A' >= assets with 4 + 2A' a multiple of the sponge rate."""
+    return assets + (-(4 + 2 * assets) // 2) % (SPONGE_RATE // 2)
+
+
+def _hkdf_sha256(key: bytes, salt: bytes, info: bytes, length: int) -> bytes:
+    """RFC 5869 HKDF (extract, then expand)."""
+    prk = hmac.new(salt, key, hashlib.sha256).digest()
+    out, block, counter = b"", b"", 1
+    while len(out) < length:
+        block = hmac.new(prk, block + info + bytes([counter]), hashlib.sha256).digest()
+        out += block
+        counter += 1
+    return out[:length]
+
+
+def user_nonce(exchange_secret: bytes, round_id: str, uid: str) -> bytes:
+    """Per user and per round: two rounds never share a nonce, so id hashes cannot be linked."""
+    return _hkdf_sha256(exchange_secret, round_id.encode(), NONCE_INFO + uid.encode(), NONCE_BYTES)
+
+
+def bytes_to_elements(data: bytes) -> list[int]:
+    """Injective for a fixed domain: the length first, then 7-byte little-endian chunks (< 2^56)."""
+    return [len(data)] + [int.from_bytes(data[i : i + 7], "little") for i in range(0, len(data), 7)]
+
+
+def id_hash(uid: str, nonce: bytes) -> list[int]:
+    return poseidon2.sponge_hash(ID_DOMAIN, bytes_to_elements(uid.encode() + b"\0" + nonce))
+
+
+def leaf_elements(identity: Sequence[int], equity: Sequence[int], debt: Sequence[int]) -> list[int]:
+    if len(identity) != 4 or len(equity) != len(debt):
+        raise ValueError("a leaf takes a 4-element id hash and equal numbers of equity and debt values")
+    padding = padded_asset_count(len(equity)) - len(equity)
+    values = [v for pair in zip(equity, debt, strict=True) for v in pair] + [0] * (2 * padding)
+    return list(identity) + values
+
+
+def leaf_hash(identity: Sequence[int], equity: Sequence[int], debt: Sequence[int]) -> list[int]:
+    return poseidon2.sponge_hash(LEAF_DOMAIN, leaf_elements(identity, equity, debt))
+
+
+def node_hash(left: Sequence[int], right: Sequence[int]) -> list[int]:
+    return poseidon2.sponge_hash(NODE_DOMAIN, list(left) + list(right))
+
+
+def merkle_root(leaves: Sequence[Sequence[int]]) -> list[int]:
+    """Root of a complete binary tree over a power-of-two number of leaves."""
+    level = [list(leaf) for leaf in leaves]
+    if not level or len(level) & (len(level) - 1):
+        raise ValueError("the number of leaves must be a power of two")
+    while len(level) > 1:
+        level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+    return level[0]
