@@ -1,0 +1,236 @@
+"""Goldilocks scalar operations for numba kernels, emitted directly as LLVM IR (numba intrinsics).
+
+They compute exactly what ``zkpor.field.scalar`` computes (the tests compare them), with the same
+4 x 32-bit product formulation, which LLVM vectorises with AVX2/AVX-512 in elementwise loops. Why
+a second copy: numba inlines ``inline="always"`` functions at the level of its own IR, and that is
+slow to compile: a kernel with a few dozen field operations took minutes. An intrinsic is one IR
+node for numba and a handful of instructions for LLVM, so kernels compile several times faster,
+and run as fast.
+
+Callable from numba code only (not from the interpreter). Arguments of any integer type are
+converted to uint64 first; floats are refused at compile time (numba would otherwise promote
+``uint64 op int64`` to float64 and lose precision).
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+__all__ = [
+    "add",
+    "canonical",
+    "ext_add",
+    "ext_mul",
+    "ext_square",
+    "ext_sub",
+    "mul",
+    "mul_wide",
+    "neg",
+    "reduce128",
+    "square",
+    "sub",
+]
+
+_P = 0xFFFF_FFFF_0000_0001
+_EPSILON = 0xFFFF_FFFF  # 2^64 mod P
+_W = 7  # the extension's x^2
+
+_I64 = ir.IntType(64)
+_U64 = types.uint64
+
+
+def _const(value: int) -> ir.Constant:
+    return ir.Constant(_I64, value)
+
+
+# -- IR builders: each takes and returns i64 values holding canonical field elements ----------
+
+
+def _ir_add(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+    s = b.add(x, y)
+    # a carry out of 2^64 is worth EPSILON; x + y - P < P then, so one correction each suffices
+    s = b.select(b.icmp_unsigned("<", s, x), b.add(s, _const(_EPSILON)), s)
+    return b.select(b.icmp_unsigned(">=", s, _const(_P)), b.sub(s, _const(_P)), s)
+
+
+def _ir_sub(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+    d = b.sub(x, y)
+    return b.select(b.icmp_unsigned("<", x, y), b.add(d, _const(_P)), d)
+
+
+def _ir_neg(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    return b.select(b.icmp_unsigned("==", x, _const(0)), x, b.sub(_const(_P), x))
+
+
+def _ir_canonical(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    return b.select(b.icmp_unsigned(">=", x, _const(_P)), b.sub(x, _const(_P)), x)
+
+
+def _ir_mul_wide(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """x·y as (lo, hi) from four 32x32 -> 64 products (vectorisable, unlike an i128 product)."""
+    m32 = _const(_EPSILON)
+    s32 = _const(32)
+    x_lo, x_hi = b.and_(x, m32), b.lshr(x, s32)
+    y_lo, y_hi = b.and_(y, m32), b.lshr(y, s32)
+    ll = b.mul(x_lo, y_lo)
+    lh = b.mul(x_lo, y_hi)
+    hl = b.mul(x_hi, y_lo)
+    hh = b.mul(x_hi, y_hi)
+    mid = b.add(b.add(lh, b.lshr(ll, s32)), b.and_(hl, m32))  # < 2^64, no carry
+    lo = b.or_(b.shl(mid, s32), b.and_(ll, m32))
+    hi = b.add(b.add(hh, b.lshr(mid, s32)), b.lshr(hl, s32))
+    return lo, hi
+
+
+def _ir_reduce128(b: ir.IRBuilder, lo: ir.Value, hi: ir.Value) -> ir.Value:
+    """hi·2^64 + lo mod P, using 2^64 = 2^32 - 1 and 2^96 = -1 (mod P); any lo, hi."""
+    hi_hi = b.lshr(hi, _const(32))
+    hi_lo = b.and_(hi, _const(_EPSILON))
+    t0 = b.sub(lo, hi_hi)
+    t0 = b.select(b.icmp_unsigned("<", lo, hi_hi), b.sub(t0, _const(_EPSILON)), t0)
+    t1 = b.mul(hi_lo, _const(_EPSILON))
+    t2 = b.add(t0, t1)
+    t2 = b.select(b.icmp_unsigned("<", t2, t1), b.add(t2, _const(_EPSILON)), t2)
+    return _ir_canonical(b, t2)
+
+
+def _ir_mul(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+    lo, hi = _ir_mul_wide(b, x, y)
+    return _ir_reduce128(b, lo, hi)
+
+
+def _ir_ext_mul(b: ir.IRBuilder, a0, a1, b0, b1) -> tuple[ir.Value, ir.Value]:
+    # Karatsuba: 3 general products and one by 7 (whose high half is zero, so LLVM folds it to
+    # two 32-bit products).
+    v0 = _ir_mul(b, a0, b0)
+    v1 = _ir_mul(b, a1, b1)
+    c0 = _ir_add(b, v0, _ir_mul(b, v1, _const(_W)))
+    cross = _ir_mul(b, _ir_add(b, a0, a1), _ir_add(b, b0, b1))
+    c1 = _ir_sub(b, _ir_sub(b, cross, v0), v1)
+    return c0, c1
+
+
+def _ir_ext_square(b: ir.IRBuilder, a0, a1) -> tuple[ir.Value, ir.Value]:
+    t = _ir_mul(b, a0, a1)
+    c0 = _ir_add(b, _ir_mul(b, a0, a0), _ir_mul(b, _ir_mul(b, a1, a1), _const(_W)))
+    return c0, _ir_add(b, t, t)
+
+
+# -- intrinsics ------------------------------------------------------------------------------
+
+
+def _integers(*args: types.Type) -> bool:
+    return all(isinstance(t, types.Integer) for t in args)
+
+
+def _pair(context, builder, signature, values):
+    return context.make_tuple(builder, signature.return_type, values)
+
+
+@intrinsic
+def add(typingctx, a, b):
+    """(a + b) mod P for canonical a, b."""
+    if not _integers(a, b):
+        return None
+    return _U64(_U64, _U64), lambda ctx, bld, sig, args: _ir_add(bld, *args)
+
+
+@intrinsic
+def sub(typingctx, a, b):
+    """(a - b) mod P for canonical a, b."""
+    if not _integers(a, b):
+        return None
+    return _U64(_U64, _U64), lambda ctx, bld, sig, args: _ir_sub(bld, *args)
+
+
+@intrinsic
+def neg(typingctx, a):
+    """-a mod P for canonical a."""
+    if not _integers(a):
+        return None
+    return _U64(_U64), lambda ctx, bld, sig, args: _ir_neg(bld, *args)
+
+
+@intrinsic
+def canonical(typingctx, a):
+    """Any uint64 to [0, P)."""
+    if not _integers(a):
+        return None
+    return _U64(_U64), lambda ctx, bld, sig, args: _ir_canonical(bld, *args)
+
+
+@intrinsic
+def mul(typingctx, a, b):
+    """a·b mod P; correct (and canonical) for any uint64 a, b."""
+    if not _integers(a, b):
+        return None
+    return _U64(_U64, _U64), lambda ctx, bld, sig, args: _ir_mul(bld, *args)
+
+
+@intrinsic
+def square(typingctx, a):
+    if not _integers(a):
+        return None
+    return _U64(_U64), lambda ctx, bld, sig, args: _ir_mul(bld, args[0], args[0])
+
+
+@intrinsic
+def mul_wide(typingctx, a, b):
+    """The full product as (lo, hi)."""
+    if not _integers(a, b):
+        return None
+    sig = types.UniTuple(_U64, 2)(_U64, _U64)
+    return sig, lambda ctx, bld, sig, args: _pair(ctx, bld, sig, _ir_mul_wide(bld, *args))
+
+
+@intrinsic
+def reduce128(typingctx, lo, hi):
+    """(hi·2^64 + lo) mod P, any lo, hi."""
+    if not _integers(lo, hi):
+        return None
+    return _U64(_U64, _U64), lambda ctx, bld, sig, args: _ir_reduce128(bld, *args)
+
+
+@intrinsic
+def ext_mul(typingctx, a0, a1, b0, b1):
+    """(a0 + a1 x)(b0 + b1 x) in F_p[x]/(x^2 - 7), as a (c0, c1) tuple."""
+    if not _integers(a0, a1, b0, b1):
+        return None
+    sig = types.UniTuple(_U64, 2)(_U64, _U64, _U64, _U64)
+    return sig, lambda ctx, bld, sig, args: _pair(ctx, bld, sig, _ir_ext_mul(bld, *args))
+
+
+@intrinsic
+def ext_square(typingctx, a0, a1):
+    if not _integers(a0, a1):
+        return None
+    sig = types.UniTuple(_U64, 2)(_U64, _U64)
+    return sig, lambda ctx, bld, sig, args: _pair(ctx, bld, sig, _ir_ext_square(bld, *args))
+
+
+@intrinsic
+def ext_add(typingctx, a0, a1, b0, b1):
+    if not _integers(a0, a1, b0, b1):
+        return None
+    sig = types.UniTuple(_U64, 2)(_U64, _U64, _U64, _U64)
+
+    def codegen(ctx, bld, sig, args):
+        x0, x1, y0, y1 = args
+        return _pair(ctx, bld, sig, (_ir_add(bld, x0, y0), _ir_add(bld, x1, y1)))
+
+    return sig, codegen
+
+
+@intrinsic
+def ext_sub(typingctx, a0, a1, b0, b1):
+    if not _integers(a0, a1, b0, b1):
+        return None
+    sig = types.UniTuple(_U64, 2)(_U64, _U64, _U64, _U64)
+
+    def codegen(ctx, bld, sig, args):
+        x0, x1, y0, y1 = args
+        return _pair(ctx, bld, sig, (_ir_sub(bld, x0, y0), _ir_sub(bld, x1, y1)))
+
+    return sig, codegen

@@ -1,0 +1,92 @@
+"""All cores for the field kernels: a thread pool running ``nogil`` numba functions on ranges.
+
+Why not numba's ``prange``: on this code it made cold-cache compilation several times slower
+(numba compiles each prange loop into a function of its own and re-optimises everything that
+function calls: ~4-9 s for the NTT driver alone, against ~1 s for a serial driver), and its
+behaviour depends on the threading layer found at run time (``workqueue``, the fallback, costs
+~100 µs per launch here and aborts on concurrent launches from several threads; GNU OpenMP is not
+fork-safe). The kernels here are coarse (whole blocks, stages, rows), so a plain pool of Python
+threads calling kernels that release the GIL loses nothing, works the same everywhere, and can be
+called from several threads at once.
+
+The number of threads is ``NUMBA_NUM_THREADS`` (by default the number of CPUs), changeable with
+``set_num_threads`` (e.g. to 1 in each worker process when batches are proved one per core).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numba
+
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_threads = max(1, int(numba.config.NUMBA_NUM_THREADS))
+_local = threading.local()
+
+
+def num_threads() -> int:
+    """Threads the field kernels use."""
+    return _threads
+
+
+def set_num_threads(n: int) -> None:
+    """Use n threads (>= 1) from now on."""
+    global _threads
+    if n < 1:
+        raise ValueError("the number of threads must be at least 1")
+    _threads = int(n)
+
+
+def _mark_worker() -> None:
+    _local.in_pool = True
+
+
+def _get_pool(workers: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    with _lock:
+        if _pool is None or _pool_size < workers:
+            old = _pool
+            _pool = ThreadPoolExecutor(
+                max_workers=workers, thread_name_prefix="zkpor-field", initializer=_mark_worker
+            )
+            _pool_size = workers
+            if old is not None:
+                old.shutdown(wait=False)
+        return _pool
+
+
+def _reset_after_fork() -> None:
+    # the pool's threads do not exist in a forked child: start a new pool there when needed
+    global _pool, _pool_size
+    _pool = None
+    _pool_size = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def parallel_ranges(fn: Callable[..., Any], n_items: int, *args: Any, grain: int = 1) -> list[Any]:
+    """Call ``fn(lo, hi, *args)`` on consecutive ranges covering [0, n_items), one per thread,
+    and return the results in order. ``fn`` must release the GIL (numba ``nogil=True``) for the
+    calls to overlap. At most ``n_items // grain`` threads are used, so work below ``grain``
+    items per thread stays on the calling thread, which always does the first range itself.
+    Calls from inside a pool thread run serially (no nested pools, no deadlock)."""
+    threads = min(_threads, n_items // max(1, grain))
+    if threads <= 1 or getattr(_local, "in_pool", False):
+        return [fn(0, n_items, *args)]
+    bounds = [n_items * i // threads for i in range(threads + 1)]
+    pool = _get_pool(threads - 1)
+    futures = [pool.submit(fn, bounds[i], bounds[i + 1], *args) for i in range(1, threads)]
+    try:
+        first = fn(bounds[0], bounds[1], *args)
+    finally:
+        # wait for the other ranges even if ours failed: they write into the caller's arrays
+        results = [f.result() for f in futures]
+    return [first, *results]

@@ -1,0 +1,77 @@
+"""The LLVM intrinsics against Python integers and against ``zkpor.field.scalar``."""
+
+from __future__ import annotations
+
+import numpy as np
+from field_helpers import EDGES, NON_CANONICAL, P, W, any_u64, elements
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numba import njit
+
+from zkpor.field import llvm_ops as ops
+from zkpor.field import scalar as fs
+
+
+@njit(cache=True)
+def _apply(a, b, c, d, out):
+    """Every intrinsic on (a[i], b[i]) (canonical) and on (c[i], d[i]) (any uint64)."""
+    for i in range(a.size):
+        out[0, i] = ops.add(a[i], b[i])
+        out[1, i] = ops.sub(a[i], b[i])
+        out[2, i] = ops.neg(a[i])
+        out[3, i] = ops.mul(c[i], d[i])
+        out[4, i] = ops.canonical(c[i])
+        out[5, i] = ops.reduce128(c[i], d[i])
+        lo, hi = ops.mul_wide(c[i], d[i])
+        out[6, i] = lo
+        out[7, i] = hi
+        out[8, i] = ops.square(c[i])
+        out[9, i], out[10, i] = ops.ext_mul(a[i], b[i], b[i], a[i])
+        out[11, i], out[12, i] = ops.ext_square(a[i], b[i])
+        out[13, i], out[14, i] = ops.ext_add(a[i], b[i], b[i], a[i])
+        out[15, i], out[16, i] = ops.ext_sub(a[i], b[i], b[i], a[i])
+        # the reference scalar module, same inputs
+        out[17, i] = fs.add(a[i], b[i])
+        out[18, i] = fs.sub(a[i], b[i])
+        out[19, i] = fs.mul(c[i], d[i])
+        out[20, i] = fs.reduce128(c[i], d[i])
+        out[21, i] = ops.mul(7, c[i])  # integer literals are converted to uint64
+
+
+def _check(a: list[int], b: list[int], c: list[int], d: list[int]) -> None:
+    n = len(a)
+    out = np.zeros((22, n), dtype=np.uint64)
+    _apply(*(np.array(v, dtype=np.uint64) for v in (a, b, c, d)), out)
+    r = out.tolist()
+    for i in range(n):
+        x, y, u, v = a[i], b[i], c[i], d[i]
+        assert r[0][i] == (x + y) % P
+        assert r[1][i] == (x - y) % P
+        assert r[2][i] == -x % P
+        assert r[3][i] == u * v % P
+        assert r[4][i] == u % P
+        assert r[5][i] == (v * 2**64 + u) % P
+        assert r[6][i] + (r[7][i] << 64) == u * v
+        assert r[8][i] == u * u % P
+        assert (r[9][i], r[10][i]) == ((x * y + W * y * x) % P, (x * x + y * y) % P)
+        assert (r[11][i], r[12][i]) == ((x * x + W * y * y) % P, 2 * x * y % P)
+        assert (r[13][i], r[14][i]) == ((x + y) % P, (y + x) % P)
+        assert (r[15][i], r[16][i]) == ((x - y) % P, (y - x) % P)
+        assert r[17][i] == r[0][i] and r[18][i] == r[1][i] and r[19][i] == r[3][i] and r[20][i] == r[5][i]
+        assert r[21][i] == 7 * u % P
+
+
+def test_edge_values_pairwise() -> None:
+    canon_pairs = [(x, y) for x in EDGES for y in EDGES]
+    any_pairs = [(u, v) for u in EDGES + NON_CANONICAL for v in EDGES + NON_CANONICAL]
+    m = max(len(canon_pairs), len(any_pairs))  # cycle the shorter list: all pairs of both
+    a, b = zip(*(canon_pairs[i % len(canon_pairs)] for i in range(m)), strict=True)
+    c, d = zip(*(any_pairs[i % len(any_pairs)] for i in range(m)), strict=True)
+    _check(list(a), list(b), list(c), list(d))
+
+
+@settings(deadline=None, max_examples=50)
+@given(st.lists(st.tuples(elements, elements, any_u64, any_u64), min_size=1, max_size=64))
+def test_random(rows: list[tuple[int, int, int, int]]) -> None:
+    a, b, c, d = (list(col) for col in zip(*rows, strict=True))
+    _check(a, b, c, d)
