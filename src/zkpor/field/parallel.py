@@ -90,3 +90,16 @@ def parallel_ranges(fn: Callable[..., Any], n_items: int, *args: Any, grain: int
         # wait for the other ranges even if ours failed: they write into the caller's arrays
         results = [f.result() for f in futures]
     return [first, *results]
+
+
+class serial:  # noqa: N801 — used as a context manager, like contextlib's
+    """Within this block, field kernels run on the calling thread only: for a task that is itself
+    one of several running in parallel (e.g. a chunk of constraint evaluation), where nesting the
+    pool would only add overhead."""
+
+    def __enter__(self) -> None:
+        self._previous = getattr(_local, "in_pool", False)
+        _local.in_pool = True
+
+    def __exit__(self, *exc: object) -> None:
+        _local.in_pool = self._previous

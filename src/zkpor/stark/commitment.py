@@ -2,7 +2,9 @@
 
 A thin adapter over `zkpor.hash.merkle` that fixes the STARK's choices: BLAKE3 leaves and nodes,
 salted leaves for the trace and quotient matrices when zero knowledge is on (so an opened row's
-hash reveals nothing about unopened ones), and the opening's byte encoding inside proof files.
+hash reveals nothing about unopened ones), and the opening's bytes inside proof files:
+
+    salts (rows × SALT_ELEMS u64, salted trees only) ‖ Merkle multi-proof (u32 count ‖ siblings)
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zkpor.field.goldilocks import P
 from zkpor.hash import merkle
 from zkpor.stark.proof import Opening
 
@@ -26,18 +29,34 @@ class RowCommitment:
         return self.tree.root
 
     def open(self, indices: list[int]) -> Opening:
-        proof = self.tree.open(indices)
-        return Opening(rows=self.tree.rows(indices), proof=proof.to_bytes())
+        salts = self.tree.salts(indices)
+        salt_bytes = b"" if salts is None else np.ascontiguousarray(salts, dtype="<u8").tobytes()
+        return Opening(rows=self.tree.rows(indices), proof=salt_bytes + self.tree.open(indices).to_bytes())
 
 
 def commit_rows(matrix: np.ndarray, *, salted: bool) -> RowCommitment:
     """Commit to the rows of `matrix` (n_rows, n_cols), n_rows a power of two."""
-    return RowCommitment(merkle.MerkleTree.commit(matrix, hasher=HASHER, salted=salted))
+    salt_rng = merkle.SaltRng() if salted else None
+    return RowCommitment(merkle.MerkleTree.commit(matrix, HASHER, salt_rng=salt_rng))
 
 
 def verify_opening(root: bytes, n_rows: int, indices: list[int], opening: Opening, *, salted: bool) -> bool:
+    """True when `opening` proves its rows sit at `indices` under `root`; False for anything else."""
+    data = opening.proof
+    salts = None
+    if salted:
+        salt_len = 8 * merkle.SALT_ELEMS * len(indices)
+        if len(data) < salt_len:
+            return False
+        salt_values = np.frombuffer(data[:salt_len], dtype="<u8")
+        if np.any(salt_values >= np.uint64(P)):
+            return False
+        salts = [[int(v) for v in row] for row in salt_values.reshape(len(indices), merkle.SALT_ELEMS)]
+        data = data[salt_len:]
     try:
-        proof = merkle.MultiProof.from_bytes(opening.proof)
+        # A multi-proof of k leaves in a tree of depth d never needs more than k·d siblings.
+        proof = merkle.MultiProof.from_bytes(data, max_siblings=len(indices) * max(1, n_rows.bit_length()))
     except ValueError:
         return False
-    return merkle.verify_multi(root, n_rows, indices, opening.rows, proof, hasher=HASHER, salted=salted)
+    rows = [[int(v) for v in row] for row in opening.rows]
+    return merkle.verify_multi(root, n_rows, indices, rows, salts, proof, HASHER, n_cols=opening.rows.shape[1])

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from zkpor.field import goldilocks as gl
-from zkpor.field import ntt
+from zkpor.field import ntt, parallel
 from zkpor.field.extension import Ext
 from zkpor.stark.air import Air, Assertion, Frame
 from zkpor.stark.algebra import BaseVec, ExtVec, as_ext_array
 from zkpor.stark.domain import ProofDomain
 from zkpor.stark.polys import random_field_matrix
 
-ROWS_PER_CHUNK = 1 << 15  # bounds the temporaries of constraint evaluation
+ROWS_PER_CHUNK = 1 << 14  # bounds the temporaries of constraint evaluation, per thread
 
 
 @dataclass(frozen=True)
@@ -126,11 +126,11 @@ def periodic_at(air: Air, domain: ProofDomain, z: Ext) -> list[Ext]:
     return out
 
 
-def _ext_columns(lde: np.ndarray, rows) -> list[ExtVec]:
+def _ext_columns(lde_rows: np.ndarray) -> list[ExtVec]:
     """Aux columns are stored as pairs of base columns (c0, c1)."""
     return [
-        ExtVec(np.ascontiguousarray(np.stack([lde[2 * j, rows], lde[2 * j + 1, rows]], axis=-1)))
-        for j in range(lde.shape[0] // 2)
+        ExtVec(np.ascontiguousarray(np.stack([lde_rows[2 * j], lde_rows[2 * j + 1]], axis=-1)))
+        for j in range(lde_rows.shape[0] // 2)
     ]
 
 
@@ -154,18 +154,25 @@ def evaluate_on_lde(
     last_row = pow(domain.omega, n - 1, gl.P)
     groups = group_assertions(air)
     out = np.empty((N, 2), dtype=np.uint64)
-    for start in range(0, N, ROWS_PER_CHUNK):
-        rows = np.arange(start, min(N, start + ROWS_PER_CHUNK))
-        next_rows = (rows + step) % N
-        x = BaseVec(points[rows])
+
+    def rows_view(lde: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """Columns at rows [start, stop) of the LDE, wrapping around the end."""
+        if stop <= N:
+            return lde[:, start:stop]
+        return np.concatenate([lde[:, start:], lde[:, : stop - N]], axis=1)
+
+    def evaluate_chunk(start: int) -> None:
+        stop = min(N, start + ROWS_PER_CHUNK)
+        rows = np.arange(start, stop)
+        x = BaseVec(points[start:stop])
         frame = Frame(
-            current=[BaseVec(c) for c in main_lde[:, rows]],
-            next=[BaseVec(c) for c in main_lde[:, next_rows]],
+            current=[BaseVec(c) for c in main_lde[:, start:stop]],
+            next=[BaseVec(np.ascontiguousarray(c)) for c in rows_view(main_lde, start + step, stop + step)],
         )
         if aux_lde is not None:
-            frame.aux_current = _ext_columns(aux_lde, rows)
-            frame.aux_next = _ext_columns(aux_lde, next_rows)
-        periodic_values = [BaseVec(p[rows]) for p in periodic]
+            frame.aux_current = _ext_columns(aux_lde[:, start:stop])
+            frame.aux_next = _ext_columns(rows_view(aux_lde, start + step, stop + step))
+        periodic_values = [BaseVec(p[start:stop]) for p in periodic]
         main_values = air.evaluate(frame, periodic_values)
         aux_values = air.evaluate_aux(frame, periodic_values, challenges) if aux_lde is not None else []
         zh_inverse = BaseVec(zh_inverse_period[rows % (N // n)])
@@ -175,7 +182,15 @@ def evaluate_on_lde(
         chunk = combine(
             air, main_values, aux_values, frame, alphas, x, zh_inverse, x - last_row, assertion_inverses
         )
-        out[rows] = as_ext_array(chunk, len(rows))
+        out[start:stop] = as_ext_array(chunk, stop - start)
+
+    def evaluate_chunks(first: int, last: int) -> None:
+        # Chunks run side by side on the pool's threads, each one's kernels on its own thread.
+        with parallel.serial():
+            for chunk in range(first, last):
+                evaluate_chunk(chunk * ROWS_PER_CHUNK)
+
+    parallel.parallel_ranges(evaluate_chunks, -(-N // ROWS_PER_CHUNK))
     return out
 
 

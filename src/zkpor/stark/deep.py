@@ -19,7 +19,6 @@ from zkpor.field import extension as ext
 from zkpor.field import ntt
 from zkpor.field.extension import Ext
 from zkpor.stark.domain import ProofDomain
-from zkpor.stark.kernels import ext_combine_rows
 
 
 def _coefficients(alpha: Ext, start: int, count: int) -> list[Ext]:
@@ -61,9 +60,9 @@ def deep_on_lde(
     coeff_zw = _coefficients(alpha, n_at_z, n_shifted)
     points = ntt.domain(domain.log_lde, ntt.GENERATOR)
 
-    combined_z = ext_combine_rows(shifted_columns, _as_array(coeff_z[:n_shifted]))
-    combined_z = ext.ext_add(combined_z, ext_combine_rows(quotient_columns, _as_array(coeff_z[n_shifted:])))
-    combined_zw = ext_combine_rows(shifted_columns, _as_array(coeff_zw))
+    combined_z = ext.ext_linear_combination(shifted_columns, _as_array(coeff_z[:n_shifted]))
+    combined_z = ext.ext_add(combined_z, ext.ext_linear_combination(quotient_columns, _as_array(coeff_z[n_shifted:])))
+    combined_zw = ext.ext_linear_combination(shifted_columns, _as_array(coeff_zw))
 
     zw = z * domain.omega
     result = None
