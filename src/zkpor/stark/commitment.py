@@ -59,4 +59,5 @@ def verify_opening(root: bytes, n_rows: int, indices: list[int], opening: Openin
     except ValueError:
         return False
     rows = [[int(v) for v in row] for row in opening.rows]
-    return merkle.verify_multi(root, n_rows, indices, rows, salts, proof, HASHER, n_cols=opening.rows.shape[1])
+    width = opening.rows.shape[1]
+    return merkle.verify_multi(root, n_rows, indices, rows, salts, proof, HASHER, n_cols=width)

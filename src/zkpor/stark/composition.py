@@ -25,6 +25,7 @@ from zkpor.field.extension import Ext
 from zkpor.stark.air import Air, Assertion, Frame
 from zkpor.stark.algebra import BaseVec, ExtVec, as_ext_array
 from zkpor.stark.domain import ProofDomain
+from zkpor.stark.kernels import transpose
 from zkpor.stark.polys import random_field_matrix
 
 ROWS_PER_CHUNK = 1 << 14  # bounds the temporaries of constraint evaluation, per thread
@@ -126,23 +127,23 @@ def periodic_at(air: Air, domain: ProofDomain, z: Ext) -> list[Ext]:
     return out
 
 
-def _ext_columns(lde_rows: np.ndarray) -> list[ExtVec]:
+def _ext_columns(columns: np.ndarray) -> list[ExtVec]:
     """Aux columns are stored as pairs of base columns (c0, c1)."""
     return [
-        ExtVec(np.ascontiguousarray(np.stack([lde_rows[2 * j], lde_rows[2 * j + 1]], axis=-1)))
-        for j in range(lde_rows.shape[0] // 2)
+        ExtVec(np.ascontiguousarray(np.stack([columns[2 * j], columns[2 * j + 1]], axis=-1)))
+        for j in range(columns.shape[0] // 2)
     ]
 
 
 def evaluate_on_lde(
     air: Air,
     domain: ProofDomain,
-    main_lde: np.ndarray,
-    aux_lde: np.ndarray | None,
+    main_rows: np.ndarray,
+    aux_rows: np.ndarray | None,
     challenges: Sequence[Ext],
     alpha: Ext,
 ) -> np.ndarray:
-    """Q on every LDE point, as an (N, 2) extension array."""
+    """Q on every LDE point, as an (N, 2) extension array, from the row-major LDEs (N, columns)."""
     N, n = domain.lde_size, domain.trace_length
     step = domain.next_row_step
     alphas = _powers(alpha, num_composition_terms(air))
@@ -155,26 +156,26 @@ def evaluate_on_lde(
     groups = group_assertions(air)
     out = np.empty((N, 2), dtype=np.uint64)
 
-    def rows_view(lde: np.ndarray, start: int, stop: int) -> np.ndarray:
-        """Columns at rows [start, stop) of the LDE, wrapping around the end."""
+    def columns(lde_rows: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """Column-major copy of rows [start, stop) of a row-major LDE, wrapping around the end."""
         if stop <= N:
-            return lde[:, start:stop]
-        return np.concatenate([lde[:, start:], lde[:, : stop - N]], axis=1)
+            return transpose(lde_rows[start:stop])
+        return transpose(np.concatenate([lde_rows[start:], lde_rows[: stop - N]]))
 
     def evaluate_chunk(start: int) -> None:
         stop = min(N, start + ROWS_PER_CHUNK)
         rows = np.arange(start, stop)
         x = BaseVec(points[start:stop])
         frame = Frame(
-            current=[BaseVec(c) for c in main_lde[:, start:stop]],
-            next=[BaseVec(np.ascontiguousarray(c)) for c in rows_view(main_lde, start + step, stop + step)],
+            current=[BaseVec(c) for c in columns(main_rows, start, stop)],
+            next=[BaseVec(c) for c in columns(main_rows, start + step, stop + step)],
         )
-        if aux_lde is not None:
-            frame.aux_current = _ext_columns(aux_lde[:, start:stop])
-            frame.aux_next = _ext_columns(rows_view(aux_lde, start + step, stop + step))
+        if aux_rows is not None:
+            frame.aux_current = _ext_columns(columns(aux_rows, start, stop))
+            frame.aux_next = _ext_columns(columns(aux_rows, start + step, stop + step))
         periodic_values = [BaseVec(p[start:stop]) for p in periodic]
         main_values = air.evaluate(frame, periodic_values)
-        aux_values = air.evaluate_aux(frame, periodic_values, challenges) if aux_lde is not None else []
+        aux_values = air.evaluate_aux(frame, periodic_values, challenges) if aux_rows is not None else []
         zh_inverse = BaseVec(zh_inverse_period[rows % (N // n)])
         assertion_inverses = [
             BaseVec(gl.batch_inv(gl.sub(gl.pow(x.values, g.exponent), g.root))) for g in groups

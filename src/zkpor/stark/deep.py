@@ -43,26 +43,35 @@ def _dot(coefficients: Sequence[Ext], values: Sequence[Ext]) -> Ext:
 
 def deep_on_lde(
     domain: ProofDomain,
-    shifted_columns: np.ndarray,
-    quotient_columns: np.ndarray,
-    randomizer: np.ndarray | None,
+    shifted: Sequence[np.ndarray],
+    quotient: np.ndarray,
+    num_chunk_columns: int,
+    zero_knowledge: bool,
     values_at_z: Sequence[Ext],
     values_at_zw: Sequence[Ext],
     z: Ext,
     alpha: Ext,
 ) -> np.ndarray:
-    """DEEP over the LDE. `shifted_columns` are the main+aux LDE rows opened at z and zω,
-    `quotient_columns` those opened at z only, `randomizer` the two LDE rows of R (or None)."""
-    n_shifted = shifted_columns.shape[0]
-    n_quotient = quotient_columns.shape[0]
-    n_at_z = n_shifted + n_quotient
+    """DEEP over the LDE, from row-major LDE matrices (N, columns): `shifted` (main, then aux)
+    are opened at z and zω, the quotient's first `num_chunk_columns` columns at z only, and its
+    last two columns are R (with zero knowledge)."""
+    n_shifted = sum(m.shape[1] for m in shifted)
+    n_at_z = n_shifted + num_chunk_columns
     coeff_z = _coefficients(alpha, 0, n_at_z)
     coeff_zw = _coefficients(alpha, n_at_z, n_shifted)
     points = ntt.domain(domain.log_lde, ntt.GENERATOR)
 
-    combined_z = ext.ext_linear_combination(shifted_columns, _as_array(coeff_z[:n_shifted]))
-    combined_z = ext.ext_add(combined_z, ext.ext_linear_combination(quotient_columns, _as_array(coeff_z[n_shifted:])))
-    combined_zw = ext.ext_linear_combination(shifted_columns, _as_array(coeff_zw))
+    combined_z = np.zeros((domain.lde_size, 2), dtype=np.uint64)
+    combined_zw = np.zeros((domain.lde_size, 2), dtype=np.uint64)
+    offset = 0
+    for matrix in shifted:
+        columns = slice(offset, offset + matrix.shape[1])
+        combined_z = ext.ext_add(combined_z, ext.ext_matvec(matrix, _as_array(coeff_z[columns])))
+        combined_zw = ext.ext_add(combined_zw, ext.ext_matvec(matrix, _as_array(coeff_zw[columns])))
+        offset += matrix.shape[1]
+    # The quotient's R columns get zero weight here; R is added undivided below.
+    quotient_weights = coeff_z[n_shifted:] + [Ext(0, 0)] * (quotient.shape[1] - num_chunk_columns)
+    combined_z = ext.ext_add(combined_z, ext.ext_matvec(quotient, _as_array(quotient_weights)))
 
     zw = z * domain.omega
     result = None
@@ -74,8 +83,8 @@ def deep_on_lde(
         denominator = ext.ext_sub(ext.ext_from_base(points), _as_array([point]))
         term = ext.ext_mul(numerator, ext.ext_batch_inv(denominator))
         result = term if result is None else ext.ext_add(result, term)
-    if randomizer is not None:
-        r = np.ascontiguousarray(randomizer.T)
+    if zero_knowledge:
+        r = np.ascontiguousarray(quotient[:, num_chunk_columns : num_chunk_columns + 2])
         weight = alpha ** (n_at_z + n_shifted)
         result = ext.ext_add(result, ext.ext_mul(r, _as_array([weight])))
     return result

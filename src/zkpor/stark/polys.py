@@ -1,8 +1,10 @@
 """Committed polynomial columns: zero-knowledge randomisation, LDE, commitment, evaluation.
 
 Every committed matrix (main trace, aux trace, quotient chunks) is a set of base-field polynomials
-of degree < D, kept both as coefficients (for out-of-domain evaluation) and as evaluations on the
-LDE coset (for constraint evaluation and query openings).
+of degree < D, kept as coefficients (for out-of-domain evaluation) and as evaluations on the LDE
+coset, row-major (N, columns): the layout the Merkle tree hashes and opens, and from which
+constraint evaluation and DEEP read chunks of rows. Only this one copy of the LDE is kept; it is
+built a batch of columns at a time so that no column-major copy of the whole LDE ever exists.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from zkpor.field import ntt, poly
 from zkpor.field.extension import Ext
 from zkpor.stark.commitment import RowCommitment, commit_rows
 from zkpor.stark.domain import ProofDomain
+from zkpor.stark.kernels import transpose
 
 
 def random_field_matrix(shape: tuple[int, ...]) -> np.ndarray:
@@ -30,15 +33,22 @@ def random_field_matrix(shape: tuple[int, ...]) -> np.ndarray:
     return values
 
 
+LDE_COLUMN_BATCH = 32
+
+
 @dataclass
 class CommittedPolys:
     coefficients: np.ndarray  # (columns, D)
-    lde: np.ndarray  # (columns, N)
     commitment: RowCommitment
 
     @property
     def width(self) -> int:
         return self.coefficients.shape[0]
+
+    @property
+    def rows(self) -> np.ndarray:
+        """The LDE, row-major (N, columns): row i is every column at point g·ω_N^i."""
+        return self.commitment.tree.matrix
 
     def evaluate(self, point: Ext) -> list[Ext]:
         return poly.evaluate_at_ext(self.coefficients, point)
@@ -56,7 +66,11 @@ def trace_coefficients(columns: np.ndarray, domain: ProofDomain, zero_knowledge:
 
 
 def commit_coefficients(coefficients: np.ndarray, domain: ProofDomain, salted: bool) -> CommittedPolys:
-    blowup = domain.lde_size // coefficients.shape[1]
-    lde = ntt.coset_evaluate(coefficients, blowup, ntt.GENERATOR)
-    commitment = commit_rows(np.ascontiguousarray(lde.T), salted=salted)
-    return CommittedPolys(coefficients, lde, commitment)
+    width, degree_bound = coefficients.shape
+    blowup = domain.lde_size // degree_bound
+    rows = np.empty((domain.lde_size, width), dtype=np.uint64)
+    for start in range(0, width, LDE_COLUMN_BATCH):
+        stop = min(width, start + LDE_COLUMN_BATCH)
+        lde = ntt.coset_evaluate(coefficients[start:stop], blowup, ntt.GENERATOR)
+        rows[:, start:stop] = transpose(lde)
+    return CommittedPolys(coefficients, commit_rows(rows, salted=salted))

@@ -49,7 +49,7 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
 
     alpha = Ext(*transcript.challenge_ext(b"composition"))
     q_values = composition.evaluate_on_lde(
-        air, domain, main.lde, aux.lde if aux is not None else None, challenges, alpha
+        air, domain, main.rows, aux.rows if aux is not None else None, challenges, alpha
     )
     try:
         chunks = composition.split_quotient(q_values, domain, zk, strict=check)
@@ -73,12 +73,12 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
         transcript.absorb_elements(label, [c for v in values for c in (v.c0, v.c1)])
 
     deep_alpha = Ext(*transcript.challenge_ext(b"deep"))
-    shifted_lde = np.concatenate([p.lde for p in shifted]) if len(shifted) > 1 else main.lde
     deep_values = deep_on_lde(
         domain,
-        shifted_lde,
-        quotient.lde[:num_chunk_columns],
-        quotient.lde[num_chunk_columns:] if zk else None,
+        [p.rows for p in shifted],
+        quotient.rows,
+        num_chunk_columns,
+        zk,
         at_z + quotient_at_z,
         at_zw,
         z,
