@@ -1,0 +1,192 @@
+"""Vector commitments: a Merkle tree over the rows of a uint64 matrix of field elements.
+
+The construction, the proof format and the verifier are in `zkpor.hash.merkle_proof` (pure Python,
+re-exported here); this module builds trees fast with the numba kernels and opens them.
+
+    tree = MerkleTree.commit(matrix, "blake3", salt_rng=SaltRng())   # hiding commitment
+    proof = tree.open(indices)
+    ok = verify_multi(tree.root, tree.n_rows, indices, tree.rows(indices), tree.salts(indices),
+                      proof, "blake3")
+
+Salts. ``salt_rng=None`` and ``salts=None`` commit without salts (binding, not hiding). For a
+hiding commitment pass ``salt_rng=SaltRng()``, which draws each leaf's salt from a CSPRNG seeded by
+`secrets` (``SaltRng(seed=...)`` gives reproducible salts for tests), or pass explicit ``salts``
+of shape (n_rows, SALT_ELEMS). numpy's own generators are refused: they are not meant for secrets.
+"""
+
+from __future__ import annotations
+
+import operator
+import secrets
+from collections.abc import Sequence
+
+import blake3
+import numpy as np
+
+from zkpor.field.scalar import P_INT
+from zkpor.hash import bytehash, poseidon2_batch
+from zkpor.hash.merkle_proof import (
+    BLAKE3_NODE_PURPOSE,
+    DIGEST_SIZE,
+    HASHERS,
+    SALT_ELEMS,
+    MultiProof,
+    check_hasher,
+    default_leaf_domain,
+    depth_of,
+    sibling_plan,
+    verify_multi,
+)
+
+__all__ = ["DIGEST_SIZE", "HASHERS", "SALT_ELEMS", "MerkleTree", "MultiProof", "SaltRng", "verify_multi"]
+
+_SALT_KEY_CONTEXT = "zkpor 2026-08 merkle salt stream v1"
+
+
+class SaltRng:
+    """A CSPRNG of field elements for Merkle salts: the BLAKE3 XOF under a key derived from a seed.
+
+    The seed (at least 16 bytes) defaults to ``secrets.token_bytes(32)``; pass one only for
+    reproducible tests or benchmarks. Elements are uniform in [0, p): 8-byte words
+    >= p are rejected (probability 2^-32 each), not reduced, so there is no modular bias.
+    """
+
+    def __init__(self, seed: bytes | None = None) -> None:
+        if seed is None:
+            seed = secrets.token_bytes(32)
+        if not isinstance(seed, bytes) or len(seed) < 16:
+            raise ValueError("a salt seed is at least 16 bytes")
+        key = blake3.blake3(seed, derive_key_context=_SALT_KEY_CONTEXT).digest()
+        self._xof = blake3.blake3(key=key)
+        self._position = 0
+
+    def _words(self, n: int) -> np.ndarray:
+        raw = self._xof.digest(length=8 * n, seek=self._position)
+        self._position += 8 * n
+        return np.frombuffer(raw, dtype="<u8").astype(np.uint64)
+
+    def field_elements(self, shape: int | tuple[int, ...]) -> np.ndarray:
+        """A uint64 array of the given shape, uniform canonical field elements."""
+        out = np.empty(int(np.prod(shape)), dtype=np.uint64)
+        filled = 0
+        while filled < out.size:
+            words = self._words(out.size - filled)
+            words = words[words < np.uint64(P_INT)]
+            out[filled : filled + words.size] = words
+            filled += words.size
+        return out.reshape(shape)
+
+
+class MerkleTree:
+    """A committed matrix: its rows, salts and every tree level. Build it with `commit`."""
+
+    def __init__(
+        self,
+        matrix: np.ndarray,
+        salts: np.ndarray | None,
+        levels: list[np.ndarray],
+        hasher: str,
+        leaf_domain: str,
+    ) -> None:
+        self.matrix = matrix
+        self._salts = salts
+        self.levels = levels  # levels[0]: leaf digests (n, 4) uint64 ... levels[-1]: the root (1, 4)
+        self.hasher = hasher
+        self.leaf_domain = leaf_domain
+
+    @property
+    def n_rows(self) -> int:
+        return self.matrix.shape[0]
+
+    @property
+    def n_cols(self) -> int:
+        return self.matrix.shape[1]
+
+    @property
+    def depth(self) -> int:
+        return len(self.levels) - 1
+
+    @property
+    def salted(self) -> bool:
+        return self._salts is not None
+
+    @property
+    def root(self) -> bytes:
+        """The 32-byte commitment."""
+        return bytehash.digests_to_bytes(self.levels[-1])[0]
+
+    @classmethod
+    def commit(
+        cls,
+        matrix: np.ndarray,
+        hasher: str = "blake3",
+        salt_rng: SaltRng | None = None,
+        salts: np.ndarray | None = None,
+        *,
+        leaf_domain: str | None = None,
+    ) -> MerkleTree:
+        """Commit to the rows of ``matrix`` ((n_rows, n_cols) uint64, canonical, n_rows a power of 2).
+
+        ``hasher``: "blake3" (fast; STARK commitments) or "poseidon2" (recursion-friendly).
+        Salting: see the module docstring. ``leaf_domain`` overrides the default leaf purpose /
+        sponge domain (the verifier must then pass the same one).
+        """
+        check_hasher(hasher)
+        if not isinstance(matrix, np.ndarray) or matrix.dtype != np.uint64 or matrix.ndim != 2:
+            raise ValueError("the committed matrix must be a 2-D numpy uint64 array")
+        depth_of(matrix.shape[0])
+        matrix = np.ascontiguousarray(matrix)
+        if salts is not None and salt_rng is not None:
+            raise ValueError("pass salt_rng or salts, not both")
+        if salt_rng is not None:
+            if not isinstance(salt_rng, SaltRng):
+                raise TypeError(
+                    "salt_rng must be a zkpor.hash.merkle.SaltRng (a CSPRNG), not a numpy generator"
+                )
+            salts = salt_rng.field_elements((matrix.shape[0], SALT_ELEMS))
+        elif salts is not None:
+            expected = (matrix.shape[0], SALT_ELEMS)
+            if not isinstance(salts, np.ndarray) or salts.dtype != np.uint64 or salts.shape != expected:
+                raise ValueError(f"salts must be a uint64 array of shape {expected}")
+            salts = np.ascontiguousarray(salts)
+        domain = leaf_domain if leaf_domain is not None else default_leaf_domain(hasher, salts is not None)
+
+        # Rows and salts must be field elements: Poseidon2 needs it, and the verifier rejects a
+        # BLAKE3 opening that is not, so committing to one is a prover bug caught here. BLAKE3
+        # checks during hashing; the Poseidon2 batch API checks its inputs itself.
+        if hasher == "blake3":
+            leaves = bytehash.hash_rows(domain, matrix, prefix=salts, field_elements=True)
+        else:
+            leaves = poseidon2_batch.sponge_hash_batch(domain, matrix, prefix=salts)
+        levels = [leaves]
+        while levels[-1].shape[0] > 1:
+            nodes = levels[-1]
+            if hasher == "blake3":
+                levels.append(bytehash.hash_pairs(BLAKE3_NODE_PURPOSE, nodes))
+            else:
+                levels.append(poseidon2_batch.compress_pairs(nodes))
+        return cls(matrix, salts, levels, hasher, domain)
+
+    def _check_indices(self, indices: Sequence[int]) -> list[int]:
+        idx = [operator.index(i) for i in indices]
+        for i in idx:
+            if not 0 <= i < self.n_rows:
+                raise IndexError(f"row {i} outside [0, {self.n_rows})")
+        return idx
+
+    def rows(self, indices: Sequence[int]) -> np.ndarray:
+        """The rows at ``indices`` (in the order given), shape (len(indices), n_cols)."""
+        return self.matrix[self._check_indices(indices)]
+
+    def salts(self, indices: Sequence[int]) -> np.ndarray | None:
+        """The salts of the rows at ``indices`` (None for an unsalted tree)."""
+        if self._salts is None:
+            return None
+        return self._salts[self._check_indices(indices)]
+
+    def open(self, indices: Sequence[int]) -> MultiProof:
+        """The multi-opening proof of the rows at ``indices`` (any order, repeats allowed)."""
+        plan = sibling_plan(self.n_rows, self._check_indices(indices))
+        raw = [self.levels[level][i] for level, i in plan]
+        siblings = bytehash.digests_to_bytes(np.array(raw, dtype=np.uint64).reshape(-1, 4))
+        return MultiProof(tuple(siblings))

@@ -1,0 +1,267 @@
+"""Merkle multi-opening proofs: the format, its strict parser, and pure-Python verification.
+
+No numpy and no numba here: a verifier of Poseidon2 trees runs on plain Python. (BLAKE3 trees use
+the `blake3` package, imported only when such a tree is checked.)
+
+Tree (built by `zkpor.hash.merkle.MerkleTree`):
+
+- leaf i commits to row i of a matrix of field elements, optionally with a salt of `SALT_ELEMS`
+  random field elements: ``leaf_i = H_leaf(salt_i ‖ row_i)``. The salt makes the commitment hiding:
+  a leaf reveals nothing about a row that is not opened (the salt of an opened row is revealed with
+  it). Salted and unsalted trees hash leaves under different domains, so a salted opening can never
+  be read as an unsalted one with two extra columns.
+- node = H_node(left ‖ right); the root has depth log2(n_rows) over the leaves. The verifier
+  always knows n_rows, so a node can never be passed off as a leaf or the other way round.
+
+  ==========  ===========================================  ================================
+  hasher      H_leaf                                       H_node
+  ==========  ===========================================  ================================
+  blake3      keyed BLAKE3 (`zkpor.hash.bytehash`) of the  keyed BLAKE3 of the 64 bytes,
+              uint64 little-endian words, purpose           purpose ``merkle-node``
+              ``merkle-leaf`` / ``merkle-leaf-salted``
+  poseidon2   Poseidon2 sponge (`zkpor.hash.poseidon2`),   ``compress`` (width-8 truncated
+              domain ``zkpor/merkle/leaf`` or ``.../leaf-   permutation) on 4-element
+              salted``, 4 output elements                   digests
+  ==========  ===========================================  ================================
+
+  Digests are 32 bytes in both cases (Poseidon2: 4 elements, little-endian uint64 each).
+
+Multi-opening: for a set of leaf indices, the proof holds only the nodes the verifier cannot compute
+from the opened leaves: going up level by level, for each known node whose sibling is not known, the
+sibling, in increasing index order within a level, levels from the leaves up. Opened paths share
+every node they have in common, so k openings cost far fewer than k*depth digests.
+
+Serialized form of a `MultiProof` (`to_bytes` / `from_bytes` / `read_from`):
+``u32 little-endian count ‖ count × 32-byte digests``. Parsing checks the count against the bytes
+present before allocating anything and against an optional caller bound, and `from_bytes` rejects
+trailing bytes; every failure raises `MalformedProofError` (a ValueError) with the reason.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from zkpor.hash import poseidon2
+from zkpor.hash.errors import MalformedProofError
+
+HASHERS = ("blake3", "poseidon2")
+DIGEST_SIZE = 32
+SALT_ELEMS = 2  # ~128 bits of salt per leaf: enough that an unopened row cannot be brute-forced
+MAX_DEPTH = 40  # 2^40 rows is far past anything we commit; it bounds loops on hostile input
+
+BLAKE3_LEAF_PURPOSE = "merkle-leaf"
+BLAKE3_SALTED_LEAF_PURPOSE = "merkle-leaf-salted"
+BLAKE3_NODE_PURPOSE = "merkle-node"
+POSEIDON2_LEAF_DOMAIN = "zkpor/merkle/leaf"
+POSEIDON2_SALTED_LEAF_DOMAIN = "zkpor/merkle/leaf-salted"
+
+_COUNT_BYTES = 4
+
+
+@dataclass(frozen=True)
+class MultiProof:
+    """The sibling digests of a multi-opening, in the canonical order (see the module docstring)."""
+
+    siblings: tuple[bytes, ...]
+
+    def __post_init__(self) -> None:
+        for s in self.siblings:
+            if not isinstance(s, bytes) or len(s) != DIGEST_SIZE:
+                raise ValueError(f"a sibling digest is {DIGEST_SIZE} bytes")
+
+    def to_bytes(self) -> bytes:
+        """Deterministic serialization: u32 LE count, then the digests."""
+        return len(self.siblings).to_bytes(_COUNT_BYTES, "little") + b"".join(self.siblings)
+
+    @property
+    def size_bytes(self) -> int:
+        return _COUNT_BYTES + DIGEST_SIZE * len(self.siblings)
+
+    @classmethod
+    def read_from(
+        cls, data: bytes | bytearray | memoryview, offset: int = 0, max_siblings: int | None = None
+    ) -> tuple[MultiProof, int]:
+        """Parse a proof starting at ``offset``; returns it and the offset just past it."""
+        view = memoryview(data)
+        if not 0 <= offset <= len(view):
+            raise MalformedProofError(f"Merkle proof offset {offset} outside data of {len(view)} bytes")
+        if len(view) - offset < _COUNT_BYTES:
+            raise MalformedProofError("Merkle proof truncated: no sibling count")
+        count = int.from_bytes(view[offset : offset + _COUNT_BYTES], "little")
+        if max_siblings is not None and count > max_siblings:
+            raise MalformedProofError(f"Merkle proof claims {count} siblings; at most {max_siblings} allowed")
+        start = offset + _COUNT_BYTES
+        end = start + DIGEST_SIZE * count
+        if end > len(view):
+            raise MalformedProofError(
+                f"Merkle proof truncated: {count} siblings need {DIGEST_SIZE * count} bytes, "
+                f"{len(view) - start} present"
+            )
+        siblings = tuple(bytes(view[i : i + DIGEST_SIZE]) for i in range(start, end, DIGEST_SIZE))
+        return cls(siblings), end
+
+    @classmethod
+    def from_bytes(cls, data: bytes | bytearray | memoryview, max_siblings: int | None = None) -> MultiProof:
+        """Parse a whole byte string as one proof (trailing bytes are an error)."""
+        proof, end = cls.read_from(data, 0, max_siblings)
+        if end != len(data):
+            raise MalformedProofError(f"{len(data) - end} trailing bytes after the Merkle proof")
+        return proof
+
+
+def check_hasher(hasher: str) -> None:
+    if hasher not in HASHERS:
+        raise ValueError(f"unknown Merkle hasher {hasher!r}; choose one of {', '.join(HASHERS)}")
+
+
+def depth_of(n_rows: int) -> int:
+    """log2(n_rows) for a power of two n_rows >= 1 (ValueError otherwise)."""
+    if isinstance(n_rows, bool) or not isinstance(n_rows, int) or n_rows < 1 or n_rows & (n_rows - 1):
+        raise ValueError(f"the number of rows must be a power of two, not {n_rows!r}")
+    depth = n_rows.bit_length() - 1
+    if depth > MAX_DEPTH:
+        raise ValueError(f"2^{depth} rows is more than this tree supports (2^{MAX_DEPTH})")
+    return depth
+
+
+def default_leaf_domain(hasher: str, salted: bool) -> str:
+    """The leaf purpose (BLAKE3) or sponge domain (Poseidon2) used unless a caller names one."""
+    check_hasher(hasher)
+    if hasher == "blake3":
+        return BLAKE3_SALTED_LEAF_PURPOSE if salted else BLAKE3_LEAF_PURPOSE
+    return POSEIDON2_SALTED_LEAF_DOMAIN if salted else POSEIDON2_LEAF_DOMAIN
+
+
+def leaf_digest(hasher: str, leaf_domain: str, salt: Sequence[int], row: Sequence[int]) -> bytes:
+    """H_leaf(salt ‖ row) in pure Python (salt empty for an unsalted tree)."""
+    values = list(salt) + list(row)
+    if hasher == "poseidon2":
+        return poseidon2.digest_to_bytes(poseidon2.sponge_hash(leaf_domain, values, poseidon2.DIGEST_LEN))
+    from zkpor.hash import bytehash  # only BLAKE3 trees need the blake3 package
+
+    return bytehash.hash_words(leaf_domain, values)
+
+
+def node_digest(hasher: str, left: bytes, right: bytes) -> bytes:
+    """H_node(left ‖ right) in pure Python."""
+    if hasher == "poseidon2":
+        parent = poseidon2.compress(poseidon2.digest_from_bytes(left), poseidon2.digest_from_bytes(right))
+        return poseidon2.digest_to_bytes(parent)
+    from zkpor.hash import bytehash
+
+    return bytehash.hash_bytes(BLAKE3_NODE_PURPOSE, left + right)
+
+
+def sibling_plan(n_rows: int, indices: Sequence[int]) -> list[tuple[int, int]]:
+    """The (level, node index) of every sibling a multi-opening of ``indices`` sends, in order."""
+    depth = depth_of(n_rows)
+    known = sorted({operator.index(i) for i in indices})
+    if known and not (0 <= known[0] and known[-1] < n_rows):
+        raise ValueError(f"a leaf index is outside [0, {n_rows})")
+    plan = []
+    for level in range(depth):
+        known_set = set(known)
+        for i in known:
+            if i ^ 1 not in known_set:
+                plan.append((level, i ^ 1))
+        known = sorted({i >> 1 for i in known})
+    return plan
+
+
+def _canonical_row(values: Sequence[int], expected_len: int | None) -> list[int] | None:
+    """The row as canonical ints, or None if it has the wrong length or a non-field value."""
+    try:
+        out = [operator.index(v) for v in values if not isinstance(v, bool)]
+    except TypeError:
+        return None
+    if len(out) != len(values) or (expected_len is not None and len(out) != expected_len):
+        return None  # a bool slipped in, or the length is not the expected one
+    if any(not 0 <= v < poseidon2.P for v in out):
+        return None
+    return out
+
+
+def verify_multi(
+    root: bytes,
+    n_rows: int,
+    indices: Sequence[int],
+    rows: Sequence[Sequence[int]],
+    salts: Sequence[Sequence[int]] | None,
+    proof: MultiProof,
+    hasher: str = "blake3",
+    *,
+    n_cols: int | None = None,
+    leaf_domain: str | None = None,
+) -> bool:
+    """Check that ``rows`` (with ``salts`` for a salted tree) sit at ``indices`` under ``root``.
+
+    ``indices`` may repeat and come in any order; ``rows[j]`` (and ``salts[j]``) belong to
+    ``indices[j]``, and repeated indices must come with identical rows and salts. Pass
+    ``salts=None`` for an unsalted tree. ``n_cols``, if given, is the row length the verifier
+    expects. Returns False for anything that does not check out: wrong digest, wrong number of
+    siblings (too few or too many), wrong row or salt length, a value outside the field, an index
+    out of range. Raises ValueError only for caller mistakes: an unknown hasher, or ``n_rows`` not a
+    power of two.
+    """
+    check_hasher(hasher)
+    depth = depth_of(n_rows)
+    if not isinstance(root, bytes) or len(root) != DIGEST_SIZE or not isinstance(proof, MultiProof):
+        return False
+    if hasher == "poseidon2" and not _is_poseidon2_digest(root):
+        return False
+    try:
+        idx = [operator.index(i) for i in indices]
+    except TypeError:
+        return False
+    if not idx or len(rows) != len(idx) or (salts is not None and len(salts) != len(idx)):
+        return False
+    if any(not 0 <= i < n_rows for i in idx):
+        return False
+    salted = salts is not None
+    domain = leaf_domain if leaf_domain is not None else default_leaf_domain(hasher, salted)
+
+    # Level 0: one digest per distinct index; a repeated index must repeat the same row and salt.
+    opened: dict[int, tuple[list[int], list[int]]] = {}
+    width = n_cols
+    for j, i in enumerate(idx):
+        row = _canonical_row(rows[j], width)
+        if row is None:
+            return False
+        width = len(row)
+        salt = _canonical_row(salts[j], SALT_ELEMS) if salts is not None else []
+        if salt is None:
+            return False
+        if i in opened and opened[i] != (row, salt):
+            return False
+        opened[i] = (row, salt)
+    known = {i: leaf_digest(hasher, domain, salt, row) for i, (row, salt) in opened.items()}
+
+    siblings = iter(proof.siblings)
+    for _ in range(depth):
+        parents: dict[int, bytes] = {}
+        for i in sorted(known):
+            if i & 1 and i ^ 1 in known:
+                continue  # already combined with its left sibling
+            sib = known.get(i ^ 1)
+            if sib is None:
+                sib = next(siblings, None)
+                if sib is None:
+                    return False  # too few siblings
+                if hasher == "poseidon2" and not _is_poseidon2_digest(sib):
+                    return False
+            left, right = (known[i], sib) if i % 2 == 0 else (sib, known[i])
+            parents[i >> 1] = node_digest(hasher, left, right)
+        known = parents
+    if next(siblings, None) is not None:
+        return False  # too many siblings: a strict verifier accepts exactly one encoding
+    return known.get(0) == root
+
+
+def _is_poseidon2_digest(d: bytes) -> bool:
+    try:
+        poseidon2.digest_from_bytes(d)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,318 @@
+"""Round constants and internal diagonals of Plonky3's default Goldilocks Poseidon2 instances.
+
+Plain Python integers (no numpy), so the pure-Python verifier can import them anywhere.
+
+Source: Plonky3 ``goldilocks/src/poseidon2.rs`` (``GOLDILOCKS_POSEIDON2_RC_{8,12}_*`` and
+``MATRIX_DIAG_{8,12}_GOLDILOCKS``), which ``default_goldilocks_poseidon2_8/12`` use. The round
+constants come from the Poseidon2 reference Grain LFSR (field_type=1, alpha=7, n=64, t=8 or 12,
+R_F=8, R_P=22); we regenerated them with that LFSR and they match. Layout, per width:
+
+- ``RC{w}_EXTERNAL_INITIAL``: 4 rounds x w constants, the full rounds before the partial rounds;
+- ``RC{w}_INTERNAL``: 22 constants, one per partial round (added to ``state[0]`` only);
+- ``RC{w}_EXTERNAL_FINAL``: 4 rounds x w constants, the full rounds after the partial rounds;
+- ``DIAG{w}``: the diagonal ``D`` of the internal matrix ``M_I = 1 + diag(D)`` (all-ones plus
+  diagonal), i.e. ``state[i] <- D[i]*state[i] + sum(state)``. Small values on purpose
+  (-2, 1, 2, 1/2, 3, 4, -1/2, -3, -4, 1/4, -1/4, 1/8) so fast kernels can use shifts and adds.
+"""
+
+P = 0xFFFF_FFFF_0000_0001
+
+SBOX_DEGREE = 7
+HALF_FULL_ROUNDS = 4
+PARTIAL_ROUNDS = 22
+
+
+# Width 8, first half of the full rounds.
+RC8_EXTERNAL_INITIAL: tuple[tuple[int, ...], ...] = (
+    (
+        0xDD5743E7F2A5A5D9,
+        0xCB3A864E58ADA44B,
+        0xFFA2449ED32F8CDC,
+        0x42025F65D6BD13EE,
+        0x7889175E25506323,
+        0x34B98BB03D24B737,
+        0xBDCC535ECC4FAA2A,
+        0x5B20AD869FC0D033,
+    ),
+    (
+        0xF1DDA5B9259DFCB4,
+        0x27515210BE112D59,
+        0x4227D1718C766C3F,
+        0x26D333161A5BD794,
+        0x49B938957BF4B026,
+        0x4A56B5938B213669,
+        0x1120426B48C8353D,
+        0x6B323C3F10A56CAD,
+    ),
+    (
+        0xCE57D6245DDCA6B2,
+        0xB1FC8D402BBA1EB1,
+        0xB5C5096CA959BD04,
+        0x6DB55CD306D31F7F,
+        0xC49D293A81CB9641,
+        0x1CE55A4FE979719F,
+        0xA92E60A9D178A4D1,
+        0x002CC64973BCFD8C,
+    ),
+    (
+        0xCEA721CCE82FB11B,
+        0xE5B55EB8098ECE81,
+        0x4E30525C6F1DDD66,
+        0x43C6702827070987,
+        0xACA68430A7B5762A,
+        0x3674238634DF9C93,
+        0x88CEE1C825E33433,
+        0xDE99AE8D74B57176,
+    ),
+)
+
+
+# Width 8, partial rounds.
+RC8_INTERNAL: tuple[int, ...] = (
+    0x488897D85FF51F56,
+    0x1140737CCB162218,
+    0xA7EEB9215866ED35,
+    0x9BD2976FEE49FCC9,
+    0xC0C8F0DE580A3FCC,
+    0x4FB2DAE6EE8FC793,
+    0x343A89F35F37395B,
+    0x223B525A77CA72C8,
+    0x56CCB62574AAA918,
+    0xC4D507D8027AF9ED,
+    0xA080673CF0B7E95C,
+    0xF0184884EB70DCF8,
+    0x044F10B0CB3D5C69,
+    0xE9E3F7993938F186,
+    0x1B761C80E772F459,
+    0x606CEC607A1B5FAC,
+    0x14A0C2E1D45F03CD,
+    0x4EACE8855398574F,
+    0xF905CA7103EFF3E6,
+    0xF8C8F8D20862C059,
+    0xB524FE8BDD678E5A,
+    0xFBB7865901A1EC41,
+)
+
+
+# Width 8, second half of the full rounds.
+RC8_EXTERNAL_FINAL: tuple[tuple[int, ...], ...] = (
+    (
+        0x014EF1197D341346,
+        0x9725E20825D07394,
+        0xFDB25AEF2C5BAE3B,
+        0xBE5402DC598C971E,
+        0x93A5711F04CDCA3D,
+        0xC45A9A5B2F8FB97B,
+        0xFE8946A924933545,
+        0x2AF997A27369091C,
+    ),
+    (
+        0xAA62C88E0B294011,
+        0x058EB9D810CE9F74,
+        0xB3CB23ECED349AE4,
+        0xA3648177A77B4A84,
+        0x43153D905992D95D,
+        0xF4E2A97CDA44AA4B,
+        0x5BAA2702B908682F,
+        0x082923BDF4F750D1,
+    ),
+    (
+        0x98AE09A325893803,
+        0xF8A6475077968838,
+        0xCEB0735BF00B2C5F,
+        0x0A1A5D953888E072,
+        0x2FCB190489F94475,
+        0xB5BE06270DEC69FC,
+        0x739CB934B09ACF8B,
+        0x537750B75EC7F25B,
+    ),
+    (
+        0xE9DD318BAE1F3961,
+        0xF7462137299EFE1A,
+        0xB1F6B8EEE9ADB940,
+        0xBDEBCC8A809DFE6B,
+        0x40FC1F791B178113,
+        0x3AC1C3362D014864,
+        0x9A016184BDB8AEBA,
+        0x95F2394459FBC25E,
+    ),
+)
+
+
+# Width 8, internal diagonal (see module docstring).
+DIAG8: tuple[int, ...] = (
+    0xFFFFFFFEFFFFFFFF,
+    0x0000000000000001,
+    0x0000000000000002,
+    0x7FFFFFFF80000001,
+    0x0000000000000003,
+    0x7FFFFFFF80000000,
+    0xFFFFFFFEFFFFFFFE,
+    0xFFFFFFFEFFFFFFFD,
+)
+
+
+# Width 12, first half of the full rounds.
+RC12_EXTERNAL_INITIAL: tuple[tuple[int, ...], ...] = (
+    (
+        0x13DCF33ABA214F46,
+        0x30B3B654A1DA6D83,
+        0x1FC634ADA6159B56,
+        0x937459964DC03466,
+        0xEDD2EF2CA7949924,
+        0xEDE9AFFDE0E22F68,
+        0x8515B9D6BAC9282D,
+        0x6B5C07B4E9E900D8,
+        0x1EC66368838C8A08,
+        0x9042367D80D1FBAB,
+        0x400283564A3C3799,
+        0x4A00BE0466BCA75E,
+    ),
+    (
+        0x7913BEEE58E3817F,
+        0xF545E88532237D90,
+        0x22F8CB8736042005,
+        0x6F04990E247A2623,
+        0xFE22E87BA37C38CD,
+        0xD20E32C85FFE2815,
+        0x117227674048FE73,
+        0x4E9FB7EA98A6B145,
+        0xE0866C232B8AF08B,
+        0x00BBC77916884964,
+        0x7031C0FB990D7116,
+        0x240A9E87CF35108F,
+    ),
+    (
+        0x2E6363A5A12244B3,
+        0x5E1C3787D1B5011C,
+        0x4132660E2A196E8B,
+        0x3A013B648D3D4327,
+        0xF79839F49888EA43,
+        0xFE85658EBAFE1439,
+        0xB6889825A14240BD,
+        0x578453605541382B,
+        0x4508CDA8F6B63CE9,
+        0x9C3EF35848684C91,
+        0x0812BDE23C87178C,
+        0xFE49638F7F722C14,
+    ),
+    (
+        0x8E3F688CE885CBF5,
+        0xB8E110ACF746A87D,
+        0xB4B2E8973A6DABEF,
+        0x9E714C5DA3D462EC,
+        0x6438F9033D3D0C15,
+        0x24312F7CF1A27199,
+        0x23F843BB47ACBF71,
+        0x9183F11A34BE9F01,
+        0x839062FBB9D45DBF,
+        0x24B56E7E6C2E43FA,
+        0xE1683DA61C962A72,
+        0xA95C63971A19BFA7,
+    ),
+)
+
+
+# Width 12, partial rounds.
+RC12_INTERNAL: tuple[int, ...] = (
+    0x4ADF842AA75D4316,
+    0xF8FBB871AA4AB4EB,
+    0x68E85B6EB2DD6AEB,
+    0x07A0B06B2D270380,
+    0xD94E0228BD282DE4,
+    0x8BDD91D3250C5278,
+    0x209C68B88BBA778F,
+    0xB5E18CDAB77F3877,
+    0xB296A3E808DA93FA,
+    0x8370ECBDA11A327E,
+    0x3F9075283775DAD8,
+    0xB78095BB23C6AA84,
+    0x3F36B9FE72AD4E5F,
+    0x69BC96780B10B553,
+    0x3F1D341F2EB7B881,
+    0x4E939E9815838818,
+    0xDA366B3AE2A31604,
+    0xBC89DB1E7287D509,
+    0x6102F411F9EF5659,
+    0x58725C5E7AC1F0AB,
+    0x0DF5856C798883E7,
+    0xF7BB62A8DA4C961B,
+)
+
+
+# Width 12, second half of the full rounds.
+RC12_EXTERNAL_FINAL: tuple[tuple[int, ...], ...] = (
+    (
+        0xC68BE7C94882A24D,
+        0xAF996D5D5CDAEDD9,
+        0x9717F025E7DAF6A5,
+        0x6436679E6E7216F4,
+        0x8A223D99047AF267,
+        0xBB512E35A133BA9A,
+        0xFBBF44097671AA03,
+        0xF04058EBF6811E61,
+        0x5CCA84703FAC7FFB,
+        0x9B55C7945DE6469F,
+        0x8E05BF09808E934F,
+        0x2EA900DE876307D7,
+    ),
+    (
+        0x7748FFF2B38DFB89,
+        0x6B99A676DD3B5D81,
+        0xAC4BB7C627CF7C13,
+        0xADB6EBE5E9E2F5BA,
+        0x2D33378CAFA24AE3,
+        0x1E5B73807543F8C2,
+        0x09208814BFEBB10F,
+        0x782E64B6BB5B93DD,
+        0xADD5A48EAC90B50F,
+        0xADD4C54C736EA4B1,
+        0xD58DBB86ED817FD8,
+        0x6D5ED1A533F34DDD,
+    ),
+    (
+        0x28686AA3E36B7CB9,
+        0x591ABD3476689F36,
+        0x047D766678F13875,
+        0xA2A11112625F5B49,
+        0x21FD10A3F8304958,
+        0xF9B40711443B0280,
+        0xD2697EB8B2BDE88E,
+        0x3493790B51731B3F,
+        0x11CAF9DD73764023,
+        0x7ACFB8F72878164E,
+        0x744EC4DB23CEFC26,
+        0x1E00E58F422C6340,
+    ),
+    (
+        0x21DD28D906A62DDA,
+        0xF32A46AB5F465B5F,
+        0xBFCE13201F3F7E6B,
+        0xF30D2E7ADB5304E2,
+        0xECDF4EE4ABAD48E9,
+        0xF94E82182D395019,
+        0x4EE52E3744D887C5,
+        0xA1341C7CAC0083B2,
+        0x2302FB26C30C834A,
+        0xAEA3C587273BF7D3,
+        0xF798E24961823EC7,
+        0x962DEBA3E9A2CD94,
+    ),
+)
+
+
+# Width 12, internal diagonal (see module docstring).
+DIAG12: tuple[int, ...] = (
+    0xFFFFFFFEFFFFFFFF,
+    0x0000000000000001,
+    0x0000000000000002,
+    0x7FFFFFFF80000001,
+    0x0000000000000003,
+    0x0000000000000004,
+    0x7FFFFFFF80000000,
+    0xFFFFFFFEFFFFFFFE,
+    0xFFFFFFFEFFFFFFFD,
+    0xBFFFFFFF40000001,
+    0x3FFFFFFFC0000000,
+    0xDFFFFFFF20000001,
+)
