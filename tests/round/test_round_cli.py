@@ -132,7 +132,10 @@ def test_demo(tmp_path: Path, run_main: Callable[..., Result]) -> None:
     result = run_main("demo", "my-demo", "--users", "300", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "300 users" in result.stdout and "valid round" in result.stdout
-    assert sorted(p.name for p in (tmp_path / "my-demo").iterdir()) == ["round.toml", "users.csv"]
+    assert sorted(p.name for p in (tmp_path / "my-demo").iterdir()) == [
+        "exchange.secret", "inclusion-demo-user.json", "proof", "round.toml", "users.csv"
+    ]  # fmt: skip
+    assert "Verified: round 2024-06" in result.stdout
     assert run_main("demo", "my-demo", "--users", "300", cwd=tmp_path).returncode == 0, (
         "a demo replaces a demo"
     )

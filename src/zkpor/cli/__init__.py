@@ -10,7 +10,7 @@ from zkpor.errors import ZkporError
 app = app_state.app
 
 # Importing the command modules registers their commands on `app`.
-from zkpor.cli import history_commands, reserves_commands, round_commands  # noqa: E402,F401
+from zkpor.cli import history_commands, liabilities_commands, reserves_commands, round_commands  # noqa: E402,F401
 
 
 def main() -> None:

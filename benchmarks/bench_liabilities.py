@@ -1,0 +1,242 @@
+"""Proof of liabilities benchmark: a generated 22-asset round proven, verified, and checked per customer.
+
+    .venv/bin/python benchmarks/bench_liabilities.py [--log-users 16 20] [--workdir DIR]
+        [--batch-size N] [--max-batches K] [--resume]
+
+For each size: `zkpor generate`-style users (seed 7), then, each in a fresh process so that its peak
+memory is its own, `prove_round` with the default options (zero knowledge, 100 conjectured bits) and
+`verify_round` (the auditor). Then inclusion proofs for 200 users: their size, the pure-Python
+`verify_inclusion` time, and one `python -m zkpor.liabilities.inclusion` run with numpy and numba
+made unimportable (the customer's whole experience, interpreter start included).
+
+`--max-batches K` stops proving after K batches and prints projections for the whole round from the
+batches measured, marked "projected"; `--resume` keeps the batches an earlier run left (otherwise
+every run starts afresh).
+Results also go to WORKDIR/bench-2^N.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+NO_NUMPY = (
+    "import sys, runpy; sys.modules['numpy'] = None; sys.modules['numba'] = None; "
+    "sys.argv = ['inclusion', *sys.argv[1:]]; "
+    "runpy.run_module('zkpor.liabilities.inclusion', run_name='__main__')"
+)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class _EnoughError(Exception):
+    """Raised from the progress callback to stop after --max-batches (the batches done are kept)."""
+
+
+def phase_prove(directory: Path, batch_size: int | None, max_batches: int | None, resume: bool) -> dict:
+    from zkpor.liabilities.round_proof import load_secret, prove_round
+    from zkpor.liabilities.store import InclusionStore
+
+    secret, _ = load_secret(directory / "exchange.secret", create=True)
+    stamps: list[tuple[int, float]] = []
+    totals: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        stamps.append((done, time.perf_counter()))
+        totals.append(total)
+        if max_batches is not None and done >= max_batches and done < total:
+            raise _EnoughError
+
+    start = time.perf_counter()
+    complete = True
+    try:
+        report = prove_round(directory, secret, batch_size=batch_size, fresh=not resume, progress=progress)
+    except _EnoughError:
+        complete = False
+    end = time.perf_counter()
+    first_done, first_time = stamps[0]  # progress(already done, total) comes after load + plan
+    batch_seconds = [b - a for (_, a), (_, b) in zip(stamps, stamps[1:], strict=False)]
+    global_json = directory / "proof" / "global.json"
+    g = json.loads(global_json.read_text()) if complete else None
+    sizes = [p.stat().st_size for p in sorted((directory / "proof" / "batches").glob("*.zkp"))]
+    with InclusionStore(directory / "proof" / "inclusion.sqlite", create=False) as store:
+        batch_size_used = int(store.meta()["batch size"])
+    result = {
+        "complete": complete,
+        "batch_size": batch_size_used,
+        "batch_count": totals[-1],
+        "setup_s": first_time - start,  # load + check the users file, shuffle, open the store
+        "batches_proven": len(batch_seconds),
+        "batches_reused": first_done,
+        "batch_s_mean": statistics.mean(batch_seconds) if batch_seconds else None,
+        "batch_s_min": min(batch_seconds) if batch_seconds else None,
+        "batch_s_max": max(batch_seconds) if batch_seconds else None,
+        "prove_s": end - start,
+        "batch_bytes_mean": statistics.mean(sizes),
+        "batch_bytes_max": max(sizes),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+    if complete:
+        result.update(
+            limb_bits=g["limb_bits"],
+            proof_bytes=report.summary["proof_bytes"],
+            security=report.summary["security"],
+            finish_s=end - stamps[-1][1],  # top tree, global.json, summary.json
+        )
+    return result
+
+
+def phase_verify(directory: Path) -> dict:
+    from zkpor.liabilities.round_proof import verify_round
+
+    start = time.perf_counter()
+    result = verify_round(directory)
+    return {
+        "verify_s": time.perf_counter() - start,
+        "security": result.security.describe(),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def phase_inclusion(directory: Path, samples: int = 200) -> dict:
+    from zkpor.liabilities.inclusion import InclusionProof, load_global, verify_inclusion
+    from zkpor.liabilities.round_proof import export_user
+
+    uids = []
+    with (directory / "users.csv").open() as stream:
+        stream.readline()
+        for _ in range(samples):
+            uids.append(stream.readline().split(",", 1)[0])
+    g = load_global(directory / "proof" / "global.json")
+    start = time.perf_counter()
+    files = [export_user(directory, uid).to_json() for uid in uids]
+    export_ms = (time.perf_counter() - start) * 1000 / len(uids)
+    start = time.perf_counter()
+    for data in files:
+        verify_inclusion(InclusionProof.from_json(data, "proof.json"), g)
+    verify_ms = (time.perf_counter() - start) * 1000 / len(files)
+    largest = max(files, key=len)
+    sample = directory / "bench-inclusion.json"
+    sample.write_bytes(largest)
+    start = time.perf_counter()
+    customer = subprocess.run(
+        [sys.executable, "-c", NO_NUMPY, str(sample), "--global", str(directory / "proof" / "global.json")],
+        capture_output=True,
+        text=True,
+    )
+    cli_ms = (time.perf_counter() - start) * 1000
+    if customer.returncode != 0:
+        raise SystemExit(f"verify-user without numpy failed: {customer.stderr}")
+    return {
+        "inclusion_bytes_mean": statistics.mean(len(f) for f in files),
+        "inclusion_bytes_max": len(largest),
+        "export_ms": export_ms,
+        "verify_user_ms": verify_ms,
+        "verify_user_no_numpy_process_ms": cli_ms,
+    }
+
+
+def child(phase: str, *args: str) -> dict:
+    output = subprocess.run(
+        [sys.executable, __file__, "--phase", phase, *args], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def bench(
+    log_users: int, workdir: Path, batch_size: int | None, max_batches: int | None, resume: bool
+) -> dict:
+    from zkpor.round.generate import generate_round
+
+    users = 1 << log_users
+    directory = workdir / f"round-2^{log_users}"
+    if not (directory / "users.csv").is_file():
+        shutil.rmtree(directory, ignore_errors=True)
+        start = time.perf_counter()
+        generate_round(directory, users, 7)
+        print(f"2^{log_users}: generated {users:,} users in {time.perf_counter() - start:.1f} s", flush=True)
+    print(f"2^{log_users}: proving (batch size {batch_size or 'auto'})…", flush=True)
+    prove = child("prove", str(directory), str(batch_size or 0), str(max_batches or 0), str(int(resume)))
+    result: dict = {"users": users, "prove": prove}
+    if prove["complete"]:
+        result["verify"] = child("verify", str(directory))
+        result["inclusion"] = child("inclusion", str(directory))
+    (workdir / f"bench-2^{log_users}.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def report(result: dict) -> None:
+    users, p = result["users"], result["prove"]
+    lines = [
+        f"=== {users:,} users (2^{users.bit_length() - 1}), 22 assets, zero knowledge, default options ==="
+    ]
+    count, size = p["batch_count"], p["batch_size"]
+    per_batch = p["batch_s_mean"]
+    lines.append(
+        f"batches       {count} of {size} users; {p['batches_proven']} proven here, {per_batch:.1f} s each "
+        f"(min {p['batch_s_min']:.1f}, max {p['batch_s_max']:.1f}); setup {p['setup_s']:.1f} s"
+    )
+    if p["complete"]:
+        v, inc = result["verify"], result["inclusion"]
+        lines += [
+            f"prove         {p['prove_s']:.1f} s for the whole round → {users / p['prove_s']:,.0f} users/s "
+            f"({size / per_batch:,.0f} users/s while proving a batch); {p['limb_bits']}-bit limbs",
+            f"proof bytes   {p['batch_bytes_mean']:,.0f} per batch (max {p['batch_bytes_max']:,}), "
+            f"{p['proof_bytes']:,} in total",
+            f"security      {v['security']}",
+            f"peak memory   prove {p['peak_rss_mb']:,.0f} MB, verify {v['peak_rss_mb']:,.0f} MB",
+            f"auditor       verify {v['verify_s']:.1f} s",
+            f"inclusion     {inc['inclusion_bytes_mean']:,.0f} bytes mean, "
+            f"{inc['inclusion_bytes_max']:,} max; export {inc['export_ms']:.1f} ms",
+            f"verify-user   {inc['verify_user_ms']:.1f} ms in-process; "
+            f"{inc['verify_user_no_numpy_process_ms']:.0f} ms as a fresh process without numpy",
+        ]
+    else:
+        whole = p["setup_s"] + count * per_batch
+        lines += [
+            f"measured      {size / per_batch:,.0f} users/s while proving; "
+            f"peak memory {p['peak_rss_mb']:,.0f} MB",
+            f"PROJECTED     whole round {whole / 60:.0f} min → {users / whole:,.0f} users/s; "
+            f"{count * p['batch_bytes_mean'] / 1e6:,.1f} MB of proofs "
+            f"({p['batch_bytes_mean']:,.0f} per batch)",
+        ]
+    print("\n" + "\n".join(lines), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--log-users", type=int, nargs="+", default=[16])
+    parser.add_argument("--workdir", type=Path, default=Path("bench-liabilities"))
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--max-batches", type=int, default=None)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    args, rest = parser.parse_known_args()
+    if args.phase:  # a child process: one phase, its result as the last line of output
+        if args.phase == "prove":
+            directory, batch_size, max_batches = Path(rest[0]), int(rest[1]) or None, int(rest[2]) or None
+            result = phase_prove(directory, batch_size, max_batches, rest[3] == "1")
+        elif args.phase == "verify":
+            result = phase_verify(Path(rest[0]))
+        else:
+            result = phase_inclusion(Path(rest[0]))
+        print(json.dumps(result))
+        return
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    for log_users in args.log_users:
+        report(bench(log_users, args.workdir, args.batch_size, args.max_batches, args.resume))
+
+
+if __name__ == "__main__":
+    main()

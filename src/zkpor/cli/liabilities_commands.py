@@ -1,0 +1,336 @@
+"""Commands on the proof of liabilities: prove, verify, export-user, verify-user.
+
+Thin: the work is in `zkpor.liabilities.round_proof` and `zkpor.liabilities.inclusion`. Typer keeps
+the line breaks inside every help paragraph but the first, so each docstring paragraph after the
+first is one source line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from zkpor.cli.app_state import app, console
+from zkpor.errors import ZkporError
+from zkpor.liabilities import inclusion
+from zkpor.liabilities.published import digest_hex
+from zkpor.liabilities.round_proof import (
+    SECRET_NAME,
+    ProveReport,
+    RoundVerification,
+    default_proof_options,
+    export_user,
+    load_secret,
+    prove_round,
+    verify_round,
+)
+from zkpor.round.atomic import atomic_write_bytes
+from zkpor.round.decimal_text import format_units_grouped
+from zkpor.stark.params import default_options
+
+RoundDir = Annotated[Path, typer.Argument(help="Round directory (round.toml, users file, proof/).")]
+
+
+@app.command()
+def prove(
+    round_dir: RoundDir,
+    secret_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--secret-file",
+            envvar="ZKPOR_SECRET_FILE",
+            help=f"The exchange's secret (nonces, shuffle, padding). Default: ROUND_DIR/{SECRET_NAME}, "
+            "created (32 random bytes, mode 0600) if missing.",
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option("--batch-size", help="Users per batch, a power of two. Default: from the user count."),
+    ] = None,
+    security_bits: Annotated[
+        int, typer.Option("--security-bits", min=80, max=128, help="Conjectured security target.")
+    ] = 100,
+    blowup: Annotated[int, typer.Option("--blowup", help="FRI blowup factor (power of two, ≥ 4).")] = 4,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Discard batches proven by an earlier run and start over.")
+    ] = False,
+) -> None:
+    """Prove a round's liabilities: one zk-STARK per batch of users, the top tree, summary.json.
+
+    Writes ROUND_DIR/proof/: batches/NNNNN.zkp, global.json, summary.json (publish these).
+
+    Also proof/inclusion.sqlite: PRIVATE, every user's nonce and balances, for export-user.
+
+    A killed run restarted on the same round skips the batches already written.
+
+    A user with a negative net value is refused, naming the users file and line.
+
+    Example: zkpor prove ./round-2024-06
+    """
+    options = default_proof_options()
+    if (security_bits, blowup) != (100, 4):
+        options = default_options(zero_knowledge=True, target_bits=security_bits, blowup=blowup)
+    secret = _secret(round_dir, secret_file)
+    with _batch_bar("proving batches") as advance:
+        report = prove_round(
+            round_dir, secret, options, batch_size=batch_size, fresh=fresh, progress=advance, notice=_notice
+        )
+    _print_prove_report(report)
+
+
+@app.command()
+def verify(
+    round_dir: Annotated[
+        Path, typer.Argument(help="Round directory, or the published proof folder holding global.json.")
+    ],
+    min_security_bits: Annotated[
+        int, typer.Option("--min-security-bits", min=0, help="Refuse proofs with fewer conjectured bits.")
+    ] = 100,
+) -> None:
+    """Verify a round's proof of liabilities as an auditor: every batch, the top tree, the totals.
+
+    Takes the round's parameters from global.json, checked against round.toml when it is there.
+
+    Verifies every batch proof, rebuilds the top tree, sums the exact totals, compares summary.json.
+
+    Prints the security level (conjectured and proven bits) and the proof parameters.
+
+    Example: zkpor verify ./round-2024-06
+    """
+    with _batch_bar("verifying batches") as advance:
+        result = verify_round(round_dir, min_security_bits=min_security_bits, progress=advance)
+    _print_verification(result)
+
+
+@app.command("export-user")
+def export_user_command(
+    round_dir: RoundDir,
+    uid: Annotated[str, typer.Argument(help="The customer's user id.")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Where to write it ('-': standard output). Default: ./inclusion-UID.json"
+        ),
+    ] = None,
+) -> None:
+    """Write one customer's inclusion proof: uid, nonce, balances, Merkle paths, root (JSON, < 2 KB).
+
+    The customer checks it with `zkpor verify-user`, or without installing zkpor's dependencies:
+
+    python -m zkpor.liabilities.inclusion PROOF --global global.json
+
+    Example: zkpor export-user ./round-2024-06 8405227119 -o alice.json
+    """
+    proof = export_user(round_dir, uid)
+    data = proof.to_json()
+    if output == Path("-"):
+        typer.echo(data.decode(), nl=False)
+        return
+    output = output or Path(f"inclusion-{re.sub(r'[^A-Za-z0-9._-]', '_', uid)}.json")
+    atomic_write_bytes(output, data)
+    console.print(
+        f"Wrote {output} ({len(data):,} bytes): uid {uid}, batch {proof.batch}, position {proof.position}.",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command("verify-user")
+def verify_user(
+    proof_file: Annotated[Path, typer.Argument(metavar="PROOF", help="An inclusion proof from export-user.")],
+    global_json: Annotated[
+        Path | None,
+        typer.Option("--global", help="The round's published global.json: also check against it."),
+    ] = None,
+) -> None:
+    """Check a customer's inclusion proof and print their balances as committed.
+
+    Recomputes the leaf from uid, nonce and balances, and the Merkle paths up to the global root.
+
+    With --global, also compares with the round's published global.json. Exit code 0 when it checks out.
+
+    Example: zkpor verify-user alice.json --global round-2024-06/proof/global.json
+    """
+    proof = inclusion.load_inclusion_proof(proof_file)
+    global_proof = inclusion.load_global(global_json) if global_json else None
+    check = inclusion.verify_inclusion(proof, global_proof)
+    for line in inclusion.describe(check):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+# ------------------------------------------------------------------------------------ the demo
+def demo_proof_steps(round_dir: Path, *, batch_size: int | None, first_step: int) -> None:
+    """`zkpor demo`'s proof part: prove, verify, export one user and check their inclusion proof."""
+    step = first_step
+    console.rule(f"[bold]{step}. prove the liabilities (zk-STARK per batch, 100-bit security)")
+    secret = _secret(round_dir, None)
+    with _batch_bar("proving batches") as advance:
+        report = prove_round(
+            round_dir, secret, batch_size=batch_size, fresh=True, progress=advance, notice=_notice
+        )
+    _print_prove_report(report)
+    console.rule(f"[bold]{step + 1}. verify everything, as an auditor")
+    with _batch_bar("verifying batches") as advance:
+        verification = verify_round(round_dir, progress=advance)
+    _print_verification(verification)
+    console.rule(f"[bold]{step + 2}. export one customer's inclusion proof and check it")
+    uid = _first_uid(round_dir)
+    proof = export_user(round_dir, uid)
+    proof_path = round_dir / "inclusion-demo-user.json"
+    atomic_write_bytes(proof_path, proof.to_json())
+    console.print(
+        f"Wrote {proof_path} ({proof_path.stat().st_size:,} bytes).",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    global_proof = inclusion.load_global(report.proof_dir / "global.json")
+    check = inclusion.verify_inclusion(inclusion.load_inclusion_proof(proof_path), global_proof)
+    for line in inclusion.describe(check):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    summary = report.summary
+    console.rule("[bold green]verified")
+    console.print(
+        f"[bold green]Verified[/]: round {summary['round_id']}, root {summary['root'][:16]}…, "
+        f"{summary['batch_count']} batch proofs ({summary['security']['conjectured_bits']}-bit conjectured "
+        f"security), exact totals match summary.json, and customer {uid}'s balances are included.",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _first_uid(round_dir: Path) -> str:
+    """The uid on the users file's first data line (the demo's customer)."""
+    for name in ("users.csv", "users.jsonl"):
+        path = round_dir / name
+        if path.is_file():
+            with path.open(encoding="utf-8") as stream:
+                if name.endswith(".csv"):
+                    stream.readline()
+                    return stream.readline().split(",", 1)[0]
+                return json.loads(stream.readline())["uid"]
+    raise ZkporError(f"{round_dir}: no users file")
+
+
+# ------------------------------------------------------------------------------------ helpers
+def _secret(round_dir: Path, secret_file: Path | None) -> bytes:
+    path = secret_file or round_dir / SECRET_NAME
+    secret, created = load_secret(path, create=secret_file is None)
+    if created:
+        console.print(
+            f"Created a new exchange secret in {path} (32 random bytes, readable only by you). Keep it: "
+            "a resumed or repeated `zkpor prove` of this round needs it. Never publish it.",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        console.print(
+            f"[yellow]warning:[/] {path} is readable by other users; chmod 600 it.", highlight=False
+        )
+    return secret
+
+
+def _notice(message: str) -> None:
+    console.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def _batch_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar over batches (drawn only on a terminal); yields a (done, total) callback."""
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task(description, total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield advance
+
+
+def _wide() -> Console:
+    """Exact totals are long: off a terminal (pipes, CI logs) give them room instead of folding."""
+    return console if console.is_terminal else Console(file=console.file, width=150)
+
+
+def _print_prove_report(report: ProveReport) -> None:
+    s = report.summary
+    users_per_second = s["batch_size"] * report.batches_proven / report.seconds
+    console.print(
+        f"Proved {report.batches_proven} batches ({report.batches_reused} reused) in {report.seconds:.1f} s"
+        + (f" ({users_per_second:,.0f} users/s)" if report.batches_proven else "")
+        + f". Root [bold]{s['root']}[/]",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"{s['batch_count']} batches × {s['batch_size']} users = {s['users_rounded_up']:,} "
+        "(users rounded up); "
+        f"{s['security']['conjectured_bits']} bits conjectured, {s['security']['proven_bits']} bits proven "
+        f"security; {s['proof_bytes']:,} bytes of batch proofs.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"Publish {report.proof_dir}/global.json, summary.json and batches/; keep inclusion.sqlite private.",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _print_verification(result: RoundVerification) -> None:
+    g = result.global_proof
+    out = _wide()
+    options = g.proof_options
+    out.print(
+        f"Round [bold]{g.round_id}[/] · {len(g.assets)} assets · {g.batch_count} batches × {g.batch_size} "
+        f"users · {g.limb_bits}-bit limbs · blowup {options['blowup']}, {options['num_queries']} queries, "
+        f"{options['grinding_bits']} grinding bits, zero knowledge "
+        f"{'on' if options['zero_knowledge'] else 'OFF'}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    table = Table(title="Proven totals", title_justify="left", show_edge=False, box=None, header_style="bold")
+    for title in ("asset", "equity", "debt", "net"):
+        table.add_column(title, justify="left" if title == "asset" else "right", overflow="fold")
+    for asset, (equity, debt) in zip(g.assets, result.totals, strict=True):
+        table.add_row(
+            asset.symbol,
+            format_units_grouped(equity, asset.decimals),
+            format_units_grouped(debt, asset.decimals),
+            format_units_grouped(equity - debt, asset.decimals),
+        )
+    out.print(table, highlight=False)
+    parameters = "checked against round.toml" if result.checked_against_round_toml else "from global.json"
+    out.print(
+        f"[green]OK[/]: {g.batch_count} batch proofs, the top tree (root [bold]{digest_hex(g.root)}[/]), the "
+        f"totals and summary.json verified in {result.seconds:.1f} s; parameters {parameters}. Security: "
+        f"{result.security.describe()}; {result.proof_bytes:,} bytes of proofs.",
+        highlight=False,
+        soft_wrap=True,
+    )

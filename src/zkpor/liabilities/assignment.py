@@ -1,0 +1,185 @@
+"""Users → batches: the batch shape, the keyed shuffle, padding users, and each batch's id hashes.
+
+Everything here is a deterministic function of (exchange secret, round id, users file, batch size),
+so a restarted `zkpor prove` rebuilds exactly the batches it had started with.
+
+Batch shape
+    B users per batch, a power of two. Unless given, B = min(2^13, next power of two ≥ users), and
+    at least the smallest batch whose trace covers the 2^L-row range table. The limb size L is 16
+    when the trace has ≥ 2^16 rows (B · block ≥ 2^16, i.e. B ≥ 8192 for 22 assets) and 8 otherwise.
+
+Keyed shuffle
+    Every slot of every batch — the n real users plus the `batch_count · B − n` padding users — gets
+    the sort key HMAC-SHA256(secret, "zkpor-shuffle-v1" ‖ 0 ‖ round id ‖ 0 ‖ tag), with tag
+    "u" ‖ uid for a user and "p" ‖ index (8 bytes, big-endian) for padding user `index`. Slots are
+    ordered by key (the first 16 bytes; ties are astronomically unlikely and broken by position, so
+    the order is still deterministic): slot s lands in batch s // B at position s % B. Without the
+    secret the order is unpredictable, so a batch's public subtotals describe a random subset of
+    users, and padding users are spread over all batches instead of piling up in the last one.
+
+Padding users
+    Zero balances and an id hash of 4 field elements from
+    HKDF-SHA256(secret, salt = round id, info = "zkpor-padding-v1" ‖ index), 16 bytes per element
+    reduced mod p: indistinguishable from a real id hash without the secret, and reproducible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+import numpy as np
+
+from zkpor.errors import ZkporError
+from zkpor.field.goldilocks import P
+from zkpor.hash.poseidon2_batch import sponge_hash_batch
+from zkpor.liabilities.encoding import ID_DOMAIN, _hkdf_sha256, bytes_to_elements, user_nonce
+from zkpor.liabilities.layout import SolvencyLayout
+from zkpor.round.users import UserBalances
+
+MAX_AUTO_BATCH = 1 << 13
+MAX_BATCH = 1 << 20
+SHUFFLE_DOMAIN = b"zkpor-shuffle-v1"
+PADDING_INFO = b"zkpor-padding-v1"
+_LIMB_CHOICES = (16, 8)  # the widest limb the trace allows: fewer limb columns, so a cheaper proof
+
+
+def _next_power_of_two(x: int) -> int:
+    return 1 << max(0, (x - 1).bit_length())
+
+
+@dataclass(frozen=True)
+class BatchShape:
+    batch_size: int
+    limb_bits: int
+    batch_count: int
+
+    @property
+    def slots(self) -> int:
+        """Users in all batches, padding included: the published (rounded-up) user count."""
+        return self.batch_size * self.batch_count
+
+
+def block_rows(asset_bits: tuple[int, ...], weights: tuple[int, ...]) -> int:
+    """Trace rows per user for this asset list (8 for 22 assets)."""
+    return SolvencyLayout(asset_bits, weights, 16, 1 << 16).block
+
+
+def choose_batch_shape(
+    n_users: int, asset_bits: tuple[int, ...], weights: tuple[int, ...], batch_size: int | None = None
+) -> BatchShape:
+    """The batch size (given, or chosen from the user count) and the limb size it allows."""
+    if n_users < 1:
+        raise ZkporError("the round has no users")
+    block = block_rows(asset_bits, weights)
+    smallest = _next_power_of_two(-(-(1 << min(_LIMB_CHOICES)) // block))
+    if batch_size is None:
+        batch_size = max(smallest, min(MAX_AUTO_BATCH, _next_power_of_two(n_users)))
+    elif batch_size < smallest or batch_size & (batch_size - 1) or batch_size > MAX_BATCH:
+        raise ZkporError(
+            f"batch size {batch_size} must be a power of two between {smallest} (the range table needs "
+            f"{1 << min(_LIMB_CHOICES)} trace rows, {block} per user) and {MAX_BATCH}"
+        )
+    limb_bits = next(L for L in _LIMB_CHOICES if batch_size * block >= 1 << L)
+    return BatchShape(batch_size, limb_bits, -(-n_users // batch_size))
+
+
+def _shuffle_key(secret: bytes, round_id: str, tag: bytes) -> bytes:
+    message = SHUFFLE_DOMAIN + b"\0" + round_id.encode() + b"\0" + tag
+    return hmac.new(secret, message, hashlib.sha256).digest()
+
+
+def shuffle_slots(secret: bytes, round_id: str, uids: list[bytes], slots: int) -> np.ndarray:
+    """Slot order: entry s is the user row in slot s, or −1 − k for padding user k (see module doc)."""
+    n = len(uids)
+    if slots < n:
+        raise ValueError("fewer slots than users")
+    tags = [b"u" + uid for uid in uids] + [b"p" + k.to_bytes(8, "big") for k in range(slots - n)]
+    keys = np.frombuffer(b"".join(_shuffle_key(secret, round_id, t)[:16] for t in tags), dtype=">u8")
+    high, low = keys[0::2], keys[1::2]
+    order = np.lexsort((low, high))  # stable: equal keys keep their input order
+    who = np.concatenate([np.arange(n, dtype=np.int64), -1 - np.arange(slots - n, dtype=np.int64)])
+    return who[order]
+
+
+def padding_id_hash(secret: bytes, round_id: str, index: int) -> list[int]:
+    material = _hkdf_sha256(secret, round_id.encode(), PADDING_INFO + index.to_bytes(8, "big"), 64)
+    return [int.from_bytes(material[i : i + 16], "big") % P for i in range(0, 64, 16)]
+
+
+def id_hashes_of(uids: list[str], nonces: list[bytes]) -> np.ndarray:
+    """`encoding.id_hash` of many users at once: (n, 4) uint64. Rows of equal uid length share one
+    numba sponge call (the input length is part of the sponge's initial state)."""
+    out = np.zeros((len(uids), 4), dtype=np.uint64)
+    groups: dict[int, list[int]] = {}
+    inputs = [
+        bytes_to_elements(uid.encode() + b"\0" + nonce) for uid, nonce in zip(uids, nonces, strict=True)
+    ]
+    for i, elements in enumerate(inputs):
+        groups.setdefault(len(elements), []).append(i)
+    for members in groups.values():
+        rows = np.array([inputs[i] for i in members], dtype=np.uint64)
+        out[members] = sponge_hash_batch(ID_DOMAIN, rows)
+    return out
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """Where every user sits. `slots[i·B + j]` is the user row at position j of batch i (−1 − k:
+    padding user k)."""
+
+    shape: BatchShape
+    slots: np.ndarray
+
+    @property
+    def batch_size(self) -> int:
+        return self.shape.batch_size
+
+    def members(self, batch: int) -> np.ndarray:
+        B = self.shape.batch_size
+        return self.slots[batch * B : (batch + 1) * B]
+
+
+def plan_batches(secret: bytes, round_id: str, users: UserBalances, shape: BatchShape) -> BatchPlan:
+    uids = [
+        bytes(users.uid_bytes[users.uid_offsets[r] : users.uid_offsets[r + 1]]) for r in range(len(users))
+    ]
+    return BatchPlan(shape, shuffle_slots(secret, round_id, uids, shape.slots))
+
+
+@dataclass(frozen=True)
+class BatchMembers:
+    """One batch's inputs: what the prover needs, and what the inclusion store keeps per user."""
+
+    rows: np.ndarray  # (B,) user rows, −1 − k for padding user k
+    uids: list[str | None]  # None for padding
+    nonces: list[bytes | None]
+    id_hashes: np.ndarray  # (B, 4) uint64
+    equity: np.ndarray  # (B, assets) uint64
+    debt: np.ndarray
+
+
+def batch_members(
+    plan: BatchPlan, batch: int, secret: bytes, round_id: str, users: UserBalances
+) -> BatchMembers:
+    rows = plan.members(batch)
+    real = rows >= 0
+    real_rows = rows[real]
+    uids = [users.uid(int(r)) for r in real_rows]
+    nonces = [user_nonce(secret, round_id, uid) for uid in uids]
+    id_hashes = np.zeros((rows.shape[0], 4), dtype=np.uint64)
+    if uids:
+        id_hashes[real] = id_hashes_of(uids, nonces)
+    for position in np.flatnonzero(~real):
+        id_hashes[position] = padding_id_hash(secret, round_id, int(-1 - rows[position]))
+    n_assets = users.equity.shape[1]
+    equity = np.zeros((rows.shape[0], n_assets), dtype=np.uint64)
+    debt = np.zeros_like(equity)
+    equity[real] = users.equity[real_rows]
+    debt[real] = users.debt[real_rows]
+    all_uids: list[str | None] = [None] * rows.shape[0]
+    all_nonces: list[bytes | None] = [None] * rows.shape[0]
+    for position, uid, nonce in zip(np.flatnonzero(real), uids, nonces, strict=True):
+        all_uids[position], all_nonces[position] = uid, nonce
+    return BatchMembers(rows, all_uids, all_nonces, id_hashes, equity, debt)

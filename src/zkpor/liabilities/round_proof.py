@@ -1,0 +1,630 @@
+"""A whole round's proof of liabilities: prove (exchange), verify (auditor), export-user (customer service).
+
+Outputs, in ROUND_DIR/proof/ (see docs/liabilities.md):
+
+    batches/NNNNN.zkp   one batch proof per batch (`batch.BatchProof`), written as soon as it is proven
+    global.json         round parameters, every batch's root and exact totals, the global root
+    summary.json        the headline figures: root, per-asset totals, users (rounded up), security
+    inclusion.sqlite    PRIVATE: per user uid, batch, position, nonce, balances; per batch its tree
+
+Resuming: a batch counts as done once its file is written and its rows are committed to
+inclusion.sqlite (`store`). A restarted `prove` checks that the inputs, options and secret are the
+ones the run started with (the fingerprint in the store), skips every done batch whose file is
+intact, and proves the rest. Batches are a deterministic function of the inputs and the secret
+(`assignment`), so the redone ones get the same roots and totals as before.
+
+The seam for distributing the work: `BatchJob` holds everything needed to prove one batch (no
+secret, no users file) and `prove_job` is a pure function of it; the driver builds jobs, and writes
+results in order. A Dask executor would map `prove_job` over jobs and hand results back to the same
+writer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from zkpor.errors import InputError, VerificationError, ZkporError
+from zkpor.liabilities.air import BatchPublic, SolvencyAir
+from zkpor.liabilities.assignment import BatchMembers, batch_members, choose_batch_shape, plan_batches
+from zkpor.liabilities.batch import BatchProof, prove_batch, round_digest, verify_batch
+from zkpor.liabilities.inclusion import InclusionProof, verify_inclusion
+from zkpor.liabilities.layout import SolvencyLayout
+from zkpor.liabilities.published import (
+    MAX_JSON_BYTES,
+    AssetEntry,
+    BatchEntry,
+    Digest,
+    GlobalProof,
+    digest_hex,
+    first_difference,
+    json_text,
+    load_json_object,
+    read_bounded,
+    summary_document,
+    top_tree_leaves,
+    top_tree_levels,
+    tree_path,
+)
+from zkpor.liabilities.store import InclusionStore, StoredBatch, pack_balances
+from zkpor.liabilities.witness import NegativeNetValueError
+from zkpor.round.atomic import atomic_write_bytes
+from zkpor.round.config import RoundConfig, load_round_config, round_config_from_document
+from zkpor.round.directory import ROUND_CONFIG_NAME, load_round_inputs
+from zkpor.round.users import ProgressCallback, UserBalances
+from zkpor.stark.domain import ProofDomain
+from zkpor.stark.params import ProofOptions, SecurityLevel, default_options, security_level
+from zkpor.stark.proof import MAX_PROOF_BYTES, ProofFormatError, StarkProof
+
+PROOF_DIR = "proof"
+GLOBAL_NAME = "global.json"
+SUMMARY_NAME = "summary.json"
+STORE_NAME = "inclusion.sqlite"
+SECRET_NAME = "exchange.secret"  # noqa: S105 — a file name, not a secret
+SECRET_BYTES = 32
+MIN_SECRET_BYTES = 16
+MAX_SECRET_BYTES = 4096
+RUN_FORMAT = "zkpor-prove-run-v1"
+
+Notice = Callable[[str], None]
+BatchProgress = Callable[[int, int], None]  # (batches done, batch count)
+
+
+def default_proof_options() -> ProofOptions:
+    """100 conjectured bits with zero knowledge; blowup 4 suffices for the solvency AIR (degree 3)."""
+    return default_options(zero_knowledge=True, target_bits=100, blowup=4)
+
+
+def batch_file_name(index: int) -> str:
+    return f"batches/{index:05d}.zkp"
+
+
+def proof_dir_of(round_dir: str | Path) -> Path:
+    """ROUND_DIR/proof, or the directory itself when it is a published proof folder (has global.json)."""
+    round_dir = Path(round_dir)
+    return round_dir if (round_dir / GLOBAL_NAME).is_file() else round_dir / PROOF_DIR
+
+
+# ---- the exchange secret ---------------------------------------------------------------------
+
+
+def load_secret(path: str | Path, *, create: bool = False) -> tuple[bytes, bool]:
+    """(secret, created). With `create`, a missing file gets 32 random bytes, readable only by us."""
+    path = Path(path)
+    if not path.exists() and create:
+        secret = secrets.token_bytes(SECRET_BYTES)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as error:
+            raise InputError(f"cannot create the exchange secret: {error.strerror}", path=path) from None
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(secret)
+            stream.flush()
+            os.fsync(stream.fileno())
+        return secret, True
+    try:
+        secret = path.read_bytes()[: MAX_SECRET_BYTES + 1]
+    except FileNotFoundError:
+        raise InputError("exchange secret file not found", path=path) from None
+    except OSError as error:
+        raise InputError(f"cannot read the exchange secret: {error.strerror}", path=path) from None
+    if not MIN_SECRET_BYTES <= len(secret) <= MAX_SECRET_BYTES:
+        raise InputError(
+            f"the exchange secret must be {MIN_SECRET_BYTES}–{MAX_SECRET_BYTES} bytes, not {len(secret)}",
+            path=path,
+        )
+    return secret, False
+
+
+def secret_id(secret: bytes) -> str:
+    """Names a secret without revealing it (kept in the private store to detect a changed secret)."""
+    return hmac.new(secret, b"zkpor-secret-id-v1", hashlib.sha256).hexdigest()[:32]
+
+
+# ---- one batch: the unit of work -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    layout: SolvencyLayout
+    round_digest: Digest
+    index: int
+    id_hashes: np.ndarray  # (B, 4) uint64
+    equity: np.ndarray  # (B, assets) uint64
+    debt: np.ndarray
+    options: ProofOptions
+
+
+@dataclass(frozen=True)
+class ProvenBatch:
+    index: int
+    proof: bytes  # the batch file
+    public: BatchPublic
+    nodes: np.ndarray  # (2B, 4) heap-numbered batch tree
+
+
+def prove_job(job: BatchJob) -> ProvenBatch:
+    """Prove one batch. Depends on nothing but `job`, so it can run on any worker."""
+    proof, witness = prove_batch(
+        job.layout, job.round_digest, job.index, job.id_hashes, job.equity, job.debt, job.options
+    )
+    return ProvenBatch(job.index, proof.to_bytes(), proof.public, witness.nodes)
+
+
+# ---- prove ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ProveReport:
+    proof_dir: Path
+    global_proof: GlobalProof
+    summary: dict
+    batches_proven: int
+    batches_reused: int
+    seconds: float
+    notices: list[str] = field(default_factory=list)
+
+
+def prove_round(
+    round_dir: str | Path,
+    secret: bytes,
+    options: ProofOptions | None = None,
+    *,
+    batch_size: int | None = None,
+    fresh: bool = False,
+    progress: BatchProgress | None = None,
+    notice: Notice | None = None,
+    load_progress: ProgressCallback | None = None,
+) -> ProveReport:
+    """Prove every batch of the round in ROUND_DIR (resuming a run killed part-way), then publish
+    global.json and summary.json. Refuses, naming the users file and line, a user whose net value
+    is negative or whose balance is over its bound."""
+    started = time.perf_counter()
+    round_dir = Path(round_dir)
+    options = options or default_proof_options()
+    options.validate()
+    notices: list[str] = []
+
+    def say(message: str) -> None:
+        notices.append(message)
+        if notice:
+            notice(message)
+
+    # Loading checks every line, including net values (the same refusal as `zkpor check`): we
+    # fail here, before the first batch, rather than after hours of proving.
+    inputs = load_round_inputs(round_dir, progress=load_progress)
+    config, users = inputs.config, inputs.users
+    bits = tuple(a.bits for a in config.assets)
+    weights = config.price_weights()
+    shape = choose_batch_shape(len(users), bits, weights, batch_size)
+    layout = SolvencyLayout(bits, weights, shape.limb_bits, shape.batch_size)
+    digest: Digest = round_digest(config.round_id, list(config.symbols), layout)
+    say(
+        f"{len(users):,} users → {shape.batch_count} batches of {shape.batch_size} "
+        f"({shape.slots - len(users):,} padding users, {shape.limb_bits}-bit limbs); "
+        f"{security_level_text(layout, digest, options)}."
+    )
+
+    proof_dir = round_dir / PROOF_DIR
+    (proof_dir / "batches").mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(proof_dir)
+    fingerprint = _run_fingerprint(round_dir, users, shape.batch_size, shape.limb_bits, options, secret)
+
+    with InclusionStore(proof_dir / STORE_NAME, create=True) as store:
+        if fresh:
+            _remove_outputs(proof_dir, store)
+        _check_fingerprint(store, fingerprint, proof_dir)
+        done = _intact_batches(store, proof_dir, shape.batch_count)
+        if done:
+            say(f"Resuming: {len(done)} of {shape.batch_count} batches are already proven; proving the rest.")
+        plan = plan_batches(secret, config.round_id, users, shape)
+        proven = 0
+        if progress:
+            progress(len(done), shape.batch_count)
+        for index in range(shape.batch_count):
+            if index in done:
+                continue
+            members = batch_members(plan, index, secret, config.round_id, users)
+            job = BatchJob(layout, digest, index, members.id_hashes, members.equity, members.debt, options)
+            try:
+                result = prove_job(job)
+            except NegativeNetValueError as error:
+                raise _negative_net_value(users, members, error.user) from None
+            _record_batch(store, proof_dir, result, members, layout, len(config.assets))
+            proven += 1
+            if progress:
+                progress(len(done) + proven, shape.batch_count)
+        stored = store.finished_batches()
+
+    global_proof = _global_proof(config, layout, shape.batch_count, options, digest, stored)
+    proof_bytes = sum(b.proof_bytes for b in stored.values())
+    security = _security(layout, digest, options)
+    totals = _sum_totals([stored[i].totals for i in range(shape.batch_count)])
+    summary = summary_document(
+        global_proof, totals, (security.conjectured_bits, security.proven_bits), proof_bytes
+    )
+    atomic_write_bytes(proof_dir / GLOBAL_NAME, global_proof.to_json())
+    atomic_write_bytes(proof_dir / SUMMARY_NAME, json_text(summary))
+    return ProveReport(
+        proof_dir, global_proof, summary, proven, len(done), time.perf_counter() - started, notices
+    )
+
+
+def _negative_net_value(users: UserBalances, members: BatchMembers, position: int) -> InputError:
+    row = int(members.rows[position])
+    return InputError(
+        f"user {users.uid(row)!r} has a negative net value at round.toml's prices; the solvency proof "
+        "requires every user's net value to be ≥ 0",
+        path=users.path,
+        line=users.line_of(row),
+    )
+
+
+def _record_batch(
+    store: InclusionStore,
+    proof_dir: Path,
+    result: ProvenBatch,
+    members: BatchMembers,
+    layout: SolvencyLayout,
+    n_assets: int,
+) -> None:
+    """The batch file first (atomically), then its rows in one transaction: the commit marks it done."""
+    atomic_write_bytes(proof_dir / batch_file_name(result.index), result.proof)
+    totals = result.public.asset_totals(layout.limb_bits)[:n_assets]
+    batch = StoredBatch(
+        result.index,
+        _digest_bytes(result.public.root),
+        [[equity, debt] for equity, debt in totals],
+        hashlib.sha256(result.proof).hexdigest(),
+        len(result.proof),
+    )
+    rows = (
+        (
+            uid,
+            position,
+            members.nonces[position],
+            pack_balances(members.equity[position].tolist(), members.debt[position].tolist()),
+        )
+        for position, uid in enumerate(members.uids)
+        if uid is not None
+    )
+    store.add_batch(batch, result.nodes.astype("<u8").tobytes(), rows)
+
+
+def _run_fingerprint(
+    round_dir: Path,
+    users: UserBalances,
+    batch_size: int,
+    limb_bits: int,
+    options: ProofOptions,
+    secret: bytes,
+) -> dict[str, str]:
+    """What must not change between a killed run and its restart."""
+    return {
+        "format": RUN_FORMAT,
+        "round.toml sha256": _file_sha256(round_dir / ROUND_CONFIG_NAME),
+        f"{users.path.name} sha256": _file_sha256(users.path),
+        "batch size": str(batch_size),
+        "limb bits": str(limb_bits),
+        "proof options": repr(asdict(options)),
+        "exchange secret id": secret_id(secret),
+    }
+
+
+def _check_fingerprint(store: InclusionStore, fingerprint: dict[str, str], proof_dir: Path) -> None:
+    stored = store.meta()
+    if not stored:
+        store.set_meta(fingerprint)
+        return
+    for key in sorted(set(stored) | set(fingerprint)):
+        if stored.get(key) != fingerprint.get(key):
+            raise ZkporError(
+                f"{proof_dir} holds a proof started with a different {key} (now "
+                f"{fingerprint.get(key, 'absent')!r}, then {stored.get(key, 'absent')!r}); to start over, "
+                "run `zkpor prove --fresh` (or remove that directory)"
+            )
+
+
+def _intact_batches(store: InclusionStore, proof_dir: Path, batch_count: int) -> set[int]:
+    """Batches recorded as done whose file is still there, byte for byte."""
+    intact = set()
+    for index, batch in store.finished_batches().items():
+        path = proof_dir / batch_file_name(index)
+        if index < batch_count and path.is_file() and _file_sha256(path) == batch.proof_sha256:
+            intact.add(index)
+    return intact
+
+
+def _remove_outputs(proof_dir: Path, store: InclusionStore) -> None:
+    store.reset()
+    for name in (GLOBAL_NAME, SUMMARY_NAME):
+        (proof_dir / name).unlink(missing_ok=True)
+    for path in (proof_dir / "batches").glob("*.zkp"):
+        path.unlink()
+
+
+def _remove_stale_temporaries(proof_dir: Path) -> None:
+    """`atomic_output` leaves `.NAME.*.tmp` behind only when the process was killed mid-write."""
+    for directory in (proof_dir, proof_dir / "batches"):
+        for path in directory.glob(".*.tmp"):
+            path.unlink(missing_ok=True)
+
+
+def _global_proof(
+    config: RoundConfig,
+    layout: SolvencyLayout,
+    batch_count: int,
+    options: ProofOptions,
+    digest: Digest,
+    stored: dict[int, StoredBatch],
+) -> GlobalProof:
+    batches = tuple(
+        BatchEntry(
+            i,
+            batch_file_name(i),
+            _digest_from_bytes(stored[i].root),
+            tuple(t[0] for t in stored[i].totals),
+            tuple(t[1] for t in stored[i].totals),
+        )
+        for i in range(batch_count)
+    )
+    assets = tuple(
+        AssetEntry(a.symbol, a.decimals, a.bits, config.price_text(a.symbol), w)
+        for a, w in zip(config.assets, config.price_weights(), strict=True)
+    )
+    root = top_tree_levels([b.root for b in batches])[-1][0]
+    return GlobalProof(
+        config.round_id,
+        _snapshot_text(config),
+        config.price_decimals,
+        assets,
+        layout.limb_bits,
+        layout.batch_size,
+        batch_count,
+        asdict(options),
+        digest,
+        batches,
+        top_tree_leaves(batch_count),
+        root,
+    )
+
+
+def security_level_text(layout: SolvencyLayout, digest: Digest, options: ProofOptions) -> str:
+    security = _security(layout, digest, options)
+    zk = "zero knowledge" if options.zero_knowledge else "NO zero knowledge"
+    return f"{security.conjectured_bits}-bit conjectured, {security.proven_bits}-bit proven security, {zk}"
+
+
+def _security(layout: SolvencyLayout, digest: Digest, options: ProofOptions) -> SecurityLevel:
+    zeros = tuple(((0,) * layout.limbs_per_value,) * 2 for _ in range(layout.assets))
+    air = SolvencyAir(layout, BatchPublic(digest, 0, (0, 0, 0, 0), zeros))  # type: ignore[arg-type]
+    degree = air.max_constraint_degree()
+    return security_level(options, ProofDomain.create(layout.trace_length, degree, options).lde_size, degree)
+
+
+# ---- verify --------------------------------------------------------------------------------------
+
+
+@dataclass
+class RoundVerification:
+    proof_dir: Path
+    global_proof: GlobalProof
+    totals: list[tuple[int, int]]
+    security: SecurityLevel
+    proof_bytes: int
+    seconds: float
+    checked_against_round_toml: bool
+
+
+def verify_round(
+    round_dir: str | Path, *, min_security_bits: int = 100, progress: BatchProgress | None = None
+) -> RoundVerification:
+    """The auditor's check of everything published: parameters, every batch proof, the top tree,
+    the totals and summary.json. Raises VerificationError naming the first thing that fails."""
+    started = time.perf_counter()
+    proof_dir = proof_dir_of(round_dir)
+    global_path = proof_dir / GLOBAL_NAME
+    g = GlobalProof.from_json(read_bounded(global_path, MAX_JSON_BYTES), str(global_path))
+    config = _config_of(g, global_path)
+    toml_path = proof_dir.parent / ROUND_CONFIG_NAME
+    checked_toml = proof_dir.name == PROOF_DIR and toml_path.is_file()
+    if checked_toml:
+        _compare_configs(load_round_config(toml_path), config, global_path)
+    layout = _layout_of(g, config, global_path)
+    digest = round_digest(g.round_id, g.symbols, layout)
+    if digest != g.round_digest:
+        raise VerificationError(f"{global_path}: round_digest does not match the round's parameters")
+    options = ProofOptions(**g.proof_options)
+    try:
+        options.validate()
+    except ZkporError as error:
+        raise InputError(str(error), path=global_path, field="proof_options") from None
+
+    n_assets = len(g.assets)
+    totals = [(0, 0)] * n_assets
+    weakest: SecurityLevel | None = None
+    proof_bytes = 0
+    roots = []
+    if progress:
+        progress(0, g.batch_count)
+    for entry in g.batches:
+        i, where = entry.index, f"batch {entry.index}"
+        if entry.file != batch_file_name(i):
+            raise VerificationError(
+                f"{global_path}: {where} must be in {batch_file_name(i)}, not {entry.file!r}"
+            )
+        path = proof_dir / entry.file
+        if not path.is_file():
+            raise VerificationError(f"{where}: {path} is missing")
+        data = read_bounded(path, MAX_PROOF_BYTES)
+        proof_bytes += len(data)
+        try:
+            proof = BatchProof.from_bytes(data, digest)
+            if StarkProof.from_bytes(proof.stark).options != options:
+                raise VerificationError(f"{where}: proof options differ from global.json's proof_options")
+        except ProofFormatError as error:
+            raise VerificationError(f"{where} ({path}): {error}") from None
+        if proof.public.root != entry.root:
+            raise VerificationError(
+                f"{where}: its proof is for root {digest_hex(proof.public.root)}, "
+                f"global.json lists {digest_hex(entry.root)}"
+            )
+        report = verify_batch(layout, proof, expected_index=i, min_security_bits=min_security_bits)
+        batch_totals = proof.public.asset_totals(layout.limb_bits)
+        if any(e or d for e, d in batch_totals[n_assets:]):
+            raise VerificationError(f"{where}: a padding asset has a non-zero total")
+        for a, (asset, (equity, debt)) in enumerate(zip(g.assets, batch_totals, strict=False)):
+            if (equity, debt) != (entry.equity[a], entry.debt[a]):
+                raise VerificationError(
+                    f"{where}: global.json lists totals {asset.symbol} equity {entry.equity[a]}, debt "
+                    f"{entry.debt[a]}; the proof's are {equity}, {debt} (base units)"
+                )
+            totals[a] = (totals[a][0] + equity, totals[a][1] + debt)
+        roots.append(proof.public.root)
+        if weakest is None or report.security.conjectured_bits < weakest.conjectured_bits:
+            weakest = report.security
+        if progress:
+            progress(i + 1, g.batch_count)
+
+    top_root = top_tree_levels(roots)[-1][0]
+    if top_root != g.root:
+        raise VerificationError(
+            f"top tree: the batch roots hash to {digest_hex(top_root)}, "
+            f"but global.json's root is {digest_hex(g.root)}"
+        )
+    assert weakest is not None  # batch_count >= 1
+    expected = summary_document(g, totals, (weakest.conjectured_bits, weakest.proven_bits), proof_bytes)
+    summary_path = proof_dir / SUMMARY_NAME
+    if not summary_path.is_file():
+        raise VerificationError(f"{summary_path} is missing")
+    actual = load_json_object(read_bounded(summary_path, MAX_JSON_BYTES), str(summary_path))
+    difference = first_difference(expected, actual)
+    if difference:
+        field_name, want, got = difference
+        raise VerificationError(f"summary.json field '{field_name}' says {got!r}; the proofs give {want!r}")
+    return RoundVerification(
+        proof_dir, g, totals, weakest, proof_bytes, time.perf_counter() - started, checked_toml
+    )
+
+
+def _config_of(g: GlobalProof, source: Path) -> RoundConfig:
+    """The round parameters global.json states, validated as a round.toml would be (no-wrap rule)."""
+    document = {
+        "round_id": g.round_id,
+        "snapshot_time": g.snapshot_time,
+        "price_decimals": g.price_decimals,
+        "assets": [{"symbol": a.symbol, "decimals": a.decimals, "bits": a.bits} for a in g.assets],
+        "prices": {a.symbol: a.price for a in g.assets},
+    }
+    config = round_config_from_document(document, source=source)
+    for i, (asset, weight) in enumerate(zip(g.assets, config.price_weights(), strict=True)):
+        if asset.weight != weight:
+            raise VerificationError(
+                f"{source}: assets[{i}].weight is {asset.weight}, but {asset.symbol}'s "
+                f"price and decimals give {weight}"
+            )
+    return config
+
+
+def _compare_configs(toml: RoundConfig, stated: RoundConfig, source: Path) -> None:
+    checks = [
+        ("round_id", toml.round_id, stated.round_id),
+        ("snapshot_time", toml.snapshot_time, stated.snapshot_time),
+        ("price_decimals", toml.price_decimals, stated.price_decimals),
+        ("assets", toml.assets, stated.assets),
+        ("prices", toml.price_units, stated.price_units),
+    ]
+    for name, expected, got in checks:
+        if expected != got:
+            raise VerificationError(f"{source}: field '{name}' differs from {toml.source}")
+
+
+def _layout_of(g: GlobalProof, config: RoundConfig, source: Path) -> SolvencyLayout:
+    try:
+        return SolvencyLayout(
+            tuple(a.bits for a in config.assets), config.price_weights(), g.limb_bits, g.batch_size
+        )
+    except ValueError as error:
+        raise InputError(
+            f"the round's parameters give no valid solvency layout: {error}", path=source
+        ) from None
+
+
+# ---- export-user ---------------------------------------------------------------------------------
+
+
+def export_user(round_dir: str | Path, uid: str) -> InclusionProof:
+    """One customer's inclusion proof, from the store and global.json (checked before it is returned)."""
+    proof_dir = proof_dir_of(round_dir)
+    global_path = proof_dir / GLOBAL_NAME
+    if not global_path.is_file():
+        raise ZkporError(f"{global_path} is missing: run `zkpor prove` to the end first")
+    g = GlobalProof.from_json(read_bounded(global_path, MAX_JSON_BYTES), str(global_path))
+    with InclusionStore(proof_dir / STORE_NAME, create=False) as store:
+        user = store.user(uid, len(g.assets))
+        if user is None:
+            raise ZkporError(f"uid {uid!r} is not in round {g.round_id} ({store.path})")
+        nodes = store.batch_nodes(user.batch)
+    if len(nodes) != 2 * g.batch_size * 32 or user.batch >= g.batch_count:
+        raise ZkporError(f"{proof_dir / STORE_NAME} does not match {global_path} (was the round re-proven?)")
+    leaf_path = []
+    node = g.batch_size + user.position
+    while node > 1:
+        sibling = node ^ 1
+        leaf_path.append(_digest_from_bytes(nodes[32 * sibling : 32 * sibling + 32]))
+        node >>= 1
+    levels = top_tree_levels([b.root for b in g.batches])
+    proof = InclusionProof(
+        g.round_id,
+        uid,
+        user.nonce,
+        tuple((a.symbol, a.decimals) for a in g.assets),
+        tuple(user.equity),
+        tuple(user.debt),
+        user.batch,
+        user.position,
+        tuple(leaf_path),
+        _digest_from_bytes(nodes[32:64]),
+        tuple(tree_path(levels, user.batch)),
+        g.root,
+    )
+    verify_inclusion(proof, g)
+    return proof
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+
+
+def _sum_totals(per_batch: list[list[list[int]]]) -> list[tuple[int, int]]:
+    return [
+        (sum(b[a][0] for b in per_batch), sum(b[a][1] for b in per_batch)) for a in range(len(per_batch[0]))
+    ]
+
+
+def _snapshot_text(config: RoundConfig) -> str:
+    return config.snapshot_time.isoformat().replace("+00:00", "Z")
+
+
+def _digest_bytes(digest: Digest) -> bytes:
+    return struct.pack("<4Q", *digest)
+
+
+def _digest_from_bytes(data: bytes) -> Digest:
+    return struct.unpack("<4Q", data)  # type: ignore[return-value]
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,166 @@
+"""`zkpor prove / verify / export-user / verify-user` as a user runs them, and a prove killed mid-run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from liabilities_testing import Result, append_user_line, make_round, prove_small, run_cli
+from typer.testing import CliRunner
+
+from zkpor.cli import app
+from zkpor.liabilities.round_proof import load_secret, verify_round
+from zkpor.liabilities.store import InclusionStore
+from zkpor.round.generate import generate_round
+
+
+@pytest.fixture
+def zkpor(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    return run_cli(capsys, monkeypatch)
+
+
+@pytest.mark.parametrize("command", ["prove", "verify", "export-user", "verify-user"])
+def test_help_has_an_example(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert f"Example: zkpor {command}" in result.output
+
+
+def test_prove_verify_export_verify_user(tmp_path: Path, zkpor: Callable[..., Result]) -> None:
+    generate_round(tmp_path / "r", 70, 3)
+    proved = zkpor("prove", "r", "--batch-size", "32", cwd=tmp_path)
+    assert proved.returncode == 0, proved.stderr
+    assert "Created a new exchange secret in r/exchange.secret" in proved.stdout
+    assert "100 bits conjectured" in proved.stdout and "keep inclusion.sqlite private" in proved.stdout
+    again = zkpor("prove", "r", "--batch-size", "32", cwd=tmp_path)
+    assert "Resuming: 3 of 3 batches are already proven" in again.stdout
+    assert "Proved 0 batches (3 reused)" in again.stdout
+
+    verified = zkpor("verify", "r", cwd=tmp_path)
+    assert verified.returncode == 0, verified.stderr
+    for expected in (
+        "3 batches × 32 users",
+        "blowup 4, 42 queries",
+        "zero knowledge on",
+        "BTC",
+        "UNI",
+        "OK: 3 batch proofs",
+        "100 bits conjectured",
+        "bits proven",
+        "checked against round.toml",
+    ):
+        assert expected in verified.stdout, expected
+
+    uid = (tmp_path / "r/users.csv").read_text().splitlines()[5].split(",")[0]
+    exported = zkpor("export-user", "r", uid, "-o", "me.json", cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    assert "Wrote me.json" in exported.stdout and len((tmp_path / "me.json").read_bytes()) < 2048
+    default_name = zkpor("export-user", "r", uid, cwd=tmp_path)
+    assert default_name.returncode == 0 and (tmp_path / f"inclusion-{uid}.json").is_file()
+
+    checked = zkpor("verify-user", "me.json", "--global", "r/proof/global.json", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert f"uid {uid}" in checked.stdout and "published root (global.json)" in checked.stdout
+
+    document = json.loads((tmp_path / "me.json").read_text())
+    document["root"] = document["batch_root"]
+    (tmp_path / "forged.json").write_text(json.dumps(document))
+    forged = zkpor("verify-user", "forged.json", cwd=tmp_path)
+    assert forged.returncode == 2
+    assert "error:" in forged.stderr and "top path" in forged.stderr and "Traceback" not in forged.stderr
+
+
+def test_prove_refuses_a_negative_net_value_by_line(tmp_path: Path, zkpor: Callable[..., Result]) -> None:
+    make_round(tmp_path / "r", 30)
+    line = append_user_line(tmp_path / "r", {"uid": "short-seller", "ETH_debt": "2", "USDT_equity": "10"})
+    result = zkpor("prove", "r", cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"r/users.csv:{line}: user 'short-seller' has a negative net value" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_secret_file_from_the_environment(
+    tmp_path: Path, zkpor: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generate_round(tmp_path / "r", 10, 3)
+    monkeypatch.setenv("ZKPOR_SECRET_FILE", str(tmp_path / "elsewhere.secret"))
+    missing = zkpor("prove", "r", cwd=tmp_path)
+    assert missing.returncode == 2 and "elsewhere.secret: exchange secret file not found" in missing.stderr
+    (tmp_path / "elsewhere.secret").write_bytes(os.urandom(32))
+    os.chmod(tmp_path / "elsewhere.secret", 0o644)
+    proved = zkpor("prove", "r", cwd=tmp_path)
+    assert proved.returncode == 0, proved.stderr
+    assert "readable by other users" in proved.stdout
+    assert not (tmp_path / "r/exchange.secret").exists()
+
+
+def test_verify_names_the_failure(tmp_path: Path, zkpor: Callable[..., Result]) -> None:
+    secret = make_round(tmp_path / "r", 10)
+    prove_small(tmp_path / "r", secret)
+    summary = tmp_path / "r/proof/summary.json"
+    summary.write_text(summary.read_text().replace('"batch_count": 1', '"batch_count": 2'))
+    result = zkpor("verify", "r", "--min-security-bits", "0", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "error: summary.json field 'batch_count' says 2; the proofs give 1" in result.stderr
+
+
+def test_verify_without_a_proof(tmp_path: Path, zkpor: Callable[..., Result]) -> None:
+    generate_round(tmp_path / "r", 10, 3)
+    result = zkpor("verify", "r", cwd=tmp_path)
+    assert result.returncode == 2 and "global.json: file not found" in result.stderr
+
+
+# ---- a prove killed mid-run, then restarted -----------------------------------------------------
+
+_PROVER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, {tests!r})
+    from liabilities_testing import prove_small
+    from zkpor.liabilities.round_proof import load_secret
+
+    directory = Path({directory!r})
+    secret, _ = load_secret(directory / "exchange.secret")
+    prove_small(directory, secret, progress=lambda done, total: print("done", done, flush=True))
+    """
+)
+
+
+def test_a_killed_prove_resumes_and_verifies(tmp_path: Path) -> None:
+    directory = tmp_path / "r"
+    make_round(directory, 6 * 32 - 5)  # six batches
+    code = _PROVER.format(tests=str(Path(__file__).parent), directory=str(directory))
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.split() == ["done", "2"]:
+                process.send_signal(signal.SIGKILL)  # no cleanup of any kind: as on a power cut
+                break
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == -signal.SIGKILL
+    with InclusionStore(directory / "proof/inclusion.sqlite", create=False) as store:
+        finished = store.finished_batches()
+    assert 2 <= len(finished) < 6, "killed part-way"
+    assert not (directory / "proof/global.json").exists()
+    kept = {i: (directory / f"proof/batches/{i:05d}.zkp").read_bytes() for i in finished}
+
+    secret, _ = load_secret(directory / "exchange.secret")
+    resumed = prove_small(directory, secret)
+    assert resumed.batches_reused == len(finished) and resumed.batches_proven == 6 - len(finished)
+    for i, data in kept.items():
+        assert (directory / f"proof/batches/{i:05d}.zkp").read_bytes() == data, "a finished batch was redone"
+    result = verify_round(directory, min_security_bits=0)
+    assert result.global_proof.batch_count == 6
+    assert not list((directory / "proof").rglob(".*.tmp")), "no temporary files left behind"

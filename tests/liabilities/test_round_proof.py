@@ -1,0 +1,270 @@
+"""`prove_round` / `verify_round` end to end, the batch assignment, and the prover's refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+import pytest
+from liabilities_testing import CHEAP, SMALL_BATCH, append_user_line, make_round, prove_small
+
+from zkpor.errors import InputError, ZkporError
+from zkpor.liabilities import encoding
+from zkpor.liabilities.assignment import (
+    choose_batch_shape,
+    id_hashes_of,
+    padding_id_hash,
+    plan_batches,
+    shuffle_slots,
+)
+from zkpor.liabilities.published import GlobalProof, digest_hex, top_filler
+from zkpor.liabilities.round_proof import load_secret, prove_round, verify_round
+from zkpor.liabilities.store import InclusionStore
+from zkpor.round.config import default_round_config
+from zkpor.round.decimal_text import format_units
+from zkpor.round.directory import load_round_inputs
+from zkpor.round.net_value import asset_totals
+
+USERS = 70  # three batches of 32 (26 padding users), so a 4-leaf top tree with one filler
+
+
+@pytest.fixture(scope="module")
+def proven(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
+    directory = tmp_path_factory.mktemp("proven") / "round"
+    secret = make_round(directory, USERS)
+    prove_small(directory, secret)
+    return directory, secret
+
+
+def test_prove_then_verify_gives_the_exact_totals(proven: tuple[Path, bytes]) -> None:
+    directory, _ = proven
+    result = verify_round(directory, min_security_bits=0)
+    users = load_round_inputs(directory).users
+    assert result.totals == list(zip(asset_totals(users.equity), asset_totals(users.debt), strict=True))
+    assert result.checked_against_round_toml
+    summary = json.loads((directory / "proof" / "summary.json").read_text())
+    assert summary["users_rounded_up"] == 96 and summary["batch_count"] == 3
+    btc = summary["assets"][0]
+    assert btc["symbol"] == "BTC"
+    equity, debt = result.totals[0]
+    assert (btc["equity"], btc["net"]) == (format_units(equity, 8), format_units(equity - debt, 8))
+    assert summary["proof_bytes"] == sum(p.stat().st_size for p in (directory / "proof/batches").iterdir())
+    assert summary["security"] == {"conjectured_bits": 18, "proven_bits": 8}  # CHEAP's
+    g = GlobalProof.from_json((directory / "proof/global.json").read_bytes(), "global.json")
+    roots = [b.root for b in g.batches]
+    expected_root = encoding.merkle_root([*roots, top_filler()])
+    assert g.top_leaves == 4 and list(g.root) == expected_root and summary["root"] == digest_hex(g.root)
+    assert sorted(os.listdir(directory / "proof")) == [
+        "batches",
+        "global.json",
+        "inclusion.sqlite",
+        "summary.json",
+    ]
+
+
+def test_every_user_lands_in_exactly_one_slot(proven: tuple[Path, bytes]) -> None:
+    directory, secret = proven
+    users = load_round_inputs(directory).users
+    with InclusionStore(directory / "proof/inclusion.sqlite", create=False) as store:
+        places = {users.uid(r): store.user(users.uid(r), 22) for r in range(len(users))}
+    assert all(p is not None for p in places.values())
+    slots = {(p.batch, p.position) for p in places.values() if p is not None}
+    assert len(slots) == USERS
+    for row in (0, 33, 69):
+        stored = places[users.uid(row)]
+        assert stored is not None
+        assert stored.equity == users.equity[row].tolist() and stored.debt == users.debt[row].tolist()
+        assert stored.nonce == encoding.user_nonce(secret, "2024-06", users.uid(row))
+
+
+def test_the_shuffle_is_keyed_deterministic_and_spreads_padding() -> None:
+    uids = [f"user-{i}".encode() for i in range(300)]
+    first = shuffle_slots(b"k" * 32, "r1", uids, 512)
+    assert np.array_equal(first, shuffle_slots(b"k" * 32, "r1", uids, 512))
+    assert sorted(first.tolist()) == sorted([*range(300), *(-1 - k for k in range(212))])
+    assert not np.array_equal(first, shuffle_slots(b"x" * 32, "r1", uids, 512)), "depends on the secret"
+    assert not np.array_equal(first, shuffle_slots(b"k" * 32, "r2", uids, 512)), "depends on the round"
+    padding_per_quarter = [(first[q * 128 : (q + 1) * 128] < 0).sum() for q in range(4)]
+    assert min(padding_per_quarter) > 20, padding_per_quarter
+
+
+def test_padding_id_hashes_are_reproducible_field_elements() -> None:
+    one = padding_id_hash(b"s" * 32, "r", 5)
+    assert one == padding_id_hash(b"s" * 32, "r", 5) != padding_id_hash(b"s" * 32, "r", 6)
+    assert all(0 <= v < 2**64 - 2**32 + 1 for v in one) and len(one) == 4
+
+
+def test_batched_id_hashes_equal_the_reference() -> None:
+    uids = ["a", "bc", "x" * 30, "é-ü", "1234567890", "y" * 128]
+    nonces = [bytes([i]) * 32 for i in range(len(uids))]
+    batched = id_hashes_of(uids, nonces)
+    for i, (uid, nonce) in enumerate(zip(uids, nonces, strict=True)):
+        assert batched[i].tolist() == encoding.id_hash(uid, nonce)
+
+
+def test_batch_shape_follows_the_user_count() -> None:
+    config = default_round_config()
+    bits, weights = tuple(a.bits for a in config.assets), config.price_weights()
+    assert choose_batch_shape(1, bits, weights) == choose_batch_shape(32, bits, weights)
+    small = choose_batch_shape(1, bits, weights)
+    assert (small.batch_size, small.limb_bits, small.batch_count) == (32, 8, 1)
+    demo = choose_batch_shape(2000, bits, weights)
+    assert (demo.batch_size, demo.limb_bits, demo.slots) == (2048, 8, 2048)
+    big = choose_batch_shape(1_000_000, bits, weights)
+    assert (big.batch_size, big.limb_bits, big.batch_count) == (8192, 16, 123)
+    for bad in (16, 48, 1 << 21):
+        with pytest.raises(ZkporError, match="batch size"):
+            choose_batch_shape(100, bits, weights, bad)
+
+
+def test_the_100_bit_default_path(tmp_path: Path) -> None:
+    secret = make_round(tmp_path, 20)
+    report = prove_round(tmp_path, secret, batch_size=SMALL_BATCH)  # default options
+    assert report.summary["security"]["conjectured_bits"] >= 100
+    assert report.summary["proof_options"]["zero_knowledge"] is True
+    result = verify_round(tmp_path)  # default minimum: 100 bits
+    assert result.security.conjectured_bits >= 100
+
+
+def test_a_weaker_proof_than_the_auditor_requires_is_refused(proven: tuple[Path, bytes]) -> None:
+    directory, _ = proven
+    with pytest.raises(ZkporError, match="batch 0.*18 conjectured bits, below the required 100"):
+        verify_round(directory)
+
+
+# ---- refusals -----------------------------------------------------------------------------------
+
+
+def test_prove_names_the_line_of_a_user_with_negative_net_value(tmp_path: Path) -> None:
+    secret = make_round(tmp_path, 40)
+    line = append_user_line(tmp_path, {"uid": "in-the-red", "BTC_debt": "0.00000001"})
+    with pytest.raises(InputError, match="'in-the-red' has a negative net value") as caught:
+        prove_small(tmp_path, secret)
+    assert caught.value.line == line == 42 and caught.value.path == str(tmp_path / "users.csv")
+    assert not (tmp_path / "proof").exists(), "refused before anything was written"
+
+
+def test_a_negative_net_value_found_inside_a_batch_names_the_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loader refuses first; should it not, the batch prover's refusal is mapped back to the line."""
+    secret = make_round(tmp_path, 40)
+    line = append_user_line(tmp_path, {"uid": "hidden", "ETH_debt": "1", "USDT_equity": "5"})
+    monkeypatch.setattr("zkpor.round.directory.check_net_values", lambda users, config: None)
+    with pytest.raises(InputError, match="'hidden' has a negative net value") as caught:
+        prove_small(tmp_path, secret)
+    assert caught.value.line == line
+
+
+def test_a_balance_over_its_bound_is_refused_with_its_line(tmp_path: Path) -> None:
+    secret = make_round(tmp_path, 10)
+    line = append_user_line(tmp_path, {"uid": "whale", "BTC_equity": str(2**52 // 10**8 + 1)})
+    with pytest.raises(InputError, match="bound of 2\\^52") as caught:
+        prove_small(tmp_path, secret)
+    assert caught.value.line == line and caught.value.field == "BTC_equity"
+
+
+# ---- the exchange secret and resuming ------------------------------------------------------------
+
+
+def test_the_secret_file_is_created_private_and_checked(tmp_path: Path) -> None:
+    secret, created = load_secret(tmp_path / "s", create=True)
+    assert created and len(secret) == 32
+    assert stat.S_IMODE((tmp_path / "s").stat().st_mode) == 0o600
+    assert load_secret(tmp_path / "s") == (secret, False)
+    (tmp_path / "short").write_bytes(b"too short")
+    with pytest.raises(InputError, match="must be 16–4096 bytes"):
+        load_secret(tmp_path / "short")
+    with pytest.raises(InputError, match="not found"):
+        load_secret(tmp_path / "missing")
+
+
+def test_the_secret_never_reaches_the_outputs(proven: tuple[Path, bytes]) -> None:
+    directory, secret = proven
+    for path in (directory / "proof").rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_bytes(), path
+            assert secret.hex() not in path.read_bytes().decode("latin-1"), path
+
+
+def test_a_rerun_reuses_every_batch_and_restarts_refuse_changed_inputs(tmp_path: Path) -> None:
+    secret = make_round(tmp_path, 40)
+    first = prove_small(tmp_path, secret)
+    files = {p.name: p.read_bytes() for p in (tmp_path / "proof/batches").iterdir()}
+    again = prove_small(tmp_path, secret)
+    assert (again.batches_proven, again.batches_reused) == (0, 2)
+    assert again.summary == first.summary
+    assert files == {p.name: p.read_bytes() for p in (tmp_path / "proof/batches").iterdir()}
+    with pytest.raises(ZkporError, match="different exchange secret id.*--fresh"):
+        prove_small(tmp_path, b"another secret of 32 bytes......")
+    with pytest.raises(ZkporError, match="different batch size"):
+        prove_small(tmp_path, secret, batch_size=64)
+    append_user_line(tmp_path, {"uid": "newcomer", "USDT_equity": "1"})
+    with pytest.raises(ZkporError, match="different users.csv sha256"):
+        prove_small(tmp_path, secret)
+    fresh = prove_small(tmp_path, secret, fresh=True)
+    assert (fresh.batches_proven, fresh.batches_reused) == (2, 0)
+    verify_round(tmp_path, min_security_bits=0)
+
+
+def test_a_crash_between_batch_file_and_store_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batch 1's file is written, then the process dies before its rows are committed."""
+    secret = make_round(tmp_path, 90)
+    original = InclusionStore.add_batch
+
+    def crash_on_batch_1(self, batch, nodes, users):
+        if batch.batch == 1:
+            raise KeyboardInterrupt  # what a kill looks like from here: nothing more runs
+        return original(self, batch, nodes, users)
+
+    monkeypatch.setattr(InclusionStore, "add_batch", crash_on_batch_1)
+    with pytest.raises(KeyboardInterrupt):
+        prove_small(tmp_path, secret)
+    assert (tmp_path / "proof/batches/00001.zkp").exists() and not (tmp_path / "proof/global.json").exists()
+    monkeypatch.setattr(InclusionStore, "add_batch", original)
+    resumed = prove_small(tmp_path, secret)
+    assert (resumed.batches_reused, resumed.batches_proven) == (1, 2)
+    verify_round(tmp_path, min_security_bits=0)
+    with InclusionStore(tmp_path / "proof/inclusion.sqlite", create=False) as store:
+        assert sorted(store.finished_batches()) == [0, 1, 2]
+
+
+def test_a_damaged_batch_file_is_proven_again(tmp_path: Path) -> None:
+    secret = make_round(tmp_path, 40)
+    prove_small(tmp_path, secret)
+    (tmp_path / "proof/batches/00000.zkp").write_bytes(b"garbage")
+    again = prove_small(tmp_path, secret)
+    assert (again.batches_reused, again.batches_proven) == (1, 1)
+    verify_round(tmp_path, min_security_bits=0)
+
+
+def test_options_are_recorded(proven: tuple[Path, bytes]) -> None:
+    directory, _ = proven
+    g = json.loads((directory / "proof/global.json").read_text())
+    assert g["proof_options"] == {
+        "blowup": 4,
+        "num_queries": 8,
+        "grinding_bits": 2,
+        "fri_folding_log": 2,
+        "fri_final_degree": 4,
+        "zero_knowledge": True,
+    }
+    assert (g["batch_size"], g["limb_bits"], g["batch_count"]) == (SMALL_BATCH, 8, 3)
+    assert CHEAP.num_queries == 8
+
+
+def test_plan_is_rebuilt_identically(proven: tuple[Path, bytes]) -> None:
+    directory, secret = proven
+    inputs = load_round_inputs(directory)
+    config = inputs.config
+    shape = choose_batch_shape(
+        USERS, tuple(a.bits for a in config.assets), config.price_weights(), SMALL_BATCH
+    )
+    a = plan_batches(secret, config.round_id, inputs.users, shape)
+    b = plan_batches(secret, config.round_id, inputs.users, shape)
+    assert np.array_equal(a.slots, b.slots)
