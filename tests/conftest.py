@@ -1,4 +1,5 @@
-"""Shared fixtures: a real PostgreSQL server, started once per test session from Debian's packages.
+"""Shared fixtures: `run_main` (the `zkpor` command in this process), and a real PostgreSQL server,
+started once per test session from Debian's packages.
 
 `postgres_url` is the SQLAlchemy URL of the server's `postgres` database as a superuser (trust auth,
 listening only on 127.0.0.1 and a socket in the server's temporary directory). Tests that need a
@@ -13,11 +14,40 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
+
+from zkpor.cli import main
+
+
+class Result(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_main(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """``main()`` in this process, as `zkpor ARGS...` run in ``cwd``: the same code path minus the fork."""
+
+    def run(*args: str, cwd: Path) -> Result:
+        monkeypatch.chdir(cwd)
+        monkeypatch.setattr(sys, "argv", ["zkpor", *args])
+        capsys.readouterr()
+        try:
+            main()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
 
 SUPERUSER = "zkpor"
 

@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 import shutil
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
 
-import pytest
-
-from zkpor.cli import main
 from zkpor.liabilities.round_proof import ProveReport, load_secret, prove_round
 from zkpor.round.generate import generate_round
 from zkpor.stark.params import ProofOptions
@@ -49,25 +43,3 @@ def append_user_line(directory: Path, fields: dict[str, str]) -> int:
     return len(lines)
 
 
-class Result(NamedTuple):
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
-    """`zkpor ARGS...` through the real entry point, in this process."""
-
-    def run(*args: str, cwd: Path) -> Result:
-        monkeypatch.chdir(cwd)
-        monkeypatch.setattr(sys, "argv", ["zkpor", *args])
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run

@@ -10,9 +10,10 @@ import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from liabilities_testing import Result, append_user_line, make_round, prove_small, run_cli
+from liabilities_testing import append_user_line, make_round, prove_small
 from typer.testing import CliRunner
 
 from zkpor.cli import app
@@ -22,8 +23,8 @@ from zkpor.round.generate import generate_round
 
 
 @pytest.fixture
-def zkpor(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
-    return run_cli(capsys, monkeypatch)
+def zkpor(run_main: Callable[..., Any]) -> Callable[..., Any]:
+    return run_main
 
 
 @pytest.mark.parametrize("command", ["prove", "verify", "export-user", "verify-user"])
@@ -33,7 +34,7 @@ def test_help_has_an_example(command: str) -> None:
     assert f"Example: zkpor {command}" in result.output
 
 
-def test_prove_verify_export_verify_user(tmp_path: Path, zkpor: Callable[..., Result]) -> None:
+def test_prove_verify_export_verify_user(tmp_path: Path, zkpor: Callable[..., Any]) -> None:
     generate_round(tmp_path / "r", 70, 3)
     proved = zkpor("prove", "r", "--batch-size", "32", cwd=tmp_path)
     assert proved.returncode == 0, proved.stderr
@@ -77,7 +78,7 @@ def test_prove_verify_export_verify_user(tmp_path: Path, zkpor: Callable[..., Re
     assert "error:" in forged.stderr and "top path" in forged.stderr and "Traceback" not in forged.stderr
 
 
-def test_prove_refuses_a_negative_net_value_by_line(tmp_path: Path, zkpor: Callable[..., Result]) -> None:
+def test_prove_refuses_a_negative_net_value_by_line(tmp_path: Path, zkpor: Callable[..., Any]) -> None:
     make_round(tmp_path / "r", 30)
     line = append_user_line(tmp_path / "r", {"uid": "short-seller", "ETH_debt": "2", "USDT_equity": "10"})
     result = zkpor("prove", "r", cwd=tmp_path)
@@ -87,7 +88,7 @@ def test_prove_refuses_a_negative_net_value_by_line(tmp_path: Path, zkpor: Calla
 
 
 def test_secret_file_from_the_environment(
-    tmp_path: Path, zkpor: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, zkpor: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     generate_round(tmp_path / "r", 10, 3)
     monkeypatch.setenv("ZKPOR_SECRET_FILE", str(tmp_path / "elsewhere.secret"))
@@ -101,7 +102,7 @@ def test_secret_file_from_the_environment(
     assert not (tmp_path / "r/exchange.secret").exists()
 
 
-def test_verify_names_the_failure(tmp_path: Path, zkpor: Callable[..., Result]) -> None:
+def test_verify_names_the_failure(tmp_path: Path, zkpor: Callable[..., Any]) -> None:
     secret = make_round(tmp_path / "r", 10)
     prove_small(tmp_path / "r", secret)
     summary = tmp_path / "r/proof/summary.json"
@@ -111,7 +112,7 @@ def test_verify_names_the_failure(tmp_path: Path, zkpor: Callable[..., Result]) 
     assert "error: summary.json field 'batch_count' says 2; the proofs give 1" in result.stderr
 
 
-def test_verify_without_a_proof(tmp_path: Path, zkpor: Callable[..., Result]) -> None:
+def test_verify_without_a_proof(tmp_path: Path, zkpor: Callable[..., Any]) -> None:
     generate_round(tmp_path / "r", 10, 3)
     result = zkpor("verify", "r", cwd=tmp_path)
     assert result.returncode == 2 and "global.json: file not found" in result.stderr

@@ -6,13 +6,13 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any
 
 import pytest
 from round_testing import NET_HEADER, SMALL_ROUND_TOML, write_file
 from typer.testing import CliRunner
 
-from zkpor.cli import app, main
+from zkpor.cli import app
 
 
 def run_zkpor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -28,31 +28,6 @@ def run_zkpor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-class Result(NamedTuple):
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def run_main(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
-    """``main()`` in this process, as `zkpor ARGS...` run in ``cwd``: the same code path minus the fork."""
-
-    def run(*args: str, cwd: Path) -> Result:
-        monkeypatch.chdir(cwd)
-        monkeypatch.setattr(sys, "argv", ["zkpor", *args])
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
-
-
 @pytest.mark.parametrize("command", ["generate", "check", "demo"])
 def test_help_has_an_example(command: str) -> None:
     result = CliRunner().invoke(app, [command, "--help"])
@@ -60,7 +35,7 @@ def test_help_has_an_example(command: str) -> None:
     assert f"Example: zkpor {command}" in result.output
 
 
-def test_generate_then_check(tmp_path: Path, run_main: Callable[..., Result]) -> None:
+def test_generate_then_check(tmp_path: Path, run_main: Callable[..., Any]) -> None:
     generated = run_main("generate", "--users", "500", "--seed", "3", "out", cwd=tmp_path)
     assert generated.returncode == 0, generated.stderr
     assert "500 users" in generated.stdout
@@ -103,7 +78,7 @@ def test_generate_then_check(tmp_path: Path, run_main: Callable[..., Result]) ->
     ],
 )
 def test_check_reports_bad_input_in_one_line(
-    tmp_path: Path, users_csv: str, message: str, run_main: Callable[..., Result]
+    tmp_path: Path, users_csv: str, message: str, run_main: Callable[..., Any]
 ) -> None:
     write_file(tmp_path, "round.toml", SMALL_ROUND_TOML)
     write_file(tmp_path, "users.csv", users_csv)
@@ -115,7 +90,7 @@ def test_check_reports_bad_input_in_one_line(
     assert len(result.stderr.strip().splitlines()) <= 2  # one message (rich may wrap a long one)
 
 
-def test_check_layout_errors(tmp_path: Path, run_main: Callable[..., Result]) -> None:
+def test_check_layout_errors(tmp_path: Path, run_main: Callable[..., Any]) -> None:
     missing = run_main("check", "nowhere", cwd=tmp_path)
     assert missing.returncode == 2 and "not a round directory" in missing.stderr
     write_file(tmp_path, "round.toml", SMALL_ROUND_TOML)
@@ -128,7 +103,7 @@ def test_check_layout_errors(tmp_path: Path, run_main: Callable[..., Result]) ->
     assert "Traceback" not in missing.stderr + no_users.stderr + both.stderr
 
 
-def test_demo(tmp_path: Path, run_main: Callable[..., Result]) -> None:
+def test_demo(tmp_path: Path, run_main: Callable[..., Any]) -> None:
     result = run_main("demo", "my-demo", "--users", "300", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "300 users" in result.stdout and "valid round" in result.stdout
