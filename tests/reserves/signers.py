@@ -9,8 +9,8 @@ import coincurve
 
 from zkpor.reserves import bip322, evm, tron
 from zkpor.reserves.bitcoin import COINS, Address, message_digest
-from zkpor.reserves.codecs import b58check_encode, cashaddr_encode, compact_size, segwit_encode
-from zkpor.reserves.hashing import hash160, sha256, tagged_hash
+from zkpor.reserves.codecs import b58check_encode, b58encode, cashaddr_encode, compact_size, segwit_encode
+from zkpor.reserves.hashing import hash160, ripemd160, sha256, tagged_hash
 from zkpor.reserves.secp256k1 import N
 
 
@@ -130,6 +130,40 @@ def high_s(signature_hex: str) -> str:
     s = int.from_bytes(raw[32:64], "big")
     v = 27 + ((raw[64] - 27) ^ 1)
     return "0x" + (raw[:32] + (N - s).to_bytes(32, "big") + bytes([v])).hex()
+
+
+# --- EOS ------------------------------------------------------------------------------------------
+
+
+def eos_sign(private: coincurve.PrivateKey, digest: bytes) -> str:
+    """A `SIG_K1_` signature of `digest`; eosio only accepts canonical ones (no high bit, no needless
+    zero byte in r or s), so re-sign with fresh nonces until one is."""
+    for nonce in range(100):
+        compact = (
+            private.sign_recoverable(digest, hasher=None)
+            if nonce == 0
+            else _sign_with_extra_nonce(private, digest, nonce)
+        )
+        data = bytes([27 + 4 + compact[64]]) + compact[:64]
+        if not (data[1] & 0x80 or data[33] & 0x80 or data[1] == 0 or data[33] == 0):
+            return "SIG_K1_" + b58encode(data + ripemd160(data + b"K1")[:4])
+    raise AssertionError("no canonical signature")
+
+
+def _sign_with_extra_nonce(private: coincurve.PrivateKey, digest: bytes, nonce: int) -> bytes:
+    # Another valid signature of the same digest: extra nonce data (libsecp256k1's ndata) changes k.
+    from coincurve._libsecp256k1 import ffi, lib
+    from coincurve.context import GLOBAL_CONTEXT
+
+    signature = ffi.new("secp256k1_ecdsa_recoverable_signature *")
+    ndata = ffi.new("unsigned char [32]", nonce.to_bytes(32, "big"))
+    assert lib.secp256k1_ecdsa_sign_recoverable(
+        GLOBAL_CONTEXT.ctx, signature, digest, private.secret, ffi.NULL, ndata
+    )
+    output = ffi.new("unsigned char [64]")
+    recid = ffi.new("int *")
+    lib.secp256k1_ecdsa_recoverable_signature_serialize_compact(GLOBAL_CONTEXT.ctx, output, recid, signature)
+    return bytes(ffi.buffer(output, 64)) + bytes([recid[0]])
 
 
 segwit_encode = segwit_encode

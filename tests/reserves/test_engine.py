@@ -13,6 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from zkpor.errors import InputError
+from zkpor.reserves import engine, workers
+from zkpor.reserves import rows as rows_module
 from zkpor.reserves.balances import BalanceUnavailable, SnapshotBalances
 from zkpor.reserves.engine import verify_reserves
 from zkpor.reserves.networks import CHAINS, asset_symbol, resolve_chain
@@ -172,7 +174,7 @@ class _FakeBitcoind(BaseHTTPRequestHandler):
 
 def test_bitcoin_core_scantxoutset(tmp_path: Path) -> None:
     server = HTTPServer(("127.0.0.1", 0), _FakeBitcoind)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         (b1, *_), (b2, *_), _ = _rows()
@@ -224,20 +226,36 @@ def test_network_names_and_assets() -> None:
     ]
 
 
-def test_two_worker_processes_give_the_same_results(tmp_path: Path) -> None:
+def test_two_worker_processes_give_the_same_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     material = _rows(4)
     lines = ["coin,network,height,address,amount,message,signature"]
     for i in range(200):
         b, bs, e, es = material[i % 4]
         lines.append(f"ETH,ethereum,{i},{e if i % 2 else b},1,{MESSAGE},{es if i % 2 else bs}")
+    lines[50] = "ETH,ethereum,1,short"  # a malformed record inside a chunk
+    lines[70] = ""  # and a blank line
     path = tmp_path / "many.csv"
     path.write_text("\n".join(lines) + "\n")
+    # Small chunks, so these 200 rows make enough jobs for the worker processes to be used.
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 16)
+    pools = []
+
+    class Spy(workers.WorkerPool):
+        def __init__(self, count: int) -> None:
+            super().__init__(count)
+            pools.append([process.pid for process in self.processes])
+
+    monkeypatch.setattr(workers, "WorkerPool", Spy)
     one = verify_reserves(path, tmp_path / "one.csv", workers=1)
-    two = verify_reserves(path, tmp_path / "two.csv", workers=2)
+    assert pools == []
+    progress = []
+    two = verify_reserves(path, tmp_path / "two.csv", workers=2, on_progress=progress.append)
+    assert len(pools) == 1 and len(pools[0]) == 2 and sum(progress) == 199 and max(progress) == 16
     assert (tmp_path / "one.csv").read_text() == (tmp_path / "two.csv").read_text()
     assert (
         one.counts == two.counts and one.counts["verified"] == 2
-    )  # two ETH keys; the rest: duplicates, BTC rows on ETH
+    )  # two ETH keys; the rest: duplicates, BTC rows on ETH, one malformed
+    assert one.to_json() == two.to_json()
 
 
 def test_cli_reserves_command(tmp_path: Path) -> None:
@@ -263,3 +281,64 @@ def test_cli_reserves_command(tmp_path: Path) -> None:
     assert strict.exit_code == 1
     help_text = CliRunner().invoke(app, ["reserves", "--help"]).output
     assert "Example:" in help_text
+
+
+def test_chunks_end_at_record_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Records the file cuts must not split: quoted fields with line breaks (one at the very end of a
+    # chunk, one spanning three lines), a stray quote inside an unquoted field, CRLF and lone CR
+    # endings, blank lines, and a field longer than csv's limit (an unreadable record).
+    key = s.key(77)
+    address = s.p2pkh("BTC", key.public_key.format())
+    multiline = "I am\nan exchange\r\naddress"
+    signature = s.legacy_sign(key, "BTC", multiline)
+    table = [
+        "coin,network,height,address,amount,message,signature\r\n",
+        f'BTC,bitcoin,1,{address},1,"{multiline}",{signature}\r\n',
+        'BTC,bitcoin,1,x"y,1,"a ""quoted"" message",sig\n',
+        "\n",
+        f'BTC,bitcoin,1,{address}2,1,"one\nline break",sig\r',
+        "BTC,bitcoin,1,z,1," + "m" * 200_000 + ",sig\n",
+        f'BTC,bitcoin,1,{address},2,"{multiline}",{signature}\n',
+        "BTC,bitcoin,1,last,1,plain,sig\n",
+    ]
+    path = tmp_path / "tricky.csv"
+    path.write_text("".join(table), newline="")
+
+    def all_records(size: int) -> list:
+        _, chunks = rows_module.open_chunks(path, size)
+        return [record for chunk in chunks for record in rows_module.records(chunk)]
+
+    whole = all_records(10_000)
+    assert [line for line, _ in whole] == [4, 5, 6, 8, 9, 12, 13]  # a record's last physical line
+    assert whole[0][1][5] == multiline and isinstance(whole[4][1], str)  # the long field: unreadable
+    for size in (1, 2, 3, 4, 5):
+        assert all_records(size) == whole, size
+    outputs = []
+    for size in (2, 10_000):
+        monkeypatch.setattr(engine, "CHUNK_ROWS", size)
+        summary = verify_reserves(path, tmp_path / f"out-{size}.csv", workers=1)
+        outputs.append((tmp_path / f"out-{size}.csv").read_text())
+    assert outputs[0] == outputs[1]
+    assert summary.counts["verified"] == 1 and "duplicate: already listed on line 4" in outputs[0]
+    path.write_bytes(b"coin,network,height,address,amount,message,signature\n" + b"BTC,\xff\n" * 3)
+    with pytest.raises(InputError, match="not UTF-8"):
+        verify_reserves(path, tmp_path / "bad.csv", workers=1)
+
+
+def test_worker_processes_speak_json_lines_and_a_dead_worker_is_an_error() -> None:
+    job = engine._job_json(engine.Job(rows_module.RowShape({"coin": 0}, 1, 1), rows_module.Chunk(0, [])))
+    with workers.WorkerPool(2) as pool:
+        assert list(pool.results([job] * 5)) == [b"[]\n"] * 5
+    with workers.WorkerPool(1) as pool, pytest.raises(RuntimeError, match="stopped"):
+        list(pool.results([b"not json\n"]))  # the worker fails on it (traceback on stderr) and exits
+
+
+@pytest.mark.timeout(30)
+def test_stopping_early_does_not_hang_on_full_pipes() -> None:
+    # Answers far bigger than a pipe holds, and a reader that gives up after the first one.
+    lines = ["x\n"] * 3000  # 3,000 malformed rows: a long answer each
+    job = engine._job_json(engine.Job(rows_module.RowShape({"coin": 0}, 1, 2), rows_module.Chunk(1, lines)))
+    with pytest.raises(ZeroDivisionError), workers.WorkerPool(2) as pool:
+        for answer in pool.results([job] * 8):
+            assert len(answer) > 300_000
+            raise ZeroDivisionError

@@ -1,5 +1,6 @@
-"""Solana, Aptos, Polkadot, XRP Ledger, EOS, aelf, Filecoin, TON: documented examples where they
-exist, real signatures made here with each key type, and negatives."""
+"""Solana, Aptos, Polkadot, XRP Ledger, EOS, aelf, Filecoin: documented examples where they exist,
+real signatures made here with each key type, and negatives. TON is in test_ton.py, EOS account
+permissions in test_eos_accounts.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from zkpor.reserves import aelf, aptos, eos, filecoin, polkadot, solana, xrpl
 from zkpor.reserves.codecs import RIPPLE_ALPHABET, b58check_encode, b58encode, base32_lower, var_str
 from zkpor.reserves.framing import ENVELOPE_PREFIX
 from zkpor.reserves.hashing import blake2b, hash160, sha256, sha512half
-from zkpor.reserves.outcome import Rejected, Unsupported
+from zkpor.reserves.outcome import KeyNotLinked, Rejected, Unsupported
 from zkpor.reserves.rows import ReserveRow
 from zkpor.reserves.schemes import check_row
 
@@ -121,43 +122,19 @@ def test_xrpl_documented_genesis_account_and_signatures() -> None:
         xrpl.verify(row(address, der, ed_pub.hex()))
 
 
-def _eos_signature(key, digest: bytes) -> str:  # noqa: ANN001
-    for nonce in range(100):  # eosio wants canonical signatures: re-sign with fresh nonces until one is
-        compact = (
-            key.sign_recoverable(digest, hasher=None) if nonce == 0 else _rfc6979_extra(key, digest, nonce)
-        )
-        data = bytes([27 + 4 + compact[64]]) + compact[:64]
-        if not (data[1] & 0x80 or data[33] & 0x80 or data[1] == 0 or data[33] == 0):
-            from zkpor.reserves.hashing import ripemd160
-
-            return "SIG_K1_" + b58encode(data + ripemd160(data + b"K1")[:4])
-    raise AssertionError("no canonical signature")
-
-
-def _rfc6979_extra(key, digest: bytes, nonce: int) -> bytes:  # noqa: ANN001
-    # Another valid signature of the same digest: extra nonce data (libsecp256k1's ndata) changes k.
-    from coincurve._libsecp256k1 import ffi, lib
-    from coincurve.context import GLOBAL_CONTEXT
-
-    signature = ffi.new("secp256k1_ecdsa_recoverable_signature *")
-    ndata = ffi.new("unsigned char [32]", nonce.to_bytes(32, "big"))
-    assert lib.secp256k1_ecdsa_sign_recoverable(
-        GLOBAL_CONTEXT.ctx, signature, digest, key.secret, ffi.NULL, ndata
-    )
-    output = ffi.new("unsigned char [64]")
-    recid = ffi.new("int *")
-    lib.secp256k1_ecdsa_recoverable_signature_serialize_compact(GLOBAL_CONTEXT.ctx, output, recid, signature)
-    return bytes(ffi.buffer(output, 64)) + bytes([recid[0]])
-
-
 def test_eos_keys_and_signatures() -> None:
     key = s.key(909)
     pub_text = eos.encode_public_key(key.public_key.format())
     assert eos.parse_public_key(pub_text) == key.public_key.format()
-    sig = _eos_signature(key, sha256(MESSAGE.encode()))
+    sig = s.eos_sign(key, sha256(MESSAGE.encode()))
     assert eos.verify(row(pub_text, sig)) == "EOS K1 (raw)"
-    with pytest.raises(Unsupported, match="get_account"):
+    with pytest.raises(KeyNotLinked, match="get_account") as pending:
         eos.verify(row("exchangeacct", sig, pub_text))
+    assert pending.value.link == ("exchangeacct", pub_text, "EOS K1 (raw)")
+    with pytest.raises(Rejected, match="not the address's key"):  # address is one key, column another
+        eos.verify(row(eos.encode_public_key(s.key(910).public_key.format()), sig, pub_text))
+    with pytest.raises(Rejected, match="account name"):
+        eos.verify(row("Not-An-Account", sig, pub_text))
     with pytest.raises(Rejected, match="not by this public key"):
         eos.verify(row(pub_text, sig, message="other"))
     with pytest.raises(Rejected, match="checksum"):
@@ -199,7 +176,22 @@ def test_filecoin_f1_and_f410() -> None:
         filecoin.verify(row("f3abc", compact.hex()))
 
 
+def test_okx_published_eos_row() -> None:
+    # okx/proof-of-reserves example/test.csv: an account ("Vaulta" is EOS's new name), its key, and a
+    # signature over the exchange envelope. The key is proven; the account link stays pending.
+    published = row(
+        "okbwallet1tr",
+        "SIG_K1_K1fyBKSBw62ioqwFAFUhuFeCF5SbjbDv387RMAoQVy2VqmM1MhEXZSQ4A38PX7g128NBAanXMkwqYErAD1LNZR2ZWQigJz",
+        "EOS7nGMZSQxyvJkH5WDnuGsSQMp7yCRYA5AX4GMAXh6WtmqnMT79X",
+        message="OKC_DTT_AUP2025",
+        network="Vaulta",
+    )
+    line, status, scheme, reason, link = check_row(published)
+    assert status == "unsupported" and "permissions" in reason
+    assert link == ("okbwallet1tr", published.script_or_key, "EOS K1 (exchange envelope)")
+    assert check_row(published._replace(message="I am an OKX address"))[1] == "failed"
+
+
 def test_unimplemented_scheme_is_unsupported_never_verified() -> None:
-    verdict = check_row(row("UQB1CKrUWm7qf41Z1GeEE6AgVVj5cH6y6x1aRmWe6q4mj1fn", "0x00", network="TON"))
-    assert verdict[1] in ("unsupported", "failed")
-    assert verdict[1] != "verified"
+    verdict = check_row(row("f3abc", "0x00", network="Filecoin"))
+    assert verdict[1] == "unsupported" and "f3" in verdict[3]

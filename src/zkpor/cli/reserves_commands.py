@@ -14,14 +14,19 @@ from zkpor.cli.app_state import app, console
 from zkpor.errors import InputError
 
 
-def _balance_sources(balances: Path | None, rpc: list[str], token: list[str]):  # noqa: ANN202
+def _sources(balances: Path | None, eos_accounts: Path | None, rpc: list[str], token: list[str]):  # noqa: ANN202
+    """(balance source, account-key source) from the command line; either may be None."""
+    from zkpor.reserves.accounts import CombinedAccounts, EosAccountsFile, EosAccountsRpc
     from zkpor.reserves.balances import CombinedBalances, SnapshotBalances
     from zkpor.reserves.networks import resolve_chain
-    from zkpor.reserves.rpc import BitcoinCoreBalances, EvmBalances, JsonRpc
+    from zkpor.reserves.rpc import BitcoinCoreBalances, EvmBalances, HttpJson, JsonRpc
 
     sources = []
+    accounts = []
     if balances is not None:
         sources.append(SnapshotBalances(balances))
+    if eos_accounts is not None:
+        accounts.append(EosAccountsFile(eos_accounts))
     tokens: dict[str, dict[str, tuple[str, int]]] = {}
     for spec in token:
         try:
@@ -49,9 +54,15 @@ def _balance_sources(balances: Path | None, rpc: list[str], token: list[str]):  
             )
         elif chain.family == "bitcoin":
             sources.append(BitcoinCoreBalances(chain.id, client))
+        elif chain.family == "eos":
+            # An EOS node answers which keys control an account (its balances come from --balances).
+            accounts.append(EosAccountsRpc(HttpJson(url)))
         else:
             raise InputError(f"--rpc: balances over RPC are not supported for {chain.id} (use --balances)")
-    return CombinedBalances(sources) if sources else None
+    return (
+        CombinedBalances(sources) if sources else None,
+        CombinedAccounts(accounts) if accounts else None,
+    )
 
 
 @app.command()
@@ -62,9 +73,15 @@ def reserves(
     balances: Annotated[
         Path | None, typer.Option("--balances", help="Snapshot CSV: coin,network,height,address,balance.")
     ] = None,
+    eos_accounts: Annotated[
+        Path | None,
+        typer.Option("--eos-accounts", help="JSON of get_account records: which keys control EOS accounts."),
+    ] = None,
     rpc: Annotated[
         list[str] | None,
-        typer.Option("--rpc", help="NETWORK=URL of a node (EVM or Bitcoin Core); repeatable."),
+        typer.Option(
+            "--rpc", help="NETWORK=URL of a node (EVM, Bitcoin Core; EOS for account keys); repeatable."
+        ),
     ] = None,
     token: Annotated[
         list[str] | None,
@@ -79,7 +96,12 @@ def reserves(
     out: Annotated[Path, typer.Option("--out", help="Directory for results.csv and sums.json.")] = Path(
         "reserves-out"
     ),
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes checking signatures.")] = 2,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, help="Processes checking rows (default: one per available core; 1 = no pool)."
+        ),
+    ] = None,
     tolerance: Annotated[
         str, typer.Option("--tolerance", help="Largest accepted |declared - chain balance|.")
     ] = "0",
@@ -99,7 +121,7 @@ def reserves(
         allowed = Decimal(tolerance)
     except InvalidOperation:
         raise InputError(f"--tolerance {tolerance!r} is not a number") from None
-    sources = _balance_sources(balances, rpc or [], token or [])
+    sources, accounts = _sources(balances, eos_accounts, rpc or [], token or [])
     owed = load_liabilities(liabilities) if liabilities is not None else None
     total = count_rows(reserves_file) if reserves_file.is_file() else 0
     with Progress(
@@ -115,9 +137,10 @@ def reserves(
             reserves_file,
             out / "results.csv",
             balances=sources,
+            accounts=accounts,
             tolerance=allowed,
             workers=workers,
-            on_row=lambda _status: progress.advance(task),
+            on_progress=lambda rows: progress.advance(task, rows),
         )
     report = reserve_ratios(summary.verified_by_asset(), owed[0], owed[1]) if owed else None
     write_summary(summary, out / "sums.json", {"ratios": report.to_json()} if report else None)

@@ -22,8 +22,11 @@ from zkpor.reserves.networks import Chain, asset_symbol, canonical_address, reso
 _DECIMAL = re.compile(r"\d+(\.\d+)?")
 
 
-class BalanceUnavailable(Exception):  # noqa: N818
-    """No balance could be had for this row; the message says why."""
+class SourceUnavailable(Exception):  # noqa: N818
+    """A chain-state source (snapshot file or node) has no answer for this row; the message says why."""
+
+
+BalanceUnavailable = SourceUnavailable  # the name the balance code reads best with
 
 
 class BalanceSource(Protocol):

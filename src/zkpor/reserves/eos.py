@@ -2,18 +2,21 @@
 
 Key and signature strings carry a RIPEMD-160 checksum (with the "K1" suffix for the new forms);
 signatures must be canonical as eosio requires. An EOS account is a name whose keys live in chain
-state, so a signature by the listed key proves the key, and the account → key link is reported as
-unsupported (it needs `get_account`); a row whose address *is* the key verifies fully.
+state (its permissions), so a signature by the listed key proves the key only: the row stays
+unsupported, carrying the (account, key) link, until an account source (a snapshot of `get_account`
+answers or a node, see accounts.py) shows that the key alone satisfies the account's `owner` or
+`active` permission (`key_authority`). A row whose address *is* the key verifies fully.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 
 from zkpor.reserves.codecs import CodecError, b58decode
 from zkpor.reserves.framing import framings  # noqa: I001
 from zkpor.reserves.hashing import ripemd160, sha256
-from zkpor.reserves.outcome import Rejected, Unsupported
+from zkpor.reserves.outcome import KeyNotLinked, Rejected
 from zkpor.reserves.rows import ReserveRow
 from zkpor.reserves.secp256k1 import compressed, recover
 
@@ -63,18 +66,71 @@ def parse_signature(text: str) -> tuple[int, int, int]:
     return int.from_bytes(data[1:33], "big"), int.from_bytes(data[33:65], "big"), (data[0] - 27) & 3
 
 
+# Account names: up to 12 characters of a-z, 1-5 and '.', not ending in '.'; a 13th may be a-j or 1-5.
+_ACCOUNT_NAME = re.compile(r"[a-z1-5.]{0,11}[a-z1-5]|[a-z1-5.]{12}[a-j1-5]")
+
+# Permissions through which a key controls an account's funds; custom permissions are linked to
+# particular actions only, so they do not count.
+CONTROLLING_PERMISSIONS = ("owner", "active")
+
+
 def verify(row: ReserveRow) -> str:
     r, s, recid = parse_signature(row.signature1)
-    key_text = row.script_or_key or (row.address if row.address.startswith(("EOS", "PUB_K1_")) else "")
+    address_is_key = row.address.startswith(("EOS", "PUB_K1_"))
+    if not address_is_key and not _ACCOUNT_NAME.fullmatch(row.address):
+        raise Rejected("address is neither an EOS account name nor an EOS public key")
+    key_text = row.script_or_key or (row.address if address_is_key else "")
     if not key_text:
         raise Rejected("EOS rows need the account's public key in the public key column")
     expected = parse_public_key(key_text)
+    if address_is_key and parse_public_key(row.address) != expected:
+        raise Rejected("the public key column is not the address's key")
     for label, data in framings(row.message):
         if hmac.compare_digest(compressed(recover(sha256(data), r, s, recid, allow_high_s=False)), expected):
-            if row.address.startswith(("EOS", "PUB_K1_")):
+            if address_is_key:
                 return f"EOS K1 ({label})"
-            raise Unsupported(
-                f"signature valid for key {key_text} ({label}); that account {row.address} holds this key "
-                "needs an on-chain lookup (get_account), which is not implemented"
+            raise KeyNotLinked(
+                f"signature valid for key {key_text} ({label}); whether it controls account {row.address} "
+                "is in the account's permissions (get_account): give them with --eos-accounts FILE or "
+                "--rpc eos=URL",
+                (row.address, key_text, f"EOS K1 ({label})"),
             )
     raise Rejected("signature is not by this public key")
+
+
+def key_authority(account: object, name: str, key: bytes) -> str:
+    """How `key` alone controls account `name`, from that account's `get_account` answer.
+
+    The key must carry at least the threshold weight of the account's owner or active permission;
+    keys of delegated accounts (`accounts` in the authority) are not followed. Raises Rejected.
+    """
+    if not isinstance(account, dict) or not isinstance(account.get("permissions"), list):
+        raise Rejected(f"account data for {name} has no permissions list")
+    if account.get("account_name") != name:
+        raise Rejected(f"account data is for {account.get('account_name')!r}, not {name}")
+    short = []
+    for permission in account["permissions"]:
+        if not isinstance(permission, dict) or permission.get("perm_name") not in CONTROLLING_PERMISSIONS:
+            continue
+        authority = permission.get("required_auth")
+        if not isinstance(authority, dict) or not isinstance(authority.get("keys"), list):
+            continue
+        threshold = authority.get("threshold")
+        for entry in authority["keys"]:
+            if not isinstance(entry, dict) or not isinstance(entry.get("weight"), int):
+                continue
+            try:
+                listed = parse_public_key(str(entry.get("key", "")))
+            except Rejected:
+                continue  # R1/WebAuthn keys, or junk: never this K1 key
+            if not hmac.compare_digest(listed, key):
+                continue
+            where = f"{name}@{permission['perm_name']}"
+            if isinstance(threshold, int) and 1 <= threshold <= entry["weight"]:
+                return f"{where} (weight {entry['weight']} of threshold {threshold})"
+            short.append(f"{where} (weight {entry['weight']} of threshold {threshold})")
+    if short:
+        raise Rejected(f"the key alone does not satisfy {', '.join(short)}: more signatures would be needed")
+    raise Rejected(
+        f"the key is not in {name}'s owner or active permission (keys of delegated accounts are not followed)"
+    )

@@ -70,7 +70,7 @@ _ALIASES = {
     "ton": ["ton", "toncoin", "thenopennetwork"],
     "polkadot": ["dot", "polkadot", "assethub", "polkadotassethub"],
     "xrpl": ["xrp", "ripple", "xrpl", "xrpledger"],
-    "eos": ["eos"],
+    "eos": ["eos", "vaulta"],  # EOS renamed itself Vaulta in 2025; OKX's files use both names
     "aelf": ["elf", "aelf"],
     "filecoin": ["fil", "filecoin"],
 }
@@ -119,4 +119,13 @@ def canonical_address(chain: Chain, address: str) -> str:
         address[:3].lower() in ("bc1", "ltc") or ":" in address or chain.coin == "BCH"
     ):
         return address.lower().removeprefix("bitcoincash:")
+    if chain.family == "ton":
+        # EQ…/UQ… (bounce flag), url-safe/standard base64 and raw wc:hex all name one account.
+        from zkpor.reserves.outcome import Rejected
+        from zkpor.reserves.ton import raw_address
+
+        try:
+            return raw_address(address)
+        except Rejected:
+            return address
     return address

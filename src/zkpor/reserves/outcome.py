@@ -8,6 +8,10 @@ VERIFIED = "verified"
 FAILED = "failed"
 UNSUPPORTED = "unsupported"
 
+# An ownership claim that only chain state can settle: (account, public key, scheme that checked the
+# signature). EOS accounts are names whose keys live in their permissions.
+KeyLink = tuple[str, str, str]
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -16,6 +20,7 @@ class Outcome:
     status: str  # VERIFIED, FAILED or UNSUPPORTED
     scheme: str = ""
     reason: str = ""
+    link: KeyLink | None = None  # set when the row is UNSUPPORTED only for want of account state
 
 
 class Rejected(Exception):  # noqa: N818 - reads as "the row was rejected"
@@ -24,3 +29,14 @@ class Rejected(Exception):  # noqa: N818 - reads as "the row was rejected"
 
 class Unsupported(Exception):  # noqa: N818
     """The row uses a scheme or address kind we do not check; it is reported, never counted."""
+
+
+class KeyNotLinked(Unsupported):
+    """The signature is valid for a key, but that the key controls the account is chain state.
+
+    The row stays unsupported unless an account source (snapshot or node) links the two.
+    """
+
+    def __init__(self, reason: str, link: KeyLink) -> None:
+        super().__init__(reason)
+        self.link = link

@@ -18,6 +18,7 @@ import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 from typing import NamedTuple
 
@@ -66,6 +67,23 @@ def _normalise(header: str) -> str:
     return re.sub(r"[^a-z0-9]", "", header.lower())
 
 
+class RowShape(NamedTuple):
+    columns: dict[str, int]  # canonical field -> column index
+    width: int  # columns in the header
+    needed: int  # a record must reach the last required column
+
+
+# A record as read from the file: its line number and its cells, or the reason csv could not read it.
+Record = tuple[int, "list[str] | str"]
+
+
+class Chunk(NamedTuple):
+    """Whole records as the file's raw lines: cheap to cut and to ship; parsed where they are checked."""
+
+    lines_before: int  # physical lines of the file before this chunk
+    lines: list[str]
+
+
 @dataclass
 class ReservesFile:
     """What the header section told us: the column map and any declared per-coin totals."""
@@ -74,6 +92,15 @@ class ReservesFile:
     columns: dict[str, int]
     header_line: int
     declared_totals: dict[str, tuple[str, str]] = field(default_factory=dict)  # coin -> (height, amount)
+
+    @property
+    def shape(self) -> RowShape:
+        """What turning a record's cells into a row needs (small, so it travels with each chunk)."""
+        return RowShape(
+            self.columns,
+            max(self.columns.values()) + 1,
+            1 + max(self.columns[name] for name in _REQUIRED),
+        )
 
     @property
     def layout(self) -> str:
@@ -94,10 +121,11 @@ def _map_header(cells: list[str]) -> dict[str, int] | None:
     return columns if all(name in columns for name in _REQUIRED) else None
 
 
-def open_reserves(path: str | Path) -> tuple[ReservesFile, Iterator[ReserveRow]]:
-    """Parse the header section of `path` and return it with a lazy iterator over the address rows.
+def open_chunks(path: str | Path, rows: int) -> tuple[ReservesFile, Iterator[Chunk]]:
+    """Parse the header section of `path` and return it with a lazy iterator over chunks of about
+    `rows` records of the table (`records` turns a chunk into records).
 
-    Raises InputError when no address-table header is found; bad rows are yielded with `problem` set.
+    Raises InputError when no address-table header is found.
     """
     path = Path(path)
     try:
@@ -116,7 +144,8 @@ def open_reserves(path: str | Path) -> tuple[ReservesFile, Iterator[ReserveRow]]
             columns = _map_header(stripped)
             if columns is not None:
                 info = ReservesFile(path, columns, reader.line_num, declared)
-                return info, _rows(handle, reader, info)
+                # csv.reader takes one line at a time, so the file continues right after the header.
+                return info, _chunks(handle, reader.line_num, rows)
             names = [_normalise(c) for c in stripped]
             if names[:1] == ["coin"] and "amount" in names:
                 totals_section = True  # "coin,snapshot height,amount": the published totals
@@ -133,56 +162,110 @@ def open_reserves(path: str | Path) -> tuple[ReservesFile, Iterator[ReserveRow]]
     except csv.Error as error:
         handle.close()
         raise InputError(f"unreadable CSV: {error}", path=path, line=reader.line_num) from None
+    except UnicodeDecodeError:
+        handle.close()
+        raise InputError("not UTF-8 text", path=path, line=reader.line_num + 1) from None
     handle.close()
     raise InputError("no address table found", path=path)
 
 
-def _rows(handle, reader, info: ReservesFile) -> Iterator[ReserveRow]:  # noqa: ANN001
-    columns = info.columns
-    width = max(columns.values()) + 1
-    needed = 1 + max(columns[name] for name in _REQUIRED)
+def _chunks(handle, lines_before: int, rows: int) -> Iterator[Chunk]:  # noqa: ANN001
     with handle:
         while True:
             try:
-                cells = next(reader)
-            except StopIteration:
+                lines = list(islice(handle, rows))
+                # A line break inside a quoted field does not end a record: where the chunk has
+                # quotes, let csv find the end of its last record (quote-free lines are one each).
+                if any('"' in line for line in lines):
+                    lines = _to_record_end(lines, handle)
+            except UnicodeDecodeError:
+                raise InputError(
+                    f"not UTF-8 text after line {lines_before}", path=handle.name, line=lines_before + 1
+                ) from None
+            if not lines:
                 return
-            except csv.Error as error:
-                yield _malformed(reader.line_num, f"unreadable CSV line: {error}")
-                continue
-            if not any(c.strip() for c in cells):
-                continue
-            line = reader.line_num
-            # Published files both pad rows with extra empty cells and cut trailing empty ones short
-            # (OKX's own example has 9-field rows under an 11-column header): only data that is
-            # missing from a required column, or present beyond the header, makes a row malformed.
-            while len(cells) > width and not cells[-1].strip():
-                cells.pop()
-            if len(cells) > width or len(cells) < needed:
-                yield _malformed(line, f"malformed row: expected {width} fields, got {len(cells)}")
-                continue
+            yield Chunk(lines_before, lines)
+            lines_before += len(lines)
 
-            def get(name: str, cells: list[str] = cells) -> str:
-                index = columns.get(name)
-                return cells[index].strip() if index is not None and index < len(cells) else ""
 
-            yield ReserveRow(
-                line,
-                get("coin"),
-                get("network"),
-                get("height"),
-                get("address"),
-                get("amount"),
-                # The message is signed byte for byte: only the CSV quoting is removed, never spaces.
-                cells[columns["message"]],
-                get("signature1"),
-                get("signature2"),
-                get("script_or_key"),
-                get("eoa1"),
-                get("eoa2"),
-                get("row_type"),
-                "",
-            )
+def _to_record_end(lines: list[str], more: Iterator[str]) -> list[str]:
+    """`lines`, extended from `more` if its last record runs on in a quoted field."""
+    taken: list[str] = []
+
+    def source() -> Iterator[str]:
+        for line in chain(lines, more):
+            taken.append(line)
+            yield line
+
+    reader = csv.reader(source())  # it reads a line only when the record so far needs one
+    while len(taken) < len(lines):
+        try:
+            next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            continue  # reported where the chunk is parsed
+    return taken
+
+
+def records(chunk: Chunk) -> Iterator[Record]:
+    """The chunk's records with their line numbers (of the record's last line, as csv counts)."""
+    reader = csv.reader(chunk.lines)
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield chunk.lines_before + reader.line_num, f"unreadable CSV line: {error}"
+            continue
+        yield chunk.lines_before + reader.line_num, cells
+
+
+def open_reserves(path: str | Path) -> tuple[ReservesFile, Iterator[ReserveRow]]:
+    """The header section and each non-blank record as a row (bad ones with `problem` set)."""
+    info, chunks = open_chunks(path, 1000)
+    shape = info.shape
+    rows = (make_row(line, cells, shape) for chunk in chunks for line, cells in records(chunk))
+    return info, (row for row in rows if row is not None)
+
+
+def make_row(line: int, cells: list[str] | str, shape: RowShape) -> ReserveRow | None:
+    """The row of one record; None for a blank line; a row with `problem` set for a malformed one."""
+    if isinstance(cells, str):
+        return _malformed(line, cells)
+    if not any(c.strip() for c in cells):
+        return None
+    columns, width, needed = shape
+    # Published files both pad rows with extra empty cells and cut trailing empty ones short
+    # (OKX's own example has 9-field rows under an 11-column header): only data that is
+    # missing from a required column, or present beyond the header, makes a row malformed.
+    while len(cells) > width and not cells[-1].strip():
+        cells.pop()
+    if len(cells) > width or len(cells) < needed:
+        return _malformed(line, f"malformed row: expected {width} fields, got {len(cells)}")
+
+    def get(name: str) -> str:
+        index = columns.get(name)
+        return cells[index].strip() if index is not None and index < len(cells) else ""
+
+    return ReserveRow(
+        line,
+        get("coin"),
+        get("network"),
+        get("height"),
+        get("address"),
+        get("amount"),
+        # The message is signed byte for byte: only the CSV quoting is removed, never spaces.
+        cells[columns["message"]],
+        get("signature1"),
+        get("signature2"),
+        get("script_or_key"),
+        get("eoa1"),
+        get("eoa2"),
+        get("row_type"),
+        "",
+    )
 
 
 def _malformed(line: int, problem: str) -> ReserveRow:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
-from zkpor.reserves.balances import BalanceUnavailable
+from zkpor.reserves.balances import BalanceUnavailable, SourceUnavailable
 from zkpor.reserves.evm import parse_address
 from zkpor.reserves.networks import Chain
 from zkpor.reserves.outcome import Rejected
@@ -23,8 +23,9 @@ from zkpor.reserves.outcome import Rejected
 BALANCE_OF = bytes.fromhex("70a08231")  # keccak256("balanceOf(address)")[:4]
 
 
-class JsonRpc:
-    """A minimal JSON-RPC 1.0/2.0 client over HTTP(S); credentials may sit in the URL (user:pass@)."""
+class HttpJson:
+    """POST a JSON body to an HTTP(S) endpoint and read a JSON answer; credentials may sit in the URL
+    (user:pass@, sent as basic auth and kept out of `self.url`)."""
 
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         parts = urlsplit(url)
@@ -35,26 +36,39 @@ class JsonRpc:
             token = f"{parts.username}:{parts.password or ''}".encode()
             self._headers["Authorization"] = "Basic " + base64.b64encode(token).decode()
             parts = parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else ""))
-        self.url = urlunsplit(parts)
+        self.url = urlunsplit(parts).rstrip("/")
         self.timeout = timeout
+
+    def post(self, body: object, *, path: str = "", what: str = "request") -> object:
+        """The decoded answer; an HTTP error status still returns its JSON body (nodes put the error
+        there). Raises SourceUnavailable when the node cannot be reached or does not answer JSON."""
+        request = urllib.request.Request(  # noqa: S310 - http(s) only, checked above
+            self.url + path, data=json.dumps(body).encode(), headers=self._headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                return json.loads(response.read(10_000_000), parse_float=Decimal)
+        except urllib.error.HTTPError as error:
+            try:
+                return json.loads(error.read(1_000_000), parse_float=Decimal)
+            except (ValueError, OSError):
+                raise SourceUnavailable(f"{what}: HTTP {error.code}") from None
+        except (OSError, ValueError) as error:
+            raise SourceUnavailable(f"{what}: node unreachable or bad reply ({error})") from None
+
+
+class JsonRpc(HttpJson):
+    """A minimal JSON-RPC 1.0/2.0 client over HTTP(S)."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        super().__init__(url, timeout=timeout)
         self._next_id = 0
 
     def call(self, method: str, params: list) -> object:
         self._next_id += 1
-        body = json.dumps(
-            {"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params}
-        ).encode()
-        request = urllib.request.Request(self.url, data=body, headers=self._headers, method="POST")  # noqa: S310
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) only
-                reply = json.loads(response.read(10_000_000), parse_float=Decimal)
-        except urllib.error.HTTPError as error:
-            try:
-                reply = json.loads(error.read(1_000_000), parse_float=Decimal)
-            except (ValueError, OSError):
-                raise BalanceUnavailable(f"{method}: HTTP {error.code}") from None
-        except (OSError, ValueError) as error:
-            raise BalanceUnavailable(f"{method}: node unreachable or bad reply ({error})") from None
+        reply = self.post(
+            {"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params}, what=method
+        )
         if not isinstance(reply, dict):
             raise BalanceUnavailable(f"{method}: malformed JSON-RPC reply")
         if reply.get("error"):

@@ -1,13 +1,13 @@
 """One row in, one verdict out: picks the chain module for a row and turns its exceptions into an Outcome.
 
-`check_row` runs in worker processes, so it takes and returns plain tuples of strings.
+`verdict` runs in worker processes (see engine.py), so it returns a plain tuple.
 """
 
 from __future__ import annotations
 
 from zkpor.reserves import bitcoin, evm, tron
 from zkpor.reserves.networks import Chain, resolve_chain
-from zkpor.reserves.outcome import FAILED, UNSUPPORTED, VERIFIED, Outcome, Rejected, Unsupported
+from zkpor.reserves.outcome import FAILED, UNSUPPORTED, VERIFIED, KeyLink, Outcome, Rejected, Unsupported
 from zkpor.reserves.rows import ReserveRow
 
 # Families whose modules are loaded lazily (keeps worker start-up light when a file has none of them).
@@ -59,23 +59,23 @@ def verify_ownership(row: ReserveRow, chain: Chain) -> Outcome:
     except Rejected as error:
         return Outcome(FAILED, chain.family, str(error))
     except Unsupported as error:
-        return Outcome(UNSUPPORTED, chain.family, str(error))
+        return Outcome(UNSUPPORTED, chain.family, str(error), getattr(error, "link", None))
 
 
-def check_row(row: ReserveRow) -> tuple[int, str, str, str]:
-    """(line, status, scheme, reason) for one row; the worker-process entry point."""
+def verdict(row: ReserveRow, chain: Chain | None) -> tuple[str, str, str, KeyLink | None]:
+    """(status, scheme, reason, pending account link) for a row whose chain is already resolved."""
     if row.problem:
-        return row.line, FAILED, "", row.problem
-    chain = resolve_chain(row.network, row.coin)
+        return FAILED, "", row.problem, None
     if chain is None:
-        return row.line, FAILED, "", f"unknown network {row.network or row.coin!r}"
+        return FAILED, "", f"unknown network {row.network or row.coin!r}", None
     try:
         outcome = verify_ownership(row, chain)
     except Exception as error:  # noqa: BLE001 - one hostile row must never stop the others
         outcome = Outcome(FAILED, chain.family, f"internal error while checking: {type(error).__name__}")
-    return row.line, outcome.status, outcome.scheme, outcome.reason
+    return outcome.status, outcome.scheme, outcome.reason, outcome.link
 
 
-def check_tuple(fields: tuple) -> tuple[int, str, str, str]:
-    """`check_row` for a row sent as a plain tuple (what the process pool passes)."""
-    return check_row(ReserveRow(*fields))
+def check_row(row: ReserveRow) -> tuple[int, str, str, str, KeyLink | None]:
+    """(line, status, scheme, reason, pending account link) for one row."""
+    chain = None if row.problem else resolve_chain(row.network, row.coin)
+    return (row.line, *verdict(row, chain))
