@@ -90,7 +90,8 @@ def reserves(
     liabilities: Annotated[
         Path | None,
         typer.Option(
-            "--liabilities", help='JSON {"assets": {"BTC": {"net": "1.5"}}, "prices": {"BTC": "65000"}}.'
+            "--liabilities",
+            help='A proven round\'s proof/summary.json, or JSON {"assets": {"BTC": {"net": "1.5"}}, "prices": {...}}.',
         ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Directory for results.csv and sums.json.")] = Path(

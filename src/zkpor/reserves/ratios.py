@@ -92,15 +92,51 @@ def reserve_ratios(
     return RatioReport(rows, total_reserves, total_liabilities, unpriced)
 
 
-def load_liabilities(path: str | Path) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
-    """(net liabilities, USD prices) from a liabilities JSON file."""
-    path = Path(path)
+def _read_json(path: Path) -> object:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise InputError(f"cannot read liabilities file: {error.strerror}", path=path) from None
     except ValueError as error:
         raise InputError(f"not valid JSON: {error}", path=path) from None
+
+
+def _proven_liabilities(path: Path, summary: dict) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """Net liabilities from a round's `summary.json` (the proven totals written by `zkpor prove`),
+    prices from the `global.json` beside it. A negative net (customers borrowed more of an asset
+    than they hold) is kept: that asset then needs no reserves."""
+    assets = summary.get("assets")
+    if not isinstance(assets, list):
+        raise InputError("summary.json has no asset list", path=path, field="assets")
+    net = {}
+    for i, entry in enumerate(assets):
+        try:
+            net[str(entry["symbol"]).upper()] = Decimal(str(entry["net"]))
+        except (KeyError, TypeError, InvalidOperation):
+            raise InputError(
+                "each asset needs a symbol and a decimal net", path=path, field=f"assets[{i}]"
+            ) from None
+    global_path = path.with_name("global.json")
+    prices: dict[str, Decimal] = {}
+    if global_path.exists():
+        document = _read_json(global_path)
+        for i, entry in enumerate(document.get("assets", []) if isinstance(document, dict) else []):
+            try:
+                prices[str(entry["symbol"]).upper()] = Decimal(str(entry["price"]))
+            except (KeyError, TypeError, InvalidOperation):
+                raise InputError(
+                    "each asset needs a decimal price", path=global_path, field=f"assets[{i}]"
+                ) from None
+    return net, prices
+
+
+def load_liabilities(path: str | Path) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """(net liabilities, USD prices) from a liabilities JSON file, or from a proven round's
+    `proof/summary.json` (with the prices of the `global.json` next to it)."""
+    path = Path(path)
+    document = _read_json(path)
+    if isinstance(document, dict) and document.get("format") == "zkpor-summary-v1":
+        return _proven_liabilities(path, document)
     if not isinstance(document, dict) or not isinstance(document.get("assets"), dict):
         raise InputError('expected {"assets": {SYMBOL: {"net": "..."}}, "prices": {...}}', path=path)
 
