@@ -91,7 +91,8 @@ def reserves(
         Path | None,
         typer.Option(
             "--liabilities",
-            help='A proven round\'s proof/summary.json, or JSON {"assets": {"BTC": {"net": "1.5"}}, "prices": {...}}.',
+            help="A proven round's proof/summary.json, or JSON "
+            '{"assets": {"BTC": {"net": "1.5"}}, "prices": {...}}.',
         ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Directory for results.csv and sums.json.")] = Path(
