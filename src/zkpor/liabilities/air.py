@@ -32,7 +32,7 @@ from zkpor.field import goldilocks as gl
 from zkpor.field.extension import Ext
 from zkpor.hash import poseidon2
 from zkpor.liabilities.encoding import LEAF_DOMAIN, NODE_DOMAIN
-from zkpor.liabilities.layout import DEBT, EQUITY, LANES, SolvencyLayout
+from zkpor.liabilities.layout import LANES, SolvencyLayout
 from zkpor.stark.air import Air, Assertion, Constraint, Frame, LookupTerm, compress_values
 from zkpor.stark.algebra import BaseVec, ExtVec
 from zkpor.stark.gadgets import poseidon2 as gadget
@@ -287,5 +287,3 @@ class SolvencyAir(Air):
         running = [exclusive_prefix_sum(np.ascontiguousarray(step[:, c])) for c in (0, 1)]
         return np.stack(running)
 
-
-__all__ = ["DEBT", "EQUITY", "BatchPublic", "SolvencyAir"]

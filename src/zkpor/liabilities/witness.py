@@ -139,7 +139,7 @@ def build_batch(
         trace[layout.scaled_offset + s] = column * np.tile(scales, B)  # < 2^L · 2^L: no wrap
     trace[layout.block_column] = np.repeat(np.arange(B, dtype=np.uint64), block)
 
-    looked_up = np.concatenate([trace[gadget.COLUMNS : layout.acc_offset].ravel()])
+    looked_up = trace[gadget.COLUMNS : layout.acc_offset].ravel()  # limbs and scaled limbs
     in_table = looked_up[looked_up < np.uint64(1 << L)]
     if strict and in_table.shape[0] != looked_up.shape[0]:
         raise ZkporError("a limb is out of range (internal error: limbs are built below 2^L)")

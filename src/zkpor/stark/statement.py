@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import struct
 
+from zkpor.field import goldilocks as gl
+from zkpor.field import ntt
+from zkpor.field.extension import Ext
 from zkpor.hash.transcript import Transcript
 from zkpor.stark.air import Air
 from zkpor.stark.params import ProofOptions
@@ -34,10 +37,6 @@ def start_transcript(air: Air, options: ProofOptions) -> Transcript:
 
 def draw_ood_point(transcript: Transcript, trace_length: int, lde_size: int) -> tuple[int, int]:
     """z must lie outside the trace domain and the LDE coset (a ~2^-60 event; redraw if so)."""
-    from zkpor.field import goldilocks as gl
-    from zkpor.field import ntt
-    from zkpor.field.extension import Ext
-
     coset_power = pow(ntt.GENERATOR, lde_size, gl.P)
     while True:
         z = Ext(*transcript.challenge_ext(b"ood-point"))
