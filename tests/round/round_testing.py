@@ -39,6 +39,23 @@ def write_file(directory: Path, name: str, content: str | bytes) -> Path:
     return path
 
 
+def expect_bad_users_file(
+    directory: Path,
+    config: Any,
+    name: str,
+    text: str | bytes,
+    *,
+    match: str,
+    line: int | None,
+    field: str | None,
+) -> None:
+    """Write a users file `name` and require loading it to fail exactly as described."""
+    from zkpor.round.users import load_users
+
+    path = write_file(directory, name, text)
+    expect_input_error(lambda: load_users(path, config), match=match, line=line, field=field, path=path)
+
+
 def expect_input_error(
     action: Callable[[], Any],
     *,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from round_testing import NET_HEADER, PAIR_HEADER, expect_input_error, write_file
+from round_testing import NET_HEADER, PAIR_HEADER, expect_bad_users_file, expect_input_error, write_file
 
 from zkpor.round.config import RoundConfig
 from zkpor.round.users import MAX_UID_BYTES, UserBalances, load_users
@@ -16,17 +17,8 @@ def load_csv(directory: Path, config: RoundConfig, text: str | bytes, **options:
     return load_users(write_file(directory, "users.csv", text), config, **options)
 
 
-def bad_csv(
-    directory: Path,
-    config: RoundConfig,
-    text: str | bytes,
-    *,
-    match: str,
-    line: int | None,
-    field: str | None,
-) -> None:
-    path = write_file(directory, "users.csv", text)
-    expect_input_error(lambda: load_users(path, config), match=match, line=line, field=field, path=path)
+def bad_csv(directory: Path, config: RoundConfig, text: str | bytes, **expected: Any) -> None:
+    expect_bad_users_file(directory, config, "users.csv", text, **expected)
 
 
 # ----------------------------------------------------------------------------------- loading

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from round_testing import NET_HEADER, PAIR_HEADER, expect_input_error, write_file
+from round_testing import NET_HEADER, PAIR_HEADER, expect_bad_users_file, write_file
 
 from zkpor.round.config import RoundConfig
 from zkpor.round.users import MAX_UID_BYTES, UserBalances, load_users
@@ -17,17 +18,8 @@ def load_jsonl(directory: Path, config: RoundConfig, text: str | bytes) -> UserB
     return load_users(write_file(directory, "users.jsonl", text), config)
 
 
-def bad_jsonl(
-    directory: Path,
-    config: RoundConfig,
-    text: str | bytes,
-    *,
-    match: str,
-    line: int | None,
-    field: str | None,
-) -> None:
-    path = write_file(directory, "users.jsonl", text)
-    expect_input_error(lambda: load_users(path, config), match=match, line=line, field=field, path=path)
+def bad_jsonl(directory: Path, config: RoundConfig, text: str | bytes, **expected: Any) -> None:
+    expect_bad_users_file(directory, config, "users.jsonl", text, **expected)
 
 
 def test_object_net_and_omitted_assets(tmp_path: Path, small_config: RoundConfig) -> None:

@@ -246,6 +246,16 @@ def horner(coeffs: list[int] | list[Ext], z: int | Ext) -> Ext:
     return acc
 
 
+def ext_powers_list(base: Ext, count: int, start: int = 0) -> list[Ext]:
+    """[base^start, base^(start+1), …] (count of them): the weights of a random linear combination."""
+    value = base**start
+    out = []
+    for _ in range(count):
+        out.append(value)
+        value = value * base
+    return out
+
+
 def _as_ext(z: int | Ext) -> Ext:
     return z if isinstance(z, Ext) else Ext(z, 0)
 

@@ -22,6 +22,7 @@ import numpy as np
 from zkpor.field import goldilocks as gl
 from zkpor.field import ntt, parallel
 from zkpor.field.extension import Ext
+from zkpor.field.pure import ext_powers_list
 from zkpor.stark.air import Air, Assertion, Frame
 from zkpor.stark.algebra import BaseVec, ExtVec, as_ext_array
 from zkpor.stark.domain import ProofDomain
@@ -146,7 +147,7 @@ def evaluate_on_lde(
     """Q on every LDE point, as an (N, 2) extension array, from the row-major LDEs (N, columns)."""
     N, n = domain.lde_size, domain.trace_length
     step = domain.next_row_step
-    alphas = _powers(alpha, num_composition_terms(air))
+    alphas = ext_powers_list(alpha, num_composition_terms(air))
     periodic = periodic_lde(air, domain)
     points = ntt.domain(domain.log_lde, ntt.GENERATOR)
     # x^n takes N/n distinct values on the coset: invert those once.
@@ -205,7 +206,7 @@ def evaluate_at_point(
 ) -> Ext:
     """The verifier's Q(z) from the claimed trace values at z and z·ω."""
     n = domain.trace_length
-    alphas = _powers(alpha, num_composition_terms(air))
+    alphas = ext_powers_list(alpha, num_composition_terms(air))
     periodic = periodic_at(air, domain, z)
     main_values = air.evaluate(frame, periodic)
     aux_values = air.evaluate_aux(frame, periodic, challenges) if air.aux_width else []
@@ -214,14 +215,6 @@ def evaluate_at_point(
     inverses = [(z**g.exponent - g.root).inverse() for g in group_assertions(air)]
     result = combine(air, main_values, aux_values, frame, alphas, z, zh_inverse, z - last_row, inverses)
     return result if isinstance(result, Ext) else Ext(int(result) % gl.P, 0)
-
-
-def _powers(alpha: Ext, count: int) -> list[Ext]:
-    out, value = [], Ext(1, 0)
-    for _ in range(count):
-        out.append(value)
-        value = value * alpha
-    return out
 
 
 class UnsatisfiedConstraintsError(Exception):

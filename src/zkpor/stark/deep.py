@@ -18,16 +18,8 @@ import numpy as np
 from zkpor.field import extension as ext
 from zkpor.field import ntt
 from zkpor.field.extension import Ext
+from zkpor.field.pure import ext_powers_list
 from zkpor.stark.domain import ProofDomain
-
-
-def _coefficients(alpha: Ext, start: int, count: int) -> list[Ext]:
-    value = alpha**start
-    out = []
-    for _ in range(count):
-        out.append(value)
-        value = value * alpha
-    return out
 
 
 def _as_array(values: Sequence[Ext]) -> np.ndarray:
@@ -57,8 +49,8 @@ def deep_on_lde(
     last two columns are R (with zero knowledge)."""
     n_shifted = sum(m.shape[1] for m in shifted)
     n_at_z = n_shifted + num_chunk_columns
-    coeff_z = _coefficients(alpha, 0, n_at_z)
-    coeff_zw = _coefficients(alpha, n_at_z, n_shifted)
+    coeff_z = ext_powers_list(alpha, n_at_z)
+    coeff_zw = ext_powers_list(alpha, n_shifted, start=n_at_z)
     points = ntt.domain(domain.log_lde, ntt.GENERATOR)
 
     combined_z = np.zeros((domain.lde_size, 2), dtype=np.uint64)
@@ -104,8 +96,8 @@ def deep_at_point(
     """The verifier's DEEP(x) at one queried LDE point, from the opened rows."""
     n_shifted, n_quotient = len(shifted_row), len(quotient_row)
     n_at_z = n_shifted + n_quotient
-    coeff_z = _coefficients(alpha, 0, n_at_z)
-    coeff_zw = _coefficients(alpha, n_at_z, n_shifted)
+    coeff_z = ext_powers_list(alpha, n_at_z)
+    coeff_zw = ext_powers_list(alpha, n_shifted, start=n_at_z)
     row = list(shifted_row) + list(quotient_row)
     at_z = _dot(coeff_z, [Ext(v, 0) - c for v, c in zip(row, values_at_z, strict=True)])
     at_zw = _dot(coeff_zw, [Ext(v, 0) - c for v, c in zip(shifted_row, values_at_zw, strict=True)])
