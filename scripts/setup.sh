@@ -42,12 +42,18 @@ if [[ $want_test == 1 ]]; then
         fi
     fi
     # <<< reserves <<<
-    # The history-store tests run against a real PostgreSQL server, from Debian's packages.
-    if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    # System packages the tests use, from Debian: a real PostgreSQL server (history store),
+    # Chromium (pages and reports, driven by Playwright with its executable path set: Playwright's
+    # own browser download is never used) and pdftoppm (report.pdf to PNG).
+    missing=()
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+    command -v chromium >/dev/null || missing+=(chromium)
+    command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+    if (( ${#missing[@]} )); then
         if [[ $(id -u) == 0 ]]; then
-            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
         else
-            echo "note: PostgreSQL server binaries not found and not root; PostgreSQL tests will be skipped" >&2
+            echo "note: not root, cannot install ${missing[*]}; the tests needing them will be skipped" >&2
         fi
     fi
 fi

@@ -135,3 +135,38 @@ def postgres_url() -> Iterator[str]:
             cwd=base,
         )
         shutil.rmtree(base, ignore_errors=True)
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# As root in a sandbox with no network: no sandbox, no GPU, and none of Chromium's background
+# connections (they would be refused here and slow every start).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Debian Chromium for the session, driven by Playwright (sync API).
+
+    Tests open their own pages with ``browser.new_page()`` (or a context) and close them. Skipped,
+    with the reason, where Chromium or Playwright is missing (`scripts/setup.sh --test` installs both).
+    """
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (scripts/setup.sh --test installs it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (scripts/setup.sh --test installs it)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
