@@ -35,12 +35,12 @@ def test_eip191_documented_example() -> None:
     assert evm.personal_digest("I♥SF".encode()).hex() == (
         "1476abb745d423bf09273f1afd887d951181d25adc66c4834a70491911b7f750"
     )
-    assert evm.verify(DOC_ADDRESS, "I♥SF", DOC_SIG, "", "", "") == "EIP-191 personal_sign"
+    assert evm.verify(DOC_ADDRESS, "I♥SF", DOC_SIG, "") == "EIP-191 personal_sign"
     import coincurve
 
     assert s.evm_address(coincurve.PrivateKey(DOC_KEY)) == DOC_ADDRESS
     with pytest.raises(Rejected, match="recovers to"):
-        evm.verify(DOC_ADDRESS, "I♥NY", DOC_SIG, "", "", "")
+        evm.verify(DOC_ADDRESS, "I♥NY", DOC_SIG, "")
 
 
 @pytest.mark.parametrize(
@@ -69,37 +69,37 @@ def test_eip55_vectors(address: str) -> None:
 
 @pytest.mark.parametrize(("address", "signature"), OKX_ROWS)
 def test_published_exchange_rows_verify(address: str, signature: str) -> None:
-    assert evm.verify(address, "I am an OKX address", signature, "", "", "").startswith("EIP-191")
+    assert evm.verify(address, "I am an OKX address", signature, "").startswith("EIP-191")
     with pytest.raises(Rejected):
-        evm.verify(address, "I am an OKX address.", signature, "", "", "")
+        evm.verify(address, "I am an OKX address.", signature, "")
 
 
 def test_swapped_signatures_fail() -> None:
     (a1, sig1), (a2, sig2) = OKX_ROWS
     with pytest.raises(Rejected, match="recovers to"):
-        evm.verify(a1, "I am an OKX address", sig2, "", "", "")
+        evm.verify(a1, "I am an OKX address", sig2, "")
 
 
 def test_real_evm_signatures_and_negatives() -> None:
     key = s.key(424242)
     address = s.evm_address(key)
     sig = s.personal_sign(key, "reserves 2026-11")
-    assert evm.verify(address, "reserves 2026-11", sig, "", "", "") == "EIP-191 personal_sign"
-    assert evm.verify(address.lower(), "reserves 2026-11", sig, "", "", "")
+    assert evm.verify(address, "reserves 2026-11", sig, "") == "EIP-191 personal_sign"
+    assert evm.verify(address.lower(), "reserves 2026-11", sig, "")
     v01 = sig[:-2] + f"{int(sig[-2:], 16) - 27:02x}"  # v as 0/1 is accepted too
-    assert evm.verify(address, "reserves 2026-11", v01, "", "", "")
+    assert evm.verify(address, "reserves 2026-11", v01, "")
     with pytest.raises(Rejected, match="high-s"):
-        evm.verify(address, "reserves 2026-11", s.high_s(sig), "", "", "")
+        evm.verify(address, "reserves 2026-11", s.high_s(sig), "")
     with pytest.raises(Rejected, match="65 bytes"):
-        evm.verify(address, "reserves 2026-11", sig[:-2], "", "", "")
+        evm.verify(address, "reserves 2026-11", sig[:-2], "")
     with pytest.raises(Rejected, match="hex"):
-        evm.verify(address, "reserves 2026-11", sig[:-1] + "g", "", "", "")
+        evm.verify(address, "reserves 2026-11", sig[:-1] + "g", "")
     with pytest.raises(Rejected, match="recovery byte"):
-        evm.verify(address, "reserves 2026-11", sig[:-2] + "05", "", "", "")
+        evm.verify(address, "reserves 2026-11", sig[:-2] + "05", "")
     with pytest.raises(Rejected, match="recovers to"):
-        evm.verify(s.evm_address(s.key(1)), "reserves 2026-11", sig, "", "", "")
+        evm.verify(s.evm_address(s.key(1)), "reserves 2026-11", sig, "")
     with pytest.raises(Rejected, match="two signatures"):
-        evm.verify(address, "reserves 2026-11", sig, sig, "", "")
+        evm.verify(address, "reserves 2026-11", sig, sig)
 
 
 def test_evm_owner_signatures() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 
-from zkpor.reserves.codecs import CodecError, b58check_decode
+from zkpor.reserves.codecs import CodecError, b58check_decode, b58check_encode
 from zkpor.reserves.evm import parse_recoverable
 from zkpor.reserves.framing import framings
 from zkpor.reserves.hashing import keccak256, sha256
@@ -29,6 +29,11 @@ def parse_address(text: str) -> bytes:
     if len(payload) != 32:
         raise Rejected("aelf address must hold 32 bytes")
     return payload
+
+
+def canonical(chain: object, text: str) -> str:
+    """The bare base58check address (`ELF_<address>_AELF` names the same account)."""
+    return b58check_encode(parse_address(text))
 
 
 def address_of_key(key65: bytes) -> bytes:

@@ -23,6 +23,11 @@ def parse_address(text: str) -> bytes:
         raise Rejected(str(error)) from None
 
 
+def canonical(chain: object, text: str) -> str:
+    """0x + 64 hex digits: the long form of `0x1`-style short addresses."""
+    return "0x" + parse_address(text).hex()
+
+
 def authentication_key(public_key: bytes) -> bytes:
     return sha3_256(public_key + b"\x00")
 

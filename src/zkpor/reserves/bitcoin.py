@@ -21,10 +21,13 @@ from zkpor.reserves import bip322
 from zkpor.reserves.codecs import (
     CodecError,
     b58check_decode,
+    b58check_encode,
     base64_bytes,
     cashaddr_decode,
+    cashaddr_encode,
     hex_bytes,
     segwit_decode,
+    segwit_encode,
     var_str,
 )
 from zkpor.reserves.hashing import hash160, sha256, sha256d
@@ -50,6 +53,8 @@ COINS = {
     # Dash kept the magic of its first name.
     "DASH": CoinParams("DASH", "DarkCoin Signed Message:\n", (0x4C,), (0x10,)),
     "BCH": CoinParams("BCH", "Bitcoin Signed Message:\n", (0x00,), (0x05,), cashaddr="bitcoincash"),
+    # Bitcoin SV kept Bitcoin's magic and version bytes, and has no segwit or CashAddr.
+    "BSV": CoinParams("BSV", "Bitcoin Signed Message:\n", (0x00,), (0x05,)),
 }
 
 
@@ -93,6 +98,21 @@ def decode_address(coin: CoinParams, text: str) -> Address:
     if payload[0] in coin.p2sh:
         return Address("p2sh", payload[1:])
     raise Rejected(f"address version byte {payload[0]} is not a {coin.symbol} address (wrong network?)")
+
+
+def encode_address(coin: CoinParams, address: Address) -> str:
+    """The coin's preferred spelling: CashAddr on BCH, the newest P2SH version (LTC `M…`), bech32 lower."""
+    if address.kind in ("p2pkh", "p2sh"):
+        if coin.cashaddr:
+            return cashaddr_encode(coin.cashaddr, 0 if address.kind == "p2pkh" else 1, address.payload)
+        version = (coin.p2pkh if address.kind == "p2pkh" else coin.p2sh)[0]
+        return b58check_encode(bytes([version]) + address.payload)
+    return segwit_encode(coin.hrp, 1 if address.kind == "p2tr" else 0, address.payload)
+
+
+def canonical(chain: object, text: str) -> str:
+    coin = COINS[chain.coin]  # type: ignore[attr-defined]
+    return encode_address(coin, decode_address(coin, text))
 
 
 def message_digest(coin: CoinParams, message: str) -> bytes:

@@ -167,6 +167,20 @@ def segwit_encode(hrp: str, version: int, program: bytes) -> str:
     return bech32_encode(hrp, [version] + convert_bits(program, 8, 5, pad=True), const)
 
 
+def bech32_bytes_decode(expected_hrp: str, text: str, *, max_length: int = 90) -> bytes:
+    """The bytes of a plain (non-segwit) bech32 string such as OKC's `ex1…` or Cardano's `addr1…`."""
+    hrp, data, const = bech32_decode(text, max_length=max_length)
+    if hrp != expected_hrp:
+        raise CodecError(f"address prefix {hrp!r}, expected {expected_hrp!r}")
+    if const != BECH32_CONST:
+        raise CodecError("bech32m checksum where bech32 is expected")
+    return bytes(convert_bits(data, 5, 8, pad=False))
+
+
+def bech32_bytes_encode(hrp: str, data: bytes) -> str:
+    return bech32_encode(hrp, convert_bits(data, 8, 5, pad=True), BECH32_CONST)
+
+
 # --- CashAddr (Bitcoin Cash) -------------------------------------------------------------------------
 
 

@@ -32,6 +32,19 @@ def _decode(text: str, protocol: int, payload_prefix: bytes, body: str) -> bytes
     return payload
 
 
+def _f410_payload(text: str) -> bytes:
+    return _decode(text, 4, b"\x0a", text[5:])
+
+
+def canonical(chain: object, text: str) -> str:
+    """f410f… and 0x… name one Ethereum-style account: lower-case 0x hex. Other kinds: lower case."""
+    if text[:2].lower() == "0x":
+        return "0x" + evm.parse_address(text).hex()
+    if text.startswith("f410f"):
+        return "0x" + _f410_payload(text).hex()
+    return text.lower()
+
+
 def address_of_key(key65: bytes) -> bytes:
     return blake2b(key65, 20)
 

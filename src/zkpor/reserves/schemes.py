@@ -14,6 +14,9 @@ from zkpor.reserves.rows import ReserveRow
 _OTHER_FAMILIES = {
     "solana": "zkpor.reserves.solana",
     "aptos": "zkpor.reserves.aptos",
+    "sui": "zkpor.reserves.sui",
+    "starknet": "zkpor.reserves.starknet",
+    "cardano": "zkpor.reserves.cardano",
     "ton": "zkpor.reserves.ton",
     "polkadot": "zkpor.reserves.polkadot",
     "xrpl": "zkpor.reserves.xrpl",
@@ -23,16 +26,17 @@ _OTHER_FAMILIES = {
 }
 
 
-def _verify_evm(row: ReserveRow) -> Outcome:
+def _verify_evm(row: ReserveRow, chain: Chain) -> Outcome:
+    okc = chain.id == "okc"
     if row.eoa1 or row.eoa2:
         # A contract wallet or a staking position owned by EOAs: the owners' signatures can be checked
         # here, but that those EOAs control `row.address` is on-chain state we do not read.
-        owners = evm.verify_owners(row.message, row.signature1, row.signature2, row.eoa1, row.eoa2)
+        owners = evm.verify_owners(row.message, row.signature1, row.signature2, row.eoa1, row.eoa2, okc=okc)
         raise Unsupported(
             f"owner signatures valid ({', '.join(owners)}), but that they control {row.address} "
             "needs an on-chain owner lookup, which is not implemented"
         )
-    return Outcome(VERIFIED, evm.verify(row.address, row.message, row.signature1, row.signature2, "", ""))
+    return Outcome(VERIFIED, evm.verify(row.address, row.message, row.signature1, row.signature2, okc=okc))
 
 
 def verify_ownership(row: ReserveRow, chain: Chain) -> Outcome:
@@ -43,7 +47,7 @@ def verify_ownership(row: ReserveRow, chain: Chain) -> Outcome:
                 chain.coin, row.address, row.message, row.signature1, row.signature2, row.script_or_key
             )
         if chain.family == "evm":
-            return _verify_evm(row)
+            return _verify_evm(row, chain)
         if chain.family == "tron":
             if row.signature2:
                 raise Rejected("two signatures for a single-key address")

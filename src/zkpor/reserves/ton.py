@@ -220,6 +220,10 @@ def parse_address(text: str) -> tuple[int, bytes]:
     return workchain, account
 
 
+def canonical(chain: object, text: str) -> str:
+    return raw_address(text)
+
+
 def raw_address(text: str) -> str:
     """The `wc:hex` form, the one both flag variants of an address share (for duplicate checks)."""
     workchain, account = parse_address(text)
