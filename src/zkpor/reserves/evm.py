@@ -150,7 +150,9 @@ def verify(address: str, message: str, sig1: str, sig2: str, *, okc: bool = Fals
     return signer_matches(expected, message, sig1, okx_envelope=okc)
 
 
-def verify_owners(message: str, sig1: str, sig2: str, eoa1: str, eoa2: str, *, okc: bool = False) -> list[str]:
+def verify_owners(
+    message: str, sig1: str, sig2: str, eoa1: str, eoa2: str, *, okc: bool = False
+) -> list[str]:
     """Check that each owner EOA signed; returns their checksummed addresses."""
     owners = []
     for number, (sig, eoa) in enumerate(((sig1, eoa1), (sig2, eoa2)), start=1):

@@ -76,5 +76,3 @@ def verify(row: ReserveRow) -> str:
         if ed25519_verify(key, signature, signed):
             return f"SUI ed25519 ({label})"
     raise Rejected("ed25519 signature does not verify for this key and message")
-
-
