@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +11,7 @@ from rich.table import Table
 
 from zkpor.cli.app_state import app, console
 from zkpor.errors import InputError
+from zkpor.reserves.exact import decimal_text
 
 
 def _sources(balances: Path | None, eos_accounts: Path | None, rpc: list[str], token: list[str]):  # noqa: ANN202
@@ -91,10 +91,24 @@ def reserves(
         Path | None,
         typer.Option(
             "--liabilities",
-            help="A proven round's proof/summary.json, or JSON "
-            '{"assets": {"BTC": {"net": "1.5"}}, "prices": {...}}.',
+            help="The round's proof folder (ROUND_DIR/proof or a published folder): verified, then its "
+            "proven net totals give the reserve ratios.",
         ),
     ] = None,
+    verified_record: Annotated[
+        Path | None,
+        typer.Option(
+            "--verified-record",
+            help="A liabilities-verification.json from an earlier run: accept --liabilities without "
+            "verifying again if its files are byte for byte the ones recorded.",
+        ),
+    ] = None,
+    min_security_bits: Annotated[
+        int,
+        typer.Option(
+            "--min-security-bits", min=0, help="Refuse liabilities proofs with fewer conjectured bits."
+        ),
+    ] = 100,
     out: Annotated[Path, typer.Option("--out", help="Directory for results.csv and sums.json.")] = Path(
         "reserves-out"
     ),
@@ -112,19 +126,24 @@ def reserves(
     """Verify address ownership signatures and balances of a reserves file; sum reserves per asset.
 
     Writes OUT/results.csv (one line per row: verified / failed with the reason / unsupported) and
-    OUT/sums.json (verified reserves per asset and network, and reserve ratios with --liabilities).
+    OUT/sums.json (verified reserves per asset and network, and reserve ratios with --liabilities,
+    from a proof of liabilities that verified: OUT/liabilities-verification.json records which).
 
     Example: zkpor reserves por.csv --balances snapshot.csv --rpc ethereum=http://127.0.0.1:8545 --out audit
     """
-    from zkpor.reserves.engine import count_rows, verify_reserves, write_summary
+    from zkpor.reserves.engine import count_rows, verify_reserves, write_atomically_json, write_summary
+    from zkpor.reserves.exact import parse_amount
     from zkpor.reserves.ratios import load_liabilities, reserve_ratios
 
-    try:
-        allowed = Decimal(tolerance)
-    except InvalidOperation:
-        raise InputError(f"--tolerance {tolerance!r} is not a number") from None
+    allowed = parse_amount(tolerance)
+    if allowed is None:
+        raise InputError(f"--tolerance {tolerance!r}: expected a non-negative decimal number such as 0.0001")
+    if verified_record is not None and liabilities is None:
+        raise InputError("--verified-record needs --liabilities (the proof folder it records)")
     sources, accounts = _sources(balances, eos_accounts, rpc or [], token or [])
-    owed = load_liabilities(liabilities) if liabilities is not None else None
+    owed = None
+    if liabilities is not None:
+        owed = load_liabilities(liabilities, record=verified_record, min_security_bits=min_security_bits)
     total = count_rows(reserves_file) if reserves_file.is_file() else 0
     with Progress(
         TextColumn("[bold]checking rows"),
@@ -144,7 +163,10 @@ def reserves(
             workers=workers,
             on_progress=lambda rows: progress.advance(task, rows),
         )
-    report = reserve_ratios(summary.verified_by_asset(), owed[0], owed[1]) if owed else None
+    report = None
+    if owed is not None:
+        report = reserve_ratios(summary.verified_by_asset(), owed.net, owed.prices, owed.to_json())
+        write_atomically_json(out / "liabilities-verification.json", owed.verification_record())
     write_summary(summary, out / "sums.json", {"ratios": report.to_json()} if report else None)
 
     table = Table(title=f"Reserves in {reserves_file.name} ({summary.layout} layout)")
@@ -155,27 +177,14 @@ def reserves(
         counts = sums.counts
         table.add_row(
             asset,
-            str(sums.verified),
-            str(sums.balance_checked),
-            str(sums.declared),
+            decimal_text(sums.verified),
+            decimal_text(sums.balance_checked),
+            decimal_text(sums.declared),
             f"{counts['verified']} / {counts['failed']} / {counts['unsupported']}",
         )
     console.print(table)
     if report is not None:
-        ratios = Table(title="Reserve ratios")
-        for column in ("asset", "reserves", "net liabilities", "ratio", "reserves USD"):
-            ratios.add_column(column, justify="right" if column != "asset" else "left")
-        for entry in report.assets:
-            ratio = "n/a" if entry.ratio is None else f"{entry.ratio * 100:.2f} %"
-            style = "bold red" if entry.short else None
-            usd = "unpriced" if entry.reserves_usd is None else f"{entry.reserves_usd:,.2f}"
-            ratios.add_row(entry.asset, str(entry.reserves), str(entry.liabilities), ratio, usd, style=style)
-        console.print(ratios)
-        total_ratio = report.total_ratio
-        console.print(
-            f"total: reserves {report.reserves_usd:,.2f} USD, liabilities {report.liabilities_usd:,.2f} USD"
-            + (f", ratio {total_ratio * 100:.2f} %" if total_ratio is not None else "")
-        )
+        _print_ratios(report, owed)
     counts = summary.counts
     console.print(
         f"{summary.rows} rows: {counts['verified']} verified, {counts['failed']} failed, "
@@ -183,3 +192,33 @@ def reserves(
     )
     if strict and counts["failed"]:
         raise typer.Exit(1)
+
+
+def _print_ratios(report, owed) -> None:  # noqa: ANN001 - a RatioReport and its ProvenLiabilities
+    """Ratios rounded down, below 100 % in red and marked, so 99.9999 % can never read as 100 %."""
+    from zkpor.reserves.exact import percent_text, truncated_text
+
+    ratios = Table(title=f"Reserve ratios against round {owed.round_id} (root {owed.root[:16]}…, {owed.how})")
+    for column in ("asset", "reserves", "net liabilities", "ratio", "< 100 %", "reserves USD"):
+        ratios.add_column(column, justify="right" if column != "asset" else "left", no_wrap=True)
+    for entry in report.assets:
+        usd = "unpriced" if entry.reserves_usd is None else truncated_text(entry.reserves_usd, 2)
+        style = "bold red" if entry.short else None
+        ratios.add_row(
+            entry.asset,
+            decimal_text(entry.reserves),
+            decimal_text(entry.liabilities),
+            entry.percent(),
+            "SHORT" if entry.short else "",
+            usd,
+            style=style,
+        )
+    console.print(ratios)
+    total = report.total_ratio
+    console.print(
+        f"total: reserves {truncated_text(report.reserves_usd, 2)} USD, liabilities "
+        f"{truncated_text(report.liabilities_usd, 2)} USD"
+        + (f", ratio {percent_text(total)} %" if total is not None else "")
+        + (f" (below 100 %: {', '.join(report.short)})" if report.short else ""),
+        highlight=False,
+    )

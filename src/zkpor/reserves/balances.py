@@ -1,8 +1,9 @@
 """Balances at the snapshot height: from a snapshot file, or from nodes (see `rpc.py`).
 
-A balance source answers `balance(asset, chain, address, height)` with an exact Decimal in the asset's
-units, or raises `BalanceUnavailable` with the reason. `covers(chain)` tells whether it has anything
-for that chain at all: rows on chains no source covers are reported as "balance not checked".
+A balance source answers `balance(asset, chain, address, height)` with an exact number (a Fraction or
+a finite Decimal) in the asset's units, or raises `BalanceUnavailable` with the reason.
+`covers(chain)` tells whether it has anything for that chain at all: rows on chains no source covers
+are reported as "balance not checked".
 
 Snapshot file (CSV, header required): `coin,network,height,address,balance`, balances in whole units
 as decimal strings, e.g. `USDT,ethereum,20914735,0x0cdc…,1500.25`.
@@ -11,15 +12,14 @@ as decimal strings, e.g. `USDT,ethereum,20914735,0x0cdc…,1500.25`.
 from __future__ import annotations
 
 import csv
-import re
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
 
 from zkpor.errors import InputError
+from zkpor.reserves.exact import parse_amount
 from zkpor.reserves.networks import Chain, asset_symbol, canonical_address, resolve_chain
-
-_DECIMAL = re.compile(r"\d+(\.\d+)?")
 
 
 class SourceUnavailable(Exception):  # noqa: N818
@@ -32,20 +32,14 @@ BalanceUnavailable = SourceUnavailable  # the name the balance code reads best w
 class BalanceSource(Protocol):
     def covers(self, chain: Chain) -> bool: ...
 
-    def balance(self, asset: str, chain: Chain, address: str, height: int) -> Decimal: ...
-
-
-def parse_amount(text: str) -> Decimal | None:
-    """An exact non-negative decimal amount, or None if `text` is not one (no exponents, no signs)."""
-    text = text.strip()
-    return Decimal(text) if _DECIMAL.fullmatch(text) else None
+    def balance(self, asset: str, chain: Chain, address: str, height: int) -> Fraction | Decimal: ...
 
 
 class SnapshotBalances:
     """Balances read once from a snapshot CSV into memory (one entry per address and asset)."""
 
     def __init__(self, path: str | Path) -> None:
-        self._balances: dict[tuple[str, str, str], tuple[int, Decimal]] = {}
+        self._balances: dict[tuple[str, str, str], tuple[int, Fraction]] = {}
         self._chains: set[str] = set()
         path = Path(path)
         try:
@@ -84,7 +78,7 @@ class SnapshotBalances:
     def covers(self, chain: Chain) -> bool:
         return chain.id in self._chains
 
-    def balance(self, asset: str, chain: Chain, address: str, height: int) -> Decimal:
+    def balance(self, asset: str, chain: Chain, address: str, height: int) -> Fraction | Decimal:
         entry = self._balances.get((asset, chain.id, canonical_address(chain, address)))
         if entry is None:
             raise BalanceUnavailable(f"{asset} balance of this address is not in the snapshot file")
@@ -103,7 +97,7 @@ class CombinedBalances:
     def covers(self, chain: Chain) -> bool:
         return any(source.covers(chain) for source in self.sources)
 
-    def balance(self, asset: str, chain: Chain, address: str, height: int) -> Decimal:
+    def balance(self, asset: str, chain: Chain, address: str, height: int) -> Fraction | Decimal:
         for source in self.sources:
             if source.covers(chain):
                 return source.balance(asset, chain, address, height)

@@ -22,13 +22,14 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from fractions import Fraction
 from itertools import chain as chained
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
-from zkpor.reserves.balances import SourceUnavailable, parse_amount
+from zkpor.reserves.balances import SourceUnavailable
+from zkpor.reserves.exact import decimal_text, parse_amount, to_fraction
 from zkpor.reserves.networks import CHAINS, asset_symbol, canonical_address, resolve_chain
 from zkpor.reserves.outcome import FAILED, UNSUPPORTED, VERIFIED, KeyLink, Rejected
 from zkpor.reserves.rows import Chunk, ReserveRow, RowShape, make_row, open_chunks, records
@@ -62,18 +63,18 @@ RESULT_COLUMNS = [
 
 @dataclass
 class AssetSums:
-    verified: Decimal = Decimal(0)  # reserves that count: ownership proven, balance not contradicted
-    balance_checked: Decimal = Decimal(0)  # the part of `verified` whose balance matched a chain source
-    declared: Decimal = Decimal(0)  # everything listed, whatever its status
-    networks: dict[str, Decimal] = field(default_factory=dict)
+    verified: Fraction = Fraction(0)  # reserves that count: ownership proven, balance not contradicted
+    balance_checked: Fraction = Fraction(0)  # the part of `verified` whose balance matched a chain source
+    declared: Fraction = Fraction(0)  # everything listed, whatever its status
+    networks: dict[str, Fraction] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=lambda: {VERIFIED: 0, FAILED: 0, UNSUPPORTED: 0})
 
     def to_json(self) -> dict:
         return {
-            "verified": str(self.verified),
-            "balance_checked": str(self.balance_checked),
-            "declared": str(self.declared),
-            "networks": {k: str(v) for k, v in sorted(self.networks.items())},
+            "verified": decimal_text(self.verified),
+            "balance_checked": decimal_text(self.balance_checked),
+            "declared": decimal_text(self.declared),
+            "networks": {k: decimal_text(v) for k, v in sorted(self.networks.items())},
             "rows": self.counts,
         }
 
@@ -87,7 +88,7 @@ class Summary:
     assets: dict[str, AssetSums] = field(default_factory=dict)
     declared_totals: dict[str, tuple[str, str]] = field(default_factory=dict)
 
-    def verified_by_asset(self) -> dict[str, Decimal]:
+    def verified_by_asset(self) -> dict[str, Fraction]:
         return {asset: sums.verified for asset, sums in self.assets.items()}
 
     def to_json(self) -> dict:
@@ -262,7 +263,7 @@ def verify_reserves(
     *,
     balances: BalanceSource | None = None,
     accounts: AccountKeys | None = None,
-    tolerance: Decimal = Decimal(0),
+    tolerance: Fraction = Fraction(0),
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> Summary:
@@ -295,7 +296,7 @@ class _Merge:
         summary: Summary,
         balances: BalanceSource | None,
         accounts: AccountKeys | None,
-        tolerance: Decimal,
+        tolerance: Fraction,
     ) -> None:
         self.summary = summary
         self.balances = balances
@@ -317,7 +318,7 @@ class _Merge:
         if status == UNSUPPORTED and c.link and self.accounts and self.accounts.covers(chain):
             status, scheme, reason = self._link(chain, c.link)
             changed = True
-        amount = Decimal(c.amount) if c.amount_ok else None
+        amount = parse_amount(c.amount) if c.amount_ok else None
         counted, balance_state, chain_balance = amount, "", ""
         if status == VERIFIED and self.balances is not None and self.balances.covers(chain):
             changed = True
@@ -326,10 +327,13 @@ class _Merge:
             except SourceUnavailable as error:
                 status, reason, balance_state = FAILED, f"balance unavailable: {error}", "unavailable"
             else:
-                chain_balance = str(on_chain)
+                on_chain = to_fraction(on_chain)
+                chain_balance = decimal_text(on_chain)
                 if abs(on_chain - amount) > self.tolerance:
                     status, balance_state = FAILED, "mismatch"
-                    reason = f"declared amount {c.amount} ≠ chain balance {on_chain} at height {c.height}"
+                    reason = (
+                        f"declared amount {c.amount} ≠ chain balance {chain_balance} at height {c.height}"
+                    )
                 else:
                     balance_state, counted = "matched", on_chain
         self._count(c, status, amount, counted, balance_state)
@@ -361,11 +365,14 @@ class _Merge:
             sums.declared += amount
         if status == VERIFIED:
             sums.verified += counted
-            sums.networks[c.network] = sums.networks.get(c.network, Decimal(0)) + counted
+            sums.networks[c.network] = sums.networks.get(c.network, 0) + counted
             if balance_state == "matched":
                 sums.balance_checked += counted
 
 
-def write_summary(summary: Summary, path: str | Path, extra: dict | None = None) -> None:
-    document = summary.to_json() | (extra or {})
+def write_atomically_json(path: str | Path, document: object) -> None:
     write_atomically(Path(path), lambda handle: json.dump(document, handle, indent=2, ensure_ascii=False))
+
+
+def write_summary(summary: Summary, path: str | Path, extra: dict | None = None) -> None:
+    write_atomically_json(path, summary.to_json() | (extra or {}))

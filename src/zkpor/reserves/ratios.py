@@ -1,160 +1,302 @@
-"""Reserve ratios: per asset, verified reserves ÷ customer net liabilities, with USD values.
+"""Reserve ratios: per asset, verified reserves ÷ customer net liabilities, with USD values — exact.
 
-The function takes plain mappings so a round can pass its proven per-asset totals directly; the
-`--liabilities` file is a stop-gap with the same content:
-`{"assets": {"BTC": {"net": "123.45"}, ...}, "prices": {"BTC": "65000", ...}}` (decimal strings).
+Liabilities come only from a proof of liabilities that verifies (DESIGN.md: "never from a summary
+file taken on trust"): `load_liabilities` takes a round's proof folder (`ROUND_DIR/proof`, a round
+directory, or a published folder holding global.json), runs the liabilities verifier on it, and
+returns the proven per-asset net totals with the round id, root and snapshot time they belong to.
+A verification is expensive on a large round, so it can be *recorded*: `verification_record()` lists
+the SHA-256 of every file the verifier read, and a later run given that record accepts the folder
+without verifying again only if exactly those files, byte for byte, are there. Anything else — a
+bare summary.json, a hand-written totals file, a folder that does not verify — is refused.
+
+Every number is a Fraction: sums and USD values print exactly; ratios print rounded down (see
+exact.py), and "below 100 %" is decided on the exact ratio.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
-from zkpor.errors import InputError
+from zkpor.errors import InputError, VerificationError
+from zkpor.liabilities.published import MAX_JSON_BYTES, GlobalProof, digest_hex, read_bounded
+from zkpor.reserves.exact import decimal_text, percent_text
+
+RECORD_FORMAT = "zkpor-liabilities-verification-v1"
+PERCENT_PLACES = 2  # shown; the JSON also carries the exact fraction and 6 places
+
+
+@dataclass(frozen=True)
+class ProvenLiabilities:
+    """Net liabilities (whole coins) and USD prices of a round whose proof verified."""
+
+    round_id: str
+    root: str  # hex, the number customers compare
+    snapshot_time: str
+    net: dict[str, Fraction]  # symbol -> equity − debt in whole coins (may be negative)
+    prices: dict[str, Fraction]  # symbol -> USD per whole coin, as global.json pins it
+    files: dict[str, str]  # path relative to the proof folder -> SHA-256 hex of what was verified
+    min_security_bits: int
+    security: str
+    how: str  # "verified" or "recorded verification (FILE)"
+
+    def to_json(self) -> dict:
+        """What the outputs record: which round, root and snapshot the ratios used, and how."""
+        return {
+            "round_id": self.round_id,
+            "root": self.root,
+            "snapshot_time": self.snapshot_time,
+            "how": self.how,
+            "security": self.security,
+            "files": self.files,
+        }
+
+    def verification_record(self) -> dict:
+        return {
+            "format": RECORD_FORMAT,
+            "round_id": self.round_id,
+            "root": self.root,
+            "snapshot_time": self.snapshot_time,
+            "min_security_bits": self.min_security_bits,
+            "security": self.security,
+            "files": self.files,
+        }
+
+
+def _sha256(path: Path) -> str:
+    try:
+        with path.open("rb") as stream:
+            return hashlib.file_digest(stream, "sha256").hexdigest()
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror}", path=path) from None
+
+
+def _proof_dir(path: Path) -> Path:
+    from zkpor.liabilities.round_proof import GLOBAL_NAME, proof_dir_of
+
+    if path.is_file() or not path.exists():
+        what = "a file" if path.is_file() else "missing"
+        raise InputError(
+            f"--liabilities needs the round's proof folder (ROUND_DIR/proof or a published folder with "
+            f"{GLOBAL_NAME}), which is verified before use; this is {what}. Totals taken on trust from "
+            "a summary or a hand-written file are refused",
+            path=path,
+        )
+    proof_dir = proof_dir_of(path)
+    if not (proof_dir / GLOBAL_NAME).is_file():
+        raise InputError(f"no {GLOBAL_NAME} here or in its proof/ folder", path=path)
+    return proof_dir
+
+
+def _verified_files(proof_dir: Path, g: GlobalProof) -> dict[str, str]:
+    """SHA-256 of every file the liabilities verifier reads: global.json, summary.json, the batches."""
+    from zkpor.liabilities.round_proof import GLOBAL_NAME, SUMMARY_NAME
+
+    names = [GLOBAL_NAME, SUMMARY_NAME, *(entry.file for entry in g.batches)]
+    return {name: _sha256(proof_dir / name) for name in names}
+
+
+def _proven(g: GlobalProof, totals: list[tuple[int, int]], **rest: object) -> ProvenLiabilities:
+    net = {
+        asset.symbol.upper(): Fraction(equity - debt, 10**asset.decimals)
+        for asset, (equity, debt) in zip(g.assets, totals, strict=True)
+    }
+    prices = {asset.symbol.upper(): Fraction(asset.price) for asset in g.assets}
+    return ProvenLiabilities(g.round_id, digest_hex(g.root), g.snapshot_time, net, prices, **rest)  # type: ignore[arg-type]
+
+
+def verify_liabilities(path: str | Path, *, min_security_bits: int = 100) -> ProvenLiabilities:
+    """Run the liabilities verifier on the proof folder at `path`; the proven net totals.
+
+    Raises VerificationError (or InputError) when anything fails: nothing unverified comes back.
+    """
+    from zkpor.liabilities.round_proof import verify_round
+
+    proof_dir = _proof_dir(Path(path))
+    before = _verified_files(proof_dir, _read_global(proof_dir))
+    result = verify_round(proof_dir, min_security_bits=min_security_bits)
+    files = _verified_files(proof_dir, result.global_proof)
+    if files != before:  # a file replaced while we verified: what we checked is not what we hashed
+        raise VerificationError(f"{proof_dir}: proof files changed during verification; run again")
+    return _proven(
+        result.global_proof,
+        result.totals,
+        files=files,
+        min_security_bits=min_security_bits,
+        security=result.security.describe(),
+        how="verified",
+    )
+
+
+def _read_global(proof_dir: Path) -> GlobalProof:
+    from zkpor.liabilities.round_proof import GLOBAL_NAME
+
+    path = proof_dir / GLOBAL_NAME
+    return GlobalProof.from_json(read_bounded(path, MAX_JSON_BYTES), str(path))
+
+
+def recorded_liabilities(
+    path: str | Path, record_path: str | Path, *, min_security_bits: int = 100
+) -> ProvenLiabilities:
+    """The proven totals of the proof folder at `path`, vouched for by an earlier verification's
+    record instead of verifying again: every file it lists must be there with the same SHA-256, and
+    the folder's global.json must list no file the record lacks."""
+    proof_dir, record_path = _proof_dir(Path(path)), Path(record_path)
+    try:
+        record = json.loads(read_bounded(record_path, MAX_JSON_BYTES))
+    except ValueError as error:
+        raise InputError(f"verification record is not JSON: {error}", path=record_path) from None
+    if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
+        raise InputError(f"not a verification record (format {RECORD_FORMAT})", path=record_path)
+    recorded = record.get("files")
+    bits = record.get("min_security_bits")
+    if not isinstance(recorded, dict) or not isinstance(bits, int) or isinstance(bits, bool):
+        raise InputError("verification record needs 'files' and 'min_security_bits'", path=record_path)
+    if bits < min_security_bits:
+        raise VerificationError(
+            f"{record_path}: recorded with a minimum of {bits} security bits, {min_security_bits} asked"
+        )
+    g = _read_global(proof_dir)
+    files = _verified_files(proof_dir, g)
+    if set(files) != set(recorded):
+        extra = sorted(set(files) ^ set(recorded))
+        raise VerificationError(
+            f"{record_path}: records other files than {proof_dir} has ({', '.join(extra[:3])}); verify again"
+        )
+    for name, digest in files.items():
+        if not isinstance(recorded[name], str) or not hmac.compare_digest(digest, recorded[name]):
+            raise VerificationError(
+                f"{proof_dir / name}: SHA-256 differs from the verification record {record_path}; "
+                "the file changed since it was verified"
+            )
+    totals = [
+        (sum(b.equity[a] for b in g.batches), sum(b.debt[a] for b in g.batches)) for a in range(len(g.assets))
+    ]
+    return _proven(
+        g,
+        totals,
+        files=files,
+        min_security_bits=bits,
+        security=str(record.get("security", "")),
+        how=f"recorded verification ({record_path})",
+    )
+
+
+def load_liabilities(
+    path: str | Path, *, record: str | Path | None = None, min_security_bits: int = 100
+) -> ProvenLiabilities:
+    """Verify the proof folder at `path`, or accept it on `record` (see `recorded_liabilities`)."""
+    if record is not None:
+        return recorded_liabilities(path, record, min_security_bits=min_security_bits)
+    return verify_liabilities(path, min_security_bits=min_security_bits)
+
+
+# ---- ratios ----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class AssetRatio:
     asset: str
-    reserves: Decimal
-    liabilities: Decimal
-    ratio: Decimal | None  # None when there are no liabilities to cover
-    price: Decimal | None
-    reserves_usd: Decimal | None
-    liabilities_usd: Decimal | None
+    reserves: Fraction
+    liabilities: Fraction
+    ratio: Fraction | None  # None when there are no (positive) liabilities to cover
+    price: Fraction | None
+    reserves_usd: Fraction | None
+    liabilities_usd: Fraction | None
 
     @property
     def short(self) -> bool:
-        """Reserves below 100 % of liabilities: the figure a report must make stand out."""
+        """Reserves below 100 % of liabilities, decided exactly: the figure a report must flag."""
         return self.ratio is not None and self.ratio < 1
+
+    def percent(self, places: int = PERCENT_PLACES) -> str:
+        """The ratio in percent, rounded down ("n/a" without liabilities)."""
+        return "n/a" if self.ratio is None else f"{percent_text(self.ratio, places)} %"
+
+
+def _text(value: Fraction | None) -> str | None:
+    return None if value is None else decimal_text(value)
+
+
+def _ratio_json(ratio: Fraction | None) -> dict | None:
+    if ratio is None:
+        return None
+    return {
+        "exact": f"{ratio.numerator}/{ratio.denominator}",
+        "percent": percent_text(ratio, 6),  # rounded down
+        "below_100_percent": ratio < 1,
+    }
 
 
 @dataclass(frozen=True)
 class RatioReport:
     assets: list[AssetRatio]
-    reserves_usd: Decimal
-    liabilities_usd: Decimal
+    reserves_usd: Fraction
+    liabilities_usd: Fraction
     unpriced: list[str]
+    liabilities: dict = field(default_factory=dict)  # which proven round the liabilities came from
 
     @property
-    def total_ratio(self) -> Decimal | None:
-        return self.reserves_usd / self.liabilities_usd if self.liabilities_usd else None
+    def total_ratio(self) -> Fraction | None:
+        return self.reserves_usd / self.liabilities_usd if self.liabilities_usd > 0 else None
+
+    @property
+    def short(self) -> list[str]:
+        return [a.asset for a in self.assets if a.short]
 
     def to_json(self) -> dict:
-        def text(value: Decimal | None) -> str | None:
-            return None if value is None else str(value)
-
         return {
+            "liabilities": self.liabilities,
             "assets": {
                 a.asset: {
-                    "reserves": str(a.reserves),
-                    "liabilities": str(a.liabilities),
-                    "ratio": text(a.ratio),
+                    "reserves": decimal_text(a.reserves),
+                    "liabilities": decimal_text(a.liabilities),
+                    "ratio": _ratio_json(a.ratio),
                     "below_100_percent": a.short,
-                    "price_usd": text(a.price),
-                    "reserves_usd": text(a.reserves_usd),
-                    "liabilities_usd": text(a.liabilities_usd),
+                    "price_usd": _text(a.price),
+                    "reserves_usd": _text(a.reserves_usd),
+                    "liabilities_usd": _text(a.liabilities_usd),
                 }
                 for a in self.assets
             },
             "total": {
-                "reserves_usd": str(self.reserves_usd),
-                "liabilities_usd": str(self.liabilities_usd),
-                "ratio": text(self.total_ratio),
+                "reserves_usd": decimal_text(self.reserves_usd),
+                "liabilities_usd": decimal_text(self.liabilities_usd),
+                "ratio": _ratio_json(self.total_ratio),
             },
             "unpriced_assets": self.unpriced,
         }
 
 
 def reserve_ratios(
-    reserves: Mapping[str, Decimal], liabilities: Mapping[str, Decimal], prices: Mapping[str, Decimal]
+    reserves: Mapping[str, Fraction],
+    liabilities: Mapping[str, Fraction],
+    prices: Mapping[str, Fraction],
+    source: dict | None = None,
 ) -> RatioReport:
-    """Ratios for every asset that has reserves or liabilities; USD totals over priced assets only."""
+    """Ratios for every asset that has reserves or liabilities; USD totals over priced assets only.
+
+    A negative net liability (customers borrowed more than they hold) needs no reserves: its ratio
+    is None and its USD liability counts as zero.
+    """
     rows, unpriced = [], []
-    total_reserves = total_liabilities = Decimal(0)
+    total_reserves = total_liabilities = Fraction(0)
     for asset in sorted(set(reserves) | set(liabilities)):
-        held, owed = Decimal(reserves.get(asset, 0)), Decimal(liabilities.get(asset, 0))
+        held, owed = Fraction(reserves.get(asset, 0)), Fraction(liabilities.get(asset, 0))
         price = prices.get(asset)
-        price = Decimal(price) if price is not None else None
+        price = Fraction(price) if price is not None else None
         held_usd = owed_usd = None
         if price is None:
             unpriced.append(asset)
         else:
-            held_usd, owed_usd = held * price, owed * price
+            held_usd, owed_usd = held * price, max(owed, Fraction(0)) * price
             total_reserves += held_usd
             total_liabilities += owed_usd
-        rows.append(
-            AssetRatio(asset, held, owed, held / owed if owed > 0 else None, price, held_usd, owed_usd)
-        )
-    return RatioReport(rows, total_reserves, total_liabilities, unpriced)
-
-
-def _read_json(path: Path) -> object:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InputError(f"cannot read liabilities file: {error.strerror}", path=path) from None
-    except ValueError as error:
-        raise InputError(f"not valid JSON: {error}", path=path) from None
-
-
-def _proven_liabilities(path: Path, summary: dict) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
-    """Net liabilities from a round's `summary.json` (the proven totals written by `zkpor prove`),
-    prices from the `global.json` beside it. A negative net (customers borrowed more of an asset
-    than they hold) is kept: that asset then needs no reserves."""
-    assets = summary.get("assets")
-    if not isinstance(assets, list):
-        raise InputError("summary.json has no asset list", path=path, field="assets")
-    net = {}
-    for i, entry in enumerate(assets):
-        try:
-            net[str(entry["symbol"]).upper()] = Decimal(str(entry["net"]))
-        except (KeyError, TypeError, InvalidOperation):
-            raise InputError(
-                "each asset needs a symbol and a decimal net", path=path, field=f"assets[{i}]"
-            ) from None
-    global_path = path.with_name("global.json")
-    prices: dict[str, Decimal] = {}
-    if global_path.exists():
-        document = _read_json(global_path)
-        for i, entry in enumerate(document.get("assets", []) if isinstance(document, dict) else []):
-            try:
-                prices[str(entry["symbol"]).upper()] = Decimal(str(entry["price"]))
-            except (KeyError, TypeError, InvalidOperation):
-                raise InputError(
-                    "each asset needs a decimal price", path=global_path, field=f"assets[{i}]"
-                ) from None
-    return net, prices
-
-
-def load_liabilities(path: str | Path) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
-    """(net liabilities, USD prices) from a liabilities JSON file, or from a proven round's
-    `proof/summary.json` (with the prices of the `global.json` next to it)."""
-    path = Path(path)
-    document = _read_json(path)
-    if isinstance(document, dict) and document.get("format") == "zkpor-summary-v1":
-        return _proven_liabilities(path, document)
-    if not isinstance(document, dict) or not isinstance(document.get("assets"), dict):
-        raise InputError('expected {"assets": {SYMBOL: {"net": "..."}}, "prices": {...}}', path=path)
-
-    def number(value: object, where: str) -> Decimal:
-        try:
-            result = Decimal(str(value))
-        except InvalidOperation:
-            raise InputError(f"{where} is not a number: {value!r}", path=path) from None
-        if not result.is_finite() or result < 0:
-            raise InputError(f"{where} must be a finite non-negative number", path=path)
-        return result
-
-    net = {}
-    for asset, entry in document["assets"].items():
-        value = entry.get("net") if isinstance(entry, dict) else entry
-        net[asset.upper()] = number(value, f"assets.{asset}.net")
-    prices = {
-        asset.upper(): number(value, f"prices.{asset}")
-        for asset, value in (document.get("prices") or {}).items()
-    }
-    return net, prices
+        ratio = held / owed if owed > 0 else None
+        rows.append(AssetRatio(asset, held, owed, ratio, price, held_usd, owed_usd))
+    return RatioReport(rows, total_reserves, total_liabilities, unpriced, source or {})
