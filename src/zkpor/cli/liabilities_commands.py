@@ -30,6 +30,7 @@ from rich.table import Table
 from zkpor.cli.app_state import app, console
 from zkpor.errors import ZkporError
 from zkpor.liabilities import inclusion
+from zkpor.liabilities.distributed import BatchRunner, DaskRunner
 from zkpor.liabilities.published import digest_hex
 from zkpor.liabilities.round_proof import (
     SECRET_NAME,
@@ -71,6 +72,17 @@ def prove(
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Discard batches proven by an earlier run and start over.")
     ] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Prove batches on the workers of this Dask scheduler (tcp://HOST:PORT, tls://…).",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Prove batches on a local Dask cluster of N worker processes."),
+    ] = None,
 ) -> None:
     """Prove a round's liabilities: one zk-STARK per batch of users, the top tree, summary.json.
 
@@ -80,6 +92,8 @@ def prove(
 
     A killed run restarted on the same round skips the batches already written.
 
+    --cluster/--workers: batches go to Dask workers (they see balances, never the secret or uids).
+
     A user with a negative net value is refused, naming the users file and line.
 
     Example: zkpor prove ./round-2024-06
@@ -87,12 +101,31 @@ def prove(
     options = default_proof_options()
     if (security_bits, blowup) != (100, 4):
         options = default_options(zero_knowledge=True, target_bits=security_bits, blowup=blowup)
+    if cluster is not None and workers is not None:
+        raise ZkporError("give --cluster or --workers, not both")
     secret = _secret(round_dir, secret_file)
-    with _batch_bar("proving batches") as advance:
+    with _batch_runner(cluster, workers) as runner, _batch_bar("proving batches") as advance:
         report = prove_round(
-            round_dir, secret, options, batch_size=batch_size, fresh=fresh, progress=advance, notice=_notice
+            round_dir,
+            secret,
+            options,
+            batch_size=batch_size,
+            fresh=fresh,
+            progress=advance,
+            notice=_notice,
+            runner=runner,
         )
     _print_prove_report(report)
+
+
+@contextmanager
+def _batch_runner(cluster: str | None, workers: int | None) -> Iterator[BatchRunner | None]:
+    if cluster is None and workers is None:
+        yield None
+        return
+    with DaskRunner(address=cluster, workers=workers) as runner:
+        _notice(f"Proving batches on {runner.description}.")
+        yield runner
 
 
 @app.command()

@@ -13,10 +13,9 @@ ones the run started with (the fingerprint in the store), skips every done batch
 intact, and proves the rest. Batches are a deterministic function of the inputs and the secret
 (`assignment`), so the redone ones get the same roots and totals as before.
 
-The seam for distributing the work: `BatchJob` holds everything needed to prove one batch (no
-secret, no users file) and `prove_job` is a pure function of it; the driver builds jobs, and writes
-results in order. A Dask executor would map `prove_job` over jobs and hand results back to the same
-writer.
+Where batches are proved: `BatchJob` holds everything needed to prove one batch (no secret, no
+uid, no users file); a runner (`distributed`: this process, or a Dask cluster) proves jobs and
+hands results back in the order they finish, and the driver records each as it arrives.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ import os
 import secrets
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,7 +35,8 @@ import numpy as np
 from zkpor.errors import InputError, VerificationError, ZkporError
 from zkpor.liabilities.air import BatchPublic, SolvencyAir
 from zkpor.liabilities.assignment import BatchMembers, batch_members, choose_batch_shape, plan_batches
-from zkpor.liabilities.batch import BatchProof, prove_batch, round_digest, verify_batch
+from zkpor.liabilities.batch import BatchProof, round_digest, verify_batch
+from zkpor.liabilities.distributed import BatchRunner, InProcessRunner
 from zkpor.liabilities.inclusion import InclusionProof, verify_inclusion
 from zkpor.liabilities.layout import SolvencyLayout
 from zkpor.liabilities.published import (
@@ -56,7 +56,6 @@ from zkpor.liabilities.published import (
     tree_path,
 )
 from zkpor.liabilities.store import InclusionStore, StoredBatch, pack_balances
-from zkpor.liabilities.witness import NegativeNetValueError
 from zkpor.round.atomic import atomic_write_bytes
 from zkpor.round.config import RoundConfig, load_round_config, round_config_from_document
 from zkpor.round.directory import ROUND_CONFIG_NAME, load_round_inputs
@@ -152,12 +151,11 @@ class ProvenBatch:
     nodes: np.ndarray  # (2B, 4) heap-numbered batch tree
 
 
-def prove_job(job: BatchJob) -> ProvenBatch:
-    """Prove one batch. Depends on nothing but `job`, so it can run on any worker."""
-    proof, witness = prove_batch(
-        job.layout, job.round_digest, job.index, job.id_hashes, job.equity, job.debt, job.options
-    )
-    return ProvenBatch(job.index, proof.to_bytes(), proof.public, witness.nodes)
+def proven_batch(payload: dict, digest: Digest) -> ProvenBatch:
+    """A runner's result (plain values from `distributed.prove_payload`) read back as a batch."""
+    proof: bytes = payload["proof"]
+    public = BatchProof.from_bytes(proof, digest).public
+    return ProvenBatch(payload["index"], proof, public, np.asarray(payload["nodes"], dtype=np.uint64))
 
 
 # ---- prove ---------------------------------------------------------------------------------------
@@ -184,6 +182,7 @@ def prove_round(
     progress: BatchProgress | None = None,
     notice: Notice | None = None,
     load_progress: ProgressCallback | None = None,
+    runner: BatchRunner | None = None,
 ) -> ProveReport:
     """Prove every batch of the round in ROUND_DIR (resuming a run killed part-way), then publish
     global.json and summary.json. Refuses, naming the users file and line, a user whose net value
@@ -230,15 +229,19 @@ def prove_round(
         proven = 0
         if progress:
             progress(len(done), shape.batch_count)
-        for index in range(shape.batch_count):
-            if index in done:
-                continue
-            members = batch_members(plan, index, secret, config.round_id, users)
-            job = BatchJob(layout, digest, index, members.id_hashes, members.equity, members.debt, options)
-            try:
-                result = prove_job(job)
-            except NegativeNetValueError as error:
-                raise _negative_net_value(users, members, error.user) from None
+        members_of: dict[int, BatchMembers] = {}  # the private half of each job in flight
+
+        def jobs() -> Iterator[BatchJob]:
+            for index in range(shape.batch_count):
+                if index not in done:
+                    m = members_of[index] = batch_members(plan, index, secret, config.round_id, users)
+                    yield BatchJob(layout, digest, index, m.id_hashes, m.equity, m.debt, options)
+
+        for job, payload in (runner or InProcessRunner()).run(jobs()):
+            members = members_of.pop(job.index)
+            if "negative_net_value_at" in payload:
+                raise _negative_net_value(users, members, payload["negative_net_value_at"])
+            result = proven_batch(payload, digest)
             _record_batch(store, proof_dir, result, members, layout, len(config.assets))
             proven += 1
             if progress:

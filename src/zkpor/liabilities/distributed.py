@@ -1,0 +1,203 @@
+"""Where batches are proved: in this process, or on the workers of a Dask distributed cluster.
+
+`prove_round` hands batch jobs to a runner and records each result as it comes back, in whatever
+order the batches finish; the statement, the files and the verification are the same either way.
+
+What a worker sees (and so what must stay inside the exchange's trust boundary): one batch's
+padded balances per user (equity and debt in base units), each user's 4-element id hash, and the
+round's public parameters. It never sees the exchange secret, a uid, a nonce or the users file:
+the client derives those and keeps them. A job travels as plain values — numpy arrays, integers,
+tuples and a dict of proof options — never as a pickled zkpor object, so a worker needs only the
+same zkpor version installed. Run the scheduler and workers on the exchange's own machines, and use
+TLS between them (`tls://` addresses with Dask's ``distributed.comm.tls`` settings: a CA, and a
+certificate and key for the client, the scheduler and each worker; `require-encryption: true`).
+
+Resuming is the prover's, not the cluster's: a batch is done once its file and its inclusion rows
+are written by the client. A worker lost mid-batch has its job rescheduled by Dask on another
+worker; a client killed and restarted proves only what is not yet written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+from typing import Any, Protocol
+
+import numpy as np
+
+from zkpor.errors import ZkporError
+from zkpor.liabilities.batch import prove_batch
+from zkpor.liabilities.layout import SolvencyLayout
+from zkpor.liabilities.witness import NegativeNetValueError
+from zkpor.stark.params import ProofOptions
+
+# Jobs in flight per worker: enough to keep each busy while results travel back, few enough that
+# the client holds only a handful of batches' balances at once.
+JOBS_PER_WORKER = 2
+CONNECT_TIMEOUT = "30s"
+
+
+class BatchJobLike(Protocol):
+    layout: SolvencyLayout
+    round_digest: tuple[int, int, int, int]
+    index: int
+    id_hashes: np.ndarray
+    equity: np.ndarray
+    debt: np.ndarray
+    options: ProofOptions
+
+
+def job_payload(job: BatchJobLike) -> dict[str, Any]:
+    """A batch job as plain values, the only form in which it leaves the client."""
+    return {
+        "asset_bits": tuple(job.layout.asset_bits),
+        "weights": tuple(job.layout.weights),
+        "limb_bits": job.layout.limb_bits,
+        "batch_size": job.layout.batch_size,
+        "round_digest": tuple(int(v) for v in job.round_digest),
+        "index": job.index,
+        "id_hashes": np.ascontiguousarray(job.id_hashes, dtype=np.uint64),
+        "equity": np.ascontiguousarray(job.equity, dtype=np.uint64),
+        "debt": np.ascontiguousarray(job.debt, dtype=np.uint64),
+        "options": asdict(job.options),
+    }
+
+
+def prove_payload(payload: dict[str, Any], threads: int = 0) -> dict[str, Any]:
+    """Prove one batch from its plain-value job; the result is plain values too.
+
+    Runs on a worker. `threads` > 0 sets how many threads the field kernels use there (one batch
+    per worker process, its cores shared among the processes on one machine)."""
+    if threads > 0:
+        from zkpor.field.parallel import set_num_threads
+
+        set_num_threads(threads)
+    layout = SolvencyLayout(
+        tuple(payload["asset_bits"]), tuple(payload["weights"]), payload["limb_bits"], payload["batch_size"]
+    )
+    options = ProofOptions(**payload["options"])
+    try:
+        proof, witness = prove_batch(
+            layout,
+            tuple(payload["round_digest"]),
+            payload["index"],
+            payload["id_hashes"],
+            payload["equity"],
+            payload["debt"],
+            options,
+        )
+    except NegativeNetValueError as error:
+        # Reported as a value: the client knows which user sits at that position, the worker doesn't.
+        return {"index": payload["index"], "negative_net_value_at": error.user}
+    return {"index": payload["index"], "proof": proof.to_bytes(), "nodes": np.asarray(witness.nodes)}
+
+
+class BatchRunner(Protocol):
+    """Proves jobs, yielding ``(job, result payload)`` as each batch finishes, in any order."""
+
+    def run(self, jobs: Iterable[Any]) -> Iterator[tuple[Any, dict[str, Any]]]: ...
+
+
+class InProcessRunner:
+    """One batch after another in this process, on all its cores."""
+
+    description = "this process"
+
+    def run(self, jobs: Iterable[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+        for job in jobs:
+            yield job, prove_payload(job_payload(job))
+
+
+class DaskRunner:
+    """Batches on a Dask distributed cluster: an existing scheduler (`address`), or a local cluster
+    of `workers` processes started here. Use as a context manager; it closes what it started."""
+
+    def __init__(self, address: str | None = None, workers: int | None = None) -> None:
+        if (address is None) == (workers is None):
+            raise ValueError("give a scheduler address or a number of local workers, not both")
+        if workers is not None and workers < 1:
+            raise ZkporError("--workers must be at least 1")
+        self._address = address
+        self._workers = workers
+        self._stack = contextlib.ExitStack()
+        self._client: Any = None
+        self.description = ""
+        self._threads = 0
+
+    def __enter__(self) -> DaskRunner:
+        # Dask logs every worker start and stop at INFO: the prover's own progress says enough.
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as error:  # pragma: no cover — a dependency of zkpor
+            raise ZkporError(f"Dask distributed is not installed ({error})") from None
+        try:
+            if self._address is not None:
+                self._client = self._stack.enter_context(Client(self._address, timeout=CONNECT_TIMEOUT))
+                self.description = f"the Dask cluster at {self._address} ({self.worker_count()} workers)"
+            else:
+                # One batch at a time per worker process; the machine's cores shared between them.
+                self._threads = max(1, (os.cpu_count() or 1) // self._workers)
+                cluster = self._stack.enter_context(
+                    LocalCluster(
+                        n_workers=self._workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=":0",  # any free port: never clash with another cluster
+                        host="127.0.0.1",
+                    )
+                )
+                self._client = self._stack.enter_context(Client(cluster))
+                self.description = f"a local Dask cluster of {self._workers} worker processes"
+        except OSError as error:
+            self._stack.close()
+            raise ZkporError(f"cannot reach the Dask scheduler {self._address}: {error}") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def worker_count(self) -> int:
+        return len(self._client.scheduler_info(n_workers=-1)["workers"])
+
+    def run(self, jobs: Iterable[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+        from distributed import as_completed
+
+        client = self._client
+        window = max(1, JOBS_PER_WORKER * max(1, self.worker_count()))
+        pending: dict[Any, Any] = {}  # future → job (the client keeps the job's private half)
+        job_iter = iter(jobs)
+
+        def submit_next() -> Any:
+            job = next(job_iter, None)
+            if job is None:
+                return None
+            payload = job_payload(job)
+            future = client.submit(
+                prove_payload,
+                payload,
+                self._threads,
+                key=f"zkpor-batch-{payload['index']}-{os.urandom(4).hex()}",
+                pure=False,
+                retries=2,  # a worker lost mid-batch: the job runs again elsewhere
+            )
+            pending[future] = job
+            return future
+
+        while len(pending) < window and submit_next() is not None:
+            pass
+        completed = as_completed(list(pending))
+        try:
+            for future in completed:
+                job = pending.pop(future)
+                result = future.result()
+                following = submit_next()
+                if following is not None:
+                    completed.add(following)
+                yield job, result
+        finally:
+            for future in pending:
+                future.cancel()
