@@ -39,7 +39,7 @@ def test_prove_verify_export_verify_user(tmp_path: Path, zkpor: Callable[..., An
     proved = zkpor("prove", "r", "--batch-size", "32", cwd=tmp_path)
     assert proved.returncode == 0, proved.stderr
     assert "Created a new exchange secret in r/exchange.secret" in proved.stdout
-    assert "100 bits conjectured" in proved.stdout and "keep inclusion.sqlite private" in proved.stdout
+    assert "101 bits conjectured" in proved.stdout and "keep inclusion.sqlite private" in proved.stdout
     again = zkpor("prove", "r", "--batch-size", "32", cwd=tmp_path)
     assert "Resuming: 3 of 3 batches are already proven" in again.stdout
     assert "Proved 0 batches (3 reused)" in again.stdout
@@ -48,12 +48,12 @@ def test_prove_verify_export_verify_user(tmp_path: Path, zkpor: Callable[..., An
     assert verified.returncode == 0, verified.stderr
     for expected in (
         "3 batches × 32 users",
-        "blowup 4, 42 queries",
+        "blowup 4, 43 queries",
         "zero knowledge on",
         "BTC",
         "UNI",
         "OK: 3 batch proofs",
-        "100 bits conjectured",
+        "101 bits conjectured",
         "bits proven",
         "checked against round.toml",
     ):

@@ -11,7 +11,7 @@ from zkpor.stark.gadgets import poseidon2 as gadget
 from zkpor.stark.prover import prove
 from zkpor.stark.verifier import verify
 
-N = 16
+N = 32  # zero knowledge with 8 queries needs 2·(8 + 1) = 18 random values per column
 
 
 @pytest.fixture(scope="module")

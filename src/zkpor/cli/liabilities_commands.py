@@ -36,9 +36,9 @@ from zkpor.liabilities.round_proof import (
     SECRET_NAME,
     ProveReport,
     RoundVerification,
-    default_proof_options,
     export_user,
     load_secret,
+    profile_options,
     prove_round,
     verify_round,
 )
@@ -65,10 +65,21 @@ def prove(
         int | None,
         typer.Option("--batch-size", help="Users per batch, a power of two. Default: from the user count."),
     ] = None,
+    profile: Annotated[
+        str,
+        typer.Option(
+            "--profile",
+            help="Proof parameters: 'conjectured' (100 conjectured bits) or 'proven' (≥ 100 proven bits: "
+            "about 3× the queries, so larger proofs).",
+        ),
+    ] = "conjectured",
     security_bits: Annotated[
-        int, typer.Option("--security-bits", min=80, max=128, help="Conjectured security target.")
+        int,
+        typer.Option("--security-bits", min=80, max=128, help="Conjectured bits (conjectured profile)."),
     ] = 100,
-    blowup: Annotated[int, typer.Option("--blowup", help="FRI blowup factor (power of two, ≥ 4).")] = 4,
+    blowup: Annotated[
+        int, typer.Option("--blowup", help="FRI blowup factor, power of two ≥ 4 (conjectured profile).")
+    ] = 4,
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Discard batches proven by an earlier run and start over.")
     ] = False,
@@ -96,10 +107,12 @@ def prove(
 
     A user with a negative net value is refused, naming the users file and line.
 
-    Example: zkpor prove ./round-2024-06
+    Example: zkpor prove ./round-2024-06 --profile proven
     """
-    options = default_proof_options()
+    options = profile_options(profile)
     if (security_bits, blowup) != (100, 4):
+        if profile != "conjectured":
+            raise ZkporError(f"--security-bits and --blowup set the conjectured profile, not {profile!r}")
         options = default_options(zero_knowledge=True, target_bits=security_bits, blowup=blowup)
     if cluster is not None and workers is not None:
         raise ZkporError("give --cluster or --workers, not both")
@@ -136,6 +149,14 @@ def verify(
     min_security_bits: Annotated[
         int, typer.Option("--min-security-bits", min=0, help="Refuse proofs with fewer conjectured bits.")
     ] = 100,
+    min_proven_bits: Annotated[
+        int,
+        typer.Option("--min-proven-bits", min=0, help="Refuse proofs with fewer proven bits (default 0)."),
+    ] = 0,
+    allow_non_zk: Annotated[
+        bool,
+        typer.Option("--allow-non-zk", help="Accept proofs without zero knowledge (they leak balances)."),
+    ] = False,
 ) -> None:
     """Verify a round's proof of liabilities as an auditor: every batch, the top tree, the totals.
 
@@ -145,10 +166,18 @@ def verify(
 
     Prints the security level (conjectured and proven bits) and the proof parameters.
 
-    Example: zkpor verify ./round-2024-06
+    Refuses proofs made without zero knowledge unless --allow-non-zk.
+
+    Example: zkpor verify ./round-2024-06 --min-proven-bits 100
     """
     with _batch_bar("verifying batches") as advance:
-        result = verify_round(round_dir, min_security_bits=min_security_bits, progress=advance)
+        result = verify_round(
+            round_dir,
+            min_security_bits=min_security_bits,
+            min_proven_bits=min_proven_bits,
+            allow_non_zk=allow_non_zk,
+            progress=advance,
+        )
     _print_verification(result)
 
 
@@ -343,8 +372,8 @@ def _print_verification(result: RoundVerification) -> None:
     out.print(
         f"Round [bold]{g.round_id}[/] · {len(g.assets)} assets · {g.batch_count} batches × {g.batch_size} "
         f"users · {g.limb_bits}-bit limbs · blowup {options['blowup']}, {options['num_queries']} queries, "
-        f"{options['grinding_bits']} grinding bits, zero knowledge "
-        f"{'on' if options['zero_knowledge'] else 'OFF'}",
+        f"{options['grinding_bits']} grinding bits, FRI folding {1 << options['fri_folding_log']} to degree "
+        f"{options['fri_final_degree']}, zero knowledge {'on' if options['zero_knowledge'] else 'OFF'}",
         highlight=False,
         soft_wrap=True,
     )

@@ -20,6 +20,9 @@ absorbed, the next challenge (even with the same label) reads a different stream
 - `challenge_indices`: uniform indices in a domain whose size is a power of two, by masking 8-byte
   words (exactly uniform, no rejection needed). Indices are drawn independently, so duplicates are
   kept: the count is fixed, and callers that open them (Merkle multi-openings) deduplicate.
+- `challenge_distinct_indices`: the same stream of masked words, skipping any index already drawn,
+  until ``count`` distinct indices are found (in the order drawn). A STARK draws its query positions
+  this way, so the number of positions it opens, and credits in its security level, is exact.
 
 Proof of work (`grind` / `check_grinding`). A record (op "pow", the number of bits) is absorbed, and
 the seed = BLAKE3 output of the transcript so far keys a BLAKE3 hash of an 8-byte nonce. The prover
@@ -156,18 +159,25 @@ class Transcript:
 
         ``domain_size_pow2`` is the domain *size*, a power of two (e.g. ``1 << 20``), not its log.
         """
-        if (
-            isinstance(domain_size_pow2, bool)
-            or not isinstance(domain_size_pow2, int)
-            or domain_size_pow2 < 1
-            or domain_size_pow2 & (domain_size_pow2 - 1)
-            or domain_size_pow2 > 1 << 63
-        ):
-            raise ValueError(f"the domain size must be a power of two in [1, 2^63], not {domain_size_pow2!r}")
+        _check_domain_size(domain_size_pow2)
         _check_count(count)
         mask = domain_size_pow2 - 1
         stream = self._stream(label, b"idx" + domain_size_pow2.bit_length().to_bytes(1, "little"), count)
         return [stream.word() & mask for _ in range(count)]
+
+    def challenge_distinct_indices(self, label: bytes | str, domain_size_pow2: int, count: int) -> list[int]:
+        """``count`` distinct uniform indices in [0, domain_size_pow2), in the order drawn (sampling
+        without replacement). ``count`` must not exceed the domain size."""
+        _check_domain_size(domain_size_pow2)
+        _check_count(count)
+        if count > domain_size_pow2:
+            raise ValueError(f"cannot draw {count} distinct indices from a domain of {domain_size_pow2}")
+        mask = domain_size_pow2 - 1
+        stream = self._stream(label, b"didx" + domain_size_pow2.bit_length().to_bytes(1, "little"), count)
+        drawn: dict[int, None] = {}  # insertion-ordered set
+        while len(drawn) < count:
+            drawn.setdefault(stream.word() & mask)
+        return list(drawn)
 
     def state_digest(self) -> bytes:
         """32 bytes summarising everything absorbed so far (changes nothing)."""
@@ -220,6 +230,11 @@ class _Stream:
         v = int.from_bytes(self._buffer[self._pos : self._pos + 8], "little")
         self._pos += 8
         return v
+
+
+def _check_domain_size(size: int) -> None:
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1 or size & (size - 1) or size > 1 << 63:
+        raise ValueError(f"the domain size must be a power of two in [1, 2^63], not {size!r}")
 
 
 def _check_count(count: int) -> None:

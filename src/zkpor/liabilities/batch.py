@@ -106,7 +106,12 @@ def prove_batch(
 
 
 def verify_batch(
-    layout: SolvencyLayout, proof: BatchProof, *, expected_index: int, min_security_bits: int = 100
+    layout: SolvencyLayout,
+    proof: BatchProof,
+    *,
+    expected_index: int,
+    min_security_bits: int = 100,
+    min_proven_bits: int = 0,
 ) -> VerificationReport:
     """Check one batch proof against the round's layout; raises VerificationError naming the batch."""
     p = proof.public
@@ -122,6 +127,7 @@ def verify_batch(
     if any(t > bound for asset in p.limb_totals for side in asset for t in side):
         raise VerificationError(f"{where}: a limb total is larger than {layout.batch_size} limbs can sum to")
     try:
-        return verify(SolvencyAir(layout, p), proof.stark, min_security_bits=min_security_bits)
+        air = SolvencyAir(layout, p)
+        return verify(air, proof.stark, min_security_bits=min_security_bits, min_proven_bits=min_proven_bits)
     except ZkporError as error:
         raise VerificationError(f"{where}: {error}") from None

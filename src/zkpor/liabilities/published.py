@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -378,14 +378,14 @@ class JsonFields:
 def summary_document(
     g: GlobalProof,
     totals: Sequence[tuple[int, int]],
-    security: tuple[int, int],
+    security: Mapping[str, int],
     proof_bytes: int,
 ) -> dict[str, Any]:
     """summary.json (format "zkpor-summary-v1"): the round's headline figures, in whole coins.
 
     The prover writes it and the verifier rebuilds it from the proofs and compares field by field.
     `users_rounded_up` is batch_count · batch_size: the real count is only revealed to that precision.
-    `security` is the weakest batch's (conjectured, proven) bits."""
+    `security` is the weakest batch's bits (`SecurityLevel.as_dict`)."""
     return {
         "format": SUMMARY_FORMAT,
         "round_id": g.round_id,
@@ -404,7 +404,7 @@ def summary_document(
             }
             for a, (equity, debt) in zip(g.assets, totals, strict=True)
         ],
-        "security": {"conjectured_bits": security[0], "proven_bits": security[1]},
+        "security": dict(security),
         "proof_options": g.proof_options,
         "proof_bytes": proof_bytes,
     }

@@ -83,6 +83,21 @@ def default_proof_options() -> ProofOptions:
     return default_options(zero_knowledge=True, target_bits=100, blowup=4)
 
 
+# ≥ 100 proven bits for every batch of up to 2^13 users (the automatic maximum): unique-decoding
+# regime, (1 + ρ)/2 per query, so 120 queries and 20 grinding bits at blowup 4. The list-decoding
+# bound of a 128-bit field stays near 60 bits at this size whatever the queries (see stark.params).
+PROVEN_PROFILE = ProofOptions(blowup=4, num_queries=120, grinding_bits=20, fri_folding_log=3,
+                              fri_final_degree=16, zero_knowledge=True)  # fmt: skip
+PROFILES = {"conjectured": default_proof_options, "proven": lambda: PROVEN_PROFILE}
+
+
+def profile_options(profile: str) -> ProofOptions:
+    """The options of a named proof profile: "conjectured" (the default) or "proven"."""
+    if profile not in PROFILES:
+        raise ZkporError(f"unknown proof profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    return PROFILES[profile]()
+
+
 def batch_file_name(index: int) -> str:
     return f"batches/{index:05d}.zkp"
 
@@ -252,9 +267,7 @@ def prove_round(
     proof_bytes = sum(b.proof_bytes for b in stored.values())
     security = _security(layout, digest, options)
     totals = _sum_totals([stored[i].totals for i in range(shape.batch_count)])
-    summary = summary_document(
-        global_proof, totals, (security.conjectured_bits, security.proven_bits), proof_bytes
-    )
+    summary = summary_document(global_proof, totals, security.as_dict(), proof_bytes)
     atomic_write_bytes(proof_dir / GLOBAL_NAME, global_proof.to_json())
     atomic_write_bytes(proof_dir / SUMMARY_NAME, json_text(summary))
     return ProveReport(
@@ -404,14 +417,14 @@ def _global_proof(
 def security_level_text(layout: SolvencyLayout, digest: Digest, options: ProofOptions) -> str:
     security = _security(layout, digest, options)
     zk = "zero knowledge" if options.zero_knowledge else "NO zero knowledge"
-    return f"{security.conjectured_bits}-bit conjectured, {security.proven_bits}-bit proven security, {zk}"
+    return f"{security.describe()}, {zk}"
 
 
 def _security(layout: SolvencyLayout, digest: Digest, options: ProofOptions) -> SecurityLevel:
     zeros = tuple(((0,) * layout.limbs_per_value,) * 2 for _ in range(layout.assets))
     air = SolvencyAir(layout, BatchPublic(digest, 0, (0, 0, 0, 0), zeros))  # type: ignore[arg-type]
-    degree = air.max_constraint_degree()
-    return security_level(options, ProofDomain.create(layout.trace_length, degree, options).lde_size, degree)
+    domain = ProofDomain.create(layout.trace_length, air.max_constraint_degree(), options)
+    return security_level(options, domain.degree_bound)
 
 
 # ---- verify --------------------------------------------------------------------------------------
@@ -429,10 +442,18 @@ class RoundVerification:
 
 
 def verify_round(
-    round_dir: str | Path, *, min_security_bits: int = 100, progress: BatchProgress | None = None
+    round_dir: str | Path,
+    *,
+    min_security_bits: int = 100,
+    min_proven_bits: int = 0,
+    allow_non_zk: bool = False,
+    progress: BatchProgress | None = None,
 ) -> RoundVerification:
     """The auditor's check of everything published: parameters, every batch proof, the top tree,
-    the totals and summary.json. Raises VerificationError naming the first thing that fails."""
+    the totals and summary.json. Raises VerificationError naming the first thing that fails.
+
+    Proofs made without zero knowledge leak balances through their openings: they are refused
+    unless `allow_non_zk` (the flag is in every batch proof's options, which its transcript binds)."""
     started = time.perf_counter()
     proof_dir = proof_dir_of(round_dir)
     global_path = proof_dir / GLOBAL_NAME
@@ -451,6 +472,11 @@ def verify_round(
         options.validate()
     except ZkporError as error:
         raise InputError(str(error), path=global_path, field="proof_options") from None
+    if not options.zero_knowledge and not allow_non_zk:
+        raise VerificationError(
+            f"{global_path}: these proofs are not zero-knowledge (their openings leak customers' balances); "
+            "refused unless --allow-non-zk"
+        )
 
     n_assets = len(g.assets)
     totals = [(0, 0)] * n_assets
@@ -481,7 +507,8 @@ def verify_round(
                 f"{where}: its proof is for root {digest_hex(proof.public.root)}, "
                 f"global.json lists {digest_hex(entry.root)}"
             )
-        report = verify_batch(layout, proof, expected_index=i, min_security_bits=min_security_bits)
+        minimums = {"min_security_bits": min_security_bits, "min_proven_bits": min_proven_bits}
+        report = verify_batch(layout, proof, expected_index=i, **minimums)
         batch_totals = proof.public.asset_totals(layout.limb_bits)
         if any(e or d for e, d in batch_totals[n_assets:]):
             raise VerificationError(f"{where}: a padding asset has a non-zero total")
@@ -493,8 +520,7 @@ def verify_round(
                 )
             totals[a] = (totals[a][0] + equity, totals[a][1] + debt)
         roots.append(proof.public.root)
-        if weakest is None or report.security.conjectured_bits < weakest.conjectured_bits:
-            weakest = report.security
+        weakest = report.security if weakest is None else min(weakest, report.security)
         if progress:
             progress(i + 1, g.batch_count)
 
@@ -505,7 +531,7 @@ def verify_round(
             f"but global.json's root is {digest_hex(g.root)}"
         )
     assert weakest is not None  # batch_count >= 1
-    expected = summary_document(g, totals, (weakest.conjectured_bits, weakest.proven_bits), proof_bytes)
+    expected = summary_document(g, totals, weakest.as_dict(), proof_bytes)
     summary_path = proof_dir / SUMMARY_NAME
     if not summary_path.is_file():
         raise VerificationError(f"{summary_path} is missing")

@@ -26,6 +26,7 @@ from zkpor.field import ntt
 from zkpor.field.extension import Ext
 from zkpor.hash.transcript import Transcript
 from zkpor.stark.commitment import RowCommitment, commit_rows
+from zkpor.stark.params import fri_fold_count
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,7 @@ class FriLayout:
 
     @staticmethod
     def plan(degree_bound: int, lde_size: int, folding_log: int, final_degree: int) -> FriLayout:
-        log_d = degree_bound.bit_length() - 1
-        log_final = final_degree.bit_length() - 1
-        folds = max(0, -(-(log_d - log_final) // folding_log))
-        folds = min(folds, log_d // folding_log)  # never fold below degree 1
+        folds = fri_fold_count(degree_bound, folding_log, final_degree)
         return FriLayout(degree_bound, lde_size, folding_log, folds)
 
     @property

@@ -1,12 +1,24 @@
-"""Proof options and the security they buy.
+"""Proof options and the security they buy, estimated exactly as Winterfell estimates it.
 
-Two estimates are reported, as in ethSTARK and Winterfell:
+Winterfell (facebook/winterfell, air/src/proof/security.rs) reports three figures; so do we, with the
+same formulas and the same adjustments, so that a parameter set reads the same in both:
 
-- conjectured: ``log2(blowup) · queries + grinding_bits``, capped by the field and hash bounds
-  (the "toy problem" conjecture of the ethSTARK paper, §5.10);
-- proven: FRI soundness in the list-decoding (Johnson) regime, per query
-  ``−log2(√ρ · (1 + 1/(2m)))`` bits with proximity parameter m, plus grinding, capped by the
-  field term of the batched-FRI proximity-gap bound. It is the more cautious number.
+- conjectured (ethSTARK Conjecture 1, eprint 2021/582 Eq. 19):
+  ``min(field − log2(N), log2(blowup)·queries [+ grinding]) − 1``, capped by the hash's collision
+  bits; the grinding bits are credited only when the queries alone already give ≥ 80 bits.
+- proven, list-decoding regime (eprint 2024/1553 Thm 2): the round-by-round error of ALI, DEEP, the
+  FRI commit phase (proximity gaps) and the FRI queries, maximised over the proximity parameter m.
+  In a 128-bit field the commit-phase term caps it near 70 bits for real traces: reaching 100
+  needs a ≥ 192-bit (cubic) extension, which this field layer does not have.
+- proven, unique-decoding regime (Thm 3): more queries per bit, but no such cap.
+
+"Proven" is the better of the two proven figures, as Winterfell's `ProvenSecurity::is_at_least`
+counts it: each is a proof of soundness on its own.
+
+Our domains map onto Winterfell's as follows: its trace length h is our committed degree bound D
+(the trace length n, or 2n with zero knowledge: that is the degree FRI tests), and its LDE size
+h·blowup is our N. Queries are distinct positions (the transcript draws them without repetition),
+so ``num_queries`` is exactly what the formulas count.
 """
 
 from __future__ import annotations
@@ -19,7 +31,11 @@ from zkpor.errors import ZkporError
 EXTENSION_FIELD_BITS = 128  # |F_p²| ≈ 2^128: every verifier challenge is drawn from the extension
 HASH_COLLISION_BITS = 128  # BLAKE3-256 and 4-element Poseidon2 digests
 MAX_LOG_LDE_SIZE = 28
-JOHNSON_PROXIMITY_M = 3  # the m of the Johnson-bound analysis (Winterfell uses the same default)
+OOD_POINTS = 2  # z and zω (Winterfell's `num_openings`)
+FRAME_ROWS = 2  # constraints read the current and the next row
+GRINDING_CONTRIBUTION_FLOOR = 80  # Winterfell credits grinding only above this many query bits
+MAX_PROXIMITY_PARAMETER = 1000  # Winterfell's cap on the m searched in the list-decoding bound
+DEFAULT_GRINDING_BITS = 16
 
 
 class ParameterError(ZkporError):
@@ -31,7 +47,7 @@ class ProofOptions:
     """What the prover commits to; all of it is absorbed into the transcript and sent in the proof."""
 
     blowup: int = 8  # LDE domain size / committed degree bound (rate ρ = 1/blowup)
-    num_queries: int = 28
+    num_queries: int = 28  # distinct query positions
     grinding_bits: int = 16
     fri_folding_log: int = 3  # fold by 2^k per FRI layer
     fri_final_degree: int = 16  # stop folding when the degree bound is at most this
@@ -55,40 +71,119 @@ class ProofOptions:
         return self.blowup.bit_length() - 1
 
 
+def fri_fold_count(degree_bound: int, folding_log: int, final_degree: int) -> int:
+    """FRI layers committed: fold by 2^folding_log until the degree bound is at most `final_degree`
+    (never below degree 1)."""
+    log_d = degree_bound.bit_length() - 1
+    log_final = final_degree.bit_length() - 1
+    folds = max(0, -(-(log_d - log_final) // folding_log))
+    return min(folds, log_d // folding_log)
+
+
+def conjectured_query_bits(options: ProofOptions) -> int:
+    """``log2(blowup)·queries``, plus the grinding bits once that reaches Winterfell's floor."""
+    bits = options.log_blowup * options.num_queries
+    return bits + options.grinding_bits if bits >= GRINDING_CONTRIBUTION_FLOOR else bits
+
+
 def default_options(zero_knowledge: bool = True, target_bits: int = 100, blowup: int = 8) -> ProofOptions:
-    """The cheapest query count reaching `target_bits` conjectured bits at this blowup."""
-    grinding = 16
-    log_blowup = blowup.bit_length() - 1
-    queries = max(1, math.ceil((target_bits - grinding) / log_blowup))
-    return ProofOptions(
-        blowup=blowup, num_queries=queries, grinding_bits=grinding, zero_knowledge=zero_knowledge
+    """The fewest queries reaching `target_bits` conjectured bits at this blowup (field and hash
+    bounds permitting: they are checked against the real domain by `security_level`)."""
+    options = ProofOptions(blowup=blowup, num_queries=1, grinding_bits=DEFAULT_GRINDING_BITS,
+                           zero_knowledge=zero_knowledge)  # fmt: skip
+    queries = 1
+    while conjectured_query_bits(options) - 1 < target_bits and queries < 256:
+        queries += 1
+        options = ProofOptions(**{**options.__dict__, "num_queries": queries})
+    return options
+
+
+@dataclass(frozen=True, order=True)
+class SecurityLevel:
+    conjectured_bits: int
+    list_decoding_bits: int
+    unique_decoding_bits: int
+
+    @property
+    def proven_bits(self) -> int:
+        """The better proven bound (Winterfell's `ProvenSecurity::is_at_least` accepts either)."""
+        return max(self.list_decoding_bits, self.unique_decoding_bits)
+
+    def describe(self) -> str:
+        return (
+            f"{self.conjectured_bits} bits conjectured, {self.proven_bits} bits proven "
+            f"(list-decoding {self.list_decoding_bits}, unique-decoding {self.unique_decoding_bits})"
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "conjectured_bits": self.conjectured_bits,
+            "proven_bits": self.proven_bits,
+            "list_decoding_bits": self.list_decoding_bits,
+            "unique_decoding_bits": self.unique_decoding_bits,
+        }
+
+
+def security_level(
+    options: ProofOptions,
+    degree_bound: int,
+    *,
+    extension_field_bits: int = EXTENSION_FIELD_BITS,
+    collision_bits: int = HASH_COLLISION_BITS,
+) -> SecurityLevel:
+    """Security of a proof with these options whose committed polynomials have degree < `degree_bound`
+    (FRI tests that degree over an LDE of degree_bound · blowup points)."""
+    folds = fri_fold_count(degree_bound, options.fri_folding_log, options.fri_final_degree)
+    return SecurityLevel(
+        _conjectured(options, degree_bound, extension_field_bits, collision_bits),
+        _list_decoding(options, degree_bound, extension_field_bits, collision_bits),
+        _unique_decoding(options, degree_bound, folds, extension_field_bits, collision_bits),
     )
 
 
-@dataclass(frozen=True)
-class SecurityLevel:
-    conjectured_bits: int
-    proven_bits: int
-
-    def describe(self) -> str:
-        return f"{self.conjectured_bits} bits conjectured, {self.proven_bits} bits proven (list-decoding)"
+def _conjectured(options: ProofOptions, h: int, field_bits: int, collision_bits: int) -> int:
+    field_security = field_bits - (h * options.blowup).bit_length() + 1  # field − ⌊log2 N⌋
+    return min(min(field_security, conjectured_query_bits(options)) - 1, collision_bits)
 
 
-def security_level(options: ProofOptions, lde_size: int, max_constraint_degree: int) -> SecurityLevel:
-    """Security of a proof with these options over an LDE domain of `lde_size` points."""
-    log_lde = math.log2(lde_size)
-    # Field bound: the DEEP/ALI and FRI batching errors are about (degree · domain)/|F|.
-    field_bits = EXTENSION_FIELD_BITS - log_lde - 1
-    query_bits = options.log_blowup * options.num_queries + options.grinding_bits
-    conjectured = min(field_bits, query_bits, HASH_COLLISION_BITS)
+def _list_decoding(options: ProofOptions, h: int, field_bits: int, collision_bits: int) -> int:
+    # m ranges over [3, m_max): past m_max the slack η of the Johnson-bound proof is no longer > 0.
+    m_max = min(math.ceil(1 / (2 * (math.sqrt((h + 2) / h) - 1))), MAX_PROXIMITY_PARAMETER)
+    best = max(_list_decoding_at(options, h, m, field_bits) for m in range(3, max(4, m_max)))
+    return min(best, collision_bits)
 
-    rate = 1.0 / options.blowup
-    m = JOHNSON_PROXIMITY_M
-    per_query = -math.log2(math.sqrt(rate) * (1 + 1 / (2 * m)))
-    proven_query_bits = per_query * options.num_queries + options.grinding_bits
-    # Proximity gaps for RS codes (Ben-Sasson et al. 2020, Thm 1.2), batched over the DEEP terms:
-    # error ≈ (m+1/2)^7 / (3 ρ^{3/2}) · n² / |F|, n the LDE size.
-    gap_error_log = 7 * math.log2(m + 0.5) - math.log2(3) - 1.5 * math.log2(rate) + 2 * log_lde
-    proven_field_bits = EXTENSION_FIELD_BITS - gap_error_log - math.log2(max(2, max_constraint_degree))
-    proven = min(proven_query_bits, proven_field_bits, HASH_COLLISION_BITS)
-    return SecurityLevel(int(math.floor(conjectured)), int(math.floor(proven)))
+
+def _list_decoding_at(options: ProofOptions, h: int, m: int, field_bits: int) -> int:
+    rho = 1.0 / options.blowup
+    alpha = (1.0 + 0.5 / m) * math.sqrt(rho)
+    max_degree = options.blowup + 1.0  # the blowup bounds the constraint degree
+    n_lde = float(h * options.blowup)
+    if rho - 2.0 * m / n_lde <= 0:  # a domain this small has no list-decoding bound at this m
+        return 0
+    list_size = m / (rho - 2.0 * m / n_lde)
+    ali = field_bits - math.log2(list_size)  # linear batching: C = 1
+    deep = field_bits - math.log2(list_size**2 * (max_degree * (h + OOD_POINTS - 1.0) + (h - 1.0)))
+    # FRI commit phase: the first term of eq. 7 of eprint 2022/1216; the others are negligible.
+    commit = field_bits - math.log2(0.5 * (m + 0.5) ** 7 / rho**1.5 * n_lde**2)
+    queries = options.grinding_bits - math.log2(alpha**options.num_queries)
+    return _bits(min(ali, deep, commit, queries))
+
+
+def _unique_decoding(options: ProofOptions, h: int, folds: int, field_bits: int, collision_bits: int) -> int:
+    n_lde = float(h * options.blowup)
+    alpha = (1.0 + (h + OOD_POINTS) / n_lde) * 0.5
+    max_degree = options.blowup + 1.0
+    errors = [
+        float(field_bits),  # ALI
+        field_bits - math.log2(max_degree * (h + OOD_POINTS - 1.0) + (h - 1.0)),  # DEEP
+        field_bits - math.log2(n_lde),  # FRI commit phase, first layer
+        options.grinding_bits - math.log2(alpha**options.num_queries),  # FRI queries
+    ]
+    if folds:  # every further FRI layer
+        errors.append(field_bits - math.log2(((1 << options.fri_folding_log) - 1.0) * (n_lde + 1.0)))
+    return min(_bits(min(errors)), collision_bits)
+
+
+def _bits(value: float) -> int:
+    """Rust's `f64 as u64`: truncation toward zero, negative values saturating at 0."""
+    return max(0, int(value))

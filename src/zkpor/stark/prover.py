@@ -24,7 +24,7 @@ from zkpor.stark.domain import ProofDomain
 from zkpor.stark.params import ProofOptions
 from zkpor.stark.polys import CommittedPolys, commit_coefficients, random_field_matrix, trace_coefficients
 from zkpor.stark.proof import StarkProof
-from zkpor.stark.statement import draw_ood_point, start_transcript
+from zkpor.stark.statement import draw_ood_point, draw_query_positions, start_transcript
 
 
 def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = True) -> StarkProof:
@@ -90,7 +90,7 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
     )
     fri_commitment = fri.commit_phase(deep_values, layout, transcript)
     pow_nonce = transcript.grind(options.grinding_bits)
-    indices = sorted(set(transcript.challenge_indices(b"queries", domain.lde_size, options.num_queries)))
+    indices = draw_query_positions(transcript, domain.lde_size, options.num_queries)
 
     layer_rows = fri.query_positions(layout, indices)
     main_width = air.main_width

@@ -42,3 +42,8 @@ def draw_ood_point(transcript: Transcript, trace_length: int, lde_size: int) -> 
         z = Ext(*transcript.challenge_ext(b"ood-point"))
         if z**trace_length != Ext(1, 0) and z**lde_size != Ext(coset_power, 0):
             return z.c0, z.c1
+
+
+def draw_query_positions(transcript: Transcript, lde_size: int, num_queries: int) -> list[int]:
+    """The LDE positions every commitment is opened at: `num_queries` distinct ones, sorted."""
+    return sorted(transcript.challenge_distinct_indices(b"queries", lde_size, num_queries))

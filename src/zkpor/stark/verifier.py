@@ -18,7 +18,7 @@ from zkpor.stark.deep import deep_at_point
 from zkpor.stark.domain import ProofDomain
 from zkpor.stark.params import ParameterError, SecurityLevel, security_level
 from zkpor.stark.proof import Opening, StarkProof
-from zkpor.stark.statement import draw_ood_point, start_transcript
+from zkpor.stark.statement import draw_ood_point, draw_query_positions, start_transcript
 
 DEFAULT_MIN_SECURITY_BITS = 100
 U = Ext(0, 1)  # the extension generator: an aux value is c0 + c1·u
@@ -41,9 +41,15 @@ def _pairs_to_ext(values: list[Ext]) -> list[Ext]:
 
 
 def verify(
-    air: Air, proof: StarkProof | bytes, *, min_security_bits: int = DEFAULT_MIN_SECURITY_BITS
+    air: Air,
+    proof: StarkProof | bytes,
+    *,
+    min_security_bits: int = DEFAULT_MIN_SECURITY_BITS,
+    min_proven_bits: int = 0,
 ) -> VerificationReport:
-    """Verify `proof` against `air`; raise VerificationError (or ProofFormatError) with the reason."""
+    """Verify `proof` against `air`; raise VerificationError (or ProofFormatError) with the reason.
+    Proofs whose parameters give fewer than `min_security_bits` conjectured or `min_proven_bits`
+    proven bits are refused before anything else is checked."""
     size = len(proof) if isinstance(proof, bytes | bytearray) else len(proof.to_bytes())
     if isinstance(proof, bytes | bytearray):
         proof = StarkProof.from_bytes(bytes(proof))
@@ -59,11 +65,17 @@ def verify(
         raise _reject(str(error)) from None
     if proof.num_quotient_chunks != domain.num_quotient_chunks:
         raise _reject("number of quotient chunks does not match the AIR's constraint degree")
-    security = security_level(options, domain.lde_size, air.max_constraint_degree())
+    security = security_level(options, domain.degree_bound)
     if security.conjectured_bits < min_security_bits:
         raise _reject(
             f"parameters give {security.conjectured_bits} conjectured bits, below the required "
             f"{min_security_bits}"
+        )
+    if security.proven_bits < min_proven_bits:
+        raise _reject(
+            f"parameters give {security.proven_bits} proven bits (list-decoding "
+            f"{security.list_decoding_bits}, unique-decoding {security.unique_decoding_bits}), below the "
+            f"required {min_proven_bits}"
         )
     if (proof.aux_root is None) != (air.aux_width == 0):
         raise _reject("aux commitment present/absent contrary to the AIR")
@@ -106,7 +118,7 @@ def verify(
     transcript.absorb_elements(b"fri-final", [c for e in proof.fri_final for c in (e.c0, e.c1)])
     if not transcript.check_grinding(proof.pow_nonce, options.grinding_bits):
         raise _reject("proof-of-work nonce is invalid")
-    indices = sorted(set(transcript.challenge_indices(b"queries", domain.lde_size, options.num_queries)))
+    indices = draw_query_positions(transcript, domain.lde_size, options.num_queries)
 
     chunk_columns = 2 * domain.num_quotient_chunks
     quotient_width = chunk_columns + (2 if options.zero_knowledge else 0)
