@@ -100,19 +100,17 @@ def test_proven_security_matches_winterfell(
 # Expected values from Winterfell's `ConjecturedSecurity::compute` (same file):
 # min(min(field − log2(h·blowup), log2(blowup)·queries [+ grinding if that is ≥ 80]) − 1, 128).
 @pytest.mark.parametrize(
-    ("h", "blowup", "queries", "grinding", "conjectured"),
+    ("h", "blowup", "queries", "grinding", "field_bits", "conjectured"),
     [
-        (2**20, 4, 119, 20, 105),  # the field bound: 128 − 22 − 1
-        (2**16, 4, 39, 16, 77),  # 78 query bits < 80: the grinding is not credited
-        (2**16, 4, 40, 16, 95),  # 80 query bits: grinding credited, 80 + 16 − 1
-        (2**17, 4, 43, 16, 101),  # the liabilities default at 2^13 users per batch
-        (2**4, 256, 20, 0, 128),  # the hash bound
+        (2**20, 4, 119, 20, 128, 105),  # the field bound: 128 − 22 − 1
+        (2**16, 4, 39, 16, 128, 77),  # 78 query bits < 80: the grinding is not credited
+        (2**16, 4, 40, 16, 128, 95),  # 80 query bits: grinding credited, 80 + 16 − 1
+        (2**17, 4, 43, 16, 128, 101),  # the liabilities default at 2^13 users per batch
+        (2**4, 256, 20, 0, 192, 128),  # the hash bound
     ],
 )
-def test_conjectured_security_matches_winterfell(h, blowup, queries, grinding, conjectured):
-    assert winterfell(h, blowup, queries, grinding, 8, 192 if conjectured == 128 else 128).conjectured_bits == (
-        conjectured
-    )
+def test_conjectured_security_matches_winterfell(h, blowup, queries, grinding, field_bits, conjectured):
+    assert winterfell(h, blowup, queries, grinding, 8, field_bits).conjectured_bits == conjectured
 
 
 # ---- 3. zero knowledge needs as much randomness as is opened ------------------------------------
