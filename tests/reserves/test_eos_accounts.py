@@ -20,7 +20,8 @@ from zkpor.reserves.balances import SnapshotBalances, SourceUnavailable
 from zkpor.reserves.engine import verify_reserves
 from zkpor.reserves.hashing import sha256
 from zkpor.reserves.networks import CHAINS
-from zkpor.reserves.outcome import Rejected
+from zkpor.reserves.outcome import KeyNotLinked, Rejected
+from zkpor.reserves.rows import ReserveRow
 from zkpor.reserves.rpc import HttpJson
 
 from . import signers as s
@@ -149,12 +150,19 @@ def nodeos() -> Iterator[str]:
 
 
 def test_key_authority_rules() -> None:
-    key = KEY.public_key.format()
+    key = [KEY.public_key.format()]
     assert eos.key_authority(ACCOUNTS["exchangehot1"], "exchangehot1", key) == (
         "exchangehot1@active (weight 1 of threshold 1)"
     )
     with pytest.raises(Rejected, match="does not satisfy exchangemsig@active"):
         eos.key_authority(ACCOUNTS["exchangemsig"], "exchangemsig", key)
+    # Both keys of the 2-of-2 together meet its threshold; the same key twice does not.
+    both = key + [s.key(4243).public_key.format()]
+    assert eos.key_authority(ACCOUNTS["exchangemsig"], "exchangemsig", both) == (
+        "exchangemsig@active (weight 2 of threshold 2)"
+    )
+    with pytest.raises(Rejected, match="weight 1 of threshold 2"):
+        eos.key_authority(ACCOUNTS["exchangemsig"], "exchangemsig", key + key)
     with pytest.raises(Rejected, match="not in exchangeelse's owner or active"):
         eos.key_authority(ACCOUNTS["exchangeelse"], "exchangeelse", key)
     with pytest.raises(Rejected, match="not in exchangeclm's owner or active"):
@@ -255,3 +263,28 @@ def test_cli_eos_accounts(tmp_path: Path, nodeos: str) -> None:
         assert result.exit_code == 0, result.output
         assert "2 verified" in result.output
         assert json.loads((out / "sums.json").read_text())["assets"]["EOS"]["verified"] == "12"
+
+
+def test_two_key_rows_in_okx_json_form(tmp_path: Path) -> None:
+    # OKX's tool reads `{"publicKey1": …, "publicKey2": …}` with signature1 and signature2.
+    other = s.key(4243)
+    keys = json.dumps({"publicKey1": KEY_TEXT, "publicKey2": OTHER_KEY_TEXT})
+    other_signature = s.eos_sign(other, sha256(MESSAGE.encode()))
+    row = ReserveRow(
+        1, "EOS", "EOS", "1", "exchangemsig", "1", MESSAGE, SIGNATURE, other_signature, keys, "", "", "", ""
+    )
+    with pytest.raises(KeyNotLinked) as pending:
+        eos.verify(row)
+    account, linked_keys, scheme = pending.value.link
+    assert (account, linked_keys) == ("exchangemsig", f"{KEY_TEXT},{OTHER_KEY_TEXT}")
+    accounts_file = tmp_path / "accounts.json"
+    accounts_file.write_text(json.dumps(list(ACCOUNTS.values())))
+    source = EosAccountsFile(accounts_file)
+    assert "weight 2 of threshold 2" in source.authority(EOS, account, linked_keys)
+    # One of the two signatures altered, swapped keys, or the same key twice: refused.
+    with pytest.raises(Rejected):
+        eos.verify(row._replace(signature2=SIGNATURE))
+    with pytest.raises(Rejected, match="same key"):
+        eos.verify(row._replace(script_or_key=json.dumps({"publicKey1": KEY_TEXT, "publicKey2": KEY_TEXT})))
+    with pytest.raises(Rejected, match="two signatures but one public key"):
+        eos.verify(row._replace(script_or_key=KEY_TEXT))

@@ -45,7 +45,7 @@ class _EosAccounts:
 
     def authority(self, chain: Chain, account: str, key: str) -> str:
         record = self._record(account)
-        how = eos.key_authority(record, account, eos.parse_public_key(key))
+        how = eos.key_authority(record, account, [eos.parse_public_key(k) for k in key.split(",")])
         block = record.get("head_block_num") if isinstance(record, dict) else None
         return f"{how} at block {block}" if isinstance(block, int) else how
 

@@ -10,6 +10,9 @@ A row proves control of an address in one of three ways:
   the script;
 * a BIP-322 "simple" signature (see `bip322.py`), for P2WPKH and P2TR.
 
+Where a legacy signature is accepted, so is OKX's hex form (its verification tool's `0x` signatures):
+65 bytes r || s || v over Keccak-256 of OKX's envelope, the key taken compressed.
+
 Each coin signs with its own message magic and encodes addresses with its own version bytes.
 """
 
@@ -30,6 +33,7 @@ from zkpor.reserves.codecs import (
     segwit_encode,
     var_str,
 )
+from zkpor.reserves.evm import okx_envelope_digest, parse_recoverable
 from zkpor.reserves.hashing import hash160, sha256, sha256d
 from zkpor.reserves.outcome import VERIFIED, Outcome, Rejected, Unsupported
 from zkpor.reserves.secp256k1 import compressed, recover, uncompressed
@@ -135,8 +139,15 @@ def parse_compact(signature: str) -> tuple[int, int, int, bool]:
     )
 
 
+def _form(signature: str) -> str:
+    return "OKX hex" if signature[:2] == "0x" else "BIP-137"
+
+
 def recover_signer(coin: CoinParams, message: str, signature: str) -> bytes:
     """The public key (as the header says: compressed or not) that made a legacy signature."""
+    if _form(signature) == "OKX hex":
+        r, s, recid = parse_recoverable(signature)
+        return compressed(recover(okx_envelope_digest(message.encode()), r, s, recid, allow_high_s=True))
     r, s, recid, is_compressed = parse_compact(signature)
     # Bitcoin Core's message verification recovers without a low-s rule, so neither do we.
     key = recover(message_digest(coin, message), r, s, recid, allow_high_s=True)
@@ -149,17 +160,17 @@ def verify_bip137(coin: CoinParams, address: Address, message: str, signature: s
     key_hash = hash160(key)
     if address.kind == "p2pkh":
         if key_hash == address.payload:
-            return "BIP-137 P2PKH"
+            return f"{_form(signature)} P2PKH"
     elif address.kind == "p2sh":
         # Only a single-key P2SH-P2WPKH wrapper can be proven without a script.
         if len(key) == 33 and hash160(b"\x00\x14" + key_hash) == address.payload:
-            return "BIP-137 P2SH-P2WPKH"
+            return f"{_form(signature)} P2SH-P2WPKH"
         raise Rejected(
             "signing key's P2SH-P2WPKH address is not this address (multisig needs its redeem script)"
         )
     elif address.kind == "p2wpkh":
         if len(key) == 33 and key_hash == address.payload:
-            return "BIP-137 P2WPKH"
+            return f"{_form(signature)} P2WPKH"
     else:
         raise Rejected(f"a legacy signed message cannot prove a {address.kind.upper()} address; use BIP-322")
     raise Rejected("signature is not from this address's key (wrong message, key or network)")
@@ -219,7 +230,8 @@ def verify_multisig(
         signed.add(point)
     if len(signed) < m:
         raise Rejected(f"{m}-of-{len(keys)} multisig: only {len(signed)} valid signature(s)")
-    return f"{m}-of-{len(keys)} multisig {label} (BIP-137 signatures)"
+    forms = " and ".join(sorted({_form(signature) for signature in signatures}))
+    return f"{m}-of-{len(keys)} multisig {label} ({forms} signatures)"
 
 
 def _as_point(key: bytes):  # noqa: ANN202 - a coincurve.PublicKey
@@ -259,6 +271,8 @@ def verify(
 
 
 def _is_legacy(signature: str) -> bool:
+    if _form(signature) == "OKX hex":
+        return True
     try:
         raw = base64_bytes(signature)
     except CodecError:

@@ -11,6 +11,7 @@ answers or a node, see accounts.py) shows that the key alone satisfies the accou
 from __future__ import annotations
 
 import hmac
+import json
 import re
 
 from zkpor.reserves.codecs import CodecError, b58decode
@@ -74,35 +75,62 @@ _ACCOUNT_NAME = re.compile(r"[a-z1-5.]{0,11}[a-z1-5]|[a-z1-5.]{12}[a-j1-5]")
 CONTROLLING_PERMISSIONS = ("owner", "active")
 
 
+def _signed_keys(row: ReserveRow) -> list[tuple[str, str]]:
+    """(key text, signature) pairs: one key, or OKX's two-key form `{"publicKey1": …, "publicKey2": …}`
+    in the public key column with signature1 and signature2."""
+    text = row.script_or_key.strip()
+    if not text.startswith("{"):
+        if row.signature2:
+            raise Rejected("two signatures but one public key")
+        return [(text, row.signature1)]
+    try:
+        keys = json.loads(text)
+    except ValueError:
+        raise Rejected("public key column is neither an EOS key nor JSON of publicKey1/publicKey2") from None
+    if not isinstance(keys, dict) or set(keys) != {"publicKey1", "publicKey2"}:
+        raise Rejected("two-key EOS rows need exactly publicKey1 and publicKey2")
+    if keys["publicKey1"] == keys["publicKey2"]:
+        raise Rejected("publicKey1 and publicKey2 are the same key")
+    return [(str(keys["publicKey1"]), row.signature1), (str(keys["publicKey2"]), row.signature2)]
+
+
+def _framing_signed(key_text: str, signature: str, message: str) -> str:
+    r, s, recid = parse_signature(signature)
+    expected = parse_public_key(key_text)
+    for label, data in framings(message):
+        if hmac.compare_digest(compressed(recover(sha256(data), r, s, recid, allow_high_s=False)), expected):
+            return label
+    raise Rejected(f"signature is not by public key {key_text}")
+
+
 def verify(row: ReserveRow) -> str:
-    r, s, recid = parse_signature(row.signature1)
     address_is_key = row.address.startswith(("EOS", "PUB_K1_"))
     if not address_is_key and not _ACCOUNT_NAME.fullmatch(row.address):
         raise Rejected("address is neither an EOS account name nor an EOS public key")
-    key_text = row.script_or_key or (row.address if address_is_key else "")
-    if not key_text:
+    if address_is_key:
+        if row.script_or_key and parse_public_key(row.script_or_key) != parse_public_key(row.address):
+            raise Rejected("the public key column is not the address's key")
+        return f"EOS K1 ({_framing_signed(row.address, row.signature1, row.message)})"
+    if not row.script_or_key:
         raise Rejected("EOS rows need the account's public key in the public key column")
-    expected = parse_public_key(key_text)
-    if address_is_key and parse_public_key(row.address) != expected:
-        raise Rejected("the public key column is not the address's key")
-    for label, data in framings(row.message):
-        if hmac.compare_digest(compressed(recover(sha256(data), r, s, recid, allow_high_s=False)), expected):
-            if address_is_key:
-                return f"EOS K1 ({label})"
-            raise KeyNotLinked(
-                f"signature valid for key {key_text} ({label}); whether it controls account {row.address} "
-                "is in the account's permissions (get_account): give them with --eos-accounts FILE or "
-                "--rpc eos=URL",
-                (row.address, key_text, f"EOS K1 ({label})"),
-            )
-    raise Rejected("signature is not by this public key")
+    signed = _signed_keys(row)
+    labels = sorted({_framing_signed(key, signature, row.message) for key, signature in signed})
+    keys = ",".join(key for key, _ in signed)
+    subject = f"keys {keys} (both signed)" if len(signed) > 1 else f"key {keys}"
+    raise KeyNotLinked(
+        f"signature valid for {subject} ({', '.join(labels)}); whether that controls account "
+        f"{row.address} is in the account's permissions (get_account): give them with "
+        "--eos-accounts FILE or --rpc eos=URL",
+        (row.address, keys, f"EOS K1 ({', '.join(labels)})"),
+    )
 
 
-def key_authority(account: object, name: str, key: bytes) -> str:
-    """How `key` alone controls account `name`, from that account's `get_account` answer.
+def key_authority(account: object, name: str, keys: list[bytes]) -> str:
+    """How `keys` (one, or the distinct keys that signed) together control account `name`, from that
+    account's `get_account` answer.
 
-    The key must carry at least the threshold weight of the account's owner or active permission;
-    keys of delegated accounts (`accounts` in the authority) are not followed. Raises Rejected.
+    Their weights in the account's owner or active permission must add up to its threshold; keys of
+    delegated accounts (`accounts` in the authority) are not followed. Raises Rejected.
     """
     if not isinstance(account, dict) or not isinstance(account.get("permissions"), list):
         raise Rejected(f"account data for {name} has no permissions list")
@@ -116,21 +144,28 @@ def key_authority(account: object, name: str, key: bytes) -> str:
         if not isinstance(authority, dict) or not isinstance(authority.get("keys"), list):
             continue
         threshold = authority.get("threshold")
+        weight, matched = 0, set()
         for entry in authority["keys"]:
-            if not isinstance(entry, dict) or not isinstance(entry.get("weight"), int):
+            if not isinstance(entry, dict) or not isinstance(entry.get("weight"), int) or entry["weight"] < 0:
                 continue
             try:
                 listed = parse_public_key(str(entry.get("key", "")))
             except Rejected:
                 continue  # R1/WebAuthn keys, or junk: never this K1 key
-            if not hmac.compare_digest(listed, key):
+            if listed in matched or not any(hmac.compare_digest(listed, key) for key in keys):
                 continue
-            where = f"{name}@{permission['perm_name']}"
-            if isinstance(threshold, int) and 1 <= threshold <= entry["weight"]:
-                return f"{where} (weight {entry['weight']} of threshold {threshold})"
-            short.append(f"{where} (weight {entry['weight']} of threshold {threshold})")
+            matched.add(listed)
+            weight += entry["weight"]
+        if not matched:
+            continue
+        where = f"{name}@{permission['perm_name']}"
+        if isinstance(threshold, int) and 1 <= threshold <= weight:
+            return f"{where} (weight {weight} of threshold {threshold})"
+        short.append(f"{where} (weight {weight} of threshold {threshold})")
+    subject = "the key alone does" if len(keys) == 1 else "the signing keys together do"
     if short:
-        raise Rejected(f"the key alone does not satisfy {', '.join(short)}: more signatures would be needed")
+        raise Rejected(f"{subject} not satisfy {', '.join(short)}: more signatures would be needed")
     raise Rejected(
-        f"the key is not in {name}'s owner or active permission (keys of delegated accounts are not followed)"
+        f"{'the key is' if len(keys) == 1 else 'no signing key is'} not in {name}'s owner or active "
+        "permission (keys of delegated accounts are not followed)"
     )

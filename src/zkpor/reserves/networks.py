@@ -83,7 +83,7 @@ _ALIASES = {
     "solana": ["sol", "solana", "spl"],
     "aptos": ["apt", "aptos", "aptosfa"],
     "sui": ["sui"],
-    "ton": ["ton", "toncoin", "thenopennetwork"],
+    "ton": ["ton", "toncoin", "toncoinnew", "thenopennetwork"],
     "polkadot": ["dot", "polkadot", "polkadotrelaychain", "polkadotrelay"],
     "polkadot-asset-hub": ["assethub", "polkadotassethub", "statemint", "dotassethub"],
     "xrpl": ["xrp", "ripple", "xrpl", "xrpledger"],
