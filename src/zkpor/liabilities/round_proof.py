@@ -265,7 +265,7 @@ def prove_round(
 
     global_proof = _global_proof(config, layout, shape.batch_count, options, digest, stored)
     proof_bytes = sum(b.proof_bytes for b in stored.values())
-    security = _security(layout, digest, options)
+    security = batch_security(layout, digest, options)
     totals = _sum_totals([stored[i].totals for i in range(shape.batch_count)])
     summary = summary_document(global_proof, totals, security.as_dict(), proof_bytes)
     atomic_write_bytes(proof_dir / GLOBAL_NAME, global_proof.to_json())
@@ -415,12 +415,13 @@ def _global_proof(
 
 
 def security_level_text(layout: SolvencyLayout, digest: Digest, options: ProofOptions) -> str:
-    security = _security(layout, digest, options)
+    security = batch_security(layout, digest, options)
     zk = "zero knowledge" if options.zero_knowledge else "NO zero knowledge"
     return f"{security.describe()}, {zk}"
 
 
-def _security(layout: SolvencyLayout, digest: Digest, options: ProofOptions) -> SecurityLevel:
+def batch_security(layout: SolvencyLayout, digest: Digest, options: ProofOptions) -> SecurityLevel:
+    """The security level of one batch proof of this layout with these options."""
     zeros = tuple(((0,) * layout.limbs_per_value,) * 2 for _ in range(layout.assets))
     air = SolvencyAir(layout, BatchPublic(digest, 0, (0, 0, 0, 0), zeros))  # type: ignore[arg-type]
     domain = ProofDomain.create(layout.trace_length, air.max_constraint_degree(), options)
