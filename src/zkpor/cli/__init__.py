@@ -10,7 +10,13 @@ from zkpor.errors import ZkporError
 app = app_state.app
 
 # Importing the command modules registers their commands on `app`.
-from zkpor.cli import history_commands, liabilities_commands, reserves_commands, round_commands  # noqa: E402,F401
+from zkpor.cli import (  # noqa: E402,F401
+    history_commands,
+    liabilities_commands,
+    reserves_commands,
+    round_commands,
+    serve_commands,
+)
 
 
 def main() -> None:
