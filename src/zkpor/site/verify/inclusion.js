@@ -81,15 +81,28 @@
       i += m[0].length;
       return m[1] || m[2] ? new JsonFloat(m[0]) : BigInt(m[0]);
     }
-    function object() {
-      const out = new Map();
+    // The members of an object or array: items separated by commas, up to `close`.
+    function members(close, item) {
       i++;
       ws();
-      if (text[i] === "}") {
+      if (text[i] === close) {
         i++;
-        return out;
+        return;
       }
       for (;;) {
+        item();
+        ws();
+        if (text[i] === close) {
+          i++;
+          return;
+        }
+        if (text[i] !== ",") fail("expecting ',' delimiter");
+        i++;
+      }
+    }
+    function object() {
+      const out = new Map();
+      members("}", () => {
         ws();
         if (text[i] !== '"') fail("expecting property name enclosed in double quotes");
         const key = string();
@@ -97,39 +110,13 @@
         if (text[i] !== ":") fail("expecting ':' delimiter");
         i++;
         out.set(key, value());
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "}") {
-          i++;
-          return out;
-        }
-        fail("expecting ',' delimiter");
-      }
+      });
+      return out;
     }
     function array() {
       const out = [];
-      i++;
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return out;
-      }
-      for (;;) {
-        out.push(value());
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "]") {
-          i++;
-          return out;
-        }
-        fail("expecting ',' delimiter");
-      }
+      members("]", () => out.push(value()));
+      return out;
     }
     function string() {
       const escapes = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
