@@ -131,7 +131,8 @@ def test_balances_at_a_past_height(anvil_url: str, tmp_path: Path) -> None:
     lines = (tmp_path / "results.csv").read_text().splitlines()
     assert summary.counts == {"verified": 2, "failed": 1, "unsupported": 0}, lines
     assert "matched" in lines[1] and "matched" in lines[2]
-    assert "duplicate: already listed on line 3" in lines[3]  # same address and asset: never counted twice
+    # One snapshot height per chain per round: a row at another height is refused, whatever its balance.
+    assert f"is not ethereum's height for this round, {snapshot}" in lines[3]
     assert summary.assets["USDT"].verified == Decimal("1500.25")
     assert summary.assets["ETH"].balance_checked == Decimal(3)
 

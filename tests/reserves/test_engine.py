@@ -96,7 +96,7 @@ def test_published_layouts(tmp_path: Path, twelve: bool) -> None:
     by_line = {int(line.split(",")[0]): line for line in results[1:]}
     assert ",verified,BIP-137 P2PKH," in by_line[6] and ",verified," in by_line[7]
     assert ",verified,EIP-191 personal_sign," in by_line[8] and ",verified," in by_line[9]
-    assert "duplicate: already listed on line 8" in by_line[10]
+    assert "duplicate: already counted on line 8" in by_line[10]
     assert "recovers to" in by_line[11]
     assert "unknown network 'Moonchain'" in by_line[12]
     assert "not a non-negative decimal" in by_line[13] and "not a non-negative decimal" in by_line[14]
@@ -226,7 +226,7 @@ def test_two_worker_processes_give_the_same_results(tmp_path: Path, monkeypatch:
     lines = ["coin,network,height,address,amount,message,signature"]
     for i in range(200):
         b, bs, e, es = material[i % 4]
-        lines.append(f"ETH,ethereum,{i},{e if i % 2 else b},1,{MESSAGE},{es if i % 2 else bs}")
+        lines.append(f"ETH,ethereum,7,{e if i % 2 else b},1,{MESSAGE},{es if i % 2 else bs}")
     lines[50] = "ETH,ethereum,1,short"  # a malformed record inside a chunk
     lines[70] = ""  # and a blank line
     path = tmp_path / "many.csv"
@@ -263,7 +263,13 @@ def test_cli_reserves_command(tmp_path: Path) -> None:
     assert "4 verified" in result.output
     sums = json.loads((out / "sums.json").read_text())
     assert sums["assets"]["BTC"]["verified"] == "1.5"
-    assert sums["published_totals"]["BTC"] == {"height": "800000", "amount": "1.5"}
+    btc, eth = sums["published_totals"]
+    assert btc == {
+        "coin": "BTC", "line": 2, "height": "800000", "published": "1.5", "asset": "BTC",
+        "network": "bitcoin", "rows_declared": "1.5", "rows_verified": "1.5", "difference": "0",
+        "agrees": True,
+    }  # fmt: skip
+    assert eth["network"] == "ethereum" and eth["rows_verified"] == "2" and eth["agrees"]
     assert not list(out.glob(".*"))  # no temporary files left behind
     strict = CliRunner().invoke(app, ["reserves", str(path), "--out", str(out), "--workers", "1", "--strict"])
     assert strict.exit_code == 1
@@ -307,7 +313,7 @@ def test_chunks_end_at_record_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         summary = verify_reserves(path, tmp_path / f"out-{size}.csv", workers=1)
         outputs.append((tmp_path / f"out-{size}.csv").read_text())
     assert outputs[0] == outputs[1]
-    assert summary.counts["verified"] == 1 and "duplicate: already listed on line 4" in outputs[0]
+    assert summary.counts["verified"] == 1 and "duplicate: already counted on line 4" in outputs[0]
     path.write_bytes(b"coin,network,height,address,amount,message,signature\n" + b"BTC,\xff\n" * 3)
     with pytest.raises(InputError, match="not UTF-8"):
         verify_reserves(path, tmp_path / "bad.csv", workers=1)

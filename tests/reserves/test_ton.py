@@ -207,4 +207,4 @@ def test_both_flag_forms_of_one_address_are_one_listing(tmp_path: Path) -> None:
     summary = verify_reserves(path, tmp_path / "out.csv", workers=1)
     assert summary.counts == {"verified": 1, "failed": 2, "unsupported": 0}
     assert summary.assets["TON"].verified == 2
-    assert (tmp_path / "out.csv").read_text().count("duplicate: already listed on line 2") == 2
+    assert (tmp_path / "out.csv").read_text().count("duplicate: already counted on line 2") == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +16,9 @@ from zkpor.errors import InputError
 from zkpor.reserves.exact import decimal_text
 
 
-def _sources(balances: Path | None, eos_accounts: Path | None, rpc: list[str], token: list[str]):  # noqa: ANN202
+def _sources(  # noqa: ANN202
+    balances: Path | None, eos_accounts: Path | None, rpc: list[str], token: list[str], coins
+):
     """(balance source, account-key source) from the command line; either may be None."""
     from zkpor.reserves.accounts import CombinedAccounts, EosAccountsFile, EosAccountsRpc
     from zkpor.reserves.balances import CombinedBalances, SnapshotBalances
@@ -24,7 +28,7 @@ def _sources(balances: Path | None, eos_accounts: Path | None, rpc: list[str], t
     sources = []
     accounts = []
     if balances is not None:
-        sources.append(SnapshotBalances(balances))
+        sources.append(SnapshotBalances(balances, coins))
     if eos_accounts is not None:
         accounts.append(EosAccountsFile(eos_accounts))
     tokens: dict[str, dict[str, tuple[str, int]]] = {}
@@ -68,7 +72,7 @@ def _sources(balances: Path | None, eos_accounts: Path | None, rpc: list[str], t
 @app.command()
 def reserves(
     reserves_file: Annotated[
-        Path, typer.Argument(help="Reserves CSV (published 11/12-column layout or plain).")
+        Path, typer.Argument(help="Reserves CSV (OKX's 9-, 11- or 12-column layouts, or plain).")
     ],
     balances: Annotated[
         Path | None, typer.Option("--balances", help="Snapshot CSV: coin,network,height,address,balance.")
@@ -121,6 +125,21 @@ def reserves(
     tolerance: Annotated[
         str, typer.Option("--tolerance", help="Largest accepted |declared - chain balance|.")
     ] = "0",
+    message: Annotated[
+        str | None,
+        typer.Option("--message", help="The round's message: rows signing another fail as possible replays."),
+    ] = None,
+    height: Annotated[
+        list[str] | None,
+        typer.Option("--height", help="CHAIN=HEIGHT: the round's snapshot height on a chain; repeatable."),
+    ] = None,
+    asset_map: Annotated[
+        list[Path] | None,
+        typer.Option("--asset-map", help="TOML file of coin names extending the shipped map; repeatable."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON (for machines) instead of tables.")
+    ] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit with status 1 if any row failed.")] = False,
 ) -> None:
     """Verify address ownership signatures and balances of a reserves file; sum reserves per asset.
@@ -129,8 +148,10 @@ def reserves(
     OUT/sums.json (verified reserves per asset and network, and reserve ratios with --liabilities,
     from a proof of liabilities that verified: OUT/liabilities-verification.json records which).
 
-    Example: zkpor reserves por.csv --balances snapshot.csv --rpc ethereum=http://127.0.0.1:8545 --out audit
+    Example: zkpor reserves por.csv --message "I am an OKX address" --height ethereum=20914735
+    --balances snapshot.csv --rpc ethereum=http://127.0.0.1:8545 --liabilities round/proof --out audit
     """
+    from zkpor.reserves.coins import coin_map
     from zkpor.reserves.engine import count_rows, verify_reserves, write_atomically_json, write_summary
     from zkpor.reserves.exact import parse_amount
     from zkpor.reserves.ratios import load_liabilities, reserve_ratios
@@ -140,7 +161,9 @@ def reserves(
         raise InputError(f"--tolerance {tolerance!r}: expected a non-negative decimal number such as 0.0001")
     if verified_record is not None and liabilities is None:
         raise InputError("--verified-record needs --liabilities (the proof folder it records)")
-    sources, accounts = _sources(balances, eos_accounts, rpc or [], token or [])
+    heights = _heights(height or [])
+    coins = coin_map(tuple(str(path.resolve()) for path in asset_map or []))
+    sources, accounts = _sources(balances, eos_accounts, rpc or [], token or [], coins)
     owed = None
     if liabilities is not None:
         owed = load_liabilities(liabilities, record=verified_record, min_security_bits=min_security_bits)
@@ -152,6 +175,7 @@ def reserves(
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=as_json,
     ) as progress:
         task = progress.add_task("rows", total=total)
         summary = verify_reserves(
@@ -160,6 +184,9 @@ def reserves(
             balances=sources,
             accounts=accounts,
             tolerance=allowed,
+            message=message,
+            heights=heights,
+            coin_maps=coins.files,
             workers=workers,
             on_progress=lambda rows: progress.advance(task, rows),
         )
@@ -167,31 +194,83 @@ def reserves(
     if owed is not None:
         report = reserve_ratios(summary.verified_by_asset(), owed.net, owed.prices, owed.to_json())
         write_atomically_json(out / "liabilities-verification.json", owed.verification_record())
-    write_summary(summary, out / "sums.json", {"ratios": report.to_json()} if report else None)
+    extra = {"ratios": report.to_json()} if report else {}
+    write_summary(summary, out / "sums.json", extra)
+    if as_json:
+        document = summary.to_json() | extra | {"results": str(out / "results.csv")}
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    else:
+        _print_summary(summary, reserves_file.name)
+        if report is not None:
+            _print_ratios(report, owed)
+        counts = summary.counts
+        console.print(
+            f"{summary.rows} rows: {counts['verified']} verified, {counts['failed']} failed, "
+            f"{counts['unsupported']} unsupported. Results: {out / 'results.csv'}, sums: {out / 'sums.json'}",
+            highlight=False,
+        )
+    if strict and summary.counts["failed"]:
+        raise typer.Exit(1)
 
-    table = Table(title=f"Reserves in {reserves_file.name} ({summary.layout} layout)")
-    for column in ("asset", "verified", "balance-checked", "declared", "rows ok / failed / unsupported"):
-        table.add_column(column, justify="right" if column != "asset" else "left")
+
+def _heights(specs: list[str]) -> dict[str, int]:
+    """--height CHAIN=HEIGHT options as {chain id: height}."""
+    from zkpor.reserves.networks import resolve_chain
+
+    heights: dict[str, int] = {}
+    for spec in specs:
+        name, _, value = spec.partition("=")
+        chain = resolve_chain(name)
+        if chain is None or not value.strip().isdigit():
+            raise InputError(
+                f"--height {spec!r}: expected CHAIN=HEIGHT with a known network and a block number"
+            )
+        if heights.get(chain.id, int(value)) != int(value):
+            raise InputError(f"--height: two heights for {chain.id}")
+        heights[chain.id] = int(value)
+    return heights
+
+
+def _print_summary(summary, source: str) -> None:  # noqa: ANN001 - a tally.Summary
+    """One screen: sums per asset and chain with the chain's height, then what needs attention."""
+    table = Table(title=f"Reserves in {source} ({summary.layout} layout)", show_edge=False)
+    for column in ("asset", "network", "height", "verified", "declared", "ok / failed / unsupp."):
+        table.add_column(column, justify="left" if column in ("asset", "network") else "right")
     for asset in sorted(summary.assets):
         sums = summary.assets[asset]
-        counts = sums.counts
-        table.add_row(
-            asset,
-            decimal_text(sums.verified),
-            decimal_text(sums.balance_checked),
-            decimal_text(sums.declared),
-            f"{counts['verified']} / {counts['failed']} / {counts['unsupported']}",
-        )
+        rows = [(chain, sums.networks[chain]) for chain in sorted(sums.networks)]
+        if len(rows) != 1:
+            rows.append(("all", sums))
+        for chain, part in rows:
+            counts = part.counts
+            table.add_row(
+                asset,
+                chain,
+                str(summary.heights[chain][0]) if chain in summary.heights else "",
+                decimal_text(part.verified),
+                decimal_text(part.declared),
+                f"{counts['verified']} / {counts['failed']} / {counts['unsupported']}",
+                style="bold" if chain == "all" else None,
+            )
     console.print(table)
-    if report is not None:
-        _print_ratios(report, owed)
-    counts = summary.counts
-    console.print(
-        f"{summary.rows} rows: {counts['verified']} verified, {counts['failed']} failed, "
-        f"{counts['unsupported']} unsupported. Results: {out / 'results.csv'}, sums: {out / 'sums.json'}"
-    )
-    if strict and counts["failed"]:
-        raise typer.Exit(1)
+    for entry in summary.reconciliation:
+        where = f"totals line {entry['line']} ({entry['coin']})"
+        if "problem" in entry:
+            console.print(f"[yellow]{where}: {entry['problem']}[/]", highlight=False)
+        elif not entry["agrees"] or "height_differs" in entry:
+            note = f"; height: {entry['height_differs']}" if "height_differs" in entry else ""
+            console.print(
+                f"[yellow]{where}: published {entry['published']}, rows verified {entry['rows_verified']}, "
+                f"difference {entry['difference']}{note}[/]",
+                highlight=False,
+            )
+    if summary.expected_message is None:
+        seen = summary.messages.most_common(5)
+        more = f" and {len(summary.messages) - len(seen)} more" if len(summary.messages) > len(seen) else ""
+        listed = ", ".join(f"{m!r} ({n} rows)" for m, n in seen)
+        console.print(f"messages signed (no --message given): {listed}{more}", highlight=False)
+    for notice in summary.notices:
+        console.print(f"[yellow]note: {notice}[/]", highlight=False)
 
 
 def _print_ratios(report, owed) -> None:  # noqa: ANN001 - a RatioReport and its ProvenLiabilities

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Protocol
 
 from zkpor.errors import InputError
+from zkpor.reserves.coins import CoinMap, CoinNameError, coin_map
 from zkpor.reserves.exact import parse_amount
-from zkpor.reserves.networks import Chain, asset_symbol, canonical_address, resolve_chain
+from zkpor.reserves.networks import Chain, canonical_address
 
 
 class SourceUnavailable(Exception):  # noqa: N818
@@ -38,7 +39,8 @@ class BalanceSource(Protocol):
 class SnapshotBalances:
     """Balances read once from a snapshot CSV into memory (one entry per address and asset)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, coins: CoinMap | None = None) -> None:
+        coins = coins or coin_map()
         self._balances: dict[tuple[str, str, str], tuple[int, Fraction]] = {}
         self._chains: set[str] = set()
         path = Path(path)
@@ -57,17 +59,16 @@ class SnapshotBalances:
             for record in reader:
                 record = {k.strip().lower(): (v or "").strip() for k, v in record.items() if k}
                 line = reader.line_num
-                chain = resolve_chain(record["network"], record["coin"])
-                if chain is None:
-                    raise InputError(
-                        f"unknown network {record['network']!r}", path=path, line=line, field="network"
-                    )
+                try:
+                    asset, chain = coins.resolve(record["coin"], record["network"])
+                except CoinNameError as error:
+                    raise InputError(str(error), path=path, line=line, field="coin") from None
                 amount = parse_amount(record["balance"])
                 if amount is None:
                     raise InputError("balance is not a decimal number", path=path, line=line, field="balance")
                 if not record["height"].isdigit():
                     raise InputError("height is not a block number", path=path, line=line, field="height")
-                key = (asset_symbol(record["coin"]), chain.id, canonical_address(chain, record["address"]))
+                key = (asset, chain.id, canonical_address(chain, record["address"]))
                 if key in self._balances:
                     raise InputError(
                         "address listed twice for this asset", path=path, line=line, field="address"

@@ -4,13 +4,15 @@ and account keys, catch duplicates, and write the per-row results and per-asset 
 The work is split so that every core pays off. This process only cuts the file into chunks of
 about `CHUNK_ROWS` raw lines (at record ends) and sends them to worker processes (workers.py). They
 do everything a row needs that does not depend on other rows or on I/O: parse the CSV, make the row,
-check its signatures, resolve network and asset, check amount and height, compute the key a
-duplicate would share, and render its results line; they send back one `Checked` record per row.
+resolve its coin name to an asset and chain (coins.py), check the message against the round's,
+check its signatures, amount and height, compute its canonical address, and render its results
+line; they send back one `Checked` record per row.
 
 This process then merges in file order, so "the first listing of an address counts" is well
-defined: duplicates, account-key links and balances (sources cache their answers), the sums, and the
-results file. Most rows need none of that I/O, and their line is written as the worker rendered it.
-Measured, this process spends under 10 µs of CPU per row against ~100 µs of checking.
+defined: snapshot heights (one per chain per round), duplicates, account-key links and balances
+(sources cache their answers), the exact sums, and the results file. Most rows need none of that
+I/O, and their line is written as the worker rendered it. Measured, this process spends under
+10 µs of CPU per row against ~100 µs of checking.
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from itertools import chain as chained
 from itertools import islice
@@ -29,11 +30,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from zkpor.reserves.balances import SourceUnavailable
+from zkpor.reserves.coins import CoinNameError, coin_map
 from zkpor.reserves.exact import decimal_text, parse_amount, to_fraction
-from zkpor.reserves.networks import CHAINS, asset_symbol, canonical_address, resolve_chain
+from zkpor.reserves.networks import CHAINS, Chain, canonical_address
 from zkpor.reserves.outcome import FAILED, UNSUPPORTED, VERIFIED, KeyLink, Rejected
 from zkpor.reserves.rows import Chunk, ReserveRow, RowShape, make_row, open_chunks, records
 from zkpor.reserves.schemes import verdict
+from zkpor.reserves.tally import Summary
 
 if TYPE_CHECKING:  # workers import this module: keep it free of the sources' HTTP code
     from zkpor.reserves.accounts import AccountKeys
@@ -50,58 +53,19 @@ RESULT_COLUMNS = [
     "line",
     "coin",
     "asset",
+    "type",
     "network",
+    "height",
     "address",
+    "canonical_address",
     "amount",
+    "message",
     "status",
     "scheme",
     "balance",
     "chain_balance",
     "reason",
 ]
-
-
-@dataclass
-class AssetSums:
-    verified: Fraction = Fraction(0)  # reserves that count: ownership proven, balance not contradicted
-    balance_checked: Fraction = Fraction(0)  # the part of `verified` whose balance matched a chain source
-    declared: Fraction = Fraction(0)  # everything listed, whatever its status
-    networks: dict[str, Fraction] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=lambda: {VERIFIED: 0, FAILED: 0, UNSUPPORTED: 0})
-
-    def to_json(self) -> dict:
-        return {
-            "verified": decimal_text(self.verified),
-            "balance_checked": decimal_text(self.balance_checked),
-            "declared": decimal_text(self.declared),
-            "networks": {k: decimal_text(v) for k, v in sorted(self.networks.items())},
-            "rows": self.counts,
-        }
-
-
-@dataclass
-class Summary:
-    source: str
-    layout: str
-    rows: int = 0
-    counts: dict[str, int] = field(default_factory=lambda: {VERIFIED: 0, FAILED: 0, UNSUPPORTED: 0})
-    assets: dict[str, AssetSums] = field(default_factory=dict)
-    declared_totals: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-    def verified_by_asset(self) -> dict[str, Fraction]:
-        return {asset: sums.verified for asset, sums in self.assets.items()}
-
-    def to_json(self) -> dict:
-        return {
-            "source": self.source,
-            "layout": self.layout,
-            "rows": self.rows,
-            "status": self.counts,
-            "assets": {asset: self.assets[asset].to_json() for asset in sorted(self.assets)},
-            "published_totals": {
-                coin: {"height": h, "amount": a} for coin, (h, a) in self.declared_totals.items()
-            },
-        }
 
 
 def write_atomically(path: Path, write: Callable[[TextIO], None]) -> None:
@@ -125,30 +89,40 @@ def count_rows(path: str | Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
 
 
+class Settings(NamedTuple):
+    """What every row is checked against, the same in every worker."""
+
+    message: str | None = None  # the round's message: a row signing another fails as a possible replay
+    coin_maps: tuple[str, ...] = ()  # --asset-map files extending the shipped coin-name map
+
+
 class Job(NamedTuple):
-    """A chunk of the file and how to read its rows."""
+    """A chunk of the file and how to read and check its rows."""
 
     shape: RowShape
     chunk: Chunk
+    settings: Settings = Settings()
 
 
 class Checked(NamedTuple):
     """What a worker sends back for one row: its results line as it stands when the merge has nothing
-    to add (`text`), and the fields the merge needs when it has (duplicate, key link or balance)."""
+    to add (`text`), and the fields the merge needs when it has (height, duplicate, key link or
+    balance)."""
 
     line: int
     coin: str
-    asset: str
+    asset: str  # "" when the coin name is unknown
+    row_type: str
     chain: str  # chain id, "" when the network is unknown
     network: str  # what the results file shows: the chain id, or the network as written
-    address: str
-    amount: str
-    amount_ok: bool
     height: str
+    address: str
+    canonical: str  # the address as every spelling of it reads (duplicates are keyed on it)
+    amount: str  # "" when the row declares none (OKX's 9-column layout)
+    message: str
     status: str
     scheme: str
     reason: str
-    duplicate_key: str | None  # asset, chain and canonical address: the same for two listings of one
     link: KeyLink | None  # an account → key link only chain state can settle (a list after JSON)
     text: str
 
@@ -159,49 +133,73 @@ def check_chunk(job: Job) -> list[Checked]:
     for line, cells in records(job.chunk):
         row = make_row(line, cells, job.shape)
         if row is not None:  # blank lines make no row
-            out.append(_check(row))
+            out.append(_check(row, job.settings))
     return out
 
 
-def _check(row: ReserveRow) -> Checked:
-    chain = None if row.problem else resolve_chain(row.network, row.coin)
-    status, scheme, reason, link = verdict(row, chain)
-    asset = asset_symbol(row.coin) if row.coin else ""
-    amount_ok = parse_amount(row.amount) is not None
+def _check(row: ReserveRow, settings: Settings) -> Checked:
+    asset, chain, link, scheme = "", None, None, ""
+    status, reason = FAILED, row.problem
     if not row.problem:
-        if not amount_ok:
-            status, reason, link = FAILED, f"amount {row.amount!r} is not a non-negative decimal number", None
-        elif not row.height.isdigit():
-            status, reason, link = FAILED, f"snapshot height {row.height!r} is not a block number", None
-    key = f"{asset} {chain.id} {canonical_address(chain, row.address)}" if chain and row.address else None
+        try:
+            asset, chain = coin_map(settings.coin_maps).resolve(row.coin, row.network)
+        except CoinNameError as error:
+            reason = str(error)
+    if chain is None:
+        pass  # the reason says why
+    elif settings.message is not None and row.message != settings.message:
+        reason = f"signs {row.message!r}, not this round's message {settings.message!r}: a possible replay"
+    elif row.amount and parse_amount(row.amount) is None:
+        reason = f"amount {row.amount!r} is not a non-negative decimal number"
+    elif row.height and not row.height.isdigit():
+        reason = f"snapshot height {row.height!r} is not a block number"
+    else:
+        status, scheme, reason, link = verdict(row, chain)
     checked = Checked(
         row.line,
         row.coin,
         asset,
+        row.row_type,
         chain.id if chain else "",
         chain.id if chain else row.network,
-        row.address,
-        row.amount,
-        amount_ok,
         row.height,
+        row.address,
+        _canonical(chain, row.address),
+        row.amount,
+        row.message,
         status,
         scheme,
         reason,
-        key,
         link,
         "",
     )
     return checked._replace(text=_result_line(checked, status, scheme, reason))
 
 
+def _canonical(chain: Chain | None, address: str) -> str:
+    if chain is None:
+        return address
+    try:
+        return canonical_address(chain, address)
+    except Exception:  # noqa: BLE001 - a chain module's bug must not stop the file: keep the spelling
+        return address.strip()
+
+
 def _result_line(
-    c: Checked, status: str, scheme: str, reason: str, balance_state: str = "", chain_balance: str = ""
+    c: Checked,
+    status: str,
+    scheme: str,
+    reason: str,
+    balance_state: str = "",
+    chain_balance: str = "",
+    height: str | None = None,
 ) -> str:
     """The results-file line of a row; a verified row no balance source looked at says so."""
     if status == VERIFIED and not balance_state:
         balance_state = "unchecked"
         reason = reason or f"balance not checked (no snapshot file or RPC for {c.network})"
-    fields = (c.line, c.coin, c.asset, c.network, c.address, c.amount, status, scheme)
+    fields = (c.line, c.coin, c.asset, c.row_type, c.network, c.height if height is None else height)
+    fields += (c.address, c.canonical, c.amount, c.message, status, scheme)
     return _csv_line((*fields, balance_state, chain_balance, reason))
 
 
@@ -233,14 +231,16 @@ def check_chunk_json(job: bytes) -> bytes:
     """`check_chunk` for a job sent to a worker process as a line of JSON; answers a line of JSON."""
     fields = json.loads(job)
     shape = RowShape(fields["columns"], fields["width"], fields["needed"])
-    checked = check_chunk(Job(shape, Chunk(fields["lines_before"], fields["lines"])))
+    settings = Settings(fields["message"], tuple(fields["coin_maps"]))
+    checked = check_chunk(Job(shape, Chunk(fields["lines_before"], fields["lines"]), settings))
     return json.dumps(checked, ensure_ascii=False).encode() + b"\n"  # a Checked is a JSON array
 
 
 def _job_json(job: Job) -> bytes:
-    shape, chunk = job
+    shape, chunk, settings = job
     fields = {"columns": shape.columns, "width": shape.width, "needed": shape.needed}
     fields |= {"lines_before": chunk.lines_before, "lines": chunk.lines}
+    fields |= {"message": settings.message, "coin_maps": settings.coin_maps}
     return json.dumps(fields, ensure_ascii=False).encode() + b"\n"
 
 
@@ -264,18 +264,30 @@ def verify_reserves(
     balances: BalanceSource | None = None,
     accounts: AccountKeys | None = None,
     tolerance: Fraction = Fraction(0),
+    message: str | None = None,
+    heights: Mapping[str, int] | None = None,
+    coin_maps: Sequence[str | Path] = (),
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> Summary:
     """Check every row of the reserves file at `path`; write per-row results to `results_path`.
 
-    `workers`: processes checking rows (default: one per available core; 1 = this process only).
-    `on_progress(n)` is called after each chunk with the number of rows it held.
+    `message`: the round's message (rows signing another fail as possible replays); `heights`: the
+    snapshot height of each chain id (otherwise the first row on a chain sets it); `coin_maps`: files
+    extending the shipped coin-name map. `workers`: processes checking rows (default: one per
+    available core; 1 = this process only). `on_progress(n)` is called after each chunk with the
+    number of rows it held.
     """
+    settings = Settings(message, tuple(str(Path(file).resolve()) for file in coin_maps))
+    coins = coin_map(settings.coin_maps)  # loaded here first: a bad map is an error before any row
     info, chunks = open_chunks(path, CHUNK_ROWS)
-    summary = Summary(str(path), info.layout, declared_totals=dict(info.declared_totals))
+    summary = Summary(str(path), info.layout, message, declared_totals=dict(info.declared_totals))
+    summary.totals_lines = dict(info.totals_lines)
+    summary.heights = {chain: (height, "--height") for chain, height in (heights or {}).items()}
+    if info.ignored_columns:
+        summary.notices.append(f"columns ignored (not a reserves column): {', '.join(info.ignored_columns)}")
     merge = _Merge(summary, balances, accounts, tolerance)
-    jobs = (Job(info.shape, chunk) for chunk in chunks)
+    jobs = (Job(info.shape, chunk, settings) for chunk in chunks)
 
     def write(handle: TextIO) -> None:
         handle.write(_csv_line(RESULT_COLUMNS))
@@ -285,11 +297,18 @@ def verify_reserves(
                 on_progress(len(checked))
 
     write_atomically(Path(results_path), write)
+    summary.reconcile(coins)
+    if merge.no_height:
+        summary.notices.append(
+            f"no snapshot height for {', '.join(sorted(merge.no_height))}: balances there were not "
+            "checked (give --height CHAIN=HEIGHT)"
+        )
     return summary
 
 
 class _Merge:
-    """The per-row work that needs file order or I/O: duplicates, account links, balances, sums."""
+    """The per-row work that needs file order or I/O: heights, duplicates, account links, balances,
+    sums."""
 
     def __init__(
         self,
@@ -302,46 +321,88 @@ class _Merge:
         self.balances = balances
         self.accounts = accounts
         self.tolerance = tolerance
-        self.first_listing: dict[str, int] = {}
+        self.first_listing: dict[str, int] = {}  # "asset chain canonical-address" -> line that counted
+        self.no_height: set[str] = set()  # chains with rows but no snapshot height
 
     def row(self, c: Checked) -> str:
         """The row's results line, after what only this process can add; counts the row."""
         status, scheme, reason = c.status, c.scheme, c.reason
         changed = False
-        if c.duplicate_key is not None:
-            first = self.first_listing.setdefault(c.duplicate_key, c.line)
-            if first != c.line:
-                note = f"duplicate: already listed on line {first} (not counted twice)"
-                status, reason = FAILED, (f"{reason}; {note}" if status == FAILED and reason else note)
-                changed = True
+        self.summary.messages[c.message] += 1
         chain = CHAINS.get(c.chain)
         if status == UNSUPPORTED and c.link and self.accounts and self.accounts.covers(chain):
             status, scheme, reason = self._link(chain, c.link)
             changed = True
-        amount = parse_amount(c.amount) if c.amount_ok else None
+        height = self._height(c, status)
+        if isinstance(height, str):  # refused: another height than the chain's for this round
+            status, reason, height, changed = FAILED, _joined(status, reason, height), None, True
+        elif height is not None and not c.height:
+            changed = True  # the row had no height (OKX's 9-column layout): show the one used
+        if status == VERIFIED:
+            first = self.first_listing.setdefault(f"{c.asset} {c.chain} {c.canonical}", c.line)
+            if first != c.line:
+                status, reason = FAILED, f"duplicate: already counted on line {first} (not counted twice)"
+                changed = True
+        amount = parse_amount(c.amount) if c.amount else None
         counted, balance_state, chain_balance = amount, "", ""
         if status == VERIFIED and self.balances is not None and self.balances.covers(chain):
             changed = True
-            try:
-                on_chain = self.balances.balance(c.asset, chain, c.address, int(c.height))
-            except SourceUnavailable as error:
-                status, reason, balance_state = FAILED, f"balance unavailable: {error}", "unavailable"
+            if height is None:
+                balance_state, reason = "unchecked", f"no snapshot height for {c.chain} (give --height)"
             else:
-                on_chain = to_fraction(on_chain)
-                chain_balance = decimal_text(on_chain)
-                if abs(on_chain - amount) > self.tolerance:
-                    status, balance_state = FAILED, "mismatch"
-                    reason = (
-                        f"declared amount {c.amount} ≠ chain balance {chain_balance} at height {c.height}"
-                    )
-                else:
-                    balance_state, counted = "matched", on_chain
-        self._count(c, status, amount, counted, balance_state)
+                status, reason, balance_state, chain_balance, counted = self._balance(
+                    c, chain, height, amount
+                )
+        if status == VERIFIED and counted is None and balance_state != "matched":
+            changed = True
+            balance_state = balance_state or "unchecked"
+            reason = _joined(FAILED, reason, "counts 0: no declared amount and no balance read")
+        self.summary.count(c.asset, c.chain, status, amount, counted, balance_state == "matched")
         if not changed:  # the worker's line stands (most rows: no duplicate, no source to ask)
             return c.text
-        return _result_line(c, status, scheme, reason, balance_state, chain_balance)
+        shown = c.height if height is None else str(height)
+        return _result_line(c, status, scheme, reason, balance_state, chain_balance, shown)
 
-    def _link(self, chain, link: KeyLink) -> tuple[str, str, str]:  # noqa: ANN001 - a Chain
+    def _height(self, c: Checked, status: str) -> int | str | None:
+        """The snapshot height used for this row: its chain's for the round, set by --height or by
+        the first row on the chain; a refusal (str) when the row names another; None if unknown."""
+        if not c.chain:
+            return int(c.height) if c.height.isdigit() else None
+        known = self.summary.heights.get(c.chain)
+        if not c.height.isdigit():
+            if known is None:
+                self.no_height.add(c.chain)
+                return None
+            return known[0]
+        height = int(c.height)
+        if known is None:
+            if status != FAILED:  # a failed row does not set its chain's height for the round
+                self.summary.heights[c.chain] = (height, f"line {c.line}")
+            return height
+        if known[0] != height:
+            return (
+                f"snapshot height {height} is not {c.chain}'s height for this round, {known[0]} "
+                f"(set by {known[1]})"
+            )
+        return height
+
+    def _balance(
+        self, c: Checked, chain: Chain, height: int, amount: Fraction | None
+    ) -> tuple[str, str, str, str, Fraction | None]:
+        """(status, reason, balance state, chain balance text, amount counted) from the balance source."""
+        assert self.balances is not None
+        try:
+            on_chain = to_fraction(self.balances.balance(c.asset, chain, c.address, height))
+        except SourceUnavailable as error:
+            return FAILED, f"balance unavailable: {error}", "unavailable", "", amount
+        shown = decimal_text(on_chain)
+        if amount is not None and abs(on_chain - amount) > self.tolerance:
+            reason = f"declared amount {c.amount} ≠ chain balance {shown} at height {height}"
+            return FAILED, reason, "mismatch", shown, amount
+        return VERIFIED, "", "matched", shown, on_chain  # nothing declared: the chain's balance counts
+
+    def _link(self, chain: Chain, link: KeyLink) -> tuple[str, str, str]:
+        assert self.accounts is not None
         account, key, scheme = link
         try:
             how = self.accounts.authority(chain, account, key)
@@ -351,23 +412,9 @@ class _Merge:
             return FAILED, scheme, f"signature valid for key {key}, but {error}"
         return VERIFIED, f"{scheme}; key of {how}", ""
 
-    def _count(self, c: Checked, status: str, amount, counted, balance_state: str) -> None:  # noqa: ANN001
-        summary = self.summary
-        summary.rows += 1
-        summary.counts[status] += 1
-        if not c.asset:
-            return
-        sums = summary.assets.get(c.asset)
-        if sums is None:
-            sums = summary.assets[c.asset] = AssetSums()
-        sums.counts[status] += 1
-        if amount is not None:
-            sums.declared += amount
-        if status == VERIFIED:
-            sums.verified += counted
-            sums.networks[c.network] = sums.networks.get(c.network, 0) + counted
-            if balance_state == "matched":
-                sums.balance_checked += counted
+
+def _joined(status: str, reason: str, note: str) -> str:
+    return f"{reason}; {note}" if status == FAILED and reason else note
 
 
 def write_atomically_json(path: str | Path, document: object) -> None:

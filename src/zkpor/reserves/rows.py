@@ -1,15 +1,20 @@
 """Reading the reserves CSV: the layouts exchanges publish and our own plain one, streamed row by row.
 
 Published files (OKX's is the common model) may start with a per-coin totals section
-(`coin,snapshot height,amount`), then a blank line, then the address table in one of two layouts:
+(`coin,snapshot height,amount`), then a blank line, then the address table in one of these layouts:
 
 * 11 columns: coin, network, snapshot height, address, amount, message, signature1, signature2,
   redeem script/public key, EOA1, EOA2
 * 12 columns: the same with a `Type` column after `coin` (e.g. "Non Staking", "Native ETH Staking").
+* 9 columns, OKX's newer file: digitalAsset, network, address, signedMessage, signedMessage2,
+  message, publicKey, owner1, owner2 — no height and no amount: heights come from `--height`,
+  amounts from the balance sources.
 
-Our plain layout is a header of canonical names in any order — `coin, network, height, address,
-amount, message, signature` required, `signature2, public_key, eoa1, eoa2, type` optional.
-Columns are found by header name, so all three layouts share one reader.
+Our plain layout is a header of canonical names in any order — `coin, address, message, signature`
+required, `network, height, amount, signature2, public_key, eoa1, eoa2, type` optional.
+Columns are found by header name, so every layout shares one reader; header cells that name no
+column are ignored and listed (`ReservesFile.ignored_columns`). Cells holding a placeholder
+(`null`, `\\N`, `-`, any case) read as empty.
 """
 
 from __future__ import annotations
@@ -46,20 +51,21 @@ class ReserveRow(NamedTuple):
 
 # Canonical field -> header spellings seen in published files (compared after `_normalise`).
 _ALIASES: dict[str, tuple[str, ...]] = {
-    "coin": ("coin", "asset", "currency", "token"),
+    "coin": ("coin", "asset", "currency", "token", "digitalasset"),
     "network": ("network", "chain"),
     "height": ("snapshotheight", "height", "blockheight", "snapshot"),
     "address": ("address", "walletaddress"),
     "amount": ("amount", "balance", "declaredamount"),
     "message": ("message", "msg"),
-    "signature1": ("signature1", "signature", "sig", "sig1"),
-    "signature2": ("signature2", "sig2"),
+    "signature1": ("signature1", "signature", "sig", "sig1", "signedmessage", "signedmessage1"),
+    "signature2": ("signature2", "sig2", "signedmessage2"),
     "script_or_key": ("redeemscriptpublickey", "redeemscript", "publickey", "pubkey", "script"),
     "eoa1": ("eoa1", "owner1"),
     "eoa2": ("eoa2", "owner2"),
     "row_type": ("type", "rowtype"),
 }
-_REQUIRED = ("coin", "network", "height", "address", "amount", "message", "signature1")
+_REQUIRED = ("coin", "address", "message", "signature1")
+_PLACEHOLDERS = frozenset({"null", "\\n", "-", "none"})  # compared lower-cased
 _LOOKUP = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
 
 
@@ -92,6 +98,8 @@ class ReservesFile:
     columns: dict[str, int]
     header_line: int
     declared_totals: dict[str, tuple[str, str]] = field(default_factory=dict)  # coin -> (height, amount)
+    ignored_columns: list[str] = field(default_factory=list)  # header cells that name no column
+    totals_lines: dict[str, int] = field(default_factory=dict)  # coin -> line of its totals entry
 
     @property
     def shape(self) -> RowShape:
@@ -109,16 +117,22 @@ class ReservesFile:
             return "published-12"
         if width == 11 and "eoa2" in self.columns:
             return "published-11"
+        if "height" not in self.columns and "amount" not in self.columns and "eoa1" in self.columns:
+            return "published-9"
         return "plain"
 
 
-def _map_header(cells: list[str]) -> dict[str, int] | None:
+def _map_header(cells: list[str]) -> tuple[dict[str, int], list[str]] | None:
+    """(column map, ignored header cells), or None when `cells` is not an address-table header."""
     columns: dict[str, int] = {}
+    ignored = []
     for index, cell in enumerate(cells):
         name = _LOOKUP.get(_normalise(cell))
         if name is not None and name not in columns:
             columns[name] = index
-    return columns if all(name in columns for name in _REQUIRED) else None
+        elif cell:
+            ignored.append(cell)
+    return (columns, ignored) if all(name in columns for name in _REQUIRED) else None
 
 
 def open_chunks(path: str | Path, rows: int) -> tuple[ReservesFile, Iterator[Chunk]]:
@@ -134,6 +148,7 @@ def open_chunks(path: str | Path, rows: int) -> tuple[ReservesFile, Iterator[Chu
         raise InputError(f"cannot read reserves file: {error.strerror}", path=path) from None
     reader = csv.reader(handle)
     declared: dict[str, tuple[str, str]] = {}
+    totals_lines: dict[str, int] = {}
     totals_section = False
     try:
         for cells in reader:
@@ -141,9 +156,10 @@ def open_chunks(path: str | Path, rows: int) -> tuple[ReservesFile, Iterator[Chu
             if not any(stripped):
                 totals_section = False
                 continue
-            columns = _map_header(stripped)
-            if columns is not None:
-                info = ReservesFile(path, columns, reader.line_num, declared)
+            header = _map_header(stripped)
+            if header is not None:
+                columns, ignored = header
+                info = ReservesFile(path, columns, reader.line_num, declared, ignored, totals_lines)
                 # csv.reader takes one line at a time, so the file continues right after the header.
                 return info, _chunks(handle, reader.line_num, rows)
             names = [_normalise(c) for c in stripped]
@@ -151,11 +167,15 @@ def open_chunks(path: str | Path, rows: int) -> tuple[ReservesFile, Iterator[Chu
                 totals_section = True  # "coin,snapshot height,amount": the published totals
                 continue
             if totals_section and len(stripped) >= 3:
+                if stripped[0] in declared:
+                    raise InputError(
+                        f"totals section lists {stripped[0]} twice", path=path, line=reader.line_num
+                    )
                 declared[stripped[0]] = (stripped[1], stripped[2])
+                totals_lines[stripped[0]] = reader.line_num
                 continue
             raise InputError(
-                "no address-table header (need columns coin, network, height, address, amount, "
-                "message, signature)",
+                "no address-table header (need at least columns coin, address, message, signature)",
                 path=path,
                 line=reader.line_num,
             )
@@ -242,12 +262,17 @@ def make_row(line: int, cells: list[str] | str, shape: RowShape) -> ReserveRow |
     # missing from a required column, or present beyond the header, makes a row malformed.
     while len(cells) > width and not cells[-1].strip():
         cells.pop()
+    if len(cells) > width and any("{" in cell for cell in cells):
+        cells = _join_braces(cells)  # OKX writes JSON key lists ({"publicKey1": …, …}) unquoted
     if len(cells) > width or len(cells) < needed:
         return _malformed(line, f"malformed row: expected {width} fields, got {len(cells)}")
 
     def get(name: str) -> str:
         index = columns.get(name)
-        return cells[index].strip() if index is not None and index < len(cells) else ""
+        if index is None or index >= len(cells):
+            return ""
+        cell = cells[index].strip()
+        return "" if cell.lower() in _PLACEHOLDERS else cell
 
     return ReserveRow(
         line,
@@ -257,7 +282,7 @@ def make_row(line: int, cells: list[str] | str, shape: RowShape) -> ReserveRow |
         get("address"),
         get("amount"),
         # The message is signed byte for byte: only the CSV quoting is removed, never spaces.
-        cells[columns["message"]],
+        get("message") and cells[columns["message"]],
         get("signature1"),
         get("signature2"),
         get("script_or_key"),
@@ -266,6 +291,19 @@ def make_row(line: int, cells: list[str] | str, shape: RowShape) -> ReserveRow |
         get("row_type"),
         "",
     )
+
+
+def _join_braces(cells: list[str]) -> list[str]:
+    """Cells with a `{…}` group that the commas inside it split, joined back into one cell."""
+    joined: list[str] = []
+    depth = 0
+    for cell in cells:
+        if depth > 0:
+            joined[-1] += "," + cell
+        else:
+            joined.append(cell)
+        depth += cell.count("{") - cell.count("}")
+    return joined
 
 
 def _malformed(line: int, problem: str) -> ReserveRow:

@@ -1,0 +1,154 @@
+"""What a reserves check adds up to: exact sums per asset and chain, the snapshot height of each chain,
+the messages signed, and the file's own totals section reconciled with the rows.
+
+Everything is exact (Fractions, written back as exact decimal text): see exact.py.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from zkpor.reserves.coins import CoinMap, CoinNameError
+from zkpor.reserves.exact import decimal_text, parse_amount
+from zkpor.reserves.outcome import FAILED, UNSUPPORTED, VERIFIED
+
+MESSAGES_LISTED = 20  # distinct messages listed in the summary; the rest are counted
+
+
+def _statuses() -> dict[str, int]:
+    return {VERIFIED: 0, FAILED: 0, UNSUPPORTED: 0}
+
+
+@dataclass
+class Sums:
+    verified: Fraction = Fraction(0)  # reserves that count: ownership proven, balance not contradicted
+    balance_checked: Fraction = Fraction(0)  # the part of `verified` whose balance a chain source read
+    declared: Fraction = Fraction(0)  # every declared amount listed, whatever its status
+    counts: dict[str, int] = field(default_factory=_statuses)
+    uncounted: int = 0  # verified rows with neither a declared amount nor a balance read: count 0
+
+    def add(self, status: str, declared: Fraction | None, counted: Fraction | None, checked: bool) -> None:
+        self.counts[status] += 1
+        if declared is not None:
+            self.declared += declared
+        if status == VERIFIED:
+            if counted is None:
+                self.uncounted += 1
+                return
+            self.verified += counted
+            if checked:
+                self.balance_checked += counted
+
+    def to_json(self) -> dict:
+        document = {
+            "verified": decimal_text(self.verified),
+            "balance_checked": decimal_text(self.balance_checked),
+            "declared": decimal_text(self.declared),
+            "rows": self.counts,
+        }
+        if self.uncounted:
+            document["verified_rows_without_amount"] = self.uncounted
+        return document
+
+
+@dataclass
+class AssetSums(Sums):
+    networks: dict[str, Sums] = field(default_factory=dict)  # chain id -> the same sums on that chain
+
+    def to_json(self) -> dict:
+        return super().to_json() | {"networks": {k: v.to_json() for k, v in sorted(self.networks.items())}}
+
+
+@dataclass
+class Summary:
+    source: str
+    layout: str
+    expected_message: str | None = None
+    rows: int = 0
+    counts: dict[str, int] = field(default_factory=_statuses)
+    assets: dict[str, AssetSums] = field(default_factory=dict)
+    declared_totals: dict[str, tuple[str, str]] = field(default_factory=dict)
+    totals_lines: dict[str, int] = field(default_factory=dict)
+    heights: dict[str, tuple[int, str]] = field(default_factory=dict)  # chain id -> (height, set by)
+    messages: Counter[str] = field(default_factory=Counter)
+    notices: list[str] = field(default_factory=list)
+    reconciliation: list[dict] = field(default_factory=list)
+
+    def count(
+        self,
+        asset: str,
+        chain: str,
+        status: str,
+        declared: Fraction | None,
+        counted: Fraction | None,
+        checked: bool,
+    ) -> None:
+        self.rows += 1
+        self.counts[status] += 1
+        if not asset:
+            return
+        sums = self.assets.get(asset)
+        if sums is None:
+            sums = self.assets[asset] = AssetSums()
+        sums.add(status, declared, counted, checked)
+        if chain:
+            on_chain = sums.networks.get(chain)
+            if on_chain is None:
+                on_chain = sums.networks[chain] = Sums()
+            on_chain.add(status, declared, counted, checked)
+
+    def verified_by_asset(self) -> dict[str, Fraction]:
+        return {asset: sums.verified for asset, sums in self.assets.items()}
+
+    def reconcile(self, coins: CoinMap) -> None:
+        """Compare each line of the file's totals section with the sums of its rows."""
+        for coin, (height, amount) in self.declared_totals.items():
+            entry: dict = {"coin": coin, "line": self.totals_lines.get(coin), "height": height}
+            entry["published"] = amount
+            try:
+                asset, chain = coins.totals_scope(coin)
+            except CoinNameError as error:
+                self.reconciliation.append(entry | {"problem": str(error)})
+                continue
+            entry |= {"asset": asset, "network": chain.id if chain else "all"}
+            published = parse_amount(amount)
+            if published is None:
+                self.reconciliation.append(entry | {"problem": f"amount {amount!r} is not a decimal number"})
+                continue
+            asset_sums = self.assets.get(asset)
+            sums = asset_sums if chain is None or asset_sums is None else asset_sums.networks.get(chain.id)
+            verified = sums.verified if sums else Fraction(0)
+            declared = sums.declared if sums else Fraction(0)
+            entry |= {
+                "rows_declared": decimal_text(declared),
+                "rows_verified": decimal_text(verified),
+                "difference": decimal_text(published - verified),
+                "agrees": published == verified,
+            }
+            if chain is not None and height.isdigit() and chain.id in self.heights:
+                used = self.heights[chain.id][0]
+                if int(height) != used:
+                    entry["height_differs"] = f"totals say {height}, the rows' snapshot is {used}"
+            self.reconciliation.append(entry)
+
+    def to_json(self) -> dict:
+        listed = self.messages.most_common(MESSAGES_LISTED)
+        return {
+            "source": self.source,
+            "layout": self.layout,
+            "rows": self.rows,
+            "status": self.counts,
+            "message": {
+                "expected": self.expected_message,
+                "seen": [{"message": m, "rows": n} for m, n in listed],
+                "other_messages": len(self.messages) - len(listed),
+            },
+            "heights": {
+                chain: {"height": h, "set_by": by} for chain, (h, by) in sorted(self.heights.items())
+            },
+            "assets": {asset: self.assets[asset].to_json() for asset in sorted(self.assets)},
+            "published_totals": self.reconciliation,
+            "notices": self.notices,
+        }
