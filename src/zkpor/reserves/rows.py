@@ -100,13 +100,14 @@ class ReservesFile:
     declared_totals: dict[str, tuple[str, str]] = field(default_factory=dict)  # coin -> (height, amount)
     ignored_columns: list[str] = field(default_factory=list)  # header cells that name no column
     totals_lines: dict[str, int] = field(default_factory=dict)  # coin -> line of its totals entry
+    header_width: int = 0  # cells in the header, ignored columns included
 
     @property
     def shape(self) -> RowShape:
         """What turning a record's cells into a row needs (small, so it travels with each chunk)."""
         return RowShape(
             self.columns,
-            max(self.columns.values()) + 1,
+            max(self.header_width, max(self.columns.values()) + 1),
             1 + max(self.columns[name] for name in _REQUIRED),
         )
 
@@ -160,6 +161,7 @@ def open_chunks(path: str | Path, rows: int) -> tuple[ReservesFile, Iterator[Chu
             if header is not None:
                 columns, ignored = header
                 info = ReservesFile(path, columns, reader.line_num, declared, ignored, totals_lines)
+                info.header_width = len(stripped)
                 # csv.reader takes one line at a time, so the file continues right after the header.
                 return info, _chunks(handle, reader.line_num, rows)
             names = [_normalise(c) for c in stripped]
