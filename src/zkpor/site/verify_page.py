@@ -86,6 +86,12 @@ def _script_json(value: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def _snapshot_text(snapshot_time: str) -> str:
+    """2024-06-30T16:00:00Z as people read it: 2024-06-30 16:00 UTC (anything else unchanged)."""
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d)(?::00)?Z", snapshot_time)
+    return f"{match[1]} {match[2]} UTC" if match else snapshot_time
+
+
 def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
@@ -102,7 +108,7 @@ def render_verify_page(global_proof: GlobalProof) -> bytes:
     fields = {
         "@@CSP@@": csp,
         "@@ROUND_ID@@": html.escape(g.round_id),
-        "@@SNAPSHOT@@": html.escape(g.snapshot_time),
+        "@@SNAPSHOT@@": html.escape(_snapshot_text(g.snapshot_time)),
         "@@ASSET_COUNT@@": str(len(g.assets)),
         "@@USERS@@": f"{g.batch_count * g.batch_size:,}",
         "@@ROOT@@": digest_hex(g.root),

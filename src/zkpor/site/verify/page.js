@@ -142,8 +142,8 @@
           el("dt", {}, `Is it round ${round.round_id}'s published root?`),
           el("dd", { class: "match", id: "root-match" }, "✓ Yes: the same root as published for this round."),
           el("dt", {}, "Where your entry sits"),
-          el("dd", {}, `Batch ${proof.batch} of ${round.batch_count}, position ${proof.position} of ${round.batch_size}; ` +
-            `${proof.leafPath.length + proof.topPath.length} hashes from your entry to the root.`),
+          el("dd", {}, `Entry ${proof.position + 1} of ${round.batch_size} in batch ${proof.batch + 1} of ` +
+            `${round.batch_count}; ${proof.leafPath.length + proof.topPath.length} hashes lead from it to the root.`),
           typed ? null : el("dd", { class: "help" }, "Tip: type your user ID above to check the file is about your own account."),
         ),
       ),
