@@ -326,3 +326,26 @@ def test_outputs_and_the_command(tmp_path: Path, run_main) -> None:  # noqa: ANN
     ):
         result = run_main("reserves", str(path), "--out", str(out), *bad, cwd=tmp_path)
         assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_the_rounds_reserves_settings(tmp_path: Path, run_main) -> None:  # noqa: ANN001
+    (tmp_path / "coins.toml").write_text('[assets]\nWBTC = "ethereum"\n')
+    (tmp_path / "reserves.toml").write_text(
+        f'message = "{MESSAGE}"\nasset_maps = ["coins.toml"]\n[heights]\nETH = 100\n'
+    )
+    path = write(tmp_path / "r.csv", HEADER, evm_row(71, "WBTC", height=""), evm_row(72, message="old"))
+    out = tmp_path / "audit"
+    result = run_main(
+        "reserves", str(path), "--round", str(tmp_path), "--out", str(out), "--json", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["message"]["expected"] == MESSAGE and document["heights"]["ethereum"]["height"] == 100
+    by_line = results(out / "results.csv")
+    assert (
+        by_line[2]["asset"] == "WBTC" and by_line[2]["height"] == "100" and by_line[2]["status"] == "verified"
+    )
+    assert "a possible replay" in by_line[3]["reason"]
+    (tmp_path / "reserves.toml").write_text("[heights]\nmoon = 1\n")
+    result = run_main("reserves", str(path), "--round", str(tmp_path), "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 2 and "heights.moon" in result.stderr

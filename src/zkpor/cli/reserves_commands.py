@@ -125,6 +125,12 @@ def reserves(
     tolerance: Annotated[
         str, typer.Option("--tolerance", help="Largest accepted |declared - chain balance|.")
     ] = "0",
+    round_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--round", help="Round directory whose reserves.toml gives the message, heights and coin maps."
+        ),
+    ] = None,
     message: Annotated[
         str | None,
         typer.Option("--message", help="The round's message: rows signing another fail as possible replays."),
@@ -152,6 +158,7 @@ def reserves(
     --balances snapshot.csv --rpc ethereum=http://127.0.0.1:8545 --liabilities round/proof --out audit
     """
     from zkpor.reserves.coins import coin_map
+    from zkpor.reserves.config import ReservesConfig, load_reserves_config
     from zkpor.reserves.engine import count_rows, verify_reserves, write_atomically_json, write_summary
     from zkpor.reserves.exact import parse_amount
     from zkpor.reserves.ratios import load_liabilities, reserve_ratios
@@ -161,8 +168,11 @@ def reserves(
         raise InputError(f"--tolerance {tolerance!r}: expected a non-negative decimal number such as 0.0001")
     if verified_record is not None and liabilities is None:
         raise InputError("--verified-record needs --liabilities (the proof folder it records)")
-    heights = _heights(height or [])
-    coins = coin_map(tuple(str(path.resolve()) for path in asset_map or []))
+    settings = load_reserves_config(round_dir) if round_dir is not None else ReservesConfig()
+    message = message if message is not None else settings.message
+    heights = settings.heights | _heights(height or [])
+    maps = [*settings.asset_maps, *(asset_map or [])]
+    coins = coin_map(tuple(str(path.resolve()) for path in maps))
     sources, accounts = _sources(balances, eos_accounts, rpc or [], token or [], coins)
     owed = None
     if liabilities is not None:
