@@ -30,9 +30,10 @@ from zkpor.reserves.rpc import HttpJson
 class AccountKeys(Protocol):
     def covers(self, chain: Chain) -> bool: ...
 
-    def authority(self, chain: Chain, account: str, key: str) -> str:
-        """How `key` controls `account` (e.g. "exchange@active (weight 1 of threshold 1) at block 123");
-        raises Rejected when it does not, SourceUnavailable when there is no answer."""
+    def authority(self, chain: Chain, account: str, key: str, height: int | None = None) -> str:
+        """How `key` (or the comma-separated keys that signed) controls `account` at the row's snapshot
+        `height` (e.g. "exchange@active (weight 1 of threshold 1) at block 123"); raises Rejected when
+        it does not, SourceUnavailable when there is no answer."""
         ...
 
 
@@ -43,11 +44,12 @@ class _EosAccounts:
     def covers(self, chain: Chain) -> bool:
         return chain.family == "eos"
 
-    def authority(self, chain: Chain, account: str, key: str) -> str:
+    def authority(self, chain: Chain, account: str, key: str, height: int | None = None) -> str:
+        # A node answers for its head block only; the result names that block (see module docstring).
         record = self._record(account)
         how = eos.key_authority(record, account, [eos.parse_public_key(k) for k in key.split(",")])
         block = record.get("head_block_num") if isinstance(record, dict) else None
-        return f"{how} at block {block}" if isinstance(block, int) else how
+        return f"key of {how}" + (f" at block {block}" if isinstance(block, int) else "")
 
 
 class EosAccountsFile(_EosAccounts):
@@ -117,12 +119,12 @@ class CombinedAccounts:
     def covers(self, chain: Chain) -> bool:
         return any(source.covers(chain) for source in self.sources)
 
-    def authority(self, chain: Chain, account: str, key: str) -> str:
+    def authority(self, chain: Chain, account: str, key: str, height: int | None = None) -> str:
         missing = SourceUnavailable(f"no account source for {chain.id}")
         for source in self.sources:
             if source.covers(chain):
                 try:
-                    return source.authority(chain, account, key)
+                    return source.authority(chain, account, key, height)
                 except SourceUnavailable as error:
                     missing = error
         raise missing

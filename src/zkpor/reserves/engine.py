@@ -330,14 +330,15 @@ class _Merge:
         changed = False
         self.summary.messages[c.message] += 1
         chain = CHAINS.get(c.chain)
-        if status == UNSUPPORTED and c.link and self.accounts and self.accounts.covers(chain):
-            status, scheme, reason = self._link(chain, c.link)
-            changed = True
         height = self._height(c, status)
         if isinstance(height, str):  # refused: another height than the chain's for this round
             status, reason, height, changed = FAILED, _joined(status, reason, height), None, True
         elif height is not None and not c.height:
             changed = True  # the row had no height (OKX's 9-column layout): show the one used
+        if status == UNSUPPORTED and c.link and self.accounts and self.accounts.covers(chain):
+            # Account keys and contract owners are read at the row's snapshot height.
+            status, scheme, reason = self._link(chain, c.link, height)
+            changed = True
         if status == VERIFIED:
             first = self.first_listing.setdefault(f"{c.asset} {c.chain} {c.canonical}", c.line)
             if first != c.line:
@@ -401,16 +402,16 @@ class _Merge:
             return FAILED, reason, "mismatch", shown, amount
         return VERIFIED, "", "matched", shown, on_chain  # nothing declared: the chain's balance counts
 
-    def _link(self, chain: Chain, link: KeyLink) -> tuple[str, str, str]:
+    def _link(self, chain: Chain, link: KeyLink, height: int | None) -> tuple[str, str, str]:
         assert self.accounts is not None
         account, key, scheme = link
         try:
-            how = self.accounts.authority(chain, account, key)
+            how = self.accounts.authority(chain, account, key, height)
         except SourceUnavailable as error:
             return FAILED, scheme, f"account permissions unavailable: {error}"
         except Rejected as error:
-            return FAILED, scheme, f"signature valid for key {key}, but {error}"
-        return VERIFIED, f"{scheme}; key of {how}", ""
+            return FAILED, scheme, f"signature valid for {key}, but {error}"
+        return VERIFIED, f"{scheme}; {how}", ""
 
 
 def _joined(status: str, reason: str, note: str) -> str:

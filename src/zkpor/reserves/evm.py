@@ -80,7 +80,11 @@ def parse_okc_address(text: str) -> bytes:
 
 
 def canonical(chain: object, text: str) -> str:
-    """Lower-case 0x hex, whatever the case (or, on OKC, the `ex1` spelling)."""
+    """Lower-case 0x hex, whatever the case (or, on OKC, the `ex1` spelling). Longer hex identifiers
+    (a staking row's 48-byte validator key) are lower-cased too."""
+    body = text[2:]
+    if text[:2] in ("0x", "0X") and body and all(c in "0123456789abcdefABCDEF" for c in body):
+        return "0x" + body.lower()
     return "0x" + parse_okc_address(text).hex()
 
 

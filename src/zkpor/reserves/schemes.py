@@ -6,8 +6,17 @@
 from __future__ import annotations
 
 from zkpor.reserves import bitcoin, evm, tron
-from zkpor.reserves.networks import Chain, resolve_chain
-from zkpor.reserves.outcome import FAILED, UNSUPPORTED, VERIFIED, KeyLink, Outcome, Rejected, Unsupported
+from zkpor.reserves.networks import Chain, canonical_address, resolve_chain
+from zkpor.reserves.outcome import (
+    FAILED,
+    UNSUPPORTED,
+    VERIFIED,
+    KeyLink,
+    KeyNotLinked,
+    Outcome,
+    Rejected,
+    Unsupported,
+)
 from zkpor.reserves.rows import ReserveRow
 
 # Families whose modules are loaded lazily (keeps worker start-up light when a file has none of them).
@@ -28,15 +37,24 @@ _OTHER_FAMILIES = {
 
 def _verify_evm(row: ReserveRow, chain: Chain) -> Outcome:
     okc = chain.id == "okc"
-    if row.eoa1 or row.eoa2:
-        # A contract wallet or a staking position owned by EOAs: the owners' signatures can be checked
-        # here, but that those EOAs control `row.address` is on-chain state we do not read.
-        owners = evm.verify_owners(row.message, row.signature1, row.signature2, row.eoa1, row.eoa2, okc=okc)
-        raise Unsupported(
-            f"owner signatures valid ({', '.join(owners)}), but that they control {row.address} "
-            "needs an on-chain owner lookup, which is not implemented"
+    if not (row.eoa1 or row.eoa2):
+        return Outcome(
+            VERIFIED, evm.verify(row.address, row.message, row.signature1, row.signature2, okc=okc)
         )
-    return Outcome(VERIFIED, evm.verify(row.address, row.message, row.signature1, row.signature2, okc=okc))
+    # A contract wallet, or a staking position, owned by EOAs: the owners' signatures are checked here;
+    # that they owned `row.address` at the snapshot is chain state (owners.py), settled by the engine.
+    eoa2, note = row.eoa2, ""
+    if eoa2 and not row.signature2 and "eigenlayer" in row.row_type.lower():
+        # OKX's Eigenlayer rows name the EigenPod contract as EOA2; a contract cannot sign.
+        eoa2, note = "", f"; EOA2 {row.eoa2} is the EigenPod contract (not a signer)"
+    owners = evm.verify_owners(row.message, row.signature1, row.signature2, row.eoa1, eoa2, okc=okc)
+    signers = ",".join(canonical_address(chain, owner) for owner in owners)
+    raise KeyNotLinked(
+        f"owner signatures valid ({', '.join(owners)}){note}; that they owned {row.address} at the "
+        "snapshot needs the owners and threshold then: give --rpc for this network (Safe-style "
+        "getOwners/getThreshold at the snapshot block) or --owners FILE",
+        (row.address, signers, f"EVM owners {'+'.join(owners)} signed{note}"),
+    )
 
 
 def verify_ownership(row: ReserveRow, chain: Chain) -> Outcome:
