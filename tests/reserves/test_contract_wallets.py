@@ -200,3 +200,57 @@ def test_bad_owners_files_are_refused_with_the_reason(tmp_path: Path, records: o
     path.write_text(json.dumps(records))
     with pytest.raises(InputError, match=why):
         OwnersFile(path)
+
+
+def test_cli_owners_file_and_safe_owners_over_rpc(anvil_url: str, tmp_path: Path) -> None:  # noqa: F811
+    """`zkpor reserves --owners FILE --rpc ethereum=URL` on OKX's staking example file as published,
+    with its contract-wallet row added: all three rows count."""
+    from typer.testing import CliRunner
+
+    from zkpor.cli import app
+
+    rpc = JsonRpc(anvil_url)
+    deployer = rpc.call("eth_accounts", [])[0]
+    wallet = "0x" + "57e2" * 10
+    rpc.call("anvil_setCode", [wallet, "0x" + WALLET_RUNTIME.hex()])
+    for slot, value in storage(deployer, 2, [OKX_OWNER1, OKX_OWNER2]).items():
+        rpc.call("anvil_setStorageAt", [wallet, f"0x{slot:064x}", f"0x{value:064x}"])
+    rpc.call("anvil_setBalance", [wallet, hex(10**18)])
+    rpc.call("evm_mine", [])
+    height = int(rpc.call("eth_blockNumber", []), 16)
+    published = [line.replace("20914735", str(height)) for line in STAKING_ROWS]
+    reserves = tmp_path / "staking.csv"
+    reserves.write_text(
+        "coin,snapshot height,amount\nETH,-,64\n\n"
+        + HEADER
+        + "".join(published)
+        + _line(wallet, height, [(OKX_OWNER1, OKX_SIG1), (OKX_OWNER2, OKX_SIG2)])
+    )
+    owners = tmp_path / "owners.json"
+    owners.write_text(
+        json.dumps(
+            [
+                {
+                    "network": "ETH",
+                    "address": a,
+                    "height": height,
+                    "owners": [OKX_OWNER1],
+                    "kind": "validator",
+                }
+                for a in (VALIDATOR, RESTAKED)
+            ]
+        )
+    )
+    out = tmp_path / "audit"
+    args = ["reserves", str(reserves), "--out", str(out), "--workers", "1", "--owners", str(owners)]
+    result = CliRunner().invoke(app, args)  # no node: staking rows count by the file, the wallet does not
+    assert result.exit_code == 0, result.output
+    lines = (out / "results.csv").read_text().splitlines()
+    assert [line.split(",")[10] for line in lines[1:]] == ["verified", "verified", "failed"], lines
+    assert "owners file has no record for 0x57e2" in lines[3]
+    result = CliRunner().invoke(app, [*args, "--rpc", f"ethereum={anvil_url}"])
+    assert result.exit_code == 0, result.output
+    lines = (out / "results.csv").read_text().splitlines()
+    assert ",verified," in lines[3] and "matched" in lines[3], lines[3]
+    # With a node for balances, a validator's stake is not an EVM balance: said so, never counted.
+    assert all(",failed," in line and "beacon chain" in line for line in lines[1:3]), lines

@@ -17,12 +17,18 @@ from zkpor.reserves.exact import decimal_text
 
 
 def _sources(  # noqa: ANN202
-    balances: Path | None, eos_accounts: Path | None, rpc: list[str], token: list[str], coins
+    balances: Path | None,
+    eos_accounts: Path | None,
+    rpc: list[str],
+    token: list[str],
+    coins,  # noqa: ANN001
+    owners: Path | None = None,
 ):
     """(balance source, account-key source) from the command line; either may be None."""
     from zkpor.reserves.accounts import CombinedAccounts, EosAccountsFile, EosAccountsRpc
     from zkpor.reserves.balances import CombinedBalances, SnapshotBalances
     from zkpor.reserves.networks import resolve_chain
+    from zkpor.reserves.owners import OwnersFile, SafeOwnersRpc
     from zkpor.reserves.rpc import BitcoinCoreBalances, EvmBalances, HttpJson, JsonRpc
 
     sources = []
@@ -31,6 +37,8 @@ def _sources(  # noqa: ANN202
         sources.append(SnapshotBalances(balances, coins))
     if eos_accounts is not None:
         accounts.append(EosAccountsFile(eos_accounts))
+    if owners is not None:
+        accounts.append(OwnersFile(owners))
     tokens: dict[str, dict[str, tuple[str, int]]] = {}
     for spec in token:
         try:
@@ -56,6 +64,7 @@ def _sources(  # noqa: ANN202
             sources.append(
                 EvmBalances(chain.id, client, chain.native, chain.decimals, tokens.get(chain.id, {}))
             )
+            accounts.append(SafeOwnersRpc(chain.id, client))  # contract wallets' owners at the snapshot
         elif chain.family == "bitcoin":
             sources.append(BitcoinCoreBalances(chain.id, client))
         elif chain.family == "eos":
@@ -80,6 +89,14 @@ def reserves(
     eos_accounts: Annotated[
         Path | None,
         typer.Option("--eos-accounts", help="JSON of get_account records: which keys control EOS accounts."),
+    ] = None,
+    owners: Annotated[
+        Path | None,
+        typer.Option(
+            "--owners",
+            help="JSON of owner records at the snapshot (validators, restaking, contract wallets, "
+            "rotated Aptos keys): who may sign for an address that cannot sign.",
+        ),
     ] = None,
     rpc: Annotated[
         list[str] | None,
@@ -173,7 +190,7 @@ def reserves(
     heights = settings.heights | _heights(height or [])
     maps = [*settings.asset_maps, *(asset_map or [])]
     coins = coin_map(tuple(str(path.resolve()) for path in maps))
-    sources, accounts = _sources(balances, eos_accounts, rpc or [], token or [], coins)
+    sources, accounts = _sources(balances, eos_accounts, rpc or [], token or [], coins, owners)
     owed = None
     if liabilities is not None:
         owed = load_liabilities(liabilities, record=verified_record, min_security_bits=min_security_bits)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
 from zkpor.reserves.balances import BalanceUnavailable, SourceUnavailable
-from zkpor.reserves.evm import parse_address
+from zkpor.reserves.evm import parse_address, parse_okc_address
 from zkpor.reserves.networks import Chain
 from zkpor.reserves.outcome import Rejected
 
@@ -102,9 +102,12 @@ class EvmBalances:
 
     def balance(self, asset: str, chain: Chain, address: str, height: int) -> Decimal:
         try:
-            account = parse_address(address)
+            account = parse_okc_address(address) if chain.id == "okc" else parse_address(address)
         except Rejected as error:
-            raise BalanceUnavailable(str(error)) from None
+            raise BalanceUnavailable(
+                f"{error}: not an account an EVM node holds a balance for (a validator's stake is on the "
+                "beacon chain: give it with --balances)"
+            ) from None
         block = hex(height)
         if asset == self.native:
             wei = _quantity(self.rpc.call("eth_getBalance", ["0x" + account.hex(), block]), "eth_getBalance")
