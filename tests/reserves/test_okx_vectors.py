@@ -646,3 +646,47 @@ def test_bitcoin_hex_form_okx_envelope() -> None:
     assert check_row(_row("BTC", s.p2sh("BTC", script), AUP, hex_sig, "", script.hex()))[1] == "failed"
     twice = s.legacy_sign(keys[0], "BTC", AUP)
     assert check_row(_row("BTC", s.p2sh("BTC", script), AUP, hex_sig, twice, script.hex()))[1] == "failed"
+
+
+# okx/proof-of-reserves example/okx_por_example.csv: an Aptos account (a placeholder address) whose key
+# was rotated; EOA1 is the current authentication key.
+APTOS_ROTATED = (
+    "0xdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef",
+    "0xab8864be5630560bdd97ba9db7a1f30730779d294f5ecf66ca56039807ef1d0cc83a7653bb7359c8f7cd4f0f1df45164d3c3916b534bc3bf68bb3e8f8168bc04",
+    "0x75067a6dbd4dced2f1ab3a58a2b2103daa0def4d436315f98134957399809aac",
+    "0x5bb5d85934c7587a22960ef72e9d8cd5313a60447e57a2183b1aae285d90352e",
+)
+
+
+def test_aptos_rotated_key_owner_mode(tmp_path) -> None:  # noqa: ANN001
+    import json
+
+    from zkpor.reserves.accounts import CombinedAccounts
+    from zkpor.reserves.engine import verify_reserves
+    from zkpor.reserves.owners import OwnersFile
+
+    address, signature, key, auth_key = APTOS_ROTATED
+    row = ReserveRow(
+        2, "APTOS", "APTOS", "100", address, "1.5", OKX, signature, "", key, auth_key, "", "", ""
+    )
+    _, status, scheme, reason, link = check_row(row)
+    assert status == "unsupported" and "--owners" in reason
+    assert link == (address, auth_key, f"Aptos ed25519 (exchange envelope), rotated key {auth_key}")
+    # EOA1 that is not the key's authentication key, or an altered signature: failed.
+    assert check_row(row._replace(eoa1="0x" + "ee" * 32))[1] == "failed"
+    assert check_row(row._replace(signature1=_flip(signature)))[1] == "failed"
+    # Settled by an owners file recording EOA1 as the account's authentication key at the snapshot
+    # (short form of it too), and refused when the file records another key.
+    header = "coin,network,height,address,amount,message,signature1,signature2,public key,eoa1,eoa2\n"
+    reserves = tmp_path / "r.csv"
+    reserves.write_text(header + f"APTOS,APTOS,100,{address},1.5,{OKX},{signature},,{key},{auth_key},\n")
+    for owner, expected in ((auth_key, "verified"), ("0x" + "11" * 32, "failed")):
+        path = tmp_path / "owners.json"
+        path.write_text(
+            json.dumps([{"network": "aptos", "address": address, "height": 100, "owners": [owner]}])
+        )
+        verify_reserves(
+            reserves, tmp_path / "out.csv", accounts=CombinedAccounts([OwnersFile(path)]), workers=1
+        )
+        result = (tmp_path / "out.csv").read_text().splitlines()[1]
+        assert f",{expected}," in result, result
