@@ -2,12 +2,16 @@
 
 Usage: .venv/bin/python benchmarks/bench_reserves.py [ROWS ...] [--workers 1 2] [--repeat 3]
 Each run starts its own worker processes, as the `zkpor reserves` command does.
-Rows alternate BTC legacy (BIP-137), BTC BIP-322 P2WPKH, ETH EIP-191 and TRON signatures, each
-address distinct, so every row is a full signature check. Each configuration runs `--repeat` times
-(best and median are printed: other jobs on a shared machine only ever slow a run down), with the CPU
-time per row of this process (reading, shipping and merging; and the checking with one worker) and of
-the worker processes, and the cores other processes kept busy during each run, so a slow run can be
-told from a busy machine.
+
+The file is a mixed one in OKX's 11-column layout with a totals section: rows cycle through eight
+kinds — BTC legacy (BIP-137 P2PKH), BTC BIP-322 P2WPKH, ETH EIP-191, USDT-TRC20 (TRON), SOL ed25519,
+LTC P2SH-P2WPKH (`M…`), BCHN CashAddr and OKB-X1-USDT (USDT on X Layer, EIP-191) — so coin names go
+through the coin-name map, each chain has one snapshot height, every address is distinct and every row
+is a full signature check; the totals section is reconciled at the end. Each configuration runs
+`--repeat` times (best and median are printed: other jobs on a shared machine only ever slow a run
+down), with the CPU time per row of this process (reading, shipping and merging; and the checking
+with one worker) and of the worker processes, and the cores other processes kept busy during each
+run, so a slow run can be told from a busy machine.
 """
 
 from __future__ import annotations
@@ -20,46 +24,89 @@ import resource
 import statistics
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
 import coincurve
+from nacl.signing import SigningKey
 
 from zkpor.reserves import bip322, evm, tron
 from zkpor.reserves.bitcoin import COINS, Address, message_digest
-from zkpor.reserves.codecs import b58check_encode, compact_size, segwit_encode
+from zkpor.reserves.codecs import b58check_encode, b58encode, cashaddr_encode, compact_size, segwit_encode
 from zkpor.reserves.engine import verify_reserves
 from zkpor.reserves.hashing import hash160
 
 MESSAGE = "I am an exchange address"
+HEADER = (
+    "coin,Network,Snapshot Height,address,amount,message,signature1,signature2,"
+    "redeem script/ public key,EOA1,EOA2"
+)
+HEIGHTS = {"BTC": 880000, "ETH": 21000000, "TRON": 70000000, "SOL": 310000000, "LTC": 2800000,
+           "BCH": 890000, "X Layer": 9000000}  # fmt: skip
+
+
+def _legacy(key: coincurve.PrivateKey, coin: str, header: int) -> str:
+    compact = key.sign_recoverable(message_digest(COINS[coin], MESSAGE), hasher=None)
+    return base64.b64encode(bytes([header + compact[64]]) + compact[:64]).decode()
+
+
+def _evm(key: coincurve.PrivateKey, digest: bytes) -> str:
+    compact = key.sign_recoverable(digest, hasher=None)
+    return "0x" + (compact[:64] + bytes([27 + compact[64]])).hex()
+
+
+def _row(i: int) -> tuple[str, str, str, str, str]:
+    """(coin, network, address, signature, public key) of row i."""
+    seed = hashlib.sha256(i.to_bytes(8, "big")).digest()
+    key = coincurve.PrivateKey(seed)
+    pub = key.public_key.format()
+    kind = i % 8
+    if kind == 0:
+        return "BTC", "BTC", b58check_encode(bytes([0]) + hash160(pub)), _legacy(key, "BTC", 31), ""
+    if kind == 1:
+        program = hash160(pub)
+        txid = bip322.to_spend_txid(Address("p2wpkh", program).script_pubkey, MESSAGE)
+        digest = bip322._bip143_digest(txid, b"\x76\xa9\x14" + program + b"\x88\xac", 1)
+        items = [key.sign(digest, hasher=None) + b"\x01", pub]
+        witness = compact_size(2) + b"".join(compact_size(len(x)) + x for x in items)
+        return "BTC", "BTC", segwit_encode("bc", 0, program), base64.b64encode(witness).decode(), ""
+    account = evm.address_of_key(key.public_key.format(compressed=False))
+    if kind == 2:
+        return (
+            "ETH",
+            "ETH",
+            evm.to_checksum_address(account),
+            _evm(key, evm.personal_digest(MESSAGE.encode())),
+            "",
+        )
+    if kind == 3:
+        address = tron.encode_address(account)
+        return "USDT-TRC20", "TRON", address, _evm(key, tron.v2_digest(MESSAGE.encode())), ""
+    if kind == 4:
+        signer = SigningKey(seed)
+        address = b58encode(bytes(signer.verify_key))
+        return "SOL", "SOL", address, b58encode(signer.sign(MESSAGE.encode()).signature), ""
+    if kind == 5:
+        script_hash = hash160(b"\x00\x14" + hash160(pub))
+        return "LTC", "LTC", b58check_encode(bytes([0x32]) + script_hash), _legacy(key, "LTC", 35), ""
+    if kind == 6:
+        return "BCHN", "BCH", cashaddr_encode("bitcoincash", 0, hash160(pub)), _legacy(key, "BCH", 31), ""
+    digest = evm.personal_digest(MESSAGE.encode())
+    return "OKB-X1-USDT", "X Layer", evm.to_checksum_address(account), _evm(key, digest), ""
 
 
 def make_rows(count: int) -> list[str]:
-    lines = ["coin,network,height,address,amount,message,signature"]
-    for i in range(count):
-        key = coincurve.PrivateKey(hashlib.sha256(i.to_bytes(8, "big")).digest())
-        pub = key.public_key.format()
-        kind = i % 4
-        if kind == 0:
-            compact = key.sign_recoverable(message_digest(COINS["BTC"], MESSAGE), hasher=None)
-            sig = base64.b64encode(bytes([31 + compact[64]]) + compact[:64]).decode()
-            address = b58check_encode(bytes([0]) + hash160(pub))
-            lines.append(f"BTC,bitcoin,1,{address},1,{MESSAGE},{sig}")
-        elif kind == 1:
-            program = hash160(pub)
-            txid = bip322.to_spend_txid(Address("p2wpkh", program).script_pubkey, MESSAGE)
-            digest = bip322._bip143_digest(txid, b"\x76\xa9\x14" + program + b"\x88\xac", 1)
-            items = [key.sign(digest, hasher=None) + b"\x01", pub]
-            witness = compact_size(2) + b"".join(compact_size(len(x)) + x for x in items)
-            sig = base64.b64encode(witness).decode()
-            lines.append(f"BTC,bitcoin,1,{segwit_encode('bc', 0, program)},1,{MESSAGE},{sig}")
-        else:
-            digest = evm.personal_digest(MESSAGE.encode()) if kind == 2 else tron.v2_digest(MESSAGE.encode())
-            compact = key.sign_recoverable(digest, hasher=None)
-            sig = "0x" + (compact[:64] + bytes([27 + compact[64]])).hex()
-            account = evm.address_of_key(key.public_key.format(compressed=False))
-            address = evm.to_checksum_address(account) if kind == 2 else tron.encode_address(account)
-            lines.append(f"{'ETH,ethereum' if kind == 2 else 'TRX,tron'},1,{address},1,{MESSAGE},{sig}")
+    """A totals section agreeing with the rows (1.5 each), a blank line, then the address table."""
+    rows = [_row(i) for i in range(count)]
+    per_coin = Counter(coin for coin, *_ in rows)
+    lines = ["coin,snapshot height,amount"]
+    lines += [f"{coin},-,{n * 3 // 2}{'.5' if n % 2 else ''}" for coin, n in sorted(per_coin.items())]
+    lines += ["", HEADER]
+    for coin, network, address, signature, public_key in rows:
+        lines.append(
+            f"{coin},{network},{HEIGHTS[network]},{address},1.5,{MESSAGE},{signature},,{public_key},,"
+        )
     return lines
 
 
@@ -108,6 +155,7 @@ def run(path: Path, out: Path, count: int, workers: int) -> Run:
     others_after = _others_cpu_seconds()
     busy = sum(others_after[pid] - seconds for pid, seconds in others.items() if pid in others_after)
     assert summary.counts["verified"] == count, summary.counts
+    assert all(entry["agrees"] for entry in summary.reconciliation), summary.reconciliation
     return Run(count / elapsed, cpu / count * 1e6, children / count * 1e6, busy / elapsed)
 
 
