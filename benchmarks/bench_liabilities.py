@@ -45,6 +45,7 @@ class _EnoughError(Exception):
 def phase_prove(directory: Path, batch_size: int | None, max_batches: int | None, resume: bool) -> dict:
     from zkpor.liabilities.round_proof import load_secret, prove_round
     from zkpor.liabilities.store import InclusionStore
+    from zkpor.stark import phases
 
     secret, _ = load_secret(directory / "exchange.secret", create=True)
     stamps: list[tuple[int, float]] = []
@@ -56,13 +57,16 @@ def phase_prove(directory: Path, batch_size: int | None, max_batches: int | None
         if max_batches is not None and done >= max_batches and done < total:
             raise _EnoughError
 
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     complete = True
-    try:
-        report = prove_round(directory, secret, batch_size=batch_size, fresh=not resume, progress=progress)
-    except _EnoughError:
-        complete = False
-    end = time.perf_counter()
+    with phases.recording() as times:
+        try:
+            report = prove_round(
+                directory, secret, batch_size=batch_size, fresh=not resume, progress=progress
+            )
+        except _EnoughError:
+            complete = False
+    end, cpu = time.perf_counter(), time.process_time() - start_cpu
     first_done, first_time = stamps[0]  # progress(already done, total) comes after load + plan
     batch_seconds = [b - a for (_, a), (_, b) in zip(stamps, stamps[1:], strict=False)]
     global_json = directory / "proof" / "global.json"
@@ -81,6 +85,8 @@ def phase_prove(directory: Path, batch_size: int | None, max_batches: int | None
         "batch_s_min": min(batch_seconds) if batch_seconds else None,
         "batch_s_max": max(batch_seconds) if batch_seconds else None,
         "prove_s": end - start,
+        "prove_cpu_s": cpu,
+        "phases": times.seconds,  # name → [wall, cpu] seconds, summed over the batches proven
         "batch_bytes_mean": statistics.mean(sizes),
         "batch_bytes_max": max(sizes),
         "peak_rss_mb": peak_rss_mb(),
@@ -209,7 +215,23 @@ def report(result: dict) -> None:
             f"{count * p['batch_bytes_mean'] / 1e6:,.1f} MB of proofs "
             f"({p['batch_bytes_mean']:,.0f} per batch)",
         ]
+    lines += phase_lines(p)
     print("\n" + "\n".join(lines), flush=True)
+
+
+def phase_lines(p: dict) -> list[str]:
+    """Where the proving time went: each phase's wall and CPU seconds per batch, and its share of
+    the CPU time (the steadier figure on a shared machine)."""
+    batches = max(1, p["batches_proven"])
+    cpu_total = sum(cpu for _, cpu in p["phases"].values()) or 1.0
+    lines = [
+        f"phases        per batch, of {p['batch_s_mean']:.2f} s wall; whole process "
+        f"{p['prove_cpu_s']:.1f} s CPU over {p['prove_s']:.1f} s wall"
+    ]
+    for name, (wall, cpu) in sorted(p["phases"].items(), key=lambda item: -item[1][1]):
+        share = 100 * cpu / cpu_total
+        lines.append(f"  {name:22s} {wall / batches:6.2f} s wall {cpu / batches:6.2f} s CPU  {share:5.1f} %")
+    return lines
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from zkpor.liabilities.air import BatchPublic, SolvencyAir
 from zkpor.liabilities.layout import SolvencyLayout
 from zkpor.liabilities.witness import BatchWitness, build_batch
 from zkpor.stark.params import ProofOptions
+from zkpor.stark.phases import phase
 from zkpor.stark.proof import MAX_PROOF_BYTES, ProofFormatError
 from zkpor.stark.prover import prove
 from zkpor.stark.verifier import VerificationReport, verify
@@ -100,7 +101,8 @@ def prove_batch(
     debt: np.ndarray,
     options: ProofOptions,
 ) -> tuple[BatchProof, BatchWitness]:
-    witness = build_batch(layout, digest, index, id_hashes, equity, debt)
+    with phase("witness"):
+        witness = build_batch(layout, digest, index, id_hashes, equity, debt)
     stark = prove(SolvencyAir(layout, witness.public), witness.trace, options).to_bytes()
     return BatchProof(witness.public, layout.batch_size, layout.limb_bits, stark), witness
 

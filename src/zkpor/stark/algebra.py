@@ -68,7 +68,7 @@ class BaseVec:
         if isinstance(other, ExtVec):
             return ExtVec(ext.ext_mul_base(other.values, self.values))
         if isinstance(other, Ext):
-            return ExtVec(ext.ext_mul_base(_ext_scalar_array(other, len(self)), self.values))
+            return ExtVec(ext.ext_mul_base(other, self.values))
         return NotImplemented
 
     __rmul__ = __mul__
@@ -102,12 +102,12 @@ class ExtVec:
         raise TypeError(f"cannot use {type(value).__name__} in a constraint expression")
 
     def __add__(self, other):
-        return ExtVec(ext.ext_add(self.values, ExtVec.coerce(other, len(self)).values))
+        return ExtVec(ext.ext_add(self.values, _ext_operand(other, len(self))))
 
     __radd__ = __add__
 
     def __sub__(self, other):
-        return ExtVec(ext.ext_sub(self.values, ExtVec.coerce(other, len(self)).values))
+        return ExtVec(ext.ext_sub(self.values, _ext_operand(other, len(self))))
 
     def __rsub__(self, other):
         return ExtVec(ext.ext_sub(ExtVec.coerce(other, len(self)).values, self.values))
@@ -117,7 +117,7 @@ class ExtVec:
             return ExtVec(ext.ext_mul_base(self.values, other.values))
         if isinstance(other, int):
             return ExtVec(ext.ext_mul_base(self.values, _as_base_scalar(other)))
-        return ExtVec(ext.ext_mul(self.values, ExtVec.coerce(other, len(self)).values))
+        return ExtVec(ext.ext_mul(self.values, _ext_operand(other, len(self))))
 
     __rmul__ = __mul__
 
@@ -128,6 +128,49 @@ class ExtVec:
         return ExtVec(ext.ext_pow(self.values, exponent))
 
 
+def _ext_operand(value, length: int):
+    """An operand for the ext kernels: scalars stay scalars (the kernels broadcast them)."""
+    if isinstance(value, Ext):
+        return value
+    if isinstance(value, int):
+        return Ext(value % gl.P, 0)
+    return ExtVec.coerce(value, length).values
+
+
 def as_ext_array(value, length: int) -> np.ndarray:
     """Any constraint result (vector, scalar or int) as an (length, 2) extension array."""
     return ExtVec.coerce(value, length).values
+
+
+class CombinedConstraints:
+    """`count` consecutive constraints that a fused kernel evaluates already combined: `combine`
+    takes their weights α_k ((count, 2) extension array) and returns Σ α_k · c_k as an `ExtVec`,
+    so the constraint vectors themselves never exist. Only the prover sees these (a gadget returns
+    one in place of its constraint list when given `BaseVec` columns); all `count` constraints must
+    share one declaration kind (wrapping or not)."""
+
+    __slots__ = ("combine", "count")
+
+    def __init__(self, count: int, combine) -> None:
+        self.count = count
+        self.combine = combine
+
+
+def stacked(vectors: list[BaseVec]) -> tuple[np.ndarray, int]:
+    """`vectors` as (matrix, offset) with vectors[i].values == matrix[i, offset : offset + n] and
+    matrix C-contiguous: a view when they are consecutive rows of one matrix, or slices of such
+    rows at one offset (as the prover's frames are), a copy otherwise."""
+    first = vectors[0].values
+    base = first.base
+    if isinstance(base, np.ndarray) and base.ndim == 2 and base.flags.c_contiguous and first.strides == (8,):
+        row_bytes = base.strides[0]
+        position = first.ctypes.data - base.ctypes.data
+        start, offset = divmod(position, row_bytes)
+        if offset % 8 == 0 and start + len(vectors) <= base.shape[0] and all(
+            v.values.base is base
+            and v.values.shape == first.shape
+            and v.values.ctypes.data == first.ctypes.data + i * row_bytes
+            for i, v in enumerate(vectors)
+        ):
+            return base[start : start + len(vectors)], offset // 8
+    return np.stack([v.values for v in vectors]), 0

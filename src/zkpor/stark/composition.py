@@ -19,12 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zkpor.field import extension as ext
 from zkpor.field import goldilocks as gl
 from zkpor.field import ntt, parallel
 from zkpor.field.extension import Ext
 from zkpor.field.pure import ext_powers_list
 from zkpor.stark.air import Air, Assertion, Frame
-from zkpor.stark.algebra import BaseVec, ExtVec, as_ext_array
+from zkpor.stark.algebra import BaseVec, CombinedConstraints, ExtVec, as_ext_array
 from zkpor.stark.domain import ProofDomain
 from zkpor.stark.kernels import transpose
 from zkpor.stark.polys import random_field_matrix
@@ -72,22 +73,27 @@ def combine(
 ):
     """Σ α^k · (constraint k / its vanishing polynomial), for vectors or scalars alike."""
     declarations = air.constraints() + air.aux_constraints()
-    values = list(main_values) + list(aux_values)
-    wrapping = None
-    transition = None
-    for declaration, value, alpha in zip(declarations, values, alphas[: len(declarations)], strict=True):
-        term = value * alpha
-        if declaration.wraps:
-            wrapping = term if wrapping is None else wrapping + term
-        else:
-            transition = term if transition is None else transition + term
+    sums = {True: _WeightedSum(), False: _WeightedSum()}  # by `wraps`
+    k = 0
+    for value in list(main_values) + list(aux_values):
+        if k >= len(declarations):
+            break
+        count = value.count if isinstance(value, CombinedConstraints) else 1
+        kinds = {d.wraps for d in declarations[k : k + count]}
+        if len(kinds) != 1:
+            raise ValueError(f"{air.name}: combined constraints must share one declaration kind")
+        sums[kinds.pop()].add(value, alphas[k : k + count])
+        k += count
+    if k != len(declarations) or len(main_values) + len(aux_values) > len(declarations):
+        raise ValueError(f"{air.name}: constraint values do not match the declarations")
+    wrapping = sums[True].total()
+    transition = sums[False].total()
     total = None
     if transition is not None:
         shifted = transition * last_row_factor
         wrapping = shifted if wrapping is None else wrapping + shifted
     if wrapping is not None:
         total = wrapping * zh_inverse
-    k = len(declarations)
     for group, inverse in zip(group_assertions(air), assertion_inverses, strict=True):
         group_sum = None
         for member in group.members:
@@ -99,6 +105,47 @@ def combine(
     return total
 
 
+class _WeightedSum:
+    """Σ α_k · value_k over one declaration kind. The prover's vectors are gathered and summed by one
+    linear-combination kernel (an ExtVec value c0 + c1·x counts as c0 with weight α and c1 with
+    weight α·x); fused groups add their own sum; scalars (the verifier's) are summed directly."""
+
+    _X = Ext(0, 1)
+
+    def __init__(self) -> None:
+        self.scalar = None
+        self.rows: list[np.ndarray] = []
+        self.weights: list[Ext] = []
+        self.vectors: list[ExtVec] = []
+
+    def add(self, value, alphas: Sequence[Ext]) -> None:
+        if isinstance(value, CombinedConstraints):
+            weights = np.array([[a.c0, a.c1] for a in alphas], dtype=np.uint64)
+            self.vectors.append(value.combine(weights))
+        elif isinstance(value, BaseVec):
+            self.rows.append(value.values)
+            self.weights.append(alphas[0])
+        elif isinstance(value, ExtVec):
+            self.rows += [value.values[:, 0], value.values[:, 1]]
+            self.weights += [alphas[0], alphas[0] * self._X]
+        else:
+            term = value * alphas[0]
+            self.scalar = term if self.scalar is None else self.scalar + term
+
+    def total(self):
+        terms = list(self.vectors)
+        if self.rows:
+            terms.append(ExtVec(ext.ext_linear_combination(np.stack(self.rows), self.weights)))
+        if self.scalar is not None:
+            terms.append(self.scalar)
+        if not terms:
+            return None
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return total
+
+
 def periodic_coefficients(air: Air) -> list[np.ndarray]:
     columns = air.periodic_columns()
     return [ntt.intt(np.asarray(column, dtype=np.uint64) % np.uint64(gl.P)) for column in columns]
@@ -106,16 +153,27 @@ def periodic_coefficients(air: Air) -> list[np.ndarray]:
 
 def periodic_lde(air: Air, domain: ProofDomain) -> list[np.ndarray]:
     """A periodic column of period k is p(x^{n/k}), p interpolating its values on ⟨ω_k⟩. Over the
-    LDE coset x^{n/k} runs through a coset of size N·k/n, so evaluate there and tile."""
+    LDE coset x^{n/k} runs through a coset of size N·k/n: its values there repeat down the LDE
+    (see `periodic_rows`), so only one period is kept."""
     out = []
     for coefficients in periodic_coefficients(air):
         k = coefficients.shape[0]
         power = domain.trace_length // k
         size = domain.lde_size * k // domain.trace_length
         shift = pow(ntt.GENERATOR, power, gl.P)
-        values = ntt.coset_evaluate(coefficients, size // k, shift)
-        out.append(np.tile(values, domain.lde_size // size))
+        out.append(ntt.coset_evaluate(coefficients, size // k, shift))
     return out
+
+
+def periodic_rows(values: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Rows [start, stop) of a periodic column given by one period of its LDE values."""
+    size, count = values.shape[0], stop - start
+    first = start % size
+    if first + count <= size:
+        return values[first : first + count]
+    if first == 0 and count % size == 0:
+        return np.tile(values, count // size)
+    return np.take(values, np.arange(start, stop) % size)
 
 
 def periodic_at(air: Air, domain: ProofDomain, z: Ext) -> list[Ext]:
@@ -166,15 +224,19 @@ def evaluate_on_lde(
     def evaluate_chunk(start: int) -> None:
         stop = min(N, start + ROWS_PER_CHUNK)
         rows = np.arange(start, stop)
+        m = stop - start
         x = BaseVec(points[start:stop])
+        # One transpose covers both rows and next rows (step rows further down).
+        main_block = columns(main_rows, start, stop + step)
         frame = Frame(
-            current=[BaseVec(c) for c in columns(main_rows, start, stop)],
-            next=[BaseVec(c) for c in columns(main_rows, start + step, stop + step)],
+            current=[BaseVec(c[:m]) for c in main_block],
+            next=[BaseVec(c[step : step + m]) for c in main_block],
         )
         if aux_rows is not None:
-            frame.aux_current = _ext_columns(columns(aux_rows, start, stop))
-            frame.aux_next = _ext_columns(columns(aux_rows, start + step, stop + step))
-        periodic_values = [BaseVec(p[start:stop]) for p in periodic]
+            aux_block = columns(aux_rows, start, stop + step)
+            frame.aux_current = _ext_columns(aux_block[:, :m])
+            frame.aux_next = _ext_columns(aux_block[:, step : step + m])
+        periodic_values = [BaseVec(periodic_rows(p, start, stop)) for p in periodic]
         main_values = air.evaluate(frame, periodic_values)
         aux_values = air.evaluate_aux(frame, periodic_values, challenges) if aux_rows is not None else []
         zh_inverse = BaseVec(zh_inverse_period[rows % (N // n)])

@@ -19,6 +19,7 @@ from zkpor.field.extension import Ext
 from zkpor.stark.commitment import RowCommitment, commit_rows
 from zkpor.stark.domain import ProofDomain
 from zkpor.stark.kernels import transpose
+from zkpor.stark.phases import phase
 
 
 def random_field_matrix(shape: tuple[int, ...]) -> np.ndarray:
@@ -68,9 +69,12 @@ def trace_coefficients(columns: np.ndarray, domain: ProofDomain, zero_knowledge:
 def commit_coefficients(coefficients: np.ndarray, domain: ProofDomain, salted: bool) -> CommittedPolys:
     width, degree_bound = coefficients.shape
     blowup = domain.lde_size // degree_bound
-    rows = np.empty((domain.lde_size, width), dtype=np.uint64)
-    for start in range(0, width, LDE_COLUMN_BATCH):
-        stop = min(width, start + LDE_COLUMN_BATCH)
-        lde = ntt.coset_evaluate(coefficients[start:stop], blowup, ntt.GENERATOR)
-        rows[:, start:stop] = transpose(lde)
-    return CommittedPolys(coefficients, commit_rows(rows, salted=salted))
+    with phase("LDE"):
+        rows = np.empty((domain.lde_size, width), dtype=np.uint64)
+        for start in range(0, width, LDE_COLUMN_BATCH):
+            stop = min(width, start + LDE_COLUMN_BATCH)
+            lde = ntt.coset_evaluate(coefficients[start:stop], blowup, ntt.GENERATOR)
+            rows[:, start:stop] = transpose(lde)
+    with phase("Merkle commit"):
+        commitment = commit_rows(rows, salted=salted)
+    return CommittedPolys(coefficients, commitment)

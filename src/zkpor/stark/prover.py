@@ -22,6 +22,7 @@ from zkpor.stark.air import Air, AirError
 from zkpor.stark.deep import deep_on_lde
 from zkpor.stark.domain import ProofDomain
 from zkpor.stark.params import ProofOptions
+from zkpor.stark.phases import phase
 from zkpor.stark.polys import CommittedPolys, commit_coefficients, random_field_matrix, trace_coefficients
 from zkpor.stark.proof import StarkProof
 from zkpor.stark.statement import draw_ood_point, draw_query_positions, start_transcript
@@ -37,24 +38,31 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
     zk = options.zero_knowledge
     transcript = start_transcript(air, options)
 
-    main = commit_coefficients(trace_coefficients(trace, domain, zk), domain, salted=zk)
+    with phase("interpolate"):
+        main_coefficients = trace_coefficients(trace, domain, zk)
+    main = commit_coefficients(main_coefficients, domain, salted=zk)
     transcript.absorb_digest(b"main-root", main.commitment.root)
 
     challenges = [Ext(*transcript.challenge_ext(b"aux-challenge")) for _ in range(air.num_aux_challenges)]
     aux: CommittedPolys | None = None
     if air.aux_width:
-        aux_columns = air.build_aux_trace(trace, challenges)  # (2·aux_width, n) base pairs
-        aux = commit_coefficients(trace_coefficients(aux_columns, domain, zk), domain, salted=zk)
+        with phase("aux trace"):
+            aux_columns = air.build_aux_trace(trace, challenges)  # (2·aux_width, n) base pairs
+        with phase("interpolate"):
+            aux_coefficients = trace_coefficients(aux_columns, domain, zk)
+        aux = commit_coefficients(aux_coefficients, domain, salted=zk)
         transcript.absorb_digest(b"aux-root", aux.commitment.root)
 
     alpha = Ext(*transcript.challenge_ext(b"composition"))
-    q_values = composition.evaluate_on_lde(
-        air, domain, main.rows, aux.rows if aux is not None else None, challenges, alpha
-    )
-    try:
-        chunks = composition.split_quotient(q_values, domain, zk, strict=check)
-    except composition.UnsatisfiedConstraintsError as error:
-        raise AirError(f"{air.name}: {error}") from None
+    with phase("constraint evaluation"):
+        q_values = composition.evaluate_on_lde(
+            air, domain, main.rows, aux.rows if aux is not None else None, challenges, alpha
+        )
+    with phase("quotient split"):
+        try:
+            chunks = composition.split_quotient(q_values, domain, zk, strict=check)
+        except composition.UnsatisfiedConstraintsError as error:
+            raise AirError(f"{air.name}: {error}") from None
     if zk:  # R, the random polynomial mixed into DEEP, of degree < D − 1
         randomizer = random_field_matrix((2, domain.degree_bound))
         randomizer[:, -1] = 0
@@ -66,30 +74,34 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
     zw = z * domain.omega
     num_chunk_columns = 2 * domain.num_quotient_chunks
     shifted = [main] + ([aux] if aux is not None else [])
-    at_z = [v for p in shifted for v in p.evaluate(z)]
-    at_zw = [v for p in shifted for v in p.evaluate(zw)]
-    quotient_at_z = quotient.evaluate(z)[:num_chunk_columns]
+    with phase("out-of-domain values"):
+        at_z = [v for p in shifted for v in p.evaluate(z)]
+        at_zw = [v for p in shifted for v in p.evaluate(zw)]
+        quotient_at_z = quotient.evaluate(z)[:num_chunk_columns]
     for label, values in ((b"ood-z", at_z), (b"ood-zw", at_zw), (b"ood-quotient", quotient_at_z)):
         transcript.absorb_elements(label, [c for v in values for c in (v.c0, v.c1)])
 
     deep_alpha = Ext(*transcript.challenge_ext(b"deep"))
-    deep_values = deep_on_lde(
-        domain,
-        [p.rows for p in shifted],
-        quotient.rows,
-        num_chunk_columns,
-        zk,
-        at_z + quotient_at_z,
-        at_zw,
-        z,
-        deep_alpha,
-    )
+    with phase("DEEP"):
+        deep_values = deep_on_lde(
+            domain,
+            [p.rows for p in shifted],
+            quotient.rows,
+            num_chunk_columns,
+            zk,
+            at_z + quotient_at_z,
+            at_zw,
+            z,
+            deep_alpha,
+        )
 
     layout = fri.FriLayout.plan(
         domain.degree_bound, domain.lde_size, options.fri_folding_log, options.fri_final_degree
     )
-    fri_commitment = fri.commit_phase(deep_values, layout, transcript)
-    pow_nonce = transcript.grind(options.grinding_bits)
+    with phase("FRI"):
+        fri_commitment = fri.commit_phase(deep_values, layout, transcript)
+    with phase("grinding"):
+        pow_nonce = transcript.grind(options.grinding_bits)
     indices = draw_query_positions(transcript, domain.lde_size, options.num_queries)
 
     layer_rows = fri.query_positions(layout, indices)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from zkpor.hash import poseidon2_constants as C  # noqa: N812 (the constants module, as in hash/)
-from zkpor.stark.algebra import BaseVec
+from zkpor.stark.algebra import BaseVec, CombinedConstraints, ExtVec, stacked
 
 WIDTH = 12
 FULL_ROUND_COLUMNS = 2 * WIDTH
@@ -83,8 +83,22 @@ def permutation_rounds(inputs: Sequence, register: Register) -> list:
     return state
 
 
-def constraints(columns: Sequence) -> tuple[list, list]:
-    """(constraint expressions, output state as expressions) for a row's columns."""
+def constraints(columns: Sequence, *, fused: bool = True) -> tuple[list, list]:
+    """(constraint expressions, output state as expressions) for a row's columns.
+
+    On the prover's `BaseVec` columns (and unless `fused=False`) the list holds one
+    `CombinedConstraints` standing for all NUM_CONSTRAINTS, evaluated by the fused kernel of
+    `poseidon2_kernel`; the output is then the last round's stored columns, as in the generic code.
+    """
+    if fused and all(isinstance(c, BaseVec) for c in columns[:COLUMNS]):
+        from zkpor.stark.gadgets.poseidon2_kernel import combined_constraints
+
+        matrix, offset = stacked(list(columns[:COLUMNS]))
+        rows = len(columns[0])
+        group = CombinedConstraints(
+            NUM_CONSTRAINTS, lambda alphas: ExtVec(combined_constraints(matrix, offset, rows, alphas))
+        )
+        return [group], list(columns[COLUMNS - WIDTH : COLUMNS])
     out: list = []
 
     def check(index: int, value):

@@ -1,0 +1,191 @@
+"""The Poseidon2 gadget's constraints on many rows at once, fused into one numba kernel.
+
+`gadget.constraints` written over `BaseVec`s costs ~1,500 numpy-sized vector calls per chunk of
+rows, each streaming its operands through memory. This kernel computes the very same expressions
+(`permutation_rounds` with the `check` register: every stored column minus the value the previous
+columns give it) on tiles of rows held in cache, and folds them straight into Σ α_k · c_k, so the
+236 constraint vectors never exist. The loops over a tile's rows are elementwise, which LLVM
+vectorises (AVX2/AVX-512) with the `llvm_ops` field operations.
+
+It is an optimisation of the prover only: the verifier evaluates the gadget's generic code at one
+point, and the tests compare this kernel with the generic code on random (unsatisfying) rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from zkpor.field import llvm_ops as f
+from zkpor.hash import poseidon2_constants as C  # noqa: N812 (the constants module, as in hash/)
+
+WIDTH = 12
+_TILE = 256
+
+RC_INITIAL = np.array(C.RC12_EXTERNAL_INITIAL, dtype=np.uint64)
+RC_INTERNAL = np.array(C.RC12_INTERNAL, dtype=np.uint64)
+RC_FINAL = np.array(C.RC12_EXTERNAL_FINAL, dtype=np.uint64)
+DIAG = np.array(C.DIAG12, dtype=np.uint64)
+
+
+@njit(cache=True, nogil=True)
+def _external_block(x0, x1, x2, x3, y0, y1, y2, y3, m) -> None:
+    """Plonky3's MDSMat4 on one block of four lanes, elementwise over m rows."""
+    for r in range(m):
+        a, b, c, d = x0[r], x1[r], x2[r], x3[r]
+        ab = f.add(a, b)
+        cd = f.add(c, d)
+        a2 = f.add(a, a)
+        b2 = f.add(b, b)
+        c2 = f.add(c, c)
+        d2 = f.add(d, d)
+        y0[r] = f.add(f.add(a2, f.add(b2, b)), cd)  # 2a + 3b + c + d
+        y1[r] = f.add(f.add(ab, b), f.add(f.add(c2, c), d))  # a + 2b + 3c + d
+        y2[r] = f.add(ab, f.add(c2, f.add(d2, d)))  # a + b + 2c + 3d
+        y3[r] = f.add(f.add(a2, ab), f.add(c, d2))  # 3a + b + c + 2d
+
+
+@njit(cache=True, nogil=True)
+def _add_block_sums(y0, y1, y2, m) -> None:
+    for r in range(m):
+        total = f.add(f.add(y0[r], y1[r]), y2[r])
+        y0[r] = f.add(y0[r], total)
+        y1[r] = f.add(y1[r], total)
+        y2[r] = f.add(y2[r], total)
+
+
+@njit(cache=True, nogil=True)
+def _external_layer(src: np.ndarray, dst: np.ndarray, m: int) -> None:
+    """dst = Plonky3's external layer of src, lane by lane over the first m rows of (12, tile)."""
+    for b in range(0, WIDTH, 4):
+        x0, x1, x2, x3 = src[b], src[b + 1], src[b + 2], src[b + 3]
+        _external_block(x0, x1, x2, x3, dst[b], dst[b + 1], dst[b + 2], dst[b + 3], m)
+    for k in range(4):
+        _add_block_sums(dst[k], dst[k + 4], dst[k + 8], m)
+
+
+@njit(cache=True, nogil=True)
+def _accumulate(acc, stored, expected, a0, a1, m) -> None:
+    """acc += α · (stored − expected), α = a0 + a1·x, in 128-bit accumulators (lo0, hi0, lo1, hi1)
+    reduced once per tile: at most 2^64 terms can carry into the high words."""
+    lo0, hi0, lo1, hi1 = acc[0], acc[1], acc[2], acc[3]
+    for r in range(m):
+        c = f.sub(stored[r], expected[r])
+        v = f.mul(c, a0)
+        s = lo0[r] + v
+        if s < v:
+            hi0[r] += np.uint64(1)
+        lo0[r] = s
+        v = f.mul(c, a1)
+        s = lo1[r] + v
+        if s < v:
+            hi1[r] += np.uint64(1)
+        lo1[r] = s
+
+
+@njit(cache=True, nogil=True)
+def _cube_shifted(state, rc, shifted, cube, m) -> None:
+    for r in range(m):
+        x = f.add(state[r], rc)
+        shifted[r] = x
+        cube[r] = f.mul(f.mul(x, x), x)
+
+
+@njit(cache=True, nogil=True)
+def _seventh(stored_cube, shifted, out, m) -> None:
+    """x^7 = (stored x^3)^2 · x: continues from the stored column, as the generic code does."""
+    for r in range(m):
+        c = stored_cube[r]
+        out[r] = f.mul(f.mul(c, c), shifted[r])
+
+
+@njit(cache=True, nogil=True)
+def _copy(src, dst, m) -> None:
+    for r in range(m):
+        dst[r] = src[r]
+
+
+@njit(cache=True, nogil=True)
+def _internal_layer(state, diag, total, m) -> None:
+    for r in range(m):
+        total[r] = state[0][r]
+    for i in range(1, WIDTH):
+        lane = state[i]
+        for r in range(m):
+            total[r] = f.add(total[r], lane[r])
+    for i in range(WIDTH):
+        lane = state[i]
+        d = diag[i]
+        for r in range(m):
+            lane[r] = f.add(f.mul(lane[r], d), total[r])
+
+
+@njit(cache=True, nogil=True)
+def _full_round(cols, column, t0, m, state, mixed, work, rc, alphas, acc) -> None:
+    """One full round from `state`; leaves the round's stored `post` columns in `state`."""
+    shifted, cube = work[0], work[1]
+    for i in range(WIDTH):
+        stored = cols[column + i, t0 : t0 + m]
+        _cube_shifted(state[i], rc[i], shifted, cube, m)
+        k = column + i - WIDTH
+        _accumulate(acc, stored, cube, alphas[k, 0], alphas[k, 1], m)
+        _seventh(stored, shifted, state[i], m)
+    _external_layer(state, mixed, m)
+    for i in range(WIDTH):
+        stored = cols[column + WIDTH + i, t0 : t0 + m]
+        k = column + i
+        _accumulate(acc, stored, mixed[i], alphas[k, 0], alphas[k, 1], m)
+        _copy(stored, state[i], m)
+
+
+@njit(cache=True, nogil=True)
+def _partial_round(cols, column, t0, m, state, work, rc, diag, alphas, acc) -> None:
+    shifted, cube = work[0], work[1]
+    stored_cube = cols[column, t0 : t0 + m]
+    stored_seventh = cols[column + 1, t0 : t0 + m]
+    k = column - WIDTH
+    _cube_shifted(state[0], rc, shifted, cube, m)
+    _accumulate(acc, stored_cube, cube, alphas[k, 0], alphas[k, 1], m)
+    _seventh(stored_cube, shifted, cube, m)
+    _accumulate(acc, stored_seventh, cube, alphas[k + 1, 0], alphas[k + 1, 1], m)
+    _copy(stored_seventh, state[0], m)  # the stored x^7 goes on through the linear layer
+    _internal_layer(state, diag, shifted, m)
+
+
+@njit(cache=True, nogil=True)
+def combined_range(lo, hi, cols, offset, alphas, rc_initial, rc_internal, rc_final, diag, out) -> None:
+    """out[r] = Σ_k α_k · c_k(row r) for rows r in [lo, hi) of cols[:, offset:].
+
+    alphas: (NUM_CONSTRAINTS, 2) extension weights; out: (rows, 2)."""
+    state = np.empty((WIDTH, _TILE), dtype=np.uint64)
+    scratch = np.empty((WIDTH, _TILE), dtype=np.uint64)
+    acc = np.empty((4, _TILE), dtype=np.uint64)
+    work = np.empty((2, _TILE), dtype=np.uint64)
+    for t in range(lo, hi, _TILE):
+        m = min(_TILE, hi - t)
+        t0 = offset + t
+        for i in range(WIDTH):
+            _copy(cols[i, t0 : t0 + m], scratch[i], m)
+        _external_layer(scratch, state, m)
+        acc[:] = 0
+        column = WIDTH
+        for j in range(rc_initial.shape[0]):
+            _full_round(cols, column, t0, m, state, scratch, work, rc_initial[j], alphas, acc)
+            column += 2 * WIDTH
+        for j in range(rc_internal.shape[0]):
+            _partial_round(cols, column, t0, m, state, work, rc_internal[j], diag, alphas, acc)
+            column += 2
+        for j in range(rc_final.shape[0]):
+            _full_round(cols, column, t0, m, state, scratch, work, rc_final[j], alphas, acc)
+            column += 2 * WIDTH
+        for r in range(m):
+            out[t + r, 0] = f.reduce128(acc[0, r], acc[1, r])
+            out[t + r, 1] = f.reduce128(acc[2, r], acc[3, r])
+
+
+def combined_constraints(cols: np.ndarray, offset: int, rows: int, alphas: np.ndarray) -> np.ndarray:
+    """Σ_k α_k · (constraint k of the gadget) on rows cols[:, offset : offset + rows] of the gadget's
+    columns `cols` (≥ COLUMNS, C-contiguous); alphas (NUM_CONSTRAINTS, 2). Returns (rows, 2)."""
+    out = np.empty((rows, 2), dtype=np.uint64)
+    combined_range(0, rows, cols, offset, alphas, RC_INITIAL, RC_INTERNAL, RC_FINAL, DIAG, out)
+    return out

@@ -1,0 +1,54 @@
+"""Where proving time goes: named phases, wall-clock and CPU seconds, recorded only when asked.
+
+    with phases.recording() as times:       # a benchmark
+        prove(...)
+    times.seconds  # {"main trace: LDE + commit": (wall, cpu), ...}
+
+The prover marks its steps with `with phases.phase("name"):`; outside `recording()` that costs one
+context-variable lookup. CPU time is the whole process's (every thread), so on a shared machine
+it shows the work done even when the wall clock is stretched by other processes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PhaseTimes:
+    seconds: dict[str, tuple[float, float]] = field(default_factory=dict)  # name → (wall, cpu)
+
+    def add(self, name: str, wall: float, cpu: float) -> None:
+        old_wall, old_cpu = self.seconds.get(name, (0.0, 0.0))
+        self.seconds[name] = (old_wall + wall, old_cpu + cpu)
+
+
+_active: ContextVar[PhaseTimes | None] = ContextVar("zkpor_phase_times", default=None)
+
+
+@contextmanager
+def recording() -> Iterator[PhaseTimes]:
+    """Record the phases run inside this block (nested recordings each see their own)."""
+    times = PhaseTimes()
+    token = _active.set(times)
+    try:
+        yield times
+    finally:
+        _active.reset(token)
+
+
+@contextmanager
+def phase(name: str) -> Iterator[None]:
+    times = _active.get()
+    if times is None:
+        yield
+        return
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield
+    finally:
+        times.add(name, time.perf_counter() - wall, time.process_time() - cpu)
