@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from round_testing import SMALL_ROUND_TOML, expect_input_error, write_file
 
+from zkpor.round import generate
 from zkpor.round.config import default_round_config, load_round_config
 from zkpor.round.directory import load_round_inputs
 from zkpor.round.generate import generate_round, generate_users
@@ -158,3 +159,21 @@ def test_bad_user_counts(tmp_path: Path) -> None:
         lambda: generate_round(tmp_path / "r", 1, seed=1, file_format="xml"),
         match="unknown users file format 'xml'",
     )
+
+
+def test_a_round_generated_in_blocks_is_one_round(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large rounds are made and written a block at a time: the blocks join into one file whose
+    users are all distinct and equal to what `generate_users` returns."""
+    monkeypatch.setattr(generate, "GENERATE_BLOCK", 1000)
+    config = default_round_config()
+    users_file = generate_round(tmp_path / "round", 2500, seed=5)
+    loaded = load_round_inputs(tmp_path / "round").users
+    expected = generate_users(config, 2500, seed=5)
+    assert np.array_equal(loaded.equity, expected.equity) and np.array_equal(loaded.debt, expected.debt)
+    assert np.array_equal(loaded.uid_bytes, expected.uid_bytes)
+    uids = {loaded.uid(r) for r in range(len(loaded))}
+    assert len(uids) == 2500 and all(len(u) == 10 for u in uids)
+    # Blocks are independent streams: the first block does not depend on how many follow.
+    first = next(generate.generate_user_blocks(config, 1000, seed=5))
+    assert np.array_equal(first.equity, expected.equity[:1000])
+    assert users_file.stat().st_size > 0

@@ -6,18 +6,20 @@ The shape follows what exchanges publish about their books:
   Pareto wealth factor (α = 1.3), so most users hold little and a handful are whales;
 - margin debt: about 3 % of users borrow (mostly USDT) against their other holdings, at 5–80 % of
   their collateral's USD value, so every user's net value by the AIR's weights stays ≥ 0;
-- uids are distinct random 10-digit numbers.
+- uids are distinct 10-digit numbers (a bijection of the user index, offset by the seed).
 
-Everything comes from one ``numpy.random.Generator`` seeded with S, so a seed always gives the same
-bytes. Work is vectorised over the held cells only, and the file is formatted by a numba kernel.
+Users are made a block of 2^20 at a time, each block from its own ``numpy.random.Generator``
+stream of the seed S, so a seed always gives the same bytes and 10^7 users take no more memory
+than 10^6. Work is vectorised over the held cells only, and the file is formatted by a numba kernel.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +30,7 @@ from zkpor.round.config import RoundConfig, default_round_config, write_round_co
 from zkpor.round.directory import ROUND_CONFIG_NAME
 from zkpor.round.net_value import first_negative_net_value_row
 from zkpor.round.users import USERS_FILE_NAMES
-from zkpor.round.users_writer import write_users_file
+from zkpor.round.users_writer import write_users_blocks
 
 # Share of users holding each asset (long-tail assets not listed get DEFAULT_HOLDING_PROBABILITY).
 HOLDING_PROBABILITY = {
@@ -66,6 +68,14 @@ LOAN_TO_VALUE = (0.05, 0.80)
 UID_DIGITS = 10
 
 
+# Users are generated (and written) a block at a time, so memory stays flat at any user count.
+GENERATE_BLOCK = 1 << 20
+# uid = 10^9 + (index · stride + offset) mod 9·10^9: the stride is a prime not dividing 9·10^9, so
+# distinct indices give distinct 10-digit uids; index · stride stays below 2^63.
+UID_SPACE = 9 * 10 ** (UID_DIGITS - 1)
+_UID_STRIDE = 999_999_937
+
+
 @dataclass(frozen=True, eq=False)
 class SyntheticUsers:
     """Generated users in the loader's layout: uid bytes + offsets, equity/debt in base units."""
@@ -78,11 +88,39 @@ class SyntheticUsers:
 
 def generate_users(config: RoundConfig, n_users: int, seed: int) -> SyntheticUsers:
     """``n_users`` synthetic users for ``config``'s assets, the same for the same seed."""
+    blocks = list(generate_user_blocks(config, n_users, seed))
+    if len(blocks) == 1:
+        return blocks[0]
+    offsets = [blocks[0].uid_offsets]
+    for block in blocks[1:]:
+        offsets.append(block.uid_offsets[1:] + offsets[-1][-1])
+    return SyntheticUsers(
+        np.concatenate([b.uid_bytes for b in blocks]),
+        np.concatenate(offsets),
+        np.concatenate([b.equity for b in blocks]),
+        np.concatenate([b.debt for b in blocks]),
+    )
+
+
+def generate_user_blocks(
+    config: RoundConfig, n_users: int, seed: int, block: int | None = None
+) -> Iterator[SyntheticUsers]:
+    """The same users as `generate_users`, ``block`` at a time (each block from its own stream of
+    the seed, so any block can be made without the ones before it)."""
     if n_users < 1:
         raise InputError("--users must be at least 1")
-    if n_users >= 9 * 10 ** (UID_DIGITS - 1):
-        raise InputError(f"--users must be below {9 * 10 ** (UID_DIGITS - 1)}")
-    rng = np.random.default_rng(seed)
+    if n_users >= UID_SPACE:
+        raise InputError(f"--users must be below {UID_SPACE}")
+    block = block or GENERATE_BLOCK
+    uid_offset = int(np.random.default_rng([seed, 0]).integers(UID_SPACE))
+    for k, first in enumerate(range(0, n_users, block)):
+        rng = np.random.default_rng([seed, 1, k])
+        count = min(block, n_users - first)
+        equity, debt = _balances(config, count, rng)
+        yield SyntheticUsers(*_uids(first, count, uid_offset), equity, debt)
+
+
+def _balances(config: RoundConfig, n_users: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     n_assets = len(config.assets)
     prices = np.array([units / 10**config.price_decimals for units in config.price_units])
     scales = np.array([10.0**asset.decimals for asset in config.assets])
@@ -124,14 +162,18 @@ def generate_users(config: RoundConfig, n_users: int, seed: int) -> SyntheticUse
     # A loan of at most 80 % cannot go negative, but a failure here must never reach a file.
     if first_negative_net_value_row(equity, debt, config) is not None:
         raise AssertionError("generator produced a user with negative net value")
+    return equity, debt
 
-    uid_numbers = rng.choice(9 * 10 ** (UID_DIGITS - 1), size=n_users, replace=False) + 10 ** (UID_DIGITS - 1)
-    uid_digits = np.empty((n_users, UID_DIGITS), dtype=np.uint8)
+
+def _uids(first: int, count: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Users first … first+count−1 as distinct 10-digit uids: bytes and offsets."""
+    index = np.arange(first, first + count, dtype=np.int64)
+    uid_numbers = (index * _UID_STRIDE + offset) % UID_SPACE + 10 ** (UID_DIGITS - 1)
+    uid_digits = np.empty((count, UID_DIGITS), dtype=np.uint8)
     for position in range(UID_DIGITS):  # digit by digit: a (users × digits) int64 temporary is 8x larger
         uid_digits[:, position] = uid_numbers // 10 ** (UID_DIGITS - 1 - position) % 10 + ord("0")
-    uid_bytes = uid_digits.ravel()
-    uid_offsets = np.arange(0, (n_users + 1) * UID_DIGITS, UID_DIGITS, dtype=np.int64)
-    return SyntheticUsers(uid_bytes, uid_offsets, equity, debt)
+    uid_offsets = np.arange(0, (count + 1) * UID_DIGITS, UID_DIGITS, dtype=np.int64)
+    return uid_digits.ravel(), uid_offsets
 
 
 def _usd_to_units(
@@ -168,19 +210,13 @@ def generate_round(
         raise InputError(f"unknown users file format {file_format!r}: use csv or jsonl")
     out_dir = Path(out_dir)
     config = config or default_round_config()
-    users = generate_users(config, n_users, seed)
     users_name = f"users.{file_format}"
+    blocks = generate_user_blocks(config, n_users, seed)
+    first_block = next(blocks)  # a bad user count fails here, before anything is written
 
     def write_into(directory: Path) -> None:
-        write_users_file(
-            directory / users_name,
-            config,
-            users.uid_bytes,
-            users.uid_offsets,
-            users.equity,
-            users.debt,
-            progress=progress,
-        )
+        users = itertools.chain([first_block], blocks)
+        write_users_blocks(directory / users_name, config, users, n_users, progress=progress)
         for other in USERS_FILE_NAMES:
             if other != users_name:
                 (directory / other).unlink(missing_ok=True)  # a round directory has one users file

@@ -6,8 +6,9 @@ numba kernel into a byte buffer a block at a time, so a million users take about
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -202,14 +203,34 @@ def write_users_file(
     ``signed_net`` one signed column per asset (then no user may have both equity and debt in one
     asset). JSON Lines always chooses per asset the shortest form.
     """
+    block = UsersBlock(uid_bytes, uid_offsets, equity, debt)
+    write_users_blocks(path, config, [block], equity.shape[0], signed_net=signed_net, progress=progress)
+
+
+class UsersBlock(NamedTuple):
+    """Consecutive users in the loader's layout: uid bytes + offsets (from 0), equity/debt arrays."""
+
+    uid_bytes: np.ndarray
+    uid_offsets: np.ndarray
+    equity: np.ndarray
+    debt: np.ndarray
+
+
+def write_users_blocks(
+    path: str | Path,
+    config: RoundConfig,
+    blocks: Iterable[UsersBlock],
+    n_users: int,
+    *,
+    signed_net: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """`write_users_file` for users that arrive a block at a time (``n_users`` in all), so that a
+    file of any size is written with one block in memory."""
     path = Path(path)
-    n_users, n_assets = equity.shape
-    if n_assets != len(config.assets) or debt.shape != equity.shape or uid_offsets.shape != (n_users + 1,):
-        raise ValueError("array shapes do not match each other or round.toml")
-    if signed_net and np.any((equity != 0) & (debt != 0)):
-        raise ValueError("signed net columns cannot hold a user with both equity and debt in one asset")
-    if path.suffix == ".csv" and np.any(uid_bytes == ord('"')):
-        raise ValueError("a uid contains a double quote, which the CSV format here cannot hold; use .jsonl")
+    if path.suffix not in (".csv", ".jsonl"):
+        raise ValueError(f"users file must end in .csv or .jsonl: {path}")
+    n_assets = len(config.assets)
     decimals = np.array([asset.decimals for asset in config.assets], dtype=np.int64)
     symbol_text = "".join(config.symbols).encode("ascii")
     symbol_bytes = np.frombuffer(symbol_text, dtype=np.uint8)
@@ -217,11 +238,9 @@ def write_users_file(
         np.int64
     )
     row_bytes = 2 * MAX_UID_BYTES + 8 + n_assets * (2 * _MAX_AMOUNT_TEXT + 32 + max(map(len, config.symbols)))
-    block = min(ROWS_PER_BLOCK, max(n_users, 1))
-    out = np.empty(block * row_bytes, dtype=np.uint8)
-    equity = np.ascontiguousarray(equity, dtype=np.uint64)
-    debt = np.ascontiguousarray(debt, dtype=np.uint64)
-    uid_offsets = np.ascontiguousarray(uid_offsets, dtype=np.int64)
+    rows_per_write = min(ROWS_PER_BLOCK, max(n_users, 1))
+    out = np.empty(rows_per_write * row_bytes, dtype=np.uint8)
+    written = 0
 
     with atomic_output(path) as stream:
         if path.suffix == ".csv":
@@ -230,37 +249,63 @@ def write_users_file(
             else:
                 header = ",".join(["uid", *(f"{s}_equity,{s}_debt" for s in config.symbols)])
             stream.write(header.encode("ascii") + b"\n")
-        elif path.suffix != ".jsonl":
-            raise ValueError(f"users file must end in .csv or .jsonl: {path}")
-        for first_row in range(0, n_users, block):
-            end_row = min(first_row + block, n_users)
-            if path.suffix == ".csv":
-                used = _format_csv_rows(
-                    uid_bytes,
-                    uid_offsets,
-                    equity,
-                    debt,
-                    decimals,
-                    signed_net,
-                    first_row,
-                    end_row,
-                    _POWERS_OF_TEN,
-                    out,
-                )
-            else:
-                used = _format_jsonl_rows(
-                    uid_bytes,
-                    uid_offsets,
-                    equity,
-                    debt,
-                    decimals,
-                    symbol_bytes,
-                    symbol_offsets,
-                    first_row,
-                    end_row,
-                    _POWERS_OF_TEN,
-                    out,
-                )
-            stream.write(memoryview(out)[:used])
-            if progress is not None:
-                progress(end_row, n_users)
+        for block in blocks:
+            uid_bytes, uid_offsets, equity, debt = _checked_block(block, n_assets, path, signed_net)
+            count = equity.shape[0]
+            for first_row in range(0, count, rows_per_write):
+                end_row = min(first_row + rows_per_write, count)
+                if path.suffix == ".csv":
+                    used = _format_csv_rows(
+                        uid_bytes,
+                        uid_offsets,
+                        equity,
+                        debt,
+                        decimals,
+                        signed_net,
+                        first_row,
+                        end_row,
+                        _POWERS_OF_TEN,
+                        out,
+                    )
+                else:
+                    used = _format_jsonl_rows(
+                        uid_bytes,
+                        uid_offsets,
+                        equity,
+                        debt,
+                        decimals,
+                        symbol_bytes,
+                        symbol_offsets,
+                        first_row,
+                        end_row,
+                        _POWERS_OF_TEN,
+                        out,
+                    )
+                stream.write(memoryview(out)[:used])
+                if progress is not None:
+                    progress(written + end_row, n_users)
+            written += count
+        if written != n_users:
+            raise ValueError(f"expected {n_users} users, the blocks held {written}")
+
+
+def _checked_block(
+    block: UsersBlock, n_assets: int, path: Path, signed_net: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    count = block.equity.shape[0]
+    if (
+        block.equity.shape != (count, n_assets)
+        or block.debt.shape != block.equity.shape
+        or block.uid_offsets.shape != (count + 1,)
+    ):
+        raise ValueError("array shapes do not match each other or round.toml")
+    if signed_net and np.any((block.equity != 0) & (block.debt != 0)):
+        raise ValueError("signed net columns cannot hold a user with both equity and debt in one asset")
+    if path.suffix == ".csv" and np.any(block.uid_bytes == ord('"')):
+        raise ValueError("a uid contains a double quote, which the CSV format here cannot hold; use .jsonl")
+    return (
+        block.uid_bytes,
+        np.ascontiguousarray(block.uid_offsets, dtype=np.int64),
+        np.ascontiguousarray(block.equity, dtype=np.uint64),
+        np.ascontiguousarray(block.debt, dtype=np.uint64),
+    )
