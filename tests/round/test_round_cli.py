@@ -108,7 +108,7 @@ def test_demo(tmp_path: Path, run_main: Callable[..., Any]) -> None:
     assert result.returncode == 0, result.stderr
     assert "300 users" in result.stdout and "valid round" in result.stdout
     assert sorted(p.name for p in (tmp_path / "my-demo").iterdir()) == [
-        "exchange.secret", "inclusion-demo-user.json", "proof", "round.toml", "users.csv"
+        "exchange.secret", "inclusion-demo-user.json", "private", "proof", "round.toml", "users.csv"
     ]  # fmt: skip
     assert "Verified: round 2024-06" in result.stdout
     assert run_main("demo", "my-demo", "--users", "300", cwd=tmp_path).returncode == 0, (

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,14 +93,32 @@ def _shuffle_key(secret: bytes, round_id: str, tag: bytes) -> bytes:
 
 def shuffle_slots(secret: bytes, round_id: str, uids: list[bytes], slots: int) -> np.ndarray:
     """Slot order: entry s is the user row in slot s, or −1 − k for padding user k (see module doc)."""
-    n = len(uids)
+    return _slot_order(secret, round_id, len(uids), slots, lambda start, end: uids[start:end])
+
+
+# Users whose shuffle keys are made at a time: the tags of a whole round would be a Python object
+# per user (about 1.5 GB for 10^7 users); keys are 16 bytes each.
+_KEY_CHUNK = 1 << 16
+
+
+def _slot_order(
+    secret: bytes, round_id: str, n: int, slots: int, uids_of: Callable[[int, int], Sequence[bytes]]
+) -> np.ndarray:
     if slots < n:
         raise ValueError("fewer slots than users")
-    tags = [b"u" + uid for uid in uids] + [b"p" + k.to_bytes(8, "big") for k in range(slots - n)]
-    keys = np.frombuffer(b"".join(_shuffle_key(secret, round_id, t)[:16] for t in tags), dtype=">u8")
+    keys = np.empty(2 * slots, dtype=">u8")
+    for start in range(0, slots, _KEY_CHUNK):
+        end = min(start + _KEY_CHUNK, slots)
+        users = uids_of(start, min(end, n)) if start < n else []
+        tags = [b"u" + uid for uid in users]
+        tags += [b"p" + (k - n).to_bytes(8, "big") for k in range(max(start, n), end)]
+        chunk = b"".join(_shuffle_key(secret, round_id, t)[:16] for t in tags)
+        keys[2 * start : 2 * end] = np.frombuffer(chunk, dtype=">u8")
     high, low = keys[0::2], keys[1::2]
     order = np.lexsort((low, high))  # stable: equal keys keep their input order
-    who = np.concatenate([np.arange(n, dtype=np.int64), -1 - np.arange(slots - n, dtype=np.int64)])
+    del keys, high, low
+    who = np.arange(slots, dtype=np.int64)
+    who[n:] = -1 - np.arange(slots - n, dtype=np.int64)
     return who[order]
 
 
@@ -142,10 +161,13 @@ class BatchPlan:
 
 
 def plan_batches(secret: bytes, round_id: str, users: UserBalances, shape: BatchShape) -> BatchPlan:
-    uids = [
-        bytes(users.uid_bytes[users.uid_offsets[r] : users.uid_offsets[r + 1]]) for r in range(len(users))
-    ]
-    return BatchPlan(shape, shuffle_slots(secret, round_id, uids, shape.slots))
+    def uids_of(start: int, end: int) -> list[bytes]:
+        offsets = users.uid_offsets[start : end + 1].tolist()
+        text = users.uid_bytes[offsets[0] : offsets[-1]].tobytes()
+        base = offsets[0]
+        return [text[a - base : b - base] for a, b in zip(offsets, offsets[1:], strict=False)]
+
+    return BatchPlan(shape, _slot_order(secret, round_id, len(users), shape.slots, uids_of))
 
 
 @dataclass(frozen=True)
@@ -178,6 +200,7 @@ def batch_members(
     debt = np.zeros_like(equity)
     equity[real] = users.equity[real_rows]
     debt[real] = users.debt[real_rows]
+    users.release_pages()
     all_uids: list[str | None] = [None] * rows.shape[0]
     all_nonces: list[bytes | None] = [None] * rows.shape[0]
     for position, uid, nonce in zip(np.flatnonzero(real), uids, nonces, strict=True):

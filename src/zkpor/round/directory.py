@@ -39,17 +39,21 @@ def find_users_file(round_dir: str | Path) -> Path:
 
 
 def load_round_inputs(
-    round_dir: str | Path, *, progress: ProgressCallback | None = None, check_net_value: bool = True
+    round_dir: str | Path,
+    *,
+    progress: ProgressCallback | None = None,
+    check_net_value: bool = True,
+    spill_dir: Path | None = None,
 ) -> RoundInputs:
     """Load and validate round.toml and the users file; with ``check_net_value`` (the default) also
-    refuse a user whose net value is negative, as the prover will."""
+    refuse a user whose net value is negative, as the prover will. ``spill_dir``: see `load_users`."""
     round_dir = Path(round_dir)
     if not round_dir.is_dir():
         raise InputError(
             "not a round directory (expected a directory with round.toml and users.csv)", path=round_dir
         )
     config = load_round_config(round_dir / ROUND_CONFIG_NAME)
-    users = load_users(find_users_file(round_dir), config, progress=progress)
+    users = load_users(find_users_file(round_dir), config, progress=progress, spill_dir=spill_dir)
     if check_net_value:
         check_net_values(users, config)
     return RoundInputs(round_dir, config, users)

@@ -18,6 +18,7 @@ from zkpor.round.config import LIMB_BITS, LIMBS_PER_AMOUNT, RoundConfig
 from zkpor.round.decimal_text import format_units
 from zkpor.round.users import UserBalances
 
+CHECK_ROWS = 1 << 18  # users checked at a time (spilled balances are released after each chunk)
 _LIMB_MASK = np.uint64(2**LIMB_BITS - 1)
 _LIMB_SHIFTS = np.array([LIMB_BITS * k for k in range(LIMBS_PER_AMOUNT)], dtype=np.uint64)
 
@@ -85,8 +86,12 @@ def first_negative_net_value_row(equity: np.ndarray, debt: np.ndarray, config: R
 
 def check_net_values(users: UserBalances, config: RoundConfig) -> None:
     """Raise InputError at the first user whose debts outweigh their equity (the prover refuses them)."""
-    row = first_negative_net_value_row(users.equity, users.debt, config)
-    if row is None:
+    for start, equity, debt in users.row_chunks(CHECK_ROWS):
+        found = first_negative_net_value_row(equity, debt, config)
+        if found is not None:
+            row = start + found
+            break
+    else:
         return
     value = format_units(user_net_value(users, config, row), config.net_value_decimals)
     raise InputError(

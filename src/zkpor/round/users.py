@@ -25,8 +25,10 @@ allowed only at the end. Any violation raises InputError naming the file, line a
 from __future__ import annotations
 
 import json
+import mmap
 import re
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,20 @@ class UserBalances:
     equity: np.ndarray  # uint64, (n_users, n_assets)
     debt: np.ndarray  # uint64, (n_users, n_assets)
     first_line: int
+    # With `spill_dir`, equity and debt live in files mapped into memory (see `release_pages`).
+    spilled: tuple[mmap.mmap, ...] = ()
+
+    def release_pages(self) -> None:
+        """Unmap the spilled balance pages this process has touched: they stay in the files (and the
+        page cache), so a round of 10^7 users is read and proven without holding 3.5 GB resident."""
+        for mapping in self.spilled:
+            mapping.madvise(mmap.MADV_DONTNEED)
+
+    def row_chunks(self, rows: int = 1 << 18) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """(first row, equity rows, debt rows) a chunk at a time, pages released after each."""
+        for start in range(0, len(self), rows):
+            yield start, self.equity[start : start + rows], self.debt[start : start + rows]
+            self.release_pages()
 
     def __len__(self) -> int:
         return self.equity.shape[0]
@@ -93,14 +109,36 @@ def load_users(
     *,
     progress: ProgressCallback | None = None,
     chunk_bytes: int = CHUNK_BYTES,
+    spill_dir: Path | None = None,
 ) -> UserBalances:
-    """Load and validate a users file (format by suffix: .csv or .jsonl) against ``config``."""
+    """Load and validate a users file (format by suffix: .csv or .jsonl) against ``config``.
+
+    With ``spill_dir`` (a private directory: the files hold every user's balances), equity and debt
+    are kept in files there, mapped into memory, instead of in anonymous memory."""
     path = Path(path)
     if path.suffix == ".csv":
-        return _CsvLoader(path, config, progress, chunk_bytes).load()
+        return _CsvLoader(path, config, progress, chunk_bytes, spill_dir).load()
     if path.suffix == ".jsonl":
-        return _JsonlLoader(path, config, progress).load()
+        return _JsonlLoader(path, config, progress, spill_dir).load()
     raise InputError("unknown users file type: name it users.csv or users.jsonl", path=path)
+
+
+def _balance_arrays(
+    rows: int, n_assets: int, spill_dir: Path | None
+) -> tuple[np.ndarray, np.ndarray, tuple[mmap.mmap, ...]]:
+    """Zeroed (rows, n_assets) uint64 equity and debt arrays: anonymous memory (fresh zero pages
+    cost nothing until written), or sparse files in ``spill_dir`` mapped shared."""
+    if spill_dir is None or rows == 0:
+        return np.zeros((rows, n_assets), np.uint64), np.zeros((rows, n_assets), np.uint64), ()
+    spill_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    arrays = []
+    for _ in ("equity", "debt"):
+        # Unnamed (already unlinked) files: the mapping keeps them alive, and nothing is left behind
+        # on disk however the process ends.
+        with tempfile.TemporaryFile(dir=spill_dir) as backing:
+            arrays.append(np.memmap(backing, dtype=np.uint64, mode="w+", shape=(rows, n_assets)))
+    # Plain ndarray views for the numba kernels; the mappings themselves for `release_pages`.
+    return np.asarray(arrays[0]), np.asarray(arrays[1]), tuple(a._mmap for a in arrays)
 
 
 # ------------------------------------------------------------------------------------ shared
@@ -203,12 +241,18 @@ class _CsvLoader:
     """One CSV load: header in Python, data lines through parse_csv_lines chunk by chunk."""
 
     def __init__(
-        self, path: Path, config: RoundConfig, progress: ProgressCallback | None, chunk_bytes: int
+        self,
+        path: Path,
+        config: RoundConfig,
+        progress: ProgressCallback | None,
+        chunk_bytes: int,
+        spill_dir: Path | None,
     ) -> None:
         self.path = path
         self.config = config
         self.progress = progress
         self.chunk_bytes = chunk_bytes
+        self.spill_dir = spill_dir
         self.decimals = np.array([asset.decimals for asset in config.assets], dtype=np.int64)
         self.max_units = np.array([asset.max_units for asset in config.assets], dtype=np.uint64)
         # Per column, from the header: its name, what it holds (ROLE_*) and its asset (-1 for uid).
@@ -304,9 +348,7 @@ class _CsvLoader:
         total_bytes: int,
     ) -> UserBalances:
         n_assets = len(self.config.assets)
-        # np.zeros maps fresh zero pages: only the rows actually written cost memory.
-        equity = np.zeros((row_capacity, n_assets), dtype=np.uint64)
-        debt = np.zeros((row_capacity, n_assets), dtype=np.uint64)
+        equity, debt, spilled = _balance_arrays(row_capacity, n_assets, self.spill_dir)
         uid_offsets = np.zeros(row_capacity + 1, dtype=np.int64)
         uid_bytes = np.empty(min(total_bytes, 16 * row_capacity + self.chunk_bytes), dtype=np.uint8)
         buffer = np.empty(self.chunk_bytes + MAX_LINE_BYTES, dtype=np.uint8)
@@ -346,6 +388,8 @@ class _CsvLoader:
             if carried > MAX_LINE_BYTES:
                 raise self.error(f"line longer than {MAX_LINE_BYTES} bytes", line=int(status[kernels.S_LINE]))
             buffer[:carried] = buffer[consumed:filled]
+            for mapping in spilled:
+                mapping.madvise(mmap.MADV_DONTNEED)
             if self.progress is not None:
                 self.progress(bytes_done, total_bytes)
 
@@ -363,6 +407,7 @@ class _CsvLoader:
             equity=equity[:n_users],
             debt=debt[:n_users],
             first_line=2,
+            spilled=spilled,
         )
         _check_unique_uids(users)
         return users
@@ -432,10 +477,13 @@ class _JsonlLoader:
     """One JSON Lines load: json decodes each line's structure in Python; the amounts are collected
     as text and parsed by the numba kernel in batches, so no per-cell Python object outlives a batch."""
 
-    def __init__(self, path: Path, config: RoundConfig, progress: ProgressCallback | None) -> None:
+    def __init__(
+        self, path: Path, config: RoundConfig, progress: ProgressCallback | None, spill_dir: Path | None
+    ) -> None:
         self.path = path
         self.config = config
         self.progress = progress
+        self.spill_dir = spill_dir
         self.asset_of = {symbol: index for index, symbol in enumerate(config.symbols)}
         self.decimals = np.array([asset.decimals for asset in config.assets], dtype=np.int64)
         self.max_units = np.array([asset.max_units for asset in config.assets], dtype=np.uint64)
@@ -459,9 +507,9 @@ class _JsonlLoader:
             capacity = _count_lines(stream, CHUNK_BYTES)
             skip = _check_encoding_start(self.path, stream.read(4))
             stream.seek(skip)
-            shape = (capacity, len(self.config.assets))
-            self.equity = np.zeros(shape, dtype=np.uint64)
-            self.debt = np.zeros(shape, dtype=np.uint64)
+            self.equity, self.debt, self.spilled = _balance_arrays(
+                capacity, len(self.config.assets), self.spill_dir
+            )
             row = line = blank_line = 0
             bytes_done = skip
             while raw := stream.readline(MAX_LINE_BYTES + 1):
@@ -497,6 +545,7 @@ class _JsonlLoader:
             equity=self.equity[:row],
             debt=self.debt[:row],
             first_line=1,
+            spilled=self.spilled,
         )
         _check_unique_uids(users)
         return users
@@ -597,6 +646,8 @@ class _JsonlLoader:
         self.cell_texts.clear()
         self.cell_rows.clear()
         self.cell_slots.clear()
+        for mapping in self.spilled:
+            mapping.madvise(mmap.MADV_DONTNEED)
 
 
 def _json_kind(value: object) -> str:
