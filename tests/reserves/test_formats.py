@@ -349,3 +349,26 @@ def test_the_rounds_reserves_settings(tmp_path: Path, run_main) -> None:  # noqa
     (tmp_path / "reserves.toml").write_text("[heights]\nmoon = 1\n")
     result = run_main("reserves", str(path), "--round", str(tmp_path), "--out", str(out), cwd=tmp_path)
     assert result.returncode == 2 and "heights.moon" in result.stderr
+
+
+def test_settings_reach_the_worker_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from zkpor.reserves import engine
+
+    extra = tmp_path / "coins.toml"
+    extra.write_text('[assets]\nWBTC = "ethereum"\n')
+    lines = [HEADER]
+    for i in range(40):
+        coin = ("WBTC", "ETH", "XYZ")[i % 3]
+        lines.append(evm_row(80 + i % 7, coin, message=MESSAGE if i % 5 else "old"))
+    path = write(tmp_path / "r.csv", *lines)
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(engine, "MIN_PARALLEL_CHUNKS", 2)
+    outputs = []
+    for workers in (1, 2):
+        summary = verify_reserves(
+            path, tmp_path / f"{workers}.csv", message=MESSAGE, coin_maps=[extra], workers=workers
+        )
+        outputs.append(((tmp_path / f"{workers}.csv").read_text(), summary.to_json()))
+    assert outputs[0] == outputs[1]
+    text = outputs[0][0]
+    assert ",WBTC,WBTC," in text and "a possible replay" in text and "unknown coin name 'XYZ'" in text

@@ -230,6 +230,15 @@ def reserves(
         _print_summary(summary, reserves_file.name)
         if report is not None:
             _print_ratios(report, owed)
+            unchecked = sorted(
+                a for a, sums in summary.assets.items() if sums.balance_checked != sums.verified
+            )
+            if unchecked:
+                console.print(
+                    f"[yellow]note: the reserves of {', '.join(unchecked)} include declared amounts no balance "
+                    "source confirmed (see the balance column of results.csv)[/]",
+                    highlight=False,
+                )
         counts = summary.counts
         console.print(
             f"{summary.rows} rows: {counts['verified']} verified, {counts['failed']} failed, "
