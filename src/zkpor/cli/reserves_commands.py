@@ -235,8 +235,8 @@ def reserves(
             )
             if unchecked:
                 console.print(
-                    f"[yellow]note: the reserves of {', '.join(unchecked)} include declared amounts no balance "
-                    "source confirmed (see the balance column of results.csv)[/]",
+                    f"[yellow]note: the reserves of {', '.join(unchecked)} include declared amounts no "
+                    "balance source confirmed (see the balance column of results.csv)[/]",
                     highlight=False,
                 )
         counts = summary.counts
