@@ -690,3 +690,74 @@ def test_aptos_rotated_key_owner_mode(tmp_path) -> None:  # noqa: ANN001
         )
         result = (tmp_path / "out.csv").read_text().splitlines()[1]
         assert f",{expected}," in result, result
+
+
+# okx/proof-of-reserves example/test.csv as published (OKX's newest, 9-column layout).
+OKX_TEST_CSV = """digitalAsset,network,address,signedMessage,signedMessage2,message,publicKey,owner1,owner2
+USDT,ETH,0x6a32bea6b4050763a6673202efde42ad87bec0b5,0x63e1ecb04bf62e1f002c28747f85d5389541c8c23042240ff44dc9a37417ac4e11fa30c66af459be9c21b39e3f9028c058d6fe5c6145f049c2a922a047bc08d91b,null,OKC_DTT_AUP2025,,,
+ETH,STARKNET,0x03b7f0b02b63683eca1639fb2d5dfa1021628d4ee728b03bc0ac2be66edc32f1,04550efc3034895232cac30b73677c81cf949e7428d9629eda85b83e60614f45061639b572eb88f82f304b6a3ad4f2392a835e5582b918da53ddaaee4e342ea0,null,OKC_DTT_AUP2025,0x6459074aa056e6dfb18539e414720ca7518b4d9b6d9a9fa0a3a64b8e2287963,,
+BTC,BTC,bc1q82aks5ft2at48wp0sa6rr5vtzutvgzr8azts6w8nlu0dqc2dx24qvzwspk,ICCxeipsfRZUurcUKGkXzA9p3WVrDeNzdAg1yojDRrCBGY/2fRe6Sg9F0tgQ6a4THqIJoCSIlmyxay6QQ6FSfcY=,H3CfdwwB+klW7yPNpHeuQhpzxdmXEWczUSp4UziFimaLCdzg9bpw/KP+TwawJlOhD5EZS++Y1A9EU4pkps5VWRE=,OKC_DTT_AUP2025,522103cf1f7e2d8e428e5dfc36d9eacd679a0bf7356a8e05dd02c8a9a12db36bb1c92421027b961ddea8ae2e81d47804685cf2ab820a4d59cdcb10f70adeeaf0e4d8817eae2102813215371e992904e68b3b77752898b22d89d7ca1c2562e8403040fd5e807c1453ae,,
+DOT,DOT,12Z1EpgUskkbinZ47CdiUSdBMSvh4FVhgr6iDKfiyvEFndEa,0x63b8adb6308fbcec5ee978527531af458c5bd9fec573f29190946225084354262c9fd68bbc72607688611c6209f25efd7a41666f5fa5d4b0bc67c0e5d44c9b0d,null,OKC_DTT_AUP2025,0x44a4e37cb0fe0d92117dfb7785ea8d5fc6086cac726698e4b1cf08a473d0658c,,
+ADA,ADA,addr1v9500j9f8sgnw9uftxmuc429kyy2mduuaj3649rw779v8ks4nyrxz,0x9dab6076e018f4275b34e9ba93aed12b960573857a1b0373387ae8407b76f510a4c545ea29fa754f29a1100d1763acad3722a8b7dd297f7516491108a1a75009,null,OKC_DTT_AUP2025,0x9a2d141e5495a5430a728e29855c9c53a5656b8c059a8570544390c39b95d5e9,,
+DOGE,DOGE,AB98NMrZQ48RAj7jRS7L7AcT6d8SCvu2Uq,ICIByz72Kv9dDYC/0m85B+50FnZSG08Zw9Ll22HX1omVbFXQFXas2+E+QuTc9BcIUy1cqt7JogICQOMa5sdX4ek=,H7Sp60puyJSnxMO3y2IPAyIRIJqUr6vfm8oNarS1zPUMBqpLrryL4Bli9ymQWpsHyL6sPm6AuhRsTJtLfST7Lfc=,OKC_DTT_AUP2025,5221020b65f1fd63f160d509740c03d4f8f13eb16bc50c6df3cc2e3b19420faad235b621024f32d5d4d361270b65cf9b838833635ebfad40d9b0e37b12b9fd6281083143f821031423c97389660dc5104f75b64c64d1af05a6c21516a1f3a6fe93e14e9ba5801653ae,,
+ETC,OKC,0x5f504cd119640d5167c003ce9e4250895374b24f,0x37265350f38f2b07edfb697cfba5ea64185f3e2916e18212fc52cc68994e61187208310782544fffda0c36acdb2268289e17971755584d6faccbcfe0850aafb11b,null,OKC_DTT_AUP2025,null,,
+TRX,TRON,TSBg5SM1TXVXneSivmzpZa9hpccLNeYcWq,0x1cf39b1080787540fa4c227d254b7b2f56d4f429ef34d89e8fb5351061e978223f0ca7bc06a3f27529b97143cd06d4a741ab815f1e08faf096df65b46d99ad7e1b,null,OKC_DTT_AUP2025,null,,
+EOS,Vaulta,okbwallet1tr,SIG_K1_K1fyBKSBw62ioqwFAFUhuFeCF5SbjbDv387RMAoQVy2VqmM1MhEXZSQ4A38PX7g128NBAanXMkwqYErAD1LNZR2ZWQigJz,,OKC_DTT_AUP2025,EOS7nGMZSQxyvJkH5WDnuGsSQMp7yCRYA5AX4GMAXh6WtmqnMT79X,,
+"""
+
+
+def test_okx_published_test_csv_row_by_row(tmp_path) -> None:  # noqa: ANN001
+    """The published file through the whole engine: every row verifies, except the two whose account
+    link is chain state (Starknet account, EOS account), which verify once an owners record and the
+    account's permissions are given."""
+    import csv
+    import json
+
+    from zkpor.reserves.accounts import CombinedAccounts, EosAccountsFile
+    from zkpor.reserves.engine import verify_reserves
+    from zkpor.reserves.owners import OwnersFile
+
+    reserves = tmp_path / "test.csv"
+    reserves.write_text(OKX_TEST_CSV)
+
+    def statuses(accounts) -> list[str]:  # noqa: ANN001
+        verify_reserves(reserves, tmp_path / "out.csv", accounts=accounts, workers=1)
+        with open(tmp_path / "out.csv", newline="") as handle:
+            return [(r["network"], r["status"]) for r in csv.DictReader(handle)]
+
+    first = statuses(None)
+    assert [s for _, s in first] == ["verified"] + ["unsupported"] + ["verified"] * 6 + ["unsupported"], first
+    owners = tmp_path / "owners.json"
+    owners.write_text(
+        json.dumps(
+            [
+                {
+                    "network": "starknet",
+                    "address": "0x03b7f0b02b63683eca1639fb2d5dfa1021628d4ee728b03bc0ac2be66edc32f1",
+                    "height": 1,
+                    "owners": ["0x6459074aa056e6dfb18539e414720ca7518b4d9b6d9a9fa0a3a64b8e2287963"],
+                }
+            ]
+        )
+    )
+    eos_accounts = tmp_path / "eos.json"
+    key = "EOS7nGMZSQxyvJkH5WDnuGsSQMp7yCRYA5AX4GMAXh6WtmqnMT79X"
+    auth = {"threshold": 1, "keys": [{"key": key, "weight": 1}], "accounts": [], "waits": []}
+    eos_accounts.write_text(
+        json.dumps(
+            [
+                {
+                    "account_name": "okbwallet1tr",
+                    "permissions": [{"perm_name": "active", "required_auth": auth}],
+                }
+            ]
+        )
+    )
+    # The file has no heights (9-column layout): the round's heights are given (--height).
+    accounts = CombinedAccounts([OwnersFile(owners), EosAccountsFile(eos_accounts)])
+    verify_reserves(
+        reserves, tmp_path / "out.csv", accounts=accounts, workers=1, heights={"starknet": 1, "eos": 1}
+    )
+    with open(tmp_path / "out.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["status"] for r in rows] == ["verified"] * 9, [(r["network"], r["reason"]) for r in rows]

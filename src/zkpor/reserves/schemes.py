@@ -81,7 +81,8 @@ def verify_ownership(row: ReserveRow, chain: Chain) -> Outcome:
     except Rejected as error:
         return Outcome(FAILED, chain.family, str(error))
     except Unsupported as error:
-        return Outcome(UNSUPPORTED, chain.family, str(error), getattr(error, "link", None))
+        link = getattr(error, "link", None)  # a valid signature awaiting account state: name its scheme
+        return Outcome(UNSUPPORTED, link[2] if link else chain.family, str(error), link)
 
 
 def verdict(row: ReserveRow, chain: Chain | None) -> tuple[str, str, str, KeyLink | None]:
