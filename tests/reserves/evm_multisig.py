@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from zkpor.reserves.hashing import keccak256
 
-from .evm_token import assemble
+from .evm_token import RETURN_WORD, assemble, dispatch, with_constructor
 
 GET_OWNERS = 0xA0E67E2B
 GET_THRESHOLD = 0xE75235B8
@@ -39,30 +39,13 @@ def _loop(name: str, body: list) -> list:
 
 RUNTIME = assemble(
     [
-        ("PUSH", 1, 0),
-        "CALLDATALOAD",
-        ("PUSH", 1, 0xE0),
-        "SHR",
-        *[
-            op
-            for selector, label in ((GET_THRESHOLD, "threshold"), (GET_OWNERS, "owners"), (SET_OWNERS, "set"))
-            for op in ("DUP1", ("PUSH", 4, selector), "EQ", ("PUSHLABEL", label), "JUMPI")
-        ],
-        ("LABEL", "fail"),
-        "JUMPDEST",
-        ("PUSH", 1, 0),
-        "DUP1",
-        "REVERT",
+        *dispatch([(GET_THRESHOLD, "threshold"), (GET_OWNERS, "owners"), (SET_OWNERS, "set")]),
         # getThreshold(): one word
         ("LABEL", "threshold"),
         "JUMPDEST",
         ("PUSH", 1, 1),
         "SLOAD",
-        ("PUSH", 1, 0),
-        "MSTORE",
-        ("PUSH", 1, 32),
-        ("PUSH", 1, 0),
-        "RETURN",
+        *RETURN_WORD,
         # getOwners(): ABI address[] = offset 0x20, length n, n words
         ("LABEL", "owners"),
         "JUMPDEST",
@@ -138,24 +121,8 @@ RUNTIME = assemble(
 
 
 def deploy_code() -> bytes:
-    """Constructor: remember the deployer, return the runtime."""
-    prefix_size = 1 + 2 + 1 + 3 + 3 + 2 + 1 + 3 + 2 + 1
-    constructor = assemble(
-        [
-            "CALLER",
-            ("PUSH", 1, 0),
-            "SSTORE",
-            ("PUSH", 2, len(RUNTIME)),
-            ("PUSH", 2, prefix_size),
-            ("PUSH", 1, 0),
-            "CODECOPY",
-            ("PUSH", 2, len(RUNTIME)),
-            ("PUSH", 1, 0),
-            "RETURN",
-        ]
-    )
-    assert len(constructor) == prefix_size
-    return constructor + RUNTIME
+    """Creation code: remember the deployer (slot 0), return the runtime."""
+    return with_constructor(["CALLER", ("PUSH", 1, 0), "SSTORE"], RUNTIME)
 
 
 def set_owners_data(threshold: int, owners: list[str]) -> str:

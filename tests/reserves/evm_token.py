@@ -58,37 +58,27 @@ def assemble(program: list) -> bytes:
     return bytes(code)
 
 
+def dispatch(routes: list[tuple[int, str]]) -> list:
+    """Jump to the label of the call's 4-byte selector (left on the stack); revert at label "fail"."""
+    load = [("PUSH", 1, 0), "CALLDATALOAD", ("PUSH", 1, 0xE0), "SHR"]
+    jumps = [
+        op for sel, label in routes for op in ("DUP1", ("PUSH", 4, sel), "EQ", ("PUSHLABEL", label), "JUMPI")
+    ]
+    return [*load, *jumps, ("LABEL", "fail"), "JUMPDEST", ("PUSH", 1, 0), "DUP1", "REVERT"]
+
+
+RETURN_WORD = [("PUSH", 1, 0), "MSTORE", ("PUSH", 1, 32), ("PUSH", 1, 0), "RETURN"]  # return the top word
+
+
 RUNTIME = assemble(
     [
-        ("PUSH", 1, 0),
-        "CALLDATALOAD",
-        ("PUSH", 1, 0xE0),
-        "SHR",
-        "DUP1",
-        ("PUSH", 4, 0x70A08231),
-        "EQ",
-        ("PUSHLABEL", "balanceOf"),
-        "JUMPI",
-        "DUP1",
-        ("PUSH", 4, 0xA9059CBB),
-        "EQ",
-        ("PUSHLABEL", "transfer"),
-        "JUMPI",
-        ("LABEL", "fail"),
-        "JUMPDEST",
-        ("PUSH", 1, 0),
-        "DUP1",
-        "REVERT",
+        *dispatch([(0x70A08231, "balanceOf"), (0xA9059CBB, "transfer")]),
         ("LABEL", "balanceOf"),
         "JUMPDEST",
         ("PUSH", 1, 4),
         "CALLDATALOAD",
         "SLOAD",
-        ("PUSH", 1, 0),
-        "MSTORE",
-        ("PUSH", 1, 32),
-        ("PUSH", 1, 0),
-        "RETURN",
+        *RETURN_WORD,
         ("LABEL", "transfer"),
         "JUMPDEST",
         "CALLER",
@@ -124,24 +114,28 @@ RUNTIME = assemble(
 )
 
 
+def with_constructor(prelude: list, runtime: bytes) -> bytes:
+    """Creation code: run `prelude` (e.g. initial storage writes), then return `runtime` as the code."""
+
+    def constructor(offset: int) -> bytes:
+        return assemble(
+            [
+                *prelude,
+                ("PUSH", 2, len(runtime)),
+                ("PUSH", 2, offset),
+                ("PUSH", 1, 0),
+                "CODECOPY",
+                ("PUSH", 2, len(runtime)),
+                ("PUSH", 1, 0),
+                "RETURN",
+            ]
+        )
+
+    return constructor(len(constructor(0))) + runtime  # the runtime starts where the constructor ends
+
+
 def deploy_code(supply: int) -> bytes:
-    prefix_size = 33 + 1 + 1 + 3 + 3 + 2 + 1 + 3 + 2 + 1  # the constructor below, byte by byte
-    constructor = assemble(
-        [
-            ("PUSH", 32, supply),
-            "CALLER",
-            "SSTORE",
-            ("PUSH", 2, len(RUNTIME)),
-            ("PUSH", 2, prefix_size),
-            ("PUSH", 1, 0),
-            "CODECOPY",
-            ("PUSH", 2, len(RUNTIME)),
-            ("PUSH", 1, 0),
-            "RETURN",
-        ]
-    )
-    assert len(constructor) == prefix_size
-    return constructor + RUNTIME
+    return with_constructor([("PUSH", 32, supply), "CALLER", "SSTORE"], RUNTIME)
 
 
 def transfer_data(to: bytes, amount: int) -> str:
