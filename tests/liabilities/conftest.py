@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from zkpor.liabilities.batch import round_digest
+from zkpor.liabilities.batch import statement_layout
 from zkpor.liabilities.layout import SolvencyLayout
+from zkpor.liabilities.statement import Statement, StatementAsset
 from zkpor.stark.params import ProofOptions
 
 ASSETS = 22
@@ -10,16 +11,25 @@ BATCH = 32  # with 8-bit limbs: 32 users × 8 rows = 256 rows = the range table
 
 
 @pytest.fixture(scope="session")
-def layout() -> SolvencyLayout:
+def statement() -> Statement:
+    """22 assets of 8 decimals with whole-dollar prices (price_decimals 0), so each price weight is
+    the price itself: random weights below 2^38, random bit bounds."""
     rng = np.random.default_rng(11)
-    bits = tuple(int(b) for b in rng.integers(40, 63, ASSETS))
-    weights = tuple(int(w) for w in rng.integers(1, 2**38, ASSETS))
-    return SolvencyLayout(asset_bits=bits, weights=weights, limb_bits=8, batch_size=BATCH)
+    bits = [int(b) for b in rng.integers(40, 63, ASSETS)]
+    prices = [str(int(w)) for w in rng.integers(1, 2**38, ASSETS)]
+    assets = tuple(StatementAsset(f"A{i}", 8, bits[i], prices[i]) for i in range(ASSETS))
+    return Statement("2026-11", "2026-11-30T16:00:00Z", 0, assets, limb_bits=8, batch_size=BATCH,
+                     batch_count=4)  # fmt: skip
 
 
 @pytest.fixture(scope="session")
-def digest(layout):
-    return round_digest("2026-11", [f"A{i}" for i in range(ASSETS)], layout)
+def layout(statement) -> SolvencyLayout:
+    return statement_layout(statement)
+
+
+@pytest.fixture(scope="session")
+def digest(statement):
+    return statement.digest()
 
 
 @pytest.fixture(scope="session")

@@ -21,8 +21,8 @@ from liabilities_testing import CHEAP, copy_round, make_round, prove_small
 from zkpor.errors import ZkporError
 from zkpor.liabilities import distributed
 from zkpor.liabilities.distributed import DaskRunner, job_payload
-from zkpor.liabilities.layout import SolvencyLayout
 from zkpor.liabilities.round_proof import BatchJob, verify_round
+from zkpor.liabilities.statement import Statement, StatementAsset
 from zkpor.liabilities.store import InclusionStore
 
 pytestmark = pytest.mark.slow
@@ -55,9 +55,10 @@ def test_a_cluster_proves_the_same_statement_as_one_process(tmp_path: Path, runn
 
 
 def test_a_job_leaves_the_client_as_plain_values(tmp_path: Path) -> None:
-    layout = SolvencyLayout((8, 8), (1, 1), 8, 64)
+    assets = (StatementAsset("A", 0, 8, "1"), StatementAsset("B", 0, 8, "1"))
+    statement = Statement("r", "2026-11-30T16:00:00Z", 0, assets, limb_bits=8, batch_size=64, batch_count=1)
     zeros = np.zeros((64, 2), np.uint64)
-    job = BatchJob(layout, (1, 2, 3, 4), 0, np.zeros((64, 4), np.uint64), zeros, zeros, CHEAP)
+    job = BatchJob(statement, 0, np.zeros((64, 4), np.uint64), zeros, zeros, CHEAP)
     payload = job_payload(job)
 
     def plain(value: object) -> bool:
@@ -65,7 +66,7 @@ def test_a_job_leaves_the_client_as_plain_values(tmp_path: Path) -> None:
             return all(isinstance(k, str) and plain(v) for k, v in value.items())
         if isinstance(value, tuple | list):
             return all(plain(v) for v in value)
-        return isinstance(value, int | bool | str | np.ndarray)
+        return isinstance(value, int | bool | str | bytes | np.ndarray)
 
     assert plain(payload)
     assert not {"secret", "uid", "uids", "nonce", "nonces"} & set(payload)

@@ -22,6 +22,7 @@ from zkpor.liabilities.inclusion import (
 )
 from zkpor.liabilities.published import climb
 from zkpor.liabilities.round_proof import export_user
+from zkpor.liabilities.statement import Statement
 from zkpor.round.config import default_round_config
 from zkpor.round.directory import load_round_inputs
 
@@ -93,7 +94,7 @@ def _flip(digest: tuple[int, ...]) -> tuple[int, ...]:
             lambda p: {"top_path": (_flip(p.top_path[0]), *p.top_path[1:])},
             "does not hash up the top path",
         ),
-        ("batch index", lambda p: {"batch": p.batch ^ 1}, "does not hash up the top path"),
+        ("batch index", lambda p: {"batch": (p.batch + 1) % 3}, "does not hash up the top path"),
         ("root", lambda p: {"root": _flip(p.root)}, "does not hash up the top path"),
         ("position past the tree", lambda p: {"position": 1 << 20}, "past the end of its tree"),
     ],
@@ -106,6 +107,62 @@ def test_a_tampered_inclusion_proof(
         verify_inclusion(_changed(proof, **change(proof)))
 
 
+def _relabelled(proof: InclusionProof, **changes: object) -> InclusionProof:
+    return _changed(proof, statement=dataclasses.replace(proof.statement, **changes))
+
+
+def _with_asset(proof: InclusionProof, index: int, **changes: object) -> InclusionProof:
+    assets = list(proof.statement.assets)
+    assets[index] = dataclasses.replace(assets[index], **changes)
+    return _relabelled(proof, assets=tuple(assets))
+
+
+def _swap_labels(proof: InclusionProof, i: int, j: int) -> InclusionProof:
+    assets = list(proof.statement.assets)
+    assets[i], assets[j] = (dataclasses.replace(assets[i], symbol=assets[j].symbol),
+                            dataclasses.replace(assets[j], symbol=assets[i].symbol))  # fmt: skip
+    return _relabelled(proof, assets=tuple(assets))
+
+
+@pytest.mark.parametrize(
+    ("what", "change"),
+    [
+        ("two asset labels swapped", lambda p: _swap_labels(p, 0, 2)),  # BTC balance shown as USDT
+        ("an asset's decimals (balances shown ×100)", lambda p: _with_asset(p, 0, decimals=6)),
+        ("an asset's price", lambda p: _with_asset(p, 2, price="1.01")),
+        ("an asset's bit bound", lambda p: _with_asset(p, 2, bits=60)),
+        ("another round id", lambda p: _relabelled(p, round_id="2024-07")),
+        ("another snapshot time", lambda p: _relabelled(p, snapshot_time="2024-07-31T16:00:00Z")),
+        ("another batch count", lambda p: _relabelled(p, batch_count=p.statement.batch_count - 1)),
+    ],
+)
+def test_a_relabelled_inclusion_proof_misses_the_root(
+    some_user: tuple[str, InclusionProof], what: str, change
+) -> None:
+    """Without global.json: the root alone catches an edited statement, because every leaf's sponge
+    starts from the statement digest (pinned in the STARK). Also through the JSON file."""
+    _, proof = some_user
+    relabelled = change(proof)
+    assert relabelled.statement != proof.statement
+    with pytest.raises(VerificationError, match="does not hash up the leaf path|path lengths"):
+        verify_inclusion(relabelled)
+    with pytest.raises(VerificationError):
+        verify_inclusion(InclusionProof.from_json(relabelled.to_json(), "me.json"))
+
+
+def test_another_customers_proof_is_refused_with_uid(some_user: tuple[str, InclusionProof]) -> None:
+    uid, proof = some_user
+    verify_inclusion(proof, uid=uid)
+    with pytest.raises(VerificationError, match="inclusion proof is for uid 'debtor', not 'alice'"):
+        verify_inclusion(proof, uid="alice")
+
+
+def test_a_v1_inclusion_proof_gets_a_clear_message() -> None:
+    old = json.dumps({"format": "zkpor-inclusion-v1", "round_id": "2024-06", "uid": "a"}).encode()
+    with pytest.raises(InputError, match="a v1 inclusion proof from an older zkpor .*ask the exchange for a"):
+        InclusionProof.from_json(old, "old.json")
+
+
 def test_a_consistent_proof_for_another_root_fails_against_global_json(
     proven: Path, some_user: tuple[str, InclusionProof]
 ) -> None:
@@ -113,15 +170,16 @@ def test_a_consistent_proof_for_another_root_fails_against_global_json(
     _, proof = some_user
     g = load_global(proven / "proof/global.json")
     forged = _changed(proof, equity=(proof.equity[0] + 10**8, *proof.equity[1:]))
-    leaf = encoding.leaf_hash(encoding.id_hash(forged.uid, forged.nonce), forged.equity, forged.debt)
+    identity = encoding.id_hash(forged.uid, forged.nonce)
+    leaf = encoding.leaf_hash(forged.statement.digest(), identity, forged.equity, forged.debt)
     batch_root = climb(leaf, forged.position, forged.leaf_path)
     root = climb(batch_root, forged.batch, forged.top_path)
     forged = _changed(forged, batch_root=batch_root, root=root)
     verify_inclusion(forged)  # fine on its own: only the published root can tell
     with pytest.raises(VerificationError, match="does not match global.json: batch .*'s root differs"):
         verify_inclusion(forged, g)
-    other_round = dataclasses.replace(g, round_id="2024-07")
-    with pytest.raises(VerificationError, match="round '2024-06' vs '2024-07'"):
+    other_round = dataclasses.replace(g, statement=dataclasses.replace(g.statement, round_id="2024-07"))
+    with pytest.raises(VerificationError, match="round_id is '2024-06' here, '2024-07' in global.json"):
         verify_inclusion(proof, other_round)
 
 
@@ -139,6 +197,9 @@ def test_a_consistent_proof_for_another_root_fails_against_global_json(
         (lambda d: d.update(batch=-1), "batch"),
         (lambda d: d.update(batch=True), "batch"),
         (lambda d: d.update(assets=[["BTC", 99]]), "assets[0]"),
+        (lambda d: d["assets"][0].__setitem__(1, 19), "assets[0].decimals"),
+        (lambda d: d["assets"][0].__setitem__(3, "67000.0"), "assets[0].price"),
+        (lambda d: d.update(snapshot_time="2024-06-30T18:00:00+02:00"), "snapshot_time"),
     ],
 )
 def test_a_malformed_inclusion_file(some_user: tuple[str, InclusionProof], edit, field: str) -> None:
@@ -155,11 +216,11 @@ def test_not_json_at_all() -> None:
         InclusionProof.from_json(b"{", "me.json")
 
 
-def test_an_inclusion_proof_is_under_2_kb_at_production_depth() -> None:
+def test_an_inclusion_proof_is_under_3_kb_at_production_depth() -> None:
     """2^20 users: 13 levels in a batch of 8192, 7 in the top tree of 128 batches; 22 assets with
-    realistic balances (a whale with 9 assets and margin debt)."""
-    config = default_round_config()
-    assets = tuple((a.symbol, a.decimals) for a in config.assets)
+    realistic balances (a whale with 9 assets and margin debt). The statement it carries (symbols,
+    decimals, bits, prices) adds about 600 bytes to the 2 KB of v1."""
+    statement = Statement.from_config(default_round_config(), 16, 8192, 128)
     equity = [0] * 22
     for i, value in enumerate(
         [
@@ -179,10 +240,9 @@ def test_an_inclusion_proof_is_under_2_kb_at_production_depth() -> None:
     debt[2] = 500_000_000_000
     digest = (2**64 - 2**32, 2**63, 12345, 2**62 + 1)
     proof = InclusionProof(
-        "2024-06",
+        statement,
         "8405227119",
         bytes(range(32)),
-        assets,
         tuple(equity),
         tuple(debt),
         127,
@@ -193,7 +253,7 @@ def test_an_inclusion_proof_is_under_2_kb_at_production_depth() -> None:
         digest,
     )
     size = len(proof.to_json())
-    assert size <= 2048, size
+    assert size <= 3072, size
 
 
 # ---- the customer's verifier without numpy or numba ------------------------------------------

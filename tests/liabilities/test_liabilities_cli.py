@@ -78,6 +78,40 @@ def test_prove_verify_export_verify_user(tmp_path: Path, zkpor: Callable[..., An
     assert "error:" in forged.stderr and "top path" in forged.stderr and "Traceback" not in forged.stderr
 
 
+def test_verify_user_uid_published_folder_and_stale_inputs(tmp_path: Path, zkpor: Callable[..., Any]) -> None:
+    """--uid refuses another customer's proof; `verify` works on the published folder alone; a users
+    file changed after proving makes `verify` and `export-user` say the proof is stale."""
+    secret = make_round(tmp_path / "r", 40)
+    prove_small(tmp_path / "r", secret)
+    uid = (tmp_path / "r/users.csv").read_text().splitlines()[3].split(",")[0]
+    assert zkpor("export-user", "r", uid, "-o", "me.json", cwd=tmp_path).returncode == 0
+    mine = zkpor("verify-user", "me.json", "--uid", uid, cwd=tmp_path)
+    assert mine.returncode == 0, mine.stderr
+    theirs = zkpor("verify-user", "me.json", "--uid", uid + "0", cwd=tmp_path)
+    assert theirs.returncode == 2
+    assert f"error: inclusion proof is for uid '{uid}', not '{uid}0'" in theirs.stderr
+
+    public = tmp_path / "public"
+    public.mkdir()
+    for name in ("global.json", "summary.json", "batches"):
+        os.rename(tmp_path / "r/proof" / name, public / name)
+    alone = zkpor("verify", "public", "--min-security-bits", "0", cwd=tmp_path)
+    assert alone.returncode == 0, alone.stderr
+    assert "parameters from global.json" in alone.stdout
+    for name in ("global.json", "summary.json", "batches"):
+        os.rename(public / name, tmp_path / "r/proof" / name)
+
+    append_user_line(tmp_path / "r", {"uid": "late-arrival", "BTC_equity": "1"})
+    stale = zkpor("verify", "r", "--min-security-bits", "0", cwd=tmp_path)
+    assert stale.returncode == 2
+    assert "r/users.csv changed after proving (SHA-256" in stale.stderr and "OK" not in stale.stdout
+    refused = zkpor("export-user", "r", uid, "-o", "again.json", cwd=tmp_path)
+    assert refused.returncode == 2 and "users.csv changed after proving" in refused.stderr
+    allowed = zkpor("export-user", "r", uid, "-o", "again.json", "--allow-stale", cwd=tmp_path)
+    assert allowed.returncode == 0, allowed.stderr
+    assert (tmp_path / "again.json").read_bytes() == (tmp_path / "me.json").read_bytes()
+
+
 def test_prove_refuses_a_negative_net_value_by_line(tmp_path: Path, zkpor: Callable[..., Any]) -> None:
     make_round(tmp_path / "r", 30)
     line = append_user_line(tmp_path / "r", {"uid": "short-seller", "ETH_debt": "2", "USDT_equity": "10"})

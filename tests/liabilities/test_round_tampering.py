@@ -11,10 +11,10 @@ import pytest
 from liabilities_testing import copy_round, make_round, prove_small
 
 from zkpor.errors import InputError, VerificationError, ZkporError
-from zkpor.liabilities.batch import round_digest
-from zkpor.liabilities.layout import SolvencyLayout
-from zkpor.liabilities.published import GlobalProof, digest_hex
+from zkpor.liabilities.published import GlobalProof, digest_hex, json_text
 from zkpor.liabilities.round_proof import verify_round
+from zkpor.liabilities.statement import Statement, StatementAsset
+from zkpor.round.decimal_text import format_units
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_a_flipped_byte_in_a_batch_proof(round_copy: Path) -> None:
 def test_a_changed_total_in_a_batch_proof_header(round_copy: Path) -> None:
     path = round_copy / "proof/batches/00002.zkp"
     data = bytearray(path.read_bytes())
-    header = 8 + 2 + 4 + 4 + 1 + 2
+    header = 8 + 2 + 4 + 4 + int.from_bytes(data[14:18], "little")  # ends with the statement
     first_limb_total = header + 4 * 8  # after the root: asset 0, equity, limb 0
     data[first_limb_total] ^= 0x01
     path.write_bytes(bytes(data))
@@ -117,8 +117,8 @@ def test_a_dropped_batch(round_copy: Path) -> None:
         g["batch_count"] -= 1
         g["top_tree"]["leaves"] = 2
 
-    edit_json(round_copy / "proof/global.json", change)
-    rejected(round_copy, r"^top tree")
+    restate(round_copy / "proof", change)
+    rejected(round_copy, r"field 'batch_count' is 2, but batch 0 was proven for 3")
 
 
 def test_a_changed_price_in_global_json(round_copy: Path) -> None:
@@ -126,48 +126,96 @@ def test_a_changed_price_in_global_json(round_copy: Path) -> None:
         g["assets"][0]["price"] = "1"
 
     edit_json(round_copy / "proof/global.json", change)
-    rejected(round_copy, r"assets\[0\].weight is 67000000000, but BTC's price and decimals give 1000000")
+    rejected(round_copy, r"assets\[0\].weight'.*is 67000000000, but BTC's price and decimals give 1000000",
+             InputError)  # fmt: skip
 
 
-def test_a_changed_price_and_weight_in_global_json(round_copy: Path) -> None:
-    """Consistent with itself, but not with round.toml next to it."""
-
-    def change(g: dict) -> None:
-        g["assets"][0]["price"], g["assets"][0]["weight"] = "1", 1000000
-
-    edit_json(round_copy / "proof/global.json", change)
-    rejected(round_copy, r"global.json: field 'prices' differs from .*round.toml")
+def test_a_restated_field_with_a_stale_digest(round_copy: Path) -> None:
+    edit_json(round_copy / "proof/global.json", lambda g: g.update(snapshot_time="2024-07-01T00:00:00Z"))
+    rejected(round_copy, r"field 'statement_digest'.*not the digest of the statement", InputError)
 
 
-def test_a_changed_price_without_round_toml(round_copy: Path, tmp_path: Path) -> None:
-    """An auditor holding only the published folder: the proofs themselves are bound to the prices."""
+# ---- a restated statement, made consistent everywhere a forger can reach ---------------------------
+
+
+def restate(proof_dir: Path, change: Callable[[dict], None]) -> None:
+    """Apply `change` to global.json's statement, then make the file and summary.json consistent
+    with it: weights, statement digest, and every whole-coin figure read at the restated decimals."""
+    path = proof_dir / "global.json"
+    document = json.loads(path.read_text())
+    change(document)
+    assets = tuple(StatementAsset(a["symbol"], a["decimals"], a["bits"], a["price"])
+                   for a in document["assets"])  # fmt: skip
+    statement = Statement(*(document[k] for k in ("round_id", "snapshot_time", "price_decimals")), assets,
+                          *(document[k] for k in ("limb_bits", "batch_size", "batch_count")))  # fmt: skip
+    for entry, weight in zip(document["assets"], statement.weights, strict=True):
+        entry["weight"] = weight
+    document["statement_digest"] = digest_hex(statement.digest())
+    path.write_bytes(json_text(document))
+    g = GlobalProof.from_json(path.read_bytes(), str(path))
+    summary = json.loads((proof_dir / "summary.json").read_text())
+    summary.update(round_id=g.round_id, snapshot_time=g.snapshot_time,
+                   statement_digest=document["statement_digest"])  # fmt: skip
+    for entry, asset in zip(summary["assets"], g.assets, strict=True):
+        equity = sum(b.equity[g.symbols.index(asset.symbol)] for b in g.batches)
+        debt = sum(b.debt[g.symbols.index(asset.symbol)] for b in g.batches)
+        entry.update(symbol=asset.symbol, decimals=asset.decimals, price=asset.price,
+                     equity=format_units(equity, asset.decimals), debt=format_units(debt, asset.decimals),
+                     net=format_units(equity - debt, asset.decimals))  # fmt: skip
+    (proof_dir / "summary.json").write_bytes(json_text(summary))
+
+
+def _every_decimals_plus_one(g: dict) -> None:
+    for asset in g["assets"]:
+        asset["decimals"] += 1  # weights unchanged: D − decimals is the same for every asset
+
+
+def _swap_first_two_symbols(g: dict) -> None:
+    g["assets"][0]["symbol"], g["assets"][1]["symbol"] = g["assets"][1]["symbol"], g["assets"][0]["symbol"]
+
+
+RESTATEMENTS = [
+    ("assets[BTC].decimals", _every_decimals_plus_one),
+    ("snapshot_time", lambda g: g.update(snapshot_time="2024-07-31T16:00:00Z")),
+    ("assets[BTC].price", lambda g: g["assets"][0].update(price="1")),
+    ("round_id", lambda g: g.update(round_id="2024-07")),
+    ("price_decimals", lambda g: g.update(price_decimals=g["price_decimals"] - 1)),
+    ("assets[ETH].bits", lambda g: g["assets"][1].update(bits=g["assets"][1]["bits"] - 1)),
+    ("assets (symbols, in order)", _swap_first_two_symbols),
+]
+
+
+@pytest.mark.parametrize(("field", "change"), RESTATEMENTS, ids=[r[0] for r in RESTATEMENTS])
+def test_a_restated_statement_in_a_published_folder(
+    round_copy: Path, tmp_path: Path, field: str, change: Callable[[dict], None]
+) -> None:
+    """An auditor holding only the published folder (no round.toml, no private store)."""
     published = tmp_path / "published"
     (round_copy / "proof").rename(published)
     (published / "inclusion.sqlite").unlink()
     verify_round(published, min_security_bits=0)
+    restate(published, change)
+    GlobalProof.from_json((published / "global.json").read_bytes(), "global.json")  # well-formed
+    error = rejected(published, rf"global.json: field '{re.escape(field)}' is .*, but batch 0 was proven for")
+    assert "Traceback" not in error
 
-    def change(g: dict) -> None:
-        g["assets"][0]["price"], g["assets"][0]["weight"] = "1", 1000000
 
-    edit_json(published / "global.json", change)
-    with pytest.raises(VerificationError, match="round_digest does not match"):
-        verify_round(published, min_security_bits=0)
+def test_a_restated_statement_in_a_round_directory(round_copy: Path) -> None:
+    restate(round_copy / "proof", _every_decimals_plus_one)
+    rejected(round_copy, r"global.json: field 'assets\[BTC\].decimals' is 9, but batch 0 was proven for 8")
 
-    g = GlobalProof.from_json((published / "global.json").read_bytes(), "global.json")
-    bits = tuple(a.bits for a in g.assets)
-    layout = SolvencyLayout(bits, tuple(a.weight for a in g.assets), g.limb_bits, g.batch_size)
-    digest = round_digest(g.round_id, g.symbols, layout)
-    edit_json(published / "global.json", lambda g: g.update(round_digest=digest_hex(digest)))
-    with pytest.raises(VerificationError, match="^batch 0: STARK proof rejected"):
-        verify_round(published, min_security_bits=0)
+
+def test_a_restated_statement_on_every_batch_but_the_first(round_copy: Path) -> None:
+    """A batch file whose embedded statement differs from the others (and from global.json)."""
+    other = round_copy / "proof/batches/00001.zkp"
+    data = bytearray(other.read_bytes())
+    data[other.read_bytes().index(b"2024-06")] = ord("3")  # round id 3024-06 in batch 1's statement
+    other.write_bytes(bytes(data))
+    rejected(round_copy, r"global.json: field 'round_id' is '2024-06', but batch 1 was proven for '3024-06'")
 
 
 def test_a_changed_limb_size(round_copy: Path) -> None:
-
-    def change(g: dict) -> None:
-        g["limb_bits"] = 16
-
-    edit_json(round_copy / "proof/global.json", change)
+    restate(round_copy / "proof", lambda g: g.update(limb_bits=16))
     rejected(round_copy, r"no valid solvency layout", InputError)
 
 
@@ -182,7 +230,16 @@ def test_changed_proof_options(round_copy: Path) -> None:
 def test_round_toml_changed_after_proving(round_copy: Path) -> None:
     toml = round_copy / "round.toml"
     toml.write_text(toml.read_text().replace("bits = 52", "bits = 53", 1))
-    rejected(round_copy, r"field 'assets' differs from .*round.toml")
+    rejected(round_copy, r"round.toml: field 'assets\[BTC\].bits' is 53, but the proof is for 52")
+
+
+def test_round_toml_restating_the_snapshot(round_copy: Path) -> None:
+    toml = round_copy / "round.toml"
+    toml.write_text(toml.read_text().replace("2024-06-30T16:00:00Z", "2024-06-30T17:00:00+01:00"))
+    # The same instant, so the same statement, but not the file that was proven: a stale proof.
+    rejected(round_copy, r"round.toml changed after proving \(SHA-256 .*re-run `zkpor prove --fresh")
+    toml.write_text(toml.read_text().replace("17:00:00+01:00", "17:00:00Z"))
+    rejected(round_copy, r"field 'snapshot_time'.*'2024-06-30T17:00:00Z', but the proof is for '2024-06-30T1")
 
 
 def test_a_malformed_global_json(round_copy: Path) -> None:

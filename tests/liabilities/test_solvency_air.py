@@ -3,6 +3,8 @@
 Every cheat builds the rest of the witness honestly (`build_batch(strict=False)`), so exactly one
 rule of the statement is broken, and the verifier is the real one."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -10,84 +12,85 @@ from zkpor.errors import VerificationError, ZkporError
 from zkpor.field.goldilocks import P
 from zkpor.liabilities import encoding
 from zkpor.liabilities.air import BatchPublic, SolvencyAir
-from zkpor.liabilities.batch import BatchProof, prove_batch, verify_batch
+from zkpor.liabilities.batch import BatchProof, prove_batch, statement_layout, verify_batch
 from zkpor.liabilities.witness import NegativeNetValueError, build_batch
+from zkpor.stark.air import compress_values
 from zkpor.stark.prover import prove
 from zkpor.stark.verifier import verify
 
 
-def prove_cheat(layout, options, trace, public):
-    proof = prove(SolvencyAir(layout, public), trace, options, check=False)
-    return BatchProof(public, layout.batch_size, layout.limb_bits, proof.to_bytes())
+def prove_cheat(statement, options, trace, public):
+    proof = prove(SolvencyAir(statement_layout(statement), public), trace, options, check=False)
+    return BatchProof(statement, public, proof.to_bytes())
 
 
-def rejected(layout, proof):
+def rejected(proof):
     with pytest.raises(VerificationError):
-        verify_batch(layout, proof, expected_index=proof.public.batch_index, min_security_bits=0)
+        verify_batch(proof.statement, proof, expected_index=proof.public.batch_index, min_security_bits=0)
 
 
-def test_honest_batch_verifies_with_exact_totals(layout, digest, options, make_users):
+def test_honest_batch_verifies_with_exact_totals(statement, layout, digest, options, make_users):
     ids, equity, debt = make_users(layout)
-    proof, witness = prove_batch(layout, digest, 3, ids, equity, debt, options)
-    parsed = BatchProof.from_bytes(proof.to_bytes(), digest)
-    verify_batch(layout, parsed, expected_index=3, min_security_bits=0)
+    proof, witness = prove_batch(statement, 3, ids, equity, debt, options)
+    parsed = BatchProof.from_bytes(proof.to_bytes())
+    verify_batch(statement, parsed, expected_index=3, min_security_bits=0)
     totals = parsed.public.asset_totals(layout.limb_bits)
     for a in range(equity.shape[1]):
         assert totals[a] == (int(equity[:, a].astype(object).sum()), int(debt[:, a].astype(object).sum()))
-    leaves = [encoding.leaf_hash(list(map(int, ids[u])), list(map(int, equity[u])), list(map(int, debt[u])))
+    leaves = [encoding.leaf_hash(digest, ids[u].tolist(), equity[u].tolist(), debt[u].tolist())
               for u in range(layout.batch_size)]  # fmt: skip
     assert list(parsed.public.root) == encoding.merkle_root(leaves)
 
 
-def test_negative_balance_smuggled_as_p_minus_x(layout, digest, options, make_users):
+def test_negative_balance_smuggled_as_p_minus_x(statement, layout, digest, options, make_users):
     ids, equity, debt = make_users(layout)
     equity[5, 2] = np.uint64(P - 1000)  # "−1000" in the field
     witness = build_batch(layout, digest, 0, ids, equity, debt, strict=False)
     with pytest.raises(ZkporError):
         build_batch(layout, digest, 0, ids, equity, debt)
-    rejected(layout, prove_cheat(layout, options, witness.trace, witness.public))
+    rejected(prove_cheat(statement, options, witness.trace, witness.public))
 
 
-def test_value_over_its_bound(layout, digest, options, make_users):
+def test_value_over_its_bound(statement, layout, digest, options, make_users):
     ids, equity, debt = make_users(layout)
     equity[1, 4] = np.uint64(1 << layout.asset_bits[4])  # one past the asset's bound
     witness = build_batch(layout, digest, 0, ids, equity, debt, strict=False)
-    rejected(layout, prove_cheat(layout, options, witness.trace, witness.public))
+    rejected(prove_cheat(statement, options, witness.trace, witness.public))
 
 
-def test_debt_without_collateral(layout, digest, options, make_users):
+def test_debt_without_collateral(statement, layout, digest, options, make_users):
     ids, equity, debt = make_users(layout)
     equity[7, :] = 0
     debt[7, 1] = 5  # owes 5 units of asset 1 and holds nothing
     with pytest.raises(NegativeNetValueError):
         build_batch(layout, digest, 0, ids, equity, debt)
     witness = build_batch(layout, digest, 0, ids, equity, debt, strict=False)
-    rejected(layout, prove_cheat(layout, options, witness.trace, witness.public))
+    rejected(prove_cheat(statement, options, witness.trace, witness.public))
 
 
 def _with_totals(public: BatchPublic, asset: int, side: int, limb: int, delta: int) -> BatchPublic:
     totals = [[list(s) for s in a] for a in public.limb_totals]
     totals[asset][side][limb] += delta
     frozen = tuple(tuple(tuple(s) for s in a) for a in totals)
-    return BatchPublic(public.round_digest, public.batch_index, public.root, frozen)
+    return BatchPublic(public.statement_digest, public.batch_index, public.root, frozen)
 
 
-def test_total_off_by_one(layout, digest, options, make_users):
+def test_total_off_by_one(statement, layout, digest, options, make_users):
     ids, equity, debt = make_users(layout)
     witness = build_batch(layout, digest, 0, ids, equity, debt)
     lie = _with_totals(witness.public, 0, 1, 0, -1)  # report one base unit less debt... or equity
-    rejected(layout, prove_cheat(layout, options, witness.trace, lie))
+    rejected(prove_cheat(statement, options, witness.trace, lie))
 
 
-def test_total_off_by_p(layout, digest, options, make_users):
+def test_total_off_by_p(statement, layout, digest, options, make_users):
     """A limb total + p is the same field element: only the exact bound check can refuse it."""
     ids, equity, debt = make_users(layout)
-    proof, witness = prove_batch(layout, digest, 0, ids, equity, debt, options)
+    proof, witness = prove_batch(statement, 0, ids, equity, debt, options)
     lie = _with_totals(witness.public, 0, 0, 0, P)
-    rejected(layout, BatchProof(lie, layout.batch_size, layout.limb_bits, proof.stark))
+    rejected(BatchProof(statement, lie, proof.stark))
 
 
-def test_leaf_hashed_with_other_balances_than_range_checked(layout, digest, options, make_users):
+def test_leaf_hashed_with_other_balances_than_range_checked(statement, layout, digest, options, make_users):
     """The leaf hashes 10^6 more units of one asset than the limbs (and so the range checks, the
     net value and the totals) account for: only "lane = Σ limbs" breaks."""
     ids, equity, debt = make_users(layout)
@@ -99,18 +102,18 @@ def test_leaf_hashed_with_other_balances_than_range_checked(layout, digest, opti
     limb_columns = slice(layout.limb(0, 0), layout.width)  # limbs, scaled, acc, block, multiplicity
     trace[limb_columns] = checked.trace[limb_columns]
     public = BatchPublic(digest, 0, hashed.public.root, checked.public.limb_totals)
-    rejected(layout, prove_cheat(layout, options, trace, public))
+    rejected(prove_cheat(statement, options, trace, public))
 
 
-def test_batch_root_that_does_not_match_the_leaves(layout, digest, options, make_users):
+def test_batch_root_that_does_not_match_the_leaves(statement, layout, digest, options, make_users):
     ids, equity, debt = make_users(layout)
     witness = build_batch(layout, digest, 0, ids, equity, debt)
     p = witness.public
-    lie = BatchPublic(p.round_digest, p.batch_index, (p.root[0] ^ 1, *p.root[1:]), p.limb_totals)
-    rejected(layout, prove_cheat(layout, options, witness.trace, lie))
+    lie = BatchPublic(p.statement_digest, p.batch_index, (p.root[0] ^ 1, *p.root[1:]), p.limb_totals)
+    rejected(prove_cheat(statement, options, witness.trace, lie))
 
 
-def test_duplicated_user_in_place_of_another(layout, digest, options, make_users):
+def test_duplicated_user_in_place_of_another(statement, layout, digest, options, make_users):
     """The node over leaves 0 and 1 takes user 0's leaf twice (so user 1 could be dropped)."""
     ids, equity, debt = make_users(layout)
     witness = build_batch(layout, digest, 0, ids, equity, debt)
@@ -122,24 +125,59 @@ def test_duplicated_user_in_place_of_another(layout, digest, options, make_users
     node_rows = np.arange(layout.batch_size) * layout.block + layout.node_row
     trace[:, node_rows] = duplicated.trace[:, node_rows]
     assert not np.array_equal(honest_ids, ids)
-    rejected(layout, prove_cheat(layout, options, trace, duplicated.public))
+    rejected(prove_cheat(statement, options, trace, duplicated.public))
 
 
-def test_wrong_round_or_batch_index(layout, digest, options, make_users):
+def test_wrong_round_or_batch_index(statement, layout, digest, options, make_users):
     ids, equity, debt = make_users(layout)
-    proof, _ = prove_batch(layout, digest, 2, ids, equity, debt, options)
-    with pytest.raises(VerificationError):
-        verify_batch(layout, proof, expected_index=3, min_security_bits=0)
-    other = BatchProof.from_bytes(proof.to_bytes(), (1, 2, 3, 4))
-    with pytest.raises(VerificationError):
-        verify_batch(layout, other, expected_index=2, min_security_bits=0)
+    proof, _ = prove_batch(statement, 2, ids, equity, debt, options)
+    with pytest.raises(VerificationError, match="file says it is batch 2"):
+        verify_batch(statement, proof, expected_index=3, min_security_bits=0)
+    other_round = replace(statement, round_id="2026-12")
+    with pytest.raises(VerificationError, match="round_id is '2026-12', but this batch was proven for"):
+        verify_batch(other_round, proof, expected_index=2, min_security_bits=0)
+    public = replace(proof.public, statement_digest=other_round.digest())
+    relabelled = BatchProof(other_round, public, proof.stark)
+    with pytest.raises(VerificationError, match="^batch 2: STARK proof rejected"):
+        verify_batch(other_round, relabelled, expected_index=2, min_security_bits=0)
 
 
-def test_air_is_bound_to_prices(layout, digest, options, make_users):
-    from dataclasses import replace
-
+def test_air_is_bound_to_prices(statement, layout, digest, options, make_users):
     ids, equity, debt = make_users(layout)
-    proof, _ = prove_batch(layout, digest, 0, ids, equity, debt, options)
+    proof, _ = prove_batch(statement, 0, ids, equity, debt, options)
     cheaper = replace(layout, weights=(layout.weights[0] + 1, *layout.weights[1:]))
     with pytest.raises(ZkporError):
         verify(SolvencyAir(cheaper, proof.public), proof.stark, min_security_bits=0)
+
+
+def test_leaf_sponge_started_from_another_capacity(statement, layout, digest, options, make_users):
+    """Every leaf hashed from the capacity of another statement (the same round with its snapshot
+    time restated), the tree and totals honest over those leaves, the public statement the true
+    one: only the first-row capacity constraint, tied to the public digest, breaks."""
+    ids, equity, debt = make_users(layout)
+    restated = replace(statement, snapshot_time="2026-11-30T17:00:00Z")
+    assert statement_layout(restated) == layout  # the AIR is the same: only the capacity differs
+    witness = build_batch(layout, restated.digest(), 0, ids, equity, debt)
+    public = replace(witness.public, statement_digest=digest)
+    rejected(prove_cheat(statement, options, witness.trace, public))
+    honest = replace(witness.public, statement_digest=restated.digest())
+    verify_batch(restated, prove_cheat(restated, options, witness.trace, honest), expected_index=0,
+                 min_security_bits=0)  # fmt: skip
+
+
+def test_range_and_tree_buses_carry_distinct_tags(layout, digest):
+    """Both buses share one LogUp sum. Untagged, a tree tuple (index t, zero digest) fingerprints
+    to t for every challenge, exactly as a range lookup of t does, so a range-table multiplicity
+    could pay for a tree message; tagged, the two fingerprints differ for any challenge but a few.
+    (No complete cheat exists today: a zero digest is never sent, so the test checks the bus.)"""
+    zeros = tuple(((0,) * layout.limbs_per_value,) * 2 for _ in range(layout.assets))
+    air = SolvencyAir(layout, BatchPublic(digest, 0, (0, 0, 0, 0), zeros))
+    terms = air.lookups()
+    range_lookup, left_child = terms[0], terms[-2]
+    row = [0] * layout.width
+    row[layout.limb(0, 0)] = 2  # a limb of 2; block 0's left child has heap index 2
+    periodic = [column[0] for column in air.periodic_columns()]
+    gamma = 0x1234_5678_9ABC_DEF0
+    assert compress_values(left_child.values(row, periodic), gamma) % P != compress_values(
+        range_lookup.values(row, periodic), gamma
+    ) % P

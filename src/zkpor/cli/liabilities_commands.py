@@ -191,16 +191,28 @@ def export_user_command(
             "--output", "-o", help="Where to write it ('-': standard output). Default: ./inclusion-UID.json"
         ),
     ] = None,
+    allow_stale: Annotated[
+        bool,
+        typer.Option(
+            "--allow-stale",
+            help="Export even though round.toml or the users file changed since proving (the proof "
+            "shows the balances as proven).",
+        ),
+    ] = False,
 ) -> None:
     """Write one customer's inclusion proof: uid, nonce, balances, Merkle paths, root (JSON, < 2 KB).
 
+    It carries the round statement (round, snapshot, assets, decimals, prices): the root binds them.
+
+    Refused when round.toml or the users file changed after proving (a stale proof), unless --allow-stale.
+
     The customer checks it with `zkpor verify-user`, or without installing zkpor's dependencies:
 
-    python -m zkpor.liabilities.inclusion PROOF --global global.json
+    python -m zkpor.liabilities.inclusion PROOF --uid UID --global global.json
 
     Example: zkpor export-user ./round-2024-06 8405227119 -o alice.json
     """
-    proof = export_user(round_dir, uid)
+    proof = export_user(round_dir, uid, allow_stale=allow_stale)
     data = proof.to_json()
     if output == Path("-"):
         typer.echo(data.decode(), nl=False)
@@ -218,6 +230,9 @@ def export_user_command(
 @app.command("verify-user")
 def verify_user(
     proof_file: Annotated[Path, typer.Argument(metavar="PROOF", help="An inclusion proof from export-user.")],
+    uid: Annotated[
+        str | None, typer.Option("--uid", help="Your user id: refuse a proof made out for anyone else.")
+    ] = None,
     global_json: Annotated[
         Path | None,
         typer.Option("--global", help="The round's published global.json: also check against it."),
@@ -225,15 +240,15 @@ def verify_user(
 ) -> None:
     """Check a customer's inclusion proof and print their balances as committed.
 
-    Recomputes the leaf from uid, nonce and balances, and the Merkle paths up to the global root.
+    Recomputes the statement digest, the leaf, the paths to the root: a matching root vouches for all shown.
 
-    With --global, also compares with the round's published global.json. Exit code 0 when it checks out.
+    --uid refuses another customer's proof; --global also compares with the round's global.json.
 
-    Example: zkpor verify-user alice.json --global round-2024-06/proof/global.json
+    Example: zkpor verify-user alice.json --uid 8405227119 --global round-2024-06/proof/global.json
     """
     proof = inclusion.load_inclusion_proof(proof_file)
     global_proof = inclusion.load_global(global_json) if global_json else None
-    check = inclusion.verify_inclusion(proof, global_proof)
+    check = inclusion.verify_inclusion(proof, global_proof, uid=uid)
     for line in inclusion.describe(check):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
@@ -265,7 +280,7 @@ def demo_proof_steps(round_dir: Path, *, batch_size: int | None, first_step: int
         soft_wrap=True,
     )
     global_proof = inclusion.load_global(report.proof_dir / "global.json")
-    check = inclusion.verify_inclusion(inclusion.load_inclusion_proof(proof_path), global_proof)
+    check = inclusion.verify_inclusion(inclusion.load_inclusion_proof(proof_path), global_proof, uid=uid)
     for line in inclusion.describe(check):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     summary = report.summary

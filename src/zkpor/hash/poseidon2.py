@@ -196,6 +196,16 @@ def sponge_hash(domain: bytes | str, elements: Sequence[int], out_len: int = DIG
     return out[:out_len]
 
 
+def sponge_from_capacity(capacity: Sequence[int], elements: Sequence[int]) -> list[int]:
+    """The overwrite sponge of `sponge_hash` started from ``[0]*8 + capacity`` instead of a domain
+    tag and length: for a caller that derives a keyed capacity (a zkpor leaf binds its round so).
+    Returns lanes 0..3 (a digest)."""
+    if len(capacity) != CAPACITY:
+        raise ValueError(f"a capacity has {CAPACITY} elements, not {len(capacity)}")
+    state = [0] * RATE + _as_elements(capacity, "capacity")
+    return _absorb(state, _as_elements(elements, "sponge input"))[:DIGEST_LEN]
+
+
 def compress(left: Sequence[int], right: Sequence[int]) -> list[int]:
     """2-to-1 compression of two 4-element digests: ``permute8(left + right)[:4]``."""
     if len(left) != DIGEST_LEN or len(right) != DIGEST_LEN:

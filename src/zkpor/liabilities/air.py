@@ -6,19 +6,23 @@ For every user (a block of rows, see `layout`), the constraints enforce:
    (LogUp), and the top limbs are scaled so that the value is below 2^bits of its asset;
 2. net value ≥ 0: the limb-position sums s_k = Σ_j w_j (e_jk − d_jk) accumulate over the sponge
    rows, and the carry chain on the carry row shows Σ_k s_k 2^(Lk) ≥ 0 exactly (see CarryChain);
-3. the leaf: the sponge rows compute Poseidon2-sponge(leaf domain, id_hash ‖ balances) in the
-   trace, each absorbing the very lane values that are range-checked;
-4. the tree: every leaf digest and every node digest is sent on a LogUp bus tagged with its heap
+3. the leaf: the sponge rows compute the leaf sponge over id_hash ‖ balances in the trace, each
+   absorbing the very lane values that are range-checked; the first row's capacity is the one
+   derived from the public statement digest (`encoding.leaf_capacity`), so every leaf commits to
+   the round's statement;
+4. the tree: every leaf digest and every node digest is sent on a LogUp bus keyed by its heap
    index, every node receives its two children by index, and the one unreceived digest — the
-   root, index 1 — is the public batch root (the bus's public sum);
+   root, index 1 — is the public batch root (the bus's public sum). Range lookups and tree
+   digests share one LogUp sum, so each tuple starts with its bus's tag (RANGE_BUS, TREE_BUS):
+   a tree tuple can never stand in for a range-table entry or the reverse;
 5. exact totals: for a verifier challenge ρ, an aux running sum shows Σ_users Σ ρ^(slot) · limb =
    Σ ρ^(slot) · T_slot for the public per-(asset, side, limb) totals T. Each T < B · 2^L < p, so
    equality of the random combination means every T is exact; the verifier rebuilds the exact
    integer totals Σ_k T_k 2^(Lk) with Python integers.
 
-The public inputs (round digest, batch index, root, limb totals) are absorbed with the AIR's
+The public inputs (statement digest, batch index, root, limb totals) are absorbed with the AIR's
 digest, and the price weights and bit bounds are in its periodic columns, so a proof is bound to
-its round and batch.
+its round's whole statement (`statement`) and its batch.
 """
 
 from __future__ import annotations
@@ -31,20 +35,21 @@ import numpy as np
 from zkpor.field import goldilocks as gl
 from zkpor.field.extension import Ext
 from zkpor.hash import poseidon2
-from zkpor.liabilities.encoding import LEAF_DOMAIN, NODE_DOMAIN
+from zkpor.liabilities.encoding import NODE_DOMAIN, leaf_capacity
 from zkpor.liabilities.layout import LANES, SolvencyLayout
 from zkpor.stark.air import Air, Assertion, Constraint, Frame, LookupTerm, compress_values
 from zkpor.stark.algebra import BaseVec, ExtVec
 from zkpor.stark.gadgets import poseidon2 as gadget
 
 OUT = gadget.output_columns_offset()
+RANGE_BUS, TREE_BUS = 1, 2  # first element of every LogUp tuple: which bus it travels on
 
 
 @dataclass(frozen=True)
 class BatchPublic:
     """A batch's public statement."""
 
-    round_digest: tuple[int, int, int, int]  # binds round id, assets, prices, bounds (see round)
+    statement_digest: tuple[int, int, int, int]  # the round's statement (`statement.Statement`)
     batch_index: int
     root: tuple[int, int, int, int]
     limb_totals: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]  # [asset][side][k]
@@ -117,7 +122,7 @@ class SolvencyAir(Air):
     def public_inputs(self) -> list[int]:
         p = self.public
         totals = [t for asset in p.limb_totals for side in asset for t in side]
-        return [*p.round_digest, p.batch_index, self.layout.batch_size, *p.root, *totals]
+        return [*p.statement_digest, p.batch_index, self.layout.batch_size, *p.root, *totals]
 
     # ---- main constraints -----------------------------------------------------------------------
 
@@ -138,10 +143,10 @@ class SolvencyAir(Air):
         L, K = lay.limb_bits, lay.limbs_per_value
         out, _ = gadget.constraints(cur)
         first, node, continues = (self._p(periodic, n) for n in ("first", "node", "continues"))
-        leaf_capacity = poseidon2.sponge_initial_state(LEAF_DOMAIN, lay.leaf_elements)[LANES:]
+        first_capacity = leaf_capacity(self.public.statement_digest, lay.leaf_elements)
         node_capacity = poseidon2.sponge_initial_state(NODE_DOMAIN, 8)[LANES:]
         for i in range(4):
-            out.append(first * (cur[LANES + i] - leaf_capacity[i]))
+            out.append(first * (cur[LANES + i] - first_capacity[i]))
         for i in range(4):
             out.append(node * (cur[LANES + i] - node_capacity[i]))
         for i in range(4):
@@ -195,14 +200,14 @@ class SolvencyAir(Air):
     def lookups(self) -> list[LookupTerm]:
         lay = self.layout
         def column(c: int) -> LookupTerm:
-            return LookupTerm(values=lambda row, p: [row[c]], multiplicity=lambda row, p: 1)
+            return LookupTerm(values=lambda row, p: [RANGE_BUS, row[c]], multiplicity=lambda row, p: 1)
 
         limb_columns = [lay.limb(lane, k) for lane in range(LANES) for k in range(lay.limbs_per_value)]
         scaled_columns = [lay.scaled_offset + s for s in range(len(lay.scaled_slots))]
         terms = [column(c) for c in limb_columns + scaled_columns]
         terms.append(
             LookupTerm(
-                values=lambda row, p: [self._p(p, "table")],
+                values=lambda row, p: [RANGE_BUS, self._p(p, "table")],
                 multiplicity=lambda row, p: -row[lay.multiplicity_column],
                 multiplicity_degree=1,
             )
@@ -213,20 +218,20 @@ class SolvencyAir(Air):
             return [row[first_column + i] for i in range(4)]
 
         terms += [
-            LookupTerm(values=lambda row, p: [row[j] + B, *digest(row, OUT)],
+            LookupTerm(values=lambda row, p: [TREE_BUS, row[j] + B, *digest(row, OUT)],
                        multiplicity=lambda row, p: self._p(p, "leaf"), multiplicity_degree=1),
-            LookupTerm(values=lambda row, p: [row[j] + 1, *digest(row, OUT)],
+            LookupTerm(values=lambda row, p: [TREE_BUS, row[j] + 1, *digest(row, OUT)],
                        multiplicity=lambda row, p: self._p(p, "real_node"), multiplicity_degree=1),
-            LookupTerm(values=lambda row, p: [row[j] * 2 + 2, *digest(row, 0)],
+            LookupTerm(values=lambda row, p: [TREE_BUS, row[j] * 2 + 2, *digest(row, 0)],
                        multiplicity=lambda row, p: -self._p(p, "real_node"), multiplicity_degree=1),
-            LookupTerm(values=lambda row, p: [row[j] * 2 + 3, *digest(row, 4)],
+            LookupTerm(values=lambda row, p: [TREE_BUS, row[j] * 2 + 3, *digest(row, 4)],
                        multiplicity=lambda row, p: -self._p(p, "real_node"), multiplicity_degree=1),
         ]  # fmt: skip
         return terms
 
     def lookup_public_sum(self, beta, gamma):
         """The root (heap index 1) is sent and never received."""
-        return Ext(1, 0) / (beta - compress_values([1, *self.public.root], gamma))
+        return Ext(1, 0) / (beta - compress_values([TREE_BUS, 1, *self.public.root], gamma))
 
     # ---- exact totals: an extra aux running sum under the challenge ρ ----------------------------
 

@@ -1,12 +1,15 @@
 """One batch: prove, serialise, parse, verify.
 
-A batch proof file is
+A batch proof file (version 2) is
 
-    magic "ZKPBATCH" | u16 version | u32 batch index | u32 batch size | u8 limb bits | u16 assets
+    magic "ZKPBATCH" | u16 version | u32 batch index | u32 statement length | statement
     root (4 × u64) | limb totals (assets × 2 sides × K limbs, u64 each) | u32 length | STARK proof
 
-The parser bounds every size; the verifier rebuilds the AIR from the round's parameters (never
-from the file) and checks that the file's shape matches them before verifying the STARK.
+where `statement` is the round's canonical statement encoding (`statement.Statement.encode`). The
+file is self-describing, and its statement is what the proof is bound to: the verifier hashes it
+into the public input, so a published file restating any field is caught here, by name. The
+parser bounds every size; the verifier rebuilds the AIR from the statement (never from anything
+else in the file) and checks the file's shape against it before verifying the STARK.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import numpy as np
 
 from zkpor.errors import VerificationError, ZkporError
 from zkpor.field.goldilocks import P
-from zkpor.hash import poseidon2
 from zkpor.liabilities.air import BatchPublic, SolvencyAir
+from zkpor.liabilities.encoding import padded_asset_count
 from zkpor.liabilities.layout import SolvencyLayout
+from zkpor.liabilities.statement import Statement, StatementFormatError
 from zkpor.liabilities.witness import BatchWitness, build_batch
 from zkpor.stark.params import ProofOptions
 from zkpor.stark.phases import phase
@@ -29,54 +33,55 @@ from zkpor.stark.prover import prove
 from zkpor.stark.verifier import VerificationReport, verify
 
 MAGIC = b"ZKPBATCH"
-VERSION = 1
-ROUND_DOMAIN = "zkpor-round-v1"
-_HEADER = struct.Struct("<8sHIIBH")
+VERSION = 2
+_HEADER = struct.Struct("<8sHII")
 
 
-def round_digest(round_id: str, symbols: list[str], layout: SolvencyLayout) -> tuple[int, int, int, int]:
-    """Binds a batch to its round: round id, asset symbols, bit bounds, price weights, limb size and
-    batch size (the weights and bounds are also in the AIR's periodic columns)."""
-    text = "\n".join([round_id, ",".join(symbols)]).encode()
-    elements = [len(text)] + [int.from_bytes(text[i : i + 7], "little") for i in range(0, len(text), 7)]
-    elements += [*layout.asset_bits, *layout.weights, layout.limb_bits, layout.batch_size]
-    return tuple(poseidon2.sponge_hash(ROUND_DOMAIN, elements))  # type: ignore[return-value]
+def statement_layout(statement: Statement) -> SolvencyLayout:
+    """The solvency AIR's layout for a statement (bit bounds, weights, limb size, batch size)."""
+    bits = tuple(a.bits for a in statement.assets)
+    return SolvencyLayout(bits, statement.weights, statement.limb_bits, statement.batch_size)
 
 
 @dataclass(frozen=True)
 class BatchProof:
+    statement: Statement
     public: BatchPublic
-    batch_size: int
-    limb_bits: int
     stark: bytes
 
     def to_bytes(self) -> bytes:
         p = self.public
-        assets = len(p.limb_totals)
-        head = _HEADER.pack(MAGIC, VERSION, p.batch_index, self.batch_size, self.limb_bits, assets)
+        encoded = self.statement.encode()
+        head = _HEADER.pack(MAGIC, VERSION, p.batch_index, len(encoded)) + encoded
         totals = [t for asset in p.limb_totals for side in asset for t in side]
         body = np.array([*p.root, *totals], dtype="<u8").tobytes()
         return head + body + struct.pack("<I", len(self.stark)) + self.stark
 
     @staticmethod
-    def from_bytes(data: bytes, round_digest_value: tuple[int, int, int, int]) -> BatchProof:
+    def from_bytes(data: bytes) -> BatchProof:
         if len(data) > MAX_PROOF_BYTES:
             raise ProofFormatError("batch proof file is over the size limit")
         if len(data) < _HEADER.size:
             raise ProofFormatError("batch proof truncated in its header")
-        magic, version, index, batch_size, limb_bits, assets = _HEADER.unpack_from(data)
+        magic, version, index, statement_length = _HEADER.unpack_from(data)
         if magic != MAGIC:
             raise ProofFormatError("not a zkpor batch proof (bad magic)")
         if version != VERSION:
-            raise ProofFormatError(f"unsupported batch proof version {version}")
-        if limb_bits not in (8, 16) or not 1 <= assets <= 256 or not 2 <= batch_size <= 1 << 24:
-            raise ProofFormatError("batch proof header out of range")
-        k = 64 // limb_bits
+            raise ProofFormatError(f"unsupported batch proof version {version} (this zkpor reads {VERSION})")
+        start = _HEADER.size + statement_length
+        if len(data) < start:
+            raise ProofFormatError("batch proof truncated in its statement")
+        try:
+            statement = Statement.decode(data[_HEADER.size : start])
+        except StatementFormatError as error:
+            raise ProofFormatError(f"batch proof statement: {error}") from None
+        assets = padded_asset_count(len(statement.assets))  # real assets padded to whole sponge blocks
+        k = 64 // statement.limb_bits
         count = 4 + assets * 2 * k
-        end = _HEADER.size + 8 * count
+        end = start + 8 * count
         if len(data) < end + 4:
             raise ProofFormatError("batch proof truncated in its public values")
-        values = np.frombuffer(data[_HEADER.size : end], dtype="<u8")
+        values = np.frombuffer(data[start:end], dtype="<u8")
         if np.any(values >= np.uint64(P)):
             raise ProofFormatError("batch proof holds a non-canonical field element")
         (length,) = struct.unpack_from("<I", data, end)
@@ -88,40 +93,48 @@ class BatchProof:
             tuple(tuple(ints[4 + (a * 2 + side) * k : 4 + (a * 2 + side + 1) * k]) for side in (0, 1))
             for a in range(assets)
         )
-        public = BatchPublic(round_digest_value, index, tuple(ints[:4]), totals)  # type: ignore[arg-type]
-        return BatchProof(public, batch_size, limb_bits, stark)
+        public = BatchPublic(statement.digest(), index, tuple(ints[:4]), totals)  # type: ignore[arg-type]
+        return BatchProof(statement, public, stark)
 
 
 def prove_batch(
-    layout: SolvencyLayout,
-    digest: tuple[int, int, int, int],
+    statement: Statement,
     index: int,
     id_hashes: np.ndarray,
     equity: np.ndarray,
     debt: np.ndarray,
     options: ProofOptions,
 ) -> tuple[BatchProof, BatchWitness]:
+    layout = statement_layout(statement)
     with phase("witness"):
-        witness = build_batch(layout, digest, index, id_hashes, equity, debt)
+        witness = build_batch(layout, statement.digest(), index, id_hashes, equity, debt)
     stark = prove(SolvencyAir(layout, witness.public), witness.trace, options).to_bytes()
-    return BatchProof(witness.public, layout.batch_size, layout.limb_bits, stark), witness
+    return BatchProof(statement, witness.public, stark), witness
 
 
 def verify_batch(
-    layout: SolvencyLayout,
+    statement: Statement,
     proof: BatchProof,
     *,
     expected_index: int,
     min_security_bits: int = 100,
     min_proven_bits: int = 0,
 ) -> VerificationReport:
-    """Check one batch proof against the round's layout; raises VerificationError naming the batch."""
+    """Check one batch proof against the round's statement; raises VerificationError naming the
+    batch and, when the file was proven for another statement, the first field that differs."""
     p = proof.public
     where = f"batch {expected_index}"
     if p.batch_index != expected_index:
         raise VerificationError(f"{where}: file says it is batch {p.batch_index}")
-    if proof.batch_size != layout.batch_size or proof.limb_bits != layout.limb_bits:
-        raise VerificationError(f"{where}: batch size or limb size differ from the round's")
+    difference = statement.first_difference(proof.statement)
+    if difference:
+        name, expected, proven = difference
+        raise VerificationError(
+            f"{where}: the statement says {name} is {expected!r}, but this batch was proven for {proven!r}"
+        )
+    if p.statement_digest != statement.digest():
+        raise VerificationError(f"{where}: proven for another statement digest")
+    layout = statement_layout(statement)
     if len(p.limb_totals) != layout.assets:
         raise VerificationError(f"{where}: totals cover {len(p.limb_totals)} assets, not {layout.assets}")
     # Each limb total is a sum of B limbs below 2^L: anything larger (e.g. off by p) is a lie.

@@ -30,7 +30,7 @@ import numpy as np
 
 from zkpor.errors import ZkporError
 from zkpor.liabilities.batch import prove_batch
-from zkpor.liabilities.layout import SolvencyLayout
+from zkpor.liabilities.statement import Statement
 from zkpor.liabilities.witness import NegativeNetValueError
 from zkpor.stark.params import ProofOptions
 
@@ -41,8 +41,7 @@ CONNECT_TIMEOUT = "30s"
 
 
 class BatchJobLike(Protocol):
-    layout: SolvencyLayout
-    round_digest: tuple[int, int, int, int]
+    statement: Statement
     index: int
     id_hashes: np.ndarray
     equity: np.ndarray
@@ -53,11 +52,7 @@ class BatchJobLike(Protocol):
 def job_payload(job: BatchJobLike) -> dict[str, Any]:
     """A batch job as plain values, the only form in which it leaves the client."""
     return {
-        "asset_bits": tuple(job.layout.asset_bits),
-        "weights": tuple(job.layout.weights),
-        "limb_bits": job.layout.limb_bits,
-        "batch_size": job.layout.batch_size,
-        "round_digest": tuple(int(v) for v in job.round_digest),
+        "statement": job.statement.encode(),
         "index": job.index,
         "id_hashes": np.ascontiguousarray(job.id_hashes, dtype=np.uint64),
         "equity": np.ascontiguousarray(job.equity, dtype=np.uint64),
@@ -75,14 +70,10 @@ def prove_payload(payload: dict[str, Any], threads: int = 0) -> dict[str, Any]:
         from zkpor.field.parallel import set_num_threads
 
         set_num_threads(threads)
-    layout = SolvencyLayout(
-        tuple(payload["asset_bits"]), tuple(payload["weights"]), payload["limb_bits"], payload["batch_size"]
-    )
     options = ProofOptions(**payload["options"])
     try:
         proof, witness = prove_batch(
-            layout,
-            tuple(payload["round_digest"]),
+            Statement.decode(payload["statement"]),
             payload["index"],
             payload["id_hashes"],
             payload["equity"],

@@ -2,14 +2,19 @@
 
     nonce    = HKDF-SHA256(exchange secret, salt = round id, info = "zkpor-user-nonce-v1" ‖ uid), 32 bytes
     id_hash  = Poseidon2-sponge("zkpor-id-v1", bytes_to_elements(uid ‖ 0x00 ‖ nonce))        4 elements
-    leaf     = Poseidon2-sponge("zkpor-leaf-v1", id_hash ‖ e_1 ‖ d_1 ‖ … ‖ e_A ‖ d_A)        4 elements
+    capacity = Poseidon2-sponge("zkpor-leaf-v2", statement digest ‖ [4 + 2A])               4 elements
+    leaf     = the overwrite sponge started from [0]*8 ‖ capacity, absorbing
+               id_hash ‖ e_1 ‖ d_1 ‖ … ‖ e_A ‖ d_A (blocks of 8), output lanes 0..3         4 elements
     node     = Poseidon2-sponge("zkpor-node-v1", left ‖ right)                              4 elements
 
 Balances are integers in base units; e_j, d_j are equity and debt of asset j. The asset list is
 padded with always-zero assets to A ≡ 2 (mod 4), so that 4 + 2A fills whole sponge blocks of 8
 (22 assets: exactly 6 blocks). A node is one width-12 permutation, the same one the leaf rows use,
 so the AIR needs a single permutation gadget. The nonce makes a user's id hash unlinkable across
-rounds and unguessable without the exchange's secret.
+rounds and unguessable without the exchange's secret. The leaf's initial capacity is derived from
+the round's statement digest (`statement`), so a leaf commits to the round id, the asset labels,
+decimals and prices: an inclusion proof that relabels anything no longer reaches the root. The
+capacity is a public constant of the round, so the AIR pins it on each leaf's first row at no cost.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from collections.abc import Sequence
 
 from zkpor.hash import poseidon2
 
-LEAF_DOMAIN = "zkpor-leaf-v1"
+LEAF_DOMAIN = "zkpor-leaf-v2"
 NODE_DOMAIN = "zkpor-node-v1"
 ID_DOMAIN = "zkpor-id-v1"
 NONCE_INFO = b"zkpor-user-nonce-v1"
@@ -66,8 +71,18 @@ def leaf_elements(identity: Sequence[int], equity: Sequence[int], debt: Sequence
     return list(identity) + values
 
 
-def leaf_hash(identity: Sequence[int], equity: Sequence[int], debt: Sequence[int]) -> list[int]:
-    return poseidon2.sponge_hash(LEAF_DOMAIN, leaf_elements(identity, equity, debt))
+def leaf_capacity(statement_digest: Sequence[int], element_count: int) -> list[int]:
+    """The leaf sponge's initial capacity: the statement digest and the leaf length, under the leaf tag."""
+    if len(statement_digest) != 4:
+        raise ValueError("a statement digest has 4 elements")
+    return poseidon2.sponge_hash(LEAF_DOMAIN, [*statement_digest, element_count])
+
+
+def leaf_hash(
+    statement_digest: Sequence[int], identity: Sequence[int], equity: Sequence[int], debt: Sequence[int]
+) -> list[int]:
+    elements = leaf_elements(identity, equity, debt)
+    return poseidon2.sponge_from_capacity(leaf_capacity(statement_digest, len(elements)), elements)
 
 
 def node_hash(left: Sequence[int], right: Sequence[int]) -> list[int]:

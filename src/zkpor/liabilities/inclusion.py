@@ -2,14 +2,16 @@
 
 Run it anywhere Python runs, without installing zkpor's heavy dependencies:
 
-    python -m zkpor.liabilities.inclusion my-proof.json [--global global.json]
+    python -m zkpor.liabilities.inclusion my-proof.json [--uid UID] [--global global.json]
 
-The file (format "zkpor-inclusion-v1", JSON, one field per line, under 2 KB for 22 assets):
+The file (format "zkpor-inclusion-v2", JSON, one field per line; docs/inclusion-format.md is the
+byte-level specification):
 
-    round_id     the round
+    round_id, snapshot_time, price_decimals, limb_bits, batch_size, batch_count
+                 the round statement (`statement.Statement`) …
+    assets       … with its assets as [symbol, decimals, bits, price] in the round's order
     uid          the customer's user id
     nonce        64 hex digits: the per-user, per-round nonce (id_hash = H(uid ‖ nonce))
-    assets       [[symbol, decimals], …] in the round's order
     equity, debt one decimal string per asset, in whole coins (exact: at most `decimals` decimals)
     batch, position   where the leaf sits: batch index, position in the batch
     leaf_path    base64 of the sibling digests (32 bytes each) from the leaf to the batch root
@@ -17,9 +19,12 @@ The file (format "zkpor-inclusion-v1", JSON, one field per line, under 2 KB for 
     top_path     base64 of the sibling digests from the batch root to the global root
     root         hex digest: the global root
 
-The check recomputes id_hash, the leaf (`encoding.leaf_hash`), climbs the leaf path to the batch
-root and the top path to the global root, and compares them with the file and, when given, with
-the round's global.json (round id, asset list, tree depths, the batch's root, the global root).
+The check recomputes the statement digest from the statement fields, id_hash, the leaf (whose
+sponge starts from a capacity derived from the statement digest, `encoding.leaf_hash`), climbs the
+leaf path to the batch root and the top path to the global root, and compares them with the file
+and, when given, with the round's global.json. Since the batch proofs pin every leaf's capacity to
+the statement, a root that matches the published one vouches for every field the file shows: the
+round, the snapshot time, the asset labels, decimals and prices, and the balances.
 """
 
 from __future__ import annotations
@@ -45,21 +50,30 @@ from zkpor.liabilities.published import (
     digest_hex,
     load_json_object,
     parse_digest_hex,
+    parse_statement,
     read_bounded,
+    statement_json,
+    top_tree_leaves,
 )
+from zkpor.liabilities.statement import Statement
 from zkpor.round.decimal_text import DecimalTextError, format_units, parse_decimal_units
 
-INCLUSION_FORMAT = "zkpor-inclusion-v1"
+INCLUSION_FORMAT = "zkpor-inclusion-v2"
+OLD_FORMATS = {"zkpor-inclusion-v1": "v1"}
 MAX_FILE_BYTES = 64 << 10
 MAX_DEPTH = 40  # 2^40 users per batch or batches per round: far past anything real
 MAX_UID_BYTES = 128
-MAX_AMOUNT = (1 << 63) - 1  # round.toml caps every asset at 63 bits
 FIELDS = (
     "format",
     "round_id",
+    "snapshot_time",
+    "price_decimals",
+    "limb_bits",
+    "batch_size",
+    "batch_count",
+    "assets",
     "uid",
     "nonce",
-    "assets",
     "equity",
     "debt",
     "batch",
@@ -74,10 +88,9 @@ _NONCE = re.compile(r"[0-9a-f]{64}")
 
 @dataclass(frozen=True)
 class InclusionProof:
-    round_id: str
+    statement: Statement
     uid: str
     nonce: bytes
-    assets: tuple[tuple[str, int], ...]  # (symbol, decimals)
     equity: tuple[int, ...]  # base units
     debt: tuple[int, ...]
     batch: int
@@ -87,6 +100,15 @@ class InclusionProof:
     top_path: tuple[Digest, ...]
     root: Digest
 
+    @property
+    def round_id(self) -> str:
+        return self.statement.round_id
+
+    @property
+    def assets(self) -> tuple[tuple[str, int], ...]:
+        """(symbol, decimals) per asset, as shown to the customer."""
+        return tuple((a.symbol, a.decimals) for a in self.statement.assets)
+
     def to_json(self) -> bytes:
         """One field per line, each value compact: readable, and small."""
 
@@ -95,10 +117,9 @@ class InclusionProof:
 
         fields = {
             "format": INCLUSION_FORMAT,
-            "round_id": self.round_id,
+            **statement_json(self.statement, compact=True),
             "uid": self.uid,
             "nonce": self.nonce.hex(),
-            "assets": [list(a) for a in self.assets],
             "equity": amounts(self.equity),
             "debt": amounts(self.debt),
             "batch": self.batch,
@@ -119,30 +140,36 @@ class InclusionProof:
         """Parse strictly; any problem is an InputError naming the file and the field."""
         if len(data) > MAX_FILE_BYTES:
             raise InputError("too large for an inclusion proof", path=source)
-        r = JsonFields(load_json_object(data, source), source, "", FIELDS)
+        document = load_json_object(data, source)
+        if document.get("format") in OLD_FORMATS:
+            raise InputError(
+                f"this is a {OLD_FORMATS[document['format']]} inclusion proof from an older zkpor (0.1), "
+                "which does not bind the round, asset labels or decimals to the root; ask the exchange "
+                f"for a new one ({INCLUSION_FORMAT}), or check this one with zkpor 0.1",
+                path=source,
+                field="format",
+            )
+        r = JsonFields(document, source, "", FIELDS)
         if r.get("format", str) != INCLUSION_FORMAT:
             raise r.error("format", f"not a {INCLUSION_FORMAT} file")
+        statement = parse_statement(r, compact=True)
         uid: str = r.get("uid", str)
         if not 1 <= len(uid.encode()) <= MAX_UID_BYTES:
             raise r.error("uid", f"must be 1–{MAX_UID_BYTES} bytes")
         nonce: str = r.get("nonce", str)
         if not _NONCE.fullmatch(nonce):
             raise r.error("nonce", "must be 64 lower-case hex digits")
-        assets = [_asset(r, i, entry) for i, entry in enumerate(r.get("assets", list))]
-        if not 1 <= len(assets) <= 256:
-            raise r.error("assets", "must list 1–256 assets")
         positions = []
         for name in ("batch", "position"):
             positions.append(r.get(name, int))
             if positions[-1] >> MAX_DEPTH:
                 raise r.error(name, "out of range")
         return InclusionProof(
-            r.get("round_id", str),
+            statement,
             uid,
             bytes.fromhex(nonce),
-            tuple(assets),
-            _amounts(r, "equity", assets),
-            _amounts(r, "debt", assets),
+            _amounts(r, "equity", statement),
+            _amounts(r, "debt", statement),
             positions[0],
             positions[1],
             _path(r, "leaf_path"),
@@ -152,32 +179,20 @@ class InclusionProof:
         )
 
 
-def _asset(r: JsonFields, i: int, entry: object) -> tuple[str, int]:
-    if not (
-        isinstance(entry, list)
-        and len(entry) == 2
-        and isinstance(entry[0], str)
-        and type(entry[1]) is int
-        and 0 <= entry[1] <= 18
-    ):
-        raise r.error(f"assets[{i}]", "must be [symbol, decimals] with decimals 0..18")
-    return entry[0], entry[1]
-
-
-def _amounts(r: JsonFields, name: str, assets: list[tuple[str, int]]) -> tuple[int, ...]:
+def _amounts(r: JsonFields, name: str, statement: Statement) -> tuple[int, ...]:
     values = r.get(name, list)
-    if len(values) != len(assets):
-        raise r.error(name, f"must hold one amount per asset ({len(assets)})")
+    if len(values) != len(statement.assets):
+        raise r.error(name, f"must hold one amount per asset ({len(statement.assets)})")
     out = []
-    for (symbol, decimals), text in zip(assets, values, strict=True):
+    for asset, text in zip(statement.assets, values, strict=True):
         if not isinstance(text, str):
-            raise r.error(f"{name}.{symbol}", "must be a decimal string")
+            raise r.error(f"{name}.{asset.symbol}", "must be a decimal string")
         try:
-            units = parse_decimal_units(text, decimals, allow_negative=False)
+            units = parse_decimal_units(text, asset.decimals, allow_negative=False)
         except DecimalTextError as error:
-            raise r.error(f"{name}.{symbol}", str(error)) from None
-        if units > MAX_AMOUNT:
-            raise r.error(f"{name}.{symbol}", "amount is over 2^63 base units")
+            raise r.error(f"{name}.{asset.symbol}", str(error)) from None
+        if units >> asset.bits:
+            raise r.error(f"{name}.{asset.symbol}", f"amount is over 2^{asset.bits} base units")
         out.append(units)
     return tuple(out)
 
@@ -207,16 +222,29 @@ class InclusionCheck:
     against_global: bool
 
 
-def verify_inclusion(proof: InclusionProof, global_proof: GlobalProof | None = None) -> InclusionCheck:
-    """Recompute leaf, batch root and global root; raise VerificationError naming what differs."""
-    identity = tuple(encoding.id_hash(proof.uid, proof.nonce))
-    leaf = tuple(encoding.leaf_hash(identity, proof.equity, proof.debt))
-    if proof.position >> len(proof.leaf_path) or proof.batch >> len(proof.top_path):
+def verify_inclusion(
+    proof: InclusionProof, global_proof: GlobalProof | None = None, *, uid: str | None = None
+) -> InclusionCheck:
+    """Recompute statement digest, leaf, batch root and global root; raise VerificationError naming
+    what differs. With `uid`, also refuse a proof made out for another customer."""
+    if uid is not None and proof.uid != uid:
+        raise VerificationError(f"inclusion proof is for uid {proof.uid!r}, not {uid!r}")
+    statement = proof.statement
+    if 1 << len(proof.leaf_path) != statement.batch_size or 1 << len(proof.top_path) != top_tree_leaves(
+        statement.batch_count
+    ):
+        raise VerificationError(
+            "inclusion proof: the path lengths do not fit the round's batch size and batch count"
+        )
+    if proof.position >= statement.batch_size or proof.batch >= statement.batch_count:
         raise VerificationError("inclusion proof: position or batch index is past the end of its tree")
+    identity = tuple(encoding.id_hash(proof.uid, proof.nonce))
+    leaf = tuple(encoding.leaf_hash(statement.digest(), identity, proof.equity, proof.debt))
     if climb(leaf, proof.position, proof.leaf_path) != proof.batch_root:
         raise VerificationError(
-            "inclusion proof: the leaf (uid, nonce and balances) does not hash up the leaf path to the "
-            "batch root: a balance, the nonce, the position or a sibling was changed"
+            "inclusion proof: the leaf (round statement, uid, nonce and balances) does not hash up the "
+            "leaf path to the batch root: a statement field (round, snapshot, assets, decimals, prices), a "
+            "balance, the nonce, the position or a sibling was changed"
         )
     if climb(proof.batch_root, proof.batch, proof.top_path) != proof.root:
         raise VerificationError(
@@ -232,14 +260,10 @@ def _compare_with_global(proof: InclusionProof, g: GlobalProof) -> None:
     def fail(what: str) -> VerificationError:
         return VerificationError(f"inclusion proof does not match global.json: {what}")
 
-    if proof.round_id != g.round_id:
-        raise fail(f"round {proof.round_id!r} vs {g.round_id!r}")
-    if list(proof.assets) != [(a.symbol, a.decimals) for a in g.assets]:
-        raise fail("the asset lists (symbols, decimals) differ")
-    if 1 << len(proof.leaf_path) != g.batch_size or 1 << len(proof.top_path) != g.top_leaves:
-        raise fail("the path lengths do not fit the round's batch size and batch count")
-    if proof.batch >= g.batch_count:
-        raise fail(f"batch {proof.batch} is past the round's {g.batch_count} batches")
+    difference = proof.statement.first_difference(g.statement)
+    if difference:
+        name, mine, published = difference
+        raise fail(f"{name} is {mine!r} here, {published!r} in global.json")
     if g.batches[proof.batch].root != proof.batch_root:
         raise fail(f"batch {proof.batch}'s root differs")
     if g.root != proof.root:
@@ -251,24 +275,25 @@ def describe(check: InclusionCheck) -> list[str]:
     p = check.proof
     lines = [
         f"Inclusion proof of uid {p.uid} in round {p.round_id} (batch {p.batch}, position {p.position})",
-        "Balances as committed (whole coins):",
+        f"Snapshot {p.statement.snapshot_time}. Balances as committed (whole coins; the round's USD prices):",
     ]
     width = max(len(s) for s, _ in p.assets)
     zero = []
-    for (symbol, decimals), equity, debt in zip(p.assets, p.equity, p.debt, strict=True):
+    for asset, equity, debt in zip(p.statement.assets, p.equity, p.debt, strict=True):
         if equity == 0 and debt == 0:
-            zero.append(symbol)
+            zero.append(asset.symbol)
             continue
-        line = f"  {symbol:<{width}}  equity {format_units(equity, decimals)}"
-        lines.append(line + (f"  debt {format_units(debt, decimals)}" if debt else ""))
+        line = f"  {asset.symbol:<{width}}  equity {format_units(equity, asset.decimals)}"
+        line += f"  debt {format_units(debt, asset.decimals)}" if debt else ""
+        lines.append(line + f"  @ {asset.price} USD")
     if zero:
         lines.append(f"  {', '.join(zero)}: 0" if len(zero) <= 6 else f"  the other {len(zero)} assets: 0")
     lines += [
         f"leaf        {digest_hex(check.leaf)}",
         f"batch root  {digest_hex(p.batch_root)}",
         f"root        {digest_hex(p.root)}",
-        f"Checked: the leaf from uid, nonce and balances; its path of {len(p.leaf_path)} nodes to the batch "
-        f"root; the top path of {len(p.top_path)} nodes to the root.",
+        f"Checked: the leaf from the round statement, uid, nonce and balances; its path of "
+        f"{len(p.leaf_path)} nodes to the batch root; the top path of {len(p.top_path)} nodes to the root.",
     ]
     if check.against_global:
         lines.append("OK: the balances above are a leaf under the round's published root (global.json).")
@@ -289,19 +314,20 @@ def load_global(path: str | Path) -> GlobalProof:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m zkpor.liabilities.inclusion PROOF [--global GLOBAL]`: exit 0 when it checks out."""
+    """`python -m zkpor.liabilities.inclusion PROOF [--uid UID] [--global GLOBAL]`: exit 0 if it checks."""
     parser = argparse.ArgumentParser(
         prog="python -m zkpor.liabilities.inclusion",
         description="Check a zkpor inclusion proof (pure Python).",
-        epilog="Example: python -m zkpor.liabilities.inclusion me.json --global global.json",
+        epilog="Example: python -m zkpor.liabilities.inclusion me.json --uid 8405227119 --global global.json",
     )
     parser.add_argument("proof", help="the inclusion proof file from the exchange")
+    parser.add_argument("--uid", help="your user id: refuse a proof made out for anyone else")
     parser.add_argument("--global", dest="global_json", help="the round's published global.json")
     args = parser.parse_args(argv)
     try:
         proof = load_inclusion_proof(args.proof)
         global_proof = load_global(args.global_json) if args.global_json else None
-        check = verify_inclusion(proof, global_proof)
+        check = verify_inclusion(proof, global_proof, uid=args.uid)
     except ZkporError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

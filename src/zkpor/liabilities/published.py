@@ -3,15 +3,15 @@
 Pure Python (standard library, Poseidon2, the leaf encoding): a customer's verifier reads global.json
 with it, without numpy or numba.
 
-global.json (format "zkpor-global-v1") — everything an auditor needs besides the batch files:
+global.json (format "zkpor-global-v2") — everything an auditor needs besides the batch files:
 
-    round_id, snapshot_time, price_decimals        as in round.toml
+    round_id, snapshot_time, price_decimals        the round statement (`statement`), canonical
     assets          [{symbol, decimals, bits, price, weight}]   price as exact decimal text; weight
                     w_j = price · 10^price_decimals · 10^(D − decimals), checked by the verifier
-    limb_bits, batch_size, batch_count
+    limb_bits, batch_size, batch_count             the rest of the statement
+    statement_digest  hex: the digest of the statement above, every batch proof's public input
     proof_options   {blowup, num_queries, grinding_bits, fri_folding_log, fri_final_degree,
                      zero_knowledge}
-    round_digest    hex: the digest every batch proof is bound to (`batch.round_digest`)
     batches         [{index, file, root, equity, debt}]  equity/debt: exact per-asset totals of the
                     batch, integers in base units written as decimal strings
     top_tree        {leaves, filler}
@@ -37,10 +37,11 @@ from typing import Any
 from zkpor.errors import InputError
 from zkpor.hash import poseidon2
 from zkpor.liabilities.encoding import node_hash
+from zkpor.liabilities.statement import Statement, StatementAsset
 from zkpor.round.decimal_text import format_units
 
-GLOBAL_FORMAT = "zkpor-global-v1"
-SUMMARY_FORMAT = "zkpor-summary-v1"
+GLOBAL_FORMAT = "zkpor-global-v2"
+SUMMARY_FORMAT = "zkpor-summary-v2"
 TOP_FILLER_DOMAIN = "zkpor-empty-batch-v1"
 MAX_JSON_BYTES = 64 << 20  # 2^20 batches would be far past any round; bounds a hostile file
 OPTION_FIELDS = (
@@ -51,17 +52,13 @@ OPTION_FIELDS = (
     "fri_final_degree",
     "zero_knowledge",
 )
+STATEMENT_FIELDS = ("round_id", "snapshot_time", "price_decimals", "limb_bits", "batch_size", "batch_count")
 GLOBAL_FIELDS = (
     "format",
-    "round_id",
-    "snapshot_time",
-    "price_decimals",
+    *STATEMENT_FIELDS,
     "assets",
-    "limb_bits",
-    "batch_size",
-    "batch_count",
+    "statement_digest",
     "proof_options",
-    "round_digest",
     "batches",
     "top_tree",
     "root",
@@ -133,15 +130,6 @@ def climb(leaf: Sequence[int], index: int, path: Sequence[Sequence[int]]) -> Dig
 
 
 @dataclass(frozen=True)
-class AssetEntry:
-    symbol: str
-    decimals: int
-    bits: int
-    price: str  # USD per whole coin, exact decimal text
-    weight: int
-
-
-@dataclass(frozen=True)
 class BatchEntry:
     index: int
     file: str
@@ -150,37 +138,102 @@ class BatchEntry:
     debt: tuple[int, ...]
 
 
+# ---- the statement in JSON ---------------------------------------------------------------------
+
+
+def statement_json(statement: Statement, *, compact: bool = False) -> dict[str, Any]:
+    """The statement's fields for a JSON file: global.json lists assets as objects with their
+    weight (for people), an inclusion proof as compact [symbol, decimals, bits, price] arrays."""
+    document: dict[str, Any] = {name: getattr(statement, name) for name in STATEMENT_FIELDS}
+    if compact:
+        document["assets"] = [[a.symbol, a.decimals, a.bits, a.price] for a in statement.assets]
+    else:
+        document["assets"] = [
+            {"symbol": a.symbol, "decimals": a.decimals, "bits": a.bits, "price": a.price, "weight": w}
+            for a, w in zip(statement.assets, statement.weights, strict=True)
+        ]
+    return document
+
+
+def parse_statement(r: JsonFields, *, compact: bool = False) -> Statement:
+    """The statement of a global.json (objects) or inclusion proof (compact arrays); every field
+    canonical, every weight the one its price gives. Errors name the field."""
+    assets = []
+    raw_assets = r.get("assets", list)
+    if not 1 <= len(raw_assets) <= 256:
+        raise r.error("assets", "must list 1–256 assets")
+    weights = []
+    for i, raw in enumerate(raw_assets):
+        if compact:
+            if not (isinstance(raw, list) and len(raw) == 4 and isinstance(raw[0], str)
+                    and type(raw[1]) is int and type(raw[2]) is int and isinstance(raw[3], str)):  # fmt: skip
+                raise r.error(f"assets[{i}]", "must be [symbol, decimals, bits, price]")
+            assets.append(StatementAsset(*raw))
+            continue
+        a = JsonFields(raw, r.source, r.where(f"assets[{i}]"), ASSET_FIELDS)
+        assets.append(StatementAsset(a.get("symbol", str), a.get("decimals", int), a.get("bits", int),
+                                     a.get("price", str)))  # fmt: skip
+        weights.append(a.get("weight", int))
+    values = [r.get(name, str if name in ("round_id", "snapshot_time") else int) for name in STATEMENT_FIELDS]
+    statement = Statement(values[0], values[1], values[2], tuple(assets), *values[3:])
+    problem = next(statement.problems(), None)
+    if problem:
+        raise r.error(problem[0], problem[1])
+    for i, (stated, derived) in enumerate(zip(weights, statement.weights, strict=False)):
+        if stated != derived:
+            a = assets[i]
+            raise r.error(
+                f"assets[{i}].weight", f"is {stated}, but {a.symbol}'s price and decimals give {derived}"
+            )
+    return statement
+
+
+# ---- global.json -------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class GlobalProof:
-    round_id: str
-    snapshot_time: str
-    price_decimals: int
-    assets: tuple[AssetEntry, ...]
-    limb_bits: int
-    batch_size: int
-    batch_count: int
+    statement: Statement
     proof_options: dict[str, Any]
-    round_digest: Digest
+    statement_digest: Digest
     batches: tuple[BatchEntry, ...]
     top_leaves: int
     root: Digest
 
     @property
+    def round_id(self) -> str:
+        return self.statement.round_id
+
+    @property
+    def snapshot_time(self) -> str:
+        return self.statement.snapshot_time
+
+    @property
+    def assets(self) -> tuple[StatementAsset, ...]:
+        return self.statement.assets
+
+    @property
     def symbols(self) -> list[str]:
-        return [a.symbol for a in self.assets]
+        return self.statement.symbols
+
+    @property
+    def batch_size(self) -> int:
+        return self.statement.batch_size
+
+    @property
+    def batch_count(self) -> int:
+        return self.statement.batch_count
+
+    @property
+    def limb_bits(self) -> int:
+        return self.statement.limb_bits
 
     def to_json(self) -> bytes:
         document = {
             "format": GLOBAL_FORMAT,
-            "round_id": self.round_id,
-            "snapshot_time": self.snapshot_time,
-            "price_decimals": self.price_decimals,
-            "assets": [a.__dict__ for a in self.assets],
-            "limb_bits": self.limb_bits,
-            "batch_size": self.batch_size,
-            "batch_count": self.batch_count,
+            **statement_json(self.statement),
+            "statement_digest": digest_hex(self.statement_digest),
             "proof_options": self.proof_options,
-            "round_digest": digest_hex(self.round_digest),
             "batches": [
                 {
                     "index": b.index,
@@ -200,23 +253,22 @@ class GlobalProof:
     def from_json(data: bytes, source: str) -> GlobalProof:
         """Parse and check the shape of a global.json; any problem is an InputError naming the field."""
         doc = load_json_object(data, source)
+        fmt = doc.get("format")
+        if fmt == "zkpor-global-v1":
+            raise InputError(
+                "this is a v1 global.json from an older zkpor (its statement does not pin decimals, "
+                "prices or the snapshot time); re-prove the round with this zkpor, or verify it with "
+                "zkpor 0.1",
+                path=source,
+                field="format",
+            )
         r = JsonFields(doc, source, "", GLOBAL_FIELDS)
         if r.get("format", str) != GLOBAL_FORMAT:
             raise InputError(f"not a {GLOBAL_FORMAT} file", path=source, field="format")
-        assets = []
-        for i, raw in enumerate(r.get("assets", list)):
-            a = JsonFields(raw, source, f"assets[{i}]", ASSET_FIELDS)
-            assets.append(
-                AssetEntry(
-                    a.get("symbol", str),
-                    a.get("decimals", int),
-                    a.get("bits", int),
-                    a.get("price", str),
-                    a.get("weight", int),
-                )
-            )
-        if not assets:
-            raise InputError("no assets", path=source, field="assets")
+        statement = parse_statement(r)
+        if r.digest("statement_digest") != statement.digest():
+            raise r.error("statement_digest", "is not the digest of the statement this file lists")
+        n_assets = len(statement.assets)
         options = r.get("proof_options", dict)
         for name in OPTION_FIELDS:
             JsonFields(options, source, "proof_options", OPTION_FIELDS).get(
@@ -225,26 +277,15 @@ class GlobalProof:
         batches = []
         for i, raw in enumerate(r.get("batches", list)):
             b = JsonFields(raw, source, f"batches[{i}]", BATCH_FIELDS)
-            equity, debt = b.amounts("equity", len(assets)), b.amounts("debt", len(assets))
+            equity, debt = b.amounts("equity", n_assets), b.amounts("debt", n_assets)
             batches.append(
                 BatchEntry(b.get("index", int), b.get("file", str), b.digest("root"), equity, debt)
             )
         top = JsonFields(r.get("top_tree", dict), source, "top_tree", ("leaves", "filler"))
         proof = GlobalProof(
-            r.get("round_id", str),
-            r.get("snapshot_time", str),
-            r.get("price_decimals", int),
-            tuple(assets),
-            r.get("limb_bits", int),
-            r.get("batch_size", int),
-            r.get("batch_count", int),
-            options,
-            r.digest("round_digest"),
-            tuple(batches),
-            top.get("leaves", int),
-            r.digest("root"),
+            statement, options, statement.digest(), tuple(batches), top.get("leaves", int), r.digest("root")
         )
-        if proof.batch_count != len(batches) or proof.batch_count < 1:
+        if proof.batch_count != len(batches):
             raise InputError(
                 f"batch_count is {proof.batch_count} but {len(batches)} batches are listed",
                 path=source,
@@ -263,8 +304,6 @@ class GlobalProof:
             raise InputError(
                 "the top tree's filler is not the documented one", path=source, field="top_tree.filler"
             )
-        if not 1 <= proof.batch_size <= 1 << 24 or proof.batch_size & (proof.batch_size - 1):
-            raise InputError("batch_size must be a power of two", path=source, field="batch_size")
         return proof
 
 
@@ -381,15 +420,17 @@ def summary_document(
     security: Mapping[str, int],
     proof_bytes: int,
 ) -> dict[str, Any]:
-    """summary.json (format "zkpor-summary-v1"): the round's headline figures, in whole coins.
+    """summary.json (format "zkpor-summary-v2"): the round's headline figures, in whole coins.
 
-    The prover writes it and the verifier rebuilds it from the proofs and compares field by field.
+    The prover writes it and the verifier rebuilds it from the proofs and compares field by field:
+    every number is the proven limb totals read at the proven statement's decimals and prices.
     `users_rounded_up` is batch_count · batch_size: the real count is only revealed to that precision.
     `security` is the weakest batch's bits (`SecurityLevel.as_dict`)."""
     return {
         "format": SUMMARY_FORMAT,
         "round_id": g.round_id,
         "snapshot_time": g.snapshot_time,
+        "statement_digest": digest_hex(g.statement_digest),
         "root": digest_hex(g.root),
         "users_rounded_up": g.batch_count * g.batch_size,
         "batch_size": g.batch_size,
@@ -398,6 +439,7 @@ def summary_document(
             {
                 "symbol": a.symbol,
                 "decimals": a.decimals,
+                "price": a.price,
                 "equity": format_units(equity, a.decimals),
                 "debt": format_units(debt, a.decimals),
                 "net": format_units(equity - debt, a.decimals),

@@ -3,7 +3,7 @@
 Outputs, in ROUND_DIR/proof/ (see docs/liabilities.md):
 
     batches/NNNNN.zkp   one batch proof per batch (`batch.BatchProof`), written as soon as it is proven
-    global.json         round parameters, every batch's root and exact totals, the global root
+    global.json         the round statement, every batch's root and exact totals, the global root
     summary.json        the headline figures: root, per-asset totals, users (rounded up), security
     inclusion.sqlite    PRIVATE: per user uid, batch, position, nonce, balances; per batch its tree
 
@@ -35,13 +35,12 @@ import numpy as np
 from zkpor.errors import InputError, VerificationError, ZkporError
 from zkpor.liabilities.air import BatchPublic, SolvencyAir
 from zkpor.liabilities.assignment import BatchMembers, batch_members, choose_batch_shape, plan_batches
-from zkpor.liabilities.batch import BatchProof, round_digest, verify_batch
+from zkpor.liabilities.batch import BatchProof, statement_layout, verify_batch
 from zkpor.liabilities.distributed import BatchRunner, InProcessRunner
 from zkpor.liabilities.inclusion import InclusionProof, verify_inclusion
 from zkpor.liabilities.layout import SolvencyLayout
 from zkpor.liabilities.published import (
     MAX_JSON_BYTES,
-    AssetEntry,
     BatchEntry,
     Digest,
     GlobalProof,
@@ -55,9 +54,10 @@ from zkpor.liabilities.published import (
     top_tree_levels,
     tree_path,
 )
+from zkpor.liabilities.statement import Statement
 from zkpor.liabilities.store import InclusionStore, StoredBatch, pack_balances
 from zkpor.round.atomic import atomic_write_bytes
-from zkpor.round.config import RoundConfig, load_round_config, round_config_from_document
+from zkpor.round.config import load_round_config, round_config_from_document
 from zkpor.round.directory import ROUND_CONFIG_NAME, load_round_inputs
 from zkpor.round.users import ProgressCallback, UserBalances
 from zkpor.stark.domain import ProofDomain
@@ -73,7 +73,8 @@ SECRET_NAME = "exchange.secret"  # noqa: S105 — a file name, not a secret
 SECRET_BYTES = 32
 MIN_SECRET_BYTES = 16
 MAX_SECRET_BYTES = 4096
-RUN_FORMAT = "zkpor-prove-run-v1"
+RUN_FORMAT = "zkpor-prove-run-v2"
+INPUT_HASH_SUFFIX = " sha256"  # fingerprint keys "round.toml sha256", "users.csv sha256": the inputs
 
 Notice = Callable[[str], None]
 BatchProgress = Callable[[int, int], None]  # (batches done, batch count)
@@ -150,8 +151,7 @@ def secret_id(secret: bytes) -> str:
 
 @dataclass(frozen=True)
 class BatchJob:
-    layout: SolvencyLayout
-    round_digest: Digest
+    statement: Statement
     index: int
     id_hashes: np.ndarray  # (B, 4) uint64
     equity: np.ndarray  # (B, assets) uint64
@@ -167,11 +167,13 @@ class ProvenBatch:
     nodes: np.ndarray  # (2B, 4) heap-numbered batch tree
 
 
-def proven_batch(payload: dict, digest: Digest) -> ProvenBatch:
+def proven_batch(payload: dict, statement: Statement) -> ProvenBatch:
     """A runner's result (plain values from `distributed.prove_payload`) read back as a batch."""
     proof: bytes = payload["proof"]
-    public = BatchProof.from_bytes(proof, digest).public
-    return ProvenBatch(payload["index"], proof, public, np.asarray(payload["nodes"], dtype=np.uint64))
+    parsed = BatchProof.from_bytes(proof)
+    if parsed.statement != statement:
+        raise ZkporError(f"batch {payload['index']} came back proven for another statement")
+    return ProvenBatch(payload["index"], proof, parsed.public, np.asarray(payload["nodes"], dtype=np.uint64))
 
 
 # ---- prove ---------------------------------------------------------------------------------------
@@ -220,10 +222,10 @@ def prove_round(
     inputs = load_round_inputs(round_dir, progress=load_progress, spill_dir=round_dir / PRIVATE_DIR)
     config, users = inputs.config, inputs.users
     bits = tuple(a.bits for a in config.assets)
-    weights = config.price_weights()
-    shape = choose_batch_shape(len(users), bits, weights, batch_size)
-    layout = SolvencyLayout(bits, weights, shape.limb_bits, shape.batch_size)
-    digest: Digest = round_digest(config.round_id, list(config.symbols), layout)
+    shape = choose_batch_shape(len(users), bits, config.price_weights(), batch_size)
+    statement = Statement.from_config(config, shape.limb_bits, shape.batch_size, shape.batch_count)
+    layout = statement_layout(statement)
+    digest = statement.digest()
     say(
         f"{len(users):,} users → {shape.batch_count} batches of {shape.batch_size} "
         f"({shape.slots - len(users):,} padding users, {shape.limb_bits}-bit limbs); "
@@ -252,20 +254,20 @@ def prove_round(
             for index in range(shape.batch_count):
                 if index not in done:
                     m = members_of[index] = batch_members(plan, index, secret, config.round_id, users)
-                    yield BatchJob(layout, digest, index, m.id_hashes, m.equity, m.debt, options)
+                    yield BatchJob(statement, index, m.id_hashes, m.equity, m.debt, options)
 
         for job, payload in (runner or InProcessRunner()).run(jobs()):
             members = members_of.pop(job.index)
             if "negative_net_value_at" in payload:
                 raise _negative_net_value(users, members, payload["negative_net_value_at"])
-            result = proven_batch(payload, digest)
+            result = proven_batch(payload, statement)
             _record_batch(store, proof_dir, result, members, layout, len(config.assets))
             proven += 1
             if progress:
                 progress(len(done) + proven, shape.batch_count)
         stored = store.finished_batches()
 
-    global_proof = _global_proof(config, layout, shape.batch_count, options, digest, stored)
+    global_proof = _global_proof(statement, options, stored)
     proof_bytes = sum(b.proof_bytes for b in stored.values())
     security = batch_security(layout, digest, options)
     totals = _sum_totals([stored[i].totals for i in range(shape.batch_count)])
@@ -329,8 +331,8 @@ def _run_fingerprint(
     """What must not change between a killed run and its restart."""
     return {
         "format": RUN_FORMAT,
-        "round.toml sha256": _file_sha256(round_dir / ROUND_CONFIG_NAME),
-        f"{users.path.name} sha256": _file_sha256(users.path),
+        ROUND_CONFIG_NAME + INPUT_HASH_SUFFIX: _file_sha256(round_dir / ROUND_CONFIG_NAME),
+        users.path.name + INPUT_HASH_SUFFIX: _file_sha256(users.path),
         "batch size": str(batch_size),
         "limb bits": str(limb_bits),
         "proof options": repr(asdict(options)),
@@ -377,14 +379,7 @@ def _remove_stale_temporaries(proof_dir: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _global_proof(
-    config: RoundConfig,
-    layout: SolvencyLayout,
-    batch_count: int,
-    options: ProofOptions,
-    digest: Digest,
-    stored: dict[int, StoredBatch],
-) -> GlobalProof:
+def _global_proof(statement: Statement, options: ProofOptions, stored: dict[int, StoredBatch]) -> GlobalProof:
     batches = tuple(
         BatchEntry(
             i,
@@ -393,26 +388,11 @@ def _global_proof(
             tuple(t[0] for t in stored[i].totals),
             tuple(t[1] for t in stored[i].totals),
         )
-        for i in range(batch_count)
-    )
-    assets = tuple(
-        AssetEntry(a.symbol, a.decimals, a.bits, config.price_text(a.symbol), w)
-        for a, w in zip(config.assets, config.price_weights(), strict=True)
+        for i in range(statement.batch_count)
     )
     root = top_tree_levels([b.root for b in batches])[-1][0]
     return GlobalProof(
-        config.round_id,
-        _snapshot_text(config),
-        config.price_decimals,
-        assets,
-        layout.limb_bits,
-        layout.batch_size,
-        batch_count,
-        asdict(options),
-        digest,
-        batches,
-        top_tree_leaves(batch_count),
-        root,
+        statement, asdict(options), statement.digest(), batches, top_tree_leaves(statement.batch_count), root
     )
 
 
@@ -452,8 +432,10 @@ def verify_round(
     allow_non_zk: bool = False,
     progress: BatchProgress | None = None,
 ) -> RoundVerification:
-    """The auditor's check of everything published: parameters, every batch proof, the top tree,
-    the totals and summary.json. Raises VerificationError naming the first thing that fails.
+    """The auditor's check of everything published: the statement, every batch proof, the top tree,
+    the totals and summary.json. Works on a published folder alone; in a round directory, also
+    checks that round.toml states the same round and that no input changed since proving. Raises
+    VerificationError naming the first thing (and field) that fails.
 
     Proofs made without zero knowledge leak balances through their openings: they are refused
     unless `allow_non_zk` (the flag is in every batch proof's options, which its transcript binds)."""
@@ -461,15 +443,15 @@ def verify_round(
     proof_dir = proof_dir_of(round_dir)
     global_path = proof_dir / GLOBAL_NAME
     g = GlobalProof.from_json(read_bounded(global_path, MAX_JSON_BYTES), str(global_path))
-    config = _config_of(g, global_path)
-    toml_path = proof_dir.parent / ROUND_CONFIG_NAME
-    checked_toml = proof_dir.name == PROOF_DIR and toml_path.is_file()
-    if checked_toml:
-        _compare_configs(load_round_config(toml_path), config, global_path)
-    layout = _layout_of(g, config, global_path)
-    digest = round_digest(g.round_id, g.symbols, layout)
-    if digest != g.round_digest:
-        raise VerificationError(f"{global_path}: round_digest does not match the round's parameters")
+    statement = g.statement
+    layout = _checked_layout(statement, global_path)
+    first = proof_dir / batch_file_name(0)
+    if first.is_file():  # fail fast, naming the field, on a restated global.json (the loop rechecks)
+        _check_proven_statement(statement, _batch_proof(first, "batch 0").statement, global_path, "batch 0")
+    in_round_dir = proof_dir.name == PROOF_DIR and (proof_dir.parent / ROUND_CONFIG_NAME).is_file()
+    if in_round_dir:
+        _compare_round_toml(proof_dir.parent, statement)
+        check_inputs_unchanged(proof_dir.parent, proof_dir)
     options = ProofOptions(**g.proof_options)
     try:
         options.validate()
@@ -497,10 +479,10 @@ def verify_round(
         path = proof_dir / entry.file
         if not path.is_file():
             raise VerificationError(f"{where}: {path} is missing")
-        data = read_bounded(path, MAX_PROOF_BYTES)
-        proof_bytes += len(data)
+        proof = _batch_proof(path, where)
+        proof_bytes += path.stat().st_size
+        _check_proven_statement(statement, proof.statement, global_path, where)
         try:
-            proof = BatchProof.from_bytes(data, digest)
             if StarkProof.from_bytes(proof.stark).options != options:
                 raise VerificationError(f"{where}: proof options differ from global.json's proof_options")
         except ProofFormatError as error:
@@ -511,7 +493,7 @@ def verify_round(
                 f"global.json lists {digest_hex(entry.root)}"
             )
         minimums = {"min_security_bits": min_security_bits, "min_proven_bits": min_proven_bits}
-        report = verify_batch(layout, proof, expected_index=i, **minimums)
+        report = verify_batch(statement, proof, expected_index=i, **minimums)
         batch_totals = proof.public.asset_totals(layout.limb_bits)
         if any(e or d for e, d in batch_totals[n_assets:]):
             raise VerificationError(f"{where}: a padding asset has a non-zero total")
@@ -544,63 +526,96 @@ def verify_round(
         field_name, want, got = difference
         raise VerificationError(f"summary.json field '{field_name}' says {got!r}; the proofs give {want!r}")
     return RoundVerification(
-        proof_dir, g, totals, weakest, proof_bytes, time.perf_counter() - started, checked_toml
+        proof_dir, g, totals, weakest, proof_bytes, time.perf_counter() - started, in_round_dir
     )
 
 
-def _config_of(g: GlobalProof, source: Path) -> RoundConfig:
-    """The round parameters global.json states, validated as a round.toml would be (no-wrap rule)."""
-    document = {
-        "round_id": g.round_id,
-        "snapshot_time": g.snapshot_time,
-        "price_decimals": g.price_decimals,
-        "assets": [{"symbol": a.symbol, "decimals": a.decimals, "bits": a.bits} for a in g.assets],
-        "prices": {a.symbol: a.price for a in g.assets},
-    }
-    config = round_config_from_document(document, source=source)
-    for i, (asset, weight) in enumerate(zip(g.assets, config.price_weights(), strict=True)):
-        if asset.weight != weight:
-            raise VerificationError(
-                f"{source}: assets[{i}].weight is {asset.weight}, but {asset.symbol}'s "
-                f"price and decimals give {weight}"
-            )
-    return config
-
-
-def _compare_configs(toml: RoundConfig, stated: RoundConfig, source: Path) -> None:
-    checks = [
-        ("round_id", toml.round_id, stated.round_id),
-        ("snapshot_time", toml.snapshot_time, stated.snapshot_time),
-        ("price_decimals", toml.price_decimals, stated.price_decimals),
-        ("assets", toml.assets, stated.assets),
-        ("prices", toml.price_units, stated.price_units),
-    ]
-    for name, expected, got in checks:
-        if expected != got:
-            raise VerificationError(f"{source}: field '{name}' differs from {toml.source}")
-
-
-def _layout_of(g: GlobalProof, config: RoundConfig, source: Path) -> SolvencyLayout:
+def _batch_proof(path: Path, where: str) -> BatchProof:
     try:
-        return SolvencyLayout(
-            tuple(a.bits for a in config.assets), config.price_weights(), g.limb_bits, g.batch_size
+        return BatchProof.from_bytes(read_bounded(path, MAX_PROOF_BYTES))
+    except ProofFormatError as error:
+        raise VerificationError(f"{where} ({path}): {error}") from None
+
+
+def _check_proven_statement(stated: Statement, proven: Statement, global_path: Path, where: str) -> None:
+    """global.json must state exactly the statement the batch was proven for (its file carries it)."""
+    difference = stated.first_difference(proven)
+    if difference:
+        name, says, was = difference
+        raise VerificationError(
+            f"{global_path}: field '{name}' is {says!r}, but {where} was proven for {was!r}"
         )
+
+
+def _checked_layout(statement: Statement, source: Path) -> SolvencyLayout:
+    """The statement's AIR layout, after the checks a round.toml gets (symbols, the no-wrap rule)."""
+    round_config_from_document(statement.config_document(), source=source)
+    try:
+        return statement_layout(statement)
     except ValueError as error:
         raise InputError(
             f"the round's parameters give no valid solvency layout: {error}", path=source
         ) from None
 
 
+def _compare_round_toml(round_dir: Path, statement: Statement) -> None:
+    """round.toml must state the very round the proofs are for (the batch shape comes from the proof)."""
+    config = load_round_config(round_dir / ROUND_CONFIG_NAME)
+    shape = (statement.limb_bits, statement.batch_size, statement.batch_count)
+    from_toml = Statement.from_config(config, *shape)
+    difference = from_toml.first_difference(statement)
+    if difference:
+        name, in_toml, proven = difference
+        raise VerificationError(
+            f"{config.source}: field '{name}' is {in_toml!r}, but the proof is for {proven!r} "
+            "(round.toml changed after proving: re-run `zkpor prove`)"
+        )
+
+
+class StaleProofError(VerificationError):
+    """An input of the round changed after it was proven: the proof is for the old inputs."""
+
+
+def check_inputs_unchanged(round_dir: Path, proof_dir: Path) -> None:
+    """Compare round.toml and the users file with the SHA-256 recorded when proving started (the
+    private store's fingerprint). Without the store (a published folder) there is nothing to compare."""
+    store_path = proof_dir / STORE_NAME
+    if not store_path.is_file():
+        return
+    with InclusionStore(store_path, create=False) as store:
+        recorded = store.meta()
+    for key, proven in sorted(recorded.items()):
+        if not key.endswith(INPUT_HASH_SUFFIX):
+            continue
+        path = round_dir / key.removesuffix(INPUT_HASH_SUFFIX)
+        now = _file_sha256(path) if path.is_file() else None
+        if now != proven:
+            state = (
+                "is missing"
+                if now is None
+                else f"changed after proving (SHA-256 {now[:16]}…, proven {proven[:16]}…)"
+            )
+            raise StaleProofError(
+                f"{path} {state}: the proof in {proof_dir} is for the old file; re-run `zkpor prove "
+                f"--fresh {round_dir}`, or restore the file"
+            )
+
+
 # ---- export-user ---------------------------------------------------------------------------------
 
 
-def export_user(round_dir: str | Path, uid: str) -> InclusionProof:
-    """One customer's inclusion proof, from the store and global.json (checked before it is returned)."""
+def export_user(round_dir: str | Path, uid: str, *, allow_stale: bool = False) -> InclusionProof:
+    """One customer's inclusion proof, from the store and global.json (checked before it is returned).
+    Refuses (StaleProofError) when round.toml or the users file changed since proving, unless
+    `allow_stale`: the proof then shows the balances as proven, not as the users file says now."""
+    round_dir = Path(round_dir)
     proof_dir = proof_dir_of(round_dir)
     global_path = proof_dir / GLOBAL_NAME
     if not global_path.is_file():
         raise ZkporError(f"{global_path} is missing: run `zkpor prove` to the end first")
     g = GlobalProof.from_json(read_bounded(global_path, MAX_JSON_BYTES), str(global_path))
+    if not allow_stale and proof_dir.name == PROOF_DIR:
+        check_inputs_unchanged(proof_dir.parent, proof_dir)
     with InclusionStore(proof_dir / STORE_NAME, create=False) as store:
         user = store.user(uid, len(g.assets))
         if user is None:
@@ -616,10 +631,9 @@ def export_user(round_dir: str | Path, uid: str) -> InclusionProof:
         node >>= 1
     levels = top_tree_levels([b.root for b in g.batches])
     proof = InclusionProof(
-        g.round_id,
+        g.statement,
         uid,
         user.nonce,
-        tuple((a.symbol, a.decimals) for a in g.assets),
         tuple(user.equity),
         tuple(user.debt),
         user.batch,
@@ -629,7 +643,7 @@ def export_user(round_dir: str | Path, uid: str) -> InclusionProof:
         tuple(tree_path(levels, user.batch)),
         g.root,
     )
-    verify_inclusion(proof, g)
+    verify_inclusion(proof, g, uid=uid)
     return proof
 
 
@@ -640,10 +654,6 @@ def _sum_totals(per_batch: list[list[list[int]]]) -> list[tuple[int, int]]:
     return [
         (sum(b[a][0] for b in per_batch), sum(b[a][1] for b in per_batch)) for a in range(len(per_batch[0]))
     ]
-
-
-def _snapshot_text(config: RoundConfig) -> str:
-    return config.snapshot_time.isoformat().replace("+00:00", "Z")
 
 
 def _digest_bytes(digest: Digest) -> bytes:

@@ -14,7 +14,7 @@ from zkpor.errors import ZkporError
 from zkpor.field.goldilocks import P
 from zkpor.hash import poseidon2
 from zkpor.liabilities.air import OUT, BatchPublic
-from zkpor.liabilities.encoding import LEAF_DOMAIN, NODE_DOMAIN
+from zkpor.liabilities.encoding import NODE_DOMAIN, leaf_capacity
 from zkpor.liabilities.layout import LANES, SolvencyLayout
 from zkpor.stark.gadgets import poseidon2 as gadget
 
@@ -47,7 +47,7 @@ def leaf_element_matrix(layout: SolvencyLayout, id_hashes: np.ndarray, equity: n
 
 def build_batch(
     layout: SolvencyLayout,
-    round_digest: tuple[int, int, int, int],
+    statement_digest: tuple[int, int, int, int],
     batch_index: int,
     id_hashes: np.ndarray,
     equity: np.ndarray,
@@ -70,9 +70,8 @@ def build_batch(
     elements = leaf_element_matrix(layout, id_hashes, equity, debt)
     starts = np.arange(B) * block
 
-    # The leaf sponge, one row type at a time.
-    leaf_state = poseidon2.sponge_initial_state(LEAF_DOMAIN, layout.leaf_elements)
-    capacity = np.array(leaf_state[LANES:], dtype=np.uint64)
+    # The leaf sponge, one row type at a time, from the capacity the round's statement gives.
+    capacity = np.array(leaf_capacity(statement_digest, layout.leaf_elements), dtype=np.uint64)
     state_capacity = np.repeat(capacity[:, None], B, axis=1)
     for r in range(layout.sponge_rows):
         inputs = np.concatenate([elements[:, r * LANES : (r + 1) * LANES].T, state_capacity])
@@ -154,7 +153,7 @@ def build_batch(
             per_side.append(tuple(int(trace[layout.limb(lane, k), starts + r].sum(dtype=np.uint64))
                                   for k in range(K)))  # fmt: skip
         limb_totals.append(tuple(per_side))
-    public = BatchPublic(round_digest, batch_index, tuple(int(v) for v in nodes[1]), tuple(limb_totals))
+    public = BatchPublic(statement_digest, batch_index, tuple(int(v) for v in nodes[1]), tuple(limb_totals))
     return BatchWitness(trace, public, leaves, nodes)
 
 
