@@ -2,8 +2,10 @@
 
 Poseidon2 on Plonky3's known answers and on random inputs; then the inclusion-proof check on a real
 proof and on hundreds of edits of it (every field deleted, retyped or changed; base64, JSON and
-amount edge cases; random byte flips): the page must accept exactly what
-`zkpor.liabilities.inclusion` accepts, and name the same field when it refuses a malformed file.
+amount edge cases; random byte flips; with and without the round, with and without the customer's
+uid): the page must accept exactly what `zkpor.liabilities.inclusion` accepts, and name the same
+field when it refuses a malformed file. Also the statement encoding and docs/inclusion-format.md's
+test vector.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from zkpor.errors import InputError, VerificationError
 from zkpor.hash import poseidon2
 from zkpor.liabilities import encoding
 from zkpor.liabilities.inclusion import InclusionProof, load_global, verify_inclusion
-from zkpor.liabilities.published import GlobalProof, digest_hex
+from zkpor.liabilities.published import GlobalProof, digest_hex, statement_json
+from zkpor.liabilities.statement import Statement, StatementAsset
 from zkpor.site.verify_page import round_data
 
 pytestmark = pytest.mark.browser
@@ -85,17 +88,17 @@ def test_poseidon2_matches_python_on_random_inputs(js) -> None:
 def test_leaf_encoding_matches_python(js) -> None:
     rng = random.Random(5)
     for assets in (1, 2, 3, 6, 22, 23):
+        digest = [rng.randrange(P) for _ in range(4)]
         identity = [rng.randrange(P) for _ in range(4)]
         equity = [rng.randrange(1 << 63) for _ in range(assets)]
         debt = [rng.randrange(1 << 63) for _ in range(assets)]
         got = js.evaluate(
-            "([i, e, d]) => zkporInclusion.leafHash(i.map(BigInt), e.map(BigInt), d.map(BigInt)).map(String)",
-            [[str(x) for x in identity], [str(x) for x in equity], [str(x) for x in debt]],
+            "(args) => zkporInclusion.leafHash(...args.map((v) => v.map(BigInt))).map(String)",
+            [[str(x) for x in values] for values in (digest, identity, equity, debt)],
         )
-        assert [int(x) for x in got] == encoding.leaf_hash(identity, equity, debt), assets
-        assert js.evaluate("n => zkporInclusion.paddedAssetCount(n)", assets) == encoding.padded_asset_count(
-            assets
-        )
+        assert [int(x) for x in got] == encoding.leaf_hash(digest, identity, equity, debt), assets
+        padded = js.evaluate("n => zkporInclusion.paddedAssetCount(n)", assets)
+        assert padded == encoding.padded_asset_count(assets)
     for uid in ("1", "ü-user", "x" * 128):
         nonce = rng.randbytes(32)
         got = js.evaluate(
@@ -105,13 +108,54 @@ def test_leaf_encoding_matches_python(js) -> None:
         assert [int(x) for x in got] == encoding.id_hash(uid, nonce)
 
 
+def test_statement_encoding_and_digest_match_python(js, published_round) -> None:
+    g = load_global(published_round.global_json)
+    unusual = Statement(
+        "2025-02 ✓ round",
+        "2024-02-29T23:59:59.000001Z",
+        6,
+        (StatementAsset("Ünï", 0, 1, "0.000001"), StatementAsset("BTC", 18, 63, "123456.5")),
+        8,
+        1 << 24,
+        (1 << 32) - 1,
+    )
+    for statement in (g.statement, unusual):
+        got = js.evaluate(
+            """s => {
+                const st = zkporInclusion.roundStatement(s);
+                const digest = zkporInclusion.statementDigest(st).map(String);
+                return [Array.from(zkporInclusion.encodeStatement(st)), digest];
+            }""",
+            statement_json(statement, compact=True),
+        )
+        assert bytes(got[0]) == statement.encode()
+        assert tuple(int(x) for x in got[1]) == statement.digest()
+
+
+def test_documented_test_vector(js) -> None:
+    """docs/inclusion-format.md, section 6: alice's file checks, with the documented leaf and root."""
+    data = (Path(__file__).parents[1] / "liabilities" / "vectors" / "inclusion-v2-alice.json").read_bytes()
+    got = js.evaluate(
+        """bytes => {
+            const r = zkporInclusion.check(Uint8Array.from(bytes), null, "alice");
+            const hex = zkporPoseidon2.digestHex;
+            return r.ok ? [hex(r.leaf), hex(r.proof.root)] : r.message;
+        }""",
+        list(data),
+    )
+    assert got == [
+        "40d63df4cd831239be512c7de87354a9e89fae39f44b397d9950a954801c474f",
+        "7083ecb3075543bd9efb96e43274928ee162ae98a409c2a7f39284b29afc767e",
+    ]
+
+
 # ---- the inclusion check on edited files ---------------------------------------------------------
 
 
-def python_outcome(data: bytes, g: GlobalProof | None) -> list[object]:
-    """What the Python verifier says: ["ok"], ["input", field] or ["verification", None]."""
+def python_outcome(data: bytes, g: GlobalProof | None, uid: str | None) -> list[object]:
+    """What the Python verifier says: ["ok", None], ["input", field] or ["verification", None]."""
     try:
-        verify_inclusion(InclusionProof.from_json(data, "proof.json"), g)
+        verify_inclusion(InclusionProof.from_json(data, "proof.json"), g, uid=uid)
     except InputError as error:
         return ["input", error.field]
     except VerificationError:
@@ -119,14 +163,14 @@ def python_outcome(data: bytes, g: GlobalProof | None) -> list[object]:
     return ["ok", None]
 
 
-def js_outcomes(js, files: list[bytes], g: GlobalProof | None) -> list[list[object]]:
+def js_outcomes(js, files: list[bytes], g: GlobalProof | None, uid: str | None) -> list[list[object]]:
     return js.evaluate(
-        """([files, round]) => files.map((b64) => {
+        """([files, round, uid]) => files.map((b64) => {
             const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-            const r = zkporInclusion.check(bytes, round);
+            const r = zkporInclusion.check(bytes, round, uid);
             return r.ok ? ["ok", null] : [r.kind, r.field];
         })""",
-        [[base64.b64encode(f).decode() for f in files], round_data(g) if g else None],
+        [[base64.b64encode(f).decode() for f in files], round_data(g) if g else None, uid],
     )
 
 
@@ -214,17 +258,20 @@ def test_page_verifier_accepts_exactly_what_python_accepts(js, published_round, 
               for key in document if document[key] != other_customer[key]]  # fmt: skip
     cases.append(("another round's proof", other_round.proofs[other_round.uids[0]].read_bytes()))
 
+    cases.append(("a v1 file", _dump({**document, "format": "zkpor-inclusion-v1"})))
+
     names, files = [name for name, _ in cases], [f for _, f in cases]
-    for g in (load_global(published_round.global_json), None):
-        expected = [python_outcome(f, g) for f in files]
-        got = js_outcomes(js, files, g)
+    g = load_global(published_round.global_json)
+    for against, typed_uid in ((g, None), (None, None), (g, uid), (None, published_round.uids[1])):
+        expected = [python_outcome(f, against, typed_uid) for f in files]
+        got = js_outcomes(js, files, against, typed_uid)
         mismatches = [(n, e, a) for n, e, a in zip(names, expected, got, strict=True) if e != a]
         assert not mismatches, mismatches[:10]
         outcomes = {e[0] for e in expected}
-        assert outcomes == {"ok", "input", "verification"}, outcomes  # the edits reach every outcome
+        assert outcomes == ({"ok", "input", "verification"} if typed_uid != published_round.uids[1]
+                            else {"input", "verification"}), outcomes  # fmt: skip
 
     # The valid proof's id hash and leaf are Python's.
-    g = load_global(published_round.global_json)
     checked = verify_inclusion(InclusionProof.from_json(data, "p"), g)
     got = js.evaluate(
         """([b64, round]) => {

@@ -97,6 +97,14 @@ def test_valid_proof_shows_committed_balances_and_the_published_root(customer, p
         expect(row.locator("td").nth(1)).to_have_text(format_units_grouped(units[0], asset.decimals))
     assert shown, "the chosen customer holds something"
     assert page.locator("#balances tbody tr").count() == len(shown)
+    expect(shown["BTC" if "BTC" in shown else next(iter(shown))].locator(".price")).to_contain_text(" USD")
+    # The net value at the round's pinned prices, exact to the cent (cut, never rounded up).
+    st = g.statement
+    equity = [parse_decimal_units(v, a.decimals) for v, a in zip(document["equity"], st.assets, strict=True)]
+    debt = [parse_decimal_units(v, a.decimals) for v, a in zip(document["debt"], st.assets, strict=True)]
+    net = sum(w * (e - d) for w, e, d in zip(st.weights, equity, debt, strict=True))
+    scale = max(a.decimals for a in st.assets) + st.price_decimals
+    expect(page.locator("#net-value")).to_have_text(format_units_grouped(net // 10 ** (scale - 2), 2, 2))
     customer.screenshot(tmp_path / "verified.png")
 
     # Typing their own uid keeps it verified, and says so.
@@ -107,7 +115,7 @@ def test_valid_proof_shows_committed_balances_and_the_published_root(customer, p
 def test_tampered_proof_is_refused(customer, published_round, tmp_path):
     uid = published_round.uids[0]
     document = published_round.proof_document(uid)
-    symbol, decimals = document["assets"][0]
+    decimals = document["assets"][0][1]
     units = parse_decimal_units(document["equity"][0], decimals) + 1  # one satoshi more
     document["equity"][0] = format_units_grouped(units, decimals).replace(",", "")
     customer.open_file(json.dumps(document).encode())
@@ -145,6 +153,14 @@ def test_a_file_that_is_not_a_proof_is_refused(customer, published_round):
     verdict = customer.verdict("failed")
     expect(verdict).to_contain_text("This is not a valid inclusion proof file")
     expect(verdict).to_contain_text("unknown field")
+
+
+def test_a_file_from_an_older_zkpor_is_explained(customer, published_round):
+    document = published_round.proof_document(published_round.uids[0])
+    customer.open_file(json.dumps({**document, "format": "zkpor-inclusion-v1"}).encode())
+    verdict = customer.verdict("failed")
+    expect(verdict).to_have_attribute("data-reason", "old-format")
+    expect(verdict).to_contain_text("Ask your exchange for a new inclusion proof")
 
 
 def test_a_hostile_file_cannot_inject_markup(customer, published_round):

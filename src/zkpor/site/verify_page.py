@@ -2,8 +2,9 @@
 
 The page carries everything it needs inline: its CSS, its JavaScript (Poseidon2 with the constants of
 `zkpor.hash.poseidon2_constants`, the inclusion-proof check that mirrors
-`zkpor.liabilities.inclusion`, and the page logic) and the round it checks against (round id, assets,
-tree sizes, batch roots, global root), taken from a verified round's global.json. It loads nothing:
+`zkpor.liabilities.inclusion`, and the page logic) and the round it checks against (its statement:
+round id, snapshot time, assets with decimals, bounds and prices, batch shape; the batch roots and
+the global root), taken from a verified round's global.json. It loads nothing:
 a Content-Security-Policy with the hashes of its one script and one style forbids every fetch, so it
 works the same from file:// and from `zkpor serve`.
 
@@ -21,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from zkpor.hash import poseidon2_constants as consts
-from zkpor.liabilities.published import GlobalProof, digest_hex
+from zkpor.liabilities.published import GlobalProof, digest_hex, statement_json
 from zkpor.round.atomic import atomic_write_bytes
 
 PAGE_NAME = "verify.html"
@@ -66,15 +67,11 @@ def verifier_script() -> str:
 
 
 def round_data(global_proof: GlobalProof) -> dict[str, object]:
-    """What the page checks a proof against: the fields `inclusion._compare_with_global` reads."""
+    """What the page checks a proof against: what `inclusion._compare_with_global` reads."""
     g = global_proof
     return {
-        "round_id": g.round_id,
-        "snapshot_time": g.snapshot_time,
-        "assets": [{"symbol": a.symbol, "decimals": a.decimals} for a in g.assets],
-        "batch_size": g.batch_size,
-        "batch_count": g.batch_count,
-        "top_leaves": g.top_leaves,
+        "statement": statement_json(g.statement, compact=True),
+        "statement_digest": digest_hex(g.statement_digest),
         "batch_roots": [digest_hex(b.root) for b in g.batches],
         "root": digest_hex(g.root),
     }

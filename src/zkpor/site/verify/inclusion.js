@@ -2,24 +2,30 @@
  * zkpor.liabilities.inclusion (with zkpor.liabilities.encoding and .published). It accepts exactly
  * the files the Python verifier accepts and rejects the rest; the tests feed both the same files.
  *
- * zkporInclusion.check(bytes, round) returns {ok: true, proof, idHash, leaf} or
- * {ok: false, kind, field, message}; kind is "input" (not a well-formed proof file: the Python
- * InputError) or "verification" (the hashes or the round do not match: VerificationError), and
- * `reason` says which check failed, for the page to explain.
+ * Format v2 (docs/inclusion-format.md): the file carries the round statement (round id, snapshot
+ * time, assets with decimals, bounds and prices, batch shape), and the leaf sponge starts from a
+ * capacity derived from the statement's digest, so a root that matches vouches for every field shown.
+ *
+ * zkporInclusion.check(bytes, round, uid) returns {ok: true, proof, idHash, leaf} or
+ * {ok: false, kind, reason, field, message}; kind is "input" (not a well-formed proof file: the
+ * Python InputError) or "verification" (the uid, the hashes or the round do not match:
+ * VerificationError), and `reason` says which check failed, for the page to explain.
  */
 "use strict";
 (function (root) {
   const H = root.zkporPoseidon2;
-  const INCLUSION_FORMAT = "zkpor-inclusion-v1";
-  const LEAF_DOMAIN = "zkpor-leaf-v1";
+  const INCLUSION_FORMAT = "zkpor-inclusion-v2";
+  const OLD_FORMATS = ["zkpor-inclusion-v1"];
+  const STATEMENT_DOMAIN = "zkpor-statement-v1";
+  const LEAF_DOMAIN = "zkpor-leaf-v2";
   const NODE_DOMAIN = "zkpor-node-v1";
   const ID_DOMAIN = "zkpor-id-v1";
   const MAX_FILE_BYTES = 64 << 10;
   const MAX_DEPTH = 40;
   const MAX_UID_BYTES = 128;
-  const MAX_AMOUNT = (1n << 63n) - 1n;
+  const STATEMENT_FIELDS = ["round_id", "snapshot_time", "price_decimals", "limb_bits", "batch_size", "batch_count"];
   const FIELDS = [
-    "format", "round_id", "uid", "nonce", "assets", "equity", "debt",
+    "format", ...STATEMENT_FIELDS, "assets", "uid", "nonce", "equity", "debt",
     "batch", "position", "leaf_path", "batch_root", "top_path", "root",
   ];
 
@@ -265,31 +271,169 @@
     return digests;
   }
 
-  // ---- the file ----------------------------------------------------------------------------------
+  // ---- the round statement: zkpor.liabilities.statement --------------------------------------------
 
-  function asset(entry, i) {
-    if (
-      !Array.isArray(entry) ||
-      entry.length !== 2 ||
-      typeof entry[0] !== "string" ||
-      typeof entry[1] !== "bigint" ||
-      entry[1] < 0n ||
-      entry[1] > 18n
-    ) {
-      throw inputError("must be [symbol, decimals] with decimals 0..18", `assets[${i}]`);
-    }
-    return [entry[0], Number(entry[1])];
+  const utf8 = (text) => new TextEncoder().encode(text);
+  const hasLoneSurrogate = (text) => /[\uD800-\uDFFF]/.test(text.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ""));
+
+  /** RFC 3339 in UTC with "Z", a real date, microseconds only when non-zero (canonical_snapshot_time). */
+  function canonicalSnapshotTime(text) {
+    const m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{6})?Z$/.exec(text);
+    if (!m) return false;
+    const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+    return year >= 1 && days !== undefined && day >= 1 && day <= days && hour <= 23 && minute <= 59 &&
+      second <= 59 && m[7] !== ".000000";
   }
 
-  function amounts(r, name, assets) {
+  /** [field, reason] of the first rule the statement breaks, in Statement.problems()'s order, or null. */
+  function statementProblem(st) {
+    const between = (v, low, high) => BigInt(low) <= v && v <= BigInt(high);
+    const roundIdBytes = utf8(st.round_id).length;
+    if (roundIdBytes < 1 || roundIdBytes > 64) return ["round_id", "must be 1–64 bytes"];
+    if (!canonicalSnapshotTime(st.snapshot_time)) {
+      return ["snapshot_time", "must be RFC 3339 in UTC with 'Z', like 2024-06-30T16:00:00Z"];
+    }
+    if (!between(st.price_decimals, 0, 18)) return ["price_decimals", "must be 0..18"];
+    if (st.limb_bits !== 8n && st.limb_bits !== 16n) return ["limb_bits", "must be 8 or 16"];
+    if (!between(st.batch_size, 2, 1 << 24) || st.batch_size & (st.batch_size - 1n)) {
+      return ["batch_size", "must be a power of two, 2 … 2^24"];
+    }
+    if (!between(st.batch_count, 1, 2 ** 32 - 1)) return ["batch_count", "must be at least 1"];
+    if (st.assets.length < 1 || st.assets.length > 256) return ["assets", "must list 1–256 assets"];
+    for (const [i, a] of st.assets.entries()) {
+      const symbolBytes = utf8(a.symbol).length;
+      if (symbolBytes < 1 || symbolBytes > 16) return [`assets[${i}].symbol`, "must be 1–16 bytes"];
+      if (!between(a.decimals, 0, 18)) return [`assets[${i}].decimals`, "must be 0..18"];
+      if (!between(a.bits, 1, 63)) return [`assets[${i}].bits`, "must be 1..63"];
+      const price = parseUnits(a.price, Number(st.price_decimals));
+      if (price.error) return [`assets[${i}].price`, price.error];
+      if (price.units <= 0n || formatUnits(price.units, Number(st.price_decimals)) !== a.price) {
+        return [`assets[${i}].price`, `'${a.price}' is not a positive price in its shortest form`];
+      }
+    }
+    return null;
+  }
+
+  /** The statement of a file (parse_statement, compact form); integers are Numbers once checked. */
+  function parseStatement(r) {
+    const rawAssets = r.get("assets", "list");
+    if (rawAssets.length < 1 || rawAssets.length > 256) throw inputError("must list 1–256 assets", "assets");
+    const assets = rawAssets.map((raw, i) => {
+      const [symbol, decimals, bits, price] = Array.isArray(raw) ? raw : [];
+      if (!Array.isArray(raw) || raw.length !== 4 || typeof symbol !== "string" || typeof decimals !== "bigint" ||
+          typeof bits !== "bigint" || typeof price !== "string") {
+        throw inputError("must be [symbol, decimals, bits, price]", `assets[${i}]`);
+      }
+      return { symbol, decimals, bits, price };
+    });
+    const values = STATEMENT_FIELDS.map((name) => r.get(name, name === "round_id" || name === "snapshot_time" ? "str" : "int"));
+    const [round_id, snapshot_time, price_decimals, limb_bits, batch_size, batch_count] = values;
+    const raw = { round_id, snapshot_time, price_decimals, limb_bits, batch_size, batch_count, assets };
+    if (hasLoneSurrogate(round_id) || assets.some((a) => hasLoneSurrogate(a.symbol))) {
+      throw inputError("is not valid Unicode text", "round_id");
+    }
+    const problem = statementProblem(raw);
+    if (problem) throw inputError(problem[1], problem[0]);
+    return statementOf(raw);
+  }
+
+  /** A checked statement with Number fields, from BigInts (a file) or Numbers (the page's round). */
+  function statementOf(st) {
+    const num = Number;
+    return {
+      round_id: st.round_id,
+      snapshot_time: st.snapshot_time,
+      price_decimals: num(st.price_decimals),
+      limb_bits: num(st.limb_bits),
+      batch_size: num(st.batch_size),
+      batch_count: num(st.batch_count),
+      assets: st.assets.map((a) => ({ symbol: a.symbol, decimals: num(a.decimals), bits: num(a.bits), price: a.price })),
+    };
+  }
+
+  /** The page's round statement, written by verify_page.py in the file's compact form. */
+  const roundStatement = (s) => statementOf({ ...s, assets: s.assets.map(([symbol, decimals, bits, price]) => ({ symbol, decimals, bits, price })) });
+
+  /** Price units at price_decimals, and weights w_j = units_j · 10^(D − decimals_j). */
+  function priceUnits(st) {
+    return st.assets.map((a) => parseUnits(a.price, st.price_decimals).units);
+  }
+
+  function weights(st) {
+    const top = Math.max(...st.assets.map((a) => a.decimals));
+    return priceUnits(st).map((units, j) => units * 10n ** BigInt(top - st.assets[j].decimals));
+  }
+
+  /** Statement.encode: the canonical bytes the digest is taken over. */
+  function encodeStatement(st) {
+    const bytes = [];
+    const int = (value, size, field) => {
+      let v = BigInt(value);
+      if (v >> BigInt(8 * size)) throw inputError(`does not fit the statement's ${8 * size}-bit field`, field);
+      for (let i = 0; i < size; i++, v >>= 8n) bytes.push(Number(v & 0xffn));
+    };
+    const text = (value, field) => {
+      const data = utf8(value);
+      int(data.length, 2, field);
+      bytes.push(...data);
+    };
+    int(1, 1);
+    text(st.round_id, "round_id");
+    text(st.snapshot_time, "snapshot_time");
+    int(st.price_decimals, 1);
+    int(st.limb_bits, 1);
+    int(st.batch_size, 4);
+    int(st.batch_count, 4);
+    int(st.assets.length, 2);
+    const w = weights(st);
+    st.assets.forEach((a, j) => {
+      text(a.symbol, `assets[${j}].symbol`);
+      int(a.decimals, 1);
+      int(a.bits, 1);
+      text(a.price, `assets[${j}].price`);
+      int(w[j], 8, `assets[${j}].price`);
+    });
+    return Uint8Array.from(bytes);
+  }
+
+  function statementDigest(st) {
+    return H.spongeHash(STATEMENT_DOMAIN, bytesToElements(encodeStatement(st)));
+  }
+
+  /** Every field, flattened and named as Statement.fields() names them (assets by symbol). */
+  function statementFields(st) {
+    const out = STATEMENT_FIELDS.map((name) => [name, String(st[name])]);
+    out.push(["assets (symbols, in order)", JSON.stringify(st.assets.map((a) => a.symbol))]);
+    const w = weights(st);
+    st.assets.forEach((a, j) => {
+      const where = `assets[${a.symbol}]`;
+      out.push([`${where}.decimals`, String(a.decimals)], [`${where}.bits`, String(a.bits)]);
+      out.push([`${where}.price`, a.price], [`${where}.weight`, String(w[j])]);
+    });
+    return out;
+  }
+
+  function firstDifference(mine, theirs) {
+    const [a, b] = [statementFields(mine), statementFields(theirs)];
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      if (a[i][1] !== b[i][1]) return [a[i][0], a[i][1], b[i][1]];
+    }
+    return null;
+  }
+
+  // ---- the file ----------------------------------------------------------------------------------
+
+  function amounts(r, name, st) {
     const values = r.get(name, "list");
-    if (values.length !== assets.length) throw inputError(`must hold one amount per asset (${assets.length})`, name);
+    if (values.length !== st.assets.length) throw inputError(`must hold one amount per asset (${st.assets.length})`, name);
     return values.map((text, i) => {
-      const [symbol, decimals] = assets[i];
+      const { symbol, decimals, bits } = st.assets[i];
       if (typeof text !== "string") throw inputError("must be a decimal string", `${name}.${symbol}`);
       const parsed = parseUnits(text, decimals);
       if (parsed.error) throw inputError(parsed.error, `${name}.${symbol}`);
-      if (parsed.units > MAX_AMOUNT) throw inputError("amount is over 2^63 base units", `${name}.${symbol}`);
+      if (parsed.units >> BigInt(bits)) throw inputError(`amount is over 2^${bits} base units`, `${name}.${symbol}`);
       return parsed.units;
     });
   }
@@ -305,31 +449,36 @@
     }
     const doc = parseJson(text);
     if (!(doc instanceof Map)) throw inputError("expected a JSON object");
+    if (OLD_FORMATS.includes(doc.get("format"))) {
+      const error = inputError(
+        `this is a ${doc.get("format").slice(6)} inclusion proof from an older zkpor (0.1), which does not bind ` +
+          `the round, asset labels or decimals to the root; ask the exchange for a new one (${INCLUSION_FORMAT})`,
+        "format",
+      );
+      error.reason = "old-format";
+      throw error;
+    }
     const r = new Fields(doc, FIELDS);
     if (r.get("format", "str") !== INCLUSION_FORMAT) throw inputError(`not a ${INCLUSION_FORMAT} file`, "format");
+    const statement = parseStatement(r);
     const uid = r.get("uid", "str");
-    if (/[\uD800-\uDFFF]/.test(uid.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ""))) {
-      throw inputError("is not valid Unicode text", "uid");
-    }
-    const uidBytes = new TextEncoder().encode(uid);
+    if (hasLoneSurrogate(uid)) throw inputError("is not valid Unicode text", "uid");
+    const uidBytes = utf8(uid);
     if (uidBytes.length < 1 || uidBytes.length > MAX_UID_BYTES) throw inputError(`must be 1–${MAX_UID_BYTES} bytes`, "uid");
     const nonce = r.get("nonce", "str");
     if (!/^[0-9a-f]{64}$/.test(nonce)) throw inputError("must be 64 lower-case hex digits", "nonce");
-    const assets = r.get("assets", "list").map(asset);
-    if (assets.length < 1 || assets.length > 256) throw inputError("must list 1–256 assets", "assets");
     const positions = ["batch", "position"].map((name) => {
       const v = r.get(name, "int");
       if (v >> BigInt(MAX_DEPTH)) throw inputError("out of range", name);
       return Number(v);
     });
     return {
-      roundId: r.get("round_id", "str"),
+      statement,
       uid,
       uidBytes,
       nonce: Uint8Array.from(nonce.match(/../g), (h) => parseInt(h, 16)),
-      assets,
-      equity: amounts(r, "equity", assets),
-      debt: amounts(r, "debt", assets),
+      equity: amounts(r, "equity", statement),
+      debt: amounts(r, "debt", statement),
       batch: positions[0],
       position: positions[1],
       leafPath: path(r, "leaf_path"),
@@ -359,11 +508,13 @@
     return assets + ((((-(4 + 2 * assets) / 2) % half) + half) % half);
   }
 
-  function leafHash(identity, equity, debt) {
+  /** The leaf: the sponge from a capacity bound to the statement digest absorbs id_hash ‖ e_1 ‖ d_1 ‖ …. */
+  function leafHash(statementDigestValue, identity, equity, debt) {
     const values = [...identity];
     equity.forEach((e, j) => values.push(e, debt[j]));
     for (let j = equity.length; j < paddedAssetCount(equity.length); j++) values.push(0n, 0n);
-    return H.spongeHash(LEAF_DOMAIN, values);
+    const capacity = H.spongeHash(LEAF_DOMAIN, [...statementDigestValue, BigInt(values.length)]);
+    return H.spongeFromCapacity(capacity, values);
   }
 
   const nodeHash = (left, right) => H.spongeHash(NODE_DOMAIN, [...left, ...right]);
@@ -379,21 +530,19 @@
 
   const sameDigest = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
 
-  /** Compare with the round the page was written for (GlobalProof's fields, see verify_page.py). */
+  function topTreeLeaves(batchCount) {
+    let leaves = 1;
+    while (leaves < batchCount) leaves *= 2;
+    return leaves;
+  }
+
+  /** Compare with the round the page was written for (its global.json, see verify_page.py). */
   function compareWithRound(proof, round) {
     const fail = (reason, what) => verificationError(reason, `inclusion proof does not match global.json: ${what}`);
-    if (proof.roundId !== round.round_id) {
-      throw fail("other-round", `round '${proof.roundId}' vs '${round.round_id}'`);
-    }
-    const assets = round.assets;
-    if (proof.assets.length !== assets.length || proof.assets.some(([s, d], j) => s !== assets[j].symbol || d !== assets[j].decimals)) {
-      throw fail("other-round", "the asset lists (symbols, decimals) differ");
-    }
-    if (2 ** proof.leafPath.length !== round.batch_size || 2 ** proof.topPath.length !== round.top_leaves) {
-      throw fail("other-round", "the path lengths do not fit the round's batch size and batch count");
-    }
-    if (proof.batch >= round.batch_count) {
-      throw fail("other-round", `batch ${proof.batch} is past the round's ${round.batch_count} batches`);
+    const difference = firstDifference(proof.statement, roundStatement(round.statement));
+    if (difference) {
+      const [name, mine, published] = difference;
+      throw fail("other-round", `${name} is '${mine}' here, '${published}' in global.json`);
     }
     if (round.batch_roots[proof.batch] !== H.digestHex(proof.batchRoot)) {
       throw fail("other-root", `batch ${proof.batch}'s root differs`);
@@ -401,17 +550,25 @@
     if (round.root !== H.digestHex(proof.root)) throw fail("other-root", "the global root differs");
   }
 
-  function verify(proof, round) {
-    const identity = idHash(proof.uidBytes, proof.nonce);
-    const leaf = leafHash(identity, proof.equity, proof.debt);
-    if (proof.position >= 2 ** proof.leafPath.length || proof.batch >= 2 ** proof.topPath.length) {
+  function verify(proof, round, uid) {
+    if (uid !== undefined && uid !== null && proof.uid !== uid) {
+      throw verificationError("other-customer", `inclusion proof is for uid '${proof.uid}', not '${uid}'`);
+    }
+    const st = proof.statement;
+    if (2 ** proof.leafPath.length !== st.batch_size || 2 ** proof.topPath.length !== topTreeLeaves(st.batch_count)) {
+      throw verificationError("tampered", "inclusion proof: the path lengths do not fit the round's batch size and batch count");
+    }
+    if (proof.position >= st.batch_size || proof.batch >= st.batch_count) {
       throw verificationError("tampered", "inclusion proof: position or batch index is past the end of its tree");
     }
+    const identity = idHash(proof.uidBytes, proof.nonce);
+    const leaf = leafHash(statementDigest(st), identity, proof.equity, proof.debt);
     if (!sameDigest(climb(leaf, proof.position, proof.leafPath), proof.batchRoot)) {
       throw verificationError(
         "tampered",
-        "inclusion proof: the leaf (uid, nonce and balances) does not hash up the leaf path to the batch " +
-          "root: a balance, the nonce, the position or a sibling was changed",
+        "inclusion proof: the leaf (round statement, uid, nonce and balances) does not hash up the leaf path " +
+          "to the batch root: a statement field (round, snapshot, assets, decimals, prices), a balance, the " +
+          "nonce, the position or a sibling was changed",
       );
     }
     if (!sameDigest(climb(proof.batchRoot, proof.batch, proof.topPath), proof.root)) {
@@ -425,17 +582,25 @@
     return { idHash: identity, leaf };
   }
 
-  /** Parse and verify; never throws for a bad file. `round` may be null (then only the paths). */
-  function check(bytes, round) {
+  /** Parse and verify; never throws for a bad file. `round` (the page's) and `uid` may be null. */
+  function check(bytes, round, uid = null) {
     let proof = null;
     try {
       proof = parseProof(bytes);
-      const { idHash: identity, leaf } = verify(proof, round);
+      const { idHash: identity, leaf } = verify(proof, round, uid);
       return { ok: true, proof, idHash: identity, leaf };
     } catch (error) {
       if (!(error instanceof InclusionError)) throw error;
       return { ok: false, proof, kind: error.kind, reason: error.reason, field: error.field, message: error.message };
     }
+  }
+
+  /** Net value in USD at the round's prices, as [units, decimals] (exact). */
+  function netValue(proof) {
+    const st = proof.statement;
+    const top = Math.max(...st.assets.map((a) => a.decimals));
+    const units = weights(st).reduce((sum, w, j) => sum + w * (proof.equity[j] - proof.debt[j]), 0n);
+    return [units, top + st.price_decimals];
   }
 
   root.zkporInclusion = {
@@ -448,6 +613,11 @@
     leafHash,
     nodeHash,
     paddedAssetCount,
+    encodeStatement,
+    statementDigest,
+    roundStatement,
+    priceUnits,
+    netValue,
     formatUnits,
     formatUnitsGrouped,
   };

@@ -7,6 +7,7 @@
 (function () {
   const MAX_READ = (64 << 10) + 1; // one byte past the limit, so an oversized file is refused, not cut
   const round = JSON.parse(document.getElementById("round-data").textContent);
+  const roundId = round.statement.round_id;
   const $ = (id) => document.getElementById(id);
   const result = $("result");
   const uidInput = $("uid");
@@ -42,17 +43,23 @@
         "altered or damaged after the exchange made it: do not rely on it, and ask your exchange for a " +
         "fresh copy.",
     ],
+    "old-format": () => [
+      "This file is from an older version",
+      "It was made by an older zkpor whose files do not prove the round, asset names and decimals they " +
+        "show. Ask your exchange for a new inclusion proof for this round.",
+    ],
     "other-round": (r) => [
       "This proof is from another round",
-      r.proof && r.proof.roundId !== round.round_id
-        ? `The file is for round ${r.proof.roundId}; this page checks round ${round.round_id}. Open the ` +
-          `page published with round ${r.proof.roundId}.`
-        : `The file does not fit round ${round.round_id} as published (its assets or tree size differ).`,
+      r.proof.statement.round_id !== roundId
+        ? `The file is for round ${r.proof.statement.round_id}; this page checks round ${roundId}. Open ` +
+          `the page published with round ${r.proof.statement.round_id}.`
+        : `The file names round ${roundId}, but its details (assets, decimals, prices, snapshot or size) ` +
+          "differ from what was published for it.",
     ],
     "other-root": () => [
       "Not under this round's published root",
       `The file is consistent in itself, but its root is not the one published for round ` +
-        `${round.round_id}. Your balances cannot be confirmed from this file: contact your exchange.`,
+        `${roundId}. Your balances cannot be confirmed from this file: contact your exchange.`,
     ],
     "other-customer": (r) => [
       "This proof is for another account",
@@ -73,44 +80,64 @@
           {},
           el("h2", {}, title),
           el("p", {}, explanation),
-          r.message ? el("p", { class: "technical" }, `Technical detail: ${r.message}`) : null,
+          el("p", { class: "technical" }, `Technical detail: ${r.message}`),
         ),
       ),
     );
   }
 
+  /** Exact units of 10^-decimals USD, shown with cents (cut towards zero: display only). */
+  function usd(units, decimals) {
+    const negative = units < 0n;
+    const abs = negative ? -units : units;
+    const cents = decimals >= 2 ? abs / 10n ** BigInt(decimals - 2) : abs * 10n ** BigInt(2 - decimals);
+    const text = globalThis.zkporInclusion.formatUnitsGrouped(cents, 2);
+    const [whole, fraction = ""] = text.split(".");
+    return `${negative && cents ? "−" : ""}${whole}.${fraction.padEnd(2, "0")}`;
+  }
+
   function balancesTable(proof) {
     const Z = globalThis.zkporInclusion;
+    const st = proof.statement;
+    const prices = Z.priceUnits(st);
     const rows = [];
     const zero = [];
-    proof.assets.forEach(([symbol, decimals], j) => {
+    st.assets.forEach(({ symbol, decimals }, j) => {
       const equity = proof.equity[j];
       const debt = proof.debt[j];
       if (equity === 0n && debt === 0n) {
         zero.push(symbol);
         return;
       }
+      const value = usd((equity - debt) * prices[j], decimals + st.price_decimals);
       rows.push(
         el(
           "tr",
           { "data-asset": symbol },
-          el("td", { class: "asset" }, symbol),
+          el("td", { class: "asset" }, symbol, el("span", { class: "price" }, `${Z.formatUnitsGrouped(prices[j], st.price_decimals)} USD`)),
           el("td", { class: "num" }, Z.formatUnitsGrouped(equity, decimals)),
           el("td", { class: "num" }, debt ? Z.formatUnitsGrouped(debt, decimals) : "—"),
+          el("td", { class: "num" }, value),
         ),
       );
     });
+    const [netUnits, netDecimals] = Z.netValue(proof);
     const table = el(
       "table",
       { id: "balances" },
-      el("caption", {}, "Your balances as committed (whole coins)"),
+      el("caption", {}, "Your balances as committed (whole coins), at the round's prices"),
       el(
         "thead",
         {},
-        el("tr", {}, el("th", { scope: "col" }, "Asset"), el("th", { scope: "col", class: "num" }, "Balance"),
-          el("th", { scope: "col", class: "num" }, "Debt")),
+        el("tr", {}, el("th", { scope: "col" }, "Asset, price"), el("th", { scope: "col", class: "num" }, "Balance"),
+          el("th", { scope: "col", class: "num" }, "Debt"), el("th", { scope: "col", class: "num" }, "USD")),
       ),
-      el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: "3" }, "All your balances are zero."))),
+      el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: "4" }, "All your balances are zero."))),
+      el(
+        "tfoot",
+        {},
+        el("tr", {}, el("th", { scope: "row", colspan: "3" }, "Net value"), el("td", { class: "num", id: "net-value" }, usd(netUnits, netDecimals))),
+      ),
     );
     const zeroNote = zero.length
       ? el("p", { class: "zero-assets" }, `Zero in the other ${zero.length} asset${zero.length > 1 ? "s" : ""}: ${zero.join(", ")}.`)
@@ -121,13 +148,13 @@
   function showSuccess(r, ms) {
     const H = globalThis.zkporPoseidon2;
     const proof = r.proof;
-    const rootHex = H.digestHex(proof.root);
+    const st = proof.statement;
     const typed = uidInput.value !== "";
     result.replaceChildren(
       verdict(
         true,
         "Your balances are included",
-        `Round ${round.round_id} · user ID ${proof.uid}` + (typed ? " (the ID you typed)" : ""),
+        `Round ${roundId} · user ID ${proof.uid}` + (typed ? " (the ID you typed)" : ""),
         `Checked in this browser in ${ms < 1 ? "<1" : Math.round(ms)} ms.`,
       ),
       el(
@@ -138,12 +165,12 @@
           "dl",
           { class: "facts" },
           el("dt", {}, "Included under root"),
-          el("dd", { class: "digest", id: "included-root" }, rootHex),
-          el("dt", {}, `Is it round ${round.round_id}'s published root?`),
+          el("dd", { class: "digest", id: "included-root" }, H.digestHex(proof.root)),
+          el("dt", {}, `Is it round ${roundId}'s published root?`),
           el("dd", { class: "match", id: "root-match" }, "✓ Yes: the same root as published for this round."),
           el("dt", {}, "Where your entry sits"),
-          el("dd", {}, `Entry ${proof.position + 1} of ${round.batch_size} in batch ${proof.batch + 1} of ` +
-            `${round.batch_count}; ${proof.leafPath.length + proof.topPath.length} hashes lead from it to the root.`),
+          el("dd", {}, `Entry ${proof.position + 1} of ${st.batch_size} in batch ${proof.batch + 1} of ` +
+            `${st.batch_count}; ${proof.leafPath.length + proof.topPath.length} hashes lead from it to the root.`),
           typed ? null : el("dd", { class: "help" }, "Tip: type your user ID above to check the file is about your own account."),
         ),
       ),
@@ -153,13 +180,10 @@
   function run() {
     if (!loaded) return;
     const started = performance.now();
-    const r = globalThis.zkporInclusion.check(loaded.bytes, round);
+    const r = globalThis.zkporInclusion.check(loaded.bytes, round, uidInput.value || null);
     const ms = performance.now() - started;
-    if (!r.ok) return showFailure(r);
-    if (uidInput.value !== "" && uidInput.value !== r.proof.uid) {
-      return showFailure({ proof: r.proof, reason: "other-customer", message: null });
-    }
-    showSuccess(r, ms);
+    if (r.ok) showSuccess(r, ms);
+    else showFailure(r);
   }
 
   async function open(file) {

@@ -133,6 +133,13 @@
     return out.slice(0, outLen);
   }
 
+  /** The overwrite sponge started from [0]*8 ‖ capacity (4 elements): lanes 0..3 after absorbing. */
+  function spongeFromCapacity(capacity, elements) {
+    if (capacity.length !== 4) throw new RangeError("a capacity has 4 elements");
+    const state = [...new Array(RATE).fill(0n), ...checkElements(capacity, "capacity")];
+    return absorb(state, checkElements(elements, "sponge input")).slice(0, DIGEST_LEN);
+  }
+
   /** 2-to-1 compression of two 4-element digests: permute8(left ‖ right)[0..4]. */
   function compress(left, right) {
     if (left.length !== DIGEST_LEN || right.length !== DIGEST_LEN) throw new RangeError("compress takes two 4-element digests");
@@ -170,6 +177,7 @@
     permute,
     domainTag,
     spongeHash,
+    spongeFromCapacity,
     compress,
     chunksLE,
     digestHex,
