@@ -186,6 +186,7 @@ def test_a_consistent_proof_for_another_root_fails_against_global_json(
 @pytest.mark.parametrize(
     ("edit", "field"),
     [
+        (lambda d: d.update(format=["zkpor-inclusion-v2"]), "format"),
         (lambda d: d.update(nonce="xyz"), "nonce"),
         (lambda d: d.update(surprise=1), "surprise"),
         (lambda d: d.pop("root"), "root"),
@@ -199,6 +200,7 @@ def test_a_consistent_proof_for_another_root_fails_against_global_json(
         (lambda d: d.update(assets=[["BTC", 99]]), "assets[0]"),
         (lambda d: d["assets"][0].__setitem__(1, 19), "assets[0].decimals"),
         (lambda d: d["assets"][0].__setitem__(3, "67000.0"), "assets[0].price"),
+        (lambda d: d["assets"][1].__setitem__(3, "1" + "0" * 15), "assets[1].price"),  # weight ≥ 2^64
         (lambda d: d.update(snapshot_time="2024-06-30T18:00:00+02:00"), "snapshot_time"),
     ],
 )

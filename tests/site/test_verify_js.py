@@ -210,6 +210,46 @@ def amount_edits(document: dict[str, object]) -> Iterator[tuple[str, bytes]]:
         yield f"equity[0] = {text!r}", _dump({**document, "equity": [text, *amounts[1:]]})
 
 
+def statement_edits(document: dict[str, object]) -> Iterator[tuple[str, bytes]]:
+    """Each rule of the statement (docs/inclusion-format.md, section 2), broken and just kept."""
+    snapshots = [
+        "2024-02-29T00:00:00Z",
+        "2023-02-29T00:00:00Z",
+        "2024-06-30T24:00:00Z",
+        "2024-6-30T16:00:00Z",
+    ]
+    snapshots += ["2024-06-30T16:00:00.000000Z", "2024-06-30T16:00:00.000001Z", "2024-06-30T16:00:00+00:00"]
+    snapshots += [
+        "0000-01-01T00:00:00Z",
+        "2024-13-01T00:00:00Z",
+        "2024-06-31T00:00:00Z",
+        "2024-06-30T16:00:60Z",
+    ]
+    snapshots += ["2024-06-30T16:00:00z", "2024-06-30 16:00:00Z", "9999-12-31T23:59:59Z"]
+    for snapshot in snapshots:
+        yield f"snapshot {snapshot}", _dump({**document, "snapshot_time": snapshot})
+    shape = {
+        "round_id": ["", "r" * 64, "r" * 65, "é" * 32, "é" * 33],
+        "limb_bits": [12, 16],
+        "batch_size": [1, 3, 1 << 24, 1 << 25],
+        "batch_count": [0, (1 << 32) - 1, 1 << 32],
+        "price_decimals": [0, 18, 19],
+    }
+    for name, values in shape.items():
+        for value in values:
+            yield f"{name} = {value!r}"[:60], _dump({**document, name: value})
+    assets = document["assets"]
+    assert isinstance(assets, list)
+    asset_values = [(0, ""), (0, "S" * 16), (0, "S" * 17), (0, "€" * 5), (0, "€" * 6), (1, -1), (1, 19)]
+    asset_values += [(2, 0), (2, 63), (2, 64), (3, "67000.0"), (3, "0"), (3, "-1"), (3, "1e3"), (3, "067000")]
+    asset_values += [(3, "0.0000001"), (3, "1" + "0" * 15), (3, "1" + "0" * 12)]
+    for index, value in asset_values:
+        for j in (0, len(assets) - 1):
+            edited = [list(a) for a in assets]
+            edited[j][index] = value
+            yield f"assets[{j}][{index}] = {value!r}", _dump({**document, "assets": edited})
+
+
 def path_edits(document: dict[str, object]) -> Iterator[tuple[str, bytes]]:
     for key in ("leaf_path", "top_path"):
         text = document[key]
@@ -252,6 +292,7 @@ def test_page_verifier_accepts_exactly_what_python_accepts(js, published_round, 
     cases: list[tuple[str, bytes]] = [("valid", data)]
     cases += field_edits(document)
     cases += amount_edits(document)
+    cases += statement_edits(document)
     cases += path_edits(document)
     cases += raw_edits(data)
     cases += [(f"{key} from another customer", _dump({**document, key: other_customer[key]}))

@@ -141,9 +141,10 @@ class InclusionProof:
         if len(data) > MAX_FILE_BYTES:
             raise InputError("too large for an inclusion proof", path=source)
         document = load_json_object(data, source)
-        if document.get("format") in OLD_FORMATS:
+        old_format = document.get("format")
+        if isinstance(old_format, str) and old_format in OLD_FORMATS:  # a list or an object is unhashable
             raise InputError(
-                f"this is a {OLD_FORMATS[document['format']]} inclusion proof from an older zkpor (0.1), "
+                f"this is a {OLD_FORMATS[old_format]} inclusion proof from an older zkpor (0.1), "
                 "which does not bind the round, asset labels or decimals to the root; ask the exchange "
                 f"for a new one ({INCLUSION_FORMAT}), or check this one with zkpor 0.1",
                 path=source,

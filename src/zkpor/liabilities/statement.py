@@ -158,6 +158,13 @@ class Statement:
                 continue
             if units <= 0 or format_units(units, self.price_decimals) != a.price:
                 yield f"assets[{i}].price", f"{a.price!r} is not a positive price in its shortest form"
+        try:
+            weights = self.weights
+        except ValueError:  # a price or the asset list is already reported above
+            return
+        for i, weight in enumerate(weights):
+            if weight >= 1 << 64:  # the encoding's u64: refuse here rather than fail in `encode`
+                yield f"assets[{i}].price", "gives a price weight of 2^64 or more: too large to encode"
 
     def fields(self) -> list[tuple[str, object]]:
         """Every field, flattened and named as `first_difference` reports it (assets by symbol)."""

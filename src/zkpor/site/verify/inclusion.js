@@ -313,6 +313,9 @@
         return [`assets[${i}].price`, `'${a.price}' is not a positive price in its shortest form`];
       }
     }
+    const w = weights(statementOf(st));
+    const over = w.findIndex((weight) => weight >= 1n << 64n);
+    if (over >= 0) return [`assets[${over}].price`, "gives a price weight of 2^64 or more: too large to encode"];
     return null;
   }
 
