@@ -189,7 +189,14 @@
   async function open(file) {
     if (!file) return;
     $("file-name").textContent = `Opened: ${file.name}`;
-    const bytes = new Uint8Array(await file.slice(0, MAX_READ).arrayBuffer());
+    let bytes;
+    try {
+      bytes = new Uint8Array(await file.slice(0, MAX_READ).arrayBuffer());
+    } catch (error) {
+      loaded = null;
+      showFailure({ reason: "input", message: `the browser could not read ${file.name} (${error.name})` });
+      return;
+    }
     loaded = { name: file.name, bytes };
     run();
   }
