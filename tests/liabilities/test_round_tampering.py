@@ -130,6 +130,11 @@ def test_a_changed_price_in_global_json(round_copy: Path) -> None:
              InputError)  # fmt: skip
 
 
+def test_a_global_json_from_zkpor_0_1(round_copy: Path) -> None:
+    edit_json(round_copy / "proof/global.json", lambda g: g.update(format="zkpor-global-v1"))
+    rejected(round_copy, r"'format'.*a v1 global.json from an older zkpor .*re-prove the round", InputError)
+
+
 def test_a_restated_field_with_a_stale_digest(round_copy: Path) -> None:
     edit_json(round_copy / "proof/global.json", lambda g: g.update(snapshot_time="2024-07-01T00:00:00Z"))
     rejected(round_copy, r"field 'statement_digest'.*not the digest of the statement", InputError)

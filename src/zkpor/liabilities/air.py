@@ -71,6 +71,8 @@ class SolvencyAir(Air):
         self.public = public
         if len(public.limb_totals) != layout.assets:
             raise ValueError("limb totals must cover every (padded) asset")
+        # The leaf sponge's first capacity, a public constant of the statement (`encoding`).
+        self._leaf_capacity = leaf_capacity(public.statement_digest, layout.leaf_elements)
         self._periodic_index: dict[str, int] = {}
         self._periodic: list[list[int]] = []
         self._build_periodic()
@@ -143,10 +145,9 @@ class SolvencyAir(Air):
         L, K = lay.limb_bits, lay.limbs_per_value
         out, _ = gadget.constraints(cur)
         first, node, continues = (self._p(periodic, n) for n in ("first", "node", "continues"))
-        first_capacity = leaf_capacity(self.public.statement_digest, lay.leaf_elements)
         node_capacity = poseidon2.sponge_initial_state(NODE_DOMAIN, 8)[LANES:]
         for i in range(4):
-            out.append(first * (cur[LANES + i] - first_capacity[i]))
+            out.append(first * (cur[LANES + i] - self._leaf_capacity[i]))
         for i in range(4):
             out.append(node * (cur[LANES + i] - node_capacity[i]))
         for i in range(4):

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from zkpor.errors import InputError
 from zkpor.hash import poseidon2
 from zkpor.liabilities.encoding import bytes_to_elements
 from zkpor.round.decimal_text import DecimalTextError, format_units, parse_decimal_units
@@ -256,8 +255,3 @@ class _Reader:
             return raw.decode()
         except UnicodeDecodeError:
             raise StatementFormatError("a text of the statement is not UTF-8") from None
-
-
-def statement_error(problem: tuple[str, str], source: str, prefix: str = "") -> InputError:
-    name, reason = problem
-    return InputError(reason, path=source, field=f"{prefix}{name}")
