@@ -107,8 +107,8 @@ def test_valid_proof_shows_committed_balances_and_the_published_root(customer, p
     expect(page.locator("#net-value")).to_have_text(format_units_grouped(net // 10 ** (scale - 2), 2, 2))
     customer.screenshot(tmp_path / "verified.png")
 
-    # Typing their own uid keeps it verified, and says so.
-    page.fill("#uid", uid)
+    # Typing (or pasting) their own uid keeps it verified, and says so.
+    page.fill("#uid", f" {uid} ")
     expect(customer.verdict("verified")).to_contain_text("the ID you typed")
 
 

@@ -12,6 +12,8 @@
   const result = $("result");
   const uidInput = $("uid");
   let loaded = null; // {name, bytes}
+  // A uid never starts or ends with a space (the users file's rule), so a pasted one is trimmed.
+  const typedUid = () => uidInput.value.trim() || null;
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -63,7 +65,7 @@
     ],
     "other-customer": (r) => [
       "This proof is for another account",
-      `The file is for user ID “${r.proof.uid}”, not the ID you typed (“${uidInput.value}”). ` +
+      `The file is for user ID “${r.proof.uid}”, not the ID you typed (“${typedUid()}”). ` +
         "Check the ID, or open your own file.",
     ],
   };
@@ -149,7 +151,7 @@
     const H = globalThis.zkporPoseidon2;
     const proof = r.proof;
     const st = proof.statement;
-    const typed = uidInput.value !== "";
+    const typed = typedUid() !== null;
     result.replaceChildren(
       verdict(
         true,
@@ -180,7 +182,7 @@
   function run() {
     if (!loaded) return;
     const started = performance.now();
-    const r = globalThis.zkporInclusion.check(loaded.bytes, round, uidInput.value || null);
+    const r = globalThis.zkporInclusion.check(loaded.bytes, round, typedUid());
     const ms = performance.now() - started;
     if (r.ok) showSuccess(r, ms);
     else showFailure(r);
