@@ -107,6 +107,7 @@ def test_verify_user_uid_published_folder_and_stale_inputs(tmp_path: Path, zkpor
     assert "r/users.csv changed after proving (SHA-256" in stale.stderr and "OK" not in stale.stdout
     refused = zkpor("export-user", "r", uid, "-o", "again.json", cwd=tmp_path)
     assert refused.returncode == 2 and "users.csv changed after proving" in refused.stderr
+    assert "--allow-stale" in refused.stderr
     allowed = zkpor("export-user", "r", uid, "-o", "again.json", "--allow-stale", cwd=tmp_path)
     assert allowed.returncode == 0, allowed.stderr
     assert (tmp_path / "again.json").read_bytes() == (tmp_path / "me.json").read_bytes()

@@ -615,7 +615,10 @@ def export_user(round_dir: str | Path, uid: str, *, allow_stale: bool = False) -
         raise ZkporError(f"{global_path} is missing: run `zkpor prove` to the end first")
     g = GlobalProof.from_json(read_bounded(global_path, MAX_JSON_BYTES), str(global_path))
     if not allow_stale and proof_dir.name == PROOF_DIR:
-        check_inputs_unchanged(proof_dir.parent, proof_dir)
+        try:
+            check_inputs_unchanged(proof_dir.parent, proof_dir)
+        except StaleProofError as error:
+            raise StaleProofError(f"{error} (or export it as proven with --allow-stale)") from None
     with InclusionStore(proof_dir / STORE_NAME, create=False) as store:
         user = store.user(uid, len(g.assets))
         if user is None:

@@ -140,7 +140,7 @@ class Statement:
         if not 2 <= self.batch_size <= 1 << 24 or self.batch_size & (self.batch_size - 1):
             yield "batch_size", "must be a power of two, 2 … 2^24"
         if not 1 <= self.batch_count < 1 << 32:
-            yield "batch_count", "must be at least 1"
+            yield "batch_count", "must be 1 … 2^32 − 1"
         if not 1 <= len(self.assets) <= MAX_ASSETS:
             yield "assets", f"must list 1–{MAX_ASSETS} assets"
         for i, a in enumerate(self.assets):
