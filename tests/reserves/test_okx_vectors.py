@@ -761,3 +761,11 @@ def test_okx_published_test_csv_row_by_row(tmp_path) -> None:  # noqa: ANN001
     with open(tmp_path / "out.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["status"] for r in rows] == ["verified"] * 9, [(r["network"], r["reason"]) for r in rows]
+
+
+def test_undecodable_bitcoin_address_never_verifies() -> None:
+    """OKX's tool returns success when a UTXO address does not decode for the coin; here it fails."""
+    network, address, message, sig1, sig2, key, _ = VECTORS[0]
+    for bad in (address[:-1] + ("Q" if address[-1] != "Q" else "R"), "not-an-address", ""):
+        _, status, _, reason, _ = check_row(_row(network, bad, message, sig1, sig2, key))
+        assert status == "failed", (bad, reason)
