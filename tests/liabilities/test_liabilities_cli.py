@@ -97,7 +97,7 @@ def test_verify_user_uid_published_folder_and_stale_inputs(tmp_path: Path, zkpor
         os.rename(tmp_path / "r/proof" / name, public / name)
     alone = zkpor("verify", "public", "--min-security-bits", "0", cwd=tmp_path)
     assert alone.returncode == 0, alone.stderr
-    assert "parameters from global.json" in alone.stdout
+    assert "(snapshot 2024-06-30T16:00:00Z) from global.json" in alone.stdout
     for name in ("global.json", "summary.json", "batches"):
         os.rename(public / name, tmp_path / "r/proof" / name)
 

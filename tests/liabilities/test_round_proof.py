@@ -44,7 +44,7 @@ def test_prove_then_verify_gives_the_exact_totals(proven: tuple[Path, bytes]) ->
     result = verify_round(directory, min_security_bits=0)
     users = load_round_inputs(directory).users
     assert result.totals == list(zip(asset_totals(users.equity), asset_totals(users.debt), strict=True))
-    assert result.checked_against_round_toml
+    assert result.checked_against_round_toml and result.inputs_unchanged
     summary = json.loads((directory / "proof" / "summary.json").read_text())
     assert summary["users_rounded_up"] == 96 and summary["batch_count"] == 3
     btc = summary["assets"][0]

@@ -403,10 +403,15 @@ def _print_verification(result: RoundVerification) -> None:
             format_units_grouped(equity - debt, asset.decimals),
         )
     out.print(table, highlight=False)
-    parameters = "checked against round.toml" if result.checked_against_round_toml else "from global.json"
+    parameters = "from global.json"
+    if result.checked_against_round_toml:
+        parameters = "checked against round.toml" + (
+            " (round.toml and the users file unchanged since proving)" if result.inputs_unchanged else ""
+        )
     out.print(
         f"[green]OK[/]: {g.batch_count} batch proofs, the top tree (root [bold]{digest_hex(g.root)}[/]), the "
-        f"totals and summary.json verified in {result.seconds:.1f} s; parameters {parameters}. Security: "
+        f"totals and summary.json verified in {result.seconds:.1f} s; round statement "
+        f"{digest_hex(g.statement_digest)[:16]}… (snapshot {g.snapshot_time}) {parameters}. Security: "
         f"{result.security.describe()}; {result.proof_bytes:,} bytes of proofs.",
         highlight=False,
         soft_wrap=True,

@@ -422,6 +422,7 @@ class RoundVerification:
     proof_bytes: int
     seconds: float
     checked_against_round_toml: bool
+    inputs_unchanged: bool = False  # round.toml and the users file hash as when proving started
 
 
 def verify_round(
@@ -449,9 +450,10 @@ def verify_round(
     if first.is_file():  # fail fast, naming the field, on a restated global.json (the loop rechecks)
         _check_proven_statement(statement, _batch_proof(first, "batch 0").statement, global_path, "batch 0")
     in_round_dir = proof_dir.name == PROOF_DIR and (proof_dir.parent / ROUND_CONFIG_NAME).is_file()
+    inputs_unchanged = False
     if in_round_dir:
         _compare_round_toml(proof_dir.parent, statement)
-        check_inputs_unchanged(proof_dir.parent, proof_dir)
+        inputs_unchanged = check_inputs_unchanged(proof_dir.parent, proof_dir)
     options = ProofOptions(**g.proof_options)
     try:
         options.validate()
@@ -525,8 +527,9 @@ def verify_round(
     if difference:
         field_name, want, got = difference
         raise VerificationError(f"summary.json field '{field_name}' says {got!r}; the proofs give {want!r}")
+    seconds = time.perf_counter() - started
     return RoundVerification(
-        proof_dir, g, totals, weakest, proof_bytes, time.perf_counter() - started, in_round_dir
+        proof_dir, g, totals, weakest, proof_bytes, seconds, in_round_dir, inputs_unchanged
     )
 
 
@@ -576,12 +579,12 @@ class StaleProofError(VerificationError):
     """An input of the round changed after it was proven: the proof is for the old inputs."""
 
 
-def check_inputs_unchanged(round_dir: Path, proof_dir: Path) -> None:
+def check_inputs_unchanged(round_dir: Path, proof_dir: Path) -> bool:
     """Compare round.toml and the users file with the SHA-256 recorded when proving started (the
-    private store's fingerprint). Without the store (a published folder) there is nothing to compare."""
+    private store's fingerprint); False when there is no store to compare with (a published folder)."""
     store_path = proof_dir / STORE_NAME
     if not store_path.is_file():
-        return
+        return False
     with InclusionStore(store_path, create=False) as store:
         recorded = store.meta()
     for key, proven in sorted(recorded.items()):
@@ -599,6 +602,7 @@ def check_inputs_unchanged(round_dir: Path, proof_dir: Path) -> None:
                 f"{path} {state}: the proof in {proof_dir} is for the old file; re-run `zkpor prove "
                 f"--fresh {round_dir}`, or restore the file"
             )
+    return True
 
 
 # ---- export-user ---------------------------------------------------------------------------------
