@@ -14,7 +14,7 @@ import pytest
 from zkpor.errors import InputError, VerificationError, ZkporError
 from zkpor.reserves.engine import verify_reserves
 from zkpor.reserves.exact import decimal_text, parse_amount, percent_text
-from zkpor.reserves.ratios import load_liabilities, reserve_ratios
+from zkpor.reserves.ratios import Requirements, load_liabilities, reserve_ratios
 
 from . import signers as s
 
@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "liabilities"))
 from liabilities_testing import make_round, prove_small  # noqa: E402
 
 MESSAGE = "I am an exchange address"
+TEST = Requirements(min_security_bits=0)  # the test rounds' proofs are far below 100 bits
 
 
 # ---- gap 7: exact arithmetic -------------------------------------------------------------------
@@ -117,7 +118,7 @@ def _forge_usdt_net(proof: Path, factor: Fraction) -> None:
 
 
 def test_ratios_come_from_the_verified_proof(proven_round: Path, tmp_path: Path, run_main) -> None:  # noqa: ANN001
-    owed = load_liabilities(proven_round / "proof", min_security_bits=0)
+    owed = load_liabilities(proven_round / "proof", TEST)
     summary = json.loads((proven_round / "proof" / "summary.json").read_text())
     assert owed.net == {a["symbol"]: Fraction(a["net"]) for a in summary["assets"]}
     assert owed.round_id == summary["round_id"] and owed.how == "verified"
@@ -142,25 +143,32 @@ def test_ratios_come_from_the_verified_proof(proven_round: Path, tmp_path: Path,
     assert record["files"] == owed.files
 
     # The recorded verification stands in for a second verification of exactly those files ...
-    again = load_liabilities(proven_round, record=out / "liabilities-verification.json", min_security_bits=0)
+    again = load_liabilities(proven_round, TEST, record=out / "liabilities-verification.json")
     assert again.net == owed.net and again.how.startswith("recorded verification")
     # ... not of a changed one, nor for a stricter security minimum than it was made with.
     copy = _copy(proven_round, tmp_path)
     _forge_usdt_net(copy / "proof", Fraction(1, 4))
     with pytest.raises(VerificationError, match="summary.json: SHA-256 differs"):
-        load_liabilities(copy, record=out / "liabilities-verification.json", min_security_bits=0)
-    with pytest.raises(VerificationError, match="minimum of 0 security bits"):
-        load_liabilities(proven_round, record=out / "liabilities-verification.json", min_security_bits=100)
+        load_liabilities(copy, TEST, record=out / "liabilities-verification.json")
+    with pytest.raises(VerificationError, match="weaker than asked"):
+        load_liabilities(proven_round, Requirements(), record=out / "liabilities-verification.json")
+    # A published folder alone (no round.toml, no private inclusion store) verifies the same.
+    public = tmp_path / "public"
+    public.mkdir()
+    for name in owed.files:
+        (public / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(proven_round / "proof" / name, public / name)
+    assert load_liabilities(public, TEST).net == owed.net
 
 
 def test_a_forged_summary_is_refused(proven_round: Path, tmp_path: Path, run_main) -> None:  # noqa: ANN001
     # Before: a summary.json with a quarter of the USDT net turned 97 % into 388 %.
     copy = _copy(proven_round, tmp_path)
-    owed = load_liabilities(copy, min_security_bits=0)
+    owed = load_liabilities(copy, TEST)
     reserves = _usdt_reserves(tmp_path, owed.net["USDT"] * Fraction(97, 100))
     _forge_usdt_net(copy / "proof", Fraction(1, 4))
     with pytest.raises(VerificationError, match="summary.json field"):
-        load_liabilities(copy, min_security_bits=0)
+        load_liabilities(copy, TEST)
     out = tmp_path / "audit"
     for given in (copy / "proof", copy / "proof" / "summary.json"):
         result = run_main(

@@ -130,6 +130,16 @@ def reserves(
             "--min-security-bits", min=0, help="Refuse liabilities proofs with fewer conjectured bits."
         ),
     ] = 100,
+    min_proven_bits: Annotated[
+        int,
+        typer.Option("--min-proven-bits", min=0, help="Refuse liabilities proofs with fewer proven bits."),
+    ] = 0,
+    allow_non_zk: Annotated[
+        bool,
+        typer.Option(
+            "--allow-non-zk", help="Accept a liabilities proof without zero knowledge (it leaks balances)."
+        ),
+    ] = False,
     out: Annotated[Path, typer.Option("--out", help="Directory for results.csv and sums.json.")] = Path(
         "reserves-out"
     ),
@@ -178,7 +188,7 @@ def reserves(
     from zkpor.reserves.config import ReservesConfig, load_reserves_config
     from zkpor.reserves.engine import count_rows, verify_reserves, write_atomically_json, write_summary
     from zkpor.reserves.exact import parse_amount
-    from zkpor.reserves.ratios import load_liabilities, reserve_ratios
+    from zkpor.reserves.ratios import Requirements, load_liabilities, reserve_ratios
 
     allowed = parse_amount(tolerance)
     if allowed is None:
@@ -193,7 +203,8 @@ def reserves(
     sources, accounts = _sources(balances, eos_accounts, rpc or [], token or [], coins, owners)
     owed = None
     if liabilities is not None:
-        owed = load_liabilities(liabilities, record=verified_record, min_security_bits=min_security_bits)
+        requirements = Requirements(min_security_bits, min_proven_bits, allow_non_zk)
+        owed = load_liabilities(liabilities, requirements, record=verified_record)
     total = count_rows(reserves_file) if reserves_file.is_file() else 0
     with Progress(
         TextColumn("[bold]checking rows"),

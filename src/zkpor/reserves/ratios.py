@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import NamedTuple
 
 from zkpor.errors import InputError, VerificationError
 from zkpor.liabilities.published import MAX_JSON_BYTES, GlobalProof, digest_hex, read_bounded
@@ -29,6 +30,37 @@ from zkpor.reserves.exact import decimal_text, percent_text
 
 RECORD_FORMAT = "zkpor-liabilities-verification-v1"
 PERCENT_PLACES = 2  # shown; the JSON also carries the exact fraction and 6 places
+
+
+class Requirements(NamedTuple):
+    """What the liabilities verifier is asked to demand (as `zkpor verify` does)."""
+
+    min_security_bits: int = 100  # conjectured bits
+    min_proven_bits: int = 0
+    allow_non_zk: bool = False  # accept proofs without zero knowledge (they leak balances)
+
+    def at_least(self, asked: Requirements) -> bool:
+        """True when a verification made under these requirements also satisfies `asked`."""
+        return (
+            self.min_security_bits >= asked.min_security_bits
+            and self.min_proven_bits >= asked.min_proven_bits
+            and (asked.allow_non_zk or not self.allow_non_zk)
+        )
+
+    @classmethod
+    def from_json(cls, document: object, source: Path) -> Requirements:
+        fields = cls._fields
+        if not isinstance(document, dict) or set(document) != set(fields):
+            raise InputError(
+                f"verification record needs 'requirements' with {', '.join(fields)}", path=source
+            )
+        kinds = (int, int, bool)
+        if not all(type(document[name]) is kind for name, kind in zip(fields, kinds, strict=True)):
+            raise InputError("verification record: malformed 'requirements'", path=source)
+        return cls(**document)
+
+
+DEFAULT_REQUIREMENTS = Requirements()
 
 
 @dataclass(frozen=True)
@@ -41,7 +73,7 @@ class ProvenLiabilities:
     net: dict[str, Fraction]  # symbol -> equity − debt in whole coins (may be negative)
     prices: dict[str, Fraction]  # symbol -> USD per whole coin, as global.json pins it
     files: dict[str, str]  # path relative to the proof folder -> SHA-256 hex of what was verified
-    min_security_bits: int
+    requirements: Requirements  # what the verification demanded
     security: str
     how: str  # "verified" or "recorded verification (FILE)"
 
@@ -62,7 +94,7 @@ class ProvenLiabilities:
             "round_id": self.round_id,
             "root": self.root,
             "snapshot_time": self.snapshot_time,
-            "min_security_bits": self.min_security_bits,
+            "requirements": self.requirements._asdict(),
             "security": self.security,
             "files": self.files,
         }
@@ -110,7 +142,9 @@ def _proven(g: GlobalProof, totals: list[tuple[int, int]], **rest: object) -> Pr
     return ProvenLiabilities(g.round_id, digest_hex(g.root), g.snapshot_time, net, prices, **rest)  # type: ignore[arg-type]
 
 
-def verify_liabilities(path: str | Path, *, min_security_bits: int = 100) -> ProvenLiabilities:
+def verify_liabilities(
+    path: str | Path, requirements: Requirements = DEFAULT_REQUIREMENTS
+) -> ProvenLiabilities:
     """Run the liabilities verifier on the proof folder at `path`; the proven net totals.
 
     Raises VerificationError (or InputError) when anything fails: nothing unverified comes back.
@@ -119,7 +153,7 @@ def verify_liabilities(path: str | Path, *, min_security_bits: int = 100) -> Pro
 
     proof_dir = _proof_dir(Path(path))
     before = _verified_files(proof_dir, _read_global(proof_dir))
-    result = verify_round(proof_dir, min_security_bits=min_security_bits)
+    result = verify_round(proof_dir, **requirements._asdict())
     files = _verified_files(proof_dir, result.global_proof)
     if files != before:  # a file replaced while we verified: what we checked is not what we hashed
         raise VerificationError(f"{proof_dir}: proof files changed during verification; run again")
@@ -127,7 +161,7 @@ def verify_liabilities(path: str | Path, *, min_security_bits: int = 100) -> Pro
         result.global_proof,
         result.totals,
         files=files,
-        min_security_bits=min_security_bits,
+        requirements=requirements,
         security=result.security.describe(),
         how="verified",
     )
@@ -141,7 +175,7 @@ def _read_global(proof_dir: Path) -> GlobalProof:
 
 
 def recorded_liabilities(
-    path: str | Path, record_path: str | Path, *, min_security_bits: int = 100
+    path: str | Path, record_path: str | Path, requirements: Requirements = DEFAULT_REQUIREMENTS
 ) -> ProvenLiabilities:
     """The proven totals of the proof folder at `path`, vouched for by an earlier verification's
     record instead of verifying again: every file it lists must be there with the same SHA-256, and
@@ -154,12 +188,12 @@ def recorded_liabilities(
     if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
         raise InputError(f"not a verification record (format {RECORD_FORMAT})", path=record_path)
     recorded = record.get("files")
-    bits = record.get("min_security_bits")
-    if not isinstance(recorded, dict) or not isinstance(bits, int) or isinstance(bits, bool):
-        raise InputError("verification record needs 'files' and 'min_security_bits'", path=record_path)
-    if bits < min_security_bits:
+    if not isinstance(recorded, dict):
+        raise InputError("verification record needs 'files'", path=record_path)
+    made_with = Requirements.from_json(record.get("requirements"), record_path)
+    if not made_with.at_least(requirements):
         raise VerificationError(
-            f"{record_path}: recorded with a minimum of {bits} security bits, {min_security_bits} asked"
+            f"{record_path}: made with {made_with._asdict()}, weaker than asked {requirements._asdict()}"
         )
     g = _read_global(proof_dir)
     files = _verified_files(proof_dir, g)
@@ -181,19 +215,19 @@ def recorded_liabilities(
         g,
         totals,
         files=files,
-        min_security_bits=bits,
+        requirements=made_with,
         security=str(record.get("security", "")),
         how=f"recorded verification ({record_path})",
     )
 
 
 def load_liabilities(
-    path: str | Path, *, record: str | Path | None = None, min_security_bits: int = 100
+    path: str | Path, requirements: Requirements = DEFAULT_REQUIREMENTS, *, record: str | Path | None = None
 ) -> ProvenLiabilities:
     """Verify the proof folder at `path`, or accept it on `record` (see `recorded_liabilities`)."""
     if record is not None:
-        return recorded_liabilities(path, record, min_security_bits=min_security_bits)
-    return verify_liabilities(path, min_security_bits=min_security_bits)
+        return recorded_liabilities(path, record, requirements)
+    return verify_liabilities(path, requirements)
 
 
 # ---- ratios ----------------------------------------------------------------------------------------
