@@ -110,3 +110,33 @@ def test_field_element_check_in_the_same_pass():
     prefix[0, 1] = (1 << 64) - 1
     with pytest.raises(ValueError, match=">= p"):
         bh.hash_rows("f", rows[:, :1] * 0, prefix=prefix, field_elements=True)
+
+
+@pytest.mark.parametrize("m", [0, 1, 7, 8, 126, 127, 128, 129, 296, 300, 383, 1025])
+@pytest.mark.parametrize("k", [0, 2])
+def test_column_kernel_equals_row_kernel(m, k):
+    """The lane-parallel kernel over a column-major matrix gives the row kernel's digests."""
+    rng = np.random.default_rng(m * 10 + k)
+    n = 64  # four groups of 16 lanes
+    columns = rng.integers(0, 2**64, size=(m, n), dtype=np.uint64)
+    prefix = rng.integers(0, 2**64, size=(n, k), dtype=np.uint64)
+    got = bh.hash_columns("cols", columns, prefix)
+    assert np.array_equal(got, bh.hash_rows("cols", np.ascontiguousarray(columns.T), prefix))
+
+
+@pytest.mark.parametrize("n", [1, 8, 24])  # fewer rows than lanes, or not a multiple: row kernel
+def test_column_kernel_on_ragged_row_counts(n):
+    columns = np.random.default_rng(n).integers(0, 2**64, size=(5, n), dtype=np.uint64)
+    assert np.array_equal(bh.hash_columns("r", columns), bh.hash_rows("r", np.ascontiguousarray(columns.T)))
+
+
+def test_column_kernel_checks_field_elements():
+    columns = np.zeros((3, 32), dtype=np.uint64)
+    bh.hash_columns("f", columns, field_elements=True)
+    columns[2, 17] = np.uint64(0xFFFF_FFFF_0000_0001)
+    with pytest.raises(ValueError, match=">= p"):
+        bh.hash_columns("f", columns, field_elements=True)
+    prefix = np.zeros((32, 2), dtype=np.uint64)
+    prefix[31, 1] = np.uint64(2**64 - 1)
+    with pytest.raises(ValueError, match=">= p"):
+        bh.hash_columns("f", np.zeros((3, 32), dtype=np.uint64), prefix, field_elements=True)

@@ -254,3 +254,16 @@ def test_custom_leaf_domain_must_match():
     assert check(tree, [6], rows, salts, proof, leaf_domain="zkpor/custom-leaf")
     assert not check(tree, [6], rows, salts, proof)
     assert tree.root != MerkleTree.commit(m, "poseidon2").root
+
+
+@pytest.mark.parametrize("hasher", HASHERS)
+@pytest.mark.parametrize("n_rows", [4, 32, 64])
+def test_column_major_tree_is_the_same_tree(hasher, n_rows):
+    m = matrix(n_rows, 11, seed=n_rows)
+    salts = SaltRng(seed=b"0123456789abcdef").field_elements((n_rows, SALT_ELEMS))
+    rows = MerkleTree.commit(m, hasher, salts=salts)
+    columns = MerkleTree.commit(np.ascontiguousarray(m.T), hasher, salts=salts, column_major=True)
+    assert columns.root == rows.root and (columns.n_rows, columns.n_cols) == (n_rows, 11)
+    indices = [n_rows - 1, 0, 2]
+    assert np.array_equal(columns.rows(indices), m[indices])
+    assert columns.open(indices) == rows.open(indices)

@@ -71,28 +71,10 @@ def _g(
 
 
 @njit(cache=True)
-def compress(
-    cv: np.ndarray,
-    block: np.ndarray,
-    counter: np.uint64,
-    block_len: np.uint64,
-    flags: np.uint64,
-    out: np.ndarray,
-) -> None:
-    """BLAKE3 compression: chaining value cv (8 words), block (16 words) -> out[:8] (new cv).
-
-    cv and out may be the same array. Words are 32-bit values stored in uint64.
-    """
-    v0, v1, v2, v3, v4, v5, v6, v7 = cv[0], cv[1], cv[2], cv[3], cv[4], cv[5], cv[6], cv[7]
-    v8, v9, v10, v11 = IV[0], IV[1], IV[2], IV[3]
-    v12 = counter & _M32
-    v13 = counter >> _S32
-    v14 = block_len
-    v15 = flags
-    m0, m1, m2, m3 = block[0], block[1], block[2], block[3]
-    m4, m5, m6, m7 = block[4], block[5], block[6], block[7]
-    m8, m9, m10, m11 = block[8], block[9], block[10], block[11]
-    m12, m13, m14, m15 = block[12], block[13], block[14], block[15]
+def rounds(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15,
+           m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15):  # fmt: skip
+    """The seven rounds of the compression on the state words v and message words m (32-bit
+    values in uint64); returns the 8 words of the new chaining value (v_i ^ v_{i+8})."""
     # Seven rounds written out with the message schedule of the specification (the message
     # permutation applied r times), as BLAKE3's reference C code does: 1.4x faster than a loop
     # that permutes the message words, which LLVM does not unroll.
@@ -159,14 +141,28 @@ def compress(
     v1, v6, v11, v12 = _g(v1, v6, v11, v12, m2, m12)
     v2, v7, v8, v13 = _g(v2, v7, v8, v13, m3, m4)
     v3, v4, v9, v14 = _g(v3, v4, v9, v14, m7, m13)
-    out[0] = v0 ^ v8
-    out[1] = v1 ^ v9
-    out[2] = v2 ^ v10
-    out[3] = v3 ^ v11
-    out[4] = v4 ^ v12
-    out[5] = v5 ^ v13
-    out[6] = v6 ^ v14
-    out[7] = v7 ^ v15
+    return v0 ^ v8, v1 ^ v9, v2 ^ v10, v3 ^ v11, v4 ^ v12, v5 ^ v13, v6 ^ v14, v7 ^ v15
+
+
+@njit(cache=True)
+def compress(
+    cv: np.ndarray,
+    block: np.ndarray,
+    counter: np.uint64,
+    block_len: np.uint64,
+    flags: np.uint64,
+    out: np.ndarray,
+) -> None:
+    """BLAKE3 compression: chaining value cv (8 words), block (16 words) -> out[:8] (new cv).
+
+    cv and out may be the same array. Words are 32-bit values stored in uint64.
+    """
+    b = block
+    out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7] = rounds(
+        cv[0], cv[1], cv[2], cv[3], cv[4], cv[5], cv[6], cv[7],
+        IV[0], IV[1], IV[2], IV[3], counter & _M32, counter >> _S32, block_len, flags,
+        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15],
+    )  # fmt: skip
 
 
 @njit(cache=True)
@@ -205,6 +201,19 @@ def _cv_to_digest(cv: np.ndarray, out: np.ndarray) -> None:
 
 
 @njit(cache=True)
+def block_flags(b: int, n_blocks: int, n_chunks: int, chunk_words: int) -> tuple[np.uint64, np.uint64]:
+    """(flags, byte length) of block b of a chunk of `chunk_words` words, in a keyed hash."""
+    flags = KEYED_HASH
+    if b == 0:
+        flags |= CHUNK_START
+    if b == n_blocks - 1:
+        flags |= CHUNK_END
+        if n_chunks == 1:
+            flags |= ROOT
+    return flags, np.uint64(8 * min(_WORDS_PER_BLOCK, chunk_words - b * _WORDS_PER_BLOCK))
+
+
+@njit(cache=True)
 def hash_words_keyed(
     key: np.ndarray,
     prefix: np.ndarray,
@@ -229,14 +238,7 @@ def hash_words_keyed(
             cv[j] = key[j]
         for b in range(n_blocks):
             _load_block(prefix, row, c * _WORDS_PER_CHUNK + b * _WORDS_PER_BLOCK, block)
-            flags = KEYED_HASH
-            if b == 0:
-                flags |= CHUNK_START
-            if b == n_blocks - 1:
-                flags |= CHUNK_END
-                if n_chunks == 1:
-                    flags |= ROOT
-            block_len = np.uint64(8 * min(_WORDS_PER_BLOCK, chunk_words - b * _WORDS_PER_BLOCK))
+            flags, block_len = block_flags(b, n_blocks, n_chunks, chunk_words)
             compress(cv, block, np.uint64(c), block_len, flags, cv)
         if c == n_chunks - 1:
             break

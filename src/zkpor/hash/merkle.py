@@ -87,8 +87,10 @@ class MerkleTree:
         levels: list[np.ndarray],
         hasher: str,
         leaf_domain: str,
+        column_major: bool = False,
     ) -> None:
-        self.matrix = matrix
+        self.matrix = matrix  # (n_rows, n_cols), or (n_cols, n_rows) when column_major
+        self.column_major = column_major
         self._salts = salts
         self.levels = levels  # levels[0]: leaf digests (n, 4) uint64 ... levels[-1]: the root (1, 4)
         self.hasher = hasher
@@ -96,11 +98,11 @@ class MerkleTree:
 
     @property
     def n_rows(self) -> int:
-        return self.matrix.shape[0]
+        return self.matrix.shape[1 if self.column_major else 0]
 
     @property
     def n_cols(self) -> int:
-        return self.matrix.shape[1]
+        return self.matrix.shape[0 if self.column_major else 1]
 
     @property
     def depth(self) -> int:
@@ -124,17 +126,20 @@ class MerkleTree:
         salts: np.ndarray | None = None,
         *,
         leaf_domain: str | None = None,
+        column_major: bool = False,
     ) -> MerkleTree:
         """Commit to the rows of ``matrix`` ((n_rows, n_cols) uint64, canonical, n_rows a power of 2).
 
         ``hasher``: "blake3" (fast; STARK commitments) or "poseidon2" (recursion-friendly).
         Salting: see the module docstring. ``leaf_domain`` overrides the default leaf purpose /
-        sponge domain (the verifier must then pass the same one).
+        sponge domain (the verifier must then pass the same one). With ``column_major`` the matrix
+        is given (and kept) as its columns, (n_cols, n_rows): the same tree, with no transpose.
         """
         check_hasher(hasher)
         if not isinstance(matrix, np.ndarray) or matrix.dtype != np.uint64 or matrix.ndim != 2:
             raise ValueError("the committed matrix must be a 2-D numpy uint64 array")
-        depth_of(matrix.shape[0])
+        n_rows = matrix.shape[1 if column_major else 0]
+        depth_of(n_rows)
         matrix = np.ascontiguousarray(matrix)
         if salts is not None and salt_rng is not None:
             raise ValueError("pass salt_rng or salts, not both")
@@ -143,9 +148,9 @@ class MerkleTree:
                 raise TypeError(
                     "salt_rng must be a zkpor.hash.merkle.SaltRng (a CSPRNG), not a numpy generator"
                 )
-            salts = salt_rng.field_elements((matrix.shape[0], SALT_ELEMS))
+            salts = salt_rng.field_elements((n_rows, SALT_ELEMS))
         elif salts is not None:
-            expected = (matrix.shape[0], SALT_ELEMS)
+            expected = (n_rows, SALT_ELEMS)
             if not isinstance(salts, np.ndarray) or salts.dtype != np.uint64 or salts.shape != expected:
                 raise ValueError(f"salts must be a uint64 array of shape {expected}")
             salts = np.ascontiguousarray(salts)
@@ -154,10 +159,13 @@ class MerkleTree:
         # Rows and salts must be field elements: Poseidon2 needs it, and the verifier rejects a
         # BLAKE3 opening that is not, so committing to one is a prover bug caught here. BLAKE3
         # checks during hashing; the Poseidon2 batch API checks its inputs itself.
-        if hasher == "blake3":
+        if hasher == "blake3" and column_major:
+            leaves = bytehash.hash_columns(domain, matrix, prefix=salts, field_elements=True)
+        elif hasher == "blake3":
             leaves = bytehash.hash_rows(domain, matrix, prefix=salts, field_elements=True)
         else:
-            leaves = poseidon2_batch.sponge_hash_batch(domain, matrix, prefix=salts)
+            rows = np.ascontiguousarray(matrix.T) if column_major else matrix
+            leaves = poseidon2_batch.sponge_hash_batch(domain, rows, prefix=salts)
         levels = [leaves]
         while levels[-1].shape[0] > 1:
             nodes = levels[-1]
@@ -165,7 +173,7 @@ class MerkleTree:
                 levels.append(bytehash.hash_pairs(BLAKE3_NODE_PURPOSE, nodes))
             else:
                 levels.append(poseidon2_batch.compress_pairs(nodes))
-        return cls(matrix, salts, levels, hasher, domain)
+        return cls(matrix, salts, levels, hasher, domain, column_major)
 
     def _check_indices(self, indices: Sequence[int]) -> list[int]:
         idx = [operator.index(i) for i in indices]
@@ -176,6 +184,8 @@ class MerkleTree:
 
     def rows(self, indices: Sequence[int]) -> np.ndarray:
         """The rows at ``indices`` (in the order given), shape (len(indices), n_cols)."""
+        if self.column_major:
+            return np.ascontiguousarray(self.matrix[:, self._check_indices(indices)].T)
         return self.matrix[self._check_indices(indices)]
 
     def salts(self, indices: Sequence[int]) -> np.ndarray | None:

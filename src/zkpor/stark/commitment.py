@@ -34,10 +34,12 @@ class RowCommitment:
         return Opening(rows=self.tree.rows(indices), proof=salt_bytes + self.tree.open(indices).to_bytes())
 
 
-def commit_rows(matrix: np.ndarray, *, salted: bool) -> RowCommitment:
-    """Commit to the rows of `matrix` (n_rows, n_cols), n_rows a power of two."""
+def commit_rows(matrix: np.ndarray, *, salted: bool, column_major: bool = False) -> RowCommitment:
+    """Commit to the rows of `matrix` (n_rows, n_cols), n_rows a power of two; with `column_major`
+    the matrix is given as its columns (n_cols, n_rows)."""
     salt_rng = merkle.SaltRng() if salted else None
-    return RowCommitment(merkle.MerkleTree.commit(matrix, HASHER, salt_rng=salt_rng))
+    tree = merkle.MerkleTree.commit(matrix, HASHER, salt_rng=salt_rng, column_major=column_major)
+    return RowCommitment(tree)
 
 
 def verify_opening(root: bytes, n_rows: int, indices: list[int], opening: Opening, *, salted: bool) -> bool:

@@ -27,7 +27,6 @@ from zkpor.field.pure import ext_powers_list
 from zkpor.stark.air import Air, Assertion, Frame
 from zkpor.stark.algebra import BaseVec, CombinedConstraints, ExtVec, as_ext_array
 from zkpor.stark.domain import ProofDomain
-from zkpor.stark.kernels import transpose
 from zkpor.stark.polys import random_field_matrix
 
 ROWS_PER_CHUNK = 1 << 14  # bounds the temporaries of constraint evaluation, per thread
@@ -197,12 +196,12 @@ def _ext_columns(columns: np.ndarray) -> list[ExtVec]:
 def evaluate_on_lde(
     air: Air,
     domain: ProofDomain,
-    main_rows: np.ndarray,
-    aux_rows: np.ndarray | None,
+    main_lde: np.ndarray,
+    aux_lde: np.ndarray | None,
     challenges: Sequence[Ext],
     alpha: Ext,
 ) -> np.ndarray:
-    """Q on every LDE point, as an (N, 2) extension array, from the row-major LDEs (N, columns)."""
+    """Q on every LDE point, as an (N, 2) extension array, from the column-major LDEs (columns, N)."""
     N, n = domain.lde_size, domain.trace_length
     step = domain.next_row_step
     alphas = ext_powers_list(alpha, num_composition_terms(air))
@@ -215,30 +214,30 @@ def evaluate_on_lde(
     groups = group_assertions(air)
     out = np.empty((N, 2), dtype=np.uint64)
 
-    def columns(lde_rows: np.ndarray, start: int, stop: int) -> np.ndarray:
-        """Column-major copy of rows [start, stop) of a row-major LDE, wrapping around the end."""
+    def columns(lde: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """Points [start, stop) of every column of an LDE, wrapping around the end (a view if none)."""
         if stop <= N:
-            return transpose(lde_rows[start:stop])
-        return transpose(np.concatenate([lde_rows[start:], lde_rows[: stop - N]]))
+            return lde[:, start:stop]
+        return np.concatenate([lde[:, start:], lde[:, : stop - N]], axis=1)
 
     def evaluate_chunk(start: int) -> None:
         stop = min(N, start + ROWS_PER_CHUNK)
         rows = np.arange(start, stop)
         m = stop - start
         x = BaseVec(points[start:stop])
-        # One transpose covers both rows and next rows (step rows further down).
-        main_block = columns(main_rows, start, stop + step)
+        # One block covers both rows and next rows (step rows further down).
+        main_block = columns(main_lde, start, stop + step)
         frame = Frame(
             current=[BaseVec(c[:m]) for c in main_block],
             next=[BaseVec(c[step : step + m]) for c in main_block],
         )
-        if aux_rows is not None:
-            aux_block = columns(aux_rows, start, stop + step)
+        if aux_lde is not None:
+            aux_block = columns(aux_lde, start, stop + step)
             frame.aux_current = _ext_columns(aux_block[:, :m])
             frame.aux_next = _ext_columns(aux_block[:, step : step + m])
         periodic_values = [BaseVec(periodic_rows(p, start, stop)) for p in periodic]
         main_values = air.evaluate(frame, periodic_values)
-        aux_values = air.evaluate_aux(frame, periodic_values, challenges) if aux_rows is not None else []
+        aux_values = air.evaluate_aux(frame, periodic_values, challenges) if aux_lde is not None else []
         zh_inverse = BaseVec(zh_inverse_period[rows % (N // n)])
         assertion_inverses = [
             BaseVec(gl.batch_inv(gl.sub(gl.pow(x.values, g.exponent), g.root))) for g in groups

@@ -44,10 +44,10 @@ def deep_on_lde(
     z: Ext,
     alpha: Ext,
 ) -> np.ndarray:
-    """DEEP over the LDE, from row-major LDE matrices (N, columns): `shifted` (main, then aux)
+    """DEEP over the LDE, from column-major LDE matrices (columns, N): `shifted` (main, then aux)
     are opened at z and zω, the quotient's first `num_chunk_columns` columns at z only, and its
     last two columns are R (with zero knowledge)."""
-    n_shifted = sum(m.shape[1] for m in shifted)
+    n_shifted = sum(m.shape[0] for m in shifted)
     n_at_z = n_shifted + num_chunk_columns
     coeff_z = ext_powers_list(alpha, n_at_z)
     coeff_zw = ext_powers_list(alpha, n_shifted, start=n_at_z)
@@ -57,13 +57,15 @@ def deep_on_lde(
     combined_zw = np.zeros((domain.lde_size, 2), dtype=np.uint64)
     offset = 0
     for matrix in shifted:
-        columns = slice(offset, offset + matrix.shape[1])
-        combined_z = ext.ext_add(combined_z, ext.ext_matvec(matrix, _as_array(coeff_z[columns])))
-        combined_zw = ext.ext_add(combined_zw, ext.ext_matvec(matrix, _as_array(coeff_zw[columns])))
-        offset += matrix.shape[1]
-    # The quotient's R columns get zero weight here; R is added undivided below.
-    quotient_weights = coeff_z[n_shifted:] + [Ext(0, 0)] * (quotient.shape[1] - num_chunk_columns)
-    combined_z = ext.ext_add(combined_z, ext.ext_matvec(quotient, _as_array(quotient_weights)))
+        columns = slice(offset, offset + matrix.shape[0])
+        combined_z = ext.ext_add(combined_z, ext.ext_linear_combination(matrix, coeff_z[columns]))
+        combined_zw = ext.ext_add(combined_zw, ext.ext_linear_combination(matrix, coeff_zw[columns]))
+        offset += matrix.shape[0]
+    # The quotient's R columns are added undivided below.
+    chunk_weights = coeff_z[n_shifted:]
+    combined_z = ext.ext_add(
+        combined_z, ext.ext_linear_combination(quotient[:num_chunk_columns], chunk_weights)
+    )
 
     zw = z * domain.omega
     result = None
@@ -76,7 +78,7 @@ def deep_on_lde(
         term = ext.ext_mul(numerator, ext.ext_batch_inv(denominator))
         result = term if result is None else ext.ext_add(result, term)
     if zero_knowledge:
-        r = np.ascontiguousarray(quotient[:, num_chunk_columns : num_chunk_columns + 2])
+        r = np.ascontiguousarray(quotient[num_chunk_columns : num_chunk_columns + 2].T)
         weight = alpha ** (n_at_z + n_shifted)
         result = ext.ext_add(result, ext.ext_mul(r, _as_array([weight])))
     return result

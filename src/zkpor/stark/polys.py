@@ -2,9 +2,9 @@
 
 Every committed matrix (main trace, aux trace, quotient chunks) is a set of base-field polynomials
 of degree < D, kept as coefficients (for out-of-domain evaluation) and as evaluations on the LDE
-coset, row-major (N, columns): the layout the Merkle tree hashes and opens, and from which
-constraint evaluation and DEEP read chunks of rows. Only this one copy of the LDE is kept; it is
-built a batch of columns at a time so that no column-major copy of the whole LDE ever exists.
+coset, column-major (columns, N): the layout the NTT writes, the Merkle tree hashes (16 rows at a
+time in vector lanes, see `hash.blake3_columns`), and constraint evaluation and DEEP read as
+column vectors, so the LDE is never transposed. Only this one copy of the LDE is kept.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from zkpor.field import ntt, poly
 from zkpor.field.extension import Ext
 from zkpor.stark.commitment import RowCommitment, commit_rows
 from zkpor.stark.domain import ProofDomain
-from zkpor.stark.kernels import transpose
 from zkpor.stark.phases import phase
 
 
@@ -34,8 +33,6 @@ def random_field_matrix(shape: tuple[int, ...]) -> np.ndarray:
     return values
 
 
-LDE_COLUMN_BATCH = 32
-
 
 @dataclass
 class CommittedPolys:
@@ -47,8 +44,8 @@ class CommittedPolys:
         return self.coefficients.shape[0]
 
     @property
-    def rows(self) -> np.ndarray:
-        """The LDE, row-major (N, columns): row i is every column at point g·ω_N^i."""
+    def columns(self) -> np.ndarray:
+        """The LDE, column-major (columns, N): entry [c, i] is column c at point g·ω_N^i."""
         return self.commitment.tree.matrix
 
     def evaluate(self, point: Ext) -> list[Ext]:
@@ -67,14 +64,9 @@ def trace_coefficients(columns: np.ndarray, domain: ProofDomain, zero_knowledge:
 
 
 def commit_coefficients(coefficients: np.ndarray, domain: ProofDomain, salted: bool) -> CommittedPolys:
-    width, degree_bound = coefficients.shape
-    blowup = domain.lde_size // degree_bound
+    blowup = domain.lde_size // coefficients.shape[1]
     with phase("LDE"):
-        rows = np.empty((domain.lde_size, width), dtype=np.uint64)
-        for start in range(0, width, LDE_COLUMN_BATCH):
-            stop = min(width, start + LDE_COLUMN_BATCH)
-            lde = ntt.coset_evaluate(coefficients[start:stop], blowup, ntt.GENERATOR)
-            rows[:, start:stop] = transpose(lde)
+        columns = ntt.coset_evaluate(coefficients, blowup, ntt.GENERATOR)
     with phase("Merkle commit"):
-        commitment = commit_rows(rows, salted=salted)
+        commitment = commit_rows(columns, salted=salted, column_major=True)
     return CommittedPolys(coefficients, commitment)

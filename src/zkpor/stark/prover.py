@@ -56,7 +56,7 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
     alpha = Ext(*transcript.challenge_ext(b"composition"))
     with phase("constraint evaluation"):
         q_values = composition.evaluate_on_lde(
-            air, domain, main.rows, aux.rows if aux is not None else None, challenges, alpha
+            air, domain, main.columns, aux.columns if aux is not None else None, challenges, alpha
         )
     with phase("quotient split"):
         try:
@@ -85,8 +85,8 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
     with phase("DEEP"):
         deep_values = deep_on_lde(
             domain,
-            [p.rows for p in shifted],
-            quotient.rows,
+            [p.columns for p in shifted],
+            quotient.columns,
             num_chunk_columns,
             zk,
             at_z + quotient_at_z,
