@@ -1,10 +1,11 @@
 """Proof of liabilities benchmark: a generated 22-asset round proven, verified, and checked per customer.
 
     .venv/bin/python benchmarks/bench_liabilities.py [--log-users 16 20] [--workdir DIR]
-        [--batch-size N] [--max-batches K] [--resume]
+        [--batch-size N] [--max-batches K] [--resume] [--profile conjectured|proven]
 
 For each size: `zkpor generate`-style users (seed 7), then, each in a fresh process so that its peak
-memory is its own, `prove_round` with the default options (zero knowledge, 100 conjectured bits) and
+memory is its own, `prove_round` with a proof profile's options (`zkpor prove --profile`; default
+"conjectured": zero knowledge, 100 conjectured bits; "proven": ≥ 100 proven bits) and
 `verify_round` (the auditor). Then inclusion proofs for 200 users: their size, the pure-Python
 `verify_inclusion` time, and one `python -m zkpor.liabilities.inclusion` run with numpy and numba
 made unimportable (the customer's whole experience, interpreter start included).
@@ -12,7 +13,7 @@ made unimportable (the customer's whole experience, interpreter start included).
 `--max-batches K` stops proving after K batches and prints projections for the whole round from the
 batches measured, marked "projected"; `--resume` keeps the batches an earlier run left (otherwise
 every run starts afresh).
-Results also go to WORKDIR/bench-2^N.json.
+Results also go to WORKDIR/bench-2^N-PROFILE.json.
 """
 
 from __future__ import annotations
@@ -42,8 +43,10 @@ class _EnoughError(Exception):
     """Raised from the progress callback to stop after --max-batches (the batches done are kept)."""
 
 
-def phase_prove(directory: Path, batch_size: int | None, max_batches: int | None, resume: bool) -> dict:
-    from zkpor.liabilities.round_proof import load_secret, prove_round
+def phase_prove(
+    directory: Path, batch_size: int | None, max_batches: int | None, resume: bool, profile: str
+) -> dict:
+    from zkpor.liabilities.round_proof import load_secret, profile_options, prove_round
     from zkpor.liabilities.store import InclusionStore
     from zkpor.stark import phases
 
@@ -62,7 +65,12 @@ def phase_prove(directory: Path, batch_size: int | None, max_batches: int | None
     with phases.recording() as times:
         try:
             report = prove_round(
-                directory, secret, batch_size=batch_size, fresh=not resume, progress=progress
+                directory,
+                secret,
+                profile_options(profile),
+                batch_size=batch_size,
+                fresh=not resume,
+                progress=progress,
             )
         except _EnoughError:
             complete = False
@@ -159,7 +167,7 @@ def child(phase: str, *args: str) -> dict:
 
 
 def bench(
-    log_users: int, workdir: Path, batch_size: int | None, max_batches: int | None, resume: bool
+    log_users: int, workdir: Path, batch_size: int | None, max_batches: int | None, resume: bool, profile: str
 ) -> dict:
     from zkpor.round.generate import generate_round
 
@@ -170,20 +178,23 @@ def bench(
         start = time.perf_counter()
         generate_round(directory, users, 7)
         print(f"2^{log_users}: generated {users:,} users in {time.perf_counter() - start:.1f} s", flush=True)
-    print(f"2^{log_users}: proving (batch size {batch_size or 'auto'})…", flush=True)
-    prove = child("prove", str(directory), str(batch_size or 0), str(max_batches or 0), str(int(resume)))
-    result: dict = {"users": users, "prove": prove}
+    print(f"2^{log_users}: proving (batch size {batch_size or 'auto'}, {profile} profile)…", flush=True)
+    prove = child(
+        "prove", str(directory), str(batch_size or 0), str(max_batches or 0), str(int(resume)), profile
+    )
+    result: dict = {"users": users, "profile": profile, "prove": prove}
     if prove["complete"]:
         result["verify"] = child("verify", str(directory))
         result["inclusion"] = child("inclusion", str(directory))
-    (workdir / f"bench-2^{log_users}.json").write_text(json.dumps(result, indent=1))
+    (workdir / f"bench-2^{log_users}-{profile}.json").write_text(json.dumps(result, indent=1))
     return result
 
 
 def report(result: dict) -> None:
     users, p = result["users"], result["prove"]
     lines = [
-        f"=== {users:,} users (2^{users.bit_length() - 1}), 22 assets, zero knowledge, default options ==="
+        f"=== {users:,} users (2^{users.bit_length() - 1}), 22 assets, zero knowledge, "
+        f"{result['profile']} profile ==="
     ]
     count, size = p["batch_count"], p["batch_size"]
     per_batch = p["batch_s_mean"]
@@ -243,12 +254,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--max-batches", type=int, default=None)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--profile", choices=("conjectured", "proven"), default="conjectured")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.phase:  # a child process: one phase, its result as the last line of output
         if args.phase == "prove":
             directory, batch_size, max_batches = Path(rest[0]), int(rest[1]) or None, int(rest[2]) or None
-            result = phase_prove(directory, batch_size, max_batches, rest[3] == "1")
+            result = phase_prove(directory, batch_size, max_batches, rest[3] == "1", rest[4])
         elif args.phase == "verify":
             result = phase_verify(Path(rest[0]))
         else:
@@ -257,7 +269,7 @@ def main() -> None:
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
     for log_users in args.log_users:
-        report(bench(log_users, args.workdir, args.batch_size, args.max_batches, args.resume))
+        report(bench(log_users, args.workdir, args.batch_size, args.max_batches, args.resume, args.profile))
 
 
 if __name__ == "__main__":

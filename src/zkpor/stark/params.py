@@ -24,7 +24,7 @@ so ``num_queries`` is exactly what the formulas count.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from zkpor.errors import ZkporError
 
@@ -91,10 +91,8 @@ def default_options(zero_knowledge: bool = True, target_bits: int = 100, blowup:
     bounds permitting: they are checked against the real domain by `security_level`)."""
     options = ProofOptions(blowup=blowup, num_queries=1, grinding_bits=DEFAULT_GRINDING_BITS,
                            zero_knowledge=zero_knowledge)  # fmt: skip
-    queries = 1
-    while conjectured_query_bits(options) - 1 < target_bits and queries < 256:
-        queries += 1
-        options = ProofOptions(**{**options.__dict__, "num_queries": queries})
+    while conjectured_query_bits(options) - 1 < target_bits and options.num_queries < 256:
+        options = replace(options, num_queries=options.num_queries + 1)
     return options
 
 
