@@ -29,6 +29,16 @@ if [[ ! -f "$stamp$extras" || pyproject.toml -nt "$stamp$extras" ]]; then
     touch "$stamp$extras"
 fi
 
+# Pango (and its FreeType backend) for WeasyPrint, which prints the published report.pdf; a demo
+# needs it as much as the tests do. Debian's packages, installed when run as root.
+if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0'; then
+    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null
+    else
+        echo "note: Pango not found and not root; install libpango-1.0-0 and libpangoft2-1.0-0 for report.pdf" >&2
+    fi
+fi
+
 if [[ $want_test == 1 ]]; then
     # >>> reserves: npm test tools (anvil, the local EVM node tests/reserves start) >>>
     if [[ ! -x tools/node_modules/.bin/anvil ]]; then

@@ -1,4 +1,4 @@
-"""`zkpor generate`, `zkpor check`, `zkpor demo` as a user runs them: exit codes, messages, no tracebacks."""
+"""`zkpor generate` and `zkpor check` as a user runs them: exit codes, messages, no tracebacks."""
 
 from __future__ import annotations
 
@@ -101,16 +101,3 @@ def test_check_layout_errors(tmp_path: Path, run_main: Callable[..., Any]) -> No
     both = run_main("check", ".", cwd=tmp_path)
     assert both.returncode == 2 and "keep exactly one users file" in both.stderr
     assert "Traceback" not in missing.stderr + no_users.stderr + both.stderr
-
-
-def test_demo(tmp_path: Path, run_main: Callable[..., Any]) -> None:
-    result = run_main("demo", "my-demo", "--users", "300", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "300 users" in result.stdout and "valid round" in result.stdout
-    assert sorted(p.name for p in (tmp_path / "my-demo").iterdir()) == [
-        "exchange.secret", "inclusion-demo-user.json", "private", "proof", "round.toml", "users.csv"
-    ]  # fmt: skip
-    assert "Verified: round 2024-06" in result.stdout
-    assert run_main("demo", "my-demo", "--users", "300", cwd=tmp_path).returncode == 0, (
-        "a demo replaces a demo"
-    )

@@ -13,6 +13,7 @@ app = app_state.app
 from zkpor.cli import (  # noqa: E402,F401
     history_commands,
     liabilities_commands,
+    publish_commands,
     reserves_commands,
     round_commands,
     serve_commands,

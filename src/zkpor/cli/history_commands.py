@@ -7,11 +7,14 @@ from typing import Annotated
 
 import typer
 from rich import box
+from rich.console import Console
 from rich.table import Table
 
 from zkpor.cli.app_state import app, console
 from zkpor.errors import ZkporError
-from zkpor.round.history import DEFAULT_FILENAME, Growth, HistoryStore
+from zkpor.report.render import percent, signed_percent
+from zkpor.round.history import DEFAULT_FILENAME, Growth, HistoryStore, relative_change
+from zkpor.round.report_model import consecutive_rounds, monthly_gaps
 
 DbOption = Annotated[
     str,
@@ -53,18 +56,38 @@ def _print_rounds(store: HistoryStore) -> None:
     table.add_column("Round", overflow="fold")
     table.add_column("Snapshot")
     # fold, not the default ellipsis: a money column must never hide digits on a narrow terminal.
-    for heading in ("Users", "Liabilities", "Reserves", "Ratio"):
+    for heading in ("Users", "Reserves", "vs prev.", "Liabilities", "vs prev.", "Ratio"):
         table.add_column(heading, justify="right", overflow="fold")
+    previous = None
     for record in records:
+        missing = monthly_gaps([previous.snapshot_time, record.snapshot_time]) if previous else []
+        if missing:
+            span = missing[0] if len(missing) == 1 else f"{missing[0]}…{missing[-1]} ({len(missing)} months)"
+            table.add_row("[yellow]—[/]", f"[yellow]no round: {span}[/]", *[""] * 6)
         table.add_row(
             record.round_id,
             f"{record.snapshot_time:%Y-%m-%d}",
             f"{record.user_count:,}",
-            f"{record.total_liabilities_usd:,.0f}",
             f"{record.total_reserves_usd:,.0f}",
+            _change(previous.total_reserves_usd if previous else None, record.total_reserves_usd),
+            f"{record.total_liabilities_usd:,.0f}",
+            _change(previous.total_liabilities_usd if previous else None, record.total_liabilities_usd),
             _percent(record.reserve_ratio),
         )
-    console.print(table)
+        previous = record
+    out = console if console.is_terminal else Console(file=console.file, width=150)
+    out.print(table)
+    gaps = monthly_gaps([record.snapshot_time for record in records])
+    streak = consecutive_rounds([record.snapshot_time for record in records])
+    console.print(
+        f"{len(records)} rounds; the last {streak} consecutive monthly"
+        + (f"; no round for {', '.join(gaps)}." if gaps else "; no gaps."),
+        highlight=False,
+    )
+
+
+def _change(earlier: Decimal | None, now: Decimal) -> str:
+    return "—" if earlier is None else _signed_percent(relative_change(earlier, now))
 
 
 def _print_round(store: HistoryStore, round_id: str) -> None:
@@ -125,11 +148,12 @@ def _coins(base_units: int, decimals: int) -> str:
 
 
 def _percent(ratio: Decimal | None) -> str:
-    return "—" if ratio is None else f"{ratio * 100:.2f} %"
+    # Cut, never rounded up: a ratio of 0.99999 is "99.99 %", not "100.00 %".
+    return "—" if ratio is None else percent(str(ratio))
 
 
 def _signed_percent(change: Decimal | None) -> str:
-    return "n/a" if change is None else f"{change * 100:+.2f} %"
+    return "n/a" if change is None else signed_percent(str(change))
 
 
 def _growth(growth: Growth | None) -> str:

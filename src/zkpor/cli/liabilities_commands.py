@@ -168,15 +168,24 @@ def verify(
 
     Refuses proofs made without zero knowledge unless --allow-non-zk.
 
+    A published folder (ROUND_DIR/public) is first checked against its manifest.json.
+
     Example: zkpor verify ./round-2024-06 --min-proven-bits 100
     """
+    from zkpor.round.publish import is_public_folder, verify_public_folder
+
     with _batch_bar("verifying batches") as advance:
-        result = verify_round(
+        check = verify_public_folder if is_public_folder(round_dir) else verify_round
+        result = check(
             round_dir,
             min_security_bits=min_security_bits,
             min_proven_bits=min_proven_bits,
             allow_non_zk=allow_non_zk,
             progress=advance,
+        )
+    if is_public_folder(round_dir):
+        console.print(
+            f"[green]OK[/]: every file of {round_dir} matches manifest.json.", highlight=False, soft_wrap=True
         )
     _print_verification(result)
 
@@ -254,9 +263,8 @@ def verify_user(
 
 
 # ------------------------------------------------------------------------------------ the demo
-def demo_proof_steps(round_dir: Path, *, batch_size: int | None, first_step: int) -> None:
-    """`zkpor demo`'s proof part: prove, verify, export one user and check their inclusion proof."""
-    step = first_step
+def demo_prove_and_verify(round_dir: Path, *, batch_size: int | None, step: int) -> RoundVerification:
+    """`zkpor demo`'s proof part: prove the liabilities, then verify them as an auditor (two steps)."""
     console.rule(f"[bold]{step}. prove the liabilities (zk-STARK per batch, 100-bit security)")
     secret = _secret(round_dir, None)
     with _batch_bar("proving batches") as advance:
@@ -264,11 +272,17 @@ def demo_proof_steps(round_dir: Path, *, batch_size: int | None, first_step: int
             round_dir, secret, batch_size=batch_size, fresh=True, progress=advance, notice=_notice
         )
     _print_prove_report(report)
-    console.rule(f"[bold]{step + 1}. verify everything, as an auditor")
+    console.rule(f"[bold]{step + 1}. verify the liabilities proof, as an auditor")
     with _batch_bar("verifying batches") as advance:
         verification = verify_round(round_dir, progress=advance)
     _print_verification(verification)
-    console.rule(f"[bold]{step + 2}. export one customer's inclusion proof and check it")
+    return verification
+
+
+def demo_customer_check(round_dir: Path, global_json: Path, *, step: int) -> str:
+    """`zkpor demo`'s customer part: export one customer's inclusion proof and check it against the
+    published global.json. Returns the customer's uid."""
+    console.rule(f"[bold]{step}. export one customer's inclusion proof and check it")
     uid = _first_uid(round_dir)
     proof = export_user(round_dir, uid)
     proof_path = round_dir / "inclusion-demo-user.json"
@@ -279,19 +293,11 @@ def demo_proof_steps(round_dir: Path, *, batch_size: int | None, first_step: int
         highlight=False,
         soft_wrap=True,
     )
-    global_proof = inclusion.load_global(report.proof_dir / "global.json")
-    check = inclusion.verify_inclusion(inclusion.load_inclusion_proof(proof_path), global_proof, uid=uid)
+    published = inclusion.load_global(global_json)
+    check = inclusion.verify_inclusion(inclusion.load_inclusion_proof(proof_path), published, uid=uid)
     for line in inclusion.describe(check):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
-    summary = report.summary
-    console.rule("[bold green]verified")
-    console.print(
-        f"[bold green]Verified[/]: round {summary['round_id']}, root {summary['root'][:16]}…, "
-        f"{summary['batch_count']} batch proofs ({summary['security']['conjectured_bits']}-bit conjectured "
-        f"security), exact totals match summary.json, and customer {uid}'s balances are included.",
-        highlight=False,
-        soft_wrap=True,
-    )
+    return uid
 
 
 def _first_uid(round_dir: Path) -> str:

@@ -1,4 +1,4 @@
-"""Commands on a round's inputs: generate, check, demo.
+"""Commands on a round's inputs: generate, check (the demo is in demo_commands).
 
 Typer keeps the line breaks inside every help paragraph but the first, so each docstring paragraph
 after the first is one source line.
@@ -19,14 +19,12 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from zkpor.cli.app_state import app, console
-from zkpor.round.config import NET_VALUE_LIMIT, PRICE_WEIGHT_LIMIT, load_round_config
+from zkpor.round.config import NET_VALUE_LIMIT, PRICE_WEIGHT_LIMIT, default_round_config, load_round_config
 from zkpor.round.decimal_text import format_units_grouped
 from zkpor.round.directory import RoundInputs, load_round_inputs
 from zkpor.round.generate import generate_round
+from zkpor.round.next_round import parse_snapshot_option, with_round
 from zkpor.round.summary import RoundSummary, summarize
-
-DEMO_USERS = 2_000
-DEMO_SEED = 2024
 
 
 class UsersFormat(StrEnum):
@@ -60,6 +58,13 @@ def generate(
         typer.Option("--config", help="round.toml to use (assets, prices); default: the 22 standard assets."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a round already in OUT_DIR.")] = False,
+    round_id: Annotated[
+        str | None, typer.Option("--round-id", help="Round id for round.toml (default: the config's).")
+    ] = None,
+    snapshot: Annotated[
+        str | None,
+        typer.Option("--snapshot", help="Snapshot time, RFC 3339 with an offset, e.g. 2024-07-31T16:00:00Z."),
+    ] = None,
 ) -> None:
     """Generate a synthetic exchange: round.toml and a users file.
 
@@ -67,9 +72,15 @@ def generate(
 
     The same seed always gives the same files. A new OUT_DIR appears complete or not at all.
 
+    Set the round: --round-id 2024-07 --snapshot 2024-07-31T16:00:00Z (next month: `zkpor round next`).
+
     Example: zkpor generate --users 1000000 --seed 7 ./round-2024-06
     """
     config = load_round_config(config_path) if config_path else None
+    if round_id or snapshot:
+        config = with_round(
+            config or default_round_config(), round_id, parse_snapshot_option(snapshot) if snapshot else None
+        )
     started = time.perf_counter()
     with _progress_bar(f"writing {users:,} users", users, byte_counts=False) as advance:
         users_file = generate_round(
@@ -102,33 +113,7 @@ def check(
 
     Example: zkpor check ./round-2024-06
     """
-    _check_and_print(round_dir)
-
-
-@app.command()
-def demo(
-    directory: Annotated[Path, typer.Argument(help="Where to put the demo round.")] = Path("demo-round"),
-    users: Annotated[int, typer.Option("--users", "-n", min=1, help="Number of users.")] = DEMO_USERS,
-) -> None:
-    """Run the demo on generated data: generate a small round, check, prove, verify, verify-user.
-
-    Proves the liabilities with 100-bit security and verifies them as an auditor would.
-
-    Exports one customer's inclusion proof and checks it; ends with a "verified" summary.
-
-    Replaces an earlier demo round in the same directory.
-
-    Example: zkpor demo ./demo-round
-    """
-    from zkpor.cli.liabilities_commands import demo_proof_steps  # a sibling command module
-
-    console.rule("[bold]1. generate a synthetic exchange")
-    generate_round(directory, users, DEMO_SEED, overwrite=True)
-    console.print(f"Wrote {directory}/round.toml and {directory}/users.csv ({users:,} users).")
-    console.rule("[bold]2. check the round's inputs")
-    _check_and_print(directory)
-    # Batches of 512 keep the demo to seconds and still show several batches under the top tree.
-    demo_proof_steps(directory, batch_size=512 if users > 512 else None, first_step=3)
+    check_and_print(round_dir)
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -151,7 +136,7 @@ def _progress_bar(description: str, total: int, *, byte_counts: bool) -> Iterato
         yield advance
 
 
-def _check_and_print(round_dir: Path) -> RoundInputs:
+def check_and_print(round_dir: Path) -> RoundInputs:
     started = time.perf_counter()
     users_files = [path for path in (round_dir / "users.csv", round_dir / "users.jsonl") if path.is_file()]
     size = users_files[0].stat().st_size if users_files else 0

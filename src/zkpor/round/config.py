@@ -320,7 +320,7 @@ def round_config_from_document(document: Mapping[str, Any], source: Path | None 
         raise error(f"unknown field '{unknown[0]}' (known: {', '.join(TOP_LEVEL_FIELDS)})", unknown[0])
 
     round_id = require(document, "round_id", str, "round_id")
-    snapshot_time = _parse_snapshot_time(document.get("snapshot_time"), error)
+    snapshot_time = parse_snapshot_time(document.get("snapshot_time"), error)
     price_decimals = require(document, "price_decimals", int, "price_decimals")
     asset_tables = require(document, "assets", list, "assets")
     price_table = require(document, "prices", dict, "prices")
@@ -385,7 +385,7 @@ def round_config_from_document(document: Mapping[str, Any], source: Path | None 
     return RoundConfig(round_id, snapshot_time, price_decimals, tuple(assets), tuple(price_units), source)
 
 
-def _parse_snapshot_time(value: object, error: Any) -> datetime:
+def parse_snapshot_time(value: object, error: Any) -> datetime:
     if value is None:
         raise error("missing field 'snapshot_time'", "snapshot_time")
     if isinstance(value, datetime):  # an unquoted TOML date-time

@@ -86,9 +86,12 @@ class SyntheticUsers:
     debt: np.ndarray
 
 
-def generate_users(config: RoundConfig, n_users: int, seed: int) -> SyntheticUsers:
-    """``n_users`` synthetic users for ``config``'s assets, the same for the same seed."""
-    blocks = list(generate_user_blocks(config, n_users, seed))
+def generate_users(config: RoundConfig, n_users: int, seed: int, usd_scale: float = 1.0) -> SyntheticUsers:
+    """``n_users`` synthetic users for ``config``'s assets, the same for the same seed.
+
+    ``usd_scale`` multiplies every holding's USD value: the same customers, richer or poorer (the demo
+    grows its exchange from month to month this way)."""
+    blocks = list(generate_user_blocks(config, n_users, seed, usd_scale=usd_scale))
     if len(blocks) == 1:
         return blocks[0]
     offsets = [blocks[0].uid_offsets]
@@ -103,7 +106,7 @@ def generate_users(config: RoundConfig, n_users: int, seed: int) -> SyntheticUse
 
 
 def generate_user_blocks(
-    config: RoundConfig, n_users: int, seed: int, block: int | None = None
+    config: RoundConfig, n_users: int, seed: int, block: int | None = None, *, usd_scale: float = 1.0
 ) -> Iterator[SyntheticUsers]:
     """The same users as `generate_users`, ``block`` at a time (each block from its own stream of
     the seed, so any block can be made without the ones before it)."""
@@ -116,11 +119,13 @@ def generate_user_blocks(
     for k, first in enumerate(range(0, n_users, block)):
         rng = np.random.default_rng([seed, 1, k])
         count = min(block, n_users - first)
-        equity, debt = _balances(config, count, rng)
+        equity, debt = _balances(config, count, rng, usd_scale)
         yield SyntheticUsers(*_uids(first, count, uid_offset), equity, debt)
 
 
-def _balances(config: RoundConfig, n_users: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _balances(
+    config: RoundConfig, n_users: int, rng: np.random.Generator, usd_scale: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     n_assets = len(config.assets)
     prices = np.array([units / 10**config.price_decimals for units in config.price_units])
     scales = np.array([10.0**asset.decimals for asset in config.assets])
@@ -137,7 +142,7 @@ def _balances(config: RoundConfig, n_users: int, rng: np.random.Generator) -> tu
     del holds
 
     wealth = 1.0 + rng.pareto(WEALTH_PARETO_ALPHA, n_users)
-    usd = wealth[rows] * rng.lognormal(np.log(HOLDING_MEDIAN_USD), HOLDING_LOG_SIGMA, rows.size)
+    usd = wealth[rows] * rng.lognormal(np.log(HOLDING_MEDIAN_USD), HOLDING_LOG_SIGMA, rows.size) * usd_scale
     units = _usd_to_units(usd, columns, prices, scales, caps)
     equity = np.zeros((n_users, n_assets), dtype=np.uint64)
     equity[rows, columns] = units
@@ -199,6 +204,7 @@ def generate_round(
     file_format: str = "csv",
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    usd_scale: float = 1.0,
 ) -> Path:
     """Write a round directory (round.toml + users.csv or users.jsonl); return the users file's path.
 
@@ -211,7 +217,7 @@ def generate_round(
     out_dir = Path(out_dir)
     config = config or default_round_config()
     users_name = f"users.{file_format}"
-    blocks = generate_user_blocks(config, n_users, seed)
+    blocks = generate_user_blocks(config, n_users, seed, usd_scale=usd_scale)
     first_block = next(blocks)  # a bad user count fails here, before anything is written
 
     def write_into(directory: Path) -> None:

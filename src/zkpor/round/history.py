@@ -54,6 +54,7 @@ _MIGRATION_LOCK = threading.Lock()
 _MAX_EXACT_DIGITS = 78
 _HEX = re.compile(r"(0x)?[0-9a-f]+")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+VERIFIED_STATUSES = ("verified", "published")
 
 
 def default_history_path(round_dir: str | Path) -> Path:
@@ -459,34 +460,7 @@ class HistoryStore:
 
     def record_round(self, record: RoundRecord) -> None:
         """Store a round, replacing any earlier record of the same round id, all in one transaction."""
-        values = {
-            "round_id": record.round_id,
-            "snapshot_time": record.snapshot_time,
-            "created_at": record.created_at,
-            "status": record.status,
-            "liabilities_root": record.liabilities_root,
-            "user_count": record.user_count,
-            "proof_size_bytes": record.proof_size_bytes,
-            "security_bits": record.security_bits,
-            "total_liabilities_usd": record.total_liabilities_usd,
-            "total_reserves_usd": record.total_reserves_usd,
-            "report_sha256": record.report_sha256,
-        }
-        asset_rows = [
-            {
-                "round_id": record.round_id,
-                "symbol": asset.symbol,
-                "position": position,
-                "decimals": asset.decimals,
-                "price_usd": asset.price_usd,
-                "total_equity": asset.total_equity,
-                "total_debt": asset.total_debt,
-                "net_liabilities": asset.net_liabilities,
-                "verified_reserves": asset.verified_reserves,
-                "reserve_ratio": asset.reserve_ratio,
-            }
-            for position, asset in enumerate(record.assets)
-        ]
+        values, asset_rows = _record_rows(record)
         with self._transaction(f"record round {record.round_id}") as connection:
             dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
             upsert = dialect_insert(rounds).values(values)
@@ -500,6 +474,33 @@ class HistoryStore:
             connection.execute(sa.delete(round_assets).where(round_assets.c.round_id == record.round_id))
             if asset_rows:
                 connection.execute(sa.insert(round_assets), asset_rows)
+
+    def add_round(self, record: RoundRecord) -> None:
+        """Record a newly verified round; refuses a round id already recorded and a round whose status
+        is not "verified" or "published" (nothing unverified enters the history)."""
+        if record.status not in VERIFIED_STATUSES:
+            raise ZkporError(
+                f"round {record.round_id}: only a verified round is recorded, not a {record.status!r} one"
+            )
+        values, asset_rows = _record_rows(record)
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(sa.insert(rounds).values(values))
+                if asset_rows:
+                    connection.execute(sa.insert(round_assets), asset_rows)
+        except sa.exc.IntegrityError:
+            raise ZkporError(
+                f"round {record.round_id} is already recorded in the history store {self.url}"
+            ) from None
+        except SQLAlchemyError as error:
+            raise ZkporError(f"history database {self.url}: could not record round {record.round_id}: "
+                             f"{_reason(error)}") from None
+
+    def delete_round(self, round_id: str) -> bool:
+        """Remove a round (and its asset rows); True if it was there."""
+        with self._transaction(f"delete round {round_id}") as connection:
+            connection.execute(sa.delete(round_assets).where(round_assets.c.round_id == round_id))
+            return connection.execute(sa.delete(rounds).where(rounds.c.round_id == round_id)).rowcount > 0
 
     # --- reading
 
@@ -632,6 +633,38 @@ class HistoryStore:
             )
             for row in round_rows
         ]
+
+
+def _record_rows(record: RoundRecord) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    values = {
+        "round_id": record.round_id,
+        "snapshot_time": record.snapshot_time,
+        "created_at": record.created_at,
+        "status": record.status,
+        "liabilities_root": record.liabilities_root,
+        "user_count": record.user_count,
+        "proof_size_bytes": record.proof_size_bytes,
+        "security_bits": record.security_bits,
+        "total_liabilities_usd": record.total_liabilities_usd,
+        "total_reserves_usd": record.total_reserves_usd,
+        "report_sha256": record.report_sha256,
+    }
+    asset_rows = [
+        {
+            "round_id": record.round_id,
+            "symbol": asset.symbol,
+            "position": position,
+            "decimals": asset.decimals,
+            "price_usd": asset.price_usd,
+            "total_equity": asset.total_equity,
+            "total_debt": asset.total_debt,
+            "net_liabilities": asset.net_liabilities,
+            "verified_reserves": asset.verified_reserves,
+            "reserve_ratio": asset.reserve_ratio,
+        }
+        for position, asset in enumerate(record.assets)
+    ]
+    return values, asset_rows
 
 
 # ---------------------------------------------------------------------------------------------------

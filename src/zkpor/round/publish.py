@@ -1,0 +1,301 @@
+"""`zkpor publish`: verify a round as an auditor would, then write ROUND_DIR/public/ in one step.
+
+public/ holds only what the round is meant to show:
+
+    global.json, summary.json, batches/NNNNN.zkp   the liabilities proof (verifiable on its own)
+    reserves/results.csv, reserves/sums.json       the per-address checks and verified sums
+    report.json, report.html, report.pdf            the report
+    verify.html                                     the customer page (when the page module has it)
+    manifest.json                                   SHA-256 and size of every other file
+
+It is built under a temporary name inside ROUND_DIR and renamed into place, so it appears complete
+or not at all. Every file goes through `PublicFolder.add`, which refuses private files by name and by
+identity (the exchange secret, the inclusion store, the users file, anything under private/). The
+round is recorded in the history store in the same step; a round is recorded once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from zkpor.errors import InputError, VerificationError, ZkporError
+from zkpor.liabilities.published import MAX_JSON_BYTES, load_json_object, read_bounded
+from zkpor.liabilities.round_proof import (
+    GLOBAL_NAME,
+    PRIVATE_DIR,
+    PROOF_DIR,
+    SECRET_NAME,
+    STORE_NAME,
+    SUMMARY_NAME,
+    RoundVerification,
+    verify_round,
+)
+from zkpor.round.atomic import atomic_write_bytes
+from zkpor.round.directory import USERS_FILE_NAMES
+from zkpor.round.history import HistoryStore, default_history_path
+from zkpor.round.report_model import build_report, round_record
+from zkpor.round.reserves_results import RESULTS_NAME, SUMS_NAME, ReservesResults, load_reserves_results
+
+PUBLIC_DIR = "public"
+RESERVES_DIR = "reserves"
+MANIFEST_NAME = "manifest.json"
+REPORT_JSON, REPORT_HTML, REPORT_PDF, VERIFY_PAGE = "report.json", "report.html", "report.pdf", "verify.html"
+_SAFE_PATH = re.compile(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
+# Names that are private wherever they appear; `.secret` and SQLite files are never published.
+_PRIVATE_NAMES = {SECRET_NAME, STORE_NAME, *USERS_FILE_NAMES}
+_PRIVATE_SUFFIXES = (".secret", ".sqlite", ".sqlite-journal", ".sqlite-wal", ".db", ".key", ".pem")
+
+Notice = Callable[[str], None]
+
+
+class PrivateFileError(ZkporError):
+    """Something private was about to be placed in the public folder."""
+
+
+def private_reason(relative: str) -> str | None:
+    """Why a public path may not hold this file, or None when the name is fine."""
+    parts = PurePosixPath(relative).parts
+    name = parts[-1] if parts else ""
+    if PRIVATE_DIR in parts:
+        return f"{relative} is under {PRIVATE_DIR}/"
+    if name in _PRIVATE_NAMES:
+        return f"{name} is private (exchange secret, inclusion store or users file)"
+    if name.endswith(_PRIVATE_SUFFIXES):
+        return f"{name}: secrets and databases are never published"
+    return None
+
+
+class PublicFolder:
+    """Files being placed in a public folder; refuses private ones before writing anything."""
+
+    def __init__(self, directory: Path, private_files: list[Path]) -> None:
+        self.directory = directory
+        self._private = {_identity(p) for p in private_files if p.exists()}
+        self.files: list[str] = []
+
+    def add_bytes(self, relative: str, data: bytes) -> None:
+        self._check_name(relative)
+        target = self.directory / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        self.files.append(relative)
+
+    def check_source(self, source: Path, relative: str) -> None:
+        """Refuse a source file that is a link, or is one of the private files under another name."""
+        if source.is_symlink() or (source.exists() and _identity(source) in self._private):
+            raise PrivateFileError(
+                f"refusing to publish {source} as {relative}: it is (or links to) a private file"
+            )
+
+    def add_file(self, relative: str, source: Path) -> None:
+        self._check_name(relative)
+        self.check_source(source, relative)
+        target = self.directory / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        self.files.append(relative)
+
+    def _check_name(self, relative: str) -> None:
+        if not _SAFE_PATH.fullmatch(relative) or ".." in relative.split("/"):
+            raise PrivateFileError(f"refusing to publish under the odd path {relative!r}")
+        reason = private_reason(relative)
+        if reason:
+            raise PrivateFileError(f"refusing to publish {relative}: {reason}")
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    stat = path.stat()  # follows links: a link to a private file has the private file's identity
+    return stat.st_dev, stat.st_ino
+
+
+def private_files_of(round_dir: Path, secret_file: Path | None = None) -> list[Path]:
+    """Every private file a round directory may hold (and the exchange secret, wherever it lives)."""
+    candidates = [round_dir / SECRET_NAME, round_dir / PROOF_DIR / STORE_NAME]
+    candidates += [round_dir / name for name in USERS_FILE_NAMES]
+    if (round_dir / PRIVATE_DIR).is_dir():
+        candidates += [p for p in (round_dir / PRIVATE_DIR).rglob("*") if p.is_file()]
+    for configured in (secret_file, os.environ.get("ZKPOR_SECRET_FILE")):
+        if configured:
+            candidates.append(Path(configured))
+    return candidates
+
+
+# ---- the manifest -----------------------------------------------------------------------------
+
+
+def manifest_document(directory: Path, files: list[str], round_id: str) -> dict[str, Any]:
+    entries = []
+    for relative in sorted(files):
+        data = (directory / relative).read_bytes()
+        entries.append({"path": relative, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
+    return {"round_id": round_id, "files": entries}
+
+
+def check_manifest(directory: str | Path) -> dict[str, Any]:
+    """Check a public folder against its manifest.json: every listed file present with its SHA-256 and
+    size, and no file in the folder that the manifest does not list. Returns the manifest."""
+    directory = Path(directory)
+    path = directory / MANIFEST_NAME
+    if not path.is_file():
+        raise VerificationError(f"{path} is missing: a published folder lists its files there")
+    manifest = load_json_object(read_bounded(path, MAX_JSON_BYTES), str(path))
+    files = manifest.get("files")
+    if not isinstance(files, list):
+        raise InputError("expected an object with a 'files' list", path=path, field="files")
+    listed = set()
+    for i, entry in enumerate(files):
+        where = f"files[{i}]"
+        if not isinstance(entry, dict) or set(entry) != {"path", "sha256", "bytes"}:
+            raise InputError("each entry needs exactly path, sha256 and bytes", path=path, field=where)
+        relative = entry["path"]
+        if (
+            not isinstance(relative, str)
+            or not _SAFE_PATH.fullmatch(relative)
+            or ".." in relative.split("/")
+            or relative == MANIFEST_NAME
+            or relative in listed
+        ):
+            raise InputError(f"bad or repeated path {relative!r}", path=path, field=where)
+        listed.add(relative)
+        target = directory / relative
+        if not target.is_file() or target.is_symlink():
+            raise VerificationError(f"{target} is listed in {MANIFEST_NAME} but missing")
+        data = target.read_bytes()
+        if len(data) != entry["bytes"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise VerificationError(f"{target} does not match its SHA-256 and size in {MANIFEST_NAME}")
+    present = {
+        p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file() or p.is_symlink()
+    }
+    unlisted = sorted(present - listed - {MANIFEST_NAME})
+    if unlisted:
+        raise VerificationError(f"{directory}: {unlisted[0]} is not listed in {MANIFEST_NAME}")
+    return manifest
+
+
+def is_public_folder(directory: str | Path) -> bool:
+    """A folder `zkpor publish` wrote: it must then be checked against its manifest (which must be there)."""
+    directory = Path(directory)
+    return any((directory / name).exists() for name in (MANIFEST_NAME, REPORT_JSON, REPORT_HTML))
+
+
+def verify_public_folder(directory: str | Path, **options: Any) -> RoundVerification:
+    """An auditor's check of a published folder alone: the manifest, then the liabilities proof
+    (`options` as `verify_round` takes them: minimum security, progress)."""
+    check_manifest(directory)
+    return verify_round(directory, **options)
+
+
+# ---- publish ------------------------------------------------------------------------------------
+
+
+@dataclass
+class PublishResult:
+    public_dir: Path
+    report: dict[str, Any]
+    verification: RoundVerification
+    reserves: ReservesResults
+    history_url: str
+    files: list[str]
+
+
+def publish_round(
+    round_dir: str | Path,
+    *,
+    history_db: str | Path | None = None,
+    reserves_dir: str | Path | None = None,
+    min_security_bits: int = 100,
+    secret_file: Path | None = None,
+    verify_page: Callable[[], bytes] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    now: datetime | None = None,
+) -> PublishResult:
+    """Verify ROUND_DIR's liabilities proof and reserves results, write ROUND_DIR/public/ (report,
+    manifest) and record the round in the history store. Refuses a round already published or
+    recorded, reserves checked against another proof, and any private file."""
+    round_dir = Path(round_dir)
+    public = round_dir / PUBLIC_DIR
+    if public.exists():
+        raise ZkporError(f"{public} already exists: round already published (remove it to publish again)")
+    if not (round_dir / PROOF_DIR / GLOBAL_NAME).is_file():
+        raise InputError(f"no {PROOF_DIR}/{GLOBAL_NAME}: run `zkpor prove {round_dir}` first", path=round_dir)
+    verification = verify_round(round_dir, min_security_bits=min_security_bits, progress=progress)
+    g = verification.global_proof
+    building = round_dir / f".{PUBLIC_DIR}.{secrets.token_hex(6)}.tmp"
+    folder = PublicFolder(building, private_files_of(round_dir, secret_file))
+    reserves_dir = Path(reserves_dir) if reserves_dir else round_dir / RESERVES_DIR
+    for name in (RESULTS_NAME, SUMS_NAME):  # before reading them: a private file is not even parsed
+        folder.check_source(reserves_dir / name, f"{RESERVES_DIR}/{name}")
+    reserves = load_reserves_results(reserves_dir)
+    _check_binding(reserves, verification)
+
+    with HistoryStore.open(history_db or default_history_path(round_dir)) as store:
+        if store.get_round(g.round_id) is not None:
+            raise ZkporError(f"round {g.round_id} is already recorded in the history store {store.url}")
+        snapshot = datetime.fromisoformat(g.snapshot_time.replace("Z", "+00:00"))
+        earlier = [r for r in store.list_rounds() if r.snapshot_time < snapshot]
+        report = build_report(verification, reserves, earlier, now or datetime.now(UTC))
+
+        building.mkdir()
+        try:
+            _add_proof_files(folder, verification)
+            for name, source in reserves.files.items():
+                folder.add_file(name, source)
+            report_json = (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode()
+            folder.add_bytes(REPORT_JSON, report_json)
+            from zkpor.report.render import render_html, render_pdf
+
+            html = render_html(report)
+            folder.add_bytes(REPORT_HTML, html.encode())
+            folder.add_bytes(REPORT_PDF, render_pdf(html))
+            if verify_page is not None:
+                folder.add_bytes(VERIFY_PAGE, verify_page())
+            manifest = manifest_document(building, folder.files, g.round_id)
+            atomic_write_bytes(building / MANIFEST_NAME, (json.dumps(manifest, indent=2) + "\n").encode())
+            check_manifest(building)
+            store.add_round(round_record(report, verification, hashlib.sha256(report_json).hexdigest()))
+            try:
+                os.rename(building, public)
+            except OSError:
+                store.delete_round(g.round_id)
+                raise
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        url = store.url
+    return PublishResult(public, report, verification, reserves, url, sorted(folder.files))
+
+
+def _add_proof_files(folder: PublicFolder, verification: RoundVerification) -> None:
+    proof_dir = verification.proof_dir
+    folder.add_file(GLOBAL_NAME, proof_dir / GLOBAL_NAME)
+    folder.add_file(SUMMARY_NAME, proof_dir / SUMMARY_NAME)
+    for batch in verification.global_proof.batches:
+        folder.add_file(batch.file, proof_dir / batch.file)
+
+
+def _check_binding(reserves: ReservesResults, verification: RoundVerification) -> None:
+    """The reserves must have been checked against this very proof: same round id, same root."""
+    from zkpor.liabilities.published import digest_hex
+
+    g = verification.global_proof
+    if reserves.liabilities_round_id is None:
+        raise VerificationError(
+            f"{reserves.directory}: the reserves results name no liabilities proof; run `zkpor reserves "
+            "... --liabilities ROUND_DIR/proof` so the ratios come from the verified proof"
+        )
+    if (reserves.liabilities_round_id, reserves.liabilities_root) != (g.round_id, digest_hex(g.root)):
+        raise VerificationError(
+            f"{reserves.directory}: the reserves were checked against round "
+            f"{reserves.liabilities_round_id} root {reserves.liabilities_root}, not this round's proof "
+            f"({g.round_id}, root {digest_hex(g.root)})"
+        )

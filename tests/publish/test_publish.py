@@ -1,0 +1,207 @@
+"""`zkpor publish` and `zkpor demo`: the public folder, its manifest, what it refuses, the history."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+
+import pytest
+
+from zkpor.errors import VerificationError, ZkporError
+from zkpor.round.history import HistoryStore
+from zkpor.round.publish import PrivateFileError, PublicFolder, publish_round
+
+from .conftest import ROUNDS
+
+PUBLIC_FILES = {
+    "global.json", "summary.json", "reserves/results.csv", "reserves/sums.json",
+    "report.json", "report.html", "report.pdf",
+}  # fmt: skip
+
+
+def test_demo_ends_with_a_summary_and_the_report(demos):
+    out = demos.outputs[ROUNDS[-1]]
+    for label in ("Liabilities root", "Reserve ratio", "Address rows", "Customer check", "History"):
+        assert label in out
+    assert "3 round(s)" in out
+    assert f"Verified and published: round {ROUNDS[-1]}." in out
+    assert str(demos.public() / "report.html") in out.replace("\n", "")
+    assert "included under the published root" in out
+
+
+def test_public_folder_holds_the_proof_reserves_and_report_and_nothing_private(demos):
+    public = demos.public()
+    files = {p.relative_to(public).as_posix() for p in public.rglob("*") if p.is_file()}
+    batches = {f for f in files if f.startswith("batches/")}
+    assert batches and all(f.endswith(".zkp") for f in batches)
+    assert files - batches == PUBLIC_FILES | {"manifest.json"}
+    round_dir = demos.round_dir(ROUNDS[-1])
+    private = [round_dir / name for name in ("exchange.secret", "users.csv", "proof/inclusion.sqlite")]
+    private_bytes = [p.read_bytes() for p in private if p.exists()]
+    assert len(private_bytes) == 3
+    secret = private_bytes[0]
+    for name in files:
+        data = (public / name).read_bytes()
+        assert secret not in data and data not in private_bytes, name
+
+
+def test_manifest_lists_every_other_file_with_its_hash_and_size(demos):
+    public = demos.public()
+    manifest = json.loads((public / "manifest.json").read_text())
+    listed = {entry["path"]: entry for entry in manifest["files"]}
+    on_disk = {p.relative_to(public).as_posix() for p in public.rglob("*") if p.is_file()} - {"manifest.json"}
+    assert set(listed) == on_disk
+    for path, entry in listed.items():
+        data = (public / path).read_bytes()
+        assert entry == {"path": path, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def test_verify_takes_the_published_folder_alone(demos, tmp_path, run_main):
+    alone = tmp_path / "downloaded"
+    shutil.copytree(demos.public(), alone)
+    result = run_main("verify", str(alone), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "matches manifest.json" in result.stdout and "OK:" in result.stdout
+
+
+@pytest.mark.parametrize("change", ["edit", "extra", "remove", "no-manifest"])
+def test_verify_rejects_a_folder_that_differs_from_its_manifest(demos, tmp_path, run_main, change):
+    alone = tmp_path / "downloaded"
+    shutil.copytree(demos.public(), alone)
+    if change == "edit":
+        html = alone / "report.html"
+        html.write_text(html.read_text().replace("fully backed", "fully backed!!"))
+        expected = "report.html does not match its SHA-256"
+    elif change == "extra":
+        (alone / "reserves" / "notes.txt").write_text("unlisted")
+        expected = "reserves/notes.txt is not listed"
+    elif change == "remove":
+        (alone / "report.pdf").unlink()
+        expected = "report.pdf is listed in manifest.json but missing"
+    else:
+        (alone / "manifest.json").unlink()
+        expected = "manifest.json is missing"
+    result = run_main("verify", str(alone), cwd=tmp_path)
+    assert result.returncode == 2 and expected in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_public_folder_refuses_private_files(tmp_path):
+    secret = tmp_path / "exchange.secret"
+    secret.write_bytes(os.urandom(32))
+    folder = PublicFolder(tmp_path / "public", [secret])
+    (tmp_path / "public").mkdir()
+    for name in ("exchange.secret", "proof/inclusion.sqlite", "users.csv", "users.jsonl", "private/x.json",
+                 "keys/hot.secret", "../outside.json"):  # fmt: skip
+        with pytest.raises(PrivateFileError):
+            folder.add_bytes(name, b"data")
+    innocent = tmp_path / "notes.json"
+    os.link(secret, innocent)  # the secret under another name (a hard link: the same file)
+    with pytest.raises(PrivateFileError, match="private file"):
+        folder.add_file("reserves/notes.json", innocent)
+    assert not any((tmp_path / "public").iterdir())
+
+
+def test_publish_refuses_reserves_results_that_are_a_private_file(round_copy):
+    results = round_copy / "reserves" / "results.csv"
+    results.unlink()
+    results.symlink_to(round_copy / "users.csv")
+    with pytest.raises(PrivateFileError):
+        publish_round(round_copy, history_db=round_copy.parent / "history.sqlite")
+    assert not (round_copy / "public").exists()
+    assert not [p for p in round_copy.iterdir() if p.name.startswith(".public")]
+
+
+def test_publish_refuses_reserves_checked_against_another_proof(round_copy):
+    sums = round_copy / "reserves" / "sums.json"
+    document = json.loads(sums.read_text())
+    document["liabilities"]["root"] = "00" * 32
+    sums.write_text(json.dumps(document))
+    with pytest.raises(VerificationError, match="not this round's proof"):
+        publish_round(round_copy, history_db=round_copy.parent / "history.sqlite")
+    del document["liabilities"]
+    sums.write_text(json.dumps(document))
+    with pytest.raises(VerificationError, match="name no liabilities proof"):
+        publish_round(round_copy, history_db=round_copy.parent / "history.sqlite")
+    assert not (round_copy / "public").exists()
+
+
+def test_publish_refuses_sums_that_the_results_do_not_add_up_to(round_copy):
+    sums = round_copy / "reserves" / "sums.json"
+    document = json.loads(sums.read_text())
+    document["assets"]["BTC"]["verified"] = str(1 + float(document["assets"]["BTC"]["verified"]))
+    sums.write_text(json.dumps(document))
+    with pytest.raises(VerificationError, match="assets.BTC.verified"):
+        publish_round(round_copy, history_db=round_copy.parent / "history.sqlite")
+
+
+def test_publish_refuses_an_unverified_proof(round_copy):
+    summary = round_copy / "proof" / "summary.json"
+    document = json.loads(summary.read_text())
+    document["assets"][0]["net"] = "0"
+    summary.write_text(json.dumps(document))
+    with pytest.raises(VerificationError):
+        publish_round(round_copy, history_db=round_copy.parent / "history.sqlite")
+    assert not (round_copy / "public").exists()
+    with HistoryStore.open(round_copy.parent / "history.sqlite") as store:
+        assert store.list_rounds() == []
+
+
+def test_a_round_is_published_and_recorded_once(round_copy, run_main):
+    db = round_copy.parent / "history.sqlite"
+    first = run_main("publish", str(round_copy), cwd=round_copy.parent)
+    assert first.returncode == 0, first.stderr
+    assert "recorded round 2024-07" in first.stdout
+    again = run_main("publish", str(round_copy), cwd=round_copy.parent)
+    assert again.returncode == 2 and "already published" in again.stderr
+    shutil.rmtree(round_copy / "public")
+    twice = run_main("publish", str(round_copy), cwd=round_copy.parent)
+    assert twice.returncode == 2 and "already recorded" in twice.stderr
+    assert not (round_copy / "public").exists()
+    with HistoryStore.open(db) as store:
+        [record] = store.list_rounds()
+    assert record.status == "published" and record.round_id == "2024-07"
+    published = (round_copy / "public" / "report.json")
+    assert not published.exists()
+
+
+def test_history_lists_the_demo_rounds_with_growth_and_the_gap(demos, run_main):
+    result = run_main("history", "--db", str(demos.history), cwd=demos.base)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    rows = [line.split()[0] for line in lines if line.strip()[:4] == "2024"]
+    assert rows == ["2024-04", "2024-05", "2024-07"]
+    gap = lines.index(next(line for line in lines if "no round: 2024-06" in line))
+    assert lines[gap - 1].split()[0] == "2024-05" and lines[gap + 1].split()[0] == "2024-07"
+    assert "no round for 2024-06" in result.stdout
+    may = next(line for line in lines if line.strip().startswith("2024-05")).split()
+    assert re.fullmatch(r"[+-]\d+\.\d\d", may[4]) and may[5] == "%"  # reserves vs April
+    with HistoryStore.open(demos.history) as store:
+        assert [r.round_id for r in store.list_rounds()] == list(ROUNDS)
+        assert {r.status for r in store.list_rounds()} == {"published"}
+
+
+def test_history_store_refuses_a_round_twice_or_unverified(demos, tmp_path):
+    with HistoryStore.open(demos.history) as store:
+        record = store.get_round(ROUNDS[0])
+    with HistoryStore.open(tmp_path / "h.sqlite") as store:
+        store.add_round(record)
+        with pytest.raises(ZkporError, match="already recorded"):
+            store.add_round(record)
+        from dataclasses import replace
+
+        with pytest.raises(ZkporError, match="only a verified round"):
+            store.add_round(replace(record, round_id="2024-09", status="proved"))
+        assert [r.round_id for r in store.list_rounds()] == [ROUNDS[0]]
+
+
+def test_demo_replaces_an_earlier_demo_and_refuses_other_directories(demos, tmp_path, run_main):
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "important.txt").write_text("keep")
+    refused = run_main("demo", str(other), "--users", "50", cwd=tmp_path)
+    assert refused.returncode == 2 and "not made by `zkpor demo`" in refused.stderr
+    assert (other / "important.txt").read_text() == "keep"
