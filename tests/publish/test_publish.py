@@ -18,6 +18,7 @@ from .conftest import ROUNDS
 
 PUBLIC_FILES = {
     "global.json", "summary.json", "reserves/results.csv", "reserves/sums.json",
+    "reserves/liabilities-verification.json",
     "report.json", "report.html", "report.pdf",
 }  # fmt: skip
 
@@ -118,11 +119,11 @@ def test_publish_refuses_reserves_results_that_are_a_private_file(round_copy):
 def test_publish_refuses_reserves_checked_against_another_proof(round_copy):
     sums = round_copy / "reserves" / "sums.json"
     document = json.loads(sums.read_text())
-    document["liabilities"]["root"] = "00" * 32
+    document["ratios"]["liabilities"]["root"] = "00" * 32
     sums.write_text(json.dumps(document))
     with pytest.raises(VerificationError, match="not this round's proof"):
         publish_round(round_copy, history_db=round_copy.parent / "history.sqlite")
-    del document["liabilities"]
+    del document["ratios"]["liabilities"]
     sums.write_text(json.dumps(document))
     with pytest.raises(VerificationError, match="name no liabilities proof"):
         publish_round(round_copy, history_db=round_copy.parent / "history.sqlite")

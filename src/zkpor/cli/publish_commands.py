@@ -150,7 +150,7 @@ def demo(
     """
     from zkpor.cli.liabilities_commands import demo_customer_check, demo_prove_and_verify
     from zkpor.cli.round_commands import check_and_print
-    from zkpor.round.demo_reserves import demo_growth, demo_round_config, write_demo_reserves
+    from zkpor.round.demo_reserves import demo_growth, demo_message, demo_round_config, write_demo_reserves
     from zkpor.round.generate import generate_round
     from zkpor.round.history import HistoryStore, default_history_path
     from zkpor.round.reserves_results import check_round_reserves
@@ -181,7 +181,13 @@ def demo(
     reserves_csv, balances_csv = write_demo_reserves(directory / "wallets", round_id, owed, DEMO_SEED)
     console.print(f"Wrote {reserves_csv} (address rows with signatures) and {balances_csv}.", highlight=False)
     console.rule("[bold]6. check the reserves against the verified liabilities proof")
-    reserves = check_round_reserves(reserves_csv, balances_csv, verification, directory / RESERVES_DIR)
+    reserves = check_round_reserves(
+        reserves_csv,
+        balances_csv,
+        verification.proof_dir,
+        directory / RESERVES_DIR,
+        message=demo_message(round_id),
+    )
     counts = {s: sum(c.counts[s] for c in reserves.chains) for s in ("verified", "failed", "unsupported")}
     console.print(
         f"{reserves.rows} address rows on {len(reserves.chains)} networks: {counts['verified']} verified, "

@@ -111,6 +111,11 @@ def sign_wallet(
     raise ValueError(f"no demo wallets for {family}")
 
 
+def demo_message(round_id: str) -> str:
+    """The message every demo wallet signs for a round (a row signing another is a possible replay)."""
+    return f"zkpor demo exchange, proof of reserves round {round_id}: this address belongs to us"
+
+
 def write_demo_reserves(
     directory: Path,
     round_id: str,
@@ -121,7 +126,7 @@ def write_demo_reserves(
     (the snapshot: each address's balance at its network's height). `owed`: asset → (net liabilities
     in base units, decimals). Returns the two paths."""
     rng = random.Random(f"{round_id}|{seed}")
-    message = f"zkpor demo exchange, proof of reserves round {round_id}: this address belongs to us"
+    message = demo_message(round_id)
     month = sum(map(ord, round_id))
     reserves = io.StringIO()
     balances = io.StringIO()

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from zkpor.errors import InputError, VerificationError
 from zkpor.liabilities.published import MAX_JSON_BYTES, load_json_object, read_bounded
-from zkpor.liabilities.round_proof import RoundVerification
 
 RESULTS_NAME = "results.csv"
 SUMS_NAME = "sums.json"
+RECORD_NAME = "liabilities-verification.json"  # which proof files the liabilities verifier read
 STATUSES = ("verified", "failed", "unsupported")
 REASONS_PER_CHAIN = 6  # distinct reasons shown per chain and status; the rest are counted
 
@@ -61,16 +61,10 @@ def load_reserves_results(directory: str | Path) -> ReservesResults:
     verified, by_network, chains, rows = _sum_results(results_path)
     _compare_sums(sums_path, sums, verified, by_network)
     round_id, root = _liabilities_binding(sums)
-    return ReservesResults(
-        directory,
-        verified,
-        by_network,
-        chains,
-        rows,
-        round_id,
-        root,
-        {f"reserves/{RESULTS_NAME}": results_path, f"reserves/{SUMS_NAME}": sums_path},
-    )
+    files = {f"reserves/{RESULTS_NAME}": results_path, f"reserves/{SUMS_NAME}": sums_path}
+    if (directory / RECORD_NAME).is_file():
+        files[f"reserves/{RECORD_NAME}"] = directory / RECORD_NAME
+    return ReservesResults(directory, verified, by_network, chains, rows, round_id, root, files)
 
 
 def _read_sums(path: Path) -> dict:
@@ -119,13 +113,10 @@ def _sum_results(
             if status != "verified":
                 reasons.setdefault(network, Counter())[(status, record["reason"] or "(no reason given)")] += 1
                 continue
-            matched = record["balance"] == "matched"
-            amount = _decimal(
-                record["chain_balance"] if matched else record["amount"],
-                path,
-                line,
-                "chain_balance" if matched else "amount",
-            )
+            # As `zkpor reserves` counts a verified row: the chain's balance when one was read and
+            # matched, else the declared amount; a row with neither counts nothing.
+            column = "chain_balance" if record["balance"] == "matched" else "amount"
+            amount = _decimal(record[column], path, line, column) if record[column] else Decimal(0)
             asset = record["asset"]
             verified[asset] = verified.get(asset, Decimal(0)) + amount
             per_network = by_network.setdefault(asset, {})
@@ -152,8 +143,8 @@ def _compare_sums(
             raise VerificationError(f"{path}: results.csv has verified {asset} rows that sums.json omits")
         try:
             total = Decimal(str(entry.get("verified", "0")))
-            networks = {k: Decimal(str(v)) for k, v in (entry.get("networks") or {}).items()}
-        except (InvalidOperation, AttributeError):
+            networks = {k: Decimal(str(v["verified"])) for k, v in (entry.get("networks") or {}).items()}
+        except (InvalidOperation, AttributeError, KeyError, TypeError):
             raise InputError("not decimal amounts", path=path, field=f"assets.{asset}") from None
         if total != verified.get(asset, Decimal(0)):
             raise VerificationError(
@@ -168,8 +159,9 @@ def _compare_sums(
 
 
 def _liabilities_binding(sums: dict) -> tuple[str | None, str | None]:
-    """The (round id, root) of the verified liabilities proof the reserves were run against."""
-    section = sums.get("liabilities")
+    """The (round id, root) of the verified liabilities proof `zkpor reserves --liabilities` used."""
+    ratios = sums.get("ratios")
+    section = ratios.get("liabilities") if isinstance(ratios, dict) else None
     if isinstance(section, dict):
         round_id, root = section.get("round_id"), section.get("root")
         if isinstance(round_id, str) and isinstance(root, str):
@@ -180,29 +172,26 @@ def _liabilities_binding(sums: dict) -> tuple[str | None, str | None]:
 def check_round_reserves(
     reserves_csv: Path,
     balances_csv: Path | None,
-    verification: RoundVerification,
+    proof_dir: Path,
     out_dir: Path,
     *,
+    message: str | None = None,
     workers: int | None = None,
 ) -> ReservesResults:
-    """Check a reserves file (signatures, and balances against the snapshot file) and write
-    OUT_DIR/results.csv and sums.json, bound to the liabilities proof `verification` verified: its
-    round id, root and snapshot time, and the ratios from its exact totals."""
-    from zkpor.liabilities.published import digest_hex
+    """What `zkpor reserves RESERVES.csv --balances B --liabilities PROOF_DIR --out OUT` does: verify
+    the liabilities proof, check every row (signatures, balances against the snapshot file), and write
+    OUT/results.csv, sums.json (with the ratios and the proof they came from) and the verification
+    record."""
     from zkpor.reserves.balances import SnapshotBalances
-    from zkpor.reserves.engine import verify_reserves, write_summary
-    from zkpor.reserves.ratios import reserve_ratios
-    from zkpor.round.decimal_text import format_units
+    from zkpor.reserves.engine import verify_reserves, write_atomically_json, write_summary
+    from zkpor.reserves.ratios import load_liabilities, reserve_ratios
 
-    g = verification.global_proof
+    owed = load_liabilities(proof_dir)
     sources = SnapshotBalances(balances_csv) if balances_csv is not None else None
-    summary = verify_reserves(reserves_csv, out_dir / RESULTS_NAME, balances=sources, workers=workers)
-    net = {
-        a.symbol: Decimal(format_units(equity - debt, a.decimals))
-        for a, (equity, debt) in zip(g.assets, verification.totals, strict=True)
-    }
-    prices = {a.symbol: Decimal(a.price) for a in g.assets}
-    ratios = reserve_ratios(summary.verified_by_asset(), net, prices)
-    binding = {"round_id": g.round_id, "root": digest_hex(g.root), "snapshot_time": g.snapshot_time}
-    write_summary(summary, out_dir / SUMS_NAME, {"liabilities": binding, "ratios": ratios.to_json()})
+    summary = verify_reserves(
+        reserves_csv, out_dir / RESULTS_NAME, balances=sources, message=message, workers=workers
+    )
+    ratios = reserve_ratios(summary.verified_by_asset(), owed.net, owed.prices, owed.to_json())
+    write_atomically_json(out_dir / RECORD_NAME, owed.verification_record())
+    write_summary(summary, out_dir / SUMS_NAME, {"ratios": ratios.to_json()})
     return load_reserves_results(out_dir)
