@@ -19,7 +19,7 @@ from .conftest import ROUNDS
 PUBLIC_FILES = {
     "global.json", "summary.json", "reserves/results.csv", "reserves/sums.json",
     "reserves/liabilities-verification.json",
-    "report.json", "report.html", "report.pdf",
+    "report.json", "report.html", "report.pdf", "verify.html",
 }  # fmt: skip
 
 
@@ -165,7 +165,7 @@ def test_a_round_is_published_and_recorded_once(round_copy, run_main):
     with HistoryStore.open(db) as store:
         [record] = store.list_rounds()
     assert record.status == "published" and record.round_id == "2024-07"
-    published = (round_copy / "public" / "report.json")
+    published = round_copy / "public" / "report.json"
     assert not published.exists()
 
 

@@ -37,8 +37,9 @@ def percent(ratio: str | None, places: int = 2) -> str:
 def signed_percent(change: str | None) -> str:
     if change is None:
         return "—"
-    value = _cut(Decimal(change) * 100, 2)
-    return f"{value:+,.2f} %"
+    change_value = Decimal(change)
+    sign = "-" if change_value < 0 else "+"  # a fall too small to show still reads as a fall
+    return f"{sign}{abs(_cut(change_value * 100, 2)):,.2f} %"
 
 
 def usd(amount: str | None, places: int = 0) -> str:

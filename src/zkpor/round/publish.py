@@ -5,7 +5,7 @@ public/ holds only what the round is meant to show:
     global.json, summary.json, batches/NNNNN.zkp   the liabilities proof (verifiable on its own)
     reserves/results.csv, reserves/sums.json       the per-address checks and verified sums
     report.json, report.html, report.pdf            the report
-    verify.html                                     the customer page (when the page module has it)
+    verify.html                                     the customer page (zkpor.site.verify_page)
     manifest.json                                   SHA-256 and size of every other file
 
 It is built under a temporary name inside ROUND_DIR and renamed into place, so it appears complete
@@ -45,11 +45,12 @@ from zkpor.round.directory import USERS_FILE_NAMES
 from zkpor.round.history import HistoryStore, default_history_path
 from zkpor.round.report_model import build_report, round_record
 from zkpor.round.reserves_results import RESULTS_NAME, SUMS_NAME, ReservesResults, load_reserves_results
+from zkpor.site.verify_page import PAGE_NAME as VERIFY_PAGE
 
 PUBLIC_DIR = "public"
 RESERVES_DIR = "reserves"
 MANIFEST_NAME = "manifest.json"
-REPORT_JSON, REPORT_HTML, REPORT_PDF, VERIFY_PAGE = "report.json", "report.html", "report.pdf", "verify.html"
+REPORT_JSON, REPORT_HTML, REPORT_PDF = "report.json", "report.html", "report.pdf"
 _SAFE_PATH = re.compile(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
 # Names that are private wherever they appear; `.secret` and SQLite files are never published.
 _PRIVATE_NAMES = {SECRET_NAME, STORE_NAME, *USERS_FILE_NAMES}
@@ -215,7 +216,6 @@ def publish_round(
     reserves_dir: str | Path | None = None,
     min_security_bits: int = 100,
     secret_file: Path | None = None,
-    verify_page: Callable[[], bytes] | None = None,
     progress: Callable[[int, int], None] | None = None,
     now: datetime | None = None,
 ) -> PublishResult:
@@ -253,12 +253,12 @@ def publish_round(
             report_json = (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode()
             folder.add_bytes(REPORT_JSON, report_json)
             from zkpor.report.render import render_html, render_pdf
+            from zkpor.site.verify_page import render_verify_page
 
             html = render_html(report)
             folder.add_bytes(REPORT_HTML, html.encode())
             folder.add_bytes(REPORT_PDF, render_pdf(html))
-            if verify_page is not None:
-                folder.add_bytes(VERIFY_PAGE, verify_page())
+            folder.add_bytes(VERIFY_PAGE, render_verify_page(g))
             manifest = manifest_document(building, folder.files, g.round_id)
             atomic_write_bytes(building / MANIFEST_NAME, (json.dumps(manifest, indent=2) + "\n").encode())
             check_manifest(building)
