@@ -206,3 +206,26 @@ def test_demo_replaces_an_earlier_demo_and_refuses_other_directories(demos, tmp_
     refused = run_main("demo", str(other), "--users", "50", cwd=tmp_path)
     assert refused.returncode == 2 and "not made by `zkpor demo`" in refused.stderr
     assert (other / "important.txt").read_text() == "keep"
+
+
+@pytest.mark.parametrize(
+    ("where", "forged"),
+    [(("totals", "ratio"), "1.5"), (("proof", "root"), "ab" * 32), (("assets", 0, "reserves"), "1000000")],
+)
+def test_verify_rejects_a_report_that_restates_a_figure(demos, tmp_path, run_main, where, forged):
+    """A publisher who edits report.json and rewrites the manifest still fails the auditor's check."""
+    from zkpor.round.publish import manifest_document
+
+    alone = tmp_path / "downloaded"
+    shutil.copytree(demos.public(), alone)
+    report = json.loads((alone / "report.json").read_text())
+    target = report
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = forged
+    (alone / "report.json").write_text(json.dumps(report))
+    files = [e["path"] for e in json.loads((alone / "manifest.json").read_text())["files"]]
+    (alone / "manifest.json").write_text(json.dumps(manifest_document(alone, files, report["round_id"])))
+    result = run_main("verify", str(alone), cwd=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert "report.json:" in result.stderr and repr(forged) in result.stderr

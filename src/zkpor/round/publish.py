@@ -190,10 +190,58 @@ def is_public_folder(directory: str | Path) -> bool:
 
 
 def verify_public_folder(directory: str | Path, **options: Any) -> RoundVerification:
-    """An auditor's check of a published folder alone: the manifest, then the liabilities proof
-    (`options` as `verify_round` takes them: minimum security, progress)."""
+    """An auditor's check of a published folder alone: the manifest, the liabilities proof (`options`
+    as `verify_round` takes them: minimum security, progress), then the report's figures against the
+    proof and the reserves results beside it."""
+    directory = Path(directory)
     check_manifest(directory)
-    return verify_round(directory, **options)
+    verification = verify_round(directory, **options)
+    check_report_figures(directory, verification)
+    return verification
+
+
+# Figures of report.json that follow from the proof and the reserves results alone (the history and
+# growth figures come from the history store, which is not part of the folder).
+_REPORT_ASSET_FIELDS = (
+    "symbol", "decimals", "price_usd", "equity", "debt", "net_liabilities", "reserves",
+    "reserves_by_network", "ratio", "ratio_exact", "reserves_usd", "liabilities_usd",
+)  # fmt: skip
+_REPORT_TOTAL_FIELDS = ("reserves_usd", "liabilities_usd", "ratio", "ratio_exact")
+_REPORT_PROOF_FIELDS = (
+    "root", "users_rounded_up", "batch_count", "batch_size", "conjectured_security_bits",
+    "proven_security_bits", "proof_bytes", "zero_knowledge", "blowup", "queries", "grinding_bits",
+)  # fmt: skip
+
+
+def check_report_figures(directory: Path, verification: RoundVerification) -> None:
+    """report.json must state what the verified proof and the published reserves results give: a
+    report that restates a total, a ratio, the root or the address checks fails."""
+    path = directory / REPORT_JSON
+    report = load_json_object(read_bounded(path, MAX_JSON_BYTES), str(path))
+    reserves = load_reserves_results(directory / RESERVES_DIR)
+    _check_binding(reserves, verification)
+    expected = build_report(verification, reserves, [], datetime.now(UTC))
+    pairs = [
+        ("round_id", expected["round_id"], report.get("round_id")),
+        ("snapshot_time", expected["snapshot_time"], report.get("snapshot_time")),
+        ("addresses.chains", expected["addresses"]["chains"], (report.get("addresses") or {}).get("chains")),
+        ("assets", len(expected["assets"]), len(report.get("assets") or [])),
+    ]
+    pairs += [
+        (f"totals.{k}", expected["totals"][k], (report.get("totals") or {}).get(k))
+        for k in _REPORT_TOTAL_FIELDS
+    ]
+    pairs += [
+        (f"proof.{k}", expected["proof"][k], (report.get("proof") or {}).get(k)) for k in _REPORT_PROOF_FIELDS
+    ]
+    for want, got in zip(expected["assets"], report.get("assets") or [], strict=False):
+        got = got if isinstance(got, dict) else {}
+        pairs += [(f"assets[{want['symbol']}].{k}", want[k], got.get(k)) for k in _REPORT_ASSET_FIELDS]
+    for field_name, want, got in pairs:
+        if want != got:
+            raise VerificationError(
+                f"{path}: {field_name} says {got!r}; the proof and the reserves results give {want!r}"
+            )
 
 
 # ---- publish ------------------------------------------------------------------------------------
