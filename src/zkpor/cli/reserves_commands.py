@@ -292,7 +292,7 @@ def _print_summary(summary, source: str) -> None:  # noqa: ANN001 - a tally.Summ
             counts = part.counts
             table.add_row(
                 asset,
-                chain,
+                chain or "(unknown)",
                 str(summary.heights[chain][0]) if chain in summary.heights else "",
                 decimal_text(part.verified),
                 decimal_text(part.declared),

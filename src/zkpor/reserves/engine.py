@@ -297,6 +297,7 @@ def verify_reserves(
                 on_progress(len(checked))
 
     write_atomically(Path(results_path), write)
+    summary.close()
     summary.reconcile(coins)
     if merge.no_height:
         summary.notices.append(

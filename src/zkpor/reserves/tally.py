@@ -21,25 +21,64 @@ def _statuses() -> dict[str, int]:
     return {VERIFIED: 0, FAILED: 0, UNSUPPORTED: 0}
 
 
-@dataclass
+class ExactSum:
+    """A running exact sum of rationals, cheap per addition: numerators are added as integers per
+    denominator (amounts are decimals, so there are few denominators: powers of ten), and one Fraction
+    is made when the value is read."""
+
+    __slots__ = ("_parts",)
+
+    def __init__(self) -> None:
+        self._parts: dict[int, int] = {}
+
+    def add(self, value: Fraction) -> None:
+        denominator = value.denominator
+        self._parts[denominator] = self._parts.get(denominator, 0) + value.numerator
+
+    def merge(self, other: ExactSum) -> None:
+        for denominator, numerator in other._parts.items():
+            self._parts[denominator] = self._parts.get(denominator, 0) + numerator
+
+    @property
+    def value(self) -> Fraction:
+        return sum((Fraction(n, d) for d, n in self._parts.items()), Fraction(0))
+
+
 class Sums:
-    verified: Fraction = Fraction(0)  # reserves that count: ownership proven, balance not contradicted
-    balance_checked: Fraction = Fraction(0)  # the part of `verified` whose balance a chain source read
-    declared: Fraction = Fraction(0)  # every declared amount listed, whatever its status
-    counts: dict[str, int] = field(default_factory=_statuses)
-    uncounted: int = 0  # verified rows with neither a declared amount nor a balance read: count 0
+    """Row counts and exact sums of one asset on one chain (or, merged, on all of them)."""
+
+    def __init__(self) -> None:
+        self._verified = ExactSum()  # reserves that count: ownership proven, balance not contradicted
+        self._balance_checked = ExactSum()  # the part of `verified` whose balance a chain source read
+        self._declared = ExactSum()  # every declared amount listed, whatever its status
+        self.counts = _statuses()
+        self.uncounted = 0  # verified rows with neither a declared amount nor a balance read: count 0
+
+    verified = property(lambda self: self._verified.value)
+    balance_checked = property(lambda self: self._balance_checked.value)
+    declared = property(lambda self: self._declared.value)
 
     def add(self, status: str, declared: Fraction | None, counted: Fraction | None, checked: bool) -> None:
         self.counts[status] += 1
         if declared is not None:
-            self.declared += declared
+            self._declared.add(declared)
         if status == VERIFIED:
             if counted is None:
                 self.uncounted += 1
                 return
-            self.verified += counted
+            self._verified.add(counted)
             if checked:
-                self.balance_checked += counted
+                self._balance_checked.add(counted)
+
+    def merge(self, other: Sums) -> None:
+        for mine, theirs in zip(self._parts(), other._parts(), strict=True):
+            mine.merge(theirs)
+        for status, count in other.counts.items():
+            self.counts[status] += count
+        self.uncounted += other.uncounted
+
+    def _parts(self) -> tuple[ExactSum, ExactSum, ExactSum]:
+        return self._verified, self._balance_checked, self._declared
 
     def to_json(self) -> dict:
         document = {
@@ -53,12 +92,17 @@ class Sums:
         return document
 
 
-@dataclass
 class AssetSums(Sums):
-    networks: dict[str, Sums] = field(default_factory=dict)  # chain id -> the same sums on that chain
+    """An asset's sums over all its chains, and per chain (`networks`); rows of an unknown network
+    count under the chain id ""."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.networks: dict[str, Sums] = {}
 
     def to_json(self) -> dict:
-        return super().to_json() | {"networks": {k: v.to_json() for k, v in sorted(self.networks.items())}}
+        networks = {k: v.to_json() for k, v in sorted(self.networks.items()) if k}
+        return super().to_json() | {"networks": networks}
 
 
 @dataclass
@@ -75,6 +119,7 @@ class Summary:
     messages: Counter[str] = field(default_factory=Counter)
     notices: list[str] = field(default_factory=list)
     reconciliation: list[dict] = field(default_factory=list)
+    _by_chain: dict[tuple[str, str], Sums] = field(default_factory=dict, repr=False)
 
     def count(
         self,
@@ -89,15 +134,20 @@ class Summary:
         self.counts[status] += 1
         if not asset:
             return
-        sums = self.assets.get(asset)
+        sums = self._by_chain.get((asset, chain))
         if sums is None:
-            sums = self.assets[asset] = AssetSums()
+            sums = self._by_chain[(asset, chain)] = Sums()
         sums.add(status, declared, counted, checked)
-        if chain:
-            on_chain = sums.networks.get(chain)
-            if on_chain is None:
-                on_chain = sums.networks[chain] = Sums()
-            on_chain.add(status, declared, counted, checked)
+
+    def close(self) -> None:
+        """Fold the per-chain sums into `assets` (per asset, with its `networks`): once, at the end."""
+        for (asset, chain), sums in self._by_chain.items():
+            total = self.assets.get(asset)
+            if total is None:
+                total = self.assets[asset] = AssetSums()
+            total.merge(sums)
+            total.networks[chain] = sums
+        self._by_chain.clear()
 
     def verified_by_asset(self) -> dict[str, Fraction]:
         return {asset: sums.verified for asset, sums in self.assets.items()}
