@@ -156,6 +156,10 @@ def test_user_coin_map_extends_the_shipped_one(tmp_path: Path) -> None:
     assert (by_line[3]["asset"], by_line[3]["network"]) == ("USDT", "bsc")
     assert by_line[4]["status"] == "failed" and "unknown coin name 'XYZ'" in by_line[4]["reason"]
     assert summary.counts == {"verified": 2, "failed": 1, "unsupported": 0}
+    assert (
+        summary.unknown_coins == {"XYZ": 1}
+        and "unknown coin names, not counted: XYZ (1 rows)" in summary.notices[0]
+    )
     for text, field in [
         ('[coins]\nX = { asset = "X" }\n', "coins.X"),
         ('[coins]\nX = { asset = "X", network = "moon" }\n', "coins.X"),

@@ -19,6 +19,7 @@ from zkpor.reserves.networks import Chain, resolve_chain
 
 _SYMBOL = re.compile(r"[A-Z0-9.]{1,16}")
 ALL_NETWORKS = "(ALL)"  # suffix of a totals-section name covering every network of an asset
+UNKNOWN_COIN = "unknown coin name"  # how the reason of a row with an unmapped name begins
 
 
 class CoinNameError(ValueError):
@@ -96,7 +97,7 @@ class CoinMap:
             if not coin.strip():
                 raise CoinNameError("no coin name")
             raise CoinNameError(
-                f"unknown coin name {coin.strip()!r}: not in the coin-name map (add it with --asset-map)"
+                f"{UNKNOWN_COIN} {coin.strip()!r}: not in the coin-name map (add it with --asset-map)"
             )
         home = resolve_chain(entry.network) if entry.network else None  # checked when loaded
         if network.strip():
@@ -119,7 +120,7 @@ class CoinMap:
             base = name_key(name)[: -len(ALL_NETWORKS)]
             entry = self.lookup(base)
             if entry is None:
-                raise CoinNameError(f"unknown coin name {base!r}")
+                raise CoinNameError(f"{UNKNOWN_COIN} {base!r}")
             return entry.asset, None
         return self.resolve(name, "")
 

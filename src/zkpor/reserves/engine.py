@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from zkpor.reserves.balances import SourceUnavailable
-from zkpor.reserves.coins import CoinNameError, coin_map
+from zkpor.reserves.coins import UNKNOWN_COIN, CoinNameError, coin_map
 from zkpor.reserves.exact import decimal_text, parse_amount, to_fraction
 from zkpor.reserves.networks import CHAINS, Chain, canonical_address
 from zkpor.reserves.outcome import FAILED, UNSUPPORTED, VERIFIED, KeyLink, Rejected
@@ -299,6 +299,13 @@ def verify_reserves(
     write_atomically(Path(results_path), write)
     summary.close()
     summary.reconcile(coins)
+    if summary.unknown_coins:
+        names = ", ".join(f"{name} ({rows} rows)" for name, rows in summary.unknown_coins.most_common(10))
+        more = len(summary.unknown_coins) - min(10, len(summary.unknown_coins))
+        summary.notices.append(
+            f"unknown coin names, not counted: {names}{f' and {more} more' if more else ''} "
+            "(add them with --asset-map)"
+        )
     if merge.no_height:
         summary.notices.append(
             f"no snapshot height for {', '.join(sorted(merge.no_height))}: balances there were not "
@@ -330,6 +337,8 @@ class _Merge:
         status, scheme, reason = c.status, c.scheme, c.reason
         changed = False
         self.summary.messages[c.message] += 1
+        if not c.asset and c.reason.startswith(UNKNOWN_COIN):
+            self.summary.unknown_coins[c.coin] += 1
         chain = CHAINS.get(c.chain)
         height = self._height(c, status)
         if isinstance(height, str):  # refused: another height than the chain's for this round

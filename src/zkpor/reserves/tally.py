@@ -117,6 +117,7 @@ class Summary:
     totals_lines: dict[str, int] = field(default_factory=dict)
     heights: dict[str, tuple[int, str]] = field(default_factory=dict)  # chain id -> (height, set by)
     messages: Counter[str] = field(default_factory=Counter)
+    unknown_coins: Counter[str] = field(default_factory=Counter)  # coin name -> rows
     notices: list[str] = field(default_factory=list)
     reconciliation: list[dict] = field(default_factory=list)
     _by_chain: dict[tuple[str, str], Sums] = field(default_factory=dict, repr=False)
@@ -199,6 +200,7 @@ class Summary:
                 chain: {"height": h, "set_by": by} for chain, (h, by) in sorted(self.heights.items())
             },
             "assets": {asset: self.assets[asset].to_json() for asset in sorted(self.assets)},
+            "unknown_coin_names": dict(self.unknown_coins.most_common()),
             "published_totals": self.reconciliation,
             "notices": self.notices,
         }
