@@ -25,7 +25,8 @@ PUBLIC_FILES = {
 
 def test_demo_ends_with_a_summary_and_the_report(demos):
     out = demos.outputs[ROUNDS[-1]]
-    for label in ("Liabilities root", "Reserve ratio", "Address rows", "Customer check", "History"):
+    labels = ("Liabilities root", "Reserve ratio", "Address rows", "Customer check", "Customer page")
+    for label in (*labels, "History"):
         assert label in out
     assert "3 round(s)" in out
     assert f"Verified and published: round {ROUNDS[-1]}." in out

@@ -291,6 +291,7 @@ def _summary_table(result: PublishResult, uid: str, history_rounds: int, seconds
         ("Customer check", f"{uid}: included under the published root"),
         ("History", f"{history_rounds} round(s) in {result.history_url}"),
         ("Report", f"{result.public_dir / 'report.html'} (and report.pdf)"),
+        ("Customer page", f"{result.public_dir / 'verify.html'}: open inclusion-demo-user.json in it"),
         ("Time", f"{seconds:.1f} s"),
     ]
     for label, value in rows:
