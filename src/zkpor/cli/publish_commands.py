@@ -175,7 +175,7 @@ def demo(
         directory, batch_size=DEMO_BATCH if users > DEMO_BATCH else None, step=3
     )
 
-    console.rule("[bold]5. reserve wallets: sign with real keys on several chains, snapshot the balances")
+    console.rule("[bold]5. reserve wallets on several chains (real keys, signatures, balances)")
     g = verification.global_proof
     owed = {a.symbol: (e - d, a.decimals) for a, (e, d) in zip(g.assets, verification.totals, strict=True)}
     reserves_csv, balances_csv = write_demo_reserves(directory / "wallets", round_id, owed, DEMO_SEED)
