@@ -184,11 +184,12 @@ def reserves(
     Example: zkpor reserves por.csv --message "I am an OKX address" --height ethereum=20914735
     --balances snapshot.csv --rpc ethereum=http://127.0.0.1:8545 --liabilities round/proof --out audit
     """
+    from zkpor.reserves.audit import RESULTS_NAME, SUMS_NAME, audit_reserves
     from zkpor.reserves.coins import coin_map
     from zkpor.reserves.config import ReservesConfig, load_reserves_config
-    from zkpor.reserves.engine import count_rows, verify_reserves, write_atomically_json, write_summary
+    from zkpor.reserves.engine import count_rows
     from zkpor.reserves.exact import parse_amount
-    from zkpor.reserves.ratios import Requirements, load_liabilities, reserve_ratios
+    from zkpor.reserves.ratios import Requirements, load_liabilities
 
     allowed = parse_amount(tolerance)
     if allowed is None:
@@ -216,9 +217,10 @@ def reserves(
         disable=as_json,
     ) as progress:
         task = progress.add_task("rows", total=total)
-        summary = verify_reserves(
+        audit = audit_reserves(
             reserves_file,
-            out / "results.csv",
+            out,
+            liabilities=owed,
             balances=sources,
             accounts=accounts,
             tolerance=allowed,
@@ -228,14 +230,9 @@ def reserves(
             workers=workers,
             on_progress=lambda rows: progress.advance(task, rows),
         )
-    report = None
-    if owed is not None:
-        report = reserve_ratios(summary.verified_by_asset(), owed.net, owed.prices, owed.to_json())
-        write_atomically_json(out / "liabilities-verification.json", owed.verification_record())
-    extra = {"ratios": report.to_json()} if report else {}
-    write_summary(summary, out / "sums.json", extra)
+    summary, report = audit.summary, audit.ratios
     if as_json:
-        document = summary.to_json() | extra | {"results": str(out / "results.csv")}
+        document = audit.document() | {"results": str(out / RESULTS_NAME)}
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
         _print_summary(summary, reserves_file.name)
@@ -253,7 +250,7 @@ def reserves(
         counts = summary.counts
         console.print(
             f"{summary.rows} rows: {counts['verified']} verified, {counts['failed']} failed, "
-            f"{counts['unsupported']} unsupported. Results: {out / 'results.csv'}, sums: {out / 'sums.json'}",
+            f"{counts['unsupported']} unsupported. Results: {out / RESULTS_NAME}, sums: {out / SUMS_NAME}",
             highlight=False,
         )
     if strict and summary.counts["failed"]:

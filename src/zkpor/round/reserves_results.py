@@ -17,7 +17,7 @@ from pathlib import Path
 from zkpor.errors import InputError, VerificationError
 from zkpor.liabilities.published import MAX_JSON_BYTES, load_json_object, read_bounded
 
-RESULTS_NAME = "results.csv"
+RESULTS_NAME = "results.csv"  # the names zkpor.reserves.audit writes
 SUMS_NAME = "sums.json"
 RECORD_NAME = "liabilities-verification.json"  # which proof files the liabilities verifier read
 STATUSES = ("verified", "failed", "unsupported")
@@ -182,16 +182,13 @@ def check_round_reserves(
     the liabilities proof, check every row (signatures, balances against the snapshot file), and write
     OUT/results.csv, sums.json (with the ratios and the proof they came from) and the verification
     record."""
+    from zkpor.reserves.audit import audit_reserves
     from zkpor.reserves.balances import SnapshotBalances
-    from zkpor.reserves.engine import verify_reserves, write_atomically_json, write_summary
-    from zkpor.reserves.ratios import load_liabilities, reserve_ratios
+    from zkpor.reserves.ratios import load_liabilities
 
     owed = load_liabilities(proof_dir)
     sources = SnapshotBalances(balances_csv) if balances_csv is not None else None
-    summary = verify_reserves(
-        reserves_csv, out_dir / RESULTS_NAME, balances=sources, message=message, workers=workers
+    audit_reserves(
+        reserves_csv, out_dir, liabilities=owed, balances=sources, message=message, workers=workers
     )
-    ratios = reserve_ratios(summary.verified_by_asset(), owed.net, owed.prices, owed.to_json())
-    write_atomically_json(out_dir / RECORD_NAME, owed.verification_record())
-    write_summary(summary, out_dir / SUMS_NAME, {"ratios": ratios.to_json()})
     return load_reserves_results(out_dir)
