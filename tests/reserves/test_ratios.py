@@ -142,6 +142,15 @@ def test_ratios_come_from_the_verified_proof(proven_round: Path, tmp_path: Path,
     record = json.loads((out / "liabilities-verification.json").read_text())
     assert record["files"] == owed.files
 
+    reuse = ["--verified-record", str(out / "liabilities-verification.json"), "--json", "--workers", "1"]
+    result = run_main(
+        "reserves", str(reserves), "--liabilities", str(proven_round), "--min-security-bits", "0",
+        "--out", str(tmp_path / "again"), *reuse, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["ratios"]["liabilities"]["how"].startswith("recorded verification")
+    result = run_main("reserves", str(reserves), *reuse, cwd=tmp_path)
+    assert result.returncode == 2 and "--verified-record needs --liabilities" in result.stderr
     # The recorded verification stands in for a second verification of exactly those files ...
     again = load_liabilities(proven_round, TEST, record=out / "liabilities-verification.json")
     assert again.net == owed.net and again.how.startswith("recorded verification")
