@@ -87,6 +87,21 @@ def test_okx_published_examples_reconcile_their_totals(tmp_path: Path) -> None:
     staking = verify_reserves(OKX / "okx_por_staking_example.csv", tmp_path / "s.csv", workers=1)
     rows = results(tmp_path / "s.csv")
     assert staking.layout == "published-12" and rows[6]["type"] == "Native ETH Staking"
+    # Row by row, OKX's examples verify or are unsupported with the reason (owners, rotated keys).
+    assert summary.counts["failed"] == 0 and staking.counts["failed"] == 0
+
+
+@pytest.mark.parametrize("name", ["test.csv", "okx_por_example.csv", "okx_por_staking_example.csv"])
+def test_no_altered_okx_row_verifies(tmp_path: Path, name: str) -> None:
+    text = (OKX / name).read_text()
+    for signed, altered in [
+        ("I am an OKX address", "I am an OKX address."),
+        ("OKC_DTT_AUP2025", "OKC_DTT_AUP2026"),
+    ]:
+        text = text.replace(signed, altered)
+    path = write(tmp_path / name, text)
+    summary = verify_reserves(path, tmp_path / "r.csv", workers=1)
+    assert summary.rows > 0 and summary.counts["verified"] == 0, results(tmp_path / "r.csv")
 
 
 def test_placeholders_extra_columns_and_unquoted_json(tmp_path: Path) -> None:
