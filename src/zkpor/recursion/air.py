@@ -1,0 +1,388 @@
+"""The recursion AIR: a STARK that a fixed straight-line `Program` was executed correctly.
+
+Every row carries three units, each always constrained (a unit with nothing to do runs on zeros):
+
+- a Poseidon2 unit: the width-12 permutation gadget (`zkpor.stark.gadgets.poseidon2`), its 12
+  input lanes made from 12 cells read from memory, lanes 0..3 and 4..7 swapped when a bit read from
+  memory is 1 (a Merkle-path step; a plain permutation reads the zero cell as its bit), its 12
+  outputs written to 12 consecutive cells;
+- `SLOTS` arithmetic slots: read a, b, c and d (extension elements); a·b + c = d unless the slot
+  is a private input; d is written (MulAdd, PrivateInput) or read (Check);
+- a bit-decomposition unit, one bit per row: the 64 rows of a block decompose one base element,
+  read on the block's last row, and write one bit cell per row; boolean bits, the running sum,
+  and the canonical range (the value as an integer is below p) are constrained across the block.
+
+Memory is one LogUp bus (tag `MEM_BUS`) of tuples (MEM_BUS, cell, c0, c1): every read adds
+1/(β − φ), every write subtracts m/(β − φ) with m its number of readers. Memory is write-once and
+the verifier fixes every write's cell, all distinct, so a zero sum means every read returns the
+one value written to its cell. The prover chooses the m (a wrong m leaves the sum unbalanced).
+Constants and public inputs are written by the verifier, public outputs read by the verifier:
+those terms are the bus's open ends (`lookup_public_sum`).
+
+The program is fixed by the verifier: every cell address, every slot's mode and the
+decomposition schedule are periodic columns the verifier rebuilds from the program (`plan`), so
+they are part of the AIR's digest, and the program digest with the public values is the AIR's
+public input, absorbed into the transcript before anything is committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from zkpor.field import goldilocks as gl
+from zkpor.field.extension import Ext
+from zkpor.recursion.program import (
+    BITS,
+    PERMUTE_WIDTH,
+    Check,
+    Decompose,
+    MulAdd,
+    Permute,
+    PrivateInput,
+    Program,
+    ProgramError,
+)
+from zkpor.stark.air import Air, Constraint, Frame, LookupTerm, compress_values
+from zkpor.stark.gadgets import poseidon2 as gadget
+
+MEM_BUS = 1  # first element of every memory tuple
+SLOTS = 4  # arithmetic slots per row
+BLOCK = BITS  # rows per bit decomposition
+W = 7  # x² = W in the extension
+
+# ---- main trace columns -----------------------------------------------------------------------
+OUT = gadget.output_columns_offset()  # the permutation's 12 outputs
+PRE_SWAP = gadget.COLUMNS  # lanes 0..7 as read from memory, before the Merkle swap
+BIT = PRE_SWAP + 8  # the Merkle bit
+P2_MULT = BIT + 1  # readers of each of the 12 output cells
+SLOT0 = P2_MULT + PERMUTE_WIDTH
+SLOT_WIDTH = 9  # a0 a1 b0 b1 c0 c1 d0 d1 m
+BITS0 = SLOT0 + SLOTS * SLOT_WIDTH
+BIT_VALUE, ACC, LOW, ONES, BIT_MULT = range(BITS0, BITS0 + 5)
+WIDTH = BITS0 + 5
+
+
+def slot_column(slot: int, name: str) -> int:
+    return SLOT0 + slot * SLOT_WIDTH + ("a0", "a1", "b0", "b1", "c0", "c1", "d0", "d1", "m").index(name)
+
+
+# ---- the layout: where each instruction runs -----------------------------------------------------
+
+ADDRESS_COLUMNS = (
+    [f"p2_in{i}" for i in range(PERMUTE_WIDTH)]
+    + ["p2_bit", "p2_out"]
+    + [f"slot{s}_{k}" for s in range(SLOTS) for k in ("a", "b", "c", "d", "check", "free")]
+    + ["bits_x", "bits_out"]
+)
+BLOCK_COLUMNS = ("first_next", "pow_next", "low_next", "last")  # period BLOCK
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Instruction placement, the periodic columns it defines, and how often each cell is read.
+
+    Permutation k runs in row k; arithmetic instruction k in slot k % SLOTS of row k // SLOTS;
+    decomposition k in rows BLOCK·k … BLOCK·k + 63. Unused units read the zero cell and write to
+    fresh scratch cells (addresses from `program.cells` on), so every write's cell is distinct."""
+
+    program: Program
+    trace_length: int
+    columns: dict[str, np.ndarray]  # ADDRESS_COLUMNS, full length
+    reads: np.ndarray  # trace reads per cell, scratch cells included
+    counts: dict[str, int]  # instructions per unit
+
+    @property
+    def total_cells(self) -> int:
+        return self.reads.shape[0]
+
+    def periodic(self) -> list[np.ndarray]:
+        rows = np.arange(BLOCK, dtype=np.uint64)
+        following = (rows + np.uint64(1)) % np.uint64(BLOCK)
+        block = {
+            "first_next": (following == 0).astype(np.uint64),
+            "pow_next": np.uint64(1) << following,
+            "low_next": (following < BLOCK // 2).astype(np.uint64),
+            "last": (rows == BLOCK - 1).astype(np.uint64),
+        }
+        return [self.columns[name] for name in ADDRESS_COLUMNS] + [block[name] for name in BLOCK_COLUMNS]
+
+
+def _next_power_of_two(n: int) -> int:
+    return 1 << max(0, (n - 1).bit_length())
+
+
+def plan(program: Program) -> Layout:
+    """The layout of `program`, computed identically by prover and verifier."""
+    permutes = [i for i in program.instructions if isinstance(i, Permute)]
+    arithmetic = [i for i in program.instructions if isinstance(i, MulAdd | Check | PrivateInput)]
+    decompositions = [i for i in program.instructions if isinstance(i, Decompose)]
+    rows = max(len(permutes), -(-len(arithmetic) // SLOTS), BLOCK * len(decompositions), 1)
+    n = max(BLOCK, _next_power_of_two(rows))
+    scratch = program.cells
+
+    def fresh(count: int) -> np.ndarray:
+        nonlocal scratch
+        scratch += count
+        return np.arange(scratch - count, scratch, dtype=np.uint64)
+
+    columns = {name: np.zeros(n, dtype=np.uint64) for name in ADDRESS_COLUMNS}
+    for r, op in enumerate(permutes):
+        for lane, cell in enumerate(op.inputs):
+            columns[f"p2_in{lane}"][r] = cell
+        columns["p2_bit"][r] = op.bit
+        columns["p2_out"][r] = op.out
+    columns["p2_out"][len(permutes) :] = fresh(PERMUTE_WIDTH * (n - len(permutes)))[::PERMUTE_WIDTH]
+
+    padding = fresh(n * SLOTS - len(arithmetic))
+    for k in range(n * SLOTS):
+        r, s = divmod(k, SLOTS)
+        op = arithmetic[k] if k < len(arithmetic) else None
+        if isinstance(op, MulAdd | Check):
+            operands = (op.a, op.b, op.c, op.out if isinstance(op, MulAdd) else op.d)
+            for name, cell in zip("abcd", operands, strict=True):
+                columns[f"slot{s}_{name}"][r] = cell
+            columns[f"slot{s}_check"][r] = int(isinstance(op, Check))
+        elif isinstance(op, PrivateInput):
+            columns[f"slot{s}_d"][r] = op.out
+            columns[f"slot{s}_free"][r] = 1
+        else:
+            columns[f"slot{s}_d"][r] = padding[k - len(arithmetic)]
+
+    for k, op in enumerate(decompositions):
+        block = slice(BLOCK * k, BLOCK * (k + 1))
+        columns["bits_x"][block] = op.x
+        columns["bits_out"][block] = np.arange(op.out, op.out + BITS, dtype=np.uint64)
+    used = BLOCK * len(decompositions)
+    columns["bits_out"][used:] = fresh(n - used)
+
+    reads = np.zeros(scratch, dtype=np.int64)
+    read_cells = [columns[f"p2_in{i}"] for i in range(PERMUTE_WIDTH)] + [columns["p2_bit"]]
+    read_cells += [columns[f"slot{s}_{k}"] for s in range(SLOTS) for k in "abc"]
+    read_cells += [columns[f"slot{s}_d"][columns[f"slot{s}_check"] == 1] for s in range(SLOTS)]
+    read_cells.append(columns["bits_x"][BLOCK - 1 :: BLOCK])
+    for cells in read_cells:
+        np.add.at(reads, cells.astype(np.int64), 1)
+    counts = {
+        "permutations": len(permutes),
+        "merkle_steps": sum(1 for op in permutes if op.bit != 0),
+        "arithmetic": len(arithmetic),
+        "decompositions": len(decompositions),
+    }
+    return Layout(program, n, columns, reads, counts)
+
+
+# ---- the AIR ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgramPublic:
+    """What the verifier knows besides the program: the public inputs' and outputs' values."""
+
+    inputs: tuple[Ext, ...]
+    outputs: tuple[Ext, ...]
+
+
+def _digest_words(digest: bytes) -> list[int]:
+    return [int.from_bytes(digest[i : i + 4], "little") for i in range(0, len(digest), 4)]
+
+
+class RecursionAir(Air):
+    name = "zkpor-recursion"
+
+    def __init__(self, layout: Layout, public: ProgramPublic) -> None:
+        super().__init__(layout.trace_length)
+        program = layout.program
+        if len(public.inputs) != len(program.public_inputs) or len(public.outputs) != len(program.public_outputs):
+            raise ProgramError(
+                f"the program has {len(program.public_inputs)} public inputs and "
+                f"{len(program.public_outputs)} outputs, got {len(public.inputs)} and {len(public.outputs)}"
+            )
+        self.layout = layout
+        self.public = public
+        self._periodic = layout.periodic()
+        self._index = {name: k for k, name in enumerate([*ADDRESS_COLUMNS, *BLOCK_COLUMNS])}
+        self._program_digest = program.digest()
+
+    @property
+    def main_width(self) -> int:
+        return WIDTH
+
+    def periodic_columns(self) -> list:
+        return self._periodic
+
+    def _p(self, periodic: Sequence, name: str):
+        return periodic[self._index[name]]
+
+    def public_inputs(self) -> list[int]:
+        values = [c for v in (*self.public.inputs, *self.public.outputs) for c in (v.c0, v.c1)]
+        return [*_digest_words(self._program_digest), len(self.public.inputs), len(self.public.outputs), *values]
+
+    # ---- constraints ------------------------------------------------------------------------------
+
+    def constraints(self) -> list[Constraint]:
+        out = [Constraint(gadget.CONSTRAINT_DEGREE, wraps=True)] * gadget.NUM_CONSTRAINTS
+        out += [Constraint(2, wraps=True)] * 9  # Merkle swap (8) and its bit
+        out += [Constraint(3, wraps=True)] * (2 * SLOTS)  # a·b + c = d, both coordinates
+        out += [Constraint(d, wraps=True) for d in (2, 2, 2, 3, 3)]  # bit, sum, low half, ones, range
+        return out
+
+    def evaluate(self, frame: Frame, periodic: Sequence) -> list:
+        cur, nxt = frame.current, frame.next
+        out, _ = gadget.constraints(cur)
+        bit = cur[BIT]
+        for i in range(4):
+            left, right = cur[PRE_SWAP + i], cur[PRE_SWAP + 4 + i]
+            moved = bit * (right - left)
+            out += [cur[i] - (left + moved), cur[4 + i] - (right - moved)]
+        out.append(bit * bit - bit)
+        for s in range(SLOTS):
+            a0, a1, b0, b1, c0, c1, d0, d1 = (cur[SLOT0 + s * SLOT_WIDTH + j] for j in range(8))
+            enforced = 1 - self._p(periodic, f"slot{s}_free")
+            out.append(enforced * (a0 * b0 + a1 * b1 * W + c0 - d0))
+            out.append(enforced * (a0 * b1 + a1 * b0 + c1 - d1))
+        p = {name: self._p(periodic, name) for name in BLOCK_COLUMNS}
+        b, acc, low, ones = cur[BIT_VALUE], cur[ACC], cur[LOW], cur[ONES]
+        b_next, acc_next = nxt[BIT_VALUE], nxt[ACC]
+        out.append(b * b - b)
+        # acc: Σ_{j ≤ i} bit_j 2^j, restarting at each block
+        out.append(acc_next - (1 - p["first_next"]) * acc - p["pow_next"] * b_next)
+        # low: acc frozen after bit 31, so at bit 63 it is the low 32 bits
+        out.append(nxt[LOW] - p["low_next"] * acc_next - (1 - p["low_next"]) * low)
+        # ones: 1 over the low half, then the product of the high bits (1 iff they are all 1)
+        out.append(nxt[ONES] - p["low_next"] - (1 - p["low_next"]) * b_next * ones)
+        # canonical: high bits all 1 (the value ≥ (2^32 − 1)·2^32 = p − 1) only if the low bits are 0
+        out.append(p["last"] * ones * low)
+        return out
+
+    # ---- the memory bus ---------------------------------------------------------------------------
+
+    def lookups(self) -> list[LookupTerm]:
+        def read(address: str, c0: int, c1: int | None = None, offset: int = 0) -> LookupTerm:
+            return LookupTerm(
+                values=lambda row, p: [MEM_BUS, self._p(p, address) + offset, row[c0], 0 if c1 is None else row[c1]],
+                multiplicity=lambda row, p: 1,
+                name=f"read {address}",
+            )
+
+        def write(address: str, c0: int, multiplicity: int, offset: int = 0) -> LookupTerm:
+            return LookupTerm(
+                values=lambda row, p: [MEM_BUS, self._p(p, address) + offset, row[c0], 0],
+                multiplicity=lambda row, p: -row[multiplicity],
+                multiplicity_degree=1,
+                name=f"write {address}+{offset}",
+            )
+
+        terms = [read(f"p2_in{i}", PRE_SWAP + i if i < 8 else i) for i in range(PERMUTE_WIDTH)]
+        terms.append(read("p2_bit", BIT))
+        terms += [write("p2_out", OUT + i, P2_MULT + i, offset=i) for i in range(PERMUTE_WIDTH)]
+        for s in range(SLOTS):
+            terms += [read(f"slot{s}_{k}", slot_column(s, f"{k}0"), slot_column(s, f"{k}1")) for k in "abc"]
+            terms.append(self._slot_result(s))
+        terms.append(
+            LookupTerm(
+                values=lambda row, p: [MEM_BUS, self._p(p, "bits_x"), row[ACC], 0],
+                multiplicity=lambda row, p: self._p(p, "last"),
+                multiplicity_degree=1,
+                name="read bits_x",
+            )
+        )
+        terms.append(write("bits_out", BIT_VALUE, BIT_MULT))
+        return terms
+
+    def _slot_result(self, s: int) -> LookupTerm:
+        """d is read (a Check: multiplicity 1) or written (multiplicity −m)."""
+        d0, d1, m = slot_column(s, "d0"), slot_column(s, "d1"), slot_column(s, "m")
+
+        def multiplicity(row, p):
+            check = self._p(p, f"slot{s}_check")
+            return check - (1 - check) * row[m]
+
+        return LookupTerm(
+            values=lambda row, p: [MEM_BUS, self._p(p, f"slot{s}_d"), row[d0], row[d1]],
+            multiplicity=multiplicity,
+            multiplicity_degree=2,
+            name=f"result slot{s}",
+        )
+
+    def lookup_public_sum(self, beta, gamma):
+        """The verifier writes constants and public inputs (as often as the trace reads them) and
+        reads each public output once."""
+        program, one = self.layout.program, Ext(1, 0)
+        known = list(program.constants) + list(zip(program.public_inputs, self.public.inputs, strict=True))
+        total = Ext(0, 0)
+        for cell, value in known:
+            count = int(self.layout.reads[cell])
+            if count:
+                total = total + Ext(count, 0) / (beta - compress_values([MEM_BUS, cell, value.c0, value.c1], gamma))
+        for cell, value in zip(program.public_outputs, self.public.outputs, strict=True):
+            total = total - one / (beta - compress_values([MEM_BUS, cell, value.c0, value.c1], gamma))
+        return total
+
+
+# ---- the witness as a trace -------------------------------------------------------------------
+
+
+def fill_bits_block(trace: np.ndarray, block: int, bits: Sequence[int]) -> None:
+    """Rows of one decomposition block from its 64 bit values (any field elements: a cheating test
+    may pass a non-bit), with the running sum, low half and high-ones product they imply."""
+    rows = slice(BLOCK * block, BLOCK * (block + 1))
+    acc, low, ones = 0, 0, 1
+    accs, lows, oness = [], [], []
+    for i, b in enumerate(bits):
+        acc = (acc + (b << i)) % gl.P
+        low = acc if i < BLOCK // 2 else low
+        ones = 1 if i < BLOCK // 2 else (ones if i > BLOCK // 2 else 1) * b % gl.P
+        accs.append(acc)
+        lows.append(low)
+        oness.append(ones)
+    trace[BIT_VALUE, rows] = np.array(bits, dtype=np.uint64)
+    trace[ACC, rows] = np.array(accs, dtype=np.uint64)
+    trace[LOW, rows] = np.array(lows, dtype=np.uint64)
+    trace[ONES, rows] = np.array(oness, dtype=np.uint64)
+
+
+def cell_values(layout: Layout, values: Sequence[Ext]) -> np.ndarray:
+    """Every cell's value as a (total_cells, 2) array; scratch cells hold 0."""
+    out = np.zeros((layout.total_cells, 2), dtype=np.uint64)
+    out[: len(values)] = np.array([(v.c0, v.c1) for v in values], dtype=np.uint64).reshape(-1, 2)
+    return out
+
+
+def build_trace(layout: Layout, values: np.ndarray) -> np.ndarray:
+    """The main trace of an execution whose cell values are `values` (from `cell_values`)."""
+    n, cols = layout.trace_length, layout.columns
+    readers = layout.reads.copy()
+    for cell in layout.program.public_outputs:
+        readers[cell] += 1
+    trace = np.zeros((WIDTH, n), dtype=np.uint64)
+
+    def cells(name: str) -> np.ndarray:
+        return cols[name].astype(np.int64)
+
+    read = np.stack([values[cells(f"p2_in{i}"), 0] for i in range(PERMUTE_WIDTH)])
+    bit = values[cells("p2_bit"), 0]
+    lanes = read.copy()
+    swap = bit == 1
+    lanes[0:4, swap], lanes[4:8, swap] = read[4:8, swap], read[0:4, swap]
+    trace[: gadget.COLUMNS] = gadget.fill_trace(lanes)
+    trace[PRE_SWAP : PRE_SWAP + 8] = read[:8]
+    trace[BIT] = bit
+    out_cells = cells("p2_out")
+    for i in range(PERMUTE_WIDTH):
+        trace[P2_MULT + i] = readers[out_cells + i]
+
+    for s in range(SLOTS):
+        for k in "abcd":
+            v = values[cells(f"slot{s}_{k}")]
+            trace[slot_column(s, f"{k}0")], trace[slot_column(s, f"{k}1")] = v[:, 0], v[:, 1]
+        written = cols[f"slot{s}_check"] == 0
+        trace[slot_column(s, "m")] = np.where(written, readers[cells(f"slot{s}_d")], 0)
+
+    for block in range(n // BLOCK):
+        x = int(values[int(cols["bits_x"][BLOCK * block]), 0])
+        fill_bits_block(trace, block, [(x >> i) & 1 for i in range(BITS)])
+    trace[BIT_MULT] = readers[cells("bits_out")]
+    return trace

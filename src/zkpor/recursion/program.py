@@ -1,0 +1,483 @@
+"""Straight-line programs over Goldilocks and its extension F_p[x]/(x² − 7), for the recursion AIR.
+
+A program is what the recursion AIR (`zkpor.recursion.air`) proves an execution of: the STARK
+verifier of a fixed AIR will be compiled into one (DESIGN.md, "Aggregation"). It is deliberately
+tiny: a write-once memory of cells, each holding one extension element (a base element is a cell
+whose second coordinate is 0), and five instructions:
+
+    MulAdd(a, b, c → out)        out = a·b + c in the extension field
+    Check(a, b, c, d)            asserts a·b + c = d (assert-equal is Check(x, 1, 0, y))
+    PrivateInput(→ out)          out is a value the prover supplies (a hint)
+    Permute(in[12], bit → out)   out..out+11 = Poseidon2-12(state), state = in with in[0:4] and
+                                 in[4:8] swapped when bit = 1 (a Merkle-path step), base elements
+    Decompose(x → out)           out+i = bit i of x (i < 64), x canonical: Σ bit_i·2^i < p
+
+Besides instructions, cells are defined as constants (values fixed by the program) and public
+inputs (values the verifier supplies); some written cells are public outputs. Every cell is defined
+exactly once, and an instruction reads only cells defined before it, so the program is its own
+evaluation order (`execute`). Cell 0 is the constant 0.
+
+A Merkle-path step with a capacity `c` computes Poseidon2-12(left ‖ right ‖ c)[0:4]: with `c` the
+initial capacity of `zkpor.hash.poseidon2.sponge_hash(domain, 8 elements)` that is exactly
+`sponge_hash(domain, left ‖ right)`, the width-12 node hash zkpor's trees use in AIRs
+(`ProgramBuilder.compress`, `merkle_step`).
+
+The canonical encoding (`Program.to_bytes`, strictly parsed back by `Program.from_bytes`):
+
+    "zkpor-recursion-program" 0x00, u8 version
+    u32 cells
+    u32 count, count × (u32 cell, u64 c0, u64 c1)                 constants
+    u32 count, count × u32 cell                                    public inputs
+    u32 count, count × u32 cell                                    public outputs
+    u32 count, count × (u8 opcode, u32 operands…)                  instructions
+
+all little-endian. Its keyed BLAKE3 under the purpose "zkpor-recursion-program-v1" is the program
+digest, the verification key a proof of an execution is bound to.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zkpor.errors import ZkporError
+from zkpor.field.pure import P, Ext
+from zkpor.hash import bytehash, poseidon2
+
+ZERO_CELL = 0
+PERMUTE_WIDTH = 12
+DIGEST_LEN = poseidon2.DIGEST_LEN
+BITS = 64
+MAGIC = b"zkpor-recursion-program\x00"
+VERSION = 1
+DIGEST_PURPOSE = "zkpor-recursion-program-v1"
+MAX_CELLS = 1 << 30  # far past any program we build; bounds a hostile encoding
+
+
+class ProgramError(ZkporError):
+    """A malformed program, or inputs that do not fit it, or an execution whose assertion fails."""
+
+
+Value = int | Ext
+
+
+def as_ext(value: Value, what: str = "value") -> Ext:
+    """An int (base element) or `Ext` as an `Ext`, refusing non-canonical coordinates."""
+    if isinstance(value, Ext):
+        c0, c1 = value.c0, value.c1
+    elif isinstance(value, int) and not isinstance(value, bool):
+        c0, c1 = value, 0
+    else:
+        raise ProgramError(f"{what}: {value!r} is not a field element")
+    if not (0 <= c0 < P and 0 <= c1 < P):
+        raise ProgramError(f"{what}: {value!r} is not canonical (coordinates must be in [0, p))")
+    return Ext(c0, c1)
+
+
+# ---- instructions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MulAdd:
+    a: int
+    b: int
+    c: int
+    out: int
+    opcode = 1
+
+    def reads(self) -> tuple[int, ...]:
+        return (self.a, self.b, self.c)
+
+    def writes(self) -> tuple[int, ...]:
+        return (self.out,)
+
+    def operands(self) -> tuple[int, ...]:
+        return (self.a, self.b, self.c, self.out)
+
+
+@dataclass(frozen=True)
+class Check:
+    a: int
+    b: int
+    c: int
+    d: int
+    opcode = 2
+
+    def reads(self) -> tuple[int, ...]:
+        return (self.a, self.b, self.c, self.d)
+
+    def writes(self) -> tuple[int, ...]:
+        return ()
+
+    def operands(self) -> tuple[int, ...]:
+        return (self.a, self.b, self.c, self.d)
+
+
+@dataclass(frozen=True)
+class PrivateInput:
+    out: int
+    opcode = 3
+
+    def reads(self) -> tuple[int, ...]:
+        return ()
+
+    def writes(self) -> tuple[int, ...]:
+        return (self.out,)
+
+    def operands(self) -> tuple[int, ...]:
+        return (self.out,)
+
+
+@dataclass(frozen=True)
+class Permute:
+    inputs: tuple[int, ...]
+    bit: int
+    out: int
+    opcode = 4
+
+    def reads(self) -> tuple[int, ...]:
+        return (*self.inputs, self.bit)
+
+    def writes(self) -> tuple[int, ...]:
+        return tuple(range(self.out, self.out + PERMUTE_WIDTH))
+
+    def operands(self) -> tuple[int, ...]:
+        return (*self.inputs, self.bit, self.out)
+
+
+@dataclass(frozen=True)
+class Decompose:
+    x: int
+    out: int
+    opcode = 5
+
+    def reads(self) -> tuple[int, ...]:
+        return (self.x,)
+
+    def writes(self) -> tuple[int, ...]:
+        return tuple(range(self.out, self.out + BITS))
+
+    def operands(self) -> tuple[int, ...]:
+        return (self.x, self.out)
+
+
+Instruction = MulAdd | Check | PrivateInput | Permute | Decompose
+_BY_OPCODE = {cls.opcode: cls for cls in (MulAdd, Check, PrivateInput, Permute, Decompose)}
+_ARITY = {MulAdd.opcode: 4, Check.opcode: 4, PrivateInput.opcode: 1, Permute.opcode: 14, Decompose.opcode: 2}
+
+
+def _from_operands(opcode: int, operands: Sequence[int]) -> Instruction:
+    if opcode == Permute.opcode:
+        return Permute(tuple(operands[:PERMUTE_WIDTH]), operands[PERMUTE_WIDTH], operands[PERMUTE_WIDTH + 1])
+    return _BY_OPCODE[opcode](*operands)
+
+
+# ---- the program --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Program:
+    cells: int
+    constants: tuple[tuple[int, Ext], ...]
+    public_inputs: tuple[int, ...]
+    public_outputs: tuple[int, ...]
+    instructions: tuple[Instruction, ...]
+
+    def __post_init__(self) -> None:
+        self._validate()
+
+    def _validate(self) -> None:
+        if not 1 <= self.cells <= MAX_CELLS:
+            raise ProgramError(f"a program has 1..{MAX_CELLS} cells, not {self.cells}")
+        defined = bytearray(self.cells)
+
+        def define(cell: int, what: str) -> None:
+            if not 0 <= cell < self.cells:
+                raise ProgramError(f"{what} defines cell {cell}, outside 0..{self.cells - 1}")
+            if defined[cell]:
+                raise ProgramError(f"{what} defines cell {cell} a second time (memory is write-once)")
+            defined[cell] = 1
+
+        def check_read(cell: int, what: str) -> None:
+            if not 0 <= cell < self.cells or not defined[cell]:
+                raise ProgramError(f"{what} reads cell {cell}, which nothing before it defines")
+
+        if not self.constants or self.constants[0] != (ZERO_CELL, Ext(0, 0)):
+            raise ProgramError("cell 0 must be the first constant, with value 0")
+        for cell, value in self.constants:
+            as_ext(value, f"constant cell {cell}")
+            define(cell, "a constant")
+        for cell in self.public_inputs:
+            define(cell, "a public input")
+        for k, instruction in enumerate(self.instructions):
+            what = f"instruction {k} ({type(instruction).__name__})"
+            for cell in instruction.reads():
+                check_read(cell, what)
+            for cell in instruction.writes():
+                define(cell, what)
+        if not all(defined):
+            raise ProgramError(f"cell {defined.index(0)} is never defined")
+        written = {c for i in self.instructions for c in i.writes()}
+        for cell in self.public_outputs:
+            if cell not in written:
+                raise ProgramError(f"public output cell {cell} is not written by an instruction")
+        if len(set(self.public_outputs)) != len(self.public_outputs):
+            raise ProgramError("a cell is listed twice as a public output")
+
+    # ---- encoding and digest ---------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        out = [MAGIC, struct.pack("<BI", VERSION, self.cells)]
+        out.append(struct.pack("<I", len(self.constants)))
+        out += [struct.pack("<IQQ", cell, v.c0, v.c1) for cell, v in self.constants]
+        for cells in (self.public_inputs, self.public_outputs):
+            out.append(struct.pack(f"<I{len(cells)}I", len(cells), *cells))
+        out.append(struct.pack("<I", len(self.instructions)))
+        for i in self.instructions:
+            operands = i.operands()
+            out.append(struct.pack(f"<B{len(operands)}I", i.opcode, *operands))
+        return b"".join(out)
+
+    @staticmethod
+    def from_bytes(data: bytes) -> Program:
+        """Strict inverse of `to_bytes`: wrong magic, version, counts, opcodes or trailing bytes
+        raise ProgramError, and so does any program `Program` itself would refuse."""
+        reader = _Reader(bytes(data))
+        if reader.take(len(MAGIC)) != MAGIC:
+            raise ProgramError("not a zkpor recursion program (bad magic)")
+        version, cells = reader.unpack("<BI")
+        if version != VERSION:
+            raise ProgramError(f"program encoding version {version} is not supported (expected {VERSION})")
+        constants = []
+        for _ in range(reader.count(20)):
+            cell, c0, c1 = reader.unpack("<IQQ")
+            if c0 >= P or c1 >= P:
+                raise ProgramError(f"constant cell {cell} is not canonical (coordinates must be < p)")
+            constants.append((cell, Ext(c0, c1)))
+        inputs = tuple(reader.unpack(f"<{reader.count(4)}I"))
+        outputs = tuple(reader.unpack(f"<{reader.count(4)}I"))
+        instructions = []
+        for _ in range(reader.count(5)):
+            (opcode,) = reader.unpack("<B")
+            if opcode not in _ARITY:
+                raise ProgramError(f"unknown opcode {opcode}")
+            instructions.append(_from_operands(opcode, reader.unpack(f"<{_ARITY[opcode]}I")))
+        if reader.remaining():
+            raise ProgramError(f"{reader.remaining()} trailing bytes after the program")
+        return Program(cells, tuple(constants), inputs, outputs, tuple(instructions))
+
+    def digest(self) -> bytes:
+        """The verification key: keyed BLAKE3 of the canonical encoding."""
+        return bytehash.hash_bytes(DIGEST_PURPOSE, self.to_bytes())
+
+    def counts(self) -> dict[str, int]:
+        """Instructions per kind (Merkle steps are permutations whose bit is not the zero cell)."""
+        out = {cls.__name__: 0 for cls in _BY_OPCODE.values()}
+        for i in self.instructions:
+            out[type(i).__name__] += 1
+        return out
+
+
+class _Reader:
+    def __init__(self, data: bytes) -> None:
+        self.data, self.offset = data, 0
+
+    def remaining(self) -> int:
+        return len(self.data) - self.offset
+
+    def take(self, n: int) -> bytes:
+        if n > self.remaining():
+            raise ProgramError(f"program encoding truncated at byte {self.offset}")
+        self.offset += n
+        return self.data[self.offset - n : self.offset]
+
+    def unpack(self, fmt: str) -> tuple:
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt)))
+
+    def count(self, min_item_bytes: int) -> int:
+        """A u32 count, refused before allocation if that many items cannot fit in what is left."""
+        (n,) = self.unpack("<I")
+        if n * min_item_bytes > self.remaining():
+            raise ProgramError(f"program encoding claims {n} items but has only {self.remaining()} bytes left")
+        return n
+
+
+# ---- building programs --------------------------------------------------------------------------
+
+
+class ProgramBuilder:
+    """Writes a program one readable line at a time; cells are plain ints (addresses).
+
+        b = ProgramBuilder()
+        x = b.public_input()
+        y = b.mul_add(x, x, b.constant(1))      # x² + 1
+        b.output(y)
+        program = b.build()
+    """
+
+    def __init__(self) -> None:
+        self._cells = 1
+        self._constants: dict[tuple[int, int], int] = {(0, 0): ZERO_CELL}
+        self._public_inputs: list[int] = []
+        self._public_outputs: list[int] = []
+        self._instructions: list[Instruction] = []
+
+    def _allocate(self, count: int = 1) -> int:
+        first = self._cells
+        self._cells += count
+        return first
+
+    # ---- values ---------------------------------------------------------------------------------
+
+    def constant(self, value: Value) -> int:
+        """A cell holding `value` (the same constant twice is one cell)."""
+        v = as_ext(value % P if isinstance(value, int) and not isinstance(value, bool) else value, "constant")
+        key = (v.c0, v.c1)
+        if key not in self._constants:
+            self._constants[key] = self._allocate()
+        return self._constants[key]
+
+    def public_input(self) -> int:
+        cell = self._allocate()
+        self._public_inputs.append(cell)
+        return cell
+
+    def private_input(self) -> int:
+        cell = self._allocate()
+        self._instructions.append(PrivateInput(cell))
+        return cell
+
+    def output(self, cell: int) -> None:
+        self._public_outputs.append(cell)
+
+    # ---- arithmetic -----------------------------------------------------------------------------
+
+    def mul_add(self, a: int, b: int, c: int) -> int:
+        out = self._allocate()
+        self._instructions.append(MulAdd(a, b, c, out))
+        return out
+
+    def mul(self, a: int, b: int) -> int:
+        return self.mul_add(a, b, ZERO_CELL)
+
+    def add(self, a: int, b: int) -> int:
+        return self.mul_add(a, self.constant(1), b)
+
+    def sub(self, a: int, b: int) -> int:
+        return self.mul_add(b, self.constant(P - 1), a)
+
+    def assert_equal(self, a: int, b: int) -> None:
+        self._instructions.append(Check(a, self.constant(1), ZERO_CELL, b))
+
+    def check_mul_add(self, a: int, b: int, c: int, d: int) -> None:
+        """Asserts a·b + c = d without writing anything."""
+        self._instructions.append(Check(a, b, c, d))
+
+    # ---- hashing and bits -----------------------------------------------------------------------
+
+    def permute(self, inputs: Sequence[int], bit: int = ZERO_CELL) -> list[int]:
+        """Poseidon2-12 of the 12 input cells (the first two 4-blocks swapped when `bit` is 1)."""
+        if len(inputs) != PERMUTE_WIDTH:
+            raise ProgramError(f"a permutation takes {PERMUTE_WIDTH} cells, not {len(inputs)}")
+        out = self._allocate(PERMUTE_WIDTH)
+        self._instructions.append(Permute(tuple(inputs), bit, out))
+        return list(range(out, out + PERMUTE_WIDTH))
+
+    def capacity(self, domain: str) -> list[int]:
+        """The capacity cells of `sponge_hash(domain, ·)` over 8 elements."""
+        return [self.constant(v) for v in poseidon2.sponge_initial_state(domain, 8)[poseidon2.RATE :]]
+
+    def merkle_step(self, node: Sequence[int], sibling: Sequence[int], bit: int, domain: str) -> list[int]:
+        """The parent digest: `sponge_hash(domain, node ‖ sibling)` if `bit` is 0 (node is the left
+        child), `sponge_hash(domain, sibling ‖ node)` if it is 1."""
+        if len(node) != DIGEST_LEN or len(sibling) != DIGEST_LEN:
+            raise ProgramError(f"a Merkle step takes two {DIGEST_LEN}-cell digests")
+        return self.permute([*node, *sibling, *self.capacity(domain)], bit)[:DIGEST_LEN]
+
+    def compress(self, left: Sequence[int], right: Sequence[int], domain: str) -> list[int]:
+        return self.merkle_step(left, right, ZERO_CELL, domain)
+
+    def decompose(self, x: int) -> list[int]:
+        """The 64 bit cells of base element x, least significant first (canonical: < p)."""
+        out = self._allocate(BITS)
+        self._instructions.append(Decompose(x, out))
+        return list(range(out, out + BITS))
+
+    def build(self) -> Program:
+        constants = sorted(((cell, Ext(*key)) for key, cell in self._constants.items()), key=lambda t: t[0])
+        return Program(
+            self._cells,
+            tuple(constants),
+            tuple(self._public_inputs),
+            tuple(self._public_outputs),
+            tuple(self._instructions),
+        )
+
+
+# ---- the interpreter ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Every cell's value (the witness) and the public outputs' values."""
+
+    values: list[Ext]
+    outputs: list[Ext]
+
+
+def _base(value: Ext, what: str) -> int:
+    if value.c1 != 0:
+        raise ProgramError(f"{what} must be a base-field element, got {value}")
+    return value.c0
+
+
+def swap_by_bit(state: Sequence, bit: int) -> list:
+    """The permutation input of a Merkle-path step: lanes 0..3 and 4..7 exchanged when bit = 1."""
+    return [*state[4:8], *state[0:4], *state[8:]] if bit else list(state)
+
+
+def execute(
+    program: Program,
+    public_inputs: Sequence[Value],
+    private_inputs: Sequence[Value] = (),
+    *,
+    check: bool = True,
+) -> Execution:
+    """Run `program`. With `check` (the default) a failed `Check` raises ProgramError; without, the
+    run goes on (tests use that to build a cheating prover's witness)."""
+    if len(public_inputs) != len(program.public_inputs):
+        raise ProgramError(f"the program takes {len(program.public_inputs)} public inputs, got {len(public_inputs)}")
+    values: list[Ext | None] = [None] * program.cells
+    for cell, value in program.constants:
+        values[cell] = value
+    for k, (cell, value) in enumerate(zip(program.public_inputs, public_inputs, strict=True)):
+        values[cell] = as_ext(value, f"public input {k}")
+    private = iter(private_inputs)
+    used_private = 0
+    for k, i in enumerate(program.instructions):
+        if isinstance(i, MulAdd):
+            values[i.out] = values[i.a] * values[i.b] + values[i.c]
+        elif isinstance(i, Check):
+            if check and values[i.a] * values[i.b] + values[i.c] != values[i.d]:
+                raise ProgramError(f"instruction {k}: assertion a·b + c = d fails")
+        elif isinstance(i, PrivateInput):
+            try:
+                values[i.out] = as_ext(next(private), f"private input {used_private}")
+            except StopIteration:
+                raise ProgramError(f"the program takes more than {used_private} private inputs") from None
+            used_private += 1
+        elif isinstance(i, Permute):
+            state = [_base(values[c], f"instruction {k}: permutation input") for c in i.inputs]
+            bit = _base(values[i.bit], f"instruction {k}: Merkle bit")
+            if bit not in (0, 1):
+                raise ProgramError(f"instruction {k}: Merkle bit is {bit}, not 0 or 1")
+            for lane, v in enumerate(poseidon2.permute(swap_by_bit(state, bit))):
+                values[i.out + lane] = Ext(v, 0)
+        else:
+            x = _base(values[i.x], f"instruction {k}: decomposed value")
+            for j in range(BITS):
+                values[i.out + j] = Ext((x >> j) & 1, 0)
+    if next(private, None) is not None:
+        raise ProgramError(f"the program takes {used_private} private inputs, more were given")
+    assert all(v is not None for v in values)  # Program validation defines every cell
+    return Execution(values, [values[c] for c in program.public_outputs])  # type: ignore[misc]
