@@ -195,7 +195,9 @@ class RecursionAir(Air):
     def __init__(self, layout: Layout, public: ProgramPublic) -> None:
         super().__init__(layout.trace_length)
         program = layout.program
-        if len(public.inputs) != len(program.public_inputs) or len(public.outputs) != len(program.public_outputs):
+        if len(public.inputs) != len(program.public_inputs) or len(public.outputs) != len(
+            program.public_outputs
+        ):
             raise ProgramError(
                 f"the program has {len(program.public_inputs)} public inputs and "
                 f"{len(program.public_outputs)} outputs, got {len(public.inputs)} and {len(public.outputs)}"
@@ -218,7 +220,12 @@ class RecursionAir(Air):
 
     def public_inputs(self) -> list[int]:
         values = [c for v in (*self.public.inputs, *self.public.outputs) for c in (v.c0, v.c1)]
-        return [*_digest_words(self._program_digest), len(self.public.inputs), len(self.public.outputs), *values]
+        return [
+            *_digest_words(self._program_digest),
+            len(self.public.inputs),
+            len(self.public.outputs),
+            *values,
+        ]
 
     # ---- constraints ------------------------------------------------------------------------------
 
@@ -262,7 +269,12 @@ class RecursionAir(Air):
     def lookups(self) -> list[LookupTerm]:
         def read(address: str, c0: int, c1: int | None = None, offset: int = 0) -> LookupTerm:
             return LookupTerm(
-                values=lambda row, p: [MEM_BUS, self._p(p, address) + offset, row[c0], 0 if c1 is None else row[c1]],
+                values=lambda row, p: [
+                    MEM_BUS,
+                    self._p(p, address) + offset,
+                    row[c0],
+                    0 if c1 is None else row[c1],
+                ],
                 multiplicity=lambda row, p: 1,
                 name=f"read {address}",
             )
@@ -316,7 +328,9 @@ class RecursionAir(Air):
         for cell, value in known:
             count = int(self.layout.reads[cell])
             if count:
-                total = total + Ext(count, 0) / (beta - compress_values([MEM_BUS, cell, value.c0, value.c1], gamma))
+                total = total + Ext(count, 0) / (
+                    beta - compress_values([MEM_BUS, cell, value.c0, value.c1], gamma)
+                )
         for cell, value in zip(program.public_outputs, self.public.outputs, strict=True):
             total = total - one / (beta - compress_values([MEM_BUS, cell, value.c0, value.c1], gamma))
         return total

@@ -40,8 +40,9 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+
 from zkpor.errors import ZkporError
-from zkpor.field.pure import P, Ext
+from zkpor.field.pure import Ext, P
 from zkpor.hash import bytehash, poseidon2
 
 ZERO_CELL = 0
@@ -298,7 +299,9 @@ class _Reader:
         """A u32 count, refused before allocation if that many items cannot fit in what is left."""
         (n,) = self.unpack("<I")
         if n * min_item_bytes > self.remaining():
-            raise ProgramError(f"program encoding claims {n} items but has only {self.remaining()} bytes left")
+            raise ProgramError(
+                f"program encoding claims {n} items but has only {self.remaining()} bytes left"
+            )
         return n
 
 
@@ -308,11 +311,11 @@ class _Reader:
 class ProgramBuilder:
     """Writes a program one readable line at a time; cells are plain ints (addresses).
 
-        b = ProgramBuilder()
-        x = b.public_input()
-        y = b.mul_add(x, x, b.constant(1))      # x² + 1
-        b.output(y)
-        program = b.build()
+    b = ProgramBuilder()
+    x = b.public_input()
+    y = b.mul_add(x, x, b.constant(1))      # x² + 1
+    b.output(y)
+    program = b.build()
     """
 
     def __init__(self) -> None:
@@ -446,7 +449,9 @@ def execute(
     """Run `program`. With `check` (the default) a failed `Check` raises ProgramError; without, the
     run goes on (tests use that to build a cheating prover's witness)."""
     if len(public_inputs) != len(program.public_inputs):
-        raise ProgramError(f"the program takes {len(program.public_inputs)} public inputs, got {len(public_inputs)}")
+        raise ProgramError(
+            f"the program takes {len(program.public_inputs)} public inputs, got {len(public_inputs)}"
+        )
     values: list[Ext | None] = [None] * program.cells
     for cell, value in program.constants:
         values[cell] = value

@@ -1,0 +1,142 @@
+"""Programs: the builder, the interpreter against zkpor.field and zkpor.hash, the encoding and the
+digest, and the refusal of malformed programs and inputs (no proving here)."""
+
+import numpy as np
+import pytest
+from recursion_programs import NODE_DOMAIN, bits_program, horner_program, merkle_program, path, tree
+
+from zkpor.field import poly
+from zkpor.field.pure import Ext, P
+from zkpor.hash.poseidon2 import permute, sponge_hash
+from zkpor.liabilities import encoding
+from zkpor.recursion.program import (
+    Check,
+    MulAdd,
+    Program,
+    ProgramBuilder,
+    ProgramError,
+    execute,
+)
+
+
+def leaves(count: int):
+    return [sponge_hash("test-leaf", [i]) for i in range(count)]
+
+
+def test_merkle_path_reaches_the_root_of_zkpors_tree():
+    levels = tree(leaves(8))
+    assert levels[-1][0] == encoding.merkle_root(levels[0])  # the solvency tree's node hash
+    program = merkle_program()
+    for index in (0, 5, 7):
+        siblings = [v for digest in path(levels, index) for v in digest]
+        run = execute(program, [*levels[0][index], index], siblings)
+        assert [v.c0 for v in run.outputs] == levels[-1][0]
+        assert all(v.c1 == 0 for v in run.outputs)
+
+
+def test_wrong_sibling_gives_another_root_and_a_large_index_fails_its_assertion():
+    levels = tree(leaves(8))
+    siblings = [v for digest in path(levels, 3) for v in digest]
+    siblings[5] += 1
+    run = execute(merkle_program(), [*levels[0][3], 3], siblings)
+    assert [v.c0 for v in run.outputs] != levels[-1][0]
+    with pytest.raises(ProgramError, match="assertion"):
+        execute(merkle_program(), [*levels[0][3], 3 + 8], siblings)
+
+
+def test_horner_matches_zkpor_field():
+    rng = np.random.default_rng(7)
+    coefficients = rng.integers(0, P, 9, dtype=np.uint64)
+    x = Ext(int(rng.integers(0, P, dtype=np.uint64)), int(rng.integers(0, P, dtype=np.uint64)))
+    run = execute(horner_program(8), [x, *[int(c) for c in coefficients]])
+    assert run.outputs == [poly.evaluate_at_ext(coefficients, x)]
+    ext_coefficients = [Ext(3, 4), Ext(P - 1, 2), Ext(0, 9)]
+    run = execute(horner_program(2), [x, *ext_coefficients])
+    assert run.outputs == [ext_coefficients[0] + ext_coefficients[1] * x + ext_coefficients[2] * x * x]
+
+
+@pytest.mark.parametrize("x", [0, 1, 5, 2**32 - 1, 2**63 + 12345, P - 1])
+def test_decomposition_bits(x):
+    run = execute(bits_program(), [x])
+    assert [v.c0 for v in run.outputs] == [(x >> i) & 1 for i in range(64)]
+
+
+def test_permute_and_swap_match_the_reference():
+    b = ProgramBuilder()
+    inputs = [b.public_input() for _ in range(12)]
+    bit = b.public_input()
+    for cell in b.permute(inputs) + b.permute(inputs, bit):
+        b.output(cell)
+    state = list(range(100, 112))
+    run = execute(b.build(), [*state, 1])
+    assert [v.c0 for v in run.outputs] == permute(state) + permute(state[4:8] + state[0:4] + state[8:])
+
+
+def test_encoding_round_trips_and_the_digest_names_the_program():
+    program = merkle_program()
+    data = program.to_bytes()
+    assert Program.from_bytes(data) == program
+    assert Program.from_bytes(data).digest() == program.digest()
+    assert merkle_program().digest() == program.digest()  # deterministic
+    assert horner_program(3).digest() != horner_program(4).digest()
+
+
+@pytest.mark.parametrize(
+    "edit, reason",
+    [
+        (lambda d: d[:-1], "truncated"),
+        (lambda d: d + b"\0", "trailing"),
+        (lambda d: b"x" + d[1:], "magic"),
+        (lambda d: d[:24] + b"\x09" + d[25:], "version"),
+    ],
+)
+def test_malformed_encodings_are_refused(edit, reason):
+    with pytest.raises(ProgramError, match=reason):
+        Program.from_bytes(edit(merkle_program().to_bytes()))
+
+
+def test_hostile_counts_and_values_are_refused():
+    program = horner_program(1)
+    data = program.to_bytes()
+    header = len(b"zkpor-recursion-program\0") + 5
+    huge_count = data[:header] + (2**31).to_bytes(4, "little") + data[header + 4 :]
+    with pytest.raises(ProgramError, match="claims"):
+        Program.from_bytes(huge_count)
+    first_value = header + 4 + 4  # the zero constant's c0
+    with pytest.raises(ProgramError, match="canonical"):
+        Program.from_bytes(data[:first_value] + P.to_bytes(8, "little") + data[first_value + 8 :])
+
+
+def test_programs_that_read_undefined_or_rewrite_cells_are_refused():
+    zero = ((0, Ext(0, 0)),)
+    with pytest.raises(ProgramError, match="reads cell 3"):
+        Program(4, zero, (1, 2), (), (MulAdd(1, 3, 2, 3),))
+    with pytest.raises(ProgramError, match="second time"):
+        Program(3, zero, (1, 2), (), (MulAdd(1, 1, 1, 2),))
+    with pytest.raises(ProgramError, match="never defined"):
+        Program(4, zero, (1, 2), (), ())
+    with pytest.raises(ProgramError, match="not written"):
+        Program(3, zero, (1, 2), (1,), (Check(1, 1, 0, 2),))
+    with pytest.raises(ProgramError, match="cell 0"):
+        Program(2, ((0, Ext(1, 0)),), (1,), (), ())
+
+
+def test_bad_inputs_are_refused():
+    program = merkle_program()
+    levels = tree(leaves(8))
+    siblings = [v for digest in path(levels, 1) for v in digest]
+    with pytest.raises(ProgramError, match="public inputs"):
+        execute(program, levels[0][1], siblings)
+    with pytest.raises(ProgramError, match="private inputs"):
+        execute(program, [*levels[0][1], 1], siblings[:-1])
+    with pytest.raises(ProgramError, match="private inputs"):
+        execute(program, [*levels[0][1], 1], [*siblings, 0])
+    with pytest.raises(ProgramError, match="canonical"):
+        execute(program, [*levels[0][1], P], siblings)
+    with pytest.raises(ProgramError, match="base-field"):
+        execute(program, [Ext(1, 1), *levels[0][1][1:], 1], siblings)
+    b = ProgramBuilder()
+    bit = b.public_input()
+    b.merkle_step([0] * 4, [0] * 4, bit, NODE_DOMAIN)
+    with pytest.raises(ProgramError, match="not 0 or 1"):
+        execute(b.build(), [2])

@@ -1,0 +1,304 @@
+"""The recursion AIR: honest executions verify; each cheating prover below is rejected.
+
+Every cheat starts from the honest witness (`honest`), changes it so that exactly one constraint
+family is broken — and the public values say what the cheat claims, so nothing else gives it away
+— and runs the real prover with its own checks off; the verifier is the real one."""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pytest
+from recursion_programs import NODE_DOMAIN, bits_program, horner_program, merkle_program, path, tree
+
+from zkpor.errors import VerificationError
+from zkpor.field.pure import Ext, P
+from zkpor.hash.poseidon2 import sponge_hash
+from zkpor.recursion import air as R  # noqa: N812 (the module, short: its names fill the tests)
+from zkpor.recursion.program import (
+    Decompose,
+    MulAdd,
+    Permute,
+    ProgramBuilder,
+    execute,
+)
+from zkpor.recursion.proving import prove_program, verify_program
+from zkpor.stark import logup
+from zkpor.stark.air import AirError, Frame
+from zkpor.stark.algebra import BaseVec
+from zkpor.stark.gadgets import poseidon2 as gadget
+from zkpor.stark.proof import StarkProof
+from zkpor.stark.prover import prove
+
+
+@dataclass
+class Witness:
+    program: object
+    layout: R.Layout
+    values: np.ndarray
+    public: R.ProgramPublic
+
+    def trace(self) -> np.ndarray:
+        return R.build_trace(self.layout, self.values)
+
+
+def honest(program, public_inputs, private_inputs=(), *, check=True) -> Witness:
+    run = execute(program, public_inputs, private_inputs, check=check)
+    layout = R.plan(program)
+    public = R.ProgramPublic(
+        tuple(Ext(v) if isinstance(v, int) else v for v in public_inputs), tuple(run.outputs)
+    )
+    return Witness(program, layout, R.cell_values(layout, run.values), public)
+
+
+def position(program, index: int) -> int:
+    """The row (permutation, decomposition block) or slot number of instruction `index` in its unit."""
+    kind = type(program.instructions[index])
+    kinds = (kind,) if kind in (Permute, Decompose) else (MulAdd, R.Check, R.PrivateInput)
+    return sum(1 for i in program.instructions[:index] if isinstance(i, kinds))
+
+
+FAMILIES = (["swap"] * 8 + ["merkle bit"] + ["mul-add"] * (2 * R.SLOTS)
+            + ["boolean", "decomposition", "decomposition", "decomposition", "canonical"])  # fmt: skip
+
+
+def violated(witness: Witness, trace: np.ndarray, public: R.ProgramPublic) -> set[str]:
+    """The constraint families `trace` breaks with these public values: each row's constraints
+    evaluated directly, and the memory bus summed under random challenges."""
+    air = R.RecursionAir(witness.layout, public)
+    current = [BaseVec(c) for c in trace]
+    following = [BaseVec(np.roll(c, -1)) for c in trace]
+    periodic = logup.periodic_rows(air)
+    out = set()
+    permutation, _ = gadget.constraints(current, fused=False)
+    if any(np.any(v.values) for v in permutation):
+        out.add("poseidon2")
+    for family, value in zip(FAMILIES, air.evaluate(Frame(current, following), periodic)[1:], strict=True):
+        if np.any(value.values):
+            out.add(family)
+    beta, gamma = Ext(0x1234567, 0x89ABCDEF), Ext(0xDEADBEEF, 0x0BADF00D)
+    columns = logup.build_columns(air, trace, [beta, gamma])
+    sums = [int(column.astype(object).sum() % P) for column in columns[:-2]]  # helpers, not the running sum
+    total = sum((Ext(sums[2 * j], sums[2 * j + 1]) for j in range(len(sums) // 2)), Ext(0, 0))
+    if total != air.lookup_public_sum(beta, gamma):
+        out.add("memory")
+    return out
+
+
+def rejected(witness: Witness, trace: np.ndarray, options, public=None, *, breaks: str) -> None:
+    """The cheat breaks exactly the family `breaks`, and the verifier rejects its proof."""
+    public = public or witness.public
+    assert violated(witness, trace, public) == {breaks}
+    proof = prove(R.RecursionAir(witness.layout, public), trace, options, check=False)
+    with pytest.raises(VerificationError):
+        verify_program(witness.program, public, proof.to_bytes(), min_security_bits=0)
+
+
+def with_output(witness: Witness, k: int, value: Ext) -> R.ProgramPublic:
+    outputs = list(witness.public.outputs)
+    outputs[k] = value
+    return replace(witness.public, outputs=tuple(outputs))
+
+
+def merkle_witness(index=5):
+    levels = tree([sponge_hash("test-leaf", [i]) for i in range(8)])
+    siblings = [v for digest in path(levels, index) for v in digest]
+    return honest(merkle_program(), [*levels[0][index], index], siblings), levels
+
+
+# ---- honest executions ---------------------------------------------------------------------------
+
+
+def test_merkle_path_proof_verifies_and_outputs_the_root(small_options):
+    levels = tree([sponge_hash("test-leaf", [i]) for i in range(8)])
+    siblings = [v for digest in path(levels, 6) for v in digest]
+    program = merkle_program()
+    public, proof = prove_program(program, [*levels[0][6], 6], siblings, small_options)
+    assert [v.c0 for v in public.outputs] == levels[-1][0]
+    report = verify_program(program, public, StarkProof.from_bytes(proof.to_bytes()), min_security_bits=0)
+    assert report.trace_length == 64
+
+
+def test_ext_polynomial_and_bits_proofs_verify(options):
+    x = Ext(12345, 678)
+    coefficients = [Ext(i, 2 * i + 1) for i in range(40)]  # 39 mul-adds: 10 rows of 4 slots
+    public, proof = prove_program(horner_program(39), [x, *coefficients], options=options)
+    expected = Ext(0, 0)
+    for c in reversed(coefficients):
+        expected = expected * x + c
+    assert public.outputs == (expected,)
+    verify_program(horner_program(39), public, proof, min_security_bits=0)
+    public, proof = prove_program(bits_program(), [P - 1], options=options)
+    verify_program(bits_program(), public, proof, min_security_bits=0)
+
+
+def test_the_prover_refuses_a_bad_witness(options):
+    witness, _ = merkle_witness()
+    trace = witness.trace()
+    assert violated(witness, trace, witness.public) == set()
+    trace[R.OUT, 0] ^= 1
+    with pytest.raises(AirError):
+        prove(R.RecursionAir(witness.layout, witness.public), trace, options)
+
+
+# ---- cheating provers: one constraint family each --------------------------------------------------
+
+
+def test_wrong_mul_add_result(options):
+    program = horner_program(3)
+    witness = honest(program, [Ext(3, 1), 1, 2, 3, 4])
+    last = program.instructions[-1]
+    wrong = witness.public.outputs[0] + 1
+    witness.values[last.out] = (wrong.c0, wrong.c1)  # written and read as the claimed output
+    rejected(witness, witness.trace(), options, with_output(witness, 0, wrong), breaks="mul-add")
+
+
+def test_poseidon2_row_that_is_not_the_permutation(options):
+    b = ProgramBuilder()
+    inputs = [b.public_input() for _ in range(12)]
+    out = b.permute(inputs)
+    b.output(out[2])
+    witness = honest(b.build(), list(range(12)))
+    trace = witness.trace()
+    trace[R.OUT + 2, 0] = (int(trace[R.OUT + 2, 0]) + 1) % P  # the output the bus carries
+    rejected(
+        witness, trace, options, with_output(witness, 0, Ext(int(trace[R.OUT + 2, 0]))), breaks="poseidon2"
+    )
+
+
+def test_merkle_step_that_swaps_against_its_bit(options):
+    witness, _ = merkle_witness(index=5)  # bit 0 of 5 is 1: the first step swaps
+    trace = witness.trace()
+    row = position(witness.program, next(k for k, i in enumerate(witness.program.instructions)
+                                         if isinstance(i, Permute)))  # fmt: skip
+    assert trace[R.BIT, row] == 1
+    trace[:8, row] = trace[R.PRE_SWAP : R.PRE_SWAP + 8, row]  # not swapped
+    trace[: gadget.COLUMNS, row] = gadget.fill_trace(trace[:12, row : row + 1])[:, 0]
+    # Carry the unswapped digest up the path honestly, so only the swap rule is broken.
+    digest = [int(v) for v in trace[R.OUT : R.OUT + 4, row]]
+    for level in range(1, 3):
+        r = row + level
+        sibling = [int(v) for v in trace[R.PRE_SWAP + 4 : R.PRE_SWAP + 8, r]]
+        bit = int(trace[R.BIT, r])
+        trace[R.PRE_SWAP : R.PRE_SWAP + 4, r] = digest
+        lanes = [*sibling, *digest] if bit else [*digest, *sibling]
+        trace[:8, r] = lanes
+        trace[: gadget.COLUMNS, r] = gadget.fill_trace(trace[:12, r : r + 1])[:, 0]
+        for k in range(4):
+            witness.values[int(witness.layout.columns["p2_out"][r - 1]) + k] = trace[R.OUT + k, r - 1]
+        digest = [int(v) for v in trace[R.OUT : R.OUT + 4, r]]
+    assert digest != [v.c0 for v in witness.public.outputs]
+    fixed = R.build_trace(witness.layout, witness.values)  # memory now holds the cheat's digests
+    fixed[:, row : row + 3] = trace[:, row : row + 3]
+    claimed = R.ProgramPublic(witness.public.inputs, tuple(Ext(v) for v in digest))
+    rejected(witness, fixed, options, claimed, breaks="swap")
+
+
+def test_merkle_step_with_a_non_bit(options):
+    """The bit cell holds 2: lanes = left + 2·(right − left) and right − 2·(right − left) follow the
+    swap rule, so only the bit rule is broken."""
+    b = ProgramBuilder()
+    node, sibling = [b.public_input() for _ in range(4)], [b.public_input() for _ in range(4)]
+    bit = b.public_input()
+    for cell in b.merkle_step(node, sibling, bit, NODE_DOMAIN):
+        b.output(cell)
+    witness = honest(b.build(), [*range(1, 9), 1])
+    witness.values[witness.program.public_inputs[-1]] = (2, 0)
+    witness.public = replace(witness.public, inputs=(*witness.public.inputs[:-1], Ext(2)))
+    trace = R.build_trace(witness.layout, witness.values)  # swaps as for 1; now redo it for 2
+    left, right = (
+        trace[R.PRE_SWAP : R.PRE_SWAP + 4, 0].astype(object),
+        trace[R.PRE_SWAP + 4 : R.PRE_SWAP + 8, 0],
+    )
+    moved = [2 * (int(r) - int(le)) for le, r in zip(left, right, strict=True)]
+    trace[0:4, 0] = [(int(le) + m) % P for le, m in zip(left, moved, strict=True)]
+    trace[4:8, 0] = [(int(r) - m) % P for r, m in zip(right, moved, strict=True)]
+    trace[: gadget.COLUMNS, 0] = gadget.fill_trace(trace[:12, 0:1])[:, 0]
+    claimed = replace(witness.public, outputs=tuple(Ext(int(v)) for v in trace[R.OUT : R.OUT + 4, 0]))
+    rejected(witness, trace, options, claimed, breaks="merkle bit")
+
+
+def test_bit_decomposition_with_a_non_bit(options):
+    witness = honest(bits_program(), [2])  # bits 0, 1, 0, …
+    trace = witness.trace()
+    cheat = [2, 0] + [0] * 62  # 2·2^0 = 2: the sum and the canonical check still hold
+    R.fill_bits_block(trace, 0, cheat)
+    claimed = replace(witness.public, outputs=tuple(Ext(b) for b in cheat))
+    rejected(witness, trace, options, claimed, breaks="boolean")
+
+
+def test_bit_decomposition_of_a_non_canonical_value(options):
+    witness = honest(bits_program(), [5])
+    trace = witness.trace()
+    cheat = [((5 + P) >> i) & 1 for i in range(64)]  # 5 + p < 2^64 is 5 mod p
+    R.fill_bits_block(trace, 0, cheat)
+    assert int(trace[R.ACC, 63]) == 5
+    claimed = replace(witness.public, outputs=tuple(Ext(b) for b in cheat))
+    rejected(witness, trace, options, claimed, breaks="canonical")
+
+
+def test_read_that_does_not_return_the_written_value(options):
+    program = horner_program(1)  # c1·x + c0
+    witness = honest(program, [Ext(3, 0), 10, 20])
+    trace = witness.trace()
+    a0, d0 = R.slot_column(0, "a0"), R.slot_column(0, "d0")
+    assert trace[a0, 0] == 20  # a = c1
+    trace[a0, 0] = 21  # the slot reads c1 as 21 and computes with it consistently
+    trace[d0, 0] = 21 * 3 + 10
+    rejected(witness, trace, options, with_output(witness, 0, Ext(21 * 3 + 10)), breaks="memory")
+
+
+def test_read_of_a_cell_that_is_never_written(options):
+    program = horner_program(2)  # the first mul-add's result is read by the second
+    witness = honest(program, [Ext(3, 0), 1, 2, 3])
+    trace = witness.trace()
+    m = R.slot_column(0, "m")
+    assert trace[m, 0] == 1
+    trace[m, 0] = 0  # the writer claims nobody reads it
+    rejected(witness, trace, options, breaks="memory")
+
+
+def test_failed_assertion(options):
+    b = ProgramBuilder()
+    x, y = b.public_input(), b.private_input()
+    b.assert_equal(x, y)
+    program = b.build()
+    witness = honest(program, [4], [5], check=False)
+    rejected(witness, witness.trace(), options, breaks="mul-add")
+
+
+def test_proof_of_one_program_presented_for_another(options):
+    program = horner_program(3)
+    public, proof = prove_program(program, [Ext(2, 0), 1, 2, 3, 4], options=options)
+    other = ProgramBuilder()
+    x = other.public_input()
+    c = [other.public_input() for _ in range(4)]
+    acc = c[3]
+    for coefficient in (c[2], c[1], c[0]):
+        acc = other.mul_add(x, acc, coefficient)  # same shape, operands in another order
+    other.output(acc)
+    other = other.build()
+    assert execute(other, [Ext(2, 0), 1, 2, 3, 4]).outputs == list(public.outputs)
+    assert other.digest() != program.digest()
+    with pytest.raises(VerificationError):
+        verify_program(other, public, proof, min_security_bits=0)
+
+
+def test_changed_public_output_or_input(options):
+    witness, levels = merkle_witness()
+    inputs = [v.c0 for v in witness.public.inputs]
+    public, proof = prove_program(witness.program, inputs, _siblings(levels, 5), options)
+    verify_program(witness.program, public, proof, min_security_bits=0)
+    for edited in (
+        with_output(witness, 1, public.outputs[1] + 1),
+        replace(public, inputs=(public.inputs[0] + 1, *public.inputs[1:])),
+    ):
+        with pytest.raises(VerificationError):
+            verify_program(witness.program, edited, proof, min_security_bits=0)
+
+
+def _siblings(levels, index):
+    return [v for digest in path(levels, index) for v in digest]
+
+
+def test_node_domain_is_the_solvency_trees():
+    assert NODE_DOMAIN == "zkpor-node-v1"
