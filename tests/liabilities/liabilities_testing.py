@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
+from zkpor.liabilities.published import GlobalProof, digest_hex, json_text
 from zkpor.liabilities.round_proof import ProveReport, load_secret, prove_round
+from zkpor.liabilities.statement import Statement, StatementAsset
+from zkpor.round.decimal_text import format_units
 from zkpor.round.generate import generate_round
 from zkpor.stark.params import ProofOptions
 
@@ -43,3 +48,33 @@ def append_user_line(directory: Path, fields: dict[str, str]) -> int:
     return len(lines)
 
 
+def restate(proof_dir: Path, change: Callable[[dict], None]) -> None:
+    """Apply `change` to global.json's statement, then make the file and summary.json consistent
+    with it: weights, statement digest, and every whole-coin figure read at the restated decimals."""
+    path = proof_dir / "global.json"
+    document = json.loads(path.read_text())
+    change(document)
+    assets = tuple(StatementAsset(a["symbol"], a["decimals"], a["bits"], a["price"])
+                   for a in document["assets"])  # fmt: skip
+    statement = Statement(*(document[k] for k in ("round_id", "snapshot_time", "price_decimals")), assets,
+                          *(document[k] for k in ("limb_bits", "batch_size", "batch_count")))  # fmt: skip
+    for entry, weight in zip(document["assets"], statement.weights, strict=True):
+        entry["weight"] = weight
+    document["statement_digest"] = digest_hex(statement.digest())
+    path.write_bytes(json_text(document))
+    g = GlobalProof.from_json(path.read_bytes(), str(path))
+    summary = json.loads((proof_dir / "summary.json").read_text())
+    summary.update(round_id=g.round_id, snapshot_time=g.snapshot_time,
+                   statement_digest=document["statement_digest"])  # fmt: skip
+    for entry, asset in zip(summary["assets"], g.assets, strict=True):
+        equity = sum(b.equity[g.symbols.index(asset.symbol)] for b in g.batches)
+        debt = sum(b.debt[g.symbols.index(asset.symbol)] for b in g.batches)
+        entry.update(symbol=asset.symbol, decimals=asset.decimals, price=asset.price,
+                     equity=format_units(equity, asset.decimals), debt=format_units(debt, asset.decimals),
+                     net=format_units(equity - debt, asset.decimals))  # fmt: skip
+    (proof_dir / "summary.json").write_bytes(json_text(summary))
+
+
+def every_decimals_plus_one(g: dict) -> None:
+    for asset in g["assets"]:
+        asset["decimals"] += 1  # weights unchanged: D − decimals is the same for every asset

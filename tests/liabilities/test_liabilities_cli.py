@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from liabilities_testing import append_user_line, make_round, prove_small
+from liabilities_testing import append_user_line, every_decimals_plus_one, make_round, prove_small, restate
 from typer.testing import CliRunner
 
 from zkpor.cli import app
@@ -98,8 +99,14 @@ def test_verify_user_uid_published_folder_and_stale_inputs(tmp_path: Path, zkpor
     alone = zkpor("verify", "public", "--min-security-bits", "0", cwd=tmp_path)
     assert alone.returncode == 0, alone.stderr
     assert "(snapshot 2024-06-30T16:00:00Z) from global.json" in alone.stdout
-    for name in ("global.json", "summary.json", "batches"):
-        os.rename(public / name, tmp_path / "r/proof" / name)
+    (public / "batches").rename(tmp_path / "r/proof/batches")
+    shutil.copytree(tmp_path / "r/proof/batches", public / "batches")
+    for name in ("global.json", "summary.json"):
+        shutil.copy(public / name, tmp_path / "r/proof" / name)
+    restate(public, every_decimals_plus_one)  # global.json and summary.json consistent with it
+    restated = zkpor("verify", "public", "--min-security-bits", "0", cwd=tmp_path)
+    assert restated.returncode == 2 and "OK" not in restated.stdout
+    assert "field 'assets[BTC].decimals' is 9, but batch 0 was proven for 8" in restated.stderr
 
     append_user_line(tmp_path / "r", {"uid": "late-arrival", "BTC_equity": "1"})
     stale = zkpor("verify", "r", "--min-security-bits", "0", cwd=tmp_path)

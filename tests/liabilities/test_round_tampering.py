@@ -8,13 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from liabilities_testing import copy_round, make_round, prove_small
+from liabilities_testing import copy_round, every_decimals_plus_one, make_round, prove_small, restate
 
 from zkpor.errors import InputError, VerificationError, ZkporError
-from zkpor.liabilities.published import GlobalProof, digest_hex, json_text
+from zkpor.liabilities.published import GlobalProof
 from zkpor.liabilities.round_proof import verify_round
-from zkpor.liabilities.statement import Statement, StatementAsset
-from zkpor.round.decimal_text import format_units
 
 
 @pytest.fixture(scope="module")
@@ -143,44 +141,12 @@ def test_a_restated_field_with_a_stale_digest(round_copy: Path) -> None:
 # ---- a restated statement, made consistent everywhere a forger can reach ---------------------------
 
 
-def restate(proof_dir: Path, change: Callable[[dict], None]) -> None:
-    """Apply `change` to global.json's statement, then make the file and summary.json consistent
-    with it: weights, statement digest, and every whole-coin figure read at the restated decimals."""
-    path = proof_dir / "global.json"
-    document = json.loads(path.read_text())
-    change(document)
-    assets = tuple(StatementAsset(a["symbol"], a["decimals"], a["bits"], a["price"])
-                   for a in document["assets"])  # fmt: skip
-    statement = Statement(*(document[k] for k in ("round_id", "snapshot_time", "price_decimals")), assets,
-                          *(document[k] for k in ("limb_bits", "batch_size", "batch_count")))  # fmt: skip
-    for entry, weight in zip(document["assets"], statement.weights, strict=True):
-        entry["weight"] = weight
-    document["statement_digest"] = digest_hex(statement.digest())
-    path.write_bytes(json_text(document))
-    g = GlobalProof.from_json(path.read_bytes(), str(path))
-    summary = json.loads((proof_dir / "summary.json").read_text())
-    summary.update(round_id=g.round_id, snapshot_time=g.snapshot_time,
-                   statement_digest=document["statement_digest"])  # fmt: skip
-    for entry, asset in zip(summary["assets"], g.assets, strict=True):
-        equity = sum(b.equity[g.symbols.index(asset.symbol)] for b in g.batches)
-        debt = sum(b.debt[g.symbols.index(asset.symbol)] for b in g.batches)
-        entry.update(symbol=asset.symbol, decimals=asset.decimals, price=asset.price,
-                     equity=format_units(equity, asset.decimals), debt=format_units(debt, asset.decimals),
-                     net=format_units(equity - debt, asset.decimals))  # fmt: skip
-    (proof_dir / "summary.json").write_bytes(json_text(summary))
-
-
-def _every_decimals_plus_one(g: dict) -> None:
-    for asset in g["assets"]:
-        asset["decimals"] += 1  # weights unchanged: D − decimals is the same for every asset
-
-
 def _swap_first_two_symbols(g: dict) -> None:
     g["assets"][0]["symbol"], g["assets"][1]["symbol"] = g["assets"][1]["symbol"], g["assets"][0]["symbol"]
 
 
 RESTATEMENTS = [
-    ("assets[BTC].decimals", _every_decimals_plus_one),
+    ("assets[BTC].decimals", every_decimals_plus_one),
     ("snapshot_time", lambda g: g.update(snapshot_time="2024-07-31T16:00:00Z")),
     ("assets[BTC].price", lambda g: g["assets"][0].update(price="1")),
     ("round_id", lambda g: g.update(round_id="2024-07")),
@@ -206,7 +172,7 @@ def test_a_restated_statement_in_a_published_folder(
 
 
 def test_a_restated_statement_in_a_round_directory(round_copy: Path) -> None:
-    restate(round_copy / "proof", _every_decimals_plus_one)
+    restate(round_copy / "proof", every_decimals_plus_one)
     rejected(round_copy, r"global.json: field 'assets\[BTC\].decimals' is 9, but batch 0 was proven for 8")
 
 
