@@ -258,6 +258,7 @@ def test_options_are_recorded(proven: tuple[Path, bytes]) -> None:
         "fri_folding_log": 2,
         "fri_final_degree": 4,
         "zero_knowledge": True,
+        "hasher": "blake3",
     }
     assert (g["batch_size"], g["limb_bits"], g["batch_count"]) == (SMALL_BATCH, 8, 3)
     assert CHEAP.num_queries == 8

@@ -11,7 +11,7 @@ global.json (format "zkpor-global-v2") — everything an auditor needs besides t
     limb_bits, batch_size, batch_count             the rest of the statement
     statement_digest  hex: the digest of the statement above, every batch proof's public input
     proof_options   {blowup, num_queries, grinding_bits, fri_folding_log, fri_final_degree,
-                     zero_knowledge}
+                     zero_knowledge, hasher}
     batches         [{index, file, root, equity, debt}]  equity/debt: exact per-asset totals of the
                     batch, integers in base units written as decimal strings
     top_tree        {leaves, filler}
@@ -51,6 +51,7 @@ OPTION_FIELDS = (
     "fri_folding_log",
     "fri_final_degree",
     "zero_knowledge",
+    "hasher",
 )
 STATEMENT_FIELDS = ("round_id", "snapshot_time", "price_decimals", "limb_bits", "batch_size", "batch_count")
 GLOBAL_FIELDS = (
@@ -272,7 +273,7 @@ class GlobalProof:
         options = r.get("proof_options", dict)
         for name in OPTION_FIELDS:
             JsonFields(options, source, "proof_options", OPTION_FIELDS).get(
-                name, bool if name == "zero_knowledge" else int
+                name, {"zero_knowledge": bool, "hasher": str}.get(name, int)
             )
         batches = []
         for i, raw in enumerate(r.get("batches", list)):

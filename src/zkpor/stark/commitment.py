@@ -1,6 +1,7 @@
 """Row commitments for the STARK: a Merkle tree over the rows of a matrix of field elements.
 
-A thin adapter over `zkpor.hash.merkle` that fixes the STARK's choices: BLAKE3 leaves and nodes,
+A thin adapter over `zkpor.hash.merkle` that fixes the STARK's choices: BLAKE3 leaves and nodes
+(or Poseidon2 ones, `ProofOptions.hasher`),
 salted leaves for the trace and quotient matrices when zero knowledge is on (so an opened row's
 hash reveals nothing about unopened ones), and the opening's bytes inside proof files:
 
@@ -17,8 +18,6 @@ from zkpor.field.goldilocks import P
 from zkpor.hash import merkle
 from zkpor.stark.proof import Opening
 
-HASHER = "blake3"
-
 
 @dataclass
 class RowCommitment:
@@ -34,15 +33,19 @@ class RowCommitment:
         return Opening(rows=self.tree.rows(indices), proof=salt_bytes + self.tree.open(indices).to_bytes())
 
 
-def commit_rows(matrix: np.ndarray, *, salted: bool, column_major: bool = False) -> RowCommitment:
+def commit_rows(
+    matrix: np.ndarray, *, salted: bool, hasher: str, column_major: bool = False
+) -> RowCommitment:
     """Commit to the rows of `matrix` (n_rows, n_cols), n_rows a power of two; with `column_major`
     the matrix is given as its columns (n_cols, n_rows)."""
     salt_rng = merkle.SaltRng() if salted else None
-    tree = merkle.MerkleTree.commit(matrix, HASHER, salt_rng=salt_rng, column_major=column_major)
+    tree = merkle.MerkleTree.commit(matrix, hasher, salt_rng=salt_rng, column_major=column_major)
     return RowCommitment(tree)
 
 
-def verify_opening(root: bytes, n_rows: int, indices: list[int], opening: Opening, *, salted: bool) -> bool:
+def verify_opening(
+    root: bytes, n_rows: int, indices: list[int], opening: Opening, *, salted: bool, hasher: str
+) -> bool:
     """True when `opening` proves its rows sit at `indices` under `root`; False for anything else."""
     data = opening.proof
     salts = None
@@ -62,4 +65,4 @@ def verify_opening(root: bytes, n_rows: int, indices: list[int], opening: Openin
         return False
     rows = [[int(v) for v in row] for row in opening.rows]
     width = opening.rows.shape[1]
-    return merkle.verify_multi(root, n_rows, indices, rows, salts, proof, HASHER, n_cols=width)
+    return merkle.verify_multi(root, n_rows, indices, rows, salts, proof, hasher, n_cols=width)

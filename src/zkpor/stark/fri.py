@@ -119,13 +119,13 @@ class FriCommitment:
 
 
 def commit_phase(
-    deep_values: np.ndarray, layout: FriLayout, transcript: Transcript
+    deep_values: np.ndarray, layout: FriLayout, transcript: Transcript, hasher: str
 ) -> FriCommitment:
     """Commit to every layer, drawing each folding challenge after the layer's root is absorbed."""
     values = deep_values
     layers: list[RowCommitment] = []
     for layer in range(layout.num_folds):
-        committed = commit_rows(_layer_matrix(values, layout.factor), salted=False)
+        committed = commit_rows(_layer_matrix(values, layout.factor), salted=False, hasher=hasher)
         transcript.absorb_digest(b"fri-layer-root", committed.root)
         layers.append(committed)
         beta = Ext(*transcript.challenge_ext(b"fri-fold"))

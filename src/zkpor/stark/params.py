@@ -36,6 +36,7 @@ FRAME_ROWS = 2  # constraints read the current and the next row
 GRINDING_CONTRIBUTION_FLOOR = 80  # Winterfell credits grinding only above this many query bits
 MAX_PROXIMITY_PARAMETER = 1000  # Winterfell's cap on the m searched in the list-decoding bound
 DEFAULT_GRINDING_BITS = 16
+HASHERS = ("blake3", "poseidon2")  # the order gives each its code in proofs and transcripts
 
 
 class ParameterError(ZkporError):
@@ -52,6 +53,9 @@ class ProofOptions:
     fri_folding_log: int = 3  # fold by 2^k per FRI layer
     fri_final_degree: int = 16  # stop folding when the degree bound is at most this
     zero_knowledge: bool = True
+    # Vector commitments and Fiat–Shamir: "blake3" (fast), or "poseidon2" (recursion-friendly:
+    # rows hashed by the Poseidon2 sponge, nodes by its 2-to-1 compression, Poseidon2 transcript).
+    hasher: str = "blake3"
 
     def validate(self) -> None:
         if self.blowup < 2 or self.blowup & (self.blowup - 1) or self.blowup > 256:
@@ -65,6 +69,8 @@ class ProofOptions:
         f = self.fri_final_degree
         if f < 1 or f & (f - 1) or f > 1024:
             raise ParameterError(f"fri_final_degree must be a power of two in [1, 1024], got {f}")
+        if self.hasher not in HASHERS:
+            raise ParameterError(f"hasher must be one of {', '.join(HASHERS)}, got {self.hasher!r}")
 
     @property
     def log_blowup(self) -> int:

@@ -63,10 +63,12 @@ def trace_coefficients(columns: np.ndarray, domain: ProofDomain, zero_knowledge:
     return ntt.intt(padded)
 
 
-def commit_coefficients(coefficients: np.ndarray, domain: ProofDomain, salted: bool) -> CommittedPolys:
+def commit_coefficients(
+    coefficients: np.ndarray, domain: ProofDomain, salted: bool, hasher: str
+) -> CommittedPolys:
     blowup = domain.lde_size // coefficients.shape[1]
     with phase("LDE"):
         columns = ntt.coset_evaluate(coefficients, blowup, ntt.GENERATOR)
     with phase("Merkle commit"):
-        commitment = commit_rows(columns, salted=salted, column_major=True)
+        commitment = commit_rows(columns, salted=salted, hasher=hasher, column_major=True)
     return CommittedPolys(coefficients, commitment)

@@ -2,7 +2,8 @@
 
 Layout (little-endian), every count bounded before anything is allocated:
 
-    magic "ZKPSTARK" | u16 version | options | u8 log_n | u16 main_width | u16 aux_width | u8 chunks
+    magic "ZKPSTARK" | u16 version | options (u8 hasher last) | u8 log_n | u16 main_width
+    u16 aux_width | u8 chunks
     main_root | u8 has_aux [aux_root] | quotient_root                      (32-byte digests)
     OOD values: main@z, main@zω, aux@z, aux@zω (2 per aux column), quotient chunks@z (2 per chunk)
     u8 num_fri_layers, roots | u16 final_len, final coefficients | u64 pow_nonce
@@ -24,10 +25,10 @@ import numpy as np
 from zkpor.errors import ZkporError
 from zkpor.field import goldilocks as gl
 from zkpor.field.extension import Ext
-from zkpor.stark.params import ProofOptions
+from zkpor.stark.params import HASHERS, ProofOptions
 
 MAGIC = b"ZKPSTARK"
-VERSION = 1
+VERSION = 2  # 2: the options carry the commitment/transcript hasher
 DIGEST_BYTES = 32
 MAX_PROOF_BYTES = 64 << 20
 MAX_WIDTH = 4096
@@ -83,6 +84,7 @@ class StarkProof:
         w.u8(o.fri_folding_log)
         w.u16(o.fri_final_degree)
         w.u8(int(o.zero_knowledge))
+        w.u8(HASHERS.index(o.hasher))
         w.u8(self.log_trace_length)
         w.u16(self.main_width)
         w.u16(self.aux_width)
@@ -125,6 +127,7 @@ class StarkProof:
             fri_folding_log=r.u8("fri_folding_log"),
             fri_final_degree=r.u16("fri_final_degree"),
             zero_knowledge=bool(r.bounded(r.u8("zero_knowledge"), 1, "zero_knowledge")),
+            hasher=HASHERS[r.bounded(r.u8("hasher"), len(HASHERS) - 1, "hasher")],
         )
         try:
             options.validate()

@@ -40,7 +40,7 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
 
     with phase("interpolate"):
         main_coefficients = trace_coefficients(trace, domain, zk)
-    main = commit_coefficients(main_coefficients, domain, salted=zk)
+    main = commit_coefficients(main_coefficients, domain, salted=zk, hasher=options.hasher)
     transcript.absorb_digest(b"main-root", main.commitment.root)
 
     challenges = [Ext(*transcript.challenge_ext(b"aux-challenge")) for _ in range(air.num_aux_challenges)]
@@ -50,7 +50,7 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
             aux_columns = air.build_aux_trace(trace, challenges)  # (2·aux_width, n) base pairs
         with phase("interpolate"):
             aux_coefficients = trace_coefficients(aux_columns, domain, zk)
-        aux = commit_coefficients(aux_coefficients, domain, salted=zk)
+        aux = commit_coefficients(aux_coefficients, domain, salted=zk, hasher=options.hasher)
         transcript.absorb_digest(b"aux-root", aux.commitment.root)
 
     alpha = Ext(*transcript.challenge_ext(b"composition"))
@@ -67,7 +67,7 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
         randomizer = random_field_matrix((2, domain.degree_bound))
         randomizer[:, -1] = 0
         chunks = np.concatenate([chunks, randomizer])
-    quotient = commit_coefficients(chunks, domain, salted=zk)
+    quotient = commit_coefficients(chunks, domain, salted=zk, hasher=options.hasher)
     transcript.absorb_digest(b"quotient-root", quotient.commitment.root)
 
     z = Ext(*draw_ood_point(transcript, domain.trace_length, domain.lde_size))
@@ -99,7 +99,7 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
         domain.degree_bound, domain.lde_size, options.fri_folding_log, options.fri_final_degree
     )
     with phase("FRI"):
-        fri_commitment = fri.commit_phase(deep_values, layout, transcript)
+        fri_commitment = fri.commit_phase(deep_values, layout, transcript, options.hasher)
     with phase("grinding"):
         pow_nonce = transcript.grind(options.grinding_bits)
     indices = draw_query_positions(transcript, domain.lde_size, options.num_queries)

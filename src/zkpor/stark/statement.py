@@ -10,25 +10,29 @@ from zkpor.field import goldilocks as gl
 from zkpor.field import ntt
 from zkpor.field.extension import Ext
 from zkpor.hash.transcript import Transcript
+from zkpor.hash.transcript_poseidon2 import Poseidon2Transcript
 from zkpor.stark.air import Air
-from zkpor.stark.params import ProofOptions
+from zkpor.stark.params import HASHERS, ProofOptions
 
 PROTOCOL_LABEL = b"zkpor-stark-v1"
 
 
-def start_transcript(air: Air, options: ProofOptions) -> Transcript:
-    transcript = Transcript(PROTOCOL_LABEL)
+def start_transcript(air: Air, options: ProofOptions) -> Transcript | Poseidon2Transcript:
+    """The transcript of `options.hasher` (BLAKE3, or the Poseidon2 sponge for recursion)."""
+    kind = Poseidon2Transcript if options.hasher == "poseidon2" else Transcript
+    transcript = kind(PROTOCOL_LABEL)
     transcript.absorb_digest(b"air", air.digest())
     transcript.absorb_bytes(
         b"options",
         struct.pack(
-            "<HHBBHB",
+            "<HHBBHBB",
             options.blowup,
             options.num_queries,
             options.grinding_bits,
             options.fri_folding_log,
             options.fri_final_degree,
             int(options.zero_knowledge),
+            HASHERS.index(options.hasher),
         ),
     )
     transcript.absorb_elements(b"public-inputs", air.public_inputs())

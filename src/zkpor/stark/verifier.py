@@ -124,12 +124,12 @@ def verify(
     quotient_width = chunk_columns + (2 if options.zero_knowledge else 0)
     salted = options.zero_knowledge
     _check_opening("main trace", proof.main_root, proof.main_opening, indices, air.main_width,
-                   domain.lde_size, salted)  # fmt: skip
+                   domain.lde_size, salted, options.hasher)  # fmt: skip
     if proof.aux_opening is not None:
         _check_opening("aux trace", proof.aux_root, proof.aux_opening, indices, 2 * air.aux_width,
-                       domain.lde_size, salted)  # fmt: skip
+                       domain.lde_size, salted, options.hasher)  # fmt: skip
     _check_opening("quotient", proof.quotient_root, proof.quotient_opening, indices, quotient_width,
-                   domain.lde_size, salted)  # fmt: skip
+                   domain.lde_size, salted, options.hasher)  # fmt: skip
 
     layer0 = {}
     for k, index in enumerate(indices):
@@ -154,7 +154,7 @@ def verify(
         zip(proof.fri_roots, proof.fri_openings, fri.query_positions(layout, indices), strict=True)
     ):
         _check_opening(f"FRI layer {layer}", root, opening, rows, 2 * layout.factor,
-                       layout.layer_size(layer + 1), False)  # fmt: skip
+                       layout.layer_size(layer + 1), False, options.hasher)  # fmt: skip
         layer_rows.append(
             {
                 r: [Ext(int(row[2 * t]), int(row[2 * t + 1])) for t in range(layout.factor)]
@@ -168,11 +168,12 @@ def verify(
 
 
 def _check_opening(
-    what: str, root: bytes, opening: Opening, indices: list[int], width: int, n_rows: int, salted: bool
+    what: str, root: bytes, opening: Opening, indices: list[int], width: int, n_rows: int, salted: bool,
+    hasher: str,
 ) -> None:
     if opening.rows.shape != (len(indices), width):
         raise _reject(f"{what} opening has shape {opening.rows.shape}, expected {(len(indices), width)}")
-    if not verify_opening(root, n_rows, indices, opening, salted=salted):
+    if not verify_opening(root, n_rows, indices, opening, salted=salted, hasher=hasher):
         raise _reject(f"{what} opening does not match its commitment")
 
 
