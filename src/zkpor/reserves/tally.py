@@ -54,9 +54,17 @@ class Sums:
         self.counts = _statuses()
         self.uncounted = 0  # verified rows with neither a declared amount nor a balance read: count 0
 
-    verified = property(lambda self: self._verified.value)
-    balance_checked = property(lambda self: self._balance_checked.value)
-    declared = property(lambda self: self._declared.value)
+    @property
+    def verified(self) -> Fraction:
+        return self._verified.value
+
+    @property
+    def balance_checked(self) -> Fraction:
+        return self._balance_checked.value
+
+    @property
+    def declared(self) -> Fraction:
+        return self._declared.value
 
     def add(self, status: str, declared: Fraction | None, counted: Fraction | None, checked: bool) -> None:
         self.counts[status] += 1
@@ -156,8 +164,8 @@ class Summary:
     def reconcile(self, coins: CoinMap) -> None:
         """Compare each line of the file's totals section with the sums of its rows."""
         for coin, (height, amount) in self.declared_totals.items():
-            entry: dict = {"coin": coin, "line": self.totals_lines.get(coin), "height": height}
-            entry["published"] = amount
+            line = self.totals_lines.get(coin)
+            entry: dict = {"coin": coin, "line": line, "height": height, "published": amount}
             try:
                 asset, chain = coins.totals_scope(coin)
             except CoinNameError as error:
