@@ -391,3 +391,18 @@ def test_settings_reach_the_worker_processes(tmp_path: Path, monkeypatch: pytest
     assert outputs[0] == outputs[1]
     text = outputs[0][0]
     assert ",WBTC,WBTC," in text and "a possible replay" in text and "unknown coin name 'XYZ'" in text
+
+
+def test_a_balance_source_answering_nan_fails_the_row(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    class Broken:
+        def covers(self, chain: object) -> bool:
+            return True
+
+        def balance(self, *args: object) -> Decimal:
+            return Decimal("NaN")
+
+    path = write(tmp_path / "r.csv", HEADER, evm_row(91))
+    summary = verify_reserves(path, tmp_path / "o.csv", balances=Broken(), workers=1)
+    assert summary.counts["failed"] == 1 and "not a finite number" in results(tmp_path / "o.csv")[2]["reason"]

@@ -406,6 +406,8 @@ class _Merge:
             on_chain = to_fraction(self.balances.balance(c.asset, chain, c.address, height))
         except SourceUnavailable as error:
             return FAILED, f"balance unavailable: {error}", "unavailable", "", amount
+        except ValueError as error:  # NaN or infinity: never compared, never counted
+            return FAILED, f"balance unavailable: the source answered {error}", "unavailable", "", amount
         shown = decimal_text(on_chain)
         if amount is not None and abs(on_chain - amount) > self.tolerance:
             reason = f"declared amount {c.amount} ≠ chain balance {shown} at height {height}"
