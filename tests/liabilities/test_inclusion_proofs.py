@@ -202,6 +202,8 @@ def test_a_consistent_proof_for_another_root_fails_against_global_json(
         (lambda d: d["assets"][0].__setitem__(3, "67000.0"), "assets[0].price"),
         (lambda d: d["assets"][1].__setitem__(3, "1" + "0" * 15), "assets[1].price"),  # weight ≥ 2^64
         (lambda d: d.update(snapshot_time="2024-06-30T18:00:00+02:00"), "snapshot_time"),
+        (lambda d: d.update(uid="\ud800"), "uid"),  # a lone surrogate (JSON allows the escape)
+        (lambda d: d["assets"][1].__setitem__(0, "\ud800"), "assets[1].symbol"),
     ],
 )
 def test_a_malformed_inclusion_file(some_user: tuple[str, InclusionProof], edit, field: str) -> None:

@@ -37,7 +37,7 @@ from typing import Any
 from zkpor.errors import InputError
 from zkpor.hash import poseidon2
 from zkpor.liabilities.encoding import node_hash
-from zkpor.liabilities.statement import Statement, StatementAsset
+from zkpor.liabilities.statement import Statement, StatementAsset, utf8_text
 from zkpor.round.decimal_text import format_units
 
 GLOBAL_FORMAT = "zkpor-global-v2"
@@ -389,6 +389,8 @@ class JsonFields:
             )
         if kind is int and not 0 <= value < 1 << 64:
             raise InputError(f"{value} is out of range", path=self.source, field=self.where(key))
+        if kind is str and not utf8_text(value):
+            raise InputError("not valid Unicode (a lone surrogate)", path=self.source, field=self.where(key))
         return value
 
     def digest(self, key: str) -> Digest:

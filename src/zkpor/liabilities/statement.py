@@ -129,6 +129,13 @@ class Statement:
     def problems(self) -> Iterator[tuple[str, str]]:
         """(field, reason) for every rule a canonical statement breaks (the shape, not the no-wrap
         rule, which `round.config` checks)."""
+        texts = [("round_id", self.round_id), ("snapshot_time", self.snapshot_time)]
+        texts += [(f"assets[{i}].{name}", getattr(a, name)) for i, a in enumerate(self.assets)
+                  for name in ("symbol", "price")]  # fmt: skip
+        for name, text in texts:
+            if not utf8_text(text):
+                yield name, "must be valid Unicode text"
+                return
         if not 1 <= len(self.round_id.encode()) <= 64:
             yield "round_id", "must be 1–64 bytes"
         if not canonical_snapshot_time(self.snapshot_time):
@@ -224,6 +231,17 @@ def canonical_snapshot_time(text: str) -> bool:
     except ValueError:
         return False
     return snapshot_text(moment) == text
+
+
+def utf8_text(value: object) -> bool:
+    """A str that UTF-8 can encode (JSON's \\ud800 escapes give lone surrogates, which it cannot)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _text(value: str) -> bytes:
