@@ -230,3 +230,28 @@ def test_verify_rejects_a_report_that_restates_a_figure(demos, tmp_path, run_mai
     result = run_main("verify", str(alone), cwd=tmp_path)
     assert result.returncode == 2, result.stdout
     assert "report.json:" in result.stderr and repr(forged) in result.stderr
+
+
+@pytest.mark.postgres
+def test_publish_records_in_postgresql(round_copy, postgres_url, run_main):
+    import uuid
+
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    schema = f"publish_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = admin.url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
+    try:
+        first = run_main("publish", str(round_copy), "--db", url, cwd=round_copy.parent)
+        assert first.returncode == 0, first.stderr
+        listed = run_main("history", "--db", url, cwd=round_copy.parent)
+        assert listed.returncode == 0 and "2024-07" in listed.stdout
+        shutil.rmtree(round_copy / "public")
+        again = run_main("publish", str(round_copy), "--db", url, cwd=round_copy.parent)
+        assert again.returncode == 2 and "already recorded" in again.stderr
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()

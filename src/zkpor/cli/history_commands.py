@@ -12,7 +12,7 @@ from rich.table import Table
 
 from zkpor.cli.app_state import app, console
 from zkpor.errors import ZkporError
-from zkpor.report.render import percent, signed_percent
+from zkpor.report.render import grouped, percent, signed_percent
 from zkpor.round.history import DEFAULT_FILENAME, Growth, HistoryStore, relative_change
 from zkpor.round.report_model import consecutive_rounds, monthly_gaps
 
@@ -68,9 +68,9 @@ def _print_rounds(store: HistoryStore) -> None:
             record.round_id,
             f"{record.snapshot_time:%Y-%m-%d}",
             f"{record.user_count:,}",
-            f"{record.total_reserves_usd:,.0f}",
+            grouped(record.total_reserves_usd),
             _change(previous.total_reserves_usd if previous else None, record.total_reserves_usd),
-            f"{record.total_liabilities_usd:,.0f}",
+            grouped(record.total_liabilities_usd),
             _change(previous.total_liabilities_usd if previous else None, record.total_liabilities_usd),
             _percent(record.reserve_ratio),
         )

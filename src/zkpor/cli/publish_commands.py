@@ -220,7 +220,9 @@ def _clear_earlier_demo(directory: Path, round_id: str, history: str) -> None:
 
     if not directory.exists():
         return
-    if any(directory.iterdir()) and not (directory / DEMO_MARKER).is_file():
+    # Older demos left no marker but did leave their customer's proof file.
+    made_by_demo = (directory / DEMO_MARKER).is_file() or (directory / "inclusion-demo-user.json").is_file()
+    if any(directory.iterdir()) and not made_by_demo:
         raise InputError(f"{directory} exists and was not made by `zkpor demo`; choose another directory")
     earlier = None
     config_path = directory / "round.toml"

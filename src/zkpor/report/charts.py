@@ -67,16 +67,17 @@ def _chart(kind: type, *, width: int, height: int, **options: Any) -> Any:
 
 
 def _money(value: float) -> str:
-    if abs(value) >= 1e9:
-        return f"${value / 1e9:,.2f} bn"
-    if abs(value) >= 1e6:
-        return f"${value / 1e6:,.2f} M"
+    for scale, unit in ((1e9, " bn"), (1e6, " M"), (1e3, " k")):
+        if abs(value) >= scale:
+            return f"${value / scale:,.{1 if scale > 1e3 else 0}f}{unit}"
     return f"${value:,.0f}"
 
 
 def totals_chart(history: list[dict[str, Any]]) -> str:
     """Verified reserves and customer net liabilities in USD, one point per round."""
-    chart = _chart(pygal.Line, width=720, height=300, value_formatter=_money, include_x_axis=True)
+    chart = _chart(
+        pygal.Line, width=720, height=300, value_formatter=_money, include_x_axis=True, max_scale=6
+    )
     chart.x_labels = [point["round_id"] for point in history]
     chart.add("Verified reserves (USD)", [float(Decimal(p["reserves_usd"])) for p in history])
     chart.add("Customer net liabilities (USD)", [float(Decimal(p["liabilities_usd"])) for p in history])

@@ -42,10 +42,13 @@ def signed_percent(change: str | None) -> str:
     return f"{sign}{abs(_cut(change_value * 100, 2)):,.2f} %"
 
 
+def grouped(amount: str | Decimal, places: int = 0) -> str:
+    """An amount with thousands separators, cut (not rounded) to `places` decimals."""
+    return f"{_cut(Decimal(amount), places):,.{places}f}"
+
+
 def usd(amount: str | None, places: int = 0) -> str:
-    if amount is None:
-        return "—"
-    return f"${_cut(Decimal(amount), places):,.{places}f}"
+    return "—" if amount is None else f"${grouped(amount, places)}"
 
 
 def coins(amount: str) -> str:
