@@ -53,7 +53,7 @@ def honest(program, public_inputs, private_inputs=(), *, check=True) -> Witness:
 def position(program, index: int) -> int:
     """The row (permutation, decomposition block) or slot number of instruction `index` in its unit."""
     kind = type(program.instructions[index])
-    kinds = (kind,) if kind in (Permute, Decompose) else (MulAdd, R.Check, R.PrivateInput)
+    kinds = (kind,) if kind in (Permute, Decompose, R.PrivateInput) else (MulAdd, R.Check)
     return sum(1 for i in program.instructions[:index] if isinstance(i, kinds))
 
 

@@ -6,8 +6,10 @@ Every row carries three units, each always constrained (a unit with nothing to d
   input lanes made from 12 cells read from memory, lanes 0..3 and 4..7 swapped when a bit read from
   memory is 1 (a Merkle-path step; a plain permutation reads the zero cell as its bit), its 12
   outputs written to 12 consecutive cells;
-- `SLOTS` arithmetic slots: read a, b, c and d (extension elements); a·b + c = d unless the slot
-  is a private input; d is written (MulAdd, PrivateInput) or read (Check);
+- `SLOTS` arithmetic slots: read a, b and c (extension elements), and d = a·b + c is written
+  (MulAdd) or read (Check);
+- `WITNESS` witness cells: private inputs, values the prover writes freely (each only as good
+  as the constraints on the instructions reading it);
 - a bit-decomposition unit, one bit per row: the 64 rows of a block decompose one base element,
   read on the block's last row, and write one bit cell per row; boolean bits, the running sum,
   and the canonical range (the value as an integer is below p) are constrained across the block.
@@ -50,6 +52,7 @@ from zkpor.stark.gadgets import poseidon2 as gadget
 
 MEM_BUS = 1  # first element of every memory tuple
 SLOTS = 4  # arithmetic slots per row
+WITNESS = 8  # private-input cells per row
 BLOCK = BITS  # rows per bit decomposition
 W = 7  # x² = W in the extension
 
@@ -62,7 +65,8 @@ SLOT0 = P2_MULT + PERMUTE_WIDTH
 SLOT_WIDTH = 9  # a0 a1 b0 b1 c0 c1 d0 d1 m
 BITS0 = SLOT0 + SLOTS * SLOT_WIDTH
 BIT_VALUE, ACC, LOW, ONES, BIT_MULT = range(BITS0, BITS0 + 5)
-WIDTH = BITS0 + 5
+WITNESS0 = BITS0 + 5  # per witness cell: c0 c1 m
+WIDTH = WITNESS0 + 3 * WITNESS
 
 
 def slot_column(slot: int, name: str) -> int:
@@ -74,8 +78,9 @@ def slot_column(slot: int, name: str) -> int:
 ADDRESS_COLUMNS = (
     [f"p2_in{i}" for i in range(PERMUTE_WIDTH)]
     + ["p2_bit", "p2_out"]
-    + [f"slot{s}_{k}" for s in range(SLOTS) for k in ("a", "b", "c", "d", "check", "free")]
+    + [f"slot{s}_{k}" for s in range(SLOTS) for k in ("a", "b", "c", "d", "check")]
     + ["bits_x", "bits_out"]
+    + [f"witness{j}" for j in range(WITNESS)]
 )
 BLOCK_COLUMNS = ("first_next", "pow_next", "low_next", "last")  # period BLOCK
 
@@ -85,7 +90,8 @@ class Layout:
     """Instruction placement, the periodic columns it defines, and how often each cell is read.
 
     Permutation k runs in row k; arithmetic instruction k in slot k % SLOTS of row k // SLOTS;
-    decomposition k in rows BLOCK·k … BLOCK·k + 63. Unused units read the zero cell and write to
+    decomposition k in rows BLOCK·k … BLOCK·k + 63; private input k in witness cell k % WITNESS of
+    row k // WITNESS. Unused units read the zero cell and write to
     fresh scratch cells (addresses from `program.cells` on), so every write's cell is distinct."""
 
     program: Program
@@ -117,9 +123,16 @@ def _next_power_of_two(n: int) -> int:
 def plan(program: Program) -> Layout:
     """The layout of `program`, computed identically by prover and verifier."""
     permutes = [i for i in program.instructions if isinstance(i, Permute)]
-    arithmetic = [i for i in program.instructions if isinstance(i, MulAdd | Check | PrivateInput)]
+    arithmetic = [i for i in program.instructions if isinstance(i, MulAdd | Check)]
     decompositions = [i for i in program.instructions if isinstance(i, Decompose)]
-    rows = max(len(permutes), -(-len(arithmetic) // SLOTS), BLOCK * len(decompositions), 1)
+    private = [i.out for i in program.instructions if isinstance(i, PrivateInput)]
+    rows = max(
+        len(permutes),
+        -(-len(arithmetic) // SLOTS),
+        BLOCK * len(decompositions),
+        -(-len(private) // WITNESS),
+        1,
+    )
     n = max(BLOCK, _next_power_of_two(rows))
     scratch = program.cells
 
@@ -136,20 +149,17 @@ def plan(program: Program) -> Layout:
         columns["p2_out"][r] = op.out
     columns["p2_out"][len(permutes) :] = fresh(PERMUTE_WIDTH * (n - len(permutes)))[::PERMUTE_WIDTH]
 
-    padding = fresh(n * SLOTS - len(arithmetic))
-    for k in range(n * SLOTS):
-        r, s = divmod(k, SLOTS)
-        op = arithmetic[k] if k < len(arithmetic) else None
-        if isinstance(op, MulAdd | Check):
-            operands = (op.a, op.b, op.c, op.out if isinstance(op, MulAdd) else op.d)
-            for name, cell in zip("abcd", operands, strict=True):
-                columns[f"slot{s}_{name}"][r] = cell
-            columns[f"slot{s}_check"][r] = int(isinstance(op, Check))
-        elif isinstance(op, PrivateInput):
-            columns[f"slot{s}_d"][r] = op.out
-            columns[f"slot{s}_free"][r] = 1
-        else:
-            columns[f"slot{s}_d"][r] = padding[k - len(arithmetic)]
+    operands = np.zeros((n * SLOTS, 5), dtype=np.uint64)  # a b c d check, by slot number
+    for k, op in enumerate(arithmetic):
+        operands[k] = (op.a, op.b, op.c, op.out, 0) if isinstance(op, MulAdd) else (op.a, op.b, op.c, op.d, 1)
+    operands[len(arithmetic) :, 3] = fresh(n * SLOTS - len(arithmetic))
+    for s in range(SLOTS):
+        for j, name in enumerate(("a", "b", "c", "d", "check")):
+            columns[f"slot{s}_{name}"] = np.ascontiguousarray(operands[s::SLOTS, j])
+
+    witness = np.concatenate([np.array(private, dtype=np.uint64), fresh(n * WITNESS - len(private))])
+    for j in range(WITNESS):
+        columns[f"witness{j}"] = np.ascontiguousarray(witness[j::WITNESS])
 
     for k, op in enumerate(decompositions):
         block = slice(BLOCK * k, BLOCK * (k + 1))
@@ -170,6 +180,7 @@ def plan(program: Program) -> Layout:
         "merkle_steps": sum(1 for op in permutes if op.bit != 0),
         "arithmetic": len(arithmetic),
         "decompositions": len(decompositions),
+        "private_inputs": len(private),
     }
     return Layout(program, n, columns, reads, counts)
 
@@ -232,7 +243,7 @@ class RecursionAir(Air):
     def constraints(self) -> list[Constraint]:
         out = [Constraint(gadget.CONSTRAINT_DEGREE, wraps=True)] * gadget.NUM_CONSTRAINTS
         out += [Constraint(2, wraps=True)] * 9  # Merkle swap (8) and its bit
-        out += [Constraint(3, wraps=True)] * (2 * SLOTS)  # a·b + c = d, both coordinates
+        out += [Constraint(2, wraps=True)] * (2 * SLOTS)  # a·b + c = d, both coordinates
         out += [Constraint(d, wraps=True) for d in (2, 2, 2, 3, 3)]  # bit, sum, low half, ones, range
         return out
 
@@ -247,9 +258,8 @@ class RecursionAir(Air):
         out.append(bit * bit - bit)
         for s in range(SLOTS):
             a0, a1, b0, b1, c0, c1, d0, d1 = (cur[SLOT0 + s * SLOT_WIDTH + j] for j in range(8))
-            enforced = 1 - self._p(periodic, f"slot{s}_free")
-            out.append(enforced * (a0 * b0 + a1 * b1 * W + c0 - d0))
-            out.append(enforced * (a0 * b1 + a1 * b0 + c1 - d1))
+            out.append(a0 * b0 + a1 * b1 * W + c0 - d0)
+            out.append(a0 * b1 + a1 * b0 + c1 - d1)
         p = {name: self._p(periodic, name) for name in BLOCK_COLUMNS}
         b, acc, low, ones = cur[BIT_VALUE], cur[ACC], cur[LOW], cur[ONES]
         b_next, acc_next = nxt[BIT_VALUE], nxt[ACC]
@@ -266,42 +276,40 @@ class RecursionAir(Air):
 
     # ---- the memory bus ---------------------------------------------------------------------------
 
+    def _cell(self, address: str, c0: int, c1: int | None, offset: int):
+        """The tuple fingerprinted for a cell: (MEM_BUS, address, c0, c1); c1 = 0 for a base cell."""
+        return lambda row, p: [MEM_BUS, self._p(p, address) + offset, row[c0], 0 if c1 is None else row[c1]]
+
+    def _read(self, address: str, c0: int, c1: int | None = None) -> LookupTerm:
+        return LookupTerm(self._cell(address, c0, c1, 0), lambda row, p: 1, name=f"read {address}")
+
+    def _write(
+        self, address: str, c0: int, multiplicity: int, c1: int | None = None, offset: int = 0
+    ) -> LookupTerm:
+        return LookupTerm(self._cell(address, c0, c1, offset), lambda row, p: -row[multiplicity],
+                          multiplicity_degree=1, name=f"write {address}+{offset}")  # fmt: skip
+
     def lookups(self) -> list[LookupTerm]:
-        def read(address: str, c0: int, c1: int | None = None, offset: int = 0) -> LookupTerm:
-            return LookupTerm(
-                values=lambda row, p: [
-                    MEM_BUS,
-                    self._p(p, address) + offset,
-                    row[c0],
-                    0 if c1 is None else row[c1],
-                ],
-                multiplicity=lambda row, p: 1,
-                name=f"read {address}",
-            )
-
-        def write(address: str, c0: int, multiplicity: int, offset: int = 0) -> LookupTerm:
-            return LookupTerm(
-                values=lambda row, p: [MEM_BUS, self._p(p, address) + offset, row[c0], 0],
-                multiplicity=lambda row, p: -row[multiplicity],
-                multiplicity_degree=1,
-                name=f"write {address}+{offset}",
-            )
-
-        terms = [read(f"p2_in{i}", PRE_SWAP + i if i < 8 else i) for i in range(PERMUTE_WIDTH)]
-        terms.append(read("p2_bit", BIT))
-        terms += [write("p2_out", OUT + i, P2_MULT + i, offset=i) for i in range(PERMUTE_WIDTH)]
+        terms = [self._read(f"p2_in{i}", PRE_SWAP + i if i < 8 else i) for i in range(PERMUTE_WIDTH)]
+        terms.append(self._read("p2_bit", BIT))
+        terms += [self._write("p2_out", OUT + i, P2_MULT + i, offset=i) for i in range(PERMUTE_WIDTH)]
         for s in range(SLOTS):
-            terms += [read(f"slot{s}_{k}", slot_column(s, f"{k}0"), slot_column(s, f"{k}1")) for k in "abc"]
+            terms += [
+                self._read(f"slot{s}_{k}", slot_column(s, f"{k}0"), slot_column(s, f"{k}1")) for k in "abc"
+            ]
             terms.append(self._slot_result(s))
         terms.append(
             LookupTerm(
-                values=lambda row, p: [MEM_BUS, self._p(p, "bits_x"), row[ACC], 0],
-                multiplicity=lambda row, p: self._p(p, "last"),
+                self._cell("bits_x", ACC, None, 0),
+                lambda row, p: self._p(p, "last"),
                 multiplicity_degree=1,
                 name="read bits_x",
-            )
+            )  # fmt: skip
         )
-        terms.append(write("bits_out", BIT_VALUE, BIT_MULT))
+        terms.append(self._write("bits_out", BIT_VALUE, BIT_MULT))
+        for j in range(WITNESS):
+            c0, c1, m = (WITNESS0 + 3 * j + k for k in range(3))
+            terms.append(self._write(f"witness{j}", c0, m, c1))
         return terms
 
     def _slot_result(self, s: int) -> LookupTerm:
@@ -313,7 +321,7 @@ class RecursionAir(Air):
             return check - (1 - check) * row[m]
 
         return LookupTerm(
-            values=lambda row, p: [MEM_BUS, self._p(p, f"slot{s}_d"), row[d0], row[d1]],
+            values=self._cell(f"slot{s}_d", d0, d1, 0),
             multiplicity=multiplicity,
             multiplicity_degree=2,
             name=f"result slot{s}",
@@ -399,4 +407,8 @@ def build_trace(layout: Layout, values: np.ndarray) -> np.ndarray:
         x = int(values[int(cols["bits_x"][BLOCK * block]), 0])
         fill_bits_block(trace, block, [(x >> i) & 1 for i in range(BITS)])
     trace[BIT_MULT] = readers[cells("bits_out")]
+    for j in range(WITNESS):
+        written = cells(f"witness{j}")
+        trace[WITNESS0 + 3 * j], trace[WITNESS0 + 3 * j + 1] = values[written, 0], values[written, 1]
+        trace[WITNESS0 + 3 * j + 2] = readers[written]
     return trace
