@@ -122,10 +122,15 @@ def _next_power_of_two(n: int) -> int:
 
 def plan(program: Program) -> Layout:
     """The layout of `program`, computed identically by prover and verifier."""
-    permutes = [i for i in program.instructions if isinstance(i, Permute)]
-    arithmetic = [i for i in program.instructions if isinstance(i, MulAdd | Check)]
-    decompositions = [i for i in program.instructions if isinstance(i, Decompose)]
-    private = [i.out for i in program.instructions if isinstance(i, PrivateInput)]
+    permutes: list[Permute] = []
+    arithmetic: list[MulAdd | Check] = []
+    decompositions: list[Decompose] = []
+    private_inputs: list[PrivateInput] = []
+    unit = {Permute: permutes, MulAdd: arithmetic, Check: arithmetic, Decompose: decompositions,
+            PrivateInput: private_inputs}  # fmt: skip
+    for instruction in program.instructions:
+        unit[type(instruction)].append(instruction)
+    private = [i.out for i in private_inputs]
     rows = max(
         len(permutes),
         -(-len(arithmetic) // SLOTS),
@@ -142,16 +147,17 @@ def plan(program: Program) -> Layout:
         return np.arange(scratch - count, scratch, dtype=np.uint64)
 
     columns = {name: np.zeros(n, dtype=np.uint64) for name in ADDRESS_COLUMNS}
-    for r, op in enumerate(permutes):
-        for lane, cell in enumerate(op.inputs):
-            columns[f"p2_in{lane}"][r] = cell
-        columns["p2_bit"][r] = op.bit
-        columns["p2_out"][r] = op.out
+    if permutes:
+        operands = np.array([op.operands() for op in permutes], dtype=np.uint64)  # inputs, bit, out
+        for lane in range(PERMUTE_WIDTH):
+            columns[f"p2_in{lane}"][: len(permutes)] = operands[:, lane]
+        columns["p2_bit"][: len(permutes)] = operands[:, PERMUTE_WIDTH]
+        columns["p2_out"][: len(permutes)] = operands[:, PERMUTE_WIDTH + 1]
     columns["p2_out"][len(permutes) :] = fresh(PERMUTE_WIDTH * (n - len(permutes)))[::PERMUTE_WIDTH]
 
     operands = np.zeros((n * SLOTS, 5), dtype=np.uint64)  # a b c d check, by slot number
-    for k, op in enumerate(arithmetic):
-        operands[k] = (op.a, op.b, op.c, op.out, 0) if isinstance(op, MulAdd) else (op.a, op.b, op.c, op.d, 1)
+    if arithmetic:
+        operands[: len(arithmetic)] = [(*op.operands(), int(type(op) is Check)) for op in arithmetic]
     operands[len(arithmetic) :, 3] = fresh(n * SLOTS - len(arithmetic))
     for s in range(SLOTS):
         for j, name in enumerate(("a", "b", "c", "d", "check")):
