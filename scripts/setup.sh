@@ -29,13 +29,17 @@ if [[ ! -f "$stamp$extras" || pyproject.toml -nt "$stamp$extras" ]]; then
     touch "$stamp$extras"
 fi
 
-# Pango (and its FreeType backend) for WeasyPrint, which prints the published report.pdf; a demo
-# needs it as much as the tests do. Debian's packages, installed when run as root.
-if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0'; then
+# Pango (and its FreeType backend) for WeasyPrint, which prints the published report.pdf, and the
+# Liberation fonts the report's stylesheet names; a demo needs them as much as the tests do.
+# Debian's packages, installed when run as root.
+report_missing=()
+ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || report_missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+{ command -v fc-list >/dev/null && fc-list | grep -qi 'Liberation Sans'; } || report_missing+=(fonts-liberation)
+if (( ${#report_missing[@]} )); then
     if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${report_missing[@]}" >/dev/null
     else
-        echo "note: Pango not found and not root; install libpango-1.0-0 and libpangoft2-1.0-0 for report.pdf" >&2
+        echo "note: not root, cannot install ${report_missing[*]} (needed for report.pdf)" >&2
     fi
 fi
 

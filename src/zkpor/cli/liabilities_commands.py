@@ -185,7 +185,10 @@ def verify(
         )
     if is_public_folder(round_dir):
         console.print(
-            f"[green]OK[/]: every file of {round_dir} matches manifest.json.", highlight=False, soft_wrap=True
+            f"[green]OK[/]: every file of {round_dir} matches manifest.json, and report.json states what "
+            "the proof and the reserves results give.",
+            highlight=False,
+            soft_wrap=True,
         )
     _print_verification(result)
 
