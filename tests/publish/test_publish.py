@@ -255,3 +255,24 @@ def test_publish_records_in_postgresql(round_copy, postgres_url, run_main):
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
+
+
+def test_publish_names_what_is_missing(round_copy, run_main):
+    shutil.rmtree(round_copy / "reserves")
+    no_reserves = run_main("publish", str(round_copy), cwd=round_copy.parent)
+    assert no_reserves.returncode == 2 and "run `zkpor reserves" in no_reserves.stderr
+    shutil.rmtree(round_copy / "proof")
+    no_proof = run_main("publish", str(round_copy), cwd=round_copy.parent)
+    assert no_proof.returncode == 2 and "run `zkpor prove" in no_proof.stderr
+    assert "Traceback" not in no_reserves.stderr + no_proof.stderr
+    assert not (round_copy / "public").exists()
+
+
+@pytest.mark.parametrize("command", [["publish"], ["round", "next"], ["demo"]])
+def test_help_has_an_example(command):
+    from typer.testing import CliRunner
+
+    from zkpor.cli import app
+
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0 and f"Example: zkpor {' '.join(command)}" in result.output
