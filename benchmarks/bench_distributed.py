@@ -24,7 +24,8 @@ _CHILD = """
 import json, os, resource, sys, time
 from pathlib import Path
 from zkpor.liabilities.distributed import DaskRunner
-from zkpor.liabilities.round_proof import load_secret, prove_round
+from zkpor.liabilities.round_proof import prove_round
+from zkpor.liabilities.secret import load_secret
 
 directory, workers, batch_size = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 secret, _ = load_secret(directory / "exchange.secret", create=True)

@@ -46,7 +46,8 @@ class _EnoughError(Exception):
 def phase_prove(
     directory: Path, batch_size: int | None, max_batches: int | None, resume: bool, profile: str
 ) -> dict:
-    from zkpor.liabilities.round_proof import load_secret, profile_options, prove_round
+    from zkpor.liabilities.round_proof import profile_options, prove_round
+    from zkpor.liabilities.secret import load_secret
     from zkpor.liabilities.store import InclusionStore
     from zkpor.stark import phases
 
@@ -80,7 +81,7 @@ def phase_prove(
     global_json = directory / "proof" / "global.json"
     g = json.loads(global_json.read_text()) if complete else None
     sizes = [p.stat().st_size for p in sorted((directory / "proof" / "batches").glob("*.zkp"))]
-    with InclusionStore(directory / "proof" / "inclusion.sqlite", create=False) as store:
+    with InclusionStore(directory / "private" / "inclusion.sqlite", create=False) as store:
         batch_size_used = int(store.meta()["batch size"])
     result = {
         "complete": complete,

@@ -25,6 +25,25 @@ import pytest
 from zkpor.cli import main
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_config_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A ~/.config for the whole session (where exchange secrets go by default), never the real one:
+    session- and module-scoped fixtures that prove rounds keep their secrets here."""
+    home = tmp_path_factory.mktemp("session-config-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(home))
+        patch.delenv("ZKPOR_SECRET_FILE", raising=False)
+        yield home
+
+
+@pytest.fixture(autouse=True)
+def private_config_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test its own ~/.config, so a secret one test creates is not another's."""
+    home = tmp_path_factory.mktemp("config-home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    return home
+
+
 class Result(NamedTuple):
     returncode: int
     stdout: str
@@ -48,6 +67,7 @@ def run_main(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
         return Result(code, captured.out, captured.err)
 
     return run
+
 
 SUPERUSER = "zkpor"
 

@@ -8,6 +8,8 @@ from pathlib import Path
 class ZkporError(Exception):
     """Base class: anything raised as a ZkporError is reported to the user as its message."""
 
+    exit_code = 2  # the `zkpor` command's exit code for it (README, "Exit codes")
+
 
 class InputError(ZkporError):
     """Bad input, located as precisely as we can: file, line (1-based) and field."""
@@ -34,3 +36,9 @@ class InputError(ZkporError):
 
 class VerificationError(ZkporError):
     """A proof, a signature or a published figure did not check out; the message says which."""
+
+
+class InterruptError(ZkporError):
+    """Ctrl-C during a long command; the message says what was kept and how to resume."""
+
+    exit_code = 130  # the shell's convention for a process ended by SIGINT (128 + 2)

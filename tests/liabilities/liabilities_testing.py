@@ -8,8 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from zkpor.liabilities.published import GlobalProof, digest_hex, json_text
-from zkpor.liabilities.round_proof import ProveReport, load_secret, prove_round
+from zkpor.liabilities.round_proof import ProveReport, prove_round
+from zkpor.liabilities.secret import default_secret_path, load_secret
 from zkpor.liabilities.statement import Statement, StatementAsset
+from zkpor.round.config import load_round_config
 from zkpor.round.decimal_text import format_units
 from zkpor.round.generate import generate_round
 from zkpor.stark.params import ProofOptions
@@ -22,10 +24,15 @@ SMALL_BATCH = 32  # the smallest batch for 22 assets: 32 users × 8 rows = the 2
 
 
 def make_round(directory: Path, users: int, seed: int = 1) -> bytes:
-    """A generated 22-asset round with its exchange secret; returns the secret."""
+    """A generated 22-asset round with its exchange secret where `zkpor prove` looks for it by
+    default (per test: tests/conftest.py sets XDG_CONFIG_HOME); returns the secret."""
     generate_round(directory, users, seed)
-    secret, _ = load_secret(directory / "exchange.secret", create=True)
+    secret, _ = load_secret(round_secret_path(directory), create=True)
     return secret
+
+
+def round_secret_path(directory: Path) -> Path:
+    return default_secret_path(load_round_config(directory / "round.toml").round_id)
 
 
 def prove_small(directory: Path, secret: bytes, **kwargs: object) -> ProveReport:

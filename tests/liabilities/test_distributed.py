@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from liabilities_testing import CHEAP, copy_round, make_round, prove_small
+from liabilities_testing import CHEAP, copy_round, make_round, prove_small, round_secret_path
 
 from zkpor.errors import ZkporError
 from zkpor.liabilities import distributed
@@ -113,10 +113,10 @@ _CLIENT = textwrap.dedent(
     sys.path.insert(0, {tests!r})
     from liabilities_testing import prove_small
     from zkpor.liabilities.distributed import DaskRunner
-    from zkpor.liabilities.round_proof import load_secret
+    from zkpor.liabilities.secret import load_secret
 
     directory = Path({directory!r})
-    secret, _ = load_secret(directory / "exchange.secret")
+    secret, _ = load_secret({secret!r})
     with DaskRunner(workers=2) as runner:
         prove_small(directory, secret, runner=runner, progress=lambda n, _: print("done", n, flush=True))
     """
@@ -126,7 +126,9 @@ _CLIENT = textwrap.dedent(
 def test_a_killed_client_restarted_redoes_no_finished_batch(tmp_path: Path) -> None:
     directory = tmp_path / "r"
     secret = make_round(directory, 6 * 32 - 5)  # six batches
-    code = _CLIENT.format(tests=str(Path(__file__).parent), directory=str(directory))
+    code = _CLIENT.format(
+        tests=str(Path(__file__).parent), directory=str(directory), secret=str(round_secret_path(directory))
+    )
     # Its own process group: the client and the cluster it started die together, as on a lost machine.
     process = subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True
@@ -141,7 +143,7 @@ def test_a_killed_client_restarted_redoes_no_finished_batch(tmp_path: Path) -> N
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-    with InclusionStore(directory / "proof/inclusion.sqlite", create=False) as store:
+    with InclusionStore(directory / "private/inclusion.sqlite", create=False) as store:
         finished = store.finished_batches()
     assert 2 <= len(finished) < 6, "killed part-way"
     kept = {i: (directory / f"proof/batches/{i:05d}.zkp").read_bytes() for i in finished}

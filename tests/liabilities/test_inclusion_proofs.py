@@ -302,9 +302,9 @@ def test_verify_user_runs_without_numpy_or_numba(
 def test_a_damaged_inclusion_store(proven: Path, tmp_path: Path) -> None:
     copy = tmp_path / "round"
     shutil.copytree(proven, copy)
-    (copy / "proof/inclusion.sqlite").write_bytes(b"this is not a database" * 100)
+    (copy / "private/inclusion.sqlite").write_bytes(b"this is not a database" * 100)
     with pytest.raises(ZkporError, match="inclusion.sqlite: not a readable inclusion store"):
         export_user(copy, "debtor")
-    (copy / "proof/inclusion.sqlite").unlink()
+    (copy / "private/inclusion.sqlite").unlink()
     with pytest.raises(ZkporError, match="no inclusion store"):
         export_user(copy, "debtor")

@@ -14,11 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from liabilities_testing import append_user_line, every_decimals_plus_one, make_round, prove_small, restate
+from liabilities_testing import (
+    append_user_line,
+    every_decimals_plus_one,
+    make_round,
+    prove_small,
+    restate,
+    round_secret_path,
+)
 from typer.testing import CliRunner
 
 from zkpor.cli import app
-from zkpor.liabilities.round_proof import load_secret, verify_round
+from zkpor.liabilities.round_proof import verify_round
+from zkpor.liabilities.secret import load_secret
 from zkpor.liabilities.store import InclusionStore
 from zkpor.round.generate import generate_round
 
@@ -35,12 +43,16 @@ def test_help_has_an_example(command: str) -> None:
     assert f"Example: zkpor {command}" in result.output
 
 
-def test_prove_verify_export_verify_user(tmp_path: Path, zkpor: Callable[..., Any]) -> None:
+def test_prove_verify_export_verify_user(
+    tmp_path: Path, zkpor: Callable[..., Any], private_config_home: Path
+) -> None:
     generate_round(tmp_path / "r", 70, 3)
     proved = zkpor("prove", "r", "--batch-size", "32", cwd=tmp_path)
     assert proved.returncode == 0, proved.stderr
-    assert "Created a new exchange secret in r/exchange.secret" in proved.stdout
-    assert "101 bits conjectured" in proved.stdout and "keep inclusion.sqlite private" in proved.stdout
+    secret = private_config_home / "zkpor/secrets/2024-06.secret"
+    assert f"Created a new exchange secret in {secret}" in proved.stdout
+    assert "101 bits conjectured" in proved.stdout
+    assert "keep r/private/ and the exchange secret private" in proved.stdout
     again = zkpor("prove", "r", "--batch-size", "32", cwd=tmp_path)
     assert "Resuming: 3 of 3 batches are already proven" in again.stdout
     assert "Proved 0 batches (3 reused)" in again.stdout
@@ -138,10 +150,15 @@ def test_secret_file_from_the_environment(
     assert missing.returncode == 2 and "elsewhere.secret: exchange secret file not found" in missing.stderr
     (tmp_path / "elsewhere.secret").write_bytes(os.urandom(32))
     os.chmod(tmp_path / "elsewhere.secret", 0o644)
+    refused = zkpor("prove", "r", cwd=tmp_path)
+    assert (
+        refused.returncode == 2
+        and "elsewhere.secret: the exchange secret is open to other users" in refused.stderr
+    )
+    os.chmod(tmp_path / "elsewhere.secret", 0o600)
     proved = zkpor("prove", "r", cwd=tmp_path)
     assert proved.returncode == 0, proved.stderr
-    assert "readable by other users" in proved.stdout
-    assert not (tmp_path / "r/exchange.secret").exists()
+    assert not list(tmp_path.rglob("*.secret*"))[1:], "no secret but the one named"
 
 
 def test_verify_names_the_failure(tmp_path: Path, zkpor: Callable[..., Any]) -> None:
@@ -168,10 +185,10 @@ _PROVER = textwrap.dedent(
     from pathlib import Path
     sys.path.insert(0, {tests!r})
     from liabilities_testing import prove_small
-    from zkpor.liabilities.round_proof import load_secret
+    from zkpor.liabilities.secret import load_secret
 
     directory = Path({directory!r})
-    secret, _ = load_secret(directory / "exchange.secret")
+    secret, _ = load_secret({secret!r})
     prove_small(directory, secret, progress=lambda done, total: print("done", done, flush=True))
     """
 )
@@ -180,7 +197,9 @@ _PROVER = textwrap.dedent(
 def test_a_killed_prove_resumes_and_verifies(tmp_path: Path) -> None:
     directory = tmp_path / "r"
     make_round(directory, 6 * 32 - 5)  # six batches
-    code = _PROVER.format(tests=str(Path(__file__).parent), directory=str(directory))
+    code = _PROVER.format(
+        tests=str(Path(__file__).parent), directory=str(directory), secret=str(round_secret_path(directory))
+    )
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
@@ -193,13 +212,13 @@ def test_a_killed_prove_resumes_and_verifies(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
     assert process.returncode == -signal.SIGKILL
-    with InclusionStore(directory / "proof/inclusion.sqlite", create=False) as store:
+    with InclusionStore(directory / "private/inclusion.sqlite", create=False) as store:
         finished = store.finished_batches()
     assert 2 <= len(finished) < 6, "killed part-way"
     assert not (directory / "proof/global.json").exists()
     kept = {i: (directory / f"proof/batches/{i:05d}.zkp").read_bytes() for i in finished}
 
-    secret, _ = load_secret(directory / "exchange.secret")
+    secret, _ = load_secret(round_secret_path(directory))
     resumed = prove_small(directory, secret)
     assert resumed.batches_reused == len(finished) and resumed.batches_proven == 6 - len(finished)
     for i, data in kept.items():

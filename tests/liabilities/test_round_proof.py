@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from liabilities_testing import CHEAP, SMALL_BATCH, append_user_line, make_round, prove_small
 
-from zkpor.errors import InputError, ZkporError
+from zkpor.errors import InputError, InterruptError, ZkporError
 from zkpor.liabilities import encoding
 from zkpor.liabilities.assignment import (
     choose_batch_shape,
@@ -21,7 +21,8 @@ from zkpor.liabilities.assignment import (
     shuffle_slots,
 )
 from zkpor.liabilities.published import GlobalProof, digest_hex, top_filler
-from zkpor.liabilities.round_proof import load_secret, prove_round, verify_round
+from zkpor.liabilities.round_proof import prove_round, verify_round
+from zkpor.liabilities.secret import load_secret
 from zkpor.liabilities.store import InclusionStore
 from zkpor.round.config import default_round_config
 from zkpor.round.decimal_text import format_units
@@ -62,18 +63,14 @@ def test_prove_then_verify_gives_the_exact_totals(proven: tuple[Path, bytes]) ->
     roots = [b.root for b in g.batches]
     expected_root = encoding.merkle_root([*roots, top_filler()])
     assert g.top_leaves == 4 and list(g.root) == expected_root and summary["root"] == digest_hex(g.root)
-    assert sorted(os.listdir(directory / "proof")) == [
-        "batches",
-        "global.json",
-        "inclusion.sqlite",
-        "summary.json",
-    ]
+    assert sorted(os.listdir(directory / "proof")) == ["batches", "global.json", "summary.json"]
+    assert sorted(os.listdir(directory / "private")) == ["inclusion.sqlite", "prove.lock"]
 
 
 def test_every_user_lands_in_exactly_one_slot(proven: tuple[Path, bytes]) -> None:
     directory, secret = proven
     users = load_round_inputs(directory).users
-    with InclusionStore(directory / "proof/inclusion.sqlite", create=False) as store:
+    with InclusionStore(directory / "private/inclusion.sqlite", create=False) as store:
         places = {users.uid(r): store.user(users.uid(r), 22) for r in range(len(users))}
     assert all(p is not None for p in places.values())
     slots = {(p.batch, p.position) for p in places.values() if p is not None}
@@ -181,6 +178,9 @@ def test_the_secret_file_is_created_private_and_checked(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "s").stat().st_mode) == 0o600
     assert load_secret(tmp_path / "s") == (secret, False)
     (tmp_path / "short").write_bytes(b"too short")
+    with pytest.raises(InputError, match=r"short: the exchange secret is open to other users \(mode 644\)"):
+        load_secret(tmp_path / "short")
+    (tmp_path / "short").chmod(0o600)
     with pytest.raises(InputError, match="must be 16–4096 bytes"):
         load_secret(tmp_path / "short")
     with pytest.raises(InputError, match="not found"):
@@ -228,14 +228,14 @@ def test_a_crash_between_batch_file_and_store_loses_nothing(
         return original(self, batch, nodes, users)
 
     monkeypatch.setattr(InclusionStore, "add_batch", crash_on_batch_1)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(InterruptError, match="interrupted: 1 of 3 batches are proven and kept"):
         prove_small(tmp_path, secret)
     assert (tmp_path / "proof/batches/00001.zkp").exists() and not (tmp_path / "proof/global.json").exists()
     monkeypatch.setattr(InclusionStore, "add_batch", original)
     resumed = prove_small(tmp_path, secret)
     assert (resumed.batches_reused, resumed.batches_proven) == (1, 2)
     verify_round(tmp_path, min_security_bits=0)
-    with InclusionStore(tmp_path / "proof/inclusion.sqlite", create=False) as store:
+    with InclusionStore(tmp_path / "private/inclusion.sqlite", create=False) as store:
         assert sorted(store.finished_batches()) == [0, 1, 2]
 
 

@@ -163,7 +163,6 @@ def test_a_restated_statement_in_a_published_folder(
     """An auditor holding only the published folder (no round.toml, no private store)."""
     published = tmp_path / "published"
     (round_copy / "proof").rename(published)
-    (published / "inclusion.sqlite").unlink()
     verify_round(published, min_security_bits=0)
     restate(published, change)
     GlobalProof.from_json((published / "global.json").read_bytes(), "global.json")  # well-formed

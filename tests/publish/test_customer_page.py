@@ -58,7 +58,7 @@ def test_zkpor_serve_serves_the_published_folder_only(demos, browser):
         verdict, _, requests = _check(browser, f"{base}/verify.html", round_dir / "inclusion-demo-user.json")
         assert verdict == "verified" and requests == [f"{base}/verify.html"]
         page = browser.new_page()
-        for private in ("exchange.secret", "users.csv", "proof/inclusion.sqlite", "../exchange.secret"):
+        for private in ("exchange.secret", "users.csv", "private/inclusion.sqlite", "../exchange.secret"):
             assert page.goto(f"{base}/{private}").status == 404, private
         page.close()
     finally:

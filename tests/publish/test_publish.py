@@ -34,14 +34,15 @@ def test_demo_ends_with_a_summary_and_the_report(demos):
     assert "included under the published root" in out
 
 
-def test_public_folder_holds_the_proof_reserves_and_report_and_nothing_private(demos):
+def test_public_folder_holds_the_proof_reserves_and_report_and_nothing_private(demos, session_config_home):
     public = demos.public()
     files = {p.relative_to(public).as_posix() for p in public.rglob("*") if p.is_file()}
     batches = {f for f in files if f.startswith("batches/")}
     assert batches and all(f.endswith(".zkp") for f in batches)
     assert files - batches == PUBLIC_FILES | {"manifest.json"}
     round_dir = demos.round_dir(ROUNDS[-1])
-    private = [round_dir / name for name in ("exchange.secret", "users.csv", "proof/inclusion.sqlite")]
+    secret_path = session_config_home / f"zkpor/secrets/{ROUNDS[-1]}.secret"  # where the demo put it
+    private = [secret_path, round_dir / "users.csv", round_dir / "private/inclusion.sqlite"]
     private_bytes = [p.read_bytes() for p in private if p.exists()]
     assert len(private_bytes) == 3
     secret = private_bytes[0]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from round_testing import SMALL_ROUND_TOML, expect_input_error, write_file
 
+from zkpor.fsutil import OutputError
 from zkpor.round import generate
 from zkpor.round.config import default_round_config, load_round_config
 from zkpor.round.directory import load_round_inputs
@@ -105,7 +106,7 @@ def test_failure_leaves_nothing_half_written(tmp_path: Path, monkeypatch: pytest
         raise OSError("disk full")
 
     monkeypatch.setattr("zkpor.round.generate.write_round_config", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match="new: cannot write: disk full; nothing was written there"):
         generate_round(tmp_path / "new", 100, seed=1)
     assert list(tmp_path.iterdir()) == [], "neither the round nor its temporary directory may remain"
 

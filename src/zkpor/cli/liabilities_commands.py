@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,21 +28,23 @@ from rich.table import Table
 
 from zkpor.cli.app_state import app, console
 from zkpor.errors import ZkporError
+from zkpor.fsutil import OutputError, write_atomically
 from zkpor.liabilities import inclusion
 from zkpor.liabilities.distributed import BatchRunner, DaskRunner
 from zkpor.liabilities.published import digest_hex
 from zkpor.liabilities.round_proof import (
-    SECRET_NAME,
+    PRIVATE_DIR,
     ProveReport,
     RoundVerification,
     export_user,
-    load_secret,
     profile_options,
     prove_round,
     verify_round,
 )
-from zkpor.round.atomic import atomic_write_bytes
+from zkpor.liabilities.secret import SECRET_ENV, load_secret, secret_path_for
+from zkpor.round.config import load_round_config
 from zkpor.round.decimal_text import format_units_grouped
+from zkpor.round.directory import ROUND_CONFIG_NAME
 from zkpor.stark.params import default_options
 
 RoundDir = Annotated[Path, typer.Argument(help="Round directory (round.toml, users file, proof/).")]
@@ -55,10 +56,11 @@ def prove(
     secret_file: Annotated[
         Path | None,
         typer.Option(
+            "--secret",
             "--secret-file",
-            envvar="ZKPOR_SECRET_FILE",
-            help=f"The exchange's secret (nonces, shuffle, padding). Default: ROUND_DIR/{SECRET_NAME}, "
-            "created (32 random bytes, mode 0600) if missing.",
+            envvar=SECRET_ENV,
+            help="The exchange's secret (nonces, shuffle, padding), mode 0600. Default: "
+            "~/.config/zkpor/secrets/ROUND_ID.secret ($XDG_CONFIG_HOME), created if missing.",
         ),
     ] = None,
     batch_size: Annotated[
@@ -99,9 +101,11 @@ def prove(
 
     Writes ROUND_DIR/proof/: batches/NNNNN.zkp, global.json, summary.json (publish these).
 
-    Also proof/inclusion.sqlite: PRIVATE, every user's nonce and balances, for export-user.
+    And ROUND_DIR/private/inclusion.sqlite: PRIVATE, every user's nonce and balances, for export-user.
 
-    A killed run restarted on the same round skips the batches already written.
+    A killed or interrupted (Ctrl-C) run restarted on the same round skips the batches already proven.
+
+    One prove at a time per round: a second is refused, naming the first (private/prove.lock).
 
     --cluster/--workers: batches go to Dask workers (they see balances, never the secret or uids).
 
@@ -211,6 +215,7 @@ def export_user_command(
             "shows the balances as proven).",
         ),
     ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")] = False,
 ) -> None:
     """Write one customer's inclusion proof: uid, nonce, balances, Merkle paths, root (JSON, < 2 KB).
 
@@ -230,7 +235,9 @@ def export_user_command(
         typer.echo(data.decode(), nl=False)
         return
     output = output or Path(f"inclusion-{re.sub(r'[^A-Za-z0-9._-]', '_', uid)}.json")
-    atomic_write_bytes(output, data)
+    if output.exists() and not force:
+        raise OutputError(f"{output}: already exists; pass --force to replace it")
+    write_atomically(output, data)
     console.print(
         f"Wrote {output} ({len(data):,} bytes): uid {uid}, batch {proof.batch}, position {proof.position}.",
         markup=False,
@@ -289,7 +296,7 @@ def demo_customer_check(round_dir: Path, global_json: Path, *, step: int) -> str
     uid = _first_uid(round_dir)
     proof = export_user(round_dir, uid)
     proof_path = round_dir / "inclusion-demo-user.json"
-    atomic_write_bytes(proof_path, proof.to_json())
+    write_atomically(proof_path, proof.to_json())
     console.print(
         f"Wrote {proof_path} ({proof_path.stat().st_size:,} bytes).",
         markup=False,
@@ -318,19 +325,14 @@ def _first_uid(round_dir: Path) -> str:
 
 # ------------------------------------------------------------------------------------ helpers
 def _secret(round_dir: Path, secret_file: Path | None) -> bytes:
-    path = secret_file or round_dir / SECRET_NAME
+    """The round's secret: --secret / $ZKPOR_SECRET_FILE, else the per-user default, created if missing."""
+    round_id = load_round_config(round_dir / ROUND_CONFIG_NAME).round_id
+    path = secret_path_for(round_dir, round_id, secret_file)
     secret, created = load_secret(path, create=secret_file is None)
     if created:
-        console.print(
+        _notice(
             f"Created a new exchange secret in {path} (32 random bytes, readable only by you). Keep it: "
-            "a resumed or repeated `zkpor prove` of this round needs it. Never publish it.",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
-    elif path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        console.print(
-            f"[yellow]warning:[/] {path} is readable by other users; chmod 600 it.", highlight=False
+            "a resumed or repeated `zkpor prove` of this round needs it. Never publish it."
         )
     return secret
 
@@ -382,7 +384,8 @@ def _print_prove_report(report: ProveReport) -> None:
         soft_wrap=True,
     )
     console.print(
-        f"Publish {report.proof_dir}/global.json, summary.json and batches/; keep inclusion.sqlite private.",
+        f"Publish {report.proof_dir}/ (global.json, summary.json, batches/); keep "
+        f"{report.proof_dir.parent / PRIVATE_DIR}/ and the exchange secret private.",
         markup=False,
         highlight=False,
         soft_wrap=True,

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from zkpor.cli.app_state import app, console
 from zkpor.errors import InputError
+from zkpor.fsutil import write_atomically
 from zkpor.round.publish import PUBLIC_DIR, RESERVES_DIR, PublishResult, publish_round
 
 DEMO_USERS = 2_000
@@ -133,6 +134,9 @@ def demo(
             help="History database. Default: history.sqlite beside DIRECTORY.",
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Use DIRECTORY even if it holds a round the demo did not make.")
+    ] = False,
 ) -> None:
     """Run a whole round on generated data, from users and wallets to the published report.
 
@@ -144,7 +148,7 @@ def demo(
 
     Demos in sibling directories share one history store (three --round values: a 3-round history).
 
-    Replaces an earlier demo in the same directory (and its history row).
+    Replaces an earlier demo in the same directory (and its history row); any other round only with --force.
 
     Example: zkpor demo demos/2024-06 --round 2024-06
     """
@@ -157,14 +161,14 @@ def demo(
 
     started = time.perf_counter()
     history = db or str(default_history_path(directory))
-    _clear_earlier_demo(directory, round_id, history)
+    _clear_earlier_demo(directory, round_id, history, force=force)
 
     console.rule("[bold]1. generate a synthetic exchange")
     config = demo_round_config(round_id)
     generate_round(
         directory, users, DEMO_SEED, config=config, overwrite=True, usd_scale=demo_growth(round_id)
     )
-    (directory / DEMO_MARKER).write_text("made by `zkpor demo`; the next demo here replaces it\n")
+    write_atomically(directory / DEMO_MARKER, b"made by `zkpor demo`; the next demo here replaces it\n")
     console.print(
         f"Wrote {directory}/round.toml and users.csv ({users:,} users, round {round_id}).", highlight=False
     )
@@ -214,19 +218,23 @@ def demo(
     )
 
 
-def _clear_earlier_demo(directory: Path, round_id: str, history: str) -> None:
-    """Remove what an earlier demo left in `directory`, and its row in the history store."""
+def _clear_earlier_demo(directory: Path, round_id: str, history: str, *, force: bool) -> None:
+    """Remove what an earlier demo left in `directory`, and its row in the history store. Anything
+    else there is refused unless `force` (and then its history row is left alone)."""
     from zkpor.round.history import HistoryStore
 
     if not directory.exists():
         return
     # Older demos left no marker but did leave their customer's proof file.
     made_by_demo = (directory / DEMO_MARKER).is_file() or (directory / "inclusion-demo-user.json").is_file()
-    if any(directory.iterdir()) and not made_by_demo:
-        raise InputError(f"{directory} exists and was not made by `zkpor demo`; choose another directory")
+    if any(directory.iterdir()) and not made_by_demo and not force:
+        raise InputError(
+            f"{directory} exists and was not made by `zkpor demo`; choose another directory, or pass "
+            "--force to replace the round in it"
+        )
     earlier = None
     config_path = directory / "round.toml"
-    if config_path.is_file():
+    if made_by_demo and config_path.is_file():
         from zkpor.round.config import load_round_config
 
         earlier = load_round_config(config_path).round_id

@@ -1,17 +1,20 @@
 """A whole round's proof of liabilities: prove (exchange), verify (auditor), export-user (customer service).
 
-Outputs, in ROUND_DIR/proof/ (see docs/liabilities.md):
+Outputs (see docs/liabilities.md; the README has the whole round directory's layout):
 
-    batches/NNNNN.zkp   one batch proof per batch (`batch.BatchProof`), written as soon as it is proven
-    global.json         the round statement, every batch's root and exact totals, the global root
-    summary.json        the headline figures: root, per-asset totals, users (rounded up), security
-    inclusion.sqlite    PRIVATE: per user uid, batch, position, nonce, balances; per batch its tree
+    proof/batches/NNNNN.zkp   one batch proof per batch (`batch.BatchProof`), written once proven
+    proof/global.json         the round statement, every batch's root and exact totals, the global root
+    proof/summary.json        the headline figures: root, per-asset totals, users (rounded up), security
+    private/inclusion.sqlite  PRIVATE: per user uid, batch, position, nonce, balances; per batch its tree
+    private/prove.lock        PRIVATE: who is proving this round now (pid, host, start time)
+
+proof/ holds only what may be published; private/ never is.
 
 Resuming: a batch counts as done once its file is written and its rows are committed to
 inclusion.sqlite (`store`). A restarted `prove` checks that the inputs, options and secret are the
 ones the run started with (the fingerprint in the store), skips every done batch whose file is
-intact, and proves the rest. Batches are a deterministic function of the inputs and the secret
-(`assignment`), so the redone ones get the same roots and totals as before.
+intact (naming any that changed since), and proves the rest. Batches are a deterministic function
+of the inputs and the secret (`assignment`), so the redone ones get the same roots and totals.
 
 Where batches are proved: `BatchJob` holds everything needed to prove one batch (no secret, no
 uid, no users file); a runner (`distributed`: this process, or a Dask cluster) proves jobs and
@@ -21,9 +24,6 @@ hands results back in the order they finish, and the driver records each as it a
 from __future__ import annotations
 
 import hashlib
-import hmac
-import os
-import secrets
 import struct
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zkpor.errors import InputError, VerificationError, ZkporError
+from zkpor.errors import InputError, InterruptError, VerificationError, ZkporError
+from zkpor.fsutil import exclusive_lock, make_directory, remove_stale_temporaries, write_atomically
 from zkpor.liabilities.air import BatchPublic, SolvencyAir
 from zkpor.liabilities.assignment import BatchMembers, batch_members, choose_batch_shape, plan_batches
 from zkpor.liabilities.batch import BatchProof, statement_layout, verify_batch
@@ -54,9 +55,9 @@ from zkpor.liabilities.published import (
     top_tree_levels,
     tree_path,
 )
+from zkpor.liabilities.secret import secret_id
 from zkpor.liabilities.statement import Statement
 from zkpor.liabilities.store import InclusionStore, StoredBatch, pack_balances
-from zkpor.round.atomic import atomic_write_bytes
 from zkpor.round.config import load_round_config, round_config_from_document
 from zkpor.round.directory import ROUND_CONFIG_NAME, load_round_inputs
 from zkpor.round.users import ProgressCallback, UserBalances
@@ -69,10 +70,7 @@ PRIVATE_DIR = "private"  # never published: working files that hold customers' d
 GLOBAL_NAME = "global.json"
 SUMMARY_NAME = "summary.json"
 STORE_NAME = "inclusion.sqlite"
-SECRET_NAME = "exchange.secret"  # noqa: S105 — a file name, not a secret
-SECRET_BYTES = 32
-MIN_SECRET_BYTES = 16
-MAX_SECRET_BYTES = 4096
+LOCK_NAME = "prove.lock"  # in PRIVATE_DIR
 RUN_FORMAT = "zkpor-prove-run-v2"
 INPUT_HASH_SUFFIX = " sha256"  # fingerprint keys "round.toml sha256", "users.csv sha256": the inputs
 
@@ -104,46 +102,26 @@ def batch_file_name(index: int) -> str:
     return f"batches/{index:05d}.zkp"
 
 
+def private_dir_of(round_dir: str | Path) -> Path:
+    return Path(round_dir) / PRIVATE_DIR
+
+
+def check_private_layout(round_dir: str | Path) -> None:
+    """Refuse a round proven by an older zkpor, which kept the inclusion store inside proof/ (the
+    folder that gets published), saying how to move it."""
+    old = Path(round_dir) / PROOF_DIR / STORE_NAME
+    if old.exists():
+        private = private_dir_of(round_dir)
+        raise ZkporError(
+            f"{old}: the private inclusion store sits in the publishable proof/ folder (an older zkpor "
+            f"put it there); move it: mkdir -p -m 700 {private} && mv {old} {private}/"
+        )
+
+
 def proof_dir_of(round_dir: str | Path) -> Path:
     """ROUND_DIR/proof, or the directory itself when it is a published proof folder (has global.json)."""
     round_dir = Path(round_dir)
     return round_dir if (round_dir / GLOBAL_NAME).is_file() else round_dir / PROOF_DIR
-
-
-# ---- the exchange secret ---------------------------------------------------------------------
-
-
-def load_secret(path: str | Path, *, create: bool = False) -> tuple[bytes, bool]:
-    """(secret, created). With `create`, a missing file gets 32 random bytes, readable only by us."""
-    path = Path(path)
-    if not path.exists() and create:
-        secret = secrets.token_bytes(SECRET_BYTES)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except OSError as error:
-            raise InputError(f"cannot create the exchange secret: {error.strerror}", path=path) from None
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(secret)
-            stream.flush()
-            os.fsync(stream.fileno())
-        return secret, True
-    try:
-        secret = path.read_bytes()[: MAX_SECRET_BYTES + 1]
-    except FileNotFoundError:
-        raise InputError("exchange secret file not found", path=path) from None
-    except OSError as error:
-        raise InputError(f"cannot read the exchange secret: {error.strerror}", path=path) from None
-    if not MIN_SECRET_BYTES <= len(secret) <= MAX_SECRET_BYTES:
-        raise InputError(
-            f"the exchange secret must be {MIN_SECRET_BYTES}–{MAX_SECRET_BYTES} bytes, not {len(secret)}",
-            path=path,
-        )
-    return secret, False
-
-
-def secret_id(secret: bytes) -> str:
-    """Names a secret without revealing it (kept in the private store to detect a changed secret)."""
-    return hmac.new(secret, b"zkpor-secret-id-v1", hashlib.sha256).hexdigest()[:32]
 
 
 # ---- one batch: the unit of work -------------------------------------------------------------
@@ -204,9 +182,32 @@ def prove_round(
 ) -> ProveReport:
     """Prove every batch of the round in ROUND_DIR (resuming a run killed part-way), then publish
     global.json and summary.json. Refuses, naming the users file and line, a user whose net value
-    is negative or whose balance is over its bound."""
-    started = time.perf_counter()
+    is negative or whose balance is over its bound. One prove at a time per round: a second one is
+    refused by private/prove.lock, naming the first; Ctrl-C raises `InterruptError` saying what was
+    kept."""
     round_dir = Path(round_dir)
+    check_private_layout(round_dir)
+    if not round_dir.is_dir():
+        load_round_inputs(round_dir)  # its error names the missing round directory
+    lock = make_directory(private_dir_of(round_dir), mode=0o700) / LOCK_NAME
+    with exclusive_lock(lock, "zkpor prove", notice):
+        return _prove_locked(
+            round_dir, secret, options, batch_size, fresh, progress, notice, load_progress, runner
+        )
+
+
+def _prove_locked(
+    round_dir: Path,
+    secret: bytes,
+    options: ProofOptions | None,
+    batch_size: int | None,
+    fresh: bool,
+    progress: BatchProgress | None,
+    notice: Notice | None,
+    load_progress: ProgressCallback | None,
+    runner: BatchRunner | None,
+) -> ProveReport:
+    started = time.perf_counter()
     options = options or default_proof_options()
     options.validate()
     notices: list[str] = []
@@ -233,15 +234,18 @@ def prove_round(
     )
 
     proof_dir = round_dir / PROOF_DIR
-    (proof_dir / "batches").mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(proof_dir)
+    private_dir = private_dir_of(round_dir)
+    make_directory(proof_dir / "batches")
+    make_directory(private_dir, mode=0o700)
+    for directory in (proof_dir, proof_dir / "batches", private_dir):
+        remove_stale_temporaries(directory)
     fingerprint = _run_fingerprint(round_dir, users, shape.batch_size, shape.limb_bits, options, secret)
 
-    with InclusionStore(proof_dir / STORE_NAME, create=True) as store:
+    with InclusionStore(private_dir / STORE_NAME, create=True) as store:
         if fresh:
             _remove_outputs(proof_dir, store)
         _check_fingerprint(store, fingerprint, proof_dir)
-        done = _intact_batches(store, proof_dir, shape.batch_count)
+        done = _intact_batches(store, proof_dir, shape.batch_count, say)
         if done:
             say(f"Resuming: {len(done)} of {shape.batch_count} batches are already proven; proving the rest.")
         plan = plan_batches(secret, config.round_id, users, shape)
@@ -256,15 +260,22 @@ def prove_round(
                     m = members_of[index] = batch_members(plan, index, secret, config.round_id, users)
                     yield BatchJob(statement, index, m.id_hashes, m.equity, m.debt, options)
 
-        for job, payload in (runner or InProcessRunner()).run(jobs()):
-            members = members_of.pop(job.index)
-            if "negative_net_value_at" in payload:
-                raise _negative_net_value(users, members, payload["negative_net_value_at"])
-            result = proven_batch(payload, statement)
-            _record_batch(store, proof_dir, result, members, layout, len(config.assets))
-            proven += 1
-            if progress:
-                progress(len(done) + proven, shape.batch_count)
+        try:
+            for job, payload in (runner or InProcessRunner()).run(jobs()):
+                members = members_of.pop(job.index)
+                if "negative_net_value_at" in payload:
+                    raise _negative_net_value(users, members, payload["negative_net_value_at"])
+                result = proven_batch(payload, statement)
+                _record_batch(store, proof_dir, result, members, layout, len(config.assets))
+                proven += 1
+                if progress:
+                    progress(len(done) + proven, shape.batch_count)
+        except KeyboardInterrupt:
+            raise InterruptError(
+                f"interrupted: {len(done) + proven} of {shape.batch_count} batches are proven and kept "
+                f"(in {proof_dir / 'batches'}, recorded in {private_dir / STORE_NAME}); run the same "
+                f"`zkpor prove {round_dir}` again to resume: they will not be proven again"
+            ) from None
         stored = store.finished_batches()
 
     global_proof = _global_proof(statement, options, stored)
@@ -272,8 +283,11 @@ def prove_round(
     security = batch_security(layout, digest, options)
     totals = _sum_totals([stored[i].totals for i in range(shape.batch_count)])
     summary = summary_document(global_proof, totals, security.as_dict(), proof_bytes)
-    atomic_write_bytes(proof_dir / GLOBAL_NAME, global_proof.to_json())
-    atomic_write_bytes(proof_dir / SUMMARY_NAME, json_text(summary))
+    # summary.json goes first so that a fault between the two never leaves a new global.json next to
+    # an old summary.json that would still look like a finished round's.
+    (proof_dir / SUMMARY_NAME).unlink(missing_ok=True)
+    write_atomically(proof_dir / GLOBAL_NAME, global_proof.to_json())
+    write_atomically(proof_dir / SUMMARY_NAME, json_text(summary))
     return ProveReport(
         proof_dir, global_proof, summary, proven, len(done), time.perf_counter() - started, notices
     )
@@ -298,7 +312,7 @@ def _record_batch(
     n_assets: int,
 ) -> None:
     """The batch file first (atomically), then its rows in one transaction: the commit marks it done."""
-    atomic_write_bytes(proof_dir / batch_file_name(result.index), result.proof)
+    write_atomically(proof_dir / batch_file_name(result.index), result.proof)
     totals = result.public.asset_totals(layout.limb_bits)[:n_assets]
     batch = StoredBatch(
         result.index,
@@ -354,12 +368,21 @@ def _check_fingerprint(store: InclusionStore, fingerprint: dict[str, str], proof
             )
 
 
-def _intact_batches(store: InclusionStore, proof_dir: Path, batch_count: int) -> set[int]:
-    """Batches recorded as done whose file is still there, byte for byte."""
+def _intact_batches(store: InclusionStore, proof_dir: Path, batch_count: int, say: Notice) -> set[int]:
+    """Batches recorded as done whose file is still there, byte for byte; the others are named."""
     intact = set()
-    for index, batch in store.finished_batches().items():
+    for index, batch in sorted(store.finished_batches().items()):
         path = proof_dir / batch_file_name(index)
-        if index < batch_count and path.is_file() and _file_sha256(path) == batch.proof_sha256:
+        if index >= batch_count:
+            continue
+        if not path.is_file():
+            say(f"Batch {index}: {path} is missing; proving it again.")
+        elif _file_sha256(path) != batch.proof_sha256:
+            say(
+                f"Batch {index}: {path} does not match the SHA-256 recorded when it was proven "
+                "(changed or damaged since); proving it again."
+            )
+        else:
             intact.add(index)
     return intact
 
@@ -370,13 +393,6 @@ def _remove_outputs(proof_dir: Path, store: InclusionStore) -> None:
         (proof_dir / name).unlink(missing_ok=True)
     for path in (proof_dir / "batches").glob("*.zkp"):
         path.unlink()
-
-
-def _remove_stale_temporaries(proof_dir: Path) -> None:
-    """`atomic_output` leaves `.NAME.*.tmp` behind only when the process was killed mid-write."""
-    for directory in (proof_dir, proof_dir / "batches"):
-        for path in directory.glob(".*.tmp"):
-            path.unlink(missing_ok=True)
 
 
 def _global_proof(statement: Statement, options: ProofOptions, stored: dict[int, StoredBatch]) -> GlobalProof:
@@ -582,7 +598,7 @@ class StaleProofError(VerificationError):
 def check_inputs_unchanged(round_dir: Path, proof_dir: Path) -> bool:
     """Compare round.toml and the users file with the SHA-256 recorded when proving started (the
     private store's fingerprint); False when there is no store to compare with (a published folder)."""
-    store_path = proof_dir / STORE_NAME
+    store_path = private_dir_of(round_dir) / STORE_NAME
     if not store_path.is_file():
         return False
     with InclusionStore(store_path, create=False) as store:
@@ -623,13 +639,15 @@ def export_user(round_dir: str | Path, uid: str, *, allow_stale: bool = False) -
             check_inputs_unchanged(proof_dir.parent, proof_dir)
         except StaleProofError as error:
             raise StaleProofError(f"{error} (or export it as proven with --allow-stale)") from None
-    with InclusionStore(proof_dir / STORE_NAME, create=False) as store:
+    check_private_layout(round_dir)
+    store_path = private_dir_of(round_dir) / STORE_NAME
+    with InclusionStore(store_path, create=False) as store:
         user = store.user(uid, len(g.assets))
         if user is None:
             raise ZkporError(f"uid {uid!r} is not in round {g.round_id} ({store.path})")
         nodes = store.batch_nodes(user.batch)
     if len(nodes) != 2 * g.batch_size * 32 or user.batch >= g.batch_count:
-        raise ZkporError(f"{proof_dir / STORE_NAME} does not match {global_path} (was the round re-proven?)")
+        raise ZkporError(f"{store_path} does not match {global_path} (was the round re-proven?)")
     leaf_path = []
     node = g.batch_size + user.position
     while node > 1:

@@ -1,4 +1,4 @@
-"""The inclusion store, ROUND_DIR/proof/inclusion.sqlite: what the exchange keeps to answer customers.
+"""The inclusion store, ROUND_DIR/private/inclusion.sqlite: what the exchange keeps to answer customers.
 
 PRIVATE: it holds every customer's uid, nonce and balances. Never publish it.
 
@@ -102,6 +102,8 @@ class InclusionStore:
                 self.db.executescript(_SCHEMA)
                 self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             (version,) = self.db.execute("PRAGMA user_version").fetchone()
+        except sqlite3.OperationalError as error:  # a full disk, a read-only directory
+            raise ZkporError(f"{path}: cannot open the inclusion store: {error}") from None
         except sqlite3.DatabaseError as error:
             raise ZkporError(f"{path}: not a readable inclusion store ({error})") from None
         if version != SCHEMA_VERSION:
@@ -195,4 +197,11 @@ class _Transaction:
         self.db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        try:
+            if exc_type is None:
+                self.db.execute("COMMIT")
+        finally:
+            # A failed COMMIT (a full disk) may have rolled back already; rolling back again would
+            # replace its error with "no transaction is active".
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")

@@ -21,7 +21,6 @@ import csv
 import io
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from itertools import chain as chained
@@ -29,6 +28,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
+from zkpor.fsutil import atomic_text_output, make_directory
 from zkpor.reserves.balances import SourceUnavailable
 from zkpor.reserves.coins import UNKNOWN_COIN, CoinNameError, coin_map
 from zkpor.reserves.exact import decimal_text, parse_amount, to_fraction
@@ -69,18 +69,10 @@ RESULT_COLUMNS = [
 
 
 def write_atomically(path: Path, write: Callable[[TextIO], None]) -> None:
-    """Write through a temporary file in the same directory, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write through `zkpor.fsutil`: readers never see half a file, a fault is one line naming `path`."""
+    make_directory(path.parent)
+    with atomic_text_output(path) as handle:
+        write(handle)
 
 
 def count_rows(path: str | Path) -> int:

@@ -7,7 +7,7 @@
 - ``net_value``: exact per-user net values and per-asset totals, the way the AIR computes them.
 - ``directory``: a round directory (round.toml + one users file) loaded as a whole.
 - ``generate``: the synthetic exchange behind ``zkpor generate``; ``summary``: figures for ``zkpor check``.
-- ``decimal_text``: exact decimal text <-> integers; ``atomic``: files that are never half-written.
+- ``decimal_text``: exact decimal text <-> integers.
 
 Nothing is imported here, so importing one module (say, the history store) does not load numba.
 """

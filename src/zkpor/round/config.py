@@ -51,7 +51,7 @@ from typing import Any
 
 from zkpor.errors import InputError
 from zkpor.field.scalar import P_INT
-from zkpor.round.atomic import atomic_write_bytes
+from zkpor.fsutil import write_atomically
 from zkpor.round.decimal_text import DecimalTextError, format_units, parse_decimal_units
 
 LIMB_BITS = 16
@@ -452,7 +452,7 @@ def round_config_toml(config: RoundConfig) -> str:
 
 def write_round_config(config: RoundConfig, path: str | Path) -> None:
     """Write ``config`` as round.toml, atomically (a reader sees the old file or the new one)."""
-    atomic_write_bytes(Path(path), round_config_toml(config).encode("utf-8"))
+    write_atomically(Path(path), round_config_toml(config).encode("utf-8"))
 
 
 def write_default_round_config(path: str | Path) -> RoundConfig:

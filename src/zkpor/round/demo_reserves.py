@@ -22,11 +22,11 @@ from pathlib import Path
 import coincurve
 import nacl.signing
 
+from zkpor.fsutil import write_atomically
 from zkpor.reserves import evm, tron
 from zkpor.reserves.bitcoin import COINS, message_digest
 from zkpor.reserves.codecs import b58check_encode, b58encode, segwit_encode
 from zkpor.reserves.hashing import hash160
-from zkpor.round.atomic import atomic_write_bytes
 from zkpor.round.config import RoundConfig, default_round_config
 from zkpor.round.decimal_text import format_units
 
@@ -156,8 +156,8 @@ def write_demo_reserves(
         snapshot.writerow(["BTC", "bitcoin", height, wrong.address, "0.5"])
     directory.mkdir(parents=True, exist_ok=True)
     reserves_path, balances_path = directory / RESERVES_NAME, directory / BALANCES_NAME
-    atomic_write_bytes(reserves_path, reserves.getvalue().encode())
-    atomic_write_bytes(balances_path, balances.getvalue().encode())
+    write_atomically(reserves_path, reserves.getvalue().encode())
+    write_atomically(balances_path, balances.getvalue().encode())
     return reserves_path, balances_path
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from zkpor.errors import InputError
+from zkpor.fsutil import OutputError, make_directory, output_error
 from zkpor.round.config import RoundConfig, default_round_config, write_round_config
 from zkpor.round.directory import ROUND_CONFIG_NAME
 from zkpor.round.net_value import first_negative_net_value_row
@@ -238,14 +239,24 @@ def generate_round(
             )
         write_into(out_dir)
     else:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        make_directory(out_dir.parent)
         # Not mkdtemp: that makes the directory private, and a round directory is ordinary data.
         building = out_dir.parent / f".{out_dir.name}.{secrets.token_hex(6)}.tmp"
-        building.mkdir()
+        try:
+            building.mkdir()
+        except OSError as error:
+            raise output_error(out_dir, error, "cannot create the directory") from None
         try:
             write_into(building)
             os.rename(building, out_dir)
+        except OSError as error:
+            shutil.rmtree(building, ignore_errors=True)
+            raise output_error(out_dir, error) from None
+        except OutputError as error:  # name the files as they would have been, not the temporary
+            shutil.rmtree(building, ignore_errors=True)
+            raise OutputError(str(error).replace(str(building), str(out_dir))) from None
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
     return out_dir / users_name
+

@@ -30,18 +30,18 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from zkpor.errors import InputError, VerificationError, ZkporError
+from zkpor.fsutil import write_atomically
 from zkpor.liabilities.published import MAX_JSON_BYTES, load_json_object, read_bounded
 from zkpor.liabilities.round_proof import (
     GLOBAL_NAME,
     PRIVATE_DIR,
     PROOF_DIR,
-    SECRET_NAME,
     STORE_NAME,
     SUMMARY_NAME,
     RoundVerification,
     verify_round,
 )
-from zkpor.round.atomic import atomic_write_bytes
+from zkpor.liabilities.secret import OLD_SECRET_NAME, SECRET_ENV, default_secret_path
 from zkpor.round.directory import USERS_FILE_NAMES
 from zkpor.round.history import HistoryStore, default_history_path
 from zkpor.round.report_model import build_report, round_record
@@ -54,7 +54,7 @@ MANIFEST_NAME = "manifest.json"
 REPORT_JSON, REPORT_HTML, REPORT_PDF = "report.json", "report.html", "report.pdf"
 _SAFE_PATH = re.compile(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
 # Names that are private wherever they appear; `.secret` and SQLite files are never published.
-_PRIVATE_NAMES = {SECRET_NAME, STORE_NAME, *USERS_FILE_NAMES}
+_PRIVATE_NAMES = {OLD_SECRET_NAME, STORE_NAME, *USERS_FILE_NAMES}
 _PRIVATE_SUFFIXES = (".secret", ".sqlite", ".sqlite-journal", ".sqlite-wal", ".db", ".key", ".pem")
 
 Notice = Callable[[str], None]
@@ -120,13 +120,18 @@ def _identity(path: Path) -> tuple[int, int]:
     return stat.st_dev, stat.st_ino
 
 
-def private_files_of(round_dir: Path, secret_file: Path | None = None) -> list[Path]:
-    """Every private file a round directory may hold (and the exchange secret, wherever it lives)."""
-    candidates = [round_dir / SECRET_NAME, round_dir / PROOF_DIR / STORE_NAME]
+def private_files_of(
+    round_dir: Path, secret_file: Path | None = None, round_id: str | None = None
+) -> list[Path]:
+    """Every private file a round directory may hold (and the exchange secret, wherever it lives:
+    named, in the environment, at the per-user default, or where an older zkpor kept it)."""
+    candidates = [round_dir / OLD_SECRET_NAME, round_dir / PROOF_DIR / STORE_NAME]
     candidates += [round_dir / name for name in USERS_FILE_NAMES]
     if (round_dir / PRIVATE_DIR).is_dir():
         candidates += [p for p in (round_dir / PRIVATE_DIR).rglob("*") if p.is_file()]
-    for configured in (secret_file, os.environ.get("ZKPOR_SECRET_FILE")):
+    if round_id is not None:
+        candidates.append(default_secret_path(round_id))
+    for configured in (secret_file, os.environ.get(SECRET_ENV)):
         if configured:
             candidates.append(Path(configured))
     return candidates
@@ -280,7 +285,7 @@ def publish_round(
     verification = verify_round(round_dir, min_security_bits=min_security_bits, progress=progress)
     g = verification.global_proof
     building = round_dir / f".{PUBLIC_DIR}.{secrets.token_hex(6)}.tmp"
-    folder = PublicFolder(building, private_files_of(round_dir, secret_file))
+    folder = PublicFolder(building, private_files_of(round_dir, secret_file, g.round_id))
     reserves_dir = Path(reserves_dir) if reserves_dir else round_dir / RESERVES_DIR
     for name in (RESULTS_NAME, SUMS_NAME):  # before reading them: a private file is not even parsed
         folder.check_source(reserves_dir / name, f"{RESERVES_DIR}/{name}")
@@ -309,7 +314,7 @@ def publish_round(
             folder.add_bytes(REPORT_PDF, render_pdf(html))
             folder.add_bytes(VERIFY_PAGE, render_verify_page(g))
             manifest = manifest_document(building, folder.files, g.round_id)
-            atomic_write_bytes(building / MANIFEST_NAME, (json.dumps(manifest, indent=2) + "\n").encode())
+            write_atomically(building / MANIFEST_NAME, (json.dumps(manifest, indent=2) + "\n").encode())
             # The folder as it will be published passes the auditor's check on its own: the bytes
             # copied are the bytes verified, and the report states what they prove.
             verify_public_folder(building, min_security_bits=min_security_bits)

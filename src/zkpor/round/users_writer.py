@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from zkpor.round.atomic import atomic_output
+from zkpor.fsutil import atomic_output
 from zkpor.round.config import RoundConfig
 from zkpor.round.users_kernels import MAX_UID_BYTES
 

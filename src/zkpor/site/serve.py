@@ -14,12 +14,13 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from zkpor.errors import InputError
-from zkpor.liabilities.round_proof import SECRET_NAME, STORE_NAME
+from zkpor.liabilities.round_proof import PRIVATE_DIR, STORE_NAME
+from zkpor.liabilities.secret import OLD_SECRET_NAME
 
 PUBLIC_DIR = "public"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-PRIVATE_NAMES = ("round.toml", "users.csv", "users.jsonl", SECRET_NAME, STORE_NAME)
+PRIVATE_NAMES = ("round.toml", "users.csv", "users.jsonl", PRIVATE_DIR, OLD_SECRET_NAME, STORE_NAME)
 
 
 def public_folder(round_dir: str | Path) -> Path:

@@ -21,9 +21,9 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from zkpor.fsutil import write_atomically
 from zkpor.hash import poseidon2_constants as consts
 from zkpor.liabilities.published import GlobalProof, digest_hex, statement_json
-from zkpor.round.atomic import atomic_write_bytes
 
 PAGE_NAME = "verify.html"
 _ASSETS = resources.files("zkpor.site") / "verify"
@@ -122,5 +122,5 @@ def render_verify_page(global_proof: GlobalProof) -> bytes:
 def write_verify_page(public_dir: str | Path, global_proof: GlobalProof) -> Path:
     """Write PUBLIC_DIR/verify.html atomically; returns its path."""
     path = Path(public_dir) / PAGE_NAME
-    atomic_write_bytes(path, render_verify_page(global_proof))
+    write_atomically(path, render_verify_page(global_proof))
     return path
