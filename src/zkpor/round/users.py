@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import mmap
+import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from zkpor.errors import InputError
+from zkpor.fsutil import make_directory, output_error
 from zkpor.round import users_kernels as kernels
 from zkpor.round.config import RoundConfig
 
@@ -127,16 +129,21 @@ def _balance_arrays(
     rows: int, n_assets: int, spill_dir: Path | None
 ) -> tuple[np.ndarray, np.ndarray, tuple[mmap.mmap, ...]]:
     """Zeroed (rows, n_assets) uint64 equity and debt arrays: anonymous memory (fresh zero pages
-    cost nothing until written), or sparse files in ``spill_dir`` mapped shared."""
+    cost nothing until written), or files in ``spill_dir`` mapped shared, their disk space reserved."""
     if spill_dir is None or rows == 0:
         return np.zeros((rows, n_assets), np.uint64), np.zeros((rows, n_assets), np.uint64), ()
-    spill_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_directory(spill_dir, mode=0o700)
     arrays = []
     for _ in ("equity", "debt"):
         # Unnamed (already unlinked) files: the mapping keeps them alive, and nothing is left behind
-        # on disk however the process ends.
-        with tempfile.TemporaryFile(dir=spill_dir) as backing:
-            arrays.append(np.memmap(backing, dtype=np.uint64, mode="w+", shape=(rows, n_assets)))
+        # on disk however the process ends. Their disk space is reserved up front: a full disk is
+        # then one error here, not a SIGBUS (a crash) when a write through the mapping finds no room.
+        try:
+            with tempfile.TemporaryFile(dir=spill_dir) as backing:
+                os.posix_fallocate(backing.fileno(), 0, rows * n_assets * 8)
+                arrays.append(np.memmap(backing, dtype=np.uint64, mode="w+", shape=(rows, n_assets)))
+        except OSError as error:
+            raise output_error(spill_dir, error, "cannot hold the balances there") from None
     # Plain ndarray views for the numba kernels; the mappings themselves for `release_pages`.
     return np.asarray(arrays[0]), np.asarray(arrays[1]), tuple(a._mmap for a in arrays)
 
