@@ -321,6 +321,28 @@ def test_a_second_prove_is_refused_and_ctrl_c_keeps_the_proven_batches(tmp_path:
     assert "stale lock" not in resumed.stdout, "an interrupted prove releases its lock"
 
 
+def test_ctrl_c_in_another_long_command_leaves_nothing_half_written(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [ZKPOR, "generate", "--users", "5000000", str(tmp_path / "big")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        _wait_for(lambda: any(tmp_path.glob(".big.*.tmp/.users.csv.*.tmp")), process)  # writing users
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert one_error_line(stderr).startswith(
+        "error: interrupted; every output is written whole or not at all"
+    )
+    assert list(tmp_path.iterdir()) == [], "neither the round nor its temporary directory remains"
+
+
 def test_a_stale_lock_is_taken_over_with_a_notice(tmp_path: Path, run_main: Run) -> None:
     round_dir = proven_round(tmp_path, run_main)
     dead_pid = subprocess.Popen([sys.executable, "-c", "pass"])  # a process that has ended
