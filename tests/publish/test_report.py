@@ -127,3 +127,35 @@ def test_gaps_and_consecutive_rounds():
     assert monthly_gaps(months) == ["2024-04", "2024-05"]
     assert consecutive_rounds(months) == 2
     assert consecutive_rounds(months[:3]) == 3
+
+
+def test_change_vs_twelve_rounds_earlier(demos):
+    """With twelve recorded rounds before this one, the report compares with the first of them."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from zkpor.liabilities.round_proof import verify_round
+    from zkpor.round.history import HistoryStore
+    from zkpor.round.report_model import build_report
+    from zkpor.round.reserves_results import load_reserves_results
+
+    with HistoryStore.open(demos.history) as store:
+        april = store.get_round(ROUNDS[0])
+    earlier = [
+        replace(april, round_id=f"2023-{m:02d}", snapshot_time=datetime(2023, m, 28, tzinfo=UTC))
+        for m in range(7, 13)
+    ] + [
+        replace(april, round_id=f"2024-{m:02d}", snapshot_time=datetime(2024, m, 28, tzinfo=UTC))
+        for m in range(1, 7)
+    ]
+    round_dir = demos.round_dir(ROUNDS[-1])
+    verification = verify_round(round_dir)
+    report = build_report(
+        verification, load_reserves_results(round_dir / "reserves"), earlier, datetime.now(UTC)
+    )
+    year = report["totals"]["change_vs_year_earlier"]
+    assert year["round_id"] == "2023-07" and report["totals"]["change_vs_previous"]["round_id"] == "2024-06"
+    assert report["consecutive_rounds"] == 13 and report["gaps"] == []
+    assert all(a["change_vs_year_earlier"]["round_id"] == "2023-07" for a in report["assets"])
+    html = render_html(report)
+    assert "reserves vs 2023-07" in html and "13th consecutive monthly report" in html
