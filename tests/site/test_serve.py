@@ -69,6 +69,9 @@ def test_refuses_a_folder_with_private_files(tmp_path: Path, round_dir: Path) ->
     with pytest.raises(InputError, match=r"holds private round files \(round.toml, exchange.secret\)"):
         public_folder(round_dir)
     assert public_folder(tmp_path / "elsewhere") == tmp_path / "elsewhere"  # a published folder itself
+    (tmp_path / "elsewhere" / "verify.html").unlink()
+    with pytest.raises(InputError, match="nor a published folder"):
+        public_folder(tmp_path / "elsewhere")  # any other folder, such as a home directory
 
 
 def test_cli_serves_on_loopback_until_interrupted(round_dir: Path) -> None:

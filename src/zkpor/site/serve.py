@@ -1,14 +1,16 @@
 """`zkpor serve`: a small HTTP server for a round's public folder, on this computer only by default.
 
-It serves ROUND_DIR/public (what `zkpor publish` writes) and nothing else: a folder holding a round's
-private files (round.toml, the users file, the exchange secret, the inclusion store) is refused, and
-a path that leaves the folder, through `..` or a symbolic link, is answered 404.
+It serves ROUND_DIR/public (what `zkpor publish` writes), or a published folder given directly, and
+nothing else: a folder holding a round's private files (round.toml, the users file, the exchange
+secret, the inclusion store) or not holding a published round (no manifest.json or verify.html) is
+refused, and a path that leaves the folder, through `..` or a symbolic link, is answered 404.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Callable
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,6 +23,7 @@ PUBLIC_DIR = "public"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 PRIVATE_NAMES = ("round.toml", "users.csv", "users.jsonl", PRIVATE_DIR, OLD_SECRET_NAME, STORE_NAME)
+PUBLISHED_MARKERS = ("manifest.json", "verify.html")  # what `zkpor publish` always writes
 
 
 def public_folder(round_dir: str | Path) -> Path:
@@ -34,6 +37,12 @@ def public_folder(round_dir: str | Path) -> Path:
         raise InputError(
             f"holds private round files ({', '.join(private)}) and no {PUBLIC_DIR}/ folder: "
             "run `zkpor publish` first, then serve the round directory",
+            path=folder,
+        )
+    if not any((folder / name).is_file() for name in PUBLISHED_MARKERS):
+        raise InputError(
+            f"neither a round directory with a {PUBLIC_DIR}/ folder nor a published folder "
+            f"(no {' or '.join(PUBLISHED_MARKERS)} in it)",
             path=folder,
         )
     return folder
@@ -70,7 +79,10 @@ class PublicFolderHandler(SimpleHTTPRequestHandler):
 
 
 def make_server(
-    folder: str | Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log=None
+    folder: str | Path,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    log: Callable[[str], None] | None = None,
 ) -> ThreadingHTTPServer:
     """A server for `folder` bound to host:port (port 0: any free port); call serve_forever()."""
     handler = type("Handler", (PublicFolderHandler,), {"log": staticmethod(log) if log else None})
