@@ -220,6 +220,18 @@ def test_not_json_at_all() -> None:
         InclusionProof.from_json(b"{", "me.json")
 
 
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b'{"batch": ' + b"1" * 5000 + b"}", "an integer has too many digits"),
+        (b'{"x": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested too deeply"),
+    ],
+)
+def test_json_that_python_cannot_hold_is_an_input_error(data: bytes, reason: str) -> None:
+    with pytest.raises(InputError, match=reason):
+        InclusionProof.from_json(data, "me.json")
+
+
 def test_an_inclusion_proof_is_under_3_kb_at_production_depth() -> None:
     """2^20 users: 13 levels in a batch of 8192, 7 in the top tree of 128 batches; 22 assets with
     realistic balances (a whale with 9 assets and margin debt). The statement it carries (symbols,

@@ -277,6 +277,15 @@ def raw_edits(data: bytes) -> Iterator[tuple[str, bytes]]:
     yield "control character", data.replace(b'"uid":"', b'"uid":"\x01', 1)
     yield "single quotes", data.replace(b'"format"', b"'format'", 1)
     yield "trailing comma", data.rstrip().rstrip(b"}") + b",}"
+    yield "lone surrogate in the uid", data.replace(b'"uid":"', b'"uid":"\\ud800', 1)
+    yield "lone surrogate in a key", data.replace(b'"uid":', b'"\\udc00":1,"uid":', 1)
+    yield "lone surrogate in a symbol", data.replace(b'[["BTC"', b'[["\\ud800BTC"', 1)
+    yield "surrogate pair in the uid", data.replace(b'"uid":"', b'"uid":"\\ud83d\\ude00', 1)
+    yield "integer of 5000 digits", data.replace(b'"batch":', b'"batch":' + b"1" * 5000 + b',"_":', 1)
+    yield "integer of 4300 digits", data.replace(b'"batch":', b'"batch":' + b"1" * 4300 + b',"_":', 1)
+    for depth in (100, 3000):
+        nested = b"[" * depth + b"]" * depth
+        yield f"nested {depth} deep", data.replace(b'"uid":', b'"_":' + nested + b',"uid":', 1)
     rng = random.Random(7)
     for i in range(150):
         position = rng.randrange(len(data))

@@ -355,6 +355,10 @@ def load_json_object(data: bytes, source: str) -> dict[str, Any]:
         raise InputError("not UTF-8 text", path=source) from None
     except json.JSONDecodeError as error:
         raise InputError(f"not valid JSON: {error.msg}", path=source, line=error.lineno) from None
+    except ValueError:  # Python refuses integers of more than 4,300 digits
+        raise InputError("not valid JSON: an integer has too many digits", path=source) from None
+    except RecursionError:
+        raise InputError("not valid JSON: nested too deeply", path=source) from None
     if not isinstance(doc, dict):
         raise InputError("expected a JSON object", path=source)
     return doc

@@ -29,6 +29,10 @@
     "batch", "position", "leaf_path", "batch_root", "top_path", "root",
   ];
 
+  const utf8 = (text) => new TextEncoder().encode(text);
+  // JSON's \ud800 escapes give strings UTF-8 cannot encode; Python refuses them field by field.
+  const hasLoneSurrogate = (text) => /[\uD800-\uDFFF]/.test(text.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ""));
+
   class InclusionError extends Error {
     constructor(kind, message, field = null, reason = kind) {
       super(field ? `field '${field}': ${message}` : message);
@@ -52,9 +56,12 @@
   }
 
   const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;
+  const MAX_INT_DIGITS = 4300; // Python's int() refuses longer digit strings
+  const MAX_NESTING = 900; // Python's json stops near its recursion limit (1000); deeper is refused
 
   function parseJson(text) {
     let i = 0;
+    let depth = 0;
     const fail = (what) => {
       const line = text.slice(0, i).split("\n").length;
       throw new InclusionError("input", `not valid JSON: ${what} (line ${line})`);
@@ -85,14 +92,18 @@
       const m = NUMBER.exec(text);
       if (!m) fail("expecting value");
       i += m[0].length;
-      return m[1] || m[2] ? new JsonFloat(m[0]) : BigInt(m[0]);
+      if (m[1] || m[2]) return new JsonFloat(m[0]);
+      if (m[0].replace("-", "").length > MAX_INT_DIGITS) throw inputError("not valid JSON: an integer has too many digits");
+      return BigInt(m[0]);
     }
     // The members of an object or array: items separated by commas, up to `close`.
     function members(close, item) {
+      if (++depth > MAX_NESTING) throw inputError("not valid JSON: nested too deeply");
       i++;
       ws();
       if (text[i] === close) {
         i++;
+        depth--;
         return;
       }
       for (;;) {
@@ -100,6 +111,7 @@
         ws();
         if (text[i] === close) {
           i++;
+          depth--;
           return;
         }
         if (text[i] !== ",") fail("expecting ',' delimiter");
@@ -179,6 +191,7 @@
       const type = pythonType(v);
       if (type !== kind) throw inputError(`must be ${kind}, not ${type}`, key);
       if (kind === "int" && (v < 0n || v >= 1n << 64n)) throw inputError(`${v} is out of range`, key);
+      if (kind === "str" && hasLoneSurrogate(v)) throw inputError("not valid Unicode (a lone surrogate)", key);
       return v;
     }
     digest(key) {
@@ -273,8 +286,6 @@
 
   // ---- the round statement: zkpor.liabilities.statement --------------------------------------------
 
-  const utf8 = (text) => new TextEncoder().encode(text);
-  const hasLoneSurrogate = (text) => /[\uD800-\uDFFF]/.test(text.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ""));
 
   /** RFC 3339 in UTC with "Z", a real date, microseconds only when non-zero (canonical_snapshot_time). */
   function canonicalSnapshotTime(text) {
@@ -289,6 +300,10 @@
 
   /** [field, reason] of the first rule the statement breaks, in Statement.problems()'s order, or null. */
   function statementProblem(st) {
+    const texts = [["round_id", st.round_id], ["snapshot_time", st.snapshot_time]];
+    st.assets.forEach((a, i) => texts.push([`assets[${i}].symbol`, a.symbol], [`assets[${i}].price`, a.price]));
+    const broken = texts.find(([, text]) => hasLoneSurrogate(text));
+    if (broken) return [broken[0], "must be valid Unicode text"];
     const between = (v, low, high) => BigInt(low) <= v && v <= BigInt(high);
     const roundIdBytes = utf8(st.round_id).length;
     if (roundIdBytes < 1 || roundIdBytes > 64) return ["round_id", "must be 1–64 bytes"];
@@ -334,9 +349,6 @@
     const values = STATEMENT_FIELDS.map((name) => r.get(name, name === "round_id" || name === "snapshot_time" ? "str" : "int"));
     const [round_id, snapshot_time, price_decimals, limb_bits, batch_size, batch_count] = values;
     const raw = { round_id, snapshot_time, price_decimals, limb_bits, batch_size, batch_count, assets };
-    if (hasLoneSurrogate(round_id) || assets.some((a) => hasLoneSurrogate(a.symbol))) {
-      throw inputError("is not valid Unicode text", "round_id");
-    }
     const problem = statementProblem(raw);
     if (problem) throw inputError(problem[1], problem[0]);
     return statementOf(raw);
@@ -465,7 +477,6 @@
     if (r.get("format", "str") !== INCLUSION_FORMAT) throw inputError(`not a ${INCLUSION_FORMAT} file`, "format");
     const statement = parseStatement(r);
     const uid = r.get("uid", "str");
-    if (hasLoneSurrogate(uid)) throw inputError("is not valid Unicode text", "uid");
     const uidBytes = utf8(uid);
     if (uidBytes.length < 1 || uidBytes.length > MAX_UID_BYTES) throw inputError(`must be 1–${MAX_UID_BYTES} bytes`, "uid");
     const nonce = r.get("nonce", "str");
