@@ -26,6 +26,7 @@ class PublishedRound:
     global_json: Path
     uids: list[str]
     proofs: dict[str, Path]  # uid -> exported inclusion proof
+    debtors: list[str]  # uids with some debt (the first has an exported proof)
 
     @property
     def page(self) -> Path:
@@ -47,9 +48,11 @@ def _publish_round(directory: Path, users: int, seed: int, round_id: str) -> Pub
     toml.write_text(toml.read_text().replace('round_id = "2024-06"', f'round_id = "{round_id}"'))
     _zkpor("prove", str(directory), "--batch-size", "32")
     with open(directory / "users.csv", newline="") as stream:
-        uids = [row["uid"] for row in csv.DictReader(stream)]
+        rows = list(csv.DictReader(stream))
+    uids = [row["uid"] for row in rows]
+    debtors = [r["uid"] for r in rows if any(v.strip("0.") for k, v in r.items() if k.endswith("_debt"))]
     proofs = {}
-    for uid in uids[:2] + uids[-1:]:
+    for uid in uids[:2] + uids[-1:] + debtors[:1]:
         proofs[uid] = directory / f"inclusion-{uid}.json"
         _zkpor("export-user", str(directory), uid, "-o", str(proofs[uid]))
     public = directory / "public"
@@ -57,7 +60,7 @@ def _publish_round(directory: Path, users: int, seed: int, round_id: str) -> Pub
     global_json = directory / "proof" / "global.json"
     (public / "global.json").write_bytes(global_json.read_bytes())
     write_verify_page(public, load_global(global_json))
-    return PublishedRound(directory, public, global_json, uids, proofs)
+    return PublishedRound(directory, public, global_json, uids, proofs, debtors)
 
 
 @pytest.fixture(scope="session")

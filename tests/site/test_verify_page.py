@@ -94,7 +94,7 @@ def test_valid_proof_shows_committed_balances_and_the_published_root(customer, p
             continue
         row = page.locator(f'tr[data-asset="{asset.symbol}"]')
         shown[asset.symbol] = row
-        expect(row.locator("td").nth(1)).to_have_text(format_units_grouped(units[0], asset.decimals))
+        expect(row.locator(".amount")).to_have_text(format_units_grouped(units[0], asset.decimals))
     assert shown, "the chosen customer holds something"
     assert page.locator("#balances tbody tr").count() == len(shown)
     expect(shown["BTC" if "BTC" in shown else next(iter(shown))].locator(".price")).to_contain_text(" USD")
@@ -104,12 +104,29 @@ def test_valid_proof_shows_committed_balances_and_the_published_root(customer, p
     debt = [parse_decimal_units(v, a.decimals) for v, a in zip(document["debt"], st.assets, strict=True)]
     net = sum(w * (e - d) for w, e, d in zip(st.weights, equity, debt, strict=True))
     scale = max(a.decimals for a in st.assets) + st.price_decimals
-    expect(page.locator("#net-value")).to_have_text(format_units_grouped(net // 10 ** (scale - 2), 2, 2))
+    cents = format_units_grouped(net // 10 ** (scale - 2), 2, 2)
+    expect(page.locator("#net-value")).to_have_text(f"{cents} USD")
+    expect(page.locator(".zero-assets")).to_contain_text("No debt.")
     customer.screenshot(tmp_path / "verified.png")
 
     # Typing (or pasting) their own uid keeps it verified, and says so.
     page.fill("#uid", f" {uid} ")
     expect(customer.verdict("verified")).to_contain_text("the ID you typed")
+
+
+def test_a_customer_with_debt_sees_it_and_the_net_value(customer, published_round):
+    uid = published_round.debtors[0]
+    document = published_round.proof_document(uid)
+    customer.open_file(published_round.proofs[uid].read_bytes())
+    customer.verdict("verified")
+    st = load_global(published_round.global_json).statement
+    for asset, debt in zip(st.assets, document["debt"], strict=True):
+        units = parse_decimal_units(debt, asset.decimals)
+        if units:
+            row = customer.page.locator(f'tr[data-asset="{asset.symbol}"]')
+            expect(row.locator(".debt")).to_have_text(f"debt {format_units_grouped(units, asset.decimals)}")
+            expect(row.locator(".value")).to_contain_text("USD net")
+    expect(customer.page.locator(".zero-assets")).not_to_contain_text("No debt.")
 
 
 def test_tampered_proof_is_refused(customer, published_round, tmp_path):
@@ -186,12 +203,15 @@ def test_accessible_and_readable_on_a_phone(browser, published_round, tmp_path):
     assert page.evaluate("document.activeElement.id") == "uid"
     expect(page.locator("#result")).to_have_attribute("aria-live", "polite")
 
-    uid = published_round.uids[0]
-    customer.open_file(published_round.proofs[uid].read_bytes())
-    customer.verdict("verified")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
-    assert _lowest_contrast(page) >= 4.5
-    customer.screenshot(tmp_path / "phone-verified.png")
+    boxes = "[document.documentElement, document.querySelector('.table-scroll')]"
+    fits = f"{boxes}.every((e) => e.scrollWidth <= e.clientWidth)"
+    for name, uid in (("debt", published_round.debtors[0]), ("verified", published_round.uids[0])):
+        customer.open_file(published_round.proofs[uid].read_bytes(), f"{name}.json")
+        expect(page.locator("#file-name")).to_have_text(f"Opened: {name}.json")
+        customer.verdict("verified")
+        assert page.evaluate(fits)  # no sideways scrolling, not even of the balances
+        assert _lowest_contrast(page) >= 4.5
+        customer.screenshot(tmp_path / f"phone-{name}.png")
     page.fill("#uid", "not-" + uid)
     customer.verdict("failed")
     assert _lowest_contrast(page) >= 4.5

@@ -98,10 +98,12 @@
     return `${negative && cents ? "−" : ""}${whole}.${fraction.padEnd(2, "0")}`;
   }
 
+  /** Per asset: the balance, any debt, and their net value in USD below it (two columns: phones). */
   function balancesTable(proof) {
     const Z = globalThis.zkporInclusion;
     const st = proof.statement;
     const prices = Z.priceUnits(st);
+    const withDebt = proof.debt.some((d) => d !== 0n);
     const rows = [];
     const zero = [];
     st.assets.forEach(({ symbol, decimals }, j) => {
@@ -111,15 +113,20 @@
         zero.push(symbol);
         return;
       }
+      const price = `${Z.formatUnitsGrouped(prices[j], st.price_decimals)} USD`;
       const value = usd((equity - debt) * prices[j], decimals + st.price_decimals);
       rows.push(
         el(
           "tr",
           { "data-asset": symbol },
-          el("td", { class: "asset" }, symbol, el("span", { class: "price" }, `${Z.formatUnitsGrouped(prices[j], st.price_decimals)} USD`)),
-          el("td", { class: "num" }, Z.formatUnitsGrouped(equity, decimals)),
-          el("td", { class: "num" }, debt ? Z.formatUnitsGrouped(debt, decimals) : "—"),
-          el("td", { class: "num" }, value),
+          el("td", { class: "asset" }, symbol, el("span", { class: "price" }, price)),
+          el(
+            "td",
+            { class: "num" },
+            el("span", { class: "amount" }, Z.formatUnitsGrouped(equity, decimals)),
+            debt ? el("span", { class: "debt" }, `debt ${Z.formatUnitsGrouped(debt, decimals)}`) : null,
+            el("span", { class: "value" }, `${value} USD${debt ? " net" : ""}`),
+          ),
         ),
       );
     });
@@ -127,24 +134,24 @@
     const table = el(
       "table",
       { id: "balances" },
-      el("caption", {}, "Your balances as committed (whole coins), at the round's prices"),
+      el("caption", {}, "Your balances as committed, in whole coins, with their value at the round's prices"),
       el(
         "thead",
         {},
-        el("tr", {}, el("th", { scope: "col" }, "Asset, price"), el("th", { scope: "col", class: "num" }, "Balance"),
-          el("th", { scope: "col", class: "num" }, "Debt"), el("th", { scope: "col", class: "num" }, "USD")),
+        el("tr", {}, el("th", { scope: "col" }, "Asset · price"), el("th", { scope: "col", class: "num" }, "Balance · value")),
       ),
-      el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: "4" }, "All your balances are zero."))),
+      el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: "2" }, "All your balances are zero."))),
       el(
         "tfoot",
         {},
-        el("tr", {}, el("th", { scope: "row", colspan: "3" }, "Net value"), el("td", { class: "num", id: "net-value" }, usd(netUnits, netDecimals))),
+        el("tr", {}, el("th", { scope: "row" }, "Net value"),
+          el("td", { class: "num", id: "net-value" }, `${usd(netUnits, netDecimals)} USD`)),
       ),
     );
-    const zeroNote = zero.length
-      ? el("p", { class: "zero-assets" }, `Zero in the other ${zero.length} asset${zero.length > 1 ? "s" : ""}: ${zero.join(", ")}.`)
-      : null;
-    return [el("div", { class: "table-scroll" }, table), zeroNote];
+    const notes = [];
+    if (zero.length) notes.push(`Zero in the other ${zero.length} asset${zero.length > 1 ? "s" : ""}: ${zero.join(", ")}.`);
+    if (!withDebt) notes.push("No debt.");
+    return [el("div", { class: "table-scroll" }, table), el("p", { class: "zero-assets" }, notes.join(" "))];
   }
 
   function showSuccess(r, ms) {
