@@ -152,8 +152,9 @@ def test_a_round_from_before_the_split_gets_the_commands_that_move_it(
     store = run_main("prove", "r", "--batch-size", "32", "--secret", "r/exchange.secret", cwd=tmp_path)
     assert store.returncode == 2
     assert "mv r/proof/inclusion.sqlite r/private/" in one_error_line(store.stderr)
-    export = run_main("export-user", "r", some_uid(round_dir), cwd=tmp_path)
-    assert export.returncode == 2 and "publishable proof/ folder" in one_error_line(export.stderr)
+    for command in (("export-user", "r", some_uid(round_dir)), ("verify", "r")):
+        refused = run_main(*command, cwd=tmp_path)
+        assert refused.returncode == 2 and "publishable proof/ folder" in one_error_line(refused.stderr)
 
     # Following the advice, the round carries on as before.
     (round_dir / "exchange.secret").rename(default_secret)

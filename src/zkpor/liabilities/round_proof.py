@@ -468,6 +468,7 @@ def verify_round(
     in_round_dir = proof_dir.name == PROOF_DIR and (proof_dir.parent / ROUND_CONFIG_NAME).is_file()
     inputs_unchanged = False
     if in_round_dir:
+        check_private_layout(proof_dir.parent)  # a private store in proof/ must be moved first
         _compare_round_toml(proof_dir.parent, statement)
         inputs_unchanged = check_inputs_unchanged(proof_dir.parent, proof_dir)
     options = ProofOptions(**g.proof_options)
