@@ -24,7 +24,7 @@ import blake3
 import numpy as np
 
 from zkpor.field.scalar import P_INT
-from zkpor.hash import bytehash, poseidon2_batch
+from zkpor.hash import bytehash, poseidon2_batch, poseidon2_lanes
 from zkpor.hash.merkle_proof import (
     BLAKE3_NODE_PURPOSE,
     DIGEST_SIZE,
@@ -163,9 +163,10 @@ class MerkleTree:
             leaves = bytehash.hash_columns(domain, matrix, prefix=salts, field_elements=True)
         elif hasher == "blake3":
             leaves = bytehash.hash_rows(domain, matrix, prefix=salts, field_elements=True)
+        elif column_major:
+            leaves = poseidon2_lanes.sponge_columns(domain, matrix, prefix=salts)
         else:
-            rows = np.ascontiguousarray(matrix.T) if column_major else matrix
-            leaves = poseidon2_batch.sponge_hash_batch(domain, rows, prefix=salts)
+            leaves = poseidon2_batch.sponge_hash_batch(domain, matrix, prefix=salts)
         levels = [leaves]
         while levels[-1].shape[0] > 1:
             nodes = levels[-1]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zkpor.field import goldilocks as gl
 from zkpor.field import ntt, poly
 from zkpor.field.extension import Ext
 from zkpor.stark.commitment import RowCommitment, commit_rows
@@ -53,14 +54,19 @@ class CommittedPolys:
 
 
 def trace_coefficients(columns: np.ndarray, domain: ProofDomain, zero_knowledge: bool) -> np.ndarray:
-    """Interpolate trace columns (c, n); with zero knowledge, on a domain of 2n whose even points
-    carry the trace and whose odd points carry fresh randomness (so ω_{2n}^{2i} = ω_n^i → row i)."""
+    """Interpolate trace columns (c, n); with zero knowledge, add Z_H(X)·r(X) = (X^n − 1)·r(X) for a
+    fresh uniform r of degree < n. The result equals the trace on H and is uniform among all such
+    polynomials of degree < 2n (any two differ by a multiple of Z_H), the same distribution as
+    interpolating the trace on the even points of a 2n-domain and randomness on the odd ones, at
+    half the transform size and half the randomness: coefficients [t − r ‖ r]."""
+    coefficients = ntt.intt(columns)
     if not zero_knowledge:
-        return ntt.intt(columns)
+        return coefficients
     width, n = columns.shape
-    padded = random_field_matrix((width, 2 * n))
-    padded[:, 0::2] = columns
-    return ntt.intt(padded)
+    out = np.empty((width, 2 * n), dtype=np.uint64)
+    out[:, n:] = random_field_matrix((width, n))
+    out[:, :n] = gl.sub(coefficients, out[:, n:])
+    return out
 
 
 def commit_coefficients(

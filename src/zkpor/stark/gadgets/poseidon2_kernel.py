@@ -17,51 +17,11 @@ import numpy as np
 from numba import njit
 
 from zkpor.field import llvm_ops as f
-from zkpor.hash import poseidon2_constants as C  # noqa: N812 (the constants module, as in hash/)
+from zkpor.hash.poseidon2_lanes import DIAG, RC_FINAL, RC_INITIAL, RC_INTERNAL, external_layer, internal_layer
 
 WIDTH = 12
 _TILE = 256
 
-RC_INITIAL = np.array(C.RC12_EXTERNAL_INITIAL, dtype=np.uint64)
-RC_INTERNAL = np.array(C.RC12_INTERNAL, dtype=np.uint64)
-RC_FINAL = np.array(C.RC12_EXTERNAL_FINAL, dtype=np.uint64)
-DIAG = np.array(C.DIAG12, dtype=np.uint64)
-
-
-@njit(cache=True, nogil=True)
-def _external_block(x0, x1, x2, x3, y0, y1, y2, y3, m) -> None:
-    """Plonky3's MDSMat4 on one block of four lanes, elementwise over m rows."""
-    for r in range(m):
-        a, b, c, d = x0[r], x1[r], x2[r], x3[r]
-        ab = f.add(a, b)
-        cd = f.add(c, d)
-        a2 = f.add(a, a)
-        b2 = f.add(b, b)
-        c2 = f.add(c, c)
-        d2 = f.add(d, d)
-        y0[r] = f.add(f.add(a2, f.add(b2, b)), cd)  # 2a + 3b + c + d
-        y1[r] = f.add(f.add(ab, b), f.add(f.add(c2, c), d))  # a + 2b + 3c + d
-        y2[r] = f.add(ab, f.add(c2, f.add(d2, d)))  # a + b + 2c + 3d
-        y3[r] = f.add(f.add(a2, ab), f.add(c, d2))  # 3a + b + c + 2d
-
-
-@njit(cache=True, nogil=True)
-def _add_block_sums(y0, y1, y2, m) -> None:
-    for r in range(m):
-        total = f.add(f.add(y0[r], y1[r]), y2[r])
-        y0[r] = f.add(y0[r], total)
-        y1[r] = f.add(y1[r], total)
-        y2[r] = f.add(y2[r], total)
-
-
-@njit(cache=True, nogil=True)
-def _external_layer(src: np.ndarray, dst: np.ndarray, m: int) -> None:
-    """dst = Plonky3's external layer of src, lane by lane over the first m rows of (12, tile)."""
-    for b in range(0, WIDTH, 4):
-        x0, x1, x2, x3 = src[b], src[b + 1], src[b + 2], src[b + 3]
-        _external_block(x0, x1, x2, x3, dst[b], dst[b + 1], dst[b + 2], dst[b + 3], m)
-    for k in range(4):
-        _add_block_sums(dst[k], dst[k + 4], dst[k + 8], m)
 
 
 @njit(cache=True, nogil=True)
@@ -106,21 +66,6 @@ def _copy(src, dst, m) -> None:
 
 
 @njit(cache=True, nogil=True)
-def _internal_layer(state, diag, total, m) -> None:
-    for r in range(m):
-        total[r] = state[0][r]
-    for i in range(1, WIDTH):
-        lane = state[i]
-        for r in range(m):
-            total[r] = f.add(total[r], lane[r])
-    for i in range(WIDTH):
-        lane = state[i]
-        d = diag[i]
-        for r in range(m):
-            lane[r] = f.add(f.mul(lane[r], d), total[r])
-
-
-@njit(cache=True, nogil=True)
 def _full_round(cols, column, t0, m, state, mixed, work, rc, alphas, acc) -> None:
     """One full round from `state`; leaves the round's stored `post` columns in `state`."""
     shifted, cube = work[0], work[1]
@@ -130,7 +75,7 @@ def _full_round(cols, column, t0, m, state, mixed, work, rc, alphas, acc) -> Non
         k = column + i - WIDTH
         _accumulate(acc, stored, cube, alphas[k, 0], alphas[k, 1], m)
         _seventh(stored, shifted, state[i], m)
-    _external_layer(state, mixed, m)
+    external_layer(state, mixed, m)
     for i in range(WIDTH):
         stored = cols[column + WIDTH + i, t0 : t0 + m]
         k = column + i
@@ -149,7 +94,7 @@ def _partial_round(cols, column, t0, m, state, work, rc, diag, alphas, acc) -> N
     _seventh(stored_cube, shifted, cube, m)
     _accumulate(acc, stored_seventh, cube, alphas[k + 1, 0], alphas[k + 1, 1], m)
     _copy(stored_seventh, state[0], m)  # the stored x^7 goes on through the linear layer
-    _internal_layer(state, diag, shifted, m)
+    internal_layer(state, diag, shifted, m)
 
 
 @njit(cache=True, nogil=True)
@@ -166,7 +111,7 @@ def combined_range(lo, hi, cols, offset, alphas, rc_initial, rc_internal, rc_fin
         t0 = offset + t
         for i in range(WIDTH):
             _copy(cols[i, t0 : t0 + m], scratch[i], m)
-        _external_layer(scratch, state, m)
+        external_layer(scratch, state, m)
         acc[:] = 0
         column = WIDTH
         for j in range(rc_initial.shape[0]):
