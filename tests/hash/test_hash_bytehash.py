@@ -117,14 +117,14 @@ def test_field_element_check_in_the_same_pass():
 def test_column_kernel_equals_row_kernel(m, k):
     """The lane-parallel kernel over a column-major matrix gives the row kernel's digests."""
     rng = np.random.default_rng(m * 10 + k)
-    n = 64  # four groups of 16 lanes
+    n = 128  # two groups of 64 lanes
     columns = rng.integers(0, 2**64, size=(m, n), dtype=np.uint64)
     prefix = rng.integers(0, 2**64, size=(n, k), dtype=np.uint64)
     got = bh.hash_columns("cols", columns, prefix)
     assert np.array_equal(got, bh.hash_rows("cols", np.ascontiguousarray(columns.T), prefix))
 
 
-@pytest.mark.parametrize("n", [1, 8, 24])  # fewer rows than lanes, or not a multiple: row kernel
+@pytest.mark.parametrize("n", [1, 8, 24, 100, 130])  # fewer rows than lanes, or not a multiple
 def test_column_kernel_on_ragged_row_counts(n):
     columns = np.random.default_rng(n).integers(0, 2**64, size=(5, n), dtype=np.uint64)
     assert np.array_equal(bh.hash_columns("r", columns), bh.hash_rows("r", np.ascontiguousarray(columns.T)))

@@ -117,7 +117,7 @@ def hash_columns(
 ) -> np.ndarray:
     """`hash_rows` of the rows of a column-major matrix: row i is columns[:, i]; (m, n) -> (n, 4).
 
-    Equal to ``hash_rows(purpose, columns.T, prefix)`` without transposing: 16 rows are hashed
+    Equal to ``hash_rows(purpose, columns.T, prefix)`` without transposing: rows are hashed
     side by side in vector lanes (`blake3_columns`), parallel over rows."""
     import numpy as np
 
@@ -127,8 +127,6 @@ def hash_columns(
     columns = _as_u64_matrix(columns, "columns")
     n = columns.shape[1]
     lanes = blake3_columns.LANES
-    if n % lanes:  # a short or ragged matrix: the row kernel on its transpose
-        return hash_rows(purpose, np.ascontiguousarray(columns.T), prefix, field_elements=field_elements)
     if prefix is None:
         prefix = np.zeros((n, 0), dtype=np.uint64)
     else:
@@ -140,9 +138,10 @@ def hash_columns(
     key = _key_words(purpose)
 
     def lane_groups(lo: int, hi: int) -> int:
-        return blake3_columns.hash_columns_range(lo * lanes, hi * lanes, key, prefix, columns, out, bound)
+        first, last = lo * lanes, min(n, hi * lanes)
+        return blake3_columns.hash_columns_range(first, last, key, prefix, columns, out, bound)
 
-    above = parallel_ranges(lane_groups, n // lanes, grain=4)
+    above = parallel_ranges(lane_groups, -(-n // lanes), grain=1)
     if field_elements and sum(above):
         raise ValueError("a hashed value is >= p (not a canonical Goldilocks element)")
     return out
