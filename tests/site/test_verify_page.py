@@ -27,8 +27,9 @@ PHONE = {"width": 360, "height": 780}
 class CustomerPage:
     """One tab on verify.html that records every request the page makes."""
 
-    def __init__(self, browser, url: str, viewport: dict[str, int] | None = None) -> None:
-        self.context = browser.new_context(viewport=viewport or {"width": 1000, "height": 900})
+    def __init__(self, browser, url: str, viewport: dict[str, int] | None = None, scheme: str = "light"):
+        viewport = viewport or {"width": 1000, "height": 900}
+        self.context = browser.new_context(viewport=viewport, color_scheme=scheme)
         self.requests: list[str] = []
         self.errors: list[str] = []
         self.context.on("request", lambda request: self.requests.append(request.url))
@@ -191,8 +192,9 @@ def test_a_hostile_file_cannot_inject_markup(customer, published_round):
     assert customer.page.title().startswith("Check your balances")
 
 
-def test_accessible_and_readable_on_a_phone(browser, published_round, tmp_path):
-    customer = CustomerPage(browser, published_round.page.as_uri(), viewport=PHONE)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_accessible_and_readable_on_a_phone(browser, published_round, tmp_path, scheme):
+    customer = CustomerPage(browser, published_round.page.as_uri(), viewport=PHONE, scheme=scheme)
     page = customer.page
     # Labelled controls, reached by the keyboard in order: the file picker, then the uid.
     expect(page.get_by_label("Choose your proof file")).to_have_attribute("type", "file")
