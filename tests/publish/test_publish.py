@@ -277,3 +277,15 @@ def test_help_has_an_example(command):
 
     result = CliRunner().invoke(app, [*command, "--help"])
     assert result.exit_code == 0 and f"Example: zkpor {' '.join(command)}" in result.output
+
+
+def test_publish_refuses_a_secret_kept_anywhere(round_copy, tmp_path, run_main):
+    """A secret given with --secret (or ZKPOR_SECRET_FILE) is refused under any name in public/."""
+    vault = tmp_path / "vault.bin"
+    vault.write_bytes(os.urandom(32))
+    results = round_copy / "reserves" / "results.csv"
+    results.unlink()
+    os.link(vault, results)  # the secret, hard-linked under the reserves results' name
+    result = run_main("publish", str(round_copy), "--secret", str(vault), cwd=round_copy.parent)
+    assert result.returncode == 2 and "private file" in result.stderr, result.stderr
+    assert not (round_copy / "public").exists()

@@ -20,6 +20,7 @@ from rich.table import Table
 from zkpor.cli.app_state import app, console
 from zkpor.errors import InputError
 from zkpor.fsutil import write_atomically
+from zkpor.liabilities.secret import SECRET_ENV
 from zkpor.round.publish import PUBLIC_DIR, RESERVES_DIR, PublishResult, publish_round
 
 DEMO_USERS = 2_000
@@ -49,6 +50,15 @@ def publish(
     min_security_bits: Annotated[
         int, typer.Option("--min-security-bits", min=0, help="Refuse proofs with fewer conjectured bits.")
     ] = 100,
+    secret_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--secret",
+            envvar=SECRET_ENV,
+            help="Where the exchange's secret lives, if not at its default: it is never read, only "
+            "refused as a public file.",
+        ),
+    ] = None,
 ) -> None:
     """Verify a round as an auditor would, write ROUND_DIR/public/ and record it in the history store.
 
@@ -64,7 +74,11 @@ def publish(
     """
     started = time.perf_counter()
     result = publish_round(
-        round_dir, history_db=db, reserves_dir=reserves_dir, min_security_bits=min_security_bits
+        round_dir,
+        history_db=db,
+        reserves_dir=reserves_dir,
+        min_security_bits=min_security_bits,
+        secret_file=secret_file,
     )
     _print_published(result, time.perf_counter() - started)
 
