@@ -24,12 +24,15 @@
     return node;
   }
 
-  function verdict(ok, title, ...lines) {
+  /** The result's heading box: ✓ or ✗ (for the eye; the heading says it in words), title, paragraphs. */
+  function verdict(ok, reason, title, ...paragraphs) {
+    const attrs = { class: `verdict ${ok ? "ok" : "bad"}`, "data-verdict": ok ? "verified" : "failed" };
+    if (reason) attrs["data-reason"] = reason;
     return el(
       "div",
-      { class: `verdict ${ok ? "ok" : "bad"}`, "data-verdict": ok ? "verified" : "failed" },
+      attrs,
       el("span", { class: "icon", "aria-hidden": "true" }, ok ? "✓" : "✗"),
-      el("div", {}, el("h2", {}, title), lines.map((line) => el("p", {}, line))),
+      el("div", {}, el("h2", {}, title), paragraphs),
     );
   }
 
@@ -72,20 +75,8 @@
 
   function showFailure(r) {
     const [title, explanation] = FAILURES[r.reason](r);
-    result.replaceChildren(
-      el(
-        "div",
-        { class: "verdict bad", "data-verdict": "failed", "data-reason": r.reason },
-        el("span", { class: "icon", "aria-hidden": "true" }, "✗"),
-        el(
-          "div",
-          {},
-          el("h2", {}, title),
-          el("p", {}, explanation),
-          el("p", { class: "technical" }, `Technical detail: ${r.message}`),
-        ),
-      ),
-    );
+    const detail = el("p", { class: "technical" }, `Technical detail: ${r.message}`);
+    result.replaceChildren(verdict(false, r.reason, title, el("p", {}, explanation), detail));
   }
 
   /** Exact units of 10^-decimals USD, shown with cents (cut towards zero: display only). */
@@ -162,9 +153,10 @@
     result.replaceChildren(
       verdict(
         true,
+        null,
         "Your balances are included",
-        `Round ${roundId} · user ID ${proof.uid}` + (typed ? " (the ID you typed)" : ""),
-        `Checked in this browser in ${ms < 1 ? "<1" : Math.round(ms)} ms.`,
+        el("p", {}, `Round ${roundId} · user ID ${proof.uid}` + (typed ? " (the ID you typed)" : "")),
+        el("p", {}, `Checked in this browser in ${ms < 1 ? "<1" : Math.round(ms)} ms.`),
       ),
       el(
         "div",
