@@ -302,3 +302,27 @@ def _siblings(levels, index):
 
 def test_node_domain_is_the_solvency_trees():
     assert NODE_DOMAIN == "zkpor-node-v1"
+
+
+def test_layout_writes_every_cell_once():
+    """Soundness rests on this: no two write terms of the bus share a cell, and every cell an
+    instruction defines is written by exactly one unit."""
+    program = merkle_program()
+    layout = R.plan(program)
+    c = layout.columns
+    writes = [int(c["p2_out"][r]) + i for r in range(layout.trace_length) for i in range(12)]
+    for s in range(R.SLOTS):
+        writes += [int(d) for d, check in zip(c[f"slot{s}_d"], c[f"slot{s}_check"], strict=True) if not check]
+    writes += [int(v) for v in c["bits_out"]]
+    writes += [int(v) for j in range(R.WITNESS) for v in c[f"witness{j}"]]
+    assert len(writes) == len(set(writes))
+    defined = {cell for i in program.instructions for cell in i.writes()}
+    assert defined <= set(writes)
+    known = {cell for cell, _ in program.constants} | set(program.public_inputs)
+    assert not known & set(writes)
+    assert all(cell >= program.cells for cell in set(writes) - defined)  # the rest are scratch
+
+
+def test_public_values_must_be_extension_elements():
+    with pytest.raises(R.ProgramError, match="public output 0"):
+        R.ProgramPublic((Ext(1),), (5,))

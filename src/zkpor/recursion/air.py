@@ -201,6 +201,12 @@ class ProgramPublic:
     inputs: tuple[Ext, ...]
     outputs: tuple[Ext, ...]
 
+    def __post_init__(self) -> None:
+        for what, values in (("public input", self.inputs), ("public output", self.outputs)):
+            for k, v in enumerate(values):
+                if not isinstance(v, Ext):
+                    raise ProgramError(f"{what} {k}: {v!r} is not an extension element (zkpor.field.Ext)")
+
 
 def _digest_words(digest: bytes) -> list[int]:
     return [int.from_bytes(digest[i : i + 4], "little") for i in range(0, len(digest), 4)]
