@@ -140,3 +140,27 @@ def test_bad_inputs_are_refused():
     b.merkle_step([0] * 4, [0] * 4, bit, NODE_DOMAIN)
     with pytest.raises(ProgramError, match="not 0 or 1"):
         execute(b.build(), [2])
+
+
+@pytest.mark.parametrize("length, out_len", [(0, 4), (3, 4), (8, 4), (13, 4), (16, 12), (5, 20)])
+def test_sponge_hash_matches_zkpor_hash(length, out_len):
+    b = ProgramBuilder()
+    cells = [b.public_input() for _ in range(length)]
+    for cell in b.sponge_hash("zkpor/test/sponge", cells, out_len):
+        b.output(cell)
+    elements = [(i * 0x9E3779B97F4A7C15) % P for i in range(length)]
+    run = execute(b.build(), elements)
+    assert [v.c0 for v in run.outputs] == sponge_hash("zkpor/test/sponge", elements, out_len)
+
+
+def test_select_and_power_of_constant():
+    b = ProgramBuilder()
+    index, x, y = b.public_input(), b.public_input(), b.public_input()
+    bits = b.decompose(index)
+    b.output(b.power_of_constant(7, bits[:20]))
+    b.output(b.select(bits[0], x, y))
+    b.output(b.select(bits[1], x, y))
+    program = b.build()
+    index_value = 0b1011_0110_1110_0101_1101  # bit 0 is 1, bit 1 is 0
+    run = execute(program, [index_value, Ext(3, 4), Ext(5, 6)])
+    assert run.outputs == [Ext(pow(7, index_value, P)), Ext(3, 4), Ext(5, 6)]

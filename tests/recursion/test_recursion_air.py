@@ -131,6 +131,20 @@ def test_ext_polynomial_and_bits_proofs_verify(options):
     verify_program(bits_program(), public, proof, min_security_bits=0)
 
 
+def test_sponge_and_query_point_proof_verifies(options):
+    """A verifier's leaf hash (a two-block sponge) and query point (a power of a constant by bits)."""
+    b = ProgramBuilder()
+    row = [b.public_input() for _ in range(13)]
+    index = b.public_input()
+    for cell in b.sponge_hash("zkpor/merkle/leaf", row) + [b.power_of_constant(7, b.decompose(index)[:16])]:
+        b.output(cell)
+    program = b.build()
+    values = list(range(1000, 1013))
+    public, proof = prove_program(program, [*values, 40000], options=options)
+    assert [v.c0 for v in public.outputs] == [*sponge_hash("zkpor/merkle/leaf", values), pow(7, 40000, P)]
+    verify_program(program, public, proof, min_security_bits=0)
+
+
 def test_the_prover_refuses_a_bad_witness(options):
     witness, _ = merkle_witness()
     trace = witness.trace()

@@ -419,6 +419,42 @@ class ProgramBuilder:
         self._instructions.append(Decompose(x, out))
         return list(range(out, out + BITS))
 
+    # ---- composite operations (what a compiled verifier is made of) ---------------------------------
+
+    def select(self, bit: int, if_one: int, if_zero: int) -> int:
+        """bit ? if_one : if_zero, for a bit cell: bit·(if_one − if_zero) + if_zero."""
+        return self.mul_add(bit, self.sub(if_one, if_zero), if_zero)
+
+    def sponge_hash(self, domain: str, elements: Sequence[int], out_len: int = DIGEST_LEN) -> list[int]:
+        """`zkpor.hash.poseidon2.sponge_hash(domain, elements, out_len)` on base-element cells: the
+        capacity starts as the domain's tag and the input length, blocks of 8 overwrite the rate
+        (the last one zero-filled), and more than 8 outputs squeeze with further permutations."""
+        if out_len < 1:
+            raise ProgramError(f"out_len must be at least 1, not {out_len}")
+        initial = poseidon2.sponge_initial_state(domain, len(elements))
+        capacity = [self.constant(v) for v in initial[poseidon2.RATE :]]
+        state: list[int] = []
+        for start in range(0, max(len(elements), 1), poseidon2.RATE):
+            block = list(elements[start : start + poseidon2.RATE])
+            state = self.permute([*block, *[ZERO_CELL] * (poseidon2.RATE - len(block)), *capacity])
+            capacity = state[poseidon2.RATE :]
+        out = state[: poseidon2.RATE]
+        while len(out) < out_len:
+            state = self.permute(state)
+            out += state[: poseidon2.RATE]
+        return out[:out_len]
+
+    def power_of_constant(self, base: int, bits: Sequence[int]) -> int:
+        """base^(Σ bits_i·2^i) for a constant base element and bit cells (least significant first):
+        Π (1 + bit_i·(base^(2^i) − 1)), two instructions a bit. A verifier gets its query points so."""
+        acc = self.constant(1)
+        square = Ext(base % P, 0)
+        for bit in bits:
+            factor = self.mul_add(bit, self.constant(square - 1), self.constant(1))
+            acc = self.mul(acc, factor)
+            square = square * square
+        return acc
+
     def build(self) -> Program:
         constants = sorted(((cell, Ext(*key)) for key, cell in self._constants.items()), key=lambda t: t[0])
         return Program(
