@@ -91,8 +91,8 @@ class Layout:
 
     Permutation k runs in row k; arithmetic instruction k in slot k % SLOTS of row k // SLOTS;
     decomposition k in rows BLOCK·k … BLOCK·k + 63; private input k in witness cell k % WITNESS of
-    row k // WITNESS. Unused units read the zero cell and write to
-    fresh scratch cells (addresses from `program.cells` on), so every write's cell is distinct."""
+    row k // WITNESS. Unused units read the zero cell and write to fresh scratch cells (addresses
+    from `program.cells` on), so every write's cell is distinct."""
 
     program: Program
     trace_length: int
