@@ -164,3 +164,18 @@ def test_select_and_power_of_constant():
     index_value = 0b1011_0110_1110_0101_1101  # bit 0 is 1, bit 1 is 0
     run = execute(program, [index_value, Ext(3, 4), Ext(5, 6)])
     assert run.outputs == [Ext(pow(7, index_value, P)), Ext(3, 4), Ext(5, 6)]
+
+
+def test_inverse_and_division():
+    b = ProgramBuilder()
+    x, y = b.public_input(), b.public_input()
+    b.output(b.div(x, y))
+    b.output(b.inverse(y))
+    program = b.build()
+    assert Program.from_bytes(program.to_bytes()) == program
+    x_value, y_value = Ext(5, 9), Ext(P - 3, 11)
+    run = execute(program, [x_value, y_value])
+    assert run.outputs == [x_value * y_value.inverse(), y_value.inverse()]
+    assert run.outputs[1] * y_value == Ext(1, 0)
+    with pytest.raises(ProgramError, match="inverse of zero"):
+        execute(program, [x_value, 0])

@@ -53,7 +53,7 @@ def honest(program, public_inputs, private_inputs=(), *, check=True) -> Witness:
 def position(program, index: int) -> int:
     """The row (permutation, decomposition block) or slot number of instruction `index` in its unit."""
     kind = type(program.instructions[index])
-    kinds = (kind,) if kind in (Permute, Decompose, R.PrivateInput) else (MulAdd, R.Check)
+    kinds = (kind,) if kind in (Permute, Decompose) else (MulAdd, R.Check)
     return sum(1 for i in program.instructions[:index] if isinstance(i, kinds))
 
 
@@ -278,6 +278,21 @@ def test_failed_assertion(options):
     program = b.build()
     witness = honest(program, [4], [5], check=False)
     rejected(witness, witness.trace(), options, breaks="mul-add")
+
+
+def test_wrong_inverse_hint(options):
+    """A hint is a free witness cell: a wrong one passes the bus and fails only its Check."""
+    b = ProgramBuilder()
+    y = b.public_input()
+    b.output(b.inverse(y))
+    program = b.build()
+    witness = honest(program, [Ext(3, 4)])
+    proof_public, proof = prove_program(program, [Ext(3, 4)], options=options)
+    verify_program(program, proof_public, proof, min_security_bits=0)
+    hint = program.instructions[0].out
+    wrong = witness.public.outputs[0] + 1
+    witness.values[hint] = (wrong.c0, wrong.c1)
+    rejected(witness, witness.trace(), options, with_output(witness, 0, wrong), breaks="mul-add")
 
 
 def test_proof_of_one_program_presented_for_another(options):

@@ -8,8 +8,8 @@ Every row carries three units, each always constrained (a unit with nothing to d
   outputs written to 12 consecutive cells;
 - `SLOTS` arithmetic slots: read a, b and c (extension elements), and d = a·b + c is written
   (MulAdd) or read (Check);
-- `WITNESS` witness cells: private inputs, values the prover writes freely (each only as good
-  as the constraints on the instructions reading it);
+- `WITNESS` witness cells: private inputs and hints, values the prover writes freely (each only
+  as good as the constraints on the instructions reading it);
 - a bit-decomposition unit, one bit per row: the 64 rows of a block decompose one base element,
   read on the block's last row, and write one bit cell per row; boolean bits, the running sum,
   and the canonical range (the value as an integer is below p) are constrained across the block.
@@ -41,6 +41,7 @@ from zkpor.recursion.program import (
     PERMUTE_WIDTH,
     Check,
     Decompose,
+    InverseHint,
     MulAdd,
     Permute,
     PrivateInput,
@@ -125,9 +126,9 @@ def plan(program: Program) -> Layout:
     permutes: list[Permute] = []
     arithmetic: list[MulAdd | Check] = []
     decompositions: list[Decompose] = []
-    private_inputs: list[PrivateInput] = []
+    private_inputs: list[PrivateInput | InverseHint] = []  # hints are private inputs to the AIR
     unit = {Permute: permutes, MulAdd: arithmetic, Check: arithmetic, Decompose: decompositions,
-            PrivateInput: private_inputs}  # fmt: skip
+            PrivateInput: private_inputs, InverseHint: private_inputs}  # fmt: skip
     for instruction in program.instructions:
         unit[type(instruction)].append(instruction)
     private = [i.out for i in private_inputs]

@@ -7,7 +7,9 @@ whose second coordinate is 0), and five instructions:
 
     MulAdd(a, b, c → out)        out = a·b + c in the extension field
     Check(a, b, c, d)            asserts a·b + c = d (assert-equal is Check(x, 1, 0, y))
-    PrivateInput(→ out)          out is a value the prover supplies (a hint)
+    PrivateInput(→ out)          out is a value the prover supplies
+    InverseHint(a → out)         out = a⁻¹ computed by the interpreter; to the AIR a private input
+                                 (`ProgramBuilder.inverse` adds the Check a·out = 1)
     Permute(in[12], bit → out)   out..out+11 = Poseidon2-12(state), state = in with in[0:4] and
                                  in[4:8] swapped when bit = 1 (a Merkle-path step), base elements
     Decompose(x → out)           out+i = bit i of x (i < 64), x canonical: Σ bit_i·2^i < p
@@ -168,9 +170,29 @@ class Decompose:
         return (self.x, self.out)
 
 
-Instruction = MulAdd | Check | PrivateInput | Permute | Decompose
-_BY_OPCODE = {cls.opcode: cls for cls in (MulAdd, Check, PrivateInput, Permute, Decompose)}
-_ARITY = {MulAdd.opcode: 4, Check.opcode: 4, PrivateInput.opcode: 1, Permute.opcode: 14, Decompose.opcode: 2}
+@dataclass(frozen=True)
+class InverseHint:
+    """out = a⁻¹, computed by the interpreter. The AIR sees a private input: on its own a hint
+    proves nothing; `ProgramBuilder.inverse` pairs it with the Check a·out + 0 = 1 that does."""
+
+    a: int
+    out: int
+    opcode = 6
+
+    def reads(self) -> tuple[int, ...]:
+        return (self.a,)
+
+    def writes(self) -> tuple[int, ...]:
+        return (self.out,)
+
+    def operands(self) -> tuple[int, ...]:
+        return (self.a, self.out)
+
+
+Instruction = MulAdd | Check | PrivateInput | Permute | Decompose | InverseHint
+_BY_OPCODE = {cls.opcode: cls for cls in (MulAdd, Check, PrivateInput, Permute, Decompose, InverseHint)}
+_ARITY = {MulAdd.opcode: 4, Check.opcode: 4, PrivateInput.opcode: 1, Permute.opcode: 14, Decompose.opcode: 2,
+          InverseHint.opcode: 2}  # fmt: skip
 
 
 def _from_operands(opcode: int, operands: Sequence[int]) -> Instruction:
@@ -421,6 +443,16 @@ class ProgramBuilder:
 
     # ---- composite operations (what a compiled verifier is made of) ---------------------------------
 
+    def inverse(self, a: int) -> int:
+        """a⁻¹ (a ≠ 0): a hint the interpreter computes, checked by a·a⁻¹ = 1."""
+        out = self._allocate()
+        self._instructions.append(InverseHint(a, out))
+        self.check_mul_add(a, out, ZERO_CELL, self.constant(1))
+        return out
+
+    def div(self, a: int, b: int) -> int:
+        return self.mul(a, self.inverse(b))
+
     def select(self, bit: int, if_one: int, if_zero: int) -> int:
         """bit ? if_one : if_zero, for a bit cell: bit·(if_one − if_zero) + if_zero."""
         return self.mul_add(bit, self.sub(if_one, if_zero), if_zero)
@@ -514,6 +546,10 @@ def execute(
         elif isinstance(i, Check):
             if check and values[i.a] * values[i.b] + values[i.c] != values[i.d]:
                 raise ProgramError(f"instruction {k}: assertion a·b + c = d fails")
+        elif isinstance(i, InverseHint):
+            if values[i.a] == Ext(0, 0):
+                raise ProgramError(f"instruction {k}: inverse of zero")
+            values[i.out] = values[i.a].inverse()
         elif isinstance(i, PrivateInput):
             try:
                 values[i.out] = as_ext(next(private), f"private input {used_private}")
