@@ -9,6 +9,7 @@ it are skipped, with the reason; `scripts/setup.sh --test` (and so CI) installs 
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
 import shutil
@@ -42,6 +43,50 @@ def private_config_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     home = tmp_path_factory.mktemp("config-home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def small_filesystem(tmp_path: Path) -> Iterator[Callable[..., Path]]:
+    """A factory of real small filesystems, `small_filesystem("4m", read_only=False)`: tmpfs mounts,
+    so only as root; the test is skipped where mounting is not permitted."""
+    mounted: list[Path] = []
+
+    def mount(size: str, *, read_only: bool = False) -> Path:
+        where = tmp_path / f"filesystem-{len(mounted)}"
+        where.mkdir()
+        options = f"size={size}" + (",ro" if read_only else "")
+        result = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True
+        )
+        if result.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here (needs root): {result.stderr.decode().strip()}")
+        mounted.append(where)
+        return where
+
+    yield mount
+    for where in reversed(mounted):
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def _fill_disk(directory: Path, leave: int = 0) -> Path:
+    """Fill the filesystem holding `directory` with one file, then free `leave` bytes of it again."""
+    filler = directory / "filler"
+    with filler.open("wb") as stream:
+        try:
+            while True:
+                stream.write(b"\0" * 65536)
+                stream.flush()
+        except OSError as error:
+            assert error.errno == errno.ENOSPC
+    if leave:
+        os.truncate(filler, max(0, filler.stat().st_size - leave))
+    return filler
+
+
+@pytest.fixture
+def fill_disk() -> Callable[..., Path]:
+    """`fill_disk(directory, leave=0)`: fill its filesystem; returns the filler file."""
+    return _fill_disk
 
 
 class Result(NamedTuple):

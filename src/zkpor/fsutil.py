@@ -17,6 +17,7 @@ import fcntl
 import io
 import json
 import os
+import shutil
 import socket
 import tempfile
 from collections.abc import Callable, Iterator
@@ -105,6 +106,21 @@ def write_atomically(path: str | Path, data: bytes, *, replace: bool = True, mod
     """Write `data` to `path` atomically (see `atomic_output`)."""
     with atomic_output(path, replace=replace, mode=mode) as stream:
         stream.write(data)
+
+
+def copy_atomically(source: str | Path, target: str | Path, *, replace: bool = True) -> None:
+    """Copy `source` to `target` atomically (see `atomic_output`); a fault names `target`."""
+    try:
+        reading = open(source, "rb")  # noqa: SIM115 — closed below, after the copy
+    except OSError as error:
+        raise output_error(source, error, "cannot read") from None
+    with reading, atomic_output(target, replace=replace) as stream:
+        shutil.copyfileobj(reading, stream, 1 << 20)
+
+
+def renamed_in_message(error: OutputError, temporary: Path, final: Path) -> OutputError:
+    """An error about a file in a directory built under a temporary name, told with the final name."""
+    return OutputError(str(error).replace(str(temporary), str(final)))
 
 
 def make_directory(path: str | Path, *, mode: int = 0o777) -> Path:

@@ -9,7 +9,6 @@ One test injects ENOSPC at the atomic-write helper instead, so that path runs ev
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
@@ -56,51 +55,20 @@ def some_uid(round_dir: Path) -> str:
 # ---- real small filesystems ------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def mounted_tmpfs(where: Path, options: str) -> Iterator[Path]:
-    where.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
-def fill(directory: Path, leave: int = 0) -> Path:
-    """Fill the filesystem holding `directory`, then free `leave` bytes of it again."""
-    filler = directory / "filler"
-    with filler.open("wb") as stream:
-        try:
-            while True:
-                stream.write(b"\0" * 65536)
-                stream.flush()
-        except OSError as error:
-            assert error.errno == errno.ENOSPC
-    if leave:
-        os.truncate(filler, max(0, filler.stat().st_size - leave))
-    return filler
+@pytest.fixture
+def full_disk(small_filesystem: Callable[..., Path]) -> Path:
+    return small_filesystem("4m")
 
 
 @pytest.fixture
-def full_disk(tmp_path: Path) -> Iterator[Path]:
-    with mounted_tmpfs(tmp_path / "full", "size=4m") as where:
-        yield where
-
-
-@pytest.fixture
-def read_only_dir(tmp_path: Path) -> Iterator[Path]:
+def read_only_dir(tmp_path: Path, small_filesystem: Callable[..., Path]) -> Iterator[Path]:
     if os.geteuid() != 0:  # permissions stop anyone but root
         where = tmp_path / "read-only"
         where.mkdir(mode=0o555)
         yield where
         where.chmod(0o755)
         return
-    with mounted_tmpfs(tmp_path / "read-only", "size=64k,ro") as where:
-        yield where
+    yield small_filesystem("64k", read_only=True)
 
 
 # ---- 1. private vs public ----------------------------------------------------------------------
@@ -166,9 +134,11 @@ def test_a_round_from_before_the_split_gets_the_commands_that_move_it(
 # ---- 2. a full disk, a read-only or missing directory, an output that exists -------------------------
 
 
-def test_a_full_disk_while_exporting_and_generating(tmp_path: Path, run_main: Run, full_disk: Path) -> None:
+def test_a_full_disk_while_exporting_and_generating(
+    tmp_path: Path, run_main: Run, full_disk: Path, fill_disk: Callable[..., Path]
+) -> None:
     round_dir = proven_round(tmp_path, run_main)
-    fill(full_disk)
+    fill_disk(full_disk)
     before = sorted(os.listdir(full_disk))
     target = full_disk / "me.json"
     exported = run_main("export-user", "r", some_uid(round_dir), "-o", str(target), cwd=tmp_path)
@@ -186,12 +156,12 @@ def test_a_full_disk_while_exporting_and_generating(tmp_path: Path, run_main: Ru
 @pytest.mark.slow
 @pytest.mark.parametrize("room", [0, 20_000, 100_000, 300_000, 450_000])
 def test_a_full_disk_while_proving_keeps_what_was_proven(
-    tmp_path: Path, run_main: Run, full_disk: Path, room: int
+    tmp_path: Path, run_main: Run, full_disk: Path, fill_disk: Callable[..., Path], room: int
 ) -> None:
     """`room` bytes left: the disk fills at the lock, the store, the first or second batch file, or
     the store's commit after a batch (about 190 KB of proof each)."""
     generate_round(full_disk / "r", 150, 3)  # 5 batches of 32
-    filler = fill(full_disk, leave=room)
+    filler = fill_disk(full_disk, leave=room)
     failed = run_main("prove", "r", "--batch-size", "32", cwd=full_disk)
     assert failed.returncode == 2
     line = one_error_line(failed.stderr)

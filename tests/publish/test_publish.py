@@ -289,3 +289,24 @@ def test_publish_refuses_a_secret_kept_anywhere(round_copy, tmp_path, run_main):
     result = run_main("publish", str(round_copy), "--secret", str(vault), cwd=round_copy.parent)
     assert result.returncode == 2 and "private file" in result.stderr, result.stderr
     assert not (round_copy / "public").exists()
+
+
+def test_a_full_disk_while_publishing_leaves_no_public_folder_and_no_record(
+    round_copy, tmp_path, run_main, small_filesystem, fill_disk
+):
+    disk = small_filesystem("4m")
+    round_dir = disk / round_copy.name
+    shutil.copytree(round_copy, round_dir, symlinks=True)
+    filler = fill_disk(disk, leave=150_000)  # room for part of public/ (its report.pdf alone is ~75 KB)
+    db = tmp_path / "history.sqlite"
+    failed = run_main("publish", str(round_dir), "--db", str(db), cwd=tmp_path)
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    [line] = failed.stderr.strip().splitlines()
+    assert line.startswith(f"error: {round_dir}/public/") and "no space left on device" in line, line
+    assert not (round_dir / "public").exists() and not list(round_dir.glob(".public.*"))
+    with HistoryStore.open(db) as store:
+        assert store.list_rounds() == [], "a round is recorded only once it is published"
+
+    filler.unlink()
+    published = run_main("publish", str(round_dir), "--db", str(db), cwd=tmp_path)
+    assert published.returncode == 0, published.stderr

@@ -22,7 +22,7 @@ from pathlib import Path
 import coincurve
 import nacl.signing
 
-from zkpor.fsutil import write_atomically
+from zkpor.fsutil import make_directory, write_atomically
 from zkpor.reserves import evm, tron
 from zkpor.reserves.bitcoin import COINS, message_digest
 from zkpor.reserves.codecs import b58check_encode, b58encode, segwit_encode
@@ -154,7 +154,7 @@ def write_demo_reserves(
         height = BASE_HEIGHTS["bitcoin"] + month
         rows.writerow(["BTC", "bitcoin", height, wrong.address, "0.5", message, wrong.signature])
         snapshot.writerow(["BTC", "bitcoin", height, wrong.address, "0.5"])
-    directory.mkdir(parents=True, exist_ok=True)
+    make_directory(directory)
     reserves_path, balances_path = directory / RESERVES_NAME, directory / BALANCES_NAME
     write_atomically(reserves_path, reserves.getvalue().encode())
     write_atomically(balances_path, balances.getvalue().encode())

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from zkpor.errors import InputError
-from zkpor.fsutil import OutputError, make_directory, output_error
+from zkpor.fsutil import OutputError, make_directory, output_error, renamed_in_message
 from zkpor.round.config import RoundConfig, default_round_config, write_round_config
 from zkpor.round.directory import ROUND_CONFIG_NAME
 from zkpor.round.net_value import first_negative_net_value_row
@@ -254,9 +254,8 @@ def generate_round(
             raise output_error(out_dir, error) from None
         except OutputError as error:  # name the files as they would have been, not the temporary
             shutil.rmtree(building, ignore_errors=True)
-            raise OutputError(str(error).replace(str(building), str(out_dir))) from None
+            raise renamed_in_message(error, building, out_dir) from None
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
     return out_dir / users_name
-

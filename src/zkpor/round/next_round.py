@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import calendar
 import re
-import shutil
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from zkpor.errors import InputError
+from zkpor.fsutil import copy_atomically, make_directory
 from zkpor.round.config import RoundConfig, load_round_config, parse_snapshot_time, write_round_config
 from zkpor.round.decimal_text import parse_decimal_units
 from zkpor.round.directory import ROUND_CONFIG_NAME
@@ -100,9 +100,9 @@ def start_next_round(
         raise InputError("already holds a round.toml", path=new_dir)
     if users_file is not None and users_file.name not in USERS_FILE_NAMES:
         raise InputError(f"the users file must be named {' or '.join(USERS_FILE_NAMES)}", path=users_file)
-    new_dir.mkdir(parents=True, exist_ok=True)
+    make_directory(new_dir)
     if users_file is not None:
-        shutil.copyfile(users_file, new_dir / users_file.name)
+        copy_atomically(users_file, new_dir / users_file.name)
     write_round_config(config, new_dir / ROUND_CONFIG_NAME)
     return config
 

@@ -30,7 +30,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from zkpor.errors import InputError, VerificationError, ZkporError
-from zkpor.fsutil import write_atomically
+from zkpor.fsutil import (
+    OutputError,
+    copy_atomically,
+    make_directory,
+    output_error,
+    renamed_in_message,
+    write_atomically,
+)
 from zkpor.liabilities.published import MAX_JSON_BYTES, load_json_object, read_bounded
 from zkpor.liabilities.round_proof import (
     GLOBAL_NAME,
@@ -88,8 +95,8 @@ class PublicFolder:
     def add_bytes(self, relative: str, data: bytes) -> None:
         self._check_name(relative)
         target = self.directory / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        make_directory(target.parent)
+        write_atomically(target, data)
         self.files.append(relative)
 
     def check_source(self, source: Path, relative: str) -> None:
@@ -103,8 +110,8 @@ class PublicFolder:
         self._check_name(relative)
         self.check_source(source, relative)
         target = self.directory / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        make_directory(target.parent)
+        copy_atomically(source, target)
         self.files.append(relative)
 
     def _check_name(self, relative: str) -> None:
@@ -299,7 +306,7 @@ def publish_round(
         earlier = [r for r in store.list_rounds() if r.snapshot_time < snapshot]
         report = build_report(verification, reserves, earlier, now or datetime.now(UTC))
 
-        building.mkdir()
+        make_directory(building)
         try:
             _add_proof_files(folder, verification)
             for name, source in reserves.files.items():
@@ -321,9 +328,12 @@ def publish_round(
             store.add_round(round_record(report, verification, hashlib.sha256(report_json).hexdigest()))
             try:
                 os.rename(building, public)
-            except OSError:
+            except OSError as error:
                 store.delete_round(g.round_id)
-                raise
+                raise output_error(public, error) from None
+        except OutputError as error:  # a full disk, say: named as the file in public/ it would have been
+            shutil.rmtree(building, ignore_errors=True)
+            raise renamed_in_message(error, building, public) from None
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
