@@ -38,7 +38,7 @@ from zkpor.hash import poseidon2
 from zkpor.liabilities.encoding import NODE_DOMAIN, leaf_capacity
 from zkpor.liabilities.layout import LANES, SolvencyLayout
 from zkpor.stark.air import Air, Assertion, Constraint, Frame, LookupTerm, compress_values
-from zkpor.stark.algebra import BaseVec, ExtVec
+from zkpor.stark.algebra import BaseVec, ExtVec, linear_combination
 from zkpor.stark.gadgets import poseidon2 as gadget
 
 OUT = gadget.output_columns_offset()
@@ -267,8 +267,10 @@ class SolvencyAir(Air):
         lay = self.layout
         weights = self._slot_weights(rho)
         step = None
-        for (r, lane, k), weight in weights.items():
-            term = frame.next[lay.limb(lane, k)] * self._p(periodic, f"next_is{r}") * weight
+        for r in range(lay.sponge_rows):  # Σ_r next_is_r · Σ_(lane, k) ρ^slot · limb
+            slots = [(lane, k, weight) for (row, lane, k), weight in weights.items() if row == r]
+            limbs = [frame.next[lay.limb(lane, k)] for lane, k, _ in slots]
+            term = linear_combination(limbs, [w for _, _, w in slots]) * self._p(periodic, f"next_is{r}")
             step = term if step is None else step + term
         offset = self._public_total(weights) * pow(lay.trace_length, gl.P - 2, gl.P)
         column = self.extra_aux_offset

@@ -174,3 +174,15 @@ def stacked(vectors: list[BaseVec]) -> tuple[np.ndarray, int]:
         ):
             return base[start : start + len(vectors)], offset // 8
     return np.stack([v.values for v in vectors]), 0
+
+
+def linear_combination(values: list, weights: list[Ext]):
+    """Σ weights[i] · values[i] for constraint expressions: prover vectors (`BaseVec`) in one
+    linear-combination kernel, anything else (the verifier's scalars) term by term."""
+    if values and all(isinstance(v, BaseVec) for v in values):
+        return ExtVec(ext.ext_linear_combination(np.stack([v.values for v in values]), weights))
+    total = None
+    for value, weight in zip(values, weights, strict=True):
+        term = value * weight
+        total = term if total is None else total + term
+    return total
