@@ -188,6 +188,8 @@ def exclusive_lock(
             holder = _read_holder(stream)
             who = holder.describe() if holder else "a process that has not yet written its name"
             raise LockedError(f"{path}: {what} is already running ({who}); wait for it to end") from None
+        except OSError as error:  # a filesystem without locks (some network mounts)
+            raise output_error(path, error, "cannot lock") from None
         previous = _read_holder(stream)
         if previous is not None and notice is not None:
             notice(f"Took over a stale lock {path}: {previous.describe()} is gone.")
