@@ -238,3 +238,13 @@ def test_one_element_arrays_broadcast() -> None:
     assert pairs(ex.ext_mul_base(a, np.uint64(9))) == pairs(ex.ext_mul_base(a, 9))
     with pytest.raises(ValueError):
         ex.ext_mul(a, ext_arr([(1, 2), (3, 4)]))
+
+
+def test_several_linear_combinations_in_one_pass():
+    rng = np.random.default_rng(4)
+    m = rng.integers(0, 2**63, size=(7, 1100), dtype=np.uint64)
+    sets = [rng.integers(0, 2**63, size=(7, 2), dtype=np.uint64) for _ in range(3)]
+    combos = ex.ext_linear_combinations(m, sets)
+    assert len(combos) == 3
+    for coeffs, got in zip(sets, combos, strict=True):  # the matvec kernel is an independent check
+        assert np.array_equal(got, ex.ext_matvec(np.ascontiguousarray(m.T), coeffs))

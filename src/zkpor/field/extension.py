@@ -18,7 +18,7 @@ Three layers, for three kinds of caller:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -204,35 +204,39 @@ _LINCOMB_BLOCK = 512  # output columns per pass: the accumulators stay in L1
 
 @njit(cache=True, nogil=True)
 def _lincomb_kernel(lo, hi, m, coeffs, out):
-    """out[j] = sum_k coeffs[k] · m[k, j] for lo <= j < hi, coefficients in the extension.
+    """out[t, j] = sum_k coeffs[t, k] · m[k, j] for lo <= j < hi and every coefficient set t (the
+    coefficients in the extension): several combinations of the same rows in one pass over m.
 
     Reduced products are summed into 128-bit (lo, hi) accumulators, the high word counting
     carries, with one reduction per output instead of a modular addition per term.
     """
-    k_rows = m.shape[0]
-    acc = np.zeros((4, _LINCOMB_BLOCK), dtype=np.uint64)  # lo0, hi0, lo1, hi1
+    sets, k_rows = coeffs.shape[0], m.shape[0]
+    acc = np.zeros((sets, 4, _LINCOMB_BLOCK), dtype=np.uint64)  # lo0, hi0, lo1, hi1 per set
     for start in range(lo, hi, _LINCOMB_BLOCK):
         width = min(_LINCOMB_BLOCK, hi - start)
         acc[:] = 0
         for k in range(k_rows):
-            c0 = coeffs[k, 0]
-            c1 = coeffs[k, 1]
             row = m[k, start : start + width]
+            for t in range(sets):
+                c0 = coeffs[t, k, 0]
+                c1 = coeffs[t, k, 1]
+                a = acc[t]
+                for j in range(width):
+                    x = row[j]
+                    v = ops.mul(x, c0)
+                    s = a[0, j] + v
+                    if s < v:
+                        a[1, j] += fs.ONE
+                    a[0, j] = s
+                    v = ops.mul(x, c1)
+                    s = a[2, j] + v
+                    if s < v:
+                        a[3, j] += fs.ONE
+                    a[2, j] = s
+        for t in range(sets):
             for j in range(width):
-                x = row[j]
-                v = ops.mul(x, c0)
-                s = acc[0, j] + v
-                if s < v:
-                    acc[1, j] += fs.ONE
-                acc[0, j] = s
-                v = ops.mul(x, c1)
-                s = acc[2, j] + v
-                if s < v:
-                    acc[3, j] += fs.ONE
-                acc[2, j] = s
-        for j in range(width):
-            out[start + j, 0] = ops.reduce128(acc[0, j], acc[1, j])
-            out[start + j, 1] = ops.reduce128(acc[2, j], acc[3, j])
+                out[t, start + j, 0] = ops.reduce128(acc[t, 0, j], acc[t, 1, j])
+                out[t, start + j, 1] = ops.reduce128(acc[t, 2, j], acc[t, 3, j])
 
 
 @njit(cache=True, nogil=True)
@@ -457,17 +461,27 @@ def ext_linear_combination(m: np.ndarray, coeffs: Any) -> np.ndarray:
     This is the batching step of DEEP/FRI and of the composition polynomial (random linear
     combination of many committed columns).
     """
+    return ext_linear_combinations(m, [coeffs])[0]
+
+
+def ext_linear_combinations(m: np.ndarray, coefficient_sets: Sequence[Any]) -> list[np.ndarray]:
+    """`ext_linear_combination` of the same matrix with several coefficient sets, in one pass
+    over m (DEEP combines every column at z and at zω)."""
     if not isinstance(m, np.ndarray) or m.dtype != np.uint64 or m.ndim != 2:
         raise TypeError("ext_linear_combination: m must be a 2-D uint64 array")
-    c = coeffs if isinstance(coeffs, np.ndarray) else ext_array(coeffs)
-    c = _pairs(c)
-    if c.shape[0] != m.shape[0]:
-        raise ValueError(f"{m.shape[0]} rows but {c.shape[0]} coefficients")
+    sets = []
+    for coeffs in coefficient_sets:
+        c = _pairs(coeffs if isinstance(coeffs, np.ndarray) else ext_array(coeffs))
+        if c.shape[0] != m.shape[0]:
+            raise ValueError(f"{m.shape[0]} rows but {c.shape[0]} coefficients")
+        sets.append(c)
+    c = np.ascontiguousarray(np.stack(sets)) if sets else np.zeros((0, m.shape[0], 2), dtype=np.uint64)
     m = np.ascontiguousarray(m)
-    out = np.zeros((m.shape[1], 2), dtype=np.uint64)
-    if m.shape[0] > 0:
-        parallel_ranges(_lincomb_kernel, m.shape[1], m, c, out, grain=max(1, _GRAIN // m.shape[0]))
-    return out
+    out = np.zeros((len(sets), m.shape[1], 2), dtype=np.uint64)
+    if m.shape[0] > 0 and sets:
+        grain = max(1, _GRAIN // (m.shape[0] * len(sets)))
+        parallel_ranges(_lincomb_kernel, m.shape[1], m, c, out, grain=grain)
+    return list(out)
 
 
 def ext_matvec(m: np.ndarray, v: Any) -> np.ndarray:

@@ -58,8 +58,9 @@ def deep_on_lde(
     offset = 0
     for matrix in shifted:
         columns = slice(offset, offset + matrix.shape[0])
-        combined_z = ext.ext_add(combined_z, ext.ext_linear_combination(matrix, coeff_z[columns]))
-        combined_zw = ext.ext_add(combined_zw, ext.ext_linear_combination(matrix, coeff_zw[columns]))
+        at_z, at_zw = ext.ext_linear_combinations(matrix, [coeff_z[columns], coeff_zw[columns]])
+        combined_z = ext.ext_add(combined_z, at_z)
+        combined_zw = ext.ext_add(combined_zw, at_zw)
         offset += matrix.shape[0]
     # The quotient's R columns are added undivided below.
     chunk_weights = coeff_z[n_shifted:]
