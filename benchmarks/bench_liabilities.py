@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_liabilities.py [--log-users 16 20] [--workdir DIR]
         [--batch-size N] [--max-batches K] [--resume] [--profile conjectured|proven]
+        [--hasher blake3|poseidon2]
 
 For each size: `zkpor generate`-style users (seed 7), then, each in a fresh process so that its peak
 memory is its own, `prove_round` with a proof profile's options (`zkpor prove --profile`; default
@@ -10,10 +11,14 @@ memory is its own, `prove_round` with a proof profile's options (`zkpor prove --
 `verify_inclusion` time, and one `python -m zkpor.liabilities.inclusion` run with numpy and numba
 made unimportable (the customer's whole experience, interpreter start included).
 
+`--hasher poseidon2` proves with the recursion-friendly configuration (Poseidon2 vector commitments
+and transcript) instead of BLAKE3. The prove phase prints where the time went, phase by phase (wall
+and CPU seconds per batch: CPU is the steadier figure on a shared machine).
+
 `--max-batches K` stops proving after K batches and prints projections for the whole round from the
 batches measured, marked "projected"; `--resume` keeps the batches an earlier run left (otherwise
 every run starts afresh).
-Results also go to WORKDIR/bench-2^N-PROFILE.json.
+Results also go to WORKDIR/bench-2^N-PROFILE[-poseidon2].json.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 NO_NUMPY = (
@@ -44,7 +50,7 @@ class _EnoughError(Exception):
 
 
 def phase_prove(
-    directory: Path, batch_size: int | None, max_batches: int | None, resume: bool, profile: str
+    directory: Path, batch_size: int | None, max_batches: int | None, resume: bool, profile: str, hasher: str
 ) -> dict:
     from zkpor.liabilities.round_proof import profile_options, prove_round
     from zkpor.liabilities.secret import load_secret
@@ -68,7 +74,7 @@ def phase_prove(
             report = prove_round(
                 directory,
                 secret,
-                profile_options(profile),
+                replace(profile_options(profile), hasher=hasher),
                 batch_size=batch_size,
                 fresh=not resume,
                 progress=progress,
@@ -168,7 +174,13 @@ def child(phase: str, *args: str) -> dict:
 
 
 def bench(
-    log_users: int, workdir: Path, batch_size: int | None, max_batches: int | None, resume: bool, profile: str
+    log_users: int,
+    workdir: Path,
+    batch_size: int | None,
+    max_batches: int | None,
+    resume: bool,
+    profile: str,
+    hasher: str,
 ) -> dict:
     from zkpor.round.generate import generate_round
 
@@ -179,15 +191,15 @@ def bench(
         start = time.perf_counter()
         generate_round(directory, users, 7)
         print(f"2^{log_users}: generated {users:,} users in {time.perf_counter() - start:.1f} s", flush=True)
-    print(f"2^{log_users}: proving (batch size {batch_size or 'auto'}, {profile} profile)…", flush=True)
-    prove = child(
-        "prove", str(directory), str(batch_size or 0), str(max_batches or 0), str(int(resume)), profile
-    )
-    result: dict = {"users": users, "profile": profile, "prove": prove}
+    print(f"2^{log_users}: proving (batch size {batch_size or 'auto'}, {profile}, {hasher})…", flush=True)
+    sizes = (str(batch_size or 0), str(max_batches or 0))
+    prove = child("prove", str(directory), *sizes, str(int(resume)), profile, hasher)
+    result: dict = {"users": users, "profile": profile, "hasher": hasher, "prove": prove}
     if prove["complete"]:
         result["verify"] = child("verify", str(directory))
         result["inclusion"] = child("inclusion", str(directory))
-    (workdir / f"bench-2^{log_users}-{profile}.json").write_text(json.dumps(result, indent=1))
+    suffix = "" if hasher == "blake3" else f"-{hasher}"
+    (workdir / f"bench-2^{log_users}-{profile}{suffix}.json").write_text(json.dumps(result, indent=1))
     return result
 
 
@@ -195,7 +207,7 @@ def report(result: dict) -> None:
     users, p = result["users"], result["prove"]
     lines = [
         f"=== {users:,} users (2^{users.bit_length() - 1}), 22 assets, zero knowledge, "
-        f"{result['profile']} profile ==="
+        f"{result['profile']} profile, {result.get('hasher', 'blake3')} commitments ==="
     ]
     count, size = p["batch_count"], p["batch_size"]
     per_batch = p["batch_s_mean"]
@@ -256,12 +268,13 @@ def main() -> None:
     parser.add_argument("--max-batches", type=int, default=None)
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--profile", choices=("conjectured", "proven"), default="conjectured")
+    parser.add_argument("--hasher", choices=("blake3", "poseidon2"), default="blake3")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.phase:  # a child process: one phase, its result as the last line of output
         if args.phase == "prove":
             directory, batch_size, max_batches = Path(rest[0]), int(rest[1]) or None, int(rest[2]) or None
-            result = phase_prove(directory, batch_size, max_batches, rest[3] == "1", rest[4])
+            result = phase_prove(directory, batch_size, max_batches, rest[3] == "1", rest[4], rest[5])
         elif args.phase == "verify":
             result = phase_verify(Path(rest[0]))
         else:
@@ -270,7 +283,8 @@ def main() -> None:
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
     for log_users in args.log_users:
-        report(bench(log_users, args.workdir, args.batch_size, args.max_batches, args.resume, args.profile))
+        sizes = (args.batch_size, args.max_batches)
+        report(bench(log_users, args.workdir, *sizes, args.resume, args.profile, args.hasher))
 
 
 if __name__ == "__main__":
