@@ -145,6 +145,15 @@ def test_sponge_and_query_point_proof_verifies(options):
     verify_program(program, public, proof, min_security_bits=0)
 
 
+def test_a_layout_is_reused_only_for_its_program(options):
+    program = horner_program(2)
+    layout = R.plan(program)
+    public, proof = prove_program(program, [Ext(2), 1, 2, 3], options=options, layout=layout)
+    verify_program(program, public, proof, min_security_bits=0, layout=layout)
+    with pytest.raises(R.ProgramError, match="another program"):
+        verify_program(program, public, proof, min_security_bits=0, layout=R.plan(horner_program(3)))
+
+
 def test_the_prover_refuses_a_bad_witness(options):
     witness, _ = merkle_witness()
     trace = witness.trace()
