@@ -540,35 +540,35 @@ def execute(
         values[cell] = as_ext(value, f"public input {k}")
     private = iter(private_inputs)
     used_private = 0
+    bit_values = (Ext(0, 0), Ext(1, 0))  # Ext is immutable: share the two bit values
     for k, i in enumerate(program.instructions):
-        if isinstance(i, MulAdd):
+        kind = type(i)
+        if kind is MulAdd:
             values[i.out] = values[i.a] * values[i.b] + values[i.c]
-        elif isinstance(i, Check):
+        elif kind is Check:
             if check and values[i.a] * values[i.b] + values[i.c] != values[i.d]:
                 raise ProgramError(f"instruction {k}: assertion a·b + c = d fails")
-        elif isinstance(i, InverseHint):
+        elif kind is InverseHint:
             if values[i.a] == Ext(0, 0):
                 raise ProgramError(f"instruction {k}: inverse of zero")
             values[i.out] = values[i.a].inverse()
-        elif isinstance(i, PrivateInput):
+        elif kind is PrivateInput:
             try:
                 values[i.out] = as_ext(next(private), f"private input {used_private}")
             except StopIteration:
                 raise ProgramError(f"the program takes more than {used_private} private inputs") from None
             used_private += 1
-        elif isinstance(i, Permute):
+        elif kind is Permute:
             state = [_base(values[c], f"instruction {k}: permutation input") for c in i.inputs]
             bit = _base(values[i.bit], f"instruction {k}: Merkle bit")
             if bit not in (0, 1):
                 raise ProgramError(f"instruction {k}: Merkle bit is {bit}, not 0 or 1")
             lanes = np.array(swap_by_bit(state, bit), dtype=np.uint64)
             permute12_inplace(lanes)  # numba: ~100x the pure-Python permutation, same function
-            for lane, v in enumerate(lanes.tolist()):
-                values[i.out + lane] = Ext(v, 0)
+            values[i.out : i.out + PERMUTE_WIDTH] = [Ext(v, 0) for v in lanes.tolist()]
         else:
             x = _base(values[i.x], f"instruction {k}: decomposed value")
-            for j in range(BITS):
-                values[i.out + j] = Ext((x >> j) & 1, 0)
+            values[i.out : i.out + BITS] = [bit_values[(x >> j) & 1] for j in range(BITS)]
     if next(private, None) is not None:
         raise ProgramError(f"the program takes {used_private} private inputs, more were given")
     assert all(v is not None for v in values)  # Program validation defines every cell
