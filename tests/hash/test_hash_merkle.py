@@ -267,3 +267,18 @@ def test_column_major_tree_is_the_same_tree(hasher, n_rows):
     indices = [n_rows - 1, 0, 2]
     assert np.array_equal(columns.rows(indices), m[indices])
     assert columns.open(indices) == rows.open(indices)
+
+
+def test_poseidon2_node_is_one_width12_permutation():
+    """One Poseidon2 width in and out of the recursion AIR: a node is the width-12 sponge over
+    left ‖ right under its own domain, i.e. one permutation with a constant capacity."""
+    from zkpor.hash import poseidon2
+
+    left, right = [1, 2, 3, 4], [5, 6, 7, P - 1]
+    node = mp.node_digest("poseidon2", poseidon2.digest_to_bytes(left), poseidon2.digest_to_bytes(right))
+    state = left + right + poseidon2.sponge_initial_state(mp.POSEIDON2_NODE_DOMAIN, 8)[poseidon2.RATE :]
+    assert poseidon2.digest_from_bytes(node) == poseidon2.permute(state)[:4]
+    assert node != poseidon2.digest_to_bytes(poseidon2.compress(left, right))  # not the width-8 one
+    # its own domain: not the solvency tree's node hash, nor a leaf of the same 8 elements
+    assert node != poseidon2.digest_to_bytes(poseidon2.sponge_hash("zkpor-node-v1", left + right))
+    assert node != mp.leaf_digest("poseidon2", mp.POSEIDON2_LEAF_DOMAIN, [], left + right)

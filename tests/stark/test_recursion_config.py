@@ -11,6 +11,7 @@ import pytest
 
 from zkpor.errors import VerificationError
 from zkpor.field import goldilocks as gl
+from zkpor.hash.merkle import SALT_ELEMS
 from zkpor.stark.examples.poseidon2_air import Poseidon2Air, poseidon2_trace
 from zkpor.stark.gadgets import poseidon2 as gadget
 from zkpor.stark.params import ParameterError, ProofOptions
@@ -78,3 +79,16 @@ def test_an_opened_row_edited_is_rejected(air, proof):
 def test_unknown_hasher_is_refused():
     with pytest.raises(ParameterError, match="hasher"):
         dataclasses.replace(OPTIONS, hasher="sha256").validate()
+
+
+def test_a_tampered_merkle_node_is_rejected(air, proof):
+    """A sibling node of the main opening changed (still a canonical digest): the width-12 node
+    hash recomputes another root and the verifier says no."""
+    parsed = StarkProof.from_bytes(proof)
+    data = bytearray(parsed.main_opening.proof)
+    salt_bytes = 8 * SALT_ELEMS * parsed.main_opening.rows.shape[0]  # zero knowledge: salts first
+    first_sibling = salt_bytes + 4  # after the u32 sibling count
+    data[first_sibling] ^= 1
+    edited = dataclasses.replace(parsed, main_opening=dataclasses.replace(parsed.main_opening, proof=bytes(data)))
+    with pytest.raises(VerificationError, match="main trace opening does not match"):
+        verify(air, edited.to_bytes(), min_security_bits=0)

@@ -28,6 +28,7 @@ from zkpor.hash import bytehash, poseidon2_batch, poseidon2_lanes
 from zkpor.hash.merkle_proof import (
     BLAKE3_NODE_PURPOSE,
     DIGEST_SIZE,
+    POSEIDON2_NODE_DOMAIN,
     HASHERS,
     SALT_ELEMS,
     MultiProof,
@@ -173,7 +174,8 @@ class MerkleTree:
             if hasher == "blake3":
                 levels.append(bytehash.hash_pairs(BLAKE3_NODE_PURPOSE, nodes))
             else:
-                levels.append(poseidon2_batch.compress_pairs(nodes))
+                # (2n, 4) -> (n, 8): row i is left ‖ right of parent i (see merkle_proof's table)
+                levels.append(poseidon2_batch.sponge_hash_batch(POSEIDON2_NODE_DOMAIN, nodes.reshape(-1, 8)))
         return cls(matrix, salts, levels, hasher, domain, column_major)
 
     def _check_indices(self, indices: Sequence[int]) -> list[int]:

@@ -19,10 +19,14 @@ Tree (built by `zkpor.hash.merkle.MerkleTree`):
   blake3      keyed BLAKE3 (`zkpor.hash.bytehash`) of the  keyed BLAKE3 of the 64 bytes,
               uint64 little-endian words, purpose           purpose ``merkle-node``
               ``merkle-leaf`` / ``merkle-leaf-salted``
-  poseidon2   Poseidon2 sponge (`zkpor.hash.poseidon2`),   ``compress`` (width-8 truncated
-              domain ``zkpor/merkle/leaf`` or ``.../leaf-   permutation) on 4-element
-              salted``, 4 output elements                   digests
+  poseidon2   Poseidon2 sponge (`zkpor.hash.poseidon2`),   the same width-12 sponge over the
+              domain ``zkpor/merkle/leaf`` or ``.../leaf-   8 elements left ‖ right, domain
+              salted``, 4 output elements                   ``zkpor/merkle/node``: one permutation
   ==========  ===========================================  ================================
+
+  Poseidon2 nodes use the width-12 sponge rather than the width-8 ``compress`` so that a recursive
+  verifier needs one Poseidon2 width: a node is one width-12 permutation with a constant capacity,
+  a Merkle step of the recursion AIR (`zkpor.recursion`), as are the rows and the transcript.
 
   Digests are 32 bytes in both cases (Poseidon2: 4 elements, little-endian uint64 each).
 
@@ -56,6 +60,7 @@ BLAKE3_SALTED_LEAF_PURPOSE = "merkle-leaf-salted"
 BLAKE3_NODE_PURPOSE = "merkle-node"
 POSEIDON2_LEAF_DOMAIN = "zkpor/merkle/leaf"
 POSEIDON2_SALTED_LEAF_DOMAIN = "zkpor/merkle/leaf-salted"
+POSEIDON2_NODE_DOMAIN = "zkpor/merkle/node"
 
 _COUNT_BYTES = 4
 
@@ -147,8 +152,8 @@ def leaf_digest(hasher: str, leaf_domain: str, salt: Sequence[int], row: Sequenc
 def node_digest(hasher: str, left: bytes, right: bytes) -> bytes:
     """H_node(left ‖ right) in pure Python."""
     if hasher == "poseidon2":
-        parent = poseidon2.compress(poseidon2.digest_from_bytes(left), poseidon2.digest_from_bytes(right))
-        return poseidon2.digest_to_bytes(parent)
+        pair = poseidon2.digest_from_bytes(left) + poseidon2.digest_from_bytes(right)
+        return poseidon2.digest_to_bytes(poseidon2.sponge_hash(POSEIDON2_NODE_DOMAIN, pair))
     from zkpor.hash import bytehash
 
     return bytehash.hash_bytes(BLAKE3_NODE_PURPOSE, left + right)

@@ -54,7 +54,7 @@ class ProofOptions:
     fri_final_degree: int = 16  # stop folding when the degree bound is at most this
     zero_knowledge: bool = True
     # Vector commitments and Fiat–Shamir: "blake3" (fast), or "poseidon2" (recursion-friendly:
-    # rows hashed by the Poseidon2 sponge, nodes by its 2-to-1 compression, Poseidon2 transcript).
+    # rows and nodes hashed by the width-12 Poseidon2 sponge, Poseidon2 transcript).
     hasher: str = "blake3"
 
     def validate(self) -> None:
