@@ -89,6 +89,7 @@ def test_a_tampered_merkle_node_is_rejected(air, proof):
     salt_bytes = 8 * SALT_ELEMS * parsed.main_opening.rows.shape[0]  # zero knowledge: salts first
     first_sibling = salt_bytes + 4  # after the u32 sibling count
     data[first_sibling] ^= 1
-    edited = dataclasses.replace(parsed, main_opening=dataclasses.replace(parsed.main_opening, proof=bytes(data)))
+    opening = dataclasses.replace(parsed.main_opening, proof=bytes(data))
+    edited = dataclasses.replace(parsed, main_opening=opening)
     with pytest.raises(VerificationError, match="main trace opening does not match"):
         verify(air, edited.to_bytes(), min_security_bits=0)

@@ -28,8 +28,8 @@ from zkpor.hash import bytehash, poseidon2_batch, poseidon2_lanes
 from zkpor.hash.merkle_proof import (
     BLAKE3_NODE_PURPOSE,
     DIGEST_SIZE,
-    POSEIDON2_NODE_DOMAIN,
     HASHERS,
+    POSEIDON2_NODE_DOMAIN,
     SALT_ELEMS,
     MultiProof,
     check_hasher,
