@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from zkpor.stark.domain import opened_points_per_column
 from zkpor.stark.examples.poseidon2_air import Poseidon2Air, poseidon2_trace
 from zkpor.stark.gadgets import poseidon2 as gadget
 from zkpor.stark.params import default_options
@@ -26,6 +27,13 @@ from zkpor.stark.verifier import verify
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def smallest_zk_log_rows() -> int:
+    """The shortest trace zero knowledge accepts at the default queries (each column's n random
+    values must cover the points opened in it)."""
+    opened = opened_points_per_column(default_options().num_queries)
+    return max(1, (opened - 1).bit_length())
 
 
 def run(log_rows: int, zero_knowledge: bool, blowup: int = 8) -> dict:
@@ -65,7 +73,7 @@ def main() -> None:
     group.add_argument("--no-zk-only", action="store_true")
     args = parser.parse_args()
     if args.one:  # a child process: one measurement, printed as a table row
-        run(3, True, args.blowup)  # compile the kernels before timing
+        run(smallest_zk_log_rows(), True, args.blowup)  # compile the kernels before timing
         r = run(int(args.one[0]), args.one[1] == "zk", args.blowup)
         cells = f"{r['rows']:>6} {str(r['zk']):>5} {r['blowup']:>6} {r['prove_s']:>9.2f} "
         cells += f"{r['verify_ms']:>10.1f} {r['proof_kb']:>9.1f} {r['perm/s']:>9.0f} {r['peak_rss_mb']:>8.0f}"

@@ -175,21 +175,30 @@ def exclusive_lock(
 
     The kernel's `flock` does the excluding, so a holder that dies (even by SIGKILL or a power cut)
     releases it; the file's text says who holds it. Text left behind by such a holder is a stale
-    lock: it is taken over, with a notice naming the process that is gone.
+    lock: it is taken over, with a notice naming the process that is gone. A holder that finishes
+    deletes the file (while still holding it); a process that locked the file just before it was
+    deleted sees that the path no longer names its file and starts over with the new one.
     """
-    try:
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as error:
-        raise output_error(path, error, "cannot create the lock") from None
-    with os.fdopen(descriptor, "r+b", buffering=0) as stream:  # unbuffered: no late flush to fail
+    while True:
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            raise output_error(path, error, "cannot create the lock") from None
+        stream = os.fdopen(descriptor, "r+b", buffering=0)  # unbuffered: no late flush to fail
         try:
             fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = _read_holder(stream)
+            stream.close()
             who = holder.describe() if holder else "a process that has not yet written its name"
             raise LockedError(f"{path}: {what} is already running ({who}); wait for it to end") from None
         except OSError as error:  # a filesystem without locks (some network mounts)
+            stream.close()
             raise output_error(path, error, "cannot lock") from None
+        if _names_same_file(path, stream):
+            break
+        stream.close()  # the holder deleted it as we locked it: lock the file now at `path`
+    with stream:
         previous = _read_holder(stream)
         if previous is not None and notice is not None:
             notice(f"Took over a stale lock {path}: {previous.describe()} is gone.")
@@ -201,9 +210,21 @@ def exclusive_lock(
                 raise output_error(path, error, "cannot write the lock") from None
             yield me
         finally:
-            # Emptied, not deleted: deleting a flock'ed file lets two processes lock different files.
-            with contextlib.suppress(OSError):
-                _write_holder(stream, b"")
+            # Deleted while still locked; if deleting fails, emptied (an empty lock is not stale).
+            try:
+                path.unlink()
+            except OSError:
+                with contextlib.suppress(OSError):
+                    _write_holder(stream, b"")
+
+
+def _names_same_file(path: Path, stream: BinaryIO) -> bool:
+    try:
+        named = os.stat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(stream.fileno())
+    return (named.st_dev, named.st_ino) == (mine.st_dev, mine.st_ino)
 
 
 def _read_holder(stream: BinaryIO) -> LockHolder | None:

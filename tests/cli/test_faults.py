@@ -327,7 +327,39 @@ def test_a_stale_lock_is_taken_over_with_a_notice(tmp_path: Path, run_main: Run)
         f"Took over a stale lock r/private/prove.lock: pid {dead_pid.pid} on host {socket.gethostname()}, "
         "since 2026-01-01T00:00:00Z is gone." in proved.stdout
     )
-    assert lock.read_text() == "", "released at the end"
+    assert not lock.exists(), "removed at the end"
+
+
+def test_the_lock_is_removed_and_a_lock_deleted_under_a_waiter_is_not_shared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zkpor import fsutil
+    from zkpor.fsutil import LockedError, exclusive_lock
+
+    lock = tmp_path / "prove.lock"
+    with exclusive_lock(lock, "zkpor prove") as me:
+        assert json.loads(lock.read_text())["pid"] == me.pid
+        with pytest.raises(LockedError, match=f"pid {me.pid} on host"), exclusive_lock(lock, "zkpor prove"):
+            pass
+    assert not lock.exists()
+
+    # A process that opened the lock file just before its holder deleted it must not run beside
+    # one that creates the file anew: it sees the path names another file and locks that one.
+    real_flock = fsutil.fcntl.flock
+    deletions: list[Path] = []
+
+    def holder_deletes_first(descriptor: int, operation: int) -> None:
+        if not deletions:
+            deletions.append(lock)
+            os.unlink(lock)  # the finishing holder, between our open and our flock
+        real_flock(descriptor, operation)
+
+    monkeypatch.setattr(fsutil.fcntl, "flock", holder_deletes_first)
+    with exclusive_lock(lock, "zkpor prove"):
+        assert len(deletions) == 1 and lock.exists(), "it locked the file created after the deletion"
+        with pytest.raises(LockedError), exclusive_lock(lock, "zkpor prove"):
+            pass
+    assert not lock.exists()
 
 
 # ---- 5. a finished batch file that changed -----------------------------------------------------------

@@ -64,7 +64,7 @@ def test_prove_then_verify_gives_the_exact_totals(proven: tuple[Path, bytes]) ->
     expected_root = encoding.merkle_root([*roots, top_filler()])
     assert g.top_leaves == 4 and list(g.root) == expected_root and summary["root"] == digest_hex(g.root)
     assert sorted(os.listdir(directory / "proof")) == ["batches", "global.json", "summary.json"]
-    assert sorted(os.listdir(directory / "private")) == ["inclusion.sqlite", "prove.lock"]
+    assert sorted(os.listdir(directory / "private")) == ["inclusion.sqlite"], "prove removes its lock"
 
 
 def test_every_user_lands_in_exactly_one_slot(proven: tuple[Path, bytes]) -> None:
