@@ -27,6 +27,9 @@ def test_spilled_balances_equal_the_in_memory_ones(tmp_path: Path, file_format: 
     assert list(spill.iterdir()) == [], "the spill files have no name: nothing is left behind"
     spilled.release_pages()
     assert np.array_equal(spilled.equity, in_memory.equity), "released pages come back from the file"
+    rows = np.random.default_rng(1).permutation(3000)[:500]
+    for taken, expected in zip(spilled.take_rows(rows), in_memory.take_rows(rows), strict=True):
+        assert np.array_equal(taken, expected), "rows read from the spill files equal the loaded rows"
 
 
 def test_the_first_negative_net_value_is_found_in_any_chunk(

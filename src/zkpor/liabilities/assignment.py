@@ -198,9 +198,7 @@ def batch_members(
     n_assets = users.equity.shape[1]
     equity = np.zeros((rows.shape[0], n_assets), dtype=np.uint64)
     debt = np.zeros_like(equity)
-    equity[real] = users.equity[real_rows]
-    debt[real] = users.debt[real_rows]
-    users.release_pages()
+    equity[real], debt[real] = users.take_rows(real_rows)
     all_uids: list[str | None] = [None] * rows.shape[0]
     all_nonces: list[bytes | None] = [None] * rows.shape[0]
     for position, uid, nonce in zip(np.flatnonzero(real), uids, nonces, strict=True):

@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -76,13 +76,22 @@ class UserBalances:
     debt: np.ndarray  # uint64, (n_users, n_assets)
     first_line: int
     # With `spill_dir`, equity and debt live in files mapped into memory (see `release_pages`).
-    spilled: tuple[mmap.mmap, ...] = ()
+    spilled: tuple[SpilledArray, ...] = ()
 
     def release_pages(self) -> None:
         """Unmap the spilled balance pages this process has touched: they stay in the files (and the
         page cache), so a round of 10^7 users is read and proven without holding 3.5 GB resident."""
-        for mapping in self.spilled:
-            mapping.madvise(mmap.MADV_DONTNEED)
+        for spill in self.spilled:
+            spill.mapping.madvise(mmap.MADV_DONTNEED)
+
+    def take_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Equity and debt of the given users (any order), copied into memory. Spilled rows are read
+        from their files, not through the mapping: a page fault there maps the whole (large) page-
+        cache folio around the row, so one gather of 8,192 scattered rows would map gigabytes."""
+        if not self.spilled:
+            return self.equity[rows], self.debt[rows]
+        equity, debt = (spill.read_rows(rows) for spill in self.spilled)
+        return equity, debt
 
     def row_chunks(self, rows: int = 1 << 18) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
         """(first row, equity rows, debt rows) a chunk at a time, pages released after each."""
@@ -125,27 +134,46 @@ def load_users(
     raise InputError("unknown users file type: name it users.csv or users.jsonl", path=path)
 
 
+@dataclass(frozen=True, eq=False)
+class SpilledArray:
+    """A (rows, columns) uint64 array kept in an unnamed private file: its shared mapping (written
+    and scanned through) and the open file (read row by row)."""
+
+    mapping: mmap.mmap
+    file: BinaryIO
+    columns: int
+
+    def read_rows(self, rows: np.ndarray) -> np.ndarray:
+        out = np.empty((rows.shape[0], self.columns), dtype=np.uint64)
+        row_bytes = 8 * self.columns
+        descriptor = self.file.fileno()
+        for i, row in enumerate(rows.tolist()):
+            out[i] = np.frombuffer(os.pread(descriptor, row_bytes, row * row_bytes), dtype=np.uint64)
+        return out
+
+
 def _balance_arrays(
     rows: int, n_assets: int, spill_dir: Path | None
-) -> tuple[np.ndarray, np.ndarray, tuple[mmap.mmap, ...]]:
+) -> tuple[np.ndarray, np.ndarray, tuple[SpilledArray, ...]]:
     """Zeroed (rows, n_assets) uint64 equity and debt arrays: anonymous memory (fresh zero pages
     cost nothing until written), or files in ``spill_dir`` mapped shared, their disk space reserved."""
     if spill_dir is None or rows == 0:
         return np.zeros((rows, n_assets), np.uint64), np.zeros((rows, n_assets), np.uint64), ()
     make_directory(spill_dir, mode=0o700)
-    arrays = []
+    arrays, spilled = [], []
     for _ in ("equity", "debt"):
-        # Unnamed (already unlinked) files: the mapping keeps them alive, and nothing is left behind
-        # on disk however the process ends. Their disk space is reserved up front: a full disk is
-        # then one error here, not a SIGBUS (a crash) when a write through the mapping finds no room.
+        # Unnamed (already unlinked) files: nothing is left behind on disk however the process ends.
+        # Their disk space is reserved up front: a full disk is then one error here, not a SIGBUS
+        # (a crash) when a write through the mapping finds no room.
         try:
-            with tempfile.TemporaryFile(dir=spill_dir) as backing:
-                os.posix_fallocate(backing.fileno(), 0, rows * n_assets * 8)
-                arrays.append(np.memmap(backing, dtype=np.uint64, mode="w+", shape=(rows, n_assets)))
+            backing = tempfile.TemporaryFile(dir=spill_dir)  # open for as long as the users are
+            os.posix_fallocate(backing.fileno(), 0, rows * n_assets * 8)
+            array = np.memmap(backing, dtype=np.uint64, mode="w+", shape=(rows, n_assets))
         except OSError as error:
             raise output_error(spill_dir, error, "cannot hold the balances there") from None
-    # Plain ndarray views for the numba kernels; the mappings themselves for `release_pages`.
-    return np.asarray(arrays[0]), np.asarray(arrays[1]), tuple(a._mmap for a in arrays)
+        arrays.append(np.asarray(array))  # a plain ndarray view for the numba kernels
+        spilled.append(SpilledArray(array._mmap, backing, n_assets))
+    return arrays[0], arrays[1], tuple(spilled)
 
 
 # ------------------------------------------------------------------------------------ shared
@@ -395,8 +423,8 @@ class _CsvLoader:
             if carried > MAX_LINE_BYTES:
                 raise self.error(f"line longer than {MAX_LINE_BYTES} bytes", line=int(status[kernels.S_LINE]))
             buffer[:carried] = buffer[consumed:filled]
-            for mapping in spilled:
-                mapping.madvise(mmap.MADV_DONTNEED)
+            for spill in spilled:
+                spill.mapping.madvise(mmap.MADV_DONTNEED)
             if self.progress is not None:
                 self.progress(bytes_done, total_bytes)
 
@@ -653,8 +681,8 @@ class _JsonlLoader:
         self.cell_texts.clear()
         self.cell_rows.clear()
         self.cell_slots.clear()
-        for mapping in self.spilled:
-            mapping.madvise(mmap.MADV_DONTNEED)
+        for spill in self.spilled:
+            spill.mapping.madvise(mmap.MADV_DONTNEED)
 
 
 def _json_kind(value: object) -> str:
