@@ -15,7 +15,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from zkpor.liabilities.round_proof import PROOF_DIR, load_secret, prove_round, verify_round
+from zkpor.liabilities.round_proof import PROOF_DIR, prove_round, verify_round
+from zkpor.liabilities.secret import load_secret
 from zkpor.report.render import render_html, render_pdf
 from zkpor.round.demo_reserves import demo_growth, demo_message, demo_round_config, write_demo_reserves
 from zkpor.round.generate import generate_round

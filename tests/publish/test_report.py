@@ -129,8 +129,9 @@ def test_gaps_and_consecutive_rounds():
     assert consecutive_rounds(months[:3]) == 3
 
 
-def test_change_vs_twelve_rounds_earlier(demos):
-    """With twelve recorded rounds before this one, the report compares with the first of them."""
+def test_change_vs_a_year_earlier(demos):
+    """The report compares with the round closest to the same date a year before, as `zkpor history`
+    does; with a month missed, the round twelve rounds back (13 months) is not "a year earlier"."""
     from dataclasses import replace
     from datetime import UTC, datetime
 
@@ -159,3 +160,12 @@ def test_change_vs_twelve_rounds_earlier(demos):
     assert all(a["change_vs_year_earlier"]["round_id"] == "2023-07" for a in report["assets"])
     html = render_html(report)
     assert "reserves vs 2023-07" in html and "13th consecutive monthly report" in html
+
+    june = replace(april, round_id="2023-06", snapshot_time=datetime(2023, 6, 28, tzinfo=UTC))
+    gapped = [june] + [r for r in earlier if r.round_id != "2023-07"]  # still 12 rounds: July 2023 missed
+    report = build_report(
+        verification, load_reserves_results(round_dir / "reserves"), gapped, datetime.now(UTC)
+    )
+    assert report["totals"]["change_vs_year_earlier"] is None, "2023-06 is 13 months back, not a year"
+    assert all(a["change_vs_year_earlier"] is None for a in report["assets"])
+    assert "appears once a round about a year earlier is recorded" in render_html(report)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -534,21 +534,17 @@ class HistoryStore:
             return self._load(connection, rounds.c.round_id == previous_id)[0]
 
     def year_earlier_round(self, round_id: str) -> RoundRecord | None:
-        """The round closest to the same date one year before, within YEAR_EARLIER_TOLERANCE."""
+        """`year_earlier_of` this round among the recorded ones."""
         with self._transaction(f"find the round a year before {round_id}") as connection:
             this = self._require(connection, round_id)
             target = _one_year_before(this.snapshot_time)
-            query = sa.select(rounds.c.round_id, rounds.c.snapshot_time).where(
+            near = sa.and_(
                 rounds.c.snapshot_time.between(
                     target - YEAR_EARLIER_TOLERANCE, target + YEAR_EARLIER_TOLERANCE
                 ),
                 rounds.c.round_id != round_id,
             )
-            candidates = connection.execute(query).all()
-            if not candidates:
-                return None
-            closest = min(candidates, key=lambda row: (abs(row.snapshot_time - target), row.round_id))
-            return self._load(connection, rounds.c.round_id == closest.round_id)[0]
+            return year_earlier_of(this.snapshot_time, self._load(connection, near))
 
     def growth(self, round_id: str) -> RoundGrowth:
         """Per-asset and USD growth of a round vs the previous round and vs the round a year earlier."""
@@ -702,6 +698,16 @@ def _usd_growth(this: RoundRecord, earlier: RoundRecord | None) -> Growth | None
 def _rounded(value: Fraction, to_int: Any) -> Decimal:
     """An exact fraction to RATIO_PLACES decimals; `to_int` is math.floor or round (half-even)."""
     return Decimal(int(to_int(value * 10**RATIO_PLACES))).scaleb(-RATIO_PLACES)
+
+
+def year_earlier_of(snapshot_time: datetime, candidates: Iterable[RoundRecord]) -> RoundRecord | None:
+    """The round "a year earlier" than one taken at `snapshot_time`: of `candidates`, the one closest to the
+    same date a year before, within YEAR_EARLIER_TOLERANCE (ties: the smaller round id); None if none
+    is that close. By date, not by counting rounds, so a missed month never passes off 13 months as a
+    year. `zkpor history ROUND_ID` and the published report both compare with this round."""
+    target = _one_year_before(snapshot_time)
+    near = [r for r in candidates if abs(r.snapshot_time - target) <= YEAR_EARLIER_TOLERANCE]
+    return min(near, key=lambda r: (abs(r.snapshot_time - target), r.round_id), default=None)
 
 
 def _one_year_before(moment: datetime) -> datetime:

@@ -22,12 +22,11 @@ from typing import Any
 from zkpor.liabilities.published import digest_hex
 from zkpor.liabilities.round_proof import RoundVerification
 from zkpor.round.decimal_text import format_units
-from zkpor.round.history import AssetFigures, RoundRecord, relative_change
+from zkpor.round.history import AssetFigures, RoundRecord, relative_change, year_earlier_of
 from zkpor.round.reserves_results import ReservesResults
 
 REPORT_FORMAT = "zkpor-report-v1"
 RATIO_PLACES = 6
-YEAR_ROUNDS = 12  # "a year earlier" in a monthly series: twelve rounds back
 
 NOT_COVERED = [
     "Liabilities other than customer balances (loans, payables, obligations to other parties) are not "
@@ -118,7 +117,7 @@ def build_report(
     reserves_usd = sum((Fraction(a.reserves) * Fraction(a.price) for a in lines), Fraction(0))
     liabilities_usd = sum((a.owed * Fraction(a.price) for a in lines), Fraction(0))
     previous = earlier[-1] if earlier else None
-    year_back = earlier[-YEAR_ROUNDS] if len(earlier) >= YEAR_ROUNDS else None
+    year_back = year_earlier_of(_parse_time(g.snapshot_time), earlier)
     total_ratio = reserves_usd / liabilities_usd if liabilities_usd else None
     covered = {a.symbol for a in lines}
     options = g.proof_options
