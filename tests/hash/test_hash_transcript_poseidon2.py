@@ -66,3 +66,12 @@ def test_non_canonical_elements_and_bad_labels_are_refused():
         t.absorb_elements(b"", [1])
     with pytest.raises(ValueError):
         t.absorb_digest(b"d", bytes(31))
+
+
+def test_distinct_index_draws_are_the_distinct_draw_with_repeats():
+    """What a compiled verifier checks: every lane the distinct draw read, repeats included."""
+    a, b = Poseidon2Transcript("t"), Poseidon2Transcript("t")
+    draws = a.distinct_index_draws("q", 16, 12)  # 12 of 16: repeats are near certain
+    distinct = b.challenge_distinct_indices("q", 16, 12)
+    assert list(dict.fromkeys(draws)) == distinct and len(distinct) == 12 and len(draws) > 12
+    assert a.challenge_element("next") == b.challenge_element("next")  # same state afterwards

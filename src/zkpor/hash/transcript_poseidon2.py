@@ -38,29 +38,29 @@ from zkpor.hash.poseidon2 import RATE, P, permute
 MAX_GRINDING_BITS = 48
 MAX_CHALLENGES = 1 << 20
 
-_OP_PROTOCOL = 0
-_OP_BYTES = 1
-_OP_ELEMENTS = 2
-_OP_DIGEST = 3
-_OP_CHALLENGE = 4
-_OP_POW = 5
-_OP_POW_NONCE = 6
-_OP_DIGEST_BYTES = 7
-_KIND_BASE, _KIND_EXT, _KIND_INDICES, _KIND_DISTINCT = 0, 1, 2, 3
+OP_PROTOCOL = 0
+OP_BYTES = 1
+OP_ELEMENTS = 2
+OP_DIGEST = 3
+OP_CHALLENGE = 4
+OP_POW = 5
+OP_POW_NONCE = 6
+OP_DIGEST_BYTES = 7
+KIND_BASE, KIND_EXT, KIND_INDICES, KIND_DISTINCT = 0, 1, 2, 3
 _CHUNK = 7  # bytes per element: 7 bytes < 2^56 < p
 _GRIND_BATCH = 1 << 14
 
 
-def _bytes_elements(data: bytes) -> list[int]:
+def bytes_elements(data: bytes) -> list[int]:
     return [len(data)] + [int.from_bytes(data[i : i + _CHUNK], "little") for i in range(0, len(data), _CHUNK)]
 
 
-def _label_elements(label: bytes | str) -> list[int]:
+def label_elements(label: bytes | str) -> list[int]:
     if isinstance(label, str):
         label = label.encode("utf-8")
     if not isinstance(label, bytes | bytearray) or not label:
         raise ValueError("a transcript label is non-empty bytes or str")
-    return _bytes_elements(bytes(label))
+    return bytes_elements(bytes(label))
 
 
 def _canonical(values: Iterable[int]) -> list[int]:
@@ -97,14 +97,14 @@ class Poseidon2Transcript:
 
     def __init__(self, protocol_label: bytes | str) -> None:
         self._state = [0] * 12
-        self._record(_OP_PROTOCOL, b"protocol", _bytes_elements(self._label_bytes(protocol_label)))
+        self._record(OP_PROTOCOL, b"protocol", bytes_elements(self._label_bytes(protocol_label)))
 
     @staticmethod
     def _label_bytes(label: bytes | str) -> bytes:
         return label.encode("utf-8") if isinstance(label, str) else bytes(label)
 
     def _record(self, op: int, label: bytes | str, data: list[int]) -> None:
-        elements = [op, *_label_elements(label), *data]
+        elements = [op, *label_elements(label), *data]
         for start in range(0, len(elements), RATE):
             block = elements[start : start + RATE]
             self._state[:RATE] = block + [0] * (RATE - len(block))
@@ -121,14 +121,14 @@ class Poseidon2Transcript:
     # -- absorbing -------------------------------------------------------------------------------
 
     def absorb_bytes(self, label: bytes | str, data: bytes) -> None:
-        self._record(_OP_BYTES, label, _bytes_elements(bytes(data)))
+        self._record(OP_BYTES, label, bytes_elements(bytes(data)))
 
     def absorb_elements(self, label: bytes | str, values: Iterable[int]) -> None:
         """Absorb field elements: ints or a numpy uint64 array (any shape, read in C order)."""
         if hasattr(values, "ravel"):
             values = values.ravel().tolist()
         elements = _canonical(values)
-        self._record(_OP_ELEMENTS, label, [len(elements), *elements])
+        self._record(OP_ELEMENTS, label, [len(elements), *elements])
 
     def absorb_digest(self, label: bytes | str, digest: bytes) -> None:
         """A 32-byte digest: as its 4 words when they are field elements (a Poseidon2 root)."""
@@ -136,44 +136,51 @@ class Poseidon2Transcript:
             raise ValueError("a digest is 32 bytes")
         words = [int.from_bytes(digest[i : i + 8], "little") for i in range(0, 32, 8)]
         if all(w < P for w in words):
-            self._record(_OP_DIGEST, label, words)
+            self._record(OP_DIGEST, label, words)
         else:
-            self._record(_OP_DIGEST_BYTES, label, _bytes_elements(bytes(digest)))
+            self._record(OP_DIGEST_BYTES, label, bytes_elements(bytes(digest)))
 
     # -- challenges ------------------------------------------------------------------------------
 
     def _challenge(self, label: bytes | str, kind: int, count: int, extra: int = 0) -> None:
         _check_count(count)
-        self._record(_OP_CHALLENGE, label, [kind, extra, count])
+        self._record(OP_CHALLENGE, label, [kind, extra, count])
 
     def challenge_elements(self, label: bytes | str, count: int) -> list[int]:
-        self._challenge(label, _KIND_BASE, count)
+        self._challenge(label, KIND_BASE, count)
         return self._squeeze(count)
 
     def challenge_element(self, label: bytes | str) -> int:
         return self.challenge_elements(label, 1)[0]
 
     def challenge_ext(self, label: bytes | str) -> tuple[int, int]:
-        self._challenge(label, _KIND_EXT, 1)
+        self._challenge(label, KIND_EXT, 1)
         c0, c1 = self._squeeze(2)
         return c0, c1
 
     def challenge_indices(self, label: bytes | str, domain_size_pow2: int, count: int) -> list[int]:
         _check_domain_size(domain_size_pow2)
-        self._challenge(label, _KIND_INDICES, count, domain_size_pow2.bit_length())
+        self._challenge(label, KIND_INDICES, count, domain_size_pow2.bit_length())
         return [v & (domain_size_pow2 - 1) for v in self._squeeze(count)]
 
     def challenge_distinct_indices(self, label: bytes | str, domain_size_pow2: int, count: int) -> list[int]:
+        return list(dict.fromkeys(self.distinct_index_draws(label, domain_size_pow2, count)))
+
+    def distinct_index_draws(self, label: bytes | str, domain_size_pow2: int, count: int) -> list[int]:
+        """What `challenge_distinct_indices` reads, repeats included: every lane's index in order,
+        up to the one that completes `count` distinct ones (a compiled verifier checks each)."""
         _check_domain_size(domain_size_pow2)
         if count > domain_size_pow2:
             raise ValueError(f"cannot draw {count} distinct indices from a domain of {domain_size_pow2}")
-        self._challenge(label, _KIND_DISTINCT, count, domain_size_pow2.bit_length())
-        drawn: dict[int, None] = {}
+        self._challenge(label, KIND_DISTINCT, count, domain_size_pow2.bit_length())
+        draws: list[int] = []
+        distinct: set[int] = set()
         while True:
             for v in self._state[:RATE]:
-                drawn.setdefault(v & (domain_size_pow2 - 1))
-                if len(drawn) == count:
-                    return list(drawn)
+                draws.append(v & (domain_size_pow2 - 1))
+                distinct.add(draws[-1])
+                if len(distinct) == count:
+                    return draws
             self._state = permute(self._state)
 
     # -- proof of work ---------------------------------------------------------------------------
@@ -181,14 +188,14 @@ class Poseidon2Transcript:
     def _pow_seed(self, bits: int) -> list[int]:
         if isinstance(bits, bool) or not isinstance(bits, int) or not 0 <= bits <= MAX_GRINDING_BITS:
             raise ValueError(f"grinding bits must be an int in [0, {MAX_GRINDING_BITS}], not {bits!r}")
-        self._record(_OP_POW, b"pow", [bits])
+        self._record(OP_POW, b"pow", [bits])
         return list(self._state)
 
     def grind(self, bits: int) -> int:
         """Find the smallest passing nonce, absorb it, and return it (prover)."""
         seed = self._pow_seed(bits)
         nonce = _search_nonce(seed, bits)
-        self._record(_OP_POW_NONCE, b"pow-nonce", [nonce])
+        self._record(OP_POW_NONCE, b"pow-nonce", [nonce])
         return nonce
 
     def check_grinding(self, nonce: int, bits: int) -> bool:
@@ -196,7 +203,7 @@ class Poseidon2Transcript:
         seed = self._pow_seed(bits)
         valid = isinstance(nonce, int) and not isinstance(nonce, bool) and 0 <= nonce < P
         n = nonce if valid else 0
-        self._record(_OP_POW_NONCE, b"pow-nonce", [n])
+        self._record(OP_POW_NONCE, b"pow-nonce", [n])
         return valid and pow_ok(seed, n, bits)
 
 

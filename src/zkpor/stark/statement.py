@@ -22,21 +22,23 @@ def start_transcript(air: Air, options: ProofOptions) -> Transcript | Poseidon2T
     kind = Poseidon2Transcript if options.hasher == "poseidon2" else Transcript
     transcript = kind(PROTOCOL_LABEL)
     transcript.absorb_digest(b"air", air.digest())
-    transcript.absorb_bytes(
-        b"options",
-        struct.pack(
-            "<HHBBHBB",
-            options.blowup,
-            options.num_queries,
-            options.grinding_bits,
-            options.fri_folding_log,
-            options.fri_final_degree,
-            int(options.zero_knowledge),
-            HASHERS.index(options.hasher),
-        ),
-    )
+    transcript.absorb_bytes(b"options", options_bytes(options))
     transcript.absorb_elements(b"public-inputs", air.public_inputs())
     return transcript
+
+
+def options_bytes(options: ProofOptions) -> bytes:
+    """The options record of the transcript (a compiled verifier absorbs the same bytes)."""
+    return struct.pack(
+        "<HHBBHBB",
+        options.blowup,
+        options.num_queries,
+        options.grinding_bits,
+        options.fri_folding_log,
+        options.fri_final_degree,
+        int(options.zero_knowledge),
+        HASHERS.index(options.hasher),
+    )
 
 
 def draw_ood_point(transcript: Transcript, trace_length: int, lde_size: int) -> tuple[int, int]:

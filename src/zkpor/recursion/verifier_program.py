@@ -1,0 +1,378 @@
+"""The STARK verifier compiled into a recursion program (stage 2 of docs/recursion.md), in part.
+
+For a proof made with `ProofOptions(hasher="poseidon2")` the program replays, with the recursion
+AIR's operations,
+
+- the **Fiat–Shamir transcript**: the Poseidon2 duplex sponge of
+  `zkpor.hash.transcript_poseidon2` absorbing the statement (AIR digest, options, the child's public
+  inputs — the program's public inputs), the commitment roots, the OOD values and the FRI final
+  polynomial, squeezing the aux challenges, α, z, the DEEP α and the FRI β, checking the proof of
+  work (the nonce's permutation output decomposed, its top bits asserted zero) and drawing the
+  query positions (each drawn lane decomposed into bits);
+- the **Merkle openings** of every queried row against every commitment root (trace, aux,
+  quotient, each FRI layer): the row (with its salt) hashed by the sponge, then one Merkle step a
+  level, the swap bit being the query position's bit at that level, the top asserted equal to the
+  root absorbed into the transcript.
+
+Not compiled yet: the OOD identity (the child's constraints at z), the DEEP quotients at the query
+points and the FRI folding; the challenge cells they need are returned in `VerifierCells`.
+
+Proof data enters as private inputs (`witness` lists them in the program's order), so a tampered
+opening, path, root or nonce makes an assertion fail. The program depends on the child's shape
+(AIR, options) and on `draws`, the number of sponge lanes the query draw read: the native verifier
+draws *distinct* positions, so a repeated lane (a collision, probability ≈ q²/2·lde) makes it read
+one more. Each drawn lane is checked, a repeat included (its row is opened once in the proof).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from zkpor.field.extension import Ext
+from zkpor.hash import merkle_proof, poseidon2
+from zkpor.hash import transcript_poseidon2 as tp
+from zkpor.recursion.program import ZERO_CELL, Program, ProgramBuilder, ProgramError
+from zkpor.stark import fri
+from zkpor.stark.air import Air
+from zkpor.stark.domain import ProofDomain
+from zkpor.stark.proof import Opening, StarkProof
+from zkpor.stark.statement import PROTOCOL_LABEL, draw_ood_point, options_bytes, start_transcript
+
+RATE = poseidon2.RATE
+DIGEST_LEN = poseidon2.DIGEST_LEN
+U = Ext(0, 1)
+
+# A private input is named by a key; `witness` reads the value it names from the proof.
+Key = tuple
+
+
+class ProgramTranscript:
+    """`Poseidon2Transcript` on program cells: the same records, absorbed block by block."""
+
+    def __init__(self, b: ProgramBuilder, protocol_label: bytes) -> None:
+        self.b = b
+        self.state = [ZERO_CELL] * poseidon2.SPONGE_WIDTH
+        self._record(tp.OP_PROTOCOL, b"protocol", self._constants(tp.bytes_elements(protocol_label)))
+
+    def _constants(self, values: Sequence[int]) -> list[int]:
+        return [self.b.constant(v) for v in values]
+
+    def _record(self, op: int, label: bytes, data: Sequence[int]) -> None:
+        elements = [*self._constants([op, *tp.label_elements(label)]), *data]
+        for start in range(0, len(elements), RATE):
+            block = elements[start : start + RATE]
+            self.state = self.b.permute([*block, *[ZERO_CELL] * (RATE - len(block)), *self.state[RATE:]])
+
+    def absorb_bytes(self, label: bytes, data: bytes) -> None:
+        self._record(tp.OP_BYTES, label, self._constants(tp.bytes_elements(data)))
+
+    def absorb_elements(self, label: bytes, cells: Sequence[int]) -> None:
+        self._record(tp.OP_ELEMENTS, label, [self.b.constant(len(cells)), *cells])
+
+    def absorb_digest(self, label: bytes, cells: Sequence[int]) -> None:
+        """A Poseidon2 root: its four words (cells hold field elements, so always this record)."""
+        self._record(tp.OP_DIGEST, label, cells)
+
+    def absorb_constant_digest(self, label: bytes, digest: bytes) -> None:
+        words = [int.from_bytes(digest[i : i + 8], "little") for i in range(0, 32, 8)]
+        if all(w < poseidon2.P for w in words):
+            self._record(tp.OP_DIGEST, label, self._constants(words))
+        else:
+            self._record(tp.OP_DIGEST_BYTES, label, self._constants(tp.bytes_elements(digest)))
+
+    def _challenge(self, label: bytes, kind: int, count: int, extra: int = 0) -> None:
+        self._record(tp.OP_CHALLENGE, label, self._constants([kind, extra, count]))
+
+    def _squeeze(self, count: int) -> list[int]:
+        out: list[int] = []
+        while True:
+            out += self.state[: min(RATE, count - len(out))]
+            if len(out) >= count:
+                return out
+            self.state = self.b.permute(self.state)
+
+    def challenge_ext(self, label: bytes) -> int:
+        """An extension challenge c0 + c1·u as one cell."""
+        self._challenge(label, tp.KIND_EXT, 1)
+        c0, c1 = self._squeeze(2)
+        return self.b.mul_add(c1, self.b.constant(U), c0)
+
+    def distinct_index_lanes(self, label: bytes, domain_size: int, count: int, draws: int) -> list[int]:
+        """The first `draws` lanes `challenge_distinct_indices` reads (an index is a lane's low bits)."""
+        self._challenge(label, tp.KIND_DISTINCT, count, domain_size.bit_length())
+        lanes: list[int] = []
+        while True:
+            for lane in self.state[:RATE]:
+                lanes.append(lane)
+                if len(lanes) == draws:
+                    return lanes
+            self.state = self.b.permute(self.state)
+
+    def check_grinding(self, nonce: int, bits: int) -> None:
+        """Asserts the proof of work of `Poseidon2Transcript.check_grinding`, then absorbs the nonce."""
+        self._record(tp.OP_POW, b"pow", [self.b.constant(bits)])
+        trial = self.b.permute([nonce, *self.state[1:]])
+        if bits:
+            for bit in self.b.decompose(trial[0])[64 - bits :]:
+                self.b.assert_equal(bit, ZERO_CELL)
+        self._record(tp.OP_POW_NONCE, b"pow-nonce", [nonce])
+
+
+@dataclass
+class VerifierCells:
+    """The cells of the challenges the remaining verifier steps (OOD, DEEP, FRI folding) use."""
+
+    aux_challenges: list[int] = field(default_factory=list)
+    alpha: int = 0
+    z: int = 0
+    deep_alpha: int = 0
+    betas: list[int] = field(default_factory=list)
+    query_bits: list[list[int]] = field(default_factory=list)  # per drawn lane, log2(lde) bits
+
+
+@dataclass(frozen=True)
+class VerifierProgram:
+    """A compiled (partial) verifier: the program, the keys of its private inputs in order, the
+    cells of the challenges, and how many query lanes it checks. `witness` gives the private inputs
+    for one proof."""
+
+    program: Program
+    private_keys: tuple[Key, ...]
+    cells: VerifierCells
+    draws: int
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.b = ProgramBuilder()
+        self.keys: list[Key] = []
+
+    def private(self, *key: object) -> int:
+        self.keys.append(key)
+        return self.b.private_input()
+
+    def digest(self, *key: object) -> list[int]:
+        return [self.private(*key, j) for j in range(DIGEST_LEN)]
+
+    def ext_values(self, name: str, count: int) -> list[int]:
+        """`count` extension values as 2·count base cells, as the transcript absorbs them."""
+        return [self.private(name, k, c) for k in range(count) for c in range(2)]
+
+    def check_opening(
+        self, name: str, lane: int, root: list[int], bits: Sequence[int], width: int, salted: bool
+    ) -> None:
+        """The row of query `lane` under `root`: sponge of salt ‖ row, then one step a level."""
+        salt = [self.private("salt", name, lane, j) for j in range(merkle_proof.SALT_ELEMS)] if salted else []
+        row = [self.private("row", name, lane, j) for j in range(width)]
+        domain = merkle_proof.default_leaf_domain("poseidon2", salted)
+        node = self.b.sponge_hash(domain, [*salt, *row])
+        for level, bit in enumerate(bits):
+            sibling = self.digest("sibling", name, lane, level)
+            node = self.b.merkle_step(node, sibling, bit, merkle_proof.POSEIDON2_NODE_DOMAIN)
+        for got, want in zip(node, root, strict=True):
+            self.b.assert_equal(got, want)
+
+
+def compile_verifier(air: Air, options_proof: StarkProof, *, draws: int | None = None) -> VerifierProgram:
+    """The transcript replay and Merkle-opening checks of the verifier of `air`, for proofs with the
+    options and shape of `options_proof` (hasher "poseidon2"). `draws` (default: what this proof's
+    query draw read) is the number of query lanes checked."""
+    options = options_proof.options
+    if options.hasher != "poseidon2":
+        raise ProgramError(f"only proofs with hasher 'poseidon2' compile, not {options.hasher!r}")
+    n = air.trace_length
+    domain = ProofDomain.create(n, air.max_constraint_degree(), options)
+    layout = fri.FriLayout.plan(domain.degree_bound, domain.lde_size, options.fri_folding_log,
+                                options.fri_final_degree)  # fmt: skip
+    if draws is None:
+        draws = len(replay(air, options_proof).positions)
+    log_lde = domain.lde_size.bit_length() - 1
+    c = _Compiler()
+    b = c.b
+    cells = VerifierCells()
+
+    t = ProgramTranscript(b, PROTOCOL_LABEL)
+    t.absorb_constant_digest(b"air", air.digest())
+    t.absorb_bytes(b"options", options_bytes(options))
+    t.absorb_elements(b"public-inputs", [b.public_input() for _ in air.public_inputs()])
+    main_root = c.digest("main-root")
+    t.absorb_digest(b"main-root", main_root)
+    cells.aux_challenges = [t.challenge_ext(b"aux-challenge") for _ in range(air.num_aux_challenges)]
+    aux_root = None
+    if air.aux_width:
+        aux_root = c.digest("aux-root")
+        t.absorb_digest(b"aux-root", aux_root)
+    cells.alpha = t.challenge_ext(b"composition")
+    quotient_root = c.digest("quotient-root")
+    t.absorb_digest(b"quotient-root", quotient_root)
+    cells.z = t.challenge_ext(b"ood-point")  # the first draw: a redraw (≈ 2^-60) does not compile
+    at_z = c.ext_values("at-z", air.main_width + 2 * air.aux_width)
+    at_zw = c.ext_values("at-zw", air.main_width + 2 * air.aux_width)
+    quotient_at_z = c.ext_values("quotient-at-z", 2 * domain.num_quotient_chunks)
+    for label, values in ((b"ood-z", at_z), (b"ood-zw", at_zw), (b"ood-quotient", quotient_at_z)):
+        t.absorb_elements(label, values)
+    cells.deep_alpha = t.challenge_ext(b"deep")
+    fri_roots = []
+    for layer in range(layout.num_folds):
+        fri_roots.append(c.digest("fri-root", layer))
+        t.absorb_digest(b"fri-layer-root", fri_roots[-1])
+        cells.betas.append(t.challenge_ext(b"fri-fold"))
+    t.absorb_elements(b"fri-final", c.ext_values("fri-final", layout.final_degree_bound))
+    t.check_grinding(c.private("pow-nonce"), options.grinding_bits)
+    lanes = t.distinct_index_lanes(b"queries", domain.lde_size, options.num_queries, draws)
+
+    salted = options.zero_knowledge
+    quotient_width = 2 * domain.num_quotient_chunks + (2 if salted else 0)
+    for lane, value in enumerate(lanes):
+        bits = b.decompose(value)[:log_lde]
+        cells.query_bits.append(bits)
+        c.check_opening("main", lane, main_root, bits, air.main_width, salted)
+        if aux_root is not None:
+            c.check_opening("aux", lane, aux_root, bits, 2 * air.aux_width, salted)
+        c.check_opening("quotient", lane, quotient_root, bits, quotient_width, salted)
+        for layer, root in enumerate(fri_roots):
+            layer_log = layout.layer_size(layer + 1).bit_length() - 1  # rows: position mod size
+            c.check_opening(f"fri{layer}", lane, root, bits[:layer_log], 2 * layout.factor, False)
+    return VerifierProgram(b.build(), tuple(c.keys), cells, draws)
+
+
+@dataclass(frozen=True)
+class NativeReplay:
+    """The native verifier's transcript on one proof: the challenges and query draws the program
+    must reproduce (it trusts the proof; the program checks)."""
+
+    aux_challenges: list[Ext]
+    alpha: Ext
+    z: Ext
+    deep_alpha: Ext
+    betas: list[Ext]
+    positions: list[int]  # the LDE position of every lane the distinct query draw read, in order
+
+
+def replay(air: Air, proof: StarkProof) -> NativeReplay:
+    """Replay `proof`'s transcript natively, as `zkpor.stark.verifier.verify` does."""
+    options = proof.options
+    domain = ProofDomain.create(air.trace_length, air.max_constraint_degree(), options)
+    transcript = start_transcript(air, options)
+    transcript.absorb_digest(b"main-root", proof.main_root)
+    aux = [Ext(*transcript.challenge_ext(b"aux-challenge")) for _ in range(air.num_aux_challenges)]
+    if proof.aux_root is not None:
+        transcript.absorb_digest(b"aux-root", proof.aux_root)
+    alpha = Ext(*transcript.challenge_ext(b"composition"))
+    transcript.absorb_digest(b"quotient-root", proof.quotient_root)
+    z = Ext(*draw_ood_point(transcript, air.trace_length, domain.lde_size))
+    for label, values in ((b"ood-z", proof.main_at_z + proof.aux_at_z),
+                          (b"ood-zw", proof.main_at_zw + proof.aux_at_zw),
+                          (b"ood-quotient", proof.quotient_at_z)):  # fmt: skip
+        transcript.absorb_elements(label, _ext_coordinates(values))
+    deep_alpha = Ext(*transcript.challenge_ext(b"deep"))
+    betas = []
+    for root in proof.fri_roots:
+        transcript.absorb_digest(b"fri-layer-root", root)
+        betas.append(Ext(*transcript.challenge_ext(b"fri-fold")))
+    transcript.absorb_elements(b"fri-final", _ext_coordinates(proof.fri_final))
+    transcript.check_grinding(proof.pow_nonce, options.grinding_bits)
+    positions = transcript.distinct_index_draws(b"queries", domain.lde_size, options.num_queries)
+    return NativeReplay(aux, alpha, z, deep_alpha, betas, positions)
+
+
+# ---- the witness: private inputs read from the proof ---------------------------------------------
+
+
+def _digest_words(digest: bytes) -> list[int]:
+    return [int.from_bytes(digest[i : i + 8], "little") for i in range(0, 32, 8)]
+
+
+def _ext_coordinates(values: Sequence[Ext]) -> list[int]:
+    return [c for v in values for c in (v.c0, v.c1)]
+
+
+class _OpenedTree:
+    """The rows, salts and every tree node a multi-opening determines: each query's whole path."""
+
+    def __init__(self, opening: Opening, indices: list[int], n_rows: int, salted: bool) -> None:
+        if opening.rows.shape[0] != len(indices):
+            raise ProgramError(f"an opening has {opening.rows.shape[0]} rows, its query draw {len(indices)}")
+        data = opening.proof
+        salt_len = 8 * merkle_proof.SALT_ELEMS * len(indices) if salted else 0
+        words = [int.from_bytes(data[i : i + 8], "little") for i in range(0, salt_len, 8)]
+        s = merkle_proof.SALT_ELEMS
+        self.salts = {index: words[k * s : (k + 1) * s] for k, index in enumerate(indices)}
+        self.rows = {index: [int(v) for v in opening.rows[k]] for k, index in enumerate(indices)}
+        siblings = iter(merkle_proof.MultiProof.from_bytes(data[salt_len:]).siblings)
+        domain = merkle_proof.default_leaf_domain("poseidon2", salted)
+        known = {
+            i: merkle_proof.leaf_digest("poseidon2", domain, self.salts[i], row)
+            for i, row in self.rows.items()
+        }
+        self.nodes: dict[tuple[int, int], bytes] = {}
+        for level in range(merkle_proof.depth_of(n_rows)):
+            self.nodes.update({(level, i): d for i, d in known.items()})
+            for i in sorted(known):  # the multi-proof's order: missing siblings, left to right
+                if i ^ 1 not in known:
+                    self.nodes[(level, i ^ 1)] = next(siblings, bytes(32))
+            known = {
+                i >> 1: merkle_proof.node_digest(
+                    "poseidon2", self.nodes[(level, i & ~1)], self.nodes[(level, i | 1)]
+                )
+                for i in known
+            }
+
+    def sibling(self, index: int, level: int) -> list[int]:
+        return _digest_words(self.nodes[(level, (index >> level) ^ 1)])
+
+
+def witness(vp: VerifierProgram, air: Air, proof: StarkProof) -> list[int]:
+    """The private inputs of `vp.program` for `proof`, in the program's order."""
+    options = proof.options
+    domain = ProofDomain.create(air.trace_length, air.max_constraint_degree(), options)
+    layout = fri.FriLayout.plan(domain.degree_bound, domain.lde_size, options.fri_folding_log,
+                                options.fri_final_degree)  # fmt: skip
+    positions = replay(air, proof).positions
+    if len(positions) != vp.draws:
+        raise ProgramError(
+            f"the proof's query draw read {len(positions)} lanes, the program checks {vp.draws}"
+        )
+    indices = sorted(set(positions))
+    salted = options.zero_knowledge
+    trees = {
+        "main": _OpenedTree(proof.main_opening, indices, domain.lde_size, salted),
+        "quotient": _OpenedTree(proof.quotient_opening, indices, domain.lde_size, salted),
+    }
+    if proof.aux_opening is not None:
+        trees["aux"] = _OpenedTree(proof.aux_opening, indices, domain.lde_size, salted)
+    layer_rows = fri.query_positions(layout, indices)
+    sizes = {}
+    for layer, opening in enumerate(proof.fri_openings):
+        sizes[f"fri{layer}"] = layout.layer_size(layer + 1)
+        trees[f"fri{layer}"] = _OpenedTree(opening, layer_rows[layer], sizes[f"fri{layer}"], False)
+    scalars: dict[str, list[int]] = {
+        "main-root": _digest_words(proof.main_root),
+        "aux-root": _digest_words(proof.aux_root) if proof.aux_root is not None else [],
+        "quotient-root": _digest_words(proof.quotient_root),
+        "at-z": _ext_coordinates(proof.main_at_z + proof.aux_at_z),
+        "at-zw": _ext_coordinates(proof.main_at_zw + proof.aux_at_zw),
+        "quotient-at-z": _ext_coordinates(proof.quotient_at_z),
+        "fri-final": _ext_coordinates(proof.fri_final),
+        "pow-nonce": [proof.pow_nonce],
+    }
+
+    def value(key: Key) -> int:
+        kind = key[0]
+        if kind in ("salt", "row", "sibling"):
+            name, lane = key[1], key[2]
+            position = positions[lane] % sizes.get(name, domain.lde_size)
+            tree = trees[name]
+            if kind == "salt":
+                return tree.salts[position][key[3]]
+            if kind == "row":
+                return tree.rows[position][key[3]]
+            return tree.sibling(position, key[3])[key[4]]
+        if kind == "fri-root":
+            return _digest_words(proof.fri_roots[key[1]])[key[2]]
+        if kind in ("at-z", "at-zw", "quotient-at-z", "fri-final"):
+            return scalars[kind][2 * key[1] + key[2]]
+        return scalars[kind][key[1] if len(key) > 1 else 0]
+
+    return [value(key) for key in vp.private_keys]

@@ -1,0 +1,227 @@
+"""The STARK verifier compiled into a recursion program (transcript replay and Merkle openings),
+run on real Poseidon2-configured proofs: honest proofs execute, reproduce the native verifier's
+challenges and queries, and prove; each tampered piece of proof data makes an assertion fail."""
+
+import dataclasses
+from collections import Counter
+
+import pytest
+from recursion_programs import DEPTH, merkle_program, path, tree
+
+from zkpor.errors import VerificationError
+from zkpor.field.pure import Ext, P
+from zkpor.hash.merkle import SALT_ELEMS
+from zkpor.recursion import air as R  # noqa: N812
+from zkpor.recursion.program import Check, Decompose, ProgramError, execute
+from zkpor.recursion.proving import prove_program, verify_program
+from zkpor.recursion.verifier_program import compile_verifier, replay, witness
+from zkpor.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
+from zkpor.stark.params import ProofOptions
+from zkpor.stark.prover import prove
+from zkpor.stark.verifier import verify
+
+CHILD_OPTIONS = ProofOptions(blowup=4, num_queries=8, grinding_bits=4, fri_folding_log=2, fri_final_degree=4,
+                             zero_knowledge=True, hasher="poseidon2")  # fmt: skip
+RECURSION_OPTIONS = dataclasses.replace(CHILD_OPTIONS, grinding_bits=2, zero_knowledge=False, hasher="blake3")
+N = 64
+
+
+@pytest.fixture(scope="module")
+def fibonacci():
+    trace = fibonacci_trace(N)
+    air = FibonacciAir(N, int(trace[1, -1]))
+    proof = prove(air, trace, CHILD_OPTIONS)
+    verify(air, proof.to_bytes(), min_security_bits=0)
+    return air, proof
+
+
+@pytest.fixture(scope="module")
+def compiled(fibonacci):
+    air, proof = fibonacci
+    return compile_verifier(air, proof)
+
+
+def run(vp, air, proof, public_inputs=None):
+    public_inputs = air.public_inputs() if public_inputs is None else public_inputs
+    return execute(vp.program, public_inputs, witness(vp, air, proof))
+
+
+def test_replays_the_native_transcript(fibonacci, compiled):
+    air, proof = fibonacci
+    values = run(compiled, air, proof).values
+    native = replay(air, proof)
+    cells = compiled.cells
+    assert values[cells.alpha] == native.alpha and values[cells.z] == native.z
+    assert values[cells.deep_alpha] == native.deep_alpha
+    assert [values[c] for c in cells.betas] == native.betas and len(native.betas) > 0
+    # the query bits are those of the positions the native verifier opens
+    lanes = [sum(values[bit].c0 << j for j, bit in enumerate(bits)) for bits in cells.query_bits]
+    assert lanes == native.positions
+
+
+def test_op_counts_are_what_the_shape_says(fibonacci, compiled):
+    """One decomposition a query (plus the proof of work); a leaf sponge and one Merkle step a level
+    per opened row; 4 root words asserted per opened row."""
+    air, proof = fibonacci
+    kinds = Counter(type(i).__name__ for i in compiled.program.instructions)
+    queries = compiled.draws
+    assert kinds["Decompose"] == queries + 1
+    log_lde = (N * CHILD_OPTIONS.blowup).bit_length() - 1
+    fri_layers = len(proof.fri_roots)
+    root_checks = sum(1 for i in compiled.program.instructions if isinstance(i, Check))
+    assert root_checks == 4 * queries * (2 + fri_layers) + CHILD_OPTIONS.grinding_bits
+    assert kinds["Permute"] > queries * 2 * log_lde
+
+
+def test_the_verifier_program_proves(fibonacci, compiled):
+    air, proof = fibonacci
+    inputs = witness(compiled, air, proof)
+    public, recursion_proof = prove_program(compiled.program, air.public_inputs(), inputs, RECURSION_OPTIONS)
+    verify_program(compiled.program, public, recursion_proof.to_bytes(), min_security_bits=0)
+
+
+def test_a_child_with_aux_columns_and_no_zero_knowledge():
+    """The recursion AIR itself as the child (LogUp aux columns, unsalted openings)."""
+    leaves = [[i, i + 1, i + 2, i + 3] for i in range(1 << DEPTH)]
+    levels = tree(leaves)
+    program = merkle_program()
+    options = dataclasses.replace(CHILD_OPTIONS, zero_knowledge=False)
+    siblings = [v for s in path(levels, 5) for v in s]
+    public, child = prove_program(program, [*leaves[5], 5], siblings, options)
+    child_air = R.RecursionAir(R.plan(program), public)
+    assert child_air.aux_width > 0
+    vp = compile_verifier(child_air, child)
+    values = run(vp, child_air, child).values
+    assert [values[c] for c in vp.cells.aux_challenges] == replay(child_air, child).aux_challenges
+    edited = _edit_row(child, "aux_opening", 0, 3)
+    with pytest.raises(ProgramError, match="assertion"):
+        run(vp, child_air, edited)
+
+
+def _edit_row(proof, field, k, column):
+    opening = getattr(proof, field)
+    rows = opening.rows.copy()
+    rows[k, column] = (int(rows[k, column]) + 1) % P
+    return dataclasses.replace(proof, **{field: dataclasses.replace(opening, rows=rows)})
+
+
+def _edit_proof_bytes(proof, field, offset, layer=None):
+    """Flip the low bit of the 8-byte word at `offset` of an opening's proof bytes (salts, then the
+    u32 count and the siblings): the word stays a field element."""
+    opening = getattr(proof, field) if layer is None else proof.fri_openings[layer]
+    data = bytearray(opening.proof)
+    data[offset] ^= 1
+    edited = dataclasses.replace(opening, proof=bytes(data))
+    if layer is None:
+        return dataclasses.replace(proof, **{field: edited})
+    layers = list(proof.fri_openings)
+    layers[layer] = edited
+    return dataclasses.replace(proof, fri_openings=layers)
+
+
+def _salts(proof):
+    return 8 * SALT_ELEMS * proof.main_opening.rows.shape[0]  # bytes: a salt per opened row
+
+
+@pytest.mark.parametrize(
+    "cheat",
+    [
+        lambda p: _edit_row(p, "main_opening", 0, 1),
+        lambda p: _edit_row(p, "quotient_opening", 3, 0),
+        lambda p: _edit_proof_bytes(p, "main_opening", 8),  # a salt
+        lambda p: _edit_proof_bytes(p, "main_opening", _salts(p) + 4),  # the first sibling of the paths
+        lambda p: _edit_proof_bytes(p, "quotient_opening", _salts(p) + 4 + 32 * 3),
+        lambda p: dataclasses.replace(p, fri_openings=[
+            dataclasses.replace(p.fri_openings[0], rows=_bump(p.fri_openings[0].rows)), *p.fri_openings[1:]]),
+        lambda p: _edit_proof_bytes(p, "fri_openings", 4 + 8, layer=0),  # a FRI layer's sibling
+    ],
+    ids=["main row", "quotient row", "salt", "main path", "quotient path", "FRI row", "FRI path"],
+)  # fmt: skip
+def test_a_tampered_opening_or_path_fails(fibonacci, compiled, cheat):
+    air, proof = fibonacci
+    bad = cheat(proof)
+    with pytest.raises(VerificationError):
+        verify(air, bad.to_bytes(), min_security_bits=0)  # the native verifier agrees it is bad
+    with pytest.raises(ProgramError, match="assertion"):
+        run(compiled, air, bad)
+
+
+def _bump(rows):
+    rows = rows.copy()
+    rows[0, 0] = (int(rows[0, 0]) + 1) % P
+    return rows
+
+
+def test_wrong_challenges_fail(fibonacci, compiled):
+    """Challenges are computed, not supplied: another public input, root or FRI final value than
+    the honest openings were drawn for changes them, so those openings are checked at other
+    positions (or against another root) and fail."""
+    air, proof = fibonacci
+    with pytest.raises(ProgramError, match="assertion"):
+        run(compiled, air, proof, public_inputs=[(air.result + 1) % P])
+    for key in (("fri-final", 0, 0), ("quotient-root", 0)):  # claimed, with the honest openings
+        inputs = witness(compiled, air, proof)
+        inputs[compiled.private_keys.index(key)] ^= 1
+        with pytest.raises(ProgramError, match="assertion"):
+            execute(compiled.program, air.public_inputs(), inputs)
+
+
+def test_a_nonce_without_the_work_fails(fibonacci, compiled):
+    """The proof-of-work assertion itself fails: before any query is decomposed."""
+    air, proof = fibonacci
+    nonce = proof.pow_nonce + 1
+    while _has_the_work(air, dataclasses.replace(proof, pow_nonce=nonce)):  # 1 in 16 nonces do
+        nonce += 1
+    inputs = witness(compiled, air, proof)
+    inputs[compiled.private_keys.index(("pow-nonce",))] = nonce
+    with pytest.raises(ProgramError, match="assertion") as failure:
+        execute(compiled.program, air.public_inputs(), inputs)
+    failed_at = int(str(failure.value).split(":")[0].split()[-1])
+    decompositions = [k for k, i in enumerate(compiled.program.instructions) if isinstance(i, Decompose)]
+    assert decompositions[0] < failed_at < decompositions[1]  # the nonce's, then the first query's
+
+
+def _has_the_work(air, proof) -> bool:
+    try:
+        verify(air, proof.to_bytes(), min_security_bits=0)
+    except VerificationError as error:
+        return "proof-of-work" not in str(error)
+    return True
+
+
+def test_a_cheating_recursion_proof_is_rejected(fibonacci, compiled):
+    """The recursion prover, run on a tampered child proof with its checks off: the recursion
+    verifier rejects."""
+    air, proof = fibonacci
+    bad = _edit_row(proof, "main_opening", 2, 0)
+    run_values = execute(compiled.program, air.public_inputs(), witness(compiled, air, bad), check=False)
+    layout = R.plan(compiled.program)
+    public = R.ProgramPublic(tuple(Ext(v) for v in air.public_inputs()), tuple(run_values.outputs))
+    trace = R.build_trace(layout, R.cell_values(layout, run_values.values))
+    recursion_proof = prove(R.RecursionAir(layout, public), trace, RECURSION_OPTIONS, check=False)
+    with pytest.raises(VerificationError):
+        verify_program(compiled.program, public, recursion_proof.to_bytes(), min_security_bits=0)
+
+
+def test_only_poseidon2_proofs_compile(fibonacci):
+    air, proof = fibonacci
+    blake3 = dataclasses.replace(proof, options=dataclasses.replace(proof.options, hasher="blake3"))
+    with pytest.raises(ProgramError, match="poseidon2"):
+        compile_verifier(air, blake3)
+
+
+def test_a_proof_with_another_draw_count_is_refused(fibonacci, compiled):
+    air, proof = fibonacci
+    other = compile_verifier(air, proof, draws=compiled.draws + 1)
+    with pytest.raises(ProgramError, match="lanes"):
+        witness(other, air, proof)
+
+
+def test_the_program_does_not_depend_on_the_proof_beyond_its_shape(fibonacci, compiled):
+    """Two proofs of the same statement (fresh salts and randomness) compile to the same program
+    when their query draws read as many lanes."""
+    air, proof = fibonacci
+    again = prove(air, fibonacci_trace(N), CHILD_OPTIONS)
+    if len(replay(air, again).positions) == compiled.draws:
+        assert compile_verifier(air, again).program.digest() == compiled.program.digest()
+        execute(compiled.program, air.public_inputs(), witness(compiled, air, again))
