@@ -12,9 +12,10 @@ from zkpor.errors import VerificationError
 from zkpor.field.pure import Ext, P
 from zkpor.hash.merkle import SALT_ELEMS
 from zkpor.recursion import air as R  # noqa: N812
-from zkpor.recursion.program import Check, Decompose, ProgramError, execute
+from zkpor.recursion.program import Check, ProgramError, execute
 from zkpor.recursion.proving import prove_program, verify_program
 from zkpor.recursion.verifier_program import compile_verifier, replay, witness
+from zkpor.stark import fri
 from zkpor.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from zkpor.stark.params import ProofOptions
 from zkpor.stark.prover import prove
@@ -46,6 +47,17 @@ def run(vp, air, proof, public_inputs=None):
     return execute(vp.program, public_inputs, witness(vp, air, proof))
 
 
+def failed(vp, public_inputs, inputs) -> set[str]:
+    """What the failing assertions of a run check (`VerifierCells.checks` labels; "other" for the
+    rest): the run goes on past failures, as a cheating recursion prover's would."""
+    values = execute(vp.program, public_inputs, inputs, check=False).values
+    return {
+        vp.cells.checks.get(k, "other")
+        for k, i in enumerate(vp.program.instructions)
+        if isinstance(i, Check) and values[i.a] * values[i.b] + values[i.c] != values[i.d]
+    }
+
+
 def test_replays_the_native_transcript(fibonacci, compiled):
     air, proof = fibonacci
     values = run(compiled, air, proof).values
@@ -60,17 +72,21 @@ def test_replays_the_native_transcript(fibonacci, compiled):
 
 
 def test_op_counts_are_what_the_shape_says(fibonacci, compiled):
-    """One decomposition a query (plus the proof of work); a leaf sponge and one Merkle step a level
-    per opened row; 4 root words asserted per opened row."""
+    """Per drawn query: one decomposition, one root check (4 words) per commitment, one FRI check
+    per layer and the final one; the proof of work: one decomposition and its top bits."""
     air, proof = fibonacci
     kinds = Counter(type(i).__name__ for i in compiled.program.instructions)
     queries = compiled.draws
     assert kinds["Decompose"] == queries + 1
-    log_lde = (N * CHILD_OPTIONS.blowup).bit_length() - 1
-    fri_layers = len(proof.fri_roots)
-    root_checks = sum(1 for i in compiled.program.instructions if isinstance(i, Check))
-    assert root_checks == 4 * queries * (2 + fri_layers) + CHILD_OPTIONS.grinding_bits
-    assert kinds["Permute"] > queries * 2 * log_lde
+    checks = Counter(compiled.cells.checks.values())
+    layers = len(proof.fri_roots)
+    expected = {"proof of work": CHILD_OPTIONS.grinding_bits, "main opening": 4 * queries,
+                "quotient opening": 4 * queries, "FRI final": queries}  # fmt: skip
+    expected.update({f"fri{layer} opening": 4 * queries for layer in range(layers)})
+    expected.update({f"FRI layer {layer}": queries for layer in range(layers)})
+    assert checks == expected
+    # the rest are the inverse checks of DEEP (2 a query) and of the folds (1 a layer a query)
+    assert kinds["Check"] - sum(checks.values()) == kinds["InverseHint"] == queries * (2 + layers)
 
 
 def test_the_verifier_program_proves(fibonacci, compiled):
@@ -137,13 +153,16 @@ def _salts(proof):
     ],
     ids=["main row", "quotient row", "salt", "main path", "quotient path", "FRI row", "FRI path"],
 )  # fmt: skip
-def test_a_tampered_opening_or_path_fails(fibonacci, compiled, cheat):
+def test_a_tampered_opening_or_path_fails(fibonacci, compiled, cheat, request):
     air, proof = fibonacci
     bad = cheat(proof)
     with pytest.raises(VerificationError):
         verify(air, bad.to_bytes(), min_security_bits=0)  # the native verifier agrees it is bad
     with pytest.raises(ProgramError, match="assertion"):
         run(compiled, air, bad)
+    commitment = {"main": "main", "quotient": "quotient", "salt": "main", "FRI": "fri0"}
+    name = commitment[request.node.callspec.id.split()[0]]
+    assert f"{name} opening" in failed(compiled, air.public_inputs(), witness(compiled, air, bad))
 
 
 def _bump(rows):
@@ -174,11 +193,9 @@ def test_a_nonce_without_the_work_fails(fibonacci, compiled):
         nonce += 1
     inputs = witness(compiled, air, proof)
     inputs[compiled.private_keys.index(("pow-nonce",))] = nonce
-    with pytest.raises(ProgramError, match="assertion") as failure:
+    with pytest.raises(ProgramError, match="assertion"):
         execute(compiled.program, air.public_inputs(), inputs)
-    failed_at = int(str(failure.value).split(":")[0].split()[-1])
-    decompositions = [k for k, i in enumerate(compiled.program.instructions) if isinstance(i, Decompose)]
-    assert decompositions[0] < failed_at < decompositions[1]  # the nonce's, then the first query's
+    assert "proof of work" in failed(compiled, air.public_inputs(), inputs)
 
 
 def _has_the_work(air, proof) -> bool:
@@ -225,3 +242,51 @@ def test_the_program_does_not_depend_on_the_proof_beyond_its_shape(fibonacci, co
     if len(replay(air, again).positions) == compiled.draws:
         assert compile_verifier(air, again).program.digest() == compiled.program.digest()
         execute(compiled.program, air.public_inputs(), witness(compiled, air, again))
+
+
+# ---- FRI: cheating child provers whose openings are honest to their commitments -----------------
+
+
+def _cheating_child(monkeypatch, fold=None, deep=None):
+    """A Fibonacci proof whose prover commits a wrong FRI layer (`fold`: layer -> edit of the
+    folded values) or a wrong DEEP function (`deep`): every opening matches its root."""
+    honest_fold, honest_commit = fri.fold_layer, fri.commit_phase
+
+    def fold_layer(values, layout, layer, beta):
+        folded = honest_fold(values, layout, layer, beta)
+        return fold(layer, layout, folded) if fold else folded
+
+    def commit_phase(deep_values, layout, transcript, hasher):
+        return honest_commit(deep(deep_values) if deep else deep_values, layout, transcript, hasher)
+
+    monkeypatch.setattr(fri, "fold_layer", fold_layer)
+    monkeypatch.setattr(fri, "commit_phase", commit_phase)
+    trace = fibonacci_trace(N)
+    air = FibonacciAir(N, int(trace[1, -1]))
+    proof = prove(air, trace, CHILD_OPTIONS)
+    monkeypatch.undo()
+    return air, proof
+
+
+def _plus_one(values):
+    values = values.copy()
+    values[:, 0] = (values[:, 0] + 1) % P
+    return values
+
+
+@pytest.mark.parametrize(
+    "edit, native, label",
+    [
+        (dict(fold=lambda layer, layout, v: _plus_one(v) if layer == 0 else v), "FRI layer 1", "FRI layer 1"),
+        (dict(fold=lambda layer, layout, v: _plus_one(v) if layer == layout.num_folds - 1 else v),
+         "FRI final", "FRI final"),
+        (dict(deep=_plus_one), "FRI layer 0", "FRI layer 0"),
+    ],
+    ids=["a fold", "the final polynomial", "DEEP against layer 0"],
+)  # fmt: skip
+def test_fri_inconsistencies_fail_their_own_check(monkeypatch, compiled, edit, native, label):
+    air, proof = _cheating_child(monkeypatch, **edit)
+    with pytest.raises(VerificationError, match=native):
+        verify(air, proof.to_bytes(), min_security_bits=0)
+    vp = compile_verifier(air, proof)  # same shape; its own draw count
+    assert failed(vp, air.public_inputs(), witness(vp, air, proof)) == {label}

@@ -360,6 +360,11 @@ class ProgramBuilder:
         self._public_outputs: list[int] = []
         self._instructions: list[Instruction] = []
 
+    @property
+    def instruction_count(self) -> int:
+        """How many instructions are written so far (the index the next one gets)."""
+        return len(self._instructions)
+
     def _allocate(self, count: int = 1) -> int:
         first = self._cells
         self._cells += count

@@ -1,4 +1,5 @@
-"""The STARK verifier compiled into a recursion program (stage 2 of docs/recursion.md), in part.
+"""The STARK verifier compiled into a recursion program (stage 2 of docs/recursion.md): all of it
+but the out-of-domain identity.
 
 For a proof made with `ProofOptions(hasher="poseidon2")` the program replays, with the recursion
 AIR's operations,
@@ -12,23 +13,30 @@ AIR's operations,
 - the **Merkle openings** of every queried row against every commitment root (trace, aux,
   quotient, each FRI layer): the row (with its salt) hashed by the sponge, then one Merkle step a
   level, the swap bit being the query position's bit at that level, the top asserted equal to the
-  root absorbed into the transcript.
+  root absorbed into the transcript;
+- **DEEP** at each query point x = g·ω^i (from the bits): Σ α^k (row_k − v_k(z))/(x − z) +
+  Σ α^k (row_k − v_k(zω))/(x − zω) (+ the zero-knowledge randomizer), as `zkpor.stark.deep`;
+- **FRI**: per layer, the coset's value at the query (selected by the position's bits) equals the
+  previous fold (DEEP at layer 0), the coset folded with β as `fri.fold_coset`, and the last fold
+  equals the final polynomial at its point.
 
-Not compiled yet: the OOD identity (the child's constraints at z), the DEEP quotients at the query
-points and the FRI folding; the challenge cells they need are returned in `VerifierCells`.
+Not compiled yet: the out-of-domain identity (the child AIR's constraints evaluated at z against the
+quotient chunks); `VerifierCells` holds the cells it needs (z, α, the aux challenges).
 
 Proof data enters as private inputs (`witness` lists them in the program's order), so a tampered
-opening, path, root or nonce makes an assertion fail. The program depends on the child's shape
-(AIR, options) and on `draws`, the number of sponge lanes the query draw read: the native verifier
-draws *distinct* positions, so a repeated lane (a collision, probability ≈ q²/2·lde) makes it read
-one more. Each drawn lane is checked, a repeat included (its row is opened once in the proof).
+opening, path, root, nonce or FRI layer makes an assertion fail (`VerifierCells.checks` says which).
+The program depends on the child's shape (AIR, options) and on `draws`, the number of sponge lanes
+the query draw read: the native verifier draws *distinct* positions, so a repeated lane (a
+collision, probability ≈ q²/2·lde) makes it read one more. Each drawn lane is checked, a repeat
+included (its row is opened once in the proof).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from zkpor.field import ntt
 from zkpor.field.extension import Ext
 from zkpor.hash import merkle_proof, poseidon2
 from zkpor.hash import transcript_poseidon2 as tp
@@ -109,19 +117,21 @@ class ProgramTranscript:
                     return lanes
             self.state = self.b.permute(self.state)
 
-    def check_grinding(self, nonce: int, bits: int) -> None:
-        """Asserts the proof of work of `Poseidon2Transcript.check_grinding`, then absorbs the nonce."""
+    def check_grinding(self, nonce: int, bits: int, assert_zero: Callable[[int], None]) -> None:
+        """The proof of work of `Poseidon2Transcript.check_grinding` (`assert_zero` is called on each
+        bit that must be 0), then the nonce absorbed."""
         self._record(tp.OP_POW, b"pow", [self.b.constant(bits)])
         trial = self.b.permute([nonce, *self.state[1:]])
         if bits:
             for bit in self.b.decompose(trial[0])[64 - bits :]:
-                self.b.assert_equal(bit, ZERO_CELL)
+                assert_zero(bit)
         self._record(tp.OP_POW_NONCE, b"pow-nonce", [nonce])
 
 
 @dataclass
 class VerifierCells:
-    """The cells of the challenges the remaining verifier steps (OOD, DEEP, FRI folding) use."""
+    """The challenge cells (the out-of-domain check still to compile needs z, α and the aux
+    challenges) and what each assertion checks."""
 
     aux_challenges: list[int] = field(default_factory=list)
     alpha: int = 0
@@ -129,6 +139,9 @@ class VerifierCells:
     deep_alpha: int = 0
     betas: list[int] = field(default_factory=list)
     query_bits: list[list[int]] = field(default_factory=list)  # per drawn lane, log2(lde) bits
+    # what each assertion checks, by instruction index: "proof of work", "<commitment> opening",
+    # "FRI layer <l>" (the coset's value at the query against the previous fold or DEEP), "FRI final"
+    checks: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -147,6 +160,11 @@ class _Compiler:
     def __init__(self) -> None:
         self.b = ProgramBuilder()
         self.keys: list[Key] = []
+        self.checks: dict[int, str] = {}
+
+    def assert_equal(self, label: str, a: int, b: int) -> None:
+        self.checks[self.b.instruction_count] = label
+        self.b.assert_equal(a, b)
 
     def private(self, *key: object) -> int:
         self.keys.append(key)
@@ -161,8 +179,9 @@ class _Compiler:
 
     def check_opening(
         self, name: str, lane: int, root: list[int], bits: Sequence[int], width: int, salted: bool
-    ) -> None:
-        """The row of query `lane` under `root`: sponge of salt ‖ row, then one step a level."""
+    ) -> list[int]:
+        """The row of query `lane` under `root`: sponge of salt ‖ row, then one step a level.
+        Returns the row's cells (the salt is not part of it)."""
         salt = [self.private("salt", name, lane, j) for j in range(merkle_proof.SALT_ELEMS)] if salted else []
         row = [self.private("row", name, lane, j) for j in range(width)]
         domain = merkle_proof.default_leaf_domain("poseidon2", salted)
@@ -171,12 +190,13 @@ class _Compiler:
             sibling = self.digest("sibling", name, lane, level)
             node = self.b.merkle_step(node, sibling, bit, merkle_proof.POSEIDON2_NODE_DOMAIN)
         for got, want in zip(node, root, strict=True):
-            self.b.assert_equal(got, want)
+            self.assert_equal(f"{name} opening", got, want)
+        return row
 
 
 def compile_verifier(air: Air, options_proof: StarkProof, *, draws: int | None = None) -> VerifierProgram:
-    """The transcript replay and Merkle-opening checks of the verifier of `air`, for proofs with the
-    options and shape of `options_proof` (hasher "poseidon2"). `draws` (default: what this proof's
+    """The verifier of `air` but for its out-of-domain check (see the module docstring), for proofs
+    with the options and shape of `options_proof` (hasher "poseidon2"). `draws` (default: what this proof's
     query draw read) is the number of query lanes checked."""
     options = options_proof.options
     if options.hasher != "poseidon2":
@@ -218,23 +238,117 @@ def compile_verifier(air: Air, options_proof: StarkProof, *, draws: int | None =
         fri_roots.append(c.digest("fri-root", layer))
         t.absorb_digest(b"fri-layer-root", fri_roots[-1])
         cells.betas.append(t.challenge_ext(b"fri-fold"))
-    t.absorb_elements(b"fri-final", c.ext_values("fri-final", layout.final_degree_bound))
-    t.check_grinding(c.private("pow-nonce"), options.grinding_bits)
+    final_coordinates = c.ext_values("fri-final", layout.final_degree_bound)
+    t.absorb_elements(b"fri-final", final_coordinates)
+    t.check_grinding(
+        c.private("pow-nonce"),
+        options.grinding_bits,
+        lambda bit: c.assert_equal("proof of work", bit, ZERO_CELL),
+    )
     lanes = t.distinct_index_lanes(b"queries", domain.lde_size, options.num_queries, draws)
 
     salted = options.zero_knowledge
-    quotient_width = 2 * domain.num_quotient_chunks + (2 if salted else 0)
+    chunk_columns = 2 * domain.num_quotient_chunks
+    deep = _DeepCombination(b, cells, domain, at_z, at_zw, quotient_at_z, salted)
+    final = [_ext(b, final_coordinates[2 * k], final_coordinates[2 * k + 1])
+             for k in range(layout.final_degree_bound)]  # fmt: skip
     for lane, value in enumerate(lanes):
         bits = b.decompose(value)[:log_lde]
         cells.query_bits.append(bits)
-        c.check_opening("main", lane, main_root, bits, air.main_width, salted)
+        shifted = c.check_opening("main", lane, main_root, bits, air.main_width, salted)
         if aux_root is not None:
-            c.check_opening("aux", lane, aux_root, bits, 2 * air.aux_width, salted)
-        c.check_opening("quotient", lane, quotient_root, bits, quotient_width, salted)
+            shifted += c.check_opening("aux", lane, aux_root, bits, 2 * air.aux_width, salted)
+        quotient = c.check_opening(
+            "quotient", lane, quotient_root, bits, chunk_columns + (2 if salted else 0), salted
+        )
+        expected = deep.at_query(bits, shifted, quotient[:chunk_columns], quotient[chunk_columns:])
         for layer, root in enumerate(fri_roots):
-            layer_log = layout.layer_size(layer + 1).bit_length() - 1  # rows: position mod size
-            c.check_opening(f"fri{layer}", lane, root, bits[:layer_log], 2 * layout.factor, False)
+            log_size = log_lde - layout.folding_log * layer
+            log_next = log_size - layout.folding_log  # row: the position mod the next layer's size
+            row = c.check_opening(f"fri{layer}", lane, root, bits[:log_next], 2 * layout.factor, False)
+            coset = [_ext(b, row[2 * t], row[2 * t + 1]) for t in range(layout.factor)]
+            c.assert_equal(f"FRI layer {layer}", _select(b, bits[log_next:log_size], coset), expected)
+            x = _point(b, layout.layer_shift(layer), log_size, bits[:log_next])
+            expected = _fold(b, coset, x, cells.betas[layer], layout.factor)
+        log_final = log_lde - layout.folding_log * layout.num_folds
+        x = _point(b, layout.layer_shift(layout.num_folds), log_final, bits[:log_final])
+        value_at_x = final[-1]
+        for coefficient in reversed(final[:-1]):
+            value_at_x = b.mul_add(value_at_x, x, coefficient)
+        c.assert_equal("FRI final", value_at_x, expected)
+    cells.checks = c.checks
     return VerifierProgram(b.build(), tuple(c.keys), cells, draws)
+
+
+def _ext(b: ProgramBuilder, c0: int, c1: int) -> int:
+    """The extension cell c0 + c1·u from two base cells."""
+    return b.mul_add(c1, b.constant(U), c0)
+
+
+def _point(b: ProgramBuilder, shift: int, log_size: int, bits: Sequence[int]) -> int:
+    """shift · ω^index on a coset of 2^log_size points, the index given by its bits."""
+    return b.mul(b.power_of_constant(ntt.root_of_unity(log_size), bits), b.constant(shift))
+
+
+def _select(b: ProgramBuilder, bits: Sequence[int], values: Sequence[int]) -> int:
+    """values[Σ bits_i·2^i]: a tree of selects, low bit first."""
+    for bit in bits:
+        values = [b.select(bit, values[i + 1], values[i]) for i in range(0, len(values), 2)]
+    (chosen,) = values
+    return chosen
+
+
+def _fold(b: ProgramBuilder, coset: Sequence[int], x: int, beta: int, factor: int) -> int:
+    """`zkpor.stark.fri.fold_coset` on cells: the inverse DFT of the coset, then Σ c_j (β/x)^j."""
+    idft = fri._inverse_dft_matrix(factor)  # the native verifier's constants
+    step = b.mul(beta, b.inverse(x))
+    coefficients = []
+    for j in range(factor):
+        acc = ZERO_CELL
+        for t in range(factor):
+            acc = b.mul_add(coset[t], b.constant(idft[j][t]), acc)
+        coefficients.append(acc)
+    result = coefficients[-1]
+    for coefficient in reversed(coefficients[:-1]):
+        result = b.mul_add(result, step, coefficient)
+    return result
+
+
+class _DeepCombination:
+    """`zkpor.stark.deep.deep_at_point` on cells. The query-independent parts (α powers, Σ α^k·v(z),
+    zω) are computed once; a query costs one mul-add a column and two inverses."""
+
+    def __init__(self, b, cells, domain, at_z, at_zw, quotient_at_z, salted: bool) -> None:
+        self.b, self.cells, self.salted = b, cells, salted
+        self.log_lde = domain.log_lde
+        values_z = [_ext(b, *pair) for pair in zip(at_z[0::2], at_z[1::2], strict=True)]
+        values_z += [_ext(b, *pair) for pair in zip(quotient_at_z[0::2], quotient_at_z[1::2], strict=True)]
+        values_zw = [_ext(b, *pair) for pair in zip(at_zw[0::2], at_zw[1::2], strict=True)]
+        self.n_at_z, self.n_shifted = len(values_z), len(values_zw)
+        self.powers = [b.constant(1)]
+        for _ in range(self.n_at_z + self.n_shifted):
+            self.powers.append(b.mul(self.powers[-1], cells.deep_alpha))
+        self.offset_z = self._dot(self.powers[: self.n_at_z], values_z)
+        self.offset_zw = self._dot(self.powers[self.n_at_z : self.n_at_z + self.n_shifted], values_zw)
+        self.zw = b.mul(cells.z, b.constant(domain.omega))
+
+    def _dot(self, coefficients: Sequence[int], values: Sequence[int]) -> int:
+        acc = ZERO_CELL
+        for coefficient, value in zip(coefficients, values, strict=True):
+            acc = self.b.mul_add(coefficient, value, acc)
+        return acc
+
+    def at_query(self, bits, shifted: list[int], quotient: list[int], randomizer: list[int]) -> int:
+        b = self.b
+        x = _point(b, ntt.GENERATOR, self.log_lde, bits)
+        at_z = b.sub(self._dot(self.powers[: self.n_at_z], shifted + quotient), self.offset_z)
+        shifted_powers = self.powers[self.n_at_z : self.n_at_z + self.n_shifted]
+        at_zw = b.sub(self._dot(shifted_powers, shifted), self.offset_zw)
+        result = b.mul(at_z, b.inverse(b.sub(x, self.cells.z)))
+        result = b.mul_add(at_zw, b.inverse(b.sub(x, self.zw)), result)
+        if self.salted:  # the zero-knowledge randomizer polynomial's column pair
+            result = b.mul_add(_ext(b, *randomizer), self.powers[-1], result)
+        return result
 
 
 @dataclass(frozen=True)
