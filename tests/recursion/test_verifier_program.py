@@ -39,7 +39,11 @@ def fibonacci():
 @pytest.fixture(scope="module")
 def compiled(fibonacci):
     air, proof = fibonacci
-    return compile_verifier(air, proof)
+    return compile_for(air, proof)
+
+
+def compile_for(air, proof):
+    return compile_verifier(air, proof.options, draws=len(replay(air, proof).positions))
 
 
 def run(vp, air, proof, public_inputs=None):
@@ -106,7 +110,7 @@ def test_a_child_with_aux_columns_and_no_zero_knowledge():
     public, child = prove_program(program, [*leaves[5], 5], siblings, options)
     child_air = R.RecursionAir(R.plan(program), public)
     assert child_air.aux_width > 0
-    vp = compile_verifier(child_air, child)
+    vp = compile_for(child_air, child)
     values = run(vp, child_air, child).values
     assert [values[c] for c in vp.cells.aux_challenges] == replay(child_air, child).aux_challenges
     edited = _edit_row(child, "aux_opening", 0, 3)
@@ -222,14 +226,16 @@ def test_a_cheating_recursion_proof_is_rejected(fibonacci, compiled):
 
 def test_only_poseidon2_proofs_compile(fibonacci):
     air, proof = fibonacci
-    blake3 = dataclasses.replace(proof, options=dataclasses.replace(proof.options, hasher="blake3"))
     with pytest.raises(ProgramError, match="poseidon2"):
-        compile_verifier(air, blake3)
+        compile_verifier(air, dataclasses.replace(proof.options, hasher="blake3"))
+    other = compile_verifier(air, dataclasses.replace(proof.options, num_queries=7))
+    with pytest.raises(ProgramError, match="other options"):
+        witness(other, air, proof)
 
 
 def test_a_proof_with_another_draw_count_is_refused(fibonacci, compiled):
     air, proof = fibonacci
-    other = compile_verifier(air, proof, draws=compiled.draws + 1)
+    other = compile_verifier(air, proof.options, draws=compiled.draws + 1)
     with pytest.raises(ProgramError, match="lanes"):
         witness(other, air, proof)
 
@@ -240,7 +246,7 @@ def test_the_program_does_not_depend_on_the_proof_beyond_its_shape(fibonacci, co
     air, proof = fibonacci
     again = prove(air, fibonacci_trace(N), CHILD_OPTIONS)
     if len(replay(air, again).positions) == compiled.draws:
-        assert compile_verifier(air, again).program.digest() == compiled.program.digest()
+        assert compile_for(air, again).program.digest() == compiled.program.digest()
         execute(compiled.program, air.public_inputs(), witness(compiled, air, again))
 
 
@@ -288,5 +294,5 @@ def test_fri_inconsistencies_fail_their_own_check(monkeypatch, compiled, edit, n
     air, proof = _cheating_child(monkeypatch, **edit)
     with pytest.raises(VerificationError, match=native):
         verify(air, proof.to_bytes(), min_security_bits=0)
-    vp = compile_verifier(air, proof)  # same shape; its own draw count
+    vp = compile_for(air, proof)  # same shape; its own draw count
     assert failed(vp, air.public_inputs(), witness(vp, air, proof)) == {label}

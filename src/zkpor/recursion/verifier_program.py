@@ -44,6 +44,7 @@ from zkpor.recursion.program import ZERO_CELL, Program, ProgramBuilder, ProgramE
 from zkpor.stark import fri
 from zkpor.stark.air import Air
 from zkpor.stark.domain import ProofDomain
+from zkpor.stark.params import ProofOptions
 from zkpor.stark.proof import Opening, StarkProof
 from zkpor.stark.statement import PROTOCOL_LABEL, draw_ood_point, options_bytes, start_transcript
 
@@ -153,6 +154,7 @@ class VerifierProgram:
     program: Program
     private_keys: tuple[Key, ...]
     cells: VerifierCells
+    options: ProofOptions
     draws: int
 
 
@@ -194,19 +196,17 @@ class _Compiler:
         return row
 
 
-def compile_verifier(air: Air, options_proof: StarkProof, *, draws: int | None = None) -> VerifierProgram:
+def compile_verifier(air: Air, options: ProofOptions, *, draws: int | None = None) -> VerifierProgram:
     """The verifier of `air` but for its out-of-domain check (see the module docstring), for proofs
-    with the options and shape of `options_proof` (hasher "poseidon2"). `draws` (default: what this proof's
-    query draw read) is the number of query lanes checked."""
-    options = options_proof.options
+    made with `options` (hasher "poseidon2") whose query draw read `draws` lanes (default: the
+    number of queries, i.e. no repeat; `replay(air, proof).positions` has a proof's)."""
     if options.hasher != "poseidon2":
         raise ProgramError(f"only proofs with hasher 'poseidon2' compile, not {options.hasher!r}")
+    draws = options.num_queries if draws is None else draws
     n = air.trace_length
     domain = ProofDomain.create(n, air.max_constraint_degree(), options)
     layout = fri.FriLayout.plan(domain.degree_bound, domain.lde_size, options.fri_folding_log,
                                 options.fri_final_degree)  # fmt: skip
-    if draws is None:
-        draws = len(replay(air, options_proof).positions)
     log_lde = domain.lde_size.bit_length() - 1
     c = _Compiler()
     b = c.b
@@ -277,7 +277,7 @@ def compile_verifier(air: Air, options_proof: StarkProof, *, draws: int | None =
             value_at_x = b.mul_add(value_at_x, x, coefficient)
         c.assert_equal("FRI final", value_at_x, expected)
     cells.checks = c.checks
-    return VerifierProgram(b.build(), tuple(c.keys), cells, draws)
+    return VerifierProgram(b.build(), tuple(c.keys), cells, options, draws)
 
 
 def _ext(b: ProgramBuilder, c0: int, c1: int) -> int:
@@ -440,6 +440,8 @@ class _OpenedTree:
 def witness(vp: VerifierProgram, air: Air, proof: StarkProof) -> list[int]:
     """The private inputs of `vp.program` for `proof`, in the program's order."""
     options = proof.options
+    if options != vp.options:
+        raise ProgramError("the proof was made with other options than the program verifies")
     domain = ProofDomain.create(air.trace_length, air.max_constraint_degree(), options)
     layout = fri.FriLayout.plan(domain.degree_bound, domain.lde_size, options.fri_folding_log,
                                 options.fri_final_degree)  # fmt: skip
