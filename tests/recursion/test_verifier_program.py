@@ -89,8 +89,8 @@ def test_op_counts_are_what_the_shape_says(fibonacci, compiled):
     expected.update({f"fri{layer} opening": 4 * queries for layer in range(layers)})
     expected.update({f"FRI layer {layer}": queries for layer in range(layers)})
     assert checks == expected
-    # the rest are the inverse checks of DEEP (2 a query) and of the folds (1 a layer a query)
-    assert kinds["Check"] - sum(checks.values()) == kinds["InverseHint"] == queries * (2 + layers)
+    # the rest are the inverse checks: 1/(x − z), 1/(x − zω) and 1/x a query
+    assert kinds["Check"] - sum(checks.values()) == kinds["InverseHint"] == 3 * queries
 
 
 def test_the_verifier_program_proves(fibonacci, compiled):

@@ -48,6 +48,7 @@ from zkpor.stark.params import ProofOptions
 from zkpor.stark.proof import Opening, StarkProof
 from zkpor.stark.statement import PROTOCOL_LABEL, draw_ood_point, options_bytes, start_transcript
 
+P = poseidon2.P
 RATE = poseidon2.RATE
 DIGEST_LEN = poseidon2.DIGEST_LEN
 U = Ext(0, 1)
@@ -261,15 +262,20 @@ def compile_verifier(air: Air, options: ProofOptions, *, draws: int | None = Non
         quotient = c.check_opening(
             "quotient", lane, quotient_root, bits, chunk_columns + (2 if salted else 0), salted
         )
-        expected = deep.at_query(bits, shifted, quotient[:chunk_columns], quotient[chunk_columns:])
+        x = _point(b, ntt.GENERATOR, log_lde, bits)  # the query's LDE point
+        expected = deep.at_query(x, shifted, quotient[:chunk_columns], quotient[chunk_columns:])
+        point_inverse = b.inverse(x)  # 1/p for the query's point p of each layer (p → p^F a fold)
         for layer, root in enumerate(fri_roots):
             log_size = log_lde - layout.folding_log * layer
             log_next = log_size - layout.folding_log  # row: the position mod the next layer's size
             row = c.check_opening(f"fri{layer}", lane, root, bits[:log_next], 2 * layout.factor, False)
             coset = [_ext(b, row[2 * t], row[2 * t + 1]) for t in range(layout.factor)]
-            c.assert_equal(f"FRI layer {layer}", _select(b, bits[log_next:log_size], coset), expected)
-            x = _point(b, layout.layer_shift(layer), log_size, bits[:log_next])
-            expected = _fold(b, coset, x, cells.betas[layer], layout.factor)
+            slot = bits[log_next:log_size]  # the query's place t in its coset: p = x·ω_F^t
+            c.assert_equal(f"FRI layer {layer}", _select(b, slot, coset), expected)
+            x_inverse = b.mul(point_inverse, b.power_of_constant(ntt.root_of_unity(layout.folding_log), slot))
+            expected = _fold(b, coset, x_inverse, cells.betas[layer], layout.factor)
+            for _ in range(layout.folding_log):
+                point_inverse = b.mul(point_inverse, point_inverse)
         log_final = log_lde - layout.folding_log * layout.num_folds
         x = _point(b, layout.layer_shift(layout.num_folds), log_final, bits[:log_final])
         value_at_x = final[-1]
@@ -298,29 +304,34 @@ def _select(b: ProgramBuilder, bits: Sequence[int], values: Sequence[int]) -> in
     return chosen
 
 
-def _fold(b: ProgramBuilder, coset: Sequence[int], x: int, beta: int, factor: int) -> int:
-    """`zkpor.stark.fri.fold_coset` on cells: the inverse DFT of the coset, then Σ c_j (β/x)^j."""
-    idft = fri._inverse_dft_matrix(factor)  # the native verifier's constants
-    step = b.mul(beta, b.inverse(x))
-    coefficients = []
-    for j in range(factor):
-        acc = ZERO_CELL
-        for t in range(factor):
-            acc = b.mul_add(coset[t], b.constant(idft[j][t]), acc)
-        coefficients.append(acc)
-    result = coefficients[-1]
-    for coefficient in reversed(coefficients[:-1]):
-        result = b.mul_add(result, step, coefficient)
-    return result
+def _fold(b: ProgramBuilder, coset: Sequence[int], x_inverse: int, beta: int, factor: int) -> int:
+    """`zkpor.stark.fri.fold_coset` on cells (`coset[t]` = f(x·ω_F^t)), as log2(F) binary folds:
+    the pair f(x_t), f(−x_t) of a coset of m points folds to (a + b) + (a − b)·β/x_t, then x → x²,
+    β → β², m → m/2; the factors ½ of each fold are paid once, as 1/F at the end. The same linear map
+    of the F values as the inverse DFT there (both interpolate on the coset), in fewer operations."""
+    values = list(coset)
+    m = factor
+    while m > 1:
+        half = m // 2
+        omega_inverse = pow(ntt.root_of_unity(m.bit_length() - 1), P - 2, P)
+        c0 = b.mul(beta, x_inverse)  # β/x_0; β/x_t = β/x_0 · ω_m^−t
+        folded = []
+        for t in range(half):
+            c_t = c0 if t == 0 else b.mul(c0, b.constant(pow(omega_inverse, t, P)))
+            a, a_opposite = values[t], values[t + half]
+            folded.append(b.mul_add(b.sub(a, a_opposite), c_t, b.add(a, a_opposite)))
+        values, m = folded, half
+        if m > 1:
+            x_inverse, beta = b.mul(x_inverse, x_inverse), b.mul(beta, beta)
+    return b.mul(values[0], b.constant(pow(factor, P - 2, P)))
 
 
 class _DeepCombination:
     """`zkpor.stark.deep.deep_at_point` on cells. The query-independent parts (α powers, Σ α^k·v(z),
-    zω) are computed once; a query costs one mul-add a column and two inverses."""
+    zω) are computed once; a query costs one mul-add an opened column and two inverses."""
 
     def __init__(self, b, cells, domain, at_z, at_zw, quotient_at_z, salted: bool) -> None:
         self.b, self.cells, self.salted = b, cells, salted
-        self.log_lde = domain.log_lde
         values_z = [_ext(b, *pair) for pair in zip(at_z[0::2], at_z[1::2], strict=True)]
         values_z += [_ext(b, *pair) for pair in zip(quotient_at_z[0::2], quotient_at_z[1::2], strict=True)]
         values_zw = [_ext(b, *pair) for pair in zip(at_zw[0::2], at_zw[1::2], strict=True)]
@@ -332,18 +343,19 @@ class _DeepCombination:
         self.offset_zw = self._dot(self.powers[self.n_at_z : self.n_at_z + self.n_shifted], values_zw)
         self.zw = b.mul(cells.z, b.constant(domain.omega))
 
-    def _dot(self, coefficients: Sequence[int], values: Sequence[int]) -> int:
-        acc = ZERO_CELL
+    def _dot(self, coefficients: Sequence[int], values: Sequence[int], acc: int = ZERO_CELL) -> int:
         for coefficient, value in zip(coefficients, values, strict=True):
             acc = self.b.mul_add(coefficient, value, acc)
         return acc
 
-    def at_query(self, bits, shifted: list[int], quotient: list[int], randomizer: list[int]) -> int:
+    def at_query(self, x: int, shifted: list[int], quotient: list[int], randomizer: list[int]) -> int:
         b = self.b
-        x = _point(b, ntt.GENERATOR, self.log_lde, bits)
-        at_z = b.sub(self._dot(self.powers[: self.n_at_z], shifted + quotient), self.offset_z)
-        shifted_powers = self.powers[self.n_at_z : self.n_at_z + self.n_shifted]
-        at_zw = b.sub(self._dot(shifted_powers, shifted), self.offset_zw)
+        n_shifted, n_at_z = self.n_shifted, self.n_at_z
+        # The zω coefficients are α^n_at_z times the z ones of the same columns: one pass over the row.
+        shifted_sum = self._dot(self.powers[:n_shifted], shifted)
+        row_sum = self._dot(self.powers[n_shifted:n_at_z], quotient, shifted_sum)
+        at_z = b.sub(row_sum, self.offset_z)
+        at_zw = b.sub(b.mul(shifted_sum, self.powers[n_at_z]), self.offset_zw)
         result = b.mul(at_z, b.inverse(b.sub(x, self.cells.z)))
         result = b.mul_add(at_zw, b.inverse(b.sub(x, self.zw)), result)
         if self.salted:  # the zero-knowledge randomizer polynomial's column pair

@@ -1,0 +1,119 @@
+"""The compiled STARK verifier (`zkpor.recursion.verifier_program`): its size per child proof.
+
+Compiles the verifier of a liabilities batch proof (the solvency AIR of 8,192 users × 22 assets,
+the "conjectured" proof profile with hasher "poseidon2") and prints its operations per unit — the
+figures DESIGN.md's cost model predicts (≈ 7,100 permutations, ≈ 19,000 ext multiply-adds per batch
+proof) — and the recursion-AIR rows one and eight such children would fill. The out-of-domain
+check (the solvency constraints at z) is not compiled yet and not counted.
+
+With --prove it also runs the program on a real Poseidon2 proof of the Fibonacci example AIR and
+proves that run with the recursion AIR (compile, witness, prove and verify times).
+
+    .venv/bin/python benchmarks/bench_verifier_program.py [--batch-size 8192] [--prove]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import time
+from collections import Counter
+
+from zkpor.liabilities.air import BatchPublic, SolvencyAir
+from zkpor.liabilities.layout import SolvencyLayout
+from zkpor.liabilities.round_proof import default_proof_options
+from zkpor.recursion.air import BLOCK, SLOTS, WITNESS
+from zkpor.recursion.verifier_program import compile_verifier
+
+ASSETS = 22
+
+
+def solvency_air(batch_size: int) -> SolvencyAir:
+    """The batch AIR's shape for 22 assets (the statement's values do not change the program's
+    shape, only its constants and public inputs)."""
+    layout = SolvencyLayout((48,) * ASSETS, (10**6,) * ASSETS, 16, batch_size)
+    limbs = layout.limbs_per_value
+    zero_totals = tuple(((0,) * limbs, (0,) * limbs) for _ in range(layout.assets))
+    return SolvencyAir(layout, BatchPublic((1, 2, 3, 4), 0, (5, 6, 7, 8), zero_totals))
+
+
+def unit_rows(counts: Counter) -> dict[str, int]:
+    """Rows each unit of the recursion AIR needs (`zkpor.recursion.air.plan`'s placement)."""
+    return {
+        "poseidon2": counts["Permute"],
+        "arithmetic": math.ceil((counts["MulAdd"] + counts["Check"]) / SLOTS),
+        "bits": BLOCK * counts["Decompose"],
+        "witness": math.ceil((counts["PrivateInput"] + counts["InverseHint"]) / WITNESS),
+    }
+
+
+def report_batch(batch_size: int) -> None:
+    air = solvency_air(batch_size)
+    options = dataclasses.replace(default_proof_options(), hasher="poseidon2")
+    start = time.perf_counter()
+    vp = compile_verifier(air, options)
+    elapsed = time.perf_counter() - start
+    counts = Counter(type(i).__name__ for i in vp.program.instructions)
+    log_n = air.trace_length.bit_length() - 1
+    print(f"child: solvency AIR, {batch_size} users × {ASSETS} assets, trace 2^{log_n}, "
+          f"{air.main_width} main + {air.aux_width} aux (ext) columns; options {options}")  # fmt: skip
+    print(f"compiled in {elapsed:.1f} s: {len(vp.program.instructions):,} instructions, "
+          f"{vp.program.cells:,} cells")  # fmt: skip
+    print(f"  permutations      {counts['Permute']:>9,}   (DESIGN.md model: ~7,100)")
+    print(f"  ext mul-adds      {counts['MulAdd']:>9,}   (model: ~19,000 with the OOD check)")
+    print(f"  checks            {counts['Check']:>9,}")
+    print(f"  decompositions    {counts['Decompose']:>9,}   ({BLOCK * counts['Decompose']:,} bit rows)")
+    print(f"  private inputs    {counts['PrivateInput']:>9,}   + {counts['InverseHint']:,} inverse hints")
+    for k in (1, 8):
+        rows = {unit: k * r for unit, r in unit_rows(counts).items()}
+        busiest = max(rows.values())
+        n = 1 << max(6, (busiest - 1).bit_length())
+        fill = 100 * busiest / n
+        print(f"  {k} child(ren): rows per unit {rows} -> 2^{n.bit_length() - 1} ({fill:.0f} % full)")
+
+
+def report_prove() -> None:
+    from zkpor.recursion.proving import prove_program, verify_program
+    from zkpor.recursion.verifier_program import replay, witness
+    from zkpor.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
+    from zkpor.stark.params import ProofOptions
+    from zkpor.stark.prover import prove
+
+    n = 1 << 10
+    trace = fibonacci_trace(n)
+    air = FibonacciAir(n, int(trace[1, -1]))
+    child_options = ProofOptions(blowup=4, num_queries=27, grinding_bits=16, fri_folding_log=2,
+                                 fri_final_degree=8, zero_knowledge=True, hasher="poseidon2")  # fmt: skip
+    proof = prove(air, trace, child_options)
+    t0 = time.perf_counter()
+    vp = compile_verifier(air, child_options, draws=len(replay(air, proof).positions))
+    t1 = time.perf_counter()
+    inputs = witness(vp, air, proof)
+    t2 = time.perf_counter()
+    recursion_options = ProofOptions(blowup=8, num_queries=34, grinding_bits=0, fri_folding_log=2,
+                                     fri_final_degree=8, zero_knowledge=False)  # fmt: skip
+    public, recursion_proof = prove_program(vp.program, air.public_inputs(), inputs, recursion_options)
+    t3 = time.perf_counter()
+    report = verify_program(vp.program, public, recursion_proof.to_bytes(), min_security_bits=0)
+    t4 = time.perf_counter()
+    kinds = Counter(type(i).__name__ for i in vp.program.instructions)
+    print(f"\nFibonacci 2^10 child ({child_options.num_queries} queries): {dict(kinds)}")
+    print(f"  compile {t1 - t0:.2f} s, witness {t2 - t1:.2f} s, prove (run + trace + STARK) {t3 - t2:.1f} s, "
+          f"verify {t4 - t3:.2f} s; recursion trace 2^{report.trace_length.bit_length() - 1}, "
+          f"proof {report.proof_bytes / 1024:.0f} KB")  # fmt: skip
+
+
+def main() -> None:
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
+    parser.add_argument("--batch-size", type=int, default=8192)
+    parser.add_argument("--prove", action="store_true")
+    args = parser.parse_args()
+    report_batch(args.batch_size)
+    if args.prove:
+        report_prove()
+
+
+if __name__ == "__main__":
+    main()
