@@ -15,7 +15,7 @@ from zkpor.recursion import air as R  # noqa: N812
 from zkpor.recursion.program import Check, ProgramError, execute
 from zkpor.recursion.proving import prove_program, verify_program
 from zkpor.recursion.verifier_program import compile_verifier, replay, witness
-from zkpor.stark import fri
+from zkpor.stark import composition, fri
 from zkpor.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from zkpor.stark.params import ProofOptions
 from zkpor.stark.prover import prove
@@ -85,12 +85,14 @@ def test_op_counts_are_what_the_shape_says(fibonacci, compiled):
     checks = Counter(compiled.cells.checks.values())
     layers = len(proof.fri_roots)
     expected = {"proof of work": CHILD_OPTIONS.grinding_bits, "main opening": 4 * queries,
-                "quotient opening": 4 * queries, "FRI final": queries}  # fmt: skip
+                "quotient opening": 4 * queries, "FRI final": queries, "out-of-domain": 1}  # fmt: skip
     expected.update({f"fri{layer} opening": 4 * queries for layer in range(layers)})
     expected.update({f"FRI layer {layer}": queries for layer in range(layers)})
     assert checks == expected
-    # the rest are the inverse checks: 1/(x − z), 1/(x − zω) and 1/x a query
-    assert kinds["Check"] - sum(checks.values()) == kinds["InverseHint"] == 3 * queries
+    # the rest are the inverse checks: 1/(x − z), 1/(x − zω) and 1/x a query; at z, 1/Z_H and one
+    # per group of assertions
+    inverses = 3 * queries + 1 + len(composition.group_assertions(air))
+    assert kinds["Check"] - sum(checks.values()) == kinds["InverseHint"] == inverses
 
 
 def test_the_verifier_program_proves(fibonacci, compiled):
@@ -296,3 +298,16 @@ def test_fri_inconsistencies_fail_their_own_check(monkeypatch, compiled, edit, n
         verify(air, proof.to_bytes(), min_security_bits=0)
     vp = compile_for(air, proof)  # same shape; its own draw count
     assert failed(vp, air.public_inputs(), witness(vp, air, proof)) == {label}
+
+
+def test_a_trace_off_its_constraints_fails_the_out_of_domain_check(compiled):
+    """A child prover committing a trace that breaks a transition (every opening honest, the
+    quotient truncated to its degree): exactly the out-of-domain assertion fails."""
+    trace = fibonacci_trace(N)
+    air = FibonacciAir(N, int(trace[1, -1]))
+    trace[0, 20] = (int(trace[0, 20]) + 1) % P
+    proof = prove(air, trace, CHILD_OPTIONS, check=False)
+    with pytest.raises(VerificationError, match="out-of-domain"):
+        verify(air, proof.to_bytes(), min_security_bits=0)
+    vp = compile_for(air, proof)
+    assert failed(vp, air.public_inputs(), witness(vp, air, proof)) == {"out-of-domain"}

@@ -1,5 +1,4 @@
-"""The STARK verifier compiled into a recursion program (stage 2 of docs/recursion.md): all of it
-but the out-of-domain identity.
+"""The STARK verifier compiled into a recursion program (stage 2 of docs/recursion.md).
 
 For a proof made with `ProofOptions(hasher="poseidon2")` the program replays, with the recursion
 AIR's operations,
@@ -14,14 +13,19 @@ AIR's operations,
   quotient, each FRI layer): the row (with its salt) hashed by the sponge, then one Merkle step a
   level, the swap bit being the query position's bit at that level, the top asserted equal to the
   root absorbed into the transcript;
+- the **out-of-domain identity**: the child AIR's own constraint code (`Air.evaluate`,
+  `evaluate_aux`, `composition.combine`) run on `Symbolic` cells, which write instructions as it
+  computes, periodic columns evaluated at z^(n/period) by Horner, against Σ z^(i·n)·Q_i(z);
 - **DEEP** at each query point x = g·ω^i (from the bits): Σ α^k (row_k − v_k(z))/(x − z) +
   Σ α^k (row_k − v_k(zω))/(x − zω) (+ the zero-knowledge randomizer), as `zkpor.stark.deep`;
 - **FRI**: per layer, the coset's value at the query (selected by the position's bits) equals the
   previous fold (DEEP at layer 0), the coset folded with β as `fri.fold_coset`, and the last fold
   equals the final polynomial at its point.
 
-Not compiled yet: the out-of-domain identity (the child AIR's constraints evaluated at z against the
-quotient chunks); `VerifierCells` holds the cells it needs (z, α, the aux challenges).
+Not as natively: z is the transcript's first draw (the native verifier redraws the ≈ 2^-60 draw
+that lands on the trace domain or the LDE coset; on the trace domain the program's 1/Z_H(z) has no
+inverse and the run fails, on the coset only a query landing on z fails), and the security level is
+the options' (fixed with the program), not re-derived.
 
 Proof data enters as private inputs (`witness` lists them in the program's order), so a tampered
 opening, path, root, nonce or FRI layer makes an assertion fail (`VerifierCells.checks` says which).
@@ -41,8 +45,8 @@ from zkpor.field.extension import Ext
 from zkpor.hash import merkle_proof, poseidon2
 from zkpor.hash import transcript_poseidon2 as tp
 from zkpor.recursion.program import ZERO_CELL, Program, ProgramBuilder, ProgramError
-from zkpor.stark import fri
-from zkpor.stark.air import Air
+from zkpor.stark import composition, fri
+from zkpor.stark.air import Air, Frame
 from zkpor.stark.domain import ProofDomain
 from zkpor.stark.params import ProofOptions
 from zkpor.stark.proof import Opening, StarkProof
@@ -132,8 +136,7 @@ class ProgramTranscript:
 
 @dataclass
 class VerifierCells:
-    """The challenge cells (the out-of-domain check still to compile needs z, α and the aux
-    challenges) and what each assertion checks."""
+    """The challenge cells and what each assertion checks."""
 
     aux_challenges: list[int] = field(default_factory=list)
     alpha: int = 0
@@ -141,8 +144,9 @@ class VerifierCells:
     deep_alpha: int = 0
     betas: list[int] = field(default_factory=list)
     query_bits: list[list[int]] = field(default_factory=list)  # per drawn lane, log2(lde) bits
-    # what each assertion checks, by instruction index: "proof of work", "<commitment> opening",
-    # "FRI layer <l>" (the coset's value at the query against the previous fold or DEEP), "FRI final"
+    # what each assertion checks, by instruction index: "out-of-domain", "proof of work",
+    # "<commitment> opening", "FRI layer <l>" (the coset's value at the query against the previous
+    # fold, or DEEP for layer 0), "FRI final"
     checks: dict[int, str] = field(default_factory=dict)
 
 
@@ -198,9 +202,9 @@ class _Compiler:
 
 
 def compile_verifier(air: Air, options: ProofOptions, *, draws: int | None = None) -> VerifierProgram:
-    """The verifier of `air` but for its out-of-domain check (see the module docstring), for proofs
-    made with `options` (hasher "poseidon2") whose query draw read `draws` lanes (default: the
-    number of queries, i.e. no repeat; `replay(air, proof).positions` has a proof's)."""
+    """The verifier of `air` (see the module docstring) for proofs made with `options` (hasher
+    "poseidon2") whose query draw read `draws` lanes (default: the number of queries, i.e. no
+    repeat; `replay(air, proof).positions` has a proof's)."""
     if options.hasher != "poseidon2":
         raise ProgramError(f"only proofs with hasher 'poseidon2' compile, not {options.hasher!r}")
     draws = options.num_queries if draws is None else draws
@@ -233,6 +237,8 @@ def compile_verifier(air: Air, options: ProofOptions, *, draws: int | None = Non
     quotient_at_z = c.ext_values("quotient-at-z", 2 * domain.num_quotient_chunks)
     for label, values in ((b"ood-z", at_z), (b"ood-zw", at_zw), (b"ood-quotient", quotient_at_z)):
         t.absorb_elements(label, values)
+    expected, claimed = _out_of_domain(b, air, domain, cells, at_z, at_zw, quotient_at_z)
+    c.assert_equal("out-of-domain", expected.cell, claimed.cell)
     cells.deep_alpha = t.challenge_ext(b"deep")
     fri_roots = []
     for layer in range(layout.num_folds):
@@ -324,6 +330,120 @@ def _fold(b: ProgramBuilder, coset: Sequence[int], x_inverse: int, beta: int, fa
         if m > 1:
             x_inverse, beta = b.mul(x_inverse, x_inverse), b.mul(beta, beta)
     return b.mul(values[0], b.constant(pow(factor, P - 2, P)))
+
+
+class Symbolic:
+    """A program cell that the child AIR's own constraint code computes with: +, −, ·, ** on it
+    write instructions, so `Air.evaluate` / `evaluate_aux` and `composition.combine`, written for
+    the native verifier's Ext scalars, compile the out-of-domain identity unchanged."""
+
+    __slots__ = ("b", "cell")
+
+    def __init__(self, b: ProgramBuilder, cell: int) -> None:
+        self.b, self.cell = b, cell
+
+    def _cell(self, other: object) -> int | None:
+        if isinstance(other, Symbolic):
+            return other.cell
+        if isinstance(other, Ext):
+            return self.b.constant(other)
+        if isinstance(other, int) and not isinstance(other, bool):
+            return self.b.constant(other % P)
+        return None
+
+    def _new(self, cell: int) -> Symbolic:
+        return Symbolic(self.b, cell)
+
+    def __add__(self, other: object) -> Symbolic:
+        o = self._cell(other)
+        return NotImplemented if o is None else self._new(self.b.add(self.cell, o))
+
+    __radd__ = __add__
+
+    def __sub__(self, other: object) -> Symbolic:
+        o = self._cell(other)
+        return NotImplemented if o is None else self._new(self.b.sub(self.cell, o))
+
+    def __rsub__(self, other: object) -> Symbolic:
+        o = self._cell(other)
+        return NotImplemented if o is None else self._new(self.b.sub(o, self.cell))
+
+    def __mul__(self, other: object) -> Symbolic:
+        o = self._cell(other)
+        return NotImplemented if o is None else self._new(self.b.mul(self.cell, o))
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: object) -> Symbolic:
+        o = self._cell(other)
+        return NotImplemented if o is None else self._new(self.b.div(self.cell, o))
+
+    def __rtruediv__(self, other: object) -> Symbolic:
+        o = self._cell(other)
+        return NotImplemented if o is None else self._new(self.b.div(o, self.cell))
+
+    def __neg__(self) -> Symbolic:
+        return self._new(self.b.sub(ZERO_CELL, self.cell))
+
+    def __pow__(self, exponent: int) -> Symbolic:
+        result, square = None, self
+        while exponent:
+            if exponent & 1:
+                result = square if result is None else result * square
+            exponent >>= 1
+            if exponent:
+                square = square * square
+        return result if result is not None else self._new(self.b.constant(1))
+
+    def inverse(self) -> Symbolic:
+        return self._new(self.b.inverse(self.cell))
+
+
+def _out_of_domain(
+    b, air: Air, domain: ProofDomain, cells: VerifierCells, at_z, at_zw, quotient_at_z
+) -> tuple:
+    """`composition.evaluate_at_point` (the constraints at z) and `composition.chunks_at` (the
+    quotient claimed at z) on cells: the two sides of the out-of-domain identity."""
+    n = air.trace_length
+    z = Symbolic(b, cells.z)
+
+    def ext_values(coordinates):
+        return [
+            Symbolic(b, _ext(b, c0, c1)) for c0, c1 in zip(coordinates[0::2], coordinates[1::2], strict=True)
+        ]
+
+    def pairs(values):  # an aux column is a pair of base columns: c0 + c1·u
+        return [values[2 * j] + values[2 * j + 1] * U for j in range(len(values) // 2)]
+
+    values_z, values_zw = ext_values(at_z), ext_values(at_zw)
+    w = air.main_width
+    frame = Frame(values_z[:w], values_zw[:w], pairs(values_z[w:]), pairs(values_zw[w:]))
+    periodic = []
+    for coefficients in composition.periodic_coefficients(air):  # Horner at z^(n/period)
+        point = (z ** (n // coefficients.shape[0])).cell
+        acc = b.constant(int(coefficients[-1]))
+        for c in reversed(coefficients[:-1].tolist()):
+            acc = b.mul_add(acc, point, b.constant(int(c)))
+        periodic.append(Symbolic(b, acc))
+    challenges = [Symbolic(b, c) for c in cells.aux_challenges]
+    main_values = air.evaluate(frame, periodic)
+    aux_values = air.evaluate_aux(frame, periodic, challenges) if air.aux_width else []
+    alphas = [Symbolic(b, b.constant(1))]
+    for _ in range(composition.num_composition_terms(air) - 1):
+        alphas.append(alphas[-1] * Symbolic(b, cells.alpha))
+    z_to_n = z**n
+    zh_inverse = (z_to_n - 1).inverse()
+    last_row = pow(domain.omega, n - 1, P)
+    inverses = [(z**g.exponent - g.root).inverse() for g in composition.group_assertions(air)]
+    expected = composition.combine(
+        air, main_values, aux_values, frame, alphas, z, zh_inverse, z - last_row, inverses
+    )
+    claimed, weight = None, None
+    for chunk in pairs(ext_values(quotient_at_z)):  # Σ z^(i·n) · Q_i(z)
+        term = chunk if weight is None else chunk * weight
+        claimed = term if claimed is None else claimed + term
+        weight = z_to_n if weight is None else weight * z_to_n
+    return expected, claimed
 
 
 class _DeepCombination:
