@@ -7,8 +7,8 @@ proof) — and the recursion-AIR rows one and eight such children would fill. Th
 compiled; the solvency AIR's two full-length periodic columns evaluated at z (Horner, one mul-add a
 coefficient) are shown apart: DESIGN.md plans to replace them.
 
-With --prove it also runs the program on a real Poseidon2 proof of the Fibonacci example AIR and
-proves that run with the recursion AIR (compile, witness, prove and verify times).
+With --prove it also proves a real 32-user batch with Poseidon2 commitments, runs its verifier
+program on the proof and proves that run with the recursion AIR (times, size, security).
 
     .venv/bin/python benchmarks/bench_verifier_program.py [--batch-size 8192] [--prove]
 """
@@ -80,34 +80,45 @@ def report_batch(batch_size: int) -> None:
 
 
 def report_prove() -> None:
+    """A real 32-user solvency batch proof (Poseidon2, the profile's query count), its verifier
+    program run on it, and the recursion proof of that run."""
+    import numpy as np
+
+    from zkpor.liabilities.batch import statement_layout
+    from zkpor.liabilities.statement import Statement, StatementAsset
+    from zkpor.liabilities.witness import build_batch
     from zkpor.recursion.proving import prove_program, verify_program
     from zkpor.recursion.verifier_program import replay, witness
-    from zkpor.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
     from zkpor.stark.params import ProofOptions
     from zkpor.stark.prover import prove
 
-    n = 1 << 10
-    trace = fibonacci_trace(n)
-    air = FibonacciAir(n, int(trace[1, -1]))
-    child_options = ProofOptions(blowup=4, num_queries=27, grinding_bits=16, fri_folding_log=2,
-                                 fri_final_degree=8, zero_knowledge=True, hasher="poseidon2")  # fmt: skip
-    proof = prove(air, trace, child_options)
+    rng = np.random.default_rng(7)
+    assets = tuple(StatementAsset(f"A{i}", 8, 48, str(int(rng.integers(1, 2**38)))) for i in range(ASSETS))
+    statement = Statement("2026-11", "2026-11-30T16:00:00Z", 0, assets, limb_bits=8, batch_size=32,
+                          batch_count=1)  # fmt: skip
+    layout = statement_layout(statement)
+    ids = rng.integers(0, 2**63, (32, 4)).astype(np.uint64)
+    equity = rng.integers(0, 2**40, (32, ASSETS)).astype(np.uint64)
+    batch = build_batch(layout, statement.digest(), 0, ids, equity, np.zeros_like(equity))
+    air = SolvencyAir(layout, batch.public)
+    child_options = dataclasses.replace(default_proof_options(), hasher="poseidon2")
     t0 = time.perf_counter()
-    vp = compile_verifier(air, child_options, draws=len(replay(air, proof).positions))
+    proof = prove(air, batch.trace, child_options)
     t1 = time.perf_counter()
+    vp = compile_verifier(air, child_options, draws=len(replay(air, proof).positions))
     inputs = witness(vp, air, proof)
     t2 = time.perf_counter()
-    recursion_options = ProofOptions(blowup=8, num_queries=34, grinding_bits=0, fri_folding_log=2,
-                                     fri_final_degree=8, zero_knowledge=False)  # fmt: skip
+    recursion_options = ProofOptions(blowup=8, num_queries=34, grinding_bits=0, fri_folding_log=3,
+                                     fri_final_degree=16, zero_knowledge=False)  # fmt: skip
     public, recursion_proof = prove_program(vp.program, air.public_inputs(), inputs, recursion_options)
     t3 = time.perf_counter()
     report = verify_program(vp.program, public, recursion_proof.to_bytes(), min_security_bits=0)
     t4 = time.perf_counter()
     kinds = Counter(type(i).__name__ for i in vp.program.instructions)
-    print(f"\nFibonacci 2^10 child ({child_options.num_queries} queries): {dict(kinds)}")
-    print(f"  compile {t1 - t0:.2f} s, witness {t2 - t1:.2f} s, prove (run + trace + STARK) {t3 - t2:.1f} s, "
+    print(f"\n32-user batch child (trace {air.trace_length} rows), proven in {t1 - t0:.1f} s: {dict(kinds)}")
+    print(f"  compile + witness {t2 - t1:.1f} s, recursion prove (run + trace + STARK) {t3 - t2:.1f} s, "
           f"verify {t4 - t3:.2f} s; recursion trace 2^{report.trace_length.bit_length() - 1}, "
-          f"proof {report.proof_bytes / 1024:.0f} KB")  # fmt: skip
+          f"proof {report.proof_bytes / 1024:.0f} KB, {report.security.conjectured_bits} bits")  # fmt: skip
 
 
 def main() -> None:
