@@ -20,8 +20,7 @@ from zkpor.field import llvm_ops as f
 from zkpor.hash.poseidon2_lanes import DIAG, RC_FINAL, RC_INITIAL, RC_INTERNAL, external_layer, internal_layer
 
 WIDTH = 12
-_TILE = 256
-
+_TILE = 256  # rows per tile: the state and accumulators stay in L1
 
 
 @njit(cache=True, nogil=True)
