@@ -101,3 +101,10 @@ def test_combine_refuses_a_count_mismatch():
     vec = BaseVec(np.zeros(4, dtype=np.uint64))
     with pytest.raises(ValueError, match="do not match"):
         combine(air, [vec], [], Frame([], []), [Ext(1, 0)] * 300, vec, vec, vec, [])
+
+
+def test_fused_trace_filler_equals_generic_code():
+    rng = np.random.default_rng(6)
+    inputs = random_matrix(rng, (gadget.WIDTH, 700))  # several tiles and a partial one
+    assert np.array_equal(gadget.fill_trace(inputs), gadget.fill_trace(inputs, fused=False))
+    assert np.array_equal(gadget.fill_trace(inputs[:, :1]), gadget.fill_trace(inputs[:, :1], fused=False))

@@ -109,10 +109,17 @@ def constraints(columns: Sequence, *, fused: bool = True) -> tuple[list, list]:
     return out, output
 
 
-def fill_trace(inputs: np.ndarray) -> np.ndarray:
-    """All 248 columns for n permutations at once; `inputs` has shape (12, n)."""
+def fill_trace(inputs: np.ndarray, *, fused: bool = True) -> np.ndarray:
+    """All 248 columns for n permutations at once; `inputs` has shape (12, n). The fused kernel
+    (`poseidon2_kernel.fill_columns`) computes what `permutation_rounds` registers, on all threads;
+    `fused=False` runs the generic code (the tests compare the two)."""
     trace = np.empty((COLUMNS, inputs.shape[1]), dtype=np.uint64)
     trace[:WIDTH] = inputs
+    if fused:
+        from zkpor.stark.gadgets.poseidon2_kernel import fill_columns
+
+        fill_columns(trace)
+        return trace
 
     def store(index: int, value: BaseVec) -> BaseVec:
         trace[index] = value.values

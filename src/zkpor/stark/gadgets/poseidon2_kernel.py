@@ -133,3 +133,48 @@ def combined_constraints(cols: np.ndarray, offset: int, rows: int, alphas: np.nd
     out = np.empty((rows, 2), dtype=np.uint64)
     combined_range(0, rows, cols, offset, alphas, RC_INITIAL, RC_INTERNAL, RC_FINAL, DIAG, out)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _fill_full_rounds(trace, column, t0, m, state, scratch, work, constants) -> int:
+    for j in range(constants.shape[0]):
+        for i in range(WIDTH):
+            _cube_shifted(state[i], constants[j, i], work[0], work[1], m)
+            _copy(work[1], trace[column + i, t0 : t0 + m], m)
+            _seventh(work[1], work[0], state[i], m)
+        external_layer(state, scratch, m)
+        for i in range(WIDTH):
+            _copy(scratch[i], state[i], m)
+            _copy(scratch[i], trace[column + WIDTH + i, t0 : t0 + m], m)
+        column += 2 * WIDTH
+    return column
+
+
+@njit(cache=True, nogil=True)
+def fill_range(lo, hi, trace) -> None:
+    """Every stored column of rows [lo, hi) of `trace` (COLUMNS, n) from its 12 input columns: the
+    values `permutation_rounds` registers, computed on tiles as `combined_range` checks them."""
+    state = np.empty((WIDTH, _TILE), dtype=np.uint64)
+    scratch = np.empty((WIDTH, _TILE), dtype=np.uint64)
+    work = np.empty((2, _TILE), dtype=np.uint64)
+    for t0 in range(lo, hi, _TILE):
+        m = min(_TILE, hi - t0)
+        for i in range(WIDTH):
+            _copy(trace[i, t0 : t0 + m], scratch[i], m)
+        external_layer(scratch, state, m)
+        column = _fill_full_rounds(trace, WIDTH, t0, m, state, scratch, work, RC_INITIAL)
+        for j in range(RC_INTERNAL.shape[0]):
+            _cube_shifted(state[0], RC_INTERNAL[j], work[0], work[1], m)
+            _copy(work[1], trace[column, t0 : t0 + m], m)
+            _seventh(work[1], work[0], state[0], m)
+            _copy(state[0], trace[column + 1, t0 : t0 + m], m)
+            internal_layer(state, DIAG, work[0], m)
+            column += 2
+        _fill_full_rounds(trace, column, t0, m, state, scratch, work, RC_FINAL)
+
+
+def fill_columns(trace: np.ndarray) -> None:
+    """Fill columns WIDTH … COLUMNS−1 of `trace` (C-contiguous (COLUMNS, n)) from its inputs."""
+    from zkpor.field.parallel import parallel_ranges
+
+    parallel_ranges(lambda lo, hi: fill_range(lo, hi, trace), trace.shape[1], grain=_TILE)
