@@ -61,6 +61,8 @@ class EosAccountsFile(_EosAccounts):
             text = path.read_text(encoding="utf-8-sig")
         except OSError as error:
             raise InputError(f"cannot read EOS accounts file: {error.strerror}", path=path) from None
+        except UnicodeDecodeError:
+            raise InputError("EOS accounts file is not UTF-8 text", path=path) from None
         try:
             document = json.loads(text)
         except ValueError:

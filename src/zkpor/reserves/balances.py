@@ -50,31 +50,40 @@ class SnapshotBalances:
             raise InputError(f"cannot read balances file: {error.strerror}", path=path) from None
         with handle:
             reader = csv.DictReader(handle)
-            wanted = {"coin", "network", "height", "address", "balance"}
-            fields = {name.strip().lower() for name in reader.fieldnames or []}
-            if not wanted <= fields:
+            try:
+                self._read(reader, path, coins)
+            except UnicodeDecodeError:
+                raise InputError("not UTF-8 text", path=path, line=_first_non_utf8_line(path)) from None
+            except csv.Error as error:
+                raise InputError(f"unreadable CSV: {error}", path=path, line=reader.line_num) from None
+
+    def _read(self, reader: csv.DictReader, path: Path, coins: CoinMap) -> None:
+        """Fill the balances from the rows of a snapshot CSV."""
+        wanted = {"coin", "network", "height", "address", "balance"}
+        fields = {name.strip().lower() for name in reader.fieldnames or []}
+        if not wanted <= fields:
+            raise InputError(
+                f"balances file needs columns {', '.join(sorted(wanted))}", path=path, line=1
+            )
+        for record in reader:
+            record = {k.strip().lower(): (v or "").strip() for k, v in record.items() if k}
+            line = reader.line_num
+            try:
+                asset, chain = coins.resolve(record["coin"], record["network"])
+            except CoinNameError as error:
+                raise InputError(str(error), path=path, line=line, field="coin") from None
+            amount = parse_amount(record["balance"])
+            if amount is None:
+                raise InputError("balance is not a decimal number", path=path, line=line, field="balance")
+            if not record["height"].isdigit():
+                raise InputError("height is not a block number", path=path, line=line, field="height")
+            key = (asset, chain.id, canonical_address(chain, record["address"]))
+            if key in self._balances:
                 raise InputError(
-                    f"balances file needs columns {', '.join(sorted(wanted))}", path=path, line=1
+                    "address listed twice for this asset", path=path, line=line, field="address"
                 )
-            for record in reader:
-                record = {k.strip().lower(): (v or "").strip() for k, v in record.items() if k}
-                line = reader.line_num
-                try:
-                    asset, chain = coins.resolve(record["coin"], record["network"])
-                except CoinNameError as error:
-                    raise InputError(str(error), path=path, line=line, field="coin") from None
-                amount = parse_amount(record["balance"])
-                if amount is None:
-                    raise InputError("balance is not a decimal number", path=path, line=line, field="balance")
-                if not record["height"].isdigit():
-                    raise InputError("height is not a block number", path=path, line=line, field="height")
-                key = (asset, chain.id, canonical_address(chain, record["address"]))
-                if key in self._balances:
-                    raise InputError(
-                        "address listed twice for this asset", path=path, line=line, field="address"
-                    )
-                self._balances[key] = (int(record["height"]), amount)
-                self._chains.add(chain.id)
+            self._balances[key] = (int(record["height"]), amount)
+            self._chains.add(chain.id)
 
     def covers(self, chain: Chain) -> bool:
         return chain.id in self._chains
@@ -103,3 +112,14 @@ class CombinedBalances:
             if source.covers(chain):
                 return source.balance(asset, chain, address, height)
         raise BalanceUnavailable(f"no balance source for {chain.id}")
+
+
+def _first_non_utf8_line(path: Path) -> int | None:
+    """The line holding the first byte that is not UTF-8 (the text reader decodes ahead in blocks,
+    so its own line count may be earlier)."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return raw.count(b"\n", 0, error.start) + 1
+    return None

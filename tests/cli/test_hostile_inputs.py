@@ -1,0 +1,101 @@
+"""Hostile inputs to every command: a missing path, a directory where a file belongs, an empty or
+truncated file, bytes that are not UTF-8. Each is one `error:` line naming the file, exit code 2,
+never a traceback. (Faults while writing are tests/cli/test_faults.py's.)"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+Run = Callable[..., Any]
+
+NOT_UTF8 = b"\xff\xfe\x00\x80 not text"
+
+
+@pytest.fixture
+def bad(tmp_path: Path) -> Path:
+    """A folder of bad inputs: `dir/` (a directory), `empty`, `not-utf8`, `truncated.json`, and round
+    folders whose round.toml or users file is one of those."""
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "empty").write_bytes(b"")
+    (tmp_path / "not-utf8").write_bytes(NOT_UTF8)
+    (tmp_path / "truncated.json").write_text('{"format": "zkpor-inclusion-v2", "round_id": ')
+    (tmp_path / "bad.toml").write_text("round_id = [\n")
+    for name, toml, users in [
+        ("round-toml-dir", None, b"uid\n"),
+        ("round-toml-not-utf8", NOT_UTF8, b"uid\n"),
+        ("round-toml-malformed", b"round_id = [\n", b"uid\n"),
+        ("users-empty", b'round_id = "r"\n', b""),
+        ("users-not-utf8", b'round_id = "r"\n', NOT_UTF8),
+    ]:
+        folder = tmp_path / name
+        folder.mkdir()
+        if toml is None:
+            (folder / "round.toml").mkdir()
+        else:
+            (folder / "round.toml").write_bytes(toml)
+        (folder / "users.csv").write_bytes(users)
+    (tmp_path / "reserves.csv").write_text("coin,address,message,signature\nBTC,1abc,hello,xyz\n")
+    return tmp_path
+
+
+ROUND_DIRS = ["missing", "dir", "empty", "not-utf8", "round-toml-dir", "round-toml-not-utf8",
+              "round-toml-malformed", "users-empty", "users-not-utf8"]  # fmt: skip
+FILES = ["missing", "dir", "empty", "not-utf8", "truncated.json", "bad.toml"]
+
+
+def refused(result: Any, names: str) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    assert names in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize("where", ROUND_DIRS)
+@pytest.mark.parametrize(
+    "command",
+    [["check"], ["prove", "--secret", "secret"], ["verify"], ["export-user", "{}", "7"], ["publish"],
+     ["round", "next", "{}", "next-round"], ["serve", "--port", "0"]],
+    ids=lambda c: c[0] if c[0] != "round" else "round-next",
+)  # fmt: skip
+def test_a_bad_round_directory(bad: Path, run_main: Run, command: list[str], where: str) -> None:
+    (bad / "secret").write_bytes(bytes(32))
+    (bad / "secret").chmod(0o600)
+    args = [a.replace("{}", where) for a in command]
+    if "{}" not in command:
+        args.insert(len(command) if command[0] in ("check", "verify", "publish") else 1, where)
+    refused(run_main(*args, "--db", str(bad / "h.sqlite"), cwd=bad) if command == ["publish"] else
+            run_main(*args, cwd=bad), where)  # fmt: skip
+
+
+@pytest.mark.parametrize("what", FILES)
+def test_a_bad_inclusion_proof(bad: Path, run_main: Run, what: str) -> None:
+    refused(run_main("verify-user", what, cwd=bad), what)
+
+
+@pytest.mark.parametrize("what", FILES)
+@pytest.mark.parametrize("option", ["--balances", "--eos-accounts", "--owners", "--asset-map", "--round"])
+def test_a_bad_reserves_input(bad: Path, run_main: Run, option: str, what: str) -> None:
+    refused(run_main("reserves", what, cwd=bad), what)
+    if what == "empty" and option != "--balances":  # no accounts, no names, no settings: allowed
+        return
+    refused(run_main("reserves", "reserves.csv", option, what, cwd=bad), what)
+
+
+def test_a_balances_file_with_bad_bytes_after_a_good_line_names_the_line(bad: Path, run_main: Run) -> None:
+    (bad / "balances.csv").write_bytes(b"coin,network,height,address,balance\n" + NOT_UTF8 + b"\n")
+    result = run_main("reserves", "reserves.csv", "--balances", "balances.csv", cwd=bad)
+    assert refused(result, "balances.csv") == "error: balances.csv:2: not UTF-8 text"
+
+
+@pytest.mark.parametrize("what", ["dir", "not-utf8", "bad.toml", "missing", "empty"])
+def test_a_bad_history_database_or_generate_config(bad: Path, run_main: Run, what: str) -> None:
+    if what != "empty":  # an empty file is an empty SQLite database
+        refused(run_main("history", "--db", what, cwd=bad), what)
+    refused(run_main("generate", "--users", "5", "out", "--config", what, cwd=bad), what)
+    assert not (bad / "out").exists()
