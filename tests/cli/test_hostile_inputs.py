@@ -99,3 +99,11 @@ def test_a_bad_history_database_or_generate_config(bad: Path, run_main: Run, wha
         refused(run_main("history", "--db", what, cwd=bad), what)
     refused(run_main("generate", "--users", "5", "out", "--config", what, cwd=bad), what)
     assert not (bad / "out").exists()
+
+
+def test_a_history_database_that_is_another_small_file_is_refused_not_overwritten(
+    bad: Path, run_main: Run
+) -> None:
+    (bad / "typo").write_bytes(b"x")  # SQLite itself would turn a file this short into a database
+    line = refused(run_main("history", "--db", "typo", cwd=bad), "typo")
+    assert "is not a SQLite database" in line and (bad / "typo").read_bytes() == b"x"

@@ -422,6 +422,8 @@ class HistoryStore:
                 raise ZkporError(f"{path} is a directory; the history database is a file (or a URL)")
             if not path.parent.is_dir():
                 raise ZkporError(f"cannot create the history database {path}: no directory {path.parent}")
+            if not _empty_or_sqlite(path):  # SQLite would take a file of a few bytes over
+                raise ZkporError(f"{path} is not a SQLite database; the history database is one (or a URL)")
         try:
             engine = _create_engine(url)
         except ImportError as error:
@@ -698,6 +700,18 @@ def _usd_growth(this: RoundRecord, earlier: RoundRecord | None) -> Growth | None
 def _rounded(value: Fraction, to_int: Any) -> Decimal:
     """An exact fraction to RATIO_PLACES decimals; `to_int` is math.floor or round (half-even)."""
     return Decimal(int(to_int(value * 10**RATIO_PLACES))).scaleb(-RATIO_PLACES)
+
+
+def _empty_or_sqlite(path: Path) -> bool:
+    """A missing or empty file (a new store) or one that starts with SQLite's header."""
+    try:
+        with path.open("rb") as stream:
+            header = stream.read(16)
+    except FileNotFoundError:
+        return True
+    except OSError as error:
+        raise ZkporError(f"cannot read the history database {path}: {error.strerror}") from None
+    return header in (b"", b"SQLite format 3\x00")
 
 
 def year_earlier_of(snapshot_time: datetime, candidates: Iterable[RoundRecord]) -> RoundRecord | None:
