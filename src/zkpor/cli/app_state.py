@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.console import Console
 
@@ -21,3 +23,19 @@ error_console = Console(stderr=True)
 @app.callback()
 def _root() -> None:
     """zkpor: zero-knowledge Proof of Reserves. Run `zkpor demo` for a whole round on generated data."""
+
+
+# Options every command that verifies a liabilities proof takes (verify, reserves, publish).
+MinSecurityBits = Annotated[
+    int,
+    typer.Option("--min-security-bits", min=0, help="Refuse liabilities proofs with fewer conjectured bits."),
+]
+MinProvenBits = Annotated[
+    int, typer.Option("--min-proven-bits", min=0, help="Refuse liabilities proofs with fewer proven bits.")
+]
+AllowNonZk = Annotated[
+    bool,
+    typer.Option(
+        "--allow-non-zk", help="Accept a liabilities proof without zero knowledge (it leaks balances)."
+    ),
+]

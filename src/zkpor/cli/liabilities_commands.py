@@ -26,7 +26,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from zkpor.cli.app_state import app, console
+from zkpor.cli.app_state import AllowNonZk, MinProvenBits, MinSecurityBits, app, console
 from zkpor.errors import ZkporError
 from zkpor.fsutil import OutputError, write_atomically
 from zkpor.liabilities import inclusion
@@ -150,17 +150,9 @@ def verify(
     round_dir: Annotated[
         Path, typer.Argument(help="Round directory, or the published proof folder holding global.json.")
     ],
-    min_security_bits: Annotated[
-        int, typer.Option("--min-security-bits", min=0, help="Refuse proofs with fewer conjectured bits.")
-    ] = 100,
-    min_proven_bits: Annotated[
-        int,
-        typer.Option("--min-proven-bits", min=0, help="Refuse proofs with fewer proven bits (default 0)."),
-    ] = 0,
-    allow_non_zk: Annotated[
-        bool,
-        typer.Option("--allow-non-zk", help="Accept proofs without zero knowledge (they leak balances)."),
-    ] = False,
+    min_security_bits: MinSecurityBits = 100,
+    min_proven_bits: MinProvenBits = 0,
+    allow_non_zk: AllowNonZk = False,
 ) -> None:
     """Verify a round's proof of liabilities as an auditor: every batch, the top tree, the totals.
 

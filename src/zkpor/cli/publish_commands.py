@@ -17,7 +17,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from zkpor.cli.app_state import app, console
+from zkpor.cli.app_state import MinSecurityBits, app, console
 from zkpor.errors import InputError
 from zkpor.fsutil import write_atomically
 from zkpor.liabilities.secret import SECRET_ENV
@@ -47,9 +47,7 @@ def publish(
         Path | None,
         typer.Option("--reserves", help=f"`zkpor reserves --out` folder. Default: ROUND_DIR/{RESERVES_DIR}."),
     ] = None,
-    min_security_bits: Annotated[
-        int, typer.Option("--min-security-bits", min=0, help="Refuse proofs with fewer conjectured bits.")
-    ] = 100,
+    min_security_bits: MinSecurityBits = 100,
     secret_file: Annotated[
         Path | None,
         typer.Option(

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zkpor.cli.app_state import app, console
+from zkpor.cli.app_state import AllowNonZk, MinProvenBits, MinSecurityBits, app, console
 from zkpor.errors import InputError
 from zkpor.reserves.exact import decimal_text
 
@@ -124,22 +124,9 @@ def reserves(
             "verifying again if its files are byte for byte the ones recorded.",
         ),
     ] = None,
-    min_security_bits: Annotated[
-        int,
-        typer.Option(
-            "--min-security-bits", min=0, help="Refuse liabilities proofs with fewer conjectured bits."
-        ),
-    ] = 100,
-    min_proven_bits: Annotated[
-        int,
-        typer.Option("--min-proven-bits", min=0, help="Refuse liabilities proofs with fewer proven bits."),
-    ] = 0,
-    allow_non_zk: Annotated[
-        bool,
-        typer.Option(
-            "--allow-non-zk", help="Accept a liabilities proof without zero knowledge (it leaks balances)."
-        ),
-    ] = False,
+    min_security_bits: MinSecurityBits = 100,
+    min_proven_bits: MinProvenBits = 0,
+    allow_non_zk: AllowNonZk = False,
     out: Annotated[Path, typer.Option("--out", help="Directory for results.csv and sums.json.")] = Path(
         "reserves-out"
     ),

@@ -33,13 +33,13 @@ package. Both then absorb the nonce (op "pow-nonce"), so the challenges after gr
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterable
 
 import blake3
 
 from zkpor.hash import bytehash
 from zkpor.hash.poseidon2 import P
+from zkpor.hash.transcript_poseidon2 import canonical_elements
 
 TRANSCRIPT_PURPOSE = "fiat-shamir"
 MAX_GRINDING_BITS = 48  # 2^48 hashes is days of work; a larger request is a caller bug
@@ -67,15 +67,7 @@ def _label_bytes(label: bytes | str) -> bytes:
 
 
 def _elements_bytes(values: Iterable[int]) -> bytes:
-    out = bytearray()
-    for v in values:
-        if isinstance(v, bool):
-            raise ValueError("a bool is not a field element")
-        x = operator.index(v)
-        if not 0 <= x < P:
-            raise ValueError(f"{x} is not a canonical Goldilocks element")
-        out += x.to_bytes(8, "little")
-    return bytes(out)
+    return b"".join(x.to_bytes(8, "little") for x in canonical_elements(values))
 
 
 def pow_hash_ok(seed: bytes, nonce: int, bits: int) -> bool:

@@ -63,7 +63,8 @@ def label_elements(label: bytes | str) -> list[int]:
     return bytes_elements(bytes(label))
 
 
-def _canonical(values: Iterable[int]) -> list[int]:
+def canonical_elements(values: Iterable[int]) -> list[int]:
+    """The values as Goldilocks elements, refusing a bool or anything outside [0, p): both transcripts."""
     out = []
     for v in values:
         if isinstance(v, bool):
@@ -127,7 +128,7 @@ class Poseidon2Transcript:
         """Absorb field elements: ints or a numpy uint64 array (any shape, read in C order)."""
         if hasattr(values, "ravel"):
             values = values.ravel().tolist()
-        elements = _canonical(values)
+        elements = canonical_elements(values)
         self._record(OP_ELEMENTS, label, [len(elements), *elements])
 
     def absorb_digest(self, label: bytes | str, digest: bytes) -> None:
