@@ -22,6 +22,7 @@ import time
 from collections import Counter
 
 from zkpor.liabilities.air import BatchPublic, SolvencyAir
+from zkpor.liabilities.assignment import choose_batch_shape
 from zkpor.liabilities.layout import SolvencyLayout
 from zkpor.liabilities.round_proof import default_proof_options
 from zkpor.recursion.air import BLOCK, SLOTS, WITNESS
@@ -34,7 +35,9 @@ ASSETS = 22
 def solvency_air(batch_size: int) -> SolvencyAir:
     """The batch AIR's shape for 22 assets (the statement's values do not change the program's
     shape, only its constants and public inputs)."""
-    layout = SolvencyLayout((48,) * ASSETS, (10**6,) * ASSETS, 16, batch_size)
+    bits, weights = (48,) * ASSETS, (10**6,) * ASSETS
+    shape = choose_batch_shape(batch_size, bits, weights, batch_size)  # 8-bit limbs below 8,192 users
+    layout = SolvencyLayout(bits, weights, shape.limb_bits, batch_size)
     limbs = layout.limbs_per_value
     zero_totals = tuple(((0,) * limbs, (0,) * limbs) for _ in range(layout.assets))
     return SolvencyAir(layout, BatchPublic((1, 2, 3, 4), 0, (5, 6, 7, 8), zero_totals))
