@@ -117,7 +117,7 @@ def test_field_element_check_in_the_same_pass():
 def test_column_kernel_equals_row_kernel(m, k):
     """The lane-parallel kernel over a column-major matrix gives the row kernel's digests."""
     rng = np.random.default_rng(m * 10 + k)
-    n = 128  # two groups of 64 lanes
+    n = 300  # two groups of 128 lanes and a ragged tail
     columns = rng.integers(0, 2**64, size=(m, n), dtype=np.uint64)
     prefix = rng.integers(0, 2**64, size=(n, k), dtype=np.uint64)
     got = bh.hash_columns("cols", columns, prefix)
