@@ -243,13 +243,27 @@ def test_a_proof_with_another_draw_count_is_refused(fibonacci, compiled):
 
 
 def test_the_program_does_not_depend_on_the_proof_beyond_its_shape(fibonacci, compiled):
-    """Two proofs of the same statement (fresh salts and randomness) compile to the same program
-    when their query draws read as many lanes."""
+    """Another proof of the same statement (fresh salts and randomness) runs through the program
+    compiled for its draw count, which is the same program when the counts agree."""
     air, proof = fibonacci
     again = prove(air, fibonacci_trace(N), CHILD_OPTIONS)
-    if len(replay(air, again).positions) == compiled.draws:
-        assert compile_for(air, again).program.digest() == compiled.program.digest()
-        execute(compiled.program, air.public_inputs(), witness(compiled, air, again))
+    vp = compile_for(air, again)
+    execute(vp.program, air.public_inputs(), witness(vp, air, again))
+    same_draws = compile_verifier(air, CHILD_OPTIONS, draws=compiled.draws)
+    assert same_draws.program.digest() == compiled.program.digest()
+
+
+def test_a_malformed_opening_is_one_error(fibonacci, compiled):
+    air, proof = fibonacci
+    salts = _salts(proof)
+    cut = dataclasses.replace(proof.main_opening, proof=proof.main_opening.proof[: salts + 4 + 32])
+    with pytest.raises(ProgramError, match="main opening is malformed"):
+        witness(compiled, air, dataclasses.replace(proof, main_opening=cut))
+    data = bytearray(proof.quotient_opening.proof)
+    data[salts + 4 : salts + 12] = b"\xff" * 8  # a sibling word >= p: not a Poseidon2 digest
+    bad = dataclasses.replace(proof.quotient_opening, proof=bytes(data))
+    with pytest.raises(ProgramError, match="quotient opening is malformed"):
+        witness(compiled, air, dataclasses.replace(proof, quotient_opening=bad))
 
 
 # ---- FRI: cheating child provers whose openings are honest to their commitments -----------------

@@ -584,17 +584,21 @@ def witness(vp: VerifierProgram, air: Air, proof: StarkProof) -> list[int]:
         )
     indices = sorted(set(positions))
     salted = options.zero_knowledge
-    trees = {
-        "main": _OpenedTree(proof.main_opening, indices, domain.lde_size, salted),
-        "quotient": _OpenedTree(proof.quotient_opening, indices, domain.lde_size, salted),
-    }
+    openings = {"main": (proof.main_opening, indices, domain.lde_size, salted),
+                "quotient": (proof.quotient_opening, indices, domain.lde_size, salted)}  # fmt: skip
     if proof.aux_opening is not None:
-        trees["aux"] = _OpenedTree(proof.aux_opening, indices, domain.lde_size, salted)
+        openings["aux"] = (proof.aux_opening, indices, domain.lde_size, salted)
     layer_rows = fri.query_positions(layout, indices)
     sizes = {}
     for layer, opening in enumerate(proof.fri_openings):
         sizes[f"fri{layer}"] = layout.layer_size(layer + 1)
-        trees[f"fri{layer}"] = _OpenedTree(opening, layer_rows[layer], sizes[f"fri{layer}"], False)
+        openings[f"fri{layer}"] = (opening, layer_rows[layer], sizes[f"fri{layer}"], False)
+    trees = {}
+    for name, arguments in openings.items():
+        try:
+            trees[name] = _OpenedTree(*arguments)
+        except ValueError as error:  # a truncated multi-proof, a sibling that is not a digest
+            raise ProgramError(f"the {name} opening is malformed: {error}") from None
     scalars: dict[str, list[int]] = {
         "main-root": _digest_words(proof.main_root),
         "aux-root": _digest_words(proof.aux_root) if proof.aux_root is not None else [],
