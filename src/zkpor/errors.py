@@ -34,6 +34,17 @@ class InputError(ZkporError):
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
 
 
+def not_utf8_error(path: str | Path) -> InputError:
+    """An error "not UTF-8 text" at the line of the first byte that is not UTF-8 (a text reader decodes
+    ahead in blocks, so the line it had reached may be earlier)."""
+    raw = Path(path).read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return InputError("not UTF-8 text", path=path, line=raw.count(b"\n", 0, error.start) + 1)
+    return InputError("not UTF-8 text", path=path)
+
+
 class VerificationError(ZkporError):
     """A proof, a signature or a published figure did not check out; the message says which."""
 

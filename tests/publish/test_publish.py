@@ -120,15 +120,43 @@ def test_publish_refuses_reserves_results_that_are_a_private_file(round_copy):
 
 def test_publish_refuses_reserves_checked_against_another_proof(round_copy):
     sums = round_copy / "reserves" / "sums.json"
+    record = round_copy / "reserves" / "liabilities-verification.json"
     document = json.loads(sums.read_text())
     document["ratios"]["liabilities"]["root"] = "00" * 32
     sums.write_text(json.dumps(document))
+    with pytest.raises(VerificationError, match="sums.json names round '2024-07', root '0000"):
+        publish_round(round_copy, history_db=round_copy.parent / "history.sqlite")  # the record differs
+    recorded = json.loads(record.read_text())
+    record.write_text(json.dumps({**recorded, "root": "00" * 32}))  # both name the other proof
     with pytest.raises(VerificationError, match="not this round's proof"):
         publish_round(round_copy, history_db=round_copy.parent / "history.sqlite")
     del document["ratios"]["liabilities"]
     sums.write_text(json.dumps(document))
+    record.unlink()  # `zkpor reserves` without --liabilities writes no record
     with pytest.raises(VerificationError, match="name no liabilities proof"):
         publish_round(round_copy, history_db=round_copy.parent / "history.sqlite")
+    assert not (round_copy / "public").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "error"),
+    [
+        ("liabilities-verification.json", b'{"format": "zkpor-liab', "not valid JSON"),
+        ("liabilities-verification.json", b"{}", "not a verification record"),
+        ("liabilities-verification.json", None, "Is a directory"),
+        ("results.csv", b"asset,network\nBTC,\xff\xfe\n", "results.csv:2: not UTF-8 text"),
+    ],
+)
+def test_publish_refuses_a_damaged_reserves_file_in_one_line(round_copy, run_main, name, content, error):
+    path = round_copy / "reserves" / name
+    path.unlink()
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    result = run_main("publish", str(round_copy), cwd=round_copy.parent)
+    assert result.returncode == 2 and error in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not (round_copy / "public").exists()
 
 

@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
 
-from zkpor.errors import InputError
+from zkpor.errors import InputError, not_utf8_error
 from zkpor.reserves.coins import CoinMap, CoinNameError, coin_map
 from zkpor.reserves.exact import parse_amount
 from zkpor.reserves.networks import Chain, canonical_address
@@ -53,7 +53,7 @@ class SnapshotBalances:
             try:
                 self._read(reader, path, coins)
             except UnicodeDecodeError:
-                raise InputError("not UTF-8 text", path=path, line=_first_non_utf8_line(path)) from None
+                raise not_utf8_error(path) from None
             except csv.Error as error:
                 raise InputError(f"unreadable CSV: {error}", path=path, line=reader.line_num) from None
 
@@ -62,9 +62,7 @@ class SnapshotBalances:
         wanted = {"coin", "network", "height", "address", "balance"}
         fields = {name.strip().lower() for name in reader.fieldnames or []}
         if not wanted <= fields:
-            raise InputError(
-                f"balances file needs columns {', '.join(sorted(wanted))}", path=path, line=1
-            )
+            raise InputError(f"balances file needs columns {', '.join(sorted(wanted))}", path=path, line=1)
         for record in reader:
             record = {k.strip().lower(): (v or "").strip() for k, v in record.items() if k}
             line = reader.line_num
@@ -79,9 +77,7 @@ class SnapshotBalances:
                 raise InputError("height is not a block number", path=path, line=line, field="height")
             key = (asset, chain.id, canonical_address(chain, record["address"]))
             if key in self._balances:
-                raise InputError(
-                    "address listed twice for this asset", path=path, line=line, field="address"
-                )
+                raise InputError("address listed twice for this asset", path=path, line=line, field="address")
             self._balances[key] = (int(record["height"]), amount)
             self._chains.add(chain.id)
 
@@ -112,14 +108,3 @@ class CombinedBalances:
             if source.covers(chain):
                 return source.balance(asset, chain, address, height)
         raise BalanceUnavailable(f"no balance source for {chain.id}")
-
-
-def _first_non_utf8_line(path: Path) -> int | None:
-    """The line holding the first byte that is not UTF-8 (the text reader decodes ahead in blocks,
-    so its own line count may be earlier)."""
-    raw = path.read_bytes()
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return raw.count(b"\n", 0, error.start) + 1
-    return None

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from zkpor.errors import InputError, VerificationError
+from zkpor.errors import InputError, VerificationError, not_utf8_error
 from zkpor.liabilities.published import MAX_JSON_BYTES, load_json_object, read_bounded
+from zkpor.reserves.ratios import RECORD_FORMAT
 
 RESULTS_NAME = "results.csv"  # the names zkpor.reserves.audit writes
 SUMS_NAME = "sums.json"
@@ -58,13 +59,33 @@ def load_reserves_results(directory: str | Path) -> ReservesResults:
                 path=path,
             )
     sums = _read_sums(sums_path)
-    verified, by_network, chains, rows = _sum_results(results_path)
+    try:
+        verified, by_network, chains, rows = _sum_results(results_path)
+    except UnicodeDecodeError:
+        raise not_utf8_error(results_path) from None
+    except csv.Error as error:
+        raise InputError(f"unreadable CSV: {error}", path=results_path) from None
     _compare_sums(sums_path, sums, verified, by_network)
     round_id, root = _liabilities_binding(sums)
     files = {f"reserves/{RESULTS_NAME}": results_path, f"reserves/{SUMS_NAME}": sums_path}
-    if (directory / RECORD_NAME).is_file():
-        files[f"reserves/{RECORD_NAME}"] = directory / RECORD_NAME
+    record_path = directory / RECORD_NAME
+    if record_path.exists():
+        _check_record(record_path, round_id, root)
+        files[f"reserves/{RECORD_NAME}"] = record_path
     return ReservesResults(directory, verified, by_network, chains, rows, round_id, root, files)
+
+
+def _check_record(path: Path, round_id: str | None, root: str | None) -> None:
+    """The verification record `zkpor reserves` wrote beside the results is published with them: it
+    must be one, for the same proof the sums name."""
+    record = load_json_object(read_bounded(path, MAX_JSON_BYTES), str(path))
+    if record.get("format") != RECORD_FORMAT:
+        raise InputError(f"not a verification record (format {RECORD_FORMAT})", path=path)
+    if (record.get("round_id"), record.get("root")) != (round_id, root):
+        raise VerificationError(
+            f"{path}: records the proof of round {record.get('round_id')!r}, root {record.get('root')!r}; "
+            f"sums.json names round {round_id!r}, root {root!r}"
+        )
 
 
 def _read_sums(path: Path) -> dict:
