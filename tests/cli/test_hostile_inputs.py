@@ -107,3 +107,17 @@ def test_a_history_database_that_is_another_small_file_is_refused_not_overwritte
     (bad / "typo").write_bytes(b"x")  # SQLite itself would turn a file this short into a database
     line = refused(run_main("history", "--db", "typo", cwd=bad), "typo")
     assert "is not a SQLite database" in line and (bad / "typo").read_bytes() == b"x"
+
+
+def test_a_proven_round_whose_round_toml_became_a_directory(tmp_path: Path, run_main: Run) -> None:
+    """Not taken for a published folder (which has no round.toml), where verify would skip the
+    round's own checks and publish would go ahead."""
+    from zkpor.round.generate import generate_round
+
+    generate_round(tmp_path / "r", 40, 3)
+    assert run_main("prove", "r", "--batch-size", "32", cwd=tmp_path).returncode == 0
+    (tmp_path / "r/round.toml").unlink()
+    (tmp_path / "r/round.toml").mkdir()
+    for command in (["verify", "r"], ["publish", "r"]):
+        refused(run_main(*command, cwd=tmp_path), "r/round.toml: cannot read")
+    assert not (tmp_path / "r/public").exists()

@@ -465,7 +465,8 @@ def verify_round(
     first = proof_dir / batch_file_name(0)
     if first.is_file():  # fail fast, naming the field, on a restated global.json (the loop rechecks)
         _check_proven_statement(statement, _batch_proof(first, "batch 0").statement, global_path, "batch 0")
-    in_round_dir = proof_dir.name == PROOF_DIR and (proof_dir.parent / ROUND_CONFIG_NAME).is_file()
+    # exists(), not is_file(): a round.toml that is a directory is an error, not a published folder
+    in_round_dir = proof_dir.name == PROOF_DIR and (proof_dir.parent / ROUND_CONFIG_NAME).exists()
     inputs_unchanged = False
     if in_round_dir:
         check_private_layout(proof_dir.parent)  # a private store in proof/ must be moved first
