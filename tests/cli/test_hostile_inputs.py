@@ -121,3 +121,9 @@ def test_a_proven_round_whose_round_toml_became_a_directory(tmp_path: Path, run_
     for command in (["verify", "r"], ["publish", "r"]):
         refused(run_main(*command, cwd=tmp_path), "r/round.toml: cannot read")
     assert not (tmp_path / "r/public").exists()
+
+
+def test_demo_with_a_history_store_it_cannot_use_fails_first(bad: Path, run_main: Run) -> None:
+    for db in ("dir", "not-utf8", "missing-folder/h.sqlite"):
+        refused(run_main("demo", "d", "--users", "40", "--db", db, cwd=bad), db)
+        assert not (bad / "d").exists(), "nothing generated or proven"

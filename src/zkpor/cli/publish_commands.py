@@ -21,6 +21,7 @@ from zkpor.cli.app_state import MinSecurityBits, app, console
 from zkpor.errors import InputError
 from zkpor.fsutil import write_atomically
 from zkpor.liabilities.secret import SECRET_ENV
+from zkpor.round.history import HistoryStore, default_history_path
 from zkpor.round.publish import PUBLIC_DIR, RESERVES_DIR, PublishResult, publish_round
 
 DEMO_USERS = 2_000
@@ -168,12 +169,12 @@ def demo(
     from zkpor.cli.round_commands import check_and_print
     from zkpor.round.demo_reserves import demo_growth, demo_message, demo_round_config, write_demo_reserves
     from zkpor.round.generate import generate_round
-    from zkpor.round.history import HistoryStore, default_history_path
     from zkpor.round.reserves_results import check_round_reserves
 
     started = time.perf_counter()
     history = db or str(default_history_path(directory))
-    _clear_earlier_demo(directory, round_id, history, force=force)
+    with HistoryStore.open(history) as store:  # one it cannot use fails now, not after proving
+        _clear_earlier_demo(directory, round_id, store, force=force)
 
     console.rule("[bold]1. generate a synthetic exchange")
     config = demo_round_config(round_id)
@@ -230,11 +231,9 @@ def demo(
     )
 
 
-def _clear_earlier_demo(directory: Path, round_id: str, history: str, *, force: bool) -> None:
+def _clear_earlier_demo(directory: Path, round_id: str, store: HistoryStore, *, force: bool) -> None:
     """Remove what an earlier demo left in `directory`, and its row in the history store. Anything
     else there is refused unless `force` (and then its history row is left alone)."""
-    from zkpor.round.history import HistoryStore
-
     if not directory.exists():
         return
     # Older demos left no marker but did leave their customer's proof file.
@@ -252,13 +251,9 @@ def _clear_earlier_demo(directory: Path, round_id: str, history: str, *, force: 
         earlier = load_round_config(config_path).round_id
     for name in (PUBLIC_DIR, RESERVES_DIR, "proof", "wallets"):
         shutil.rmtree(directory / name, ignore_errors=True)
-    if Path(history).exists() or "://" in history:
-        with HistoryStore.open(history) as store:
-            for old in {earlier, round_id} - {None}:
-                if store.delete_round(old):  # type: ignore[arg-type]
-                    console.print(
-                        f"Replacing the earlier demo round {old} in the history store.", highlight=False
-                    )
+    for old in {earlier, round_id} - {None}:
+        if store.delete_round(old):  # type: ignore[arg-type]
+            console.print(f"Replacing the earlier demo round {old} in the history store.", highlight=False)
 
 
 def _print_published(result: PublishResult, seconds: float | None) -> None:
