@@ -127,3 +127,12 @@ def test_demo_with_a_history_store_it_cannot_use_fails_first(bad: Path, run_main
     for db in ("dir", "not-utf8", "missing-folder/h.sqlite"):
         refused(run_main("demo", "d", "--users", "40", "--db", db, cwd=bad), db)
         assert not (bad / "d").exists(), "nothing generated or proven"
+
+
+@pytest.mark.parametrize("address", ["garbage", "tcp://host-without-port", "foo://x:1"])
+def test_prove_on_a_cluster_address_that_is_not_one(tmp_path: Path, run_main: Run, address: str) -> None:
+    from zkpor.round.generate import generate_round
+
+    generate_round(tmp_path / "r", 40, 3)
+    line = refused(run_main("prove", "r", "--cluster", address, cwd=tmp_path), address)
+    assert "is not a Dask scheduler address" in line

@@ -153,6 +153,12 @@ class DaskRunner:
         except OSError as error:
             self._stack.close()
             raise ZkporError(f"cannot reach the Dask scheduler {self._address}: {error}") from None
+        except ValueError as error:  # Dask's address parsing: no port, an unknown protocol
+            self._stack.close()
+            raise ZkporError(
+                f"--cluster {self._address!r} is not a Dask scheduler address ({error}); "
+                "give tcp://HOST:PORT or tls://HOST:PORT"
+            ) from None
         return self
 
     def __exit__(self, *exc: object) -> None:
