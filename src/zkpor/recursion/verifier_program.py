@@ -207,6 +207,8 @@ def compile_verifier(air: Air, options: ProofOptions, *, draws: int | None = Non
     repeat; `replay(air, proof).positions` has a proof's)."""
     if options.hasher != "poseidon2":
         raise ProgramError(f"only proofs with hasher 'poseidon2' compile, not {options.hasher!r}")
+    if air.preprocessed_width:  # their key's root and openings are not compiled yet
+        raise ProgramError(f"{air.name}: an AIR with preprocessed columns does not compile yet")
     draws = options.num_queries if draws is None else draws
     n = air.trace_length
     domain = ProofDomain.create(n, air.max_constraint_degree(), options)

@@ -13,6 +13,9 @@ What an AIR declares:
   whether it also wraps from the last row to the first (`Constraint.wraps`);
 - boundary assertions: a column equals a value at one row, or at every `stride`-th row;
 - periodic columns: short value lists repeated down the trace (round constants, selectors, tables);
+- preprocessed columns: full-length public columns (`preprocessed_width`, `preprocessed_trace()`),
+  committed once into a verification key and opened in the proof (`stark.preprocessed`), seen by
+  constraints as `frame.preprocessed` / `frame.preprocessed_next`;
 - lookups (LogUp): each `LookupTerm` adds `multiplicity / (β − fingerprint(values))` to a running sum
   that must close to zero (or to `lookup_public_sum`) over the whole trace. A range check is "each
   value is a query with multiplicity 1; the table column contributes with multiplicity −m"; a
@@ -87,12 +90,15 @@ class LookupTerm:
 
 @dataclass
 class Frame:
-    """The rows a constraint sees: `current` and `next` of the main trace, and of the aux trace."""
+    """The rows a constraint sees: `current` and `next` of the main trace, of the aux trace and of
+    the preprocessed columns."""
 
     current: Sequence[Expr]
     next: Sequence[Expr]
     aux_current: Sequence[Expr] = field(default_factory=list)
     aux_next: Sequence[Expr] = field(default_factory=list)
+    preprocessed: Sequence[Expr] = field(default_factory=list)
+    preprocessed_next: Sequence[Expr] = field(default_factory=list)
 
 
 class Air(ABC):
@@ -116,6 +122,13 @@ class Air(ABC):
     def periodic_columns(self) -> list[list[int]]:
         """Each list's length is a power of two dividing the trace length; it repeats down the trace."""
         return []
+
+    preprocessed_width: int = 0
+
+    def preprocessed_trace(self) -> np.ndarray:
+        """The preprocessed columns, uint64 of shape (preprocessed_width, n). Only whoever builds
+        the verification key calls this (`preprocessed.commit_preprocessed`), never the verifier."""
+        return np.empty((0, self.trace_length), dtype=np.uint64)
 
     # ---- constraints --------------------------------------------------------------------------
 
@@ -211,6 +224,8 @@ class Air(ABC):
         h = hashlib.blake2b(digest_size=32, person=b"zkpor-air-v1")
         h.update(self.name.encode() + b"\0")
         h.update(struct.pack("<IQII", self.version, self.trace_length, self.main_width, self.aux_width))
+        if self.preprocessed_width:  # (absent before preprocessed columns existed: digests unchanged)
+            h.update(b"preprocessed" + struct.pack("<I", self.preprocessed_width))
         for c in self.constraints() + self.aux_constraints():
             h.update(struct.pack("<I?", c.degree, c.wraps))
         for a in self.assertions():

@@ -200,6 +200,7 @@ def evaluate_on_lde(
     aux_lde: np.ndarray | None,
     challenges: Sequence[Ext],
     alpha: Ext,
+    preprocessed_lde: np.ndarray | None = None,
 ) -> np.ndarray:
     """Q on every LDE point, as an (N, 2) extension array, from the column-major LDEs (columns, N)."""
     N, n = domain.lde_size, domain.trace_length
@@ -235,6 +236,10 @@ def evaluate_on_lde(
             aux_block = columns(aux_lde, start, stop + step)
             frame.aux_current = _ext_columns(aux_block[:, :m])
             frame.aux_next = _ext_columns(aux_block[:, step : step + m])
+        if preprocessed_lde is not None:
+            fixed_block = columns(preprocessed_lde, start, stop + step)
+            frame.preprocessed = [BaseVec(c[:m]) for c in fixed_block]
+            frame.preprocessed_next = [BaseVec(c[step : step + m]) for c in fixed_block]
         periodic_values = [BaseVec(periodic_rows(p, start, stop)) for p in periodic]
         main_values = air.evaluate(frame, periodic_values)
         aux_values = air.evaluate_aux(frame, periodic_values, challenges) if aux_lde is not None else []

@@ -3,12 +3,15 @@
 Layout (little-endian), every count bounded before anything is allocated:
 
     magic "ZKPSTARK" | u16 version | options (u8 hasher last) | u8 log_n | u16 main_width
-    u16 aux_width | u8 chunks
+    u16 aux_width | u8 chunks | u16 preprocessed_width
     main_root | u8 has_aux [aux_root] | quotient_root                      (32-byte digests)
-    OOD values: main@z, main@zω, aux@z, aux@zω (2 per aux column), quotient chunks@z (2 per chunk)
+    OOD values: main@z, main@zω, aux@z, aux@zω (2 per aux column), quotient chunks@z (2 per chunk),
+                preprocessed@z, preprocessed@zω
     u8 num_fri_layers, roots | u16 final_len, final coefficients | u64 pow_nonce
-    openings: main, [aux], quotient, then one per FRI layer:  u16 rows, u16 width, rows·width u64,
-              u32 proof_len, Merkle multi-proof bytes
+    openings: main, [aux], quotient, [preprocessed], then one per FRI layer:  u16 rows, u16 width,
+              rows·width u64, u32 proof_len, Merkle multi-proof bytes
+
+The preprocessed columns' root is not in the proof: the verifier takes it from its verification key.
 
 Extension elements are two u64, each must be canonical (< p). A proof file is at most 64 MiB.
 The parser checks structure only; `verifier.verify` checks that the shape matches the AIR and
@@ -18,7 +21,7 @@ the options, and everything else.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -28,7 +31,7 @@ from zkpor.field.extension import Ext
 from zkpor.stark.params import HASHERS, ProofOptions
 
 MAGIC = b"ZKPSTARK"
-VERSION = 2  # 2: the options carry the commitment/transcript hasher
+VERSION = 3  # 2: the options carry the commitment/transcript hasher; 3: preprocessed columns
 DIGEST_BYTES = 32
 MAX_PROOF_BYTES = 64 << 20
 MAX_WIDTH = 4096
@@ -72,6 +75,13 @@ class StarkProof:
     aux_opening: Opening | None
     quotient_opening: Opening
     fri_openings: list[Opening]
+    preprocessed_at_z: list[Ext] = field(default_factory=list)
+    preprocessed_at_zw: list[Ext] = field(default_factory=list)
+    preprocessed_opening: Opening | None = None
+
+    @property
+    def preprocessed_width(self) -> int:
+        return len(self.preprocessed_at_z)
 
     def to_bytes(self) -> bytes:
         w = _Writer()
@@ -89,12 +99,14 @@ class StarkProof:
         w.u16(self.main_width)
         w.u16(self.aux_width)
         w.u8(self.num_quotient_chunks)
+        w.u16(self.preprocessed_width)
         w.raw(self.main_root)
         w.u8(self.aux_root is not None)
         if self.aux_root is not None:
             w.raw(self.aux_root)
         w.raw(self.quotient_root)
-        for values in (self.main_at_z, self.main_at_zw, self.aux_at_z, self.aux_at_zw, self.quotient_at_z):
+        for values in (self.main_at_z, self.main_at_zw, self.aux_at_z, self.aux_at_zw, self.quotient_at_z,
+                       self.preprocessed_at_z, self.preprocessed_at_zw):  # fmt: skip
             w.exts(values)
         w.u8(len(self.fri_roots))
         for root in self.fri_roots:
@@ -108,7 +120,8 @@ class StarkProof:
 
     def openings(self) -> list[Opening]:
         head = [self.main_opening] + ([self.aux_opening] if self.aux_opening is not None else [])
-        return head + [self.quotient_opening] + list(self.fri_openings)
+        tail = [self.preprocessed_opening] if self.preprocessed_opening is not None else []
+        return head + [self.quotient_opening] + tail + list(self.fri_openings)
 
     @staticmethod
     def from_bytes(data: bytes) -> StarkProof:
@@ -137,6 +150,7 @@ class StarkProof:
         main_width = r.bounded(r.u16("main_width"), MAX_WIDTH, "main_width")
         aux_width = r.bounded(r.u16("aux_width"), MAX_WIDTH, "aux_width")
         chunks = r.bounded(r.u8("num_quotient_chunks"), 64, "num_quotient_chunks")
+        preprocessed_width = r.bounded(r.u16("preprocessed_width"), MAX_WIDTH, "preprocessed_width")
         main_root = r.raw(DIGEST_BYTES, "main_root")
         has_aux = r.bounded(r.u8("has_aux"), 1, "has_aux")
         aux_root = r.raw(DIGEST_BYTES, "aux_root") if has_aux else None
@@ -146,6 +160,8 @@ class StarkProof:
         aux_at_z = r.exts(2 * aux_width, "aux_at_z")
         aux_at_zw = r.exts(2 * aux_width, "aux_at_zw")
         quotient_at_z = r.exts(2 * chunks, "quotient_at_z")
+        preprocessed_at_z = r.exts(preprocessed_width, "preprocessed_at_z")
+        preprocessed_at_zw = r.exts(preprocessed_width, "preprocessed_at_zw")
         num_layers = r.bounded(r.u8("num_fri_layers"), MAX_FRI_LAYERS, "num_fri_layers")
         fri_roots = [r.raw(DIGEST_BYTES, "fri_root") for _ in range(num_layers)]
         final_len = r.bounded(r.u16("fri_final_len"), MAX_FINAL_LEN, "fri_final_len")
@@ -154,6 +170,7 @@ class StarkProof:
         main_opening = r.opening("main_opening")
         aux_opening = r.opening("aux_opening") if has_aux else None
         quotient_opening = r.opening("quotient_opening")
+        preprocessed_opening = r.opening("preprocessed_opening") if preprocessed_width else None
         fri_openings = [r.opening(f"fri_opening[{i}]") for i in range(num_layers)]
         if r.remaining():
             raise ProofFormatError(f"{r.remaining()} unexpected bytes after the end of the proof")
@@ -161,6 +178,7 @@ class StarkProof:
             options, log_n, main_width, aux_width, chunks, main_root, aux_root, quotient_root,
             main_at_z, main_at_zw, aux_at_z, aux_at_zw, quotient_at_z, fri_roots, fri_final,
             pow_nonce, main_opening, aux_opening, quotient_opening, fri_openings,
+            preprocessed_at_z, preprocessed_at_zw, preprocessed_opening,
         )  # fmt: skip
 
 

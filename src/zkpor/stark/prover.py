@@ -3,7 +3,7 @@
 Each step lives in its own module; this file only puts them in protocol order, which is also the
 order of the transcript:
 
- 1. statement (AIR digest, options, public inputs)
+ 1. statement (AIR digest, options, public inputs; the preprocessed root of the verification key)
  2. main trace commitment            → LogUp challenges β, γ
  3. aux trace commitment (if any)    → composition challenge α
  4. quotient chunks (+ R) commitment → out-of-domain point z
@@ -24,19 +24,39 @@ from zkpor.stark.domain import ProofDomain
 from zkpor.stark.params import ProofOptions
 from zkpor.stark.phases import phase
 from zkpor.stark.polys import CommittedPolys, commit_coefficients, random_field_matrix, trace_coefficients
+from zkpor.stark.preprocessed import PreprocessedColumns, absorb_key, commit_preprocessed, key_mismatch
 from zkpor.stark.proof import StarkProof
 from zkpor.stark.statement import draw_ood_point, draw_query_positions, start_transcript
 
 
-def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = True) -> StarkProof:
+def prove(
+    air: Air,
+    trace: np.ndarray,
+    options: ProofOptions,
+    *,
+    check: bool = True,
+    preprocessed: PreprocessedColumns | None = None,
+) -> StarkProof:
     """Prove that `trace` (shape (main_width, n), uint64) satisfies `air`.
 
     With `check` (the default) a trace that violates a constraint is refused before anything is
-    committed. Tests turn it off to play a cheating prover and watch the verifier reject."""
+    committed. Tests turn it off to play a cheating prover and watch the verifier reject.
+    An AIR with preprocessed columns takes them committed (`commit_preprocessed(air, options)`,
+    built once and reused), or commits them here."""
     air.validate_trace(trace)
     domain = ProofDomain.create(air.trace_length, air.max_constraint_degree(), options)
     zk = options.zero_knowledge
     transcript = start_transcript(air, options)
+    if air.preprocessed_width:
+        if preprocessed is None:
+            preprocessed = commit_preprocessed(air, options)
+        mismatch = key_mismatch(preprocessed.key, air, domain, options.hasher)
+        if mismatch is not None:
+            raise AirError(f"{air.name}: {mismatch}")
+        absorb_key(transcript, preprocessed.key)
+    elif preprocessed is not None:
+        raise AirError(f"{air.name}: declares no preprocessed columns")
+    fixed = preprocessed.polys if preprocessed is not None else None
 
     with phase("interpolate"):
         main_coefficients = trace_coefficients(trace, domain, zk)
@@ -56,7 +76,8 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
     alpha = Ext(*transcript.challenge_ext(b"composition"))
     with phase("constraint evaluation"):
         q_values = composition.evaluate_on_lde(
-            air, domain, main.columns, aux.columns if aux is not None else None, challenges, alpha
+            air, domain, main.columns, aux.columns if aux is not None else None, challenges, alpha,
+            fixed.columns if fixed is not None else None,
         )
     with phase("quotient split"):
         try:
@@ -73,7 +94,7 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
     z = Ext(*draw_ood_point(transcript, domain.trace_length, domain.lde_size))
     zw = z * domain.omega
     num_chunk_columns = 2 * domain.num_quotient_chunks
-    shifted = [main] + ([aux] if aux is not None else [])
+    shifted = [main] + ([aux] if aux is not None else []) + ([fixed] if fixed is not None else [])
     with phase("out-of-domain values"):
         at_z = [v for p in shifted for v in p.evaluate(z)]
         at_zw = [v for p in shifted for v in p.evaluate(zw)]
@@ -106,6 +127,7 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
 
     layer_rows = fri.query_positions(layout, indices)
     main_width = air.main_width
+    aux_end = main_width + 2 * air.aux_width
     return StarkProof(
         options=options,
         log_trace_length=domain.log_n,
@@ -117,8 +139,8 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
         quotient_root=quotient.commitment.root,
         main_at_z=at_z[:main_width],
         main_at_zw=at_zw[:main_width],
-        aux_at_z=at_z[main_width:],
-        aux_at_zw=at_zw[main_width:],
+        aux_at_z=at_z[main_width:aux_end],
+        aux_at_zw=at_zw[main_width:aux_end],
         quotient_at_z=quotient_at_z,
         fri_roots=[layer.root for layer in fri_commitment.layers],
         fri_final=fri_commitment.final_coefficients,
@@ -129,4 +151,7 @@ def prove(air: Air, trace: np.ndarray, options: ProofOptions, *, check: bool = T
         fri_openings=[
             layer.open(rows) for layer, rows in zip(fri_commitment.layers, layer_rows, strict=True)
         ],
+        preprocessed_at_z=at_z[aux_end:],
+        preprocessed_at_zw=at_zw[aux_end:],
+        preprocessed_opening=fixed.commitment.open(indices) if fixed is not None else None,
     )

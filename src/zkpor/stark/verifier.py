@@ -17,6 +17,7 @@ from zkpor.stark.commitment import verify_opening
 from zkpor.stark.deep import deep_at_point
 from zkpor.stark.domain import ProofDomain
 from zkpor.stark.params import ParameterError, SecurityLevel, security_level
+from zkpor.stark.preprocessed import VerificationKey, absorb_key, key_mismatch
 from zkpor.stark.proof import Opening, StarkProof
 from zkpor.stark.statement import draw_ood_point, draw_query_positions, start_transcript
 
@@ -46,10 +47,13 @@ def verify(
     *,
     min_security_bits: int = DEFAULT_MIN_SECURITY_BITS,
     min_proven_bits: int = 0,
+    key: VerificationKey | None = None,
 ) -> VerificationReport:
     """Verify `proof` against `air`; raise VerificationError (or ProofFormatError) with the reason.
     Proofs whose parameters give fewer than `min_security_bits` conjectured or `min_proven_bits`
-    proven bits are refused before anything else is checked."""
+    proven bits are refused before anything else is checked. An AIR with preprocessed columns needs
+    their `key` (`preprocessed.commit_preprocessed(air, options).key`, built once by whoever
+    publishes the AIR): the proof is checked against its root."""
     size = len(proof) if isinstance(proof, bytes | bytearray) else len(proof.to_bytes())
     if isinstance(proof, bytes | bytearray):
         proof = StarkProof.from_bytes(bytes(proof))
@@ -79,8 +83,18 @@ def verify(
         )
     if (proof.aux_root is None) != (air.aux_width == 0):
         raise _reject("aux commitment present/absent contrary to the AIR")
+    if proof.preprocessed_width != air.preprocessed_width:
+        raise _reject("preprocessed width in the proof does not match the AIR")
+    if air.preprocessed_width:
+        if key is None:
+            raise _reject(f"{air.name} has preprocessed columns: verifying needs its verification key")
+        mismatch = key_mismatch(key, air, domain, options.hasher)
+        if mismatch is not None:
+            raise _reject(mismatch)
 
     transcript = start_transcript(air, options)
+    if air.preprocessed_width:
+        absorb_key(transcript, key)
     transcript.absorb_digest(b"main-root", proof.main_root)
     challenges = [Ext(*transcript.challenge_ext(b"aux-challenge")) for _ in range(air.num_aux_challenges)]
     if proof.aux_root is not None:
@@ -89,8 +103,8 @@ def verify(
     transcript.absorb_digest(b"quotient-root", proof.quotient_root)
     z = Ext(*draw_ood_point(transcript, n, domain.lde_size))
     zw = z * domain.omega
-    at_z = proof.main_at_z + proof.aux_at_z
-    at_zw = proof.main_at_zw + proof.aux_at_zw
+    at_z = proof.main_at_z + proof.aux_at_z + proof.preprocessed_at_z
+    at_zw = proof.main_at_zw + proof.aux_at_zw + proof.preprocessed_at_zw
     for label, values in ((b"ood-z", at_z), (b"ood-zw", at_zw), (b"ood-quotient", proof.quotient_at_z)):
         transcript.absorb_elements(label, [c for v in values for c in (v.c0, v.c1)])
 
@@ -99,6 +113,8 @@ def verify(
         next=proof.main_at_zw,
         aux_current=_pairs_to_ext(proof.aux_at_z),
         aux_next=_pairs_to_ext(proof.aux_at_zw),
+        preprocessed=proof.preprocessed_at_z,
+        preprocessed_next=proof.preprocessed_at_zw,
     )
     expected = composition.evaluate_at_point(air, domain, frame, challenges, alpha, z)
     if expected != composition.chunks_at(proof.quotient_at_z, z, n):
@@ -130,12 +146,17 @@ def verify(
                        domain.lde_size, salted, options.hasher)  # fmt: skip
     _check_opening("quotient", proof.quotient_root, proof.quotient_opening, indices, quotient_width,
                    domain.lde_size, salted, options.hasher)  # fmt: skip
+    if air.preprocessed_width:
+        _check_opening("preprocessed", key.root, proof.preprocessed_opening, indices, key.width,
+                       domain.lde_size, False, options.hasher)  # fmt: skip
 
     layer0 = {}
     for k, index in enumerate(indices):
         shifted = [int(v) for v in proof.main_opening.rows[k]]
         if proof.aux_opening is not None:
             shifted += [int(v) for v in proof.aux_opening.rows[k]]
+        if proof.preprocessed_opening is not None:
+            shifted += [int(v) for v in proof.preprocessed_opening.rows[k]]
         quotient_row = [int(v) for v in proof.quotient_opening.rows[k]]
         layer0[index] = deep_at_point(
             domain.lde_point(index),
