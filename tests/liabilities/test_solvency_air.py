@@ -181,3 +181,86 @@ def test_range_and_tree_buses_carry_distinct_tags(layout, digest):
     assert compress_values(left_child.values(row, periodic), gamma) % P != compress_values(
         range_lookup.values(row, periodic), gamma
     ) % P
+
+
+# ---- the range table and the final-block flag: committed columns pinned by constraints ----------
+
+
+@pytest.fixture(scope="module")
+def long_batch(statement, make_users):
+    """A batch of 64 users: 512 rows, twice the 2^8-entry table, so the table column has a tail
+    (rows 256 … 511 hold 255 with multiplicity 0) for a cheater to play with."""
+    longer = replace(statement, batch_size=2 * statement.batch_size)
+    layout = statement_layout(longer)
+    assert layout.trace_length > 1 << layout.limb_bits
+    ids, equity, debt = make_users(layout)
+    return longer, layout, build_batch(layout, longer.digest(), 0, ids, equity, debt)
+
+
+def test_long_batch_table_has_a_constant_tail(long_batch, options):
+    statement, layout, witness = long_batch
+    table = witness.trace[layout.table_column]
+    assert table[: 1 << layout.limb_bits].tolist() == list(range(1 << layout.limb_bits))
+    assert set(table[1 << layout.limb_bits :].tolist()) == {(1 << layout.limb_bits) - 1}
+    verify_batch(statement, prove_cheat(statement, options, witness.trace, witness.public),
+                 expected_index=0, min_security_bits=0)  # fmt: skip
+
+
+def test_range_table_holding_a_value_past_the_table(long_batch, options):
+    """A tail row of the table holds 2^L + 7 (looked up 0 times, so the bus still balances): only
+    "the table steps by 0 or 1" breaks. With it, a limb of 2^L + 7 would pass its range check."""
+    statement, layout, witness = long_batch
+    trace = witness.trace.copy()
+    trace[layout.table_column, 400] = (1 << layout.limb_bits) + 7
+    rejected(prove_cheat(statement, options, trace, witness.public))
+
+
+def test_range_table_starting_below_zero(long_batch, options):
+    """The table runs −1, 0, 1, … , 2^L − 1 (one row later than honest, multiplicities shifted
+    with it): every step is 0 or 1 and the last row is 2^L − 1; only "row 0 holds 0" breaks.
+    With it, a limb of −1 (p − 1) would pass its range check."""
+    statement, layout, witness = long_batch
+    trace = witness.trace.copy()
+    size = 1 << layout.limb_bits
+    trace[layout.table_column, 0] = P - 1
+    trace[layout.table_column, 1 : size + 1] = np.arange(size, dtype=np.uint64)
+    trace[layout.multiplicity_column, 1 : size + 1] = witness.trace[layout.multiplicity_column, :size]
+    trace[layout.multiplicity_column, 0] = 0
+    rejected(prove_cheat(statement, options, trace, witness.public))
+
+
+def test_range_table_running_past_its_end(long_batch, options):
+    """The table counts on to 511 (the tail looked up 0 times): row 0 holds 0 and every step is 1;
+    only "the last row holds 2^L − 1" breaks. With it, 9-bit limbs would pass their range check."""
+    statement, layout, witness = long_batch
+    trace = witness.trace.copy()
+    trace[layout.table_column] = np.arange(layout.trace_length, dtype=np.uint64)
+    rejected(prove_cheat(statement, options, trace, witness.public))
+
+
+@pytest.mark.parametrize(
+    ("block", "multiplicity"),
+    [("last", 1), ("first", 0), ("first", 2), ("middle", 0), ("middle", P - 1)],
+    ids=["dummy-counted", "root-dropped", "root-twice", "node-dropped", "node-negated"],
+)
+def test_node_multiplicity_is_pinned_by_the_tree_bus(statement, layout, digest, options, make_users,
+                                                     block, multiplicity):  # fmt: skip
+    """The node multiplicity is a free witness with no constraint of its own: the tree bus alone
+    must refuse any value but 1 on a real node and 0 on the dummy (see `air`, item 4)."""
+    ids, equity, debt = make_users(layout)
+    witness = build_batch(layout, digest, 0, ids, equity, debt)
+    j = {"first": 0, "middle": layout.batch_size // 2 - 1, "last": layout.batch_size - 1}[block]
+    trace = witness.trace.copy()
+    trace[layout.node_multiplicity_column, j * layout.block + layout.node_row] = multiplicity
+    rejected(prove_cheat(statement, options, trace, witness.public))
+
+
+def test_node_multiplicity_off_the_node_rows_is_inert(statement, layout, digest, options, make_users):
+    """Multiplied by the `node` selector, the multiplicity on any other row sends nothing: a sponge
+    row's permutation (capacity not the node tag) can never pose as a tree node."""
+    ids, equity, debt = make_users(layout)
+    witness = build_batch(layout, digest, 0, ids, equity, debt)
+    trace = witness.trace.copy()
+    trace[layout.node_multiplicity_column, layout.node_row - 1] = 1  # block 0's leaf row
+    verify_batch(statement, prove_cheat(statement, options, trace, witness.public), expected_index=0,
+                 min_security_bits=0)  # fmt: skip

@@ -3,7 +3,9 @@
 For every user (a block of rows, see `layout`), the constraints enforce:
 
 1. range: each equity and debt value is the sum of its L-bit limbs, every limb is in the 2^L table
-   (LogUp), and the top limbs are scaled so that the value is below 2^bits of its asset;
+   (LogUp), and the top limbs are scaled so that the value is below 2^bits of its asset. The table
+   is a committed column that starts at 0, steps by 0 or 1 and ends at 2^L − 1, so its values are
+   exactly 0 … 2^L − 1 (no periodic column of period 2^L for the verifier to evaluate);
 2. net value ≥ 0: the limb-position sums s_k = Σ_j w_j (e_jk − d_jk) accumulate over the sponge
    rows, and the carry chain on the carry row shows Σ_k s_k 2^(Lk) ≥ 0 exactly (see CarryChain);
 3. the leaf: the sponge rows compute the leaf sponge over id_hash ‖ balances in the trace, each
@@ -12,7 +14,14 @@ For every user (a block of rows, see `layout`), the constraints enforce:
    the round's statement;
 4. the tree: every leaf digest and every node digest is sent on a LogUp bus keyed by its heap
    index, every node receives its two children by index, and the one unreceived digest — the
-   root, index 1 — is the public batch root (the bus's public sum). Range lookups and tree
+   root, index 1 — is the public batch root (the bus's public sum). How often each node row counts
+   is a committed multiplicity μ (1 on real nodes, 0 on block B − 1's dummy), free like the range
+   table's, because the bus pins it: the dummy alone receives heap indices 2B and 2B + 1, which
+   nothing sends, so its μ must be 0; the root's μ must be 1 to match the public sum, and going
+   down, each node's μ must equal its parent's receive (each index < B is sent by one node row
+   and received by one), so every real node's μ is 1. The index j is pinned by the block-index
+   constraint, and μ only acts on node rows (it is multiplied by the `node` selector, the rows
+   whose capacity is the node tag). Range lookups and tree
    digests share one LogUp sum, so each tuple starts with its bus's tag (RANGE_BUS, TREE_BUS):
    a tree tuple can never stand in for a range-table entry or the reverse;
 5. exact totals: for a verifier challenge ρ, an aux running sum shows Σ_users Σ ρ^(slot) · limb =
@@ -103,11 +112,6 @@ class SolvencyAir(Air):
             self._add(f"scale{lane}.{k}", [lay.scale(r, lane, k) for r in rows])
         for r in range(lay.sponge_rows):
             self._add(f"next_is{r}", at(lambda row, r=r: (row + 1) % lay.block == r))
-        real_node = [0] * lay.trace_length
-        for j in range(lay.batch_size - 1):
-            real_node[j * lay.block + lay.node_row] = 1
-        self._add("real_node", real_node)
-        self._add("table", list(range(1 << lay.limb_bits)))
 
     def periodic_columns(self) -> list[list[int]]:
         return self._periodic
@@ -137,6 +141,7 @@ class SolvencyAir(Air):
         out += [Constraint(2, wraps=True)] * lay.limbs_per_value  # net-value accumulators
         out += [Constraint(2)]  # block index (not across the wrap)
         out += [Constraint(2, wraps=True)] * lay.limbs_per_value  # carry chain
+        out += [Constraint(2)]  # the range table steps by 0 or 1 (not across the wrap)
         return out
 
     def evaluate(self, frame: Frame, periodic: Sequence) -> list:
@@ -169,6 +174,8 @@ class SolvencyAir(Air):
             out.append(nxt[lay.acc_offset + k] - cur[lay.acc_offset + k] * keep - step)
         out.append(nxt[lay.block_column] - cur[lay.block_column] - self._p(periodic, "last"))
         out += [self._p(periodic, "carry") * e for e in self._carry_equations(cur)]
+        table_step = nxt[lay.table_column] - cur[lay.table_column]
+        out.append(table_step * (table_step - 1))
         return out
 
     def _carry_equations(self, cur: Sequence) -> list:
@@ -194,7 +201,12 @@ class SolvencyAir(Air):
         return equations
 
     def assertions(self) -> list[Assertion]:
-        return [Assertion(self.layout.block_column, 0, 0)]
+        lay = self.layout
+        return [
+            Assertion(lay.block_column, 0, 0),
+            Assertion(lay.table_column, 0, 0),
+            Assertion(lay.table_column, lay.trace_length - 1, (1 << lay.limb_bits) - 1),
+        ]
 
     # ---- lookups: range checks and the digest bus -----------------------------------------------
 
@@ -208,7 +220,7 @@ class SolvencyAir(Air):
         terms = [column(c) for c in limb_columns + scaled_columns]
         terms.append(
             LookupTerm(
-                values=lambda row, p: [RANGE_BUS, self._p(p, "table")],
+                values=lambda row, p: [RANGE_BUS, row[lay.table_column]],
                 multiplicity=lambda row, p: -row[lay.multiplicity_column],
                 multiplicity_degree=1,
             )
@@ -218,15 +230,18 @@ class SolvencyAir(Air):
         def digest(row, first_column: int) -> list:
             return [row[first_column + i] for i in range(4)]
 
+        def real_node(row, p):  # 1 on the node row of every block but the last (the dummy)
+            return self._p(p, "node") * row[lay.node_multiplicity_column]
+
         terms += [
             LookupTerm(values=lambda row, p: [TREE_BUS, row[j] + B, *digest(row, OUT)],
                        multiplicity=lambda row, p: self._p(p, "leaf"), multiplicity_degree=1),
             LookupTerm(values=lambda row, p: [TREE_BUS, row[j] + 1, *digest(row, OUT)],
-                       multiplicity=lambda row, p: self._p(p, "real_node"), multiplicity_degree=1),
+                       multiplicity=real_node, multiplicity_degree=2),
             LookupTerm(values=lambda row, p: [TREE_BUS, row[j] * 2 + 2, *digest(row, 0)],
-                       multiplicity=lambda row, p: -self._p(p, "real_node"), multiplicity_degree=1),
+                       multiplicity=lambda row, p: -real_node(row, p), multiplicity_degree=2),
             LookupTerm(values=lambda row, p: [TREE_BUS, row[j] * 2 + 3, *digest(row, 4)],
-                       multiplicity=lambda row, p: -self._p(p, "real_node"), multiplicity_degree=1),
+                       multiplicity=lambda row, p: -real_node(row, p), multiplicity_degree=2),
         ]  # fmt: skip
         return terms
 

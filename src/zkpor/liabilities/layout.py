@@ -19,7 +19,16 @@ Columns after the permutation's:
     acc[k]          running Σ_lane weight · limb within the block: at row R+1 it is s_k, the
                     net value's limb-position sums
     block           j, the block (user) index: 0 on row 0, +1 after each block's last row
-    multiplicity    how often each table value 0 … 2^L−1 is looked up (on rows 0 … 2^L−1)
+    multiplicity    how often the table value on this row is looked up
+    table           the range table: 0 on row 0, then +0 or +1 per row, 2^L−1 on the last row, so
+                    it holds exactly the values 0 … 2^L−1 (the witness counts up, then stays)
+    node_multiplicity  how often the node on this row counts on the tree bus: 1 on the node rows
+                    of blocks 0 … B−2, 0 elsewhere (the dummy). Like `multiplicity`, it is a free
+                    witness that the bus itself pins (see `air`, item 4).
+
+`table` and `node_multiplicity` are committed columns, not periodic ones: a verifier (native, or
+compiled into a recursion program) evaluates a periodic column at z as a polynomial of its period,
+2^L and n terms for these two, while a committed column is one opened value.
 """
 
 from __future__ import annotations
@@ -171,8 +180,16 @@ class SolvencyLayout:
         return self.block_column + 1
 
     @property
-    def width(self) -> int:
+    def table_column(self) -> int:
         return self.multiplicity_column + 1
+
+    @property
+    def node_multiplicity_column(self) -> int:
+        return self.table_column + 1
+
+    @property
+    def width(self) -> int:
+        return self.node_multiplicity_column + 1
 
     @cached_property
     def carry(self) -> CarryChain:

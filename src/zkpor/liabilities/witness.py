@@ -144,6 +144,8 @@ def build_batch(
         raise ZkporError("a limb is out of range (internal error: limbs are built below 2^L)")
     counts = np.bincount(in_table.astype(np.int64), minlength=1 << L)
     trace[layout.multiplicity_column, : 1 << L] = counts.astype(np.uint64)
+    trace[layout.table_column] = np.minimum(np.arange(n), (1 << L) - 1).astype(np.uint64)
+    trace[layout.node_multiplicity_column, starts[:-1] + layout.node_row] = 1
 
     limb_totals = []
     for asset in range(layout.assets):
