@@ -21,13 +21,15 @@ from zkpor.recursion.program import (
     ProgramBuilder,
     execute,
 )
-from zkpor.recursion.proving import prove_program, verify_program
+from zkpor.recursion.proving import program_key, prove_program, verify_program
 from zkpor.stark import logup
 from zkpor.stark.air import AirError, Frame
 from zkpor.stark.algebra import BaseVec
 from zkpor.stark.gadgets import poseidon2 as gadget
+from zkpor.stark.preprocessed import commit_preprocessed
 from zkpor.stark.proof import StarkProof
 from zkpor.stark.prover import prove
+from zkpor.stark.verifier import verify
 
 
 @dataclass
@@ -67,7 +69,7 @@ def violated(witness: Witness, trace: np.ndarray, public: R.ProgramPublic) -> se
     air = R.RecursionAir(witness.layout, public)
     current = [BaseVec(c) for c in trace]
     following = [BaseVec(np.roll(c, -1)) for c in trace]
-    periodic = logup.periodic_rows(air)
+    periodic = logup.fixed_rows(air)
     out = set()
     permutation, _ = gadget.constraints(current, fused=False)
     if any(np.any(v.values) for v in permutation):
@@ -307,18 +309,56 @@ def test_wrong_inverse_hint(options):
 def test_proof_of_one_program_presented_for_another(options):
     program = horner_program(3)
     public, proof = prove_program(program, [Ext(2, 0), 1, 2, 3, 4], options=options)
+    other = _reordered_horner()
+    assert execute(other, [Ext(2, 0), 1, 2, 3, 4]).outputs == list(public.outputs)
+    assert other.digest() != program.digest()
+    with pytest.raises(VerificationError):
+        verify_program(other, public, proof, min_security_bits=0)
+
+
+def _reordered_horner():
+    """horner_program(3)'s shape and outputs with its operands in another order: another program
+    (another digest, other address columns) of the same size."""
     other = ProgramBuilder()
     x = other.public_input()
     c = [other.public_input() for _ in range(4)]
     acc = c[3]
     for coefficient in (c[2], c[1], c[0]):
-        acc = other.mul_add(x, acc, coefficient)  # same shape, operands in another order
+        acc = other.mul_add(x, acc, coefficient)
     other.output(acc)
-    other = other.build()
-    assert execute(other, [Ext(2, 0), 1, 2, 3, 4]).outputs == list(public.outputs)
-    assert other.digest() != program.digest()
+    return other.build()
+
+
+def test_proof_checked_against_another_programs_key(options):
+    """The key of another program of the same size is refused: by its digest in `verify_program`,
+    and by its preprocessed root alone when the AIR is checked with it directly."""
+    program, other = horner_program(3), _reordered_horner()
+    public, proof = prove_program(program, [Ext(2, 0), 1, 2, 3, 4], options=options)
+    key = program_key(program, options)
+    verify_program(program, public, proof, min_security_bits=0, key=key)
+    other_key = program_key(other, options)
+    assert other_key.preprocessed.root != key.preprocessed.root
+    with pytest.raises(VerificationError, match="another program"):
+        verify_program(program, public, proof, min_security_bits=0, key=other_key)
     with pytest.raises(VerificationError):
-        verify_program(other, public, proof, min_security_bits=0)
+        verify(R.RecursionAir(R.plan(program), public), proof, min_security_bits=0,
+               key=other_key.preprocessed)  # fmt: skip
+
+
+def test_run_of_other_address_columns_under_the_programs_digest(options):
+    """A cheat runs another program (operands read from other cells) but claims this program's
+    digest: its trace satisfies its own committed columns, the public inputs are the honest ones,
+    so only the key's preprocessed root rejects it."""
+    program, other = horner_program(3), _reordered_horner()
+    inputs = [Ext(2, 0), 1, 2, 3, 4]
+    cheat = honest(other, inputs)
+    cheat_air = R.RecursionAir(cheat.layout, cheat.public)
+    cheat_air._program_digest = program.digest()
+    assert cheat_air.public_inputs() == R.RecursionAir(R.plan(program), cheat.public).public_inputs()
+    proof = prove(cheat_air, cheat.trace(), options)
+    verify(cheat_air, proof, min_security_bits=0, key=commit_preprocessed(cheat_air, options).key)
+    with pytest.raises(VerificationError):
+        verify_program(program, cheat.public, proof, min_security_bits=0)
 
 
 def test_changed_public_output_or_input(options):

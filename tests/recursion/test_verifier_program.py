@@ -13,7 +13,7 @@ from zkpor.field.pure import Ext, P
 from zkpor.hash.merkle import SALT_ELEMS
 from zkpor.recursion import air as R  # noqa: N812
 from zkpor.recursion.program import Check, ProgramError, execute
-from zkpor.recursion.proving import prove_program, verify_program
+from zkpor.recursion.proving import program_key, prove_program, verify_program
 from zkpor.recursion.verifier_program import compile_verifier, replay, witness
 from zkpor.stark import composition, fri
 from zkpor.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
@@ -42,8 +42,8 @@ def compiled(fibonacci):
     return compile_for(air, proof)
 
 
-def compile_for(air, proof):
-    return compile_verifier(air, proof.options, draws=len(replay(air, proof).positions))
+def compile_for(air, proof, key=None):
+    return compile_verifier(air, proof.options, draws=len(replay(air, proof, key).positions), key=key)
 
 
 def run(vp, air, proof, public_inputs=None):
@@ -103,7 +103,8 @@ def test_the_verifier_program_proves(fibonacci, compiled):
 
 
 def test_a_child_with_aux_columns_and_no_zero_knowledge():
-    """The recursion AIR itself as the child (LogUp aux columns, unsalted openings)."""
+    """The recursion AIR itself as the child (LogUp aux columns, preprocessed columns checked
+    against the program key's root, unsalted openings)."""
     leaves = [[i, i + 1, i + 2, i + 3] for i in range(1 << DEPTH)]
     levels = tree(leaves)
     program = merkle_program()
@@ -111,13 +112,18 @@ def test_a_child_with_aux_columns_and_no_zero_knowledge():
     siblings = [v for s in path(levels, 5) for v in s]
     public, child = prove_program(program, [*leaves[5], 5], siblings, options)
     child_air = R.RecursionAir(R.plan(program), public)
-    assert child_air.aux_width > 0
-    vp = compile_for(child_air, child)
+    assert child_air.aux_width > 0 and child_air.preprocessed_width > 0
+    key = program_key(program, options).preprocessed
+    with pytest.raises(ProgramError, match="verification key"):
+        compile_for(child_air, child)
+    vp = compile_for(child_air, child, key)
     values = run(vp, child_air, child).values
-    assert [values[c] for c in vp.cells.aux_challenges] == replay(child_air, child).aux_challenges
-    edited = _edit_row(child, "aux_opening", 0, 3)
-    with pytest.raises(ProgramError, match="assertion"):
-        run(vp, child_air, edited)
+    assert [values[c] for c in vp.cells.aux_challenges] == replay(child_air, child, key).aux_challenges
+    for field, name in (("aux_opening", "aux"), ("preprocessed_opening", "preprocessed")):
+        edited = _edit_row(child, field, 0, 3)
+        with pytest.raises(ProgramError, match="assertion"):
+            run(vp, child_air, edited)
+        assert f"{name} opening" in failed(vp, child_air.public_inputs(), witness(vp, child_air, edited))
 
 
 def _edit_row(proof, field, k, column):

@@ -21,10 +21,12 @@ one value written to its cell. The prover chooses the m (a wrong m leaves the su
 Constants and public inputs are written by the verifier, public outputs read by the verifier:
 those terms are the bus's open ends (`lookup_public_sum`).
 
-The program is fixed by the verifier: every cell address, every slot's mode and the
-decomposition schedule are periodic columns the verifier rebuilds from the program (`plan`), so
-they are part of the AIR's digest, and the program digest with the public values is the AIR's
-public input, absorbed into the transcript before anything is committed.
+The program is fixed by the verifier: every cell address and every slot's mode are preprocessed
+columns (`stark.preprocessed`) laid out from the program by `plan` and committed once into the
+program's verification key (`proving.ProgramKey`: the program digest and that root); the verifier
+reads them only as opened values checked against the key's root, never interpolating them. The
+decomposition schedule (period 64) stays periodic. The program digest with the public values is
+the AIR's public input, absorbed into the transcript before anything is committed.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ BLOCK_COLUMNS = ("first_next", "pow_next", "low_next", "last")  # period BLOCK
 
 @dataclass(frozen=True)
 class Layout:
-    """Instruction placement, the periodic columns it defines, and how often each cell is read.
+    """Instruction placement, the columns it defines, and how often each cell is read.
 
     Permutation k runs in row k; arithmetic instruction k in slot k % SLOTS of row k // SLOTS;
     decomposition k in rows BLOCK·k … BLOCK·k + 63; private input k in witness cell k % WITNESS of
@@ -105,7 +107,12 @@ class Layout:
     def total_cells(self) -> int:
         return self.reads.shape[0]
 
+    def preprocessed(self) -> np.ndarray:
+        """The address and mode columns, (len(ADDRESS_COLUMNS), n): the AIR's preprocessed trace."""
+        return np.stack([self.columns[name] for name in ADDRESS_COLUMNS])
+
     def periodic(self) -> list[np.ndarray]:
+        """The decomposition schedule, one block long."""
         rows = np.arange(BLOCK, dtype=np.uint64)
         following = (rows + np.uint64(1)) % np.uint64(BLOCK)
         block = {
@@ -114,7 +121,7 @@ class Layout:
             "low_next": (following < BLOCK // 2).astype(np.uint64),
             "last": (rows == BLOCK - 1).astype(np.uint64),
         }
-        return [self.columns[name] for name in ADDRESS_COLUMNS] + [block[name] for name in BLOCK_COLUMNS]
+        return [block[name] for name in BLOCK_COLUMNS]
 
 
 def _next_power_of_two(n: int) -> int:
@@ -229,12 +236,18 @@ class RecursionAir(Air):
         self.layout = layout
         self.public = public
         self._periodic = layout.periodic()
-        self._index = {name: k for k, name in enumerate([*ADDRESS_COLUMNS, *BLOCK_COLUMNS])}
+        # Lookup terms see the periodic columns, then the preprocessed ones (`LookupTerm`).
+        self._index = {name: k for k, name in enumerate([*BLOCK_COLUMNS, *ADDRESS_COLUMNS])}
         self._program_digest = program.digest()
 
     @property
     def main_width(self) -> int:
         return WIDTH
+
+    preprocessed_width = len(ADDRESS_COLUMNS)
+
+    def preprocessed_trace(self) -> np.ndarray:
+        return self.layout.preprocessed()
 
     def periodic_columns(self) -> list:
         return self._periodic

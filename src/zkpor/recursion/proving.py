@@ -1,15 +1,47 @@
-"""Prove and verify an execution of a program: `prove_program`, `verify_program`."""
+"""Prove and verify an execution of a program: `prove_program`, `verify_program`, `program_key`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from zkpor.errors import VerificationError
+from zkpor.field.extension import Ext
 from zkpor.recursion.air import Layout, ProgramPublic, RecursionAir, build_trace, cell_values, plan
 from zkpor.recursion.program import Program, ProgramError, Value, as_ext, execute
 from zkpor.stark.params import ProofOptions
+from zkpor.stark.preprocessed import PreprocessedColumns, VerificationKey, commit_preprocessed
 from zkpor.stark.proof import StarkProof
 from zkpor.stark.prover import prove
 from zkpor.stark.verifier import DEFAULT_MIN_SECURITY_BITS, VerificationReport, verify
+
+
+@dataclass(frozen=True)
+class ProgramKey:
+    """What verifying proofs of one program needs, for one set of proof options: the program digest
+    (its public identity, also a public input of every proof) and the root of its committed address
+    and mode columns. Built once (`program_key`), e.g. per level of the node tree."""
+
+    program_digest: bytes
+    preprocessed: VerificationKey
+
+
+def commit_program(
+    program: Program, options: ProofOptions, layout: Layout | None = None
+) -> PreprocessedColumns:
+    """The program's preprocessed columns committed for proofs made with `options` (the prover's
+    side of `program_key`; pass it to `prove_program` to commit once for many proofs)."""
+    layout = layout or plan(program)
+    _check_layout(program, layout)
+    # The columns depend on the program only: any public values of the right count do.
+    placeholder = ProgramPublic(
+        tuple(Ext(0, 0) for _ in program.public_inputs), tuple(Ext(0, 0) for _ in program.public_outputs)
+    )
+    return commit_preprocessed(RecursionAir(layout, placeholder), options)
+
+
+def program_key(program: Program, options: ProofOptions, layout: Layout | None = None) -> ProgramKey:
+    return ProgramKey(program.digest(), commit_program(program, options, layout).key)
 
 
 def prove_program(
@@ -19,15 +51,18 @@ def prove_program(
     options: ProofOptions | None = None,
     *,
     layout: Layout | None = None,
+    committed: PreprocessedColumns | None = None,
 ) -> tuple[ProgramPublic, StarkProof]:
     """Run `program` and prove the run; returns the public values (inputs and outputs) and the proof.
-    `layout` is `plan(program)`, for a caller proving one program many times."""
+    `layout` is `plan(program)` and `committed` is `commit_program(program, options)`, for a caller
+    proving one program many times."""
     execution = execute(program, public_inputs, private_inputs)
     public = ProgramPublic(tuple(as_ext(v) for v in public_inputs), tuple(execution.outputs))
     layout = layout or plan(program)
     _check_layout(program, layout)
     trace = build_trace(layout, cell_values(layout, execution.values))
-    return public, prove(RecursionAir(layout, public), trace, options or ProofOptions())
+    air = RecursionAir(layout, public)
+    return public, prove(air, trace, options or ProofOptions(), preprocessed=committed)
 
 
 def verify_program(
@@ -37,13 +72,22 @@ def verify_program(
     *,
     min_security_bits: int = DEFAULT_MIN_SECURITY_BITS,
     layout: Layout | None = None,
+    key: ProgramKey | None = None,
 ) -> VerificationReport:
     """Check that `proof` shows a run of `program` on `public.inputs` ending in `public.outputs`;
-    raises VerificationError (or ProofFormatError) otherwise. `layout` is `plan(program)`, for a
-    verifier checking many proofs of one program (a level of the node tree)."""
+    raises VerificationError (or ProofFormatError) otherwise. `layout` is `plan(program)` and `key`
+    `program_key(program, options)`, for a verifier checking many proofs of one program (a level
+    of the node tree); without a key it is built here from the program and the proof's options."""
     layout = layout or plan(program)
     _check_layout(program, layout)
-    return verify(RecursionAir(layout, public), proof, min_security_bits=min_security_bits)
+    if isinstance(proof, bytes | bytearray):
+        proof = StarkProof.from_bytes(bytes(proof))
+    if key is None:
+        key = program_key(program, proof.options, layout)
+    elif key.program_digest != program.digest():
+        raise VerificationError("STARK proof rejected: the verification key is for another program")
+    return verify(RecursionAir(layout, public), proof, min_security_bits=min_security_bits,
+                  key=key.preprocessed)  # fmt: skip
 
 
 def _check_layout(program: Program, layout: Layout) -> None:

@@ -10,12 +10,14 @@ AIR's operations,
   work (the nonce's permutation output decomposed, its top bits asserted zero) and drawing the
   query positions (each drawn lane decomposed into bits);
 - the **Merkle openings** of every queried row against every commitment root (trace, aux,
-  quotient, each FRI layer): the row (with its salt) hashed by the sponge, then one Merkle step a
-  level, the swap bit being the query position's bit at that level, the top asserted equal to the
-  root absorbed into the transcript;
+  preprocessed, quotient, each FRI layer): the row (with its salt) hashed by the sponge, then one
+  Merkle step a level, the swap bit being the query position's bit at that level, the top asserted
+  equal to the root absorbed into the transcript;
 - the **out-of-domain identity**: the child AIR's own constraint code (`Air.evaluate`,
   `evaluate_aux`, `composition.combine`) run on `Symbolic` cells, which write instructions as it
-  computes, periodic columns evaluated at z^(n/period) by Horner, against Σ z^(i·n)·Q_i(z);
+  computes, periodic columns evaluated at z^(n/period) by Horner, preprocessed columns as opened
+  (their root, from the child's verification key, is a constant of the program), against
+  Σ z^(i·n)·Q_i(z);
 - **DEEP** at each query point x = g·ω^i (from the bits): Σ α^k (row_k − v_k(z))/(x − z) +
   Σ α^k (row_k − v_k(zω))/(x − zω) (+ the zero-knowledge randomizer), as `zkpor.stark.deep`;
 - **FRI**: per layer, the coset's value at the query (selected by the position's bits) equals the
@@ -49,6 +51,7 @@ from zkpor.stark import composition, fri
 from zkpor.stark.air import Air, Frame
 from zkpor.stark.domain import ProofDomain
 from zkpor.stark.params import ProofOptions
+from zkpor.stark.preprocessed import VerificationKey, absorb_key, key_mismatch
 from zkpor.stark.proof import Opening, StarkProof
 from zkpor.stark.statement import PROTOCOL_LABEL, draw_ood_point, options_bytes, start_transcript
 
@@ -161,6 +164,7 @@ class VerifierProgram:
     cells: VerifierCells
     options: ProofOptions
     draws: int
+    key: VerificationKey | None = None  # the child's preprocessed columns, a constant of the program
 
 
 class _Compiler:
@@ -201,17 +205,19 @@ class _Compiler:
         return row
 
 
-def compile_verifier(air: Air, options: ProofOptions, *, draws: int | None = None) -> VerifierProgram:
+def compile_verifier(
+    air: Air, options: ProofOptions, *, draws: int | None = None, key: VerificationKey | None = None
+) -> VerifierProgram:
     """The verifier of `air` (see the module docstring) for proofs made with `options` (hasher
     "poseidon2") whose query draw read `draws` lanes (default: the number of queries, i.e. no
-    repeat; `replay(air, proof).positions` has a proof's)."""
+    repeat; `replay(air, proof).positions` has a proof's). An AIR with preprocessed columns needs
+    their `key`: its root is a constant of the program, the openings are checked against it."""
     if options.hasher != "poseidon2":
         raise ProgramError(f"only proofs with hasher 'poseidon2' compile, not {options.hasher!r}")
-    if air.preprocessed_width:  # their key's root and openings are not compiled yet
-        raise ProgramError(f"{air.name}: an AIR with preprocessed columns does not compile yet")
     draws = options.num_queries if draws is None else draws
     n = air.trace_length
     domain = ProofDomain.create(n, air.max_constraint_degree(), options)
+    _check_key(air, domain, options, key)
     layout = fri.FriLayout.plan(domain.degree_bound, domain.lde_size, options.fri_folding_log,
                                 options.fri_final_degree)  # fmt: skip
     log_lde = domain.lde_size.bit_length() - 1
@@ -223,6 +229,10 @@ def compile_verifier(air: Air, options: ProofOptions, *, draws: int | None = Non
     t.absorb_constant_digest(b"air", air.digest())
     t.absorb_bytes(b"options", options_bytes(options))
     t.absorb_elements(b"public-inputs", [b.public_input() for _ in air.public_inputs()])
+    preprocessed_root = None
+    if air.preprocessed_width:
+        t.absorb_constant_digest(b"preprocessed-root", key.root)
+        preprocessed_root = [b.constant(word) for word in _digest_words(key.root)]
     main_root = c.digest("main-root")
     t.absorb_digest(b"main-root", main_root)
     cells.aux_challenges = [t.challenge_ext(b"aux-challenge") for _ in range(air.num_aux_challenges)]
@@ -234,8 +244,9 @@ def compile_verifier(air: Air, options: ProofOptions, *, draws: int | None = Non
     quotient_root = c.digest("quotient-root")
     t.absorb_digest(b"quotient-root", quotient_root)
     cells.z = t.challenge_ext(b"ood-point")  # the first draw: a redraw (≈ 2^-60) does not compile
-    at_z = c.ext_values("at-z", air.main_width + 2 * air.aux_width)
-    at_zw = c.ext_values("at-zw", air.main_width + 2 * air.aux_width)
+    opened_at_zw = air.main_width + 2 * air.aux_width + air.preprocessed_width
+    at_z = c.ext_values("at-z", opened_at_zw)
+    at_zw = c.ext_values("at-zw", opened_at_zw)
     quotient_at_z = c.ext_values("quotient-at-z", 2 * domain.num_quotient_chunks)
     for label, values in ((b"ood-z", at_z), (b"ood-zw", at_zw), (b"ood-quotient", quotient_at_z)):
         t.absorb_elements(label, values)
@@ -267,6 +278,9 @@ def compile_verifier(air: Air, options: ProofOptions, *, draws: int | None = Non
         shifted = c.check_opening("main", lane, main_root, bits, air.main_width, salted)
         if aux_root is not None:
             shifted += c.check_opening("aux", lane, aux_root, bits, 2 * air.aux_width, salted)
+        if preprocessed_root is not None:
+            shifted += c.check_opening("preprocessed", lane, preprocessed_root, bits, air.preprocessed_width,
+                                       False)  # fmt: skip
         quotient = c.check_opening(
             "quotient", lane, quotient_root, bits, chunk_columns + (2 if salted else 0), salted
         )
@@ -291,7 +305,17 @@ def compile_verifier(air: Air, options: ProofOptions, *, draws: int | None = Non
             value_at_x = b.mul_add(value_at_x, x, coefficient)
         c.assert_equal("FRI final", value_at_x, expected)
     cells.checks = c.checks
-    return VerifierProgram(b.build(), tuple(c.keys), cells, options, draws)
+    return VerifierProgram(b.build(), tuple(c.keys), cells, options, draws, key)
+
+
+def _check_key(air: Air, domain: ProofDomain, options: ProofOptions, key: VerificationKey | None) -> None:
+    if not air.preprocessed_width:
+        return
+    if key is None:
+        raise ProgramError(f"{air.name} has preprocessed columns: its verifier needs their verification key")
+    mismatch = key_mismatch(key, air, domain, options.hasher)
+    if mismatch is not None:
+        raise ProgramError(mismatch)
 
 
 def _ext(b: ProgramBuilder, c0: int, c1: int) -> int:
@@ -418,8 +442,9 @@ def _out_of_domain(
         return [values[2 * j] + values[2 * j + 1] * U for j in range(len(values) // 2)]
 
     values_z, values_zw = ext_values(at_z), ext_values(at_zw)
-    w = air.main_width
-    frame = Frame(values_z[:w], values_zw[:w], pairs(values_z[w:]), pairs(values_zw[w:]))
+    w, a = air.main_width, air.main_width + 2 * air.aux_width
+    frame = Frame(values_z[:w], values_zw[:w], pairs(values_z[w:a]), pairs(values_zw[w:a]),
+                  values_z[a:], values_zw[a:])  # fmt: skip
     periodic = []
     for coefficients in composition.periodic_coefficients(air):  # Horner at z^(n/period)
         point = (z ** (n // coefficients.shape[0])).cell
@@ -498,11 +523,15 @@ class NativeReplay:
     positions: list[int]  # the LDE position of every lane the distinct query draw read, in order
 
 
-def replay(air: Air, proof: StarkProof) -> NativeReplay:
-    """Replay `proof`'s transcript natively, as `zkpor.stark.verifier.verify` does."""
+def replay(air: Air, proof: StarkProof, key: VerificationKey | None = None) -> NativeReplay:
+    """Replay `proof`'s transcript natively, as `zkpor.stark.verifier.verify` does (`key`: the
+    preprocessed columns' verification key, for an AIR that has them)."""
     options = proof.options
     domain = ProofDomain.create(air.trace_length, air.max_constraint_degree(), options)
+    _check_key(air, domain, options, key)
     transcript = start_transcript(air, options)
+    if air.preprocessed_width:
+        absorb_key(transcript, key)
     transcript.absorb_digest(b"main-root", proof.main_root)
     aux = [Ext(*transcript.challenge_ext(b"aux-challenge")) for _ in range(air.num_aux_challenges)]
     if proof.aux_root is not None:
@@ -510,8 +539,8 @@ def replay(air: Air, proof: StarkProof) -> NativeReplay:
     alpha = Ext(*transcript.challenge_ext(b"composition"))
     transcript.absorb_digest(b"quotient-root", proof.quotient_root)
     z = Ext(*draw_ood_point(transcript, air.trace_length, domain.lde_size))
-    for label, values in ((b"ood-z", proof.main_at_z + proof.aux_at_z),
-                          (b"ood-zw", proof.main_at_zw + proof.aux_at_zw),
+    for label, values in ((b"ood-z", proof.main_at_z + proof.aux_at_z + proof.preprocessed_at_z),
+                          (b"ood-zw", proof.main_at_zw + proof.aux_at_zw + proof.preprocessed_at_zw),
                           (b"ood-quotient", proof.quotient_at_z)):  # fmt: skip
         transcript.absorb_elements(label, _ext_coordinates(values))
     deep_alpha = Ext(*transcript.challenge_ext(b"deep"))
@@ -579,7 +608,7 @@ def witness(vp: VerifierProgram, air: Air, proof: StarkProof) -> list[int]:
     domain = ProofDomain.create(air.trace_length, air.max_constraint_degree(), options)
     layout = fri.FriLayout.plan(domain.degree_bound, domain.lde_size, options.fri_folding_log,
                                 options.fri_final_degree)  # fmt: skip
-    positions = replay(air, proof).positions
+    positions = replay(air, proof, vp.key).positions
     if len(positions) != vp.draws:
         raise ProgramError(
             f"the proof's query draw read {len(positions)} lanes, the program checks {vp.draws}"
@@ -590,6 +619,8 @@ def witness(vp: VerifierProgram, air: Air, proof: StarkProof) -> list[int]:
                 "quotient": (proof.quotient_opening, indices, domain.lde_size, salted)}  # fmt: skip
     if proof.aux_opening is not None:
         openings["aux"] = (proof.aux_opening, indices, domain.lde_size, salted)
+    if proof.preprocessed_opening is not None:
+        openings["preprocessed"] = (proof.preprocessed_opening, indices, domain.lde_size, False)
     layer_rows = fri.query_positions(layout, indices)
     sizes = {}
     for layer, opening in enumerate(proof.fri_openings):
@@ -605,8 +636,8 @@ def witness(vp: VerifierProgram, air: Air, proof: StarkProof) -> list[int]:
         "main-root": _digest_words(proof.main_root),
         "aux-root": _digest_words(proof.aux_root) if proof.aux_root is not None else [],
         "quotient-root": _digest_words(proof.quotient_root),
-        "at-z": _ext_coordinates(proof.main_at_z + proof.aux_at_z),
-        "at-zw": _ext_coordinates(proof.main_at_zw + proof.aux_at_zw),
+        "at-z": _ext_coordinates(proof.main_at_z + proof.aux_at_z + proof.preprocessed_at_z),
+        "at-zw": _ext_coordinates(proof.main_at_zw + proof.aux_at_zw + proof.preprocessed_at_zw),
         "quotient-at-z": _ext_coordinates(proof.quotient_at_z),
         "fri-final": _ext_coordinates(proof.fri_final),
         "pow-nonce": [proof.pow_nonce],

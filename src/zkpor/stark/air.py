@@ -76,8 +76,9 @@ class Assertion:
 class LookupTerm:
     """One term of a LogUp running sum: on every row, add `multiplicity / (β − Σ γ^i · values[i])`.
 
-    Both callables receive `(row, periodic)` — the current main-trace row and the periodic values —
-    and return expressions (use a constant 1 for a plain query, `-row[m]` for a table's multiplicity).
+    Both callables receive `(row, fixed)` — the current main-trace row, and the periodic values
+    followed by the preprocessed ones (`Frame.preprocessed`) — and return expressions (use a
+    constant 1 for a plain query, `-row[m]` for a table's multiplicity).
     `degree` is the degree of `multiplicity`, and of the fingerprint, in trace variables.
     """
 

@@ -63,6 +63,7 @@ def evaluate(air: Air, frame: Frame, periodic: Sequence, challenges: Sequence) -
     if not challenges:
         return []
     beta, gamma = challenges
+    periodic = [*periodic, *frame.preprocessed]  # what lookup terms see as `fixed`
     n_helpers = len(groups(air))
     helpers = frame.aux_current[:n_helpers]
     out = []
@@ -88,12 +89,15 @@ def evaluate(air: Air, frame: Frame, periodic: Sequence, challenges: Sequence) -
     return out
 
 
-def periodic_rows(air: Air) -> list[BaseVec]:
+def fixed_rows(air: Air) -> list[BaseVec]:
+    """The periodic columns, then the preprocessed ones, over the trace (the prover's `fixed`)."""
     n = air.trace_length
-    return [
+    periodic = [
         BaseVec(np.tile(np.asarray(column, dtype=np.uint64), n // len(column)))
         for column in air.periodic_columns()
     ]
+    preprocessed = [BaseVec(column) for column in air.preprocessed_trace()] if air.preprocessed_width else []
+    return periodic + preprocessed
 
 
 def _term_values(term: LookupTerm, rows, periodic, beta: Ext, gamma: Ext, n: int) -> np.ndarray:
@@ -112,7 +116,7 @@ def build_columns(air: Air, trace: np.ndarray, challenges: Sequence[Ext]) -> np.
         return np.empty((0, n), dtype=np.uint64)
     beta, gamma = challenges
     rows = [BaseVec(column) for column in trace]
-    periodic = periodic_rows(air)
+    periodic = fixed_rows(air)
     helpers = []
     for group in groups(air):
         helper = _term_values(group[0], rows, periodic, beta, gamma, n)
