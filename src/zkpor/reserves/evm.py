@@ -26,13 +26,14 @@ from zkpor.reserves.secp256k1 import recover, uncompressed
 PREFIX = b"\x19Ethereum Signed Message:\n"
 
 
-def personal_digest(message: bytes) -> bytes:
-    return keccak256(PREFIX + str(len(message)).encode() + message)
+def personal_digest(message: bytes, prefix: bytes = PREFIX) -> bytes:
+    """EIP-191 personal_sign (TRON's signMessageV2 is the same under its own prefix)."""
+    return keccak256(prefix + str(len(message)).encode() + message)
 
 
-def hashed_personal_digest(message: bytes) -> bytes:
-    """The variant that signs keccak256(message) as a 32-byte personal message."""
-    return keccak256(PREFIX + b"32" + keccak256(message))
+def hashed_personal_digest(message: bytes, prefix: bytes = PREFIX) -> bytes:
+    """The variant that signs keccak256(message) as a 32-byte personal message (TRON's v1)."""
+    return keccak256(prefix + b"32" + keccak256(message))
 
 
 def okx_envelope_digest(message: bytes) -> bytes:

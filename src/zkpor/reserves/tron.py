@@ -11,8 +11,7 @@ from __future__ import annotations
 import hmac
 
 from zkpor.reserves.codecs import CodecError, b58check_decode, b58check_encode
-from zkpor.reserves.evm import address_of_key, parse_recoverable
-from zkpor.reserves.hashing import keccak256
+from zkpor.reserves.evm import address_of_key, hashed_personal_digest, parse_recoverable, personal_digest
 from zkpor.reserves.outcome import Rejected
 from zkpor.reserves.secp256k1 import recover, uncompressed
 
@@ -20,11 +19,11 @@ PREFIX = b"\x19TRON Signed Message:\n"
 
 
 def v2_digest(message: bytes) -> bytes:
-    return keccak256(PREFIX + str(len(message)).encode() + message)
+    return personal_digest(message, PREFIX)
 
 
 def v1_digest(message: bytes) -> bytes:
-    return keccak256(PREFIX + b"32" + keccak256(message))
+    return hashed_personal_digest(message, PREFIX)
 
 
 def parse_address(text: str) -> bytes:
