@@ -410,14 +410,14 @@ class HistoryStore:
     def open(cls, target: str | Path, *, create: bool = True) -> HistoryStore:
         """Open (and migrate to the newest schema) the store at a URL or a SQLite file path.
 
-        With `create=False` a SQLite file that does not exist is an error rather than a new empty store,
-        which is what commands that only read want.
+        With `create=False` a SQLite file that does not exist (or is empty) is an error rather than a new
+        empty store, which is what commands that only read want.
         """
         url = database_url(target)
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             path = Path(url.database)
-            if not create and not path.exists():
-                raise ZkporError(f"no history database at {path}")
+            if not create and (not path.exists() or (path.is_file() and path.stat().st_size == 0)):
+                raise ZkporError(f"no history database at {path}")  # an empty file: not made into one
             if path.is_dir():
                 raise ZkporError(f"{path} is a directory; the history database is a file (or a URL)")
             if not path.parent.is_dir():
