@@ -26,6 +26,7 @@ __all__ = [
     "ext_square",
     "ext_sub",
     "mul",
+    "mul_split",
     "mul_wide",
     "neg",
     "reduce128",
@@ -70,10 +71,17 @@ def _ir_canonical(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
 
 def _ir_mul_wide(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> tuple[ir.Value, ir.Value]:
     """x·y as (lo, hi) from four 32x32 -> 64 products (vectorisable, unlike an i128 product)."""
+    return _ir_mul_wide_halves(b, x, y, b.lshr(y, _const(32)))
+
+
+def _ir_mul_wide_halves(
+    b: ir.IRBuilder, x: ir.Value, y_lo: ir.Value, y_hi: ir.Value
+) -> tuple[ir.Value, ir.Value]:
+    """x·(y_hi·2^32 + y_lo) as (lo, hi), for y_lo, y_hi < 2^32 (only their low 32 bits are used)."""
     m32 = _const(_EPSILON)
     s32 = _const(32)
     x_lo, x_hi = b.and_(x, m32), b.lshr(x, s32)
-    y_lo, y_hi = b.and_(y, m32), b.lshr(y, s32)
+    y_lo, y_hi = b.and_(y_lo, m32), b.and_(y_hi, m32)
     ll = b.mul(x_lo, y_lo)
     lh = b.mul(x_lo, y_hi)
     hl = b.mul(x_hi, y_lo)
@@ -167,6 +175,23 @@ def mul(typingctx, a, b):
     if not _integers(a, b):
         return None
     return _U64(_U64, _U64), lambda ctx, bld, sig, args: _ir_mul(bld, *args)
+
+
+@intrinsic
+def mul_split(typingctx, a, b_lo, b_hi):
+    """a·b mod P for any uint64 a and b = b_hi·2^32 + b_lo given as its two 32-bit halves.
+
+    Why: LLVM (22, numba 0.68) recognises ``mul``'s four 32-bit products of two whole words as one
+    64x64 -> 128-bit product, and in a vector loop it then extracts every lane for a scalar
+    ``mulx``. With b's halves loaded from memory (e.g. a split twiddle table) it cannot, and the
+    loop keeps its four vector 32-bit products: an NTT butterfly 0.70 -> 0.54 ns (measured)."""
+    if not _integers(a, b_lo, b_hi):
+        return None
+
+    def codegen(ctx, bld, sig, args):
+        return _ir_reduce128(bld, *_ir_mul_wide_halves(bld, *args))
+
+    return _U64(_U64, _U64, _U64), codegen
 
 
 @intrinsic

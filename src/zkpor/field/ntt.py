@@ -88,19 +88,21 @@ def domain(log_n: int, shift: int = 1) -> np.ndarray:
 # precomputed tables
 # ---------------------------------------------------------------------------------------------
 
-# tw[h + j] = ω_{2h}^j for every power of two h and j < h (tw[0] unused). The entries for a
-# stage do not depend on the transform size, so one table serves every size up to its own.
+# tw[:, h + j] = ω_{2h}^j for every power of two h and j < h (entry 0 unused), as its low and high
+# 32-bit halves (tw[0] and tw[1]): the products by twiddles are ``ops.mul_split``, which LLVM
+# keeps in vector registers (see there). The entries for a stage do not depend on the transform
+# size, so one table serves every size up to its own.
 _twiddle_lock = threading.Lock()
 _twiddle_tables: dict[bool, np.ndarray] = {}
 
 
 def _twiddles(log_n: int, inverse: bool) -> np.ndarray:
-    """Read-only twiddle table covering transforms of size up to 2^log_n (at least 8 entries,
-    which the radix-8 passes read)."""
+    """Read-only twiddle table (2, size) covering transforms of size up to 2^log_n (at least 8
+    entries, which the radix-8 passes read)."""
     size = 1 << max(log_n, 3)
     with _twiddle_lock:
         table = _twiddle_tables.get(inverse)
-        if table is None or table.size < size:
+        if table is None or table.shape[1] < size:
             table = _build_twiddles(size, inverse)
             _twiddle_tables[inverse] = table
     return table
@@ -118,8 +120,9 @@ def _build_twiddles(size: int, inverse: bool) -> np.ndarray:
     while h >= 1:
         table[h : 2 * h] = table[2 * h : 4 * h : 2]  # ω_{2h}^j = ω_{4h}^{2j}
         h //= 2
-    table.flags.writeable = False
-    return table
+    halves = np.stack([table & _U64(0xFFFF_FFFF), table >> _U64(32)])
+    halves.flags.writeable = False
+    return halves
 
 
 @njit(cache=True)
@@ -165,43 +168,45 @@ def _shift_powers(log_n: int, shift: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _bfly_dit(x, y, w):
-    """(x, y) <- (x + w·y, x - w·y) over equal-length slices."""
+def _bfly_dit(x, y, w_lo, w_hi):
+    """(x, y) <- (x + w·y, x - w·y) over equal-length slices (w as its 32-bit halves)."""
     for j in range(x.size):
         u = x[j]
-        v = ops.mul(y[j], w[j])
+        v = ops.mul_split(y[j], w_lo[j], w_hi[j])
         x[j] = ops.add(u, v)
         y[j] = ops.sub(u, v)
 
 
 @njit(cache=True, nogil=True)
-def _bfly_dif(x, y, w):
+def _bfly_dif(x, y, w_lo, w_hi):
     """(x, y) <- (x + y, (x - y)·w)."""
     for j in range(x.size):
         u = x[j]
         v = y[j]
         x[j] = ops.add(u, v)
-        y[j] = ops.mul(ops.sub(u, v), w[j])
+        y[j] = ops.mul_split(ops.sub(u, v), w_lo[j], w_hi[j])
 
 
 @njit(cache=True, nogil=True)
 def _dit_stage(a, tw, h):
     """One DIT stage: butterflies (s + j, s + j + h) with twiddle ω_{2h}^j. (The loop of
     ``_bfly_dit`` written out: a call per segment would cost as much as 8 butterflies.)"""
-    w = tw[h : 2 * h]
+    w_lo = tw[0, h : 2 * h]
+    w_hi = tw[1, h : 2 * h]
     for s in range(0, a.size, 2 * h):
         x = a[s : s + h]
         y = a[s + h : s + 2 * h]
         for j in range(h):
             u = x[j]
-            v = ops.mul(y[j], w[j])
+            v = ops.mul_split(y[j], w_lo[j], w_hi[j])
             x[j] = ops.add(u, v)
             y[j] = ops.sub(u, v)
 
 
 @njit(cache=True, nogil=True)
 def _dif_stage(a, tw, h):
-    w = tw[h : 2 * h]
+    w_lo = tw[0, h : 2 * h]
+    w_hi = tw[1, h : 2 * h]
     for s in range(0, a.size, 2 * h):
         x = a[s : s + h]
         y = a[s + h : s + 2 * h]
@@ -209,7 +214,7 @@ def _dif_stage(a, tw, h):
             u = x[j]
             v = y[j]
             x[j] = ops.add(u, v)
-            y[j] = ops.mul(ops.sub(u, v), w[j])
+            y[j] = ops.mul_split(ops.sub(u, v), w_lo[j], w_hi[j])
 
 
 # -- the three narrowest stages, as radix-8 passes over 8x8 tiles ----------------------------
@@ -222,8 +227,11 @@ def _dif_stage(a, tw, h):
 
 
 @njit(cache=True, nogil=True)
-def _r8_dit_tile(t, w4, w81, w83):
+def _r8_dit_tile(t, tw):
     """DIT stages h = 1, 2, 4 on each column of the 8x8 tile t (t[k, g]: element k of group g)."""
+    w4l, w4h = tw[0, 3], tw[1, 3]  # ω_4
+    w81l, w81h = tw[0, 5], tw[1, 5]  # ω_8
+    w83l, w83h = tw[0, 7], tw[1, 7]  # ω_8^3
     x0, x1, x2, x3, x4, x5, x6, x7 = t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]
     for g in range(8):
         a0, a1, a2, a3, a4, a5, a6, a7 = x0[g], x1[g], x2[g], x3[g], x4[g], x5[g], x6[g], x7[g]
@@ -234,37 +242,40 @@ def _r8_dit_tile(t, w4, w81, w83):
         a6, a7 = ops.add(a6, a7), ops.sub(a6, a7)
         # h = 2: twiddles 1, ω_4
         a0, a2 = ops.add(a0, a2), ops.sub(a0, a2)
-        m = ops.mul(a3, w4)
+        m = ops.mul_split(a3, w4l, w4h)
         a1, a3 = ops.add(a1, m), ops.sub(a1, m)
         a4, a6 = ops.add(a4, a6), ops.sub(a4, a6)
-        m = ops.mul(a7, w4)
+        m = ops.mul_split(a7, w4l, w4h)
         a5, a7 = ops.add(a5, m), ops.sub(a5, m)
         # h = 4: twiddles 1, ω_8, ω_4 (= ω_8^2), ω_8^3
         x0[g], x4[g] = ops.add(a0, a4), ops.sub(a0, a4)
-        m = ops.mul(a5, w81)
+        m = ops.mul_split(a5, w81l, w81h)
         x1[g], x5[g] = ops.add(a1, m), ops.sub(a1, m)
-        m = ops.mul(a6, w4)
+        m = ops.mul_split(a6, w4l, w4h)
         x2[g], x6[g] = ops.add(a2, m), ops.sub(a2, m)
-        m = ops.mul(a7, w83)
+        m = ops.mul_split(a7, w83l, w83h)
         x3[g], x7[g] = ops.add(a3, m), ops.sub(a3, m)
 
 
 @njit(cache=True, nogil=True)
-def _r8_dif_tile(t, w4, w81, w83):
+def _r8_dif_tile(t, tw):
     """DIF stages h = 4, 2, 1 on each column of the tile (the mirror image of ``_r8_dit_tile``)."""
+    w4l, w4h = tw[0, 3], tw[1, 3]  # ω_4
+    w81l, w81h = tw[0, 5], tw[1, 5]  # ω_8
+    w83l, w83h = tw[0, 7], tw[1, 7]  # ω_8^3
     x0, x1, x2, x3, x4, x5, x6, x7 = t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]
     for g in range(8):
         a0, a1, a2, a3, a4, a5, a6, a7 = x0[g], x1[g], x2[g], x3[g], x4[g], x5[g], x6[g], x7[g]
         # h = 4
         a0, a4 = ops.add(a0, a4), ops.sub(a0, a4)
-        a1, a5 = ops.add(a1, a5), ops.mul(ops.sub(a1, a5), w81)
-        a2, a6 = ops.add(a2, a6), ops.mul(ops.sub(a2, a6), w4)
-        a3, a7 = ops.add(a3, a7), ops.mul(ops.sub(a3, a7), w83)
+        a1, a5 = ops.add(a1, a5), ops.mul_split(ops.sub(a1, a5), w81l, w81h)
+        a2, a6 = ops.add(a2, a6), ops.mul_split(ops.sub(a2, a6), w4l, w4h)
+        a3, a7 = ops.add(a3, a7), ops.mul_split(ops.sub(a3, a7), w83l, w83h)
         # h = 2
         a0, a2 = ops.add(a0, a2), ops.sub(a0, a2)
-        a1, a3 = ops.add(a1, a3), ops.mul(ops.sub(a1, a3), w4)
+        a1, a3 = ops.add(a1, a3), ops.mul_split(ops.sub(a1, a3), w4l, w4h)
         a4, a6 = ops.add(a4, a6), ops.sub(a4, a6)
-        a5, a7 = ops.add(a5, a7), ops.mul(ops.sub(a5, a7), w4)
+        a5, a7 = ops.add(a5, a7), ops.mul_split(ops.sub(a5, a7), w4l, w4h)
         # h = 1
         x0[g], x1[g] = ops.add(a0, a1), ops.sub(a0, a1)
         x2[g], x3[g] = ops.add(a2, a3), ops.sub(a2, a3)
@@ -275,9 +286,6 @@ def _r8_dif_tile(t, w4, w81, w83):
 @njit(cache=True, nogil=True)
 def _radix8(a, tw, dif):
     """The three narrowest stages in place: DIT h = 1, 2, 4, or DIF h = 4, 2, 1 (a.size >= 8)."""
-    w4 = tw[3]  # ω_4
-    w81 = tw[5]  # ω_8
-    w83 = tw[7]  # ω_8^3
     t = np.empty((8, 8), dtype=np.uint64)
     n = a.size
     groups = min(8, n // 8)  # below 64 elements: a partial tile
@@ -287,9 +295,9 @@ def _radix8(a, tw, dif):
             for k in range(8):
                 t[k, g] = block[8 * g + k]
         if dif:
-            _r8_dif_tile(t, w4, w81, w83)
+            _r8_dif_tile(t, tw)
         else:
-            _r8_dit_tile(t, w4, w81, w83)
+            _r8_dit_tile(t, tw)
         for g in range(groups):
             for k in range(8):
                 block[8 * g + k] = t[k, g]
@@ -313,9 +321,6 @@ def _bitrev_tiles(lo, hi, src, dst, log_n, rev_mid, factor, tw, butterflies):
     work on the tile's rows, as in ``_radix8``.
     """
     stride = 1 << (log_n - 3)
-    w4 = tw[3]
-    w81 = tw[5]
-    w83 = tw[7]
     t = np.empty((8, 8), dtype=np.uint64)
     # (plain indexing here: 16 slices per tile cost more than the copying itself)
     for b in range(lo, hi):
@@ -329,7 +334,7 @@ def _bitrev_tiles(lo, hi, src, dst, log_n, rev_mid, factor, tw, butterflies):
                 for c in range(8):
                     t[k, c] = ops.mul(src[base + c], factor)
         if butterflies:
-            _r8_dit_tile(t, w4, w81, w83)
+            _r8_dit_tile(t, tw)
         out_base = 8 * rev_mid[b]
         for c in range(8):
             base = _REV3[c] * stride + out_base
@@ -352,12 +357,13 @@ def _tile_dit_stages(t, tw, h0):
     while h < 64:
         for base in range(0, 64, 2 * h):
             for j in range(h):
-                w = tw[h + j]
+                w_lo = tw[0, h + j]
+                w_hi = tw[1, h + j]
                 x = t[base + j]
                 y = t[base + j + h]
                 for c in range(64):
                     u = x[c]
-                    v = ops.mul(y[c], w)
+                    v = ops.mul_split(y[c], w_lo, w_hi)
                     x[c] = ops.add(u, v)
                     y[c] = ops.sub(u, v)
         h *= 2
@@ -370,14 +376,15 @@ def _tile_dif_stages(t, tw):
     while h >= 1:
         for base in range(0, 64, 2 * h):
             for j in range(h):
-                w = tw[h + j]
+                w_lo = tw[0, h + j]
+                w_hi = tw[1, h + j]
                 x = t[base + j]
                 y = t[base + j + h]
                 for c in range(64):
                     u = x[c]
                     v = y[c]
                     x[c] = ops.add(u, v)
-                    y[c] = ops.mul(ops.sub(u, v), w)
+                    y[c] = ops.mul_split(ops.sub(u, v), w_lo, w_hi)
         h //= 2
 
 
@@ -582,10 +589,13 @@ def _run_task(kind, param, t, src, dst, scratch, rev, tw_inv, tw_fwd, factor, po
         per_segment = h // width
         j = (t % per_segment) * width
         s = (t // per_segment) * 2 * h + j
+        lo = h + j
+        hi = lo + width
         if kind == _K_DIT_WIDE:
-            _bfly_dit(dst[s : s + width], dst[s + h : s + h + width], tw_fwd[h + j : h + j + width])
+            _bfly_dit(dst[s : s + width], dst[s + h : s + h + width], tw_fwd[0, lo:hi], tw_fwd[1, lo:hi])
         else:
-            _bfly_dif(scratch[s : s + width], scratch[s + h : s + h + width], tw_inv[h + j : h + j + width])
+            x = scratch[s : s + width]
+            _bfly_dif(x, scratch[s + h : s + h + width], tw_inv[0, lo:hi], tw_inv[1, lo:hi])
     elif kind == _K_EXPAND:
         _expand(scratch, dst, spow_rev, factor, big // n, t * param, min(n, (t + 1) * param))
     elif kind == _K_GATHER:
