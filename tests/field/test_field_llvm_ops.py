@@ -61,6 +61,21 @@ def _check(a: list[int], b: list[int], c: list[int], d: list[int]) -> None:
         assert r[21][i] == 7 * u % P
 
 
+@njit(cache=True)
+def _mul_split(c, d_lo, d_hi, out):
+    for i in range(c.size):
+        out[i] = ops.mul_split(c[i], d_lo[i], d_hi[i])
+
+
+def _check_mul_split(c: list[int], d: list[int]) -> None:
+    """ops.mul_split(u, low half of v, high half of v) is u·v mod P, for any uint64 u and v."""
+    out = np.zeros(len(c), dtype=np.uint64)
+    d_lo = np.array([v & (2**32 - 1) for v in d], dtype=np.uint64)
+    d_hi = np.array([v >> 32 for v in d], dtype=np.uint64)
+    _mul_split(np.array(c, dtype=np.uint64), d_lo, d_hi, out)
+    assert out.tolist() == [u * v % P for u, v in zip(c, d, strict=True)]
+
+
 def test_edge_values_pairwise() -> None:
     canon_pairs = [(x, y) for x in EDGES for y in EDGES]
     any_pairs = [(u, v) for u in EDGES + NON_CANONICAL for v in EDGES + NON_CANONICAL]
@@ -68,6 +83,7 @@ def test_edge_values_pairwise() -> None:
     a, b = zip(*(canon_pairs[i % len(canon_pairs)] for i in range(m)), strict=True)
     c, d = zip(*(any_pairs[i % len(any_pairs)] for i in range(m)), strict=True)
     _check(list(a), list(b), list(c), list(d))
+    _check_mul_split(list(c), list(d))
 
 
 @settings(deadline=None, max_examples=50)
@@ -75,3 +91,4 @@ def test_edge_values_pairwise() -> None:
 def test_random(rows: list[tuple[int, int, int, int]]) -> None:
     a, b, c, d = (list(col) for col in zip(*rows, strict=True))
     _check(a, b, c, d)
+    _check_mul_split(c, d)

@@ -133,6 +133,33 @@ def test_coset_lde_large(log_n: int, blowup: int) -> None:
     assert not nt.coset_intt(lde)[n:].any()
 
 
+@pytest.mark.parametrize("blowup", [1, 2, 4, 8])
+def test_block_kernels_on_edge_values(blowup: int) -> None:
+    """Rows of 2^13 and 2^14 through every block kernel (the transposed 64x64 tiles for the DIF
+    and for DIT stages after an expansion by 2 or 4, in-place stages after one by 8, the wide
+    stages two at a time and one alone), filled with the edge values of the field: 0, 1, P - 1,
+    2^32 - 1, 2^32, 2^63, ... against the definition at spot points, and on round trips."""
+    edges = np.array([0, 1, P - 1, P - 2, 2**32 - 1, 2**32, 2**63, 2**64 - 2**32], dtype=np.uint64)
+    rng = np.random.default_rng(blowup)
+    for log_n in (13, 14):
+        n = 1 << log_n
+        coeffs = np.stack([rng.choice(edges, n), np.full(n, P - 1, dtype=np.uint64), np.tile(edges, n // 8)])
+        coeffs[0, :8] = edges
+        lde = nt.coset_evaluate(coeffs, blowup)
+        evals = nt.ntt(coeffs)
+        assert (nt.coset_lde(evals, blowup) == lde).all()
+        assert (nt.intt(evals) == coeffs).all()
+        assert (nt.coset_intt(lde)[:, :n] == coeffs).all()
+        points = nt.domain(log_n + blowup.bit_length() - 1, nt.GENERATOR)
+        w = nt.root_of_unity(log_n)
+        for r in range(3):
+            c = coeffs[r].tolist()
+            for i in (0, 1, 63, 64, 4095, 4096, n - 1):
+                assert int(evals[r, i]) == naive_eval(c, pow(w, i, P))
+            for i in (0, 3, 4097, n * blowup - 1):
+                assert int(lde[r, i]) == naive_eval(c, int(points[i]))
+
+
 @pytest.mark.parametrize("log_n,blowup", [(1, 8192), (2, 4096), (0, 1 << 15)])
 def test_blowup_beyond_a_block(log_n: int, blowup: int) -> None:
     """A blowup of a block or more: no DIT stages inside blocks, expansion on its own."""

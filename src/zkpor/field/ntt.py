@@ -11,10 +11,12 @@ Conventions (the STARK relies on them):
   the last axis (the layout in which a column is contiguous and can be streamed).
 
 How it is fast: an in-place iterative radix-2 transform whose butterflies run over contiguous
-slices, so that LLVM vectorises the field products (AVX2/AVX-512 here); the three narrowest
-stages as one radix-8 pass over transposed 8x8 tiles (vectorised too, and fused with a
-cache-friendly tiled bit reversal); the other stages that fit in 32 KiB done block by block while
-the block is in L1; twiddles precomputed once for every size; threads over columns when there are
+slices, so that LLVM vectorises the field products (AVX2/AVX-512 here); twiddles precomputed once
+for every size, stored as 32-bit halves so that the products stay vector code
+(``llvm_ops.mul_split``); the narrowest stages (half-width < 64) over transposed tiles, 64 lanes
+per row (8x8 tiles and one radix-8 pass for short rows), fused with a cache-friendly tiled bit
+reversal where there is one; the other stages that fit in 32 KiB done block by block while the
+block is in L1; the wider ones two per pass over memory; threads over columns when there are
 many, over the blocks and butterflies of each stage for one long column (``zkpor.field.parallel``).
 
 The coset LDE does no bit reversal at all: the inverse transform (decimation in frequency) leaves
@@ -185,6 +187,31 @@ def _bfly_dif(x, y, w_lo, w_hi):
         v = y[j]
         x[j] = ops.add(u, v)
         y[j] = ops.mul_split(ops.sub(u, v), w_lo[j], w_hi[j])
+
+
+@njit(cache=True, nogil=True)
+def _bfly_dit2(a, b, c, d, tw, h, j):
+    """The DIT stages h and 2h on the quarters (a, b, c, d) = elements (s + j + i, s + j + h + i,
+    s + j + 2h + i, s + j + 3h + i) for i < a.size of a segment of 4h: (a, b) and (c, d) with
+    ω_{2h}^(j+i), then (a, c) with ω_{4h}^(j+i) and (b, d) with ω_{4h}^(j+h+i).
+
+    The same products as two radix-2 passes, in one pass over memory: the wide stages of a long
+    row (4 MB and more) run at the speed of the cache misses, not of the arithmetic."""
+    w1l = tw[0, h + j : h + j + a.size]
+    w1h = tw[1, h + j : h + j + a.size]
+    w2l = tw[0, 2 * h + j : 2 * h + j + a.size]
+    w2h = tw[1, 2 * h + j : 2 * h + j + a.size]
+    w3l = tw[0, 3 * h + j : 3 * h + j + a.size]
+    w3h = tw[1, 3 * h + j : 3 * h + j + a.size]
+    for i in range(a.size):
+        v = ops.mul_split(b[i], w1l[i], w1h[i])
+        a0, b0 = ops.add(a[i], v), ops.sub(a[i], v)
+        v = ops.mul_split(d[i], w1l[i], w1h[i])
+        c0, d0 = ops.add(c[i], v), ops.sub(c[i], v)
+        v = ops.mul_split(c0, w2l[i], w2h[i])
+        a[i], c[i] = ops.add(a0, v), ops.sub(a0, v)
+        v = ops.mul_split(d0, w3l[i], w3h[i])
+        b[i], d[i] = ops.add(b0, v), ops.sub(b0, v)
 
 
 @njit(cache=True, nogil=True)
@@ -531,6 +558,7 @@ _K_DIT_BLOCKS = 6  # block t of dst: its DIT stages from half-width param
 _K_EXPAND_DIT_BLOCKS = 7  # the _K_EXPAND of block t, then its _K_DIT_BLOCKS (param: blowup)
 _K_DIT_WIDE = 8  # task t of the DIT stage of half-width param (a block or more) on dst
 _K_POST = 9  # block t of dst times post
+_K_DIT_WIDE2 = 10  # task t of the DIT stages of half-width param and 2·param together
 
 
 def _row_phases(mode: int, n: int, big: int, has_post: bool) -> list[tuple[int, int, int]]:
@@ -569,8 +597,12 @@ def _row_phases(mode: int, n: int, big: int, has_post: bool) -> list[tuple[int, 
         phases.append((kind, h0, big // block_dst))
     h = max(h0, block_dst)
     while h < big:
-        phases.append((_K_DIT_WIDE, h, big // (2 * min(h, _TASK))))
-        h *= 2
+        if 2 * h < big:
+            phases.append((_K_DIT_WIDE2, h, big // (4 * min(h, _TASK))))
+            h *= 4
+        else:
+            phases.append((_K_DIT_WIDE, h, big // (2 * min(h, _TASK))))
+            h *= 2
     # 3. the coset correction of coset_intt
     if has_post:
         phases.append((_K_POST, 0, big // block_dst))
@@ -596,6 +628,17 @@ def _run_task(kind, param, t, src, dst, scratch, rev, tw_inv, tw_fwd, factor, po
         else:
             x = scratch[s : s + width]
             _bfly_dif(x, scratch[s + h : s + h + width], tw_inv[0, lo:hi], tw_inv[1, lo:hi])
+    elif kind == _K_DIT_WIDE2:
+        h = param
+        width = min(h, _TASK)
+        per_segment = h // width
+        j = (t % per_segment) * width
+        s = (t // per_segment) * 4 * h + j
+        a = dst[s : s + width]
+        b = dst[s + h : s + h + width]
+        c = dst[s + 2 * h : s + 2 * h + width]
+        d = dst[s + 3 * h : s + 3 * h + width]
+        _bfly_dit2(a, b, c, d, tw_fwd, h, j)
     elif kind == _K_EXPAND:
         _expand(scratch, dst, spow_rev, factor, big // n, t * param, min(n, (t + 1) * param))
     elif kind == _K_GATHER:
