@@ -378,29 +378,11 @@ def _bitrev_tiles(lo, hi, src, dst, log_n, rev_mid, factor, tw, butterflies):
 
 
 @njit(cache=True, nogil=True)
-def _tile_dit_stages(t, tw, h0):
-    """DIT stages h0, 2·h0, ..., 32 on the rows of the 64x64 tile t."""
-    h = h0
-    while h < 64:
-        for base in range(0, 64, 2 * h):
-            for j in range(h):
-                w_lo = tw[0, h + j]
-                w_hi = tw[1, h + j]
-                x = t[base + j]
-                y = t[base + j + h]
-                for c in range(64):
-                    u = x[c]
-                    v = ops.mul_split(y[c], w_lo, w_hi)
-                    x[c] = ops.add(u, v)
-                    y[c] = ops.sub(u, v)
-        h *= 2
-
-
-@njit(cache=True, nogil=True)
-def _tile_dif_stages(t, tw):
-    """DIF stages h = 32, 16, ..., 1 on the rows of the 64x64 tile t."""
-    h = 32
-    while h >= 1:
+def _tile_stages(t, tw, h0, dif):
+    """On the rows of the 64x64 tile t: the DIT stages h0, 2·h0, ..., 32, or the DIF stages
+    32, 16, ..., 1. (LLVM takes the test of ``dif`` out of the inner loop.)"""
+    h = 32 if dif else h0
+    while 1 <= h < 64:
         for base in range(0, 64, 2 * h):
             for j in range(h):
                 w_lo = tw[0, h + j]
@@ -410,9 +392,14 @@ def _tile_dif_stages(t, tw):
                 for c in range(64):
                     u = x[c]
                     v = y[c]
-                    x[c] = ops.add(u, v)
-                    y[c] = ops.mul_split(ops.sub(u, v), w_lo, w_hi)
-        h //= 2
+                    if dif:  # (x, y) <- (x + y, (x - y)·w)
+                        x[c] = ops.add(u, v)
+                        y[c] = ops.mul_split(ops.sub(u, v), w_lo, w_hi)
+                    else:  # (x, y) <- (x + w·y, x - w·y)
+                        v = ops.mul_split(v, w_lo, w_hi)
+                        x[c] = ops.add(u, v)
+                        y[c] = ops.sub(u, v)
+        h = h // 2 if dif else 2 * h
 
 
 @njit(cache=True, nogil=True)
@@ -424,10 +411,7 @@ def _block_tiled(block, tw, h0, dif):
         run = block[64 * c : 64 * c + 64]
         for k in range(64):
             t[k, c] = run[k]
-    if dif:
-        _tile_dif_stages(t, tw)
-    else:
-        _tile_dit_stages(t, tw, h0)
+    _tile_stages(t, tw, h0, dif)
     for c in range(64):
         run = block[64 * c : 64 * c + 64]
         for k in range(64):
@@ -461,7 +445,7 @@ def _bitrev_tiles64(lo, hi, src, dst, log_n, rev_mid, factor, tw, stages):
                 for c in range(64):
                     row[c] = ops.mul(run[c], factor)
         if stages:
-            _tile_dit_stages(t, tw, 1)
+            _tile_stages(t, tw, 1, False)
         out_base = 64 * rev_mid[b]
         for c in range(64):
             start = _REV6[c] * stride + out_base
