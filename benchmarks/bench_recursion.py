@@ -6,9 +6,10 @@ by its bits (one permutation per row), siblings as private inputs (8 per row), a
 extension-field sum over the siblings (four ext multiply-adds per row).
 
 Prints per size: instructions per unit, program build + layout time, witness time (the pure-Python
-interpreter and the trace), STARK prove time, verify time (layout and program digest included),
-proof size, peak RSS; then the rows an arity-8 node verifying 8 batch proofs
-would need by DESIGN.md's cost model.
+interpreter and the trace), the program key's time (its preprocessed columns' LDE and Merkle tree:
+once per program, e.g. per level of the node tree), STARK prove time (key excluded), verify time
+(layout and program digest included, key excluded), proof size, peak RSS; then the rows an
+arity-8 node verifying 8 batch proofs would need by DESIGN.md's cost model.
 
     .venv/bin/python benchmarks/bench_recursion.py [--log-rows 12 14 16] [--zk]
 
@@ -37,7 +38,7 @@ from zkpor.recursion.air import (
     plan,
 )
 from zkpor.recursion.program import Program, ProgramBuilder, execute
-from zkpor.recursion.proving import verify_program
+from zkpor.recursion.proving import ProgramKey, commit_program, verify_program
 from zkpor.stark.params import default_options
 from zkpor.stark.prover import prove
 
@@ -93,20 +94,25 @@ def run(log_rows: int, zero_knowledge: bool) -> str:
     trace = build_trace(layout, cell_values(layout, execution.values))
     public = ProgramPublic(tuple(Ext(v) for v in public_inputs), tuple(execution.outputs))
     witness_s = time.perf_counter() - start
+    options = default_options(zero_knowledge=zero_knowledge)
+    start = time.perf_counter()
+    committed = commit_program(program, options, layout)
+    key = ProgramKey(program.digest(), committed.key)
+    key_s = time.perf_counter() - start
     start = time.perf_counter()
     air = RecursionAir(layout, public)
-    data = prove(air, trace, default_options(zero_knowledge=zero_knowledge)).to_bytes()
+    data = prove(air, trace, options, preprocessed=committed).to_bytes()
     prove_s = time.perf_counter() - start
     start = time.perf_counter()
-    report = verify_program(program, public, data)
+    report = verify_program(program, public, data, key=key)
     verify_s = time.perf_counter() - start
     c = layout.counts
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return (
         f"2^{log_rows:<3} {c['permutations']:>7} {c['arithmetic']:>8} {c['decompositions']:>5} "
-        f"{c['private_inputs']:>8} {build_s:>7.1f} {witness_s:>9.1f} {prove_s:>8.1f} "
-        f"{verify_s * 1000:>9.0f} {len(data) / 1024:>8.1f} {peak:>7.0f}  {WIDTH}+2·{air.aux_width}  "
-        f"{report.security.conjectured_bits} bits"
+        f"{c['private_inputs']:>8} {build_s:>7.1f} {witness_s:>9.1f} {key_s:>5.1f} {prove_s:>8.1f} "
+        f"{verify_s * 1000:>9.0f} {len(data) / 1024:>8.1f} {peak:>7.0f}  "
+        f"{WIDTH}+2·{air.aux_width}+{air.preprocessed_width}  {report.security.conjectured_bits} bits"
     )
 
 
@@ -148,7 +154,7 @@ def main() -> None:
     print(f"columns per row: {WIDTH} main; units per row: 1 permutation, {SLOTS} ext mul-add slots, "
           f"1 bit (a decomposition is {BLOCK} rows), {WITNESS} private-input cells")  # fmt: skip
     print(f"{'rows':<5} {'perms':>7} {'mul-adds':>8} {'decs':>5} {'private':>8} {'build s':>7} "
-          f"{'witness s':>9} {'prove s':>8} {'verify ms':>9} {'proof KB':>8} {'peak MB':>7}  "
+          f"{'witness s':>9} {'key s':>5} {'prove s':>8} {'verify ms':>9} {'proof KB':>8} {'peak MB':>7}  "
           "columns  security")  # fmt: skip
     for log_rows in args.log_rows:
         command = [sys.executable, __file__, "--one", str(log_rows)] + (["--zk"] if args.zk else [])

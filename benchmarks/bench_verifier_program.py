@@ -9,8 +9,11 @@ coefficient) are shown apart: DESIGN.md plans to replace them.
 
 With --prove it also proves a real 32-user batch with Poseidon2 commitments, runs its verifier
 program on the proof and proves that run with the recursion AIR (times, size, security).
+With --recursion-child K it also compiles the verifier of a recursion proof of 2^K rows (a node
+verifying a node: the program of `bench_recursion.py`, its address columns preprocessed).
 
     .venv/bin/python benchmarks/bench_verifier_program.py [--batch-size 8192] [--prove]
+        [--recursion-child 16]
 """
 
 from __future__ import annotations
@@ -59,10 +62,37 @@ def report_batch(batch_size: int) -> None:
     start = time.perf_counter()
     vp = compile_verifier(air, options)
     elapsed = time.perf_counter() - start
-    counts = Counter(type(i).__name__ for i in vp.program.instructions)
     log_n = air.trace_length.bit_length() - 1
     print(f"child: solvency AIR, {batch_size} users × {ASSETS} assets, trace 2^{log_n}, "
           f"{air.main_width} main + {air.aux_width} aux (ext) columns; options {options}")  # fmt: skip
+    print_counts(air, vp, elapsed)
+
+
+def report_recursion_child(log_rows: int) -> None:
+    from bench_recursion import verifier_shaped
+    from zkpor.field.extension import Ext
+    from zkpor.recursion.air import ProgramPublic, RecursionAir, plan
+    from zkpor.recursion.proving import commit_program
+    from zkpor.stark.params import default_options
+
+    program = verifier_shaped(log_rows)[0]
+    layout = plan(program)
+    public = ProgramPublic((Ext(1, 0),), tuple(Ext(0, 0) for _ in program.public_outputs))
+    air = RecursionAir(layout, public)
+    options = dataclasses.replace(default_options(zero_knowledge=False), hasher="poseidon2")
+    start = time.perf_counter()
+    key = commit_program(program, options, layout).key
+    key_s = time.perf_counter() - start
+    start = time.perf_counter()
+    vp = compile_verifier(air, options, key=key)
+    elapsed = time.perf_counter() - start
+    print(f"\nchild: recursion AIR, trace 2^{log_rows}, {air.main_width} main + {air.aux_width} aux (ext) + "
+          f"{air.preprocessed_width} preprocessed columns (key built in {key_s:.1f} s); options {options}")
+    print_counts(air, vp, elapsed)
+
+
+def print_counts(air, vp, elapsed: float) -> None:
+    counts = Counter(type(i).__name__ for i in vp.program.instructions)
     print(f"compiled in {elapsed:.1f} s: {len(vp.program.instructions):,} instructions, "
           f"{vp.program.cells:,} cells")  # fmt: skip
     print(f"  permutations      {counts['Permute']:>9,}   (DESIGN.md model: ~7,100)")
@@ -129,8 +159,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--batch-size", type=int, default=8192)
     parser.add_argument("--prove", action="store_true")
+    parser.add_argument("--recursion-child", type=int, metavar="K")
     args = parser.parse_args()
     report_batch(args.batch_size)
+    if args.recursion_child:
+        report_recursion_child(args.recursion_child)
     if args.prove:
         report_prove()
 
