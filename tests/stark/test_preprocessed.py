@@ -8,11 +8,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from zkpor.errors import VerificationError
+from zkpor.errors import VerificationError, ZkporError
 from zkpor.stark.air import Air, AirError, Assertion, Constraint, Frame
 from zkpor.stark.params import ProofOptions
 from zkpor.stark.preprocessed import commit_preprocessed
-from zkpor.stark.proof import StarkProof
+from zkpor.stark.proof import ProofFormatError, StarkProof
 from zkpor.stark.prover import prove
 from zkpor.stark.verifier import verify
 
@@ -137,3 +137,19 @@ def test_trace_breaking_a_selected_row_is_rejected(small_options):
     proof = prove(air, trace, small_options, check=False)
     with pytest.raises(VerificationError):
         verify(air, proof, min_security_bits=0, key=commit_preprocessed(air, small_options).key)
+
+
+def test_preprocessed_proof_bytes_are_strictly_parsed(small_options):
+    """Truncations are format errors; a flipped byte anywhere (the preprocessed width in the header,
+    values at z, the opening) is refused by the parser or the verifier."""
+    air = SelectedCounter(seed=1)
+    key = commit_preprocessed(air, small_options).key
+    data = prove(air, honest_trace(air), small_options).to_bytes()
+    for length in range(0, len(data), max(1, len(data) // 100)):
+        with pytest.raises(ProofFormatError):
+            StarkProof.from_bytes(data[:length])
+    for position in range(0, len(data), max(1, len(data) // 150)):
+        tampered = bytearray(data)
+        tampered[position] ^= 1
+        with pytest.raises(ZkporError):
+            verify(air, bytes(tampered), min_security_bits=0, key=key)
