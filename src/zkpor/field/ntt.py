@@ -122,9 +122,15 @@ def _build_twiddles(size: int, inverse: bool) -> np.ndarray:
     while h >= 1:
         table[h : 2 * h] = table[2 * h : 4 * h : 2]  # ω_{2h}^j = ω_{4h}^{2j}
         h //= 2
-    halves = np.stack([table & _U64(0xFFFF_FFFF), table >> _U64(32)])
-    halves.flags.writeable = False
-    return halves
+    return _halves(table)
+
+
+def _halves(values: np.ndarray) -> np.ndarray:
+    """A read-only (2, n) table of the low and high 32-bit halves of the values: the form in
+    which the kernels multiply by a table (``ops.mul_split``)."""
+    out = np.stack([values & _U64(0xFFFF_FFFF), values >> _U64(32)])
+    out.flags.writeable = False
+    return out
 
 
 @njit(cache=True)
@@ -146,18 +152,16 @@ def _bitrev(log_n: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=16)
-def _shift_powers_bitrev(log_n: int, shift: int) -> np.ndarray:
-    """[shift^rev(k) for k < 2^log_n]: the coset scaling of coefficients held in bit-reversed order."""
-    out = gl.powers(shift, 1 << log_n)[_bitrev(log_n)]
-    out.flags.writeable = False
-    return out
+def _shift_powers_bitrev(log_n: int, shift: int, factor: int) -> np.ndarray:
+    """[shift^rev(k)·factor for k < 2^log_n] as halves: the coset scaling of coefficients held in
+    bit-reversed order, with the 1/n of an inverse transform (factor) folded in."""
+    return _halves(gl.mul(gl.powers(shift, 1 << log_n)[_bitrev(log_n)], factor))
 
 
 @lru_cache(maxsize=16)
 def _shift_powers(log_n: int, shift: int) -> np.ndarray:
-    out = gl.powers(shift, 1 << log_n)
-    out.flags.writeable = False
-    return out
+    """[shift^i for i < 2^log_n] as halves."""
+    return _halves(gl.powers(shift, 1 << log_n))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -493,14 +497,15 @@ def _gather(src, dst, rev, factor):
 
 
 @njit(cache=True, nogil=True)
-def _scale(a, post):
+def _scale(a, post_lo, post_hi):
     for i in range(a.size):
-        a[i] = ops.mul(a[i], post[i])
+        a[i] = ops.mul_split(a[i], post_lo[i], post_hi[i])
 
 
 @njit(cache=True, nogil=True)
-def _expand(coeffs_rev, dst, spow_rev, factor, blowup, lo, hi):
-    """dst[k·blowup + t] = coeffs_rev[k] · spow_rev[k] · factor for t < blowup, lo <= k < hi.
+def _expand(coeffs_rev, dst, spow_rev, blowup, lo, hi):
+    """dst[k·blowup + t] = coeffs_rev[k] · spow_rev[k] for t < blowup, lo <= k < hi (spow_rev as
+    halves).
 
     coeffs_rev holds the n coefficients in bit-reversed order. Zero-padding them to n·blowup and
     bit-reversing at the larger size puts coefficient rev_n(k) at k·blowup with zeros between,
@@ -509,10 +514,11 @@ def _expand(coeffs_rev, dst, spow_rev, factor, blowup, lo, hi):
     """
     # views and loops from 0: twice as fast as indexing dst[k·blowup + t] with k from lo
     c = coeffs_rev[lo:hi]
-    s = spow_rev[lo:hi]
+    s_lo = spow_rev[0, lo:hi]
+    s_hi = spow_rev[1, lo:hi]
     out = dst[lo * blowup : hi * blowup]
     for k in range(c.size):
-        v = ops.mul(ops.mul(c[k], s[k]), factor)
+        v = ops.mul_split(c[k], s_lo[k], s_hi[k])
         for t in range(blowup):
             out[k * blowup + t] = v
 
@@ -624,7 +630,7 @@ def _run_task(kind, param, t, src, dst, scratch, rev, tw_inv, tw_fwd, factor, po
         d = dst[s + 3 * h : s + 3 * h + width]
         _bfly_dit2(a, b, c, d, tw_fwd, h, j)
     elif kind == _K_EXPAND:
-        _expand(scratch, dst, spow_rev, factor, big // n, t * param, min(n, (t + 1) * param))
+        _expand(scratch, dst, spow_rev, big // n, t * param, min(n, (t + 1) * param))
     elif kind == _K_GATHER:
         # rev: the reversal table of the middle bits (log_n - 12 of them from 2^12 elements on,
         # log_n - 6 from 64), or of all bits below 64
@@ -658,10 +664,10 @@ def _run_task(kind, param, t, src, dst, scratch, rev, tw_inv, tw_fwd, factor, po
             _dit_small_stages(dst[lo:hi], tw_fwd, param)
         elif kind == _K_EXPAND_DIT_BLOCKS:
             per_block = block // param  # coefficients per block
-            _expand(scratch, dst, spow_rev, factor, param, t * per_block, (t + 1) * per_block)
+            _expand(scratch, dst, spow_rev, param, t * per_block, (t + 1) * per_block)
             _dit_small_stages(dst[lo:hi], tw_fwd, param)
         else:  # _K_POST
-            _scale(dst[lo:hi], post[lo:hi])
+            _scale(dst[lo:hi], post[0, lo:hi], post[1, lo:hi])
 
 
 @njit(cache=True, nogil=True)
@@ -687,8 +693,7 @@ def _run_rows(lo, hi, plan, src, dst, scratch_size, rev, tw_inv, tw_fwd, factor,
                 )
 
 
-_EMPTY = np.zeros(0, dtype=_U64)
-_EMPTY.flags.writeable = False
+_EMPTY = _halves(np.zeros(0, dtype=_U64))  # no table (the same numba type as one)
 
 
 def _as_rows(a: np.ndarray, axis: int, name: str) -> tuple[np.ndarray, bool]:
@@ -794,9 +799,10 @@ def _lde(src: np.ndarray, blowup: int, shift: int, mode: int, name: str) -> np.n
         big,
         _twiddles(log_n, inverse=True),
         _twiddles(log_big, inverse=False),
-        pow(n, P - 2, P) if mode == _MODE_LDE else 1,  # the 1/n of the inverse DFT
+        1,
         _EMPTY,
-        _shift_powers_bitrev(log_n, shift),
+        # with the 1/n of the inverse DFT
+        _shift_powers_bitrev(log_n, shift, pow(n, P - 2, P) if mode == _MODE_LDE else 1),
     )
     return out.reshape(-1) if one_d else out
 
