@@ -36,7 +36,6 @@ from numba import njit
 
 from zkpor.field import goldilocks as gl
 from zkpor.field import llvm_ops as ops
-from zkpor.field import scalar as fs
 from zkpor.field.parallel import num_threads, parallel_ranges
 from zkpor.field.pure import GENERATOR, TWO_ADICITY, fp_root_of_unity
 
@@ -340,8 +339,8 @@ _TILES = 64  # tiles of 64 elements per task of _bitrev_tiles
 
 @njit(cache=True, nogil=True)
 def _bitrev_tiles(lo, hi, src, dst, log_n, rev_mid, factor, tw, butterflies):
-    """dst = bitrev(src)·factor for tiles lo..hi-1 (log_n >= 6), followed by the DIT stages
-    h = 1, 2, 4 if ``butterflies``.
+    """dst = bitrev(src)·factor (factor: halves, (2, 1)) for tiles lo..hi-1 (log_n >= 6), followed
+    by the DIT stages h = 1, 2, 4 if ``butterflies``.
 
     Write an index as (a, b, c): a its top 3 bits, c its low 3, b the log_n - 6 between; its
     reversal is (rev c, rev b, rev a). Tile b holds the 64 elements with middle bits b: it is
@@ -358,12 +357,12 @@ def _bitrev_tiles(lo, hi, src, dst, log_n, rev_mid, factor, tw, butterflies):
         for a in range(8):
             k = _REV3[a]
             base = a * stride + 8 * b
-            if factor == fs.ONE:
+            if factor[0, 0] == 1 and factor[1, 0] == 0:
                 for c in range(8):
                     t[k, c] = src[base + c]
             else:
                 for c in range(8):
-                    t[k, c] = ops.mul(src[base + c], factor)
+                    t[k, c] = ops.mul_split(src[base + c], factor[0, 0], factor[1, 0])
         if butterflies:
             _r8_dit_tile(t, tw)
         out_base = 8 * rev_mid[b]
@@ -442,12 +441,12 @@ def _bitrev_tiles64(lo, hi, src, dst, log_n, rev_mid, factor, tw, stages):
         for a in range(64):
             run = src[a * stride + 64 * b : a * stride + 64 * b + 64]
             row = t[_REV6[a]]
-            if factor == fs.ONE:
+            if factor[0, 0] == 1 and factor[1, 0] == 0:
                 for c in range(64):
                     row[c] = run[c]
             else:
                 for c in range(64):
-                    row[c] = ops.mul(run[c], factor)
+                    row[c] = ops.mul_split(run[c], factor[0, 0], factor[1, 0])
         if stages:
             _tile_stages(t, tw, 1, False)
         out_base = 64 * rev_mid[b]
@@ -493,7 +492,7 @@ def _dif_small_stages(block, tw):
 def _gather(src, dst, rev, factor):
     """dst[i] = src[rev[i]] · factor: the plain bit-reversal permutation, for short rows."""
     for i in range(dst.size):
-        dst[i] = ops.mul(src[rev[i]], factor)
+        dst[i] = ops.mul_split(src[rev[i]], factor[0, 0], factor[1, 0])
 
 
 @njit(cache=True, nogil=True)
@@ -734,7 +733,7 @@ def _run(mode: int, rows: np.ndarray, big: int, tw_inv, tw_fwd, factor: int, pos
     scratch_size = 0 if mode == _MODE_NTT else n
     log_n = n.bit_length() - 1
     rev = _bitrev(log_n - 12 if log_n >= 12 else log_n - 6 if log_n >= 6 else log_n)  # see _K_GATHER
-    tables = (rev, tw_inv, tw_fwd, _U64(factor), post, spow_rev)
+    tables = (rev, tw_inv, tw_fwd, _halves(np.array([factor], dtype=_U64)), post, spow_rev)
     if _per_row(n_rows, big):
         plan = np.array(phases, dtype=np.int64)
         # rows of at least _PARALLEL_MIN words: one per thread; smaller ones: a thread must get
