@@ -31,7 +31,8 @@ class Demos:
 
 @pytest.fixture(scope="session")
 def demos(tmp_path_factory: pytest.TempPathFactory) -> Demos:
-    base = tmp_path_factory.mktemp("demos")
+    # A folder that does not exist yet: the demo creates it (and the history store beside the rounds).
+    base = tmp_path_factory.mktemp("demos") / "monthly"
     outputs = {}
     for round_id in ROUNDS:
         arguments = ["demo", str(base / round_id), "--round", round_id, "--users", USERS]

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from zkpor.cli.app_state import MinSecurityBits, app, console
 from zkpor.errors import InputError
-from zkpor.fsutil import write_atomically
+from zkpor.fsutil import make_directory, write_atomically
 from zkpor.liabilities.secret import SECRET_ENV
 from zkpor.round.history import HistoryStore, default_history_path
 from zkpor.round.publish import PUBLIC_DIR, RESERVES_DIR, PublishResult, publish_round
@@ -172,6 +172,8 @@ def demo(
     from zkpor.round.reserves_results import check_round_reserves
 
     started = time.perf_counter()
+    if db is None:  # the default store sits beside DIRECTORY: its parent must exist before it opens
+        make_directory(Path(directory).resolve().parent)
     history = db or str(default_history_path(directory))
     with HistoryStore.open(history) as store:  # one it cannot use fails now, not after proving
         _clear_earlier_demo(directory, round_id, store, force=force)
