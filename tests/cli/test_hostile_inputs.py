@@ -136,3 +136,26 @@ def test_prove_on_a_cluster_address_that_is_not_one(tmp_path: Path, run_main: Ru
     generate_round(tmp_path / "r", 40, 3)
     line = refused(run_main("prove", "r", "--cluster", address, cwd=tmp_path), address)
     assert "is not a Dask scheduler address" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["verify"], "Missing argument"),
+        (["demo", "d", "--users", "-1"], "--users"),
+        (["serve", "r", "--port", "99999"], "--port"),
+        (["reserves", "reserves.csv", "--no-such-option"], "--no-such-option"),
+        (["round", "next", "only-one"], "Missing argument"),
+    ],
+)
+def test_a_usage_error_is_one_line_too(bad: Path, run_main: Run, args: list[str], names: str) -> None:
+    line = refused(run_main(*args, cwd=bad), names)
+    assert f"(see zkpor {args[0] if args[0] != 'round' else 'round next'} --help)" in line
+    assert not (bad / "d").exists()
+
+
+def test_help_is_still_help(bad: Path, run_main: Run) -> None:
+    result = run_main("verify", "--help", cwd=bad)
+    assert result.returncode == 0 and "Usage: zkpor verify" in result.stdout and not result.stderr
+    no_arguments = run_main("round", cwd=bad)  # a group without a command shows its help
+    assert no_arguments.returncode == 2 and "next" in no_arguments.stdout + no_arguments.stderr

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import sys
 
+import typer
 from rich.markup import escape
+
+# typer 0.29 vendors click; its usage errors are these classes, not an installed click's.
+from typer._click import exceptions as click
 
 from zkpor.cli import app_state
 from zkpor.errors import InterruptError, ZkporError
@@ -28,10 +32,23 @@ from zkpor.cli import (  # noqa: E402,F401
 
 
 def main() -> None:
-    """Entry point: usage errors are typer's; a ZkporError becomes one line on stderr and its exit
-    code; an OSError nothing anticipated still becomes one line naming its file, never a traceback."""
+    """Entry point: a usage error (a missing argument, a value out of range, an unknown option) or a
+    ZkporError becomes one `error:` line on stderr and its exit code; an OSError nothing anticipated
+    still becomes one line naming its file, never a traceback."""
     try:
-        app()
+        # Not standalone, so that click's usage errors reach us instead of typer's multi-line box.
+        code = app(prog_name="zkpor", standalone_mode=False)
+    except click.NoArgsIsHelpError as usage:  # `zkpor round`: its help, printed as it was made
+        sys.exit(usage.exit_code)
+    except click.UsageError as usage:  # BadParameter, MissingParameter, NoSuchOption, ...
+        _error(_usage_line(usage))
+        sys.exit(2)
+    except click.ClickException as other:
+        _error(" ".join(other.format_message().split()))
+        sys.exit(other.exit_code)
+    except typer.Abort:
+        _error("aborted")
+        sys.exit(1)
     except ZkporError as error:
         _error(str(error))
         sys.exit(error.exit_code)
@@ -39,12 +56,19 @@ def main() -> None:
         where = f"{error.filename}: " if error.filename else ""
         _error(f"{where}{(error.strerror or str(error)).lower()}")
         sys.exit(2)
-    except SystemExit as exit_:
-        # typer turns Ctrl-C into exit code 130, silently; commands with something to resume
-        # raise InterruptError (above) instead, saying what was kept.
-        if exit_.code == InterruptError.exit_code:
-            _error("interrupted; every output is written whole or not at all, so nothing was half-written")
-        raise
+    # Not standalone, typer.Exit (--help, --strict, Ctrl-C as 130) comes back as its exit code.
+    if code == InterruptError.exit_code:
+        # Commands with something to resume raise InterruptError (above) instead, saying what was kept.
+        _error("interrupted; every output is written whole or not at all, so nothing was half-written")
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def _usage_line(usage: click.UsageError) -> str:
+    """`zkpor verify: Missing argument 'ROUND_DIR'. (see zkpor verify --help)` on one line."""
+    command = usage.ctx.command_path if usage.ctx is not None else "zkpor"
+    message = " ".join(usage.format_message().split())
+    return f"{command}: {message} (see {command} --help)"
 
 
 def _error(message: str) -> None:
