@@ -241,6 +241,10 @@ def test_account_rows_from_a_snapshot_file_and_balances(tmp_path: Path, nodeos: 
         snapshot.write_text(bad)
         with pytest.raises(InputError):
             EosAccountsFile(snapshot)
+    for empty in ("", " \n", "[]", "{}"):  # no accounts: an export gone wrong, refused by name
+        snapshot.write_text(empty)
+        with pytest.raises(InputError, match=f"{snapshot}: EOS accounts file lists no accounts"):
+            EosAccountsFile(snapshot)
 
 
 def test_unreachable_node() -> None:

@@ -77,6 +77,8 @@ class EosAccountsFile(_EosAccounts):
             isinstance(r, dict) and isinstance(r.get("account_name"), str) for r in records
         ):
             raise InputError("EOS accounts file: want get_account records with an account_name", path=path)
+        if not records:  # a snapshot of no accounts is an export gone wrong, not a fact to audit
+            raise InputError("EOS accounts file lists no accounts (an empty or truncated export?)", path=path)
         self._records: dict[str, dict] = {}
         for record in records:
             if record["account_name"] in self._records:
