@@ -338,3 +338,20 @@ def test_a_full_disk_while_publishing_leaves_no_public_folder_and_no_record(
     filler.unlink()
     published = run_main("publish", str(round_dir), "--db", str(db), cwd=tmp_path)
     assert published.returncode == 0, published.stderr
+
+
+def test_publish_demands_what_verify_demands(round_copy, run_main):
+    """--min-proven-bits reaches both verifications of publish: a demand the demo round's proof
+    does not meet refuses it in one line, before anything is written or recorded."""
+    result = run_main("publish", str(round_copy), "--min-proven-bits", "200", cwd=round_copy.parent)
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and "proven" in line, line
+    assert not (round_copy / "public").exists()
+    with HistoryStore.open(round_copy.parent / "history.sqlite") as store:
+        assert store.list_rounds() == []
+    # --allow-non-zk only widens what is accepted: the (zero-knowledge) demo round still publishes.
+    allowed = run_main(
+        "publish", str(round_copy), "--allow-non-zk", "--min-proven-bits", "0", cwd=round_copy.parent
+    )
+    assert allowed.returncode == 0, allowed.stderr

@@ -17,7 +17,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from zkpor.cli.app_state import MinSecurityBits, app, console
+from zkpor.cli.app_state import AllowNonZk, MinProvenBits, MinSecurityBits, app, console
 from zkpor.errors import InputError
 from zkpor.fsutil import make_directory, write_atomically
 from zkpor.liabilities.secret import SECRET_ENV
@@ -49,6 +49,8 @@ def publish(
         typer.Option("--reserves", help=f"`zkpor reserves --out` folder. Default: ROUND_DIR/{RESERVES_DIR}."),
     ] = None,
     min_security_bits: MinSecurityBits = 100,
+    min_proven_bits: MinProvenBits = 0,
+    allow_non_zk: AllowNonZk = False,
     secret_file: Annotated[
         Path | None,
         typer.Option(
@@ -77,6 +79,8 @@ def publish(
         history_db=db,
         reserves_dir=reserves_dir,
         min_security_bits=min_security_bits,
+        min_proven_bits=min_proven_bits,
+        allow_non_zk=allow_non_zk,
         secret_file=secret_file,
     )
     _print_published(result, time.perf_counter() - started)

@@ -276,6 +276,8 @@ def publish_round(
     history_db: str | Path | None = None,
     reserves_dir: str | Path | None = None,
     min_security_bits: int = 100,
+    min_proven_bits: int = 0,
+    allow_non_zk: bool = False,
     secret_file: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     now: datetime | None = None,
@@ -289,7 +291,11 @@ def publish_round(
         raise ZkporError(f"{public} already exists: round already published (remove it to publish again)")
     if not (round_dir / PROOF_DIR / GLOBAL_NAME).is_file():
         raise InputError(f"no {PROOF_DIR}/{GLOBAL_NAME}: run `zkpor prove {round_dir}` first", path=round_dir)
-    verification = verify_round(round_dir, min_security_bits=min_security_bits, progress=progress)
+    # The same demands for both verifications: the round as proven, and the folder as published.
+    requirements = dict(
+        min_security_bits=min_security_bits, min_proven_bits=min_proven_bits, allow_non_zk=allow_non_zk
+    )
+    verification = verify_round(round_dir, progress=progress, **requirements)
     g = verification.global_proof
     building = round_dir / f".{PUBLIC_DIR}.{secrets.token_hex(6)}.tmp"
     folder = PublicFolder(building, private_files_of(round_dir, secret_file, g.round_id))
@@ -324,7 +330,7 @@ def publish_round(
             write_atomically(building / MANIFEST_NAME, (json.dumps(manifest, indent=2) + "\n").encode())
             # The folder as it will be published passes the auditor's check on its own: the bytes
             # copied are the bytes verified, and the report states what they prove.
-            verify_public_folder(building, min_security_bits=min_security_bits)
+            verify_public_folder(building, **requirements)
             store.add_round(round_record(report, verification, hashlib.sha256(report_json).hexdigest()))
             try:
                 os.rename(building, public)
