@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -420,3 +421,5 @@ def _print_verification(result: RoundVerification) -> None:
         highlight=False,
         soft_wrap=True,
     )
+    if result.inputs_not_compared:
+        out.print(f"[yellow]note: {escape(result.inputs_not_compared)}[/]", highlight=False, soft_wrap=True)

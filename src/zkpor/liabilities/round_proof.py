@@ -439,6 +439,8 @@ class RoundVerification:
     seconds: float
     checked_against_round_toml: bool
     inputs_unchanged: bool = False  # round.toml and the users file hash as when proving started
+    # In a round directory without its private store: why the inputs were not compared (else None).
+    inputs_not_compared: str | None = None
 
 
 def verify_round(
@@ -467,11 +469,13 @@ def verify_round(
         _check_proven_statement(statement, _batch_proof(first, "batch 0").statement, global_path, "batch 0")
     # exists(), not is_file(): a round.toml that is a directory is an error, not a published folder
     in_round_dir = proof_dir.name == PROOF_DIR and (proof_dir.parent / ROUND_CONFIG_NAME).exists()
-    inputs_unchanged = False
+    inputs_unchanged, inputs_not_compared = False, None
     if in_round_dir:
         check_private_layout(proof_dir.parent)  # a private store in proof/ must be moved first
         _compare_round_toml(proof_dir.parent, statement)
         inputs_unchanged = check_inputs_unchanged(proof_dir.parent, proof_dir)
+        if not inputs_unchanged:
+            inputs_not_compared = why_inputs_not_compared(proof_dir.parent)
     options = ProofOptions(**g.proof_options)
     try:
         options.validate()
@@ -547,7 +551,15 @@ def verify_round(
         raise VerificationError(f"summary.json field '{field_name}' says {got!r}; the proofs give {want!r}")
     seconds = time.perf_counter() - started
     return RoundVerification(
-        proof_dir, g, totals, weakest, proof_bytes, seconds, in_round_dir, inputs_unchanged
+        proof_dir,
+        g,
+        totals,
+        weakest,
+        proof_bytes,
+        seconds,
+        in_round_dir,
+        inputs_unchanged,
+        inputs_not_compared,
     )
 
 
@@ -599,9 +611,11 @@ class StaleProofError(VerificationError):
 
 def check_inputs_unchanged(round_dir: Path, proof_dir: Path) -> bool:
     """Compare round.toml and the users file with the SHA-256 recorded when proving started (the
-    private store's fingerprint); False when there is no store to compare with (a published folder)."""
+    private store's fingerprint); False when there is no store to compare with (a published folder,
+    or a round whose store is missing or a directory: `why_inputs_not_compared` says which). A store
+    path that is something else (not SQLite, another schema) is an error, as the store raises it."""
     store_path = private_dir_of(round_dir) / STORE_NAME
-    if not store_path.is_file():
+    if not store_path.exists() or store_path.is_dir():
         return False
     with InclusionStore(store_path, create=False) as store:
         recorded = store.meta()
@@ -621,6 +635,16 @@ def check_inputs_unchanged(round_dir: Path, proof_dir: Path) -> bool:
                 f"--fresh {round_dir}`, or restore the file"
             )
     return True
+
+
+def why_inputs_not_compared(round_dir: Path) -> str:
+    """Why `check_inputs_unchanged` had nothing to compare with in a round directory."""
+    store_path = private_dir_of(round_dir) / STORE_NAME
+    state = "is a directory, not the inclusion store" if store_path.is_dir() else "is missing"
+    return (
+        f"round.toml and the users file were not compared with what was proven: {store_path} {state} "
+        "(it records their SHA-256 when proving starts)"
+    )
 
 
 # ---- export-user ---------------------------------------------------------------------------------
