@@ -159,3 +159,47 @@ def test_help_is_still_help(bad: Path, run_main: Run) -> None:
     assert result.returncode == 0 and "Usage: zkpor verify" in result.stdout and not result.stderr
     no_arguments = run_main("round", cwd=bad)  # a group without a command shows its help
     assert no_arguments.returncode == 2 and "next" in no_arguments.stdout + no_arguments.stderr
+
+
+def test_verify_says_when_it_could_not_compare_the_inputs_with_what_was_proven(
+    tmp_path: Path, run_main: Run
+) -> None:
+    """Without its private store, a round's inputs cannot be compared with the proven fingerprint:
+    verify still checks the proofs, and says on a line of its own what it did not check, and why.
+    A store that is there but not an inclusion store is an error."""
+    from zkpor.round.generate import generate_round
+
+    generate_round(tmp_path / "r", 40, 3)
+    assert run_main("prove", "r", "--batch-size", "32", cwd=tmp_path).returncode == 0
+    store = tmp_path / "r/private/inclusion.sqlite"
+    proven = run_main("verify", "r", cwd=tmp_path)
+    assert (
+        proven.returncode == 0 and "unchanged since proving" in proven.stdout and "note:" not in proven.stdout
+    )
+    store.rename(tmp_path / "kept.sqlite")
+    for state in ("is missing", "is a directory, not the inclusion store"):
+        result = run_main("verify", "r", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        [note] = [line for line in result.stdout.splitlines() if line.startswith("note:")]
+        assert (
+            "were not compared with what was proven" in note and f"r/private/inclusion.sqlite {state}" in note
+        )
+        assert "unchanged since proving" not in result.stdout
+        store.mkdir(exist_ok=True)
+    store.rmdir()
+    for content in (b"", b"not a database at all, just some bytes here" * 4):
+        store.write_bytes(content)
+        refused(run_main("verify", "r", cwd=tmp_path), "r/private/inclusion.sqlite")
+
+
+def test_reserves_warns_of_an_rpc_node_that_does_not_answer(bad: Path, run_main: Run) -> None:
+    """A node that is down turns its rows to failed: one warning line names it (without the
+    credentials in its URL); the exit code stays 0 unless --strict."""
+    (bad / "eth.csv").write_text("coin,address,message,signature\nETH,0x" + "00" * 19 + "01,hello,0xabc\n")
+    args = ["reserves", "eth.csv", "--rpc", "ethereum=http://user:secret@127.0.0.1:1", "--workers", "1"]
+    result = run_main(*args, cwd=bad)  # nothing listens on port 1
+    assert result.returncode == 0, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("warning: --rpc ethereum=http://127.0.0.1:1: no answer: node unreachable"), line
+    assert "secret" not in result.stderr + result.stdout
+    assert run_main(*args, "--strict", cwd=bad).returncode == 1

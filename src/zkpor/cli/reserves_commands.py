@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zkpor.cli.app_state import AllowNonZk, MinProvenBits, MinSecurityBits, app, console
+from zkpor.cli.app_state import AllowNonZk, MinProvenBits, MinSecurityBits, app, console, error_console
 from zkpor.errors import InputError
 from zkpor.reserves.exact import decimal_text
 
@@ -24,7 +25,8 @@ def _sources(  # noqa: ANN202
     coins,  # noqa: ANN001
     owners: Path | None = None,
 ):
-    """(balance source, account-key source) from the command line; either may be None."""
+    """(balance source, account-key source, the --rpc nodes as (network, node, family)) from the
+    command line; either source may be None."""
     from zkpor.reserves.accounts import CombinedAccounts, EosAccountsFile, EosAccountsRpc
     from zkpor.reserves.balances import CombinedBalances, SnapshotBalances
     from zkpor.reserves.networks import resolve_chain
@@ -33,6 +35,7 @@ def _sources(  # noqa: ANN202
 
     sources = []
     accounts = []
+    nodes = []
     if balances is not None:
         sources.append(SnapshotBalances(balances, coins))
     if eos_accounts is not None:
@@ -60,6 +63,8 @@ def _sources(  # noqa: ANN202
             client = JsonRpc(url)
         except ValueError as error:
             raise InputError(f"--rpc {spec!r}: {error}") from None
+        if chain.family in ("evm", "bitcoin", "eos"):
+            nodes.append((chain.id, client, chain.family))
         if chain.family == "evm":
             sources.append(
                 EvmBalances(chain.id, client, chain.native, chain.decimals, tokens.get(chain.id, {}))
@@ -75,6 +80,7 @@ def _sources(  # noqa: ANN202
     return (
         CombinedBalances(sources) if sources else None,
         CombinedAccounts(accounts) if accounts else None,
+        nodes,
     )
 
 
@@ -177,6 +183,7 @@ def reserves(
     from zkpor.reserves.engine import count_rows
     from zkpor.reserves.exact import parse_amount
     from zkpor.reserves.ratios import Requirements, load_liabilities
+    from zkpor.reserves.rpc import why_node_silent
 
     allowed = parse_amount(tolerance)
     if allowed is None:
@@ -188,7 +195,16 @@ def reserves(
     heights = settings.heights | _heights(height or [])
     maps = [*settings.asset_maps, *(asset_map or [])]
     coins = coin_map(tuple(str(path.resolve()) for path in maps))
-    sources, accounts = _sources(balances, eos_accounts, rpc or [], token or [], coins, owners)
+    sources, accounts, nodes = _sources(balances, eos_accounts, rpc or [], token or [], coins, owners)
+    for network, node, family in nodes:  # before the check, so it is seen even if the table scrolls
+        silent = why_node_silent(node, family)
+        if silent:
+            error_console.print(
+                f"[bold yellow]warning:[/] --rpc {network}={node.url}: {escape(silent)}; the rows this node "
+                "checks will end failed or unsupported",
+                highlight=False,
+                soft_wrap=True,
+            )
     owed = None
     if liabilities is not None:
         requirements = Requirements(min_security_bits, min_proven_bits, allow_non_zk)

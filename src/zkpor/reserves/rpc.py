@@ -57,6 +57,25 @@ class HttpJson:
             raise SourceUnavailable(f"{what}: node unreachable or bad reply ({error})") from None
 
 
+# A request every node of a family answers (with JSON, even an error): does the node answer at all?
+_PROBES: dict[str, tuple[dict, str]] = {
+    "evm": ({"jsonrpc": "2.0", "id": 0, "method": "eth_chainId", "params": []}, ""),
+    "bitcoin": ({"jsonrpc": "1.0", "id": 0, "method": "getblockchaininfo", "params": []}, ""),
+    "eos": ({"account_name": "eosio"}, "/v1/chain/get_account"),  # the system account always exists
+}
+
+
+def why_node_silent(node: HttpJson, family: str) -> str | None:
+    """None when the node of `family` answers; else why not (down, refusing, not JSON). A silent node
+    turns every row it checks to failed or unsupported, which an auditor must not miss."""
+    body, path = _PROBES[family]
+    try:
+        node.post(body, path=path, what="no answer")
+    except SourceUnavailable as error:
+        return str(error)
+    return None
+
+
 class JsonRpc(HttpJson):
     """A minimal JSON-RPC 1.0/2.0 client over HTTP(S)."""
 
