@@ -23,7 +23,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -40,16 +40,19 @@ JOBS_PER_WORKER = 2
 CONNECT_TIMEOUT = "30s"
 
 
-class BatchJobLike(Protocol):
+@dataclass(frozen=True)
+class BatchJob:
+    """Everything needed to prove one batch: no secret, no uid, no users file."""
+
     statement: Statement
     index: int
-    id_hashes: np.ndarray
-    equity: np.ndarray
+    id_hashes: np.ndarray  # (B, 4) uint64
+    equity: np.ndarray  # (B, assets) uint64
     debt: np.ndarray
     options: ProofOptions
 
 
-def job_payload(job: BatchJobLike) -> dict[str, Any]:
+def job_payload(job: BatchJob) -> dict[str, Any]:
     """A batch job as plain values, the only form in which it leaves the client."""
     return {
         "statement": job.statement.encode(),

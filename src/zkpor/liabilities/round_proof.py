@@ -37,7 +37,7 @@ from zkpor.fsutil import exclusive_lock, make_directory, remove_stale_temporarie
 from zkpor.liabilities.air import BatchPublic, SolvencyAir
 from zkpor.liabilities.assignment import BatchMembers, batch_members, choose_batch_shape, plan_batches
 from zkpor.liabilities.batch import BatchProof, statement_layout, verify_batch
-from zkpor.liabilities.distributed import BatchRunner, InProcessRunner
+from zkpor.liabilities.distributed import BatchJob, BatchRunner, InProcessRunner
 from zkpor.liabilities.inclusion import InclusionProof, verify_inclusion
 from zkpor.liabilities.layout import SolvencyLayout
 from zkpor.liabilities.published import (
@@ -125,16 +125,6 @@ def proof_dir_of(round_dir: str | Path) -> Path:
 
 
 # ---- one batch: the unit of work -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BatchJob:
-    statement: Statement
-    index: int
-    id_hashes: np.ndarray  # (B, 4) uint64
-    equity: np.ndarray  # (B, assets) uint64
-    debt: np.ndarray
-    options: ProofOptions
 
 
 @dataclass(frozen=True)

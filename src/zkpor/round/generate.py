@@ -20,7 +20,6 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,7 @@ from zkpor.round.config import RoundConfig, default_round_config, write_round_co
 from zkpor.round.directory import ROUND_CONFIG_NAME
 from zkpor.round.net_value import first_negative_net_value_row
 from zkpor.round.users import USERS_FILE_NAMES
-from zkpor.round.users_writer import write_users_blocks
+from zkpor.round.users_writer import UsersBlock, write_users_blocks
 
 # Share of users holding each asset (long-tail assets not listed get DEFAULT_HOLDING_PROBABILITY).
 HOLDING_PROBABILITY = {
@@ -77,17 +76,7 @@ UID_SPACE = 9 * 10 ** (UID_DIGITS - 1)
 _UID_STRIDE = 999_999_937
 
 
-@dataclass(frozen=True, eq=False)
-class SyntheticUsers:
-    """Generated users in the loader's layout: uid bytes + offsets, equity/debt in base units."""
-
-    uid_bytes: np.ndarray
-    uid_offsets: np.ndarray
-    equity: np.ndarray
-    debt: np.ndarray
-
-
-def generate_users(config: RoundConfig, n_users: int, seed: int, usd_scale: float = 1.0) -> SyntheticUsers:
+def generate_users(config: RoundConfig, n_users: int, seed: int, usd_scale: float = 1.0) -> UsersBlock:
     """``n_users`` synthetic users for ``config``'s assets, the same for the same seed.
 
     ``usd_scale`` multiplies every holding's USD value: the same customers, richer or poorer (the demo
@@ -98,7 +87,7 @@ def generate_users(config: RoundConfig, n_users: int, seed: int, usd_scale: floa
     offsets = [blocks[0].uid_offsets]
     for block in blocks[1:]:
         offsets.append(block.uid_offsets[1:] + offsets[-1][-1])
-    return SyntheticUsers(
+    return UsersBlock(
         np.concatenate([b.uid_bytes for b in blocks]),
         np.concatenate(offsets),
         np.concatenate([b.equity for b in blocks]),
@@ -108,7 +97,7 @@ def generate_users(config: RoundConfig, n_users: int, seed: int, usd_scale: floa
 
 def generate_user_blocks(
     config: RoundConfig, n_users: int, seed: int, block: int | None = None, *, usd_scale: float = 1.0
-) -> Iterator[SyntheticUsers]:
+) -> Iterator[UsersBlock]:
     """The same users as `generate_users`, ``block`` at a time (each block from its own stream of
     the seed, so any block can be made without the ones before it)."""
     if n_users < 1:
@@ -121,7 +110,7 @@ def generate_user_blocks(
         rng = np.random.default_rng([seed, 1, k])
         count = min(block, n_users - first)
         equity, debt = _balances(config, count, rng, usd_scale)
-        yield SyntheticUsers(*_uids(first, count, uid_offset), equity, debt)
+        yield UsersBlock(*_uids(first, count, uid_offset), equity, debt)
 
 
 def _balances(

@@ -81,8 +81,7 @@ class UserBalances:
     def release_pages(self) -> None:
         """Unmap the spilled balance pages this process has touched: they stay in the files (and the
         page cache), so a round of 10^7 users is read and proven without holding 3.5 GB resident."""
-        for spill in self.spilled:
-            spill.mapping.madvise(mmap.MADV_DONTNEED)
+        _release(self.spilled)
 
     def take_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Equity and debt of the given users (any order), copied into memory. Spilled rows are read
@@ -150,6 +149,12 @@ class SpilledArray:
         for i, row in enumerate(rows.tolist()):
             out[i] = np.frombuffer(os.pread(descriptor, row_bytes, row * row_bytes), dtype=np.uint64)
         return out
+
+
+def _release(spilled: tuple[SpilledArray, ...]) -> None:
+    """Unmap the pages of spilled arrays this process has touched (the data stays in the files)."""
+    for spill in spilled:
+        spill.mapping.madvise(mmap.MADV_DONTNEED)
 
 
 def _balance_arrays(
@@ -423,8 +428,7 @@ class _CsvLoader:
             if carried > MAX_LINE_BYTES:
                 raise self.error(f"line longer than {MAX_LINE_BYTES} bytes", line=int(status[kernels.S_LINE]))
             buffer[:carried] = buffer[consumed:filled]
-            for spill in spilled:
-                spill.mapping.madvise(mmap.MADV_DONTNEED)
+            _release(spilled)
             if self.progress is not None:
                 self.progress(bytes_done, total_bytes)
 
@@ -681,8 +685,7 @@ class _JsonlLoader:
         self.cell_texts.clear()
         self.cell_rows.clear()
         self.cell_slots.clear()
-        for spill in self.spilled:
-            spill.mapping.madvise(mmap.MADV_DONTNEED)
+        _release(self.spilled)
 
 
 def _json_kind(value: object) -> str:
