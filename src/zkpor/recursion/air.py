@@ -113,15 +113,17 @@ class Layout:
 
     def periodic(self) -> list[np.ndarray]:
         """The decomposition schedule, one block long."""
-        rows = np.arange(BLOCK, dtype=np.uint64)
-        following = (rows + np.uint64(1)) % np.uint64(BLOCK)
-        block = {
-            "first_next": (following == 0).astype(np.uint64),
-            "pow_next": np.uint64(1) << following,
-            "low_next": (following < BLOCK // 2).astype(np.uint64),
-            "last": (rows == BLOCK - 1).astype(np.uint64),
-        }
-        return [block[name] for name in BLOCK_COLUMNS]
+        return _periodic_schedule()
+
+    def summary(self) -> ProgramSummary:
+        program, reads = self.program, self.reads
+        return ProgramSummary(
+            program.digest(),
+            self.trace_length,
+            tuple((cell, value, int(reads[cell])) for cell, value in program.constants if reads[cell]),
+            tuple((cell, int(reads[cell])) for cell in program.public_inputs),
+            tuple(program.public_outputs),
+        )
 
 
 def _next_power_of_two(n: int) -> int:
@@ -216,6 +218,34 @@ class ProgramPublic:
                     raise ProgramError(f"{what} {k}: {v!r} is not an extension element (zkpor.field.Ext)")
 
 
+@dataclass(frozen=True)
+class ProgramSummary:
+    """What verifying a run of a program needs of it besides its committed columns: the digest, the
+    trace length, the constants and public inputs the verifier writes on the memory bus (each with
+    the number of trace reads: the verifier writes it that often) and the public outputs it reads.
+    `Layout.summary()` derives it; `recursion.verifying_key` stores it, so that a verifier need not
+    hold (or rebuild) the program itself."""
+
+    program_digest: bytes
+    trace_length: int
+    constants: tuple[tuple[int, Ext, int], ...]  # (cell, value, trace reads), read constants only
+    inputs: tuple[tuple[int, int], ...]  # (cell, trace reads), every public input in order
+    outputs: tuple[int, ...]  # cells, in order
+
+
+def _periodic_schedule() -> list[np.ndarray]:
+    """The decomposition schedule, one block long (the same for every program)."""
+    rows = np.arange(BLOCK, dtype=np.uint64)
+    following = (rows + np.uint64(1)) % np.uint64(BLOCK)
+    block = {
+        "first_next": (following == 0).astype(np.uint64),
+        "pow_next": np.uint64(1) << following,
+        "low_next": (following < BLOCK // 2).astype(np.uint64),
+        "last": (rows == BLOCK - 1).astype(np.uint64),
+    }
+    return [block[name] for name in BLOCK_COLUMNS]
+
+
 def _digest_words(digest: bytes) -> list[int]:
     return [int.from_bytes(digest[i : i + 4], "little") for i in range(0, len(digest), 4)]
 
@@ -223,22 +253,23 @@ def _digest_words(digest: bytes) -> list[int]:
 class RecursionAir(Air):
     name = "zkpor-recursion"
 
-    def __init__(self, layout: Layout, public: ProgramPublic) -> None:
-        super().__init__(layout.trace_length)
-        program = layout.program
-        if len(public.inputs) != len(program.public_inputs) or len(public.outputs) != len(
-            program.public_outputs
-        ):
+    def __init__(self, layout: Layout | ProgramSummary, public: ProgramPublic) -> None:
+        """From the program's `Layout` (to prove, or to commit its columns), or from its
+        `ProgramSummary` alone (to verify: the columns are then known only by the key's root)."""
+        summary = layout.summary() if isinstance(layout, Layout) else layout
+        super().__init__(summary.trace_length)
+        if len(public.inputs) != len(summary.inputs) or len(public.outputs) != len(summary.outputs):
             raise ProgramError(
-                f"the program has {len(program.public_inputs)} public inputs and "
-                f"{len(program.public_outputs)} outputs, got {len(public.inputs)} and {len(public.outputs)}"
+                f"the program has {len(summary.inputs)} public inputs and "
+                f"{len(summary.outputs)} outputs, got {len(public.inputs)} and {len(public.outputs)}"
             )
-        self.layout = layout
+        self.layout = layout if isinstance(layout, Layout) else None
+        self.summary = summary
         self.public = public
-        self._periodic = layout.periodic()
+        self._periodic = _periodic_schedule()
         # Lookup terms see the periodic columns, then the preprocessed ones (`LookupTerm`).
         self._index = {name: k for k, name in enumerate([*BLOCK_COLUMNS, *ADDRESS_COLUMNS])}
-        self._program_digest = program.digest()
+        self._program_digest = summary.program_digest
 
     @property
     def main_width(self) -> int:
@@ -247,6 +278,10 @@ class RecursionAir(Air):
     preprocessed_width = len(ADDRESS_COLUMNS)
 
     def preprocessed_trace(self) -> np.ndarray:
+        if self.layout is None:
+            raise ProgramError(
+                "this recursion AIR was built from a program summary: its columns need the program"
+            )
         return self.layout.preprocessed()
 
     def periodic_columns(self) -> list:
@@ -356,16 +391,17 @@ class RecursionAir(Air):
     def lookup_public_sum(self, beta, gamma):
         """The verifier writes constants and public inputs (as often as the trace reads them) and
         reads each public output once."""
-        program, one = self.layout.program, Ext(1, 0)
-        known = list(program.constants) + list(zip(program.public_inputs, self.public.inputs, strict=True))
+        one, s = Ext(1, 0), self.summary
+        written = list(s.constants)
+        inputs = zip(s.inputs, self.public.inputs, strict=True)
+        written += [(cell, value, count) for (cell, count), value in inputs]
         total = Ext(0, 0)
-        for cell, value in known:
-            count = int(self.layout.reads[cell])
+        for cell, value, count in written:
             if count:
                 total = total + Ext(count, 0) / (
                     beta - compress_values([MEM_BUS, cell, value.c0, value.c1], gamma)
                 )
-        for cell, value in zip(program.public_outputs, self.public.outputs, strict=True):
+        for cell, value in zip(s.outputs, self.public.outputs, strict=True):
             total = total - one / (beta - compress_values([MEM_BUS, cell, value.c0, value.c1], gamma))
         return total
 
