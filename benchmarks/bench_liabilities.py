@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_liabilities.py [--log-users 16 20] [--workdir DIR]
         [--batch-size N] [--max-batches K] [--resume] [--profile conjectured|proven]
-        [--hasher blake3|poseidon2]
+        [--hasher blake3|poseidon2] [--breakdown]
 
 For each size: `zkpor generate`-style users (seed 7), then, each in a fresh process so that its peak
 memory is its own, `prove_round` with a proof profile's options (`zkpor prove --profile`; default
@@ -14,6 +14,9 @@ made unimportable (the customer's whole experience, interpreter start included).
 `--hasher poseidon2` proves with the recursion-friendly configuration (Poseidon2 vector commitments
 and transcript) instead of BLAKE3. The prove phase prints where the time went, phase by phase (wall
 and CPU seconds per batch: CPU is the steadier figure on a shared machine).
+
+`--breakdown` prints where the bytes of the first batch proof go (opened rows, salts and Merkle
+siblings of every commitment, FRI layers, out-of-domain values, final polynomial).
 
 `--max-batches K` stops proving after K batches and prints projections for the whole round from the
 batches measured, marked "projected"; `--resume` keeps the batches an earlier run left (otherwise
@@ -166,6 +169,27 @@ def phase_inclusion(directory: Path, samples: int = 200) -> dict:
     }
 
 
+def print_breakdown(directory: Path) -> None:
+    """Where the bytes of batch 0's STARK proof go, part by part (`zkpor.stark.proof_size`)."""
+    from zkpor.liabilities.batch import BatchProof
+    from zkpor.stark.proof import StarkProof
+    from zkpor.stark.proof_size import format_breakdown
+
+    path = directory / "proof" / "batches" / "00000.zkp"
+    data = path.read_bytes()
+    stark = StarkProof.from_bytes(BatchProof.from_bytes(data).stark)
+    o = stark.options
+    print(
+        f"\nbytes of {path.name} ({len(data):,} B; statement and public values "
+        f"{len(data) - len(stark.to_bytes()):,} B): blowup {o.blowup}, {o.num_queries} queries, "
+        f"{o.grinding_bits} grinding bits, FRI folding {1 << o.fri_folding_log}, final degree "
+        f"< {len(stark.fri_final)}, trace 2^{stark.log_trace_length} × {stark.main_width} main + "
+        f"{stark.aux_width} aux (ext) columns, {stark.num_quotient_chunks} quotient chunks\n"
+        + format_breakdown(stark),
+        flush=True,
+    )
+
+
 def child(phase: str, *args: str) -> dict:
     output = subprocess.run(
         [sys.executable, __file__, "--phase", phase, *args], check=True, capture_output=True, text=True
@@ -269,6 +293,7 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--profile", choices=("conjectured", "proven"), default="conjectured")
     parser.add_argument("--hasher", choices=("blake3", "poseidon2"), default="blake3")
+    parser.add_argument("--breakdown", action="store_true", help="bytes of the first batch proof, by part")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.phase:  # a child process: one phase, its result as the last line of output
@@ -285,6 +310,8 @@ def main() -> None:
     for log_users in args.log_users:
         sizes = (args.batch_size, args.max_batches)
         report(bench(log_users, args.workdir, *sizes, args.resume, args.profile, args.hasher))
+        if args.breakdown:
+            print_breakdown(args.workdir / f"round-2^{log_users}")
 
 
 if __name__ == "__main__":
