@@ -9,7 +9,7 @@ from zkpor.errors import VerificationError
 from zkpor.hash.transcript import Transcript
 from zkpor.stark.domain import ProofDomain
 from zkpor.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
-from zkpor.stark.params import ParameterError, ProofOptions, security_level
+from zkpor.stark.params import ParameterError, ProofOptions, default_options, security_level
 from zkpor.stark.prover import prove
 from zkpor.stark.statement import start_transcript
 from zkpor.stark.verifier import verify
@@ -111,6 +111,24 @@ def test_proven_security_matches_winterfell(
 )
 def test_conjectured_security_matches_winterfell(h, blowup, queries, grinding, field_bits, conjectured):
     assert winterfell(h, blowup, queries, grinding, 8, field_bits).conjectured_bits == conjectured
+
+
+@pytest.mark.parametrize(
+    ("blowup", "max_grinding", "queries", "grinding"),
+    [
+        (4, 16, 43, 16),  # no grinding beyond the default: 86 + 16 − 1 = 101
+        (4, 24, 40, 21),  # 40 queries reach the 80-bit floor; 21 grinding bits make 100
+        (8, 24, 27, 20),  # 81 + 20 − 1
+        (16, 24, 20, 21),
+        (4, 18, 42, 17),  # too little grinding allowed for 40 or 41 queries
+    ],
+)
+def test_default_options_trade_grinding_for_queries_above_the_floor(blowup, max_grinding, queries, grinding):
+    options = default_options(blowup=blowup, max_grinding_bits=max_grinding)
+    assert (options.num_queries, options.grinding_bits) == (queries, grinding)
+    assert winterfell(2**17, blowup, queries, grinding, 8).conjectured_bits >= 100
+    fewer = replace(options, num_queries=queries - 1)  # one query less: below 100 whatever the grinding
+    assert security_level(replace(fewer, grinding_bits=max_grinding), 2**17).conjectured_bits < 100
 
 
 # ---- 3. zero knowledge needs as much randomness as is opened ------------------------------------

@@ -37,6 +37,7 @@ from zkpor.liabilities.round_proof import (
     PRIVATE_DIR,
     ProveReport,
     RoundVerification,
+    conjectured_options,
     export_user,
     profile_options,
     prove_round,
@@ -46,7 +47,6 @@ from zkpor.liabilities.secret import SECRET_ENV, load_secret, secret_path_for
 from zkpor.round.config import load_round_config
 from zkpor.round.decimal_text import format_units_grouped
 from zkpor.round.directory import ROUND_CONFIG_NAME
-from zkpor.stark.params import default_options
 
 RoundDir = Annotated[Path, typer.Argument(help="Round directory (round.toml, users file, proof/).")]
 
@@ -118,7 +118,7 @@ def prove(
     if (security_bits, blowup) != (100, 4):
         if profile != "conjectured":
             raise ZkporError(f"--security-bits and --blowup set the conjectured profile, not {profile!r}")
-        options = default_options(zero_knowledge=True, target_bits=security_bits, blowup=blowup)
+        options = conjectured_options(security_bits, blowup)
     if cluster is not None and workers is not None:
         raise ZkporError("give --cluster or --workers, not both")
     secret = _secret(round_dir, secret_file)

@@ -78,16 +78,35 @@ Notice = Callable[[str], None]
 BatchProgress = Callable[[int, int], None]  # (batches done, batch count)
 
 
+# Proof size (benchmarks/bench_liabilities.py --breakdown). FRI stops folding at degree < 256: its
+# 256 coefficients (4 KB) cost less than the two last layers' openings and paths they replace (8.8 KB
+# for a batch of 8,192 users). Grinding (at most 24 bits) replaces queries down to Winterfell's
+# 80-query-bit floor (`stark.params.default_options`): 40 queries and 21 bits instead of 43 and 16.
+FRI_FINAL_DEGREE = 256
+MAX_GRINDING_BITS = 24
+
+
+def conjectured_options(target_bits: int = 100, blowup: int = 4) -> ProofOptions:
+    """Zero knowledge, `target_bits` conjectured bits at `blowup`, the fewest queries."""
+    return default_options(
+        zero_knowledge=True,
+        target_bits=target_bits,
+        blowup=blowup,
+        max_grinding_bits=MAX_GRINDING_BITS,
+        fri_final_degree=FRI_FINAL_DEGREE,
+    )
+
+
 def default_proof_options() -> ProofOptions:
     """100 conjectured bits with zero knowledge; blowup 4 suffices for the solvency AIR (degree 3)."""
-    return default_options(zero_knowledge=True, target_bits=100, blowup=4)
+    return conjectured_options()
 
 
 # ≥ 100 proven bits for every batch of up to 2^13 users (the automatic maximum): unique-decoding
 # regime, (1 + ρ)/2 per query, so 120 queries and 20 grinding bits at blowup 4. The list-decoding
 # bound of a 128-bit field stays near 60 bits at this size whatever the queries (see stark.params).
 PROVEN_PROFILE = ProofOptions(blowup=4, num_queries=120, grinding_bits=20, fri_folding_log=3,
-                              fri_final_degree=16, zero_knowledge=True)  # fmt: skip
+                              fri_final_degree=FRI_FINAL_DEGREE, zero_knowledge=True)  # fmt: skip
 PROFILES = {"conjectured": default_proof_options, "proven": lambda: PROVEN_PROFILE}
 
 

@@ -92,13 +92,30 @@ def conjectured_query_bits(options: ProofOptions) -> int:
     return bits + options.grinding_bits if bits >= GRINDING_CONTRIBUTION_FLOOR else bits
 
 
-def default_options(zero_knowledge: bool = True, target_bits: int = 100, blowup: int = 8) -> ProofOptions:
+def default_options(
+    zero_knowledge: bool = True,
+    target_bits: int = 100,
+    blowup: int = 8,
+    *,
+    max_grinding_bits: int = DEFAULT_GRINDING_BITS,
+    fri_final_degree: int = 16,
+) -> ProofOptions:
     """The fewest queries reaching `target_bits` conjectured bits at this blowup (field and hash
-    bounds permitting: they are checked against the real domain by `security_level`)."""
-    options = ProofOptions(blowup=blowup, num_queries=1, grinding_bits=DEFAULT_GRINDING_BITS,
-                           zero_knowledge=zero_knowledge)  # fmt: skip
-    while conjectured_query_bits(options) - 1 < target_bits and options.num_queries < 256:
-        options = replace(options, num_queries=options.num_queries + 1)
+    bounds permitting: they are checked against the real domain by `security_level`), with the
+    fewest grinding bits in [DEFAULT_GRINDING_BITS, max_grinding_bits] that do it.
+
+    Grinding buys queries only down to Winterfell's floor: it is credited once the queries alone
+    give GRINDING_CONTRIBUTION_FLOOR (80) bits, so at blowup 4 no grinding replaces a 40th query
+    (2 bits each), and 100 bits take 40 queries and 21 grinding bits (80 + 21 − 1), not 43 and 16.
+    Each grinding bit doubles the prover's expected search (2^21 BLAKE3 hashes ≈ 0.2 s of CPU)."""
+    least_grinding = min(DEFAULT_GRINDING_BITS, max_grinding_bits)
+    options = ProofOptions(blowup=blowup, num_queries=1, grinding_bits=least_grinding,
+                           fri_final_degree=fri_final_degree, zero_knowledge=zero_knowledge)  # fmt: skip
+    for queries in range(1, 257):
+        for grinding in range(least_grinding, max_grinding_bits + 1):
+            options = replace(options, num_queries=queries, grinding_bits=grinding)
+            if conjectured_query_bits(options) - 1 >= target_bits:
+                return options
     return options
 
 
