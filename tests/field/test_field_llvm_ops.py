@@ -76,6 +76,32 @@ def _check_mul_split(c: list[int], d: list[int]) -> None:
     assert out.tolist() == [u * v % P for u, v in zip(c, d, strict=True)]
 
 
+@njit(cache=True)
+def _vector_forms(a, b, c, d, out):
+    """The vector-loop forms, in elementwise loops (the shape LLVM vectorises): products of any
+    uint64 (c, d), by a loop constant's halves, and extension products of canonical (a, b)."""
+    k_lo, k_hi = ops.halves(d[0])
+    h = ops.ext_halves(b[0], a[0])
+    for i in range(a.size):
+        out[0, i] = ops.mul_vec(c[i], d[i])
+        out[1, i] = ops.mul_split(c[i], k_lo, k_hi)
+        out[2, i], out[3, i] = ops.ext_mul_vec(a[i], b[i], b[i], a[i])
+        out[4, i], out[5, i] = ops.ext_mul_halves(a[i], b[i], h)
+
+
+def _check_vector_forms(a: list[int], b: list[int], c: list[int], d: list[int]) -> None:
+    out = np.zeros((6, len(a)), dtype=np.uint64)
+    _vector_forms(*(np.array(v, dtype=np.uint64) for v in (a, b, c, d)), out)
+    r = out.tolist()
+    k0, k1 = b[0], a[0]  # the loop constant b[0] + a[0]·x
+    for i in range(len(a)):
+        x, y, u, v = a[i], b[i], c[i], d[i]
+        assert r[0][i] == u * v % P
+        assert r[1][i] == u * d[0] % P
+        assert (r[2][i], r[3][i]) == ((x * y + W * y * x) % P, (x * x + y * y) % P)
+        assert (r[4][i], r[5][i]) == ((x * k0 + W * y * k1) % P, (x * k1 + y * k0) % P)
+
+
 def test_edge_values_pairwise() -> None:
     canon_pairs = [(x, y) for x in EDGES for y in EDGES]
     any_pairs = [(u, v) for u in EDGES + NON_CANONICAL for v in EDGES + NON_CANONICAL]
@@ -84,6 +110,10 @@ def test_edge_values_pairwise() -> None:
     c, d = zip(*(any_pairs[i % len(any_pairs)] for i in range(m)), strict=True)
     _check(list(a), list(b), list(c), list(d))
     _check_mul_split(list(c), list(d))
+    _check_vector_forms(list(a), list(b), list(c), list(d))
+    for constant in range(len(EDGES)):  # every edge value as the loop constant too
+        rotate = constant * len(EDGES)
+        _check_vector_forms(*(list(v[rotate:] + v[:rotate]) for v in (a, b, c, d)))
 
 
 @settings(deadline=None, max_examples=50)
@@ -92,3 +122,4 @@ def test_random(rows: list[tuple[int, int, int, int]]) -> None:
     a, b, c, d = (list(col) for col in zip(*rows, strict=True))
     _check(a, b, c, d)
     _check_mul_split(c, d)
+    _check_vector_forms(a, b, c, d)

@@ -156,7 +156,8 @@ def _ext_kernel(lo, hi, op, a, b, out):
             o[2 * i], o[2 * i + 1] = ext_pow_scalar(x[2 * i], x[2 * i + 1], e_lo, e_hi)
     elif op == _OP_NORM:
         for i in range(m):
-            o[2 * i] = ops.sub(ops.square(x[2 * i]), ops.mul(ops.square(x[2 * i + 1]), W))
+            c0, c1 = x[2 * i], x[2 * i + 1]
+            o[2 * i] = ops.sub(ops.mul_vec(c0, c0), ops.mul_vec(ops.mul_vec(c1, c1), W))
             o[2 * i + 1] = 0
     elif b.shape[0] == 1:  # a scalar operand
         s0 = b[0, 0]
@@ -168,16 +169,19 @@ def _ext_kernel(lo, hi, op, a, b, out):
             for i in range(m):
                 o[2 * i], o[2 * i + 1] = ops.ext_sub(x[2 * i], x[2 * i + 1], s0, s1)
         elif op == _OP_MUL:
+            h = ops.ext_halves(s0, s1)
             for i in range(m):
-                o[2 * i], o[2 * i + 1] = ops.ext_mul(x[2 * i], x[2 * i + 1], s0, s1)
+                o[2 * i], o[2 * i + 1] = ops.ext_mul_halves(x[2 * i], x[2 * i + 1], h)
         elif op == _OP_MUL_BASE:
+            s_lo, s_hi = ops.halves(s0)
             for i in range(m):
-                o[2 * i] = ops.mul(x[2 * i], s0)
-                o[2 * i + 1] = ops.mul(x[2 * i + 1], s0)
+                o[2 * i] = ops.mul_split(x[2 * i], s_lo, s_hi)
+                o[2 * i + 1] = ops.mul_split(x[2 * i + 1], s_lo, s_hi)
         else:  # _OP_CONJ_MUL_BASE
+            s_lo, s_hi = ops.halves(s0)
             for i in range(m):
-                o[2 * i] = ops.mul(x[2 * i], s0)
-                o[2 * i + 1] = ops.neg(ops.mul(x[2 * i + 1], s0))
+                o[2 * i] = ops.mul_split(x[2 * i], s_lo, s_hi)
+                o[2 * i + 1] = ops.neg(ops.mul_split(x[2 * i + 1], s_lo, s_hi))
     else:
         y = b[lo:hi].reshape(-1)
         if op == _OP_ADD:
@@ -188,15 +192,15 @@ def _ext_kernel(lo, hi, op, a, b, out):
                 o[2 * i], o[2 * i + 1] = ops.ext_sub(x[2 * i], x[2 * i + 1], y[2 * i], y[2 * i + 1])
         elif op == _OP_MUL:
             for i in range(m):
-                o[2 * i], o[2 * i + 1] = ops.ext_mul(x[2 * i], x[2 * i + 1], y[2 * i], y[2 * i + 1])
+                o[2 * i], o[2 * i + 1] = ops.ext_mul_vec(x[2 * i], x[2 * i + 1], y[2 * i], y[2 * i + 1])
         elif op == _OP_MUL_BASE:
             for i in range(m):
-                o[2 * i] = ops.mul(x[2 * i], y[2 * i])
-                o[2 * i + 1] = ops.mul(x[2 * i + 1], y[2 * i])
+                o[2 * i] = ops.mul_vec(x[2 * i], y[2 * i])
+                o[2 * i + 1] = ops.mul_vec(x[2 * i + 1], y[2 * i])
         else:  # _OP_CONJ_MUL_BASE
             for i in range(m):
-                o[2 * i] = ops.mul(x[2 * i], y[2 * i])
-                o[2 * i + 1] = ops.neg(ops.mul(x[2 * i + 1], y[2 * i]))
+                o[2 * i] = ops.mul_vec(x[2 * i], y[2 * i])
+                o[2 * i + 1] = ops.neg(ops.mul_vec(x[2 * i + 1], y[2 * i]))
 
 
 _LINCOMB_BLOCK = 512  # output columns per pass: the accumulators stay in L1
@@ -218,17 +222,17 @@ def _lincomb_kernel(lo, hi, m, coeffs, out):
         for k in range(k_rows):
             row = m[k, start : start + width]
             for t in range(sets):
-                c0 = coeffs[t, k, 0]
-                c1 = coeffs[t, k, 1]
+                c0_lo, c0_hi = ops.halves(coeffs[t, k, 0])
+                c1_lo, c1_hi = ops.halves(coeffs[t, k, 1])
                 a = acc[t]
                 for j in range(width):
                     x = row[j]
-                    v = ops.mul(x, c0)
+                    v = ops.mul_split(x, c0_lo, c0_hi)
                     s = a[0, j] + v
                     if s < v:
                         a[1, j] += fs.ONE
                     a[0, j] = s
-                    v = ops.mul(x, c1)
+                    v = ops.mul_split(x, c1_lo, c1_hi)
                     s = a[2, j] + v
                     if s < v:
                         a[3, j] += fs.ONE
@@ -251,10 +255,10 @@ def _matvec_kernel(lo, hi, m, v0, v1, out):
         hi1 = fs.ZERO
         for i in range(row.size):
             x = row[i]
-            t = ops.mul(x, v0[i])
+            t = ops.mul_vec(x, v0[i])
             lo0 += t & fs.MASK32
             hi0 += t >> fs.SHIFT32
-            t = ops.mul(x, v1[i])
+            t = ops.mul_vec(x, v1[i])
             lo1 += t & fs.MASK32
             hi1 += t >> fs.SHIFT32
         out[r, 0] = gl.fold_halves(lo0, hi0)

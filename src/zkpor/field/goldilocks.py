@@ -74,8 +74,9 @@ def _elementwise_kernel(lo, hi, op, a, b, out):
             for i in range(n):
                 o[i] = ops.sub(x[i], s)
         else:
+            s_lo, s_hi = ops.halves(s)
             for i in range(n):
-                o[i] = ops.mul(x[i], s)
+                o[i] = ops.mul_split(x[i], s_lo, s_hi)
     else:
         y = b[lo:hi]
         if op == _OP_ADD:
@@ -86,7 +87,7 @@ def _elementwise_kernel(lo, hi, op, a, b, out):
                 o[i] = ops.sub(x[i], y[i])
         else:
             for i in range(n):
-                o[i] = ops.mul(x[i], y[i])
+                o[i] = ops.mul_vec(x[i], y[i])
 
 
 @njit(cache=True, nogil=True)
@@ -153,7 +154,7 @@ def _dot_rows_kernel(lo, hi, a, b, use_b, out):
         sum_hi = fs.ZERO
         if use_b:
             for i in range(x.size):
-                v = ops.mul(x[i], y[i])
+                v = ops.mul_vec(x[i], y[i])
                 sum_lo += v & fs.MASK32
                 sum_hi += v >> fs.SHIFT32
         else:

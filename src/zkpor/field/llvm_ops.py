@@ -22,11 +22,16 @@ __all__ = [
     "add",
     "canonical",
     "ext_add",
+    "ext_halves",
     "ext_mul",
+    "ext_mul_halves",
+    "ext_mul_vec",
     "ext_square",
     "ext_sub",
+    "halves",
     "mul",
     "mul_split",
+    "mul_vec",
     "mul_wide",
     "neg",
     "reduce128",
@@ -92,6 +97,29 @@ def _ir_mul_wide_halves(
     return lo, hi
 
 
+def _ir_mul_wide_vec(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """x·y as (lo, hi) from four 32x32 -> 64 products whose carries are taken as comparisons.
+
+    The same product as `_ir_mul_wide`, in a shape LLVM's multiply-high idiom recognition
+    (AggressiveInstCombine, LLVM >= 22) does not know: it turns `_ir_mul_wide`'s carry-free
+    ladder back into one 64x64 -> 128-bit product, which in a vector loop becomes an extract, a
+    scalar `mulx` and an insert per lane. This form stays four vector `vpmuludq`s."""
+    m32 = _const(_EPSILON)
+    s32 = _const(32)
+    x_lo, x_hi = b.and_(x, m32), b.lshr(x, s32)
+    y_lo, y_hi = b.and_(y, m32), b.lshr(y, s32)
+    ll = b.mul(x_lo, y_lo)
+    lh = b.mul(x_lo, y_hi)
+    hl = b.mul(x_hi, y_lo)
+    hh = b.mul(x_hi, y_hi)
+    mid = b.add(lh, hl)  # the cross terms, 65 bits: carry 2^64 · 2^32 into hi
+    mid_carry = b.zext(b.icmp_unsigned("<", mid, lh), _I64)
+    lo = b.add(ll, b.shl(mid, s32))
+    lo_carry = b.zext(b.icmp_unsigned("<", lo, ll), _I64)
+    hi = b.add(b.add(hh, b.lshr(mid, s32)), b.add(b.shl(mid_carry, s32), lo_carry))
+    return lo, hi
+
+
 def _ir_reduce128(b: ir.IRBuilder, lo: ir.Value, hi: ir.Value) -> ir.Value:
     """hi·2^64 + lo mod P, using 2^64 = 2^32 - 1 and 2^96 = -1 (mod P); any lo, hi."""
     hi_hi = b.lshr(hi, _const(32))
@@ -109,15 +137,42 @@ def _ir_mul(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
     return _ir_reduce128(b, lo, hi)
 
 
-def _ir_ext_mul(b: ir.IRBuilder, a0, a1, b0, b1) -> tuple[ir.Value, ir.Value]:
+def _ir_mul_vec(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+    return _ir_reduce128(b, *_ir_mul_wide_vec(b, x, y))
+
+
+def _ir_mul_halves(b: ir.IRBuilder, x: ir.Value, y_lo: ir.Value, y_hi: ir.Value) -> ir.Value:
+    return _ir_reduce128(b, *_ir_mul_wide_halves(b, x, y_lo, y_hi))
+
+
+def _ir_ext_mul(b: ir.IRBuilder, a0, a1, b0, b1, mul=_ir_mul) -> tuple[ir.Value, ir.Value]:
     # Karatsuba: 3 general products and one by 7 (whose high half is zero, so LLVM folds it to
     # two 32-bit products).
-    v0 = _ir_mul(b, a0, b0)
-    v1 = _ir_mul(b, a1, b1)
-    c0 = _ir_add(b, v0, _ir_mul(b, v1, _const(_W)))
-    cross = _ir_mul(b, _ir_add(b, a0, a1), _ir_add(b, b0, b1))
+    v0 = mul(b, a0, b0)
+    v1 = mul(b, a1, b1)
+    c0 = _ir_add(b, v0, mul(b, v1, _const(_W)))
+    cross = mul(b, _ir_add(b, a0, a1), _ir_add(b, b0, b1))
     c1 = _ir_sub(b, _ir_sub(b, cross, v0), v1)
     return c0, c1
+
+
+def _ir_ext_mul_halves(b: ir.IRBuilder, a0, a1, *h) -> tuple[ir.Value, ir.Value]:
+    """Karatsuba with b given as `ext_halves`: (b0, b1, b0 + b1) as (lo, hi) halves each."""
+    v0 = _ir_mul_halves(b, a0, h[0], h[1])
+    v1 = _ir_mul_halves(b, a1, h[2], h[3])
+    c0 = _ir_add(b, v0, _ir_mul_vec(b, v1, _const(_W)))
+    cross = _ir_mul_halves(b, _ir_add(b, a0, a1), h[4], h[5])
+    c1 = _ir_sub(b, _ir_sub(b, cross, v0), v1)
+    return c0, c1
+
+
+def _ir_opaque(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    """x, through an empty inline-assembly statement: LLVM cannot see where the value came from."""
+    return b.asm(ir.FunctionType(_I64, [_I64]), "", "=r,0", [x], side_effect=False)
+
+
+def _ir_halves(b: ir.IRBuilder, x: ir.Value) -> tuple[ir.Value, ir.Value]:
+    return _ir_opaque(b, b.and_(x, _const(_EPSILON))), _ir_opaque(b, b.lshr(x, _const(32)))
 
 
 def _ir_ext_square(b: ir.IRBuilder, a0, a1) -> tuple[ir.Value, ir.Value]:
@@ -188,10 +243,34 @@ def mul_split(typingctx, a, b_lo, b_hi):
     if not _integers(a, b_lo, b_hi):
         return None
 
-    def codegen(ctx, bld, sig, args):
-        return _ir_reduce128(bld, *_ir_mul_wide_halves(bld, *args))
+    return _U64(_U64, _U64, _U64), lambda ctx, bld, sig, args: _ir_mul_halves(bld, *args)
 
-    return _U64(_U64, _U64, _U64), codegen
+
+@intrinsic
+def mul_vec(typingctx, a, b):
+    """a·b mod P for any uint64 a, b (as `mul`), in the form to use in loops that LLVM vectorises.
+
+    `mul`'s product becomes a scalar `mulx` per vector lane there (see `mul_split`); this one
+    takes its carries as comparisons, which LLVM keeps in vector lanes: 0.49 -> 0.36 ns per
+    product in an elementwise loop, a cube 1.25 -> 0.89 ns (AVX-512, measured). Outside vector
+    loops (dependent chains, scalar code) `mul` is faster: one `mulx`."""
+    if not _integers(a, b):
+        return None
+    return _U64(_U64, _U64), lambda ctx, bld, sig, args: _ir_mul_vec(bld, *args)
+
+
+@intrinsic
+def halves(typingctx, a):
+    """(low, high) 32-bit halves of a, for `mul_split` by a value that a loop does not change.
+
+    Call it before the loop, never inside: the halves pass through an empty inline-assembly
+    statement, so that LLVM cannot fold `mul_split(x, *halves(c))` back into a 64x64 product
+    (which would be scalar in a vector loop again), and inline assembly inside a loop stops it
+    from being vectorised at all."""
+    if not _integers(a):
+        return None
+    sig = types.UniTuple(_U64, 2)(_U64)
+    return sig, lambda ctx, bld, sig, args: _pair(ctx, bld, sig, _ir_halves(bld, *args))
 
 
 @intrinsic
@@ -225,6 +304,51 @@ def ext_mul(typingctx, a0, a1, b0, b1):
         return None
     sig = types.UniTuple(_U64, 2)(_U64, _U64, _U64, _U64)
     return sig, lambda ctx, bld, sig, args: _pair(ctx, bld, sig, _ir_ext_mul(bld, *args))
+
+
+@intrinsic
+def ext_mul_vec(typingctx, a0, a1, b0, b1):
+    """`ext_mul` with `mul_vec`'s products: for loops that LLVM vectorises."""
+    if not _integers(a0, a1, b0, b1):
+        return None
+    sig = types.UniTuple(_U64, 2)(_U64, _U64, _U64, _U64)
+
+    def codegen(ctx, bld, sig, args):
+        return _pair(ctx, bld, sig, _ir_ext_mul(bld, *args, mul=_ir_mul_vec))
+
+    return sig, codegen
+
+
+@intrinsic
+def ext_halves(typingctx, b0, b1):
+    """b = b0 + b1·x prepared for `ext_mul_halves`, before a loop that multiplies by it: the
+    `halves` of b0, b1 and b0 + b1 (Karatsuba's third product), as a 6-tuple."""
+    if not _integers(b0, b1):
+        return None
+    sig = types.UniTuple(_U64, 6)(_U64, _U64)
+
+    def codegen(ctx, bld, sig, args):
+        x0, x1 = args
+        parts = [*_ir_halves(bld, x0), *_ir_halves(bld, x1), *_ir_halves(bld, _ir_add(bld, x0, x1))]
+        return ctx.make_tuple(bld, sig.return_type, parts)
+
+    return sig, codegen
+
+
+@intrinsic
+def ext_mul_halves(typingctx, a0, a1, h):
+    """(a0 + a1·x)·b with b as `ext_halves(b0, b1)`: a product by a loop's constant that stays
+    in vector lanes."""
+    if not (_integers(a0, a1) and isinstance(h, types.UniTuple) and h.count == 6):
+        return None
+    sig = types.UniTuple(_U64, 2)(_U64, _U64, types.UniTuple(_U64, 6))
+
+    def codegen(ctx, bld, sig, args):
+        x0, x1, packed = args
+        parts = [bld.extract_value(packed, i) for i in range(6)]
+        return _pair(ctx, bld, sig, _ir_ext_mul_halves(bld, x0, x1, *parts))
+
+    return sig, codegen
 
 
 @intrinsic

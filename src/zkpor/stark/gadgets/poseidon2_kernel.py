@@ -28,14 +28,16 @@ def _accumulate(acc, stored, expected, a0, a1, m) -> None:
     """acc += α · (stored − expected), α = a0 + a1·x, in 128-bit accumulators (lo0, hi0, lo1, hi1)
     reduced once per tile: at most 2^64 terms can carry into the high words."""
     lo0, hi0, lo1, hi1 = acc[0], acc[1], acc[2], acc[3]
+    a0_lo, a0_hi = f.halves(a0)
+    a1_lo, a1_hi = f.halves(a1)
     for r in range(m):
         c = f.sub(stored[r], expected[r])
-        v = f.mul(c, a0)
+        v = f.mul_split(c, a0_lo, a0_hi)
         s = lo0[r] + v
         if s < v:
             hi0[r] += np.uint64(1)
         lo0[r] = s
-        v = f.mul(c, a1)
+        v = f.mul_split(c, a1_lo, a1_hi)
         s = lo1[r] + v
         if s < v:
             hi1[r] += np.uint64(1)
@@ -47,7 +49,7 @@ def _cube_shifted(state, rc, shifted, cube, m) -> None:
     for r in range(m):
         x = f.add(state[r], rc)
         shifted[r] = x
-        cube[r] = f.mul(f.mul(x, x), x)
+        cube[r] = f.mul_vec(f.mul_vec(x, x), x)
 
 
 @njit(cache=True, nogil=True)
@@ -55,7 +57,7 @@ def _seventh(stored_cube, shifted, out, m) -> None:
     """x^7 = (stored x^3)^2 · x: continues from the stored column, as the generic code does."""
     for r in range(m):
         c = stored_cube[r]
-        out[r] = f.mul(f.mul(c, c), shifted[r])
+        out[r] = f.mul_vec(f.mul_vec(c, c), shifted[r])
 
 
 @njit(cache=True, nogil=True)
