@@ -79,18 +79,18 @@ def _ir_mul_wide(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> tuple[ir.Value, i
     return _ir_mul_wide_halves(b, x, y, b.lshr(y, _const(32)))
 
 
+def _ir_partial_products(b: ir.IRBuilder, x: ir.Value, y_lo: ir.Value, y_hi: ir.Value) -> tuple:
+    """The four 32x32 -> 64 products of x's halves and y's (y_lo, y_hi < 2^32): ll, lh, hl, hh."""
+    x_lo, x_hi = b.and_(x, _const(_EPSILON)), b.lshr(x, _const(32))
+    return b.mul(x_lo, y_lo), b.mul(x_lo, y_hi), b.mul(x_hi, y_lo), b.mul(x_hi, y_hi)
+
+
 def _ir_mul_wide_halves(
     b: ir.IRBuilder, x: ir.Value, y_lo: ir.Value, y_hi: ir.Value
 ) -> tuple[ir.Value, ir.Value]:
     """x·(y_hi·2^32 + y_lo) as (lo, hi), for y_lo, y_hi < 2^32 (only their low 32 bits are used)."""
-    m32 = _const(_EPSILON)
-    s32 = _const(32)
-    x_lo, x_hi = b.and_(x, m32), b.lshr(x, s32)
-    y_lo, y_hi = b.and_(y_lo, m32), b.and_(y_hi, m32)
-    ll = b.mul(x_lo, y_lo)
-    lh = b.mul(x_lo, y_hi)
-    hl = b.mul(x_hi, y_lo)
-    hh = b.mul(x_hi, y_hi)
+    m32, s32 = _const(_EPSILON), _const(32)
+    ll, lh, hl, hh = _ir_partial_products(b, x, b.and_(y_lo, m32), b.and_(y_hi, m32))
     mid = b.add(b.add(lh, b.lshr(ll, s32)), b.and_(hl, m32))  # < 2^64, no carry
     lo = b.or_(b.shl(mid, s32), b.and_(ll, m32))
     hi = b.add(b.add(hh, b.lshr(mid, s32)), b.lshr(hl, s32))
@@ -104,14 +104,8 @@ def _ir_mul_wide_vec(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> tuple[ir.Valu
     (AggressiveInstCombine, LLVM >= 22) does not know: it turns `_ir_mul_wide`'s carry-free
     ladder back into one 64x64 -> 128-bit product, which in a vector loop becomes an extract, a
     scalar `mulx` and an insert per lane. This form stays four vector `vpmuludq`s."""
-    m32 = _const(_EPSILON)
     s32 = _const(32)
-    x_lo, x_hi = b.and_(x, m32), b.lshr(x, s32)
-    y_lo, y_hi = b.and_(y, m32), b.lshr(y, s32)
-    ll = b.mul(x_lo, y_lo)
-    lh = b.mul(x_lo, y_hi)
-    hl = b.mul(x_hi, y_lo)
-    hh = b.mul(x_hi, y_hi)
+    ll, lh, hl, hh = _ir_partial_products(b, x, b.and_(y, _const(_EPSILON)), b.lshr(y, s32))
     mid = b.add(lh, hl)  # the cross terms, 65 bits: carry 2^64 · 2^32 into hi
     mid_carry = b.zext(b.icmp_unsigned("<", mid, lh), _I64)
     lo = b.add(ll, b.shl(mid, s32))
@@ -312,11 +306,7 @@ def ext_mul_vec(typingctx, a0, a1, b0, b1):
     if not _integers(a0, a1, b0, b1):
         return None
     sig = types.UniTuple(_U64, 2)(_U64, _U64, _U64, _U64)
-
-    def codegen(ctx, bld, sig, args):
-        return _pair(ctx, bld, sig, _ir_ext_mul(bld, *args, mul=_ir_mul_vec))
-
-    return sig, codegen
+    return sig, lambda ctx, bld, sig, args: _pair(ctx, bld, sig, _ir_ext_mul(bld, *args, mul=_ir_mul_vec))
 
 
 @intrinsic
