@@ -24,7 +24,7 @@ import blake3
 import numpy as np
 
 from zkpor.field.scalar import P_INT
-from zkpor.hash import bytehash, poseidon2_batch, poseidon2_lanes
+from zkpor.hash import bytehash, poseidon2_lanes
 from zkpor.hash.merkle_proof import (
     BLAKE3_NODE_PURPOSE,
     DIGEST_SIZE,
@@ -164,18 +164,18 @@ class MerkleTree:
             leaves = bytehash.hash_columns(domain, matrix, prefix=salts, field_elements=True)
         elif hasher == "blake3":
             leaves = bytehash.hash_rows(domain, matrix, prefix=salts, field_elements=True)
-        elif column_major:
-            leaves = poseidon2_lanes.sponge_columns(domain, matrix, prefix=salts)
         else:
-            leaves = poseidon2_batch.sponge_hash_batch(domain, matrix, prefix=salts)
+            # Poseidon2 hashes rows side by side from the matrix's columns: a row-major matrix is
+            # transposed first (only the FRI layers are, and they are narrow).
+            columns = matrix if column_major else matrix.T
+            leaves = poseidon2_lanes.sponge_columns(domain, columns, prefix=salts)
         levels = [leaves]
         while levels[-1].shape[0] > 1:
             nodes = levels[-1]
             if hasher == "blake3":
                 levels.append(bytehash.hash_pairs(BLAKE3_NODE_PURPOSE, nodes))
             else:
-                # (2n, 4) -> (n, 8): row i is left ‖ right of parent i (see merkle_proof's table)
-                levels.append(poseidon2_batch.sponge_hash_batch(POSEIDON2_NODE_DOMAIN, nodes.reshape(-1, 8)))
+                levels.append(poseidon2_lanes.hash_pairs(POSEIDON2_NODE_DOMAIN, nodes))
         return cls(matrix, salts, levels, hasher, domain, column_major)
 
     def _check_indices(self, indices: Sequence[int]) -> list[int]:

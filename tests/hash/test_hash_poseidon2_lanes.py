@@ -1,0 +1,118 @@
+"""The tiled Poseidon2 kernels (many states side by side in vector lanes) against the pure-Python
+reference: the permutation, the sponge of a column-major matrix's rows, and Merkle node levels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from poseidon2_vectors import CROSS_CHECK_12, KAT_12
+
+from zkpor.hash import poseidon2 as p2
+from zkpor.hash import poseidon2_lanes as pl
+from zkpor.hash.merkle_proof import POSEIDON2_NODE_DOMAIN
+
+P = p2.P
+# values next to the reduction's boundaries: 2^32 ± 1, 2^63, p - 1, p - 2^32, ...
+EDGES = np.array(
+    [0, 1, 2, 2**32 - 1, 2**32, 2**32 + 1, 2**63, P - 1, P - 2, P - 2**32, 2**64 - 2**33], dtype=np.uint64
+)
+
+
+def field(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Random canonical elements, about a quarter of them edge values."""
+    values = rng.integers(0, P, size=shape, dtype=np.uint64)
+    edge = rng.random(shape) < 0.25
+    values[edge] = rng.choice(EDGES, size=int(edge.sum()))
+    return values
+
+
+def permute_states(states: list[list[int]]) -> list[list[int]]:
+    """`permute_tile` on the given states, placed in the first lanes of one tile."""
+    t = pl.new_tile()
+    for lane, state in enumerate(states):
+        for i, v in enumerate(state):
+            t[i * pl.LANES + lane] = v
+    pl.permute_tile(t)
+    return [[int(t[i * pl.LANES + lane]) for i in range(pl.WIDTH)] for lane in range(len(states))]
+
+
+def test_permute_tile_matches_plonky3_vectors_and_the_reference():
+    inputs, expected = KAT_12
+    cases = [inputs, *(state for state, _ in CROSS_CHECK_12)]
+    rng = np.random.default_rng(1)
+    cases += [list(map(int, row)) for row in field(rng, (pl.LANES - len(cases), pl.WIDTH))]
+    got = permute_states(cases)
+    assert got[0] == list(expected)
+    for i, (_, out) in enumerate(CROSS_CHECK_12, start=1):
+        assert got[i] == list(out)
+    for state, out in zip(cases, got, strict=True):
+        assert out == p2.permute(state)
+
+
+@pytest.mark.parametrize(
+    ("n_cols", "n_rows", "salted"),
+    [
+        (0, 3, False),  # empty rows: one all-zero block
+        (1, 1, True),
+        (3, 33, False),  # fewer words than the rate; rows past one tile
+        (8, 40, False),  # exactly one block
+        (11, 70, True),  # salt + 11 = 13: a partial second block
+        (14, 65, True),  # salt + 14 = 16: two full blocks, the salt straddling nothing
+        (19, 2 * pl.LANES + 5, False),
+    ],
+)
+def test_sponge_columns_matches_the_reference(n_cols, n_rows, salted):
+    rng = np.random.default_rng(n_cols * 1000 + n_rows)
+    columns = field(rng, (n_cols, n_rows))
+    salts = field(rng, (n_rows, 2)) if salted else None
+    got = pl.sponge_columns("zkpor/test", columns, prefix=salts)
+    assert got.shape == (n_rows, 4)
+    for i in range(n_rows):
+        prefix = [] if salts is None else [int(v) for v in salts[i]]
+        row = prefix + [int(v) for v in columns[:, i]]
+        assert [int(v) for v in got[i]] == p2.sponge_hash("zkpor/test", row)
+
+
+def test_sponge_columns_reads_strided_and_row_major_views():
+    rng = np.random.default_rng(5)
+    rows = field(rng, (37, 10))
+    # a transposed (non-contiguous) view hashes as its rows
+    got = pl.sponge_columns("d", rows.T)
+    assert [int(v) for v in got[36]] == p2.sponge_hash("d", [int(v) for v in rows[36]])
+
+
+@pytest.mark.parametrize("n_pairs", [1, 3, pl.LANES, pl.LANES + 1, 3 * pl.LANES - 1])
+def test_hash_pairs_is_a_merkle_level(n_pairs):
+    rng = np.random.default_rng(n_pairs)
+    nodes = field(rng, (2 * n_pairs, 4))
+    got = pl.hash_pairs(POSEIDON2_NODE_DOMAIN, nodes)
+    assert got.shape == (n_pairs, 4)
+    for i in range(n_pairs):
+        pair = [int(v) for v in nodes[2 * i]] + [int(v) for v in nodes[2 * i + 1]]
+        assert [int(v) for v in got[i]] == p2.sponge_hash(POSEIDON2_NODE_DOMAIN, pair)
+
+
+def test_non_canonical_inputs_are_refused():
+    columns = np.zeros((3, 40), dtype=np.uint64)
+    columns[2, 39] = P
+    with pytest.raises(ValueError, match="canonical"):
+        pl.sponge_columns("d", columns)
+    salts = np.zeros((40, 2), dtype=np.uint64)
+    salts[0, 1] = 2**64 - 1
+    with pytest.raises(ValueError, match="canonical"):
+        pl.sponge_columns("d", np.zeros((3, 40), dtype=np.uint64), prefix=salts)
+    nodes = np.zeros((6, 4), dtype=np.uint64)
+    nodes[5, 3] = P
+    with pytest.raises(ValueError, match="canonical"):
+        pl.hash_pairs("d", nodes)
+
+
+def test_bad_shapes_are_refused():
+    with pytest.raises(ValueError, match="same number of rows"):
+        pl.sponge_columns("d", np.zeros((3, 4), dtype=np.uint64), prefix=np.zeros((5, 2), dtype=np.uint64))
+    with pytest.raises(ValueError, match="uint64"):
+        pl.sponge_columns("d", np.zeros((3, 4), dtype=np.int64))
+    with pytest.raises(ValueError, match="even number"):
+        pl.hash_pairs("d", np.zeros((3, 4), dtype=np.uint64))
+    with pytest.raises(ValueError, match="4 columns"):
+        pl.hash_pairs("d", np.zeros((4, 8), dtype=np.uint64))
