@@ -259,6 +259,21 @@ def new_tile() -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def _start(t, init) -> None:
+    """Every state's capacity lanes from the initial state `init` (the rate is absorbed over)."""
+    for i in range(RATE, WIDTH):
+        t[i * LANES : (i + 1) * LANES] = init[i]
+
+
+@njit(cache=True, nogil=True)
+def _digests_out(t, out, row, m) -> None:
+    """out[row + r] = lanes 0..3 of state r, for the first m states of the tile."""
+    for r in range(m):
+        for j in range(DIGEST_LEN):
+            out[row + r, j] = t[j * LANES + r]
+
+
+@njit(cache=True, nogil=True)
 def sponge_columns_range(lo, hi, init, prefix, columns, out) -> int:
     """out[i] = the overwrite sponge (from state `init`) of prefix[i] ‖ columns[:, i], first 4
     output elements, for rows i in [lo, hi), LANES rows at a time. Returns how many absorbed words
@@ -269,8 +284,7 @@ def sponge_columns_range(lo, hi, init, prefix, columns, out) -> int:
     above = 0
     for row in range(lo, hi, LANES):
         m = min(LANES, hi - row)
-        for i in range(RATE, WIDTH):
-            t[i * LANES : (i + 1) * LANES] = init[i]
+        _start(t, init)
         position = 0
         while True:
             for j in range(RATE):
@@ -293,9 +307,7 @@ def sponge_columns_range(lo, hi, init, prefix, columns, out) -> int:
             position += RATE
             if position >= n:
                 break
-        for r in range(m):
-            for j in range(DIGEST_LEN):
-                out[row + r, j] = t[j * LANES + r]
+        _digests_out(t, out, row, m)
     return above
 
 
@@ -307,17 +319,14 @@ def hash_pairs_range(lo, hi, init, nodes, out) -> int:
     above = 0
     for row in range(lo, hi, LANES):
         m = min(LANES, hi - row)
-        for i in range(RATE, WIDTH):
-            t[i * LANES : (i + 1) * LANES] = init[i]
+        _start(t, init)
         for r in range(m):
             for j in range(RATE):
                 x = nodes[2 * (row + r) + j // DIGEST_LEN, j % DIGEST_LEN]
                 above += x >= _P
                 t[j * LANES + r] = x
         permute_tile(t)
-        for r in range(m):
-            for j in range(DIGEST_LEN):
-                out[row + r, j] = t[j * LANES + r]
+        _digests_out(t, out, row, m)
     return above
 
 
