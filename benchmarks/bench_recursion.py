@@ -12,6 +12,12 @@ once per program, e.g. per level of the node tree), STARK prove time (key exclud
 arity-8 node verifying 8 batch proofs would need by DESIGN.md's cost model.
 
     .venv/bin/python benchmarks/bench_recursion.py [--log-rows 12 14 16] [--zk]
+        [--hasher poseidon2] [--blowup 8] [--queries Q] [--grinding 16] [--folding 3] [--phases]
+
+The options default to `default_options` (blake3, the fewest queries for 100 conjectured bits at
+the blowup); an inner node of the round tree proves with `--hasher poseidon2` and no zero knowledge.
+With --phases each size also prints where its CPU seconds went: the witness (the interpreter, the
+cell values, the trace), the program key, and each phase of the STARK prover (`stark.phases`).
 
 Each size runs in a fresh process, so the peak memory printed is that run's own.
 """
@@ -19,6 +25,7 @@ Each size runs in a fresh process, so the peak memory printed is that run's own.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import resource
 import subprocess
@@ -39,7 +46,8 @@ from zkpor.recursion.air import (
 )
 from zkpor.recursion.program import Program, ProgramBuilder, execute
 from zkpor.recursion.proving import ProgramKey, commit_program, verify_program
-from zkpor.stark.params import default_options
+from zkpor.stark import phases
+from zkpor.stark.params import ProofOptions, default_options
 from zkpor.stark.prover import prove
 
 DEPTH = 16  # Merkle levels per path
@@ -84,36 +92,65 @@ def rows_needed(permutations: float, mul_adds: float, decompositions: float, pri
     return max(permutations, mul_adds / SLOTS, BLOCK * decompositions, private / WITNESS)
 
 
-def run(log_rows: int, zero_knowledge: bool) -> str:
+def bench_options(args: argparse.Namespace) -> ProofOptions:
+    """The proof options from the command line: `default_options` at --blowup, then any override."""
+    options = default_options(zero_knowledge=args.zk, blowup=args.blowup)
+    overrides = {"hasher": args.hasher, "num_queries": args.queries, "grinding_bits": args.grinding,
+                 "fri_folding_log": args.folding}  # fmt: skip
+    return dataclasses.replace(options, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def run(log_rows: int, options: ProofOptions, show_phases: bool) -> str:
     start = time.perf_counter()
     program, public_inputs, private_inputs = verifier_shaped(log_rows)
     layout = plan(program)
     build_s = time.perf_counter() - start
     start = time.perf_counter()
-    execution = execute(program, public_inputs, private_inputs)
-    trace = build_trace(layout, cell_values(layout, execution.values))
+    with phases.recording() as witness_phases:
+        with phases.phase("witness: execute"):
+            execution = execute(program, public_inputs, private_inputs)
+        with phases.phase("witness: cell values"):
+            values = cell_values(layout, execution.values)
+        with phases.phase("witness: build trace"):
+            trace = build_trace(layout, values)
     public = ProgramPublic(tuple(Ext(v) for v in public_inputs), tuple(execution.outputs))
     witness_s = time.perf_counter() - start
-    options = default_options(zero_knowledge=zero_knowledge)
     start = time.perf_counter()
-    committed = commit_program(program, options, layout)
+    with phases.recording() as key_phases:
+        committed = commit_program(program, options, layout)
     key = ProgramKey(program.digest(), committed.key)
     key_s = time.perf_counter() - start
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     air = RecursionAir(layout, public)
-    data = prove(air, trace, options, preprocessed=committed).to_bytes()
-    prove_s = time.perf_counter() - start
+    with phases.recording() as prove_phases:
+        data = prove(air, trace, options, preprocessed=committed).to_bytes()
+    prove_s, prove_cpu = time.perf_counter() - start, time.process_time() - start_cpu
     start = time.perf_counter()
     report = verify_program(program, public, data, key=key)
     verify_s = time.perf_counter() - start
     c = layout.counts
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return (
+    line = (
         f"2^{log_rows:<3} {c['permutations']:>7} {c['arithmetic']:>8} {c['decompositions']:>5} "
         f"{c['private_inputs']:>8} {build_s:>7.1f} {witness_s:>9.1f} {key_s:>5.1f} {prove_s:>8.1f} "
         f"{verify_s * 1000:>9.0f} {len(data) / 1024:>8.1f} {peak:>7.0f}  "
         f"{WIDTH}+2·{air.aux_width}+{air.preprocessed_width}  {report.security.conjectured_bits} bits"
     )
+    if show_phases:
+        line += "\n" + phase_table(witness_phases, key_phases, prove_phases, prove_cpu)
+    return line
+
+
+def phase_table(witness: phases.PhaseTimes, key: phases.PhaseTimes, proving: phases.PhaseTimes,
+                prove_cpu: float) -> str:  # fmt: skip
+    """CPU (and wall) seconds per phase; the key's phases once per program, apart."""
+    rows = [f"      {'phase':<24} {'CPU s':>7} {'wall s':>7}"]
+    groups = (("", witness.seconds), ("key: ", key.seconds), ("", proving.seconds))
+    for prefix, seconds in groups:
+        for name, (wall, cpu) in seconds.items():
+            rows.append(f"      {prefix + name:<24} {cpu:>7.2f} {wall:>7.2f}")
+    rows.append(f"      {'prove total (no key)':<24} {prove_cpu:>7.2f}")
+    return "\n".join(rows)
 
 
 def node_estimate() -> None:
@@ -146,18 +183,25 @@ def main() -> None:
     )
     parser.add_argument("--log-rows", type=int, nargs="+", default=[12, 14, 16])
     parser.add_argument("--zk", action="store_true", help="zero-knowledge proofs (inner nodes need none)")
+    parser.add_argument("--hasher", choices=("blake3", "poseidon2"))
+    parser.add_argument("--blowup", type=int, default=8)
+    parser.add_argument("--queries", type=int)
+    parser.add_argument("--grinding", type=int)
+    parser.add_argument("--folding", type=int, help="log2 of the FRI folding factor")
+    parser.add_argument("--phases", action="store_true", help="CPU seconds per phase")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:  # a child process: one measurement, printed as a table row
-        print(run(args.one, args.zk), flush=True)
+        print(run(args.one, bench_options(args), args.phases), flush=True)
         return
+    print(f"options: {bench_options(args)}")
     print(f"columns per row: {WIDTH} main; units per row: 1 permutation, {SLOTS} ext mul-add slots, "
           f"1 bit (a decomposition is {BLOCK} rows), {WITNESS} private-input cells")  # fmt: skip
     print(f"{'rows':<5} {'perms':>7} {'mul-adds':>8} {'decs':>5} {'private':>8} {'build s':>7} "
           f"{'witness s':>9} {'key s':>5} {'prove s':>8} {'verify ms':>9} {'proof KB':>8} {'peak MB':>7}  "
           "columns  security")  # fmt: skip
     for log_rows in args.log_rows:
-        command = [sys.executable, __file__, "--one", str(log_rows)] + (["--zk"] if args.zk else [])
+        command = [sys.executable, *sys.argv, "--one", str(log_rows)]
         subprocess.run(command, check=True)
     node_estimate()
 
