@@ -110,7 +110,7 @@ def run(log_rows: int, options: ProofOptions, show_phases: bool) -> str:
         with phases.phase("witness: execute"):
             execution = execute(program, public_inputs, private_inputs)
         with phases.phase("witness: cell values"):
-            values = cell_values(layout, execution.values)
+            values = cell_values(layout, execution.cells)
         with phases.phase("witness: build trace"):
             trace = build_trace(layout, values)
     public = ProgramPublic(tuple(Ext(v) for v in public_inputs), tuple(execution.outputs))

@@ -14,7 +14,7 @@ With --recursion-child K it also compiles the verifier of a recursion proof of 2
 verifying a node: the program of `bench_recursion.py`, its address columns preprocessed).
 
     .venv/bin/python benchmarks/bench_verifier_program.py [--batch-size 8192] [--prove]
-        [--recursion-child 16]
+        [--recursion-child 16 [--blowup 8] [--queries Q] [--grinding 16] [--folding 3]]
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def report_batch(batch_size: int) -> None:
     print_counts(air, vp, elapsed)
 
 
-def report_recursion_child(log_rows: int) -> None:
+def report_recursion_child(log_rows: int, overrides: dict) -> None:
     from bench_recursion import verifier_shaped
     from zkpor.field.extension import Ext
     from zkpor.recursion.air import ProgramPublic, RecursionAir, plan
@@ -80,7 +80,9 @@ def report_recursion_child(log_rows: int) -> None:
     layout = plan(program)
     public = ProgramPublic((Ext(1, 0),), tuple(Ext(0, 0) for _ in program.public_outputs))
     air = RecursionAir(layout, public)
-    options = dataclasses.replace(default_options(zero_knowledge=False), hasher="poseidon2")
+    blowup = overrides.pop("blowup", None) or 8
+    options = dataclasses.replace(default_options(zero_knowledge=False, blowup=blowup), hasher="poseidon2")
+    options = dataclasses.replace(options, **{k: v for k, v in overrides.items() if v is not None})
     start = time.perf_counter()
     key = commit_program(program, options, layout).key
     key_s = time.perf_counter() - start
@@ -161,10 +163,16 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8192)
     parser.add_argument("--prove", action="store_true")
     parser.add_argument("--recursion-child", type=int, metavar="K")
+    parser.add_argument("--blowup", type=int, help="the recursion child's options (default_options at it)")
+    parser.add_argument("--queries", type=int)
+    parser.add_argument("--grinding", type=int)
+    parser.add_argument("--folding", type=int, help="log2 of the FRI folding factor")
     args = parser.parse_args()
     report_batch(args.batch_size)
     if args.recursion_child:
-        report_recursion_child(args.recursion_child)
+        overrides = {"blowup": args.blowup, "num_queries": args.queries, "grinding_bits": args.grinding,
+                     "fri_folding_log": args.folding}  # fmt: skip
+        report_recursion_child(args.recursion_child, overrides)
     if args.prove:
         report_prove()
 

@@ -428,10 +428,14 @@ def fill_bits_block(trace: np.ndarray, block: int, bits: Sequence[int]) -> None:
     trace[ONES, rows] = np.array(oness, dtype=np.uint64)
 
 
-def cell_values(layout: Layout, values: Sequence[Ext]) -> np.ndarray:
-    """Every cell's value as a (total_cells, 2) array; scratch cells hold 0."""
+def cell_values(layout: Layout, values: np.ndarray | Sequence[Ext]) -> np.ndarray:
+    """Every cell's value as a (total_cells, 2) array; scratch cells hold 0. `values` is an
+    execution's memory (`Execution.cells`) or its values as `Ext`s."""
     out = np.zeros((layout.total_cells, 2), dtype=np.uint64)
-    out[: len(values)] = np.array([(v.c0, v.c1) for v in values], dtype=np.uint64).reshape(-1, 2)
+    if isinstance(values, np.ndarray):
+        out[: values.shape[0]] = values
+    else:
+        out[: len(values)] = np.array([(v.c0, v.c1) for v in values], dtype=np.uint64).reshape(-1, 2)
     return out
 
 

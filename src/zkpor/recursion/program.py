@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import array
 import struct
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -51,7 +50,7 @@ import numpy as np
 from zkpor.errors import ZkporError
 from zkpor.field.pure import Ext, P
 from zkpor.hash import bytehash, poseidon2
-from zkpor.hash.poseidon2_batch import permute12_inplace
+from zkpor.recursion import interpreter
 
 ZERO_CELL = 0
 PERMUTE_WIDTH = 12
@@ -261,14 +260,18 @@ class Program:
         out += [struct.pack("<IQQ", cell, v.c0, v.c1) for cell, v in self.constants]
         for cells in (self.public_inputs, self.public_outputs):
             out.append(struct.pack(f"<I{len(cells)}I", len(cells), *cells))
+        out.append(self.instruction_words.astype("<u4").tobytes())
+        return b"".join(out)
+
+    @cached_property
+    def instruction_words(self) -> np.ndarray:
+        """The instructions as the encoding writes them: u32 count, then per instruction its opcode
+        and operands (what the interpreter kernel runs)."""
         words = array.array("I", [len(self.instructions)])
         for i in self.instructions:
             words.append(i.opcode)
             words.extend(i.operands())
-        if sys.byteorder != "little":
-            words.byteswap()
-        out.append(words.tobytes())
-        return b"".join(out)
+        return np.frombuffer(words, dtype=np.uint32)
 
     @staticmethod
     def from_bytes(data: bytes) -> Program:
@@ -506,23 +509,33 @@ class ProgramBuilder:
 # ---- the interpreter ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Execution:
-    """Every cell's value (the witness) and the public outputs' values."""
+    """An execution's memory: every cell's value (the witness) as `cells`, a (cells, 2) uint64
+    array of extension coordinates, and the public outputs' values."""
 
-    values: list[Ext]
-    outputs: list[Ext]
+    def __init__(self, cells: np.ndarray, outputs: list[Ext]) -> None:
+        self.cells = cells
+        self.outputs = outputs
+
+    @cached_property
+    def values(self) -> list[Ext]:
+        """Every cell's value as an `Ext` (built on first use: tests and fault reports read it)."""
+        return [Ext(c0, c1) for c0, c1 in self.cells.tolist()]
 
 
-def _base(value: Ext, what: str) -> int:
-    if value.c1 != 0:
-        raise ProgramError(f"{what} must be a base-field element, got {value}")
-    return value.c0
-
-
-def swap_by_bit(state: Sequence, bit: int) -> list:
-    """The permutation input of a Merkle-path step: lanes 0..3 and 4..7 exchanged when bit = 1."""
-    return [*state[4:8], *state[0:4], *state[8:]] if bit else list(state)
+def _private_array(private_inputs: Sequence[Value]) -> np.ndarray:
+    """The private inputs as a (k, 2) array of canonical coordinates (ints take a fast path)."""
+    if all(type(v) is int for v in private_inputs):
+        try:
+            c0 = np.array(private_inputs, dtype=np.uint64)
+        except OverflowError:  # negative or ≥ 2^64: as_ext names the first one
+            c0 = None
+        if c0 is not None and not np.any(c0 >= np.uint64(P)):
+            out = np.zeros((len(private_inputs), 2), dtype=np.uint64)
+            out[:, 0] = c0
+            return out
+    values = [as_ext(v, f"private input {k}") for k, v in enumerate(private_inputs)]
+    return np.array([(v.c0, v.c1) for v in values], dtype=np.uint64).reshape(-1, 2)
 
 
 def execute(
@@ -532,49 +545,36 @@ def execute(
     *,
     check: bool = True,
 ) -> Execution:
-    """Run `program`. With `check` (the default) a failed `Check` raises ProgramError; without, the
-    run goes on (tests use that to build a cheating prover's witness)."""
+    """Run `program` (the `interpreter` kernel). With `check` (the default) a failed `Check` raises
+    ProgramError; without, the run goes on (tests use that to build a cheating prover's witness)."""
     if len(public_inputs) != len(program.public_inputs):
         raise ProgramError(
             f"the program takes {len(program.public_inputs)} public inputs, got {len(public_inputs)}"
         )
-    values: list[Ext | None] = [None] * program.cells
+    cells = np.zeros((program.cells, 2), dtype=np.uint64)
     for cell, value in program.constants:
-        values[cell] = value
+        cells[cell] = value.c0, value.c1
     for k, (cell, value) in enumerate(zip(program.public_inputs, public_inputs, strict=True)):
-        values[cell] = as_ext(value, f"public input {k}")
-    private = iter(private_inputs)
-    used_private = 0
-    bit_values = (Ext(0, 0), Ext(1, 0))  # Ext is immutable: share the two bit values
-    for k, i in enumerate(program.instructions):
-        kind = type(i)
-        if kind is MulAdd:
-            values[i.out] = values[i.a] * values[i.b] + values[i.c]
-        elif kind is Check:
-            if check and values[i.a] * values[i.b] + values[i.c] != values[i.d]:
-                raise ProgramError(f"instruction {k}: assertion a·b + c = d fails")
-        elif kind is InverseHint:
-            if values[i.a] == Ext(0, 0):
-                raise ProgramError(f"instruction {k}: inverse of zero")
-            values[i.out] = values[i.a].inverse()
-        elif kind is PrivateInput:
-            try:
-                values[i.out] = as_ext(next(private), f"private input {used_private}")
-            except StopIteration:
-                raise ProgramError(f"the program takes more than {used_private} private inputs") from None
-            used_private += 1
-        elif kind is Permute:
-            state = [_base(values[c], f"instruction {k}: permutation input") for c in i.inputs]
-            bit = _base(values[i.bit], f"instruction {k}: Merkle bit")
-            if bit not in (0, 1):
-                raise ProgramError(f"instruction {k}: Merkle bit is {bit}, not 0 or 1")
-            lanes = np.array(swap_by_bit(state, bit), dtype=np.uint64)
-            permute12_inplace(lanes)  # numba: ~100x the pure-Python permutation, same function
-            values[i.out : i.out + PERMUTE_WIDTH] = [Ext(v, 0) for v in lanes.tolist()]
-        else:
-            x = _base(values[i.x], f"instruction {k}: decomposed value")
-            values[i.out : i.out + BITS] = [bit_values[(x >> j) & 1] for j in range(BITS)]
-    if next(private, None) is not None:
-        raise ProgramError(f"the program takes {used_private} private inputs, more were given")
-    assert all(v is not None for v in values)  # Program validation defines every cell
-    return Execution(values, [values[c] for c in program.public_outputs])  # type: ignore[misc]
+        v = as_ext(value, f"public input {k}")
+        cells[cell] = v.c0, v.c1
+    private = _private_array(private_inputs)
+    status, k, cell, used = interpreter.run(program.instruction_words, cells, private, check)
+    value = Ext(int(cells[cell, 0]), int(cells[cell, 1]))
+    faults = {
+        interpreter.CHECK_FAILED: f"instruction {k}: assertion a·b + c = d fails",
+        interpreter.INVERSE_OF_ZERO: f"instruction {k}: inverse of zero",
+        interpreter.PRIVATE_INPUTS_SHORT: f"the program takes more than {used} private inputs",
+        interpreter.PERMUTATION_INPUT_NOT_BASE:
+            f"instruction {k}: permutation input must be a base-field element, got {value}",
+        interpreter.MERKLE_BIT_NOT_BASE:
+            f"instruction {k}: Merkle bit must be a base-field element, got {value}",
+        interpreter.MERKLE_BIT_NOT_A_BIT: f"instruction {k}: Merkle bit is {value.c0}, not 0 or 1",
+        interpreter.DECOMPOSED_NOT_BASE:
+            f"instruction {k}: decomposed value must be a base-field element, got {value}",
+    }  # fmt: skip
+    if status != interpreter.OK:
+        raise ProgramError(faults[status])
+    if used != len(private):
+        raise ProgramError(f"the program takes {used} private inputs, more were given")
+    outputs = [Ext(int(c0), int(c1)) for c0, c1 in cells[list(program.public_outputs)].tolist()]
+    return Execution(cells, outputs)

@@ -60,7 +60,7 @@ def prove_program(
     public = ProgramPublic(tuple(as_ext(v) for v in public_inputs), tuple(execution.outputs))
     layout = layout or plan(program)
     _check_layout(program, layout)
-    trace = build_trace(layout, cell_values(layout, execution.values))
+    trace = build_trace(layout, cell_values(layout, execution.cells))
     air = RecursionAir(layout, public)
     return public, prove(air, trace, options or ProofOptions(), preprocessed=committed)
 
