@@ -242,6 +242,19 @@ def test_merkle_step_with_a_non_bit(options):
     rejected(witness, trace, options, claimed, breaks="merkle bit")
 
 
+def test_bits_blocks_fill_as_one_block_at_a_time():
+    """The vectorised fill of the decomposition unit writes what `fill_bits_block` writes, on edge
+    values (0, 1, p − 1, all-ones halves) and random ones."""
+    rng = np.random.default_rng(5)
+    xs = [0, 1, P - 1, 2**32 - 1, 2**64 - 2**32, 2**63, *(int(v) % P for v in rng.integers(0, 2**63, 10))]
+    one_by_one = np.zeros((R.WIDTH, R.BLOCK * len(xs)), dtype=np.uint64)
+    for block, x in enumerate(xs):
+        R.fill_bits_block(one_by_one, block, [(x >> i) & 1 for i in range(64)])
+    at_once = np.zeros_like(one_by_one)
+    R.fill_bits_blocks(at_once, np.array(xs, dtype=np.uint64))
+    assert np.array_equal(at_once, one_by_one)
+
+
 def test_bit_decomposition_with_a_non_bit(options):
     witness = honest(bits_program(), [2])  # bits 0, 1, 0, …
     trace = witness.trace()

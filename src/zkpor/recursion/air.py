@@ -428,6 +428,24 @@ def fill_bits_block(trace: np.ndarray, block: int, bits: Sequence[int]) -> None:
     trace[ONES, rows] = np.array(oness, dtype=np.uint64)
 
 
+def fill_bits_blocks(trace: np.ndarray, xs: np.ndarray) -> None:
+    """The decomposition unit's columns for every block at once, block k decomposing xs[k]
+    (canonical): what `fill_bits_block` writes for the bits of each x."""
+    shifts = np.arange(BITS, dtype=np.uint64)
+    x = xs.astype(np.uint64)[:, None]
+    bits = (x >> shifts) & np.uint64(1)
+    # acc_i = Σ_{j ≤ i} bit_j·2^j = x mod 2^(i+1), below x < p: already reduced
+    below = np.array([(1 << (i + 1)) - 1 for i in range(BITS)], dtype=np.uint64)
+    acc = x & below
+    half = BLOCK // 2
+    low = np.where(shifts < half, acc, acc[:, half - 1 : half])
+    # ones_i: 1 over the low half, then whether bits half..i are all 1
+    high_ones = np.cumprod(bits[:, half:], axis=1)
+    ones = np.concatenate([np.ones_like(bits[:, :half]), high_ones], axis=1)
+    for column, block_values in ((BIT_VALUE, bits), (ACC, acc), (LOW, low), (ONES, ones)):
+        trace[column] = block_values.reshape(-1)
+
+
 def cell_values(layout: Layout, values: np.ndarray | Sequence[Ext]) -> np.ndarray:
     """Every cell's value as a (total_cells, 2) array; scratch cells hold 0. `values` is an
     execution's memory (`Execution.cells`) or its values as `Ext`s."""
@@ -469,9 +487,7 @@ def build_trace(layout: Layout, values: np.ndarray) -> np.ndarray:
         written = cols[f"slot{s}_check"] == 0
         trace[slot_column(s, "m")] = np.where(written, readers[cells(f"slot{s}_d")], 0)
 
-    for block in range(n // BLOCK):
-        x = int(values[int(cols["bits_x"][BLOCK * block]), 0])
-        fill_bits_block(trace, block, [(x >> i) & 1 for i in range(BITS)])
+    fill_bits_blocks(trace, values[cells("bits_x")[BLOCK - 1 :: BLOCK], 0])
     trace[BIT_MULT] = readers[cells("bits_out")]
     for j in range(WITNESS):
         written = cells(f"witness{j}")
