@@ -51,7 +51,7 @@ def test_prove_verify_export_verify_user(
     assert proved.returncode == 0, proved.stderr
     secret = private_config_home / "zkpor/secrets/2024-06.secret"
     assert f"Created a new exchange secret in {secret}" in proved.stdout
-    assert "101 bits conjectured" in proved.stdout
+    assert "100 bits conjectured" in proved.stdout
     assert "keep r/private/ and the exchange secret private" in proved.stdout
     again = zkpor("prove", "r", "--batch-size", "32", cwd=tmp_path)
     assert "Resuming: 3 of 3 batches are already proven" in again.stdout
@@ -61,12 +61,12 @@ def test_prove_verify_export_verify_user(
     assert verified.returncode == 0, verified.stderr
     for expected in (
         "3 batches × 32 users",
-        "blowup 4, 43 queries",
+        "blowup 4, 40 queries",
         "zero knowledge on",
         "BTC",
         "UNI",
         "OK: 3 batch proofs",
-        "101 bits conjectured",
+        "100 bits conjectured",
         "bits proven",
         "checked against round.toml",
     ):

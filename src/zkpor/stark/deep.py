@@ -1,12 +1,15 @@
 """DEEP composition: one function whose low degree implies every claimed out-of-domain value.
 
     DEEP(x) = Σ_c α^{k_c} (f_c(x) − f_c(z)) / (x − z)           every committed column c
-            + Σ_c α^{k'_c} (f_c(x) − f_c(zω)) / (x − zω)         main and aux columns
+            + Σ_c α^{k'_c} (f_c(x) − f_c(zω)) / (x − zω)         the columns read on the next row
             + α^K · R(x)                                          zero knowledge only
 
 R is a random polynomial committed with the quotient, so the FRI layers and final polynomial are
-uniformly random and reveal nothing about the trace. Powers of α are assigned in the order: columns
-at z (main, aux, quotient), then columns at zω (main, aux), then R.
+uniformly random and reveal nothing about the trace. Powers of α: column c of main ‖ aux ‖
+preprocessed ‖ quotient gets α^c at z; shifted column c (main ‖ aux ‖ preprocessed, S of them) gets
+α^{Z + c} at zω when the constraints read it on the next row (`stark.next_row`), Z the number of
+columns at z; R gets α^{Z + S}. (At zω a column's power is α^Z times its power at z, so a verifier
+sums an opened row once for both.)
 """
 
 from __future__ import annotations
@@ -41,16 +44,18 @@ def deep_on_lde(
     zero_knowledge: bool,
     values_at_z: Sequence[Ext],
     values_at_zw: Sequence[Ext],
+    next_columns: Sequence[int],
     z: Ext,
     alpha: Ext,
 ) -> np.ndarray:
-    """DEEP over the LDE, from column-major LDE matrices (columns, N): `shifted` (main, then aux)
-    are opened at z and zω, the quotient's first `num_chunk_columns` columns at z only, and its
-    last two columns are R (with zero knowledge)."""
+    """DEEP over the LDE, from column-major LDE matrices (columns, N): `shifted` (main, aux,
+    preprocessed) are opened at z and, the columns `next_columns` of them, at zω (`values_at_zw`
+    in that order); the quotient's first `num_chunk_columns` columns at z only, and its last two
+    columns are R (with zero knowledge)."""
     n_shifted = sum(m.shape[0] for m in shifted)
     n_at_z = n_shifted + num_chunk_columns
     coeff_z = ext_powers_list(alpha, n_at_z)
-    coeff_zw = ext_powers_list(alpha, n_shifted, start=n_at_z)
+    coeff_zw = _next_row_weights(alpha, n_at_z, n_shifted, next_columns)
     points = ntt.domain(domain.log_lde, ntt.GENERATOR)
 
     combined_z = np.zeros((domain.lde_size, 2), dtype=np.uint64)
@@ -70,11 +75,12 @@ def deep_on_lde(
 
     zw = z * domain.omega
     result = None
-    for combined, point, coeffs, claimed in (
-        (combined_z, z, coeff_z, values_at_z),
-        (combined_zw, zw, coeff_zw, values_at_zw),
+    claimed_zw = _dot([coeff_zw[c] for c in next_columns], values_at_zw)
+    for combined, point, claimed in (
+        (combined_z, z, _dot(coeff_z, values_at_z)),
+        (combined_zw, zw, claimed_zw),
     ):
-        numerator = ext.ext_sub(combined, _as_array([_dot(coeffs, claimed)]))
+        numerator = ext.ext_sub(combined, _as_array([claimed]))
         denominator = ext.ext_sub(ext.ext_from_base(points), _as_array([point]))
         term = ext.ext_mul(numerator, ext.ext_batch_inv(denominator))
         result = term if result is None else ext.ext_add(result, term)
@@ -85,6 +91,15 @@ def deep_on_lde(
     return result
 
 
+def _next_row_weights(alpha: Ext, n_at_z: int, n_shifted: int, next_columns: Sequence[int]) -> list[Ext]:
+    """The zω weight of every shifted column: α^{n_at_z + c} if column c is opened at zω, else 0."""
+    powers = ext_powers_list(alpha, n_shifted, start=n_at_z)
+    weights = [Ext(0, 0)] * n_shifted
+    for c in next_columns:
+        weights[c] = powers[c]
+    return weights
+
+
 def deep_at_point(
     x: int,
     shifted_row: Sequence[int],
@@ -92,6 +107,7 @@ def deep_at_point(
     randomizer_row: Sequence[int] | None,
     values_at_z: Sequence[Ext],
     values_at_zw: Sequence[Ext],
+    next_columns: Sequence[int],
     z: Ext,
     zw: Ext,
     alpha: Ext,
@@ -100,10 +116,13 @@ def deep_at_point(
     n_shifted, n_quotient = len(shifted_row), len(quotient_row)
     n_at_z = n_shifted + n_quotient
     coeff_z = ext_powers_list(alpha, n_at_z)
-    coeff_zw = ext_powers_list(alpha, n_shifted, start=n_at_z)
+    coeff_zw = _next_row_weights(alpha, n_at_z, n_shifted, next_columns)
     row = list(shifted_row) + list(quotient_row)
     at_z = _dot(coeff_z, [Ext(v, 0) - c for v, c in zip(row, values_at_z, strict=True)])
-    at_zw = _dot(coeff_zw, [Ext(v, 0) - c for v, c in zip(shifted_row, values_at_zw, strict=True)])
+    at_zw = _dot(
+        [coeff_zw[c] for c in next_columns],
+        [Ext(shifted_row[c], 0) - v for c, v in zip(next_columns, values_at_zw, strict=True)],
+    )
     result = at_z * (Ext(x, 0) - z).inverse() + at_zw * (Ext(x, 0) - zw).inverse()
     if randomizer_row is not None:
         result = result + Ext(randomizer_row[0], randomizer_row[1]) * alpha ** (n_at_z + n_shifted)

@@ -4,6 +4,7 @@ Layout (little-endian), every count bounded before anything is allocated:
 
     magic "ZKPSTARK" | u16 version | options (u8 hasher last) | u8 log_n | u16 main_width
     u16 aux_width | u8 chunks | u16 preprocessed_width
+    u16 main_next | u16 aux_next | u16 preprocessed_next       (columns opened at zω, see below)
     main_root | u8 has_aux [aux_root] | quotient_root                      (32-byte digests)
     OOD values: main@z, main@zω, aux@z, aux@zω (2 per aux column), quotient chunks@z (2 per chunk),
                 preprocessed@z, preprocessed@zω
@@ -12,6 +13,8 @@ Layout (little-endian), every count bounded before anything is allocated:
               rows·width u64, u32 proof_len, Merkle multi-proof bytes
 
 The preprocessed columns' root is not in the proof: the verifier takes it from its verification key.
+Values at zω are sent only for the columns the constraints read on the next row
+(`stark.next_row`), in column order; the verifier checks that the counts are its AIR's.
 
 Extension elements are two u64, each must be canonical (< p). A proof file is at most 64 MiB.
 The parser checks structure only; `verifier.verify` checks that the shape matches the AIR and
@@ -31,7 +34,9 @@ from zkpor.field.extension import Ext
 from zkpor.stark.params import HASHERS, ProofOptions
 
 MAGIC = b"ZKPSTARK"
-VERSION = 3  # 2: the options carry the commitment/transcript hasher; 3: preprocessed columns
+# 2: the options carry the commitment/transcript hasher; 3: preprocessed columns; 4: values at zω only
+# for the columns read on the next row
+VERSION = 4
 DIGEST_BYTES = 32
 MAX_PROOF_BYTES = 64 << 20
 MAX_WIDTH = 4096
@@ -100,6 +105,9 @@ class StarkProof:
         w.u16(self.aux_width)
         w.u8(self.num_quotient_chunks)
         w.u16(self.preprocessed_width)
+        w.u16(len(self.main_at_zw))
+        w.u16(len(self.aux_at_zw) // 2)
+        w.u16(len(self.preprocessed_at_zw))
         w.raw(self.main_root)
         w.u8(self.aux_root is not None)
         if self.aux_root is not None:
@@ -151,17 +159,20 @@ class StarkProof:
         aux_width = r.bounded(r.u16("aux_width"), MAX_WIDTH, "aux_width")
         chunks = r.bounded(r.u8("num_quotient_chunks"), 64, "num_quotient_chunks")
         preprocessed_width = r.bounded(r.u16("preprocessed_width"), MAX_WIDTH, "preprocessed_width")
+        main_next = r.bounded(r.u16("main_next"), main_width, "main_next")
+        aux_next = r.bounded(r.u16("aux_next"), aux_width, "aux_next")
+        preprocessed_next = r.bounded(r.u16("preprocessed_next"), preprocessed_width, "preprocessed_next")
         main_root = r.raw(DIGEST_BYTES, "main_root")
         has_aux = r.bounded(r.u8("has_aux"), 1, "has_aux")
         aux_root = r.raw(DIGEST_BYTES, "aux_root") if has_aux else None
         quotient_root = r.raw(DIGEST_BYTES, "quotient_root")
         main_at_z = r.exts(main_width, "main_at_z")
-        main_at_zw = r.exts(main_width, "main_at_zw")
+        main_at_zw = r.exts(main_next, "main_at_zw")
         aux_at_z = r.exts(2 * aux_width, "aux_at_z")
-        aux_at_zw = r.exts(2 * aux_width, "aux_at_zw")
+        aux_at_zw = r.exts(2 * aux_next, "aux_at_zw")
         quotient_at_z = r.exts(2 * chunks, "quotient_at_z")
         preprocessed_at_z = r.exts(preprocessed_width, "preprocessed_at_z")
-        preprocessed_at_zw = r.exts(preprocessed_width, "preprocessed_at_zw")
+        preprocessed_at_zw = r.exts(preprocessed_next, "preprocessed_at_zw")
         num_layers = r.bounded(r.u8("num_fri_layers"), MAX_FRI_LAYERS, "num_fri_layers")
         fri_roots = [r.raw(DIGEST_BYTES, "fri_root") for _ in range(num_layers)]
         final_len = r.bounded(r.u16("fri_final_len"), MAX_FINAL_LEN, "fri_final_len")

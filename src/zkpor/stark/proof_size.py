@@ -14,7 +14,7 @@ from zkpor.hash.merkle_proof import DIGEST_SIZE, SALT_ELEMS
 from zkpor.stark.proof import DIGEST_BYTES, MAGIC, StarkProof
 
 _EXT_BYTES = 16
-_HEADER_BYTES = len(MAGIC) + 2 + 10 + 1 + 2 + 2 + 1 + 2  # magic, version, options, shape
+_HEADER_BYTES = len(MAGIC) + 2 + 10 + 1 + 2 + 2 + 1 + 2 + 6  # magic, version, options, shape
 _OPENING_FRAMING = 2 + 2 + 4 + 4  # u16 rows, u16 width, u32 proof length, u32 sibling count
 
 

@@ -7,7 +7,7 @@ order of the transcript:
  2. main trace commitment            → LogUp challenges β, γ
  3. aux trace commitment (if any)    → composition challenge α
  4. quotient chunks (+ R) commitment → out-of-domain point z
- 5. values at z and zω               → DEEP challenge
+ 5. values at z (and at zω where read) → DEEP challenge
  6. FRI layers and final polynomial  → proof-of-work nonce → query indices
  7. openings of every commitment at the queries
 """
@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from zkpor.field import poly
 from zkpor.field.extension import Ext
 from zkpor.stark import composition, fri
 from zkpor.stark.air import Air, AirError
 from zkpor.stark.deep import deep_on_lde
 from zkpor.stark.domain import ProofDomain
+from zkpor.stark.next_row import next_row_columns
 from zkpor.stark.params import ProofOptions
 from zkpor.stark.phases import phase
 from zkpor.stark.polys import CommittedPolys, commit_coefficients, random_field_matrix, trace_coefficients
@@ -95,9 +97,15 @@ def prove(
     zw = z * domain.omega
     num_chunk_columns = 2 * domain.num_quotient_chunks
     shifted = [main] + ([aux] if aux is not None else []) + ([fixed] if fixed is not None else [])
+    next_row = next_row_columns(air, options.hasher)
+    next_columns = next_row.shifted_indices(air.main_width, air.aux_width)
     with phase("out-of-domain values"):
         at_z = [v for p in shifted for v in p.evaluate(z)]
-        at_zw = [v for p in shifted for v in p.evaluate(zw)]
+        at_zw, offset = [], 0
+        for p in shifted:  # the columns read on the next row only
+            rows = [c - offset for c in next_columns if offset <= c < offset + p.width]
+            at_zw += poly.evaluate_at_ext(p.coefficients[rows], zw) if rows else []
+            offset += p.width
         quotient_at_z = quotient.evaluate(z)[:num_chunk_columns]
     for label, values in ((b"ood-z", at_z), (b"ood-zw", at_zw), (b"ood-quotient", quotient_at_z)):
         transcript.absorb_elements(label, [c for v in values for c in (v.c0, v.c1)])
@@ -112,6 +120,7 @@ def prove(
             zk,
             at_z + quotient_at_z,
             at_zw,
+            next_columns,
             z,
             deep_alpha,
         )
@@ -128,6 +137,7 @@ def prove(
     layer_rows = fri.query_positions(layout, indices)
     main_width = air.main_width
     aux_end = main_width + 2 * air.aux_width
+    main_next, aux_next = len(next_row.main), len(next_row.main) + 2 * len(next_row.aux)
     return StarkProof(
         options=options,
         log_trace_length=domain.log_n,
@@ -138,9 +148,9 @@ def prove(
         aux_root=aux.commitment.root if aux is not None else None,
         quotient_root=quotient.commitment.root,
         main_at_z=at_z[:main_width],
-        main_at_zw=at_zw[:main_width],
+        main_at_zw=at_zw[:main_next],
         aux_at_z=at_z[main_width:aux_end],
-        aux_at_zw=at_zw[main_width:aux_end],
+        aux_at_zw=at_zw[main_next:aux_next],
         quotient_at_z=quotient_at_z,
         fri_roots=[layer.root for layer in fri_commitment.layers],
         fri_final=fri_commitment.final_coefficients,
@@ -152,6 +162,6 @@ def prove(
             layer.open(rows) for layer, rows in zip(fri_commitment.layers, layer_rows, strict=True)
         ],
         preprocessed_at_z=at_z[aux_end:],
-        preprocessed_at_zw=at_zw[aux_end:],
+        preprocessed_at_zw=at_zw[aux_next:],
         preprocessed_opening=fixed.commitment.open(indices) if fixed is not None else None,
     )

@@ -16,6 +16,7 @@ from zkpor.stark.air import Air, Frame
 from zkpor.stark.commitment import verify_opening
 from zkpor.stark.deep import deep_at_point
 from zkpor.stark.domain import ProofDomain
+from zkpor.stark.next_row import next_frame_rows, next_row_columns
 from zkpor.stark.params import ParameterError, SecurityLevel, security_level
 from zkpor.stark.preprocessed import VerificationKey, absorb_key, key_mismatch
 from zkpor.stark.proof import Opening, StarkProof
@@ -85,6 +86,10 @@ def verify(
         raise _reject("aux commitment present/absent contrary to the AIR")
     if proof.preprocessed_width != air.preprocessed_width:
         raise _reject("preprocessed width in the proof does not match the AIR")
+    next_row = next_row_columns(air, options.hasher)
+    opened_next = (len(proof.main_at_zw), len(proof.aux_at_zw) // 2, len(proof.preprocessed_at_zw))
+    if opened_next != (len(next_row.main), len(next_row.aux), len(next_row.preprocessed)):
+        raise _reject("the proof's values at zω are not those of the columns the AIR reads on the next row")
     if air.preprocessed_width:
         if key is None:
             raise _reject(f"{air.name} has preprocessed columns: verifying needs its verification key")
@@ -108,13 +113,16 @@ def verify(
     for label, values in ((b"ood-z", at_z), (b"ood-zw", at_zw), (b"ood-quotient", proof.quotient_at_z)):
         transcript.absorb_elements(label, [c for v in values for c in (v.c0, v.c1)])
 
+    main_next, aux_next, preprocessed_next = next_frame_rows(
+        next_row, proof.main_at_zw, _pairs_to_ext(proof.aux_at_zw), proof.preprocessed_at_zw, air
+    )
     frame = Frame(
         current=proof.main_at_z,
-        next=proof.main_at_zw,
+        next=main_next,
         aux_current=_pairs_to_ext(proof.aux_at_z),
-        aux_next=_pairs_to_ext(proof.aux_at_zw),
+        aux_next=aux_next,
         preprocessed=proof.preprocessed_at_z,
-        preprocessed_next=proof.preprocessed_at_zw,
+        preprocessed_next=preprocessed_next,
     )
     expected = composition.evaluate_at_point(air, domain, frame, challenges, alpha, z)
     if expected != composition.chunks_at(proof.quotient_at_z, z, n):
@@ -150,6 +158,7 @@ def verify(
         _check_opening("preprocessed", key.root, proof.preprocessed_opening, indices, key.width,
                        domain.lde_size, False, options.hasher)  # fmt: skip
 
+    next_columns = next_row.shifted_indices(air.main_width, air.aux_width)
     layer0 = {}
     for k, index in enumerate(indices):
         shifted = [int(v) for v in proof.main_opening.rows[k]]
@@ -165,6 +174,7 @@ def verify(
             quotient_row[chunk_columns:] if options.zero_knowledge else None,
             at_z + proof.quotient_at_z,
             at_zw,
+            next_columns,
             z,
             zw,
             deep_alpha,
