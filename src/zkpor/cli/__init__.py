@@ -7,34 +7,73 @@ that does not verify, a fault such as a full disk — reported as one `error:` l
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Sequence
 
 import typer
 from rich.markup import escape
 
 # typer 0.29 vendors click; its usage errors are these classes, not an installed click's.
 from typer._click import exceptions as click
+from typer.main import get_command_name
+from typer.models import CommandInfo
 
 from zkpor.cli import app_state
 from zkpor.errors import InterruptError, ZkporError
 
-app = app_state.app
+# The module defining each command, in the order `zkpor --help` lists them. Importing a module
+# registers its commands on the app, so `zkpor CMD` imports only CMD's module and what it needs:
+# `zkpor verify-user` loads no numpy or numba, `zkpor prove` no SQL, report or reserves libraries.
+COMMAND_MODULES = {
+    "history": "history_commands",
+    "prove": "liabilities_commands",
+    "verify": "liabilities_commands",
+    "export-user": "liabilities_commands",
+    "verify-user": "customer_commands",
+    "publish": "publish_commands",
+    "demo": "publish_commands",
+    "reserves": "reserves_commands",
+    "version": "round_commands",
+    "generate": "round_commands",
+    "check": "round_commands",
+    "serve": "serve_commands",
+    "round": "publish_commands",
+}
 
-# Importing the command modules registers their commands on `app`.
-from zkpor.cli import (  # noqa: E402,F401
-    history_commands,
-    liabilities_commands,
-    publish_commands,
-    reserves_commands,
-    round_commands,
-    serve_commands,
-)
+
+def register_commands(argv: Sequence[str] = ()) -> typer.Typer:
+    """The app with the command `argv` starts with registered, or with every command when argv names
+    none (`zkpor`, `zkpor --help`, a mistyped name: the help and the error list them all)."""
+    name = argv[0] if argv else None
+    modules = [COMMAND_MODULES[name]] if name in COMMAND_MODULES else dict.fromkeys(COMMAND_MODULES.values())
+    for module in modules:
+        importlib.import_module(f"zkpor.cli.{module}")
+    app = app_state.app
+    # In `zkpor --help`'s order whichever module was imported first (tests import several).
+    app.registered_commands.sort(key=_help_position)
+    return app
+
+
+def _help_position(info: CommandInfo) -> int:
+    assert info.callback is not None
+    name = info.name or get_command_name(info.callback.__name__)
+    order = list(COMMAND_MODULES)
+    return order.index(name) if name in order else len(order)  # a command missing from the table: last
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`from zkpor.cli import app`: the app with every command registered."""
+    if name == "app":
+        return register_commands()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     """Entry point: a usage error (a missing argument, a value out of range, an unknown option) or a
     ZkporError becomes one `error:` line on stderr and its exit code; an OSError nothing anticipated
     still becomes one line naming its file, never a traceback."""
+    app = register_commands(sys.argv[1:2])
     try:
         # Not standalone, so that click's usage errors reach us instead of typer's multi-line box.
         code = app(prog_name="zkpor", standalone_mode=False)

@@ -57,19 +57,18 @@ from zkpor.liabilities.published import (
 )
 from zkpor.liabilities.secret import secret_id
 from zkpor.liabilities.statement import Statement
-from zkpor.liabilities.store import InclusionStore, StoredBatch, pack_balances
+from zkpor.liabilities.store import PRIVATE_DIR, STORE_NAME, InclusionStore, StoredBatch, pack_balances
 from zkpor.round.config import load_round_config, round_config_from_document
 from zkpor.round.directory import ROUND_CONFIG_NAME, load_round_inputs
 from zkpor.round.users import ProgressCallback, UserBalances
 from zkpor.stark.domain import ProofDomain
 from zkpor.stark.params import ProofOptions, SecurityLevel, default_options, security_level
+from zkpor.stark.phases import phase
 from zkpor.stark.proof import MAX_PROOF_BYTES, ProofFormatError, StarkProof
 
 PROOF_DIR = "proof"
-PRIVATE_DIR = "private"  # never published: working files that hold customers' data
 GLOBAL_NAME = "global.json"
 SUMMARY_NAME = "summary.json"
-STORE_NAME = "inclusion.sqlite"
 LOCK_NAME = "prove.lock"  # in PRIVATE_DIR
 RUN_FORMAT = "zkpor-prove-run-v2"
 INPUT_HASH_SUFFIX = " sha256"  # fingerprint keys "round.toml sha256", "users.csv sha256": the inputs
@@ -229,7 +228,8 @@ def _prove_locked(
     # Loading checks every line, including net values (the same refusal as `zkpor check`): we
     # fail here, before the first batch, rather than after hours of proving.
     # Balances spill to unnamed files in the private folder: 10^7 users are 3.5 GB of them.
-    inputs = load_round_inputs(round_dir, progress=load_progress, spill_dir=round_dir / PRIVATE_DIR)
+    with phase("round: load inputs"):
+        inputs = load_round_inputs(round_dir, progress=load_progress, spill_dir=round_dir / PRIVATE_DIR)
     config, users = inputs.config, inputs.users
     bits = tuple(a.bits for a in config.assets)
     shape = choose_batch_shape(len(users), bits, config.price_weights(), batch_size)
@@ -257,7 +257,8 @@ def _prove_locked(
         done = _intact_batches(store, proof_dir, shape.batch_count, say)
         if done:
             say(f"Resuming: {len(done)} of {shape.batch_count} batches are already proven; proving the rest.")
-        plan = plan_batches(secret, config.round_id, users, shape)
+        with phase("round: assign users"):
+            plan = plan_batches(secret, config.round_id, users, shape)
         proven = 0
         if progress:
             progress(len(done), shape.batch_count)
@@ -266,7 +267,8 @@ def _prove_locked(
         def jobs() -> Iterator[BatchJob]:
             for index in range(shape.batch_count):
                 if index not in done:
-                    m = members_of[index] = batch_members(plan, index, secret, config.round_id, users)
+                    with phase("round: assign users"):
+                        m = members_of[index] = batch_members(plan, index, secret, config.round_id, users)
                     yield BatchJob(statement, index, m.id_hashes, m.equity, m.debt, options)
 
         try:
@@ -274,8 +276,9 @@ def _prove_locked(
                 members = members_of.pop(job.index)
                 if "negative_net_value_at" in payload:
                     raise _negative_net_value(users, members, payload["negative_net_value_at"])
-                result = proven_batch(payload, statement)
-                _record_batch(store, proof_dir, result, members, layout, len(config.assets))
+                with phase("round: record batch"):
+                    result = proven_batch(payload, statement)
+                    _record_batch(store, proof_dir, result, members, layout, len(config.assets))
                 proven += 1
                 if progress:
                     progress(len(done) + proven, shape.batch_count)

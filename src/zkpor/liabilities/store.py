@@ -29,6 +29,8 @@ from typing import Any, TypeVar
 
 from zkpor.errors import ZkporError
 
+PRIVATE_DIR = "private"  # ROUND_DIR/private/: never published, working files that hold customers' data
+STORE_NAME = "inclusion.sqlite"  # in PRIVATE_DIR
 SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

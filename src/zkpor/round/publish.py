@@ -50,8 +50,6 @@ from zkpor.liabilities.round_proof import (
 )
 from zkpor.liabilities.secret import OLD_SECRET_NAME, SECRET_ENV, default_secret_path
 from zkpor.round.directory import USERS_FILE_NAMES
-from zkpor.round.history import HistoryStore, default_history_path
-from zkpor.round.report_model import build_report, round_record
 from zkpor.round.reserves_results import RESULTS_NAME, SUMS_NAME, ReservesResults, load_reserves_results
 from zkpor.site.verify_page import PAGE_NAME as VERIFY_PAGE
 
@@ -231,6 +229,8 @@ def check_report_figures(directory: Path, verification: RoundVerification) -> No
     report that restates a total, a ratio, the root or the address checks fails."""
     path = directory / REPORT_JSON
     report = load_json_object(read_bounded(path, MAX_JSON_BYTES), str(path))
+    from zkpor.round.report_model import build_report  # SQLAlchemy: only when there is a report
+
     reserves = load_reserves_results(directory / RESERVES_DIR)
     _check_binding(reserves, verification)
     expected = build_report(verification, reserves, [], datetime.now(UTC))
@@ -285,6 +285,10 @@ def publish_round(
     """Verify ROUND_DIR's liabilities proof and reserves results, write ROUND_DIR/public/ (report,
     manifest) and record the round in the history store. Refuses a round already published or
     recorded, reserves checked against another proof, and any private file."""
+    # Imported here, not by `zkpor verify` (which needs this module's checks of a public folder).
+    from zkpor.round.history import HistoryStore, default_history_path
+    from zkpor.round.report_model import build_report, round_record
+
     round_dir = Path(round_dir)
     public = round_dir / PUBLIC_DIR
     if public.exists():

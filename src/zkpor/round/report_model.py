@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zkpor.liabilities.published import digest_hex
-from zkpor.liabilities.round_proof import RoundVerification
 from zkpor.round.decimal_text import format_units
 from zkpor.round.history import AssetFigures, RoundRecord, relative_change, year_earlier_of
 from zkpor.round.reserves_results import ReservesResults
+
+if TYPE_CHECKING:  # the prover's module (numba) is not needed to read a verification's results
+    from zkpor.liabilities.round_proof import RoundVerification
 
 REPORT_FORMAT = "zkpor-report-v1"
 RATIO_PLACES = 6

@@ -16,8 +16,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from zkpor.errors import InputError
-from zkpor.liabilities.round_proof import PRIVATE_DIR, STORE_NAME
 from zkpor.liabilities.secret import OLD_SECRET_NAME
+from zkpor.liabilities.store import PRIVATE_DIR, STORE_NAME
 
 PUBLIC_DIR = "public"
 DEFAULT_HOST = "127.0.0.1"

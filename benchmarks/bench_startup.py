@@ -1,0 +1,264 @@
+"""Start-up and the small round: what a user waits for from a fresh `zkpor` process.
+
+    .venv/bin/python benchmarks/bench_startup.py [--runs 5] [--users 1000] [--workdir DIR] [--src DIR]
+
+Start-up, per command (`prove`, `verify`, `verify-user`, `version`): each of --runs fresh processes
+runs the command twice, as `zkpor CMD ...` would (`zkpor.cli.main` with that argv); start-up is the
+whole process minus the second run (the command's own work once imports are done and the numba
+kernels are loaded), split into the interpreter, the command's imports, and the rest of the first
+run (loading kernels from numba's cache, first-use tables). Medians, CPU seconds (the steadier
+figure on a shared machine) and wall. Every kernel must come from the cache: a process that
+compiles one is reported (the first run of the script in a new checkout compiles them, untimed).
+
+The round: the same --users round (22 assets, `zkpor generate` seed 7) proven again in a process
+that has proven it once (so after start-up), phase by phase (`stark.phases`: the round's own steps
+and the batch prover's), median of --runs.
+
+`--src DIR` measures another checkout's `src` (e.g. an older commit's, `git archive REV src | tar -x
+-C DIR`) with this venv: before/after figures on the same machine at the same time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# Imported by some commands, and by none of prove, verify, verify-user (shown if they are).
+HEAVY_MODULES = ("sqlalchemy", "alembic", "jinja2", "pygal", "weasyprint", "dask", "distributed")
+
+# Run in each fresh process: argv is [result file, command, args...].
+CHILD = r"""
+import json, sys, time
+cpu0, wall0 = time.process_time(), time.perf_counter()
+out, argv = sys.argv[1], sys.argv[2:]
+import zkpor.cli as cli
+if hasattr(cli, "register_commands"):
+    cli.register_commands(argv[:1])
+else:  # a checkout from before commands were imported on demand
+    cli.app
+cpu1, wall1 = time.process_time(), time.perf_counter()
+
+def run():
+    sys.argv = ["zkpor", *argv]
+    cpu, wall = time.process_time(), time.perf_counter()
+    try:
+        cli.main()
+    except SystemExit as exit_:
+        if exit_.code:
+            raise
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+first = run()
+again = run()
+modules = sorted({n.split(".")[0] for n, m in sys.modules.items() if m is not None})
+kernels = {"loaded": 0, "compiled": 0}
+if "numba" in modules:
+    from numba.core.dispatcher import Dispatcher
+    for name, module in list(sys.modules.items()):
+        if name.startswith("zkpor.") and module is not None:
+            for value in vars(module).values():
+                if isinstance(value, Dispatcher):
+                    kernels["loaded"] += len(value.stats.cache_hits)
+                    kernels["compiled"] += len(value.stats.cache_misses)
+json.dump({
+    "interpreter_cpu": cpu0, "imports": [cpu1 - cpu0, wall1 - wall0], "first": first, "again": again,
+    "modules": modules, "kernels": kernels,
+}, open(out, "w"))
+"""
+
+# The round after start-up: argv is [result file, round dir, runs].
+ROUND_CHILD = r"""
+import json, sys, time
+from zkpor.cli import main
+from zkpor.stark import phases
+out, round_dir, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+def prove():
+    sys.argv = ["zkpor", "prove", round_dir, "--fresh"]
+    try:
+        main()
+    except SystemExit as exit_:
+        if exit_.code:
+            raise
+
+prove()  # start-up: imports, kernels
+results = []
+for _ in range(runs):
+    cpu, wall = time.process_time(), time.perf_counter()
+    with phases.recording() as times:
+        prove()
+    total = [time.process_time() - cpu, time.perf_counter() - wall]
+    results.append({"total": total, "phases": times.seconds})
+json.dump(results, open(out, "w"))
+"""
+
+
+def child(code: str, args: list[str], env: dict[str, str], workdir: Path) -> tuple[dict | list, float, float]:
+    """Run `code` in a fresh interpreter; returns its result, and its whole wall and CPU seconds."""
+    result_file = workdir / "result.json"
+    result_file.unlink(missing_ok=True)
+    before = os.times()
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", code, str(result_file), *args],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    wall = time.perf_counter() - start
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return json.loads(result_file.read_text()), wall, cpu
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def bench_command(name: str, args: list[str], runs: int, env: dict[str, str], workdir: Path) -> dict:
+    """One command in `runs` fresh processes. A user's process is the whole one minus the second
+    run; its start-up is that minus the command's own work (the second run)."""
+    rows = []
+    for _ in range(runs):
+        result, wall, cpu = child(CHILD, args, env, workdir)
+        assert isinstance(result, dict)
+        again_cpu, again_wall = result["again"]
+        rows.append(
+            {
+                "interpreter": result["interpreter_cpu"],
+                "imports": result["imports"][0],
+                "first_extra": result["first"][0] - again_cpu,  # kernels loaded, first-use tables
+                "startup": cpu - 2 * again_cpu,
+                "startup_wall": wall - 2 * again_wall,
+                "again": again_cpu,
+                "fresh_process": cpu - again_cpu,
+                "fresh_process_wall": wall - again_wall,
+            }
+        )
+    summary: dict = {key: median([r[key] for r in rows]) for key in rows[0]}
+    summary.update(
+        command=name,
+        numpy_imported="numpy" in result["modules"],
+        numba_imported="numba" in result["modules"],
+        heavy_modules=[m for m in HEAVY_MODULES if m in result["modules"]],
+        kernels=result["kernels"],
+    )
+    return summary
+
+
+def bench_round(round_dir: Path, runs: int, env: dict[str, str], workdir: Path) -> dict:
+    results, _, _ = child(ROUND_CHILD, [str(round_dir), str(runs)], env, workdir)
+    assert isinstance(results, list)
+    names = list(results[0]["phases"])
+    phases = {n: [median([r["phases"][n][i] for r in results]) for i in (0, 1)] for n in names}
+    total = [median([r["total"][i] for r in results]) for i in (0, 1)]
+    return {"total_cpu": total[0], "total_wall": total[1], "phases": phases}
+
+
+def print_commands(rows: list[dict]) -> None:
+    print(
+        f"\n{'command':12s} {'interp':>7s} {'imports':>8s} {'kernels':>8s} {'START-UP':>9s} {'wall':>6s}"
+        f" {'again':>7s} {'fresh':>7s} {'wall':>6s}  numpy numba  kernels loaded/compiled  heavy imports"
+    )
+    for r in rows:
+        print(
+            f"{r['command']:12s} {r['interpreter']:7.3f} {r['imports']:8.3f} {r['first_extra']:8.3f}"
+            f" {r['startup']:9.3f} {r['startup_wall']:6.2f} {r['again']:7.3f} {r['fresh_process']:7.3f}"
+            f" {r['fresh_process_wall']:6.2f}  {'yes' if r['numpy_imported'] else 'no':5s}"
+            f" {'yes' if r['numba_imported'] else 'no':5s}"
+            f"  {r['kernels']['loaded']:4d} / {r['kernels']['compiled']:<4d}"
+            f"          {', '.join(r['heavy_modules']) or '-'}"
+        )
+    print(
+        "CPU seconds (medians) except the 'wall' columns. interp: interpreter start; imports: the command's\n"
+        "modules; kernels: first run minus second (numba cache loads, first-use tables); again: the\n"
+        "command's own work after start-up (second run); fresh: a user's whole process (for prove: the\n"
+        "time to the first proof); START-UP = fresh minus again."
+    )
+
+
+def print_round(users: int, result: dict) -> None:
+    total_cpu, total_wall = result["total_cpu"], result["total_wall"]
+    print(f"\n{users:,}-user round after start-up: {total_cpu:.3f} CPU s, {total_wall:.3f} s wall")
+    rest_cpu, rest_wall = total_cpu, total_wall
+    for name, (wall, cpu) in sorted(result["phases"].items(), key=lambda item: -item[1][1]):
+        rest_cpu, rest_wall = rest_cpu - cpu, rest_wall - wall
+        print(f"  {name:32s} {cpu:7.3f} CPU s {100 * cpu / total_cpu:5.1f} %   {wall:7.3f} s wall")
+    print(
+        f"  {'other (CLI, shape, store, JSON)':32s} {rest_cpu:7.3f} CPU s "
+        f"{100 * rest_cpu / total_cpu:5.1f} %   {rest_wall:7.3f} s wall"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--workdir", type=Path, default=Path("bench-startup"))
+    parser.add_argument("--src", type=Path, help="measure this checkout's src directory instead")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    options = parser.parse_args()
+
+    workdir = options.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env["XDG_CONFIG_HOME"] = str(workdir / "config")  # the round's secret goes here
+    env.pop("ZKPOR_SECRET_FILE", None)
+    if options.src:
+        env["PYTHONPATH"] = str(options.src.resolve())
+    round_dir = workdir / f"round-{options.users}"
+    if not (round_dir / "round.toml").is_file():
+        from zkpor.round.generate import generate_round
+
+        shutil.rmtree(round_dir, ignore_errors=True)
+        generate_round(round_dir, options.users, 7)
+    # Untimed: the proof the commands check, one customer's file, and numba's cache filled.
+    zkpor = [sys.executable, "-c", "from zkpor.cli import main; main()"]
+    subprocess.run([*zkpor, "prove", str(round_dir), "--fresh"], env=env, check=True, capture_output=True)
+    uid = (round_dir / "users.csv").read_text().splitlines()[1].split(",", 1)[0]
+    customer_file = workdir / "inclusion.json"
+    subprocess.run(
+        [*zkpor, "export-user", str(round_dir), uid, "-o", str(customer_file), "--force"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    global_json = str(round_dir / "proof" / "global.json")
+
+    commands = [
+        ("version", ["version"]),
+        ("verify-user", ["verify-user", str(customer_file), "--uid", uid, "--global", global_json]),
+        ("verify", ["verify", str(round_dir)]),
+        ("prove", ["prove", str(round_dir), "--fresh"]),
+    ]
+    rows = []
+    for name, args in commands:
+        rows.append(bench_command(name, args, options.runs, env, workdir))
+        print(f"measured {name}", file=sys.stderr, flush=True)
+    round_result = bench_round(round_dir, options.runs, env, workdir)
+
+    print(
+        f"zkpor start-up, {options.runs} fresh processes per command, {os.cpu_count()} CPUs"
+        + (f", src {options.src}" if options.src else "")
+    )
+    print_commands(rows)
+    print_round(options.users, round_result)
+    for r in rows:
+        if r["kernels"]["compiled"]:
+            print(f"WARNING: {r['command']} compiled {r['kernels']['compiled']} kernels in a warm process")
+    if options.json:
+        options.json.write_text(json.dumps({"commands": rows, "round": round_result}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
