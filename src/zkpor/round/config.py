@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from zkpor.errors import InputError
-from zkpor.field.scalar import P_INT
+from zkpor.field.pure import P  # not field.scalar: reading a round.toml needs no numba
 from zkpor.fsutil import write_atomically
 from zkpor.round.decimal_text import DecimalTextError, format_units, parse_decimal_units
 
@@ -60,7 +60,7 @@ MAX_ASSET_BITS = 63  # amount < 2^63 < p, and 63 bits fit four 16-bit limbs
 MAX_DECIMALS = 18
 MAX_PRICE_DECIMALS = 18
 PRICE_WEIGHT_LIMIT = 2**40  # exclusive bound on every w_j
-NET_VALUE_LIMIT = (P_INT - 1) // 2  # exclusive bound on 2 · Σ w_j · (2^16 − 1) · 2
+NET_VALUE_LIMIT = (P - 1) // 2  # exclusive bound on 2 · Σ w_j · (2^16 − 1) · 2
 MAX_ASSETS = 256  # far above any exchange's list; keeps a hostile round.toml from costing much
 
 ROUND_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
