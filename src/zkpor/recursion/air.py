@@ -17,16 +17,18 @@ Every row carries three units, each always constrained (a unit with nothing to d
 Memory is one LogUp bus (tag `MEM_BUS`) of tuples (MEM_BUS, cell, c0, c1): every read adds
 1/(β − φ), every write subtracts m/(β − φ) with m its number of readers. Memory is write-once and
 the verifier fixes every write's cell, all distinct, so a zero sum means every read returns the
-one value written to its cell. The prover chooses the m (a wrong m leaves the sum unbalanced).
+one value written to its cell. The m are the program's too (its reads are fixed), so they are
+preprocessed columns like the addresses, not main-trace columns the prover fills.
 Constants and public inputs are written by the verifier, public outputs read by the verifier:
 those terms are the bus's open ends (`lookup_public_sum`).
 
-The program is fixed by the verifier: every cell address and every slot's mode are preprocessed
-columns (`stark.preprocessed`) laid out from the program by `plan` and committed once into the
-program's verification key (`proving.ProgramKey`: the program digest and that root); the verifier
-reads them only as opened values checked against the key's root, never interpolating them. The
-decomposition schedule (period 64) stays periodic. The program digest with the public values is
-the AIR's public input, absorbed into the transcript before anything is committed.
+The program is fixed by the verifier: every cell address, every write's multiplicity and every
+slot's mode are preprocessed columns (`stark.preprocessed`) laid out from the program by `plan` and
+committed once into the program's verification key (`proving.ProgramKey`: the program digest and
+that root); the verifier reads them only as opened values checked against the key's root, never
+interpolating them. The decomposition schedule (period 64) stays periodic. The program digest with
+the public values is the AIR's public input, absorbed into the transcript before anything is
+committed.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from zkpor.stark.air import Air, Constraint, Frame, LookupTerm, compress_values
 from zkpor.stark.gadgets import poseidon2 as gadget
 
 MEM_BUS = 1  # first element of every memory tuple
-SLOTS = 4  # arithmetic slots per row
+SLOTS = 6  # arithmetic slots per row (a verifier needs ~5 mul-adds per permutation)
 WITNESS = 8  # private-input cells per row
 BLOCK = BITS  # rows per bit decomposition
 W = 7  # x² = W in the extension
@@ -63,27 +65,30 @@ W = 7  # x² = W in the extension
 OUT = gadget.output_columns_offset()  # the permutation's 12 outputs
 PRE_SWAP = gadget.COLUMNS  # lanes 0..7 as read from memory, before the Merkle swap
 BIT = PRE_SWAP + 8  # the Merkle bit
-P2_MULT = BIT + 1  # readers of each of the 12 output cells
-SLOT0 = P2_MULT + PERMUTE_WIDTH
-SLOT_WIDTH = 9  # a0 a1 b0 b1 c0 c1 d0 d1 m
+SLOT0 = BIT + 1
+SLOT_WIDTH = 8  # a0 a1 b0 b1 c0 c1 d0 d1
 BITS0 = SLOT0 + SLOTS * SLOT_WIDTH
-BIT_VALUE, ACC, LOW, ONES, BIT_MULT = range(BITS0, BITS0 + 5)
-WITNESS0 = BITS0 + 5  # per witness cell: c0 c1 m
-WIDTH = WITNESS0 + 3 * WITNESS
+BIT_VALUE, ACC, LOW, ONES = range(BITS0, BITS0 + 4)
+WITNESS0 = BITS0 + 4  # per witness cell: c0 c1
+WIDTH = WITNESS0 + 2 * WITNESS
 
 
 def slot_column(slot: int, name: str) -> int:
-    return SLOT0 + slot * SLOT_WIDTH + ("a0", "a1", "b0", "b1", "c0", "c1", "d0", "d1", "m").index(name)
+    return SLOT0 + slot * SLOT_WIDTH + ("a0", "a1", "b0", "b1", "c0", "c1", "d0", "d1").index(name)
 
 
 # ---- the layout: where each instruction runs -----------------------------------------------------
 
+# Addresses, and the bus multiplicities of the writes: `p2_mult{i}` readers of output i, `bits_mult`
+# of the bit written, `witness{j}_mult` of the private input; `slot{s}_bus` is d's: +1 when the
+# slot reads it (a Check), −m when it writes it (a MulAdd read m times).
 ADDRESS_COLUMNS = (
     [f"p2_in{i}" for i in range(PERMUTE_WIDTH)]
     + ["p2_bit", "p2_out"]
-    + [f"slot{s}_{k}" for s in range(SLOTS) for k in ("a", "b", "c", "d", "check")]
-    + ["bits_x", "bits_out"]
-    + [f"witness{j}" for j in range(WITNESS)]
+    + [f"p2_mult{i}" for i in range(PERMUTE_WIDTH)]
+    + [f"slot{s}_{k}" for s in range(SLOTS) for k in ("a", "b", "c", "d", "bus")]
+    + ["bits_x", "bits_out", "bits_mult"]
+    + [f"witness{j}{k}" for j in range(WITNESS) for k in ("", "_mult")]
 )
 BLOCK_COLUMNS = ("first_next", "pow_next", "low_next", "last")  # period BLOCK
 
@@ -100,7 +105,7 @@ class Layout:
     program: Program
     trace_length: int
     columns: dict[str, np.ndarray]  # ADDRESS_COLUMNS, full length
-    reads: np.ndarray  # trace reads per cell, scratch cells included
+    reads: np.ndarray  # trace reads per cell, scratch cells included (the verifier's not)
     counts: dict[str, int]  # instructions per unit
 
     @property
@@ -108,7 +113,8 @@ class Layout:
         return self.reads.shape[0]
 
     def preprocessed(self) -> np.ndarray:
-        """The address and mode columns, (len(ADDRESS_COLUMNS), n): the AIR's preprocessed trace."""
+        """The address, multiplicity and mode columns, (len(ADDRESS_COLUMNS), n): the AIR's
+        preprocessed trace."""
         return np.stack([self.columns[name] for name in ADDRESS_COLUMNS])
 
     def periodic(self) -> list[np.ndarray]:
@@ -169,8 +175,9 @@ def plan(program: Program) -> Layout:
     if arithmetic:
         operands[: len(arithmetic)] = [(*op.operands(), int(type(op) is Check)) for op in arithmetic]
     operands[len(arithmetic) :, 3] = fresh(n * SLOTS - len(arithmetic))
+    checks = operands[:, 4] == 1
     for s in range(SLOTS):
-        for j, name in enumerate(("a", "b", "c", "d", "check")):
+        for j, name in enumerate("abcd"):
             columns[f"slot{s}_{name}"] = np.ascontiguousarray(operands[s::SLOTS, j])
 
     witness = np.concatenate([np.array(private, dtype=np.uint64), fresh(n * WITNESS - len(private))])
@@ -187,10 +194,22 @@ def plan(program: Program) -> Layout:
     reads = np.zeros(scratch, dtype=np.int64)
     read_cells = [columns[f"p2_in{i}"] for i in range(PERMUTE_WIDTH)] + [columns["p2_bit"]]
     read_cells += [columns[f"slot{s}_{k}"] for s in range(SLOTS) for k in "abc"]
-    read_cells += [columns[f"slot{s}_d"][columns[f"slot{s}_check"] == 1] for s in range(SLOTS)]
+    read_cells.append(operands[checks, 3])
     read_cells.append(columns["bits_x"][BLOCK - 1 :: BLOCK])
     for cells in read_cells:
         np.add.at(reads, cells.astype(np.int64), 1)
+
+    readers = reads.copy()  # the multiplicities: the trace's reads, and the verifier's of the outputs
+    readers[list(program.public_outputs)] += 1
+    out_cells = columns["p2_out"].astype(np.int64)
+    for i in range(PERMUTE_WIDTH):
+        columns[f"p2_mult{i}"] = readers[out_cells + i].astype(np.uint64)
+    bus = np.where(checks, np.uint64(1), gl.neg(readers[operands[:, 3].astype(np.int64)].astype(np.uint64)))
+    for s in range(SLOTS):
+        columns[f"slot{s}_bus"] = np.ascontiguousarray(bus[s::SLOTS])
+    columns["bits_mult"] = readers[columns["bits_out"].astype(np.int64)].astype(np.uint64)
+    for j in range(WITNESS):
+        columns[f"witness{j}_mult"] = readers[columns[f"witness{j}"].astype(np.int64)].astype(np.uint64)
     counts = {
         "permutations": len(permutes),
         "merkle_steps": sum(1 for op in permutes if op.bit != 0),
@@ -252,6 +271,7 @@ def _digest_words(digest: bytes) -> list[int]:
 
 class RecursionAir(Air):
     name = "zkpor-recursion"
+    version = 2  # 2: the bus multiplicities preprocessed, six arithmetic slots
 
     def __init__(self, layout: Layout | ProgramSummary, public: ProgramPublic) -> None:
         """From the program's `Layout` (to prove, or to commit its columns), or from its
@@ -345,15 +365,16 @@ class RecursionAir(Air):
         return LookupTerm(self._cell(address, c0, c1, 0), lambda row, p: 1, name=f"read {address}")
 
     def _write(
-        self, address: str, c0: int, multiplicity: int, c1: int | None = None, offset: int = 0
+        self, address: str, c0: int, multiplicity: str, c1: int | None = None, offset: int = 0
     ) -> LookupTerm:
-        return LookupTerm(self._cell(address, c0, c1, offset), lambda row, p: -row[multiplicity],
+        """A write, as often as the preprocessed column `multiplicity` says the cell is read."""
+        return LookupTerm(self._cell(address, c0, c1, offset), lambda row, p: -self._p(p, multiplicity),
                           multiplicity_degree=1, name=f"write {address}+{offset}")  # fmt: skip
 
     def lookups(self) -> list[LookupTerm]:
         terms = [self._read(f"p2_in{i}", PRE_SWAP + i if i < 8 else i) for i in range(PERMUTE_WIDTH)]
         terms.append(self._read("p2_bit", BIT))
-        terms += [self._write("p2_out", OUT + i, P2_MULT + i, offset=i) for i in range(PERMUTE_WIDTH)]
+        terms += [self._write("p2_out", OUT + i, f"p2_mult{i}", offset=i) for i in range(PERMUTE_WIDTH)]
         for s in range(SLOTS):
             terms += [
                 self._read(f"slot{s}_{k}", slot_column(s, f"{k}0"), slot_column(s, f"{k}1")) for k in "abc"
@@ -367,24 +388,19 @@ class RecursionAir(Air):
                 name="read bits_x",
             )  # fmt: skip
         )
-        terms.append(self._write("bits_out", BIT_VALUE, BIT_MULT))
+        terms.append(self._write("bits_out", BIT_VALUE, "bits_mult"))
         for j in range(WITNESS):
-            c0, c1, m = (WITNESS0 + 3 * j + k for k in range(3))
-            terms.append(self._write(f"witness{j}", c0, m, c1))
+            c0, c1 = WITNESS0 + 2 * j, WITNESS0 + 2 * j + 1
+            terms.append(self._write(f"witness{j}", c0, f"witness{j}_mult", c1))
         return terms
 
     def _slot_result(self, s: int) -> LookupTerm:
-        """d is read (a Check: multiplicity 1) or written (multiplicity −m)."""
-        d0, d1, m = slot_column(s, "d0"), slot_column(s, "d1"), slot_column(s, "m")
-
-        def multiplicity(row, p):
-            check = self._p(p, f"slot{s}_check")
-            return check - (1 - check) * row[m]
-
+        """d is read (a Check: multiplicity 1) or written (multiplicity −m): `slot{s}_bus`."""
+        d0, d1 = slot_column(s, "d0"), slot_column(s, "d1")
         return LookupTerm(
             values=self._cell(f"slot{s}_d", d0, d1, 0),
-            multiplicity=multiplicity,
-            multiplicity_degree=2,
+            multiplicity=lambda row, p: self._p(p, f"slot{s}_bus"),
+            multiplicity_degree=1,
             name=f"result slot{s}",
         )
 
@@ -460,9 +476,6 @@ def cell_values(layout: Layout, values: np.ndarray | Sequence[Ext]) -> np.ndarra
 def build_trace(layout: Layout, values: np.ndarray) -> np.ndarray:
     """The main trace of an execution whose cell values are `values` (from `cell_values`)."""
     n, cols = layout.trace_length, layout.columns
-    readers = layout.reads.copy()
-    for cell in layout.program.public_outputs:
-        readers[cell] += 1
     trace = np.zeros((WIDTH, n), dtype=np.uint64)
 
     def cells(name: str) -> np.ndarray:
@@ -476,21 +489,14 @@ def build_trace(layout: Layout, values: np.ndarray) -> np.ndarray:
     trace[: gadget.COLUMNS] = gadget.fill_trace(lanes)
     trace[PRE_SWAP : PRE_SWAP + 8] = read[:8]
     trace[BIT] = bit
-    out_cells = cells("p2_out")
-    for i in range(PERMUTE_WIDTH):
-        trace[P2_MULT + i] = readers[out_cells + i]
 
     for s in range(SLOTS):
         for k in "abcd":
             v = values[cells(f"slot{s}_{k}")]
             trace[slot_column(s, f"{k}0")], trace[slot_column(s, f"{k}1")] = v[:, 0], v[:, 1]
-        written = cols[f"slot{s}_check"] == 0
-        trace[slot_column(s, "m")] = np.where(written, readers[cells(f"slot{s}_d")], 0)
 
     fill_bits_blocks(trace, values[cells("bits_x")[BLOCK - 1 :: BLOCK], 0])
-    trace[BIT_MULT] = readers[cells("bits_out")]
     for j in range(WITNESS):
         written = cells(f"witness{j}")
-        trace[WITNESS0 + 3 * j], trace[WITNESS0 + 3 * j + 1] = values[written, 0], values[written, 1]
-        trace[WITNESS0 + 3 * j + 2] = readers[written]
+        trace[WITNESS0 + 2 * j], trace[WITNESS0 + 2 * j + 1] = values[written, 0], values[written, 1]
     return trace
