@@ -75,3 +75,12 @@ def test_distinct_index_draws_are_the_distinct_draw_with_repeats():
     distinct = b.challenge_distinct_indices("q", 16, 12)
     assert list(dict.fromkeys(draws)) == distinct and len(distinct) == 12 and len(draws) > 12
     assert a.challenge_element("next") == b.challenge_element("next")  # same state afterwards
+
+
+def test_the_transcripts_permutation_is_the_pure_python_one():
+    """The transcript permutes with the numba kernel; it must be `poseidon2.permute` exactly."""
+    from zkpor.hash import poseidon2, transcript_poseidon2
+
+    states = [[0] * 12, [P - 1] * 12, list(range(12)), [(i * 0x9E3779B97F4A7C15) % P for i in range(12)]]
+    for state in states:
+        assert transcript_poseidon2.permute(state) == poseidon2.permute(state)
