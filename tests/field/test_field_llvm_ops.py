@@ -64,16 +64,19 @@ def _check(a: list[int], b: list[int], c: list[int], d: list[int]) -> None:
 @njit(cache=True)
 def _mul_split(c, d_lo, d_hi, out):
     for i in range(c.size):
-        out[i] = ops.mul_split(c[i], d_lo[i], d_hi[i])
+        out[0, i] = ops.mul_split(c[i], d_lo[i], d_hi[i])
+        out[1, i] = ops.square_mul_split(c[i], d_lo[i], d_hi[i])
 
 
 def _check_mul_split(c: list[int], d: list[int]) -> None:
-    """ops.mul_split(u, low half of v, high half of v) is u·v mod P, for any uint64 u and v."""
-    out = np.zeros(len(c), dtype=np.uint64)
+    """ops.mul_split(u, low half of v, high half of v) is u·v mod P, and ops.square_mul_split
+    u²·v mod P, for any uint64 u and v."""
+    out = np.zeros((2, len(c)), dtype=np.uint64)
     d_lo = np.array([v & (2**32 - 1) for v in d], dtype=np.uint64)
     d_hi = np.array([v >> 32 for v in d], dtype=np.uint64)
     _mul_split(np.array(c, dtype=np.uint64), d_lo, d_hi, out)
-    assert out.tolist() == [u * v % P for u, v in zip(c, d, strict=True)]
+    assert out[0].tolist() == [u * v % P for u, v in zip(c, d, strict=True)]
+    assert out[1].tolist() == [u * u * v % P for u, v in zip(c, d, strict=True)]
 
 
 @njit(cache=True)

@@ -36,6 +36,7 @@ __all__ = [
     "neg",
     "reduce128",
     "square",
+    "square_mul_split",
     "sub",
 ]
 
@@ -114,16 +115,34 @@ def _ir_mul_wide_vec(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> tuple[ir.Valu
     return lo, hi
 
 
-def _ir_reduce128(b: ir.IRBuilder, lo: ir.Value, hi: ir.Value) -> ir.Value:
-    """hi·2^64 + lo mod P, using 2^64 = 2^32 - 1 and 2^96 = -1 (mod P); any lo, hi."""
+def _ir_square_wide_vec(b: ir.IRBuilder, x: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """x² as (lo, hi) from three 32x32 -> 64 products, x² = hh·2^64 + lh·2^33 + ll, summed with
+    no carries (no comparisons) and not in a shape LLVM's multiply-high recognition knows, so it
+    stays vector code (see `_ir_mul_wide_vec`)."""
+    m32, s32 = _const(_EPSILON), _const(32)
+    x_lo, x_hi = b.and_(x, m32), b.lshr(x, s32)
+    ll, lh, hh = b.mul(x_lo, x_lo), b.mul(x_lo, x_hi), b.mul(x_hi, x_hi)
+    mid = b.add(b.lshr(ll, s32), b.shl(b.and_(lh, m32), _const(1)))  # < 2^34
+    lo = b.or_(b.shl(mid, s32), b.and_(ll, m32))
+    hi = b.add(b.add(hh, b.shl(b.lshr(lh, s32), _const(1))), b.lshr(mid, s32))
+    return lo, hi
+
+
+def _ir_reduce128_lazy(b: ir.IRBuilder, lo: ir.Value, hi: ir.Value) -> ir.Value:
+    """Some uint64 congruent to hi·2^64 + lo mod P (maybe >= P), using 2^64 = 2^32 - 1 and
+    2^96 = -1 (mod P); any lo, hi. A product's input needs no more."""
     hi_hi = b.lshr(hi, _const(32))
     hi_lo = b.and_(hi, _const(_EPSILON))
     t0 = b.sub(lo, hi_hi)
     t0 = b.select(b.icmp_unsigned("<", lo, hi_hi), b.sub(t0, _const(_EPSILON)), t0)
     t1 = b.mul(hi_lo, _const(_EPSILON))
     t2 = b.add(t0, t1)
-    t2 = b.select(b.icmp_unsigned("<", t2, t1), b.add(t2, _const(_EPSILON)), t2)
-    return _ir_canonical(b, t2)
+    return b.select(b.icmp_unsigned("<", t2, t1), b.add(t2, _const(_EPSILON)), t2)
+
+
+def _ir_reduce128(b: ir.IRBuilder, lo: ir.Value, hi: ir.Value) -> ir.Value:
+    """hi·2^64 + lo mod P, canonical; any lo, hi."""
+    return _ir_canonical(b, _ir_reduce128_lazy(b, lo, hi))
 
 
 def _ir_mul(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
@@ -137,6 +156,13 @@ def _ir_mul_vec(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
 
 def _ir_mul_halves(b: ir.IRBuilder, x: ir.Value, y_lo: ir.Value, y_hi: ir.Value) -> ir.Value:
     return _ir_reduce128(b, *_ir_mul_wide_halves(b, x, y_lo, y_hi))
+
+
+def _ir_square_mul_halves(b: ir.IRBuilder, x: ir.Value, y_lo: ir.Value, y_hi: ir.Value) -> ir.Value:
+    """x²·y, canonical: the square in vector form, left lazily reduced, then the product by y's
+    halves (as `mul_split`)."""
+    x2 = _ir_reduce128_lazy(b, *_ir_square_wide_vec(b, x))
+    return _ir_reduce128(b, *_ir_mul_wide_halves(b, x2, y_lo, y_hi))
 
 
 def _ir_ext_mul(b: ir.IRBuilder, a0, a1, b0, b1, mul=_ir_mul) -> tuple[ir.Value, ir.Value]:
@@ -251,6 +277,17 @@ def mul_vec(typingctx, a, b):
     if not _integers(a, b):
         return None
     return _U64(_U64, _U64), lambda ctx, bld, sig, args: _ir_mul_vec(bld, *args)
+
+
+@intrinsic
+def square_mul_split(typingctx, a, b_lo, b_hi):
+    """a²·b mod P (canonical) for any uint64 a and b given as its 32-bit halves, which (as for
+    `mul_split`) must not be computed in the same loop: 7 vector 32-bit products (a² from three)
+    where `mul_split(mul_split(a, ...))` would need a's halves too. x^7 (the Poseidon2 S-box) is
+    ``square_mul_split(square_mul_split(x, x_lo, x_hi), x_lo, x_hi)``."""
+    if not _integers(a, b_lo, b_hi):
+        return None
+    return _U64(_U64, _U64, _U64), lambda ctx, bld, sig, args: _ir_square_mul_halves(bld, *args)
 
 
 @intrinsic
