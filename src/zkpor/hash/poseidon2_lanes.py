@@ -7,17 +7,20 @@ AVX2 instructions. Rows of a column-major matrix (the STARK's LDE) are absorbed 
 columns, so a Poseidon2 Merkle tree over the LDE needs no transpose. The digests equal
 `poseidon2.sponge_hash` (the tests compare them).
 
-Why the loops look the way they do:
+Why the loops look the way they do (each step measured, AVX-512):
 
-- Products are ``llvm_ops.mul_split(a, b_lo, b_hi)`` with b's 32-bit halves *loaded from memory*:
-  given two whole words, LLVM 22 recognises the 4 × 32-bit product as one 64 × 64 → 128-bit
-  multiply and scalarises it (a ``mulx`` per lane). So each S-box is split into loops that store
-  the halves of x and of x³ in scratch rows, which the next loop reads (x² = x·x, x³ = x²·x,
-  x⁶ = x³·x³, x⁷ = x⁶·x): 4 vector products. This is ~4× faster per permutation than `mul`.
+- A tile is one flat array read and written at constant offsets: LLVM then knows that rows do not
+  overlap and vectorises every loop with no run-time alias checks (with a 2-D array it gave up).
+- Products must not be given two whole words: LLVM 22 recognises the 4 × 32-bit product as one
+  64 × 64 → 128-bit multiply and scalarises it (a ``mulx`` per lane). The S-box input x is
+  stored with its 32-bit halves, and x⁷ = ((x²·x)²)·x is two loops of
+  ``llvm_ops.square_mul_split(a, x_lo, x_hi)`` = a²·x, whose square (three 32-bit products,
+  summed without carries) LLVM does not recognise and whose product by x reads x's halves from
+  memory. Two loops rather than one: shorter dependency chains keep more lanes in flight.
 - The internal layer's diagonal (-2, 1, 2, 1/2, 3, 4, -1/2, -3, -4, 1/4, -1/4, 1/8) is applied
   with doublings and halvings, as in `poseidon2_batch`, not products.
-- A partial round is two loops; the second also adds the next round's constant and splits the
-  result, so lane 0 makes one trip through memory per round.
+- The loop that ends a round also adds the next round's constants (lazily reduced: the S-box
+  takes any uint64) and splits the result.
 - Tiles always compute all `LANES` lanes (constant trip counts, no remainder loops); lanes past the
   last row hold stale canonical values and their digests are not written.
 
@@ -44,16 +47,15 @@ RC_INITIAL = np.array(C.RC12_EXTERNAL_INITIAL, dtype=np.uint64)
 RC_INTERNAL = np.array(C.RC12_INTERNAL, dtype=np.uint64)
 RC_FINAL = np.array(C.RC12_EXTERNAL_FINAL, dtype=np.uint64)
 DIAG = np.array(C.DIAG12, dtype=np.uint64)
-# each partial round's second loop adds the *next* round's constant (0 after the last round)
-_RC_INTERNAL_NEXT = np.append(RC_INTERNAL[1:], np.uint64(0))
-for _table in (RC_INITIAL, RC_INTERNAL, RC_FINAL, DIAG, _RC_INTERNAL_NEXT):
+for _table in (RC_INITIAL, RC_INTERNAL, RC_FINAL, DIAG):
     _table.flags.writeable = False
 
 _P = np.uint64(reference.P)
-_M32 = np.uint64(0xFFFF_FFFF)
-_S32 = np.uint64(32)
 _ONE = np.uint64(1)
 _HALF = np.uint64((reference.P + 1) // 2)  # 1/2 mod p
+_EPSILON = np.uint64(0xFFFF_FFFF)  # 2^64 mod p
+_M32 = np.uint64(0xFFFF_FFFF)
+_S32 = np.uint64(32)
 
 
 # -- linear layers over m columns (shared with the STARK's gadget kernel) ----------------------
@@ -114,16 +116,20 @@ def internal_layer(state, diag, total, m) -> None:
 # -- the permutation on a whole tile ----------------------------------------------------------
 #
 # A tile is one flat uint64 array: the state, row i (lane i of every state) at i·LANES, then the
-# S-box scratch. Every access is the one array at constant offsets, so LLVM sees that the rows of
-# a loop cannot overlap and vectorises with no run-time alias checks.
+# 32-bit halves of the S-box inputs. Every access is the one array at constant offsets, so LLVM
+# sees that the rows of a loop cannot overlap and vectorises with no run-time alias checks.
 
-_X = 0  # the state: 12 rows of LANES
-_X_LO = WIDTH * LANES  # then, for each of the 12 rows, the halves of x, x³ and x³'s halves
-_X_HI = 2 * WIDTH * LANES
-_CUBE = 3 * WIDTH * LANES
-_CUBE_LO = 4 * WIDTH * LANES
-_CUBE_HI = 5 * WIDTH * LANES
-TILE_WORDS = 6 * WIDTH * LANES
+_LO = WIDTH * LANES  # the low and high halves of the S-box inputs, row by row like the state
+_HI = 2 * WIDTH * LANES
+_CUBE = 3 * WIDTH * LANES  # the S-box inputs' cubes
+TILE_WORDS = 4 * WIDTH * LANES
+# the full rounds' constants as tiles: word i·LANES + r of round j is constant (j, i)
+_RC_INITIAL_TILE = np.repeat(RC_INITIAL, LANES, axis=1)
+_RC_FINAL_TILE = np.repeat(RC_FINAL, LANES, axis=1)
+# each partial round's loop adds the next round's constant to lane 0 (0 after the last one)
+_RC_INTERNAL_NEXT = np.append(RC_INTERNAL[1:], np.uint64(0))
+for _table in (_RC_INITIAL_TILE, _RC_FINAL_TILE, _RC_INTERNAL_NEXT):
+    _table.flags.writeable = False
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -132,23 +138,38 @@ def _halve(a):
     return (a >> _ONE) + ((np.uint64(0) - (a & _ONE)) & _HALF)
 
 
-@njit(cache=True, nogil=True)
-def _cubes(t, n) -> None:
-    """x³ (and its halves) of the first n words of the state, from x's halves (see the module
-    docstring: the halves come from memory so the products stay vector ones)."""
-    for q in range(n):
-        x_lo, x_hi = t[_X_LO + q], t[_X_HI + q]
-        x3 = f.mul_split(f.mul_split(t[_X + q], x_lo, x_hi), x_lo, x_hi)
-        t[_CUBE + q] = x3
-        t[_CUBE_LO + q] = x3 & _M32
-        t[_CUBE_HI + q] = x3 >> _S32
+@njit(cache=True, nogil=True, inline="always")
+def _add_lazy(x, c):
+    """x + c mod p for any uint64 x and canonical c, left lazily reduced (< 2^64, maybe >= p)."""
+    s = x + c
+    if s < x:  # carried 2^64 = EPSILON mod p; s + EPSILON < 2^64 since c < p
+        s += _EPSILON
+    return s
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _seventh(t, q):
-    """x⁷ = (x³)² · x of state word q, once `_cubes` has run."""
-    x6 = f.mul_split(t[_CUBE + q], t[_CUBE_LO + q], t[_CUBE_HI + q])
-    return f.mul_split(x6, t[_X_LO + q], t[_X_HI + q])
+def _sbox_input(t, q, x) -> None:
+    """Store S-box input x at state word q, and its halves, which `_sbox` reads from memory."""
+    t[q] = x
+    t[_LO + q] = x & _M32
+    t[_HI + q] = x >> _S32
+
+
+@njit(cache=True, nogil=True)
+def _sbox(t, n) -> None:
+    """x^7 of the S-box inputs in the first n state words, in place: x³ = x²·x in one loop, then
+    x⁷ = (x³)²·x in another (short dependency chains: many elements in flight)."""
+    for q in range(n):
+        t[_CUBE + q] = f.square_mul_split(t[q], t[_LO + q], t[_HI + q])
+    for q in range(n):
+        t[q] = f.square_mul_split(t[_CUBE + q], t[_LO + q], t[_HI + q])
+
+
+@njit(cache=True, nogil=True)
+def _add_constants(t, constants) -> None:
+    """Every state word plus its round constant (a tile of them), as S-box inputs."""
+    for q in range(WIDTH * LANES):
+        _sbox_input(t, q, _add_lazy(t[q], constants[q]))
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -183,35 +204,26 @@ def _external_layer(t) -> None:
 
 @njit(cache=True, nogil=True)
 def _full_rounds(t, constants) -> None:
+    """Full rounds with `constants` (rounds, 12·LANES), each round's constants laid out as a tile;
+    the first round's are already added."""
     for j in range(constants.shape[0]):
-        for i in range(WIDTH):
-            c = constants[j, i]
-            for r in range(i * LANES, (i + 1) * LANES):
-                x = f.add(t[_X + r], c)
-                t[_X + r] = x
-                t[_X_LO + r] = x & _M32
-                t[_X_HI + r] = x >> _S32
-        _cubes(t, WIDTH * LANES)
-        for q in range(WIDTH * LANES):
-            t[_X + q] = _seventh(t, q)
+        if j > 0:
+            _add_constants(t, constants[j])
+        _sbox(t, WIDTH * LANES)
         _external_layer(t)
 
 
 @njit(cache=True, nogil=True)
 def _partial_rounds(t) -> None:
-    """The 22 partial rounds, in place. Lane 0 of the states is row 0 of the tile."""
+    """The 22 partial rounds, in place, from the S-box input of the first in row 0 of the tile
+    (lane 0 of the states). Each round's loop also prepares the next round's S-box input."""
     L = LANES
-    c0 = RC_INTERNAL[0]
-    for r in range(L):
-        x = f.add(t[r], c0)
-        t[r] = x
-        t[_X_LO + r] = x & _M32
-        t[_X_HI + r] = x >> _S32
     for j in range(RC_INTERNAL.shape[0]):
-        _cubes(t, L)
         following = _RC_INTERNAL_NEXT[j]
         for r in range(L):
-            x7 = _seventh(t, r)
+            t[_CUBE + r] = f.square_mul_split(t[r], t[_LO + r], t[_HI + r])
+        for r in range(L):
+            x7 = f.square_mul_split(t[_CUBE + r], t[_LO + r], t[_HI + r])
             s1, s2, s3, s4 = t[L + r], t[2 * L + r], t[3 * L + r], t[4 * L + r]
             s5, s6, s7, s8 = t[5 * L + r], t[6 * L + r], t[7 * L + r], t[8 * L + r]
             s9, s10, s11 = t[9 * L + r], t[10 * L + r], t[11 * L + r]
@@ -233,11 +245,8 @@ def _partial_rounds(t) -> None:
             t[9 * L + r] = f.add(total, _halve(_halve(s9)))  # 1/4
             t[10 * L + r] = f.sub(total, _halve(_halve(s10)))  # -1/4
             t[11 * L + r] = f.add(total, _halve(_halve(_halve(s11))))  # 1/8
-            # lane 0: -2·x7 + total = rest - x7; then the next round's constant, and the halves
-            x = f.add(f.sub(rest, x7), following)
-            t[r] = x
-            t[_X_LO + r] = x & _M32
-            t[_X_HI + r] = x >> _S32
+            # lane 0: -2·x7 + total = rest - x7, plus the next round's constant
+            _sbox_input(t, r, _add_lazy(f.sub(rest, x7), following))
 
 
 @njit(cache=True, nogil=True)
@@ -245,9 +254,13 @@ def permute_tile(t: np.ndarray) -> None:
     """Poseidon2 width 12 on the LANES states of tile `t` (a flat array of TILE_WORDS whose first
     12·LANES words are the states' lanes, row by row), in place; canonical elements."""
     _external_layer(t)
-    _full_rounds(t, RC_INITIAL)
+    _add_constants(t, _RC_INITIAL_TILE[0])
+    _full_rounds(t, _RC_INITIAL_TILE)
+    for r in range(LANES):
+        _sbox_input(t, r, _add_lazy(t[r], RC_INTERNAL[0]))
     _partial_rounds(t)
-    _full_rounds(t, RC_FINAL)
+    _add_constants(t, _RC_FINAL_TILE[0])
+    _full_rounds(t, _RC_FINAL_TILE)
 
 
 def new_tile() -> np.ndarray:
@@ -263,6 +276,15 @@ def _start(t, init) -> None:
     """Every state's capacity lanes from the initial state `init` (the rate is absorbed over)."""
     for i in range(RATE, WIDTH):
         t[i * LANES : (i + 1) * LANES] = init[i]
+
+
+@njit(cache=True, nogil=True)
+def _count_above(t) -> int:
+    """How many of the rate lanes' words are >= p (stale lanes of a last tile are canonical)."""
+    above = 0
+    for q in range(RATE * LANES):
+        above += t[q] >= _P
+    return above
 
 
 @njit(cache=True, nogil=True)
@@ -292,17 +314,17 @@ def sponge_columns_range(lo, hi, init, prefix, columns, out) -> int:
                 base = j * LANES
                 if word < k:
                     for r in range(m):
-                        x = prefix[row + r, word]
-                        above += x >= _P
-                        t[base + r] = x
+                        t[base + r] = prefix[row + r, word]
+                elif word < n and m == LANES:
+                    c = word - k
+                    for r in range(LANES):
+                        t[base + r] = columns[c, row + r]
                 elif word < n:
-                    column = columns[word - k]
                     for r in range(m):
-                        x = column[row + r]
-                        above += x >= _P
-                        t[base + r] = x
+                        t[base + r] = columns[word - k, row + r]
                 else:
                     t[base : base + LANES] = 0
+            above += _count_above(t)
             permute_tile(t)
             position += RATE
             if position >= n:
@@ -322,9 +344,8 @@ def hash_pairs_range(lo, hi, init, nodes, out) -> int:
         _start(t, init)
         for r in range(m):
             for j in range(RATE):
-                x = nodes[2 * (row + r) + j // DIGEST_LEN, j % DIGEST_LEN]
-                above += x >= _P
-                t[j * LANES + r] = x
+                t[j * LANES + r] = nodes[2 * (row + r) + j // DIGEST_LEN, j % DIGEST_LEN]
+        above += _count_above(t)
         permute_tile(t)
         _digests_out(t, out, row, m)
     return above
