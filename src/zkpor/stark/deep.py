@@ -58,19 +58,19 @@ def deep_on_lde(
     coeff_zw = _next_row_weights(alpha, n_at_z, n_shifted, next_columns)
     points = ntt.domain(domain.log_lde, ntt.GENERATOR)
 
-    combined_z = np.zeros((domain.lde_size, 2), dtype=np.uint64)
-    combined_zw = np.zeros((domain.lde_size, 2), dtype=np.uint64)
+    # Column c's weight at zω is α^{n_at_z} times its weight α^c at z: one combination of the
+    # shifted columns serves both sums (it is the bulk of the work).
+    shifted_sum = None
     offset = 0
     for matrix in shifted:
-        columns = slice(offset, offset + matrix.shape[0])
-        at_z, at_zw = ext.ext_linear_combinations(matrix, [coeff_z[columns], coeff_zw[columns]])
-        combined_z = ext.ext_add(combined_z, at_z)
-        combined_zw = ext.ext_add(combined_zw, at_zw)
+        part = ext.ext_linear_combination(matrix, coeff_z[offset : offset + matrix.shape[0]])
+        shifted_sum = part if shifted_sum is None else ext.ext_add(shifted_sum, part)
         offset += matrix.shape[0]
+    combined_zw = ext.ext_mul(shifted_sum, _as_array([coeff_zw[0]]))
     # The quotient's R columns are added undivided below.
     chunk_weights = coeff_z[n_shifted:]
     combined_z = ext.ext_add(
-        combined_z, ext.ext_linear_combination(quotient[:num_chunk_columns], chunk_weights)
+        shifted_sum, ext.ext_linear_combination(quotient[:num_chunk_columns], chunk_weights)
     )
 
     zw = z * domain.omega
