@@ -206,41 +206,59 @@ def _ext_kernel(lo, hi, op, a, b, out):
 _LINCOMB_BLOCK = 512  # output columns per pass: the accumulators stay in L1
 
 
+@njit(inline="always", cache=True)
+def _add_product(lo, hi, x, c_lo, c_hi):
+    """(lo, hi) + x·c mod p as a 128-bit sum, c given as `ops.halves`."""
+    v = ops.mul_split(x, c_lo, c_hi)
+    lo += v
+    if lo < v:
+        hi += fs.ONE
+    return lo, hi
+
+
 @njit(cache=True, nogil=True)
 def _lincomb_kernel(lo, hi, m, coeffs, out):
     """out[t, j] = sum_k coeffs[t, k] · m[k, j] for lo <= j < hi and every coefficient set t (the
-    coefficients in the extension): several combinations of the same rows in one pass over m.
+    coefficients in the extension).
 
     Reduced products are summed into 128-bit (lo, hi) accumulators, the high word counting
-    carries, with one reduction per output instead of a modular addition per term.
+    carries, with one reduction per output instead of a modular addition per term. Four rows of m
+    go into the accumulators per pass, which then stay in registers: 0.72 -> 0.44 ns per product
+    (against one row per pass, measured).
     """
     sets, k_rows = coeffs.shape[0], m.shape[0]
-    acc = np.zeros((sets, 4, _LINCOMB_BLOCK), dtype=np.uint64)  # lo0, hi0, lo1, hi1 per set
+    acc = np.zeros((4, _LINCOMB_BLOCK), dtype=np.uint64)  # lo, hi of c0 then of c1
     for start in range(lo, hi, _LINCOMB_BLOCK):
         width = min(_LINCOMB_BLOCK, hi - start)
-        acc[:] = 0
-        for k in range(k_rows):
-            row = m[k, start : start + width]
-            for t in range(sets):
-                c0_lo, c0_hi = ops.halves(coeffs[t, k, 0])
-                c1_lo, c1_hi = ops.halves(coeffs[t, k, 1])
-                a = acc[t]
-                for j in range(width):
-                    x = row[j]
-                    v = ops.mul_split(x, c0_lo, c0_hi)
-                    s = a[0, j] + v
-                    if s < v:
-                        a[1, j] += fs.ONE
-                    a[0, j] = s
-                    v = ops.mul_split(x, c1_lo, c1_hi)
-                    s = a[2, j] + v
-                    if s < v:
-                        a[3, j] += fs.ONE
-                    a[2, j] = s
         for t in range(sets):
+            acc[:] = 0
+            for c in range(2):
+                a_lo, a_hi = acc[2 * c], acc[2 * c + 1]
+                k = 0
+                whole = k_rows - k_rows % 4
+                while k < whole:
+                    l0, h0 = ops.halves(coeffs[t, k, c])
+                    l1, h1 = ops.halves(coeffs[t, k + 1, c])
+                    l2, h2 = ops.halves(coeffs[t, k + 2, c])
+                    l3, h3 = ops.halves(coeffs[t, k + 3, c])
+                    r0 = m[k, start : start + width]
+                    r1 = m[k + 1, start : start + width]
+                    r2 = m[k + 2, start : start + width]
+                    r3 = m[k + 3, start : start + width]
+                    for j in range(width):
+                        s, h = _add_product(a_lo[j], a_hi[j], r0[j], l0, h0)
+                        s, h = _add_product(s, h, r1[j], l1, h1)
+                        s, h = _add_product(s, h, r2[j], l2, h2)
+                        a_lo[j], a_hi[j] = _add_product(s, h, r3[j], l3, h3)
+                    k += 4
+                for rest in range(whole, k_rows):
+                    l0, h0 = ops.halves(coeffs[t, rest, c])
+                    r0 = m[rest, start : start + width]
+                    for j in range(width):
+                        a_lo[j], a_hi[j] = _add_product(a_lo[j], a_hi[j], r0[j], l0, h0)
             for j in range(width):
-                out[t, start + j, 0] = ops.reduce128(acc[t, 0, j], acc[t, 1, j])
-                out[t, start + j, 1] = ops.reduce128(acc[t, 2, j], acc[t, 3, j])
+                out[t, start + j, 0] = ops.reduce128(acc[0, j], acc[1, j])
+                out[t, start + j, 1] = ops.reduce128(acc[2, j], acc[3, j])
 
 
 @njit(cache=True, nogil=True)
