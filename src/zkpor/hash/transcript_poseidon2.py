@@ -205,10 +205,16 @@ class Poseidon2Transcript:
         self._record(OP_POW, b"pow", [bits])
         return list(self._state)
 
-    def grind(self, bits: int) -> int:
-        """Find the smallest passing nonce, absorb it, and return it (prover)."""
+    def copy(self) -> Poseidon2Transcript:
+        """An independent transcript in the same state (a prover trying a nonce ahead)."""
+        twin = object.__new__(Poseidon2Transcript)
+        twin._state = list(self._state)
+        return twin
+
+    def grind(self, bits: int, start: int = 0) -> int:
+        """Find the smallest passing nonce >= `start`, absorb it, and return it (prover)."""
         seed = self._pow_seed(bits)
-        nonce = _search_nonce(seed, bits)
+        nonce = _search_nonce(seed, bits, start)
         self._record(OP_POW_NONCE, b"pow-nonce", [nonce])
         return nonce
 
@@ -221,19 +227,21 @@ class Poseidon2Transcript:
         return valid and pow_ok(seed, n, bits)
 
 
-def _search_nonce(seed: list[int], bits: int) -> int:
-    """The smallest nonce passing `pow_ok`, trying batches with the numba permutation."""
+def _search_nonce(seed: list[int], bits: int, start: int = 0) -> int:
+    """The smallest nonce >= `start` passing `pow_ok`, trying batches with the numba permutation."""
+    if not 0 <= start < P:
+        raise ValueError(f"a nonce search starts in [0, p), not at {start}")
     if bits == 0:
-        return 0
+        return start
     import numpy as np
 
     from zkpor.hash.poseidon2_batch import permute_batch
 
     states = np.tile(np.array(seed, dtype=np.uint64), (_GRIND_BATCH, 1))
     shift = np.uint64(64 - bits)
-    for start in range(0, P, _GRIND_BATCH):
-        states[:, 0] = np.arange(start, start + _GRIND_BATCH, dtype=np.uint64)
+    for base in range(start, P, _GRIND_BATCH):
+        states[:, 0] = np.arange(base, base + _GRIND_BATCH, dtype=np.uint64)
         passing = np.flatnonzero((permute_batch(states)[:, 0] >> shift) == 0)
         if passing.size:
-            return start + int(passing[0])
+            return base + int(passing[0])
     raise RuntimeError("no proof-of-work nonce below p")  # pragma: no cover — 2^-bits per try

@@ -74,14 +74,18 @@ class BatchPublic:
 class SolvencyAir(Air):
     name = "zkpor-solvency"
 
-    def __init__(self, layout: SolvencyLayout, public: BatchPublic) -> None:
+    def __init__(self, layout: SolvencyLayout, public: BatchPublic, *, capacity: Sequence | None = None) -> None:
         super().__init__(layout.trace_length)
         self.layout = layout
         self.public = public
         if len(public.limb_totals) != layout.assets:
             raise ValueError("limb totals must cover every (padded) asset")
-        # The leaf sponge's first capacity, a public constant of the statement (`encoding`).
-        self._leaf_capacity = leaf_capacity(public.statement_digest, layout.leaf_elements)
+        # The leaf sponge's first capacity, a public constant of the statement (`encoding`). A
+        # verifier compiled into a node program, whose statement digest is program cells, hashes
+        # them there and passes the capacity's cells (`zkpor.liabilities.aggregation`).
+        if capacity is None:
+            capacity = leaf_capacity(public.statement_digest, layout.leaf_elements)
+        self._leaf_capacity = list(capacity)
         self._periodic_index: dict[str, int] = {}
         self._periodic: list[list[int]] = []
         self._build_periodic()

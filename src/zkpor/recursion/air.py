@@ -236,6 +236,16 @@ class ProgramPublic:
                 if not isinstance(v, Ext):
                     raise ProgramError(f"{what} {k}: {v!r} is not an extension element (zkpor.field.Ext)")
 
+    @classmethod
+    def of_expressions(cls, inputs: Sequence, outputs: Sequence) -> ProgramPublic:
+        """Public values that are expressions with `c0` and `c1` (a compiled verifier's cells,
+        `verifier_program.SymbolicPair`): a `RecursionAir` built on them evaluates its constraints
+        inside a node program, which reads a child proof's public values from cells. Unchecked."""
+        public = object.__new__(cls)
+        object.__setattr__(public, "inputs", tuple(inputs))
+        object.__setattr__(public, "outputs", tuple(outputs))
+        return public
+
 
 @dataclass(frozen=True)
 class ProgramSummary:

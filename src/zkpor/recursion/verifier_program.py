@@ -34,7 +34,15 @@ opening, path, root, nonce or FRI layer makes an assertion fail (`VerifierCells.
 The program depends on the child's shape (AIR, options) and on `draws`, the number of sponge lanes
 the query draw read: the native verifier draws *distinct* positions, so a repeated lane (a
 collision, probability ≈ q²/2·lde) makes it read one more. Each drawn lane is checked, a repeat
-included (its row is opened once in the proof).
+included (its row is opened once in the proof). The Poseidon2 prover grinds its proof-of-work
+nonce until the draw has no repeat (`zkpor.stark.statement.grind_for_distinct_queries`), so every
+proof it makes needs `draws` = the number of queries, the default.
+
+`compile_verifier` makes a program of one verifier, the child's public inputs being the program's.
+`emit_verifier` writes a verifier into a shared `VerifierCompiler` (a node of the aggregation tree
+holds several): the child's public inputs are existing cells, read by the child AIR's constraint
+code as `Symbolic` values, its private-input keys and assertion labels prefixed by its number;
+`proof_values` reads a proof's data for it.
 """
 
 from __future__ import annotations
@@ -167,9 +175,12 @@ class VerifierProgram:
     key: VerificationKey | None = None  # the child's preprocessed columns, a constant of the program
 
 
-class _Compiler:
-    def __init__(self) -> None:
-        self.b = ProgramBuilder()
+class VerifierCompiler:
+    """A program under construction holding verifiers: the builder, the keys of its private
+    inputs in order (what `witness` reads from the proofs) and the label of each assertion."""
+
+    def __init__(self, builder: ProgramBuilder | None = None) -> None:
+        self.b = builder if builder is not None else ProgramBuilder()
         self.keys: list[Key] = []
         self.checks: dict[int, str] = {}
 
@@ -180,6 +191,22 @@ class _Compiler:
     def private(self, *key: object) -> int:
         self.keys.append(key)
         return self.b.private_input()
+
+
+class _Emitter:
+    """One child verifier's view of a `VerifierCompiler`: its private-input keys prefixed by the
+    child number and its assertion labels by "child <i>: " (none for a lone verifier)."""
+
+    def __init__(self, compiler: VerifierCompiler, child: int | None) -> None:
+        self.compiler, self.b, self.child = compiler, compiler.b, child
+        self.checks: dict[int, str] = {}
+
+    def assert_equal(self, label: str, a: int, b: int) -> None:
+        self.checks[self.b.instruction_count] = label
+        self.compiler.assert_equal(label if self.child is None else f"child {self.child}: {label}", a, b)
+
+    def private(self, *key: object) -> int:
+        return self.compiler.private(*key) if self.child is None else self.compiler.private(self.child, *key)
 
     def digest(self, *key: object) -> list[int]:
         return [self.private(*key, j) for j in range(DIGEST_LEN)]
@@ -205,13 +232,76 @@ class _Compiler:
         return row
 
 
+@dataclass(frozen=True)
+class ChildVerifier:
+    """A verifier emitted into a shared program (`emit_verifier`): its challenge cells and
+    assertion labels (unprefixed), and what `proof_values` needs to read a proof for it."""
+
+    cells: VerifierCells
+    options: ProofOptions
+    draws: int
+    key: VerificationKey | None
+    child: int | None  # the prefix of its private-input keys (None: unprefixed)
+
+
 def compile_verifier(
     air: Air, options: ProofOptions, *, draws: int | None = None, key: VerificationKey | None = None
 ) -> VerifierProgram:
     """The verifier of `air` (see the module docstring) for proofs made with `options` (hasher
     "poseidon2") whose query draw read `draws` lanes (default: the number of queries, i.e. no
     repeat; `replay(air, proof).positions` has a proof's). An AIR with preprocessed columns needs
-    their `key`: its root is a constant of the program, the openings are checked against it."""
+    their `key`: its root is a constant of the program, the openings are checked against it.
+
+    The child's public inputs are the program's public inputs (they enter the transcript); its
+    constraints are evaluated with `air`'s own public values, so the program verifies proofs of
+    those values. A program verifying proofs of values it reads as cells is built with
+    `emit_verifier` and an AIR whose public values are those cells (`Symbolic`)."""
+    c = VerifierCompiler()
+    public_cells = [c.b.public_input() for _ in air.public_inputs()]
+    child = _emit(c, air, options, public_cells, key=key, draws=draws, child=None)
+    return VerifierProgram(c.b.build(), tuple(c.keys), child.cells, options, child.draws, key)
+
+
+def emit_verifier(
+    compiler: VerifierCompiler,
+    air: Air,
+    options: ProofOptions,
+    public_cells: Sequence[int],
+    *,
+    key: VerificationKey | None = None,
+    draws: int | None = None,
+    child: int | None = None,
+) -> ChildVerifier:
+    """Write the verifier of one proof of `air` into `compiler`'s program: the child's public
+    inputs are the existing `public_cells` (in `air.public_inputs()` order), its private inputs
+    get keys prefixed by `child` and its assertions the label prefix "child <child>: ".
+
+    `air` is evaluated at z as given, so each of its public values must be the cell it is read
+    from: a `Symbolic` of the same cell, or a constant whose cell is the one given (the caller
+    builds the AIR on `Symbolic` public values, e.g. a node program's). `draws` and `key` as
+    for `compile_verifier`."""
+    public = air.public_inputs()
+    if len(public) != len(public_cells):
+        raise ProgramError(f"{air.name} has {len(public)} public inputs, not {len(public_cells)}")
+    for k, (value, cell) in enumerate(zip(public, public_cells, strict=True)):
+        read = value.cell if isinstance(value, Symbolic) else compiler.b.constant(value)
+        if read != cell:
+            raise ProgramError(
+                f"{air.name}: public input {k} is evaluated from cell {read} but absorbed from cell {cell}"
+            )
+    return _emit(compiler, air, options, public_cells, key=key, draws=draws, child=child)
+
+
+def _emit(
+    compiler: VerifierCompiler,
+    air: Air,
+    options: ProofOptions,
+    public_cells: Sequence[int],
+    *,
+    key: VerificationKey | None,
+    draws: int | None,
+    child: int | None,
+) -> ChildVerifier:
     if options.hasher != "poseidon2":
         raise ProgramError(f"only proofs with hasher 'poseidon2' compile, not {options.hasher!r}")
     draws = options.num_queries if draws is None else draws
@@ -221,14 +311,14 @@ def compile_verifier(
     layout = fri.FriLayout.plan(domain.degree_bound, domain.lde_size, options.fri_folding_log,
                                 options.fri_final_degree)  # fmt: skip
     log_lde = domain.lde_size.bit_length() - 1
-    c = _Compiler()
+    c = _Emitter(compiler, child)
     b = c.b
     cells = VerifierCells()
 
     t = ProgramTranscript(b, PROTOCOL_LABEL)
     t.absorb_constant_digest(b"air", air.digest())
     t.absorb_bytes(b"options", options_bytes(options))
-    t.absorb_elements(b"public-inputs", [b.public_input() for _ in air.public_inputs()])
+    t.absorb_elements(b"public-inputs", list(public_cells))
     preprocessed_root = None
     if air.preprocessed_width:
         t.absorb_constant_digest(b"preprocessed-root", key.root)
@@ -305,7 +395,7 @@ def compile_verifier(
             value_at_x = b.mul_add(value_at_x, x, coefficient)
         c.assert_equal("FRI final", value_at_x, expected)
     cells.checks = c.checks
-    return VerifierProgram(b.build(), tuple(c.keys), cells, options, draws, key)
+    return ChildVerifier(cells, options, draws, key, child)
 
 
 def _check_key(air: Air, domain: ProofDomain, options: ProofOptions, key: VerificationKey | None) -> None:
@@ -511,6 +601,15 @@ class _DeepCombination:
 
 
 @dataclass(frozen=True)
+class SymbolicPair:
+    """An extension value c0 + c1·u whose coordinates are `Symbolic` cells or int constants: a
+    `RecursionAir` child's public value read from cells (`ProgramPublic.of_expressions`)."""
+
+    c0: Symbolic | int
+    c1: Symbolic | int
+
+
+@dataclass(frozen=True)
 class NativeReplay:
     """The native verifier's transcript on one proof: the challenges and query draws the program
     must reproduce (it trusts the proof; the program checks)."""
@@ -602,62 +701,77 @@ class _OpenedTree:
 
 def witness(vp: VerifierProgram, air: Air, proof: StarkProof) -> list[int]:
     """The private inputs of `vp.program` for `proof`, in the program's order."""
-    options = proof.options
-    if options != vp.options:
-        raise ProgramError("the proof was made with other options than the program verifies")
-    domain = ProofDomain.create(air.trace_length, air.max_constraint_degree(), options)
-    layout = fri.FriLayout.plan(domain.degree_bound, domain.lde_size, options.fri_folding_log,
-                                options.fri_final_degree)  # fmt: skip
-    positions = replay(air, proof, vp.key).positions
-    if len(positions) != vp.draws:
-        raise ProgramError(
-            f"the proof's query draw read {len(positions)} lanes, the program checks {vp.draws}"
-        )
-    indices = sorted(set(positions))
-    salted = options.zero_knowledge
-    openings = {"main": (proof.main_opening, indices, domain.lde_size, salted),
-                "quotient": (proof.quotient_opening, indices, domain.lde_size, salted)}  # fmt: skip
-    if proof.aux_opening is not None:
-        openings["aux"] = (proof.aux_opening, indices, domain.lde_size, salted)
-    if proof.preprocessed_opening is not None:
-        openings["preprocessed"] = (proof.preprocessed_opening, indices, domain.lde_size, False)
-    layer_rows = fri.query_positions(layout, indices)
-    sizes = {}
-    for layer, opening in enumerate(proof.fri_openings):
-        sizes[f"fri{layer}"] = layout.layer_size(layer + 1)
-        openings[f"fri{layer}"] = (opening, layer_rows[layer], sizes[f"fri{layer}"], False)
-    trees = {}
-    for name, arguments in openings.items():
-        try:
-            trees[name] = _OpenedTree(*arguments)
-        except ValueError as error:  # a truncated multi-proof, a sibling that is not a digest
-            raise ProgramError(f"the {name} opening is malformed: {error}") from None
-    scalars: dict[str, list[int]] = {
-        "main-root": _digest_words(proof.main_root),
-        "aux-root": _digest_words(proof.aux_root) if proof.aux_root is not None else [],
-        "quotient-root": _digest_words(proof.quotient_root),
-        "at-z": _ext_coordinates(proof.main_at_z + proof.aux_at_z + proof.preprocessed_at_z),
-        "at-zw": _ext_coordinates(proof.main_at_zw + proof.aux_at_zw + proof.preprocessed_at_zw),
-        "quotient-at-z": _ext_coordinates(proof.quotient_at_z),
-        "fri-final": _ext_coordinates(proof.fri_final),
-        "pow-nonce": [proof.pow_nonce],
-    }
+    values = ProofValues(air, proof, vp.options, vp.draws, vp.key)
+    return [values.value(key) for key in vp.private_keys]
 
-    def value(key: Key) -> int:
+
+class ProofValues:
+    """A proof's data as a verifier program's private inputs: `value(key)` for each key an emitted
+    verifier (`emit_verifier`, without its child prefix) asked for. Refuses a proof made with other
+    options, or whose query draw read another number of lanes than the program checks."""
+
+    def __init__(
+        self, air: Air, proof: StarkProof, options: ProofOptions, draws: int, key: VerificationKey | None
+    ) -> None:
+        if proof.options != options:
+            raise ProgramError("the proof was made with other options than the program verifies")
+        domain = ProofDomain.create(air.trace_length, air.max_constraint_degree(), options)
+        layout = fri.FriLayout.plan(domain.degree_bound, domain.lde_size, options.fri_folding_log,
+                                    options.fri_final_degree)  # fmt: skip
+        positions = replay(air, proof, key).positions
+        if len(positions) != draws:
+            raise ProgramError(
+                f"the proof's query draw read {len(positions)} lanes, the program checks {draws}"
+            )
+        indices = sorted(set(positions))
+        salted = options.zero_knowledge
+        openings = {"main": (proof.main_opening, indices, domain.lde_size, salted),
+                    "quotient": (proof.quotient_opening, indices, domain.lde_size, salted)}  # fmt: skip
+        if proof.aux_opening is not None:
+            openings["aux"] = (proof.aux_opening, indices, domain.lde_size, salted)
+        if proof.preprocessed_opening is not None:
+            openings["preprocessed"] = (proof.preprocessed_opening, indices, domain.lde_size, False)
+        layer_rows = fri.query_positions(layout, indices)
+        self.sizes: dict[str, int] = {}
+        for layer, opening in enumerate(proof.fri_openings):
+            self.sizes[f"fri{layer}"] = layout.layer_size(layer + 1)
+            openings[f"fri{layer}"] = (opening, layer_rows[layer], self.sizes[f"fri{layer}"], False)
+        self.trees: dict[str, _OpenedTree] = {}
+        for name, arguments in openings.items():
+            try:
+                self.trees[name] = _OpenedTree(*arguments)
+            except ValueError as error:  # a truncated multi-proof, a sibling that is not a digest
+                raise ProgramError(f"the {name} opening is malformed: {error}") from None
+        self.proof, self.positions, self.lde_size = proof, positions, domain.lde_size
+        self.scalars: dict[str, list[int]] = {
+            "main-root": _digest_words(proof.main_root),
+            "aux-root": _digest_words(proof.aux_root) if proof.aux_root is not None else [],
+            "quotient-root": _digest_words(proof.quotient_root),
+            "at-z": _ext_coordinates(proof.main_at_z + proof.aux_at_z + proof.preprocessed_at_z),
+            "at-zw": _ext_coordinates(proof.main_at_zw + proof.aux_at_zw + proof.preprocessed_at_zw),
+            "quotient-at-z": _ext_coordinates(proof.quotient_at_z),
+            "fri-final": _ext_coordinates(proof.fri_final),
+            "pow-nonce": [proof.pow_nonce],
+        }
+
+    def value(self, key: Key) -> int:
         kind = key[0]
         if kind in ("salt", "row", "sibling"):
             name, lane = key[1], key[2]
-            position = positions[lane] % sizes.get(name, domain.lde_size)
-            tree = trees[name]
+            position = self.positions[lane] % self.sizes.get(name, self.lde_size)
+            tree = self.trees[name]
             if kind == "salt":
                 return tree.salts[position][key[3]]
             if kind == "row":
                 return tree.rows[position][key[3]]
             return tree.sibling(position, key[3])[key[4]]
         if kind == "fri-root":
-            return _digest_words(proof.fri_roots[key[1]])[key[2]]
+            return _digest_words(self.proof.fri_roots[key[1]])[key[2]]
         if kind in ("at-z", "at-zw", "quotient-at-z", "fri-final"):
-            return scalars[kind][2 * key[1] + key[2]]
-        return scalars[kind][key[1] if len(key) > 1 else 0]
+            return self.scalars[kind][2 * key[1] + key[2]]
+        return self.scalars[kind][key[1] if len(key) > 1 else 0]
 
-    return [value(key) for key in vp.private_keys]
+
+def proof_values(verifier: ChildVerifier, air: Air, proof: StarkProof) -> ProofValues:
+    """The private inputs an emitted verifier reads from `proof` (`value(key)`, key unprefixed)."""
+    return ProofValues(air, proof, verifier.options, verifier.draws, verifier.key)

@@ -23,8 +23,9 @@ What an AIR declares:
   auxiliary columns (one helper per two terms, plus the running sum) and their constraints;
 - extra auxiliary columns with their own verifier challenges, for anything else that needs
   randomness (`extra_aux_width`, `num_extra_challenges`, `evaluate_extra_aux`, `build_extra_aux`).
-- `public_inputs()`: field elements of the statement, absorbed into the transcript with the AIR's
-  digest, so a proof cannot be replayed for another statement.
+- `public_inputs()`: field elements of the statement, absorbed into the transcript right after the
+  AIR's digest (which holds their count, not their values), so a proof cannot be replayed for
+  another statement.
 """
 
 from __future__ import annotations
@@ -221,7 +222,11 @@ class Air(ABC):
         return max([1, *degrees])
 
     def digest(self) -> bytes:
-        """Binds proofs to this AIR's shape and public inputs; the verifier recomputes it itself."""
+        """Binds proofs to this AIR's shape; the verifier recomputes it itself. The public inputs'
+        values are not in it, only their count: the transcript absorbs the values right after the
+        digest (`statement.start_transcript`), so they are bound all the same, and one compiled
+        verifier (`zkpor.recursion.verifier_program.emit_verifier`) checks proofs of any public
+        values, which it reads as program cells."""
         h = hashlib.blake2b(digest_size=32, person=b"zkpor-air-v1")
         h.update(self.name.encode() + b"\0")
         h.update(struct.pack("<IQII", self.version, self.trace_length, self.main_width, self.aux_width))
@@ -236,9 +241,7 @@ class Air(ABC):
             h.update(np.asarray(column, dtype=np.uint64).tobytes())
         for t in self.lookups():
             h.update(struct.pack("<II", t.values_degree, t.multiplicity_degree) + t.name.encode())
-        public = self.public_inputs()
-        h.update(struct.pack("<I", len(public)))
-        h.update(np.asarray(public, dtype=np.uint64).tobytes())
+        h.update(struct.pack("<I", len(self.public_inputs())))
         return h.digest()
 
     # ---- checks the prover runs before proving --------------------------------------------------

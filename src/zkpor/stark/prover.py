@@ -8,7 +8,8 @@ order of the transcript:
  3. aux trace commitment (if any)    → composition challenge α
  4. quotient chunks (+ R) commitment → out-of-domain point z
  5. values at z (and at zω where read) → DEEP challenge
- 6. FRI layers and final polynomial  → proof-of-work nonce → query indices
+ 6. FRI layers and final polynomial  → proof-of-work nonce → query indices (with Poseidon2: the
+    first nonce whose draw repeats no index, see `statement.grind_for_distinct_queries`)
  7. openings of every commitment at the queries
 """
 
@@ -28,7 +29,12 @@ from zkpor.stark.phases import phase
 from zkpor.stark.polys import CommittedPolys, commit_coefficients, random_field_matrix, trace_coefficients
 from zkpor.stark.preprocessed import PreprocessedColumns, absorb_key, commit_preprocessed, key_mismatch
 from zkpor.stark.proof import StarkProof
-from zkpor.stark.statement import draw_ood_point, draw_query_positions, start_transcript
+from zkpor.stark.statement import (
+    draw_ood_point,
+    draw_query_positions,
+    grind_for_distinct_queries,
+    start_transcript,
+)
 
 
 def prove(
@@ -131,7 +137,12 @@ def prove(
     with phase("FRI"):
         fri_commitment = fri.commit_phase(deep_values, layout, transcript, options.hasher)
     with phase("grinding"):
-        pow_nonce = transcript.grind(options.grinding_bits)
+        if options.hasher == "poseidon2":  # no repeated query: a compiled verifier's draw count
+            pow_nonce = grind_for_distinct_queries(
+                transcript, options.grinding_bits, domain.lde_size, options.num_queries
+            )
+        else:
+            pow_nonce = transcript.grind(options.grinding_bits)
     indices = draw_query_positions(transcript, domain.lde_size, options.num_queries)
 
     layer_rows = fri.query_positions(layout, indices)

@@ -1,6 +1,7 @@
 """What a proof is about: the transcript starts by absorbing the AIR's digest (shape, constraints,
-assertions, periodic columns, public inputs) and every proof option, so a proof made for one
-statement or one set of parameters cannot be replayed for another."""
+assertions, periodic columns, the number of public inputs), every proof option and the public
+inputs' values, so a proof made for one statement or one set of parameters cannot be replayed for
+another."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ from zkpor.field.extension import Ext
 from zkpor.hash.transcript import Transcript
 from zkpor.hash.transcript_poseidon2 import Poseidon2Transcript
 from zkpor.stark.air import Air
-from zkpor.stark.params import HASHERS, ProofOptions
+from zkpor.stark.params import HASHERS, ParameterError, ProofOptions
+
+# A Poseidon2 proof's query draw must repeat no position (`grind_for_distinct_queries`); below this
+# chance of a draw without a repeat, the prover would grind for ever: such options are refused.
+MIN_DISTINCT_DRAW_CHANCE = 1e-6
 
 PROTOCOL_LABEL = b"zkpor-stark-v1"
 
@@ -53,3 +58,32 @@ def draw_ood_point(transcript: Transcript, trace_length: int, lde_size: int) -> 
 def draw_query_positions(transcript: Transcript, lde_size: int, num_queries: int) -> list[int]:
     """The LDE positions every commitment is opened at: `num_queries` distinct ones, sorted."""
     return sorted(transcript.challenge_distinct_indices(b"queries", lde_size, num_queries))
+
+
+def grind_for_distinct_queries(
+    transcript: Poseidon2Transcript, bits: int, lde_size: int, num_queries: int
+) -> int:
+    """The proof-of-work nonce of a Poseidon2 proof: the smallest passing nonce after which the
+    query draw repeats no position, absorbed.
+
+    The native verifier draws distinct positions, reading one more sponge lane per repeat; a
+    verifier compiled into a recursion program (`zkpor.recursion.verifier_program`) is fixed to
+    one number of lanes, the number of queries. A proof meant for recursion therefore never has a
+    repeat: the prover keeps grinding past a nonce whose draw repeats (probability ≈ q²/2·lde, so
+    rarely more than one search). Soundness is unchanged: any passing nonce is valid to the
+    verifier, so a prover could always pick among them; this one picks by a public rule."""
+    chance = 1.0
+    for i in range(num_queries):
+        chance *= 1 - i / lde_size
+    if chance < MIN_DISTINCT_DRAW_CHANCE:
+        raise ParameterError(
+            f"{num_queries} queries on an LDE of {lde_size} positions almost never draw without a "
+            "repeat, which a Poseidon2 proof needs: use fewer queries or a larger blowup"
+        )
+    nonce = 0
+    while True:
+        trial = transcript.copy()
+        nonce = trial.grind(bits, nonce)
+        if len(trial.distinct_index_draws(b"queries", lde_size, num_queries)) == num_queries:
+            return transcript.grind(bits, nonce)  # this nonce again: it passes, and is absorbed
+        nonce += 1

@@ -1,0 +1,551 @@
+"""The aggregation tree: recursion proofs of node programs over the batch proofs (stage 4 of
+docs/recursion.md; the round integration builds on `plan_tree`, `node_program`, `prove_node`,
+`verify_node` and `check_top`).
+
+The tree is aligned with the published top tree (`published.top_tree_levels`): its leaves are the
+2^H top-tree slots, slot i < N the batch proof of batch i, slots >= N the filler digest. A node
+covers 2^h aligned slots [first, first + 2^h) and has 2^a child subtrees of height h − a; a
+level-1 node's children are batch proofs (height 0), a higher node's the nodes of the level below;
+the top node (the last level) covers all 2^H slots.
+
+A node program (`node_program`) has the public inputs statement digest (4 cells) and first leaf
+(1), and the public outputs subtree root (4), limb totals ([asset][side][k], the solvency AIR's
+order) and real batch count (1). For every real child it verifies the child's proof by a verifier
+emitted into the program (`recursion.verifier_program.emit_verifier`), with the child's public
+inputs wired to the node's cells:
+
+- statement digest: the node's own (a child of another round is another transcript);
+- first leaf / batch index: first + i·2^(h−a), computed in the program (a child cannot sit in
+  another slot, nor one batch proof in two);
+- batch size (level 1): the layout's, a constant; the leaf capacity the batch AIR pins is hashed
+  from the digest cells in the program;
+- root, limb totals (and a node child's batch count): private inputs, bound by the child's
+  transcript and constraints;
+- the child's AIR: the solvency AIR of the layout (level 1: its shape and price weights are
+  compiled in), or the recursion AIR of the level below's program, whose digest and preprocessed
+  root (its `ProgramKey`) are constants of this program.
+
+A child subtree lying wholly at or beyond N is not proven: the program uses the constant root of a
+filler subtree of that height and no totals. Which slots are filler is fixed by the program (the
+verifier derives every program from N, `plan_tree`), never chosen by the prover. The subtree root is
+the binary tree of `encoding.node_hash` steps over the children's roots in order; the outputs are
+then exactly what `published.top_tree_levels` computes over the same slots.
+
+Exactness of the totals: every child's limb totals are exact integer sums (a batch's: the solvency
+AIR proves T ≡ Σ limbs mod p and both lie in [0, B·(2^L − 1)] ⊂ [0, p); a node's: by induction),
+so a node's field sum of them is the exact sum as long as 2^h · B · (2^L − 1) < p. `node_program`
+refuses a shape beyond that bound (with 16-bit limbs: fewer than 2^48 users per node).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from zkpor.errors import InputError, VerificationError, ZkporError
+from zkpor.field.goldilocks import P
+from zkpor.field.pure import Ext
+from zkpor.liabilities.air import BatchPublic, SolvencyAir
+from zkpor.liabilities.encoding import LEAF_DOMAIN, NODE_DOMAIN, node_hash
+from zkpor.liabilities.layout import SolvencyLayout
+from zkpor.liabilities.published import GlobalProof, digest_hex, parse_digest_hex, top_filler, top_tree_leaves
+from zkpor.recursion.air import Layout, ProgramPublic, RecursionAir, plan
+from zkpor.recursion.program import ZERO_CELL, Program, ProgramBuilder
+from zkpor.recursion.proving import ProgramKey, commit_program, prove_program, verify_program
+from zkpor.recursion.verifier_program import (
+    ChildVerifier,
+    Symbolic,
+    SymbolicPair,
+    VerifierCompiler,
+    emit_verifier,
+    proof_values,
+)
+from zkpor.stark.params import ProofOptions
+from zkpor.stark.preprocessed import PreprocessedColumns
+from zkpor.stark.proof import StarkProof
+from zkpor.stark.verifier import DEFAULT_MIN_SECURITY_BITS, VerificationReport
+
+LEAF_ARITY_LOG = 2  # four batch children: a 2^16-row node at the default batch (docs/recursion.md)
+NODE_ARITY_LOG = 3  # eight node children: a 2^16-row node
+DIGEST = 4
+
+Digest = tuple[int, int, int, int]
+LimbTotals = tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]
+
+
+class AggregationError(ZkporError):
+    """A tree, node or child that does not fit together (shape, counts, bounds)."""
+
+
+# ---- the tree's shape ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NodeShape:
+    """One node: it covers top-tree slots [first_leaf, first_leaf + 2^height) and has 2^(height −
+    child_height) child subtrees of height child_height, the first `real_children` of which hold
+    at least one batch (the rest are filler)."""
+
+    level: int
+    index: int
+    first_leaf: int
+    height: int
+    child_height: int
+    real_children: int
+
+    @property
+    def arity(self) -> int:
+        return 1 << (self.height - self.child_height)
+
+    def child_first_leaf(self, i: int) -> int:
+        return self.first_leaf + (i << self.child_height)
+
+    @property
+    def program_shape(self) -> tuple[int, int, int, int]:
+        """What its program depends on (the first leaf is a public input)."""
+        return (self.level, self.height, self.child_height, self.real_children)
+
+
+@dataclass(frozen=True)
+class TreePlan:
+    batch_count: int
+    height: int  # H: the top tree has 2^H leaf slots
+    levels: tuple[tuple[NodeShape, ...], ...]  # levels[0] is level 1 (over the batch proofs)
+
+    @property
+    def top(self) -> NodeShape:
+        return self.levels[-1][0]
+
+    def children(self, shape: NodeShape) -> list[NodeShape]:
+        """The real child nodes of a node of level >= 2, in order."""
+        if shape.level < 2:
+            raise AggregationError("a level-1 node's children are batch proofs")
+        first = shape.first_leaf >> shape.child_height
+        return list(self.levels[shape.level - 2][first : first + shape.real_children])
+
+
+def plan_tree(
+    batch_count: int, leaf_arity_log: int = LEAF_ARITY_LOG, node_arity_log: int = NODE_ARITY_LOG
+) -> TreePlan:
+    """The nodes of a round of `batch_count` batches, bottom-up. Level 1 has a = min(leaf arity,
+    H), each higher level a = min(node arity, what is left of H), so the top node covers exactly
+    the 2^H slots of `published.top_tree_leaves(N)`. Only nodes holding a real slot exist; the
+    last node of a level may be partial (fewer real children), so a level has at most two
+    programs. N = 1: one level-1 node with one child (H = 0)."""
+    if isinstance(batch_count, bool) or not isinstance(batch_count, int) or batch_count < 1:
+        raise AggregationError(f"a round has at least one batch, not {batch_count!r}")
+    if leaf_arity_log < 1 or node_arity_log < 1:
+        raise AggregationError("node arities must be at least 2 (arity logs >= 1)")
+    total_height = top_tree_leaves(batch_count).bit_length() - 1
+    levels: list[tuple[NodeShape, ...]] = []
+    child_height, level = 0, 1
+    while True:
+        arity_log = min(leaf_arity_log if level == 1 else node_arity_log, total_height - child_height)
+        height = child_height + arity_log
+        nodes = []
+        for index in range(-(-batch_count // (1 << height))):
+            first = index << height
+            real = min(1 << arity_log, -(-(batch_count - first) // (1 << child_height)))
+            nodes.append(NodeShape(level, index, first, height, child_height, real))
+        levels.append(tuple(nodes))
+        if height == total_height:
+            return TreePlan(batch_count, total_height, tuple(levels))
+        child_height, level = height, level + 1
+
+
+def filler_root(height: int) -> Digest:
+    """The root of a subtree of 2^height filler slots (`published.top_filler`)."""
+    digest = top_filler()
+    for _ in range(height):
+        digest = tuple(node_hash(digest, digest))  # type: ignore[assignment]
+    return digest
+
+
+def check_total_bound(layout: SolvencyLayout, slots: int) -> None:
+    """Refuse a node whose field sum of limb totals could wrap: its `slots` batches' limb totals
+    sum to at most slots · B · (2^L − 1), which must stay below p (see the module docstring)."""
+    if slots * layout.batch_size * ((1 << layout.limb_bits) - 1) >= P:
+        raise AggregationError(
+            f"{slots} batches of {layout.batch_size} users with {layout.limb_bits}-bit limbs could "
+            "sum past the field: the node's totals would not be exact"
+        )
+
+
+# ---- public values --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NodePublic:
+    """A node proof's public values: inputs (statement digest, first leaf) and outputs (subtree
+    root, limb totals summed over its real batches, real batch count)."""
+
+    statement_digest: Digest
+    first_leaf: int
+    root: Digest
+    limb_totals: LimbTotals  # [asset][side][k], as `BatchPublic`
+    batch_count: int
+
+    def inputs(self) -> list[int]:
+        return [*self.statement_digest, self.first_leaf]
+
+    def outputs(self) -> list[int]:
+        totals = [t for asset in self.limb_totals for side in asset for t in side]
+        return [*self.root, *totals, self.batch_count]
+
+    def program_public(self) -> ProgramPublic:
+        return ProgramPublic(tuple(Ext(v) for v in self.inputs()), tuple(Ext(v) for v in self.outputs()))
+
+    def asset_totals(self, limb_bits: int) -> list[tuple[int, int]]:
+        """Exact (equity, debt) totals per (padded) asset, as Python integers."""
+        return BatchPublic(self.statement_digest, 0, self.root, self.limb_totals).asset_totals(limb_bits)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "statement_digest": digest_hex(self.statement_digest),
+            "first_leaf": self.first_leaf,
+            "root": digest_hex(self.root),
+            "limb_totals": [[list(side) for side in asset] for asset in self.limb_totals],
+            "batch_count": self.batch_count,
+        }
+
+    @staticmethod
+    def from_json(document: object, source: str) -> NodePublic:
+        """Strict: every field present, digests as 64 hex digits, totals field elements."""
+        fields = ("statement_digest", "first_leaf", "root", "limb_totals", "batch_count")
+        if not isinstance(document, dict) or set(document) != set(fields):
+            raise InputError(
+                f"node public values must be an object with exactly {', '.join(fields)}", path=source
+            )
+        digests = {}
+        for name in ("statement_digest", "root"):
+            digests[name] = parse_digest_hex(document[name])
+            if digests[name] is None:
+                raise InputError("is not a 64-hex-digit digest", path=source, field=name)
+        for name in ("first_leaf", "batch_count"):
+            value = document[name]
+            if type(value) is not int or not 0 <= value < 1 << 32:
+                raise InputError("must be an integer in [0, 2^32)", path=source, field=name)
+        totals = document["limb_totals"]
+
+        def limbs(side: object) -> bool:
+            return isinstance(side, list) and all(type(t) is int and 0 <= t < P for t in side)
+
+        shaped = isinstance(totals, list) and totals
+        if not (shaped and all(isinstance(a, list) and len(a) == 2 and all(map(limbs, a)) for a in totals)):
+            raise InputError("must be [asset][side][limb] field elements", path=source, field="limb_totals")
+        return NodePublic(
+            digests["statement_digest"],  # type: ignore[arg-type]
+            document["first_leaf"],
+            digests["root"],  # type: ignore[arg-type]
+            tuple((tuple(a[0]), tuple(a[1])) for a in totals),
+            document["batch_count"],
+        )
+
+    def to_json_bytes(self) -> bytes:
+        return json.dumps(self.to_json(), separators=(",", ":")).encode()
+
+
+# ---- node programs ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChildSpec:
+    """What a node's children are: batch proofs of `layout` (level 1, `programs` empty) or proofs of
+    the level below's node programs (one per real child slot, in order), made with `options`."""
+
+    layout: SolvencyLayout
+    options: ProofOptions
+    programs: tuple[NodeProgram, ...] = ()
+
+    @staticmethod
+    def batches(layout: SolvencyLayout, options: ProofOptions) -> ChildSpec:
+        return ChildSpec(layout, options)
+
+    @staticmethod
+    def nodes(programs: Sequence[NodeProgram]) -> ChildSpec:
+        if not programs:
+            raise AggregationError("a node over nodes has at least one real child")
+        first = programs[0]
+        if any(p.options != first.options or p.solvency != first.solvency for p in programs):
+            raise AggregationError(
+                "the children of one node are proven with one layout and one set of options"
+            )
+        return ChildSpec(first.solvency, first.options, tuple(programs))
+
+    @property
+    def kind(self) -> str:
+        return "node" if self.programs else "batch"
+
+    @property
+    def cache_key(self) -> tuple:
+        programs = tuple((p.program.digest(), p.key.preprocessed.root) for p in self.programs)
+        return (self.layout, self.options, programs)
+
+
+@dataclass(frozen=True, eq=False)
+class NodeProgram:
+    """A node's program and what proving or verifying it needs. `shape` is the shape it was built
+    for: every node of the same level, heights and real-children count shares it (the first leaf is
+    a public input). `key` (program digest + committed program columns) is built on first use."""
+
+    shape: NodeShape
+    program: Program
+    layout: Layout
+    solvency: SolvencyLayout
+    options: ProofOptions  # this node's proofs
+    child: ChildSpec
+    private_keys: tuple[tuple, ...]
+    verifiers: tuple[ChildVerifier | None, ...]  # per child slot; None for a filler slot
+    checks: dict[int, str] = field(default_factory=dict)  # assertion labels, by instruction index
+
+    @cached_property
+    def committed(self) -> PreprocessedColumns:
+        return commit_program(self.program, self.options, self.layout)
+
+    @cached_property
+    def key(self) -> ProgramKey:
+        return ProgramKey(self.program.digest(), self.committed.key)
+
+    @property
+    def totals_count(self) -> int:
+        return self.solvency.assets * 2 * self.solvency.limbs_per_value
+
+    def public_from_outputs(self, inputs: Sequence[int], outputs: Sequence[int]) -> NodePublic:
+        k, n = self.solvency.limbs_per_value, self.totals_count
+        flat = list(outputs[DIGEST : DIGEST + n])
+        totals = tuple(
+            (tuple(flat[(2 * a) * k : (2 * a + 1) * k]), tuple(flat[(2 * a + 1) * k : (2 * a + 2) * k]))
+            for a in range(self.solvency.assets)
+        )
+        return NodePublic(tuple(inputs[:DIGEST]), inputs[DIGEST], tuple(outputs[:DIGEST]), totals,  # type: ignore[arg-type]
+                          outputs[DIGEST + n])  # fmt: skip
+
+
+_PROGRAMS: dict[tuple, NodeProgram] = {}
+
+
+def node_program(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> NodeProgram:
+    """The program of a node of `shape` over children `child`, for node proofs made with `options`
+    (hasher "poseidon2" when a parent verifies them). Cached per process by what it depends on."""
+    cache_key = (shape.program_shape, child.cache_key, options)
+    if cache_key not in _PROGRAMS:
+        _PROGRAMS[cache_key] = _build(shape, child, options)
+    return _PROGRAMS[cache_key]
+
+
+def _symbolic(b: ProgramBuilder, cells: Sequence[int]) -> list[Symbolic]:
+    return [Symbolic(b, c) for c in cells]
+
+
+def _build(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> NodeProgram:
+    layout = child.layout
+    check_total_bound(layout, 1 << shape.height)
+    if not 1 <= shape.real_children <= shape.arity:
+        raise AggregationError(f"a node of {shape.arity} children has 1..{shape.arity} real ones")
+    by_batches = shape.child_height == 0
+    if by_batches != (child.kind == "batch") or (
+        not by_batches and len(child.programs) != shape.real_children
+    ):
+        raise AggregationError(
+            f"a node over subtrees of height {shape.child_height} with {shape.real_children} real children "
+            f"does not fit {len(child.programs) or 'batch'} child programs"
+        )
+    c = VerifierCompiler()
+    b = c.b
+    digest = [b.public_input() for _ in range(DIGEST)]
+    first = b.public_input()
+    n_totals = layout.assets * 2 * layout.limbs_per_value
+    k = layout.limbs_per_value
+    capacity = b.sponge_hash(LEAF_DOMAIN, [*digest, b.constant(layout.leaf_elements)]) if by_batches else []
+    roots: list[list[int]] = []
+    totals: list[list[int]] = []
+    counts: list[int] = []
+    verifiers: list[ChildVerifier | None] = []
+    for i in range(shape.arity):
+        if i >= shape.real_children:  # a filler subtree: its constant root, no totals, no batches
+            roots.append([b.constant(w) for w in filler_root(shape.child_height)])
+            verifiers.append(None)
+            continue
+        slot = first if i == 0 else b.add(first, b.constant(i << shape.child_height))
+        root = [c.private("child-public", i, "root", j) for j in range(DIGEST)]
+        limbs = [c.private("child-public", i, "totals", j) for j in range(n_totals)]
+        roots.append(root)
+        totals.append(limbs)
+        if by_batches:
+            nested = tuple(
+                (tuple(_symbolic(b, limbs[2 * a * k : (2 * a + 1) * k])),
+                 tuple(_symbolic(b, limbs[(2 * a + 1) * k : (2 * a + 2) * k])))
+                for a in range(layout.assets)
+            )  # fmt: skip
+            public = BatchPublic(
+                tuple(_symbolic(b, digest)), Symbolic(b, slot), tuple(_symbolic(b, root)), nested
+            )  # type: ignore[arg-type]
+            air = SolvencyAir(layout, public, capacity=_symbolic(b, capacity))
+            verifier_key = None
+        else:
+            count = c.private("child-public", i, "count")
+            counts.append(count)
+            below = child.programs[i]
+            values = [*digest, slot], [*root, *limbs, count]
+            air = RecursionAir(below.layout, ProgramPublic.of_expressions(
+                *([SymbolicPair(Symbolic(b, cell), 0) for cell in cells] for cells in values)))  # fmt: skip
+            verifier_key = below.key.preprocessed
+        cells = [v.cell if isinstance(v, Symbolic) else b.constant(v) for v in air.public_inputs()]
+        verifiers.append(emit_verifier(c, air, child.options, cells, key=verifier_key, child=i))
+    level = roots
+    while len(level) > 1:  # the binary tree over the children's roots, left ‖ right
+        level = [b.compress(level[j], level[j + 1], NODE_DOMAIN) for j in range(0, len(level), 2)]
+    for cell in level[0]:
+        b.output(cell)
+    for j in range(n_totals):
+        total = totals[0][j]
+        for limbs in totals[1:]:
+            total = b.add(total, limbs[j])
+        b.output(total)
+    if by_batches:
+        b.output(b.add(b.constant(shape.real_children), ZERO_CELL))
+    else:
+        count = counts[0]
+        for other in counts[1:]:
+            count = b.add(count, other)
+        b.output(count)
+    program = b.build()
+    return NodeProgram(shape, program, plan(program), layout, options, child, tuple(c.keys), tuple(verifiers),
+                       dict(c.checks))  # fmt: skip
+
+
+def tree_programs(
+    tree: TreePlan,
+    layout: SolvencyLayout,
+    batch_options: ProofOptions,
+    inner_options: ProofOptions,
+    top_options: ProofOptions | None = None,
+) -> list[list[NodeProgram]]:
+    """Every node's program, level by level (shared where shapes agree): level-1 nodes over batch
+    proofs made with `batch_options`, nodes below the top proven with `inner_options`, the top
+    with `top_options` (default: `inner_options`)."""
+    levels: list[list[NodeProgram]] = []
+    for depth, shapes in enumerate(tree.levels):
+        options = top_options if depth == len(tree.levels) - 1 and top_options is not None else inner_options
+        programs = []
+        for shape in shapes:
+            if depth == 0:
+                child = ChildSpec.batches(layout, batch_options)
+            else:
+                below = levels[depth - 1]
+                child = ChildSpec.nodes([below[s.index] for s in tree.children(shape)])
+            programs.append(node_program(shape, child, options))
+        levels.append(programs)
+    return levels
+
+
+# ---- proving and verifying a node ---------------------------------------------------------------
+
+
+def _child_air(node: NodeProgram, i: int, public: BatchPublic | NodePublic) -> SolvencyAir | RecursionAir:
+    if node.child.kind == "batch":
+        if not isinstance(public, BatchPublic):
+            raise AggregationError(
+                f"child {i} of a level-1 node is a batch proof, not {type(public).__name__}"
+            )
+        return SolvencyAir(node.solvency, public)
+    if not isinstance(public, NodePublic):
+        raise AggregationError(f"child {i} of a node over nodes is a node proof, not {type(public).__name__}")
+    return RecursionAir(node.child.programs[i].layout, public.program_public())
+
+
+def node_witness(
+    node: NodeProgram,
+    statement_digest: Sequence[int],
+    children: Sequence[tuple[BatchPublic | NodePublic, StarkProof]],
+) -> list[int]:
+    """The private inputs of `node.program` for `children` (one (public, proof) per real child)."""
+    if len(children) != node.shape.real_children:
+        raise AggregationError(
+            f"the node has {node.shape.real_children} real children, {len(children)} were given"
+        )
+    own: dict[tuple, int] = {}
+    readers = []
+    for i, (public, proof) in enumerate(children):
+        flat = [t for asset in public.limb_totals for side in asset for t in side]
+        if len(flat) != node.totals_count:
+            raise AggregationError(f"child {i}: {len(flat)} limb totals, the layout has {node.totals_count}")
+        own.update({("child-public", i, "root", j): v for j, v in enumerate(public.root)})
+        own.update({("child-public", i, "totals", j): v for j, v in enumerate(flat)})
+        if isinstance(public, NodePublic):
+            own[("child-public", i, "count")] = public.batch_count
+        verifier = node.verifiers[i]
+        assert verifier is not None
+        try:
+            readers.append(proof_values(verifier, _child_air(node, i, public), proof))
+        except ZkporError as error:
+            raise AggregationError(f"child {i}: {error}") from None
+    return [
+        own[key] if key[0] == "child-public" else readers[key[0]].value(key[1:]) for key in node.private_keys
+    ]
+
+
+def prove_node(
+    node: NodeProgram,
+    statement_digest: Sequence[int],
+    first_leaf: int,
+    children: Sequence[tuple[BatchPublic | NodePublic, StarkProof]],
+) -> tuple[NodePublic, StarkProof]:
+    """Prove a node: verify each real child inside `node.program` and prove that run (options: the
+    program's). Returns the node's public values and its proof."""
+    inputs = [*statement_digest, first_leaf]
+    private = node_witness(node, statement_digest, children)
+    public, proof = prove_program(
+        node.program, inputs, private, node.options, layout=node.layout, committed=node.committed
+    )
+    return node.public_from_outputs(inputs, [v.c0 for v in public.outputs]), proof
+
+
+def verify_node(
+    node: NodeProgram,
+    public: NodePublic,
+    proof: StarkProof | bytes,
+    *,
+    min_security_bits: int = DEFAULT_MIN_SECURITY_BITS,
+) -> VerificationReport:
+    """Check a node proof against its program's key; raises VerificationError (or
+    ProofFormatError) otherwise."""
+    flat = [t for asset in public.limb_totals for side in asset for t in side]
+    if len(flat) != node.totals_count:
+        raise VerificationError(f"node: {len(flat)} limb totals, the layout has {node.totals_count}")
+    return verify_program(node.program, public.program_public(), proof, min_security_bits=min_security_bits,
+                          layout=node.layout, key=node.key)  # fmt: skip
+
+
+def check_top(tree: TreePlan, public: NodePublic, global_proof: GlobalProof) -> None:
+    """The top node's public values are global.json's: statement digest, first leaf 0, the global
+    root, the exact per-asset totals of all batches, and the batch count N (= the tree's)."""
+    statement = global_proof.statement
+    if tree.batch_count != statement.batch_count:
+        raise VerificationError(
+            f"round proof: a tree of {tree.batch_count} batches, the statement has {statement.batch_count}"
+        )
+    if public.statement_digest != global_proof.statement_digest:
+        raise VerificationError("round proof: proven for another statement digest")
+    if public.first_leaf != 0:
+        raise VerificationError(f"round proof: the top node starts at slot {public.first_leaf}, not 0")
+    if public.batch_count != statement.batch_count:
+        raise VerificationError(
+            f"round proof: {public.batch_count} batches proven, the statement has {statement.batch_count}"
+        )
+    if public.root != global_proof.root:
+        raise VerificationError("round proof: its root is not global.json's root")
+    totals = public.asset_totals(statement.limb_bits)
+    for a, (equity, debt) in enumerate(totals):
+        expected = (0, 0)
+        if a < len(statement.assets):
+            expected = (
+                sum(b.equity[a] for b in global_proof.batches),
+                sum(b.debt[a] for b in global_proof.batches),
+            )
+        if (equity, debt) != expected:
+            name = statement.assets[a].symbol if a < len(statement.assets) else f"padding asset {a}"
+            raise VerificationError(f"round proof: the proven totals of {name} are not global.json's")
