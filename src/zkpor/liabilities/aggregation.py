@@ -53,10 +53,11 @@ from zkpor.liabilities.encoding import LEAF_DOMAIN, NODE_DOMAIN, node_hash
 from zkpor.liabilities.layout import SolvencyLayout
 from zkpor.liabilities.published import GlobalProof, digest_hex, parse_digest_hex, top_filler, top_tree_leaves
 from zkpor.recursion.air import Layout, ProgramPublic, RecursionAir, plan
-from zkpor.recursion.program import ZERO_CELL, Program, ProgramBuilder
+from zkpor.recursion.program import ZERO_CELL, Check, Program, ProgramBuilder, ProgramError, execute
 from zkpor.recursion.proving import ProgramKey, commit_program, prove_program, verify_program
 from zkpor.recursion.verifier_program import (
     ChildVerifier,
+    ProofValues,
     Symbolic,
     SymbolicPair,
     VerifierCompiler,
@@ -457,12 +458,16 @@ def _child_air(node: NodeProgram, i: int, public: BatchPublic | NodePublic) -> S
     return RecursionAir(node.child.programs[i].layout, public.program_public())
 
 
+Child = tuple[BatchPublic | NodePublic, StarkProof]
+
+
 def node_witness(
-    node: NodeProgram,
-    statement_digest: Sequence[int],
-    children: Sequence[tuple[BatchPublic | NodePublic, StarkProof]],
+    node: NodeProgram, children: Sequence[Child], *, read: Sequence[ProofValues | None] = ()
 ) -> list[int]:
-    """The private inputs of `node.program` for `children` (one (public, proof) per real child)."""
+    """The private inputs of `node.program` for `children` (one (public, proof) per real child).
+    Each child proof is read as the node's child AIR for its public values sees it, or as
+    `read[i]` says when given: a test playing a cheating prover reads a child of another AIR or
+    program with that AIR and key."""
     if len(children) != node.shape.real_children:
         raise AggregationError(
             f"the node has {node.shape.real_children} real children, {len(children)} were given"
@@ -480,7 +485,8 @@ def node_witness(
         verifier = node.verifiers[i]
         assert verifier is not None
         try:
-            readers.append(proof_values(verifier, _child_air(node, i, public), proof))
+            given = read[i] if i < len(read) else None
+            readers.append(given or proof_values(verifier, _child_air(node, i, public), proof))
         except ZkporError as error:
             raise AggregationError(f"child {i}: {error}") from None
     return [
@@ -488,19 +494,35 @@ def node_witness(
     ]
 
 
+def failed_checks(node: NodeProgram, inputs: Sequence[int], private: Sequence[int]) -> set[str]:
+    """What the failing assertions of a run of `node.program` check ("child <i>: <check>", e.g.
+    "child 1: main opening"; "other" for an inverse's check): the run goes on past failures."""
+    values = execute(node.program, inputs, private, check=False).values
+    return {
+        node.checks.get(k, "other")
+        for k, i in enumerate(node.program.instructions)
+        if isinstance(i, Check) and values[i.a] * values[i.b] + values[i.c] != values[i.d]
+    }
+
+
 def prove_node(
     node: NodeProgram,
     statement_digest: Sequence[int],
     first_leaf: int,
-    children: Sequence[tuple[BatchPublic | NodePublic, StarkProof]],
+    children: Sequence[Child],
 ) -> tuple[NodePublic, StarkProof]:
-    """Prove a node: verify each real child inside `node.program` and prove that run (options: the
-    program's). Returns the node's public values and its proof."""
+    """Prove a node at `first_leaf`: verify each real child inside `node.program` and prove that run
+    (with the program's options). Returns the node's public values and its proof; children that
+    do not verify raise AggregationError naming the failed checks."""
     inputs = [*statement_digest, first_leaf]
-    private = node_witness(node, statement_digest, children)
-    public, proof = prove_program(
-        node.program, inputs, private, node.options, layout=node.layout, committed=node.committed
-    )
+    private = node_witness(node, children)
+    try:
+        public, proof = prove_program(
+            node.program, inputs, private, node.options, layout=node.layout, committed=node.committed
+        )
+    except ProgramError:
+        failed = ", ".join(sorted(failed_checks(node, inputs, private)))
+        raise AggregationError(f"node at slot {first_leaf}: its children do not verify ({failed})") from None
     return node.public_from_outputs(inputs, [v.c0 for v in public.outputs]), proof
 
 

@@ -74,7 +74,9 @@ class BatchPublic:
 class SolvencyAir(Air):
     name = "zkpor-solvency"
 
-    def __init__(self, layout: SolvencyLayout, public: BatchPublic, *, capacity: Sequence | None = None) -> None:
+    def __init__(
+        self, layout: SolvencyLayout, public: BatchPublic, *, capacity: Sequence | None = None
+    ) -> None:
         super().__init__(layout.trace_length)
         self.layout = layout
         self.public = public

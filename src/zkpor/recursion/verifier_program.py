@@ -723,6 +723,10 @@ class ProofValues:
             raise ProgramError(
                 f"the proof's query draw read {len(positions)} lanes, the program checks {draws}"
             )
+        if len(proof.fri_roots) != layout.num_folds or len(proof.fri_openings) != layout.num_folds:
+            raise ProgramError(
+                f"the proof has {len(proof.fri_roots)} FRI layers, the program checks {layout.num_folds}"
+            )
         indices = sorted(set(positions))
         salted = options.zero_knowledge
         openings = {"main": (proof.main_opening, indices, domain.lde_size, salted),

@@ -17,7 +17,7 @@ from zkpor.stark.params import HASHERS, ParameterError, ProofOptions
 
 # A Poseidon2 proof's query draw must repeat no position (`grind_for_distinct_queries`); below this
 # chance of a draw without a repeat, the prover would grind for ever: such options are refused.
-MIN_DISTINCT_DRAW_CHANCE = 1e-6
+MIN_DISTINCT_DRAW_CHANCE = 1 / 64
 
 PROTOCOL_LABEL = b"zkpor-stark-v1"
 

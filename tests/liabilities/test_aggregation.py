@@ -1,0 +1,437 @@
+"""The aggregation tree (zkpor.liabilities.aggregation): node programs verify their children inside a
+recursion proof and carry the subtree root, the exact limb totals and the batch count up to the top
+node, whose public values are global.json's.
+
+Honest trees verify (N = 1, N = 3: a partial node with a filler slot, N = 5: two levels). Each
+cheat violates one thing: a child proof that does not verify (an opening, a Merkle path step, a FRI
+fold, a trace off its constraints), a child of another round, AIR or program, a child counted
+twice, a root, total or count carried up wrongly, a filler slot claimed as a batch. Each is
+refused by the program's run (naming the failed check, `failed_checks`) and, where a cheating
+recursion prover can still make a proof, by `verify_node`.
+
+Tiny batches (32 users × 22 assets, 8-bit limbs, 256 rows) and cheap options keep this fast; the
+proofs are shared at module scope."""
+
+from dataclasses import replace
+
+import pytest
+
+from zkpor.errors import InputError, VerificationError
+from zkpor.field.pure import Ext, P
+from zkpor.hash.merkle import SALT_ELEMS
+from zkpor.liabilities import aggregation as ag
+from zkpor.liabilities.air import SolvencyAir
+from zkpor.liabilities.batch import statement_layout
+from zkpor.liabilities.published import BatchEntry, GlobalProof, top_tree_leaves, top_tree_levels
+from zkpor.liabilities.witness import build_batch
+from zkpor.recursion import air as R  # noqa: N812 (the module: its names read as R.plan, R.build_trace)
+from zkpor.recursion.program import MulAdd, Permute, execute
+from zkpor.recursion.verifier_program import ProofValues
+from zkpor.stark import fri
+from zkpor.stark.params import ProofOptions
+from zkpor.stark.prover import prove
+
+BATCH_OPTIONS = ProofOptions(blowup=4, num_queries=8, grinding_bits=2, fri_folding_log=2, fri_final_degree=4,
+                             zero_knowledge=True, hasher="poseidon2")  # fmt: skip
+NODE_OPTIONS = replace(BATCH_OPTIONS, zero_knowledge=False)
+
+
+class Round:
+    """A statement of N batches, its batch proofs, tree and node programs."""
+
+    def __init__(self, statement, make_users, batch_count: int) -> None:
+        self.statement = replace(statement, batch_count=batch_count)
+        self.layout = statement_layout(self.statement)
+        self.digest = self.statement.digest()
+        self.make_users = make_users
+        self.batches = [self.batch(i) for i in range(batch_count)]
+        self.tree = ag.plan_tree(batch_count)
+        self.programs = ag.tree_programs(self.tree, self.layout, BATCH_OPTIONS, NODE_OPTIONS)
+
+    def batch(self, index, *, seed=None, digest=None, layout=None, edit_trace=None):
+        layout = layout or self.layout
+        ids, equity, debt = self.make_users(layout, index + 1 if seed is None else seed)
+        witness = build_batch(layout, digest or self.digest, index, ids, equity, debt)
+        trace = witness.trace
+        if edit_trace is not None:
+            trace = trace.copy()
+            edit_trace(trace)
+        proof = prove(SolvencyAir(layout, witness.public), trace, BATCH_OPTIONS, check=edit_trace is None)
+        return witness.public, proof
+
+    def prove_level(self, depth, children):
+        out = []
+        for shape, node in zip(self.tree.levels[depth], self.programs[depth], strict=True):
+            kids = children[shape.first_leaf >> shape.child_height :][: shape.real_children]
+            public, proof = ag.prove_node(node, self.digest, shape.first_leaf, kids)
+            ag.verify_node(node, public, proof.to_bytes(), min_security_bits=0)
+            out.append((public, proof))
+        return out
+
+    def prove_tree(self):
+        children = self.batches
+        for depth in range(len(self.tree.levels)):
+            children = self.prove_level(depth, children)
+        return children
+
+    def global_proof(self) -> GlobalProof:
+        entries = []
+        for i, (public, _) in enumerate(self.batches):
+            totals = public.asset_totals(self.layout.limb_bits)[: len(self.statement.assets)]
+            entries.append(BatchEntry(i, f"batch-{i:05d}.zkp", public.root, tuple(e for e, _ in totals),
+                                      tuple(d for _, d in totals)))  # fmt: skip
+        root = top_tree_levels([p.root for p, _ in self.batches])[-1][0]
+        options = {"blowup": 4}  # not read by check_top
+        return GlobalProof(self.statement, options, self.digest, tuple(entries),
+                           top_tree_leaves(len(self.batches)), root)  # fmt: skip
+
+    def failures(self, node, first_leaf, children, read=()) -> set[str]:
+        return ag.failed_checks(node, [*self.digest, first_leaf], ag.node_witness(node, children, read=read))
+
+
+@pytest.fixture(scope="module")
+def five(statement, make_users):
+    """N = 5: level 1 is a full node (slots 0–3) and a partial one (slot 4, slots 5–7 filler);
+    level 2 is the top (two real children)."""
+    return Round(statement, make_users, 5)
+
+
+@pytest.fixture(scope="module")
+def five_proven(five):
+    level1 = five.prove_level(0, five.batches)
+    return level1, five.prove_level(1, level1)
+
+
+def prove_cheat(node, inputs, private, edit):
+    """A cheating recursion prover: the honest run of `node.program`, `edit`ed (a list of cell
+    values), proven with the prover's checks off; its public values are what the edited run says."""
+    values = list(execute(node.program, inputs, private, check=False).values)
+    edit(values)
+    outputs = [values[c] for c in node.program.public_outputs]
+    public = R.ProgramPublic(tuple(Ext(v) for v in inputs), tuple(outputs))
+    trace = R.build_trace(node.layout, R.cell_values(node.layout, values))
+    air = R.RecursionAir(node.layout, public)
+    proof = prove(air, trace, node.options, check=False, preprocessed=node.committed)
+    return node.public_from_outputs(inputs, [v.c0 for v in outputs]), proof
+
+
+def refused(node, public, proof):
+    with pytest.raises(VerificationError):
+        ag.verify_node(node, public, proof.to_bytes(), min_security_bits=0)
+
+
+def only_child(failures, child):
+    """Every failed check is the child's own verifier's."""
+    return failures and all(f.startswith(f"child {child}: ") for f in failures)
+
+
+# ---- the tree's shape --------------------------------------------------------------------------
+
+
+def test_plan_tree_shapes():
+    one = ag.plan_tree(1)
+    assert one.height == 0 and one.levels == ((ag.NodeShape(1, 0, 0, 0, 0, 1),),)
+    three = ag.plan_tree(3)
+    assert three.levels == ((ag.NodeShape(1, 0, 0, 2, 0, 3),),)
+    five = ag.plan_tree(5)
+    assert five.levels == ((ag.NodeShape(1, 0, 0, 2, 0, 4), ag.NodeShape(1, 1, 4, 2, 0, 1)),
+                           (ag.NodeShape(2, 0, 0, 3, 2, 2),))  # fmt: skip
+    for n in (128, 129, 1000):  # 2^20 users in batches of 8,192; one more; any
+        tree = ag.plan_tree(n)
+        assert tree.top.height == tree.height == (top_tree_leaves(n).bit_length() - 1)
+        assert tree.top.first_leaf == 0 and len(tree.levels[-1]) == 1
+        below = n
+        for level in tree.levels:  # every real slot in exactly one node; at most two programs a level
+            assert sum(s.real_children for s in level) == below
+            assert len({s.program_shape for s in level}) <= 2
+            assert all(s.child_first_leaf(s.real_children - 1) < n for s in level)
+            below = len(level)
+    assert [len(level) for level in ag.plan_tree(128).levels] == [32, 4, 1]
+    assert [s.height for s in (lv[0] for lv in ag.plan_tree(128).levels)] == [2, 5, 7]
+    with pytest.raises(ag.AggregationError):
+        ag.plan_tree(0)
+
+
+def test_filler_roots_are_the_top_trees():
+    roots = [[i, i + 1, i + 2, i + 3] for i in range(5)]
+    levels = top_tree_levels(roots)  # 8 slots, 5..7 filler
+    assert levels[0][7] == ag.filler_root(0)
+    assert levels[1][3] == ag.filler_root(1)
+
+
+def test_the_totals_bound_is_refused_beyond_the_field(five):
+    big = replace(five.layout, limb_bits=16, batch_size=1 << 13)
+    with pytest.raises(ag.AggregationError, match="exact"):
+        ag.check_total_bound(big, 1 << 36)  # 2^49 users: a limb total could reach 2^65
+    ag.check_total_bound(big, 1 << 35)  # 2^48 users: (2^16 − 1)·2^48 < p
+
+
+def test_node_public_json_round_trip_and_strictness():
+    public = ag.NodePublic((1, 2, 3, 4), 8, (5, 6, 7, P - 1), (((1, 2), (3, 4)), ((5, 6), (7, 8))), 3)
+    assert ag.NodePublic.from_json(public.to_json(), "n.json") == public
+    for field, value in (("first_leaf", -1), ("batch_count", "3"), ("root", "00" * 31),
+                         ("limb_totals", [[[P], [0]]]), ("limb_totals", [[[1]]])):  # fmt: skip
+        with pytest.raises(InputError, match=field):
+            ag.NodePublic.from_json({**public.to_json(), field: value}, "n.json")
+    with pytest.raises(InputError):
+        ag.NodePublic.from_json({**public.to_json(), "extra": 1}, "n.json")
+
+
+# ---- honest trees ---------------------------------------------------------------------------------
+
+
+def check_top_matches(round_, top):
+    public, _ = top
+    ag.check_top(round_.tree, public, round_.global_proof())
+    equity = [sum(e) for e in zip(*(b.equity for b in round_.global_proof().batches), strict=True)]
+    assert [e for e, _ in public.asset_totals(round_.layout.limb_bits)][: len(equity)] == equity
+
+
+def test_one_batch(statement, make_users):
+    one = Round(statement, make_users, 1)
+    (top,) = one.prove_tree()
+    assert top[0].root == one.batches[0][0].root and top[0].batch_count == 1
+    check_top_matches(one, top)
+
+
+@pytest.mark.slow
+def test_three_batches_a_partial_node_with_a_filler_slot(statement, make_users):
+    three = Round(statement, make_users, 3)
+    (top,) = three.prove_tree()
+    assert top[0].batch_count == 3
+    check_top_matches(three, top)
+
+
+@pytest.mark.slow
+def test_a_two_level_tree(five, five_proven):
+    level1, (top,) = five_proven
+    assert [p.batch_count for p, _ in level1] == [4, 1]
+    assert level1[1][0].first_leaf == 4
+    check_top_matches(five, top)
+    good = five.global_proof()
+    for cheat, match in ((replace(good, root=level1[0][0].root), "root"),
+                         (replace(good, statement=replace(good.statement, batch_count=4)), "batches"),
+                         (replace(good, batches=good.batches[:4]), "totals")):  # fmt: skip
+        with pytest.raises(VerificationError, match=match):
+            ag.check_top(five.tree, top[0], cheat)
+
+
+# ---- a child proof that does not verify ----------------------------------------------------------
+
+
+def _edit_row(proof, field, k, column):
+    opening = getattr(proof, field)
+    rows = opening.rows.copy()
+    rows[k, column] = (int(rows[k, column]) + 1) % P
+    return replace(proof, **{field: replace(opening, rows=rows)})
+
+
+def _edit_sibling(proof):
+    """The first sibling word of the main opening's paths (after the salts and the u32 count) + 1."""
+    opening = proof.main_opening
+    data = bytearray(opening.proof)
+    offset = 8 * SALT_ELEMS * opening.rows.shape[0] + 4
+    word = int.from_bytes(data[offset : offset + 8], "little")
+    data[offset : offset + 8] = ((word + 1) % P).to_bytes(8, "little")
+    return replace(proof, main_opening=replace(opening, proof=bytes(data)))
+
+
+def _edit_fri_row(proof):
+    layer = proof.fri_openings[0]
+    rows = layer.rows.copy()
+    rows[0, 0] = (int(rows[0, 0]) + 1) % P
+    return replace(proof, fri_openings=[replace(layer, rows=rows), *proof.fri_openings[1:]])
+
+
+@pytest.mark.parametrize(
+    "edit, label",
+    [
+        (lambda p: _edit_row(p, "main_opening", 0, 3), "main opening"),
+        (_edit_sibling, "main opening"),  # a Merkle path step
+        (_edit_fri_row, "fri0 opening"),
+    ],
+    ids=["opened row", "Merkle path step", "FRI layer row"],
+)  # fmt: skip
+def test_a_tampered_child_opening_fails_its_check(five, edit, label):
+    node = five.programs[0][0]
+    children = list(five.batches[:4])
+    public, proof = children[2]
+    children[2] = (public, edit(proof))
+    failures = five.failures(node, 0, children)
+    assert f"child 2: {label}" in failures and only_child(failures, 2)
+
+
+def test_a_child_with_a_wrong_fri_fold_fails_its_fold_check(five, monkeypatch):
+    """A batch prover committing a wrong FRI layer 1 (every opening matches its root)."""
+    honest = fri.fold_layer
+
+    def fold_layer(values, layout, layer, beta):
+        folded = honest(values, layout, layer, beta)
+        if layer == 0:
+            folded = folded.copy()
+            folded[:, 0] = (folded[:, 0] + 1) % P
+        return folded
+
+    monkeypatch.setattr(fri, "fold_layer", fold_layer)
+    cheat = five.batch(1)
+    monkeypatch.undo()
+    children = [five.batches[0], cheat, *five.batches[2:4]]
+    assert five.failures(five.programs[0][0], 0, children) == {"child 1: FRI layer 1"}
+
+
+@pytest.fixture(scope="module")
+def off_constraints(five):
+    """Batch 4 proven from a trace that breaks one constraint (one cell of its node row)."""
+
+    def edit(trace):
+        trace[200, 17] = (int(trace[200, 17]) + 1) % P
+
+    return five.batch(4, edit_trace=edit)
+
+
+def test_a_child_off_its_constraints_fails_out_of_domain_and_the_node_proof_is_refused(five, off_constraints):
+    node = five.programs[0][1]  # the partial node over slot 4
+    assert five.failures(node, 4, [off_constraints]) == {"child 0: out-of-domain"}
+    with pytest.raises(ag.AggregationError, match="child 0: out-of-domain"):
+        ag.prove_node(node, five.digest, 4, [off_constraints])
+    inputs = [*five.digest, 4]
+    public, proof = prove_cheat(node, inputs, ag.node_witness(node, [off_constraints]), lambda values: None)
+    refused(node, public, proof)
+
+
+# ---- children of another round, AIR or program; a child counted twice ------------------------------
+
+
+def test_a_child_of_another_round_is_refused(five):
+    other = replace(five.statement, round_id="2026-10")
+    child = five.batch(1, digest=other.digest())
+    failures = five.failures(five.programs[0][0], 0, [five.batches[0], child, *five.batches[2:4]])
+    assert only_child(failures, 1)
+
+
+def test_a_child_of_another_air_is_refused(five):
+    """The same statement digest, but proven for a solvency AIR with other price weights."""
+    weights = (five.layout.weights[0] + 1, *five.layout.weights[1:])
+    other = replace(five.layout, weights=weights)
+    child = five.batch(1, layout=other)
+    children = [five.batches[0], child, *five.batches[2:4]]
+    read = [None, ProofValues(SolvencyAir(other, child[0]), child[1], BATCH_OPTIONS, 8, None)]  # its own AIR
+    failures = five.failures(five.programs[0][0], 0, children, read)
+    assert only_child(failures, 1)
+
+
+def test_a_batch_counted_twice_or_in_another_slot_is_refused(five):
+    node = five.programs[0][0]
+    twice = [five.batches[0], five.batches[0], *five.batches[2:4]]  # batch 0's proof in slot 1 too
+    assert only_child(five.failures(node, 0, twice), 1)
+    moved = [five.batches[0], five.batch(5, seed=2), *five.batches[2:4]]  # proven as batch 5, in slot 1
+    assert only_child(five.failures(node, 0, moved), 1)
+    # the whole node placed at another first leaf: every child is in another slot
+    failures = five.failures(node, 4, list(five.batches[:4]))
+    assert {f.split(":")[0] for f in failures} == {f"child {i}" for i in range(4)}
+
+
+@pytest.mark.slow  # the proven two-level tree (five_proven)
+def test_a_node_child_of_another_program_or_slot_is_refused(five, five_proven):
+    level1, _ = five_proven
+    top = five.programs[1][0]
+    # the partial node's public values, proven under another program (its batch child made with
+    # other options): the same values, another program digest and key
+    other_options = replace(BATCH_OPTIONS, grinding_bits=1)
+    shape = five.tree.levels[0][1]
+    other = ag.node_program(shape, ag.ChildSpec.batches(five.layout, other_options), NODE_OPTIONS)
+    assert other.layout.trace_length == five.programs[0][1].layout.trace_length  # the same proof shape
+    public4, _ = five.batches[4]
+    batch4 = (public4, prove(SolvencyAir(five.layout, public4), _batch_trace(five, 4), other_options))
+    impostor = ag.prove_node(other, five.digest, 4, [batch4])
+    assert impostor[0] == level1[1][0]
+    own = R.RecursionAir(other.layout, impostor[0].program_public())
+    read = [None, ProofValues(own, impostor[1], NODE_OPTIONS, 8, other.key.preprocessed)]
+    assert only_child(five.failures(top, 0, [level1[0], impostor], read), 1)
+    # the first node's proof counted twice: slot 1 verifies the partial node's program, whose
+    # proofs have another shape, so the full node's proof does not even fit its verifier
+    with pytest.raises(ag.AggregationError, match="child 1: .*FRI layers"):
+        ag.node_witness(top, [level1[0], level1[0]])
+
+
+def _batch_trace(round_, index):
+    ids, equity, debt = round_.make_users(round_.layout, index + 1)
+    return build_batch(round_.layout, round_.digest, index, ids, equity, debt).trace
+
+
+# ---- values carried up wrongly ------------------------------------------------------------------------
+
+
+@pytest.mark.slow  # the proven two-level tree (five_proven)
+def test_a_wrong_claim_of_root_totals_or_count_is_refused(five, five_proven):
+    """The honest top proof with other public values claimed."""
+    level1, (top,) = five_proven
+    public, proof = top
+    totals = [[list(side) for side in asset] for asset in public.limb_totals]
+    totals[0][0][0] += 1
+    for cheat in (replace(public, root=(public.root[0] + 1, *public.root[1:])),
+                  replace(public, limb_totals=tuple((tuple(a[0]), tuple(a[1])) for a in totals)),
+                  replace(public, batch_count=public.batch_count + 1),
+                  replace(public, first_leaf=4),
+                  replace(public, statement_digest=level1[0][0].root)):  # fmt: skip
+        refused(five.programs[1][0], cheat, proof)
+
+
+def _cells_written_by(node, kind):
+    return [i for i in node.program.instructions if isinstance(i, kind)]
+
+
+@pytest.mark.slow  # the proven two-level tree (five_proven)
+def test_a_total_carried_up_wrongly_is_refused(five, five_proven):
+    """The top node's first total is child 0's plus child 1's (one mul-add): a cheating prover
+    writes another value there and claims it."""
+    level1, _ = five_proven
+    node = five.programs[1][0]
+    total_cell = node.program.public_outputs[ag.DIGEST]
+    assert any(i.out == total_cell for i in _cells_written_by(node, MulAdd))
+
+    def edit(values):
+        values[total_cell] = values[total_cell] + Ext(1)
+
+    public, proof = prove_cheat(node, [*five.digest, 0], ag.node_witness(node, level1), edit)
+    assert public.limb_totals != five_proven[1][0][0].limb_totals
+    refused(node, public, proof)
+
+
+def test_a_root_carried_up_wrongly_is_refused(five, off_constraints):
+    """The partial node's root: the last Merkle step over the child's root and the filler. A
+    cheating prover writes another digest as that step's output (every other cell honest)."""
+    node = five.programs[0][1]
+    root_cells = node.program.public_outputs[: ag.DIGEST]
+    step = next(i for i in _cells_written_by(node, Permute) if i.out == root_cells[0])
+    assert step.bit == 0  # a plain compress: left ‖ right
+
+    def edit(values):
+        values[root_cells[0]] = values[root_cells[0]] + Ext(1)
+
+    public, proof = prove_cheat(node, [*five.digest, 4], ag.node_witness(node, [five.batches[4]]), edit)
+    refused(node, public, proof)
+
+
+@pytest.mark.slow  # the proven two-level tree (five_proven)
+def test_a_wrong_batch_count_is_refused(five, five_proven):
+    _, (top,) = five_proven
+    node = five.programs[1][0]
+    with pytest.raises(VerificationError, match="batches"):
+        ag.check_top(ag.plan_tree(4), top[0], five.global_proof())
+    refused(node, replace(top[0], batch_count=4), top[1])
+
+
+@pytest.mark.slow  # the proven two-level tree (five_proven)
+def test_a_filler_slot_claimed_as_a_batch_is_refused(five, five_proven):
+    """A prover claims slot 5 (filler for N = 5) holds a batch: the program with two real
+    children is another program, whose proof the planned one (one real child) refuses, and its
+    root is not the top tree's."""
+    level1, _ = five_proven
+    planned = five.programs[0][1]
+    shape = replace(five.tree.levels[0][1], real_children=2)
+    claimed = ag.node_program(shape, ag.ChildSpec.batches(five.layout, BATCH_OPTIONS), NODE_OPTIONS)
+    public, proof = ag.prove_node(claimed, five.digest, 4, [five.batches[4], five.batch(5, seed=9)])
+    ag.verify_node(claimed, public, proof, min_security_bits=0)  # valid for its own program
+    refused(planned, public, proof)
+    assert public.root != level1[1][0].root and public.batch_count == 2
