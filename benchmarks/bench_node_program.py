@@ -1,0 +1,130 @@
+"""Node programs of the aggregation tree (`zkpor.liabilities.aggregation`): their size, and with
+--prove the proof of one real level-1 node.
+
+Compiles (no proving) the program of a level-1 node over four batch proofs of 8,192 users × 22
+assets (the round's "conjectured" profile with hasher "poseidon2", as batches meant for the tree are
+proven) and of a level-2 node over eight such level-1 nodes (proven with the inner options: hasher
+poseidon2, no zero knowledge, blowup 8), and prints per program the operations, the rows each
+recursion-AIR unit needs and the trace length.
+
+With --prove it also proves `--prove-children` real 32-user batches (the same profile), then the
+level-1 node over them (inner options), and prints CPU seconds, wall time and proof bytes.
+
+    .venv/bin/python benchmarks/bench_node_program.py [--batch-size 8192] [--leaf-children 4]
+        [--node-children 8] [--prove [--prove-children 4]]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from collections import Counter
+
+from bench_verifier_program import ASSETS, solvency_air, unit_rows
+from zkpor.liabilities import aggregation as ag
+from zkpor.liabilities.round_proof import default_proof_options
+from zkpor.stark.params import default_options
+
+
+def batch_options():
+    return dataclasses.replace(default_proof_options(), hasher="poseidon2")
+
+
+def inner_options():
+    return dataclasses.replace(default_options(zero_knowledge=False, blowup=8), hasher="poseidon2")
+
+
+def describe(title: str, node: ag.NodeProgram, seconds: float) -> None:
+    counts = Counter(type(i).__name__ for i in node.program.instructions)
+    rows = unit_rows(counts)
+    busiest = max(rows, key=rows.get)  # type: ignore[arg-type]
+    n = node.layout.trace_length
+    print(f"\n{title}: compiled in {seconds:.1f} s, {len(node.program.instructions):,} instructions")
+    print(f"  permutations {counts['Permute']:,}, ext mul-adds {counts['MulAdd']:,}, "
+          f"checks {counts['Check']:,}, decompositions {counts['Decompose']:,}, "
+          f"private inputs {counts['PrivateInput']:,} "
+          f"+ {counts['InverseHint']:,} hints, constants {len(node.program.constants):,}")  # fmt: skip
+    print(f"  rows per unit {rows} -> trace 2^{n.bit_length() - 1} ({100 * rows[busiest] / n:.0f} % full, "
+          f"{busiest} the busiest)")  # fmt: skip
+
+
+def report_programs(batch_size: int, leaf_children: int, node_children: int) -> ag.NodeProgram:
+    layout = solvency_air(batch_size).layout
+    leaf_log = (leaf_children - 1).bit_length()
+    node_log = (node_children - 1).bit_length()
+    shape1 = ag.NodeShape(1, 0, 0, leaf_log, 0, leaf_children)
+    log_n = layout.trace_length.bit_length() - 1
+    print(f"batch children: {batch_size} users × {ASSETS} assets, trace 2^{log_n}, "
+          f"options {batch_options()}\nnode proofs: {inner_options()}")  # fmt: skip
+    start = time.perf_counter()
+    level1 = ag.node_program(shape1, ag.ChildSpec.batches(layout, batch_options()), inner_options())
+    describe(f"level-1 node, {leaf_children} batch children", level1, time.perf_counter() - start)
+    start = time.perf_counter()
+    level1.key  # noqa: B018 — a constant of its parents' programs
+    print(f"  its key (program digest + committed program columns) in {time.perf_counter() - start:.1f} s")
+    shape2 = ag.NodeShape(2, 0, 0, leaf_log + node_log, leaf_log, node_children)
+    start = time.perf_counter()
+    level2 = ag.node_program(shape2, ag.ChildSpec.nodes([level1] * node_children), inner_options())
+    describe(f"level-2 node, {node_children} node children", level2, time.perf_counter() - start)
+    return level1
+
+
+def report_prove(children: int) -> None:
+    import numpy as np
+
+    from zkpor.liabilities.air import SolvencyAir
+    from zkpor.liabilities.batch import statement_layout
+    from zkpor.liabilities.statement import Statement, StatementAsset
+    from zkpor.liabilities.witness import build_batch
+    from zkpor.stark.prover import prove
+
+    rng = np.random.default_rng(7)
+    assets = tuple(StatementAsset(f"A{i}", 8, 48, str(int(rng.integers(1, 2**38)))) for i in range(ASSETS))
+    statement = Statement("2026-11", "2026-11-30T16:00:00Z", 0, assets, limb_bits=8, batch_size=32,
+                          batch_count=children)  # fmt: skip
+    layout = statement_layout(statement)
+    digest = statement.digest()
+    batches = []
+    cpu, wall = time.process_time(), time.perf_counter()
+    for index in range(children):
+        ids = rng.integers(0, 2**63, (32, 4)).astype(np.uint64)
+        equity = rng.integers(0, 2**40, (32, ASSETS)).astype(np.uint64)
+        batch = build_batch(layout, digest, index, ids, equity, np.zeros_like(equity))
+        batches.append((batch.public, prove(SolvencyAir(layout, batch.public), batch.trace, batch_options())))
+    print(f"\n{children} batches of 32 users proven in {time.process_time() - cpu:.1f} CPU-s, "
+          f"{time.perf_counter() - wall:.1f} s")  # fmt: skip
+    shape = ag.NodeShape(1, 0, 0, (children - 1).bit_length(), 0, children)
+    cpu, wall = time.process_time(), time.perf_counter()
+    node = ag.node_program(shape, ag.ChildSpec.batches(layout, batch_options()), inner_options())
+    node.committed  # noqa: B018 — the key, once per program
+    print(f"level-1 node program + key: {time.process_time() - cpu:.1f} CPU-s, "
+          f"{time.perf_counter() - wall:.1f} s, trace {node.layout.trace_length:,} rows")  # fmt: skip
+    cpu, wall = time.process_time(), time.perf_counter()
+    public, proof = ag.prove_node(node, digest, 0, batches)
+    prove_cpu, prove_wall = time.process_time() - cpu, time.perf_counter() - wall
+    data = proof.to_bytes()
+    cpu, wall = time.process_time(), time.perf_counter()
+    report = ag.verify_node(node, public, data)
+    print(f"level-1 node proof: prove {prove_cpu:.1f} CPU-s, {prove_wall:.1f} s; {len(data):,} bytes; "
+          f"verify {time.process_time() - cpu:.2f} CPU-s, {time.perf_counter() - wall:.2f} s; "
+          f"{report.security.conjectured_bits} conjectured bits")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--batch-size", type=int, default=8192)
+    parser.add_argument("--leaf-children", type=int, default=4)
+    parser.add_argument("--node-children", type=int, default=8)
+    parser.add_argument("--prove", action="store_true")
+    parser.add_argument("--prove-children", type=int, default=4)
+    args = parser.parse_args()
+    report_programs(args.batch_size, args.leaf_children, args.node_children)
+    if args.prove:
+        report_prove(args.prove_children)
+
+
+if __name__ == "__main__":
+    main()
