@@ -248,3 +248,19 @@ def test_several_linear_combinations_in_one_pass():
     assert len(combos) == 3
     for coeffs, got in zip(sets, combos, strict=True):  # the matvec kernel is an independent check
         assert np.array_equal(got, ex.ext_matvec(np.ascontiguousarray(m.T), coeffs))
+
+
+def test_linear_combination_with_zero_weights():
+    """Rows weighted zero are skipped by the kernel: sets where most weights are zero (one
+    coordinate only, or both), and one where all are, still give the full sums."""
+    rng = np.random.default_rng(5)
+    m = rng.integers(0, 2**63, size=(11, 600), dtype=np.uint64)
+    dense = rng.integers(0, 2**63, size=(11, 2), dtype=np.uint64)
+    sparse = dense.copy()
+    sparse[[0, 2, 3, 4, 7, 9]] = 0
+    sparse[5, 0] = 0  # c1 alone
+    sparse[8, 1] = 0  # c0 alone
+    sets = [dense, sparse, np.zeros((11, 2), dtype=np.uint64)]
+    for coeffs, got in zip(sets, ex.ext_linear_combinations(m, sets), strict=True):
+        assert np.array_equal(got, ex.ext_matvec(np.ascontiguousarray(m.T), coeffs))
+    assert not ex.ext_linear_combination(m, sets[2]).any()

@@ -224,36 +224,43 @@ def _lincomb_kernel(lo, hi, m, coeffs, out):
     Reduced products are summed into 128-bit (lo, hi) accumulators, the high word counting
     carries, with one reduction per output instead of a modular addition per term. Four rows of m
     go into the accumulators per pass, which then stay in registers: 0.72 -> 0.44 ns per product
-    (against one row per pass, measured).
+    (against one row per pass, measured). Rows whose coefficient is zero are skipped.
     """
     sets, k_rows = coeffs.shape[0], m.shape[0]
     acc = np.zeros((4, _LINCOMB_BLOCK), dtype=np.uint64)  # lo, hi of c0 then of c1
+    used = np.empty(k_rows, dtype=np.int64)
     for start in range(lo, hi, _LINCOMB_BLOCK):
         width = min(_LINCOMB_BLOCK, hi - start)
         for t in range(sets):
             acc[:] = 0
+            count = 0
+            for k in range(k_rows):
+                if coeffs[t, k, 0] != 0 or coeffs[t, k, 1] != 0:
+                    used[count] = k
+                    count += 1
             for c in range(2):
                 a_lo, a_hi = acc[2 * c], acc[2 * c + 1]
-                k = 0
-                whole = k_rows - k_rows % 4
-                while k < whole:
-                    l0, h0 = ops.halves(coeffs[t, k, c])
-                    l1, h1 = ops.halves(coeffs[t, k + 1, c])
-                    l2, h2 = ops.halves(coeffs[t, k + 2, c])
-                    l3, h3 = ops.halves(coeffs[t, k + 3, c])
-                    r0 = m[k, start : start + width]
-                    r1 = m[k + 1, start : start + width]
-                    r2 = m[k + 2, start : start + width]
-                    r3 = m[k + 3, start : start + width]
+                i = 0
+                whole = count - count % 4
+                while i < whole:
+                    k0, k1, k2, k3 = used[i], used[i + 1], used[i + 2], used[i + 3]
+                    l0, h0 = ops.halves(coeffs[t, k0, c])
+                    l1, h1 = ops.halves(coeffs[t, k1, c])
+                    l2, h2 = ops.halves(coeffs[t, k2, c])
+                    l3, h3 = ops.halves(coeffs[t, k3, c])
+                    r0 = m[k0, start : start + width]
+                    r1 = m[k1, start : start + width]
+                    r2 = m[k2, start : start + width]
+                    r3 = m[k3, start : start + width]
                     for j in range(width):
                         s, h = _add_product(a_lo[j], a_hi[j], r0[j], l0, h0)
                         s, h = _add_product(s, h, r1[j], l1, h1)
                         s, h = _add_product(s, h, r2[j], l2, h2)
                         a_lo[j], a_hi[j] = _add_product(s, h, r3[j], l3, h3)
-                    k += 4
-                for rest in range(whole, k_rows):
-                    l0, h0 = ops.halves(coeffs[t, rest, c])
-                    r0 = m[rest, start : start + width]
+                    i += 4
+                for rest in range(whole, count):
+                    l0, h0 = ops.halves(coeffs[t, used[rest], c])
+                    r0 = m[used[rest], start : start + width]
                     for j in range(width):
                         a_lo[j], a_hi[j] = _add_product(a_lo[j], a_hi[j], r0[j], l0, h0)
             for j in range(width):

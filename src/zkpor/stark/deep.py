@@ -58,20 +58,18 @@ def deep_on_lde(
     coeff_zw = _next_row_weights(alpha, n_at_z, n_shifted, next_columns)
     points = ntt.domain(domain.log_lde, ntt.GENERATOR)
 
-    # Column c's weight at zω is α^{n_at_z} times its weight α^c at z: one combination of the
-    # shifted columns serves both sums (it is the bulk of the work).
-    shifted_sum = None
+    # Two combinations, not one of two coefficient sets: the one at zω has zero weights except on
+    # the few next-row columns, and the kernel skips rows whose weight is zero.
+    combined_z = ext.ext_linear_combination(quotient[:num_chunk_columns], coeff_z[n_shifted:])
+    combined_zw = None
     offset = 0
     for matrix in shifted:
-        part = ext.ext_linear_combination(matrix, coeff_z[offset : offset + matrix.shape[0]])
-        shifted_sum = part if shifted_sum is None else ext.ext_add(shifted_sum, part)
+        columns = slice(offset, offset + matrix.shape[0])
+        combined_z = ext.ext_add(combined_z, ext.ext_linear_combination(matrix, coeff_z[columns]))
+        at_zw = ext.ext_linear_combination(matrix, coeff_zw[columns])
+        combined_zw = at_zw if combined_zw is None else ext.ext_add(combined_zw, at_zw)
         offset += matrix.shape[0]
-    combined_zw = ext.ext_mul(shifted_sum, _as_array([coeff_zw[0]]))
     # The quotient's R columns are added undivided below.
-    chunk_weights = coeff_z[n_shifted:]
-    combined_z = ext.ext_add(
-        shifted_sum, ext.ext_linear_combination(quotient[:num_chunk_columns], chunk_weights)
-    )
 
     zw = z * domain.omega
     result = None
