@@ -116,3 +116,17 @@ def test_bad_shapes_are_refused():
         pl.hash_pairs("d", np.zeros((3, 4), dtype=np.uint64))
     with pytest.raises(ValueError, match="4 columns"):
         pl.hash_pairs("d", np.zeros((4, 8), dtype=np.uint64))
+
+
+@pytest.mark.parametrize(("bits", "batch"), [(1, 1 << 16), (5, 2 * pl.LANES), (7, 4 * pl.LANES)])
+def test_search_nonce_finds_the_smallest_passing_nonce(bits, batch):
+    seed = [int(v) for v in field(np.random.default_rng(bits), (pl.WIDTH,))]
+    nonce = pl.search_nonce(seed, bits, batch=batch)
+    # the first nonce whose permutation has `bits` leading zero bits in lane 0, by brute force
+    expected = next(n for n in range(1 << 16) if p2.permute([n, *seed[1:]])[0] >> (64 - bits) == 0)
+    assert nonce == expected
+    assert pl.search_nonce(seed, bits, start=expected + 1, batch=batch) == next(
+        n for n in range(expected + 1, 1 << 16) if p2.permute([n, *seed[1:]])[0] >> (64 - bits) == 0
+    )
+    with pytest.raises(ValueError, match="bits"):
+        pl.search_nonce(seed, 0)

@@ -351,6 +351,23 @@ def hash_pairs_range(lo, hi, init, nodes, out) -> int:
     return above
 
 
+@njit(cache=True, nogil=True)
+def pow_search_range(lo, hi, seed, shift) -> int:
+    """The smallest nonce n in [lo, hi) for which Poseidon2 of `seed` with lane 0 set to n has
+    lane 0 < 2^(64 - shift) (the proof of work of `transcript_poseidon2`), or -1."""
+    t = np.zeros(TILE_WORDS, dtype=np.uint64)
+    for first in range(lo, hi, LANES):
+        for i in range(1, WIDTH):
+            t[i * LANES : (i + 1) * LANES] = seed[i]
+        for r in range(LANES):  # nonces past hi are tried too, and ignored
+            t[r] = first + r
+        permute_tile(t)
+        for r in range(min(LANES, hi - first)):
+            if t[r] >> shift == 0:
+                return first + r
+    return -1
+
+
 def _tiles(n: int) -> int:
     return -(-n // LANES)
 
@@ -379,6 +396,25 @@ def sponge_columns(domain: bytes | str, columns: np.ndarray, prefix: np.ndarray 
     if sum(parallel_ranges(tiles, _tiles(n), grain=4)):
         raise ValueError("a hashed value is >= p (not a canonical Goldilocks element)")
     return out
+
+
+def search_nonce(seed: list[int], bits: int, start: int = 0, batch: int = 1 << 16) -> int:
+    """The smallest nonce n >= `start` whose Poseidon2 of `seed` with lane 0 = n has its lane 0's
+    top `bits` bits zero (1 <= bits <= 63; `seed`: 12 canonical elements). Tries `batch` nonces at
+    a time, split between the threads."""
+    if not 1 <= bits <= 63 or len(seed) != WIDTH:
+        raise ValueError("search_nonce takes a 12-element seed and 1..63 bits")
+    state = np.array(seed, dtype=np.uint64)
+    shift = np.uint64(64 - bits)
+    for base in range(start, reference.P - batch, batch):
+
+        def tiles(lo: int, hi: int, base: int = base) -> int:
+            return pow_search_range(base + lo * LANES, base + hi * LANES, state, shift)
+
+        found = [n for n in parallel_ranges(tiles, batch // LANES, grain=64) if n >= 0]
+        if found:
+            return min(found)
+    raise RuntimeError("no proof-of-work nonce below p")  # pragma: no cover (2^-bits a try)
 
 
 def hash_pairs(domain: bytes | str, nodes: np.ndarray) -> np.ndarray:

@@ -48,7 +48,6 @@ OP_POW_NONCE = 6
 OP_DIGEST_BYTES = 7
 KIND_BASE, KIND_EXT, KIND_INDICES, KIND_DISTINCT = 0, 1, 2, 3
 _CHUNK = 7  # bytes per element: 7 bytes < 2^56 < p
-_GRIND_BATCH = 1 << 14
 
 
 def permute(state: list[int]) -> list[int]:
@@ -228,20 +227,12 @@ class Poseidon2Transcript:
 
 
 def _search_nonce(seed: list[int], bits: int, start: int = 0) -> int:
-    """The smallest nonce >= `start` passing `pow_ok`, trying batches with the numba permutation."""
+    """The smallest nonce >= `start` passing `pow_ok`, tried many at a time with the numba
+    permutation."""
     if not 0 <= start < P:
         raise ValueError(f"a nonce search starts in [0, p), not at {start}")
     if bits == 0:
         return start
-    import numpy as np
+    from zkpor.hash.poseidon2_lanes import search_nonce
 
-    from zkpor.hash.poseidon2_batch import permute_batch
-
-    states = np.tile(np.array(seed, dtype=np.uint64), (_GRIND_BATCH, 1))
-    shift = np.uint64(64 - bits)
-    for base in range(start, P, _GRIND_BATCH):
-        states[:, 0] = np.arange(base, base + _GRIND_BATCH, dtype=np.uint64)
-        passing = np.flatnonzero((permute_batch(states)[:, 0] >> shift) == 0)
-        if passing.size:
-            return base + int(passing[0])
-    raise RuntimeError("no proof-of-work nonce below p")  # pragma: no cover — 2^-bits per try
+    return search_nonce(seed, bits, start)
