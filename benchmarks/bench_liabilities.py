@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_liabilities.py [--log-users 16 20] [--workdir DIR]
         [--batch-size N] [--max-batches K] [--resume] [--profile conjectured|proven]
         [--hasher blake3|poseidon2] [--breakdown]
+        [--blowup B] [--queries Q] [--grinding G] [--fri-folding F] [--fri-final-degree D]
 
 For each size: `zkpor generate`-style users (seed 7), then, each in a fresh process so that its peak
 memory is its own, `prove_round` with a proof profile's options (`zkpor prove --profile`; default
@@ -15,13 +16,18 @@ made unimportable (the customer's whole experience, interpreter start included).
 and transcript) instead of BLAKE3. The prove phase prints where the time went, phase by phase (wall
 and CPU seconds per batch: CPU is the steadier figure on a shared machine).
 
+`--blowup B` proves with the conjectured profile's rule at blowup B (fewest queries for 100 bits,
+grinding traded for queries down to the 80-bit floor); `--queries`, `--grinding`, `--fri-folding`
+(the factor: 2, 4, 8 or 16) and `--fri-final-degree` then override single options, for a Pareto table
+(nothing stops a setting below 100 bits: the security line says what it gives).
+
 `--breakdown` prints where the bytes of the first batch proof go (opened rows, salts and Merkle
 siblings of every commitment, FRI layers, out-of-domain values, final polynomial).
 
 `--max-batches K` stops proving after K batches and prints projections for the whole round from the
 batches measured, marked "projected"; `--resume` keeps the batches an earlier run left (otherwise
 every run starts afresh).
-Results also go to WORKDIR/bench-2^N-PROFILE[-poseidon2].json.
+Results also go to WORKDIR/bench-2^N-PROFILE[-poseidon2]-bBqQgGfFdD.json (the options).
 """
 
 from __future__ import annotations
@@ -34,8 +40,10 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
+
+from zkpor.stark.params import ProofOptions
 
 NO_NUMPY = (
     "import sys, runpy; sys.modules['numpy'] = None; sys.modules['numba'] = None; "
@@ -53,9 +61,9 @@ class _EnoughError(Exception):
 
 
 def phase_prove(
-    directory: Path, batch_size: int | None, max_batches: int | None, resume: bool, profile: str, hasher: str
+    directory: Path, batch_size: int | None, max_batches: int | None, resume: bool, options_json: str
 ) -> dict:
-    from zkpor.liabilities.round_proof import profile_options, prove_round
+    from zkpor.liabilities.round_proof import prove_round
     from zkpor.liabilities.secret import load_secret
     from zkpor.liabilities.store import InclusionStore
     from zkpor.stark import phases
@@ -77,7 +85,7 @@ def phase_prove(
             report = prove_round(
                 directory,
                 secret,
-                replace(profile_options(profile), hasher=hasher),
+                ProofOptions(**json.loads(options_json)),
                 batch_size=batch_size,
                 fresh=not resume,
                 progress=progress,
@@ -205,6 +213,7 @@ def bench(
     resume: bool,
     profile: str,
     hasher: str,
+    options: ProofOptions,
 ) -> dict:
     from zkpor.round.generate import generate_round
 
@@ -217,12 +226,14 @@ def bench(
         print(f"2^{log_users}: generated {users:,} users in {time.perf_counter() - start:.1f} s", flush=True)
     print(f"2^{log_users}: proving (batch size {batch_size or 'auto'}, {profile}, {hasher})…", flush=True)
     sizes = (str(batch_size or 0), str(max_batches or 0))
-    prove = child("prove", str(directory), *sizes, str(int(resume)), profile, hasher)
+    prove = child("prove", str(directory), *sizes, str(int(resume)), json.dumps(asdict(options)))
     result: dict = {"users": users, "profile": profile, "hasher": hasher, "prove": prove}
     if prove["complete"]:
         result["verify"] = child("verify", str(directory))
         result["inclusion"] = child("inclusion", str(directory))
     suffix = "" if hasher == "blake3" else f"-{hasher}"
+    o = options
+    suffix += f"-b{o.blowup}q{o.num_queries}g{o.grinding_bits}f{1 << o.fri_folding_log}d{o.fri_final_degree}"
     (workdir / f"bench-2^{log_users}-{profile}{suffix}.json").write_text(json.dumps(result, indent=1))
     return result
 
@@ -282,6 +293,21 @@ def phase_lines(p: dict) -> list[str]:
     return lines
 
 
+def chosen_options(args: argparse.Namespace) -> ProofOptions:
+    """The profile's options, or the conjectured rule at --blowup, with the single overrides."""
+    from zkpor.liabilities.round_proof import conjectured_options, profile_options
+
+    options = profile_options(args.profile) if args.blowup is None else conjectured_options(100, args.blowup)
+    overrides = {
+        "hasher": args.hasher,
+        "num_queries": args.queries,
+        "grinding_bits": args.grinding,
+        "fri_folding_log": args.fri_folding.bit_length() - 1 if args.fri_folding else None,
+        "fri_final_degree": args.fri_final_degree,
+    }
+    return replace(options, **{k: v for k, v in overrides.items() if v is not None})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -294,12 +320,17 @@ def main() -> None:
     parser.add_argument("--profile", choices=("conjectured", "proven"), default="conjectured")
     parser.add_argument("--hasher", choices=("blake3", "poseidon2"), default="blake3")
     parser.add_argument("--breakdown", action="store_true", help="bytes of the first batch proof, by part")
+    parser.add_argument("--blowup", type=int, default=None)
+    parser.add_argument("--queries", type=int, default=None)
+    parser.add_argument("--grinding", type=int, default=None)
+    parser.add_argument("--fri-folding", type=int, choices=(2, 4, 8, 16), default=None)
+    parser.add_argument("--fri-final-degree", type=int, default=None)
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.phase:  # a child process: one phase, its result as the last line of output
         if args.phase == "prove":
             directory, batch_size, max_batches = Path(rest[0]), int(rest[1]) or None, int(rest[2]) or None
-            result = phase_prove(directory, batch_size, max_batches, rest[3] == "1", rest[4], rest[5])
+            result = phase_prove(directory, batch_size, max_batches, rest[3] == "1", rest[4])
         elif args.phase == "verify":
             result = phase_verify(Path(rest[0]))
         else:
@@ -307,9 +338,10 @@ def main() -> None:
         print(json.dumps(result))
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
+    options = chosen_options(args)
     for log_users in args.log_users:
         sizes = (args.batch_size, args.max_batches)
-        report(bench(log_users, args.workdir, *sizes, args.resume, args.profile, args.hasher))
+        report(bench(log_users, args.workdir, *sizes, args.resume, args.profile, args.hasher, options))
         if args.breakdown:
             print_breakdown(args.workdir / f"round-2^{log_users}")
 

@@ -25,17 +25,21 @@ def opening(tree: MerkleTree, indices: list[int]):
 
 
 def check(tree: MerkleTree, indices, rows, salts, proof, **kw) -> bool:
+    kw.setdefault("digest_bytes", tree.digest_bytes)
     return verify_multi(tree.root, tree.n_rows, indices, rows, salts, proof, tree.hasher, **kw)
 
 
-@pytest.fixture(scope="module", params=[(h, s) for h in HASHERS for s in (False, True)], ids=str)
+TREES = [(h, s, 32) for h in HASHERS for s in (False, True)] + [("blake3", s, 28) for s in (False, True)]
+
+
+@pytest.fixture(scope="module", params=TREES, ids=str)
 def tree(request) -> MerkleTree:
-    hasher, salted = request.param
+    hasher, salted, digest_bytes = request.param
     rng = SaltRng(seed=b"fixed test seed for salts") if salted else None
-    return MerkleTree.commit(matrix(32, 5), hasher, salt_rng=rng)
+    return MerkleTree.commit(matrix(32, 5), hasher, salt_rng=rng, digest_bytes=digest_bytes)
 
 
-def pure_root(m: np.ndarray, hasher: str, salts: np.ndarray | None) -> bytes:
+def pure_root(m: np.ndarray, hasher: str, salts: np.ndarray | None, digest_bytes: int = 32) -> bytes:
     """The root recomputed with the pure-Python leaf and node functions, level by level."""
     domain = mp.default_leaf_domain(hasher, salts is not None)
     level = [
@@ -44,8 +48,12 @@ def pure_root(m: np.ndarray, hasher: str, salts: np.ndarray | None) -> bytes:
         )
         for i in range(m.shape[0])
     ]
+    level = [mp.truncate(d, digest_bytes) for d in level]
     while len(level) > 1:
-        level = [mp.node_digest(hasher, level[i], level[i + 1]) for i in range(0, len(level), 2)]
+        level = [
+            mp.truncate(mp.node_digest(hasher, level[i], level[i + 1]), digest_bytes)
+            for i in range(0, len(level), 2)
+        ]
     return level[0]
 
 
@@ -68,8 +76,9 @@ def test_random_openings_verify(tree, data):
     assert check(tree, indices, rows, salts, proof, n_cols=tree.n_cols)
     assert len(proof.siblings) == len(mp.sibling_plan(tree.n_rows, indices))
     # serialisation round trip gives the same, verifying proof
-    again = MultiProof.from_bytes(proof.to_bytes())
+    again = MultiProof.from_bytes(proof.to_bytes(), digest_bytes=tree.digest_bytes)
     assert again == proof and check(tree, indices, rows, salts, again)
+    assert len(proof.to_bytes()) == 4 + tree.digest_bytes * len(proof.siblings)
 
 
 def test_siblings_are_shared(tree):
@@ -118,14 +127,21 @@ def test_tampering_is_rejected(tree):
     for k in range(len(proof.siblings)):
         sib = bytearray(proof.siblings[k])
         sib[0] ^= 1
-        forged = MultiProof(proof.siblings[:k] + (bytes(sib),) + proof.siblings[k + 1 :])
+        forged = MultiProof(proof.siblings[:k] + (bytes(sib),) + proof.siblings[k + 1 :], proof.digest_bytes)
         assert not check(tree, indices, rows, salts, forged)
+    swapped = MultiProof(proof.siblings[1:2] + proof.siblings[:1] + proof.siblings[2:], proof.digest_bytes)
+    assert not check(tree, indices, rows, salts, swapped)  # the right siblings in the wrong order
 
     assert not check(tree, [2, 5, 16], rows, salts, proof)  # right rows, wrong index
     assert not check(tree, [5, 2, 17], rows, salts, proof)  # rows swapped between indices
     assert not verify_multi(bytes(32), tree.n_rows, indices, rows, salts, proof, tree.hasher)
-    assert not check(tree, indices, rows, salts, MultiProof(proof.siblings[:-1]))  # missing sibling
-    assert not check(tree, indices, rows, salts, MultiProof(proof.siblings + proof.siblings[:1]))  # extra
+    size = proof.digest_bytes
+    assert not check(tree, indices, rows, salts, MultiProof(proof.siblings[:-1], size))  # missing sibling
+    extra = MultiProof(proof.siblings + proof.siblings[:1], size)
+    assert not check(tree, indices, rows, salts, extra)  # one sibling too many
+    other_size = 32 if size == 28 else 28
+    if tree.hasher == "blake3":  # a proof read with another truncation than the tree's
+        assert not check(tree, indices, rows, salts, proof, digest_bytes=other_size)
     assert not check(tree, indices, rows[:, :4], salts, proof)  # short rows
     assert not check(tree, indices, rows, salts, proof, n_cols=6)  # verifier expects another width
     other = "poseidon2" if tree.hasher == "blake3" else "blake3"
@@ -282,3 +298,30 @@ def test_poseidon2_node_is_one_width12_permutation():
     # its own domain: not the solvency tree's node hash, nor a leaf of the same 8 elements
     assert node != poseidon2.digest_to_bytes(poseidon2.sponge_hash("zkpor-node-v1", left + right))
     assert node != mp.leaf_digest("poseidon2", mp.POSEIDON2_LEAF_DOMAIN, [], left + right)
+
+
+# --- truncated digests --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("salted", [False, True])
+def test_truncated_tree_is_the_pure_python_one(salted):
+    m = matrix(16, 6, seed=5)
+    salts = SaltRng(seed=b"0123456789abcdef").field_elements((16, SALT_ELEMS)) if salted else None
+    tree = MerkleTree.commit(m, "blake3", salts=salts, digest_bytes=28)
+    assert tree.root == pure_root(m, "blake3", salts, 28)
+    assert tree.root[28:] == bytes(4) and tree.root != MerkleTree.commit(m, "blake3", salts=salts).root
+    proof = tree.open([3, 9])
+    data = proof.to_bytes()
+    assert len(data) == 4 + 28 * len(proof.siblings)
+    with pytest.raises(MalformedProofError):
+        MultiProof.from_bytes(data)  # a 28-byte proof read as a 32-byte one
+    with pytest.raises(ValueError, match="end in zeros"):
+        MultiProof((b"\x01" * 32,), 28)  # a truncated tree's sibling has a zero tail
+
+
+def test_truncation_is_bounded_and_blake3_only():
+    for digest_bytes in (24, 33, 0):
+        with pytest.raises(ValueError, match="digest_bytes"):
+            MerkleTree.commit(matrix(4, 2), "blake3", digest_bytes=digest_bytes)
+    with pytest.raises(ValueError, match="digest_bytes"):
+        MerkleTree.commit(matrix(4, 2), "poseidon2", digest_bytes=28)

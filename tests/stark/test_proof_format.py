@@ -1,15 +1,17 @@
 """The proof parser is strict: every single-byte change, truncation or garbage is refused cleanly."""
 
+import dataclasses
 import random
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zkpor.errors import ZkporError
+from zkpor.errors import VerificationError, ZkporError
+from zkpor.hash.merkle_proof import SALT_ELEMS
 from zkpor.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
-from zkpor.stark.params import ProofOptions
-from zkpor.stark.proof import ProofFormatError, StarkProof
+from zkpor.stark.params import COMMITMENT_DIGEST_BYTES, ProofOptions
+from zkpor.stark.proof import Opening, ProofFormatError, StarkProof
 from zkpor.stark.prover import prove
 from zkpor.stark.verifier import verify
 
@@ -78,3 +80,36 @@ def test_random_splices_never_crash_the_verifier(proof_bytes, air, data):
         return
     with pytest.raises(ZkporError):
         verify(air, tampered, min_security_bits=0)
+
+
+def _with_siblings(opening: Opening, salted: bool, change) -> Opening:
+    """The opening with its multi-proof's sibling list rewritten by `change` (count kept right)."""
+    salt_len = 8 * SALT_ELEMS * opening.rows.shape[0] if salted else 0
+    size = COMMITMENT_DIGEST_BYTES["blake3"]
+    data = opening.proof[salt_len + 4 :]
+    siblings = change([data[i : i + size] for i in range(0, len(data), size)])
+    body = len(siblings).to_bytes(4, "little") + b"".join(siblings)
+    return Opening(opening.rows, opening.proof[:salt_len] + body)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s: s[:-1],  # a sibling missing
+        lambda s: s + s[:1],  # one too many
+        lambda s: [s[1], s[0], *s[2:]],  # the right siblings in the wrong order
+        lambda s: [bytes([s[0][0] ^ 1]) + s[0][1:], *s[1:]],  # a sibling changed
+    ],
+    ids=["missing", "extra", "order", "changed"],
+)
+def test_tampered_multi_proofs_are_rejected(proof_bytes, air, change):
+    proof = StarkProof.from_bytes(proof_bytes)
+    tampered = [
+        dataclasses.replace(proof, main_opening=_with_siblings(proof.main_opening, True, change)),
+        dataclasses.replace(proof, quotient_opening=_with_siblings(proof.quotient_opening, True, change)),
+        dataclasses.replace(proof, fri_openings=[_with_siblings(proof.fri_openings[0], False, change),
+                                                 *proof.fri_openings[1:]]),  # fmt: skip
+    ]
+    for bad in tampered:
+        with pytest.raises(VerificationError, match="opening does not match its commitment"):
+            verify(air, bad.to_bytes(), min_security_bits=0)

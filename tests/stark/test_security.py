@@ -62,7 +62,16 @@ def winterfell(h, blowup, queries, grinding, folding, field_bits=128):
     """Winterfell's parameters (trace length h, FRI folding factor) in our terms."""
     options = ProofOptions(blowup=blowup, num_queries=queries, grinding_bits=grinding,
                            fri_folding_log=folding.bit_length() - 1, fri_final_degree=1)  # fmt: skip
-    return security_level(options, h, extension_field_bits=field_bits)
+    return security_level(options, h, extension_field_bits=field_bits, collision_bits=128)  # Blake3_256
+
+
+def test_the_hash_bound_is_the_commitment_digests():
+    """BLAKE3 tree digests are 28 bytes (112 collision bits), Poseidon2 ones 4 elements (128)."""
+    options = ProofOptions(blowup=256, num_queries=20, grinding_bits=0, fri_folding_log=3, fri_final_degree=1)
+    level = security_level(options, 2**4, extension_field_bits=192)
+    assert level.conjectured_bits == 112 and level.unique_decoding_bits <= 112
+    level = security_level(replace(options, hasher="poseidon2"), 2**4, extension_field_bits=192)
+    assert level.conjectured_bits == 128
 
 
 # Expected values: the assertions of Winterfell's own tests of `ProvenSecurity::compute`

@@ -32,6 +32,7 @@ from zkpor.hash.merkle_proof import (
     POSEIDON2_NODE_DOMAIN,
     SALT_ELEMS,
     MultiProof,
+    check_digest_bytes,
     check_hasher,
     default_leaf_domain,
     depth_of,
@@ -89,6 +90,7 @@ class MerkleTree:
         hasher: str,
         leaf_domain: str,
         column_major: bool = False,
+        digest_bytes: int = DIGEST_SIZE,
     ) -> None:
         self.matrix = matrix  # (n_rows, n_cols), or (n_cols, n_rows) when column_major
         self.column_major = column_major
@@ -96,6 +98,7 @@ class MerkleTree:
         self.levels = levels  # levels[0]: leaf digests (n, 4) uint64 ... levels[-1]: the root (1, 4)
         self.hasher = hasher
         self.leaf_domain = leaf_domain
+        self.digest_bytes = digest_bytes
 
     @property
     def n_rows(self) -> int:
@@ -128,6 +131,7 @@ class MerkleTree:
         *,
         leaf_domain: str | None = None,
         column_major: bool = False,
+        digest_bytes: int = DIGEST_SIZE,
     ) -> MerkleTree:
         """Commit to the rows of ``matrix`` ((n_rows, n_cols) uint64, canonical, n_rows a power of 2).
 
@@ -135,8 +139,10 @@ class MerkleTree:
         Salting: see the module docstring. ``leaf_domain`` overrides the default leaf purpose /
         sponge domain (the verifier must then pass the same one). With ``column_major`` the matrix
         is given (and kept) as its columns, (n_cols, n_rows): the same tree, with no transpose.
+        ``digest_bytes`` < 32 truncates every BLAKE3 digest (see `zkpor.hash.merkle_proof`).
         """
         check_hasher(hasher)
+        check_digest_bytes(digest_bytes, hasher)
         if not isinstance(matrix, np.ndarray) or matrix.dtype != np.uint64 or matrix.ndim != 2:
             raise ValueError("the committed matrix must be a 2-D numpy uint64 array")
         n_rows = matrix.shape[1 if column_major else 0]
@@ -169,14 +175,14 @@ class MerkleTree:
             # transposed first (only the FRI layers are, and they are narrow).
             columns = matrix if column_major else matrix.T
             leaves = poseidon2_lanes.sponge_columns(domain, columns, prefix=salts)
-        levels = [leaves]
+        levels = [_truncated(leaves, digest_bytes)]
         while levels[-1].shape[0] > 1:
             nodes = levels[-1]
             if hasher == "blake3":
-                levels.append(bytehash.hash_pairs(BLAKE3_NODE_PURPOSE, nodes))
+                levels.append(_truncated(bytehash.hash_pairs(BLAKE3_NODE_PURPOSE, nodes), digest_bytes))
             else:
                 levels.append(poseidon2_lanes.hash_pairs(POSEIDON2_NODE_DOMAIN, nodes))
-        return cls(matrix, salts, levels, hasher, domain, column_major)
+        return cls(matrix, salts, levels, hasher, domain, column_major, digest_bytes)
 
     def _check_indices(self, indices: Sequence[int]) -> list[int]:
         idx = [operator.index(i) for i in indices]
@@ -202,4 +208,13 @@ class MerkleTree:
         plan = sibling_plan(self.n_rows, self._check_indices(indices))
         raw = [self.levels[level][i] for level, i in plan]
         siblings = bytehash.digests_to_bytes(np.array(raw, dtype=np.uint64).reshape(-1, 4))
-        return MultiProof(tuple(siblings))
+        return MultiProof(tuple(siblings), self.digest_bytes)
+
+
+def _truncated(digests: np.ndarray, digest_bytes: int) -> np.ndarray:
+    """Digests (n, 4) uint64 with every byte from `digest_bytes` on zeroed."""
+    if digest_bytes < DIGEST_SIZE:
+        digests = np.ascontiguousarray(digests).view(np.uint8).reshape(-1, DIGEST_SIZE)
+        digests[:, digest_bytes:] = 0
+        digests = digests.view(np.uint64).reshape(-1, 4)
+    return digests

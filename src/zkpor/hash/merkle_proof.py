@@ -30,13 +30,20 @@ Tree (built by `zkpor.hash.merkle.MerkleTree`):
 
   Digests are 32 bytes in both cases (Poseidon2: 4 elements, little-endian uint64 each).
 
+  Truncated BLAKE3 trees (``digest_bytes`` < 32, `MerkleTree.commit`): every leaf and node digest
+  keeps its first ``digest_bytes`` bytes and has the rest zeroed, before it is hashed into its
+  parent, so the tree is binding with ``4·digest_bytes`` bits of collision resistance. Such a tree
+  is opened and verified with the same ``digest_bytes``; its siblings travel as ``digest_bytes``
+  bytes each. (The STARK commits with 28: 112 bits, above any security level it claims.)
+
 Multi-opening: for a set of leaf indices, the proof holds only the nodes the verifier cannot compute
 from the opened leaves: going up level by level, for each known node whose sibling is not known, the
 sibling, in increasing index order within a level, levels from the leaves up. Opened paths share
 every node they have in common, so k openings cost far fewer than k*depth digests.
 
 Serialized form of a `MultiProof` (`to_bytes` / `from_bytes` / `read_from`):
-``u32 little-endian count ‖ count × 32-byte digests``. Parsing checks the count against the bytes
+``u32 little-endian count ‖ count × digest_bytes-byte digests`` (32, or the truncated size).
+Parsing a truncated sibling pads it with zeros back to 32 bytes. Parsing checks the count against the bytes
 present before allocating anything and against an optional caller bound, and `from_bytes` rejects
 trailing bytes; every failure raises `MalformedProofError` (a ValueError) with the reason.
 """
@@ -52,6 +59,7 @@ from zkpor.hash.errors import MalformedProofError
 
 HASHERS = ("blake3", "poseidon2")
 DIGEST_SIZE = 32
+MIN_DIGEST_BYTES = 25  # a truncated digest keeps at least 200 bits: 100 bits of collision resistance
 SALT_ELEMS = 2  # ~128 bits of salt per leaf: enough that an unopened row cannot be brute-forced
 MAX_DEPTH = 40  # 2^40 rows is far past anything we commit; it bounds loops on hostile input
 
@@ -67,28 +75,40 @@ _COUNT_BYTES = 4
 
 @dataclass(frozen=True)
 class MultiProof:
-    """The sibling digests of a multi-opening, in the canonical order (see the module docstring)."""
+    """The sibling digests of a multi-opening, in the canonical order (see the module docstring),
+    each 32 bytes; in a truncated tree (`digest_bytes` < 32) their tails are zero and not sent."""
 
     siblings: tuple[bytes, ...]
+    digest_bytes: int = DIGEST_SIZE
 
     def __post_init__(self) -> None:
+        check_digest_bytes(self.digest_bytes)
+        tail = bytes(DIGEST_SIZE - self.digest_bytes)
         for s in self.siblings:
             if not isinstance(s, bytes) or len(s) != DIGEST_SIZE:
                 raise ValueError(f"a sibling digest is {DIGEST_SIZE} bytes")
+            if tail and s[self.digest_bytes :] != tail:
+                raise ValueError(f"a sibling of a {self.digest_bytes}-byte tree must end in zeros")
 
     def to_bytes(self) -> bytes:
-        """Deterministic serialization: u32 LE count, then the digests."""
-        return len(self.siblings).to_bytes(_COUNT_BYTES, "little") + b"".join(self.siblings)
+        """Deterministic serialization: u32 LE count, then the digests (truncated ones shortened)."""
+        size = self.digest_bytes
+        return len(self.siblings).to_bytes(_COUNT_BYTES, "little") + b"".join(s[:size] for s in self.siblings)
 
     @property
     def size_bytes(self) -> int:
-        return _COUNT_BYTES + DIGEST_SIZE * len(self.siblings)
+        return _COUNT_BYTES + self.digest_bytes * len(self.siblings)
 
     @classmethod
     def read_from(
-        cls, data: bytes | bytearray | memoryview, offset: int = 0, max_siblings: int | None = None
+        cls,
+        data: bytes | bytearray | memoryview,
+        offset: int = 0,
+        max_siblings: int | None = None,
+        digest_bytes: int = DIGEST_SIZE,
     ) -> tuple[MultiProof, int]:
         """Parse a proof starting at ``offset``; returns it and the offset just past it."""
+        check_digest_bytes(digest_bytes)
         view = memoryview(data)
         if not 0 <= offset <= len(view):
             raise MalformedProofError(f"Merkle proof offset {offset} outside data of {len(view)} bytes")
@@ -98,19 +118,25 @@ class MultiProof:
         if max_siblings is not None and count > max_siblings:
             raise MalformedProofError(f"Merkle proof claims {count} siblings; at most {max_siblings} allowed")
         start = offset + _COUNT_BYTES
-        end = start + DIGEST_SIZE * count
+        end = start + digest_bytes * count
         if end > len(view):
             raise MalformedProofError(
-                f"Merkle proof truncated: {count} siblings need {DIGEST_SIZE * count} bytes, "
+                f"Merkle proof truncated: {count} siblings need {digest_bytes * count} bytes, "
                 f"{len(view) - start} present"
             )
-        siblings = tuple(bytes(view[i : i + DIGEST_SIZE]) for i in range(start, end, DIGEST_SIZE))
-        return cls(siblings), end
+        tail = bytes(DIGEST_SIZE - digest_bytes)
+        siblings = tuple(bytes(view[i : i + digest_bytes]) + tail for i in range(start, end, digest_bytes))
+        return cls(siblings, digest_bytes), end
 
     @classmethod
-    def from_bytes(cls, data: bytes | bytearray | memoryview, max_siblings: int | None = None) -> MultiProof:
+    def from_bytes(
+        cls,
+        data: bytes | bytearray | memoryview,
+        max_siblings: int | None = None,
+        digest_bytes: int = DIGEST_SIZE,
+    ) -> MultiProof:
         """Parse a whole byte string as one proof (trailing bytes are an error)."""
-        proof, end = cls.read_from(data, 0, max_siblings)
+        proof, end = cls.read_from(data, 0, max_siblings, digest_bytes)
         if end != len(data):
             raise MalformedProofError(f"{len(data) - end} trailing bytes after the Merkle proof")
         return proof
@@ -119,6 +145,23 @@ class MultiProof:
 def check_hasher(hasher: str) -> None:
     if hasher not in HASHERS:
         raise ValueError(f"unknown Merkle hasher {hasher!r}; choose one of {', '.join(HASHERS)}")
+
+
+def check_digest_bytes(digest_bytes: int, hasher: str = "blake3") -> None:
+    """A truncation is for BLAKE3 trees only, and keeps at least MIN_DIGEST_BYTES bytes."""
+    truncated = MIN_DIGEST_BYTES <= digest_bytes < DIGEST_SIZE
+    if digest_bytes != DIGEST_SIZE and (hasher != "blake3" or not truncated):
+        raise ValueError(
+            f"digest_bytes must be {DIGEST_SIZE}, or (BLAKE3 trees) in [{MIN_DIGEST_BYTES}, {DIGEST_SIZE}), "
+            f"not {digest_bytes!r}"
+        )
+
+
+def truncate(digest: bytes, digest_bytes: int) -> bytes:
+    """The first `digest_bytes` bytes of a 32-byte digest, zero-padded back to 32."""
+    if digest_bytes == DIGEST_SIZE:
+        return digest
+    return digest[:digest_bytes] + bytes(DIGEST_SIZE - digest_bytes)
 
 
 def depth_of(n_rows: int) -> int:
@@ -199,20 +242,25 @@ def verify_multi(
     *,
     n_cols: int | None = None,
     leaf_domain: str | None = None,
+    digest_bytes: int = DIGEST_SIZE,
 ) -> bool:
     """Check that ``rows`` (with ``salts`` for a salted tree) sit at ``indices`` under ``root``.
 
     ``indices`` may repeat and come in any order; ``rows[j]`` (and ``salts[j]``) belong to
     ``indices[j]``, and repeated indices must come with identical rows and salts. Pass
     ``salts=None`` for an unsalted tree. ``n_cols``, if given, is the row length the verifier
-    expects. Returns False for anything that does not check out: wrong digest, wrong number of
-    siblings (too few or too many), wrong row or salt length, a value outside the field, an index
-    out of range. Raises ValueError only for caller mistakes: an unknown hasher, or ``n_rows`` not a
+    expects; ``digest_bytes`` the tree's digest truncation (the proof must have been read with
+    it). Returns False for anything that does not check out: wrong digest, wrong number of siblings
+    (too few or too many), wrong row or salt length, a value outside the field, an index out of
+    range. Raises ValueError only for caller mistakes: an unknown hasher, or ``n_rows`` not a
     power of two.
     """
     check_hasher(hasher)
+    check_digest_bytes(digest_bytes, hasher)
     depth = depth_of(n_rows)
     if not isinstance(root, bytes) or len(root) != DIGEST_SIZE or not isinstance(proof, MultiProof):
+        return False
+    if proof.digest_bytes != digest_bytes:
         return False
     if hasher == "poseidon2" and not _is_poseidon2_digest(root):
         return False
@@ -241,7 +289,9 @@ def verify_multi(
         if i in opened and opened[i] != (row, salt):
             return False
         opened[i] = (row, salt)
-    known = {i: leaf_digest(hasher, domain, salt, row) for i, (row, salt) in opened.items()}
+    known = {
+        i: truncate(leaf_digest(hasher, domain, salt, row), digest_bytes) for i, (row, salt) in opened.items()
+    }
 
     siblings = iter(proof.siblings)
     for _ in range(depth):
@@ -257,7 +307,7 @@ def verify_multi(
                 if hasher == "poseidon2" and not _is_poseidon2_digest(sib):
                     return False
             left, right = (known[i], sib) if i % 2 == 0 else (sib, known[i])
-            parents[i >> 1] = node_digest(hasher, left, right)
+            parents[i >> 1] = truncate(node_digest(hasher, left, right), digest_bytes)
         known = parents
     if next(siblings, None) is not None:
         return False  # too many siblings: a strict verifier accepts exactly one encoding

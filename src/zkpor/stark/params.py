@@ -29,14 +29,18 @@ from dataclasses import dataclass, replace
 from zkpor.errors import ZkporError
 
 EXTENSION_FIELD_BITS = 128  # |F_p²| ≈ 2^128: every verifier challenge is drawn from the extension
-HASH_COLLISION_BITS = 128  # BLAKE3-256 and 4-element Poseidon2 digests
+HASHERS = ("blake3", "poseidon2")  # the order gives each its code in proofs and transcripts
+# Vector-commitment digests: BLAKE3 truncated to 28 bytes (a sibling is 12 % of a proof's bytes
+# less), 4 field elements for Poseidon2 (the recursion verifier's native form).
+COMMITMENT_DIGEST_BYTES = {"blake3": 28, "poseidon2": 32}
+# Collision resistance, which caps every security figure: half the digest bits (112 and 128).
+HASH_COLLISION_BITS = {hasher: 4 * size for hasher, size in COMMITMENT_DIGEST_BYTES.items()}
 MAX_LOG_LDE_SIZE = 28
 OOD_POINTS = 2  # z and zω (Winterfell's `num_openings`)
 FRAME_ROWS = 2  # constraints read the current and the next row
 GRINDING_CONTRIBUTION_FLOOR = 80  # Winterfell credits grinding only above this many query bits
 MAX_PROXIMITY_PARAMETER = 1000  # Winterfell's cap on the m searched in the list-decoding bound
 DEFAULT_GRINDING_BITS = 16
-HASHERS = ("blake3", "poseidon2")  # the order gives each its code in proofs and transcripts
 
 
 class ParameterError(ZkporError):
@@ -150,10 +154,13 @@ def security_level(
     degree_bound: int,
     *,
     extension_field_bits: int = EXTENSION_FIELD_BITS,
-    collision_bits: int = HASH_COLLISION_BITS,
+    collision_bits: int | None = None,
 ) -> SecurityLevel:
     """Security of a proof with these options whose committed polynomials have degree < `degree_bound`
-    (FRI tests that degree over an LDE of degree_bound · blowup points)."""
+    (FRI tests that degree over an LDE of degree_bound · blowup points). The hash bound is the
+    options' commitment hasher's unless `collision_bits` is given."""
+    if collision_bits is None:
+        collision_bits = HASH_COLLISION_BITS[options.hasher]
     folds = fri_fold_count(degree_bound, options.fri_folding_log, options.fri_final_degree)
     return SecurityLevel(
         _conjectured(options, degree_bound, extension_field_bits, collision_bits),

@@ -5,7 +5,7 @@ Layout (little-endian), every count bounded before anything is allocated:
     magic "ZKPSTARK" | u16 version | options (u8 hasher last) | u8 log_n | u16 main_width
     u16 aux_width | u8 chunks | u16 preprocessed_width
     u16 main_next | u16 aux_next | u16 preprocessed_next       (columns opened at zω, see below)
-    main_root | u8 has_aux [aux_root] | quotient_root                      (32-byte digests)
+    main_root | u8 has_aux [aux_root] | quotient_root    (32 bytes; BLAKE3 roots end in 4 zero bytes)
     OOD values: main@z, main@zω, aux@z, aux@zω (2 per aux column), quotient chunks@z (2 per chunk),
                 preprocessed@z, preprocessed@zω
     u8 num_fri_layers, roots | u16 final_len, final coefficients | u64 pow_nonce
@@ -35,8 +35,8 @@ from zkpor.stark.params import HASHERS, ProofOptions
 
 MAGIC = b"ZKPSTARK"
 # 2: the options carry the commitment/transcript hasher; 3: preprocessed columns; 4: values at zω only
-# for the columns read on the next row
-VERSION = 4
+# for the columns read on the next row; 5: BLAKE3 tree digests truncated to 28 bytes
+VERSION = 5
 DIGEST_BYTES = 32
 MAX_PROOF_BYTES = 64 << 20
 MAX_WIDTH = 4096

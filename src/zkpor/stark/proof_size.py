@@ -10,7 +10,8 @@ multi-proof siblings; the few bytes of lengths and counts around them are counte
 
 from __future__ import annotations
 
-from zkpor.hash.merkle_proof import DIGEST_SIZE, SALT_ELEMS
+from zkpor.hash.merkle_proof import SALT_ELEMS
+from zkpor.stark.params import COMMITMENT_DIGEST_BYTES
 from zkpor.stark.proof import DIGEST_BYTES, MAGIC, StarkProof
 
 _EXT_BYTES = 16
@@ -28,6 +29,7 @@ def opening_names(proof: StarkProof) -> list[str]:
 def size_breakdown(proof: StarkProof) -> list[tuple[str, int]]:
     """(part, bytes) for every part of the serialised proof, in format order."""
     salted_names = {"main", "aux", "quotient"} if proof.options.zero_knowledge else set()
+    digest_bytes = COMMITMENT_DIGEST_BYTES[proof.options.hasher]
     parts = [
         ("header", _HEADER_BYTES),
         ("roots", DIGEST_BYTES * (2 + (proof.aux_root is not None)) + 1),
@@ -49,7 +51,7 @@ def size_breakdown(proof: StarkProof) -> list[tuple[str, int]]:
         if salts:
             parts.append((f"{name} salts", salts))
         siblings = len(opening.proof) - salts - 4
-        parts.append((f"{name} Merkle siblings ({siblings // DIGEST_SIZE})", siblings))
+        parts.append((f"{name} Merkle siblings ({siblings // digest_bytes})", siblings))
         framing += _OPENING_FRAMING
     parts.append(("framing (lengths, counts)", framing))
     return [(name, size) for name, size in parts if size]
