@@ -8,10 +8,11 @@ poseidon2, no zero knowledge, blowup 8), and prints per program the operations, 
 recursion-AIR unit needs and the trace length.
 
 With --prove it also proves `--prove-children` real 32-user batches (the same profile), then the
-level-1 node over them (inner options), and prints CPU seconds, wall time and proof bytes.
+level-1 node over them (inner options), and prints CPU seconds, wall time and proof bytes; with
+--top also the same node proven as a top node (zero knowledge, hasher Poseidon2 and BLAKE3).
 
     .venv/bin/python benchmarks/bench_node_program.py [--batch-size 8192] [--leaf-children 4]
-        [--node-children 8] [--prove [--prove-children 4]]
+        [--node-children 8] [--prove [--prove-children 4] [--top]]
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def report_programs(batch_size: int, leaf_children: int, node_children: int) -> 
     return level1
 
 
-def report_prove(children: int) -> None:
+def report_prove(children: int, top: bool) -> None:
     import numpy as np
 
     from zkpor.liabilities.air import SolvencyAir
@@ -100,13 +101,24 @@ def report_prove(children: int) -> None:
     node.committed  # noqa: B018 — the key, once per program
     print(f"level-1 node program + key: {time.process_time() - cpu:.1f} CPU-s, "
           f"{time.perf_counter() - wall:.1f} s, trace {node.layout.trace_length:,} rows")  # fmt: skip
+    prove_and_verify("level-1 node proof", node, digest, batches)
+    if not top:
+        return
+    for hasher in ("poseidon2", "blake3"):  # the same node as a top node: zero knowledge
+        options = dataclasses.replace(default_options(zero_knowledge=True, blowup=8), hasher=hasher)
+        as_top = ag.node_program(shape, ag.ChildSpec.batches(layout, batch_options()), options)
+        as_top.committed  # noqa: B018
+        prove_and_verify(f"as a top node (ZK, {hasher})", as_top, digest, batches)
+
+
+def prove_and_verify(title: str, node: ag.NodeProgram, digest, children) -> None:
     cpu, wall = time.process_time(), time.perf_counter()
-    public, proof = ag.prove_node(node, digest, 0, batches)
+    public, proof = ag.prove_node(node, digest, 0, children)
     prove_cpu, prove_wall = time.process_time() - cpu, time.perf_counter() - wall
     data = proof.to_bytes()
     cpu, wall = time.process_time(), time.perf_counter()
     report = ag.verify_node(node, public, data)
-    print(f"level-1 node proof: prove {prove_cpu:.1f} CPU-s, {prove_wall:.1f} s; {len(data):,} bytes; "
+    print(f"{title}: prove {prove_cpu:.1f} CPU-s, {prove_wall:.1f} s; {len(data):,} bytes; "
           f"verify {time.process_time() - cpu:.2f} CPU-s, {time.perf_counter() - wall:.2f} s; "
           f"{report.security.conjectured_bits} conjectured bits")  # fmt: skip
 
@@ -120,10 +132,11 @@ def main() -> None:
     parser.add_argument("--node-children", type=int, default=8)
     parser.add_argument("--prove", action="store_true")
     parser.add_argument("--prove-children", type=int, default=4)
+    parser.add_argument("--top", action="store_true", help="also prove it as a ZK top node, both hashers")
     args = parser.parse_args()
     report_programs(args.batch_size, args.leaf_children, args.node_children)
     if args.prove:
-        report_prove(args.prove_children)
+        report_prove(args.prove_children, args.top)
 
 
 if __name__ == "__main__":
