@@ -2,13 +2,14 @@
 
     .venv/bin/python benchmarks/bench_startup.py [--runs 5] [--users 1000] [--workdir DIR] [--src DIR]
 
-Start-up, per command (`prove`, `verify`, `verify-user`, `version`): each of --runs fresh processes
-runs the command twice, as `zkpor CMD ...` would (`zkpor.cli.main` with that argv); start-up is the
-whole process minus the second run (the command's own work once imports are done and the numba
-kernels are loaded), split into the interpreter, the command's imports, and the rest of the first
-run (loading kernels from numba's cache, first-use tables). Medians, CPU seconds (the steadier
-figure on a shared machine) and wall. Every kernel must come from the cache: a process that
-compiles one is reported (the first run of the script in a new checkout compiles them, untimed).
+Start-up, per command (`version`, `verify-user`, `verify`, `prove` on a --users round): --runs
+`zkpor CMD ...` processes, as the console script runs them (what a user waits for: for prove, the
+time to the first proof), minus the command's own work. That work is measured in --runs other
+processes that run the command twice: the second run is the work after start-up; they also split
+start-up into the interpreter, the command's imports, and the first run's extra (numba kernels
+loaded from the cache, first-use tables). Medians; CPU seconds (user + system, the steadier figure
+on a shared machine) and wall. Every kernel must come from numba's cache: a warm process that
+compiles one is reported (the script's untimed first proof fills the cache in a new checkout).
 
 The round: the same --users round (22 assets, `zkpor generate` seed 7) proven again in a process
 that has proven it once (so after start-up), phase by phase (`stark.phases`: the round's own steps
@@ -100,23 +101,28 @@ json.dump(results, open(out, "w"))
 """
 
 
-def child(code: str, args: list[str], env: dict[str, str], workdir: Path) -> tuple[dict | list, float, float]:
-    """Run `code` in a fresh interpreter; returns its result, and its whole wall and CPU seconds."""
-    result_file = workdir / "result.json"
-    result_file.unlink(missing_ok=True)
+# What the `zkpor` console script runs (an older checkout's has no `run`).
+SCRIPT = "import sys, zkpor.cli as cli; sys.exit((getattr(cli, 'run', None) or cli.main)())"
+
+
+def timed_process(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of one process."""
     before = os.times()
     start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-c", code, str(result_file), *args],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.perf_counter() - start
     after = os.times()
-    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return json.loads(result_file.read_text()), wall, cpu
+    return wall, (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+
+
+def child(code: str, args: list[str], env: dict[str, str], workdir: Path) -> dict | list:
+    """Run `code` in a fresh interpreter; returns what it wrote to its result file."""
+    result_file = workdir / "result.json"
+    result_file.unlink(missing_ok=True)
+    timed_process([sys.executable, "-c", code, str(result_file), *args], env)
+    return json.loads(result_file.read_text())
 
 
 def median(values: list[float]) -> float:
@@ -124,38 +130,38 @@ def median(values: list[float]) -> float:
 
 
 def bench_command(name: str, args: list[str], runs: int, env: dict[str, str], workdir: Path) -> dict:
-    """One command in `runs` fresh processes. A user's process is the whole one minus the second
-    run; its start-up is that minus the command's own work (the second run)."""
-    rows = []
+    """One command: `runs` `zkpor ARGS` processes (what a user waits for), and `runs` processes that
+    run it twice (the second run is the command's own work; the first, minus the second, is what
+    the first use of kernels and tables costs). Start-up is the first kind minus the second run."""
+    fresh = [timed_process([sys.executable, "-c", SCRIPT, *args], env) for _ in range(runs)]
+    parts = []
     for _ in range(runs):
-        result, wall, cpu = child(CHILD, args, env, workdir)
+        result = child(CHILD, args, env, workdir)
         assert isinstance(result, dict)
-        again_cpu, again_wall = result["again"]
-        rows.append(
-            {
-                "interpreter": result["interpreter_cpu"],
-                "imports": result["imports"][0],
-                "first_extra": result["first"][0] - again_cpu,  # kernels loaded, first-use tables
-                "startup": cpu - 2 * again_cpu,
-                "startup_wall": wall - 2 * again_wall,
-                "again": again_cpu,
-                "fresh_process": cpu - again_cpu,
-                "fresh_process_wall": wall - again_wall,
-            }
-        )
-    summary: dict = {key: median([r[key] for r in rows]) for key in rows[0]}
-    summary.update(
-        command=name,
-        numpy_imported="numpy" in result["modules"],
-        numba_imported="numba" in result["modules"],
-        heavy_modules=[m for m in HEAVY_MODULES if m in result["modules"]],
-        kernels=result["kernels"],
-    )
-    return summary
+        parts.append(result)
+    again_cpu = median([r["again"][0] for r in parts])
+    again_wall = median([r["again"][1] for r in parts])
+    fresh_wall, fresh_cpu = median([w for w, _ in fresh]), median([c for _, c in fresh])
+    last = parts[-1]
+    return {
+        "command": name,
+        "interpreter": median([r["interpreter_cpu"] for r in parts]),
+        "imports": median([r["imports"][0] for r in parts]),
+        "first_extra": median([r["first"][0] - r["again"][0] for r in parts]),  # kernels, first-use tables
+        "again": again_cpu,
+        "fresh_process": fresh_cpu,
+        "fresh_process_wall": fresh_wall,
+        "startup": fresh_cpu - again_cpu,
+        "startup_wall": fresh_wall - again_wall,
+        "numpy_imported": "numpy" in last["modules"],
+        "numba_imported": "numba" in last["modules"],
+        "heavy_modules": [m for m in HEAVY_MODULES if m in last["modules"]],
+        "kernels": last["kernels"],
+    }
 
 
 def bench_round(round_dir: Path, runs: int, env: dict[str, str], workdir: Path) -> dict:
-    results, _, _ = child(ROUND_CHILD, [str(round_dir), str(runs)], env, workdir)
+    results = child(ROUND_CHILD, [str(round_dir), str(runs)], env, workdir)
     assert isinstance(results, list)
     names = list(results[0]["phases"])
     phases = {n: [median([r["phases"][n][i] for r in results]) for i in (0, 1)] for n in names}
