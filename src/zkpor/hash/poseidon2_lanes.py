@@ -123,12 +123,18 @@ _LO = WIDTH * LANES  # the low and high halves of the S-box inputs, row by row l
 _HI = 2 * WIDTH * LANES
 _CUBE = 3 * WIDTH * LANES  # the S-box inputs' cubes
 TILE_WORDS = 4 * WIDTH * LANES
-# the full rounds' constants as tiles: word i·LANES + r of round j is constant (j, i)
-_RC_INITIAL_TILE = np.repeat(RC_INITIAL, LANES, axis=1)
-_RC_FINAL_TILE = np.repeat(RC_FINAL, LANES, axis=1)
+# What is added to the state after each of the 9 external layers, as tiles (word i·LANES + r is
+# lane i's constant): the next full round's constants; after the 4th, the first partial round's on
+# lane 0; nothing after the last. The first final round's are added after the partial rounds.
+_NEXT = np.zeros((9, WIDTH), dtype=np.uint64)
+_NEXT[:4] = RC_INITIAL
+_NEXT[4, 0] = RC_INTERNAL[0]
+_NEXT[5:8] = RC_FINAL[1:]
+_NEXT = np.repeat(_NEXT, LANES, axis=1)
+_RC_FINAL_FIRST = np.repeat(RC_FINAL[0], LANES)
 # each partial round's loop adds the next round's constant to lane 0 (0 after the last one)
 _RC_INTERNAL_NEXT = np.append(RC_INTERNAL[1:], np.uint64(0))
-for _table in (_RC_INITIAL_TILE, _RC_FINAL_TILE, _RC_INTERNAL_NEXT):
+for _table in (_NEXT, _RC_FINAL_FIRST, _RC_INTERNAL_NEXT):
     _table.flags.writeable = False
 
 
@@ -173,44 +179,55 @@ def _add_constants(t, constants) -> None:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _mds4(a, b, c, d):
-    """Plonky3's MDSMat4 [[2,3,1,1],[1,2,3,1],[1,1,2,3],[3,1,1,2]] on one block of four."""
-    ab = f.add(a, b)
-    cd = f.add(c, d)
-    abcd = f.add(ab, cd)
-    y0 = f.add(f.add(abcd, ab), b)  # 2a + 3b + c + d
-    y1 = f.add(f.add(abcd, b), f.add(c, c))  # a + 2b + 3c + d
-    y2 = f.add(f.add(abcd, cd), d)  # a + b + 2c + 3d
-    y3 = f.add(f.add(abcd, a), f.add(a, d))  # 3a + b + c + 2d
+def _mds4(x0, x1, x2, x3):
+    """Plonky3's MDSMat4 [[2,3,1,1],[1,2,3,1],[1,1,2,3],[3,1,1,2]] on one block of four, in
+    Plonky3's 8 additions and 2 doublings."""
+    t01 = f.add(x0, x1)
+    t23 = f.add(x2, x3)
+    t0123 = f.add(t01, t23)
+    t01123 = f.add(t0123, x1)
+    t01233 = f.add(t0123, x3)
+    y0 = f.add(t01123, t01)  # 2x0 + 3x1 + x2 + x3
+    y1 = f.add(t01123, f.add(x2, x2))  # x0 + 2x1 + 3x2 + x3
+    y2 = f.add(t01233, t23)  # x0 + x1 + 2x2 + 3x3
+    y3 = f.add(t01233, f.add(x0, x0))  # 3x0 + x1 + x2 + 2x3
     return y0, y1, y2, y3
 
 
 @njit(cache=True, nogil=True)
-def _external_layer(t) -> None:
-    """The external layer, in place: each state (a column of the tile) is mixed on its own."""
-    for r in range(LANES):
-        a0, a1, a2, a3 = _mds4(t[r], t[LANES + r], t[2 * LANES + r], t[3 * LANES + r])
-        b0, b1, b2, b3 = _mds4(t[4 * LANES + r], t[5 * LANES + r], t[6 * LANES + r], t[7 * LANES + r])
-        c0, c1, c2, c3 = _mds4(t[8 * LANES + r], t[9 * LANES + r], t[10 * LANES + r], t[11 * LANES + r])
+def _external_layer(t, constants) -> None:
+    """The external layer, in place (each state, a column of the tile, mixed on its own), then
+    `constants` (a tile) added, as the next S-box inputs."""
+    L = LANES
+    for r in range(L):
+        a0, a1, a2, a3 = _mds4(t[r], t[L + r], t[2 * L + r], t[3 * L + r])
+        b0, b1, b2, b3 = _mds4(t[4 * L + r], t[5 * L + r], t[6 * L + r], t[7 * L + r])
+        c0, c1, c2, c3 = _mds4(t[8 * L + r], t[9 * L + r], t[10 * L + r], t[11 * L + r])
         s0 = f.add(f.add(a0, b0), c0)
         s1 = f.add(f.add(a1, b1), c1)
         s2 = f.add(f.add(a2, b2), c2)
         s3 = f.add(f.add(a3, b3), c3)
-        t[r], t[4 * LANES + r], t[8 * LANES + r] = f.add(a0, s0), f.add(b0, s0), f.add(c0, s0)
-        t[LANES + r], t[5 * LANES + r], t[9 * LANES + r] = f.add(a1, s1), f.add(b1, s1), f.add(c1, s1)
-        t[2 * LANES + r], t[6 * LANES + r], t[10 * LANES + r] = f.add(a2, s2), f.add(b2, s2), f.add(c2, s2)
-        t[3 * LANES + r], t[7 * LANES + r], t[11 * LANES + r] = f.add(a3, s3), f.add(b3, s3), f.add(c3, s3)
+        _sbox_input(t, r, _add_lazy(f.add(a0, s0), constants[r]))
+        _sbox_input(t, L + r, _add_lazy(f.add(a1, s1), constants[L + r]))
+        _sbox_input(t, 2 * L + r, _add_lazy(f.add(a2, s2), constants[2 * L + r]))
+        _sbox_input(t, 3 * L + r, _add_lazy(f.add(a3, s3), constants[3 * L + r]))
+        _sbox_input(t, 4 * L + r, _add_lazy(f.add(b0, s0), constants[4 * L + r]))
+        _sbox_input(t, 5 * L + r, _add_lazy(f.add(b1, s1), constants[5 * L + r]))
+        _sbox_input(t, 6 * L + r, _add_lazy(f.add(b2, s2), constants[6 * L + r]))
+        _sbox_input(t, 7 * L + r, _add_lazy(f.add(b3, s3), constants[7 * L + r]))
+        _sbox_input(t, 8 * L + r, _add_lazy(f.add(c0, s0), constants[8 * L + r]))
+        _sbox_input(t, 9 * L + r, _add_lazy(f.add(c1, s1), constants[9 * L + r]))
+        _sbox_input(t, 10 * L + r, _add_lazy(f.add(c2, s2), constants[10 * L + r]))
+        _sbox_input(t, 11 * L + r, _add_lazy(f.add(c3, s3), constants[11 * L + r]))
 
 
 @njit(cache=True, nogil=True)
-def _full_rounds(t, constants) -> None:
-    """Full rounds with `constants` (rounds, 12·LANES), each round's constants laid out as a tile;
-    the first round's are already added."""
-    for j in range(constants.shape[0]):
-        if j > 0:
-            _add_constants(t, constants[j])
+def _full_rounds(t, first) -> None:
+    """Four full rounds, from S-box inputs with the first round's constants added; the external
+    layers then add _NEXT[first], ... _NEXT[first + 3]."""
+    for j in range(4):
         _sbox(t, WIDTH * LANES)
-        _external_layer(t)
+        _external_layer(t, _NEXT[first + j])
 
 
 @njit(cache=True, nogil=True)
@@ -253,14 +270,11 @@ def _partial_rounds(t) -> None:
 def permute_tile(t: np.ndarray) -> None:
     """Poseidon2 width 12 on the LANES states of tile `t` (a flat array of TILE_WORDS whose first
     12·LANES words are the states' lanes, row by row), in place; canonical elements."""
-    _external_layer(t)
-    _add_constants(t, _RC_INITIAL_TILE[0])
-    _full_rounds(t, _RC_INITIAL_TILE)
-    for r in range(LANES):
-        _sbox_input(t, r, _add_lazy(t[r], RC_INTERNAL[0]))
+    _external_layer(t, _NEXT[0])
+    _full_rounds(t, 1)
     _partial_rounds(t)
-    _add_constants(t, _RC_FINAL_TILE[0])
-    _full_rounds(t, _RC_FINAL_TILE)
+    _add_constants(t, _RC_FINAL_FIRST)
+    _full_rounds(t, 5)
 
 
 def new_tile() -> np.ndarray:
