@@ -145,6 +145,17 @@ def _halve(a):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _add(a, b):
+    """a + b mod p for canonical a, b, canonical: a - (p - b), plus p on a borrow (one fewer
+    vector instruction than `llvm_ops.add`'s carry test and compare with p)."""
+    nb = _P - b
+    r = a - nb
+    if a < nb:  # a + b < p: r wrapped to a + b - p + 2^64, and adding p wraps it back
+        r += _P
+    return r
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _add_lazy(x, c):
     """x + c mod p for any uint64 x and canonical c, left lazily reduced (< 2^64, maybe >= p)."""
     s = x + c
@@ -182,15 +193,15 @@ def _add_constants(t, constants) -> None:
 def _mds4(x0, x1, x2, x3):
     """Plonky3's MDSMat4 [[2,3,1,1],[1,2,3,1],[1,1,2,3],[3,1,1,2]] on one block of four, in
     Plonky3's 8 additions and 2 doublings."""
-    t01 = f.add(x0, x1)
-    t23 = f.add(x2, x3)
-    t0123 = f.add(t01, t23)
-    t01123 = f.add(t0123, x1)
-    t01233 = f.add(t0123, x3)
-    y0 = f.add(t01123, t01)  # 2x0 + 3x1 + x2 + x3
-    y1 = f.add(t01123, f.add(x2, x2))  # x0 + 2x1 + 3x2 + x3
-    y2 = f.add(t01233, t23)  # x0 + x1 + 2x2 + 3x3
-    y3 = f.add(t01233, f.add(x0, x0))  # 3x0 + x1 + x2 + 2x3
+    t01 = _add(x0, x1)
+    t23 = _add(x2, x3)
+    t0123 = _add(t01, t23)
+    t01123 = _add(t0123, x1)
+    t01233 = _add(t0123, x3)
+    y0 = _add(t01123, t01)  # 2x0 + 3x1 + x2 + x3
+    y1 = _add(t01123, _add(x2, x2))  # x0 + 2x1 + 3x2 + x3
+    y2 = _add(t01233, t23)  # x0 + x1 + 2x2 + 3x3
+    y3 = _add(t01233, _add(x0, x0))  # 3x0 + x1 + x2 + 2x3
     return y0, y1, y2, y3
 
 
@@ -203,22 +214,22 @@ def _external_layer(t, constants) -> None:
         a0, a1, a2, a3 = _mds4(t[r], t[L + r], t[2 * L + r], t[3 * L + r])
         b0, b1, b2, b3 = _mds4(t[4 * L + r], t[5 * L + r], t[6 * L + r], t[7 * L + r])
         c0, c1, c2, c3 = _mds4(t[8 * L + r], t[9 * L + r], t[10 * L + r], t[11 * L + r])
-        s0 = f.add(f.add(a0, b0), c0)
-        s1 = f.add(f.add(a1, b1), c1)
-        s2 = f.add(f.add(a2, b2), c2)
-        s3 = f.add(f.add(a3, b3), c3)
-        _sbox_input(t, r, _add_lazy(f.add(a0, s0), constants[r]))
-        _sbox_input(t, L + r, _add_lazy(f.add(a1, s1), constants[L + r]))
-        _sbox_input(t, 2 * L + r, _add_lazy(f.add(a2, s2), constants[2 * L + r]))
-        _sbox_input(t, 3 * L + r, _add_lazy(f.add(a3, s3), constants[3 * L + r]))
-        _sbox_input(t, 4 * L + r, _add_lazy(f.add(b0, s0), constants[4 * L + r]))
-        _sbox_input(t, 5 * L + r, _add_lazy(f.add(b1, s1), constants[5 * L + r]))
-        _sbox_input(t, 6 * L + r, _add_lazy(f.add(b2, s2), constants[6 * L + r]))
-        _sbox_input(t, 7 * L + r, _add_lazy(f.add(b3, s3), constants[7 * L + r]))
-        _sbox_input(t, 8 * L + r, _add_lazy(f.add(c0, s0), constants[8 * L + r]))
-        _sbox_input(t, 9 * L + r, _add_lazy(f.add(c1, s1), constants[9 * L + r]))
-        _sbox_input(t, 10 * L + r, _add_lazy(f.add(c2, s2), constants[10 * L + r]))
-        _sbox_input(t, 11 * L + r, _add_lazy(f.add(c3, s3), constants[11 * L + r]))
+        s0 = _add(_add(a0, b0), c0)
+        s1 = _add(_add(a1, b1), c1)
+        s2 = _add(_add(a2, b2), c2)
+        s3 = _add(_add(a3, b3), c3)
+        _sbox_input(t, r, _add_lazy(_add(a0, s0), constants[r]))
+        _sbox_input(t, L + r, _add_lazy(_add(a1, s1), constants[L + r]))
+        _sbox_input(t, 2 * L + r, _add_lazy(_add(a2, s2), constants[2 * L + r]))
+        _sbox_input(t, 3 * L + r, _add_lazy(_add(a3, s3), constants[3 * L + r]))
+        _sbox_input(t, 4 * L + r, _add_lazy(_add(b0, s0), constants[4 * L + r]))
+        _sbox_input(t, 5 * L + r, _add_lazy(_add(b1, s1), constants[5 * L + r]))
+        _sbox_input(t, 6 * L + r, _add_lazy(_add(b2, s2), constants[6 * L + r]))
+        _sbox_input(t, 7 * L + r, _add_lazy(_add(b3, s3), constants[7 * L + r]))
+        _sbox_input(t, 8 * L + r, _add_lazy(_add(c0, s0), constants[8 * L + r]))
+        _sbox_input(t, 9 * L + r, _add_lazy(_add(c1, s1), constants[9 * L + r]))
+        _sbox_input(t, 10 * L + r, _add_lazy(_add(c2, s2), constants[10 * L + r]))
+        _sbox_input(t, 11 * L + r, _add_lazy(_add(c3, s3), constants[11 * L + r]))
 
 
 @njit(cache=True, nogil=True)
@@ -244,24 +255,24 @@ def _partial_rounds(t) -> None:
             s1, s2, s3, s4 = t[L + r], t[2 * L + r], t[3 * L + r], t[4 * L + r]
             s5, s6, s7, s8 = t[5 * L + r], t[6 * L + r], t[7 * L + r], t[8 * L + r]
             s9, s10, s11 = t[9 * L + r], t[10 * L + r], t[11 * L + r]
-            rest = f.add(
-                f.add(f.add(f.add(s1, s2), f.add(s3, s4)), f.add(f.add(s5, s6), f.add(s7, s8))),
-                f.add(f.add(s9, s10), s11),
+            rest = _add(
+                _add(_add(_add(s1, s2), _add(s3, s4)), _add(_add(s5, s6), _add(s7, s8))),
+                _add(_add(s9, s10), s11),
             )
-            total = f.add(rest, x7)
-            t[L + r] = f.add(total, s1)  # 1
-            t[2 * L + r] = f.add(total, f.add(s2, s2))  # 2
-            t[3 * L + r] = f.add(total, _halve(s3))  # 1/2
-            t[4 * L + r] = f.add(total, f.add(f.add(s4, s4), s4))  # 3
-            d5 = f.add(s5, s5)
-            t[5 * L + r] = f.add(total, f.add(d5, d5))  # 4
+            total = _add(rest, x7)
+            t[L + r] = _add(total, s1)  # 1
+            t[2 * L + r] = _add(total, _add(s2, s2))  # 2
+            t[3 * L + r] = _add(total, _halve(s3))  # 1/2
+            t[4 * L + r] = _add(total, _add(_add(s4, s4), s4))  # 3
+            d5 = _add(s5, s5)
+            t[5 * L + r] = _add(total, _add(d5, d5))  # 4
             t[6 * L + r] = f.sub(total, _halve(s6))  # -1/2
-            t[7 * L + r] = f.sub(total, f.add(f.add(s7, s7), s7))  # -3
-            d8 = f.add(s8, s8)
-            t[8 * L + r] = f.sub(total, f.add(d8, d8))  # -4
-            t[9 * L + r] = f.add(total, _halve(_halve(s9)))  # 1/4
+            t[7 * L + r] = f.sub(total, _add(_add(s7, s7), s7))  # -3
+            d8 = _add(s8, s8)
+            t[8 * L + r] = f.sub(total, _add(d8, d8))  # -4
+            t[9 * L + r] = _add(total, _halve(_halve(s9)))  # 1/4
             t[10 * L + r] = f.sub(total, _halve(_halve(s10)))  # -1/4
-            t[11 * L + r] = f.add(total, _halve(_halve(_halve(s11))))  # 1/8
+            t[11 * L + r] = _add(total, _halve(_halve(_halve(s11))))  # 1/8
             # lane 0: -2·x7 + total = rest - x7, plus the next round's constant
             _sbox_input(t, r, _add_lazy(f.sub(rest, x7), following))
 
