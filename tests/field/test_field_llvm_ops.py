@@ -90,10 +90,11 @@ def _vector_forms(a, b, c, d, out):
         out[1, i] = ops.mul_split(c[i], k_lo, k_hi)
         out[2, i], out[3, i] = ops.ext_mul_vec(a[i], b[i], b[i], a[i])
         out[4, i], out[5, i] = ops.ext_mul_halves(a[i], b[i], h)
+        out[6, i] = ops.square_mul_vec(c[i], d[i])
 
 
 def _check_vector_forms(a: list[int], b: list[int], c: list[int], d: list[int]) -> None:
-    out = np.zeros((6, len(a)), dtype=np.uint64)
+    out = np.zeros((7, len(a)), dtype=np.uint64)
     _vector_forms(*(np.array(v, dtype=np.uint64) for v in (a, b, c, d)), out)
     r = out.tolist()
     k0, k1 = b[0], a[0]  # the loop constant b[0] + a[0]·x
@@ -103,6 +104,7 @@ def _check_vector_forms(a: list[int], b: list[int], c: list[int], d: list[int]) 
         assert r[1][i] == u * d[0] % P
         assert (r[2][i], r[3][i]) == ((x * y + W * y * x) % P, (x * x + y * y) % P)
         assert (r[4][i], r[5][i]) == ((x * k0 + W * y * k1) % P, (x * k1 + y * k0) % P)
+        assert r[6][i] == u * u * v % P
 
 
 def test_edge_values_pairwise() -> None:

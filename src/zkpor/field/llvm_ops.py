@@ -37,6 +37,7 @@ __all__ = [
     "reduce128",
     "square",
     "square_mul_split",
+    "square_mul_vec",
     "sub",
 ]
 
@@ -288,6 +289,22 @@ def square_mul_split(typingctx, a, b_lo, b_hi):
     if not _integers(a, b_lo, b_hi):
         return None
     return _U64(_U64, _U64, _U64), lambda ctx, bld, sig, args: _ir_square_mul_halves(bld, *args)
+
+
+@intrinsic
+def square_mul_vec(typingctx, a, b):
+    """a²·b mod P (canonical) for any uint64 a, b, as `square_mul_split` for a b that varies in
+    the loop (its halves taken as `mul_vec` does): 7 vector 32-bit products against 8 for
+    `mul_vec(mul_vec(a, a), b)`. A cube is ``square_mul_vec(x, x)``."""
+    if not _integers(a, b):
+        return None
+
+    def codegen(ctx, bld, sig, args):
+        x, y = args
+        square = _ir_reduce128_lazy(bld, *_ir_square_wide_vec(bld, x))
+        return _ir_reduce128(bld, *_ir_mul_wide_vec(bld, square, y))
+
+    return _U64(_U64, _U64), codegen
 
 
 @intrinsic

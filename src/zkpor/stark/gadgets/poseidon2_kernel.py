@@ -49,7 +49,7 @@ def _cube_shifted(state, rc, shifted, cube, m) -> None:
     for r in range(m):
         x = f.add(state[r], rc)
         shifted[r] = x
-        cube[r] = f.mul_vec(f.mul_vec(x, x), x)
+        cube[r] = f.square_mul_vec(x, x)
 
 
 @njit(cache=True, nogil=True)
@@ -57,7 +57,7 @@ def _seventh(stored_cube, shifted, out, m) -> None:
     """x^7 = (stored x^3)^2 · x: continues from the stored column, as the generic code does."""
     for r in range(m):
         c = stored_cube[r]
-        out[r] = f.mul_vec(f.mul_vec(c, c), shifted[r])
+        out[r] = f.square_mul_vec(c, shifted[r])
 
 
 @njit(cache=True, nogil=True)
