@@ -27,7 +27,7 @@ siblings of every commitment, FRI layers, out-of-domain values, final polynomial
 `--max-batches K` stops proving after K batches and prints projections for the whole round from the
 batches measured, marked "projected"; `--resume` keeps the batches an earlier run left (otherwise
 every run starts afresh).
-Results also go to WORKDIR/bench-2^N-PROFILE[-poseidon2]-bBqQgGfFdD.json (the options).
+Results also go to WORKDIR/bench-2^N-PROFILE[-poseidon2]-bBqQgGfFdD[-batchS].json (the options).
 """
 
 from __future__ import annotations
@@ -234,6 +234,7 @@ def bench(
     suffix = "" if hasher == "blake3" else f"-{hasher}"
     o = options
     suffix += f"-b{o.blowup}q{o.num_queries}g{o.grinding_bits}f{1 << o.fri_folding_log}d{o.fri_final_degree}"
+    suffix += f"-batch{batch_size}" if batch_size else ""
     (workdir / f"bench-2^{log_users}-{profile}{suffix}.json").write_text(json.dumps(result, indent=1))
     return result
 
