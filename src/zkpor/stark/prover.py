@@ -110,7 +110,9 @@ def prove(
         at_zw, offset = [], 0
         for p in shifted:  # the columns read on the next row only
             rows = [c - offset for c in next_columns if offset <= c < offset + p.width]
-            at_zw += poly.evaluate_at_ext(p.coefficients[rows], zw) if rows else []
+            if rows:  # all of them (a Poseidon2 proof's): the matrix itself, not a copy
+                selected = p.coefficients if len(rows) == p.width else p.coefficients[rows]
+                at_zw += poly.evaluate_at_ext(selected, zw)
             offset += p.width
         quotient_at_z = quotient.evaluate(z)[:num_chunk_columns]
     for label, values in ((b"ood-z", at_z), (b"ood-zw", at_zw), (b"ood-quotient", quotient_at_z)):
