@@ -12,6 +12,11 @@ same zkpor version installed. Run the scheduler and workers on the exchange's ow
 TLS between them (`tls://` addresses with Dask's ``distributed.comm.tls`` settings: a CA, and a
 certificate and key for the client, the scheduler and each worker; `require-encryption: true`).
 
+Node jobs (`NodeJob`: one node of the round proof's tree, `round_tree`) travel the same way: the
+round's public statement, the node's place in the tree, the options, and its children's proof
+files (zero-knowledge batch proofs, or node proofs made from them): nothing a batch job does not
+already show a worker.
+
 Resuming is the prover's, not the cluster's: a batch is done once its file and its inclusion rows
 are written by the client. A worker lost mid-batch has its job rescheduled by Dask on another
 worker; a client killed and restarted proves only what is not yet written.
@@ -30,6 +35,7 @@ import numpy as np
 
 from zkpor.errors import ZkporError
 from zkpor.liabilities.batch import prove_batch
+from zkpor.liabilities.round_tree import TreeOptions, node_payload, prove_node_payload
 from zkpor.liabilities.statement import Statement
 from zkpor.liabilities.witness import NegativeNetValueError
 from zkpor.stark.params import ProofOptions
@@ -52,8 +58,21 @@ class BatchJob:
     options: ProofOptions
 
 
-def job_payload(job: BatchJob) -> dict[str, Any]:
-    """A batch job as plain values, the only form in which it leaves the client."""
+@dataclass(frozen=True)
+class NodeJob:
+    """Everything needed to prove one node of the round proof's tree: public values only."""
+
+    statement: Statement
+    level: int
+    index: int
+    tree: TreeOptions
+    children: tuple[bytes, ...]  # the real children's files: batch proofs (level 1) or node proofs
+
+
+def job_payload(job: BatchJob | NodeJob) -> dict[str, Any]:
+    """A job as plain values, the only form in which it leaves the client."""
+    if isinstance(job, NodeJob):
+        return node_payload(job)
     return {
         "statement": job.statement.encode(),
         "index": job.index,
@@ -65,7 +84,7 @@ def job_payload(job: BatchJob) -> dict[str, Any]:
 
 
 def prove_payload(payload: dict[str, Any], threads: int = 0) -> dict[str, Any]:
-    """Prove one batch from its plain-value job; the result is plain values too.
+    """Prove one batch (or node) from its plain-value job; the result is plain values too.
 
     Runs on a worker. `threads` > 0 sets how many threads the field kernels use there (one batch
     per worker process, its cores shared among the processes on one machine)."""
@@ -73,6 +92,8 @@ def prove_payload(payload: dict[str, Any], threads: int = 0) -> dict[str, Any]:
         from zkpor.field.parallel import set_num_threads
 
         set_num_threads(threads)
+    if payload.get("kind") == "node":
+        return prove_node_payload(payload)
     options = ProofOptions(**payload["options"])
     try:
         proof, witness = prove_batch(
@@ -87,6 +108,12 @@ def prove_payload(payload: dict[str, Any], threads: int = 0) -> dict[str, Any]:
         # Reported as a value: the client knows which user sits at that position, the worker doesn't.
         return {"index": payload["index"], "negative_net_value_at": error.user}
     return {"index": payload["index"], "proof": proof.to_bytes(), "nodes": np.asarray(witness.nodes)}
+
+
+def _job_name(payload: dict[str, Any]) -> str:
+    if payload.get("kind") == "node":
+        return f"node-L{payload['level']}-{payload['index']}"
+    return f"batch-{payload['index']}"
 
 
 class BatchRunner(Protocol):
@@ -187,7 +214,7 @@ class DaskRunner:
                 prove_payload,
                 payload,
                 self._threads,
-                key=f"zkpor-batch-{payload['index']}-{os.urandom(4).hex()}",
+                key=f"zkpor-{_job_name(payload)}-{os.urandom(4).hex()}",
                 pure=False,
                 retries=2,  # a worker lost mid-batch: the job runs again elsewhere
             )

@@ -16,6 +16,9 @@ global.json (format "zkpor-global-v2") — everything an auditor needs besides t
                     batch, integers in base units written as decimal strings
     top_tree        {leaves, filler}
     root            hex: the global root, the one number customers compare
+    round_proof     (when the round is aggregated) the round proof's file name, "round.zkp": one
+                    proof of everything the batch proofs prove (`round_tree`); the batch files are
+                    then an optional extra
 
 The top tree is a complete binary tree over the batch roots, padded to a power of two (`leaves`)
 with the filler digest ``Poseidon2-sponge("zkpor-empty-batch-v1", [])``, a constant no batch root
@@ -43,6 +46,7 @@ from zkpor.round.decimal_text import format_units
 GLOBAL_FORMAT = "zkpor-global-v2"
 SUMMARY_FORMAT = "zkpor-summary-v2"
 TOP_FILLER_DOMAIN = "zkpor-empty-batch-v1"
+ROUND_PROOF_FILE = "round.zkp"
 MAX_JSON_BYTES = 64 << 20  # 2^20 batches would be far past any round; bounds a hostile file
 OPTION_FIELDS = (
     "blowup",
@@ -63,6 +67,7 @@ GLOBAL_FIELDS = (
     "batches",
     "top_tree",
     "root",
+    "round_proof",
 )
 ASSET_FIELDS = ("symbol", "decimals", "bits", "price", "weight")
 BATCH_FIELDS = ("index", "file", "root", "equity", "debt")
@@ -200,6 +205,7 @@ class GlobalProof:
     batches: tuple[BatchEntry, ...]
     top_leaves: int
     root: Digest
+    round_proof: str | None = None  # the round proof's file (relative), when the round is aggregated
 
     @property
     def round_id(self) -> str:
@@ -248,6 +254,8 @@ class GlobalProof:
             "top_tree": {"leaves": self.top_leaves, "filler": digest_hex(top_filler())},
             "root": digest_hex(self.root),
         }
+        if self.round_proof is not None:
+            document["round_proof"] = self.round_proof
         return json_text(document)
 
     @staticmethod
@@ -283,8 +291,17 @@ class GlobalProof:
                 BatchEntry(b.get("index", int), b.get("file", str), b.digest("root"), equity, debt)
             )
         top = JsonFields(r.get("top_tree", dict), source, "top_tree", ("leaves", "filler"))
+        round_proof = r.get("round_proof", str) if "round_proof" in doc else None
+        if round_proof is not None and round_proof != ROUND_PROOF_FILE:
+            raise r.error("round_proof", f"the round proof is {ROUND_PROOF_FILE!r}, not {round_proof!r}")
         proof = GlobalProof(
-            statement, options, statement.digest(), tuple(batches), top.get("leaves", int), r.digest("root")
+            statement,
+            options,
+            statement.digest(),
+            tuple(batches),
+            top.get("leaves", int),
+            r.digest("root"),
+            round_proof,
         )
         if proof.batch_count != len(batches):
             raise InputError(
@@ -426,13 +443,16 @@ def summary_document(
     totals: Sequence[tuple[int, int]],
     security: Mapping[str, int],
     proof_bytes: int,
+    round_proof: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """summary.json (format "zkpor-summary-v2"): the round's headline figures, in whole coins.
 
     The prover writes it and the verifier rebuilds it from the proofs and compares field by field:
     every number is the proven limb totals read at the proven statement's decimals and prices.
     `users_rounded_up` is batch_count · batch_size: the real count is only revealed to that precision.
-    `security` is the weakest batch's bits (`SecurityLevel.as_dict`)."""
+    `security` is the weakest batch's bits (`SecurityLevel.as_dict`) — with a round proof, the
+    weakest level of the stack, and `round_proof` says {file, bytes, nodes_per_level, security per
+    level}; `proof_bytes` is then the round proof's size (what an auditor downloads)."""
     return {
         "format": SUMMARY_FORMAT,
         "round_id": g.round_id,
@@ -456,6 +476,7 @@ def summary_document(
         "security": dict(security),
         "proof_options": g.proof_options,
         "proof_bytes": proof_bytes,
+        **({"round_proof": dict(round_proof)} if round_proof is not None else {}),
     }
 
 

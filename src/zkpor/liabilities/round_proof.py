@@ -3,6 +3,8 @@
 Outputs (see docs/liabilities.md; the README has the whole round directory's layout):
 
     proof/batches/NNNNN.zkp   one batch proof per batch (`batch.BatchProof`), written once proven
+    proof/nodes/L*-*.zkp      the round proof's tree nodes (`round_tree`; inner ones never published)
+    proof/round.zkp           the round proof: one proof of everything the batch proofs prove
     proof/global.json         the round statement, every batch's root and exact totals, the global root
     proof/summary.json        the headline figures: root, per-asset totals, users (rounded up), security
     private/inclusion.sqlite  PRIVATE: per user uid, batch, position, nonce, balances; per batch its tree
@@ -27,7 +29,7 @@ import hashlib
 import struct
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -55,9 +57,21 @@ from zkpor.liabilities.published import (
     top_tree_levels,
     tree_path,
 )
+from zkpor.liabilities.round_tree import (
+    NODES_DIR,
+    ROUND_PROOF_NAME,
+    RoundProof,
+    RoundProofCheck,
+    TreeReport,
+    prove_tree,
+    stack_security,
+    tree_options,
+    verify_round_proof,
+)
 from zkpor.liabilities.secret import secret_id
 from zkpor.liabilities.statement import Statement
 from zkpor.liabilities.store import PRIVATE_DIR, STORE_NAME, InclusionStore, StoredBatch, pack_balances
+from zkpor.recursion.verifying_key import KeyCache, default_cache_dir
 from zkpor.round.config import load_round_config, round_config_from_document
 from zkpor.round.directory import ROUND_CONFIG_NAME, load_round_inputs
 from zkpor.round.users import ProgressCallback, UserBalances
@@ -174,6 +188,7 @@ class ProveReport:
     batches_reused: int
     seconds: float
     notices: list[str] = field(default_factory=list)
+    tree: TreeReport | None = None  # the round proof's tree, when aggregated
 
 
 def prove_round(
@@ -187,9 +202,12 @@ def prove_round(
     notice: Notice | None = None,
     load_progress: ProgressCallback | None = None,
     runner: BatchRunner | None = None,
+    aggregate: bool = True,
 ) -> ProveReport:
-    """Prove every batch of the round in ROUND_DIR (resuming a run killed part-way), then publish
-    global.json and summary.json. Refuses, naming the users file and line, a user whose net value
+    """Prove every batch of the round in ROUND_DIR (resuming a run killed part-way), fold them into
+    the round proof (round.zkp; `aggregate=False`: batch proofs only, as before), then write
+    global.json and summary.json. Aggregated batch proofs use the Poseidon2 hasher (a node verifies
+    them in-circuit). Refuses, naming the users file and line, a user whose net value
     is negative or whose balance is over its bound. One prove at a time per round: a second one is
     refused by private/prove.lock, naming the first; Ctrl-C raises `InterruptError` saying what was
     kept."""
@@ -200,7 +218,7 @@ def prove_round(
     lock = make_directory(private_dir_of(round_dir), mode=0o700) / LOCK_NAME
     with exclusive_lock(lock, "zkpor prove", notice):
         return _prove_locked(
-            round_dir, secret, options, batch_size, fresh, progress, notice, load_progress, runner
+            round_dir, secret, options, batch_size, fresh, progress, notice, load_progress, runner, aggregate
         )
 
 
@@ -214,9 +232,12 @@ def _prove_locked(
     notice: Notice | None,
     load_progress: ProgressCallback | None,
     runner: BatchRunner | None,
+    aggregate: bool,
 ) -> ProveReport:
     started = time.perf_counter()
     options = options or default_proof_options()
+    if aggregate:
+        options = replace(options, hasher="poseidon2")
     options.validate()
     notices: list[str] = []
 
@@ -289,20 +310,52 @@ def _prove_locked(
                 f"`zkpor prove {round_dir}` again to resume: they will not be proven again"
             ) from None
         stored = store.finished_batches()
+        tree_report = None
+        if aggregate:
+            tree_report = _prove_tree(proof_dir, statement, options, runner, say, round_dir)
 
-    global_proof = _global_proof(statement, options, stored)
+    global_proof = _global_proof(statement, options, stored, aggregated=aggregate)
     proof_bytes = sum(b.proof_bytes for b in stored.values())
     security = batch_security(layout, digest, options)
     totals = _sum_totals([stored[i].totals for i in range(shape.batch_count)])
-    summary = summary_document(global_proof, totals, security.as_dict(), proof_bytes)
+    round_section = None
+    if tree_report is not None:
+        stack = stack_security(statement, tree_report.round_proof.tree, tree_report.trace_lengths)
+        proof_bytes = (proof_dir / ROUND_PROOF_NAME).stat().st_size
+        security = min(stack.values())
+        round_section = round_proof_summary(tree_report.round_proof, stack, proof_bytes)
+    summary = summary_document(global_proof, totals, security.as_dict(), proof_bytes, round_section)
     # summary.json goes first so that a fault between the two never leaves a new global.json next to
     # an old summary.json that would still look like a finished round's.
     (proof_dir / SUMMARY_NAME).unlink(missing_ok=True)
     write_atomically(proof_dir / GLOBAL_NAME, global_proof.to_json())
     write_atomically(proof_dir / SUMMARY_NAME, json_text(summary))
     return ProveReport(
-        proof_dir, global_proof, summary, proven, len(done), time.perf_counter() - started, notices
+        proof_dir,
+        global_proof,
+        summary,
+        proven,
+        len(done),
+        time.perf_counter() - started,
+        notices,
+        tree_report,
     )
+
+
+def _prove_tree(
+    proof_dir: Path, statement: Statement, options: ProofOptions, runner: BatchRunner | None, say: Notice,
+    round_dir: Path,
+) -> TreeReport:  # fmt: skip
+    """Fold the batch proofs into round.zkp (after every batch is proven), reusing intact nodes."""
+    tree = tree_options(options)
+    batch_files = [(proof_dir / batch_file_name(i)).read_bytes() for i in range(statement.batch_count)]
+    try:
+        return prove_tree(proof_dir, statement, batch_files, tree, runner or InProcessRunner(), say)
+    except KeyboardInterrupt:
+        raise InterruptError(
+            f"interrupted while proving the round proof's tree: every batch and every node written to "
+            f"{proof_dir / NODES_DIR} is kept; run the same `zkpor prove {round_dir}` again to resume"
+        ) from None
 
 
 def _negative_net_value(users: UserBalances, members: BatchMembers, position: int) -> InputError:
@@ -401,13 +454,15 @@ def _intact_batches(store: InclusionStore, proof_dir: Path, batch_count: int, sa
 
 def _remove_outputs(proof_dir: Path, store: InclusionStore) -> None:
     store.reset()
-    for name in (GLOBAL_NAME, SUMMARY_NAME):
+    for name in (GLOBAL_NAME, SUMMARY_NAME, ROUND_PROOF_NAME):
         (proof_dir / name).unlink(missing_ok=True)
-    for path in (proof_dir / "batches").glob("*.zkp"):
+    for path in [*(proof_dir / "batches").glob("*.zkp"), *(proof_dir / NODES_DIR).glob("*.zkp")]:
         path.unlink()
 
 
-def _global_proof(statement: Statement, options: ProofOptions, stored: dict[int, StoredBatch]) -> GlobalProof:
+def _global_proof(
+    statement: Statement, options: ProofOptions, stored: dict[int, StoredBatch], *, aggregated: bool
+) -> GlobalProof:
     batches = tuple(
         BatchEntry(
             i,
@@ -420,7 +475,13 @@ def _global_proof(statement: Statement, options: ProofOptions, stored: dict[int,
     )
     root = top_tree_levels([b.root for b in batches])[-1][0]
     return GlobalProof(
-        statement, asdict(options), statement.digest(), batches, top_tree_leaves(statement.batch_count), root
+        statement,
+        asdict(options),
+        statement.digest(),
+        batches,
+        top_tree_leaves(statement.batch_count),
+        root,
+        ROUND_PROOF_NAME if aggregated else None,
     )
 
 
@@ -438,6 +499,16 @@ def batch_security(layout: SolvencyLayout, digest: Digest, options: ProofOptions
     return security_level(options, domain.degree_bound)
 
 
+def round_proof_summary(rp: RoundProof, security: dict[str, SecurityLevel], proof_bytes: int) -> dict:
+    """summary.json's "round_proof" section."""
+    return {
+        "file": ROUND_PROOF_NAME,
+        "bytes": proof_bytes,
+        "nodes_per_level": list(rp.nodes_per_level),
+        "security": {name: level.as_dict() for name, level in security.items()},
+    }
+
+
 # ---- verify --------------------------------------------------------------------------------------
 
 
@@ -453,6 +524,8 @@ class RoundVerification:
     inputs_unchanged: bool = False  # round.toml and the users file hash as when proving started
     # In a round directory without its private store: why the inputs were not compared (else None).
     inputs_not_compared: str | None = None
+    round_proof: RoundProofCheck | None = None  # the round proof's check, when global.json names one
+    batches_verified: bool = True  # the batch proofs were verified (not needed with a round proof)
 
 
 def verify_round(
@@ -462,14 +535,22 @@ def verify_round(
     min_proven_bits: int = 0,
     allow_non_zk: bool = False,
     progress: BatchProgress | None = None,
+    check_batches: bool | None = None,
+    key_cache: KeyCache | None = None,
+    notice: Notice | None = None,
 ) -> RoundVerification:
-    """The auditor's check of everything published: the statement, every batch proof, the top tree,
-    the totals and summary.json. Works on a published folder alone; in a round directory, also
-    checks that round.toml states the same round and that no input changed since proving. Raises
-    VerificationError naming the first thing (and field) that fails.
+    """The auditor's check of everything published: the statement, the round proof (round.zkp,
+    when global.json names one) or every batch proof, the top tree, the totals and summary.json.
+    Works on a published folder alone; in a round directory, also checks that round.toml states the
+    same round and that no input changed since proving. Raises VerificationError naming the first
+    thing (and field) that fails.
+
+    With a round proof the batch proofs are not needed; `check_batches=True` verifies them too (by
+    default they are verified only when there is no round proof). The round proof's verification
+    keys are derived here, or read from `key_cache` (default: the user's, `verifying_key.KeyCache`).
 
     Proofs made without zero knowledge leak balances through their openings: they are refused
-    unless `allow_non_zk` (the flag is in every batch proof's options, which its transcript binds)."""
+    unless `allow_non_zk` (the flag is in every proof's options, which its transcript binds)."""
     started = time.perf_counter()
     proof_dir = proof_dir_of(round_dir)
     global_path = proof_dir / GLOBAL_NAME
@@ -498,61 +579,38 @@ def verify_round(
             f"{global_path}: these proofs are not zero-knowledge (their openings leak customers' balances); "
             "refused unless --allow-non-zk"
         )
-
-    n_assets = len(g.assets)
-    totals = [(0, 0)] * n_assets
-    weakest: SecurityLevel | None = None
-    proof_bytes = 0
-    roots = []
-    if progress:
-        progress(0, g.batch_count)
-    for entry in g.batches:
-        i, where = entry.index, f"batch {entry.index}"
-        if entry.file != batch_file_name(i):
-            raise VerificationError(
-                f"{global_path}: {where} must be in {batch_file_name(i)}, not {entry.file!r}"
-            )
-        path = proof_dir / entry.file
+    minimums = {"min_security_bits": min_security_bits, "min_proven_bits": min_proven_bits}
+    round_check = None
+    if g.round_proof is not None:
+        path = proof_dir / g.round_proof
         if not path.is_file():
-            raise VerificationError(f"{where}: {path} is missing")
-        proof = _batch_proof(path, where)
-        proof_bytes += path.stat().st_size
-        _check_proven_statement(statement, proof.statement, global_path, where)
-        try:
-            if StarkProof.from_bytes(proof.stark).options != options:
-                raise VerificationError(f"{where}: proof options differ from global.json's proof_options")
-        except ProofFormatError as error:
-            raise VerificationError(f"{where} ({path}): {error}") from None
-        if proof.public.root != entry.root:
-            raise VerificationError(
-                f"{where}: its proof is for root {digest_hex(proof.public.root)}, "
-                f"global.json lists {digest_hex(entry.root)}"
-            )
-        minimums = {"min_security_bits": min_security_bits, "min_proven_bits": min_proven_bits}
-        report = verify_batch(statement, proof, expected_index=i, **minimums)
-        batch_totals = proof.public.asset_totals(layout.limb_bits)
-        if any(e or d for e, d in batch_totals[n_assets:]):
-            raise VerificationError(f"{where}: a padding asset has a non-zero total")
-        for a, (asset, (equity, debt)) in enumerate(zip(g.assets, batch_totals, strict=False)):
-            if (equity, debt) != (entry.equity[a], entry.debt[a]):
-                raise VerificationError(
-                    f"{where}: global.json lists totals {asset.symbol} equity {entry.equity[a]}, debt "
-                    f"{entry.debt[a]}; the proof's are {equity}, {debt} (base units)"
-                )
-            totals[a] = (totals[a][0] + equity, totals[a][1] + debt)
-        roots.append(proof.public.root)
-        weakest = report.security if weakest is None else min(weakest, report.security)
-        if progress:
-            progress(i + 1, g.batch_count)
-
+            raise VerificationError(f"{path} is missing: {global_path} names it as the round proof")
+        cache = key_cache or KeyCache(default_cache_dir(), notice)
+        round_check = verify_round_proof(
+            path, g, allow_non_zk=allow_non_zk, cache=cache, notice=notice, **minimums
+        )
+    batches_verified = check_batches if check_batches is not None else round_check is None
+    if batches_verified:
+        totals, weakest, proof_bytes, roots = _verify_batches(
+            proof_dir, g, layout, options, minimums, progress
+        )
+    else:
+        totals, weakest, proof_bytes = round_check.totals, None, 0  # type: ignore[union-attr]
+        roots = [b.root for b in g.batches]
     top_root = top_tree_levels(roots)[-1][0]
     if top_root != g.root:
         raise VerificationError(
             f"top tree: the batch roots hash to {digest_hex(top_root)}, "
             f"but global.json's root is {digest_hex(g.root)}"
         )
+    round_section = None
+    if round_check is not None:
+        stack = round_check.security
+        weakest = min(stack.values()) if weakest is None else min(weakest, *stack.values())
+        proof_bytes = round_check.proof_bytes
+        round_section = round_proof_summary(round_check.round_proof, stack, proof_bytes)
     assert weakest is not None  # batch_count >= 1
-    expected = summary_document(g, totals, weakest.as_dict(), proof_bytes)
+    expected = summary_document(g, totals, weakest.as_dict(), proof_bytes, round_section)
     summary_path = proof_dir / SUMMARY_NAME
     if not summary_path.is_file():
         raise VerificationError(f"{summary_path} is missing")
@@ -572,7 +630,67 @@ def verify_round(
         in_round_dir,
         inputs_unchanged,
         inputs_not_compared,
+        round_check,
+        batches_verified,
     )
+
+
+def _verify_batches(
+    proof_dir: Path,
+    g: GlobalProof,
+    layout: SolvencyLayout,
+    options: ProofOptions,
+    minimums: dict[str, int],
+    progress: BatchProgress | None,
+) -> tuple[list[tuple[int, int]], SecurityLevel, int, list[Digest]]:
+    """Every batch proof against global.json: (exact totals, weakest security, bytes, roots)."""
+    global_path = proof_dir / GLOBAL_NAME
+    n_assets = len(g.assets)
+    totals = [(0, 0)] * n_assets
+    weakest: SecurityLevel | None = None
+    proof_bytes = 0
+    roots = []
+    if progress:
+        progress(0, g.batch_count)
+    for entry in g.batches:
+        i, where = entry.index, f"batch {entry.index}"
+        if entry.file != batch_file_name(i):
+            raise VerificationError(
+                f"{global_path}: {where} must be in {batch_file_name(i)}, not {entry.file!r}"
+            )
+        path = proof_dir / entry.file
+        if not path.is_file():
+            raise VerificationError(f"{where}: {path} is missing")
+        proof = _batch_proof(path, where)
+        proof_bytes += path.stat().st_size
+        _check_proven_statement(g.statement, proof.statement, global_path, where)
+        try:
+            if StarkProof.from_bytes(proof.stark).options != options:
+                raise VerificationError(f"{where}: proof options differ from global.json's proof_options")
+        except ProofFormatError as error:
+            raise VerificationError(f"{where} ({path}): {error}") from None
+        if proof.public.root != entry.root:
+            raise VerificationError(
+                f"{where}: its proof is for root {digest_hex(proof.public.root)}, "
+                f"global.json lists {digest_hex(entry.root)}"
+            )
+        report = verify_batch(g.statement, proof, expected_index=i, **minimums)
+        batch_totals = proof.public.asset_totals(layout.limb_bits)
+        if any(e or d for e, d in batch_totals[n_assets:]):
+            raise VerificationError(f"{where}: a padding asset has a non-zero total")
+        for a, (asset, (equity, debt)) in enumerate(zip(g.assets, batch_totals, strict=False)):
+            if (equity, debt) != (entry.equity[a], entry.debt[a]):
+                raise VerificationError(
+                    f"{where}: global.json lists totals {asset.symbol} equity {entry.equity[a]}, debt "
+                    f"{entry.debt[a]}; the proof's are {equity}, {debt} (base units)"
+                )
+            totals[a] = (totals[a][0] + equity, totals[a][1] + debt)
+        roots.append(proof.public.root)
+        weakest = report.security if weakest is None else min(weakest, report.security)
+        if progress:
+            progress(i + 1, g.batch_count)
+    assert weakest is not None  # batch_count >= 1
+    return totals, weakest, proof_bytes, roots
 
 
 def _batch_proof(path: Path, where: str) -> BatchProof:

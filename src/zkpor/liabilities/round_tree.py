@@ -1,0 +1,594 @@
+"""The round proof: the batch proofs folded by a tree of node proofs into one (`round.zkp`).
+
+The tree (`aggregation.plan_tree`) sits on the top tree's leaf slots; level-1 nodes verify batch
+proofs, higher nodes verify nodes, and the top node's public values are the statement digest, the
+global root, the exact limb totals of every asset and the batch count — what global.json states.
+See docs/round-proof.md.
+
+Files (proof/, next to global.json):
+
+    nodes/L{level}-{index:05d}.zkp   one node proof each (inner nodes: not zero-knowledge, never
+                                     published; a resumed prove reuses every intact one)
+    round.zkp                        the top node's proof, its public values, the tree's shape and
+                                     the options of every level: the one liabilities proof published
+
+Both are a small container (no pickle):
+
+    magic (8 bytes: "ZKPNODE\\0" or "ZKPROUND") | u16 version = 1
+    | u32 header length | header: canonical JSON (sorted keys, UTF-8) | u32 proof length | STARK proof
+
+A node header is {format, level, index, public}; a round header adds round_id, batch_count,
+tree {leaf_arity_log, node_arity_log, nodes_per_level} and options {batch, inner, top}. `public`
+is `aggregation.NodePublic.to_json`: statement_digest and root (hex digests), first_leaf,
+batch_count and limb_totals ([asset][side][limb] field elements).
+
+Verifying (`verify_round_proof`) never takes a program or key from the files: it derives every
+level's program from this code, the statement's shape and the options in round.zkp (the options are
+bound too: other options give another program, whose digest the proof does not match), caches the
+derived verifying keys locally (`recursion.verifying_key.KeyCache`) and checks the top proof with them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import zkpor
+from zkpor.errors import InputError, VerificationError, ZkporError
+from zkpor.fsutil import make_directory, remove_stale_temporaries, write_atomically
+from zkpor.liabilities import aggregation
+from zkpor.liabilities.air import BatchPublic
+from zkpor.liabilities.batch import BatchProof, statement_layout
+from zkpor.liabilities.published import (
+    OPTION_FIELDS,
+    ROUND_PROOF_FILE,
+    GlobalProof,
+    JsonFields,
+    read_bounded,
+    top_tree_levels,
+)
+from zkpor.liabilities.statement import Statement
+from zkpor.recursion.verifying_key import KeyCache, ProgramVerifyingKey, verify_with_key, verifying_key
+from zkpor.stark.params import ProofOptions, SecurityLevel, default_options, security_level
+from zkpor.stark.proof import MAX_PROOF_BYTES, ProofFormatError, StarkProof
+
+ROUND_PROOF_NAME = ROUND_PROOF_FILE
+NODES_DIR = "nodes"
+NODE_MAGIC, ROUND_MAGIC = b"ZKPNODE\x00", b"ZKPROUND"
+NODE_FORMAT, ROUND_FORMAT = "zkpor-node-v1", "zkpor-round-proof-v1"
+VERSION = 1
+MAX_HEADER_BYTES = 1 << 20
+_HEAD = struct.Struct("<8sHI")
+PUBLIC_FIELDS = ("statement_digest", "first_leaf", "root", "limb_totals", "batch_count")
+
+Notice = Callable[[str], None]
+
+
+def node_file_name(level: int, index: int) -> str:
+    return f"{NODES_DIR}/L{level}-{index:05d}.zkp"
+
+
+# ---- options of the stack ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TreeOptions:
+    """The proof options of every level and the tree's arities: what the programs depend on."""
+
+    batch: ProofOptions  # the leaves: zero-knowledge, hasher poseidon2 (verified in-circuit)
+    inner: ProofOptions  # nodes below the top: never leave the exchange, no zero knowledge
+    top: ProofOptions  # the published round proof: zero-knowledge
+    leaf_arity_log: int = aggregation.LEAF_ARITY_LOG
+    node_arity_log: int = aggregation.NODE_ARITY_LOG
+
+    def for_level(self, level: int, top_level: int) -> ProofOptions:
+        return self.top if level == top_level else self.inner
+
+    def to_json(self) -> dict[str, Any]:
+        return {"batch": asdict(self.batch), "inner": asdict(self.inner), "top": asdict(self.top)}
+
+
+def tree_options(batch: ProofOptions, target_bits: int = 100) -> TreeOptions:
+    """The default stack over batches proven with `batch` (its hasher set to poseidon2): inner nodes
+    at `target_bits` conjectured bits without zero knowledge, the top with it (blowup 8)."""
+    batch = replace(batch, hasher="poseidon2")
+    inner = replace(default_options(zero_knowledge=False, target_bits=target_bits), hasher="poseidon2")
+    top = replace(default_options(zero_knowledge=True, target_bits=target_bits), hasher="poseidon2")
+    return TreeOptions(batch, inner, top)
+
+
+# ---- the container -------------------------------------------------------------------------------
+
+
+def _pack(magic: bytes, header: dict[str, Any], stark: bytes) -> bytes:
+    text = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _HEAD.pack(magic, VERSION, len(text)) + text + struct.pack("<I", len(stark)) + stark
+
+
+def _unpack(data: bytes, magic: bytes, what: str) -> tuple[dict[str, Any], bytes]:
+    if len(data) > MAX_PROOF_BYTES:
+        raise ProofFormatError(f"{what} is over the size limit")
+    if len(data) < _HEAD.size:
+        raise ProofFormatError(f"{what} truncated in its header")
+    found, version, length = _HEAD.unpack_from(data)
+    if found != magic:
+        raise ProofFormatError(f"not a zkpor {what} (bad magic)")
+    if version != VERSION:
+        raise ProofFormatError(f"unsupported {what} version {version} (this zkpor reads {VERSION})")
+    end = _HEAD.size + length
+    if length > MAX_HEADER_BYTES or len(data) < end + 4:
+        raise ProofFormatError(f"{what} truncated in its header")
+    try:
+        header = json.loads(data[_HEAD.size : end].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ProofFormatError(f"{what}: its header is not JSON") from None
+    if not isinstance(header, dict):
+        raise ProofFormatError(f"{what}: its header is not a JSON object")
+    (proof_length,) = struct.unpack_from("<I", data, end)
+    stark = data[end + 4 :]
+    if proof_length != len(stark):
+        raise ProofFormatError(f"{what}: the proof length field does not match the file")
+    return header, stark
+
+
+@dataclass(frozen=True)
+class NodeFile:
+    level: int
+    index: int
+    public: aggregation.NodePublic
+    stark: bytes
+
+    def to_bytes(self) -> bytes:
+        header = {"format": NODE_FORMAT, "level": self.level, "index": self.index,
+                  "public": self.public.to_json()}  # fmt: skip
+        return _pack(NODE_MAGIC, header, self.stark)
+
+    @staticmethod
+    def from_bytes(data: bytes, source: str = "node proof") -> NodeFile:
+        header, stark = _unpack(data, NODE_MAGIC, "node proof")
+        r = JsonFields(header, source, "", ("format", "level", "index", "public"))
+        if r.get("format", str) != NODE_FORMAT:
+            raise InputError(f"not a {NODE_FORMAT} file", path=source, field="format")
+        public = aggregation.NodePublic.from_json(r.get("public", dict), f"{source} (public)")
+        return NodeFile(r.get("level", int), r.get("index", int), public, stark)
+
+
+@dataclass(frozen=True)
+class RoundProof:
+    """round.zkp: the top node's proof with everything needed to check it against global.json."""
+
+    round_id: str
+    batch_count: int
+    tree: TreeOptions
+    nodes_per_level: tuple[int, ...]
+    public: aggregation.NodePublic
+    stark: bytes
+
+    def to_bytes(self) -> bytes:
+        header = {
+            "format": ROUND_FORMAT,
+            "round_id": self.round_id,
+            "batch_count": self.batch_count,
+            "tree": {
+                "leaf_arity_log": self.tree.leaf_arity_log,
+                "node_arity_log": self.tree.node_arity_log,
+                "nodes_per_level": list(self.nodes_per_level),
+            },
+            "options": self.tree.to_json(),
+            "public": self.public.to_json(),
+        }
+        return _pack(ROUND_MAGIC, header, self.stark)
+
+    @staticmethod
+    def from_bytes(data: bytes, source: str = ROUND_PROOF_NAME) -> RoundProof:
+        header, stark = _unpack(data, ROUND_MAGIC, "round proof")
+        fields = ("format", "round_id", "batch_count", "tree", "options", "public")
+        r = JsonFields(header, source, "", fields)
+        if r.get("format", str) != ROUND_FORMAT:
+            raise InputError(f"not a {ROUND_FORMAT} file", path=source, field="format")
+        t = JsonFields(
+            r.get("tree", dict), source, "tree", ("leaf_arity_log", "node_arity_log", "nodes_per_level")
+        )
+        levels = t.get("nodes_per_level", list)
+        if not levels or not all(
+            isinstance(n, int) and not isinstance(n, bool) and 0 < n < 1 << 32 for n in levels
+        ):
+            raise t.error("nodes_per_level", "must be a non-empty list of positive integers")
+        o = JsonFields(r.get("options", dict), source, "options", ("batch", "inner", "top"))
+        options = {
+            name: _options(o.get(name, dict), source, f"options.{name}") for name in ("batch", "inner", "top")
+        }
+        tree = TreeOptions(**options, leaf_arity_log=t.get("leaf_arity_log", int),
+                           node_arity_log=t.get("node_arity_log", int))  # fmt: skip
+        public = aggregation.NodePublic.from_json(r.get("public", dict), f"{source} (public)")
+        return RoundProof(
+            r.get("round_id", str), r.get("batch_count", int), tree, tuple(levels), public, stark
+        )
+
+
+def _options(raw: dict, source: str, prefix: str) -> ProofOptions:
+    r = JsonFields(raw, source, prefix, OPTION_FIELDS)
+    values = {
+        name: r.get(name, {"zero_knowledge": bool, "hasher": str}.get(name, int)) for name in OPTION_FIELDS
+    }
+    options = ProofOptions(**values)
+    try:
+        options.validate()
+    except ZkporError as error:
+        raise InputError(str(error), path=source, field=prefix) from None
+    return options
+
+
+# ---- what each node must show ---------------------------------------------------------------------
+
+
+def expected_publics(
+    statement: Statement, batch_publics: list[BatchPublic], plan: aggregation.TreePlan
+) -> dict[tuple[int, int], aggregation.NodePublic]:
+    """Every node's public values, from the batches' (a node's root is the top tree's node over its
+    slots, its totals the sums over its real batches): what a node file must hold to be reused."""
+    levels = top_tree_levels([p.root for p in batch_publics])
+    zero = tuple(tuple((0,) * len(side) for side in asset) for asset in batch_publics[0].limb_totals)
+    out = {}
+    for level in plan.levels:
+        for shape in level:
+            first, h = shape.first_leaf, shape.height
+            real = batch_publics[first : min(first + (1 << h), len(batch_publics))]
+            totals = zero
+            for p in real:
+                totals = tuple(
+                    tuple(tuple(a + b for a, b in zip(s, t, strict=True)) for s, t in zip(x, y, strict=True))
+                    for x, y in zip(totals, p.limb_totals, strict=True)
+                )
+            root = levels[h][first >> h]
+            out[shape.level, shape.index] = aggregation.NodePublic(
+                statement.digest(), first, root, totals, len(real)
+            )
+    return out
+
+
+# ---- proving the tree -----------------------------------------------------------------------------
+
+
+@dataclass
+class TreeReport:
+    round_proof: RoundProof
+    nodes_proven: int
+    nodes_reused: int
+    seconds_per_level: list[float]
+    trace_lengths: dict[int, list[int]]  # the node proofs' trace lengths, by level
+
+
+def prove_tree(
+    proof_dir: Path,
+    statement: Statement,
+    batch_files: list[bytes],
+    tree: TreeOptions,
+    runner: Any,
+    say: Notice,
+    progress: Callable[[int, int], None] | None = None,
+) -> TreeReport:
+    """Prove every node not already proven (intact) in proof_dir/nodes, level by level, and write
+    proof_dir/round.zkp. `batch_files` are the batch proof files in index order."""
+    from zkpor.liabilities.distributed import NodeJob
+
+    plan = aggregation.plan_tree(statement.batch_count, tree.leaf_arity_log, tree.node_arity_log)
+    batches = [BatchProof.from_bytes(data) for data in batch_files]
+    expected = expected_publics(statement, [b.public for b in batches], plan)
+    make_directory(proof_dir / NODES_DIR)
+    remove_stale_temporaries(proof_dir / NODES_DIR)
+    top_level = len(plan.levels)
+    total = sum(len(level) for level in plan.levels)
+    below: list[bytes] = list(batch_files)  # the files of the level below, by index
+    proven = reused = 0
+    seconds: list[float] = []
+    lengths: dict[int, list[int]] = {}
+    for shapes in plan.levels:
+        started = time.perf_counter()
+        level = shapes[0].level
+        options = tree.for_level(level, top_level)
+        files: dict[int, bytes] = {}
+        jobs = []
+        for shape in shapes:
+            path = proof_dir / node_file_name(level, shape.index)
+            data = _intact_node(path, shape, expected[level, shape.index], statement, tree, options, say)
+            if data is not None:
+                files[shape.index] = data
+                reused += 1
+                continue
+            children = tuple(below[_child_index(shape, k)] for k in range(shape.real_children))
+            jobs.append(NodeJob(statement, level, shape.index, tree, children))
+        for job, result in runner.run(jobs):
+            node = NodeFile(
+                job.level,
+                job.index,
+                aggregation.NodePublic.from_json(result["public"], "a node job's result"),
+                result["proof"],
+            )
+            if node.public != expected[job.level, job.index]:
+                raise ZkporError(f"node L{job.level}-{job.index:05d} came back with other public values")
+            data = node.to_bytes()
+            write_atomically(proof_dir / node_file_name(job.level, job.index), data)
+            files[job.index] = data
+            proven += 1
+            if progress:
+                progress(proven + reused, total)
+        below = [files[i] for i in range(len(shapes))]
+        seconds.append(time.perf_counter() - started)
+        lengths[level] = sorted({1 << StarkProof.from_bytes(NodeFile.from_bytes(f).stark).log_trace_length
+                                 for f in below})  # fmt: skip
+        say(f"Round proof, level {level}: {len(shapes)} node(s) ({len(shapes) - len(jobs)} reused), "
+            f"{seconds[-1]:.1f} s.")  # fmt: skip
+    top = NodeFile.from_bytes(below[0])
+    round_proof = RoundProof(statement.round_id, statement.batch_count, tree,
+                             tuple(len(level) for level in plan.levels), top.public, top.stark)  # fmt: skip
+    write_atomically(proof_dir / ROUND_PROOF_NAME, round_proof.to_bytes())
+    return TreeReport(round_proof, proven, reused, seconds, lengths)
+
+
+def _child_index(shape: aggregation.NodeShape, k: int) -> int:
+    """The index, in the level below, of the node's k-th child."""
+    return (shape.first_leaf >> shape.child_height) + k
+
+
+def _intact_node(
+    path: Path,
+    shape: aggregation.NodeShape,
+    expected: aggregation.NodePublic,
+    statement: Statement,
+    tree: TreeOptions,
+    options: ProofOptions,
+    say: Notice,
+) -> bytes | None:
+    """The node file's bytes if it is there and shows what this node must (public values, and a
+    proof that verifies); else None, naming a file that is there but wrong."""
+    if not path.is_file():
+        return None
+    where = f"Node L{shape.level}-{shape.index:05d}: {path}"
+    try:
+        data = path.read_bytes()
+        node = NodeFile.from_bytes(data, str(path))
+        if (node.level, node.index) != (shape.level, shape.index):
+            raise VerificationError(f"it is node L{node.level}-{node.index:05d}")
+        if node.public != expected:
+            raise VerificationError("its public values are not this node's")
+        stark = StarkProof.from_bytes(node.stark)
+        if stark.options != options:
+            raise VerificationError("it was proven with other options")
+        np = node_program(statement, tree, shape)
+        aggregation.verify_node(np, node.public, stark)
+    except (ZkporError, OSError) as error:
+        say(f"{where} is damaged or stale ({error}); proving it again.")
+        return None
+    return data
+
+
+def node_program(
+    statement: Statement, tree: TreeOptions, shape: aggregation.NodeShape
+) -> aggregation.NodeProgram:
+    """The program of the node `shape` of this round's tree (and, to build it, those of its
+    descendants' shapes; `aggregation.node_program` caches each per process)."""
+    plan = aggregation.plan_tree(statement.batch_count, tree.leaf_arity_log, tree.node_arity_log)
+    options = tree.for_level(shape.level, len(plan.levels))
+    if shape.level == 1:
+        child = aggregation.ChildSpec.batches(statement_layout(statement), tree.batch)
+    else:
+        child = aggregation.ChildSpec.nodes([node_program(statement, tree, s) for s in plan.children(shape)])
+    return aggregation.node_program(shape, child, options)
+
+
+def node_payload(job: Any) -> dict[str, Any]:
+    """A node job (`distributed.NodeJob`) as plain values: the only form in which it leaves the client."""
+    return {
+        "kind": "node",
+        "statement": job.statement.encode(),
+        "level": job.level,
+        "index": job.index,
+        "tree": tree_payload(job.tree),
+        "children": [bytes(c) for c in job.children],
+    }
+
+
+def prove_node_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """Prove one node from its plain-value job; runs on a worker. `children` are the children's
+    files (batch proof files at level 1, node files above)."""
+    statement = Statement.decode(payload["statement"])
+    tree = _tree_from_payload(payload["tree"])
+    plan = aggregation.plan_tree(statement.batch_count, tree.leaf_arity_log, tree.node_arity_log)
+    shape = plan.levels[payload["level"] - 1][payload["index"]]
+    children: list[tuple[BatchPublic | aggregation.NodePublic, StarkProof]] = []
+    for data in payload["children"]:
+        child = BatchProof.from_bytes(data) if shape.level == 1 else NodeFile.from_bytes(data)
+        children.append((child.public, StarkProof.from_bytes(child.stark)))
+    node = node_program(statement, tree, shape)
+    public, proof = aggregation.prove_node(node, statement.digest(), shape.first_leaf, children)
+    return {"kind": "node", "level": shape.level, "index": shape.index, "public": public.to_json(),
+            "proof": proof.to_bytes()}  # fmt: skip
+
+
+def _tree_from_payload(raw: dict[str, Any]) -> TreeOptions:
+    return TreeOptions(ProofOptions(**raw["batch"]), ProofOptions(**raw["inner"]), ProofOptions(**raw["top"]),
+                       raw["leaf_arity_log"], raw["node_arity_log"])  # fmt: skip
+
+
+def tree_payload(tree: TreeOptions) -> dict[str, Any]:
+    return {**tree.to_json(), "leaf_arity_log": tree.leaf_arity_log, "node_arity_log": tree.node_arity_log}
+
+
+# ---- verifying the round proof --------------------------------------------------------------------
+
+
+@dataclass
+class RoundProofCheck:
+    round_proof: RoundProof
+    totals: list[tuple[int, int]]  # exact (equity, debt) per real asset, as proven
+    security: dict[str, SecurityLevel]  # "batch", "inner" (when the tree has inner levels), "top"
+    proof_bytes: int
+    seconds: float
+    keys_built: bool  # the verifying keys were derived here (not found in the local cache)
+
+
+def verify_round_proof(
+    path: Path,
+    g: GlobalProof,
+    *,
+    min_security_bits: int = 100,
+    min_proven_bits: int = 0,
+    allow_non_zk: bool = False,
+    cache: KeyCache | None = None,
+    notice: Notice | None = None,
+) -> RoundProofCheck:
+    """Check round.zkp against global.json: the same round (id, statement digest, batch count), the
+    batch options global.json lists, the proven root and exact totals equal to global.json's, every
+    level's security, and the top proof under verifying keys derived here (or cached by an earlier
+    derivation on this machine). Raises VerificationError naming the file and what differs."""
+    started = time.perf_counter()
+    where = str(path)
+    data = read_bounded(path, MAX_PROOF_BYTES)
+    try:
+        rp = RoundProof.from_bytes(data, where)
+        top_options = StarkProof.from_bytes(rp.stark).options
+    except ProofFormatError as error:
+        raise VerificationError(f"{where}: {error}") from None
+    if rp.round_id != g.round_id:
+        raise VerificationError(f"{where} is the round proof of round {rp.round_id!r}, not {g.round_id!r}")
+    if rp.batch_count != g.batch_count:
+        raise VerificationError(f"{where} is for {rp.batch_count} batches, global.json lists {g.batch_count}")
+    if asdict(rp.tree.batch) != g.proof_options:
+        raise VerificationError(f"{where}: its batch options are not global.json's proof_options")
+    if top_options != rp.tree.top:
+        raise VerificationError(f"{where}: the top proof's options are not the ones its header lists")
+    try:
+        plan = aggregation.plan_tree(g.batch_count, rp.tree.leaf_arity_log, rp.tree.node_arity_log)
+        aggregation.check_top(plan, rp.public, g)
+    except ZkporError as error:
+        raise VerificationError(f"{where}: {error}") from None
+    if rp.nodes_per_level != tuple(len(level) for level in plan.levels):
+        raise VerificationError(f"{where}: its tree shape is not the one {g.batch_count} batches give")
+    for name, options in (("batch", rp.tree.batch), ("top", rp.tree.top)):
+        if not options.zero_knowledge and not allow_non_zk:
+            raise VerificationError(
+                f"{where}: the {name} proofs are not zero-knowledge (their openings leak balances); "
+                "refused unless --allow-non-zk"
+            )
+    keys = stack_keys(g.statement, rp.tree, plan, cache or KeyCache(None), notice)
+    lengths = {level: [k.summary.trace_length for k in found] for level, found in keys.by_level.items()}
+    security = stack_security(g.statement, rp.tree, lengths)
+    for name, level in security.items():
+        if level.conjectured_bits < min_security_bits or level.proven_bits < min_proven_bits:
+            raise VerificationError(
+                f"{where}: the {name} proofs give {level.describe()}, below the required "
+                f"{min_security_bits} conjectured / {min_proven_bits} proven bits"
+            )
+    try:
+        verify_with_key(keys.top, rp.public.program_public(), rp.stark, min_security_bits=0)
+    except ZkporError as error:
+        raise VerificationError(f"{where}: {error}") from None
+    totals = rp.public.asset_totals(g.limb_bits)[: len(g.assets)]
+    return RoundProofCheck(rp, totals, security, len(data), time.perf_counter() - started, keys.built)
+
+
+# ---- deriving the verifying keys ------------------------------------------------------------------
+
+
+@dataclass
+class StackKeys:
+    by_level: dict[int, list[ProgramVerifyingKey]]  # every distinct program's key, by level
+    top: ProgramVerifyingKey
+    built: bool
+
+
+def stack_id(statement: Statement, tree: TreeOptions) -> str:
+    """A hash of everything the programs of this round's tree depend on (the solvency layout with
+    its price weights, the batch count, every level's options and the arities) and zkpor's version."""
+    layout = statement_layout(statement)
+    document = {
+        "zkpor": zkpor.__version__,
+        "layout": {
+            "bits": list(layout.bits),
+            "weights": [str(w) for w in layout.weights],
+            "limb_bits": layout.limb_bits,
+            "batch_size": layout.batch_size,
+        },  # fmt: skip
+        "batch_count": statement.batch_count,
+        "tree": tree_payload(tree),
+    }
+    text = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(b"zkpor-round-keys-v1\x00" + text).hexdigest()
+
+
+def _signature(plan: aggregation.TreePlan, shape: aggregation.NodeShape) -> tuple:
+    """Equal for two nodes exactly when their programs are (their shapes and their children's)."""
+    if shape.level == 1:
+        return shape.program_shape
+    return (shape.program_shape, tuple(_signature(plan, child) for child in plan.children(shape)))
+
+
+def stack_keys(
+    statement: Statement,
+    tree: TreeOptions,
+    plan: aggregation.TreePlan,
+    cache: KeyCache,
+    notice: Notice | None,
+) -> StackKeys:
+    """The verifying key of every distinct program of the tree, from the local cache or derived
+    (compiling the programs level by level) and cached. Derivation is announced through `notice`."""
+    base = stack_id(statement, tree)
+    distinct: dict[tuple, aggregation.NodeShape] = {}
+    for level in plan.levels:
+        for shape in level:
+            distinct.setdefault(_signature(plan, shape), shape)
+    ids = {sig: f"{base[:48]}-{hashlib.sha256(repr(sig).encode()).hexdigest()[:16]}" for sig in distinct}
+    cached = all((p := cache.path(i)) is not None and p.is_file() for i in ids.values())
+    if not cached and notice:
+        where = f"cached in {cache.directory}" if cache.directory else "not cached"
+        notice(f"Deriving the round proof's verification keys from the code, the statement and the options "
+               f"({len(distinct)} programs; {where}).")  # fmt: skip
+    built_before = len(cache.built)
+    top_level = len(plan.levels)
+    by_level: dict[int, list[ProgramVerifyingKey]] = {}
+    for sig, shape in distinct.items():
+        options = tree.for_level(shape.level, top_level)
+
+        def build(shape=shape, options=options) -> ProgramVerifyingKey:
+            return verifying_key(node_program(statement, tree, shape).program, options)
+
+        key = cache.get(ids[sig], f"the level-{shape.level} verification key", build)
+        by_level.setdefault(shape.level, []).append(key)
+    top = by_level[top_level][0]
+    return StackKeys(by_level, top, len(cache.built) > built_before)
+
+
+def stack_security(
+    statement: Statement, tree: TreeOptions, trace_lengths: dict[int, list[int]]
+) -> dict[str, SecurityLevel]:
+    """The security level of each kind of proof in the stack: batch, inner (the weakest program
+    below the top, when the tree has more than one level) and top. `trace_lengths`: the node
+    programs' trace lengths, by level (the top level last)."""
+    from zkpor.liabilities.round_proof import batch_security
+
+    out = {"batch": batch_security(statement_layout(statement), statement.digest(), tree.batch)}
+    top_level = max(trace_lengths)
+    for level, lengths in sorted(trace_lengths.items()):
+        name = "top" if level == top_level else "inner"
+        options = tree.for_level(level, top_level)
+        for n in lengths:
+            found = security_level(options, 2 * n if options.zero_knowledge else n)
+            out[name] = min(out.get(name, found), found)
+    return out
+
+
+def describe_stack(security: dict[str, SecurityLevel], tree: TreeOptions) -> Iterator[str]:
+    """One line per kind of proof: its security and options."""
+    for name in ("batch", "inner", "top"):
+        if name in security:
+            options = getattr(tree, name)
+            zk = "zero knowledge" if options.zero_knowledge else "no zero knowledge"
+            yield (f"{name}: {security[name].describe()}; {options.hasher}, blowup {options.blowup}, "
+                   f"{options.num_queries} queries, {options.grinding_bits} grinding bits, {zk}")  # fmt: skip
