@@ -29,7 +29,7 @@ import hashlib
 import struct
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +62,7 @@ from zkpor.liabilities.round_tree import (
     ROUND_PROOF_NAME,
     RoundProof,
     RoundProofCheck,
+    TreeOptions,
     TreeReport,
     prove_tree,
     stack_security,
@@ -203,11 +204,13 @@ def prove_round(
     load_progress: ProgressCallback | None = None,
     runner: BatchRunner | None = None,
     aggregate: bool = True,
+    tree: TreeOptions | None = None,
 ) -> ProveReport:
     """Prove every batch of the round in ROUND_DIR (resuming a run killed part-way), fold them into
     the round proof (round.zkp; `aggregate=False`: batch proofs only, as before), then write
-    global.json and summary.json. Aggregated batch proofs use the Poseidon2 hasher (a node verifies
-    them in-circuit). Refuses, naming the users file and line, a user whose net value
+    global.json and summary.json. The tree's options are `tree` (default `round_tree.tree_options(
+    options)`); aggregated batch proofs use `tree.batch` (`options` with the Poseidon2 hasher: a
+    node verifies them in-circuit). Refuses, naming the users file and line, a user whose net value
     is negative or whose balance is over its bound. One prove at a time per round: a second one is
     refused by private/prove.lock, naming the first; Ctrl-C raises `InterruptError` saying what was
     kept."""
@@ -217,9 +220,12 @@ def prove_round(
         load_round_inputs(round_dir)  # its error names the missing round directory
     lock = make_directory(private_dir_of(round_dir), mode=0o700) / LOCK_NAME
     with exclusive_lock(lock, "zkpor prove", notice):
+        if aggregate and tree is None:
+            tree = tree_options(options or default_proof_options())
         return _prove_locked(
-            round_dir, secret, options, batch_size, fresh, progress, notice, load_progress, runner, aggregate
-        )
+            round_dir, secret, options, batch_size, fresh, progress, notice, load_progress, runner,
+            tree if aggregate else None,
+        )  # fmt: skip
 
 
 def _prove_locked(
@@ -232,12 +238,12 @@ def _prove_locked(
     notice: Notice | None,
     load_progress: ProgressCallback | None,
     runner: BatchRunner | None,
-    aggregate: bool,
+    tree: TreeOptions | None,
 ) -> ProveReport:
     started = time.perf_counter()
     options = options or default_proof_options()
-    if aggregate:
-        options = replace(options, hasher="poseidon2")
+    if tree is not None:  # aggregated: the batches are the tree's leaves
+        options = tree.batch
     options.validate()
     notices: list[str] = []
 
@@ -311,10 +317,10 @@ def _prove_locked(
             ) from None
         stored = store.finished_batches()
         tree_report = None
-        if aggregate:
-            tree_report = _prove_tree(proof_dir, statement, options, runner, say, round_dir)
+        if tree is not None:
+            tree_report = _prove_tree(proof_dir, statement, tree, runner, say, round_dir)
 
-    global_proof = _global_proof(statement, options, stored, aggregated=aggregate)
+    global_proof = _global_proof(statement, options, stored, aggregated=tree is not None)
     proof_bytes = sum(b.proof_bytes for b in stored.values())
     security = batch_security(layout, digest, options)
     totals = _sum_totals([stored[i].totals for i in range(shape.batch_count)])
@@ -343,11 +349,10 @@ def _prove_locked(
 
 
 def _prove_tree(
-    proof_dir: Path, statement: Statement, options: ProofOptions, runner: BatchRunner | None, say: Notice,
+    proof_dir: Path, statement: Statement, tree: TreeOptions, runner: BatchRunner | None, say: Notice,
     round_dir: Path,
 ) -> TreeReport:  # fmt: skip
     """Fold the batch proofs into round.zkp (after every batch is proven), reusing intact nodes."""
-    tree = tree_options(options)
     batch_files = [(proof_dir / batch_file_name(i)).read_bytes() for i in range(statement.batch_count)]
     try:
         return prove_tree(proof_dir, statement, batch_files, tree, runner or InProcessRunner(), say)

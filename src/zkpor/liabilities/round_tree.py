@@ -511,7 +511,7 @@ def stack_id(statement: Statement, tree: TreeOptions) -> str:
     document = {
         "zkpor": zkpor.__version__,
         "layout": {
-            "bits": list(layout.bits),
+            "bits": list(layout.asset_bits),
             "weights": [str(w) for w in layout.weights],
             "limb_bits": layout.limb_bits,
             "batch_size": layout.batch_size,
@@ -549,7 +549,7 @@ def stack_keys(
     if not cached and notice:
         where = f"cached in {cache.directory}" if cache.directory else "not cached"
         notice(f"Deriving the round proof's verification keys from the code, the statement and the options "
-               f"({len(distinct)} programs; {where}).")  # fmt: skip
+               f"({len(distinct)} program{'s' if len(distinct) > 1 else ''}; {where}).")  # fmt: skip
     built_before = len(cache.built)
     top_level = len(plan.levels)
     by_level: dict[int, list[ProgramVerifyingKey]] = {}
