@@ -39,3 +39,10 @@ AllowNonZk = Annotated[
         "--allow-non-zk", help="Accept a liabilities proof without zero knowledge (it leaks balances)."
     ),
 ]
+WithBatchProofs = Annotated[
+    bool,
+    typer.Option(
+        "--with-batch-proofs",
+        help="Also verify (publish: also publish) the batch proofs; the round proof alone proves the round.",
+    ),
+]

@@ -28,7 +28,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from zkpor.cli.app_state import AllowNonZk, MinProvenBits, MinSecurityBits, app, console
+from zkpor.cli.app_state import AllowNonZk, MinProvenBits, MinSecurityBits, WithBatchProofs, app, console
 from zkpor.errors import ZkporError
 from zkpor.fsutil import OutputError, write_atomically
 from zkpor.liabilities import inclusion
@@ -44,11 +44,13 @@ from zkpor.liabilities.round_proof import (
     prove_round,
     verify_round,
 )
+from zkpor.liabilities.round_tree import describe_stack
 from zkpor.liabilities.secret import SECRET_ENV, load_secret, secret_path_for
 from zkpor.round.config import load_round_config
 from zkpor.round.decimal_text import format_units_grouped
 from zkpor.round.directory import ROUND_CONFIG_NAME
 
+AGGREGATE_ENV = "ZKPOR_AGGREGATE"
 RoundDir = Annotated[Path, typer.Argument(help="Round directory (round.toml, users file, proof/).")]
 
 
@@ -98,10 +100,19 @@ def prove(
         int | None,
         typer.Option("--workers", min=1, help="Prove batches on a local Dask cluster of N worker processes."),
     ] = None,
+    aggregate: Annotated[
+        bool,
+        typer.Option(
+            "--aggregate/--no-aggregate",
+            envvar=AGGREGATE_ENV,
+            help="Fold the batch proofs into one round proof, round.zkp (the default; not with --profile "
+            "proven).",
+        ),
+    ] = True,
 ) -> None:
-    """Prove a round's liabilities: one zk-STARK per batch of users, the top tree, summary.json.
+    """Prove a round's liabilities: one zk-STARK per batch of users, folded into one round proof.
 
-    Writes ROUND_DIR/proof/: batches/NNNNN.zkp, global.json, summary.json (publish these).
+    Writes ROUND_DIR/proof/: round.zkp, global.json, summary.json (publish these), batches/, nodes/.
 
     And ROUND_DIR/private/inclusion.sqlite: PRIVATE, every user's nonce and balances, for export-user.
 
@@ -122,6 +133,11 @@ def prove(
         options = conjectured_options(security_bits, blowup)
     if cluster is not None and workers is not None:
         raise ZkporError("give --cluster or --workers, not both")
+    if aggregate and profile == "proven":
+        _notice(
+            "The proven profile publishes batch proofs: the round proof's tree has no proven-profile options."
+        )
+        aggregate = False
     secret = _secret(round_dir, secret_file)
     with _batch_runner(cluster, workers) as runner, _batch_bar("proving batches") as advance:
         report = prove_round(
@@ -133,6 +149,7 @@ def prove(
             progress=advance,
             notice=_notice,
             runner=runner,
+            aggregate=aggregate,
         )
     _print_prove_report(report)
 
@@ -155,14 +172,17 @@ def verify(
     min_security_bits: MinSecurityBits = 100,
     min_proven_bits: MinProvenBits = 0,
     allow_non_zk: AllowNonZk = False,
+    with_batch_proofs: WithBatchProofs = False,
 ) -> None:
-    """Verify a round's proof of liabilities as an auditor: every batch, the top tree, the totals.
+    """Verify a round's proof of liabilities as an auditor: the round proof (or every batch), the totals.
 
     Takes the round's parameters from global.json, checked against round.toml when it is there.
 
-    Verifies every batch proof, rebuilds the top tree, sums the exact totals, compares summary.json.
+    Verifies round.zkp (one proof for all batches), else every batch proof; compares summary.json.
 
-    Prints the security level (conjectured and proven bits) and the proof parameters.
+    Round proof keys are derived from the code, never read from the folder; cached in ~/.cache/zkpor/keys.
+
+    Prints the security level of every kind of proof (batch, inner, top) and the proof parameters.
 
     Refuses proofs made without zero knowledge unless --allow-non-zk.
 
@@ -180,6 +200,8 @@ def verify(
             min_proven_bits=min_proven_bits,
             allow_non_zk=allow_non_zk,
             progress=advance,
+            check_batches=True if with_batch_proofs else None,
+            notice=_notice,
         )
     if is_public_folder(round_dir):
         console.print(
@@ -243,7 +265,7 @@ def export_user_command(
 # ------------------------------------------------------------------------------------ the demo
 def demo_prove_and_verify(round_dir: Path, *, batch_size: int | None, step: int) -> RoundVerification:
     """`zkpor demo`'s proof part: prove the liabilities, then verify them as an auditor (two steps)."""
-    console.rule(f"[bold]{step}. prove the liabilities (zk-STARK per batch, 100-bit security)")
+    console.rule(f"[bold]{step}. prove the liabilities (zk-STARK per batch, folded into one round proof)")
     secret = _secret(round_dir, None)
     with _batch_bar("proving batches") as advance:
         report = prove_round(
@@ -252,7 +274,7 @@ def demo_prove_and_verify(round_dir: Path, *, batch_size: int | None, step: int)
     _print_prove_report(report)
     console.rule(f"[bold]{step + 1}. verify the liabilities proof, as an auditor")
     with _batch_bar("verifying batches") as advance:
-        verification = verify_round(round_dir, progress=advance)
+        verification = verify_round(round_dir, progress=advance, notice=_notice)
     _print_verification(verification)
     return verification
 
@@ -347,12 +369,28 @@ def _print_prove_report(report: ProveReport) -> None:
         f"{s['batch_count']} batches × {s['batch_size']} users = {s['users_rounded_up']:,} "
         "(users rounded up); "
         f"{s['security']['conjectured_bits']} bits conjectured, {s['security']['proven_bits']} bits proven "
-        f"security; {s['proof_bytes']:,} bytes of batch proofs.",
+        f"security; {s['proof_bytes']:,} bytes of {'round proof' if report.tree else 'batch proofs'}.",
         highlight=False,
         soft_wrap=True,
     )
+    if report.tree:
+        t = report.tree
+        levels = ", ".join(
+            f"level {level}: {len(lengths)} program(s) of 2^{max(lengths).bit_length() - 1} rows"
+            for level, lengths in sorted(t.trace_lengths.items())
+        )
+        console.print(
+            f"Round proof {report.proof_dir}/round.zkp: {t.nodes_proven} node(s) proven, {t.nodes_reused} "
+            f"reused in {sum(t.seconds_per_level):.1f} s ({levels}).",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    published = (
+        "global.json, summary.json, round.zkp" if report.tree else "global.json, summary.json, batches/"
+    )
     console.print(
-        f"Publish {report.proof_dir}/ (global.json, summary.json, batches/); keep "
+        f"Publish {report.proof_dir}/ ({published}); keep "
         f"{report.proof_dir.parent / PRIVATE_DIR}/ and the exchange secret private.",
         markup=False,
         highlight=False,
@@ -388,8 +426,19 @@ def _print_verification(result: RoundVerification) -> None:
         parameters = "checked against round.toml" + (
             " (round.toml and the users file unchanged since proving)" if result.inputs_unchanged else ""
         )
+    what = f"{g.batch_count} batch proofs"
+    if result.round_proof is not None:
+        rp = result.round_proof
+        levels = len(rp.round_proof.nodes_per_level)
+        what = f"the round proof ({rp.proof_bytes:,} bytes, {levels} level(s) over {g.batch_count} batches"
+        what += ", and every batch proof)" if result.batches_verified else "; batch proofs not needed)"
+        for line in describe_stack(rp.security, rp.round_proof.tree):
+            out.print(f"  security, {line}", markup=False, highlight=False, soft_wrap=True)
+        keys = "derived now" if rp.keys_built else "from the local cache, derived earlier on this machine"
+        out.print(f"  round proof checked in {rp.seconds:.2f} s (verification keys {keys})", markup=False,
+                  highlight=False, soft_wrap=True)  # fmt: skip
     out.print(
-        f"[green]OK[/]: {g.batch_count} batch proofs, the top tree (root [bold]{digest_hex(g.root)}[/]), the "
+        f"[green]OK[/]: {what}, the top tree (root [bold]{digest_hex(g.root)}[/]), the "
         f"totals and summary.json verified in {result.seconds:.1f} s; round statement "
         f"{digest_hex(g.statement_digest)[:16]}… (snapshot {g.snapshot_time}) {parameters}. Security: "
         f"{result.security.describe()}; {result.proof_bytes:,} bytes of proofs.",

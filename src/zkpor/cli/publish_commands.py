@@ -17,7 +17,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from zkpor.cli.app_state import AllowNonZk, MinProvenBits, MinSecurityBits, app, console
+from zkpor.cli.app_state import AllowNonZk, MinProvenBits, MinSecurityBits, WithBatchProofs, app, console
 from zkpor.errors import InputError
 from zkpor.fsutil import make_directory, write_atomically
 from zkpor.liabilities.secret import SECRET_ENV
@@ -60,10 +60,13 @@ def publish(
             "refused as a public file.",
         ),
     ] = None,
+    with_batch_proofs: WithBatchProofs = False,
 ) -> None:
     """Verify a round as an auditor would, write ROUND_DIR/public/ and record it in the history store.
 
-    public/ gets the liabilities proof, the reserves results and the report (HTML, PDF, JSON).
+    public/ gets the liabilities proof (round.zkp, global.json, summary.json), reserves results, report.
+
+    Batch proofs are not needed to verify the round proof: --with-batch-proofs publishes them as an extra.
 
     manifest.json lists every public file with its SHA-256 and size. Nothing private is published.
 
@@ -82,6 +85,8 @@ def publish(
         min_proven_bits=min_proven_bits,
         allow_non_zk=allow_non_zk,
         secret_file=secret_file,
+        with_batch_proofs=with_batch_proofs,
+        notice=lambda message: console.print(message, markup=False, highlight=False, soft_wrap=True),
     )
     _print_published(result, time.perf_counter() - started)
 
@@ -221,7 +226,11 @@ def demo(
     )
 
     console.rule("[bold]7. publish: verify everything again, write public/, record the round")
-    result = publish_round(directory, history_db=history)
+    result = publish_round(
+        directory,
+        history_db=history,
+        notice=lambda message: console.print(message, markup=False, highlight=False, soft_wrap=True),
+    )
     _print_published(result, None)
     uid = demo_customer_check(directory, result.public_dir / "global.json", step=8)
 

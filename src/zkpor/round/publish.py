@@ -2,7 +2,9 @@
 
 public/ holds only what the round is meant to show:
 
-    global.json, summary.json, batches/NNNNN.zkp   the liabilities proof (verifiable on its own)
+    global.json, summary.json, round.zkp           the liabilities proof (verifiable on its own);
+    batches/NNNNN.zkp                              the batch proofs: only with --with-batch-proofs
+                                                   (or for a round proven without a round proof)
     reserves/results.csv, reserves/sums.json       the per-address checks and verified sums
     report.json, report.html, report.pdf            the report
     verify.html                                     the customer page (zkpor.site.verify_page)
@@ -281,6 +283,8 @@ def publish_round(
     secret_file: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     now: datetime | None = None,
+    with_batch_proofs: bool = False,
+    notice: Notice | None = None,
 ) -> PublishResult:
     """Verify ROUND_DIR's liabilities proof and reserves results, write ROUND_DIR/public/ (report,
     manifest) and record the round in the history store. Refuses a round already published or
@@ -299,7 +303,7 @@ def publish_round(
     requirements = dict(
         min_security_bits=min_security_bits, min_proven_bits=min_proven_bits, allow_non_zk=allow_non_zk
     )
-    verification = verify_round(round_dir, progress=progress, **requirements)
+    verification = verify_round(round_dir, progress=progress, notice=notice, **requirements)
     g = verification.global_proof
     building = round_dir / f".{PUBLIC_DIR}.{secrets.token_hex(6)}.tmp"
     folder = PublicFolder(building, private_files_of(round_dir, secret_file, g.round_id))
@@ -318,7 +322,7 @@ def publish_round(
 
         make_directory(building)
         try:
-            _add_proof_files(folder, verification)
+            _add_proof_files(folder, verification, with_batch_proofs)
             for name, source in reserves.files.items():
                 folder.add_file(name, source)
             report_json = (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode()
@@ -351,12 +355,17 @@ def publish_round(
     return PublishResult(public, report, verification, reserves, url, sorted(folder.files))
 
 
-def _add_proof_files(folder: PublicFolder, verification: RoundVerification) -> None:
-    proof_dir = verification.proof_dir
+def _add_proof_files(folder: PublicFolder, verification: RoundVerification, with_batch_proofs: bool) -> None:
+    """global.json, summary.json and the round proof; the batch proofs only when asked (or when the
+    round has no round proof). The tree's nodes (proof/nodes/) are never published."""
+    proof_dir, g = verification.proof_dir, verification.global_proof
     folder.add_file(GLOBAL_NAME, proof_dir / GLOBAL_NAME)
     folder.add_file(SUMMARY_NAME, proof_dir / SUMMARY_NAME)
-    for batch in verification.global_proof.batches:
-        folder.add_file(batch.file, proof_dir / batch.file)
+    if g.round_proof is not None:
+        folder.add_file(g.round_proof, proof_dir / g.round_proof)
+    if with_batch_proofs or g.round_proof is None:
+        for batch in g.batches:
+            folder.add_file(batch.file, proof_dir / batch.file)
 
 
 def _check_binding(reserves: ReservesResults, verification: RoundVerification) -> None:
