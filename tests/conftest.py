@@ -34,6 +34,12 @@ def session_config_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CONFIG_HOME", str(home))
         patch.delenv("ZKPOR_SECRET_FILE", raising=False)
+        # Derived round-proof verification keys: one cache for the session, never the user's.
+        patch.setenv("ZKPOR_KEY_CACHE", str(tmp_path_factory.mktemp("key-cache")))
+        # `zkpor prove` folds batches into a round proof by default; the tests of other things prove
+        # batch proofs only (seconds instead of a minute a round). Round-proof tests ask for it, and
+        # `zkpor demo` (tests/publish) always aggregates.
+        patch.setenv("ZKPOR_AGGREGATE", "0")
         yield home
 
 

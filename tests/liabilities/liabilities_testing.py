@@ -36,7 +36,9 @@ def round_secret_path(directory: Path) -> Path:
 
 
 def prove_small(directory: Path, secret: bytes, **kwargs: object) -> ProveReport:
+    """Batch proofs only unless `aggregate=True` (then give `tree`: cheap tree options)."""
     kwargs.setdefault("batch_size", SMALL_BATCH)
+    kwargs.setdefault("aggregate", False)
     return prove_round(directory, secret, CHEAP, **kwargs)  # type: ignore[arg-type]
 
 

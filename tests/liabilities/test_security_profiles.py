@@ -74,7 +74,8 @@ def test_proofs_without_zero_knowledge_are_refused_unless_allowed(
     tmp_path: Path, zkpor: Callable[..., Any]
 ) -> None:
     secret = make_round(tmp_path / "r", 20)
-    prove_round(tmp_path / "r", secret, replace(CHEAP, zero_knowledge=False), batch_size=SMALL_BATCH)
+    prove_round(tmp_path / "r", secret, replace(CHEAP, zero_knowledge=False), batch_size=SMALL_BATCH,
+                aggregate=False)  # fmt: skip
     with pytest.raises(VerificationError, match="not zero-knowledge .* refused unless --allow-non-zk"):
         verify_round(tmp_path / "r", min_security_bits=0)
     allowed_result = verify_round(tmp_path / "r", min_security_bits=0, allow_non_zk=True)
