@@ -17,7 +17,7 @@ from zkpor.round.publish import PrivateFileError, PublicFolder, publish_round
 from .conftest import ROUNDS
 
 PUBLIC_FILES = {
-    "global.json", "summary.json", "reserves/results.csv", "reserves/sums.json",
+    "global.json", "summary.json", "round.zkp", "reserves/results.csv", "reserves/sums.json",
     "reserves/liabilities-verification.json",
     "report.json", "report.html", "report.pdf", "verify.html",
 }  # fmt: skip
@@ -37,9 +37,8 @@ def test_demo_ends_with_a_summary_and_the_report(demos):
 def test_public_folder_holds_the_proof_reserves_and_report_and_nothing_private(demos, session_config_home):
     public = demos.public()
     files = {p.relative_to(public).as_posix() for p in public.rglob("*") if p.is_file()}
-    batches = {f for f in files if f.startswith("batches/")}
-    assert batches and all(f.endswith(".zkp") for f in batches)
-    assert files - batches == PUBLIC_FILES | {"manifest.json"}
+    # The round proof is the liabilities proof: no batch proof (an option), never a tree node.
+    assert files == PUBLIC_FILES | {"manifest.json"}
     round_dir = demos.round_dir(ROUNDS[-1])
     secret_path = session_config_home / f"zkpor/secrets/{ROUNDS[-1]}.secret"  # where the demo put it
     private = [secret_path, round_dir / "users.csv", round_dir / "private/inclusion.sqlite"]
@@ -49,6 +48,28 @@ def test_public_folder_holds_the_proof_reserves_and_report_and_nothing_private(d
     for name in files:
         data = (public / name).read_bytes()
         assert secret not in data and data not in private_bytes, name
+
+
+def test_batch_proofs_are_published_only_when_asked(round_copy, run_main, tmp_path):
+    history = str(round_copy.parent / "history.sqlite")
+    result = run_main("publish", str(round_copy), "--db", history, "--with-batch-proofs", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    public = round_copy / "public"
+    batches = sorted(p.name for p in (public / "batches").iterdir())
+    assert batches and all(name.endswith(".zkp") for name in batches) and not (public / "nodes").exists()
+    both = run_main("verify", str(public), "--with-batch-proofs", cwd=tmp_path)
+    assert both.returncode == 0, both.stderr
+    assert "and every batch proof" in both.stdout.replace("\n", " ")
+    for kind in ("batch", "top"):
+        assert f"security, {kind}: " in both.stdout
+
+
+def test_verify_prints_the_stack_and_needs_no_batch_proof(demos, tmp_path, run_main):
+    result = run_main("verify", str(demos.public()), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.replace("\n", " ")
+    assert "the round proof (" in out and "batch proofs not needed" in out
+    assert "security, batch: " in out and "security, top: " in out and "round proof checked in" in out
 
 
 def test_manifest_lists_every_other_file_with_its_hash_and_size(demos):
