@@ -30,6 +30,7 @@ derived verifying keys locally (`recursion.verifying_key.KeyCache`) and checks t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import struct
@@ -504,12 +505,32 @@ class StackKeys:
     built: bool
 
 
+# The code a node program is derived from: a change to any of it may change the programs, so it
+# is part of every cached key's name (with the version: a development checkout changes without it).
+_PROGRAM_SOURCES = ("field", "hash", "stark", "recursion", "liabilities/aggregation.py",
+                    "liabilities/air.py", "liabilities/layout.py", "liabilities/encoding.py")  # fmt: skip
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """SHA-256 over the sources node programs are compiled by."""
+    root = Path(zkpor.__file__).parent
+    digest = hashlib.sha256()
+    for name in _PROGRAM_SOURCES:
+        path = root / name
+        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(source.relative_to(root).as_posix().encode() + b"\0" + source.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def stack_id(statement: Statement, tree: TreeOptions) -> str:
     """A hash of everything the programs of this round's tree depend on (the solvency layout with
-    its price weights, the batch count, every level's options and the arities) and zkpor's version."""
+    its price weights, the batch count, every level's options and the arities), zkpor's version and
+    its code (`code_fingerprint`)."""
     layout = statement_layout(statement)
     document = {
         "zkpor": zkpor.__version__,
+        "code": code_fingerprint(),
         "layout": {
             "bits": list(layout.asset_bits),
             "weights": [str(w) for w in layout.weights],
