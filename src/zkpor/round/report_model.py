@@ -151,6 +151,7 @@ def build_report(
             "grinding_bits": options["grinding_bits"],
             "verified": True,
             "verification_seconds": round(verification.seconds, 3),
+            "round_proof": verification.round_proof is not None,  # one proof of every batch (round.zkp)
         },
         "addresses": {
             "rows": reserves.rows,

@@ -1,0 +1,139 @@
+"""Aggregation benchmark: one generated 22-asset round proven without and with the round proof.
+
+    .venv/bin/python benchmarks/bench_aggregation.py [--users 131072] [--batch-size 8192]
+        [--workdir DIR] [--skip-baseline]
+
+Prints, for the same round (same users, same secret), each run in its own process:
+
+- without aggregation (BLAKE3 batch proofs, today's default before the round proof): wall, CPU;
+- with aggregation: the batches (Poseidon2, zero knowledge), then per tree level the nodes, their
+  trace rows, prove wall and CPU seconds, and node proof bytes; round.zkp's size;
+- `zkpor verify`-equivalent of the round proof alone (global.json, summary.json, round.zkp): wall
+  and peak memory with an empty key cache (keys derived) and with the cache filled.
+
+The issue's targets: round.zkp <= 600 KB at 2^17 and 2^20 users, verify <= 1 s and <= 500 MB,
+proving with aggregation <= 2x the time without. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+_PROVE = """
+import json, resource, sys, time
+from pathlib import Path
+from zkpor.liabilities.round_proof import prove_round
+from zkpor.liabilities.secret import load_secret
+
+directory, batch_size, aggregate = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
+secret, _ = load_secret(directory / "exchange.secret", create=True)
+start, cpu = time.perf_counter(), time.process_time()
+report = prove_round(directory, secret, batch_size=batch_size, aggregate=aggregate)
+out = {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu,
+       "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+       "root": report.summary["root"], "batches": report.summary["batch_count"]}
+if report.tree is not None:
+    t = report.tree
+    nodes = sorted((directory / "proof" / "nodes").glob("*.zkp"))
+    out["levels"] = [
+        {"level": level, "nodes": len(t.trace_lengths[level]) and
+                                  len([p for p in nodes if p.name.startswith(f"L{level}-")]),
+         "rows": t.trace_lengths[level], "seconds": t.seconds_per_level[level - 1],
+         "cpu": t.cpu_seconds_per_level[level - 1],
+         "bytes": [p.stat().st_size for p in nodes if p.name.startswith(f"L{level}-")]}
+        for level in sorted(t.trace_lengths)
+    ]
+    out["round_zkp"] = (directory / "proof" / "round.zkp").stat().st_size
+    out["tree_seconds"] = sum(t.seconds_per_level)
+    out["tree_cpu"] = sum(t.cpu_seconds_per_level)
+print(json.dumps(out))
+"""
+
+_VERIFY = """
+import json, os, resource, sys, time
+from pathlib import Path
+from zkpor.liabilities.round_proof import verify_round
+start = time.perf_counter()
+result = verify_round(Path(sys.argv[1]))
+rp = result.round_proof
+print(json.dumps({"seconds": time.perf_counter() - start, "round_proof_seconds": rp.seconds,
+                  "keys_built": rp.keys_built,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "security": {k: v.describe() for k, v in rp.security.items()}}))
+"""
+
+
+def _run(code: str, *args: str, env: dict | None = None) -> dict:
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise SystemExit(done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=131072)
+    parser.add_argument("--batch-size", type=int, default=8192)
+    parser.add_argument("--workdir", type=Path, default=Path("bench-aggregation"))
+    parser.add_argument("--skip-baseline", action="store_true")
+    args = parser.parse_args()
+    import os
+
+    from zkpor.round.generate import generate_round
+
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    source = args.workdir / "round"
+    generate_round(source, args.users, 7)
+    (source / "exchange.secret").write_bytes(os.urandom(32))
+    (source / "exchange.secret").chmod(0o600)
+
+    if not args.skip_baseline:
+        plain = args.workdir / "plain"
+        shutil.copytree(source, plain)
+        base = _run(_PROVE, str(plain), str(args.batch_size), "0")
+        print(f"without aggregation: {base['batches']} batches, {base['seconds']:.1f} s wall, "
+              f"{base['cpu']:.1f} CPU-s, peak {base['peak_mb']:.0f} MB")  # fmt: skip
+        shutil.rmtree(plain)
+    folded = args.workdir / "aggregated"
+    shutil.copytree(source, folded)
+    agg = _run(_PROVE, str(folded), str(args.batch_size), "1")
+    batches_s, batches_cpu = agg["seconds"] - agg["tree_seconds"], agg["cpu"] - agg["tree_cpu"]
+    print(f"with aggregation: {agg['seconds']:.1f} s wall, {agg['cpu']:.1f} CPU-s, "
+          f"peak {agg['peak_mb']:.0f} MB; "
+          f"batches (Poseidon2) {batches_s:.1f} s wall, {batches_cpu:.1f} CPU-s")  # fmt: skip
+    print(f"{'level':>5} {'nodes':>5} {'rows':>14} {'wall s':>8} {'CPU-s':>8} {'bytes/node':>12}")
+    for lv in agg["levels"]:
+        rows = ",".join(f"2^{r.bit_length() - 1}" for r in lv["rows"])
+        size = max(lv["bytes"]) if lv["bytes"] else 0
+        timing = f"{lv['seconds']:>8.1f} {lv['cpu']:>8.1f}"
+        print(f"{lv['level']:>5} {lv['nodes']:>5} {rows:>14} {timing} {size:>12,}")
+    print(f"round.zkp: {agg['round_zkp']:,} bytes ({agg['round_zkp'] / 1024:.0f} KB)")
+    if not args.skip_baseline:
+        print(f"aggregation / without: {agg['seconds'] / base['seconds']:.2f}x wall, "
+              f"{agg['cpu'] / base['cpu']:.2f}x CPU")  # fmt: skip
+
+    public = args.workdir / "public"
+    public.mkdir()
+    for name in ("global.json", "summary.json", "round.zkp"):
+        shutil.copy(folded / "proof" / name, public / name)
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "ZKPOR_KEY_CACHE": cache}
+        for label in ("keys derived", "keys cached"):
+            v = _run(_VERIFY, str(public), env=env)
+            print(f"verify ({label}): {v['seconds']:.2f} s wall "
+                  f"(round proof {v['round_proof_seconds']:.2f} s), "
+                  f"peak {v['peak_mb']:.0f} MB")  # fmt: skip
+        for name, text in v["security"].items():
+            print(f"  {name}: {text}")
+
+
+if __name__ == "__main__":
+    main()
