@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from zkpor.liabilities.published import GlobalProof, digest_hex, json_text
 from zkpor.liabilities.round_proof import ProveReport, prove_round
+from zkpor.liabilities.round_tree import TreeOptions
 from zkpor.liabilities.secret import default_secret_path, load_secret
 from zkpor.liabilities.statement import Statement, StatementAsset
 from zkpor.round.config import load_round_config
@@ -19,6 +21,12 @@ from zkpor.stark.params import ProofOptions
 # Far below 100 bits: the tests check logic, not security (verify with min_security_bits=0).
 CHEAP = ProofOptions(
     blowup=4, num_queries=8, grinding_bits=2, fri_folding_log=2, fri_final_degree=4, zero_knowledge=True
+)
+# The round proof's tree at the same cheap options (inner nodes without zero knowledge, as in production).
+CHEAP_TREE = TreeOptions(
+    batch=replace(CHEAP, hasher="poseidon2"),
+    inner=replace(CHEAP, hasher="poseidon2", zero_knowledge=False),
+    top=CHEAP,
 )
 SMALL_BATCH = 32  # the smallest batch for 22 assets: 32 users × 8 rows = the 2^8-row range table
 

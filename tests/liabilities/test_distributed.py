@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from liabilities_testing import CHEAP, copy_round, make_round, prove_small, round_secret_path
+from liabilities_testing import CHEAP, CHEAP_TREE, copy_round, make_round, prove_small, round_secret_path
 
 from zkpor.errors import ZkporError
 from zkpor.liabilities import distributed
@@ -52,6 +52,15 @@ def test_a_cluster_proves_the_same_statement_as_one_process(tmp_path: Path, runn
     assert there["root"] == here["root"] and there["batches"] == here["batches"]
     result = verify_round(clustered, min_security_bits=0)
     assert result.global_proof.batch_count == 4
+
+
+def test_the_round_proofs_nodes_are_jobs_on_the_cluster_too(tmp_path: Path, runner: DaskRunner) -> None:
+    directory = tmp_path / "r"
+    secret = make_round(directory, USERS)
+    report = prove_small(directory, secret, runner=runner, aggregate=True, tree=CHEAP_TREE)
+    assert report.tree is not None and report.tree.nodes_proven == 1  # four batches: one node
+    result = verify_round(directory, min_security_bits=0)
+    assert result.round_proof is not None and not result.batches_verified
 
 
 def test_a_job_leaves_the_client_as_plain_values(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from liabilities_testing import CHEAP, copy_round, make_round, prove_small
+from liabilities_testing import CHEAP_TREE, copy_round, make_round, prove_small
 
 from zkpor.errors import VerificationError
 from zkpor.liabilities.distributed import NodeJob, job_payload
@@ -21,7 +21,6 @@ from zkpor.liabilities.round_tree import (
     ROUND_MAGIC,
     NodeFile,
     RoundProof,
-    TreeOptions,
     node_file_name,
 )
 from zkpor.liabilities.statement import Statement
@@ -31,11 +30,7 @@ from zkpor.stark.proof import ProofFormatError
 pytestmark = pytest.mark.slow  # a two-level tree: about a minute on two shared cores
 
 USERS = 150  # five batches of 32: two level-1 nodes (4 + 1 batches) under one top node
-TREE = TreeOptions(
-    batch=replace(CHEAP, hasher="poseidon2"),
-    inner=replace(CHEAP, hasher="poseidon2", zero_knowledge=False),
-    top=replace(CHEAP, hasher="poseidon2"),
-)
+TREE = CHEAP_TREE  # the top node with BLAKE3, as by default
 NODES = ("L1-00000", "L1-00001", "L2-00000")
 
 
