@@ -189,8 +189,11 @@ def check_top_matches(round_, top):
 
 def test_one_batch(statement, make_users):
     one = Round(statement, make_users, 1)
+    one.batches = [(public, proof.to_bytes()) for public, proof in one.batches]  # children as bytes
     (top,) = one.prove_tree()
     assert top[0].root == one.batches[0][0].root and top[0].batch_count == 1
+    with pytest.raises(ag.AggregationError, match="child 0"):
+        ag.prove_node(one.programs[0][0], one.digest, 0, [(one.batches[0][0], b"not a proof")])
     check_top_matches(one, top)
 
 

@@ -458,7 +458,7 @@ def _child_air(node: NodeProgram, i: int, public: BatchPublic | NodePublic) -> S
     return RecursionAir(node.child.programs[i].layout, public.program_public())
 
 
-Child = tuple[BatchPublic | NodePublic, StarkProof]
+Child = tuple[BatchPublic | NodePublic, StarkProof | bytes]  # a proof as parsed, or its bytes
 
 
 def node_witness(
@@ -475,6 +475,11 @@ def node_witness(
     own: dict[tuple, int] = {}
     readers = []
     for i, (public, proof) in enumerate(children):
+        if isinstance(proof, bytes | bytearray):
+            try:
+                proof = StarkProof.from_bytes(bytes(proof))
+            except ZkporError as error:
+                raise AggregationError(f"child {i}: {error}") from None
         flat = [t for asset in public.limb_totals for side in asset for t in side]
         if len(flat) != node.totals_count:
             raise AggregationError(f"child {i}: {len(flat)} limb totals, the layout has {node.totals_count}")
