@@ -107,6 +107,11 @@ def test_non_canonical_inputs_are_refused():
         pl.hash_pairs("d", nodes)
 
 
+def test_empty_inputs():
+    assert pl.sponge_columns("d", np.zeros((5, 0), dtype=np.uint64)).shape == (0, 4)
+    assert pl.hash_pairs("d", np.zeros((0, 4), dtype=np.uint64)).shape == (0, 4)
+
+
 def test_bad_shapes_are_refused():
     with pytest.raises(ValueError, match="same number of rows"):
         pl.sponge_columns("d", np.zeros((3, 4), dtype=np.uint64), prefix=np.zeros((5, 2), dtype=np.uint64))
@@ -118,7 +123,7 @@ def test_bad_shapes_are_refused():
         pl.hash_pairs("d", np.zeros((4, 8), dtype=np.uint64))
 
 
-@pytest.mark.parametrize(("bits", "batch"), [(1, 1 << 16), (5, 2 * pl.LANES), (7, 4 * pl.LANES)])
+@pytest.mark.parametrize(("bits", "batch"), [(1, 1 << 16), (5, 2 * pl.LANES), (7, 3 * pl.LANES + 5)])
 def test_search_nonce_finds_the_smallest_passing_nonce(bits, batch):
     seed = [int(v) for v in field(np.random.default_rng(bits), (pl.WIDTH,))]
     nonce = pl.search_nonce(seed, bits, batch=batch)
@@ -130,3 +135,11 @@ def test_search_nonce_finds_the_smallest_passing_nonce(bits, batch):
     )
     with pytest.raises(ValueError, match="bits"):
         pl.search_nonce(seed, 0)
+
+
+def test_search_nonce_stays_below_p():
+    # Every nonce from p - 40 on fails 40 bits (probability 2^-34): the search reaches p and stops
+    # there instead of trying values that are not field elements.
+    seed = [int(v) for v in field(np.random.default_rng(9), (pl.WIDTH,))]
+    with pytest.raises(RuntimeError, match="below p"):
+        pl.search_nonce(seed, 40, start=P - 40, batch=16)

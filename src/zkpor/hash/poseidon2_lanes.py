@@ -377,15 +377,16 @@ def hash_pairs_range(lo, hi, init, nodes, out) -> int:
 
 
 @njit(cache=True, nogil=True)
-def pow_search_range(lo, hi, seed, shift) -> int:
-    """The smallest nonce n in [lo, hi) for which Poseidon2 of `seed` with lane 0 set to n has
-    lane 0 < 2^(64 - shift) (the proof of work of `transcript_poseidon2`), or -1."""
+def pow_search_range(lo, hi, base, seed, shift) -> int:
+    """The smallest k in [lo, hi) for which Poseidon2 of `seed` with lane 0 set to the nonce
+    base + k (base: uint64) has lane 0 < 2^(64 - shift) (the proof of work of
+    `transcript_poseidon2`), or -1."""
     t = np.zeros(TILE_WORDS, dtype=np.uint64)
     for first in range(lo, hi, LANES):
         for i in range(1, WIDTH):
             t[i * LANES : (i + 1) * LANES] = seed[i]
         for r in range(LANES):  # nonces past hi are tried too, and ignored
-            t[r] = first + r
+            t[r] = base + np.uint64(first + r)
         permute_tile(t)
         for r in range(min(LANES, hi - first)):
             if t[r] >> shift == 0:
@@ -431,14 +432,16 @@ def search_nonce(seed: list[int], bits: int, start: int = 0, batch: int = 1 << 1
         raise ValueError("search_nonce takes a 12-element seed and 1..63 bits")
     state = np.array(seed, dtype=np.uint64)
     shift = np.uint64(64 - bits)
-    for base in range(start, reference.P - batch, batch):
+    for base in range(start, reference.P, batch):
+        count = min(batch, reference.P - base)  # nonces are field elements
+        first = np.uint64(base)
 
-        def tiles(lo: int, hi: int, base: int = base) -> int:
-            return pow_search_range(base + lo * LANES, base + hi * LANES, state, shift)
+        def tiles(lo: int, hi: int, first: np.uint64 = first, count: int = count) -> int:
+            return pow_search_range(lo * LANES, min(hi * LANES, count), first, state, shift)
 
-        found = [n for n in parallel_ranges(tiles, batch // LANES, grain=64) if n >= 0]
+        found = [k for k in parallel_ranges(tiles, _tiles(count), grain=64) if k >= 0]
         if found:
-            return min(found)
+            return base + min(found)
     raise RuntimeError("no proof-of-work nonce below p")  # pragma: no cover (2^-bits a try)
 
 
