@@ -50,9 +50,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from zkpor.field import ntt
 from zkpor.field.extension import Ext
-from zkpor.hash import merkle_proof, poseidon2
+from zkpor.hash import merkle_proof, poseidon2, poseidon2_batch
 from zkpor.hash import transcript_poseidon2 as tp
 from zkpor.recursion.program import ZERO_CELL, Program, ProgramBuilder, ProgramError
 from zkpor.stark import composition, fri
@@ -677,23 +679,29 @@ class _OpenedTree:
         self.salts = {index: words[k * s : (k + 1) * s] for k, index in enumerate(indices)}
         self.rows = {index: [int(v) for v in opening.rows[k]] for k, index in enumerate(indices)}
         siblings = iter(merkle_proof.MultiProof.from_bytes(data[salt_len:]).siblings)
+        # The leaves and each level's nodes hashed as batches by the numba sponge (the digests
+        # `merkle_proof.leaf_digest` / `node_digest` compute one at a time in pure Python: tens of
+        # thousands of permutations for a node's children).
         domain = merkle_proof.default_leaf_domain("poseidon2", salted)
-        known = {
-            i: merkle_proof.leaf_digest("poseidon2", domain, self.salts[i], row)
-            for i, row in self.rows.items()
-        }
+        salt_matrix = np.array(words, dtype=np.uint64).reshape(len(indices), s) if salted else None
+        leaves = poseidon2_batch.sponge_hash_batch(domain, opening.rows, prefix=salt_matrix)
+        known = {i: poseidon2.digest_to_bytes(d) for i, d in zip(indices, leaves.tolist(), strict=True)}
         self.nodes: dict[tuple[int, int], bytes] = {}
         for level in range(merkle_proof.depth_of(n_rows)):
             self.nodes.update({(level, i): d for i, d in known.items()})
             for i in sorted(known):  # the multi-proof's order: missing siblings, left to right
                 if i ^ 1 not in known:
                     self.nodes[(level, i ^ 1)] = next(siblings, bytes(32))
-            known = {
-                i >> 1: merkle_proof.node_digest(
-                    "poseidon2", self.nodes[(level, i & ~1)], self.nodes[(level, i | 1)]
-                )
-                for i in known
-            }
+            parents = sorted({i >> 1 for i in known})
+            pairs = [
+                poseidon2.digest_from_bytes(self.nodes[(level, 2 * p)])
+                + poseidon2.digest_from_bytes(self.nodes[(level, 2 * p + 1)])
+                for p in parents
+            ]
+            digests = poseidon2_batch.sponge_hash_batch(
+                merkle_proof.POSEIDON2_NODE_DOMAIN, np.array(pairs, dtype=np.uint64).reshape(len(parents), 8)
+            )
+            known = {p: poseidon2.digest_to_bytes(d) for p, d in zip(parents, digests.tolist(), strict=True)}
 
     def sibling(self, index: int, level: int) -> list[int]:
         return _digest_words(self.nodes[(level, (index >> level) ^ 1)])
