@@ -110,3 +110,10 @@ def test_prove_verify_and_the_customer_need_only_their_libraries(small_round: Pa
     assert (
         refused.returncode == 2 and refused.stderr.startswith("error: ") and "Traceback" not in refused.stderr
     )
+
+
+def test_the_customer_page_server_needs_no_numpy_or_numba(tmp_path: Path) -> None:
+    # `zkpor serve` runs until Ctrl-C: its module and everything it serves with are imported by --help.
+    served = zkpor_without(["numpy", "numba", *NOT_FOR_PROVING], "serve", "--help", cwd=tmp_path)
+    assert served.returncode == 0, served.stderr
+    assert "Serve a round's public folder" in served.stdout
