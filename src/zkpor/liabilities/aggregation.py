@@ -49,6 +49,7 @@ from zkpor.errors import InputError, VerificationError, ZkporError
 from zkpor.field.goldilocks import P
 from zkpor.field.pure import Ext
 from zkpor.liabilities.air import BatchPublic, SolvencyAir
+from zkpor.liabilities.batch import statement_layout
 from zkpor.liabilities.encoding import LEAF_DOMAIN, NODE_DOMAIN, node_hash
 from zkpor.liabilities.layout import SolvencyLayout
 from zkpor.liabilities.published import GlobalProof, digest_hex, parse_digest_hex, top_filler, top_tree_leaves
@@ -163,6 +164,19 @@ def filler_root(height: int) -> Digest:
     for _ in range(height):
         digest = tuple(node_hash(digest, digest))  # type: ignore[assignment]
     return digest
+
+
+def check_totals_shape(public: NodePublic, layout: SolvencyLayout, what: str = "node") -> None:
+    """Refuse limb totals not grouped as the layout's [asset][side][limb]: a proof binds only their
+    flat list (its outputs), so another grouping of the same list would read as other totals
+    (`asset_totals`), e.g. an asset's equity limbs moved to its debt side."""
+    k = layout.limbs_per_value
+    totals = public.limb_totals
+    if len(totals) != layout.assets or any(len(asset) != 2 or any(len(side) != k for side in asset)
+                                           for asset in totals):  # fmt: skip
+        raise VerificationError(
+            f"{what}: its limb totals are not {layout.assets} assets × 2 sides × {k} limbs (the layout's)"
+        )
 
 
 def check_total_bound(layout: SolvencyLayout, slots: int) -> None:
@@ -540,17 +554,17 @@ def verify_node(
 ) -> VerificationReport:
     """Check a node proof against its program's key; raises VerificationError (or
     ProofFormatError) otherwise."""
-    flat = [t for asset in public.limb_totals for side in asset for t in side]
-    if len(flat) != node.totals_count:
-        raise VerificationError(f"node: {len(flat)} limb totals, the layout has {node.totals_count}")
+    check_totals_shape(public, node.solvency)
     return verify_program(node.program, public.program_public(), proof, min_security_bits=min_security_bits,
                           layout=node.layout, key=node.key)  # fmt: skip
 
 
 def check_top(tree: TreePlan, public: NodePublic, global_proof: GlobalProof) -> None:
     """The top node's public values are global.json's: statement digest, first leaf 0, the global
-    root, the exact per-asset totals of all batches, and the batch count N (= the tree's)."""
+    root, the exact per-asset totals of all batches (limb totals grouped as the layout's), and the
+    batch count N (= the tree's)."""
     statement = global_proof.statement
+    check_totals_shape(public, statement_layout(statement), "round proof")
     if tree.batch_count != statement.batch_count:
         raise VerificationError(
             f"round proof: a tree of {tree.batch_count} batches, the statement has {statement.batch_count}"
