@@ -328,7 +328,7 @@ def _prove_locked(
     if tree_report is not None:
         stack = stack_security(statement, tree_report.round_proof.tree, tree_report.trace_lengths)
         proof_bytes = (proof_dir / ROUND_PROOF_NAME).stat().st_size
-        security = min(stack.values())
+        security = SecurityLevel.weakest(stack.values())
         round_section = round_proof_summary(tree_report.round_proof, stack, proof_bytes)
     summary = summary_document(global_proof, totals, security.as_dict(), proof_bytes, round_section)
     # summary.json goes first so that a fault between the two never leaves a new global.json next to
@@ -611,7 +611,7 @@ def verify_round(
     round_section = None
     if round_check is not None:
         stack = round_check.security
-        weakest = min(stack.values()) if weakest is None else min(weakest, *stack.values())
+        weakest = SecurityLevel.weakest([*stack.values(), *([weakest] if weakest else [])])
         proof_bytes = round_check.proof_bytes
         round_section = round_proof_summary(round_check.round_proof, stack, proof_bytes)
     assert weakest is not None  # batch_count >= 1
@@ -691,7 +691,7 @@ def _verify_batches(
                 )
             totals[a] = (totals[a][0] + equity, totals[a][1] + debt)
         roots.append(proof.public.root)
-        weakest = report.security if weakest is None else min(weakest, report.security)
+        weakest = report.security if weakest is None else SecurityLevel.weakest([weakest, report.security])
         if progress:
             progress(i + 1, g.batch_count)
     assert weakest is not None  # batch_count >= 1

@@ -607,7 +607,7 @@ def stack_security(
         options = tree.for_level(level, top_level)
         for n in lengths:
             found = security_level(options, 2 * n if options.zero_knowledge else n)
-            out[name] = min(out.get(name, found), found)
+            out[name] = SecurityLevel.weakest([out.get(name, found), found])
     return out
 
 

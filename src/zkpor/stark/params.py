@@ -24,6 +24,7 @@ so ``num_queries`` is exactly what the formulas count.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from zkpor.errors import ZkporError
@@ -139,6 +140,17 @@ class SecurityLevel:
             f"{self.conjectured_bits} bits conjectured, {self.proven_bits} bits proven "
             f"(list-decoding {self.list_decoding_bits}, unique-decoding {self.unique_decoding_bits})"
         )
+
+    @staticmethod
+    def weakest(levels: Iterable[SecurityLevel]) -> SecurityLevel:
+        """The security of proofs that all must hold (a stack of recursion levels): the fewest
+        conjectured bits of any, and the proven bounds of the one with the fewest proven bits.
+        Not `min`, which orders by conjectured bits first: a level with more conjectured but
+        fewer proven bits would be hidden."""
+        levels = list(levels)
+        proven = min(levels, key=lambda level: level.proven_bits)
+        conjectured = min(level.conjectured_bits for level in levels)
+        return SecurityLevel(conjectured, proven.list_decoding_bits, proven.unique_decoding_bits)
 
     def as_dict(self) -> dict[str, int]:
         return {
