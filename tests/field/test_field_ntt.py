@@ -198,3 +198,18 @@ def test_validation() -> None:
     ro = np.arange(8, dtype=np.uint64)
     ro.flags.writeable = False
     assert (nt.intt(nt.ntt(ro)) == ro).all()
+
+
+def test_coset_evaluate_into_a_given_array() -> None:
+    rng = np.random.default_rng(9)
+    coeffs = gl.random_elements((3, 64), rng)
+    out = np.full((3, 256), 5, dtype=np.uint64)
+    result = nt.coset_evaluate(coeffs, 4, out=out)
+    assert result is out
+    assert np.array_equal(out, nt.coset_evaluate(coeffs, 4))
+    wrong_shape, transposed = np.empty((3, 128), dtype=np.uint64), np.empty((256, 3), dtype=np.uint64).T
+    for bad in (wrong_shape, transposed, np.empty((3, 256))):
+        with pytest.raises(ValueError, match="out must be"):
+            nt.coset_evaluate(coeffs, 4, out=bad)
+    with pytest.raises(ValueError, match="out must be"):  # one polynomial: no out
+        nt.coset_evaluate(coeffs[0], 4, out=np.empty((1, 256), dtype=np.uint64))

@@ -87,3 +87,20 @@ def test_min_security_is_enforced(small_options):
     proof = prove(air, trace, small_options)
     with pytest.raises(VerificationError, match="conjectured bits"):
         verify(air, proof)
+
+
+def test_proofs_in_a_row_reuse_the_main_lde_matrix(small_options):
+    """A proof gives its main LDE matrix back for the next proof of the same shape (no fresh
+    pages to zero): the next proof writes its whole LDE into that very array (zeroed here first),
+    and both proofs verify, the first one also after its matrix was overwritten."""
+    from zkpor.stark import polys
+
+    air, trace = honest()
+    first = prove(air, trace, small_options)
+    kept = [m for m in polys._lde_buffers._kept if m.shape[0] == trace.shape[0]][-1]
+    kept[:] = 0
+    second = prove(air, trace, small_options)
+    assert np.all(kept.any(axis=0))  # every point rewritten
+    assert any(m is kept for m in polys._lde_buffers._kept)  # and given back again
+    for proof in (first, second):
+        verify(air, proof.to_bytes(), min_security_bits=0)

@@ -736,9 +736,12 @@ def _per_row(rows: int, big: int) -> bool:
     return rows >= 4 * threads or rows % threads == 0
 
 
-def _run(mode: int, rows: np.ndarray, big: int, tw_inv, tw_fwd, factor: int, post, spow_rev) -> np.ndarray:
+def _run(
+    mode: int, rows: np.ndarray, big: int, tw_inv, tw_fwd, factor: int, post, spow_rev, out=None
+) -> np.ndarray:
     n_rows, n = rows.shape
-    out = np.empty((n_rows, big), dtype=_U64)
+    if out is None:
+        out = np.empty((n_rows, big), dtype=_U64)
     if n_rows == 0:
         return out
     phases = _row_phases(mode, n, big, post.size > 0)
@@ -792,7 +795,7 @@ def coset_intt(evals: np.ndarray, shift: int = GENERATOR, axis: int = -1) -> np.
     return _transform(evals, axis, inverse=True, shift=shift, name="coset_intt")
 
 
-def _lde(src: np.ndarray, blowup: int, shift: int, mode: int, name: str) -> np.ndarray:
+def _lde(src: np.ndarray, blowup: int, shift: int, mode: int, name: str, out=None) -> np.ndarray:
     rows, one_d = _as_rows(src, -1, name)
     blowup = operator.index(blowup)  # ints and numpy integers; not floats
     if blowup < 1 or blowup & (blowup - 1):
@@ -804,6 +807,16 @@ def _lde(src: np.ndarray, blowup: int, shift: int, mode: int, name: str) -> np.n
     log_n = _log2(n)
     big = n * blowup
     log_big = _log2(big)
+    if out is not None and (
+        not isinstance(out, np.ndarray)
+        or out.dtype != _U64
+        or out.shape != (rows.shape[0], big)
+        or not out.flags.c_contiguous
+        or not out.flags.writeable
+        or one_d
+    ):
+        shape = (rows.shape[0], big)
+        raise ValueError(f"{name}: out must be a writeable C-contiguous uint64 array of shape {shape}")
     out = _run(
         mode,
         rows,
@@ -814,6 +827,7 @@ def _lde(src: np.ndarray, blowup: int, shift: int, mode: int, name: str) -> np.n
         _EMPTY,
         # with the 1/n of the inverse DFT
         _shift_powers_bitrev(log_n, shift, pow(n, P - 2, P) if mode == _MODE_LDE else 1),
+        out,
     )
     return out.reshape(-1) if one_d else out
 
@@ -825,7 +839,9 @@ def coset_lde(evals: np.ndarray, blowup: int, shift: int = GENERATOR) -> np.ndar
     return _lde(evals, blowup, shift, _MODE_LDE, "coset_lde")
 
 
-def coset_evaluate(coeffs: np.ndarray, blowup: int, shift: int = GENERATOR) -> np.ndarray:
+def coset_evaluate(
+    coeffs: np.ndarray, blowup: int, shift: int = GENERATOR, out: np.ndarray | None = None
+) -> np.ndarray:
     """Evaluations of polynomials given by n coefficients (shape (n_cols, n) or (n,)) on the coset
-    shift·⟨ω_{n·blowup}⟩, natural order."""
-    return _lde(coeffs, blowup, shift, _MODE_EVAL, "coset_evaluate")
+    shift·⟨ω_{n·blowup}⟩, natural order; written into `out` (2-D input only) when given."""
+    return _lde(coeffs, blowup, shift, _MODE_EVAL, "coset_evaluate", out)

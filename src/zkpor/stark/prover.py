@@ -26,7 +26,13 @@ from zkpor.stark.domain import ProofDomain
 from zkpor.stark.next_row import next_row_columns
 from zkpor.stark.params import ProofOptions
 from zkpor.stark.phases import phase
-from zkpor.stark.polys import CommittedPolys, commit_coefficients, random_field_matrix, trace_coefficients
+from zkpor.stark.polys import (
+    CommittedPolys,
+    commit_coefficients,
+    random_field_matrix,
+    recycle,
+    trace_coefficients,
+)
 from zkpor.stark.preprocessed import PreprocessedColumns, absorb_key, commit_preprocessed, key_mismatch
 from zkpor.stark.proof import StarkProof
 from zkpor.stark.statement import (
@@ -151,7 +157,7 @@ def prove(
     main_width = air.main_width
     aux_end = main_width + 2 * air.aux_width
     main_next, aux_next = len(next_row.main), len(next_row.main) + 2 * len(next_row.aux)
-    return StarkProof(
+    proof = StarkProof(
         options=options,
         log_trace_length=domain.log_n,
         main_width=main_width,
@@ -178,3 +184,5 @@ def prove(
         preprocessed_at_zw=at_zw[aux_next:],
         preprocessed_opening=fixed.commitment.open(indices) if fixed is not None else None,
     )
+    recycle(main)  # the largest by far; keeping the others too would raise the peak (measured)
+    return proof
