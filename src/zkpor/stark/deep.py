@@ -14,6 +14,7 @@ sums an opened row once for both.)
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -98,6 +99,15 @@ def _next_row_weights(alpha: Ext, n_at_z: int, n_shifted: int, next_columns: Seq
     return weights
 
 
+@functools.lru_cache(maxsize=4)
+def _query_weights(
+    alpha: Ext, n_at_z: int, n_shifted: int, next_columns: tuple[int, ...]
+) -> tuple[list[Ext], list[Ext]]:
+    """The DEEP weights at z and zω: the same for every query of a proof, so computed once (a
+    recursion proof has ~450 columns: recomputing them per query was most of its verify time)."""
+    return ext_powers_list(alpha, n_at_z), _next_row_weights(alpha, n_at_z, n_shifted, next_columns)
+
+
 def deep_at_point(
     x: int,
     shifted_row: Sequence[int],
@@ -113,8 +123,7 @@ def deep_at_point(
     """The verifier's DEEP(x) at one queried LDE point, from the opened rows."""
     n_shifted, n_quotient = len(shifted_row), len(quotient_row)
     n_at_z = n_shifted + n_quotient
-    coeff_z = ext_powers_list(alpha, n_at_z)
-    coeff_zw = _next_row_weights(alpha, n_at_z, n_shifted, next_columns)
+    coeff_z, coeff_zw = _query_weights(alpha, n_at_z, n_shifted, tuple(next_columns))
     row = list(shifted_row) + list(quotient_row)
     at_z = _dot(coeff_z, [Ext(v, 0) - c for v, c in zip(row, values_at_z, strict=True)])
     at_zw = _dot(
@@ -125,5 +134,3 @@ def deep_at_point(
     if randomizer_row is not None:
         result = result + Ext(randomizer_row[0], randomizer_row[1]) * alpha ** (n_at_z + n_shifted)
     return result
-
-
