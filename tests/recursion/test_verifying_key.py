@@ -137,6 +137,21 @@ def test_a_damaged_cache_entry_is_ignored_and_rebuilt_with_a_notice(tmp_path, me
     verify_with_key(key, public, proof, min_security_bits=0)
 
 
+def test_a_cache_entry_under_another_id_is_not_that_programs_key(tmp_path, merkle_run):
+    """An entry copied or renamed to another key's name (another program's id) is ignored and that
+    program's key derived, with a notice: the name alone must not pick the key."""
+    program, options, public, proof = merkle_run
+    cache = KeyCache(tmp_path)
+    cache.get("horner", "the horner program", lambda: verifying_key(horner_program(3), options))
+    (tmp_path / "merkle.vk").write_bytes((tmp_path / "horner.vk").read_bytes())
+    notices: list[str] = []
+    again = KeyCache(tmp_path, notices.append)
+    key = again.get("merkle", "the merkle program", lambda: verifying_key(program, options))
+    assert again.built == ["merkle"] and len(notices) == 1 and "another key id" in notices[0]
+    verify_with_key(key, public, proof, min_security_bits=0)
+    assert KeyCache(tmp_path).get("merkle", "the merkle program", lambda: None) == key  # rewritten
+
+
 def test_cache_location(tmp_path, monkeypatch):
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "elsewhere"))
     assert default_cache_dir() == tmp_path / "elsewhere"

@@ -513,8 +513,12 @@ class StackKeys:
 
 # The code a node program is derived from: a change to any of it may change the programs, so it
 # is part of every cached key's name (with the version: a development checkout changes without it).
+# (published.py: the filler digest and top-tree size the programs use; batch.py: the layout of a
+# statement; round_tree.py: which program each node of the tree gets.)
 _PROGRAM_SOURCES = ("field", "hash", "stark", "recursion", "liabilities/aggregation.py",
-                    "liabilities/air.py", "liabilities/layout.py", "liabilities/encoding.py")  # fmt: skip
+                    "liabilities/air.py", "liabilities/layout.py", "liabilities/encoding.py",
+                    "liabilities/published.py", "liabilities/batch.py",
+                    "liabilities/round_tree.py")  # fmt: skip
 
 
 @functools.cache

@@ -17,7 +17,8 @@ hundreds of thousands of instructions whose compilation and column commitment ta
 A verifier derives keys itself — from code, the statement's shape and the options — and never takes
 one from a published folder. `KeyCache` keeps derived keys on the local disk (default
 ~/.cache/zkpor/keys, or $ZKPOR_KEY_CACHE; "off" disables it), keyed by a hash of everything the
-program depends on and the zkpor version, written atomically. An entry that does not parse, whose
+program depends on and the zkpor version, written atomically; an entry is the key id it was derived
+for, then the key. An entry that does not parse, whose
 checksum fails or that was written for another key is ignored and rebuilt, with a notice. The cache
 is as trustworthy as the user's own files: it saves time, it is not a trust anchor for anyone else.
 """
@@ -48,6 +49,9 @@ VERSION = 1
 CHECKSUM_PURPOSE = "zkpor-program-vk-v1"
 MAX_KEY_BYTES = 64 << 20
 CACHE_ENV = "ZKPOR_KEY_CACHE"
+# A cache entry names the key id it was derived for, so that an entry copied or renamed to another
+# id (another program's name) is not taken for that program's key.
+ENTRY_MAGIC = b"zkpor-key-cache-entry\x00"
 
 
 class KeyFormatError(ZkporError):
@@ -162,7 +166,7 @@ class KeyCache:
         path = self.path(key_id)
         if path is not None and path.exists():
             try:
-                key = ProgramVerifyingKey.from_bytes(path.read_bytes())
+                key = _read_entry(path.read_bytes(), key_id)
                 self.loaded.append(key_id)
                 return key
             except (KeyFormatError, OSError) as error:
@@ -172,10 +176,26 @@ class KeyCache:
         if path is not None:
             try:
                 make_directory(path.parent)
-                write_atomically(path, key.to_bytes())
+                write_atomically(path, _entry(key_id, key))
             except OutputError as error:
                 self._notice(f"key cache: {error} (the key is used without being cached)")
         return key
+
+
+def _entry(key_id: str, key: ProgramVerifyingKey) -> bytes:
+    named = key_id.encode()
+    return ENTRY_MAGIC + struct.pack("<H", len(named)) + named + key.to_bytes()
+
+
+def _read_entry(data: bytes, key_id: str) -> ProgramVerifyingKey:
+    """The key of a cache entry written for `key_id` (KeyFormatError for any other entry)."""
+    named = key_id.encode()
+    head = ENTRY_MAGIC + struct.pack("<H", len(named))
+    if not data.startswith(head):
+        raise KeyFormatError("not a key cache entry of this zkpor")
+    if data[len(head) : len(head) + len(named)] != named:
+        raise KeyFormatError("the entry was written for another key id")
+    return ProgramVerifyingKey.from_bytes(data[len(head) + len(named) :])
 
 
 class _Reader:
