@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 from liabilities_testing import CHEAP_TREE, make_round, prove_small
 
-from zkpor.errors import VerificationError
+from zkpor.errors import InputError, VerificationError, ZkporError
 from zkpor.liabilities.published import GlobalProof, json_text
 from zkpor.liabilities.round_proof import verify_round
-from zkpor.liabilities.round_tree import RoundProof
+from zkpor.liabilities.round_tree import NodeFile, RoundProof, node_file_name
 from zkpor.round.decimal_text import format_units
+from zkpor.stark.proof import MAX_PROOF_BYTES, ProofFormatError
 
 pytestmark = pytest.mark.slow  # one aggregated round: ~20-40 s on two shared cores
 
@@ -92,3 +93,92 @@ def test_limb_totals_regrouped_in_the_header_are_refused(folder: Path) -> None:
     with pytest.raises(VerificationError, match="limb totals") as refused:
         _verify(folder)
     assert "round.zkp" in str(refused.value)
+
+
+def _header_edit(data: bytes, edit) -> bytes:
+    """round.zkp with its JSON header replaced by `edit(header)` (the STARK proof unchanged)."""
+    import struct
+
+    magic, version, length = struct.unpack_from("<8sHI", data)
+    header = json.loads(data[14 : 14 + length])
+    edited = edit(header)
+    text = edited if isinstance(edited, bytes) else json.dumps(edited).encode()
+    return struct.pack("<8sHI", magic, version, len(text)) + text + data[14 + length :]
+
+
+def _set(path: str, value: object):
+    def edit(header: dict) -> dict:
+        *parents, last = path.split(".")
+        node = header
+        for key in parents:
+            node = node[key]
+        if value is _DELETE:
+            del node[last]
+        else:
+            node[last] = value
+        return header
+
+    return edit
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        _set("public.statement_digest", 7),
+        _set("public.root", None),
+        _set("public.limb_totals", [[[1], [2], [3]]]),
+        _set("public.limb_totals", [[[-1], [0]]]),
+        _set("public.limb_totals", []),
+        _set("public.first_leaf", True),
+        _set("public.batch_count", 1 << 40),
+        _set("public.extra", 1),
+        _set("public", _DELETE),
+        _set("tree.leaf_arity_log", 0),
+        _set("tree.node_arity_log", -3),
+        _set("tree.nodes_per_level", [0]),
+        _set("tree.nodes_per_level", "1"),
+        _set("options.top.hasher", "sha1"),
+        _set("options.top.blowup", 1 << 63),
+        _set("options.inner.num_queries", 0),
+        _set("options.batch", []),
+        _set("batch_count", "1"),
+        _set("round_id", "\ud800"),
+        lambda header: b"\xff\xfe{}",
+        lambda header: b"[1, 2]",
+        lambda header: b"{" * 100000,
+    ],
+)
+def test_a_malformed_round_proof_header_is_one_line_naming_the_file(folder: Path, edit) -> None:
+    path = folder / "round.zkp"
+    path.write_bytes(_header_edit(path.read_bytes(), edit))
+    with pytest.raises(ZkporError) as refused:
+        _verify(folder)
+    message = str(refused.value)
+    assert "\n" not in message and "round.zkp" in message
+
+
+def test_an_oversized_or_truncated_round_proof_is_one_line(folder: Path) -> None:
+    path = folder / "round.zkp"
+    data = path.read_bytes()
+    for bad in (data[:13], data[:200], b"ZKPROUND", data + bytes(MAX_PROOF_BYTES)):
+        path.write_bytes(bad)
+        with pytest.raises(ZkporError) as refused:
+            _verify(folder)
+        assert "\n" not in str(refused.value) and "round.zkp" in str(refused.value)
+
+
+@pytest.mark.parametrize("cut", [0, 9, 14, 60, -1])
+def test_a_truncated_or_garbled_node_file_is_refused_naming_it(proven: Path, cut: int) -> None:
+    """A node file cut short or with a garbled header (a crash, a full disk) is refused with a
+    ProofFormatError or InputError (which a resumed prove names before proving it again), never a
+    traceback; damage inside its STARK proof is its verification's (test_round_tree)."""
+    data = (proven / "proof" / node_file_name(1, 0)).read_bytes()
+    bad = data[:cut]
+    with pytest.raises((ProofFormatError, InputError)):
+        NodeFile.from_bytes(bad, "L1-00000.zkp")
+    garbled = _header_edit(data, _set("public.limb_totals", "x"))
+    with pytest.raises(InputError, match="L1-00000.zkp"):
+        NodeFile.from_bytes(garbled, "L1-00000.zkp")
