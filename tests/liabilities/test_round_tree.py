@@ -128,9 +128,13 @@ def _edited_total(public, delta: int = 1):
          "the top proof's options are not the ones its header lists"),
         (lambda rp: replace(rp, tree=replace(rp.tree, batch=replace(rp.tree.batch, num_queries=9))),
          "batch options are not global.json's proof_options"),
+        # The inner options are checked by the keys alone: the verifier derives the top program for
+        # the options the header lists, and the top proof is of the program for the proven ones.
+        (lambda rp: replace(rp, tree=replace(rp.tree, inner=replace(rp.tree.inner, num_queries=9))),
+         "STARK proof rejected"),
     ],
     ids=["other-round", "other-statement", "root", "totals", "batch-count", "shape", "top-options",
-         "batch-options"],
+         "batch-options", "inner-options"],
 )  # fmt: skip
 def test_an_edited_or_foreign_round_proof_is_refused_in_one_line(
     aggregated: tuple[Path, bytes], tmp_path: Path, change, message: str
