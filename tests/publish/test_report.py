@@ -169,3 +169,25 @@ def test_change_vs_a_year_earlier(demos):
     assert report["totals"]["change_vs_year_earlier"] is None, "2023-06 is 13 months back, not a year"
     assert all(a["change_vs_year_earlier"] is None for a in report["assets"])
     assert "appears once a round about a year earlier is recorded" in render_html(report)
+
+
+def test_the_report_says_zero_knowledge_only_if_the_round_proof_has_it(demos):
+    """With a round proof, the published proof is its top node: a top proven without zero knowledge
+    (accepted with --allow-non-zk) must not be reported as zero-knowledge because the batches are."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from zkpor.liabilities.round_proof import verify_round
+    from zkpor.round.report_model import build_report
+    from zkpor.round.reserves_results import load_reserves_results
+
+    round_dir = demos.round_dir(ROUNDS[-1])
+    verification = verify_round(round_dir)
+    assert verification.round_proof is not None
+    reserves = load_reserves_results(round_dir / "reserves")
+    assert build_report(verification, reserves, [], datetime.now(UTC))["proof"]["zero_knowledge"] is True
+    check = verification.round_proof
+    tree = replace(check.round_proof.tree, top=replace(check.round_proof.tree.top, zero_knowledge=False))
+    top = replace(check, round_proof=replace(check.round_proof, tree=tree))
+    non_zk_top = replace(verification, round_proof=top)
+    assert build_report(non_zk_top, reserves, [], datetime.now(UTC))["proof"]["zero_knowledge"] is False

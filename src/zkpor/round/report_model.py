@@ -96,6 +96,13 @@ def _change(earlier: Decimal | int | None, now: Decimal | int) -> str | None:
     return None if change is None else str(change)
 
 
+def _zero_knowledge(verification: RoundVerification) -> bool:
+    """Every published proof has it: the batches' options and, with a round proof, its top node's."""
+    rp = verification.round_proof
+    batches = bool(verification.global_proof.proof_options["zero_knowledge"])
+    return batches and (rp is None or rp.round_proof.tree.top.zero_knowledge)
+
+
 def build_report(
     verification: RoundVerification,
     reserves: ReservesResults,
@@ -145,7 +152,7 @@ def build_report(
             "conjectured_security_bits": verification.security.conjectured_bits,
             "proven_security_bits": verification.security.proven_bits,
             "proof_bytes": verification.proof_bytes,
-            "zero_knowledge": bool(options["zero_knowledge"]),
+            "zero_knowledge": _zero_knowledge(verification),
             "blowup": options["blowup"],
             "queries": options["num_queries"],
             "grinding_bits": options["grinding_bits"],
