@@ -160,6 +160,18 @@ def test_a_malformed_round_proof_header_is_one_line_naming_the_file(folder: Path
     assert "\n" not in message and "round.zkp" in message
 
 
+def test_a_tree_over_batches_no_node_can_verify_is_one_line(folder: Path) -> None:
+    """Batch options with BLAKE3 in both global.json and round.zkp: no node program compiles a
+    BLAKE3 verifier; the error names round.zkp."""
+    path = folder / "round.zkp"
+    path.write_bytes(_header_edit(path.read_bytes(), _set("options.batch.hasher", "blake3")))
+    document = json.loads((folder / "global.json").read_text())
+    document["proof_options"]["hasher"] = "blake3"
+    (folder / "global.json").write_bytes(json_text(document))
+    with pytest.raises(VerificationError, match="round.zkp: its tree's programs cannot be derived: only"):
+        _verify(folder)
+
+
 def test_an_oversized_or_truncated_round_proof_is_one_line(folder: Path) -> None:
     path = folder / "round.zkp"
     data = path.read_bytes()

@@ -484,7 +484,10 @@ def verify_round_proof(
                 f"{where}: the {name} proofs are not zero-knowledge (their openings leak balances); "
                 "refused unless --allow-non-zk"
             )
-    keys = stack_keys(g.statement, rp.tree, plan, cache or KeyCache(None), notice)
+    try:
+        keys = stack_keys(g.statement, rp.tree, plan, cache or KeyCache(None), notice)
+    except ZkporError as error:  # e.g. options no node program can verify (a BLAKE3 batch)
+        raise VerificationError(f"{where}: its tree's programs cannot be derived: {error}") from None
     lengths = {level: [k.summary.trace_length for k in found] for level, found in keys.by_level.items()}
     security = stack_security(g.statement, rp.tree, lengths)
     for name, level in security.items():
