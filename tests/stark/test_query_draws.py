@@ -62,3 +62,29 @@ def test_options_that_almost_always_repeat_are_refused():
     air = FibonacciAir(2 * N, int(long_trace[1, -1]))
     with pytest.raises(ParameterError, match="repeat"):
         prove(air, long_trace, dataclasses.replace(CROWDED, num_queries=16))
+
+
+def test_the_native_verifier_accepts_a_repeating_draw_and_opens_distinct_positions(monkeypatch):
+    """The rule binds the prover only: a Poseidon2 proof whose draw repeats a position (made here
+    by a prover that takes the first passing nonce, as before the rule) still verifies natively,
+    which opens `num_queries` distinct positions, reading one more lane per repeat; so a cheating
+    prover gains nothing from ignoring the rule. A compiled verifier refuses to read it."""
+    from zkpor.recursion.program import ProgramError
+    from zkpor.recursion.verifier_program import compile_verifier, witness
+    from zkpor.stark import prover as prover_module
+
+    monkeypatch.setattr(prover_module, "grind_for_distinct_queries",
+                        lambda transcript, bits, lde_size, queries: transcript.grind(bits))  # fmt: skip
+    air, trace = fibonacci()
+    for queries in (6, 7, 8):
+        options = dataclasses.replace(CROWDED, num_queries=queries)
+        proof = prove(air, trace, options)
+        positions = replay(air, proof).positions
+        if len(positions) == queries:
+            continue  # no repeat at the first nonce for these options
+        assert len(set(positions)) == queries and len(proof.main_opening.rows) == queries
+        verify(air, proof.to_bytes(), min_security_bits=0)
+        with pytest.raises(ProgramError, match="lanes"):
+            witness(compile_verifier(air, options), air, proof)
+        return
+    pytest.fail("no draw repeated: the crowded options no longer crowd")
