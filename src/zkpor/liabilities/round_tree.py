@@ -55,6 +55,7 @@ from zkpor.liabilities.published import (
     top_tree_levels,
 )
 from zkpor.liabilities.statement import Statement
+from zkpor.recursion.proving import inner_options
 from zkpor.recursion.verifying_key import KeyCache, ProgramVerifyingKey, verify_with_key, verifying_key
 from zkpor.stark.params import ProofOptions, SecurityLevel, default_options, security_level
 from zkpor.stark.proof import MAX_PROOF_BYTES, ProofFormatError, StarkProof
@@ -96,15 +97,22 @@ class TreeOptions:
 
 
 def tree_options(batch: ProofOptions, target_bits: int = 100) -> TreeOptions:
-    """The default stack over batches proven with `batch` (its hasher set to poseidon2): inner nodes
-    at `target_bits` conjectured bits without zero knowledge (Poseidon2: a parent verifies them), the
-    top with zero knowledge and BLAKE3 (blowup 8)."""
+    """The default stack over batches proven with `batch` (its hasher set to poseidon2).
+
+    Inner nodes: `recursion.proving.inner_options` (Poseidon2: a parent verifies them; no zero
+    knowledge: they never leave the exchange; blowup 4, measured the cheapest to prove while eight
+    children still fit a 2^16-row parent) — at another `target_bits`, `default_options` at blowup 8.
+    The top node: zero knowledge and BLAKE3 (nothing verifies it in-circuit, and BLAKE3 openings
+    verify natively several times faster), blowup 8, grinding up to 24 bits and FRI stopped at
+    degree 256 like the batch profile (fewer queries and layers: a smaller published proof)."""
     batch = replace(batch, hasher="poseidon2")
-    inner = replace(default_options(zero_knowledge=False, target_bits=target_bits), hasher="poseidon2")
-    # Nothing verifies the top proof in-circuit: BLAKE3 commitments verify natively several times
-    # faster than Poseidon2 ones (pure-Python permutations), for the same size.
-    top = replace(default_options(zero_knowledge=True, target_bits=target_bits), hasher="blake3")
-    return TreeOptions(batch, inner, top)
+    if target_bits == 100:
+        inner = inner_options()
+    else:
+        inner = replace(default_options(zero_knowledge=False, target_bits=target_bits), hasher="poseidon2")
+    top = default_options(zero_knowledge=True, target_bits=target_bits, max_grinding_bits=24,
+                          fri_final_degree=256)  # fmt: skip
+    return TreeOptions(batch, inner, replace(top, hasher="blake3"))
 
 
 # ---- the container -------------------------------------------------------------------------------
