@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from liabilities_testing import CHEAP_TREE, make_round, prove_small
+from liabilities_testing import CHEAP_TREE, every_decimals_plus_one, make_round, prove_small, restate
 
 from zkpor.errors import InputError, VerificationError, ZkporError
 from zkpor.liabilities.published import GlobalProof, json_text
@@ -194,3 +194,37 @@ def test_a_truncated_or_garbled_node_file_is_refused_naming_it(proven: Path, cut
     garbled = _header_edit(data, _set("public.limb_totals", "x"))
     with pytest.raises(InputError, match="L1-00000.zkp"):
         NodeFile.from_bytes(garbled, "L1-00000.zkp")
+
+
+def _swap_first_two_symbols(g: dict) -> None:
+    g["assets"][0]["symbol"], g["assets"][1]["symbol"] = g["assets"][1]["symbol"], g["assets"][0]["symbol"]
+
+
+RESTATEMENTS = [
+    ("decimals", every_decimals_plus_one),  # weights unchanged: the same programs, another digest
+    ("price", lambda g: g["assets"][0].update(price="1")),
+    ("round_id", lambda g: g.update(round_id="2099-01")),
+    ("snapshot_time", lambda g: g.update(snapshot_time="2099-01-31T16:00:00Z")),
+    ("bits", lambda g: g["assets"][1].update(bits=g["assets"][1]["bits"] + 1)),
+    ("symbols", _swap_first_two_symbols),
+]
+
+
+@pytest.mark.parametrize("change", [r[1] for r in RESTATEMENTS], ids=[r[0] for r in RESTATEMENTS])
+def test_a_statement_restated_everywhere_a_forger_reaches_is_refused(folder: Path, change) -> None:
+    """With the round proof alone there is no batch file whose embedded statement betrays a
+    restated global.json: the forger restates global.json and summary.json consistently and edits
+    round.zkp's header (round id, statement digest) to match. The top proof, whose public input is
+    the statement digest (and whose programs the verifier derives from the restated statement),
+    refuses it."""
+    restate(folder, change)
+    g = GlobalProof.from_json((folder / "global.json").read_bytes(), "global.json")
+    path = folder / "round.zkp"
+    rp = RoundProof.from_bytes(path.read_bytes())
+    public = replace(rp.public, statement_digest=g.statement_digest)
+    path.write_bytes(replace(rp, round_id=g.round_id, public=public).to_bytes())
+    summary = json.loads((folder / "summary.json").read_text())
+    summary["proof_bytes"] = summary["round_proof"]["bytes"] = path.stat().st_size
+    (folder / "summary.json").write_bytes(json_text(summary))
+    with pytest.raises(VerificationError, match="round.zkp: STARK proof rejected"):
+        _verify(folder)
