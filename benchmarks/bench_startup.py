@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/bench_startup.py [--runs 5] [--users 1000] [--workdir DIR] [--src DIR]
 
-Start-up, per command (`version`, `verify-user`, `verify`, `prove` on a --users round): --runs
+Start-up, per command (`version`, `verify-user`, `verify`, and `prove` of a --users round, with
+the round proof (the default) and with `--no-aggregate` (batch proofs only)): --runs
 `zkpor CMD ...` processes, as the console script runs them (what a user waits for: for prove, the
 time to the first proof), minus the command's own work. That work is measured in --runs other
 processes that run the command twice: the second run is the work after start-up; they also split
@@ -12,8 +13,8 @@ on a shared machine) and wall. Every kernel must come from numba's cache: a warm
 compiles one is reported (the script's untimed first proof fills the cache in a new checkout).
 
 The round: the same --users round (22 assets, `zkpor generate` seed 7) proven again in a process
-that has proven it once (so after start-up), phase by phase (`stark.phases`: the round's own steps
-and the batch prover's), median of --runs.
+that has proven it once (so after start-up), both ways, phase by phase (`stark.phases`: the round's
+own steps and the STARK prover's, summed over the batch and the tree's nodes), median of --runs.
 
 `--src DIR` measures another checkout's `src` (e.g. an older commit's, `git archive REV src | tar -x
 -C DIR`) with this venv: before/after figures on the same machine at the same time.
@@ -74,15 +75,15 @@ json.dump({
 }, open(out, "w"))
 """
 
-# The round after start-up: argv is [result file, round dir, runs].
+# The round after start-up: argv is [result file, runs, prove's arguments...].
 ROUND_CHILD = r"""
 import json, sys, time
 from zkpor.cli import main
 from zkpor.stark import phases
-out, round_dir, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+out, runs, arguments = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 
 def prove():
-    sys.argv = ["zkpor", "prove", round_dir, "--fresh"]
+    sys.argv = ["zkpor", "prove", *arguments]
     try:
         main()
     except SystemExit as exit_:
@@ -160,8 +161,8 @@ def bench_command(name: str, args: list[str], runs: int, env: dict[str, str], wo
     }
 
 
-def bench_round(round_dir: Path, runs: int, env: dict[str, str], workdir: Path) -> dict:
-    results = child(ROUND_CHILD, [str(round_dir), str(runs)], env, workdir)
+def bench_round(arguments: list[str], runs: int, env: dict[str, str], workdir: Path) -> dict:
+    results = child(ROUND_CHILD, [str(runs), *arguments], env, workdir)
     assert isinstance(results, list)
     names = list(results[0]["phases"])
     phases = {n: [median([r["phases"][n][i] for r in results]) for i in (0, 1)] for n in names}
@@ -171,12 +172,12 @@ def bench_round(round_dir: Path, runs: int, env: dict[str, str], workdir: Path) 
 
 def print_commands(rows: list[dict]) -> None:
     print(
-        f"\n{'command':12s} {'interp':>7s} {'imports':>8s} {'kernels':>8s} {'START-UP':>9s} {'wall':>6s}"
+        f"\n{'command':22s} {'interp':>7s} {'imports':>8s} {'kernels':>8s} {'START-UP':>9s} {'wall':>6s}"
         f" {'again':>7s} {'fresh':>7s} {'wall':>6s}  numpy numba  kernels loaded/compiled  heavy imports"
     )
     for r in rows:
         print(
-            f"{r['command']:12s} {r['interpreter']:7.3f} {r['imports']:8.3f} {r['first_extra']:8.3f}"
+            f"{r['command']:22s} {r['interpreter']:7.3f} {r['imports']:8.3f} {r['first_extra']:8.3f}"
             f" {r['startup']:9.3f} {r['startup_wall']:6.2f} {r['again']:7.3f} {r['fresh_process']:7.3f}"
             f" {r['fresh_process_wall']:6.2f}  {'yes' if r['numpy_imported'] else 'no':5s}"
             f" {'yes' if r['numba_imported'] else 'no':5s}"
@@ -191,9 +192,9 @@ def print_commands(rows: list[dict]) -> None:
     )
 
 
-def print_round(users: int, result: dict) -> None:
+def print_round(title: str, result: dict) -> None:
     total_cpu, total_wall = result["total_cpu"], result["total_wall"]
-    print(f"\n{users:,}-user round after start-up: {total_cpu:.3f} CPU s, {total_wall:.3f} s wall")
+    print(f"\n{title} after start-up: {total_cpu:.3f} CPU s, {total_wall:.3f} s wall")
     rest_cpu, rest_wall = total_cpu, total_wall
     for name, (wall, cpu) in sorted(result["phases"].items(), key=lambda item: -item[1][1]):
         rest_cpu, rest_wall = rest_cpu - cpu, rest_wall - wall
@@ -228,9 +229,17 @@ def main() -> None:
 
         shutil.rmtree(round_dir, ignore_errors=True)
         generate_round(round_dir, options.users, 7)
-    # Untimed: the proof the commands check, one customer's file, and numba's cache filled.
     zkpor = [sys.executable, "-c", "from zkpor.cli import main; main()"]
-    subprocess.run([*zkpor, "prove", str(round_dir), "--fresh"], env=env, check=True, capture_output=True)
+    prove = ["prove", str(round_dir), "--fresh"]
+    # Since the round proof (issue 15) prove aggregates the batch proofs by default; both are timed.
+    help_text = subprocess.run([*zkpor, "prove", "--help"], env=env, capture_output=True, text=True).stdout
+    variants = {"prove": prove}
+    if "--no-aggregate" in help_text:
+        variants = {"prove --no-aggregate": [*prove, "--no-aggregate"], "prove": prove}
+    # Untimed: numba's cache filled, verification keys cached, the proof the commands check (the
+    # default one, proven last) and one customer's file.
+    for arguments in variants.values():
+        subprocess.run([*zkpor, *arguments], env=env, check=True, capture_output=True)
     uid = (round_dir / "users.csv").read_text().splitlines()[1].split(",", 1)[0]
     customer_file = workdir / "inclusion.json"
     subprocess.run(
@@ -245,25 +254,28 @@ def main() -> None:
         ("version", ["version"]),
         ("verify-user", ["verify-user", str(customer_file), "--uid", uid, "--global", global_json]),
         ("verify", ["verify", str(round_dir)]),
-        ("prove", ["prove", str(round_dir), "--fresh"]),
+        *variants.items(),
     ]
     rows = []
     for name, args in commands:
         rows.append(bench_command(name, args, options.runs, env, workdir))
         print(f"measured {name}", file=sys.stderr, flush=True)
-    round_result = bench_round(round_dir, options.runs, env, workdir)
+    rounds = {
+        name: bench_round(arguments[1:], options.runs, env, workdir) for name, arguments in variants.items()
+    }
 
     print(
         f"zkpor start-up, {options.runs} fresh processes per command, {os.cpu_count()} CPUs"
         + (f", src {options.src}" if options.src else "")
     )
     print_commands(rows)
-    print_round(options.users, round_result)
+    for name, result in rounds.items():
+        print_round(f"{options.users:,}-user round, `zkpor {name}`,", result)
     for r in rows:
         if r["kernels"]["compiled"]:
             print(f"WARNING: {r['command']} compiled {r['kernels']['compiled']} kernels in a warm process")
     if options.json:
-        options.json.write_text(json.dumps({"commands": rows, "round": round_result}, indent=1))
+        options.json.write_text(json.dumps({"commands": rows, "rounds": rounds}, indent=1))
 
 
 if __name__ == "__main__":
