@@ -16,6 +16,7 @@ from zkpor.stark.examples.poseidon2_air import Poseidon2Air
 from zkpor.stark.gadgets import poseidon2 as gadget
 
 ROWS = 300  # not a multiple of the kernel's tile
+SHAPES = pytest.mark.parametrize("shape", [gadget.CUBED, gadget.NARROW], ids=["sbox3", "sbox7"])
 
 
 def random_matrix(rng, shape) -> np.ndarray:
@@ -34,32 +35,34 @@ def generic_sum(values, alphas) -> np.ndarray:
     return as_ext_array(total, ROWS)
 
 
-def test_fused_gadget_equals_generic_constraints():
+@SHAPES
+def test_fused_gadget_equals_generic_constraints(shape):
     rng = np.random.default_rng(1)
-    block = random_matrix(rng, (gadget.COLUMNS + 3, ROWS + 8))  # wider and longer, like a frame
+    block = random_matrix(rng, (shape.columns + 3, ROWS + 8))  # wider and longer, like a frame
     columns = [BaseVec(row[5 : 5 + ROWS]) for row in block]
-    alphas = weights(rng, gadget.NUM_CONSTRAINTS)
-    generic, generic_output = gadget.constraints(columns, fused=False)
-    (group,), output = gadget.constraints(columns)
-    assert isinstance(group, CombinedConstraints) and group.count == gadget.NUM_CONSTRAINTS
+    alphas = weights(rng, shape.num_constraints)
+    generic, generic_output = shape.constraints(columns, fused=False)
+    (group,), output = shape.constraints(columns)
+    assert isinstance(group, CombinedConstraints) and group.count == shape.num_constraints
     fused = group.combine(np.array([[a.c0, a.c1] for a in alphas], dtype=np.uint64))
     assert np.array_equal(fused.values, generic_sum(generic, alphas))
     # the output state: the generic code continues from the stored columns, so they coincide
     assert all(np.array_equal(a.values, b.values) for a, b in zip(output, generic_output, strict=True))
 
 
-def test_fused_gadget_sees_every_constraint():
+@SHAPES
+def test_fused_gadget_sees_every_constraint(shape):
     """A change in any one stored column changes the fused sum (no constraint is skipped)."""
     rng = np.random.default_rng(2)
-    block = random_matrix(rng, (gadget.COLUMNS, ROWS))
-    alphas = np.array([[a.c0, a.c1] for a in weights(rng, gadget.NUM_CONSTRAINTS)], dtype=np.uint64)
+    block = random_matrix(rng, (shape.columns, ROWS))
+    alphas = np.array([[a.c0, a.c1] for a in weights(rng, shape.num_constraints)], dtype=np.uint64)
 
     def fused(matrix):
-        (group,), _ = gadget.constraints([BaseVec(row) for row in matrix])
+        (group,), _ = shape.constraints([BaseVec(row) for row in matrix])
         return group.combine(alphas).values
 
     before = fused(block)
-    for column in range(gadget.WIDTH, gadget.COLUMNS):
+    for column in range(gadget.WIDTH, shape.columns):
         changed = block.copy()
         changed[column, 7] = (int(changed[column, 7]) + 1) % gl.P
         after = fused(changed)
@@ -103,8 +106,9 @@ def test_combine_refuses_a_count_mismatch():
         combine(air, [vec], [], Frame([], []), [Ext(1, 0)] * 300, vec, vec, vec, [])
 
 
-def test_fused_trace_filler_equals_generic_code():
+@SHAPES
+def test_fused_trace_filler_equals_generic_code(shape):
     rng = np.random.default_rng(6)
     inputs = random_matrix(rng, (gadget.WIDTH, 700))  # several tiles and a partial one
-    assert np.array_equal(gadget.fill_trace(inputs), gadget.fill_trace(inputs, fused=False))
-    assert np.array_equal(gadget.fill_trace(inputs[:, :1]), gadget.fill_trace(inputs[:, :1], fused=False))
+    assert np.array_equal(shape.fill_trace(inputs), shape.fill_trace(inputs, fused=False))
+    assert np.array_equal(shape.fill_trace(inputs[:, :1]), shape.fill_trace(inputs[:, :1], fused=False))

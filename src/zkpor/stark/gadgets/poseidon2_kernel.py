@@ -1,5 +1,8 @@
 """The Poseidon2 gadget's constraints on many rows at once, fused into one numba kernel.
 
+Both gadget shapes (`sbox_degree` 3: x³ stored beside each S-box output; 7: one column per S-box)
+run through the same loops, which branch on the shape once per round.
+
 `gadget.constraints` written over `BaseVec`s costs ~1,500 numpy-sized vector calls per chunk of
 rows, each streaming its operands through memory. This kernel computes the very same expressions
 (`permutation_rounds` with the `check` register: every stored column minus the value the previous
@@ -61,48 +64,73 @@ def _seventh(stored_cube, shifted, out, m) -> None:
 
 
 @njit(cache=True, nogil=True)
+def _seventh_shifted(state, rc, out, m) -> None:
+    """out = (state + rc)^7 in one go (the degree-7 gadget stores no x³)."""
+    for r in range(m):
+        x = f.add(state[r], rc)
+        out[r] = f.square_mul_vec(f.square_mul_vec(x, x), x)
+
+
+@njit(cache=True, nogil=True)
 def _copy(src, dst, m) -> None:
     for r in range(m):
         dst[r] = src[r]
 
 
 @njit(cache=True, nogil=True)
-def _full_round(cols, column, t0, m, state, mixed, work, rc, alphas, acc) -> None:
-    """One full round from `state`; leaves the round's stored `post` columns in `state`."""
+def _full_round(cols, column, t0, m, state, mixed, work, rc, alphas, acc, cubes) -> int:
+    """One full round from `state`; leaves the round's stored `post` columns in `state` and
+    returns the next round's first column."""
     shifted, cube = work[0], work[1]
+    if cubes:
+        for i in range(WIDTH):
+            stored = cols[column + i, t0 : t0 + m]
+            _cube_shifted(state[i], rc[i], shifted, cube, m)
+            k = column + i - WIDTH
+            _accumulate(acc, stored, cube, alphas[k, 0], alphas[k, 1], m)
+            _seventh(stored, shifted, state[i], m)
+        column += WIDTH
+        external_layer(state, mixed, m)
+        result = mixed
+    else:  # (out of place: a loop writing its own input is not vectorised)
+        for i in range(WIDTH):
+            _seventh_shifted(state[i], rc[i], mixed[i], m)
+        external_layer(mixed, state, m)
+        result = state
     for i in range(WIDTH):
         stored = cols[column + i, t0 : t0 + m]
-        _cube_shifted(state[i], rc[i], shifted, cube, m)
         k = column + i - WIDTH
-        _accumulate(acc, stored, cube, alphas[k, 0], alphas[k, 1], m)
-        _seventh(stored, shifted, state[i], m)
-    external_layer(state, mixed, m)
-    for i in range(WIDTH):
-        stored = cols[column + WIDTH + i, t0 : t0 + m]
-        k = column + i
-        _accumulate(acc, stored, mixed[i], alphas[k, 0], alphas[k, 1], m)
+        _accumulate(acc, stored, result[i], alphas[k, 0], alphas[k, 1], m)
         _copy(stored, state[i], m)
+    return column + WIDTH
 
 
 @njit(cache=True, nogil=True)
-def _partial_round(cols, column, t0, m, state, work, rc, diag, alphas, acc) -> None:
-    shifted, cube = work[0], work[1]
-    stored_cube = cols[column, t0 : t0 + m]
-    stored_seventh = cols[column + 1, t0 : t0 + m]
+def _partial_round(cols, column, t0, m, state, work, rc, diag, alphas, acc, cubes) -> int:
+    shifted, seventh = work[0], work[1]
+    if cubes:
+        stored_cube = cols[column, t0 : t0 + m]
+        k = column - WIDTH
+        _cube_shifted(state[0], rc, shifted, seventh, m)
+        _accumulate(acc, stored_cube, seventh, alphas[k, 0], alphas[k, 1], m)
+        _seventh(stored_cube, shifted, seventh, m)
+        column += 1
+    else:
+        _seventh_shifted(state[0], rc, seventh, m)
+    stored_seventh = cols[column, t0 : t0 + m]
     k = column - WIDTH
-    _cube_shifted(state[0], rc, shifted, cube, m)
-    _accumulate(acc, stored_cube, cube, alphas[k, 0], alphas[k, 1], m)
-    _seventh(stored_cube, shifted, cube, m)
-    _accumulate(acc, stored_seventh, cube, alphas[k + 1, 0], alphas[k + 1, 1], m)
+    _accumulate(acc, stored_seventh, seventh, alphas[k, 0], alphas[k, 1], m)
     _copy(stored_seventh, state[0], m)  # the stored x^7 goes on through the linear layer
     internal_layer(state, diag, shifted, m)
+    return column + 1
 
 
 @njit(cache=True, nogil=True)
-def combined_range(lo, hi, cols, offset, alphas, rc_initial, rc_internal, rc_final, diag, out) -> None:
-    """out[r] = Σ_k α_k · c_k(row r) for rows r in [lo, hi) of cols[:, offset:].
+def combined_range(lo, hi, cols, offset, alphas, rc_initial, rc_internal, rc_final, diag, cubes, out) -> None:
+    """out[r] = Σ_k α_k · c_k(row r) for rows r in [lo, hi) of cols[:, offset:]; `cubes`: the
+    degree-3 gadget's layout (x³ columns), else the degree-7 one's.
 
-    alphas: (NUM_CONSTRAINTS, 2) extension weights; out: (rows, 2)."""
+    alphas: (num_constraints, 2) extension weights; out: (rows, 2)."""
     state = np.empty((WIDTH, _TILE), dtype=np.uint64)
     scratch = np.empty((WIDTH, _TILE), dtype=np.uint64)
     acc = np.empty((4, _TILE), dtype=np.uint64)
@@ -116,46 +144,56 @@ def combined_range(lo, hi, cols, offset, alphas, rc_initial, rc_internal, rc_fin
         acc[:] = 0
         column = WIDTH
         for j in range(rc_initial.shape[0]):
-            _full_round(cols, column, t0, m, state, scratch, work, rc_initial[j], alphas, acc)
-            column += 2 * WIDTH
+            column = _full_round(cols, column, t0, m, state, scratch, work, rc_initial[j], alphas, acc, cubes)
         for j in range(rc_internal.shape[0]):
-            _partial_round(cols, column, t0, m, state, work, rc_internal[j], diag, alphas, acc)
-            column += 2
+            rc = rc_internal[j]
+            column = _partial_round(cols, column, t0, m, state, work, rc, diag, alphas, acc, cubes)
         for j in range(rc_final.shape[0]):
-            _full_round(cols, column, t0, m, state, scratch, work, rc_final[j], alphas, acc)
-            column += 2 * WIDTH
+            column = _full_round(cols, column, t0, m, state, scratch, work, rc_final[j], alphas, acc, cubes)
         for r in range(m):
             out[t + r, 0] = f.reduce128(acc[0, r], acc[1, r])
             out[t + r, 1] = f.reduce128(acc[2, r], acc[3, r])
 
 
-def combined_constraints(cols: np.ndarray, offset: int, rows: int, alphas: np.ndarray) -> np.ndarray:
-    """Σ_k α_k · (constraint k of the gadget) on rows cols[:, offset : offset + rows] of the gadget's
-    columns `cols` (≥ COLUMNS, C-contiguous); alphas (NUM_CONSTRAINTS, 2). Returns (rows, 2)."""
+def combined_constraints(
+    cols: np.ndarray, offset: int, rows: int, alphas: np.ndarray, sbox_degree: int = 3
+) -> np.ndarray:
+    """Σ_k α_k · (constraint k of the gadget of this S-box degree) on rows
+    cols[:, offset : offset + rows] of the gadget's columns `cols` (≥ its columns, C-contiguous);
+    alphas (num_constraints, 2). Returns (rows, 2)."""
     out = np.empty((rows, 2), dtype=np.uint64)
-    combined_range(0, rows, cols, offset, alphas, RC_INITIAL, RC_INTERNAL, RC_FINAL, DIAG, out)
+    cubes = sbox_degree == 3
+    combined_range(0, rows, cols, offset, alphas, RC_INITIAL, RC_INTERNAL, RC_FINAL, DIAG, cubes, out)
     return out
 
 
 @njit(cache=True, nogil=True)
-def _fill_full_rounds(trace, column, t0, m, state, scratch, work, constants) -> int:
+def _fill_full_rounds(trace, column, t0, m, state, scratch, work, constants, cubes) -> int:
     for j in range(constants.shape[0]):
+        if cubes:
+            for i in range(WIDTH):
+                _cube_shifted(state[i], constants[j, i], work[0], work[1], m)
+                _copy(work[1], trace[column + i, t0 : t0 + m], m)
+                _seventh(work[1], work[0], state[i], m)
+            column += WIDTH
+            external_layer(state, scratch, m)
+            for i in range(WIDTH):
+                _copy(scratch[i], state[i], m)
+        else:
+            for i in range(WIDTH):
+                _seventh_shifted(state[i], constants[j, i], scratch[i], m)
+            external_layer(scratch, state, m)
         for i in range(WIDTH):
-            _cube_shifted(state[i], constants[j, i], work[0], work[1], m)
-            _copy(work[1], trace[column + i, t0 : t0 + m], m)
-            _seventh(work[1], work[0], state[i], m)
-        external_layer(state, scratch, m)
-        for i in range(WIDTH):
-            _copy(scratch[i], state[i], m)
-            _copy(scratch[i], trace[column + WIDTH + i, t0 : t0 + m], m)
-        column += 2 * WIDTH
+            _copy(state[i], trace[column + i, t0 : t0 + m], m)
+        column += WIDTH
     return column
 
 
 @njit(cache=True, nogil=True)
-def fill_range(lo, hi, trace) -> None:
-    """Every stored column of rows [lo, hi) of `trace` (COLUMNS, n) from its 12 input columns: the
-    values `permutation_rounds` registers, computed on tiles as `combined_range` checks them."""
+def fill_range(lo, hi, trace, cubes) -> None:
+    """Every stored column of rows [lo, hi) of `trace` (the gadget's columns, n) from its 12 input
+    columns: the values `Poseidon2Gadget.rounds` registers, computed on tiles as `combined_range`
+    checks them; `cubes` as there."""
     state = np.empty((WIDTH, _TILE), dtype=np.uint64)
     scratch = np.empty((WIDTH, _TILE), dtype=np.uint64)
     work = np.empty((2, _TILE), dtype=np.uint64)
@@ -164,19 +202,26 @@ def fill_range(lo, hi, trace) -> None:
         for i in range(WIDTH):
             _copy(trace[i, t0 : t0 + m], scratch[i], m)
         external_layer(scratch, state, m)
-        column = _fill_full_rounds(trace, WIDTH, t0, m, state, scratch, work, RC_INITIAL)
+        column = _fill_full_rounds(trace, WIDTH, t0, m, state, scratch, work, RC_INITIAL, cubes)
         for j in range(RC_INTERNAL.shape[0]):
-            _cube_shifted(state[0], RC_INTERNAL[j], work[0], work[1], m)
-            _copy(work[1], trace[column, t0 : t0 + m], m)
-            _seventh(work[1], work[0], state[0], m)
-            _copy(state[0], trace[column + 1, t0 : t0 + m], m)
+            if cubes:
+                _cube_shifted(state[0], RC_INTERNAL[j], work[0], work[1], m)
+                _copy(work[1], trace[column, t0 : t0 + m], m)
+                _seventh(work[1], work[0], state[0], m)
+                column += 1
+            else:
+                _seventh_shifted(state[0], RC_INTERNAL[j], work[1], m)
+                _copy(work[1], state[0], m)
+            _copy(state[0], trace[column, t0 : t0 + m], m)
             internal_layer(state, DIAG, work[0], m)
-            column += 2
-        _fill_full_rounds(trace, column, t0, m, state, scratch, work, RC_FINAL)
+            column += 1
+        _fill_full_rounds(trace, column, t0, m, state, scratch, work, RC_FINAL, cubes)
 
 
-def fill_columns(trace: np.ndarray) -> None:
-    """Fill columns WIDTH … COLUMNS−1 of `trace` (C-contiguous (COLUMNS, n)) from its inputs."""
+def fill_columns(trace: np.ndarray, sbox_degree: int = 3) -> None:
+    """Fill every column after the 12 inputs of `trace` (C-contiguous (gadget columns, n)) from
+    its inputs, for the gadget of this S-box degree."""
     from zkpor.field.parallel import parallel_ranges
 
-    parallel_ranges(lambda lo, hi: fill_range(lo, hi, trace), trace.shape[1], grain=_TILE)
+    cubes = sbox_degree == 3
+    parallel_ranges(lambda lo, hi: fill_range(lo, hi, trace, cubes), trace.shape[1], grain=_TILE)
