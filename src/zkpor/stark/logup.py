@@ -14,6 +14,11 @@ on every row including the wrap from the last to the first,
 
 hold exactly when Σ_i Σ_t m_t[i] / (β − φ_t[i]) = S: the lookup (or multiset) relation, up to a
 ~(n · terms)/|F| error. An odd term out gets a helper of its own (h · (β − φ) = m).
+
+An AIR whose main constraints are of a higher degree d > 3 pays for a quotient of that degree
+anyway, so its helpers take as many terms as keep the helper's constraint within d:
+h · Π_t (β − φ_t) = Σ_t m_t Π_{u≠t} (β − φ_u) (six plain lookups at degree 7, a third of the
+helper columns of pairs).
 """
 
 from __future__ import annotations
@@ -30,9 +35,27 @@ from zkpor.stark.algebra import BaseVec, ExtVec, as_ext_array
 from zkpor.stark.kernels import exclusive_prefix_sum
 
 
+def group_degree(group: Sequence[LookupTerm]) -> int:
+    """Degree of a helper's constraint h · Π (β − φ_t) = Σ_t m_t Π_{u≠t} (β − φ_u)."""
+    values = sum(t.values_degree for t in group)
+    return max(1 + values, *(t.multiplicity_degree + values - t.values_degree for t in group))
+
+
 def groups(air: Air) -> list[tuple[LookupTerm, ...]]:
+    """The terms each helper column sums: pairs, or for an AIR of main degree d > 3, as many as
+    keep each helper's constraint within degree d."""
     terms = air.lookups()
-    return [tuple(terms[i : i + 2]) for i in range(0, len(terms), 2)]
+    budget = max([c.degree for c in air.constraints()], default=1)
+    if budget <= 3:
+        return [tuple(terms[i : i + 2]) for i in range(0, len(terms), 2)]
+    out: list[tuple[LookupTerm, ...]] = []
+    group: list[LookupTerm] = []
+    for term in terms:
+        if len(group) >= 2 and group_degree([*group, term]) > budget:
+            out.append(tuple(group))
+            group = []
+        group.append(term)
+    return out + ([tuple(group)] if group else [])
 
 
 def width(air: Air) -> int:
@@ -42,16 +65,7 @@ def width(air: Air) -> int:
 
 
 def constraints(air: Air) -> list[Constraint]:
-    out = []
-    for group in groups(air):
-        if len(group) == 1:
-            (t,) = group
-            degree = max(1 + t.values_degree, t.multiplicity_degree)
-        else:
-            a, b = group
-            degree = max(1 + a.values_degree + b.values_degree, a.multiplicity_degree + b.values_degree,
-                         b.multiplicity_degree + a.values_degree)  # fmt: skip
-        out.append(Constraint(degree, wraps=True))
+    out = [Constraint(group_degree(group), wraps=True) for group in groups(air)]
     return out + ([Constraint(1, wraps=True)] if out else [])
 
 
@@ -72,12 +86,14 @@ def evaluate(air: Air, frame: Frame, periodic: Sequence, challenges: Sequence) -
         if len(group) == 1:
             (t,) = group
             out.append(helper * _pole_distance(t, row, periodic, beta, gamma) - t.multiplicity(row, periodic))
-        else:
+        elif len(group) == 2:
             a, b = group
             da = _pole_distance(a, row, periodic, beta, gamma)
             db = _pole_distance(b, row, periodic, beta, gamma)
             m_a, m_b = a.multiplicity(row, periodic), b.multiplicity(row, periodic)
             out.append(helper * da * db - m_a * db - m_b * da)
+        else:
+            out.append(_group_constraint(group, helper, row, periodic, beta, gamma))
     running, running_next = frame.aux_current[n_helpers], frame.aux_next[n_helpers]
     step = helpers[0]
     for helper in helpers[1:]:
@@ -87,6 +103,25 @@ def evaluate(air: Air, frame: Frame, periodic: Sequence, challenges: Sequence) -
         step = step - offset * pow(air.trace_length, gl.P - 2, gl.P)
     out.append(running_next - running - step)
     return out
+
+
+def _group_constraint(group, helper, row, periodic, beta, gamma):
+    """h · Π_t d_t − Σ_t m_t Π_{u≠t} d_u, the products of the others from prefix and suffix
+    products (3k multiplications for k terms, not k²)."""
+    distances = [_pole_distance(t, row, periodic, beta, gamma) for t in group]
+    prefix = [distances[0]]
+    for d in distances[1:-1]:
+        prefix.append(prefix[-1] * d)
+    def weighted(term: LookupTerm, others):
+        m = term.multiplicity(row, periodic)
+        return others if isinstance(m, int) and m == 1 else m * others  # plain lookups: m = 1
+
+    suffix = distances[-1]
+    total = weighted(group[-1], prefix[-1])
+    for i in range(len(group) - 2, -1, -1):
+        total = total + weighted(group[i], suffix if i == 0 else prefix[i - 1] * suffix)
+        suffix = suffix * distances[i]
+    return helper * suffix - total
 
 
 def fixed_rows(air: Air) -> list[BaseVec]:
