@@ -4,6 +4,7 @@
         [--batch-size N] [--max-batches K] [--resume] [--profile conjectured|proven]
         [--hasher blake3|poseidon2] [--breakdown]
         [--blowup B] [--queries Q] [--grinding G] [--fri-folding F] [--fri-final-degree D]
+        [--sbox-degree 3|7]
 
 For each size: `zkpor generate`-style users (seed 7), then, each in a fresh process so that its peak
 memory is its own, `prove_round` with a proof profile's options (`zkpor prove --profile`; default
@@ -21,13 +22,18 @@ grinding traded for queries down to the 80-bit floor); `--queries`, `--grinding`
 (the factor: 2, 4, 8 or 16) and `--fri-final-degree` then override single options, for a Pareto table
 (nothing stops a setting below 100 bits: the security line says what it gives).
 
+`--sbox-degree 7` proves (and verifies) with the solvency AIR's degree-7 Poseidon2 gadget (130
+columns instead of 248, 13 quotient chunks: blowup 8 unless `--blowup` says otherwise), to measure
+what the narrower trace costs and saves (`liabilities.batch.SBOX_DEGREE`).
+
 `--breakdown` prints where the bytes of the first batch proof go (opened rows, salts and Merkle
 siblings of every commitment, FRI layers, out-of-domain values, final polynomial).
 
 `--max-batches K` stops proving after K batches and prints projections for the whole round from the
 batches measured, marked "projected"; `--resume` keeps the batches an earlier run left (otherwise
 every run starts afresh).
-Results also go to WORKDIR/bench-2^N-PROFILE[-poseidon2]-bBqQgGfFdD[-batchS].json (the options).
+Results also go to WORKDIR/bench-2^N-PROFILE[-poseidon2]-bBqQgGfFdD[-batchS][-sbox7].json (the
+options).
 """
 
 from __future__ import annotations
@@ -198,10 +204,9 @@ def print_breakdown(directory: Path) -> None:
     )
 
 
-def child(phase: str, *args: str) -> dict:
-    output = subprocess.run(
-        [sys.executable, __file__, "--phase", phase, *args], check=True, capture_output=True, text=True
-    ).stdout
+def child(phase: str, *args: str, sbox_degree: int = 3) -> dict:
+    command = [sys.executable, __file__, "--phase", phase, "--sbox-degree", str(sbox_degree), *args]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
@@ -214,6 +219,7 @@ def bench(
     profile: str,
     hasher: str,
     options: ProofOptions,
+    sbox_degree: int = 3,
 ) -> dict:
     from zkpor.round.generate import generate_round
 
@@ -226,15 +232,18 @@ def bench(
         print(f"2^{log_users}: generated {users:,} users in {time.perf_counter() - start:.1f} s", flush=True)
     print(f"2^{log_users}: proving (batch size {batch_size or 'auto'}, {profile}, {hasher})…", flush=True)
     sizes = (str(batch_size or 0), str(max_batches or 0))
-    prove = child("prove", str(directory), *sizes, str(int(resume)), json.dumps(asdict(options)))
-    result: dict = {"users": users, "profile": profile, "hasher": hasher, "prove": prove}
+    arguments = (str(directory), *sizes, str(int(resume)), json.dumps(asdict(options)))
+    prove = child("prove", *arguments, sbox_degree=sbox_degree)
+    result: dict = {"users": users, "profile": profile, "hasher": hasher, "prove": prove,
+                    "sbox_degree": sbox_degree}  # fmt: skip
     if prove["complete"]:
-        result["verify"] = child("verify", str(directory))
-        result["inclusion"] = child("inclusion", str(directory))
+        result["verify"] = child("verify", str(directory), sbox_degree=sbox_degree)
+        result["inclusion"] = child("inclusion", str(directory), sbox_degree=sbox_degree)
     suffix = "" if hasher == "blake3" else f"-{hasher}"
     o = options
     suffix += f"-b{o.blowup}q{o.num_queries}g{o.grinding_bits}f{1 << o.fri_folding_log}d{o.fri_final_degree}"
     suffix += f"-batch{batch_size}" if batch_size else ""
+    suffix += f"-sbox{sbox_degree}" if sbox_degree != 3 else ""
     (workdir / f"bench-2^{log_users}-{profile}{suffix}.json").write_text(json.dumps(result, indent=1))
     return result
 
@@ -243,7 +252,8 @@ def report(result: dict) -> None:
     users, p = result["users"], result["prove"]
     lines = [
         f"=== {users:,} users (2^{users.bit_length() - 1}), 22 assets, zero knowledge, "
-        f"{result['profile']} profile, {result.get('hasher', 'blake3')} commitments ==="
+        f"{result['profile']} profile, {result.get('hasher', 'blake3')} commitments, "
+        f"degree-{result.get('sbox_degree', 3)} Poseidon2 gadget ==="
     ]
     count, size = p["batch_count"], p["batch_size"]
     per_batch = p["batch_s_mean"]
@@ -298,7 +308,8 @@ def chosen_options(args: argparse.Namespace) -> ProofOptions:
     """The profile's options, or the conjectured rule at --blowup, with the single overrides."""
     from zkpor.liabilities.round_proof import conjectured_options, profile_options
 
-    options = profile_options(args.profile) if args.blowup is None else conjectured_options(100, args.blowup)
+    blowup = args.blowup or (8 if args.sbox_degree == 7 else None)  # 13 quotient chunks need 8
+    options = profile_options(args.profile) if blowup is None else conjectured_options(100, blowup)
     overrides = {
         "hasher": args.hasher,
         "num_queries": args.queries,
@@ -326,9 +337,13 @@ def main() -> None:
     parser.add_argument("--grinding", type=int, default=None)
     parser.add_argument("--fri-folding", type=int, choices=(2, 4, 8, 16), default=None)
     parser.add_argument("--fri-final-degree", type=int, default=None)
+    parser.add_argument("--sbox-degree", type=int, choices=(3, 7), default=3)
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.phase:  # a child process: one phase, its result as the last line of output
+        from zkpor.liabilities import batch
+
+        batch.SBOX_DEGREE = args.sbox_degree
         if args.phase == "prove":
             directory, batch_size, max_batches = Path(rest[0]), int(rest[1]) or None, int(rest[2]) or None
             result = phase_prove(directory, batch_size, max_batches, rest[3] == "1", rest[4])
@@ -342,7 +357,8 @@ def main() -> None:
     options = chosen_options(args)
     for log_users in args.log_users:
         sizes = (args.batch_size, args.max_batches)
-        report(bench(log_users, args.workdir, *sizes, args.resume, args.profile, args.hasher, options))
+        shape = (args.profile, args.hasher, options, args.sbox_degree)
+        report(bench(log_users, args.workdir, *sizes, args.resume, *shape))
         if args.breakdown:
             print_breakdown(args.workdir / f"round-2^{log_users}")
 

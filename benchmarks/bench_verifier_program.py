@@ -14,7 +14,11 @@ With --recursion-child K it also compiles the verifier of a recursion proof of 2
 verifying a node: the program of `bench_recursion.py`, its address columns preprocessed).
 
     .venv/bin/python benchmarks/bench_verifier_program.py [--batch-size 8192] [--prove]
-        [--recursion-child 16 [--blowup 8] [--queries Q] [--grinding 16] [--folding 3]]
+        [--sbox-degree 3|7] [--recursion-child 16 [--blowup 8] [--queries Q] [--grinding 16] [--folding 3]]
+
+`--sbox-degree 7`: the batch AIR with the degree-7 Poseidon2 gadget (130 columns instead of 248), its
+batch options at blowup 8 (the least its 13 quotient chunks allow), as `bench_liabilities.py
+--sbox-degree 7` proves it.
 """
 
 from __future__ import annotations
@@ -25,15 +29,23 @@ import math
 import time
 from collections import Counter
 
+from zkpor.liabilities import batch as batch_module
 from zkpor.liabilities.air import BatchPublic, SolvencyAir
 from zkpor.liabilities.assignment import choose_batch_shape
 from zkpor.liabilities.layout import SolvencyLayout
-from zkpor.liabilities.round_proof import default_proof_options
+from zkpor.liabilities.round_proof import conjectured_options
 from zkpor.recursion.air import BLOCK, SLOTS, WITNESS
 from zkpor.recursion.verifier_program import compile_verifier
 from zkpor.stark import composition
+from zkpor.stark.params import ProofOptions
 
 ASSETS = 22
+
+
+def batch_options() -> ProofOptions:
+    """The batch proofs' options for the S-box degree in use (blowup 8 for degree 7), Poseidon2."""
+    blowup = 8 if batch_module.SBOX_DEGREE == 7 else 4
+    return dataclasses.replace(conjectured_options(100, blowup), hasher="poseidon2")
 
 
 def solvency_air(batch_size: int) -> SolvencyAir:
@@ -41,7 +53,7 @@ def solvency_air(batch_size: int) -> SolvencyAir:
     shape, only its constants and public inputs)."""
     bits, weights = (48,) * ASSETS, (10**6,) * ASSETS
     shape = choose_batch_shape(batch_size, bits, weights, batch_size)  # 8-bit limbs below 8,192 users
-    layout = SolvencyLayout(bits, weights, shape.limb_bits, batch_size)
+    layout = SolvencyLayout(bits, weights, shape.limb_bits, batch_size, batch_module.SBOX_DEGREE)
     limbs = layout.limbs_per_value
     zero_totals = tuple(((0,) * limbs, (0,) * limbs) for _ in range(layout.assets))
     return SolvencyAir(layout, BatchPublic((1, 2, 3, 4), 0, (5, 6, 7, 8), zero_totals))
@@ -59,7 +71,7 @@ def unit_rows(counts: Counter) -> dict[str, int]:
 
 def report_batch(batch_size: int) -> None:
     air = solvency_air(batch_size)
-    options = dataclasses.replace(default_proof_options(), hasher="poseidon2")
+    options = batch_options()
     start = time.perf_counter()
     vp = compile_verifier(air, options)
     elapsed = time.perf_counter() - start
@@ -125,7 +137,6 @@ def report_prove() -> None:
     from zkpor.liabilities.witness import build_batch
     from zkpor.recursion.proving import prove_program, verify_program
     from zkpor.recursion.verifier_program import replay, witness
-    from zkpor.stark.params import ProofOptions
     from zkpor.stark.prover import prove
 
     rng = np.random.default_rng(7)
@@ -137,7 +148,7 @@ def report_prove() -> None:
     equity = rng.integers(0, 2**40, (32, ASSETS)).astype(np.uint64)
     batch = build_batch(layout, statement.digest(), 0, ids, equity, np.zeros_like(equity))
     air = SolvencyAir(layout, batch.public)
-    child_options = dataclasses.replace(default_proof_options(), hasher="poseidon2")
+    child_options = batch_options()
     t0 = time.perf_counter()
     proof = prove(air, batch.trace, child_options)
     t1 = time.perf_counter()
@@ -167,7 +178,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int)
     parser.add_argument("--grinding", type=int)
     parser.add_argument("--folding", type=int, help="log2 of the FRI folding factor")
+    parser.add_argument("--sbox-degree", type=int, choices=(3, 7), default=3)
     args = parser.parse_args()
+    batch_module.SBOX_DEGREE = args.sbox_degree
     report_batch(args.batch_size)
     if args.recursion_child:
         overrides = {"blowup": args.blowup, "num_queries": args.queries, "grinding_bits": args.grinding,

@@ -284,3 +284,52 @@ def test_values_at_zw_are_sent_only_for_columns_read_on_the_next_row(
     assert len(stark.main_at_zw) == len(read.main) < air.main_width // 4
     assert len(stark.aux_at_zw) == 2 * len(read.aux) < air.aux_width
     verify_batch(statement, proof, expected_index=1, min_security_bits=0)
+
+
+@pytest.fixture
+def narrow(monkeypatch, statement):
+    """The solvency AIR with the degree-7 Poseidon2 gadget (130 columns), as `--sbox-degree 7`."""
+    from zkpor.liabilities import batch
+
+    monkeypatch.setattr(batch, "SBOX_DEGREE", 7)
+    return statement_layout(statement)
+
+
+def test_degree_7_gadget_batch(statement, narrow, digest, options, make_users):
+    """An honest batch on the narrow gadget verifies (blowup 8: 13 quotient chunks) with the root
+    of the same leaves; a limb that no longer adds up to its hashed lane is rejected."""
+    assert narrow.width == replace(narrow, sbox_degree=3).width - 118
+    wide = replace(options, blowup=8)
+    ids, equity, debt = make_users(narrow)
+    proof, witness = prove_batch(statement, 2, ids, equity, debt, wide)
+    verify_batch(statement, BatchProof.from_bytes(proof.to_bytes()), expected_index=2, min_security_bits=0)
+    leaves = [encoding.leaf_hash(digest, ids[u].tolist(), equity[u].tolist(), debt[u].tolist())
+              for u in range(narrow.batch_size)]  # fmt: skip
+    assert list(proof.public.root) == encoding.merkle_root(leaves)
+    trace = witness.trace.copy()
+    trace[narrow.limb(4, 0), 0] ^= 1
+    rejected(prove_cheat(statement, wide, trace, witness.public))
+
+
+def test_degree_7_gadget_packs_lookups_into_fewer_helpers(narrow, layout, digest, make_users):
+    """Degree 7 lets a LogUp helper take up to six terms (pairs at degree 3): fewer aux columns."""
+    public = build_batch(layout, digest, 0, *make_users(layout)).public
+    cubed, packed = SolvencyAir(layout, public), SolvencyAir(narrow, public)
+    assert len(cubed.lookups()) == len(packed.lookups())
+    assert packed.aux_width < cubed.aux_width // 2
+    assert max(c.degree for c in packed.aux_constraints()) == 7
+
+
+@pytest.mark.parametrize("cheat", ["over-bound", "root"])
+def test_degree_7_gadget_lookup_cheats_are_rejected(statement, narrow, digest, options, make_users, cheat):
+    """A value past its asset's bound fails the range lookups, a root that is not the leaves' fails
+    the tree bus, each now summed six terms to a helper."""
+    ids, equity, debt = make_users(narrow)
+    if cheat == "over-bound":
+        equity[1, 4] = np.uint64(1 << narrow.asset_bits[4])
+    witness = build_batch(narrow, digest, 0, ids, equity, debt, strict=False)
+    public = witness.public
+    if cheat == "root":
+        public = replace(public, root=(public.root[0] ^ 1, *public.root[1:]))
+    rejected(prove_cheat(statement, replace(options, blowup=8), witness.trace, public))
+

@@ -48,9 +48,7 @@ from zkpor.liabilities.encoding import NODE_DOMAIN, leaf_capacity
 from zkpor.liabilities.layout import LANES, SolvencyLayout
 from zkpor.stark.air import Air, Assertion, Constraint, Frame, LookupTerm, compress_values
 from zkpor.stark.algebra import BaseVec, ExtVec, linear_combination
-from zkpor.stark.gadgets import poseidon2 as gadget
 
-OUT = gadget.output_columns_offset()
 RANGE_BUS, TREE_BUS = 1, 2  # first element of every LogUp tuple: which bus it travels on
 
 
@@ -140,7 +138,7 @@ class SolvencyAir(Air):
 
     def constraints(self) -> list[Constraint]:
         lay = self.layout
-        out = [Constraint(gadget.CONSTRAINT_DEGREE, wraps=True)] * gadget.NUM_CONSTRAINTS
+        out = [Constraint(lay.gadget.constraint_degree, wraps=True)] * lay.gadget.num_constraints
         out += [Constraint(2, wraps=True)] * (4 + 4 + 4)  # leaf capacity, node capacity, chaining
         out += [Constraint(2, wraps=True)] * LANES  # balance = Σ limbs
         out += [Constraint(2, wraps=True)] * len(lay.scaled_slots)
@@ -154,7 +152,8 @@ class SolvencyAir(Air):
         lay = self.layout
         cur, nxt = frame.current, frame.next
         L, K = lay.limb_bits, lay.limbs_per_value
-        out, _ = gadget.constraints(cur)
+        out, _ = lay.gadget.constraints(cur)
+        output = lay.gadget_output
         first, node, continues = (self._p(periodic, n) for n in ("first", "node", "continues"))
         node_capacity = poseidon2.sponge_initial_state(NODE_DOMAIN, 8)[LANES:]
         for i in range(4):
@@ -162,7 +161,7 @@ class SolvencyAir(Air):
         for i in range(4):
             out.append(node * (cur[LANES + i] - node_capacity[i]))
         for i in range(4):
-            out.append(continues * (nxt[LANES + i] - cur[OUT + LANES + i]))
+            out.append(continues * (nxt[LANES + i] - cur[output + LANES + i]))
         for lane in range(LANES):
             recomposed = cur[lay.limb(lane, 0)]
             for k in range(1, K):
@@ -189,7 +188,7 @@ class SolvencyAir(Air):
         L, K = lay.limb_bits, lay.limbs_per_value
 
         def slot(s: int):
-            return cur[gadget.COLUMNS + s]
+            return cur[lay.gadget.columns + s]
 
         def combine(slots: Sequence[int]):
             value = slot(slots[0])
@@ -231,7 +230,7 @@ class SolvencyAir(Air):
                 multiplicity_degree=1,
             )
         )
-        B, j = lay.batch_size, lay.block_column
+        B, j, output = lay.batch_size, lay.block_column, lay.gadget_output
 
         def digest(row, first_column: int) -> list:
             return [row[first_column + i] for i in range(4)]
@@ -240,9 +239,9 @@ class SolvencyAir(Air):
             return self._p(p, "node") * row[lay.node_multiplicity_column]
 
         terms += [
-            LookupTerm(values=lambda row, p: [TREE_BUS, row[j] + B, *digest(row, OUT)],
+            LookupTerm(values=lambda row, p: [TREE_BUS, row[j] + B, *digest(row, output)],
                        multiplicity=lambda row, p: self._p(p, "leaf"), multiplicity_degree=1),
-            LookupTerm(values=lambda row, p: [TREE_BUS, row[j] + 1, *digest(row, OUT)],
+            LookupTerm(values=lambda row, p: [TREE_BUS, row[j] + 1, *digest(row, output)],
                        multiplicity=real_node, multiplicity_degree=2),
             LookupTerm(values=lambda row, p: [TREE_BUS, row[j] * 2 + 2, *digest(row, 0)],
                        multiplicity=lambda row, p: -real_node(row, p), multiplicity_degree=2),

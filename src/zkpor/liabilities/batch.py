@@ -37,10 +37,17 @@ VERSION = 2
 _HEADER = struct.Struct("<8sHII")
 
 
+# The Poseidon2 gadget's S-box degree in the solvency AIR (`gadgets.poseidon2.Poseidon2Gadget`): 3
+# (248 columns, blowup ≥ 4) or 7 (130 columns, 13 quotient chunks: blowup ≥ 8). The AIR's digest
+# holds its shape, so a proof verifies only under the degree it was proven with. The benchmarks'
+# `--sbox-degree` sets it to measure the other shape (docs/performance.md, "Proof size").
+SBOX_DEGREE = 3
+
+
 def statement_layout(statement: Statement) -> SolvencyLayout:
     """The solvency AIR's layout for a statement (bit bounds, weights, limb size, batch size)."""
     bits = tuple(a.bits for a in statement.assets)
-    return SolvencyLayout(bits, statement.weights, statement.limb_bits, statement.batch_size)
+    return SolvencyLayout(bits, statement.weights, statement.limb_bits, statement.batch_size, SBOX_DEGREE)
 
 
 @dataclass(frozen=True)

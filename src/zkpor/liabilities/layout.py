@@ -1,7 +1,8 @@
 """Where everything sits in the solvency trace.
 
 The trace is a sequence of blocks, one per user, of `block` rows (a power of two). Every row is one
-Poseidon2 width-12 permutation (the gadget's 248 columns) plus the columns below. In a block:
+Poseidon2 width-12 permutation (the gadget's columns: 248 with degree-3 S-box constraints, 130 with
+degree-7 ones, `sbox_degree`) plus the columns below. In a block:
 
     rows 0 … R−1   the leaf sponge: row r absorbs leaf elements 8r … 8r+7 (id hash, then equity,
                    debt of each asset); its capacity comes from row r−1 (row 0: the leaf domain tag
@@ -54,8 +55,10 @@ class SolvencyLayout:
     weights: tuple[int, ...]  # price weights w_j (net value = Σ w_j (e_j − d_j))
     limb_bits: int  # L: 16 in production, 8 for small test batches (the table needs 2^L rows)
     batch_size: int  # B users (a power of two)
+    sbox_degree: int = 3  # the Poseidon2 gadget's shape (`gadget.Poseidon2Gadget`)
 
     def __post_init__(self) -> None:
+        self.gadget  # noqa: B018 — validates the S-box degree
         if self.limb_bits not in (8, 16):
             raise ValueError("limb_bits must be 8 or 16")
         if self.batch_size < 2 or self.batch_size & (self.batch_size - 1):
@@ -160,12 +163,21 @@ class SolvencyLayout:
 
     # ---- columns ------------------------------------------------------------------------------
 
+    @property
+    def gadget(self) -> gadget.Poseidon2Gadget:
+        return gadget.Poseidon2Gadget(self.sbox_degree)
+
+    @property
+    def gadget_output(self) -> int:
+        """The first of the permutation's 12 output columns."""
+        return self.gadget.output_offset
+
     def limb(self, lane: int, k: int) -> int:
-        return gadget.COLUMNS + lane * self.limbs_per_value + k
+        return self.gadget.columns + lane * self.limbs_per_value + k
 
     @property
     def scaled_offset(self) -> int:
-        return gadget.COLUMNS + LANES * self.limbs_per_value
+        return self.gadget.columns + LANES * self.limbs_per_value
 
     @property
     def acc_offset(self) -> int:

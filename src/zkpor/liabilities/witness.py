@@ -13,10 +13,9 @@ import numpy as np
 from zkpor.errors import ZkporError
 from zkpor.field.goldilocks import P
 from zkpor.hash import poseidon2
-from zkpor.liabilities.air import OUT, BatchPublic
+from zkpor.liabilities.air import BatchPublic
 from zkpor.liabilities.encoding import NODE_DOMAIN, leaf_capacity
 from zkpor.liabilities.layout import LANES, SolvencyLayout
-from zkpor.stark.gadgets import poseidon2 as gadget
 
 
 class NegativeNetValueError(ZkporError):
@@ -67,6 +66,8 @@ def build_batch(
     if strict and (np.any(equity >= bounds) or np.any(debt >= bounds)):
         raise ZkporError("a balance is over its asset's bit bound")
     trace = np.zeros((layout.width, n), dtype=np.uint64)
+    gadget, output = layout.gadget, layout.gadget_output
+    width = gadget.columns
     elements = leaf_element_matrix(layout, id_hashes, equity, debt)
     starts = np.arange(B) * block
 
@@ -76,9 +77,9 @@ def build_batch(
     for r in range(layout.sponge_rows):
         inputs = np.concatenate([elements[:, r * LANES : (r + 1) * LANES].T, state_capacity])
         rows = gadget.fill_trace(np.ascontiguousarray(inputs))
-        trace[: gadget.COLUMNS, starts + r] = rows
-        state_capacity = rows[OUT + LANES : OUT + 12]
-    leaves = trace[OUT : OUT + 4, starts + layout.sponge_rows - 1].T.copy()
+        trace[:width, starts + r] = rows
+        state_capacity = rows[output + LANES : output + 12]
+    leaves = trace[output : output + 4, starts + layout.sponge_rows - 1].T.copy()
 
     # The tree, level by level: node i (1 … B−1) lives on the node row of block i − 1.
     nodes = np.zeros((2 * B, 4), dtype=np.uint64)
@@ -90,15 +91,15 @@ def build_batch(
         capacities = np.repeat(node_capacity[:, None], level, 1)
         inputs = np.concatenate([nodes[2 * ids].T, nodes[2 * ids + 1].T, capacities])
         rows = gadget.fill_trace(np.ascontiguousarray(inputs))
-        trace[: gadget.COLUMNS, (ids - 1) * block + layout.node_row] = rows
-        nodes[ids] = rows[OUT : OUT + 4].T
+        trace[:width, (ids - 1) * block + layout.node_row] = rows
+        nodes[ids] = rows[output : output + 4].T
         level //= 2
     filler_rows = [(B - 1) * block + layout.node_row]  # the dummy node: zero children, node capacity
     dummy = np.concatenate([np.zeros(8, dtype=np.uint64), node_capacity])[:, None]
-    trace[: gadget.COLUMNS, filler_rows] = gadget.fill_trace(dummy)
+    trace[:width, filler_rows] = gadget.fill_trace(dummy)
     spare = gadget.fill_trace(np.zeros((12, 1), dtype=np.uint64))
     for r in range(layout.carry_row, block):
-        trace[: gadget.COLUMNS, starts + r] = spare
+        trace[:width, starts + r] = spare
 
     # Limbs of every balance lane on the sponge rows; the limb-position sums of the net value.
     mask = np.uint64((1 << L) - 1)
@@ -138,7 +139,7 @@ def build_batch(
         trace[layout.scaled_offset + s] = column * np.tile(scales, B)  # < 2^L · 2^L: no wrap
     trace[layout.block_column] = np.repeat(np.arange(B, dtype=np.uint64), block)
 
-    looked_up = trace[gadget.COLUMNS : layout.acc_offset].ravel()  # limbs and scaled limbs
+    looked_up = trace[width : layout.acc_offset].ravel()  # limbs and scaled limbs
     in_table = looked_up[looked_up < np.uint64(1 << L)]
     if strict and in_table.shape[0] != looked_up.shape[0]:
         raise ZkporError("a limb is out of range (internal error: limbs are built below 2^L)")
@@ -181,7 +182,7 @@ def _fill_carry_chain(
             top %= 1 << (L * len(chain.top_slots))  # what a cheater could best write
         _spread(slots[user], chain.top_slots, top, L)
     for s in range(LANES * K):
-        trace[gadget.COLUMNS + s, row] = slots[:, s]
+        trace[layout.gadget.columns + s, row] = slots[:, s]
 
 
 def _spread(target: np.ndarray, slots: tuple[int, ...], value: int, L: int) -> None:
