@@ -4,8 +4,8 @@
 Compiles (no proving) the program of a level-1 node over four batch proofs of 8,192 users × 22
 assets (the round's "conjectured" profile with hasher "poseidon2", as batches meant for the tree are
 proven) and of a level-2 node over eight such level-1 nodes (proven with the inner options: hasher
-poseidon2, no zero knowledge, blowup 8), and prints per program the operations, the rows each
-recursion-AIR unit needs and the trace length.
+poseidon2, no zero knowledge, blowup 4: `recursion.proving.inner_options`), and prints per program
+the operations, the rows each recursion-AIR unit needs and the trace length.
 
 With --prove it also proves `--prove-children` real 32-user batches (the same profile), then the
 level-1 node over them (inner options), and prints CPU seconds, wall time and proof bytes; with
@@ -25,6 +25,7 @@ from collections import Counter
 from bench_verifier_program import ASSETS, solvency_air, unit_rows
 from zkpor.liabilities import aggregation as ag
 from zkpor.liabilities.round_proof import default_proof_options
+from zkpor.recursion.proving import inner_options as recursion_inner_options
 from zkpor.stark.params import default_options
 
 
@@ -33,7 +34,7 @@ def batch_options():
 
 
 def inner_options():
-    return dataclasses.replace(default_options(zero_knowledge=False, blowup=8), hasher="poseidon2")
+    return recursion_inner_options()
 
 
 def describe(title: str, node: ag.NodeProgram, seconds: float) -> None:
