@@ -37,7 +37,7 @@ def random_field_matrix(shape: tuple[int, ...]) -> np.ndarray:
 
 
 class _LdeBuffers:
-    """LDE matrices of finished proofs, kept for the next LDE of the same shape.
+    """LDE (and coefficient) matrices of finished proofs, kept for the next of the same shape.
 
     A new matrix is fresh pages that the kernel zeroes before the NTT writes them: 1.2 GB for an
     8,192-user batch's main trace, and `clear_page` was a quarter of the CPU samples of a process
@@ -65,12 +65,13 @@ class _LdeBuffers:
 _lde_buffers = _LdeBuffers()
 
 
-def recycle(*polys: CommittedPolys | None) -> None:
-    """Give the LDE matrices of a finished proof's commitments back for the next proof's LDEs; the
-    caller must not use these `polys` afterwards."""
-    for p in polys:
-        if p is not None:
-            _lde_buffers.give(p.columns)
+def recycle(polys: CommittedPolys, zero_knowledge: bool) -> None:
+    """Give a finished proof's LDE matrix back for the next proof's LDE, and with zero knowledge its
+    coefficient matrix too (`trace_coefficients` takes one); the caller must not use `polys`
+    afterwards."""
+    _lde_buffers.give(polys.columns)
+    if zero_knowledge:
+        _lde_buffers.give(polys.coefficients)
 
 
 @dataclass
@@ -101,9 +102,12 @@ def trace_coefficients(columns: np.ndarray, domain: ProofDomain, zero_knowledge:
     if not zero_knowledge:
         return coefficients
     width, n = columns.shape
-    out = np.empty((width, 2 * n), dtype=np.uint64)
-    out[:, n:] = random_field_matrix((width, n))
-    out[:, :n] = gl.sub(coefficients, out[:, n:])
+    randomness = random_field_matrix((width, n))
+    out = _lde_buffers.take((width, 2 * n))
+    if out is None:
+        out = np.empty((width, 2 * n), dtype=np.uint64)
+    out[:, :n] = gl.sub(coefficients, randomness)  # (contiguous operands: no copies for the kernel)
+    out[:, n:] = randomness
     return out
 
 

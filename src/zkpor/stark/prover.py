@@ -184,5 +184,5 @@ def prove(
         preprocessed_at_zw=at_zw[aux_next:],
         preprocessed_opening=fixed.commitment.open(indices) if fixed is not None else None,
     )
-    recycle(main)  # the largest by far; keeping the others too would raise the peak (measured)
+    recycle(main, zk)  # the largest by far; keeping the others too would raise the peak (measured)
     return proof
