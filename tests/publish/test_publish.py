@@ -64,6 +64,19 @@ def test_batch_proofs_are_published_only_when_asked(round_copy, run_main, tmp_pa
         assert f"security, {kind}: " in both.stdout
 
 
+def test_batch_proofs_published_beside_the_round_proof_are_verified_first(round_copy, run_main, tmp_path):
+    """--with-batch-proofs publishes files nobody needs to verify the round: a damaged one must still
+    not go out unverified."""
+    batch = round_copy / "proof" / "batches" / "00000.zkp"
+    data = bytearray(batch.read_bytes())
+    data[-100] ^= 0x01  # inside the STARK proof: the file still parses
+    batch.write_bytes(bytes(data))
+    history = str(round_copy.parent / "history.sqlite")
+    result = run_main("publish", str(round_copy), "--db", history, "--with-batch-proofs", cwd=tmp_path)
+    assert result.returncode == 2 and "batch 0" in result.stderr, result.stderr
+    assert not (round_copy / "public").exists()
+
+
 def test_verify_prints_the_stack_and_needs_no_batch_proof(demos, tmp_path, run_main):
     result = run_main("verify", str(demos.public()), cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -299,9 +299,11 @@ def publish_round(
         raise ZkporError(f"{public} already exists: round already published (remove it to publish again)")
     if not (round_dir / PROOF_DIR / GLOBAL_NAME).is_file():
         raise InputError(f"no {PROOF_DIR}/{GLOBAL_NAME}: run `zkpor prove {round_dir}` first", path=round_dir)
-    # The same demands for both verifications: the round as proven, and the folder as published.
+    # The same demands for both verifications: the round as proven, and the folder as published
+    # (batch proofs published beside the round proof are verified too: nothing unverified goes out).
     requirements = dict(
-        min_security_bits=min_security_bits, min_proven_bits=min_proven_bits, allow_non_zk=allow_non_zk
+        min_security_bits=min_security_bits, min_proven_bits=min_proven_bits, allow_non_zk=allow_non_zk,
+        check_batches=True if with_batch_proofs else None,
     )
     verification = verify_round(round_dir, progress=progress, notice=notice, **requirements)
     g = verification.global_proof
