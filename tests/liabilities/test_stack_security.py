@@ -9,17 +9,18 @@ from zkpor.stark.params import SecurityLevel, security_level
 
 
 def test_the_weakest_level_has_the_fewest_conjectured_and_proven_bits() -> None:
-    """The default stack: the batches have the fewest conjectured bits (100), the top the fewest
-    proven (BLAKE3, blowup 8, 29 queries). `min` (conjectured first) would state the batches'
-    59 proven bits for the whole stack."""
+    """The default stack's weakest level, and a stack where `min` (conjectured bits first) would
+    hide the level with the fewest proven bits: a top with one conjectured bit more than the
+    batches but far fewer proven bits (as the defaults had, 102/57 against the batches' 100/59)."""
     tree = tree_options(profile_options("conjectured"))
     n = 1 << 16
-    levels = {name: security_level(o, 2 * n if o.zero_knowledge else n)
-              for name, o in (("batch", tree.batch), ("inner", tree.inner), ("top", tree.top))}  # fmt: skip
-    weakest = SecurityLevel.weakest(levels.values())
-    assert weakest.conjectured_bits == min(level.conjectured_bits for level in levels.values())
-    assert weakest.proven_bits == min(level.proven_bits for level in levels.values())
-    assert min(levels.values()).proven_bits > weakest.proven_bits  # what `min` said
+    levels = [security_level(o, 2 * n if o.zero_knowledge else n) for o in (tree.batch, tree.inner, tree.top)]
+    weakest = SecurityLevel.weakest(levels)
+    assert weakest.conjectured_bits == min(level.conjectured_bits for level in levels)
+    assert weakest.proven_bits == min(level.proven_bits for level in levels)
+    batch, top = SecurityLevel(100, 59, 48), SecurityLevel(101, 40, 30)
+    assert min(batch, top).proven_bits == 59  # what `min` said
+    assert SecurityLevel.weakest([batch, top]) == SecurityLevel(100, 40, 30)
 
 
 def test_weakest_takes_the_proven_bounds_of_one_level() -> None:
