@@ -138,6 +138,7 @@ _DELETE = object()
         _set("public", _DELETE),
         _set("tree.leaf_arity_log", 0),
         _set("tree.node_arity_log", -3),
+        _set("tree.leaf_arity_log", 5),  # 32 batch verifiers in one node program: refused before compiling
         _set("tree.nodes_per_level", [0]),
         _set("tree.nodes_per_level", "1"),
         _set("options.top.hasher", "sha1"),

@@ -66,6 +66,9 @@ NODE_MAGIC, ROUND_MAGIC = b"ZKPNODE\x00", b"ZKPROUND"
 NODE_FORMAT, ROUND_FORMAT = "zkpor-node-v1", "zkpor-round-proof-v1"
 VERSION = 1
 MAX_HEADER_BYTES = 1 << 20
+# A node verifies at most 2^MAX_ARITY_LOG children (the defaults: 4 and 8): a wider tree would make
+# the verifier compile a program of as many child verifiers before any check could refuse it.
+MAX_ARITY_LOG = 4
 _HEAD = struct.Struct("<8sHI")
 PUBLIC_FIELDS = ("statement_digest", "first_leaf", "root", "limb_totals", "batch_count")
 
@@ -216,8 +219,12 @@ class RoundProof:
         options = {
             name: _options(o.get(name, dict), source, f"options.{name}") for name in ("batch", "inner", "top")
         }
-        tree = TreeOptions(**options, leaf_arity_log=t.get("leaf_arity_log", int),
-                           node_arity_log=t.get("node_arity_log", int))  # fmt: skip
+        arities = {}
+        for name in ("leaf_arity_log", "node_arity_log"):
+            arities[name] = t.get(name, int)
+            if not 1 <= arities[name] <= MAX_ARITY_LOG:
+                raise t.error(name, f"must be in [1, {MAX_ARITY_LOG}]")
+        tree = TreeOptions(**options, **arities)
         public = aggregation.NodePublic.from_json(r.get("public", dict), f"{source} (public)")
         return RoundProof(
             r.get("round_id", str), r.get("batch_count", int), tree, tuple(levels), public, stark
