@@ -11,8 +11,15 @@ With --prove it also proves `--prove-children` real 32-user batches (the same pr
 level-1 node over them (inner options), and prints CPU seconds, wall time and proof bytes; with
 --top also the same node proven as a top node (zero knowledge, hasher Poseidon2 and BLAKE3).
 
+With --zk-cost DIR it measures what zero knowledge costs an inner node at the real size: a
+generated round of `--leaf-children` batches of `--batch-size` users × 22 assets proven once into
+DIR (batch proofs only, the conjectured profile with hasher Poseidon2; reused when DIR has them),
+then the level-1 node over them proven with `recursion.proving.inner_options` with and without zero
+knowledge, each in its own process: rows, program + key, prove CPU-s and wall, proof bytes, verify
+CPU-s, peak memory.
+
     .venv/bin/python benchmarks/bench_node_program.py [--batch-size 8192] [--leaf-children 4]
-        [--node-children 8] [--prove [--prove-children 4] [--top]]
+        [--node-children 8] [--prove [--prove-children 4] [--top]] [--zk-cost DIR]
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import argparse
 import dataclasses
 import time
 from collections import Counter
+from pathlib import Path
 
 from bench_verifier_program import ASSETS, solvency_air, unit_rows
 from zkpor.liabilities import aggregation as ag
@@ -124,6 +132,71 @@ def prove_and_verify(title: str, node: ag.NodeProgram, digest, children) -> None
           f"{report.security.conjectured_bits} conjectured bits")  # fmt: skip
 
 
+_NODE_RUN = """
+import json, resource, sys, time
+from pathlib import Path
+from zkpor.liabilities import aggregation as ag
+from zkpor.liabilities.batch import BatchProof, statement_layout
+from zkpor.recursion.proving import inner_options
+from zkpor.stark.proof import StarkProof
+
+batches = [BatchProof.from_bytes(p.read_bytes()) for p in sorted(Path(sys.argv[1]).glob("*.zkp"))]
+statement = batches[0].statement
+options = inner_options(zero_knowledge=sys.argv[2] == "1")
+shape = ag.NodeShape(1, 0, 0, (len(batches) - 1).bit_length(), 0, len(batches))
+cpu, wall = time.process_time(), time.perf_counter()
+batch_options = StarkProof.from_bytes(batches[0].stark).options
+node = ag.node_program(shape, ag.ChildSpec.batches(statement_layout(statement), batch_options), options)
+node.committed
+out = {"zk": options.zero_knowledge, "rows": node.layout.trace_length,
+       "program_cpu": time.process_time() - cpu, "program_wall": time.perf_counter() - wall}
+children = [(b.public, b.stark) for b in batches]
+cpu, wall = time.process_time(), time.perf_counter()
+public, proof = ag.prove_node(node, statement.digest(), 0, children)
+out.update(prove_cpu=time.process_time() - cpu, prove_wall=time.perf_counter() - wall)
+data = proof.to_bytes()
+cpu, wall = time.process_time(), time.perf_counter()
+report = ag.verify_node(node, public, data)
+out.update(verify_cpu=time.process_time() - cpu, verify_wall=time.perf_counter() - wall, bytes=len(data),
+           bits=report.security.describe(),
+           peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(json.dumps(out))
+"""
+
+
+def report_zk_cost(workdir: Path, batch_size: int, children: int) -> None:
+    """A level-1 node over `children` real batches, with and without zero knowledge."""
+    import json
+    import subprocess
+    import sys
+
+    from zkpor.liabilities.round_proof import prove_round
+    from zkpor.liabilities.secret import load_secret
+    from zkpor.round.generate import generate_round
+
+    batches = workdir / "round" / "proof" / "batches"
+    if len(list(batches.glob("*.zkp"))) != children:
+        generate_round(workdir / "round", batch_size * children, seed=1, overwrite=True)
+        secret, _ = load_secret(workdir / "exchange.secret", create=True)
+        cpu, wall = time.process_time(), time.perf_counter()
+        prove_round(workdir / "round", secret, batch_options(), batch_size=batch_size, aggregate=False)
+        print(f"{children} batches of {batch_size} users proven in {time.process_time() - cpu:.1f} CPU-s, "
+              f"{time.perf_counter() - wall:.1f} s")  # fmt: skip
+    print(
+        f"level-1 node over {children} batches of {batch_size} users × {ASSETS} assets, "
+        "inner options (recursion.proving.inner_options):"
+    )
+    for zk in (False, True):
+        run = subprocess.run([sys.executable, "-c", _NODE_RUN, str(batches), "1" if zk else "0"],
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        r = json.loads(run.stdout.strip().splitlines()[-1])
+        print(f"  {'zero knowledge' if zk else 'no zero knowledge'}: 2^{r['rows'].bit_length() - 1} rows; "
+              f"program + key {r['program_cpu']:.1f} CPU-s, {r['program_wall']:.1f} s; "
+              f"prove {r['prove_cpu']:.1f} CPU-s, {r['prove_wall']:.1f} s; {r['bytes']:,} bytes; "
+              f"verify {r['verify_cpu']:.2f} CPU-s, {r['verify_wall']:.2f} s; peak {r['peak_mb']:.0f} MB; "
+              f"{r['bits']}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -134,7 +207,16 @@ def main() -> None:
     parser.add_argument("--prove", action="store_true")
     parser.add_argument("--prove-children", type=int, default=4)
     parser.add_argument("--top", action="store_true", help="also prove it as a ZK top node, both hashers")
+    parser.add_argument(
+        "--zk-cost",
+        type=Path,
+        metavar="DIR",
+        help="prove a real level-1 node with and without zero knowledge (batches kept in DIR)",
+    )
     args = parser.parse_args()
+    if args.zk_cost:
+        report_zk_cost(args.zk_cost, args.batch_size, args.leaf_children)
+        return
     report_programs(args.batch_size, args.leaf_children, args.node_children)
     if args.prove:
         report_prove(args.prove_children, args.top)

@@ -22,11 +22,9 @@ from zkpor.stark.params import ProofOptions
 CHEAP = ProofOptions(
     blowup=4, num_queries=8, grinding_bits=2, fri_folding_log=2, fri_final_degree=4, zero_knowledge=True
 )
-# The round proof's tree at the same cheap options (inner nodes without zero knowledge, as in production).
+# The round proof's tree at the same cheap options, zero-knowledge at every level as by default.
 CHEAP_TREE = TreeOptions(
-    batch=replace(CHEAP, hasher="poseidon2"),
-    inner=replace(CHEAP, hasher="poseidon2", zero_knowledge=False),
-    top=CHEAP,
+    batch=replace(CHEAP, hasher="poseidon2"), inner=replace(CHEAP, hasher="poseidon2"), top=CHEAP
 )
 SMALL_BATCH = 32  # the smallest batch for 22 assets: 32 users × 8 rows = the 2^8-row range table
 

@@ -33,20 +33,23 @@ from zkpor.stark.prover import prove
 
 BATCH_OPTIONS = ProofOptions(blowup=4, num_queries=8, grinding_bits=2, fri_folding_log=2, fri_final_degree=4,
                              zero_knowledge=True, hasher="poseidon2")  # fmt: skip
-NODE_OPTIONS = replace(BATCH_OPTIONS, zero_knowledge=False)
+NODE_OPTIONS = replace(BATCH_OPTIONS, zero_knowledge=False)  # soundness does not depend on it: cheaper
+ZK_NODE_OPTIONS = BATCH_OPTIONS  # nodes as the round proof proves them by default
 
 
 class Round:
     """A statement of N batches, its batch proofs, tree and node programs."""
 
-    def __init__(self, statement, make_users, batch_count: int) -> None:
+    def __init__(
+        self, statement, make_users, batch_count: int, node_options=NODE_OPTIONS, arity_logs=()
+    ) -> None:
         self.statement = replace(statement, batch_count=batch_count)
         self.layout = statement_layout(self.statement)
         self.digest = self.statement.digest()
         self.make_users = make_users
         self.batches = [self.batch(i) for i in range(batch_count)]
-        self.tree = ag.plan_tree(batch_count)
-        self.programs = ag.tree_programs(self.tree, self.layout, BATCH_OPTIONS, NODE_OPTIONS)
+        self.tree = ag.plan_tree(batch_count, *arity_logs)
+        self.programs = ag.tree_programs(self.tree, self.layout, BATCH_OPTIONS, node_options)
 
     def batch(self, index, *, seed=None, digest=None, layout=None, edit_trace=None):
         layout = layout or self.layout
@@ -438,3 +441,49 @@ def test_a_filler_slot_claimed_as_a_batch_is_refused(five, five_proven):
     ag.verify_node(claimed, public, proof, min_security_bits=0)  # valid for its own program
     refused(planned, public, proof)
     assert public.root != level1[1][0].root and public.batch_count == 2
+
+
+# ---- zero knowledge at every level ---------------------------------------------------------------
+
+
+def _salts(opening):
+    """The salts at the front of a salted opening's proof bytes (one per opened row)."""
+    return opening.proof[: 8 * SALT_ELEMS * opening.rows.shape[0]]
+
+
+def _edit_salt(proof):
+    """The first salt word of the main opening + 1: the leaf it salts hashes to another digest."""
+    opening = proof.main_opening
+    data = bytearray(opening.proof)
+    data[:8] = ((int.from_bytes(data[:8], "little") + 1) % P).to_bytes(8, "little")
+    return replace(proof, main_opening=replace(opening, proof=bytes(data)))
+
+
+@pytest.mark.slow  # a two-level tree of zero-knowledge nodes
+def test_zero_knowledge_nodes_are_hiding_and_verified_by_their_parent(statement, make_users):
+    """Inner nodes proven with zero knowledge (the round proof's default): proving the same node
+    twice commits other roots and opens other salts and trace values (hiding commitments, a
+    randomised trace), where without zero knowledge the two proofs are the same bytes; a parent's
+    compiled verifier checks such salted children, and a child's salt changed fails that child's
+    opening."""
+    three = Round(statement, make_users, 3, ZK_NODE_OPTIONS, arity_logs=(1, 1))  # levels of 2 and 1 nodes
+    assert [len(level) for level in three.tree.levels] == [2, 1]
+    level1 = three.prove_level(0, three.batches)  # each verified by verify_node
+    assert all(proof.options.zero_knowledge for _, proof in level1)
+    node, (public, first) = three.programs[0][1], level1[1]
+    again_public, again = ag.prove_node(node, three.digest, public.first_leaf, three.batches[2:])
+    assert again_public == public
+    assert again.main_root != first.main_root and again.quotient_root != first.quotient_root
+    assert _salts(again.main_opening) != _salts(first.main_opening)
+    assert len(_salts(first.main_opening)) == 8 * SALT_ELEMS * first.main_opening.rows.shape[0] > 0
+    ag.verify_node(node, again_public, again.to_bytes(), min_security_bits=0)
+
+    plain = ag.node_program(node.shape, node.child, NODE_OPTIONS)  # the same node without zero knowledge
+    proofs = [ag.prove_node(plain, three.digest, public.first_leaf, three.batches[2:])[1] for _ in range(2)]
+    assert proofs[0].to_bytes() == proofs[1].to_bytes()  # deterministic: its openings are the trace's
+
+    (top,) = three.prove_level(1, level1)  # the top verifies both zero-knowledge children
+    check_top_matches(three, top)
+    tampered = [level1[0], (level1[1][0], _edit_salt(level1[1][1]))]
+    failures = three.failures(three.programs[1][0], 0, tampered)
+    assert "child 1: main opening" in failures and only_child(failures, 1)

@@ -44,7 +44,7 @@ from zkpor.liabilities.round_proof import (
     prove_round,
     verify_round,
 )
-from zkpor.liabilities.round_tree import describe_stack
+from zkpor.liabilities.round_tree import describe_stack, tree_options
 from zkpor.liabilities.secret import SECRET_ENV, load_secret, secret_path_for
 from zkpor.round.config import load_round_config
 from zkpor.round.decimal_text import format_units_grouped
@@ -109,6 +109,15 @@ def prove(
             "proven).",
         ),
     ] = True,
+    inner_zk: Annotated[
+        bool,
+        typer.Option(
+            "--inner-zk/--no-inner-zk",
+            help="Prove the round proof's inner nodes with zero knowledge (the default; every level is "
+            "zero-knowledge). --no-inner-zk is cheaper, recorded in round.zkp, and refused by zkpor verify "
+            "unless --allow-non-zk.",
+        ),
+    ] = True,
 ) -> None:
     """Prove a round's liabilities: one zk-STARK per batch of users, folded into one round proof.
 
@@ -150,6 +159,7 @@ def prove(
             notice=_notice,
             runner=runner,
             aggregate=aggregate,
+            tree=tree_options(options, inner_zk=inner_zk) if aggregate else None,
         )
     _print_prove_report(report)
 

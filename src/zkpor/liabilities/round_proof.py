@@ -65,6 +65,7 @@ from zkpor.liabilities.round_tree import (
     TreeOptions,
     TreeReport,
     prove_tree,
+    stack_options,
     stack_security,
     tree_options,
     verify_round_proof,
@@ -511,6 +512,10 @@ def round_proof_summary(rp: RoundProof, security: dict[str, SecurityLevel], proo
         "bytes": proof_bytes,
         "nodes_per_level": list(rp.nodes_per_level),
         "security": {name: level.as_dict() for name, level in security.items()},
+        "zero_knowledge": {
+            name: options.zero_knowledge
+            for name, options in stack_options(rp.tree, len(rp.nodes_per_level)).items()
+        },
     }
 
 

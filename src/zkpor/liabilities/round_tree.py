@@ -7,8 +7,8 @@ See docs/round-proof.md.
 
 Files (proof/, next to global.json):
 
-    nodes/L{level}-{index:05d}.zkp   one node proof each (inner nodes: not zero-knowledge, never
-                                     published; a resumed prove reuses every intact one)
+    nodes/L{level}-{index:05d}.zkp   one node proof each (zero-knowledge unless the tree's inner
+                                     options say otherwise; a resumed prove reuses every intact one)
     round.zkp                        the top node's proof, its public values, the tree's shape and
                                      the options of every level: the one liabilities proof published
 
@@ -87,7 +87,7 @@ class TreeOptions:
     """The proof options of every level and the tree's arities: what the programs depend on."""
 
     batch: ProofOptions  # the leaves: zero-knowledge, hasher poseidon2 (verified in-circuit)
-    inner: ProofOptions  # nodes below the top: never leave the exchange, no zero knowledge
+    inner: ProofOptions  # nodes below the top: zero-knowledge by default (`tree_options`)
     top: ProofOptions  # the published round proof: zero-knowledge
     leaf_arity_log: int = aggregation.LEAF_ARITY_LOG
     node_arity_log: int = aggregation.NODE_ARITY_LOG
@@ -99,20 +99,23 @@ class TreeOptions:
         return {"batch": asdict(self.batch), "inner": asdict(self.inner), "top": asdict(self.top)}
 
 
-def tree_options(batch: ProofOptions, target_bits: int = 100) -> TreeOptions:
-    """The default stack over batches proven with `batch` (its hasher set to poseidon2).
+def tree_options(batch: ProofOptions, target_bits: int = 100, *, inner_zk: bool = True) -> TreeOptions:
+    """The default stack over batches proven with `batch` (its hasher set to poseidon2): zero
+    knowledge at every level.
 
-    Inner nodes: `recursion.proving.inner_options` (Poseidon2: a parent verifies them; no zero
-    knowledge: they never leave the exchange; blowup 4, measured the cheapest to prove while eight
-    children still fit a 2^16-row parent) — at another `target_bits`, `default_options` at blowup 8.
+    Inner nodes: `recursion.proving.inner_options` (Poseidon2: a parent verifies them; blowup 4,
+    measured the cheapest to prove while eight children still fit a 2^16-row parent) — at another
+    `target_bits`, `default_options` at blowup 8. `inner_zk=False` proves them without zero
+    knowledge (cheaper; only for inner nodes that never leave the exchange's workers: round.zkp
+    records it and `zkpor verify` refuses it unless --allow-non-zk).
     The top node: zero knowledge and BLAKE3 (nothing verifies it in-circuit, and BLAKE3 openings
     verify natively several times faster), blowup 8, grinding up to 24 bits and FRI stopped at
     degree 256 like the batch profile (fewer queries and layers: a smaller published proof)."""
     batch = replace(batch, hasher="poseidon2")
     if target_bits == 100:
-        inner = inner_options()
+        inner = inner_options(zero_knowledge=inner_zk)
     else:
-        inner = replace(default_options(zero_knowledge=False, target_bits=target_bits), hasher="poseidon2")
+        inner = replace(default_options(zero_knowledge=inner_zk, target_bits=target_bits), hasher="poseidon2")
     top = default_options(zero_knowledge=True, target_bits=target_bits, max_grinding_bits=24,
                           fri_final_degree=256)  # fmt: skip
     return TreeOptions(batch, inner, replace(top, hasher="blake3"))
@@ -493,11 +496,11 @@ def verify_round_proof(
         raise VerificationError(f"{where}: {error}") from None
     if rp.nodes_per_level != tuple(len(level) for level in plan.levels):
         raise VerificationError(f"{where}: its tree shape is not the one {g.batch_count} batches give")
-    for name, options in (("batch", rp.tree.batch), ("top", rp.tree.top)):
+    for name, options in stack_options(rp.tree, len(plan.levels)).items():
         if not options.zero_knowledge and not allow_non_zk:
             raise VerificationError(
-                f"{where}: the {name} proofs are not zero-knowledge (their openings leak balances); "
-                "refused unless --allow-non-zk"
+                f"{where}: the {name} proofs are not zero-knowledge (their openings leak what they "
+                "prove over); refused unless --allow-non-zk"
             )
     try:
         keys = stack_keys(g.statement, rp.tree, plan, cache or KeyCache(None), notice)
@@ -614,6 +617,15 @@ def stack_keys(
     return StackKeys(by_level, top, len(cache.built) > built_before)
 
 
+def stack_options(tree: TreeOptions, levels: int) -> dict[str, ProofOptions]:
+    """The options of each kind of proof a tree of `levels` node levels has: batch, inner (only
+    with two levels or more: a one-level tree's only node is its top) and top."""
+    kinds = {"batch": tree.batch, "inner": tree.inner, "top": tree.top}
+    if levels < 2:
+        del kinds["inner"]
+    return kinds
+
+
 def stack_security(
     statement: Statement, tree: TreeOptions, trace_lengths: dict[int, list[int]]
 ) -> dict[str, SecurityLevel]:
@@ -638,6 +650,6 @@ def describe_stack(security: dict[str, SecurityLevel], tree: TreeOptions) -> Ite
     for name in ("batch", "inner", "top"):
         if name in security:
             options = getattr(tree, name)
-            zk = "zero knowledge" if options.zero_knowledge else "no zero knowledge"
+            zk = "zero knowledge" if options.zero_knowledge else "NO zero knowledge"
             yield (f"{name}: {security[name].describe()}; {options.hasher}, blowup {options.blowup}, "
                    f"{options.num_queries} queries, {options.grinding_bits} grinding bits, {zk}")  # fmt: skip

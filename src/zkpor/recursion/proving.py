@@ -26,15 +26,20 @@ class ProgramKey:
     preprocessed: VerificationKey
 
 
-def inner_options() -> ProofOptions:
+def inner_options(zero_knowledge: bool = True) -> ProofOptions:
     """Proof options for a recursion proof that only feeds a parent (an inner node of the round
-    tree: never published, so no zero knowledge), chosen by measurement (docs/recursion.md, "The
-    recursion prover"): blowup 4 proves in ~55 % of blowup 8's CPU; its 40 queries (+ 21 grinding
-    bits: 100 conjectured bits) cost a parent more rows per child, yet eight such children still fit
-    a 2^16-row node (94 %). FRI stops at degree 16: a larger final polynomial costs the parent more
-    ext mul-adds (its busiest unit) than the Merkle paths it saves."""
+    tree), chosen by measurement (docs/recursion.md, "The recursion prover"): blowup 4 proves in
+    ~55 % of blowup 8's CPU; its 40 queries (+ 21 grinding bits: 100 conjectured bits) cost a parent
+    more rows per child, yet eight such children still fit a 2^16-row node (94 %). FRI stops at
+    degree 16: a larger final polynomial costs the parent more ext mul-adds (its busiest unit) than
+    the Merkle paths it saves.
+
+    Zero knowledge by default, as at every level of the tree: blowup 4 is the least the recursion
+    AIR (degree 3) allows with it (5 quotient chunks over the doubled degree bound), and 40 queries
+    open 82 points of a column, far below the 2^15+ random values a node's trace gives each.
+    `zero_knowledge=False` is for a tree whose inner nodes never leave the exchange's workers."""
     return ProofOptions(blowup=4, num_queries=40, grinding_bits=21, fri_folding_log=3, fri_final_degree=16,
-                        zero_knowledge=False, hasher="poseidon2")  # fmt: skip
+                        zero_knowledge=zero_knowledge, hasher="poseidon2")  # fmt: skip
 
 
 def commit_program(

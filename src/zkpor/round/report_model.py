@@ -97,10 +97,16 @@ def _change(earlier: Decimal | int | None, now: Decimal | int) -> str | None:
 
 
 def _zero_knowledge(verification: RoundVerification) -> bool:
-    """Every published proof has it: the batches' options and, with a round proof, its top node's."""
+    """Every proof has it: the batches' options and, with a round proof, every level of its tree
+    (inner nodes too: a stack is zero-knowledge only if each of its levels is)."""
+    from zkpor.liabilities.round_tree import stack_options  # a round proof was verified: it is loaded
+
     rp = verification.round_proof
     batches = bool(verification.global_proof.proof_options["zero_knowledge"])
-    return batches and (rp is None or rp.round_proof.tree.top.zero_knowledge)
+    if rp is None:
+        return batches
+    levels = stack_options(rp.round_proof.tree, len(rp.round_proof.nodes_per_level))
+    return batches and all(options.zero_knowledge for options in levels.values())
 
 
 def build_report(
