@@ -3,8 +3,8 @@
 
 Compiles (no proving) the program of a level-1 node over four batch proofs of 8,192 users × 22
 assets (the round's "conjectured" profile with hasher "poseidon2", as batches meant for the tree are
-proven) and of a level-2 node over eight such level-1 nodes (proven with the inner options: hasher
-poseidon2, no zero knowledge, blowup 4: `recursion.proving.inner_options`), and prints per program
+proven) and of a level-2 node over eight such level-1 nodes (proven with the inner options,
+`recursion.proving.inner_options`: zero knowledge unless --no-inner-zk), and prints per program
 the operations, the rows each recursion-AIR unit needs and the trace length.
 
 With --prove it also proves `--prove-children` real 32-user batches (the same profile), then the
@@ -33,7 +33,7 @@ from pathlib import Path
 from bench_verifier_program import ASSETS, solvency_air, unit_rows
 from zkpor.liabilities import aggregation as ag
 from zkpor.liabilities.round_proof import default_proof_options
-from zkpor.recursion.proving import inner_options as recursion_inner_options
+from zkpor.recursion import proving
 from zkpor.stark.params import default_options
 
 
@@ -41,8 +41,12 @@ def batch_options():
     return dataclasses.replace(default_proof_options(), hasher="poseidon2")
 
 
+INNER_ZK = True  # --no-inner-zk: inner nodes without zero knowledge
+
+
 def inner_options():
-    return recursion_inner_options()
+    """The round tree's inner-node options (`recursion.proving.inner_options`)."""
+    return proving.inner_options(zero_knowledge=INNER_ZK)
 
 
 def describe(title: str, node: ag.NodeProgram, seconds: float) -> None:
@@ -213,7 +217,10 @@ def main() -> None:
         metavar="DIR",
         help="prove a real level-1 node with and without zero knowledge (batches kept in DIR)",
     )
+    parser.add_argument("--no-inner-zk", action="store_true", help="inner nodes without zero knowledge")
     args = parser.parse_args()
+    global INNER_ZK
+    INNER_ZK = not args.no_inner_zk
     if args.zk_cost:
         report_zk_cost(args.zk_cost, args.batch_size, args.leaf_children)
         return

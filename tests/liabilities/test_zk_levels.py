@@ -98,7 +98,7 @@ def test_zero_knowledge_inner_nodes_verify_and_each_levels_status_is_stated(
     assert result.returncode == 0, result.stderr
     for name in LEVELS:
         (line,) = [line for line in result.stdout.splitlines() if f"security, {name}:" in line]
-        assert line.endswith("; zero knowledge")
+        assert line.endswith(", zero knowledge")
 
 
 @pytest.mark.slow  # two three-node trees
@@ -126,7 +126,7 @@ def test_a_level_without_zero_knowledge_is_recorded_and_refused_unless_allowed(
     )
     assert passed.returncode == 0, passed.stderr
     (line,) = [line for line in passed.stdout.splitlines() if "security, inner:" in line]
-    assert line.endswith("; NO zero knowledge")
+    assert line.endswith(", NO zero knowledge")
 
     # The record cannot be edited into zero knowledge: the top program is derived for the inner
     # options round.zkp lists, and the top proof was made for the real ones.
