@@ -425,23 +425,27 @@ def test_public_values_must_be_extension_elements():
 
 
 def test_inner_options_reach_100_conjectured_bits():
-    """The inner nodes' options (no zero knowledge, blowup 4, 40 queries + 21 grinding bits) claim
-    the default security level for a 2^16-row node, and a 2^10-row program proves and verifies with
-    them (a trace that long: the Poseidon2 draw of 40 distinct queries needs a roomy LDE)."""
+    """The inner nodes' options (zero knowledge by default, or without; blowup 4, 40 queries + 21
+    grinding bits) claim the default security level for a 2^16-row node, and a 2^10-row program
+    proves and verifies with them (a trace that long: the Poseidon2 draw of 40 distinct queries
+    needs a roomy LDE, and zero knowledge as many random values per column as points opened)."""
     from zkpor.recursion.proving import inner_options
     from zkpor.stark.params import security_level
     from zkpor.stark.verifier import DEFAULT_MIN_SECURITY_BITS
 
-    options = inner_options()
-    options.validate()
-    assert not options.zero_knowledge and options.hasher == "poseidon2"
-    assert security_level(options, 1 << 16).conjectured_bits >= DEFAULT_MIN_SECURITY_BITS
+    assert inner_options().zero_knowledge
     b = ProgramBuilder()
     x = b.public_input()
     for _ in range(16):  # 16 decompositions: 1,024 rows
         b.output(b.decompose(x)[0])
     program = b.build()
-    public, proof = prove_program(program, [12345], options=options)
-    report = verify_program(program, public, proof)
-    assert report.trace_length == 1024
-    assert report.security.conjectured_bits >= DEFAULT_MIN_SECURITY_BITS
+    for zero_knowledge in (True, False):
+        options = inner_options(zero_knowledge=zero_knowledge)
+        options.validate()
+        assert options.zero_knowledge == zero_knowledge and options.hasher == "poseidon2"
+        degree_bound = 1 << (17 if zero_knowledge else 16)
+        assert security_level(options, degree_bound).conjectured_bits >= DEFAULT_MIN_SECURITY_BITS
+        public, proof = prove_program(program, [12345], options=options)
+        report = verify_program(program, public, proof)
+        assert report.trace_length == 1024 and proof.options.zero_knowledge == zero_knowledge
+        assert report.security.conjectured_bits >= DEFAULT_MIN_SECURITY_BITS
