@@ -11,12 +11,19 @@ called from several threads at once.
 
 The number of threads is ``NUMBA_NUM_THREADS`` (by default the number of CPUs), changeable with
 ``set_num_threads`` (e.g. to 1 in each worker process when batches are proved one per core).
+Several jobs (e.g. batch proofs) running at once in threads of one process each mark themselves
+``with sharing():``; the threads are then split between the jobs running at that moment, so two
+jobs on two cores each run their kernels on one thread, and the job left alone gets them all back.
+
+``thread_cpu_seconds()`` is the CPU time of the calling thread plus that of the pool threads that
+ran its ranges: the work of one job, even while another job runs in the same process.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -28,11 +35,12 @@ _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _threads = max(1, int(numba.config.NUMBA_NUM_THREADS))
 _local = threading.local()
+_jobs = 0  # jobs inside `sharing()` right now
 
 
 def num_threads() -> int:
-    """Threads the field kernels use."""
-    return _threads
+    """Threads a field kernel called now uses: all of them, or a share while jobs are `sharing()`."""
+    return max(1, _threads // max(1, _jobs))
 
 
 def set_num_threads(n: int) -> None:
@@ -45,6 +53,32 @@ def set_num_threads(n: int) -> None:
 
 def _mark_worker() -> None:
     _local.in_pool = True
+
+
+class sharing:  # noqa: N801 — used as a context manager, like `serial`
+    """Within this block, the calling thread runs one of several jobs that share the threads: each
+    call to `parallel_ranges` uses an equal share of them among the jobs inside `sharing()` then."""
+
+    def __enter__(self) -> None:
+        global _jobs
+        with _lock:
+            _jobs += 1
+
+    def __exit__(self, *exc: object) -> None:
+        global _jobs
+        with _lock:
+            _jobs -= 1
+
+
+def thread_cpu_seconds() -> float:
+    """CPU seconds of the calling thread, with those of the pool threads that ran its ranges."""
+    return time.thread_time() + getattr(_local, "helper_cpu", 0.0)
+
+
+def _timed(fn: Callable[..., Any], lo: int, hi: int, *args: Any) -> tuple[Any, float]:
+    start = time.thread_time()
+    result = fn(lo, hi, *args)
+    return result, time.thread_time() - start
 
 
 def _get_pool(workers: int) -> ThreadPoolExecutor:
@@ -78,18 +112,19 @@ def parallel_ranges(fn: Callable[..., Any], n_items: int, *args: Any, grain: int
     calls to overlap. At most ``n_items // grain`` threads are used, so work below ``grain``
     items per thread stays on the calling thread, which always does the first range itself.
     Calls from inside a pool thread run serially (no nested pools, no deadlock)."""
-    threads = min(_threads, n_items // max(1, grain))
+    threads = min(num_threads(), n_items // max(1, grain))
     if threads <= 1 or getattr(_local, "in_pool", False):
         return [fn(0, n_items, *args)]
     bounds = [n_items * i // threads for i in range(threads + 1)]
     pool = _get_pool(threads - 1)
-    futures = [pool.submit(fn, bounds[i], bounds[i + 1], *args) for i in range(1, threads)]
+    futures = [pool.submit(_timed, fn, bounds[i], bounds[i + 1], *args) for i in range(1, threads)]
     try:
         first = fn(bounds[0], bounds[1], *args)
     finally:
         # wait for the other ranges even if ours failed: they write into the caller's arrays
-        results = [f.result() for f in futures]
-    return [first, *results]
+        timed = [f.result() for f in futures]
+        _local.helper_cpu = getattr(_local, "helper_cpu", 0.0) + sum(cpu for _, cpu in timed)
+    return [first, *(result for result, _ in timed)]
 
 
 class serial:  # noqa: N801 — used as a context manager, like contextlib's

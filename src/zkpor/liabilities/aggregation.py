@@ -40,6 +40,7 @@ refuses a shape beyond that bound (with 16-bit limbs: fewer than 2^48 users per 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -340,15 +341,17 @@ class NodeProgram:
 
 
 _PROGRAMS: dict[tuple, NodeProgram] = {}
+_PROGRAMS_LOCK = threading.RLock()  # nodes proven at once in threads build each program once
 
 
 def node_program(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> NodeProgram:
     """The program of a node of `shape` over children `child`, for node proofs made with `options`
     (hasher "poseidon2" when a parent verifies them). Cached per process by what it depends on."""
     cache_key = (shape.program_shape, child.cache_key, options)
-    if cache_key not in _PROGRAMS:
-        _PROGRAMS[cache_key] = _build(shape, child, options)
-    return _PROGRAMS[cache_key]
+    with _PROGRAMS_LOCK:
+        if cache_key not in _PROGRAMS:
+            _PROGRAMS[cache_key] = _build(shape, child, options)
+        return _PROGRAMS[cache_key]
 
 
 def _symbolic(b: ProgramBuilder, cells: Sequence[int]) -> list[Symbolic]:

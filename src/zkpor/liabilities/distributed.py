@@ -25,8 +25,11 @@ worker; a client killed and restarted proves only what is not yet written.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
@@ -34,6 +37,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from zkpor.errors import ZkporError
+from zkpor.field import parallel
 from zkpor.liabilities.batch import prove_batch
 from zkpor.liabilities.round_tree import TreeOptions, node_payload, prove_node_payload
 from zkpor.liabilities.statement import Statement
@@ -44,6 +48,11 @@ from zkpor.stark.params import ProofOptions
 # the client holds only a handful of batches' balances at once.
 JOBS_PER_WORKER = 2
 CONNECT_TIMEOUT = "30s"
+# Jobs proven at once by `InProcessRunner`: two, whatever the cores. One job alone leaves cores idle
+# in its single-threaded steps (witness, randomness, transcript, the Python between kernels) and
+# while its threads wait for each other at the end of every kernel; a second job fills them. Each
+# 8,192-user batch holds ~2.5 GB at its peak, so two stay well inside a machine that proves rounds.
+IN_PROCESS_JOBS = 2
 
 
 @dataclass(frozen=True)
@@ -123,13 +132,62 @@ class BatchRunner(Protocol):
 
 
 class InProcessRunner:
-    """One batch after another in this process, on all its cores."""
+    """Jobs proven in this process on all its cores, `jobs` at a time: each in a thread of its own,
+    sharing the field kernels' threads with the others running (`field.parallel.sharing`), so the
+    cores one job leaves idle do the other's work. Results come back as jobs finish; the next job
+    is taken from `jobs` (and so prepared by the caller) while those in flight are proven, and the
+    caller records each result while the others go on. `jobs=1`: one after another, in the caller's
+    thread."""
 
     description = "this process"
 
+    def __init__(self, jobs: int = IN_PROCESS_JOBS) -> None:
+        if jobs < 1:
+            raise ValueError("jobs must be at least 1")
+        self.jobs = jobs
+
     def run(self, jobs: Iterable[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
-        for job in jobs:
-            yield job, prove_payload(job_payload(job))
+        if self.jobs == 1:
+            for job in jobs:
+                yield job, prove_payload(job_payload(job))
+            return
+        finished: queue.Queue[tuple[Any, dict[str, Any] | None, BaseException | None]] = queue.Queue()
+
+        def prove(job: Any, payload: dict[str, Any]) -> None:
+            try:
+                with parallel.sharing():
+                    result = prove_payload(payload)
+            except BaseException as error:  # handed to the caller's thread, which raises it
+                finished.put((job, None, error))
+            else:
+                finished.put((job, result, None))
+
+        def start(job: Any) -> None:
+            # Daemon threads: a caller that stops (an error, Ctrl-C) does not wait for the jobs in
+            # flight, whose results nobody will record; they end with the process.
+            context = contextvars.copy_context()  # phases recorded by the caller see the job's
+            threading.Thread(
+                target=context.run, args=(prove, job, job_payload(job)), name="zkpor-job", daemon=True
+            ).start()
+
+        job_iter = iter(jobs)
+        running = 0
+        for job in job_iter:
+            start(job)
+            running += 1
+            if running == self.jobs:
+                break
+        while running:
+            job, result, error = finished.get()
+            running -= 1
+            if error is not None:
+                raise error
+            following = next(job_iter, None)
+            if following is not None:
+                start(following)
+                running += 1
+            assert result is not None
+            yield job, result
 
 
 class DaskRunner:

@@ -1,0 +1,178 @@
+"""Core utilisation over a whole round: which phases keep both cores busy and which run on one.
+
+    .venv/bin/python benchmarks/bench_pipeline.py [--log-users 15] [--workdir DIR] [--jobs J]
+
+Proves a generated 22-asset round (`bench_liabilities`' users, seed 7) with `prove_round` in a fresh
+process (`--jobs`: batches and nodes proven at once by `InProcessRunner`; default its own) while a
+sampler thread reads every thread's on-CPU and run-queue time (/proc/self/task/*/schedstat, ns;
+Linux only) every 20 ms. On a shared machine the wall clock is stretched by other processes; what
+this shows regardless of load is how many of the round's threads were runnable (on a CPU or waiting
+for one) on average, and per phase how its CPU time splits between the thread that runs the phase
+and the pool threads working for it ("threads": CPU / own-thread CPU; 1.00 = one core).
+A process with R runnable threads on average can keep at most R cores busy, however quiet the
+machine; under load it gets about R/(load) of the two cores.
+
+Per phase (`zkpor.stark.phases`, "tree: …" for the round proof's nodes): wall s (summed over jobs,
+which overlap when several run at once), CPU s (the phase's thread and its helpers), own-thread
+CPU s, threads. Closing line: the whole round's wall, CPU, cores used and average runnable threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from pathlib import Path
+
+TREE_PREFIX = "tree: "
+INTERVAL = 0.02  # seconds between samples
+
+
+def _thread_times() -> dict[int, tuple[int, int]]:
+    """tid → (ns on a CPU, ns runnable but waiting for one), for every thread of this process."""
+    times = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/schedstat") as stream:
+                on_cpu, waiting, _ = stream.read().split()
+        except (OSError, ValueError):  # the thread ended meanwhile
+            continue
+        times[int(tid)] = (int(on_cpu), int(waiting))
+    return times
+
+
+class Sampler:
+    """Sums every thread's on-CPU and runnable time (this sampler's own excepted) while it runs."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.cpu = 0.0
+        self.runnable = 0.0  # thread-seconds on a CPU or waiting for one
+        self.threads: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = threading.get_native_id()
+        last = _thread_times()
+        while True:
+            stopping = self._stop.wait(self.interval)
+            now = _thread_times()
+            for tid, (on_cpu, waiting) in now.items():
+                before = last.get(tid, (0, 0))
+                if tid == me or on_cpu == before[0]:
+                    continue
+                self.threads.add(tid)
+                self.cpu += (on_cpu - before[0]) / 1e9
+                self.runnable += (on_cpu - before[0] + waiting - before[1]) / 1e9
+            last = now
+            if stopping:
+                return
+
+
+def run_prove(directory: Path, jobs: int | None, interval: float) -> dict:
+    """In a fresh process: prove the round with the sampler running; the figures as JSON."""
+    from zkpor.liabilities import distributed, round_proof
+    from zkpor.liabilities.secret import load_secret
+    from zkpor.stark import phases
+
+    original_phase = phases.phase
+    in_tree = threading.local()
+    own: dict[str, float] = defaultdict(float)  # phase → CPU of the thread running it
+    lock = threading.Lock()
+
+    @contextmanager
+    def sampled_phase(name: str):  # type: ignore[no-untyped-def]
+        name = (TREE_PREFIX if getattr(in_tree, "on", False) else "") + name
+        start = time.thread_time()
+        try:
+            with original_phase(name):
+                yield
+        finally:
+            with lock:
+                own[name] += time.thread_time() - start
+
+    original_node = distributed.prove_node_payload
+
+    def sampled_node(payload):  # type: ignore[no-untyped-def]
+        in_tree.on = True  # in the thread proving the node
+        try:
+            return original_node(payload)
+        finally:
+            in_tree.on = False
+
+    distributed.prove_node_payload = sampled_node
+    for module in list(sys.modules.values()):  # every module that imported `phase` by name
+        if getattr(module, "phase", None) is original_phase and module is not phases:
+            module.phase = sampled_phase
+
+    secret, _ = load_secret(directory / "exchange.secret", create=True)
+    runner = distributed.InProcessRunner() if jobs is None else distributed.InProcessRunner(jobs)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    with phases.recording() as times, Sampler(interval) as sampler:
+        round_proof.prove_round(directory, secret, fresh=True, runner=runner)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    table = {name: {"wall": w, "cpu": c, "own": own[name]} for name, (w, c) in times.seconds.items()}
+    return {
+        "jobs": runner.jobs, "wall": wall, "cpu": cpu, "runnable": sampler.runnable / wall,
+        "phases": table, "load": os.getloadavg()[0],
+    }  # fmt: skip
+
+
+def report(users: int, result: dict) -> None:
+    rows = sorted(result["phases"].items(), key=lambda item: -item[1]["cpu"])
+    print(f"\n=== 2^{users.bit_length() - 1} users, {result['jobs']} job(s) at once ===")
+    print(f"{'phase':34s} {'wall s':>7s} {'CPU s':>7s} {'own s':>7s} {'threads':>7s}")
+    for name, p in rows:
+        threads = p["cpu"] / p["own"] if p["own"] else 0.0
+        print(f"{name:34s} {p['wall']:7.2f} {p['cpu']:7.2f} {p['own']:7.2f} {threads:7.2f}")
+    wall, cpu = result["wall"], result["cpu"]
+    print(f"whole round: {wall:.1f} s wall, {cpu:.1f} CPU-s, {cpu / wall:.2f} cores used at load "
+          f"{result['load']:.1f}, {result['runnable']:.2f} threads runnable on average → "
+          f"{users / wall:,.0f} users/s")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--log-users", type=int, default=15)
+    parser.add_argument("--workdir", type=Path, default=Path("bench-liabilities"))
+    parser.add_argument("--jobs", type=int, default=0, help="jobs at once (default: the runner's)")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    args, rest = parser.parse_known_args()
+    if args.phase == "prove":
+        print(json.dumps(run_prove(Path(rest[0]), args.jobs or None, INTERVAL)))
+        return
+    from zkpor.round.generate import generate_round
+
+    users = 1 << args.log_users
+    directory = args.workdir / f"round-2^{args.log_users}"
+    if not (directory / "users.csv").is_file():
+        generate_round(directory, users, 7)
+    output = subprocess.run(
+        [sys.executable, __file__, "--phase", "prove", "--jobs", str(args.jobs), str(directory)],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    result = json.loads(output.strip().splitlines()[-1])
+    name = f"pipeline-2^{args.log_users}-jobs{result['jobs']}.json"
+    (args.workdir / name).write_text(json.dumps(result, indent=1))
+    report(users, result)
+
+
+if __name__ == "__main__":
+    main()
