@@ -1,7 +1,7 @@
 """Proof of liabilities benchmark: a generated 22-asset round proven, verified, and checked per customer.
 
     .venv/bin/python benchmarks/bench_liabilities.py [--log-users 16 20] [--workdir DIR]
-        [--batch-size N] [--max-batches K] [--resume] [--profile conjectured|proven]
+        [--batch-size N] [--max-batches K] [--resume] [--jobs J] [--profile conjectured|proven]
         [--hasher blake3|poseidon2] [--breakdown]
         [--blowup B] [--queries Q] [--grinding G] [--fri-folding F] [--fri-final-degree D]
         [--sbox-degree 3|7]
@@ -28,6 +28,9 @@ what the narrower trace costs and saves (`liabilities.batch.SBOX_DEGREE`).
 
 `--breakdown` prints where the bytes of the first batch proof go (opened rows, salts and Merkle
 siblings of every commitment, FRI layers, out-of-domain values, final polynomial).
+
+`--jobs J` proves J batches (and tree nodes) at once in the process (`InProcessRunner`; default 2);
+`--jobs 1` proves one after another, as before.
 
 `--max-batches K` stops proving after K batches and prints projections for the whole round from the
 batches measured, marked "projected"; `--resume` keeps the batches an earlier run left (otherwise
@@ -67,8 +70,14 @@ class _EnoughError(Exception):
 
 
 def phase_prove(
-    directory: Path, batch_size: int | None, max_batches: int | None, resume: bool, options_json: str
+    directory: Path,
+    batch_size: int | None,
+    max_batches: int | None,
+    resume: bool,
+    options_json: str,
+    jobs: int | None = None,
 ) -> dict:
+    from zkpor.liabilities.distributed import InProcessRunner
     from zkpor.liabilities.round_proof import prove_round
     from zkpor.liabilities.secret import load_secret
     from zkpor.liabilities.store import InclusionStore
@@ -95,6 +104,7 @@ def phase_prove(
                 batch_size=batch_size,
                 fresh=not resume,
                 progress=progress,
+                runner=InProcessRunner() if jobs is None else InProcessRunner(jobs),
             )
         except _EnoughError:
             complete = False
@@ -220,6 +230,7 @@ def bench(
     hasher: str,
     options: ProofOptions,
     sbox_degree: int = 3,
+    jobs: int | None = None,
 ) -> dict:
     from zkpor.round.generate import generate_round
 
@@ -232,7 +243,7 @@ def bench(
         print(f"2^{log_users}: generated {users:,} users in {time.perf_counter() - start:.1f} s", flush=True)
     print(f"2^{log_users}: proving (batch size {batch_size or 'auto'}, {profile}, {hasher})…", flush=True)
     sizes = (str(batch_size or 0), str(max_batches or 0))
-    arguments = (str(directory), *sizes, str(int(resume)), json.dumps(asdict(options)))
+    arguments = (str(directory), *sizes, str(int(resume)), json.dumps(asdict(options)), str(jobs or 0))
     prove = child("prove", *arguments, sbox_degree=sbox_degree)
     result: dict = {"users": users, "profile": profile, "hasher": hasher, "prove": prove,
                     "sbox_degree": sbox_degree}  # fmt: skip
@@ -296,7 +307,8 @@ def phase_lines(p: dict) -> list[str]:
     cpu_total = sum(cpu for _, cpu in p["phases"].values()) or 1.0
     lines = [
         f"phases        per batch, of {p['batch_s_mean']:.2f} s wall; whole process "
-        f"{p['prove_cpu_s']:.1f} s CPU over {p['prove_s']:.1f} s wall"
+        f"{p['prove_cpu_s']:.1f} s CPU over {p['prove_s']:.1f} s wall "
+        f"({p['prove_cpu_s'] / p['prove_s']:.2f} cores used)"
     ]
     for name, (wall, cpu) in sorted(p["phases"].items(), key=lambda item: -item[1][1]):
         share = 100 * cpu / cpu_total
@@ -329,6 +341,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--max-batches", type=int, default=None)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--jobs", type=int, default=None, help="batches proven at once (default 2)")
     parser.add_argument("--profile", choices=("conjectured", "proven"), default="conjectured")
     parser.add_argument("--hasher", choices=("blake3", "poseidon2"), default="blake3")
     parser.add_argument("--breakdown", action="store_true", help="bytes of the first batch proof, by part")
@@ -346,7 +359,8 @@ def main() -> None:
         batch.SBOX_DEGREE = args.sbox_degree
         if args.phase == "prove":
             directory, batch_size, max_batches = Path(rest[0]), int(rest[1]) or None, int(rest[2]) or None
-            result = phase_prove(directory, batch_size, max_batches, rest[3] == "1", rest[4])
+            jobs = int(rest[5]) or None
+            result = phase_prove(directory, batch_size, max_batches, rest[3] == "1", rest[4], jobs)
         elif args.phase == "verify":
             result = phase_verify(Path(rest[0]))
         else:
@@ -357,7 +371,7 @@ def main() -> None:
     options = chosen_options(args)
     for log_users in args.log_users:
         sizes = (args.batch_size, args.max_batches)
-        shape = (args.profile, args.hasher, options, args.sbox_degree)
+        shape = (args.profile, args.hasher, options, args.sbox_degree, args.jobs)
         report(bench(log_users, args.workdir, *sizes, args.resume, *shape))
         if args.breakdown:
             print_breakdown(args.workdir / f"round-2^{log_users}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -67,3 +68,48 @@ def test_concurrent_callers() -> None:
     for t in threads:
         t.join()
     assert results == [True] * 4
+
+
+def test_jobs_sharing_the_threads_each_get_their_share() -> None:
+    old = parallel.num_threads()
+    try:
+        parallel.set_num_threads(4)
+        entered, leave = threading.Barrier(3), threading.Event()
+        shares: list[int] = []
+
+        def job() -> None:
+            with parallel.sharing():
+                entered.wait()
+                shares.append(len(parallel.parallel_ranges(lambda lo, hi: (lo, hi), 100)))
+                leave.wait()
+
+        threads = [threading.Thread(target=job) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        entered.wait()  # both jobs are inside sharing(): two threads each
+        assert parallel.num_threads() == 2
+        leave.set()
+        for thread in threads:
+            thread.join()
+        assert shares == [2, 2]
+        assert parallel.num_threads() == 4  # a job alone gets every thread back
+    finally:
+        parallel.set_num_threads(old)
+
+
+def test_thread_cpu_seconds_counts_the_pool_threads_work_for_the_caller() -> None:
+    old = parallel.num_threads()
+    try:
+        parallel.set_num_threads(2)
+
+        def spin(lo: int, hi: int) -> None:
+            end = time.thread_time() + (0.0 if lo == 0 else 0.2)  # only the pool thread's range works
+            while time.thread_time() < end:
+                pass
+
+        before_own, before = time.thread_time(), parallel.thread_cpu_seconds()
+        parallel.parallel_ranges(spin, 2)
+        own, charged = time.thread_time() - before_own, parallel.thread_cpu_seconds() - before
+        assert charged - own >= 0.2
+    finally:
+        parallel.set_num_threads(old)
