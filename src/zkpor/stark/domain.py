@@ -42,10 +42,10 @@ class ProofDomain:
             chunks = max(2, chunks)  # the chunk randomiser needs two chunks to cancel between
         lde_size = degree_bound * options.blowup
         if chunks * n > lde_size:
+            least = 1 << (-(-chunks * n // degree_bound) - 1).bit_length()  # a power of two
             raise ParameterError(
                 f"blowup {options.blowup} is too small for constraints of degree {max_degree}"
-                f"{' with zero knowledge' if options.zero_knowledge else ''}: "
-                f"need at least {-(-chunks * n // degree_bound)}"
+                f"{' with zero knowledge' if options.zero_knowledge else ''}: need at least {least}"
             )
         if lde_size.bit_length() - 1 > MAX_LOG_LDE_SIZE:
             raise ParameterError(f"LDE of 2^{lde_size.bit_length() - 1} points is beyond this prover")
