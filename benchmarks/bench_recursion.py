@@ -15,7 +15,8 @@ arity-8 node verifying 8 batch proofs would need by DESIGN.md's cost model.
         [--hasher poseidon2] [--blowup 8] [--queries Q] [--grinding 16] [--folding 3] [--phases]
 
 The options default to `default_options` (blake3, the fewest queries for 100 conjectured bits at
-the blowup); an inner node of the round tree proves with `--hasher poseidon2` and no zero knowledge.
+the blowup); an inner node of the round tree proves with `--hasher poseidon2 --zk --blowup 4`
+(`recursion.proving.inner_options`: zero knowledge by default).
 With --phases each size also prints where its CPU seconds went: the witness (the interpreter, the
 cell values, the trace), the program key, and each phase of the STARK prover (`stark.phases`).
 
