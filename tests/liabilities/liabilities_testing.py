@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import struct
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from zkpor.liabilities.published import GlobalProof, digest_hex, json_text
-from zkpor.liabilities.round_proof import ProveReport, prove_round
+from zkpor.liabilities.round_proof import ProveReport, RoundVerification, prove_round, verify_round
 from zkpor.liabilities.round_tree import TreeOptions
 from zkpor.liabilities.secret import default_secret_path, load_secret
 from zkpor.liabilities.statement import Statement, StatementAsset
@@ -49,6 +50,27 @@ def prove_small(directory: Path, secret: bytes, **kwargs: object) -> ProveReport
     kwargs.setdefault("batch_size", SMALL_BATCH)
     kwargs.setdefault("aggregate", False)
     return prove_round(directory, secret, CHEAP, **kwargs)  # type: ignore[arg-type]
+
+
+def public_folder(round_dir: Path, target: Path) -> Path:
+    """What an auditor downloads of an aggregated round: global.json, summary.json and round.zkp."""
+    target.mkdir(parents=True)
+    for name in ("global.json", "summary.json", "round.zkp"):
+        shutil.copy(round_dir / "proof" / name, target / name)
+    return target
+
+
+def verify_cheap(path: Path, **kwargs: object) -> RoundVerification:
+    """`verify_round` of a round proven at the tests' cheap options (far below 100 bits)."""
+    return verify_round(path, min_security_bits=0, **kwargs)  # type: ignore[arg-type]
+
+
+def edit_round_header(data: bytes, edit: Callable[[dict], dict | bytes]) -> bytes:
+    """round.zkp with its JSON header replaced by `edit(header)` (the payload unchanged)."""
+    magic, version, length = struct.unpack_from("<8sHI", data)
+    edited = edit(json.loads(data[14 : 14 + length]))
+    text = edited if isinstance(edited, bytes) else json.dumps(edited).encode()
+    return struct.pack("<8sHI", magic, version, len(text)) + text + data[14 + length :]
 
 
 def copy_round(source: Path, target: Path) -> Path:

@@ -2,29 +2,38 @@
 summary.json): every attack edits what the prover controls (the files it publishes) so that the
 folder states something the batch proofs do not prove, and the verifier must refuse it.
 
-One one-batch round (the top node verifies the batch directly) with cheap options keeps this small;
-the tree's in-circuit checks are tests/liabilities/test_aggregation.py's."""
+One two-batch round (the top node verifies both batches directly) with cheap options keeps this
+small; the tree's in-circuit checks are tests/liabilities/test_aggregation.py's. (A round of one
+batch has no tree: its round.zkp is its batch proof, attacked in test_one_batch_round_proof.py.)"""
 
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from liabilities_testing import CHEAP_TREE, every_decimals_plus_one, make_round, prove_small, restate
+from liabilities_testing import (
+    CHEAP_TREE,
+    edit_round_header,
+    every_decimals_plus_one,
+    make_round,
+    prove_small,
+    public_folder,
+    restate,
+    verify_cheap,
+)
 
 from zkpor.errors import InputError, VerificationError, ZkporError
+from zkpor.liabilities.batch import BatchProof
 from zkpor.liabilities.published import GlobalProof, json_text
-from zkpor.liabilities.round_proof import verify_round
-from zkpor.liabilities.round_tree import NodeFile, RoundProof, node_file_name
+from zkpor.liabilities.round_tree import BatchRoundProof, NodeFile, RoundProof, node_file_name
 from zkpor.round.decimal_text import format_units
 from zkpor.stark.proof import MAX_PROOF_BYTES, ProofFormatError
 
-pytestmark = pytest.mark.slow  # one aggregated round: ~20-40 s on two shared cores
+pytestmark = pytest.mark.slow  # one aggregated round: ~30-60 s on two shared cores
 
-USERS = 20  # one batch of 32: one level-1 node over one batch proof, the top
+USERS = 40  # two batches of 32: one level-1 node over two batch proofs, the top
 
 
 @pytest.fixture(scope="module")
@@ -37,26 +46,21 @@ def proven(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def folder(proven: Path, tmp_path: Path) -> Path:
-    """What an auditor downloads: global.json, summary.json and round.zkp."""
-    target = tmp_path / "public"
-    target.mkdir()
-    for name in ("global.json", "summary.json", "round.zkp"):
-        shutil.copy(proven / "proof" / name, target / name)
-    return target
+    return public_folder(proven, tmp_path / "public")
 
 
-def _verify(path: Path, **kwargs: object):
-    return verify_round(path, min_security_bits=0, **kwargs)  # type: ignore[arg-type]
+_verify = verify_cheap
 
 
 def _restate_totals(folder: Path, totals: list[tuple[int, int]]) -> None:
-    """Make global.json (batch 0 carries every total: one batch) and summary.json state `totals`
+    """Make global.json (batch 0 carries every total, batch 1 none) and summary.json state `totals`
     (and round.zkp's size)."""
     path = folder / "global.json"
     document = json.loads(path.read_text())
-    assert len(document["batches"]) == 1
+    assert len(document["batches"]) == 2
     document["batches"][0]["equity"] = [str(e) for e, _ in totals]
     document["batches"][0]["debt"] = [str(d) for _, d in totals]
+    document["batches"][1]["equity"] = document["batches"][1]["debt"] = ["0"] * len(totals)
     path.write_bytes(json_text(document))
     g = GlobalProof.from_json(path.read_bytes(), str(path))
     summary = json.loads((folder / "summary.json").read_text())
@@ -95,15 +99,7 @@ def test_limb_totals_regrouped_in_the_header_are_refused(folder: Path) -> None:
     assert "round.zkp" in str(refused.value)
 
 
-def _header_edit(data: bytes, edit) -> bytes:
-    """round.zkp with its JSON header replaced by `edit(header)` (the STARK proof unchanged)."""
-    import struct
-
-    magic, version, length = struct.unpack_from("<8sHI", data)
-    header = json.loads(data[14 : 14 + length])
-    edited = edit(header)
-    text = edited if isinstance(edited, bytes) else json.dumps(edited).encode()
-    return struct.pack("<8sHI", magic, version, len(text)) + text + data[14 + length :]
+_header_edit = edit_round_header
 
 
 def _set(path: str, value: object):
@@ -159,6 +155,22 @@ def test_a_malformed_round_proof_header_is_one_line_naming_the_file(folder: Path
         _verify(folder)
     message = str(refused.value)
     assert "\n" not in message and "round.zkp" in message
+
+
+def test_a_tree_round_proof_relabelled_as_a_batch_is_refused(proven: Path, folder: Path) -> None:
+    """The verifier takes the form of round.zkp from global.json's batch count (2: a tree), never
+    from the file: a tree's top relabelled "batch", or batch 0's (valid) proof packaged as the
+    round proof of a round of one batch, is refused before anything in it is read as proven."""
+    path = folder / "round.zkp"
+    tree_file = path.read_bytes()
+    batch = BatchProof.from_bytes((proven / "proof" / "batches" / "00000.zkp").read_bytes())
+    g = GlobalProof.from_json((folder / "global.json").read_bytes(), "global.json")
+    for bad in (_header_edit(tree_file, _set("top", "batch")), BatchRoundProof(g.round_id, batch).to_bytes()):
+        path.write_bytes(bad)
+        expected = "round.zkp: its top is its one batch proof itself .* of 2 batches is the top node of"
+        with pytest.raises(VerificationError, match=expected) as refused:
+            _verify(folder)
+        assert "\n" not in str(refused.value)
 
 
 def test_a_tree_over_batches_no_node_can_verify_is_one_line(folder: Path) -> None:

@@ -177,9 +177,12 @@ def test_the_report_says_zero_knowledge_only_if_the_round_proof_has_it(demos):
     from dataclasses import replace
     from datetime import UTC, datetime
 
+    from zkpor.liabilities.aggregation import NodePublic
     from zkpor.liabilities.round_proof import verify_round
+    from zkpor.liabilities.round_tree import RoundProof, TreeOptions
     from zkpor.round.report_model import build_report
     from zkpor.round.reserves_results import load_reserves_results
+    from zkpor.stark.params import ProofOptions
 
     round_dir = demos.round_dir(ROUNDS[-1])
     verification = verify_round(round_dir)
@@ -187,7 +190,14 @@ def test_the_report_says_zero_knowledge_only_if_the_round_proof_has_it(demos):
     reserves = load_reserves_results(round_dir / "reserves")
     assert build_report(verification, reserves, [], datetime.now(UTC))["proof"]["zero_knowledge"] is True
     check = verification.round_proof
-    tree = replace(check.round_proof.tree, top=replace(check.round_proof.tree.top, zero_knowledge=False))
-    top = replace(check, round_proof=replace(check.round_proof, tree=tree))
+    # The demo round is one batch: its round proof is its batch proof (global.json's options).
+    assert check.round_proof.top == "batch"
+    assert build_report(verification, reserves, [], datetime.now(UTC))["proof"]["round_proof_top"] == "batch"
+    # A round of several batches: the top node's options decide, not the batches'.
+    g = verification.global_proof
+    batches = ProofOptions(**g.proof_options)
+    tree = TreeOptions(batches, batches, replace(batches, zero_knowledge=False))
+    public = NodePublic(g.statement_digest, 0, g.root, (), g.batch_count)
+    top = replace(check, round_proof=RoundProof(g.round_id, g.batch_count, tree, (1,), public, b""))
     non_zk_top = replace(verification, round_proof=top)
     assert build_report(non_zk_top, reserves, [], datetime.now(UTC))["proof"]["zero_knowledge"] is False

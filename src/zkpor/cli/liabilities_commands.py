@@ -45,7 +45,7 @@ from zkpor.liabilities.round_proof import (
     prove_round,
     verify_round,
 )
-from zkpor.liabilities.round_tree import describe_stack, tree_options
+from zkpor.liabilities.round_tree import TOP_BATCH, TOP_NODE, describe_stack, tree_options
 from zkpor.liabilities.secret import SECRET_ENV, load_secret, secret_path_for
 from zkpor.round.config import load_round_config
 from zkpor.round.decimal_text import format_units_grouped
@@ -384,7 +384,7 @@ def _print_prove_report(report: ProveReport) -> None:
         highlight=False,
         soft_wrap=True,
     )
-    if report.tree:
+    if report.tree and report.tree.round_proof.top == TOP_NODE:  # (one batch: prove_tree said so)
         t = report.tree
         levels = ", ".join(
             f"level {level}: {len(lengths)} program(s) of 2^{max(lengths).bit_length() - 1} rows"
@@ -442,10 +442,14 @@ def _print_verification(result: RoundVerification) -> None:
         rp = result.round_proof
         levels = len(rp.round_proof.nodes_per_level)
         what = f"the round proof ({rp.proof_bytes:,} bytes, {levels} level(s) over {g.batch_count} batches"
+        if rp.round_proof.top == TOP_BATCH:
+            what = f"the round proof ({rp.proof_bytes:,} bytes: the round's one batch proof, no tree"
         what += ", and every batch proof)" if result.batches_verified else "; batch proofs not needed)"
-        for line in describe_stack(rp.security, rp.round_proof.tree):
+        for line in describe_stack(rp.security, rp.round_proof.stack_options()):
             out.print(f"  security, {line}", markup=False, highlight=False, soft_wrap=True)
         keys = "derived now" if rp.keys_built else "from the local cache, derived earlier on this machine"
+        if rp.round_proof.top == TOP_BATCH:
+            keys = "none needed: a batch proof"
         out.print(f"  round proof checked in {rp.seconds:.2f} s (verification keys {keys})", markup=False,
                   highlight=False, soft_wrap=True)  # fmt: skip
     out.print(

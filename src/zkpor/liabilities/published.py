@@ -451,8 +451,9 @@ def summary_document(
     every number is the proven limb totals read at the proven statement's decimals and prices.
     `users_rounded_up` is batch_count · batch_size: the real count is only revealed to that precision.
     `security` is the weakest batch's bits (`SecurityLevel.as_dict`) — with a round proof, the
-    weakest level of the stack, and `round_proof` says {file, bytes, nodes_per_level, security per
-    level}; `proof_bytes` is then the round proof's size (what an auditor downloads)."""
+    weakest level of the stack, and `round_proof` says {file, bytes, top ("node", or "batch" for a
+    round of one batch), nodes_per_level, security per level}; `proof_bytes` is then the round
+    proof's size (what an auditor downloads)."""
     return {
         "format": SUMMARY_FORMAT,
         "round_id": g.round_id,

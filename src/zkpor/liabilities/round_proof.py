@@ -60,12 +60,12 @@ from zkpor.liabilities.published import (
 from zkpor.liabilities.round_tree import (
     NODES_DIR,
     ROUND_PROOF_NAME,
+    BatchRoundProof,
     RoundProof,
     RoundProofCheck,
     TreeOptions,
     TreeReport,
     prove_tree,
-    stack_options,
     stack_security,
     tree_options,
     verify_round_proof,
@@ -249,8 +249,6 @@ def _prove_locked(
 ) -> ProveReport:
     started = time.perf_counter()
     options = options or default_proof_options()
-    if tree is not None:  # aggregated: the batches are the tree's leaves
-        options = tree.batch
     options.validate()
     notices: list[str] = []
 
@@ -268,6 +266,9 @@ def _prove_locked(
     bits = tuple(a.bits for a in config.assets)
     shape = choose_batch_shape(len(users), bits, config.price_weights(), batch_size)
     statement = Statement.from_config(config, shape.limb_bits, shape.batch_size, shape.batch_count)
+    if tree is not None:  # aggregated: the batches are the tree's leaves (one batch: the round proof)
+        options = tree.leaf_options(shape.batch_count)
+        options.validate()
     layout = statement_layout(statement)
     digest = statement.digest()
     say(
@@ -333,7 +334,10 @@ def _prove_locked(
     totals = _sum_totals([stored[i].totals for i in range(shape.batch_count)])
     round_section = None
     if tree_report is not None:
-        stack = stack_security(statement, tree_report.round_proof.tree, tree_report.trace_lengths)
+        rp = tree_report.round_proof
+        stack = {"batch": security}  # a round of one batch: round.zkp is its batch proof
+        if isinstance(rp, RoundProof):
+            stack = stack_security(statement, rp.tree, tree_report.trace_lengths)
         proof_bytes = (proof_dir / ROUND_PROOF_NAME).stat().st_size
         security = SecurityLevel.weakest(stack.values())
         round_section = round_proof_summary(tree_report.round_proof, stack, proof_bytes)
@@ -511,16 +515,20 @@ def batch_security(layout: SolvencyLayout, digest: Digest, options: ProofOptions
     return security_level(options, domain.degree_bound)
 
 
-def round_proof_summary(rp: RoundProof, security: dict[str, SecurityLevel], proof_bytes: int) -> dict:
-    """summary.json's "round_proof" section."""
+def round_proof_summary(
+    rp: RoundProof | BatchRoundProof, security: dict[str, SecurityLevel], proof_bytes: int
+) -> dict:
+    """summary.json's "round_proof" section (`top`: "node", a tree's top node, or "batch", the one
+    batch proof of a round of one batch, with no levels)."""
     return {
         "file": ROUND_PROOF_NAME,
         "bytes": proof_bytes,
+        "top": rp.top,
         "nodes_per_level": list(rp.nodes_per_level),
         "security": {name: level.as_dict() for name, level in security.items()},
         "zero_knowledge": {
             name: options.zero_knowledge
-            for name, options in stack_options(rp.tree, len(rp.nodes_per_level)).items()
+            for name, options in rp.stack_options().items()
         },
     }
 

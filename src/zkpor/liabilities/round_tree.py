@@ -14,13 +14,20 @@ Files (proof/, next to global.json):
 
 Both are a small container (no pickle):
 
-    magic (8 bytes: "ZKPNODE\\0" or "ZKPROUND") | u16 version = 1
-    | u32 header length | header: canonical JSON (sorted keys, UTF-8) | u32 proof length | STARK proof
+    magic (8 bytes: "ZKPNODE\\0" or "ZKPROUND") | u16 version (node 1, round 2)
+    | u32 header length | header: canonical JSON (sorted keys, UTF-8) | u32 length | payload
 
-A node header is {format, level, index, public}; a round header adds round_id, batch_count,
-tree {leaf_arity_log, node_arity_log, nodes_per_level} and options {batch, inner, top}. `public`
-is `aggregation.NodePublic.to_json`: statement_digest and root (hex digests), first_leaf,
-batch_count and limb_totals ([asset][side][limb] field elements).
+A node header is {format, level, index, public}, its payload the node's STARK proof. A round
+header is {format, round_id, batch_count, top} and, by `top`:
+
+    "node"   (more than one batch) + tree {leaf_arity_log, node_arity_log, nodes_per_level},
+             options {batch, inner, top} and public; the payload is the top node's STARK proof;
+    "batch"  (a round of one batch: no tree, no recursion) nothing more; the payload is the batch
+             proof file itself (`batch.BatchProof`, proven zero-knowledge with BLAKE3).
+
+`public` is `aggregation.NodePublic.to_json`: statement_digest and root (hex digests), first_leaf,
+batch_count and limb_totals ([asset][side][limb] field elements). Which form a round's proof has
+follows from its statement's batch count (`expected_top`); the verifier never takes it from the file.
 
 Verifying (`verify_round_proof`) never takes a program or key from the files: it derives every
 level's program from this code, the statement's shape and the options in round.zkp (the options are
@@ -38,14 +45,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import zkpor
 from zkpor.errors import InputError, VerificationError, ZkporError
 from zkpor.fsutil import make_directory, remove_stale_temporaries, write_atomically
 from zkpor.liabilities import aggregation
 from zkpor.liabilities.air import BatchPublic
-from zkpor.liabilities.batch import BatchProof, statement_layout
+from zkpor.liabilities.batch import BatchProof, statement_layout, verify_batch
 from zkpor.liabilities.published import (
     OPTION_FIELDS,
     ROUND_PROOF_FILE,
@@ -63,8 +70,10 @@ from zkpor.stark.proof import MAX_PROOF_BYTES, ProofFormatError, StarkProof
 ROUND_PROOF_NAME = ROUND_PROOF_FILE
 NODES_DIR = "nodes"
 NODE_MAGIC, ROUND_MAGIC = b"ZKPNODE\x00", b"ZKPROUND"
-NODE_FORMAT, ROUND_FORMAT = "zkpor-node-v1", "zkpor-round-proof-v1"
-VERSION = 1
+NODE_FORMAT, ROUND_FORMAT = "zkpor-node-v1", "zkpor-round-proof-v2"
+NODE_VERSION, ROUND_VERSION = 1, 2  # round 2: the header's `top` (a tree's top node, or the one batch)
+TOP_NODE, TOP_BATCH = "node", "batch"
+TOP_FORMS = {TOP_NODE: "the top node of a tree of recursion proofs", TOP_BATCH: "its one batch proof itself"}
 MAX_HEADER_BYTES = 1 << 20
 # A node verifies at most 2^MAX_ARITY_LOG children (the defaults: 4 and 8): a wider tree would make
 # the verifier compile a program of as many child verifiers before any check could refuse it.
@@ -77,6 +86,13 @@ Notice = Callable[[str], None]
 
 def node_file_name(level: int, index: int) -> str:
     return f"{NODES_DIR}/L{level}-{index:05d}.zkp"
+
+
+def expected_top(batch_count: int) -> str:
+    """The form of the round proof of a round of `batch_count` batches: one batch needs no tree
+    (its batch proof, which proves every statement of the round, is the round proof), more batches
+    are folded by a node tree. The verifier derives it from the statement, never from the file."""
+    return TOP_BATCH if batch_count == 1 else TOP_NODE
 
 
 # ---- options of the stack ----------------------------------------------------------------------
@@ -94,6 +110,12 @@ class TreeOptions:
 
     def for_level(self, level: int, top_level: int) -> ProofOptions:
         return self.top if level == top_level else self.inner
+
+    def leaf_options(self, batch_count: int) -> ProofOptions:
+        """The batch proofs' options: `batch` (Poseidon2: a node verifies them in-circuit), or for a
+        round of one batch, whose batch proof is the round proof (`expected_top`), the same with
+        BLAKE3 (verified natively only: the default batch configuration)."""
+        return self.batch if expected_top(batch_count) == TOP_NODE else replace(self.batch, hasher="blake3")
 
     def to_json(self) -> dict[str, Any]:
         return {"batch": asdict(self.batch), "inner": asdict(self.inner), "top": asdict(self.top)}
@@ -124,12 +146,12 @@ def tree_options(batch: ProofOptions, target_bits: int = 100, *, inner_zk: bool 
 # ---- the container -------------------------------------------------------------------------------
 
 
-def _pack(magic: bytes, header: dict[str, Any], stark: bytes) -> bytes:
+def _pack(magic: bytes, version: int, header: dict[str, Any], payload: bytes) -> bytes:
     text = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    return _HEAD.pack(magic, VERSION, len(text)) + text + struct.pack("<I", len(stark)) + stark
+    return _HEAD.pack(magic, version, len(text)) + text + struct.pack("<I", len(payload)) + payload
 
 
-def _unpack(data: bytes, magic: bytes, what: str) -> tuple[dict[str, Any], bytes]:
+def _unpack(data: bytes, magic: bytes, version_read: int, what: str) -> tuple[dict[str, Any], bytes]:
     if len(data) > MAX_PROOF_BYTES:
         raise ProofFormatError(f"{what} is over the size limit")
     if len(data) < _HEAD.size:
@@ -137,8 +159,8 @@ def _unpack(data: bytes, magic: bytes, what: str) -> tuple[dict[str, Any], bytes
     found, version, length = _HEAD.unpack_from(data)
     if found != magic:
         raise ProofFormatError(f"not a zkpor {what} (bad magic)")
-    if version != VERSION:
-        raise ProofFormatError(f"unsupported {what} version {version} (this zkpor reads {VERSION})")
+    if version != version_read:
+        raise ProofFormatError(f"unsupported {what} version {version} (this zkpor reads {version_read})")
     end = _HEAD.size + length
     if length > MAX_HEADER_BYTES or len(data) < end + 4:
         raise ProofFormatError(f"{what} truncated in its header")
@@ -165,11 +187,11 @@ class NodeFile:
     def to_bytes(self) -> bytes:
         header = {"format": NODE_FORMAT, "level": self.level, "index": self.index,
                   "public": self.public.to_json()}  # fmt: skip
-        return _pack(NODE_MAGIC, header, self.stark)
+        return _pack(NODE_MAGIC, NODE_VERSION, header, self.stark)
 
     @staticmethod
     def from_bytes(data: bytes, source: str = "node proof") -> NodeFile:
-        header, stark = _unpack(data, NODE_MAGIC, "node proof")
+        header, stark = _unpack(data, NODE_MAGIC, NODE_VERSION, "node proof")
         r = JsonFields(header, source, "", ("format", "level", "index", "public"))
         if r.get("format", str) != NODE_FORMAT:
             raise InputError(f"not a {NODE_FORMAT} file", path=source, field="format")
@@ -179,7 +201,8 @@ class NodeFile:
 
 @dataclass(frozen=True)
 class RoundProof:
-    """round.zkp: the top node's proof with everything needed to check it against global.json."""
+    """round.zkp of a round of several batches: the top node's proof with everything needed to
+    check it against global.json."""
 
     round_id: str
     batch_count: int
@@ -187,12 +210,22 @@ class RoundProof:
     nodes_per_level: tuple[int, ...]
     public: aggregation.NodePublic
     stark: bytes
+    top: ClassVar[str] = TOP_NODE
+
+    @property
+    def top_options(self) -> ProofOptions:
+        return self.tree.top
+
+    def stack_options(self) -> dict[str, ProofOptions]:
+        """The options of each kind of proof in the stack, named as `stack_security` names them."""
+        return stack_options(self.tree, len(self.nodes_per_level))
 
     def to_bytes(self) -> bytes:
         header = {
             "format": ROUND_FORMAT,
             "round_id": self.round_id,
             "batch_count": self.batch_count,
+            "top": TOP_NODE,
             "tree": {
                 "leaf_arity_log": self.tree.leaf_arity_log,
                 "node_arity_log": self.tree.node_arity_log,
@@ -201,15 +234,19 @@ class RoundProof:
             "options": self.tree.to_json(),
             "public": self.public.to_json(),
         }
-        return _pack(ROUND_MAGIC, header, self.stark)
+        return _pack(ROUND_MAGIC, ROUND_VERSION, header, self.stark)
 
     @staticmethod
     def from_bytes(data: bytes, source: str = ROUND_PROOF_NAME) -> RoundProof:
-        header, stark = _unpack(data, ROUND_MAGIC, "round proof")
-        fields = ("format", "round_id", "batch_count", "tree", "options", "public")
+        rp = read_round_proof(data, source)
+        if not isinstance(rp, RoundProof):
+            raise InputError(f"its top is {rp.top!r}, not a node tree's", path=source, field="top")
+        return rp
+
+    @staticmethod
+    def _from_header(header: dict[str, Any], stark: bytes, source: str) -> RoundProof:
+        fields = ("format", "round_id", "batch_count", "top", "tree", "options", "public")
         r = JsonFields(header, source, "", fields)
-        if r.get("format", str) != ROUND_FORMAT:
-            raise InputError(f"not a {ROUND_FORMAT} file", path=source, field="format")
         t = JsonFields(
             r.get("tree", dict), source, "tree", ("leaf_arity_log", "node_arity_log", "nodes_per_level")
         )
@@ -232,6 +269,58 @@ class RoundProof:
         return RoundProof(
             r.get("round_id", str), r.get("batch_count", int), tree, tuple(levels), public, stark
         )
+
+
+@dataclass(frozen=True)
+class BatchRoundProof:
+    """round.zkp of a round of one batch: that batch's proof file itself, which proves everything
+    the round states (root, totals, count) with no tree and no recursion (`expected_top`)."""
+
+    round_id: str
+    batch: BatchProof
+    top: ClassVar[str] = TOP_BATCH
+    batch_count: ClassVar[int] = 1
+    nodes_per_level: ClassVar[tuple[int, ...]] = ()
+
+    @functools.cached_property
+    def top_options(self) -> ProofOptions:
+        return StarkProof.from_bytes(self.batch.stark).options
+
+    def stack_options(self) -> dict[str, ProofOptions]:
+        return {"batch": self.top_options}
+
+    def to_bytes(self) -> bytes:
+        header = {"format": ROUND_FORMAT, "round_id": self.round_id, "batch_count": 1, "top": TOP_BATCH}
+        return _pack(ROUND_MAGIC, ROUND_VERSION, header, self.batch.to_bytes())
+
+    @staticmethod
+    def _from_header(header: dict[str, Any], payload: bytes, source: str) -> BatchRoundProof:
+        r = JsonFields(header, source, "", ("format", "round_id", "batch_count", "top"))
+        if r.get("batch_count", int) != 1:
+            raise r.error("batch_count", "a round proof that is a batch proof is a round of one batch")
+        return BatchRoundProof(r.get("round_id", str), BatchProof.from_bytes(payload))
+
+
+def read_round_proof(
+    data: bytes, source: str = ROUND_PROOF_NAME, batch_count: int | None = None
+) -> RoundProof | BatchRoundProof:
+    """Parse round.zkp strictly. With `batch_count` (the statement's), the file must have the form
+    that count gives (`expected_top`), else VerificationError: a file never chooses how it is read."""
+    header, payload = _unpack(data, ROUND_MAGIC, ROUND_VERSION, "round proof")
+    r = JsonFields(header, source, "", tuple(header))  # the form's own parser refuses unknown fields
+    if r.get("format", str) != ROUND_FORMAT:
+        raise InputError(f"not a {ROUND_FORMAT} file", path=source, field="format")
+    top = r.get("top", str)
+    if top not in TOP_FORMS:
+        raise r.error("top", f"must be {TOP_NODE!r} or {TOP_BATCH!r}, not {top!r}")
+    if batch_count is not None and top != expected_top(batch_count):
+        raise VerificationError(
+            f"{source}: its top is {TOP_FORMS[top]} ({top!r}), but the round proof of a round of "
+            f"{batch_count} batch{'es' if batch_count > 1 else ''} is {TOP_FORMS[expected_top(batch_count)]}"
+        )
+    if top == TOP_BATCH:
+        return BatchRoundProof._from_header(header, payload, source)
+    return RoundProof._from_header(header, payload, source)
 
 
 def _options(raw: dict, source: str, prefix: str) -> ProofOptions:
@@ -280,7 +369,7 @@ def expected_publics(
 
 @dataclass
 class TreeReport:
-    round_proof: RoundProof
+    round_proof: RoundProof | BatchRoundProof  # the latter for a round of one batch: no node proven
     nodes_proven: int
     nodes_reused: int
     seconds_per_level: list[float]
@@ -298,9 +387,17 @@ def prove_tree(
     progress: Callable[[int, int], None] | None = None,
 ) -> TreeReport:
     """Prove every node not already proven (intact) in proof_dir/nodes, level by level, and write
-    proof_dir/round.zkp. `batch_files` are the batch proof files in index order."""
+    proof_dir/round.zkp. `batch_files` are the batch proof files in index order. A round of one
+    batch has no tree (`expected_top`): its round.zkp is that batch's proof (proven with
+    `tree.leaf_options(1)`)."""
     from zkpor.liabilities.distributed import NodeJob
 
+    if expected_top(statement.batch_count) == TOP_BATCH:
+        (batch_file,) = batch_files
+        lone = BatchRoundProof(statement.round_id, BatchProof.from_bytes(batch_file))
+        write_atomically(proof_dir / ROUND_PROOF_NAME, lone.to_bytes())
+        say("Round proof: a round of one batch needs no tree; round.zkp is its batch proof.")
+        return TreeReport(lone, 0, 0, [], {}, [])
     plan = aggregation.plan_tree(statement.batch_count, tree.leaf_arity_log, tree.node_arity_log)
     batches = [BatchProof.from_bytes(data) for data in batch_files]
     expected = expected_publics(statement, [b.public for b in batches], plan)
@@ -451,9 +548,10 @@ def tree_payload(tree: TreeOptions) -> dict[str, Any]:
 
 @dataclass
 class RoundProofCheck:
-    round_proof: RoundProof
+    round_proof: RoundProof | BatchRoundProof
     totals: list[tuple[int, int]]  # exact (equity, debt) per real asset, as proven
-    security: dict[str, SecurityLevel]  # "batch", "inner" (when the tree has inner levels), "top"
+    # "batch", "inner" (when the tree has inner levels), "top"; "batch" only for a round of one batch
+    security: dict[str, SecurityLevel]
     proof_bytes: int
     seconds: float
     keys_built: bool  # the verifying keys were derived here (not found in the local cache)
@@ -477,14 +575,14 @@ def verify_round_proof(
     where = str(path)
     data = read_bounded(path, MAX_PROOF_BYTES)
     try:
-        rp = RoundProof.from_bytes(data, where)
+        rp = read_round_proof(data, where, g.batch_count)  # the form global.json's batch count gives
+        if isinstance(rp, BatchRoundProof):
+            minimums = {"min_security_bits": min_security_bits, "min_proven_bits": min_proven_bits}
+            return _verify_lone_batch(where, rp, g, len(data), started, allow_non_zk=allow_non_zk, **minimums)
         top_options = StarkProof.from_bytes(rp.stark).options
     except ProofFormatError as error:
         raise VerificationError(f"{where}: {error}") from None
-    if rp.round_id != g.round_id:
-        raise VerificationError(f"{where} is the round proof of round {rp.round_id!r}, not {g.round_id!r}")
-    if rp.batch_count != g.batch_count:
-        raise VerificationError(f"{where} is for {rp.batch_count} batches, global.json lists {g.batch_count}")
+    _check_round(where, rp, g)
     if asdict(rp.tree.batch) != g.proof_options:
         raise VerificationError(f"{where}: its batch options are not global.json's proof_options")
     if top_options != rp.tree.top:
@@ -520,6 +618,47 @@ def verify_round_proof(
         raise VerificationError(f"{where}: {error}") from None
     totals = rp.public.asset_totals(g.limb_bits)[: len(g.assets)]
     return RoundProofCheck(rp, totals, security, len(data), time.perf_counter() - started, keys.built)
+
+
+def _check_round(where: str, rp: RoundProof | BatchRoundProof, g: GlobalProof) -> None:
+    if rp.round_id != g.round_id:
+        raise VerificationError(f"{where} is the round proof of round {rp.round_id!r}, not {g.round_id!r}")
+    if rp.batch_count != g.batch_count:
+        raise VerificationError(f"{where} is for {rp.batch_count} batches, global.json lists {g.batch_count}")
+
+
+def _verify_lone_batch(
+    where: str,
+    rp: BatchRoundProof,
+    g: GlobalProof,
+    size: int,
+    started: float,
+    *,
+    allow_non_zk: bool,
+    min_security_bits: int,
+    min_proven_bits: int,
+) -> RoundProofCheck:
+    """A round of one batch: round.zkp is batch 0's proof. It must be this round's (id, statement,
+    index 0), at global.json's proof_options, prove global.json's root and exact totals (the top
+    node's checks, `aggregation.check_top`, on its public values) and verify."""
+    _check_round(where, rp, g)
+    if asdict(rp.top_options) != g.proof_options:
+        raise VerificationError(f"{where}: its batch proof's options are not global.json's proof_options")
+    if not rp.top_options.zero_knowledge and not allow_non_zk:
+        raise VerificationError(
+            f"{where}: the batch proof is not zero-knowledge (its openings leak balances); "
+            "refused unless --allow-non-zk"
+        )
+    p = rp.batch.public
+    try:
+        report = verify_batch(g.statement, rp.batch, expected_index=0, min_security_bits=min_security_bits,
+                              min_proven_bits=min_proven_bits)  # fmt: skip
+        as_top = aggregation.NodePublic(p.statement_digest, p.batch_index, p.root, p.limb_totals, 1)
+        aggregation.check_top(aggregation.plan_tree(1), as_top, g)
+    except ZkporError as error:
+        raise VerificationError(f"{where}: {error}") from None
+    totals = p.asset_totals(g.limb_bits)[: len(g.assets)]
+    return RoundProofCheck(rp, totals, {"batch": report.security}, size, time.perf_counter() - started, False)
 
 
 # ---- deriving the verifying keys ------------------------------------------------------------------
@@ -645,11 +784,11 @@ def stack_security(
     return out
 
 
-def describe_stack(security: dict[str, SecurityLevel], tree: TreeOptions) -> Iterator[str]:
-    """One line per kind of proof: its security and options."""
+def describe_stack(security: dict[str, SecurityLevel], stack: dict[str, ProofOptions]) -> Iterator[str]:
+    """One line per kind of proof: its security and options (`stack`: RoundProof.stack_options())."""
     for name in ("batch", "inner", "top"):
         if name in security:
-            options = getattr(tree, name)
+            options = stack[name]
             zk = "zero knowledge" if options.zero_knowledge else "NO zero knowledge"
             yield (f"{name}: {security[name].describe()}; {options.hasher}, blowup {options.blowup}, "
                    f"{options.num_queries} queries, {options.grinding_bits} grinding bits, {zk}")  # fmt: skip

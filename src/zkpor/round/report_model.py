@@ -99,14 +99,11 @@ def _change(earlier: Decimal | int | None, now: Decimal | int) -> str | None:
 def _zero_knowledge(verification: RoundVerification) -> bool:
     """Every proof has it: the batches' options and, with a round proof, every level of its tree
     (inner nodes too: a stack is zero-knowledge only if each of its levels is)."""
-    from zkpor.liabilities.round_tree import stack_options  # a round proof was verified: it is loaded
-
     rp = verification.round_proof
     batches = bool(verification.global_proof.proof_options["zero_knowledge"])
     if rp is None:
         return batches
-    levels = stack_options(rp.round_proof.tree, len(rp.round_proof.nodes_per_level))
-    return batches and all(options.zero_knowledge for options in levels.values())
+    return batches and all(options.zero_knowledge for options in rp.round_proof.stack_options().values())
 
 
 def build_report(
@@ -165,6 +162,8 @@ def build_report(
             "verified": True,
             "verification_seconds": round(verification.seconds, 3),
             "round_proof": verification.round_proof is not None,  # one proof of every batch (round.zkp)
+            # what round.zkp is: "node" (a tree's top node) or "batch" (a round of one batch: its proof)
+            "round_proof_top": verification.round_proof.round_proof.top if verification.round_proof else None,
         },
         "addresses": {
             "rows": reserves.rows,
