@@ -106,3 +106,6 @@ def test_proofs_in_a_row_reuse_the_main_lde_matrix(small_options):
     assert any(m is kept for m in polys._lde_buffers._kept)  # and given back again
     for proof in (first, second):
         verify(air, proof.to_bytes(), min_security_bits=0)
+    other, other_trace = honest(2 * N)  # a proof of another shape drops what was kept
+    prove(other, other_trace, small_options)
+    assert not any(m is kept for m in polys._lde_buffers._kept)
