@@ -4,7 +4,7 @@
         [--batch-size N] [--max-batches K] [--resume] [--jobs J] [--profile conjectured|proven]
         [--hasher blake3|poseidon2] [--breakdown]
         [--blowup B] [--queries Q] [--grinding G] [--fri-folding F] [--fri-final-degree D]
-        [--sbox-degree 7|3]
+        [--sbox-degree 3|7]
 
 For each size: `zkpor generate`-style users (seed 7), then, each in a fresh process so that its peak
 memory is its own, `prove_round` with a proof profile's options (`zkpor prove --profile`; default
@@ -22,9 +22,9 @@ grinding traded for queries down to the 80-bit floor); `--queries`, `--grinding`
 (the factor: 2, 4, 8 or 16) and `--fri-final-degree` then override single options, for a Pareto table
 (nothing stops a setting below 100 bits: the security line says what it gives).
 
-`--sbox-degree 3` proves (and verifies) with the solvency AIR's former degree-3 Poseidon2 gadget
-(248 columns instead of 130, 5 quotient chunks instead of 13: blowup 4, 40 queries + 21 grinding
-bits, unless `--blowup` says otherwise), to compare with the default degree 7
+`--sbox-degree 7` proves (and verifies) with the solvency AIR's degree-7 Poseidon2 gadget (130
+columns instead of 248, 13 quotient chunks instead of 5: blowup 8, 27 queries + 20 grinding bits,
+unless `--blowup` says otherwise), to compare with the default degree 3
 (`liabilities.batch.SBOX_DEGREE`).
 
 `--breakdown` prints where the bytes of the first batch proof go (opened rows, salts and Merkle
@@ -36,7 +36,7 @@ siblings of every commitment, FRI layers, out-of-domain values, final polynomial
 `--max-batches K` stops proving after K batches and prints projections for the whole round from the
 batches measured, marked "projected"; `--resume` keeps the batches an earlier run left (otherwise
 every run starts afresh).
-Results also go to WORKDIR/bench-2^N-PROFILE[-poseidon2]-bBqQgGfFdD[-batchS][-sbox3].json (the
+Results also go to WORKDIR/bench-2^N-PROFILE[-poseidon2]-bBqQgGfFdD[-batchS][-sbox7].json (the
 options).
 """
 
@@ -230,7 +230,7 @@ def bench(
     profile: str,
     hasher: str,
     options: ProofOptions,
-    sbox_degree: int = 7,
+    sbox_degree: int = 3,
     jobs: int | None = None,
 ) -> dict:
     from zkpor.round.generate import generate_round
@@ -255,7 +255,7 @@ def bench(
     o = options
     suffix += f"-b{o.blowup}q{o.num_queries}g{o.grinding_bits}f{1 << o.fri_folding_log}d{o.fri_final_degree}"
     suffix += f"-batch{batch_size}" if batch_size else ""
-    suffix += f"-sbox{sbox_degree}" if sbox_degree != 7 else ""
+    suffix += f"-sbox{sbox_degree}" if sbox_degree != 3 else ""
     (workdir / f"bench-2^{log_users}-{profile}{suffix}.json").write_text(json.dumps(result, indent=1))
     return result
 
@@ -321,7 +321,7 @@ def chosen_options(args: argparse.Namespace) -> ProofOptions:
     """The profile's options, or the conjectured rule at --blowup, with the single overrides."""
     from zkpor.liabilities.round_proof import conjectured_options, profile_options
 
-    blowup = args.blowup or (4 if args.sbox_degree == 3 else None)  # the degree-3 AIR's former default
+    blowup = args.blowup or (8 if args.sbox_degree == 7 else None)  # 13 quotient chunks need 8
     options = profile_options(args.profile) if blowup is None else conjectured_options(100, blowup)
     overrides = {
         "hasher": args.hasher,
@@ -351,7 +351,7 @@ def main() -> None:
     parser.add_argument("--grinding", type=int, default=None)
     parser.add_argument("--fri-folding", type=int, choices=(2, 4, 8, 16), default=None)
     parser.add_argument("--fri-final-degree", type=int, default=None)
-    parser.add_argument("--sbox-degree", type=int, choices=(3, 7), default=7)
+    parser.add_argument("--sbox-degree", type=int, choices=(3, 7), default=3)
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.phase:  # a child process: one phase, its result as the last line of output

@@ -14,10 +14,10 @@ With --recursion-child K it also compiles the verifier of a recursion proof of 2
 verifying a node: the program of `bench_recursion.py`, its address columns preprocessed).
 
     .venv/bin/python benchmarks/bench_verifier_program.py [--batch-size 8192] [--prove]
-        [--sbox-degree 7|3] [--recursion-child 16 [--blowup 8] [--queries Q] [--grinding 16] [--folding 3]]
+        [--sbox-degree 3|7] [--recursion-child 16 [--blowup 8] [--queries Q] [--grinding 16] [--folding 3]]
 
-`--sbox-degree 3`: the batch AIR with the former degree-3 Poseidon2 gadget (248 columns instead of
-130) and its batch options at blowup 4, as `bench_liabilities.py --sbox-degree 3` proves it.
+`--sbox-degree 7`: the batch AIR with the degree-7 Poseidon2 gadget (130 columns instead of 248)
+and its batch options at blowup 8, as `bench_liabilities.py --sbox-degree 7` proves it.
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int)
     parser.add_argument("--grinding", type=int)
     parser.add_argument("--folding", type=int, help="log2 of the FRI folding factor")
-    parser.add_argument("--sbox-degree", type=int, choices=(3, 7), default=7)
+    parser.add_argument("--sbox-degree", type=int, choices=(3, 7), default=3)
     args = parser.parse_args()
     batch_module.SBOX_DEGREE = args.sbox_degree
     report_batch(args.batch_size)

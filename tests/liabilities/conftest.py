@@ -34,7 +34,7 @@ def digest(statement):
 
 @pytest.fixture(scope="session")
 def options() -> ProofOptions:
-    return ProofOptions(blowup=8, num_queries=8, grinding_bits=2, fri_folding_log=2, fri_final_degree=4,
+    return ProofOptions(blowup=4, num_queries=8, grinding_bits=2, fri_folding_log=2, fri_final_degree=4,
                         zero_knowledge=True)  # fmt: skip
 
 

@@ -19,16 +19,13 @@ from zkpor.round.decimal_text import format_units
 from zkpor.round.generate import generate_round
 from zkpor.stark.params import ProofOptions
 
-# Far below 100 bits: the tests check logic, not security (verify with min_security_bits=0). Blowup
-# 8: the least the solvency AIR's degree-7 constraints allow.
+# Far below 100 bits: the tests check logic, not security (verify with min_security_bits=0).
 CHEAP = ProofOptions(
-    blowup=8, num_queries=8, grinding_bits=2, fri_folding_log=2, fri_final_degree=4, zero_knowledge=True
+    blowup=4, num_queries=8, grinding_bits=2, fri_folding_log=2, fri_final_degree=4, zero_knowledge=True
 )
 # The round proof's tree at the same cheap options, zero-knowledge at every level as by default.
 CHEAP_TREE = TreeOptions(
-    batch=replace(CHEAP, hasher="poseidon2"),
-    inner=replace(CHEAP, blowup=4, hasher="poseidon2"),  # the recursion AIR is of degree 3
-    top=replace(CHEAP, blowup=4),
+    batch=replace(CHEAP, hasher="poseidon2"), inner=replace(CHEAP, hasher="poseidon2"), top=CHEAP
 )
 SMALL_BATCH = 32  # the smallest batch for 22 assets: 32 users × 8 rows = the 2^8-row range table
 

@@ -31,11 +31,10 @@ from zkpor.stark import fri
 from zkpor.stark.params import ProofOptions
 from zkpor.stark.prover import prove
 
-BATCH_OPTIONS = ProofOptions(blowup=8, num_queries=8, grinding_bits=2, fri_folding_log=2, fri_final_degree=4,
+BATCH_OPTIONS = ProofOptions(blowup=4, num_queries=8, grinding_bits=2, fri_folding_log=2, fri_final_degree=4,
                              zero_knowledge=True, hasher="poseidon2")  # fmt: skip
-# Nodes verify the batches at blowup 4: the recursion AIR is of degree 3 (the batches' is 7).
-NODE_OPTIONS = replace(BATCH_OPTIONS, blowup=4, zero_knowledge=False)  # soundness does not depend on it
-ZK_NODE_OPTIONS = replace(BATCH_OPTIONS, blowup=4)  # nodes as the round proof proves them by default
+NODE_OPTIONS = replace(BATCH_OPTIONS, zero_knowledge=False)  # soundness does not depend on it: cheaper
+ZK_NODE_OPTIONS = BATCH_OPTIONS  # nodes as the round proof proves them by default
 
 
 class Round:

@@ -61,7 +61,7 @@ def test_prove_verify_export_verify_user(
     assert verified.returncode == 0, verified.stderr
     for expected in (
         "3 batches × 32 users",
-        "blowup 8, 27 queries",
+        "blowup 4, 40 queries",
         "zero knowledge on",
         "BTC",
         "UNI",

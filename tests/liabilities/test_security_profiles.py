@@ -53,7 +53,7 @@ def test_prove_with_the_proven_profile_and_demand_proven_bits(
     assert proved.returncode == 0, proved.stderr
     verified = zkpor("verify", "r", "--min-proven-bits", "100", cwd=tmp_path)
     assert verified.returncode == 0, verified.stderr
-    for expected in ("blowup 8, 98 queries, 20 grinding bits", "FRI folding 8", "zero knowledge on",
+    for expected in ("blowup 4, 120 queries, 20 grinding bits", "FRI folding 8", "zero knowledge on",
                      "bits proven (list-decoding", "unique-decoding 101)"):  # fmt: skip
         assert expected in verified.stdout, expected
 
@@ -66,7 +66,7 @@ def test_prove_with_the_proven_profile_and_demand_proven_bits(
 
     unknown = zkpor("prove", "default", "--profile", "fast", cwd=tmp_path)
     assert unknown.returncode == 2 and "unknown proof profile 'fast'" in unknown.stderr
-    mixed = zkpor("prove", "default", "--profile", "proven", "--blowup", "16", cwd=tmp_path)
+    mixed = zkpor("prove", "default", "--profile", "proven", "--blowup", "8", cwd=tmp_path)
     assert mixed.returncode == 2 and "conjectured profile" in mixed.stderr
 
 

@@ -282,7 +282,7 @@ def test_values_at_zw_are_sent_only_for_columns_read_on_the_next_row(
     rounds = range(gadget.WIDTH, layout.gadget.columns)
     assert not any(c in rounds for c in read.main)  # S-box columns: current row only
     stark = StarkProof.from_bytes(proof.stark)
-    assert len(stark.main_at_zw) == len(read.main) < air.main_width // 2  # (8-bit limbs: 64 of them)
+    assert len(stark.main_at_zw) == len(read.main) < air.main_width // 4
     assert len(stark.aux_at_zw) == 2 * len(read.aux) < air.aux_width
     verify_batch(statement, proof, expected_index=1, min_security_bits=0)
 

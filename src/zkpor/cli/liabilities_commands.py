@@ -36,7 +36,6 @@ from zkpor.liabilities.distributed import BatchRunner, DaskRunner
 from zkpor.liabilities.published import digest_hex
 from zkpor.liabilities.round_proof import (
     PRIVATE_DIR,
-    SOLVENCY_BLOWUP,
     ProveReport,
     RoundVerification,
     conjectured_options,
@@ -85,8 +84,8 @@ def prove(
         typer.Option("--security-bits", min=80, max=128, help="Conjectured bits (conjectured profile)."),
     ] = 100,
     blowup: Annotated[
-        int, typer.Option("--blowup", help="FRI blowup factor, power of two ≥ 8 (conjectured profile).")
-    ] = SOLVENCY_BLOWUP,
+        int, typer.Option("--blowup", help="FRI blowup factor, power of two ≥ 4 (conjectured profile).")
+    ] = 4,
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Discard batches proven by an earlier run and start over.")
     ] = False,
@@ -137,7 +136,7 @@ def prove(
     Example: zkpor prove ./round-2024-06 --profile proven
     """
     options = profile_options(profile)
-    if (security_bits, blowup) != (100, SOLVENCY_BLOWUP):
+    if (security_bits, blowup) != (100, 4):
         if profile != "conjectured":
             raise ZkporError(f"--security-bits and --blowup set the conjectured profile, not {profile!r}")
         options = conjectured_options(security_bits, blowup)

@@ -101,12 +101,7 @@ FRI_FINAL_DEGREE = 256
 MAX_GRINDING_BITS = 24
 
 
-# The least blowup the solvency AIR allows: its degree-7 constraints make 13 quotient chunks of n
-# under zero knowledge (`batch.SBOX_DEGREE`).
-SOLVENCY_BLOWUP = 8
-
-
-def conjectured_options(target_bits: int = 100, blowup: int = SOLVENCY_BLOWUP) -> ProofOptions:
+def conjectured_options(target_bits: int = 100, blowup: int = 4) -> ProofOptions:
     """Zero knowledge, `target_bits` conjectured bits at `blowup`, the fewest queries."""
     return default_options(
         zero_knowledge=True,
@@ -118,15 +113,14 @@ def conjectured_options(target_bits: int = 100, blowup: int = SOLVENCY_BLOWUP) -
 
 
 def default_proof_options() -> ProofOptions:
-    """100 conjectured bits with zero knowledge at blowup 8 (27 queries + 20 grinding bits)."""
+    """100 conjectured bits with zero knowledge; blowup 4 suffices for the solvency AIR (degree 3)."""
     return conjectured_options()
 
 
 # ≥ 100 proven bits for every batch of up to 2^13 users (the automatic maximum): unique-decoding
-# regime, (1 + ρ)/2 per query, so 98 queries and 20 grinding bits at blowup 8 (101 bits; 120 at
-# blowup 4 before the degree-7 gadget). The list-decoding bound of a 128-bit field stays near 60-70
-# bits at this size whatever the queries (see stark.params).
-PROVEN_PROFILE = ProofOptions(blowup=8, num_queries=98, grinding_bits=20, fri_folding_log=3,
+# regime, (1 + ρ)/2 per query, so 120 queries and 20 grinding bits at blowup 4. The list-decoding
+# bound of a 128-bit field stays near 60 bits at this size whatever the queries (see stark.params).
+PROVEN_PROFILE = ProofOptions(blowup=4, num_queries=120, grinding_bits=20, fri_folding_log=3,
                               fri_final_degree=FRI_FINAL_DEGREE, zero_knowledge=True)  # fmt: skip
 PROFILES = {"conjectured": default_proof_options, "proven": lambda: PROVEN_PROFILE}
 
