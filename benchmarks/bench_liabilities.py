@@ -30,8 +30,8 @@ unless `--blowup` says otherwise), to compare with the default degree 3
 `--breakdown` prints where the bytes of the first batch proof go (opened rows, salts and Merkle
 siblings of every commitment, FRI layers, out-of-domain values, final polynomial).
 
-`--jobs J` proves J batches (and tree nodes) at once in the process (`InProcessRunner`; default 2);
-`--jobs 1` proves one after another, as before.
+`--jobs J` proves J batches (and tree nodes) at once in the process (`InProcessRunner`, threads
+sharing the cores); the default proves one after another (docs/performance.md says why).
 
 `--max-batches K` stops proving after K batches and prints projections for the whole round from the
 batches measured, marked "projected"; `--resume` keeps the batches an earlier run left (otherwise
@@ -342,7 +342,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--max-batches", type=int, default=None)
     parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--jobs", type=int, default=None, help="batches proven at once (default 2)")
+    parser.add_argument("--jobs", type=int, default=None, help="batches proven at once (default 1)")
     parser.add_argument("--profile", choices=("conjectured", "proven"), default="conjectured")
     parser.add_argument("--hasher", choices=("blake3", "poseidon2"), default="blake3")
     parser.add_argument("--breakdown", action="store_true", help="bytes of the first batch proof, by part")

@@ -48,11 +48,12 @@ from zkpor.stark.params import ProofOptions
 # the client holds only a handful of batches' balances at once.
 JOBS_PER_WORKER = 2
 CONNECT_TIMEOUT = "30s"
-# Jobs proven at once by `InProcessRunner`: two, whatever the cores. One job alone leaves cores idle
-# in its single-threaded steps (witness, randomness, transcript, the Python between kernels) and
-# while its threads wait for each other at the end of every kernel; a second job fills them. Each
-# 8,192-user batch holds ~2.5 GB at its peak, so two stay well inside a machine that proves rounds.
-IN_PROCESS_JOBS = 2
+# Jobs proven at once by `InProcessRunner`. Two at once keep more threads runnable (1.74 -> 1.91 on
+# average over a round, bench_pipeline) but cost 4-19 % more CPU (two LDEs contending for memory
+# and page faults; with two batches, neither reuses the other's buffers) and twice the memory
+# (6.1 GB at the peak of a 2^16-user round): no wall-clock gain measured on the 2-core machine
+# (docs/performance.md, "The whole round: two jobs at once"). So one at a time by default.
+IN_PROCESS_JOBS = 1
 
 
 @dataclass(frozen=True)
