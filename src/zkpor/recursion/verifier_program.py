@@ -61,9 +61,10 @@ from zkpor.stark import composition, fri
 from zkpor.stark.air import Air, Frame
 from zkpor.stark.domain import ProofDomain
 from zkpor.stark.params import ProofOptions
-from zkpor.stark.preprocessed import VerificationKey, absorb_key, key_mismatch
+from zkpor.stark.preprocessed import VerificationKey, key_mismatch
 from zkpor.stark.proof import Opening, StarkProof
-from zkpor.stark.statement import PROTOCOL_LABEL, draw_ood_point, options_bytes, start_transcript
+from zkpor.stark.statement import PROTOCOL_LABEL, options_bytes
+from zkpor.stark.verifier import replay_to_out_of_domain
 
 P = poseidon2.P
 RATE = poseidon2.RATE
@@ -630,20 +631,7 @@ def replay(air: Air, proof: StarkProof, key: VerificationKey | None = None) -> N
     options = proof.options
     domain = ProofDomain.create(air.trace_length, air.max_constraint_degree(), options)
     _check_key(air, domain, options, key)
-    transcript = start_transcript(air, options)
-    if air.preprocessed_width:
-        absorb_key(transcript, key)
-    transcript.absorb_digest(b"main-root", proof.main_root)
-    aux = [Ext(*transcript.challenge_ext(b"aux-challenge")) for _ in range(air.num_aux_challenges)]
-    if proof.aux_root is not None:
-        transcript.absorb_digest(b"aux-root", proof.aux_root)
-    alpha = Ext(*transcript.challenge_ext(b"composition"))
-    transcript.absorb_digest(b"quotient-root", proof.quotient_root)
-    z = Ext(*draw_ood_point(transcript, air.trace_length, domain.lde_size))
-    for label, values in ((b"ood-z", proof.main_at_z + proof.aux_at_z + proof.preprocessed_at_z),
-                          (b"ood-zw", proof.main_at_zw + proof.aux_at_zw + proof.preprocessed_at_zw),
-                          (b"ood-quotient", proof.quotient_at_z)):  # fmt: skip
-        transcript.absorb_elements(label, _ext_coordinates(values))
+    transcript, aux, alpha, z = replay_to_out_of_domain(air, proof, domain, key)
     deep_alpha = Ext(*transcript.challenge_ext(b"deep"))
     betas = []
     for root in proof.fri_roots:

@@ -38,6 +38,29 @@ def _reject(reason: str) -> VerificationError:
     return VerificationError(f"STARK proof rejected: {reason}")
 
 
+
+def replay_to_out_of_domain(
+    air: Air, proof: StarkProof, domain: ProofDomain, key: VerificationKey | None
+) -> tuple:
+    """The transcript from the statement to the out-of-domain values absorbed: returns it with the
+    aux challenges, the composition α and the OOD point z (shared by `verify` and the recursion
+    layer's native replay of a child proof; the key is assumed checked)."""
+    transcript = start_transcript(air, proof.options)
+    if air.preprocessed_width:
+        absorb_key(transcript, key)
+    transcript.absorb_digest(b"main-root", proof.main_root)
+    challenges = [Ext(*transcript.challenge_ext(b"aux-challenge")) for _ in range(air.num_aux_challenges)]
+    if proof.aux_root is not None:
+        transcript.absorb_digest(b"aux-root", proof.aux_root)
+    alpha = Ext(*transcript.challenge_ext(b"composition"))
+    transcript.absorb_digest(b"quotient-root", proof.quotient_root)
+    z = Ext(*draw_ood_point(transcript, air.trace_length, domain.lde_size))
+    at_z = proof.main_at_z + proof.aux_at_z + proof.preprocessed_at_z
+    at_zw = proof.main_at_zw + proof.aux_at_zw + proof.preprocessed_at_zw
+    for label, values in ((b"ood-z", at_z), (b"ood-zw", at_zw), (b"ood-quotient", proof.quotient_at_z)):
+        transcript.absorb_elements(label, [c for v in values for c in (v.c0, v.c1)])
+    return transcript, challenges, alpha, z
+
 def _pairs_to_ext(values: list[Ext]) -> list[Ext]:
     return [values[2 * j] + values[2 * j + 1] * U for j in range(len(values) // 2)]
 
@@ -97,21 +120,10 @@ def verify(
         if mismatch is not None:
             raise _reject(mismatch)
 
-    transcript = start_transcript(air, options)
-    if air.preprocessed_width:
-        absorb_key(transcript, key)
-    transcript.absorb_digest(b"main-root", proof.main_root)
-    challenges = [Ext(*transcript.challenge_ext(b"aux-challenge")) for _ in range(air.num_aux_challenges)]
-    if proof.aux_root is not None:
-        transcript.absorb_digest(b"aux-root", proof.aux_root)
-    alpha = Ext(*transcript.challenge_ext(b"composition"))
-    transcript.absorb_digest(b"quotient-root", proof.quotient_root)
-    z = Ext(*draw_ood_point(transcript, n, domain.lde_size))
+    transcript, challenges, alpha, z = replay_to_out_of_domain(air, proof, domain, key)
     zw = z * domain.omega
     at_z = proof.main_at_z + proof.aux_at_z + proof.preprocessed_at_z
     at_zw = proof.main_at_zw + proof.aux_at_zw + proof.preprocessed_at_zw
-    for label, values in ((b"ood-z", at_z), (b"ood-zw", at_zw), (b"ood-quotient", proof.quotient_at_z)):
-        transcript.absorb_elements(label, [c for v in values for c in (v.c0, v.c1)])
 
     main_next, aux_next, preprocessed_next = next_frame_rows(
         next_row, proof.main_at_zw, _pairs_to_ext(proof.aux_at_zw), proof.preprocessed_at_zw, air
