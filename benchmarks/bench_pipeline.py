@@ -1,6 +1,7 @@
 """Core utilisation over a whole round: which phases keep both cores busy and which run on one.
 
     .venv/bin/python benchmarks/bench_pipeline.py [--log-users 15] [--workdir DIR] [--jobs J]
+        [--no-aggregate]
 
 Proves a generated 22-asset round (`bench_liabilities`' users, seed 7) with `prove_round` in a fresh
 process (`--jobs`: batches and nodes proven at once by `InProcessRunner`; default its own) while a
@@ -84,7 +85,7 @@ class Sampler:
                 return
 
 
-def run_prove(directory: Path, jobs: int | None, interval: float) -> dict:
+def run_prove(directory: Path, jobs: int | None, interval: float, aggregate: bool = True) -> dict:
     """In a fresh process: prove the round with the sampler running; the figures as JSON."""
     from zkpor.liabilities import distributed, round_proof
     from zkpor.liabilities.secret import load_secret
@@ -124,11 +125,11 @@ def run_prove(directory: Path, jobs: int | None, interval: float) -> dict:
     runner = distributed.InProcessRunner() if jobs is None else distributed.InProcessRunner(jobs)
     start, cpu_start = time.perf_counter(), time.process_time()
     with phases.recording() as times, Sampler(interval) as sampler:
-        round_proof.prove_round(directory, secret, fresh=True, runner=runner)
+        round_proof.prove_round(directory, secret, fresh=True, runner=runner, aggregate=aggregate)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     table = {name: {"wall": w, "cpu": c, "own": own[name]} for name, (w, c) in times.seconds.items()}
     return {
-        "jobs": runner.jobs, "wall": wall, "cpu": cpu, "runnable": sampler.runnable / wall,
+        "jobs": runner.jobs, "aggregate": aggregate, "wall": wall, "cpu": cpu, "runnable": sampler.runnable / wall,
         "phases": table, "load": os.getloadavg()[0],
     }  # fmt: skip
 
@@ -153,10 +154,12 @@ def main() -> None:
     parser.add_argument("--log-users", type=int, default=15)
     parser.add_argument("--workdir", type=Path, default=Path("bench-liabilities"))
     parser.add_argument("--jobs", type=int, default=0, help="jobs at once (default: the runner's)")
+    parser.add_argument("--no-aggregate", action="store_true",
+                        help="batch proofs only (`zkpor prove --no-aggregate`): no round proof's tree")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.phase == "prove":
-        print(json.dumps(run_prove(Path(rest[0]), args.jobs or None, INTERVAL)))
+        print(json.dumps(run_prove(Path(rest[0]), args.jobs or None, INTERVAL, not args.no_aggregate)))
         return
     from zkpor.round.generate import generate_round
 
@@ -165,11 +168,13 @@ def main() -> None:
     if not (directory / "users.csv").is_file():
         generate_round(directory, users, 7)
     output = subprocess.run(
-        [sys.executable, __file__, "--phase", "prove", "--jobs", str(args.jobs), str(directory)],
+        [sys.executable, __file__, "--phase", "prove", "--jobs", str(args.jobs),
+         *(["--no-aggregate"] if args.no_aggregate else []), str(directory)],
         check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
     result = json.loads(output.strip().splitlines()[-1])
-    name = f"pipeline-2^{args.log_users}-jobs{result['jobs']}.json"
+    tail = "-batches" if args.no_aggregate else ""
+    name = f"pipeline-2^{args.log_users}-jobs{result['jobs']}{tail}.json"
     (args.workdir / name).write_text(json.dumps(result, indent=1))
     report(users, result)
 
