@@ -129,8 +129,8 @@ def run_prove(directory: Path, jobs: int | None, interval: float, aggregate: boo
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     table = {name: {"wall": w, "cpu": c, "own": own[name]} for name, (w, c) in times.seconds.items()}
     return {
-        "jobs": runner.jobs, "aggregate": aggregate, "wall": wall, "cpu": cpu, "runnable": sampler.runnable / wall,
-        "phases": table, "load": os.getloadavg()[0],
+        "jobs": runner.jobs, "aggregate": aggregate, "wall": wall, "cpu": cpu,
+        "runnable": sampler.runnable / wall, "phases": table, "load": os.getloadavg()[0],
     }  # fmt: skip
 
 
@@ -154,8 +154,11 @@ def main() -> None:
     parser.add_argument("--log-users", type=int, default=15)
     parser.add_argument("--workdir", type=Path, default=Path("bench-liabilities"))
     parser.add_argument("--jobs", type=int, default=0, help="jobs at once (default: the runner's)")
-    parser.add_argument("--no-aggregate", action="store_true",
-                        help="batch proofs only (`zkpor prove --no-aggregate`): no round proof's tree")
+    parser.add_argument(
+        "--no-aggregate",
+        action="store_true",
+        help="batch proofs only (`zkpor prove --no-aggregate`): no round proof's tree",
+    )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.phase == "prove":

@@ -10,5 +10,6 @@ without numpy and numba):
 * ``poly``: evaluation at an extension point (from coefficients or from coset evaluations).
 * ``scalar`` and ``llvm_ops``: scalar numba functions for other kernels (``llvm_ops`` compiles
   several times faster inside large kernels; same results).
+* ``randomness``: uniform elements from a CSPRNG (AES-256-CTR) on all threads, for blinding.
 * ``parallel``: the thread pool the kernels share (``set_num_threads``).
 """

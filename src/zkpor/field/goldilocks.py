@@ -2,7 +2,8 @@
 
 Inputs are canonical (``< P``) unless a function says otherwise: only ``canonical`` and
 ``from_ints`` accept arbitrary values, and they are how outside data enters the field. Outputs are
-always canonical, C-contiguous, fresh arrays of the input's shape.
+always canonical, C-contiguous, fresh arrays of the input's shape (or `out`, where a function
+takes one).
 
 Every binary function takes ``b`` as an array of ``a``'s shape or as a scalar (Python int of any
 size or sign, reduced mod P; or ``np.uint64``). Kernels work on the flattened data; inputs of more than
@@ -11,7 +12,6 @@ size or sign, reduced mod P; or ``np.uint64``). Kernels work on the flattened da
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
@@ -209,13 +209,18 @@ def _operand(a: np.ndarray, b: Any) -> np.ndarray:
     raise TypeError(f"expected a uint64 array or an int, got {type(b).__name__}")
 
 
-def _elementwise(op: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _elementwise(op: int, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     fa = _flat(a)
-    out = np.empty_like(fa)
+    if out is None:
+        flat_out = np.empty_like(fa)
+    elif out.shape != a.shape or out.dtype != _U64 or not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError(f"out must be a writeable C-contiguous uint64 array of shape {a.shape}")
+    else:
+        flat_out = out.reshape(-1)
     # an exponentiation costs ~100 products, so far fewer elements already pay for a thread
     grain = _GRAIN // 64 if op == _OP_POW else _GRAIN
-    parallel_ranges(_elementwise_kernel, fa.size, op, fa, b, out, grain=grain)
-    return out.reshape(a.shape)
+    parallel_ranges(_elementwise_kernel, fa.size, op, fa, b, flat_out, grain=grain)
+    return flat_out.reshape(a.shape)
 
 
 _NO_OPERAND = np.zeros(1, dtype=_U64)
@@ -226,9 +231,9 @@ def add(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
     return _elementwise(_OP_ADD, a, _operand(a, b))
 
 
-def sub(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
-    """a - b (mod P), elementwise."""
-    return _elementwise(_OP_SUB, a, _operand(a, b))
+def sub(a: np.ndarray, b: np.ndarray | int, out: np.ndarray | None = None) -> np.ndarray:
+    """a - b (mod P), elementwise; written into `out` (a's shape, C-contiguous) when given."""
+    return _elementwise(_OP_SUB, a, _operand(a, b), out)
 
 
 def mul(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
@@ -355,14 +360,10 @@ def dot(a: np.ndarray, b: np.ndarray, axis: int | None = None) -> np.ndarray | n
 
 def random_elements(shape: int | tuple[int, ...], rng: np.random.Generator | None = None) -> np.ndarray:
     """Uniform field elements. With a numpy Generator: reproducible, NOT for secrets. With
-    ``rng=None``: drawn from the operating system's CSPRNG (for blinding and salts)."""
+    ``rng=None``: from a CSPRNG (`randomness.uniform_elements`: AES-256-CTR under a key from
+    `secrets`), for blinding."""
     if rng is not None:
         return rng.integers(0, P, size=shape, dtype=_U64)
-    count = int(np.prod(shape, dtype=np.int64))
-    out = np.frombuffer(os.urandom(8 * count), dtype="<u8").astype(_U64)
-    # rejection sampling keeps the distribution exactly uniform; a redraw has probability 2^-32
-    bad = np.flatnonzero(out >= P)
-    while bad.size:
-        out[bad] = np.frombuffer(os.urandom(8 * bad.size), dtype="<u8")
-        bad = bad[out[bad] >= P]
-    return out.reshape(shape)
+    from zkpor.field.randomness import uniform_elements  # it imports this package's parallel
+
+    return uniform_elements(shape)

@@ -9,7 +9,6 @@ column vectors, so the LDE is never transposed. Only this one copy of the LDE is
 
 from __future__ import annotations
 
-import secrets
 import threading
 from dataclasses import dataclass
 
@@ -18,22 +17,16 @@ import numpy as np
 from zkpor.field import goldilocks as gl
 from zkpor.field import ntt, poly
 from zkpor.field.extension import Ext
+from zkpor.field.randomness import fill_uniform_rows, uniform_elements
 from zkpor.stark.commitment import RowCommitment, commit_rows
 from zkpor.stark.domain import ProofDomain
 from zkpor.stark.phases import phase
 
 
 def random_field_matrix(shape: tuple[int, ...]) -> np.ndarray:
-    """Uniform field elements from a CSPRNG seeded by `secrets` (these values hide the witness)."""
-    rng = np.random.Generator(np.random.PCG64DXSM(secrets.randbits(128)))
-    # 2^64 mod p < 2^33, so rejecting values >= p rarely loops.
-    values = rng.integers(0, 2**64, size=shape, dtype=np.uint64, endpoint=False)
-    bad = values >= np.uint64(0xFFFF_FFFF_0000_0001)
-    while bad.any():
-        values[bad] = rng.integers(0, 2**64, size=int(bad.sum()), dtype=np.uint64)
-        bad = values >= np.uint64(0xFFFF_FFFF_0000_0001)
-    return values
-
+    """Uniform field elements from a CSPRNG keyed by `secrets` (these values hide the witness):
+    `field.randomness`, on all threads."""
+    return uniform_elements(shape)
 
 
 class _LdeBuffers:
@@ -101,17 +94,22 @@ def trace_coefficients(columns: np.ndarray, domain: ProofDomain, zero_knowledge:
     fresh uniform r of degree < n. The result equals the trace on H and is uniform among all such
     polynomials of degree < 2n (any two differ by a multiple of Z_H), the same distribution as
     interpolating the trace on the even points of a 2n-domain and randomness on the odd ones, at
-    half the transform size and half the randomness: coefficients [t − r ‖ r]."""
+    half the transform size and half the randomness: coefficients [t − r ‖ r].
+
+    r is drawn straight into the upper half of the result, row by row on all threads, and each
+    thread subtracts its row while it is in cache (`fill_uniform_rows`)."""
     coefficients = ntt.intt(columns)
     if not zero_knowledge:
         return coefficients
     width, n = columns.shape
-    randomness = random_field_matrix((width, n))
     out = _lde_buffers.take((width, 2 * n))
     if out is None:
         out = np.empty((width, 2 * n), dtype=np.uint64)
-    out[:, :n] = gl.sub(coefficients, randomness)  # (contiguous operands: no copies for the kernel)
-    out[:, n:] = randomness
+
+    def subtract(row: int) -> None:
+        gl.sub(coefficients[row], out[row, n:], out=out[row, :n])
+
+    fill_uniform_rows(out[:, n:], after=subtract)
     return out
 
 
