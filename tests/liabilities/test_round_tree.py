@@ -13,6 +13,7 @@ import pytest
 from liabilities_testing import CHEAP_TREE, copy_round, make_round, prove_small
 
 from zkpor.errors import VerificationError
+from zkpor.liabilities import aggregation
 from zkpor.liabilities.distributed import NodeJob, job_payload
 from zkpor.liabilities.published import GlobalProof
 from zkpor.liabilities.round_proof import verify_round
@@ -24,7 +25,9 @@ from zkpor.liabilities.round_tree import (
     node_file_name,
 )
 from zkpor.liabilities.statement import Statement
+from zkpor.recursion import proving
 from zkpor.recursion.verifying_key import KeyCache
+from zkpor.stark.preprocessed import commit_preprocessed
 from zkpor.stark.proof import ProofFormatError
 
 pytestmark = pytest.mark.slow  # a two-level tree: about a minute on two shared cores
@@ -218,3 +221,26 @@ def test_a_node_job_leaves_the_client_as_plain_values(aggregated: tuple[Path, by
         return isinstance(value, int | bool | str | bytes)
 
     assert plain(payload)
+
+
+def test_deriving_the_keys_commits_each_program_once_and_keeps_none(
+    aggregated: tuple[Path, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An auditor's first verify (no program compiled in the process): each distinct program's
+    columns are committed once (a parent's program reuses its child's key), and the programs
+    compiled for it are released before the top's commitment, the largest."""
+    aggregation.forget_programs(frozenset())  # as in a fresh `zkpor verify` process
+    commits: list[int] = []
+    compiled_at_top_commit: list[int] = []
+
+    def counting(air, options):
+        commits.append(air.trace_length)
+        if len(commits) == 3:  # the top's (the last)
+            compiled_at_top_commit.append(len(aggregation.cached_programs()))
+        return commit_preprocessed(air, options)
+
+    monkeypatch.setattr(proving, "commit_preprocessed", counting)
+    result = _verify(aggregated[0], key_cache=KeyCache(tmp_path / "keys"))
+    assert result.round_proof is not None and result.round_proof.keys_built
+    assert len(commits) == 3  # level 1 full and partial, level 2 (the top)
+    assert compiled_at_top_commit == [0] and aggregation.cached_programs() == frozenset()

@@ -39,6 +39,8 @@ refuses a shape beyond that bound (with 16-bit limbs: fewer than 2^48 users per 
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
 import threading
 from collections.abc import Sequence
@@ -323,7 +325,10 @@ class NodeProgram:
 
     @cached_property
     def key(self) -> ProgramKey:
-        return ProgramKey(self.program.digest(), self.committed.key)
+        # A parent program or a verifier needs only the root: the columns' LDE and Merkle tree are
+        # kept (`committed`) only by a prover, which commits them once for all its proofs.
+        committed = self.__dict__.get("committed") or commit_program(self.program, self.options, self.layout)
+        return ProgramKey(self.program.digest(), committed.key)
 
     @property
     def totals_count(self) -> int:
@@ -352,6 +357,31 @@ def node_program(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> N
         if cache_key not in _PROGRAMS:
             _PROGRAMS[cache_key] = _build(shape, child, options)
         return _PROGRAMS[cache_key]
+
+
+def cached_programs() -> frozenset[tuple]:
+    """What `node_program` holds compiled in this process now (to pass to `forget_programs`)."""
+    with _PROGRAMS_LOCK:
+        return frozenset(_PROGRAMS)
+
+
+def forget_programs(keep: frozenset[tuple]) -> None:
+    """Drop every program compiled since `cached_programs()` gave `keep`: a verifier that needs only
+    their keys frees their memory (hundreds of MB at 2^20 users) before its largest commitment."""
+    with _PROGRAMS_LOCK:
+        for key in set(_PROGRAMS) - keep:
+            del _PROGRAMS[key]
+    gc.collect()
+    _return_free_heap()
+
+
+def _return_free_heap() -> None:
+    """Hand the C heap's free pages back to the OS: glibc keeps them otherwise, and a large array
+    allocated next is a fresh mapping that cannot reuse them. A no-op without glibc."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _symbolic(b: ProgramBuilder, cells: Sequence[int]) -> list[Symbolic]:

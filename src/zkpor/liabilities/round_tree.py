@@ -742,13 +742,21 @@ def stack_keys(
         notice(f"Deriving the round proof's verification keys from the code, the statement and the options "
                f"({len(distinct)} program{'s' if len(distinct) > 1 else ''}; {where}).")  # fmt: skip
     built_before = len(cache.built)
+    compiled_before = aggregation.cached_programs()
     top_level = len(plan.levels)
     by_level: dict[int, list[ProgramVerifyingKey]] = {}
-    for sig, shape in distinct.items():
-        options = tree.for_level(shape.level, top_level)
+    for sig, shape in distinct.items():  # level by level: the top last
 
-        def build(shape=shape, options=options) -> ProgramVerifyingKey:
-            return verifying_key(node_program(statement, tree, shape).program, options)
+        def build(shape=shape) -> ProgramVerifyingKey:
+            program = node_program(statement, tree, shape)
+            if shape.level < top_level:  # its parent's program commits the same key, once
+                return ProgramVerifyingKey(program.layout.summary(), program.key.preprocessed)
+            # The top's columns are the tree's largest commitment and no program needs its key:
+            # commit them after releasing the programs compiled here (hundreds of MB at 2^20 users).
+            layout, options = program.layout, program.options
+            del program
+            aggregation.forget_programs(compiled_before)
+            return verifying_key(layout.program, options, layout)
 
         key = cache.get(ids[sig], f"the level-{shape.level} verification key", build)
         by_level.setdefault(shape.level, []).append(key)

@@ -36,7 +36,7 @@ from zkpor.field.extension import Ext
 from zkpor.field.goldilocks import P
 from zkpor.fsutil import OutputError, make_directory, write_atomically
 from zkpor.hash.bytehash import hash_bytes
-from zkpor.recursion.air import ProgramPublic, ProgramSummary, RecursionAir, plan
+from zkpor.recursion.air import Layout, ProgramPublic, ProgramSummary, RecursionAir, plan
 from zkpor.recursion.program import Program
 from zkpor.recursion.proving import ProgramKey, commit_program
 from zkpor.stark.params import HASHERS, ProofOptions
@@ -117,10 +117,12 @@ class ProgramVerifyingKey:
         return ProgramVerifyingKey(summary, VerificationKey(root, width, trace_length, lde_size, hasher))
 
 
-def verifying_key(program: Program, options: ProofOptions) -> ProgramVerifyingKey:
-    """Derive the verifying form of `program` for proofs made with `options` (plans the program and
-    commits its columns: seconds for a node program)."""
-    layout = plan(program)
+def verifying_key(
+    program: Program, options: ProofOptions, layout: Layout | None = None
+) -> ProgramVerifyingKey:
+    """Derive the verifying form of `program` for proofs made with `options` (plans the program,
+    unless given its `layout`, and commits its columns: seconds for a node program)."""
+    layout = layout or plan(program)
     return ProgramVerifyingKey(layout.summary(), commit_program(program, options, layout).key)
 
 
