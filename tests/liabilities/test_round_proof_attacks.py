@@ -9,6 +9,7 @@ batch has no tree: its round.zkp is its batch proof, attacked in test_one_batch_
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,9 +26,11 @@ from liabilities_testing import (
 )
 
 from zkpor.errors import InputError, VerificationError, ZkporError
+from zkpor.liabilities import aggregation, round_tree
 from zkpor.liabilities.batch import BatchProof
 from zkpor.liabilities.published import GlobalProof, json_text
 from zkpor.liabilities.round_tree import BatchRoundProof, NodeFile, RoundProof, node_file_name
+from zkpor.recursion.verifying_key import KeyCache
 from zkpor.round.decimal_text import format_units
 from zkpor.stark.proof import MAX_PROOF_BYTES, ProofFormatError
 
@@ -173,16 +176,73 @@ def test_a_tree_round_proof_relabelled_as_a_batch_is_refused(proven: Path, folde
         assert "\n" not in str(refused.value)
 
 
-def test_a_tree_over_batches_no_node_can_verify_is_one_line(folder: Path) -> None:
-    """Batch options with BLAKE3 in both global.json and round.zkp: no node program compiles a
-    BLAKE3 verifier; the error names round.zkp."""
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("options.batch.num_queries", 65),
+        ("options.batch.blowup", 32),
+        ("options.batch.fri_folding_log", 4),
+        ("options.batch.fri_final_degree", 512),
+        ("options.batch.hasher", "blake3"),  # no node program compiles a BLAKE3 verifier
+        ("options.inner.num_queries", 256),
+        ("options.inner.blowup", 16),
+        ("options.inner.fri_folding_log", 4),
+        ("options.inner.fri_final_degree", 1024),
+        ("options.inner.hasher", "blake3"),
+        ("options.top.blowup", 256),
+        ("tree.leaf_arity_log", 4),
+        ("tree.node_arity_log", 4),
+    ],
+)
+def test_a_header_asking_for_programs_beyond_the_limits_is_refused_before_deriving(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, field: str, value: object
+) -> None:
+    """Every header field that sizes what the verifier compiles (a program's child verifiers, the
+    columns it commits), at a value the options' own validation allows but `OPTION_LIMITS` /
+    `MAX_ARITY_LOG` do not: refused naming the file and the field, before any program is compiled
+    or any key derived or cached. Batch options are set in global.json too (they must agree)."""
+
+    def derivation(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a program was derived for a header beyond the limits")
+
+    monkeypatch.setattr(round_tree, "stack_keys", derivation)
+    monkeypatch.setattr(aggregation, "node_program", derivation)
     path = folder / "round.zkp"
-    path.write_bytes(_header_edit(path.read_bytes(), _set("options.batch.hasher", "blake3")))
-    document = json.loads((folder / "global.json").read_text())
-    document["proof_options"]["hasher"] = "blake3"
-    (folder / "global.json").write_bytes(json_text(document))
-    with pytest.raises(VerificationError, match="round.zkp: its tree's programs cannot be derived: only"):
-        _verify(folder)
+    path.write_bytes(_header_edit(path.read_bytes(), _set(field, value)))
+    if field.startswith("options.batch."):
+        document = json.loads((folder / "global.json").read_text())
+        document["proof_options"][field.rsplit(".", 1)[1]] = value
+        (folder / "global.json").write_bytes(json_text(document))
+    cache = KeyCache(tmp_path / "keys")
+    with pytest.raises(InputError) as refused:
+        _verify(folder, key_cache=cache)
+    assert (refused.value.path, refused.value.field) == (str(path), field)
+    assert "\n" not in str(refused.value)
+    assert cache.built == [] and not (tmp_path / "keys").exists()
+
+
+def test_the_cli_refuses_a_header_beyond_the_limits_in_one_line(folder: Path, run_main) -> None:
+    path = folder / "round.zkp"
+    path.write_bytes(_header_edit(path.read_bytes(), _set("options.inner.num_queries", 200)))
+    result = run_main("verify", str(folder), "--min-security-bits", "0", cwd=folder)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().count("\n") == 0
+    assert f"{path}, field 'options.inner.num_queries': 200 is over 64" in result.stderr
+
+
+def test_a_tree_no_verifier_derives_is_refused_before_proving(tmp_path: Path) -> None:
+    """The prover checks the same limits before proving anything: it never writes a round proof
+    that every verifier refuses."""
+    directory = tmp_path / "round"
+    secret = make_round(directory, USERS)
+    wide_blowup = replace(CHEAP_TREE, batch=replace(CHEAP_TREE.batch, blowup=32))
+    for tree, what in [
+        (wide_blowup, "the round proof's batch option blowup: 32 is over 16"),
+        (replace(CHEAP_TREE, leaf_arity_log=4), "leaf_arity_log must be in [1, 3]"),
+    ]:
+        with pytest.raises(ZkporError, match=re.escape(what)):
+            prove_small(directory, secret, aggregate=True, tree=tree)
+        assert not list(directory.glob("proof/batches/*.zkp"))
 
 
 def test_an_oversized_or_truncated_round_proof_is_one_line(folder: Path) -> None:

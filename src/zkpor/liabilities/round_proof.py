@@ -60,11 +60,14 @@ from zkpor.liabilities.published import (
 from zkpor.liabilities.round_tree import (
     NODES_DIR,
     ROUND_PROOF_NAME,
+    TOP_NODE,
     BatchRoundProof,
     RoundProof,
     RoundProofCheck,
     TreeOptions,
     TreeReport,
+    check_tree_limits,
+    expected_top,
     prove_tree,
     stack_security,
     tree_options,
@@ -261,6 +264,8 @@ def _prove_locked(
     shape = choose_batch_shape(len(users), bits, config.price_weights(), batch_size)
     statement = Statement.from_config(config, shape.limb_bits, shape.batch_size, shape.batch_count)
     if tree is not None:  # aggregated: the batches are the tree's leaves (one batch: the round proof)
+        if expected_top(shape.batch_count) == TOP_NODE:
+            check_tree_limits(tree)  # fail now, not after hours of proving a file no verifier takes
         options = tree.leaf_options(shape.batch_count)
         options.validate()
     layout = statement_layout(statement)

@@ -75,9 +75,23 @@ NODE_VERSION, ROUND_VERSION = 1, 2  # round 2: the header's `top` (a tree's top 
 TOP_NODE, TOP_BATCH = "node", "batch"
 TOP_FORMS = {TOP_NODE: "the top node of a tree of recursion proofs", TOP_BATCH: "its one batch proof itself"}
 MAX_HEADER_BYTES = 1 << 20
-# A node verifies at most 2^MAX_ARITY_LOG children (the defaults: 4 and 8): a wider tree would make
-# the verifier compile a program of as many child verifiers before any check could refuse it.
-MAX_ARITY_LOG = 4
+# What a verifier derives programs for. It compiles every level's program from the options and
+# arities round.zkp lists, and commits its columns, before the top proof can refuse anything; so
+# every header field that sizes a program or a commitment is bounded by what `zkpor prove` writes
+# (`tree_options` at 80-128 bits, --blowup up to 16) and checked while the header is parsed: a
+# hostile header is refused in milliseconds, not after compiling a huge program.
+# A node verifies at most 2^MAX_ARITY_LOG children (the defaults: 4 and 8).
+MAX_ARITY_LOG = 3
+# Batch and inner proofs are verified in-circuit by a parent: each query, Merkle level (the
+# blowup), FRI fold and final coefficient is instructions of the parent's program. A node level's
+# blowup also sizes the commitment of its program's columns (2n · blowup rows with zero knowledge).
+# The top's other options only size its native check (milliseconds).
+OPTION_LIMITS = {
+    "batch": {"num_queries": 64, "blowup": 16, "fri_folding_log": 3, "fri_final_degree": 256},
+    "inner": {"num_queries": 64, "blowup": 8, "fri_folding_log": 3, "fri_final_degree": 256},
+    "top": {"blowup": 8},
+}
+IN_CIRCUIT_HASHER = "poseidon2"  # the only commitments a node program verifies
 _HEAD = struct.Struct("<8sHI")
 PUBLIC_FIELDS = ("statement_digest", "first_leaf", "root", "limb_totals", "batch_count")
 
@@ -256,9 +270,7 @@ class RoundProof:
         ):
             raise t.error("nodes_per_level", "must be a non-empty list of positive integers")
         o = JsonFields(r.get("options", dict), source, "options", ("batch", "inner", "top"))
-        options = {
-            name: _options(o.get(name, dict), source, f"options.{name}") for name in ("batch", "inner", "top")
-        }
+        options = {name: _options(o.get(name, dict), source, name) for name in ("batch", "inner", "top")}
         arities = {}
         for name in ("leaf_arity_log", "node_arity_log"):
             arities[name] = t.get(name, int)
@@ -323,7 +335,8 @@ def read_round_proof(
     return RoundProof._from_header(header, payload, source)
 
 
-def _options(raw: dict, source: str, prefix: str) -> ProofOptions:
+def _options(raw: dict, source: str, level: str) -> ProofOptions:
+    prefix = f"options.{level}"
     r = JsonFields(raw, source, prefix, OPTION_FIELDS)
     values = {
         name: r.get(name, {"zero_knowledge": bool, "hasher": str}.get(name, int)) for name in OPTION_FIELDS
@@ -333,7 +346,34 @@ def _options(raw: dict, source: str, prefix: str) -> ProofOptions:
         options.validate()
     except ZkporError as error:
         raise InputError(str(error), path=source, field=prefix) from None
+    problem = option_limit_problem(level, options)
+    if problem:
+        raise r.error(*problem)
     return options
+
+
+def option_limit_problem(level: str, options: ProofOptions) -> tuple[str, str] | None:
+    """(field, why) for the first option of the `level` proofs (batch, inner or top) beyond what a
+    verifier derives the round proof's programs for (`OPTION_LIMITS`); None when all are within."""
+    for name, most in OPTION_LIMITS[level].items():
+        value = getattr(options, name)
+        if value > most:
+            return name, f"{value} is over {most}, the most a verifier derives the round proof's programs for"
+    if level != "top" and options.hasher != IN_CIRCUIT_HASHER:
+        return "hasher", (f"must be {IN_CIRCUIT_HASHER}, not {options.hasher!r}: a node program "
+                          f"verifies the {level} proofs in-circuit")  # fmt: skip
+    return None
+
+
+def check_tree_limits(tree: TreeOptions) -> None:
+    """Refuse, before proving, a tree whose round proof no verifier would derive programs for."""
+    for level in ("batch", "inner", "top"):
+        problem = option_limit_problem(level, getattr(tree, level))
+        if problem:
+            raise ZkporError(f"the round proof's {level} option {problem[0]}: {problem[1]}")
+    for name in ("leaf_arity_log", "node_arity_log"):
+        if not 1 <= getattr(tree, name) <= MAX_ARITY_LOG:
+            raise ZkporError(f"the round proof's {name} must be in [1, {MAX_ARITY_LOG}]")
 
 
 # ---- what each node must show ---------------------------------------------------------------------
