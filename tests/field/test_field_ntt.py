@@ -213,3 +213,24 @@ def test_coset_evaluate_into_a_given_array() -> None:
             nt.coset_evaluate(coeffs, 4, out=bad)
     with pytest.raises(ValueError, match="out must be"):  # one polynomial: no out
         nt.coset_evaluate(coeffs[0], 4, out=np.empty((1, 256), dtype=np.uint64))
+
+
+@pytest.mark.parametrize("rows,log_n", [(3, 3), (5, 12), (2, 17), (1, 17), (3, 18)])
+def test_intt_into_the_columns_of_a_wider_matrix(rows: int, log_n: int) -> None:
+    """The prover interpolates into the first half of its (rows, 2n) coefficient matrix: the
+    other half (and the other columns) stay untouched, per row and per-task paths alike."""
+    n = 1 << log_n
+    evals = gl.random_elements((rows, n), np.random.default_rng(log_n))
+    expected = nt.intt(evals)
+    wide = np.full((rows, 3 * n), 5, dtype=np.uint64)
+    assert nt.intt(evals, out=wide[:, n : 2 * n]).base is not None
+    assert np.array_equal(wide[:, n : 2 * n], expected)
+    assert (wide[:, :n] == 5).all() and (wide[:, 2 * n :] == 5).all()
+    own = np.empty((rows, n), dtype=np.uint64)
+    assert nt.intt(evals, out=own) is own and np.array_equal(own, expected)
+    strided = np.empty((rows, 2 * n), dtype=np.uint64)[:, ::2]
+    for bad in (strided, np.empty((rows, n + 1), dtype=np.uint64), np.empty((rows, n))):
+        with pytest.raises(ValueError, match="out must be"):
+            nt.intt(evals, out=bad)
+    with pytest.raises(ValueError, match="out must be"):  # one polynomial: no out
+        nt.intt(evals[0], out=np.empty((1, n), dtype=np.uint64))

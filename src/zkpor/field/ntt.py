@@ -689,12 +689,13 @@ def _run_tasks(lo, hi, kind, param, src, dst, scratch, rev, tw_inv, tw_fwd, fact
 
 
 @njit(cache=True, nogil=True)
-def _run_rows(lo, hi, plan, src, dst, scratch_size, rev, tw_inv, tw_fwd, factor, post, spow_rev):
-    """Rows lo..hi-1, each with all the phases of the plan, on the calling thread."""
+def _run_rows(lo, hi, plan, src, dst, dst_step, scratch_size, rev, tw_inv, tw_fwd, factor, post, spow_rev):
+    """Rows lo..hi-1, each with all the phases of the plan, on the calling thread; row r goes to
+    dst[r·dst_step] (see ``_target_rows``)."""
     scratch = np.empty(scratch_size, dtype=np.uint64)
     for r in range(lo, hi):
         src_row = src[r]
-        dst_row = dst[r]
+        dst_row = dst[r * dst_step]
         for p in range(plan.shape[0]):
             kind = plan[p, 0]
             param = plan[p, 1]
@@ -736,6 +737,28 @@ def _per_row(rows: int, big: int) -> bool:
     return rows >= 4 * threads or rows % threads == 0
 
 
+def _target_rows(out: np.ndarray, name: str) -> tuple[np.ndarray, int]:
+    """``out`` (rows, m) with contiguous rows `step` rows of m apart (e.g. the first m columns of a
+    wider matrix) as a C-contiguous matrix of rows of m whose row r·step is out[r], and step: the
+    form in which the kernels write it without a copy."""
+    n_rows, m = out.shape
+    row_stride = out.strides[0] // out.itemsize if n_rows > 1 else m
+    if (
+        out.dtype != _U64
+        or not out.flags.writeable
+        or (m > 1 and out.strides[1] != out.itemsize)
+        or out.strides[0] % out.itemsize
+        or row_stride % m
+        or row_stride <= 0
+    ):
+        raise ValueError(f"{name}: out must be writeable uint64 with contiguous rows a multiple of {m} apart")
+    step = row_stride // m
+    if step == 1 and out.flags.c_contiguous:
+        return out, 1
+    view = np.lib.stride_tricks.as_strided(out, shape=((n_rows - 1) * step + 1, m), strides=(8 * m, 8))
+    return view, step
+
+
 def _run(
     mode: int, rows: np.ndarray, big: int, tw_inv, tw_fwd, factor: int, post, spow_rev, out=None
 ) -> np.ndarray:
@@ -744,6 +767,7 @@ def _run(
         out = np.empty((n_rows, big), dtype=_U64)
     if n_rows == 0:
         return out
+    target, step = _target_rows(out, "transform")
     phases = _row_phases(mode, n, big, post.size > 0)
     scratch_size = 0 if mode == _MODE_NTT else n
     log_n = n.bit_length() - 1
@@ -754,17 +778,22 @@ def _run(
         # rows of at least _PARALLEL_MIN words: one per thread; smaller ones: a thread must get
         # enough of them to be worth waking
         grain = max(1, _PARALLEL_MIN // big)
-        parallel_ranges(_run_rows, n_rows, plan, rows, out, scratch_size, *tables, grain=grain)
+        parallel_ranges(_run_rows, n_rows, plan, rows, target, step, scratch_size, *tables, grain=grain)
         return out
     scratch = np.empty(scratch_size, dtype=_U64)
     for r in range(n_rows):
         for kind, param, count in phases:
-            parallel_ranges(_run_tasks, count, kind, param, rows[r], out[r], scratch, *tables)
+            parallel_ranges(_run_tasks, count, kind, param, rows[r], target[r * step], scratch, *tables)
     return out
 
 
-def _transform(a: np.ndarray, axis: int, inverse: bool, shift: int, name: str) -> np.ndarray:
+def _transform(
+    a: np.ndarray, axis: int, inverse: bool, shift: int, name: str, out: np.ndarray | None = None
+) -> np.ndarray:
     rows, one_d = _as_rows(a, axis, name)
+    wrong_out = one_d or axis not in (1, -1) or not isinstance(out, np.ndarray) or out.shape != rows.shape
+    if out is not None and wrong_out:
+        raise ValueError(f"{name}: out must be a 2-D array of the input's shape {rows.shape} (last axis)")
     n = rows.shape[1]
     log_n = _log2(n)
     shift = int(shift) % P
@@ -774,7 +803,7 @@ def _transform(a: np.ndarray, axis: int, inverse: bool, shift: int, name: str) -
     factor = pow(n, P - 2, P) if inverse else 1  # the 1/n of the inverse DFT
     # evaluations on a coset give the coefficients times shift^i: undo that after the transform
     post = _shift_powers(log_n, pow(shift, P - 2, P)) if shift != 1 else _EMPTY
-    out = _run(_MODE_NTT, rows, n, tw, tw, factor, post, _EMPTY)
+    out = _run(_MODE_NTT, rows, n, tw, tw, factor, post, _EMPTY, out)
     if one_d:
         return out.reshape(-1)
     return np.ascontiguousarray(out.T) if axis in (0, -2) else out
@@ -785,9 +814,11 @@ def ntt(coeffs: np.ndarray, axis: int = -1) -> np.ndarray:
     return _transform(coeffs, axis, inverse=False, shift=1, name="ntt")
 
 
-def intt(evals: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Coefficients from evaluations on ⟨ω_n⟩ (natural order): the inverse of ``ntt``."""
-    return _transform(evals, axis, inverse=True, shift=1, name="intt")
+def intt(evals: np.ndarray, axis: int = -1, out: np.ndarray | None = None) -> np.ndarray:
+    """Coefficients from evaluations on ⟨ω_n⟩ (natural order): the inverse of ``ntt``. With `out`
+    (2-D input, last axis), written there instead of a new array: `out` may be a view with
+    contiguous rows spaced by a multiple of n, e.g. the first n columns of an (rows, 2n) matrix."""
+    return _transform(evals, axis, inverse=True, shift=1, name="intt", out=out)
 
 
 def coset_intt(evals: np.ndarray, shift: int = GENERATOR, axis: int = -1) -> np.ndarray:

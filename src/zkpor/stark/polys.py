@@ -97,17 +97,18 @@ def trace_coefficients(columns: np.ndarray, domain: ProofDomain, zero_knowledge:
     half the transform size and half the randomness: coefficients [t − r ‖ r].
 
     r is drawn straight into the upper half of the result, row by row on all threads, and each
-    thread subtracts its row while it is in cache (`fill_uniform_rows`)."""
-    coefficients = ntt.intt(columns)
+    thread subtracts its row while it is in cache (`fill_uniform_rows`); t is interpolated straight
+    into the lower half (no temporaries: their fresh pages cost more than the arithmetic)."""
     if not zero_knowledge:
-        return coefficients
+        return ntt.intt(columns)
     width, n = columns.shape
     out = _lde_buffers.take((width, 2 * n))
     if out is None:
         out = np.empty((width, 2 * n), dtype=np.uint64)
+    ntt.intt(columns, out=out[:, :n])
 
     def subtract(row: int) -> None:
-        gl.sub(coefficients[row], out[row, n:], out=out[row, :n])
+        gl.sub(out[row, :n], out[row, n:], out=out[row, :n])
 
     fill_uniform_rows(out[:, n:], after=subtract)
     return out
