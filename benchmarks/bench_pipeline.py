@@ -1,17 +1,21 @@
 """Core utilisation over a whole round: which phases keep both cores busy and which run on one.
 
     .venv/bin/python benchmarks/bench_pipeline.py [--log-users 15] [--workdir DIR] [--jobs J]
-        [--no-aggregate]
+        [--no-overlap] [--no-aggregate]
 
-Proves a generated 22-asset round (`bench_liabilities`' users, seed 7) with `prove_round` in a fresh
-process (`--jobs`: batches and nodes proven at once by `InProcessRunner`; default its own) while a
-sampler thread reads every thread's on-CPU and run-queue time (/proc/self/task/*/schedstat, ns;
-Linux only) every 20 ms. On a shared machine the wall clock is stretched by other processes; what
-this shows regardless of load is how many of the round's threads were runnable (on a CPU or waiting
-for one) on average, and per phase how its CPU time splits between the thread that runs the phase
+Proves a generated 22-asset round (`bench_liabilities`' users, seed 7) with `prove_round` in a
+fresh process (`--jobs`: batches and nodes proven at once by `InProcessRunner`, default its own;
+`--no-overlap`: one job at a time with the driver's work and the witness between proofs, as before;
+`--no-aggregate`: batch proofs only, as `zkpor prove --no-aggregate`) while a sampler thread reads
+every thread's on-CPU and run-queue time (/proc/self/task/*/schedstat, ns; Linux only) every 20 ms.
+On a shared machine the wall clock is stretched by other processes; what this shows regardless of
+load is how many of the round's threads were runnable (on a CPU or waiting for one) on average, and
+per phase how its CPU time splits between the thread that runs the phase
 and the pool threads working for it ("threads": CPU / own-thread CPU; 1.00 = one core).
 A process with R runnable threads on average can keep at most R cores busy, however quiet the
-machine; under load it gets about R/(load) of the two cores.
+machine; under load it gets about R/(load) of the two cores. Since the driver's work overlaps the
+proof (`InProcessRunner`), more threads than cores can be runnable at once: the figure in brackets
+caps each 20 ms interval at the machine's cores, the bound on the cores used on an idle machine.
 
 Per phase (`zkpor.stark.phases`, "tree: …" for the round proof's nodes): wall s (summed over jobs,
 which overlap when several run at once), CPU s (the phase's thread and its helpers), own-thread
@@ -55,6 +59,8 @@ class Sampler:
         self.interval = interval
         self.cpu = 0.0
         self.runnable = 0.0  # thread-seconds on a CPU or waiting for one
+        self.usable = 0.0  # the same, each interval's capped at the machine's cores
+        self.cores = os.cpu_count() or 1
         self.threads: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -69,23 +75,26 @@ class Sampler:
 
     def _run(self) -> None:
         me = threading.get_native_id()
-        last = _thread_times()
+        last, then = _thread_times(), time.perf_counter()
         while True:
             stopping = self._stop.wait(self.interval)
-            now = _thread_times()
+            now, when = _thread_times(), time.perf_counter()
+            runnable = 0.0
             for tid, (on_cpu, waiting) in now.items():
                 before = last.get(tid, (0, 0))
                 if tid == me or on_cpu == before[0]:
                     continue
                 self.threads.add(tid)
                 self.cpu += (on_cpu - before[0]) / 1e9
-                self.runnable += (on_cpu - before[0] + waiting - before[1]) / 1e9
-            last = now
+                runnable += (on_cpu - before[0] + waiting - before[1]) / 1e9
+            self.runnable += runnable
+            self.usable += min(runnable, self.cores * (when - then))
+            last, then = now, when
             if stopping:
                 return
 
 
-def run_prove(directory: Path, jobs: int | None, interval: float, aggregate: bool = True) -> dict:
+def run_prove(directory: Path, jobs: int, overlap: bool, interval: float, aggregate: bool) -> dict:
     """In a fresh process: prove the round with the sampler running; the figures as JSON."""
     from zkpor.liabilities import distributed, round_proof
     from zkpor.liabilities.secret import load_secret
@@ -122,7 +131,9 @@ def run_prove(directory: Path, jobs: int | None, interval: float, aggregate: boo
             module.phase = sampled_phase
 
     secret, _ = load_secret(directory / "exchange.secret", create=True)
-    runner = distributed.InProcessRunner() if jobs is None else distributed.InProcessRunner(jobs)
+    jobs = jobs or distributed.IN_PROCESS_JOBS
+    # (an older zkpor's runner, measured with PYTHONPATH=its src, has no overlap to turn off)
+    runner = distributed.InProcessRunner(jobs, **({} if overlap else {"overlap": False}))
     start, cpu_start = time.perf_counter(), time.process_time()
     with phases.recording() as times, Sampler(interval) as sampler:
         round_proof.prove_round(directory, secret, fresh=True, runner=runner, aggregate=aggregate)
@@ -130,20 +141,23 @@ def run_prove(directory: Path, jobs: int | None, interval: float, aggregate: boo
     table = {name: {"wall": w, "cpu": c, "own": own[name]} for name, (w, c) in times.seconds.items()}
     return {
         "jobs": runner.jobs, "aggregate": aggregate, "wall": wall, "cpu": cpu,
-        "runnable": sampler.runnable / wall, "phases": table, "load": os.getloadavg()[0],
+        "runnable": sampler.runnable / wall, "usable": sampler.usable / wall, "phases": table,
+        "overlap": getattr(runner, "overlap", False), "load": os.getloadavg()[0],
     }  # fmt: skip
 
 
 def report(users: int, result: dict) -> None:
     rows = sorted(result["phases"].items(), key=lambda item: -item[1]["cpu"])
-    print(f"\n=== 2^{users.bit_length() - 1} users, {result['jobs']} job(s) at once ===")
+    overlap = "" if result.get("overlap", True) else ", no overlap"
+    print(f"\n=== 2^{users.bit_length() - 1} users, {result['jobs']} job(s) at once{overlap} ===")
     print(f"{'phase':34s} {'wall s':>7s} {'CPU s':>7s} {'own s':>7s} {'threads':>7s}")
     for name, p in rows:
         threads = p["cpu"] / p["own"] if p["own"] else 0.0
         print(f"{name:34s} {p['wall']:7.2f} {p['cpu']:7.2f} {p['own']:7.2f} {threads:7.2f}")
     wall, cpu = result["wall"], result["cpu"]
     print(f"whole round: {wall:.1f} s wall, {cpu:.1f} CPU-s, {cpu / wall:.2f} cores used at load "
-          f"{result['load']:.1f}, {result['runnable']:.2f} threads runnable on average → "
+          f"{result['load']:.1f}, {result['runnable']:.2f} threads runnable on average "
+          f"({result['usable']:.2f} counting at most {os.cpu_count()} at a time) → "
           f"{users / wall:,.0f} users/s")  # fmt: skip
 
 
@@ -159,10 +173,14 @@ def main() -> None:
         action="store_true",
         help="batch proofs only (`zkpor prove --no-aggregate`): no round proof's tree",
     )
+    parser.add_argument(
+        "--no-overlap", action="store_true", help="the driver's work and the witness between proofs"
+    )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.phase == "prove":
-        print(json.dumps(run_prove(Path(rest[0]), args.jobs or None, INTERVAL, not args.no_aggregate)))
+        overlap, aggregate = not args.no_overlap, not args.no_aggregate
+        print(json.dumps(run_prove(Path(rest[0]), args.jobs, overlap, INTERVAL, aggregate)))
         return
     from zkpor.round.generate import generate_round
 
@@ -172,11 +190,12 @@ def main() -> None:
         generate_round(directory, users, 7)
     output = subprocess.run(
         [sys.executable, __file__, "--phase", "prove", "--jobs", str(args.jobs),
-         *(["--no-aggregate"] if args.no_aggregate else []), str(directory)],
+         *(["--no-aggregate"] if args.no_aggregate else []),
+         *(["--no-overlap"] if args.no_overlap else []), str(directory)],
         check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
     result = json.loads(output.strip().splitlines()[-1])
-    tail = "-batches" if args.no_aggregate else ""
+    tail = ("-batches" if args.no_aggregate else "") + ("-serial" if args.no_overlap else "")
     name = f"pipeline-2^{args.log_users}-jobs{result['jobs']}{tail}.json"
     (args.workdir / name).write_text(json.dumps(result, indent=1))
     report(users, result)

@@ -1,9 +1,13 @@
-"""Several batches proven at once in one process (`distributed.InProcessRunner`): the same files as
-one after another, every job's result handed back, and a job's failure raised in the caller."""
+"""Batches proven in one process (`distributed.InProcessRunner`): one at a time with the driver's
+work and the next witness overlapping the proof (the default), or several at once. The same files
+as one step after another, every job's result handed back in order, and a job's failure raised in
+the caller with everything proven before it kept."""
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,17 +23,18 @@ from zkpor.liabilities.store import InclusionStore
 NO_ZK = replace(CHEAP, zero_knowledge=False)  # no hiding randomness: proofs are a function of the inputs
 
 
-def _prove(directory: Path, secret: bytes, jobs: int) -> None:
-    runner = InProcessRunner(jobs)
+def _prove(directory: Path, secret: bytes, jobs: int, overlap: bool = True) -> None:
+    runner = InProcessRunner(jobs, overlap=overlap)
     prove_round(directory, secret, NO_ZK, batch_size=SMALL_BATCH, aggregate=False, runner=runner)
 
 
-def test_two_jobs_at_once_write_the_same_files_bit_for_bit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_overlapped_or_two_at_once_write_the_same_files_bit_for_bit(tmp_path: Path, jobs: int) -> None:
     one = tmp_path / "one"
     secret = make_round(one, 4 * SMALL_BATCH - 3)
     two = copy_round(one, tmp_path / "two")
-    _prove(one, secret, jobs=1)
-    _prove(two, secret, jobs=2)
+    _prove(one, secret, jobs=1, overlap=False)  # one step after another in the caller's thread
+    _prove(two, secret, jobs=jobs)
     batches = sorted(p.name for p in (one / "proof/batches").glob("*.zkp"))
     assert len(batches) == 4
     for name in batches:
@@ -84,3 +89,145 @@ def test_every_job_comes_back_once_whatever_the_order() -> None:
     assert all(result["index"] == job for job, result in results)
     with pytest.raises(ValueError):
         InProcessRunner(jobs=0)
+
+
+class _Log:
+    """What a fake runner's jobs did, in order, from every thread."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, event: str) -> None:
+        with self._lock:
+            self.events.append(event)
+
+
+def _fake_jobs(
+    patch: pytest.MonkeyPatch,
+    log: _Log,
+    prove: Callable[[int], None] | None = None,
+    prepare: Callable[[int], None] | None = None,
+) -> None:
+    """Jobs are ints; preparing job j calls `prepare(j)` and logs "prepare j", proving it calls
+    `prove(j)` (default: logs "prove j")."""
+
+    def fake_prepare(payload: dict) -> Callable[[], dict]:
+        job = payload["index"]
+        if prepare is not None:
+            prepare(job)
+        log(f"prepare {job}")
+
+        def finish() -> dict:
+            if prove is None:
+                log(f"prove {job}")
+            else:
+                prove(job)
+            return {"index": job}
+
+        return finish
+
+    patch.setattr(distributed, "job_payload", lambda job: {"index": job})
+    patch.setattr(distributed, "prepare_payload", fake_prepare)
+
+
+def _taken(log: _Log, count: int) -> Iterator[int]:
+    for job in range(count):  # the driver: "take j" is where it assigns batch j's users
+        log(f"take {job}")
+        yield job
+
+
+def test_overlapped_runner_prepares_the_next_job_and_hands_back_the_last_while_one_proves() -> None:
+    """Job j + 1 is taken and its witness built before job j's result is handed back, and the
+    caller records job j while job j + 1 is being proven: proving j + 1 waits here until the caller
+    has job j in hand, which would never happen one step after another."""
+    log = _Log()
+    received: dict[int, threading.Event] = {j: threading.Event() for j in range(5)}
+
+    def prove(job: int) -> None:
+        log(f"prove {job}")
+        if job > 0:
+            assert received[job - 1].wait(30), f"job {job - 1} was not handed back while {job} was proven"
+
+    with pytest.MonkeyPatch.context() as patch:
+        _fake_jobs(patch, log, prove=prove)
+        results = []
+        for job, result in InProcessRunner().run(_taken(log, 5)):
+            log(f"record {job}")
+            received[job].set()
+            results.append((job, result["index"]))
+    assert results == [(j, j) for j in range(5)]  # in job order, each once
+    events = log.events
+    for j in range(4):
+        assert events.index(f"take {j + 1}") < events.index(f"record {j}")
+        assert events.index(f"prepare {j + 1}") < events.index(f"record {j}")
+        assert events.index(f"prove {j + 1}") < events.index(f"record {j + 1}")
+    assert events.index("prepare 1") < events.index("record 0")
+
+
+def test_overlapped_runner_a_failing_proof_is_raised_after_the_previous_one_is_handed_back() -> None:
+    log = _Log()
+
+    def prove(job: int) -> None:
+        if job == 2:
+            raise ZkporError("batch 2 failed on purpose")
+
+    with pytest.MonkeyPatch.context() as patch:
+        _fake_jobs(patch, log, prove=prove)
+        handed_back = []
+        with pytest.raises(ZkporError, match="batch 2 failed on purpose"):
+            for job, _ in InProcessRunner().run(_taken(log, 5)):
+                handed_back.append(job)
+    assert handed_back == [0, 1]
+    assert "take 4" not in log.events  # nothing taken after the failure was seen
+
+
+def test_overlapped_runner_a_failure_preparing_the_next_job_keeps_the_proof_in_flight() -> None:
+    log = _Log()
+
+    def prepare(job: int) -> None:
+        if job == 3:
+            raise ZkporError("batch 3's witness failed on purpose")
+
+    with pytest.MonkeyPatch.context() as patch:
+        _fake_jobs(patch, log, prepare=prepare)
+        handed_back = []
+        with pytest.raises(ZkporError, match="batch 3's witness failed"):
+            for job, _ in InProcessRunner().run(_taken(log, 5)):
+                handed_back.append(job)
+    assert handed_back == [0, 1, 2]  # batch 2 was being proven when 3 failed: it is handed back
+    assert list(InProcessRunner().run([])) == []
+
+
+def test_a_round_killed_mid_proof_resumes_with_nothing_proven_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default runner: a proof failing mid-round (as a crash would) leaves every batch handed
+    back before it recorded and intact; the restarted prove proves only the others, and the round's
+    files are those of a run never interrupted."""
+    straight = tmp_path / "straight"
+    secret = make_round(straight, 4 * SMALL_BATCH - 3)
+    killed = copy_round(straight, tmp_path / "killed")
+    _prove(straight, secret, jobs=1)
+    prepare = distributed.prepare_payload
+
+    def failing_at_2(payload: dict) -> object:
+        finish = prepare(payload)
+        if payload["index"] != 2:
+            return finish
+
+        def fail() -> dict:
+            raise KeyboardInterrupt  # what Ctrl-C raises; prove_round turns it into InterruptError
+
+        return fail
+
+    monkeypatch.setattr(distributed, "prepare_payload", failing_at_2)
+    with pytest.raises(ZkporError, match="2 of 4 batches are proven and kept"):
+        _prove(killed, secret, jobs=1)
+    with InclusionStore(killed / "private/inclusion.sqlite", create=False) as store:
+        assert set(store.finished_batches()) == {0, 1}
+    monkeypatch.setattr(distributed, "prepare_payload", prepare)
+    report = prove_round(killed, secret, NO_ZK, batch_size=SMALL_BATCH, aggregate=False)
+    assert (report.batches_reused, report.batches_proven) == (2, 2)
+    for name in ("batches/00000.zkp", "batches/00002.zkp", "batches/00003.zkp", "global.json"):
+        assert (killed / "proof" / name).read_bytes() == (straight / "proof" / name).read_bytes()

@@ -114,11 +114,22 @@ def prove_batch(
     debt: np.ndarray,
     options: ProofOptions,
 ) -> tuple[BatchProof, BatchWitness]:
-    layout = statement_layout(statement)
+    witness = batch_witness(statement, index, id_hashes, equity, debt)
+    return prove_witness(statement, witness, options), witness
+
+
+def batch_witness(
+    statement: Statement, index: int, id_hashes: np.ndarray, equity: np.ndarray, debt: np.ndarray
+) -> BatchWitness:
+    """The first step of `prove_batch`: the trace and public values (raises NegativeNetValueError)."""
     with phase("witness"):
-        witness = build_batch(layout, statement.digest(), index, id_hashes, equity, debt)
-    stark = prove(SolvencyAir(layout, witness.public), witness.trace, options).to_bytes()
-    return BatchProof(statement, witness.public, stark), witness
+        return build_batch(statement_layout(statement), statement.digest(), index, id_hashes, equity, debt)
+
+
+def prove_witness(statement: Statement, witness: BatchWitness, options: ProofOptions) -> BatchProof:
+    """The second step of `prove_batch`: the STARK proof of a batch's witness."""
+    stark = prove(SolvencyAir(statement_layout(statement), witness.public), witness.trace, options)
+    return BatchProof(statement, witness.public, stark.to_bytes())
 
 
 def verify_batch(

@@ -30,7 +30,7 @@ import logging
 import os
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -38,7 +38,7 @@ import numpy as np
 
 from zkpor.errors import ZkporError
 from zkpor.field import parallel
-from zkpor.liabilities.batch import prove_batch
+from zkpor.liabilities.batch import batch_witness, prove_witness
 from zkpor.liabilities.round_tree import TreeOptions, node_payload, prove_node_payload
 from zkpor.liabilities.statement import Statement
 from zkpor.liabilities.witness import NegativeNetValueError
@@ -102,22 +102,29 @@ def prove_payload(payload: dict[str, Any], threads: int = 0) -> dict[str, Any]:
         from zkpor.field.parallel import set_num_threads
 
         set_num_threads(threads)
+    return prepare_payload(payload)()
+
+
+def prepare_payload(payload: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    """`prove_payload` in two steps: this call builds a batch's witness (the trace: single-threaded
+    work, mostly), the function it returns proves it (the cores' work) and gives the result. A node
+    is proven by the returned function alone. `InProcessRunner` builds the next batch's witness
+    while the current one is proven."""
     if payload.get("kind") == "node":
-        return prove_node_payload(payload)
-    options = ProofOptions(**payload["options"])
+        return lambda: prove_node_payload(payload)
+    statement, index = Statement.decode(payload["statement"]), payload["index"]
     try:
-        proof, witness = prove_batch(
-            Statement.decode(payload["statement"]),
-            payload["index"],
-            payload["id_hashes"],
-            payload["equity"],
-            payload["debt"],
-            options,
-        )
+        witness = batch_witness(statement, index, payload["id_hashes"], payload["equity"], payload["debt"])
     except NegativeNetValueError as error:
         # Reported as a value: the client knows which user sits at that position, the worker doesn't.
-        return {"index": payload["index"], "negative_net_value_at": error.user}
-    return {"index": payload["index"], "proof": proof.to_bytes(), "nodes": np.asarray(witness.nodes)}
+        refusal = {"index": index, "negative_net_value_at": error.user}
+        return lambda: refusal
+
+    def prove() -> dict[str, Any]:
+        proof = prove_witness(statement, witness, ProofOptions(**payload["options"]))
+        return {"index": index, "proof": proof.to_bytes(), "nodes": np.asarray(witness.nodes)}
+
+    return prove
 
 
 def _job_name(payload: dict[str, Any]) -> str:
@@ -132,25 +139,67 @@ class BatchRunner(Protocol):
     def run(self, jobs: Iterable[Any]) -> Iterator[tuple[Any, dict[str, Any]]]: ...
 
 
+class _Proof:
+    """A job's proof running in a thread of its own, in a copy of the caller's context (phases
+    recorded by the caller see it). A daemon thread: a caller that stops (an error, Ctrl-C) does
+    not wait for a proof nobody will record; it ends with the process."""
+
+    def __init__(self, job: Any, finish: Callable[[], dict[str, Any]]) -> None:
+        self.job = job
+        self._result: dict[str, Any] | None = None
+        self._error: BaseException | None = None
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(
+            target=context.run, args=(self._run, finish), name="zkpor-job", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, finish: Callable[[], dict[str, Any]]) -> None:
+        try:
+            self._result = finish()
+        except BaseException as error:  # raised in the caller's thread by `result`
+            self._error = error
+
+    def result(self) -> dict[str, Any]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+
 class InProcessRunner:
-    """Jobs proven in this process on all its cores, `jobs` at a time: each in a thread of its own,
-    sharing the field kernels' threads with the others running (`field.parallel.sharing`), so the
-    cores one job leaves idle do the other's work. Results come back as jobs finish; the next job
-    is taken from `jobs` (and so prepared by the caller) while those in flight are proven, and the
-    caller records each result while the others go on. `jobs=1`: one after another, in the caller's
-    thread."""
+    """Jobs proven in this process on all its cores.
+
+    `jobs=1` (the default): one proof at a time, in a thread of its own, while the caller's thread
+    does the single-threaded work around it (`overlap`): it takes the next job from `jobs` (the
+    driver assigns that batch's users) and builds its witness (`prepare_payload`), then, once the
+    next proof has started, gets the finished result back to record (files, store). Results come
+    back in job order; a proof that fails is raised after the one before it was handed back, and a
+    failure while preparing the next job after the proof in flight was. `overlap=False`: all of it
+    one step after another in the caller's thread.
+
+    `jobs` > 1: that many proofs at once, each in a thread of its own, sharing the field kernels'
+    threads with the others running (`field.parallel.sharing`), so the cores one job leaves idle do
+    the other's work. Results come back as jobs finish; the next job is taken from `jobs` (and so
+    prepared by the caller) while those in flight are proven, and the caller records each result
+    while the others go on."""
 
     description = "this process"
 
-    def __init__(self, jobs: int = IN_PROCESS_JOBS) -> None:
+    def __init__(self, jobs: int = IN_PROCESS_JOBS, *, overlap: bool = True) -> None:
         if jobs < 1:
             raise ValueError("jobs must be at least 1")
         self.jobs = jobs
+        self.overlap = overlap
 
     def run(self, jobs: Iterable[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
-        if self.jobs == 1:
+        if self.jobs == 1 and not self.overlap:
             for job in jobs:
                 yield job, prove_payload(job_payload(job))
+            return
+        if self.jobs == 1:
+            yield from _overlapped(jobs)
             return
         finished: queue.Queue[tuple[Any, dict[str, Any] | None, BaseException | None]] = queue.Queue()
 
@@ -189,6 +238,30 @@ class InProcessRunner:
                 running += 1
             assert result is not None
             yield job, result
+
+
+def _overlapped(jobs: Iterable[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """`InProcessRunner(1)`: job i + 1 is taken and prepared while job i is proven, and job i is
+    handed back while job i + 1 is proven."""
+    job_iter = iter(jobs)
+    in_flight: _Proof | None = None
+    while True:
+        try:
+            job = next(job_iter, _END)
+            finish = prepare_payload(job_payload(job)) if job is not _END else None
+        except Exception as error:  # the driver or the witness failed: keep the proof in flight
+            if in_flight is not None:
+                yield in_flight.job, in_flight.result()
+            raise error
+        finished = (in_flight.job, in_flight.result()) if in_flight is not None else None
+        in_flight = _Proof(job, finish) if finish is not None else None
+        if finished is not None:
+            yield finished
+        if in_flight is None:
+            return
+
+
+_END = object()
 
 
 class DaskRunner:
