@@ -65,6 +65,7 @@ from zkpor.liabilities.statement import Statement
 from zkpor.recursion.proving import inner_options
 from zkpor.recursion.verifying_key import KeyCache, ProgramVerifyingKey, verify_with_key, verifying_key
 from zkpor.stark.params import ProofOptions, SecurityLevel, default_options, security_level
+from zkpor.stark.phases import phase
 from zkpor.stark.proof import MAX_PROOF_BYTES, ProofFormatError, StarkProof
 
 ROUND_PROOF_NAME = ROUND_PROOF_FILE
@@ -788,15 +789,18 @@ def stack_keys(
     for sig, shape in distinct.items():  # level by level: the top last
 
         def build(shape=shape) -> ProgramVerifyingKey:
-            program = node_program(statement, tree, shape)
+            with phase("round keys: compile programs"):  # (the levels below too, when not compiled yet)
+                program = node_program(statement, tree, shape)
             if shape.level < top_level:  # its parent's program commits the same key, once
-                return ProgramVerifyingKey(program.layout.summary(), program.key.preprocessed)
+                with phase("round keys: commit columns"):
+                    return ProgramVerifyingKey(program.layout.summary(), program.key.preprocessed)
             # The top's columns are the tree's largest commitment and no program needs its key:
             # commit them after releasing the programs compiled here (hundreds of MB at 2^20 users).
             layout, options = program.layout, program.options
             del program
             aggregation.forget_programs(compiled_before)
-            return verifying_key(layout.program, options, layout)
+            with phase("round keys: commit columns"):
+                return verifying_key(layout.program, options, layout)
 
         key = cache.get(ids[sig], f"the level-{shape.level} verification key", build)
         by_level.setdefault(shape.level, []).append(key)
