@@ -13,9 +13,13 @@ memory is its own, `prove_round` with a proof profile's options (`zkpor prove --
 `verify_inclusion` time, and one `python -m zkpor.liabilities.inclusion` run with numpy and numba
 made unimportable (the customer's whole experience, interpreter start included).
 
-`--hasher poseidon2` proves with the recursion-friendly configuration (Poseidon2 vector commitments
-and transcript) instead of BLAKE3. The prove phase prints where the time went, phase by phase (wall
-and CPU seconds per batch: CPU is the steadier figure on a shared machine).
+By default the round is proven as `zkpor prove` does: batch proofs folded into the round proof (the
+tree chooses the batches' hasher: Poseidon2, or BLAKE3 for a round of one batch, whose batch proof is
+the round proof). `--hasher poseidon2|blake3` proves the batch proofs only (`zkpor prove
+--no-aggregate`) with that hasher: `--hasher poseidon2` is the recursion-friendly configuration
+(Poseidon2 vector commitments and transcript), to compare with `--hasher blake3`. The prove phase
+prints where the time went, phase by phase (wall and CPU seconds per batch: CPU is the steadier
+figure on a shared machine).
 
 `--blowup B` proves with the conjectured profile's rule at blowup B (fewest queries for 100 bits,
 grinding traded for queries down to the 80-bit floor); `--queries`, `--grinding`, `--fri-folding`
@@ -77,6 +81,7 @@ def phase_prove(
     resume: bool,
     options_json: str,
     jobs: int | None = None,
+    aggregate: bool = True,
 ) -> dict:
     from zkpor.liabilities.distributed import InProcessRunner
     from zkpor.liabilities.round_proof import prove_round
@@ -106,6 +111,7 @@ def phase_prove(
                 fresh=not resume,
                 progress=progress,
                 runner=InProcessRunner() if jobs is None else InProcessRunner(jobs),
+                aggregate=aggregate,
             )
         except _EnoughError:
             complete = False
@@ -228,7 +234,7 @@ def bench(
     max_batches: int | None,
     resume: bool,
     profile: str,
-    hasher: str,
+    hasher: str | None,
     options: ProofOptions,
     sbox_degree: int = 3,
     jobs: int | None = None,
@@ -242,16 +248,18 @@ def bench(
         start = time.perf_counter()
         generate_round(directory, users, 7)
         print(f"2^{log_users}: generated {users:,} users in {time.perf_counter() - start:.1f} s", flush=True)
-    print(f"2^{log_users}: proving (batch size {batch_size or 'auto'}, {profile}, {hasher})…", flush=True)
+    what = f"{hasher}, batch proofs only" if hasher else "aggregated"
+    print(f"2^{log_users}: proving (batch size {batch_size or 'auto'}, {profile}, {what})…", flush=True)
     sizes = (str(batch_size or 0), str(max_batches or 0))
-    arguments = (str(directory), *sizes, str(int(resume)), json.dumps(asdict(options)), str(jobs or 0))
+    arguments = (str(directory), *sizes, str(int(resume)), json.dumps(asdict(options)), str(jobs or 0),
+                 str(int(hasher is None)))  # fmt: skip
     prove = child("prove", *arguments, sbox_degree=sbox_degree)
     result: dict = {"users": users, "profile": profile, "hasher": hasher, "prove": prove,
                     "sbox_degree": sbox_degree}  # fmt: skip
     if prove["complete"]:
         result["verify"] = child("verify", str(directory), sbox_degree=sbox_degree)
         result["inclusion"] = child("inclusion", str(directory), sbox_degree=sbox_degree)
-    suffix = "" if hasher == "blake3" else f"-{hasher}"
+    suffix = f"-{hasher}" if hasher else ""
     o = options
     suffix += f"-b{o.blowup}q{o.num_queries}g{o.grinding_bits}f{1 << o.fri_folding_log}d{o.fri_final_degree}"
     suffix += f"-batch{batch_size}" if batch_size else ""
@@ -264,8 +272,9 @@ def report(result: dict) -> None:
     users, p = result["users"], result["prove"]
     lines = [
         f"=== {users:,} users (2^{users.bit_length() - 1}), 22 assets, zero knowledge, "
-        f"{result['profile']} profile, {result.get('hasher', 'blake3')} commitments, "
-        f"degree-{result['sbox_degree']} Poseidon2 gadget ==="
+        f"{result['profile']} profile, "
+        + (f"{result['hasher']} commitments, batch proofs only, " if result.get("hasher") else "aggregated, ")
+        + f"degree-{result['sbox_degree']} Poseidon2 gadget ==="
     ]
     count, size = p["batch_count"], p["batch_size"]
     per_batch = p["batch_s_mean"]
@@ -344,7 +353,8 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--jobs", type=int, default=None, help="batches proven at once (default 1)")
     parser.add_argument("--profile", choices=("conjectured", "proven"), default="conjectured")
-    parser.add_argument("--hasher", choices=("blake3", "poseidon2"), default="blake3")
+    parser.add_argument("--hasher", choices=("blake3", "poseidon2"), default=None,
+                        help="batch proofs only (no round proof), with this hasher")  # fmt: skip
     parser.add_argument("--breakdown", action="store_true", help="bytes of the first batch proof, by part")
     parser.add_argument("--blowup", type=int, default=None)
     parser.add_argument("--queries", type=int, default=None)
@@ -360,8 +370,8 @@ def main() -> None:
         batch.SBOX_DEGREE = args.sbox_degree
         if args.phase == "prove":
             directory, batch_size, max_batches = Path(rest[0]), int(rest[1]) or None, int(rest[2]) or None
-            jobs = int(rest[5]) or None
-            result = phase_prove(directory, batch_size, max_batches, rest[3] == "1", rest[4], jobs)
+            jobs, aggregate = int(rest[5]) or None, rest[6] == "1"
+            result = phase_prove(directory, batch_size, max_batches, rest[3] == "1", rest[4], jobs, aggregate)
         elif args.phase == "verify":
             result = phase_verify(Path(rest[0]))
         else:

@@ -62,21 +62,27 @@ def _check(a: list[int], b: list[int], c: list[int], d: list[int]) -> None:
 
 
 @njit(cache=True)
-def _mul_split(c, d_lo, d_hi, out):
+def _mul_split(c, d, d_lo, d_hi, out):
+    eps = ops.epsilon()
     for i in range(c.size):
         out[0, i] = ops.mul_split(c[i], d_lo[i], d_hi[i])
-        out[1, i] = ops.square_mul_split(c[i], d_lo[i], d_hi[i])
+        out[1, i] = ops.square_mul_split(c[i], d_lo[i], d_hi[i], eps)
+        out[2, i] = ops.square_mul_split(c[i], d[i], d_hi[i], eps)  # the low half as the whole word
+        out[3, i] = ops.square_mul_split_lazy(c[i], d[i], d_hi[i], eps)
 
 
 def _check_mul_split(c: list[int], d: list[int]) -> None:
-    """ops.mul_split(u, low half of v, high half of v) is u·v mod P, and ops.square_mul_split
-    u²·v mod P, for any uint64 u and v."""
-    out = np.zeros((2, len(c)), dtype=np.uint64)
+    """ops.mul_split(u, low half of v, high half of v) is u·v mod P, ops.square_mul_split u²·v
+    mod P (canonical) given v's halves or v and its high half, and square_mul_split_lazy a uint64
+    congruent to it, for any uint64 u and v."""
+    out = np.zeros((4, len(c)), dtype=np.uint64)
     d_lo = np.array([v & (2**32 - 1) for v in d], dtype=np.uint64)
     d_hi = np.array([v >> 32 for v in d], dtype=np.uint64)
-    _mul_split(np.array(c, dtype=np.uint64), d_lo, d_hi, out)
-    assert out[0].tolist() == [u * v % P for u, v in zip(c, d, strict=True)]
-    assert out[1].tolist() == [u * u * v % P for u, v in zip(c, d, strict=True)]
+    _mul_split(np.array(c, dtype=np.uint64), np.array(d, dtype=np.uint64), d_lo, d_hi, out)
+    r = out.tolist()
+    assert r[0] == [u * v % P for u, v in zip(c, d, strict=True)]
+    assert r[1] == r[2] == [u * u * v % P for u, v in zip(c, d, strict=True)]
+    assert [x % P for x in r[3]] == r[1]
 
 
 @njit(cache=True)

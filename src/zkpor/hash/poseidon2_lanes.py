@@ -13,10 +13,14 @@ Why the loops look the way they do (each step measured, AVX-512):
   overlap and vectorises every loop with no run-time alias checks (with a 2-D array it gave up).
 - Products must not be given two whole words: LLVM 22 recognises the 4 × 32-bit product as one
   64 × 64 → 128-bit multiply and scalarises it (a ``mulx`` per lane). The S-box input x is
-  stored with its 32-bit halves, and x⁷ = ((x²·x)²)·x is two loops of
-  ``llvm_ops.square_mul_split(a, x_lo, x_hi)`` = a²·x, whose square (three 32-bit products,
-  summed without carries) LLVM does not recognise and whose product by x reads x's halves from
-  memory. Two loops rather than one: shorter dependency chains keep more lanes in flight.
+  stored with its high 32-bit half, and x⁷ = ((x²·x)²)·x is two loops of
+  ``llvm_ops.square_mul_split(a, x, x_hi, eps)`` = a²·x, whose square (three 32-bit products,
+  summed without carries) LLVM does not recognise and whose product by x reads x's high half
+  from memory (the low half is x itself: a 32-bit vector product reads only the low half). The
+  first is left lazily reduced (the second takes any uint64), and both reductions multiply by an
+  opaque EPSILON (`llvm_ops.epsilon`): one vector product where LLVM would spend three
+  instructions on the constant. Two loops rather than one: shorter dependency chains keep more
+  lanes in flight.
 - The internal layer's diagonal (-2, 1, 2, 1/2, 3, 4, -1/2, -3, -4, 1/4, -1/4, 1/8) is applied
   with doublings and halvings, as in `poseidon2_batch`, not products.
 - The loop that ends a round also adds the next round's constants (lazily reduced: the S-box
@@ -41,7 +45,7 @@ from zkpor.hash import poseidon2_constants as C  # noqa: N812 (the constants mod
 WIDTH = 12
 RATE = 8
 DIGEST_LEN = 4
-LANES = 32  # states per tile: the state and the S-box scratch (18 KB) stay in L1
+LANES = 32  # states per tile: the state and the S-box scratch (9 KB) stay in L1
 
 RC_INITIAL = np.array(C.RC12_EXTERNAL_INITIAL, dtype=np.uint64)
 RC_INTERNAL = np.array(C.RC12_INTERNAL, dtype=np.uint64)
@@ -54,7 +58,6 @@ _P = np.uint64(reference.P)
 _ONE = np.uint64(1)
 _HALF = np.uint64((reference.P + 1) // 2)  # 1/2 mod p
 _EPSILON = np.uint64(0xFFFF_FFFF)  # 2^64 mod p
-_M32 = np.uint64(0xFFFF_FFFF)
 _S32 = np.uint64(32)
 
 
@@ -116,13 +119,13 @@ def internal_layer(state, diag, total, m) -> None:
 # -- the permutation on a whole tile ----------------------------------------------------------
 #
 # A tile is one flat uint64 array: the state, row i (lane i of every state) at i·LANES, then the
-# 32-bit halves of the S-box inputs. Every access is the one array at constant offsets, so LLVM
-# sees that the rows of a loop cannot overlap and vectorises with no run-time alias checks.
+# high 32-bit halves of the S-box inputs, then their cubes. Every access is the one array at
+# constant offsets, so LLVM sees that the rows of a loop cannot overlap and vectorises with no
+# run-time alias checks.
 
-_LO = WIDTH * LANES  # the low and high halves of the S-box inputs, row by row like the state
-_HI = 2 * WIDTH * LANES
-_CUBE = 3 * WIDTH * LANES  # the S-box inputs' cubes
-TILE_WORDS = 4 * WIDTH * LANES
+_HI = WIDTH * LANES  # the high halves of the S-box inputs, row by row like the state
+_CUBE = 2 * WIDTH * LANES  # the S-box inputs' cubes
+TILE_WORDS = 3 * WIDTH * LANES
 # What is added to the state after each of the 9 external layers, as tiles (word i·LANES + r is
 # lane i's constant): the next full round's constants; after the 4th, the first partial round's on
 # lane 0; nothing after the last. The first final round's are added after the partial rounds.
@@ -165,10 +168,21 @@ def _add_lazy(x, c):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _sub_lazy(x, b):
+    """x - b mod p for any uint64 x and canonical b, left lazily reduced: on a borrow the result
+    wrapped by 2^64 = EPSILON mod p, and it is > 2^64 - p = EPSILON, so subtracting EPSILON
+    cannot borrow again."""
+    d = x - b
+    if x < b:
+        d -= _EPSILON
+    return d
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _sbox_input(t, q, x) -> None:
-    """Store S-box input x at state word q, and its halves, which `_sbox` reads from memory."""
+    """Store S-box input x at state word q, and its high half, which `_sbox` reads from memory
+    (its products by x take x itself as the low half: they use only its low 32 bits)."""
     t[q] = x
-    t[_LO + q] = x & _M32
     t[_HI + q] = x >> _S32
 
 
@@ -176,10 +190,11 @@ def _sbox_input(t, q, x) -> None:
 def _sbox(t, n) -> None:
     """x^7 of the S-box inputs in the first n state words, in place: x³ = x²·x in one loop, then
     x⁷ = (x³)²·x in another (short dependency chains: many elements in flight)."""
+    eps = f.epsilon()
     for q in range(n):
-        t[_CUBE + q] = f.square_mul_split(t[q], t[_LO + q], t[_HI + q])
+        t[_CUBE + q] = f.square_mul_split_lazy(t[q], t[q], t[_HI + q], eps)
     for q in range(n):
-        t[q] = f.square_mul_split(t[_CUBE + q], t[_LO + q], t[_HI + q])
+        t[q] = f.square_mul_split(t[_CUBE + q], t[q], t[_HI + q], eps)
 
 
 @njit(cache=True, nogil=True)
@@ -246,12 +261,13 @@ def _partial_rounds(t) -> None:
     """The 22 partial rounds, in place, from the S-box input of the first in row 0 of the tile
     (lane 0 of the states). Each round's loop also prepares the next round's S-box input."""
     L = LANES
+    eps = f.epsilon()
     for j in range(RC_INTERNAL.shape[0]):
         following = _RC_INTERNAL_NEXT[j]
         for r in range(L):
-            t[_CUBE + r] = f.square_mul_split(t[r], t[_LO + r], t[_HI + r])
+            t[_CUBE + r] = f.square_mul_split_lazy(t[r], t[r], t[_HI + r], eps)
         for r in range(L):
-            x7 = f.square_mul_split(t[_CUBE + r], t[_LO + r], t[_HI + r])
+            x7 = f.square_mul_split(t[_CUBE + r], t[r], t[_HI + r], eps)
             s1, s2, s3, s4 = t[L + r], t[2 * L + r], t[3 * L + r], t[4 * L + r]
             s5, s6, s7, s8 = t[5 * L + r], t[6 * L + r], t[7 * L + r], t[8 * L + r]
             s9, s10, s11 = t[9 * L + r], t[10 * L + r], t[11 * L + r]
@@ -260,21 +276,22 @@ def _partial_rounds(t) -> None:
                 _add(_add(s9, s10), s11),
             )
             total = _add(rest, x7)
-            t[L + r] = _add(total, s1)  # 1
-            t[2 * L + r] = _add(total, _add(s2, s2))  # 2
-            t[3 * L + r] = _add(total, _halve(s3))  # 1/2
-            t[4 * L + r] = _add(total, _add(_add(s4, s4), s4))  # 3
+            t[L + r] = _add(s1, total)  # 1
+            t[2 * L + r] = _add(_add(s2, s2), total)  # 2
+            t[3 * L + r] = _add(_halve(s3), total)  # 1/2
+            t[4 * L + r] = _add(_add(_add(s4, s4), s4), total)  # 3
             d5 = _add(s5, s5)
-            t[5 * L + r] = _add(total, _add(d5, d5))  # 4
+            t[5 * L + r] = _add(_add(d5, d5), total)  # 4
             t[6 * L + r] = f.sub(total, _halve(s6))  # -1/2
             t[7 * L + r] = f.sub(total, _add(_add(s7, s7), s7))  # -3
             d8 = _add(s8, s8)
             t[8 * L + r] = f.sub(total, _add(d8, d8))  # -4
-            t[9 * L + r] = _add(total, _halve(_halve(s9)))  # 1/4
+            t[9 * L + r] = _add(_halve(_halve(s9)), total)  # 1/4
             t[10 * L + r] = f.sub(total, _halve(_halve(s10)))  # -1/4
-            t[11 * L + r] = _add(total, _halve(_halve(_halve(s11))))  # 1/8
-            # lane 0: -2·x7 + total = rest - x7, plus the next round's constant
-            _sbox_input(t, r, _add_lazy(f.sub(rest, x7), following))
+            t[11 * L + r] = _add(_halve(_halve(_halve(s11))), total)  # 1/8
+            # lane 0: -2·x7 + total = rest - x7, plus the next round's constant (added first: it
+            # does not wait for x7)
+            _sbox_input(t, r, _sub_lazy(_add_lazy(rest, following), x7))
 
 
 @njit(cache=True, nogil=True)
