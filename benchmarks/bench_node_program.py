@@ -104,7 +104,8 @@ def report_prove(children: int, top: bool) -> None:
     for index in range(children):
         ids = rng.integers(0, 2**63, (32, 4)).astype(np.uint64)
         equity = rng.integers(0, 2**40, (32, ASSETS)).astype(np.uint64)
-        batch = build_batch(layout, digest, index, ids, equity, np.zeros_like(equity))
+        debt = np.zeros_like(equity)
+        batch = build_batch(layout, digest, index, ids, equity, debt, weights=statement.weights)
         batches.append((batch.public, prove(SolvencyAir(layout, batch.public), batch.trace, batch_options())))
     print(f"\n{children} batches of 32 users proven in {time.process_time() - cpu:.1f} CPU-s, "
           f"{time.perf_counter() - wall:.1f} s")  # fmt: skip
@@ -114,19 +115,19 @@ def report_prove(children: int, top: bool) -> None:
     node.committed  # noqa: B018 — the key, once per program
     print(f"level-1 node program + key: {time.process_time() - cpu:.1f} CPU-s, "
           f"{time.perf_counter() - wall:.1f} s, trace {node.layout.trace_length:,} rows")  # fmt: skip
-    prove_and_verify("level-1 node proof", node, digest, batches)
+    prove_and_verify("level-1 node proof", node, digest, batches, statement.weights)
     if not top:
         return
     for hasher in ("poseidon2", "blake3"):  # the same node as a top node: zero knowledge
         options = dataclasses.replace(default_options(zero_knowledge=True, blowup=8), hasher=hasher)
         as_top = ag.node_program(shape, ag.ChildSpec.batches(layout, batch_options()), options)
         as_top.committed  # noqa: B018
-        prove_and_verify(f"as a top node (ZK, {hasher})", as_top, digest, batches)
+        prove_and_verify(f"as a top node (ZK, {hasher})", as_top, digest, batches, statement.weights)
 
 
-def prove_and_verify(title: str, node: ag.NodeProgram, digest, children) -> None:
+def prove_and_verify(title: str, node: ag.NodeProgram, digest, children, weights) -> None:
     cpu, wall = time.process_time(), time.perf_counter()
-    public, proof = ag.prove_node(node, digest, 0, children)
+    public, proof = ag.prove_node(node, digest, 0, children, weights)
     prove_cpu, prove_wall = time.process_time() - cpu, time.perf_counter() - wall
     data = proof.to_bytes()
     cpu, wall = time.process_time(), time.perf_counter()
@@ -161,7 +162,7 @@ out = {"zk": options.zero_knowledge, "rows": node.layout.trace_length,
        "program_cpu": time.process_time() - cpu, "program_wall": time.perf_counter() - wall}
 children = [(b.public, b.stark) for b in batches]
 cpu, wall = time.process_time(), time.perf_counter()
-public, proof = ag.prove_node(node, statement.digest(), 0, children)
+public, proof = ag.prove_node(node, statement.digest(), 0, children, statement.weights)
 out.update(prove_cpu=time.process_time() - cpu, prove_wall=time.perf_counter() - wall)
 data = proof.to_bytes()
 cpu, wall = time.process_time(), time.perf_counter()

@@ -49,13 +49,13 @@ def batch_options() -> ProofOptions:
 
 def solvency_air(batch_size: int) -> SolvencyAir:
     """The batch AIR's shape for 22 assets (the statement's values do not change the program's
-    shape, only its constants and public inputs)."""
+    shape, only its public inputs)."""
     bits, weights = (48,) * ASSETS, (10**6,) * ASSETS
-    shape = choose_batch_shape(batch_size, bits, weights, batch_size)  # 8-bit limbs below 8,192 users
-    layout = SolvencyLayout(bits, weights, shape.limb_bits, batch_size, batch_module.SBOX_DEGREE)
+    shape = choose_batch_shape(batch_size, bits, batch_size)  # 8-bit limbs below 8,192 users
+    layout = SolvencyLayout(bits, shape.limb_bits, batch_size, batch_module.SBOX_DEGREE)
     limbs = layout.limbs_per_value
     zero_totals = tuple(((0,) * limbs, (0,) * limbs) for _ in range(layout.assets))
-    return SolvencyAir(layout, BatchPublic((1, 2, 3, 4), 0, (5, 6, 7, 8), zero_totals))
+    return SolvencyAir(layout, BatchPublic((1, 2, 3, 4), 0, (5, 6, 7, 8), zero_totals, weights))
 
 
 def unit_rows(counts: Counter) -> dict[str, int]:
@@ -145,7 +145,8 @@ def report_prove() -> None:
     layout = statement_layout(statement)
     ids = rng.integers(0, 2**63, (32, 4)).astype(np.uint64)
     equity = rng.integers(0, 2**40, (32, ASSETS)).astype(np.uint64)
-    batch = build_batch(layout, statement.digest(), 0, ids, equity, np.zeros_like(equity))
+    debt = np.zeros_like(equity)
+    batch = build_batch(layout, statement.digest(), 0, ids, equity, debt, weights=statement.weights)
     air = SolvencyAir(layout, batch.public)
     child_options = batch_options()
     t0 = time.perf_counter()

@@ -51,10 +51,15 @@ class Round:
         self.tree = ag.plan_tree(batch_count, *arity_logs)
         self.programs = ag.tree_programs(self.tree, self.layout, BATCH_OPTIONS, node_options)
 
-    def batch(self, index, *, seed=None, digest=None, layout=None, edit_trace=None):
-        layout = layout or self.layout
+    @property
+    def weights(self):
+        return self.statement.weights
+
+    def batch(self, index, *, seed=None, digest=None, weights=None, edit_trace=None):
+        layout = self.layout
         ids, equity, debt = self.make_users(layout, index + 1 if seed is None else seed)
-        witness = build_batch(layout, digest or self.digest, index, ids, equity, debt)
+        priced = weights or self.weights
+        witness = build_batch(layout, digest or self.digest, index, ids, equity, debt, weights=priced)
         trace = witness.trace
         if edit_trace is not None:
             trace = trace.copy()
@@ -66,7 +71,7 @@ class Round:
         out = []
         for shape, node in zip(self.tree.levels[depth], self.programs[depth], strict=True):
             kids = children[shape.first_leaf >> shape.child_height :][: shape.real_children]
-            public, proof = ag.prove_node(node, self.digest, shape.first_leaf, kids)
+            public, proof = ag.prove_node(node, self.digest, shape.first_leaf, kids, self.weights)
             ag.verify_node(node, public, proof.to_bytes(), min_security_bits=0)
             out.append((public, proof))
         return out
@@ -89,7 +94,8 @@ class Round:
                            top_tree_leaves(len(self.batches)), root)  # fmt: skip
 
     def failures(self, node, first_leaf, children, read=()) -> set[str]:
-        return ag.failed_checks(node, [*self.digest, first_leaf], ag.node_witness(node, children, read=read))
+        inputs = [*self.digest, first_leaf, *self.weights]
+        return ag.failed_checks(node, inputs, ag.node_witness(node, children, read=read))
 
 
 @pytest.fixture(scope="module")
@@ -170,10 +176,12 @@ def test_the_totals_bound_is_refused_beyond_the_field(five):
 
 
 def test_node_public_json_round_trip_and_strictness():
-    public = ag.NodePublic((1, 2, 3, 4), 8, (5, 6, 7, P - 1), (((1, 2), (3, 4)), ((5, 6), (7, 8))), 3)
+    totals = (((1, 2), (3, 4)), ((5, 6), (7, 8)))
+    public = ag.NodePublic((1, 2, 3, 4), 8, (5, 6, 7, P - 1), totals, 3, (9, 2**40 - 1))
     assert ag.NodePublic.from_json(public.to_json(), "n.json") == public
     for field, value in (("first_leaf", -1), ("batch_count", "3"), ("root", "00" * 31),
-                         ("limb_totals", [[[P], [0]]]), ("limb_totals", [[[1]]])):  # fmt: skip
+                         ("limb_totals", [[[P], [0]]]), ("limb_totals", [[[1]]]), ("weights", []),
+                         ("weights", [2**40]), ("weights", ["9"]), ("weights", [True])):  # fmt: skip
         with pytest.raises(InputError, match=field):
             ag.NodePublic.from_json({**public.to_json(), field: value}, "n.json")
     with pytest.raises(InputError):
@@ -196,8 +204,28 @@ def test_one_batch(statement, make_users):
     (top,) = one.prove_tree()
     assert top[0].root == one.batches[0][0].root and top[0].batch_count == 1
     with pytest.raises(ag.AggregationError, match="child 0"):
-        ag.prove_node(one.programs[0][0], one.digest, 0, [(one.batches[0][0], b"not a proof")])
+        ag.prove_node(one.programs[0][0], one.digest, 0, [(one.batches[0][0], b"not a proof")], one.weights)
     check_top_matches(one, top)
+
+
+def test_a_round_proven_with_other_prices_is_refused(statement, make_users):
+    """The price weights are public inputs of the node programs, not constants: a prover can make a
+    valid proof of the very program the verifier derives over batches priced lower (here BTC-like
+    asset 0 at nothing). Its top states the prices it was proven for, which `check_top` compares
+    with the statement's; claiming the statement's instead, the proof does not verify."""
+    one = Round(statement, make_users, 1)
+    node = one.programs[0][0]
+    cheap = (0, *one.weights[1:])
+    batch = one.batch(0, weights=cheap)
+    public, proof = ag.prove_node(node, one.digest, 0, [batch], cheap)
+    ag.verify_node(node, public, proof.to_bytes(), min_security_bits=0)  # a true proof, of other prices
+    assert public.root == one.batches[0][0].root and public.limb_totals == one.batches[0][0].limb_totals
+    with pytest.raises(VerificationError, match="other price weights"):
+        ag.check_top(one.tree, public, one.global_proof())
+    claimed = replace(public, weights=one.weights)
+    ag.check_top(one.tree, claimed, one.global_proof())
+    with pytest.raises(VerificationError):
+        ag.verify_node(node, claimed, proof.to_bytes(), min_security_bits=0)
 
 
 @pytest.mark.slow
@@ -299,8 +327,8 @@ def test_a_child_off_its_constraints_fails_out_of_domain_and_the_node_proof_is_r
     node = five.programs[0][1]  # the partial node over slot 4
     assert five.failures(node, 4, [off_constraints]) == {"child 0: out-of-domain"}
     with pytest.raises(ag.AggregationError, match="child 0: out-of-domain"):
-        ag.prove_node(node, five.digest, 4, [off_constraints])
-    inputs = [*five.digest, 4]
+        ag.prove_node(node, five.digest, 4, [off_constraints], five.weights)
+    inputs = [*five.digest, 4, *five.weights]
     public, proof = prove_cheat(node, inputs, ag.node_witness(node, [off_constraints]), lambda values: None)
     refused(node, public, proof)
 
@@ -315,13 +343,14 @@ def test_a_child_of_another_round_is_refused(five):
     assert only_child(failures, 1)
 
 
-def test_a_child_of_another_air_is_refused(five):
-    """The same statement digest, but proven for a solvency AIR with other price weights."""
-    weights = (five.layout.weights[0] + 1, *five.layout.weights[1:])
-    other = replace(five.layout, weights=weights)
-    child = five.batch(1, layout=other)
+def test_a_child_of_other_prices_is_refused(five):
+    """The same statement digest, but proven with other price weights (public inputs of the
+    solvency AIR, which the node passes from its own)."""
+    cheaper = (five.weights[0] + 1, *five.weights[1:])
+    child = five.batch(1, weights=cheaper)
     children = [five.batches[0], child, *five.batches[2:4]]
-    read = [None, ProofValues(SolvencyAir(other, child[0]), child[1], BATCH_OPTIONS, 8, None)]  # its own AIR
+    own_air = SolvencyAir(five.layout, child[0])  # the child read with its own prices
+    read = [None, ProofValues(own_air, child[1], BATCH_OPTIONS, 8, None)]
     failures = five.failures(five.programs[0][0], 0, children, read)
     assert only_child(failures, 1)
 
@@ -349,7 +378,7 @@ def test_a_node_child_of_another_program_or_slot_is_refused(five, five_proven):
     assert other.layout.trace_length == five.programs[0][1].layout.trace_length  # the same proof shape
     public4, _ = five.batches[4]
     batch4 = (public4, prove(SolvencyAir(five.layout, public4), _batch_trace(five, 4), other_options))
-    impostor = ag.prove_node(other, five.digest, 4, [batch4])
+    impostor = ag.prove_node(other, five.digest, 4, [batch4], five.weights)
     assert impostor[0] == level1[1][0]
     own = R.RecursionAir(other.layout, impostor[0].program_public())
     read = [None, ProofValues(own, impostor[1], NODE_OPTIONS, 8, other.key.preprocessed)]
@@ -362,7 +391,7 @@ def test_a_node_child_of_another_program_or_slot_is_refused(five, five_proven):
 
 def _batch_trace(round_, index):
     ids, equity, debt = round_.make_users(round_.layout, index + 1)
-    return build_batch(round_.layout, round_.digest, index, ids, equity, debt).trace
+    return build_batch(round_.layout, round_.digest, index, ids, equity, debt, weights=round_.weights).trace
 
 
 # ---- values carried up wrongly ------------------------------------------------------------------------
@@ -399,7 +428,7 @@ def test_a_total_carried_up_wrongly_is_refused(five, five_proven):
     def edit(values):
         values[total_cell] = values[total_cell] + Ext(1)
 
-    public, proof = prove_cheat(node, [*five.digest, 0], ag.node_witness(node, level1), edit)
+    public, proof = prove_cheat(node, [*five.digest, 0, *five.weights], ag.node_witness(node, level1), edit)
     assert public.limb_totals != five_proven[1][0][0].limb_totals
     refused(node, public, proof)
 
@@ -415,7 +444,8 @@ def test_a_root_carried_up_wrongly_is_refused(five, off_constraints):
     def edit(values):
         values[root_cells[0]] = values[root_cells[0]] + Ext(1)
 
-    public, proof = prove_cheat(node, [*five.digest, 4], ag.node_witness(node, [five.batches[4]]), edit)
+    inputs = [*five.digest, 4, *five.weights]
+    public, proof = prove_cheat(node, inputs, ag.node_witness(node, [five.batches[4]]), edit)
     refused(node, public, proof)
 
 
@@ -437,7 +467,8 @@ def test_a_filler_slot_claimed_as_a_batch_is_refused(five, five_proven):
     planned = five.programs[0][1]
     shape = replace(five.tree.levels[0][1], real_children=2)
     claimed = ag.node_program(shape, ag.ChildSpec.batches(five.layout, BATCH_OPTIONS), NODE_OPTIONS)
-    public, proof = ag.prove_node(claimed, five.digest, 4, [five.batches[4], five.batch(5, seed=9)])
+    children = [five.batches[4], five.batch(5, seed=9)]
+    public, proof = ag.prove_node(claimed, five.digest, 4, children, five.weights)
     ag.verify_node(claimed, public, proof, min_security_bits=0)  # valid for its own program
     refused(planned, public, proof)
     assert public.root != level1[1][0].root and public.batch_count == 2
@@ -471,7 +502,8 @@ def test_zero_knowledge_nodes_are_hiding_and_verified_by_their_parent(statement,
     level1 = three.prove_level(0, three.batches)  # each verified by verify_node
     assert all(proof.options.zero_knowledge for _, proof in level1)
     node, (public, first) = three.programs[0][1], level1[1]
-    again_public, again = ag.prove_node(node, three.digest, public.first_leaf, three.batches[2:])
+    first_leaf = public.first_leaf
+    again_public, again = ag.prove_node(node, three.digest, first_leaf, three.batches[2:], three.weights)
     assert again_public == public
     assert again.main_root != first.main_root and again.quotient_root != first.quotient_root
     assert _salts(again.main_opening) != _salts(first.main_opening)
@@ -479,7 +511,8 @@ def test_zero_knowledge_nodes_are_hiding_and_verified_by_their_parent(statement,
     ag.verify_node(node, again_public, again.to_bytes(), min_security_bits=0)
 
     plain = ag.node_program(node.shape, node.child, NODE_OPTIONS)  # the same node without zero knowledge
-    proofs = [ag.prove_node(plain, three.digest, public.first_leaf, three.batches[2:])[1] for _ in range(2)]
+    proofs = [ag.prove_node(plain, three.digest, public.first_leaf, three.batches[2:], three.weights)[1]
+              for _ in range(2)]
     assert proofs[0].to_bytes() == proofs[1].to_bytes()  # deterministic: its openings are the trace's
 
     (top,) = three.prove_level(1, level1)  # the top verifies both zero-knowledge children

@@ -25,10 +25,10 @@ def failed_checks(vp, air, proof) -> set[str]:
     }
 
 
-def test_batch_proof_verifier_program(layout, digest, options, make_users):
+def test_batch_proof_verifier_program(statement, layout, digest, options, make_users):
     options = dataclasses.replace(options, hasher="poseidon2")
     ids, equity, debt = make_users(layout)
-    honest = build_batch(layout, digest, 0, ids, equity, debt)
+    honest = build_batch(layout, digest, 0, ids, equity, debt, weights=statement.weights)
     air = SolvencyAir(layout, honest.public)
     proof = prove(air, honest.trace, options)
     vp = compile_verifier(air, options, draws=len(replay(air, proof).positions))

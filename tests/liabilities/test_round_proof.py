@@ -109,17 +109,17 @@ def test_batched_id_hashes_equal_the_reference() -> None:
 
 def test_batch_shape_follows_the_user_count() -> None:
     config = default_round_config()
-    bits, weights = tuple(a.bits for a in config.assets), config.price_weights()
-    assert choose_batch_shape(1, bits, weights) == choose_batch_shape(32, bits, weights)
-    small = choose_batch_shape(1, bits, weights)
+    bits = tuple(a.bits for a in config.assets)
+    assert choose_batch_shape(1, bits) == choose_batch_shape(32, bits)
+    small = choose_batch_shape(1, bits)
     assert (small.batch_size, small.limb_bits, small.batch_count) == (32, 8, 1)
-    demo = choose_batch_shape(2000, bits, weights)
+    demo = choose_batch_shape(2000, bits)
     assert (demo.batch_size, demo.limb_bits, demo.slots) == (2048, 8, 2048)
-    big = choose_batch_shape(1_000_000, bits, weights)
+    big = choose_batch_shape(1_000_000, bits)
     assert (big.batch_size, big.limb_bits, big.batch_count) == (8192, 16, 123)
     for bad in (16, 48, 1 << 21):
         with pytest.raises(ZkporError, match="batch size"):
-            choose_batch_shape(100, bits, weights, bad)
+            choose_batch_shape(100, bits, bad)
 
 
 def test_the_100_bit_default_path(tmp_path: Path) -> None:
@@ -268,9 +268,7 @@ def test_plan_is_rebuilt_identically(proven: tuple[Path, bytes]) -> None:
     directory, secret = proven
     inputs = load_round_inputs(directory)
     config = inputs.config
-    shape = choose_batch_shape(
-        USERS, tuple(a.bits for a in config.assets), config.price_weights(), SMALL_BATCH
-    )
+    shape = choose_batch_shape(USERS, tuple(a.bits for a in config.assets), SMALL_BATCH)
     a = plan_batches(secret, config.round_id, inputs.users, shape)
     b = plan_batches(secret, config.round_id, inputs.users, shape)
     assert np.array_equal(a.slots, b.slots)

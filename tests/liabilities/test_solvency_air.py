@@ -48,16 +48,16 @@ def test_honest_batch_verifies_with_exact_totals(statement, layout, digest, opti
 def test_negative_balance_smuggled_as_p_minus_x(statement, layout, digest, options, make_users):
     ids, equity, debt = make_users(layout)
     equity[5, 2] = np.uint64(P - 1000)  # "−1000" in the field
-    witness = build_batch(layout, digest, 0, ids, equity, debt, strict=False)
+    witness = build_batch(layout, digest, 0, ids, equity, debt, weights=statement.weights, strict=False)
     with pytest.raises(ZkporError):
-        build_batch(layout, digest, 0, ids, equity, debt)
+        build_batch(layout, digest, 0, ids, equity, debt, weights=statement.weights)
     rejected(prove_cheat(statement, options, witness.trace, witness.public))
 
 
 def test_value_over_its_bound(statement, layout, digest, options, make_users):
     ids, equity, debt = make_users(layout)
     equity[1, 4] = np.uint64(1 << layout.asset_bits[4])  # one past the asset's bound
-    witness = build_batch(layout, digest, 0, ids, equity, debt, strict=False)
+    witness = build_batch(layout, digest, 0, ids, equity, debt, weights=statement.weights, strict=False)
     rejected(prove_cheat(statement, options, witness.trace, witness.public))
 
 
@@ -66,8 +66,8 @@ def test_debt_without_collateral(statement, layout, digest, options, make_users)
     equity[7, :] = 0
     debt[7, 1] = 5  # owes 5 units of asset 1 and holds nothing
     with pytest.raises(NegativeNetValueError):
-        build_batch(layout, digest, 0, ids, equity, debt)
-    witness = build_batch(layout, digest, 0, ids, equity, debt, strict=False)
+        build_batch(layout, digest, 0, ids, equity, debt, weights=statement.weights)
+    witness = build_batch(layout, digest, 0, ids, equity, debt, weights=statement.weights, strict=False)
     rejected(prove_cheat(statement, options, witness.trace, witness.public))
 
 
@@ -75,12 +75,12 @@ def _with_totals(public: BatchPublic, asset: int, side: int, limb: int, delta: i
     totals = [[list(s) for s in a] for a in public.limb_totals]
     totals[asset][side][limb] += delta
     frozen = tuple(tuple(tuple(s) for s in a) for a in totals)
-    return BatchPublic(public.statement_digest, public.batch_index, public.root, frozen)
+    return replace(public, limb_totals=frozen)
 
 
 def test_total_off_by_one(statement, layout, digest, options, make_users):
     ids, equity, debt = make_users(layout)
-    witness = build_batch(layout, digest, 0, ids, equity, debt)
+    witness = build_batch(layout, digest, 0, ids, equity, debt, weights=statement.weights)
     lie = _with_totals(witness.public, 0, 1, 0, -1)  # report one base unit less debt... or equity
     rejected(prove_cheat(statement, options, witness.trace, lie))
 
@@ -97,32 +97,32 @@ def test_leaf_hashed_with_other_balances_than_range_checked(statement, layout, d
     """The leaf hashes 10^6 more units of one asset than the limbs (and so the range checks, the
     net value and the totals) account for: only "lane = Σ limbs" breaks."""
     ids, equity, debt = make_users(layout)
-    checked = build_batch(layout, digest, 0, ids, equity, debt)
+    checked = build_batch(layout, digest, 0, ids, equity, debt, weights=statement.weights)
     inflated = equity.copy()
     inflated[2, 3] += np.uint64(10**6)
-    hashed = build_batch(layout, digest, 0, ids, inflated, debt)
+    hashed = build_batch(layout, digest, 0, ids, inflated, debt, weights=statement.weights)
     trace = hashed.trace.copy()
     limb_columns = slice(layout.limb(0, 0), layout.width)  # limbs, scaled, acc, block, multiplicity
     trace[limb_columns] = checked.trace[limb_columns]
-    public = BatchPublic(digest, 0, hashed.public.root, checked.public.limb_totals)
+    public = replace(checked.public, root=hashed.public.root)
     rejected(prove_cheat(statement, options, trace, public))
 
 
 def test_batch_root_that_does_not_match_the_leaves(statement, layout, digest, options, make_users):
     ids, equity, debt = make_users(layout)
-    witness = build_batch(layout, digest, 0, ids, equity, debt)
+    witness = build_batch(layout, digest, 0, ids, equity, debt, weights=statement.weights)
     p = witness.public
-    lie = BatchPublic(p.statement_digest, p.batch_index, (p.root[0] ^ 1, *p.root[1:]), p.limb_totals)
+    lie = replace(p, root=(p.root[0] ^ 1, *p.root[1:]))
     rejected(prove_cheat(statement, options, witness.trace, lie))
 
 
 def test_duplicated_user_in_place_of_another(statement, layout, digest, options, make_users):
     """The node over leaves 0 and 1 takes user 0's leaf twice (so user 1 could be dropped)."""
     ids, equity, debt = make_users(layout)
-    witness = build_batch(layout, digest, 0, ids, equity, debt)
+    witness = build_batch(layout, digest, 0, ids, equity, debt, weights=statement.weights)
     honest_ids = ids.copy()
     ids[1], equity[1], debt[1] = ids[0], equity[0], debt[0]
-    duplicated = build_batch(layout, digest, 0, ids, equity, debt)
+    duplicated = build_batch(layout, digest, 0, ids, equity, debt, weights=statement.weights)
     trace = witness.trace.copy()
     # Graft the duplicated tree's node rows (which hash leaf 0 twice) onto the honest leaves.
     node_rows = np.arange(layout.batch_size) * layout.block + layout.node_row
@@ -145,12 +145,27 @@ def test_wrong_round_or_batch_index(statement, layout, digest, options, make_use
         verify_batch(other_round, relabelled, expected_index=2, min_security_bits=0)
 
 
-def test_air_is_bound_to_prices(statement, layout, digest, options, make_users):
+def test_batch_proven_with_other_prices_is_rejected(statement, layout, digest, options, make_users):
+    """User 7 owes more of asset 0 than its one unit of asset 1 is worth at the statement's prices;
+    a prover pricing asset 0 at nothing makes every net value non-negative. The prices are public
+    inputs, which the verifier takes from the statement: stating its own prices (a valid proof of
+    another statement) or claiming the statement's (a trace off the net-value accumulator), the
+    cheat is refused."""
     ids, equity, debt = make_users(layout)
-    proof, _ = prove_batch(statement, 0, ids, equity, debt, options)
-    cheaper = replace(layout, weights=(layout.weights[0] + 1, *layout.weights[1:]))
-    with pytest.raises(ZkporError):
-        verify(SolvencyAir(cheaper, proof.public), proof.stark, min_security_bits=0)
+    w = statement.weights
+    equity[7, :], debt[7, :] = 0, 0
+    equity[7, 1], debt[7, 0] = 1, w[1] // w[0] + 1  # net value w1 − (w1 // w0 + 1) · w0 < 0
+    with pytest.raises(NegativeNetValueError):
+        build_batch(layout, digest, 0, ids, equity, debt, weights=w)
+    cheap = (0, *w[1:])
+    witness = build_batch(layout, digest, 0, ids, equity, debt, weights=cheap)
+    own_prices = prove(SolvencyAir(layout, witness.public), witness.trace, options)
+    verify(SolvencyAir(layout, witness.public), own_prices, min_security_bits=0)  # true of other prices
+    rejected(BatchProof(statement, witness.public, own_prices.to_bytes()))
+    rejected(prove_cheat(statement, options, witness.trace, replace(witness.public, weights=w)))
+    for wrong in ((1 << 40, *w[1:]), w[:-1]):
+        with pytest.raises(ValueError, match="price weight"):
+            SolvencyAir(layout, replace(witness.public, weights=wrong))
 
 
 def test_leaf_sponge_started_from_another_capacity(statement, layout, digest, options, make_users):
@@ -160,7 +175,7 @@ def test_leaf_sponge_started_from_another_capacity(statement, layout, digest, op
     ids, equity, debt = make_users(layout)
     restated = replace(statement, snapshot_time="2026-11-30T17:00:00Z")
     assert statement_layout(restated) == layout  # the AIR is the same: only the capacity differs
-    witness = build_batch(layout, restated.digest(), 0, ids, equity, debt)
+    witness = build_batch(layout, restated.digest(), 0, ids, equity, debt, weights=statement.weights)
     public = replace(witness.public, statement_digest=digest)
     rejected(prove_cheat(statement, options, witness.trace, public))
     honest = replace(witness.public, statement_digest=restated.digest())
@@ -174,7 +189,7 @@ def test_range_and_tree_buses_carry_distinct_tags(layout, digest):
     could pay for a tree message; tagged, the two fingerprints differ for any challenge but a few.
     (No complete cheat exists today: a zero digest is never sent, so the test checks the bus.)"""
     zeros = tuple(((0,) * layout.limbs_per_value,) * 2 for _ in range(layout.assets))
-    air = SolvencyAir(layout, BatchPublic(digest, 0, (0, 0, 0, 0), zeros))
+    air = SolvencyAir(layout, BatchPublic(digest, 0, (0, 0, 0, 0), zeros, (0,) * len(layout.asset_bits)))
     terms = air.lookups()
     range_lookup, left_child = terms[0], terms[-2]
     row = [0] * layout.width
@@ -197,7 +212,8 @@ def long_batch(statement, make_users):
     layout = statement_layout(longer)
     assert layout.trace_length > 1 << layout.limb_bits
     ids, equity, debt = make_users(layout)
-    return longer, layout, build_batch(layout, longer.digest(), 0, ids, equity, debt)
+    witness = build_batch(layout, longer.digest(), 0, ids, equity, debt, weights=statement.weights)
+    return longer, layout, witness
 
 
 def test_long_batch_table_has_a_constant_tail(long_batch, options):
@@ -251,7 +267,7 @@ def test_node_multiplicity_is_pinned_by_the_tree_bus(statement, layout, digest, 
     """The node multiplicity is a free witness with no constraint of its own: the tree bus alone
     must refuse any value but 1 on a real node and 0 on the dummy (see `air`, item 4)."""
     ids, equity, debt = make_users(layout)
-    witness = build_batch(layout, digest, 0, ids, equity, debt)
+    witness = build_batch(layout, digest, 0, ids, equity, debt, weights=statement.weights)
     j = {"first": 0, "middle": layout.batch_size // 2 - 1, "last": layout.batch_size - 1}[block]
     trace = witness.trace.copy()
     trace[layout.node_multiplicity_column, j * layout.block + layout.node_row] = multiplicity
@@ -262,7 +278,7 @@ def test_node_multiplicity_off_the_node_rows_is_inert(statement, layout, digest,
     """Multiplied by the `node` selector, the multiplicity on any other row sends nothing: a sponge
     row's permutation (capacity not the node tag) can never pose as a tree node."""
     ids, equity, debt = make_users(layout)
-    witness = build_batch(layout, digest, 0, ids, equity, debt)
+    witness = build_batch(layout, digest, 0, ids, equity, debt, weights=statement.weights)
     trace = witness.trace.copy()
     trace[layout.node_multiplicity_column, layout.node_row - 1] = 1  # block 0's leaf row
     verify_batch(statement, prove_cheat(statement, options, trace, witness.public), expected_index=0,
@@ -312,9 +328,9 @@ def test_degree_7_gadget_batch(statement, narrow, digest, options, make_users):
     rejected(prove_cheat(statement, wide, trace, witness.public))
 
 
-def test_degree_7_gadget_packs_lookups_into_fewer_helpers(narrow, layout, digest, make_users):
+def test_degree_7_gadget_packs_lookups_into_fewer_helpers(statement, narrow, layout, digest, make_users):
     """Degree 7 lets a LogUp helper take up to six terms (pairs at degree 3): fewer aux columns."""
-    public = build_batch(layout, digest, 0, *make_users(layout)).public
+    public = build_batch(layout, digest, 0, *make_users(layout), weights=statement.weights).public
     cubed, packed = SolvencyAir(replace(narrow, sbox_degree=3), public), SolvencyAir(narrow, public)
     assert len(cubed.lookups()) == len(packed.lookups())
     assert packed.aux_width < cubed.aux_width // 2
@@ -328,7 +344,7 @@ def test_degree_7_gadget_lookup_cheats_are_rejected(statement, narrow, digest, o
     ids, equity, debt = make_users(narrow)
     if cheat == "over-bound":
         equity[1, 4] = np.uint64(1 << narrow.asset_bits[4])
-    witness = build_batch(narrow, digest, 0, ids, equity, debt, strict=False)
+    witness = build_batch(narrow, digest, 0, ids, equity, debt, weights=statement.weights, strict=False)
     public = witness.public
     if cheat == "root":
         public = replace(public, root=(public.root[0] ^ 1, *public.root[1:]))

@@ -8,22 +8,27 @@ covers 2^h aligned slots [first, first + 2^h) and has 2^a child subtrees of heig
 level-1 node's children are batch proofs (height 0), a higher node's the nodes of the level below;
 the top node (the last level) covers all 2^H slots.
 
-A node program (`node_program`) has the public inputs statement digest (4 cells) and first leaf
-(1), and the public outputs subtree root (4), limb totals ([asset][side][k], the solvency AIR's
-order) and real batch count (1). For every real child it verifies the child's proof by a verifier
-emitted into the program (`recursion.verifier_program.emit_verifier`), with the child's public
-inputs wired to the node's cells:
+A node program (`node_program`) has the public inputs statement digest (4 cells), first leaf (1)
+and the price weights (one per real asset), and the public outputs subtree root (4), limb totals
+([asset][side][k], the solvency AIR's order) and real batch count (1). For every real child it
+verifies the child's proof by a verifier emitted into the program
+(`recursion.verifier_program.emit_verifier`), with the child's public inputs wired to the node's
+cells:
 
 - statement digest: the node's own (a child of another round is another transcript);
+- price weights (level 1 and above): the node's own, so every batch below the top was proven
+  with the weights the top's public inputs carry, which the verifier compares with the
+  statement's (`check_top`). Weights are public inputs, not constants, so one program (and one
+  verifying key) serves every round of the same shape whatever its prices;
 - first leaf / batch index: first + i·2^(h−a), computed in the program (a child cannot sit in
   another slot, nor one batch proof in two);
 - batch size (level 1): the layout's, a constant; the leaf capacity the batch AIR pins is hashed
   from the digest cells in the program;
 - root, limb totals (and a node child's batch count): private inputs, bound by the child's
   transcript and constraints;
-- the child's AIR: the solvency AIR of the layout (level 1: its shape and price weights are
-  compiled in), or the recursion AIR of the level below's program, whose digest and preprocessed
-  root (its `ProgramKey`) are constants of this program.
+- the child's AIR: the solvency AIR of the layout (level 1: its shape is compiled in, its
+  weights are the node's cells), or the recursion AIR of the level below's program, whose digest
+  and preprocessed root (its `ProgramKey`) are constants of this program.
 
 A child subtree lying wholly at or beyond N is not proven: the program uses the constant root of a
 filler subtree of that height and no totals. Which slots are filler is fixed by the program (the
@@ -54,8 +59,9 @@ from zkpor.field.pure import Ext
 from zkpor.liabilities.air import BatchPublic, SolvencyAir
 from zkpor.liabilities.batch import statement_layout
 from zkpor.liabilities.encoding import LEAF_DOMAIN, NODE_DOMAIN, node_hash
-from zkpor.liabilities.layout import SolvencyLayout
+from zkpor.liabilities.layout import MAX_WEIGHT, SolvencyLayout
 from zkpor.liabilities.published import GlobalProof, digest_hex, parse_digest_hex, top_filler, top_tree_leaves
+from zkpor.liabilities.statement import MAX_ASSETS
 from zkpor.recursion.air import Layout, ProgramPublic, RecursionAir, plan
 from zkpor.recursion.program import ZERO_CELL, Check, Program, ProgramBuilder, ProgramError, execute
 from zkpor.recursion.proving import ProgramKey, commit_program, prove_program, verify_program
@@ -197,17 +203,18 @@ def check_total_bound(layout: SolvencyLayout, slots: int) -> None:
 
 @dataclass(frozen=True)
 class NodePublic:
-    """A node proof's public values: inputs (statement digest, first leaf) and outputs (subtree
-    root, limb totals summed over its real batches, real batch count)."""
+    """A node proof's public values: inputs (statement digest, first leaf, price weights) and
+    outputs (subtree root, limb totals summed over its real batches, real batch count)."""
 
     statement_digest: Digest
     first_leaf: int
     root: Digest
     limb_totals: LimbTotals  # [asset][side][k], as `BatchPublic`
     batch_count: int
+    weights: tuple[int, ...]  # the statement's price weights, one per real asset
 
     def inputs(self) -> list[int]:
-        return [*self.statement_digest, self.first_leaf]
+        return [*self.statement_digest, self.first_leaf, *self.weights]
 
     def outputs(self) -> list[int]:
         totals = [t for asset in self.limb_totals for side in asset for t in side]
@@ -218,7 +225,9 @@ class NodePublic:
 
     def asset_totals(self, limb_bits: int) -> list[tuple[int, int]]:
         """Exact (equity, debt) totals per (padded) asset, as Python integers."""
-        return BatchPublic(self.statement_digest, 0, self.root, self.limb_totals).asset_totals(limb_bits)
+        return BatchPublic(self.statement_digest, 0, self.root, self.limb_totals, self.weights).asset_totals(
+            limb_bits
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -227,12 +236,14 @@ class NodePublic:
             "root": digest_hex(self.root),
             "limb_totals": [[list(side) for side in asset] for asset in self.limb_totals],
             "batch_count": self.batch_count,
+            "weights": list(self.weights),
         }
 
     @staticmethod
     def from_json(document: object, source: str) -> NodePublic:
-        """Strict: every field present, digests as 64 hex digits, totals field elements."""
-        fields = ("statement_digest", "first_leaf", "root", "limb_totals", "batch_count")
+        """Strict: every field present, digests as 64 hex digits, totals field elements, weights
+        integers below 2^40 (`layout.MAX_WEIGHT`)."""
+        fields = ("statement_digest", "first_leaf", "root", "limb_totals", "batch_count", "weights")
         if not isinstance(document, dict) or set(document) != set(fields):
             raise InputError(
                 f"node public values must be an object with exactly {', '.join(fields)}", path=source
@@ -254,12 +265,17 @@ class NodePublic:
         shaped = isinstance(totals, list) and totals
         if not (shaped and all(isinstance(a, list) and len(a) == 2 and all(map(limbs, a)) for a in totals)):
             raise InputError("must be [asset][side][limb] field elements", path=source, field="limb_totals")
+        weights = document["weights"]
+        if not (isinstance(weights, list) and 1 <= len(weights) <= MAX_ASSETS
+                and all(type(w) is int and 0 <= w < MAX_WEIGHT for w in weights)):  # fmt: skip
+            raise InputError(f"must be 1–{MAX_ASSETS} integers in [0, 2^40)", path=source, field="weights")
         return NodePublic(
             digests["statement_digest"],  # type: ignore[arg-type]
             document["first_leaf"],
             digests["root"],  # type: ignore[arg-type]
             tuple((tuple(a[0]), tuple(a[1])) for a in totals),
             document["batch_count"],
+            tuple(weights),
         )
 
     def to_json_bytes(self) -> bytes:
@@ -342,7 +358,7 @@ class NodeProgram:
             for a in range(self.solvency.assets)
         )
         return NodePublic(tuple(inputs[:DIGEST]), inputs[DIGEST], tuple(outputs[:DIGEST]), totals,  # type: ignore[arg-type]
-                          outputs[DIGEST + n])  # fmt: skip
+                          outputs[DIGEST + n], tuple(inputs[DIGEST + 1 :]))  # fmt: skip
 
 
 _PROGRAMS: dict[tuple, NodeProgram] = {}
@@ -405,6 +421,7 @@ def _build(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> NodePro
     b = c.b
     digest = [b.public_input() for _ in range(DIGEST)]
     first = b.public_input()
+    weights = [b.public_input() for _ in layout.asset_bits]  # passed to every child
     n_totals = layout.assets * 2 * layout.limbs_per_value
     k = layout.limbs_per_value
     capacity = b.sponge_hash(LEAF_DOMAIN, [*digest, b.constant(layout.leaf_elements)]) if by_batches else []
@@ -429,7 +446,8 @@ def _build(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> NodePro
                 for a in range(layout.assets)
             )  # fmt: skip
             public = BatchPublic(
-                tuple(_symbolic(b, digest)), Symbolic(b, slot), tuple(_symbolic(b, root)), nested
+                tuple(_symbolic(b, digest)), Symbolic(b, slot), tuple(_symbolic(b, root)), nested,
+                tuple(_symbolic(b, weights)),
             )  # type: ignore[arg-type]
             air = SolvencyAir(layout, public, capacity=_symbolic(b, capacity))
             verifier_key = None
@@ -437,7 +455,7 @@ def _build(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> NodePro
             count = c.private("child-public", i, "count")
             counts.append(count)
             below = child.programs[i]
-            values = [*digest, slot], [*root, *limbs, count]
+            values = [*digest, slot, *weights], [*root, *limbs, count]
             air = RecursionAir(below.layout, ProgramPublic.of_expressions(
                 *([SymbolicPair(Symbolic(b, cell), 0) for cell in cells] for cells in values)))  # fmt: skip
             verifier_key = below.key.preprocessed
@@ -562,11 +580,13 @@ def prove_node(
     statement_digest: Sequence[int],
     first_leaf: int,
     children: Sequence[Child],
+    weights: Sequence[int],
 ) -> tuple[NodePublic, StarkProof]:
-    """Prove a node at `first_leaf`: verify each real child inside `node.program` and prove that run
-    (with the program's options). Returns the node's public values and its proof; children that
-    do not verify raise AggregationError naming the failed checks."""
-    inputs = [*statement_digest, first_leaf]
+    """Prove a node at `first_leaf` of the round with `weights` (the statement's price weights):
+    verify each real child inside `node.program` and prove that run (with the program's options).
+    Returns the node's public values and its proof; children that do not verify raise
+    AggregationError naming the failed checks."""
+    inputs = [*statement_digest, first_leaf, *weights]
     private = node_witness(node, children)
     try:
         public, proof = prove_program(
@@ -594,8 +614,9 @@ def verify_node(
 
 def check_top(tree: TreePlan, public: NodePublic, global_proof: GlobalProof) -> None:
     """The top node's public values are global.json's: statement digest, first leaf 0, the global
-    root, the exact per-asset totals of all batches (limb totals grouped as the layout's), and the
-    batch count N (= the tree's)."""
+    root, the exact per-asset totals of all batches (limb totals grouped as the layout's), the
+    batch count N (= the tree's) and the statement's price weights (the node programs take them as
+    public inputs: the proof holds for the prices its inputs carry)."""
     statement = global_proof.statement
     check_totals_shape(public, statement_layout(statement), "round proof")
     if tree.batch_count != statement.batch_count:
@@ -604,6 +625,8 @@ def check_top(tree: TreePlan, public: NodePublic, global_proof: GlobalProof) -> 
         )
     if public.statement_digest != global_proof.statement_digest:
         raise VerificationError("round proof: proven for another statement digest")
+    if public.weights != statement.weights:
+        raise VerificationError("round proof: proven for other price weights than the statement's")
     if public.first_leaf != 0:
         raise VerificationError(f"round proof: the top node starts at slot {public.first_leaf}, not 0")
     if public.batch_count != statement.batch_count:

@@ -29,9 +29,14 @@ For every user (a block of rows, see `layout`), the constraints enforce:
    equality of the random combination means every T is exact; the verifier rebuilds the exact
    integer totals Σ_k T_k 2^(Lk) with Python integers.
 
-The public inputs (statement digest, batch index, root, limb totals) are absorbed with the AIR's
-digest, and the price weights and bit bounds are in its periodic columns, so a proof is bound to
-its round's whole statement (`statement`) and its batch.
+The public inputs (statement digest, batch index, batch size, price weights, root, limb totals) are
+absorbed with the AIR's digest, and the bit bounds are in its periodic columns, so a proof is bound
+to its round's whole statement (`statement`) and its batch. The price weights are public inputs, not
+constants: the accumulator constraint reads the weight of lane `lane` on the next row as
+Σ_r next_is_r · w_(asset on row r, lane), so the AIR's shape (its digest, and the node program that
+verifies it in-circuit) is the same for every round of one asset list and batch shape, whatever the
+prices (docs/round-proof.md, "What a verification key depends on"). The carry chain is planned for
+any weights `layout.check_weights` admits.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from zkpor.field import goldilocks as gl
 from zkpor.field.extension import Ext
 from zkpor.hash import poseidon2
 from zkpor.liabilities.encoding import NODE_DOMAIN, leaf_capacity
-from zkpor.liabilities.layout import LANES, SolvencyLayout
+from zkpor.liabilities.layout import EQUITY, LANES, SolvencyLayout, check_weights
 from zkpor.stark.air import Air, Assertion, Constraint, Frame, LookupTerm, compress_values
 from zkpor.stark.algebra import BaseVec, ExtVec, linear_combination
 
@@ -60,6 +65,7 @@ class BatchPublic:
     batch_index: int
     root: tuple[int, int, int, int]
     limb_totals: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]  # [asset][side][k]
+    weights: tuple[int, ...]  # the statement's price weights w_j, one per real asset
 
     def asset_totals(self, limb_bits: int) -> list[tuple[int, int]]:
         """Exact (equity, debt) totals per asset, as Python integers."""
@@ -80,6 +86,10 @@ class SolvencyAir(Air):
         self.public = public
         if len(public.limb_totals) != layout.assets:
             raise ValueError("limb totals must cover every (padded) asset")
+        if all(isinstance(w, int) for w in public.weights):  # not a node program's cells
+            check_weights(public.weights, len(layout.asset_bits))
+        elif len(public.weights) != len(layout.asset_bits):
+            raise ValueError("one price weight per asset")
         # The leaf sponge's first capacity, a public constant of the statement (`encoding`). A
         # verifier compiled into a node program, whose statement digest is program cells, hashes
         # them there and passes the capacity's cells (`zkpor.liabilities.aggregation`).
@@ -111,7 +121,6 @@ class SolvencyAir(Air):
         self._add("last", at(lambda r: r == lay.block - 1))
         for lane in range(LANES):
             self._add(f"balance{lane}", at(lambda r, lane=lane: lay.lane_content(r, lane) is not None))
-            self._add(f"next_weight{lane}", [lay.signed_weight((r + 1) % lay.block, lane) for r in rows])
         for lane, k in lay.scaled_slots:
             self._add(f"scale{lane}.{k}", [lay.scale(r, lane, k) for r in rows])
         for r in range(lay.sponge_rows):
@@ -132,7 +141,7 @@ class SolvencyAir(Air):
     def public_inputs(self) -> list[int]:
         p = self.public
         totals = [t for asset in p.limb_totals for side in asset for t in side]
-        return [*p.statement_digest, p.batch_index, self.layout.batch_size, *p.root, *totals]
+        return [*p.statement_digest, p.batch_index, self.layout.batch_size, *p.weights, *p.root, *totals]
 
     # ---- main constraints -----------------------------------------------------------------------
 
@@ -171,16 +180,36 @@ class SolvencyAir(Air):
             scale = self._p(periodic, f"scale{lane}.{k}")
             out.append(cur[lay.scaled_offset + s] - cur[lay.limb(lane, k)] * scale)
         keep = 1 - self._p(periodic, "last")
+        weights = self._next_row_weights(periodic)
         for k in range(K):
             step = None
-            for lane in range(LANES):
-                term = nxt[lay.limb(lane, k)] * self._p(periodic, f"next_weight{lane}")
-                step = term if step is None else step + term
+            for lane, (weight, side) in weights.items():  # equity lanes add, debt lanes subtract
+                term = nxt[lay.limb(lane, k)] * weight
+                step = term if step is None else (step + term if side == EQUITY else step - term)
             out.append(nxt[lay.acc_offset + k] - cur[lay.acc_offset + k] * keep - step)
         out.append(nxt[lay.block_column] - cur[lay.block_column] - self._p(periodic, "last"))
         out += [self._p(periodic, "carry") * e for e in self._carry_equations(cur)]
         table_step = nxt[lay.table_column] - cur[lay.table_column]
         out.append(table_step * (table_step - 1))
+        return out
+
+    def _next_row_weights(self, periodic: Sequence) -> dict[int, tuple[object, int]]:
+        """Per rate lane holding a balance on some sponge row: (the price weight of the next row's
+        asset in that lane, Σ_r next_is_r · w_(asset on row r), and the lane's side). A lane always
+        holds one side (element 4 + 2·asset + side sits in lane (4 + 2·asset + side) mod 8), so the
+        sign is the lane's; lane 0, which starts the sum, holds equity."""
+        lay, weights = self.layout, self.public.weights
+        out: dict[int, tuple[object, int]] = {}
+        for lane in range(LANES):
+            total, side = None, None
+            for r in range(lay.sponge_rows):
+                content = lay.lane_content(r, lane)
+                if content is None or content[0] >= len(weights):  # the id hash, a padding asset
+                    continue
+                term = self._p(periodic, f"next_is{r}") * weights[content[0]]
+                total, side = (term if total is None else total + term), content[1]
+            if total is not None:
+                out[lane] = (total, side)
         return out
 
     def _carry_equations(self, cur: Sequence) -> list:

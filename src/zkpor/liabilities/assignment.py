@@ -62,18 +62,18 @@ class BatchShape:
         return self.batch_size * self.batch_count
 
 
-def block_rows(asset_bits: tuple[int, ...], weights: tuple[int, ...]) -> int:
+def block_rows(asset_bits: tuple[int, ...]) -> int:
     """Trace rows per user for this asset list (8 for 22 assets)."""
-    return SolvencyLayout(asset_bits, weights, 16, 1 << 16).block
+    return SolvencyLayout(asset_bits, 16, 1 << 16).block
 
 
 def choose_batch_shape(
-    n_users: int, asset_bits: tuple[int, ...], weights: tuple[int, ...], batch_size: int | None = None
+    n_users: int, asset_bits: tuple[int, ...], batch_size: int | None = None
 ) -> BatchShape:
     """The batch size (given, or chosen from the user count) and the limb size it allows."""
     if n_users < 1:
         raise ZkporError("the round has no users")
-    block = block_rows(asset_bits, weights)
+    block = block_rows(asset_bits)
     smallest = _next_power_of_two(-(-(1 << min(_LIMB_CHOICES)) // block))
     if batch_size is None:
         batch_size = max(smallest, min(MAX_AUTO_BATCH, _next_power_of_two(n_users)))

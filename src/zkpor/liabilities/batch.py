@@ -1,6 +1,6 @@
 """One batch: prove, serialise, parse, verify.
 
-A batch proof file (version 2) is
+A batch proof file (version 3) is
 
     magic "ZKPBATCH" | u16 version | u32 batch index | u32 statement length | statement
     root (4 × u64) | limb totals (assets × 2 sides × K limbs, u64 each) | u32 length | STARK proof
@@ -15,7 +15,7 @@ else in the file) and checks the file's shape against it before verifying the ST
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from zkpor.errors import VerificationError, ZkporError
 from zkpor.field.goldilocks import P
 from zkpor.liabilities.air import BatchPublic, SolvencyAir
 from zkpor.liabilities.encoding import padded_asset_count
-from zkpor.liabilities.layout import SolvencyLayout
+from zkpor.liabilities.layout import SolvencyLayout, check_weights
 from zkpor.liabilities.statement import Statement, StatementFormatError
 from zkpor.liabilities.witness import BatchWitness, build_batch
 from zkpor.stark.params import ProofOptions
@@ -33,7 +33,7 @@ from zkpor.stark.prover import prove
 from zkpor.stark.verifier import VerificationReport, verify
 
 MAGIC = b"ZKPBATCH"
-VERSION = 2
+VERSION = 3  # 3: the price weights are public inputs of the AIR (version 2 compiled them in)
 _HEADER = struct.Struct("<8sHII")
 
 
@@ -47,9 +47,12 @@ SBOX_DEGREE = 3
 
 
 def statement_layout(statement: Statement) -> SolvencyLayout:
-    """The solvency AIR's layout for a statement (bit bounds, weights, limb size, batch size)."""
+    """The solvency AIR's layout for a statement (bit bounds, limb size, batch size), after checking
+    that its price weights (public inputs of the AIR, not part of the layout) fit the carry chain
+    (ValueError otherwise)."""
     bits = tuple(a.bits for a in statement.assets)
-    return SolvencyLayout(bits, statement.weights, statement.limb_bits, statement.batch_size, SBOX_DEGREE)
+    check_weights(statement.weights, len(bits))
+    return SolvencyLayout(bits, statement.limb_bits, statement.batch_size, SBOX_DEGREE)
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ class BatchProof:
             tuple(tuple(ints[4 + (a * 2 + side) * k : 4 + (a * 2 + side + 1) * k]) for side in (0, 1))
             for a in range(assets)
         )
-        public = BatchPublic(statement.digest(), index, tuple(ints[:4]), totals)  # type: ignore[arg-type]
+        public = BatchPublic(statement.digest(), index, tuple(ints[:4]), totals, statement.weights)  # type: ignore[arg-type]
         return BatchProof(statement, public, stark)
 
 
@@ -123,7 +126,10 @@ def batch_witness(
 ) -> BatchWitness:
     """The first step of `prove_batch`: the trace and public values (raises NegativeNetValueError)."""
     with phase("witness"):
-        return build_batch(statement_layout(statement), statement.digest(), index, id_hashes, equity, debt)
+        return build_batch(
+            statement_layout(statement), statement.digest(), index, id_hashes, equity, debt,
+            weights=statement.weights,
+        )
 
 
 def prove_witness(statement: Statement, witness: BatchWitness, options: ProofOptions) -> BatchProof:
@@ -162,7 +168,7 @@ def verify_batch(
     if any(t > bound for asset in p.limb_totals for side in asset for t in side):
         raise VerificationError(f"{where}: a limb total is larger than {layout.batch_size} limbs can sum to")
     try:
-        air = SolvencyAir(layout, p)
+        air = SolvencyAir(layout, replace(p, weights=statement.weights))  # the statement's prices
         return verify(air, proof.stark, min_security_bits=min_security_bits, min_proven_bits=min_proven_bits)
     except ZkporError as error:
         raise VerificationError(f"{where}: {error}") from None

@@ -49,10 +49,33 @@ def _next_power_of_two(x: int) -> int:
     return 1 << (x - 1).bit_length()
 
 
+# Price weights are public inputs of the solvency AIR, not part of its shape (`air.BatchPublic`):
+# one layout, and so one AIR digest and one node program, serves every round of the same assets,
+# bit bounds and batch shape, whatever the prices. The carry chain is therefore planned for the
+# largest weight sum the no-wrap rule admits, not for a round's prices: round.config's
+# 2 · Σ w_j · (2^16 − 1) · 2 < (p − 1) / 2 gives Σ w_j ≤ MAX_WEIGHT_SUM (about 2^45).
+MAX_WEIGHT = 1 << 40  # exclusive bound on every w_j (round.config's PRICE_WEIGHT_LIMIT)
+MAX_WEIGHT_SUM = ((P - 1) // 2 - 1) // (4 * ((1 << 16) - 1))
+
+
+def check_weights(weights: tuple[int, ...], assets: int) -> None:
+    """Refuse price weights the carry chain was not planned for (ValueError naming the rule)."""
+    if len(weights) != assets:
+        raise ValueError(f"one price weight per asset: {len(weights)} weights for {assets} assets")
+    if any(type(w) is not int or not 0 <= w < MAX_WEIGHT for w in weights):
+        raise ValueError("price weights must be integers in [0, 2^40)")
+    if sum(weights) > MAX_WEIGHT_SUM:
+        raise ValueError(
+            f"prices too large for an exact net-value carry chain: the weights sum to {sum(weights)}, "
+            f"above {MAX_WEIGHT_SUM}"
+        )
+
+
 @dataclass(frozen=True)
 class SolvencyLayout:
+    """The solvency trace's shape: what the AIR's digest and a node program depend on."""
+
     asset_bits: tuple[int, ...]  # per real asset; padding assets get 0 bits (always zero)
-    weights: tuple[int, ...]  # price weights w_j (net value = Σ w_j (e_j − d_j))
     limb_bits: int  # L: 16 in production, 8 for small test batches (the table needs 2^L rows)
     batch_size: int  # B users (a power of two)
     sbox_degree: int = 3  # the Poseidon2 gadget's shape (`gadget.Poseidon2Gadget`)
@@ -63,12 +86,10 @@ class SolvencyLayout:
             raise ValueError("limb_bits must be 8 or 16")
         if self.batch_size < 2 or self.batch_size & (self.batch_size - 1):
             raise ValueError("batch size must be a power of two >= 2")
-        if len(self.asset_bits) != len(self.weights) or not self.asset_bits:
-            raise ValueError("one bit bound and one weight per asset")
+        if not self.asset_bits:
+            raise ValueError("a layout has at least one asset")
         if any(not 1 <= b <= 63 for b in self.asset_bits):
             raise ValueError("asset bit bounds must be in [1, 63]")
-        if any(not 0 <= w < 2**40 for w in self.weights):
-            raise ValueError("price weights must be in [0, 2^40)")
         if self.trace_length < (1 << self.limb_bits):
             raise ValueError(
                 f"a batch of {self.batch_size} users has {self.trace_length} rows, fewer than the "
@@ -124,9 +145,6 @@ class SolvencyLayout:
     def bits_of(self, asset: int) -> int:
         return self.asset_bits[asset] if asset < len(self.asset_bits) else 0
 
-    def weight_of(self, asset: int) -> int:
-        return self.weights[asset] if asset < len(self.weights) else 0
-
     def allowed_limb_bits(self, row: int, lane: int, k: int) -> int:
         """How many bits limb k of this lane may have on this row (L where unconstrained)."""
         L = self.limb_bits
@@ -151,15 +169,6 @@ class SolvencyLayout:
 
     def scale(self, row: int, lane: int, k: int) -> int:
         return 1 << (self.limb_bits - self.allowed_limb_bits(row, lane, k))
-
-    def signed_weight(self, row: int, lane: int) -> int:
-        """+w for an equity lane, −w (mod p) for a debt lane, 0 otherwise."""
-        content = self.lane_content(row, lane)
-        if content is None:
-            return 0
-        asset, side = content
-        w = self.weight_of(asset)
-        return w if side == EQUITY else (P - w) % P
 
     # ---- columns ------------------------------------------------------------------------------
 
@@ -229,14 +238,14 @@ class CarryChain:
     @staticmethod
     def plan(layout: SolvencyLayout) -> CarryChain:
         L, K = layout.limb_bits, layout.limbs_per_value
-        s_bound = sum(layout.weights) * ((1 << L) - 1)
+        s_bound = MAX_WEIGHT_SUM * ((1 << L) - 1)  # every round's prices (`check_weights`)
         quotient_limbs = max(1, -(-(s_bound.bit_length() - L + 2) // L))
         q_offset = 1 << (quotient_limbs * L - 1)
         if s_bound + q_offset + (1 << L) + (q_offset << L) >= P:
-            raise ValueError("prices too large for an exact net-value carry chain")
+            raise ValueError("no exact net-value carry chain for these limbs")
         top_bits = (s_bound + q_offset).bit_length()
         if (1 << top_bits) > P - (s_bound + q_offset):
-            raise ValueError("prices too large: a negative net value could pass as positive")
+            raise ValueError("limbs too large: a negative net value could pass as positive")
         top_limbs = -(-top_bits // L)
         slots = iter(range(LANES * K))
         remainders = tuple(next(slots) for _ in range(K - 1))

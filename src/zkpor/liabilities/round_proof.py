@@ -261,7 +261,7 @@ def _prove_locked(
         inputs = load_round_inputs(round_dir, progress=load_progress, spill_dir=round_dir / PRIVATE_DIR)
     config, users = inputs.config, inputs.users
     bits = tuple(a.bits for a in config.assets)
-    shape = choose_batch_shape(len(users), bits, config.price_weights(), batch_size)
+    shape = choose_batch_shape(len(users), bits, batch_size)
     statement = Statement.from_config(config, shape.limb_bits, shape.batch_size, shape.batch_count)
     if tree is not None:  # aggregated: the batches are the tree's leaves (one batch: the round proof)
         if expected_top(shape.batch_count) == TOP_NODE:
@@ -509,7 +509,8 @@ def security_level_text(layout: SolvencyLayout, digest: Digest, options: ProofOp
 def batch_security(layout: SolvencyLayout, digest: Digest, options: ProofOptions) -> SecurityLevel:
     """The security level of one batch proof of this layout with these options."""
     zeros = tuple(((0,) * layout.limbs_per_value,) * 2 for _ in range(layout.assets))
-    air = SolvencyAir(layout, BatchPublic(digest, 0, (0, 0, 0, 0), zeros))  # type: ignore[arg-type]
+    no_prices = (0,) * len(layout.asset_bits)  # the security level does not depend on them
+    air = SolvencyAir(layout, BatchPublic(digest, 0, (0, 0, 0, 0), zeros, no_prices))  # type: ignore[arg-type]
     domain = ProofDomain.create(layout.trace_length, air.max_constraint_degree(), options)
     return security_level(options, domain.degree_bound)
 

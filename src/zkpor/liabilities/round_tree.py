@@ -14,7 +14,7 @@ Files (proof/, next to global.json):
 
 Both are a small container (no pickle):
 
-    magic (8 bytes: "ZKPNODE\\0" or "ZKPROUND") | u16 version (node 1, round 2)
+    magic (8 bytes: "ZKPNODE\\0" or "ZKPROUND") | u16 version (node 2, round 3)
     | u32 header length | header: canonical JSON (sorted keys, UTF-8) | u32 length | payload
 
 A node header is {format, level, index, public}, its payload the node's STARK proof. A round
@@ -26,7 +26,9 @@ header is {format, round_id, batch_count, top} and, by `top`:
              proof file itself (`batch.BatchProof`, proven zero-knowledge with BLAKE3).
 
 `public` is `aggregation.NodePublic.to_json`: statement_digest and root (hex digests), first_leaf,
-batch_count and limb_totals ([asset][side][limb] field elements). Which form a round's proof has
+batch_count, limb_totals ([asset][side][limb] field elements) and weights (the price weights, one
+integer per real asset: public inputs of every node, which the verifier compares with the
+statement's). Which form a round's proof has
 follows from its statement's batch count (`expected_top`); the verifier never takes it from the file.
 
 Verifying (`verify_round_proof`) never takes a program or key from the files: it derives every
@@ -71,8 +73,10 @@ from zkpor.stark.proof import MAX_PROOF_BYTES, ProofFormatError, StarkProof
 ROUND_PROOF_NAME = ROUND_PROOF_FILE
 NODES_DIR = "nodes"
 NODE_MAGIC, ROUND_MAGIC = b"ZKPNODE\x00", b"ZKPROUND"
-NODE_FORMAT, ROUND_FORMAT = "zkpor-node-v1", "zkpor-round-proof-v2"
-NODE_VERSION, ROUND_VERSION = 1, 2  # round 2: the header's `top` (a tree's top node, or the one batch)
+NODE_FORMAT, ROUND_FORMAT = "zkpor-node-v2", "zkpor-round-proof-v3"
+# round 2: the header's `top` (a tree's top node, or the one batch); node 2 and round 3: the price
+# weights are public inputs of every node (`public.weights`), no longer compiled into the programs
+NODE_VERSION, ROUND_VERSION = 2, 3
 TOP_NODE, TOP_BATCH = "node", "batch"
 TOP_FORMS = {TOP_NODE: "the top node of a tree of recursion proofs", TOP_BATCH: "its one batch proof itself"}
 MAX_HEADER_BYTES = 1 << 20
@@ -94,7 +98,7 @@ OPTION_LIMITS = {
 }
 IN_CIRCUIT_HASHER = "poseidon2"  # the only commitments a node program verifies
 _HEAD = struct.Struct("<8sHI")
-PUBLIC_FIELDS = ("statement_digest", "first_leaf", "root", "limb_totals", "batch_count")
+PUBLIC_FIELDS = ("statement_digest", "first_leaf", "root", "limb_totals", "batch_count", "weights")
 
 Notice = Callable[[str], None]
 
@@ -400,7 +404,7 @@ def expected_publics(
                 )
             root = levels[h][first >> h]
             out[shape.level, shape.index] = aggregation.NodePublic(
-                statement.digest(), first, root, totals, len(real)
+                statement.digest(), first, root, totals, len(real), statement.weights
             )
     return out
 
@@ -570,7 +574,9 @@ def prove_node_payload(payload: dict[str, Any]) -> dict[str, Any]:
         child = BatchProof.from_bytes(data) if shape.level == 1 else NodeFile.from_bytes(data)
         children.append((child.public, StarkProof.from_bytes(child.stark)))
     node = node_program(statement, tree, shape)
-    public, proof = aggregation.prove_node(node, statement.digest(), shape.first_leaf, children)
+    public, proof = aggregation.prove_node(
+        node, statement.digest(), shape.first_leaf, children, statement.weights
+    )
     return {"kind": "node", "level": shape.level, "index": shape.index, "public": public.to_json(),
             "proof": proof.to_bytes()}  # fmt: skip
 
@@ -694,7 +700,9 @@ def _verify_lone_batch(
     try:
         report = verify_batch(g.statement, rp.batch, expected_index=0, min_security_bits=min_security_bits,
                               min_proven_bits=min_proven_bits)  # fmt: skip
-        as_top = aggregation.NodePublic(p.statement_digest, p.batch_index, p.root, p.limb_totals, 1)
+        as_top = aggregation.NodePublic(
+            p.statement_digest, p.batch_index, p.root, p.limb_totals, 1, p.weights
+        )
         aggregation.check_top(aggregation.plan_tree(1), as_top, g)
     except ZkporError as error:
         raise VerificationError(f"{where}: {error}") from None
@@ -735,31 +743,43 @@ def code_fingerprint() -> str:
 
 
 def stack_id(statement: Statement, tree: TreeOptions) -> str:
-    """A hash of everything the programs of this round's tree depend on (the solvency layout with
-    its price weights, the batch count, every level's options and the arities), zkpor's version and
-    its code (`code_fingerprint`)."""
+    """A hash of everything the programs of a tree over this statement's batches share: the
+    solvency layout (asset bit bounds, limb bits, batch size, gadget), every level's options and
+    the arities, zkpor's version and its code (`code_fingerprint`). Not the round's data: the price
+    weights are public inputs of the programs, the statement digest and round id too (its hash),
+    and the batch count shapes only which nodes the tree has (`_signature`), so a later round of
+    the same shape finds its keys cached."""
     layout = statement_layout(statement)
     document = {
         "zkpor": zkpor.__version__,
         "code": code_fingerprint(),
         "layout": {
             "bits": list(layout.asset_bits),
-            "weights": [str(w) for w in layout.weights],
             "limb_bits": layout.limb_bits,
             "batch_size": layout.batch_size,
+            "sbox_degree": layout.sbox_degree,
         },  # fmt: skip
-        "batch_count": statement.batch_count,
         "tree": tree_payload(tree),
     }
     text = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(b"zkpor-round-keys-v1\x00" + text).hexdigest()
+    return hashlib.sha256(b"zkpor-round-keys-v2\x00" + text).hexdigest()
 
 
 def _signature(plan: aggregation.TreePlan, shape: aggregation.NodeShape) -> tuple:
-    """Equal for two nodes exactly when their programs are (their shapes and their children's)."""
+    """Equal for two nodes of trees over one layout and options exactly when their programs are:
+    their shapes and their children's (a batch count enters only through them: two rounds with
+    other batch counts share the programs of their full nodes)."""
     if shape.level == 1:
         return shape.program_shape
     return (shape.program_shape, tuple(_signature(plan, child) for child in plan.children(shape)))
+
+
+def key_id(base: str, plan: aggregation.TreePlan, shape: aggregation.NodeShape, options: ProofOptions) -> str:
+    """The cache name of a node's verifying key: the stack's id, the node's program (`_signature`)
+    and the options it is proven with (the same program is a top in one tree and an inner node in
+    a larger one: another key)."""
+    named = repr((_signature(plan, shape), sorted(asdict(options).items())))
+    return f"{base[:48]}-{hashlib.sha256(named.encode()).hexdigest()[:16]}"
 
 
 def stack_keys(
@@ -772,11 +792,13 @@ def stack_keys(
     """The verifying key of every distinct program of the tree, from the local cache or derived
     (compiling the programs level by level) and cached. Derivation is announced through `notice`."""
     base = stack_id(statement, tree)
+    top_level = len(plan.levels)
     distinct: dict[tuple, aggregation.NodeShape] = {}
     for level in plan.levels:
         for shape in level:
             distinct.setdefault(_signature(plan, shape), shape)
-    ids = {sig: f"{base[:48]}-{hashlib.sha256(repr(sig).encode()).hexdigest()[:16]}" for sig in distinct}
+    ids = {sig: key_id(base, plan, shape, tree.for_level(shape.level, top_level))
+           for sig, shape in distinct.items()}  # fmt: skip
     cached = all((p := cache.path(i)) is not None and p.is_file() for i in ids.values())
     if not cached and notice:
         where = f"cached in {cache.directory}" if cache.directory else "not cached"
@@ -784,7 +806,6 @@ def stack_keys(
                f"({len(distinct)} program{'s' if len(distinct) > 1 else ''}; {where}).")  # fmt: skip
     built_before = len(cache.built)
     compiled_before = aggregation.cached_programs()
-    top_level = len(plan.levels)
     by_level: dict[int, list[ProgramVerifyingKey]] = {}
     for sig, shape in distinct.items():  # level by level: the top last
 

@@ -15,7 +15,7 @@ from zkpor.field.goldilocks import P
 from zkpor.hash import poseidon2
 from zkpor.liabilities.air import BatchPublic
 from zkpor.liabilities.encoding import NODE_DOMAIN, leaf_capacity
-from zkpor.liabilities.layout import LANES, SolvencyLayout
+from zkpor.liabilities.layout import EQUITY, LANES, SolvencyLayout, check_weights
 
 
 class NegativeNetValueError(ZkporError):
@@ -52,9 +52,11 @@ def build_batch(
     equity: np.ndarray,
     debt: np.ndarray,
     *,
+    weights: tuple[int, ...],
     strict: bool = True,
 ) -> BatchWitness:
-    """The trace and public statement for B users (arrays of shape (B, 4), (B, assets), (B, assets)).
+    """The trace and public statement for B users (arrays of shape (B, 4), (B, assets), (B, assets))
+    priced by `weights` (the statement's price weights, one per real asset: public inputs).
 
     `strict=False` skips the refusals (a balance over its bound, a negative net value) and builds
     the trace anyway: the tests use it to play a cheating prover and watch the verifier reject."""
@@ -62,6 +64,11 @@ def build_batch(
     L, K = layout.limb_bits, layout.limbs_per_value
     if id_hashes.shape != (B, 4) or equity.shape != debt.shape or equity.shape[0] != B:
         raise ValueError("batch arrays have the wrong shape")
+    check_weights(weights, len(layout.asset_bits))
+
+    def signed_weight(content: tuple[int, int]) -> int:
+        return weights[content[0]] * (1 if content[1] == EQUITY else -1) if content[0] < len(weights) else 0
+
     bounds = np.array([1 << b for b in layout.asset_bits], dtype=np.uint64)
     if strict and (np.any(equity >= bounds) or np.any(debt >= bounds)):
         raise ZkporError("a balance is over its asset's bit bound")
@@ -110,12 +117,12 @@ def build_batch(
             if content is None:
                 continue
             values = trace[lane, starts + r]
-            signed_weight = layout.weight_of(content[0]) * (1 if content[1] == 0 else -1)
+            weight = signed_weight(content)
             for k in range(K):
                 limb = (values >> np.uint64(L * k)) & mask
                 trace[layout.limb(lane, k), starts + r] = limb
-                if signed_weight:
-                    sums[:, k] += limb.astype(object) * signed_weight
+                if weight:
+                    sums[:, k] += limb.astype(object) * weight
     # acc[k] on each row: running sum over the block's sponge rows (constant afterwards).
     running = np.zeros((B, K), dtype=object)
     for r in range(block):
@@ -124,7 +131,7 @@ def build_batch(
                 content = layout.lane_content(r, lane)
                 if content is None:
                     continue
-                w = layout.weight_of(content[0]) * (1 if content[1] == 0 else -1)
+                w = signed_weight(content)
                 for k in range(K):
                     running[:, k] += trace[layout.limb(lane, k), starts + r].astype(object) * w
         for k in range(K):
@@ -156,7 +163,8 @@ def build_batch(
             per_side.append(tuple(int(trace[layout.limb(lane, k), starts + r].sum(dtype=np.uint64))
                                   for k in range(K)))  # fmt: skip
         limb_totals.append(tuple(per_side))
-    public = BatchPublic(statement_digest, batch_index, tuple(int(v) for v in nodes[1]), tuple(limb_totals))
+    root = tuple(int(v) for v in nodes[1])
+    public = BatchPublic(statement_digest, batch_index, root, tuple(limb_totals), tuple(weights))  # type: ignore[arg-type]
     return BatchWitness(trace, public, leaves, nodes)
 
 
