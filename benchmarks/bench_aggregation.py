@@ -1,7 +1,7 @@
 """Aggregation benchmark: one generated 22-asset round proven without and with the round proof.
 
     .venv/bin/python benchmarks/bench_aggregation.py [--users 131072] [--batch-size 8192]
-        [--workdir DIR] [--skip-baseline]
+        [--workdir DIR] [--skip-baseline] [--next-round]
     .venv/bin/python benchmarks/bench_aggregation.py --verify-only PUBLIC_DIR
 
 Prints, for the same round (same users, same secret), each run in its own process:
@@ -11,7 +11,10 @@ Prints, for the same round (same users, same secret), each run in its own proces
   trace rows, prove wall and CPU seconds, and node proof bytes; round.zkp's size;
 - `zkpor verify`-equivalent of the round proof alone (global.json, summary.json, round.zkp): wall
   and peak memory with an empty key cache (keys derived) and with the cache filled (`--verify-only`:
-  only this, on an existing round's public folder).
+  only this, on an existing round's public folder);
+- with `--next-round`: the next month's round of the same shape (the same users, another round id,
+  every price doubled) proven with aggregation and verified with the key cache the first round's
+  verification filled (the keys do not depend on the prices: all hits, nothing derived).
 
 The issue's targets: round.zkp <= 600 KB at 2^17 and 2^20 users, verify <= 1 s and <= 500 MB,
 proving with aggregation <= 2x the time without. Asserts nothing.
@@ -104,6 +107,8 @@ def main() -> None:
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--verify-only", type=Path, metavar="PUBLIC_DIR",
                         help="only measure verify of an existing round's public files")  # fmt: skip
+    parser.add_argument("--next-round", action="store_true",
+                        help="also prove the next round (other prices), verify it, keys cached")  # fmt: skip
     args = parser.parse_args()
     if args.verify_only:
         _measure_verify(args.verify_only)
@@ -143,25 +148,54 @@ def main() -> None:
         print(f"aggregation / without: {agg['seconds'] / base['seconds']:.2f}x wall, "
               f"{agg['cpu'] / base['cpu']:.2f}x CPU")  # fmt: skip
 
-    public = args.workdir / "public"
+    public = _public_files(folded, args.workdir / "public")
+    later = None
+    if args.next_round:
+        later = _next_round(source, args.workdir / "next")
+        agg = _run(_PROVE, str(later), str(args.batch_size), "1")
+        print(f"next round (every price doubled), with aggregation: {agg['seconds']:.1f} s wall, "
+              f"{agg['cpu']:.1f} CPU-s")  # fmt: skip
+        later = _public_files(later, args.workdir / "next-public")
+    _measure_verify(public, later)
+
+
+def _public_files(round_dir: Path, public: Path) -> Path:
     public.mkdir()
     for name in ("global.json", "summary.json", "round.zkp"):
-        shutil.copy(folded / "proof" / name, public / name)
-    _measure_verify(public)
+        shutil.copy(round_dir / "proof" / name, public / name)
+    return public
 
 
-def _measure_verify(public: Path) -> None:
+def _next_round(source: Path, target: Path) -> Path:
+    """A copy of the generated round as the next month's: another round id, every price doubled."""
+    from dataclasses import replace
+
+    from zkpor.round.config import load_round_config, write_round_config
+
+    shutil.copytree(source, target)
+    config = load_round_config(target / "round.toml")
+    doubled = tuple(2 * units for units in config.price_units)
+    write_round_config(replace(config, round_id="2024-07", price_units=doubled), target / "round.toml")
+    return target
+
+
+def _measure_verify(public: Path, later: Path | None = None) -> None:
     """`zkpor verify`'s work on the public files, each run in a fresh process: with an empty key
-    cache (keys derived), then with the cache filled. The verify wall and CPU seconds exclude the
-    imports (numpy, numba: timed and measured apart); the peak is the whole process's."""
+    cache (keys derived), then with the cache filled, then (`later`: the next round's public files)
+    the next round with the same cache. The verify wall and CPU seconds exclude the imports (numpy,
+    numba: timed and measured apart); the peak is the whole process's."""
     import os
 
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "ZKPOR_KEY_CACHE": cache}
-        for label in ("keys derived", "keys cached"):
-            v = _run(_VERIFY, str(public), env=env)
+        runs = [("keys derived", public), ("keys cached", public)]
+        if later is not None:
+            runs.append(("next round, the first round's keys cached", later))
+        for label, folder in runs:
+            v = _run(_VERIFY, str(folder), env=env)
             print(f"verify ({label}): {v['seconds']:.2f} s wall "
-                  f"(round proof {v['round_proof_seconds']:.2f} s), peak {v['peak_mb']:.0f} MB; "
+                  f"(round proof {v['round_proof_seconds']:.2f} s), peak {v['peak_mb']:.0f} MB, "
+                  f"keys {'derived' if v['keys_built'] else 'all cached'}; "
                   f"whole process {v['process_seconds']:.2f} s wall, {v['cpu']:.2f} CPU-s, "
                   f"imports {v['import_seconds']:.2f} s, {v['import_cpu']:.2f} CPU-s, "
                   f"{v['import_peak_mb']:.0f} MB")  # fmt: skip

@@ -269,6 +269,21 @@ def test_a_truncated_or_garbled_node_file_is_refused_naming_it(proven: Path, cut
         NodeFile.from_bytes(garbled, "L1-00000.zkp")
 
 
+def test_a_round_proven_at_other_prices_is_refused(folder: Path) -> None:
+    """round.zkp was proven at the prices its header states (the node programs take them as
+    public inputs); global.json states another price (and so another digest, which the forger
+    copies into the header): the proven prices are not the statement's."""
+    restate(folder, lambda g: g["assets"][0].update(price="1"))
+    g = GlobalProof.from_json((folder / "global.json").read_bytes(), "global.json")
+    path = folder / "round.zkp"
+    rp = RoundProof.from_bytes(path.read_bytes())
+    assert rp.public.weights != g.statement.weights
+    public = replace(rp.public, statement_digest=g.statement_digest)
+    path.write_bytes(replace(rp, public=public).to_bytes())
+    with pytest.raises(VerificationError, match="round.zkp: .*proven for other price weights"):
+        _verify(folder)
+
+
 def _swap_first_two_symbols(g: dict) -> None:
     g["assets"][0]["symbol"], g["assets"][1]["symbol"] = g["assets"][1]["symbol"], g["assets"][0]["symbol"]
 
@@ -287,14 +302,15 @@ RESTATEMENTS = [
 def test_a_statement_restated_everywhere_a_forger_reaches_is_refused(folder: Path, change) -> None:
     """With the round proof alone there is no batch file whose embedded statement betrays a
     restated global.json: the forger restates global.json and summary.json consistently and edits
-    round.zkp's header (round id, statement digest) to match. The top proof, whose public input is
-    the statement digest (and whose programs the verifier derives from the restated statement),
-    refuses it."""
+    round.zkp's header (round id, statement digest, price weights) to match. The top proof, whose
+    public inputs are the statement digest and the price weights (and whose programs the verifier
+    derives from the restated statement's shape), refuses it: for a restated price, it is a proof
+    made with other prices than the statement's."""
     restate(folder, change)
     g = GlobalProof.from_json((folder / "global.json").read_bytes(), "global.json")
     path = folder / "round.zkp"
     rp = RoundProof.from_bytes(path.read_bytes())
-    public = replace(rp.public, statement_digest=g.statement_digest)
+    public = replace(rp.public, statement_digest=g.statement_digest, weights=g.statement.weights)
     path.write_bytes(replace(rp, round_id=g.round_id, public=public).to_bytes())
     summary = json.loads((folder / "summary.json").read_text())
     summary["proof_bytes"] = summary["round_proof"]["bytes"] = path.stat().st_size

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from liabilities_testing import CHEAP_TREE, copy_round, make_round, prove_small
+from liabilities_testing import CHEAP_TREE, copy_round, make_round, prove_small, round_secret_path
 
 from zkpor.errors import VerificationError
 from zkpor.liabilities import aggregation
@@ -22,11 +22,15 @@ from zkpor.liabilities.round_tree import (
     ROUND_MAGIC,
     NodeFile,
     RoundProof,
+    key_id,
     node_file_name,
+    stack_id,
 )
+from zkpor.liabilities.secret import load_secret
 from zkpor.liabilities.statement import Statement
 from zkpor.recursion import proving
 from zkpor.recursion.verifying_key import KeyCache
+from zkpor.round.config import load_round_config, write_round_config
 from zkpor.stark.preprocessed import commit_preprocessed
 from zkpor.stark.proof import ProofFormatError
 
@@ -204,6 +208,51 @@ def test_keys_are_derived_once_cached_and_a_damaged_entry_rebuilt(
     rebuilt = _verify(directory, key_cache=KeyCache(tmp_path / "keys", notices.append), notice=notices.append)
     assert rebuilt.round_proof is not None and rebuilt.round_proof.keys_built
     assert any("ignored" in n and entries[0].name in n for n in notices)
+
+
+def test_keys_of_one_round_verify_the_next_round_of_the_same_shape(
+    aggregated: tuple[Path, bytes], tmp_path: Path
+) -> None:
+    """The next month: the same users, another round id and every price doubled. Its programs are
+    the first round's (the prices are public inputs, the batch count gives the same tree), so the
+    keys the first round's verification derived are all cache hits, and its round proof verifies."""
+    first, later = aggregated[0], tmp_path / "later"
+    make_round(later, USERS)
+    config = load_round_config(later / "round.toml")
+    write_round_config(
+        replace(config, round_id="2024-07", price_units=tuple(2 * u for u in config.price_units)),
+        later / "round.toml",
+    )
+    secret, _ = load_secret(round_secret_path(later), create=True)
+    prove_small(later, secret, aggregate=True, tree=TREE)
+    notices: list[str] = []
+    cache = tmp_path / "keys"
+    assert _verify(first, key_cache=KeyCache(cache, notices.append)).round_proof.keys_built  # type: ignore[union-attr]
+    entries = sorted(cache.glob("*.vk"))
+    result = _verify(later, key_cache=KeyCache(cache, notices.append), notice=notices.append)
+    assert result.round_proof is not None and not result.round_proof.keys_built
+    assert notices == [] and sorted(cache.glob("*.vk")) == entries
+    assert result.round_proof.round_proof.public.weights == tuple(2 * w for w in config.price_weights())
+
+
+def test_key_ids_depend_on_the_node_shapes_not_on_the_round(aggregated: tuple[Path, bytes]) -> None:
+    """A key's cache name: the stack's shape and options, the node's program and its own options.
+    Rounds of other batch counts share the programs of their full nodes; the same full node as a
+    top (four batches) and as an inner node (five) has other options, so another key."""
+    g = GlobalProof.from_json((aggregated[0] / "proof/global.json").read_bytes(), "g")
+
+    def ids(batch_count: int) -> list[str]:
+        statement = replace(g.statement, batch_count=batch_count)
+        plan = aggregation.plan_tree(batch_count, TREE.leaf_arity_log, TREE.node_arity_log)
+        base = stack_id(statement, TREE)
+        return [key_id(base, plan, shape, TREE.for_level(shape.level, len(plan.levels)))
+                for level in plan.levels for shape in level]  # fmt: skip
+
+    repriced = replace(g.statement, round_id="x", assets=tuple(replace(a, price="3") for a in g.assets))
+    assert stack_id(repriced, TREE) == stack_id(g.statement, TREE)
+    five, six, four = ids(5), ids(6), ids(4)
+    assert five[0] == six[0] and five[1] != six[1] and five[2] != six[2]  # a full node shared
+    assert four[0] != five[0]  # the same node as a top node: the top options
 
 
 def test_a_node_job_leaves_the_client_as_plain_values(aggregated: tuple[Path, bytes]) -> None:

@@ -197,7 +197,7 @@ def test_the_report_says_zero_knowledge_only_if_the_round_proof_has_it(demos):
     g = verification.global_proof
     batches = ProofOptions(**g.proof_options)
     tree = TreeOptions(batches, batches, replace(batches, zero_knowledge=False))
-    public = NodePublic(g.statement_digest, 0, g.root, (), g.batch_count)
+    public = NodePublic(g.statement_digest, 0, g.root, (), g.batch_count, g.statement.weights)
     top = replace(check, round_proof=RoundProof(g.round_id, g.batch_count, tree, (1,), public, b""))
     non_zk_top = replace(verification, round_proof=top)
     assert build_report(non_zk_top, reserves, [], datetime.now(UTC))["proof"]["zero_knowledge"] is False

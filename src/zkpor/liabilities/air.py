@@ -194,10 +194,12 @@ class SolvencyAir(Air):
         return out
 
     def _next_row_weights(self, periodic: Sequence) -> dict[int, tuple[object, int]]:
-        """Per rate lane holding a balance on some sponge row: (the price weight of the next row's
-        asset in that lane, Σ_r next_is_r · w_(asset on row r), and the lane's side). A lane always
-        holds one side (element 4 + 2·asset + side sits in lane (4 + 2·asset + side) mod 8), so the
-        sign is the lane's; lane 0, which starts the sum, holds equity."""
+        """Per rate lane holding a real asset's balance on some sponge row: (the price weight of the
+        next row's asset in that lane, Σ_r next_is_r · w_(asset on row r), and the lane's side).
+        A lane always holds one side (element 4 + 2·asset + side sits in lane (4 + 2·asset + side)
+        mod 8), so the sign is the lane's. The first lane listed holds equity (lane 0 from row 1
+        on, or lane 4, asset 0's equity on row 0), so the accumulator's sum starts with a term
+        that is added."""
         lay, weights = self.layout, self.public.weights
         out: dict[int, tuple[object, int]] = {}
         for lane in range(LANES):
