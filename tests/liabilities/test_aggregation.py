@@ -520,3 +520,28 @@ def test_zero_knowledge_nodes_are_hiding_and_verified_by_their_parent(statement,
     tampered = [level1[0], (level1[1][0], _edit_salt(level1[1][1]))]
     failures = three.failures(three.programs[1][0], 0, tampered)
     assert "child 1: main opening" in failures and only_child(failures, 1)
+
+
+# ---- what a process proving the tree keeps -------------------------------------------------------
+
+
+def test_a_parent_program_drops_its_childrens_committed_columns_and_keeps_their_keys(five):
+    """Building the level-2 program (`five` built every level) released the level-1 programs'
+    committed columns; their keys stay, and committing again gives the same key."""
+    for node in five.programs[0]:
+        assert "committed" not in node.__dict__ and "key" in node.__dict__
+    node = five.programs[0][0]
+    assert node.committed.key == node.key.preprocessed
+    node.release_columns()
+    assert "committed" not in node.__dict__
+
+
+def test_a_program_is_compiled_once_whatever_its_proofs_options(five):
+    """A node's program does not depend on the options of its own proofs (only its committed
+    columns do): asked for with other options, the compiled program is reused."""
+    shape = five.tree.levels[1][0]
+    child = ag.ChildSpec.nodes([five.programs[0][s.index] for s in five.tree.children(shape)])
+    other = replace(NODE_OPTIONS, blowup=8, num_queries=6)
+    node = ag.node_program(shape, child, other)
+    assert node.program is five.programs[1][0].program and node.options == other
+    assert "committed" not in node.__dict__

@@ -49,7 +49,7 @@ import gc
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -346,6 +346,13 @@ class NodeProgram:
         committed = self.__dict__.get("committed") or commit_program(self.program, self.options, self.layout)
         return ProgramKey(self.program.digest(), committed.key)
 
+    def release_columns(self) -> None:
+        """Drop the committed program columns (their LDE, coefficients and Merkle tree: ~0.3 GB for
+        a 2^16-row node) and keep the key, all a parent's program or a check of a proof needs.
+        Proving with this program again commits them again."""
+        self.key  # noqa: B018 — derived from the columns before they go
+        self.__dict__.pop("committed", None)
+
     @property
     def totals_count(self) -> int:
         return self.solvency.assets * 2 * self.solvency.limbs_per_value
@@ -367,11 +374,23 @@ _PROGRAMS_LOCK = threading.RLock()  # nodes proven at once in threads build each
 
 def node_program(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> NodeProgram:
     """The program of a node of `shape` over children `child`, for node proofs made with `options`
-    (hasher "poseidon2" when a parent verifies them). Cached per process by what it depends on."""
+    (hasher "poseidon2" when a parent verifies them). Cached per process by what it depends on; the
+    program itself does not depend on `options` (only its committed columns do), so one compiled
+    for other options is reused.
+
+    The children's committed columns are dropped once a program over them is built
+    (`NodeProgram.release_columns`): the tree is proven level by level, so their nodes are proven
+    by then, and a process proving the upper levels would otherwise hold every lower level's."""
     cache_key = (shape.program_shape, child.cache_key, options)
     with _PROGRAMS_LOCK:
         if cache_key not in _PROGRAMS:
-            _PROGRAMS[cache_key] = _build(shape, child, options)
+            compiled = next((p for k, p in _PROGRAMS.items() if k[:2] == cache_key[:2]), None)
+            if compiled is not None:
+                _PROGRAMS[cache_key] = replace(compiled, options=options)
+            else:
+                _PROGRAMS[cache_key] = _build(shape, child, options)
+        for below in child.programs:
+            below.release_columns()
         return _PROGRAMS[cache_key]
 
 

@@ -66,7 +66,13 @@ from zkpor.liabilities.published import (
 from zkpor.liabilities.statement import Statement
 from zkpor.recursion.proving import inner_options
 from zkpor.recursion.verifying_key import KeyCache, ProgramVerifyingKey, verify_with_key, verifying_key
-from zkpor.stark.params import ProofOptions, SecurityLevel, default_options, security_level
+from zkpor.stark.params import (
+    ProofOptions,
+    SecurityLevel,
+    conjectured_query_bits,
+    default_options,
+    security_level,
+)
 from zkpor.stark.phases import phase
 from zkpor.stark.proof import MAX_PROOF_BYTES, ProofFormatError, StarkProof
 
@@ -160,6 +166,31 @@ def tree_options(batch: ProofOptions, target_bits: int = 100, *, inner_zk: bool 
     top = default_options(zero_knowledge=True, target_bits=target_bits, max_grinding_bits=24,
                           fri_final_degree=256)  # fmt: skip
     return TreeOptions(batch, inner, replace(top, hasher="blake3"))
+
+
+# The most points the top proof's LDE may have: a batch's (2^16 rows, zero knowledge, blowup 4). The
+# top's LDE sets the round's peak memory otherwise: a 2^16-row top at blowup 8 (2^20 points of 325
+# main, 75 program and the aux columns) peaked at 6.5 GB at 2^20 users, a batch at 2.5 GB.
+TOP_LDE_POINTS = 1 << 19
+LEAST_ZK_BLOWUP = 4  # the recursion AIR's degree-3 constraints over the doubled degree bound
+
+
+def fit_top(tree: TreeOptions, trace_length: int) -> TreeOptions:
+    """`tree` with the top proof's blowup halved (down to 4) while its LDE for `trace_length` rows
+    would exceed TOP_LDE_POINTS, with the queries and grinding for the same conjectured bits: a
+    2^15-row top keeps blowup 8, a 2^16-row one gets 4 (40 queries instead of 27: a larger
+    round.zkp, half the LDE, less CPU). round.zkp lists the options used; the verifier reads them."""
+    top = tree.top
+    degree_bound = trace_length * (2 if top.zero_knowledge else 1)
+    blowup = top.blowup
+    while degree_bound * blowup > TOP_LDE_POINTS and blowup > LEAST_ZK_BLOWUP:
+        blowup //= 2
+    if blowup == top.blowup:
+        return tree
+    fitted = default_options(top.zero_knowledge, conjectured_query_bits(top) - 1, blowup,
+                             max_grinding_bits=max(top.grinding_bits, 24),
+                             fri_final_degree=top.fri_final_degree)  # fmt: skip
+    return replace(tree, top=replace(fitted, fri_folding_log=top.fri_folding_log, hasher=top.hasher))
 
 
 # ---- the container -------------------------------------------------------------------------------
@@ -458,6 +489,8 @@ def prove_tree(
     for shapes in plan.levels:
         started, cpu_started = time.perf_counter(), time.process_time()
         level = shapes[0].level
+        if level == top_level:  # its program is compiled here once, whatever its options
+            tree = fit_top(tree, node_program(statement, tree, shapes[0]).layout.trace_length)
         options = tree.for_level(level, top_level)
         files: dict[int, bytes] = {}
         jobs = []

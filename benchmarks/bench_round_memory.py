@@ -1,0 +1,149 @@
+"""Where a whole round's peak memory comes from: resident memory sampled over time, per job and step.
+
+    .venv/bin/python benchmarks/bench_round_memory.py [--users 262144] [--batch-size 8192]
+        [--workdir DIR] [--tree-only] [--no-aggregate]
+
+Proves a generated 22-asset round (seed 7) with `prove_round` in a fresh process while a sampler
+thread reads VmRSS (and its anonymous and file-backed parts) from /proc/self/status every 20 ms
+together with the prover thread's stack (`sys._current_frames`). Prints, per job (each batch, each
+node, and the driver between them), the resident memory when it starts, its peak, and the zkpor
+functions on the stack at that peak; then the process's peak and its CPU seconds. `--tree-only`
+proves the tree again over the batch proofs already in DIR (a previous run's; the batches are
+resumed, not proven again), so the nodes' memory can be measured without re-proving the batches.
+Linux only. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+_PROVE = r"""
+import json, resource, sys, threading, time
+from pathlib import Path
+from zkpor.liabilities import distributed
+from zkpor.liabilities.round_proof import prove_round
+from zkpor.liabilities.secret import load_secret
+
+INTERVAL = 0.02
+directory, batch_size, aggregate = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
+main = threading.main_thread().ident
+label = ["driver"]
+jobs = []  # [label, rss at start, peak rss, anon at peak, file at peak, stack at peak]
+timeline = []  # (seconds, label, rss, stack) whenever rss moved by TIMELINE_STEP MB
+TIMELINE_STEP = float(sys.argv[4])
+state = {"stop": False}
+
+def status():
+    values = {}
+    with open("/proc/self/status") as stream:
+        for line in stream:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "RssAnon", "RssFile"):
+                values[key] = int(rest.split()[0]) / 1024
+    return values
+
+def stack():
+    frame = sys._current_frames().get(main)
+    names = []
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module.startswith("zkpor."):
+            names.append(f"{module[6:]}.{frame.f_code.co_name}:{frame.f_lineno}")
+        frame = frame.f_back
+    return names[:6]
+
+def enter(name):
+    label[0] = name
+    rss = status()["VmRSS"]
+    jobs.append([name, rss, rss, 0.0, 0.0, []])
+
+def sample():
+    while not state["stop"]:
+        s = status()
+        current = jobs[-1]
+        if s["VmRSS"] > current[2]:
+            current[2:6] = [s["VmRSS"], s["RssAnon"], s["RssFile"], stack()]
+        if TIMELINE_STEP and (not timeline or abs(s["VmRSS"] - timeline[-1][2]) >= TIMELINE_STEP):
+            timeline.append((time.perf_counter() - start, label[0], s["VmRSS"], stack()))
+        time.sleep(INTERVAL)
+
+class Labelled(distributed.InProcessRunner):
+    def run(self, job_iter):
+        def named():
+            for job in job_iter:
+                kind = f"node L{job.level}-{job.index}" if hasattr(job, "level") else f"batch {job.index}"
+                enter(kind)
+                yield job
+        for job, result in super().run(named()):
+            enter("driver")
+            yield job, result
+
+start = time.perf_counter()
+enter("driver")
+sampler = threading.Thread(target=sample, daemon=True)
+sampler.start()
+secret, _ = load_secret(directory / "exchange.secret", create=True)
+start, cpu = time.perf_counter(), time.process_time()
+prove_round(directory, secret, batch_size=batch_size, aggregate=aggregate, runner=Labelled())
+state["stop"] = True
+sampler.join()
+print(json.dumps({"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "jobs": jobs,
+                  "timeline": timeline}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=262144)
+    parser.add_argument("--batch-size", type=int, default=8192)
+    parser.add_argument("--workdir", type=Path, default=Path("bench-round-memory"))
+    parser.add_argument("--tree-only", action="store_true", help="re-prove only the tree over DIR's batches")
+    parser.add_argument("--no-aggregate", action="store_true")
+    parser.add_argument("--timeline", type=float, default=0, metavar="MB",
+                        help="also print a sample whenever resident memory moved by MB")
+    parser.add_argument("--all-jobs", action="store_true", help="one line per job (default: batches summed)")
+    args = parser.parse_args()
+    import os
+
+    from zkpor.round.generate import generate_round
+
+    round_dir = args.workdir / "round"
+    if args.tree_only:
+        shutil.rmtree(round_dir / "proof" / "nodes", ignore_errors=True)
+        (round_dir / "proof" / "round.zkp").unlink(missing_ok=True)
+    else:
+        shutil.rmtree(args.workdir, ignore_errors=True)
+        generate_round(round_dir, args.users, 7)
+        (round_dir / "exchange.secret").write_bytes(os.urandom(32))
+        (round_dir / "exchange.secret").chmod(0o600)
+    aggregate = "0" if args.no_aggregate else "1"
+    done = subprocess.run([sys.executable, "-c", _PROVE, str(round_dir), str(args.batch_size), aggregate,
+                           str(args.timeline)],
+                          capture_output=True, text=True)  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(done.stderr[-3000:])
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    for seconds, name, rss, where in out["timeline"]:
+        print(f"{seconds:8.1f} s {name:<14} {rss:>7.0f} MB  {' < '.join(where)}")
+    print(f"{'job':<16} {'MB at start':>11} {'peak MB':>8} {'anon':>6} {'file':>6}  stack at the peak")
+    batches = [j for j in out["jobs"] if j[0].startswith("batch")]
+    highest = max(batches, key=lambda j: j[2])[0] if batches else None
+    for name, start, peak, anon, file, where in out["jobs"]:
+        if not args.all_jobs and (name.startswith("batch") and name != highest or not where):
+            continue  # one batch, and the driver only where it was sampled above its start
+        print(f"{name:<16} {start:>11.0f} {peak:>8.0f} {anon:>6.0f} {file:>6.0f}  {' < '.join(where)}")
+    if batches and not args.all_jobs:
+        print(f"({len(batches)} batches: the one with the highest peak shown; --all-jobs for all)")
+    print(f"round: {out['seconds']:.1f} s wall, {out['cpu']:.1f} CPU-s, peak {out['peak_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
