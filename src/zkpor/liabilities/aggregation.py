@@ -350,8 +350,9 @@ class NodeProgram:
         """Drop the committed program columns (their LDE, coefficients and Merkle tree: ~0.3 GB for
         a 2^16-row node) and keep the key, all a parent's program or a check of a proof needs.
         Proving with this program again commits them again."""
-        self.key  # noqa: B018 — derived from the columns before they go
-        self.__dict__.pop("committed", None)
+        if "committed" in self.__dict__:
+            self.key  # noqa: B018 — derived from the columns before they go
+            del self.__dict__["committed"]
 
     @property
     def totals_count(self) -> int:
