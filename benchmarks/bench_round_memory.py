@@ -5,11 +5,14 @@
 
 Proves a generated 22-asset round (seed 7) with `prove_round` in a fresh process while a sampler
 thread reads VmRSS (and its anonymous and file-backed parts) from /proc/self/status every 20 ms
-together with the prover thread's stack (`sys._current_frames`). Prints, per job (each batch, each
-node, and the driver between them), the resident memory when it starts, its peak, and the zkpor
-functions on the stack at that peak; then the process's peak and its CPU seconds. `--tree-only`
-proves the tree again over the batch proofs already in DIR (a previous run's; the batches are
-resumed, not proven again), so the nodes' memory can be measured without re-proving the batches.
+together with the stacks of the driver thread and of the proof thread (`sys._current_frames`).
+Prints, per job (each batch, each node, and the driver between them; a job starts when the runner
+takes it, so with `InProcessRunner`'s overlap it includes the previous proof's tail), the resident
+memory when it starts, its peak, and the zkpor functions on the stacks at that peak; then the
+process's peak and its CPU seconds. `--timeline MB` also prints a sample whenever resident memory
+moved by MB. `--tree-only` proves the tree again over the batch proofs already in DIR (a previous
+run's; the batches are resumed, not proven again), so the nodes' memory can be measured without
+re-proving the batches.
 Linux only. Asserts nothing.
 """
 
@@ -47,15 +50,26 @@ def status():
                 values[key] = int(rest.split()[0]) / 1024
     return values
 
-def stack():
-    frame = sys._current_frames().get(main)
+def chain(frame):
     names = []
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
         if module.startswith("zkpor."):
             names.append(f"{module[6:]}.{frame.f_code.co_name}:{frame.f_lineno}")
         frame = frame.f_back
-    return names[:6]
+    return names[:5]
+
+def stack():
+    # the zkpor frames of the driver thread and of the proof thread (InProcessRunner: "zkpor-job")
+    frames = sys._current_frames()
+    names = {t.ident: t.name for t in threading.enumerate()}
+    out = []
+    for ident, frame in frames.items():
+        if ident == main or names.get(ident) == "zkpor-job":
+            found = chain(frame)
+            if found:
+                out.append(("driver: " if ident == main else "proof: ") + " < ".join(found))
+    return out
 
 def enter(name):
     label[0] = name
@@ -132,14 +146,14 @@ def main() -> None:
         raise SystemExit(done.stderr[-3000:])
     out = json.loads(done.stdout.strip().splitlines()[-1])
     for seconds, name, rss, where in out["timeline"]:
-        print(f"{seconds:8.1f} s {name:<14} {rss:>7.0f} MB  {' < '.join(where)}")
+        print(f"{seconds:8.1f} s {name:<14} {rss:>7.0f} MB  {' | '.join(where)}")
     print(f"{'job':<16} {'MB at start':>11} {'peak MB':>8} {'anon':>6} {'file':>6}  stack at the peak")
     batches = [j for j in out["jobs"] if j[0].startswith("batch")]
     highest = max(batches, key=lambda j: j[2])[0] if batches else None
     for name, start, peak, anon, file, where in out["jobs"]:
         if not args.all_jobs and (name.startswith("batch") and name != highest or not where):
             continue  # one batch, and the driver only where it was sampled above its start
-        print(f"{name:<16} {start:>11.0f} {peak:>8.0f} {anon:>6.0f} {file:>6.0f}  {' < '.join(where)}")
+        print(f"{name:<16} {start:>11.0f} {peak:>8.0f} {anon:>6.0f} {file:>6.0f}  {' | '.join(where)}")
     if batches and not args.all_jobs:
         print(f"({len(batches)} batches: the one with the highest peak shown; --all-jobs for all)")
     print(f"round: {out['seconds']:.1f} s wall, {out['cpu']:.1f} CPU-s, peak {out['peak_mb']:.0f} MB")
