@@ -526,14 +526,19 @@ def test_zero_knowledge_nodes_are_hiding_and_verified_by_their_parent(statement,
 
 
 def test_a_parent_program_drops_its_childrens_committed_columns_and_keeps_their_keys(five):
-    """Building the level-2 program (`five` built every level) released the level-1 programs'
-    committed columns; their keys stay, and committing again gives the same key."""
-    for node in five.programs[0]:
-        assert "committed" not in node.__dict__ and "key" in node.__dict__
-    node = five.programs[0][0]
-    assert node.committed.key == node.key.preprocessed
-    node.release_columns()
-    assert "committed" not in node.__dict__
+    """Once the level-2 program is built (asked for), the level-1 programs no longer hold their
+    committed columns (a prover of level 1 made them); their keys stay, and committing again gives
+    the same key."""
+    below = five.programs[0]
+    keys = [node.committed.key for node in below]  # as the level-1 prover leaves them
+    shape = five.tree.levels[1][0]
+    child = ag.ChildSpec.nodes([below[s.index] for s in five.tree.children(shape)])
+    assert ag.node_program(shape, child, five.programs[1][0].options) is five.programs[1][0]
+    for node, key in zip(below, keys, strict=True):
+        assert "committed" not in node.__dict__ and node.key.preprocessed == key
+    assert below[0].committed.key == keys[0]
+    below[0].release_columns()
+    assert "committed" not in below[0].__dict__
 
 
 def test_a_program_is_compiled_once_whatever_its_proofs_options(five):
