@@ -9,10 +9,10 @@ together with the stacks of the driver thread and of the proof thread (`sys._cur
 Prints, per job (each batch, each node, and the driver between them; a job starts when the runner
 takes it, so with `InProcessRunner`'s overlap it includes the previous proof's tail), the resident
 memory when it starts, its peak, and the zkpor functions on the stacks at that peak; then the
-process's peak and its CPU seconds. `--timeline MB` also prints a sample whenever resident memory
-moved by MB. `--tree-only` proves the tree again over the batch proofs already in DIR (a previous
-run's; the batches are resumed, not proven again), so the nodes' memory can be measured without
-re-proving the batches.
+process's own peak (VmHWM: ru_maxrss would carry this script's over exec) and its CPU seconds.
+`--timeline MB` also prints a sample whenever resident memory moved by MB. `--tree-only` proves
+the tree again over the batch proofs already in DIR (a previous run's; the batches are resumed,
+not proven again), so the nodes' memory can be measured without re-proving the batches.
 Linux only. Asserts nothing.
 """
 
@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 _PROVE = r"""
-import json, resource, sys, threading, time
+import json, sys, threading, time
 from pathlib import Path
 from zkpor.liabilities import distributed
 from zkpor.liabilities.round_proof import prove_round
@@ -46,7 +46,7 @@ def status():
     with open("/proc/self/status") as stream:
         for line in stream:
             key, _, rest = line.partition(":")
-            if key in ("VmRSS", "RssAnon", "RssFile"):
+            if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
                 values[key] = int(rest.split()[0]) / 1024
     return values
 
@@ -107,7 +107,7 @@ prove_round(directory, secret, batch_size=batch_size, aggregate=aggregate, runne
 state["stop"] = True
 sampler.join()
 print(json.dumps({"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "jobs": jobs,
+                  "peak_mb": status()["VmHWM"], "jobs": jobs,
                   "timeline": timeline}))
 """
 
