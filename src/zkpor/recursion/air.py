@@ -52,7 +52,7 @@ from zkpor.recursion.program import (
     Program,
     ProgramError,
 )
-from zkpor.stark.air import Air, Constraint, Frame, LookupTerm, compress_values
+from zkpor.stark.air import Air, Constraint, Frame, LookupTerm
 from zkpor.stark.gadgets import poseidon2 as gadget
 
 MEM_BUS = 1  # first element of every memory tuple
@@ -417,18 +417,31 @@ class RecursionAir(Air):
     def lookup_public_sum(self, beta, gamma):
         """The verifier writes constants and public inputs (as often as the trace reads them) and
         reads each public output once."""
-        one, s = Ext(1, 0), self.summary
+        s = self.summary
         written = list(s.constants)
         inputs = zip(s.inputs, self.public.inputs, strict=True)
         written += [(cell, value, count) for (cell, count), value in inputs]
+        # β − fingerprint(MEM_BUS, cell, c0, c1) as (β − MEM_BUS) + cell·(−γ) + c0·(−γ²) + c1·(−γ³),
+        # zero coordinates skipped: the value `compress_values` gives, in the fewest multiply-adds
+        # when a parent verifier evaluates it on program cells (one per coordinate, then the
+        # inverse): this sum runs over every constant of the child's program.
+        shift = beta - MEM_BUS
+        negated = [-gamma]
+        negated += [negated[-1] * gamma, negated[-1] * gamma * gamma]
+
+        def pole(cell: int, value) -> object:
+            d = shift
+            for coefficient, v in zip(negated, (cell, value.c0, value.c1), strict=True):
+                if not (isinstance(v, int) and v == 0):
+                    d = d + coefficient * v
+            return d
+
         total = Ext(0, 0)
         for cell, value, count in written:
             if count:
-                total = total + Ext(count, 0) / (
-                    beta - compress_values([MEM_BUS, cell, value.c0, value.c1], gamma)
-                )
+                total = total + Ext(count, 0) / pole(cell, value)
         for cell, value in zip(s.outputs, self.public.outputs, strict=True):
-            total = total - one / (beta - compress_values([MEM_BUS, cell, value.c0, value.c1], gamma))
+            total = total - Ext(1, 0) / pole(cell, value)
         return total
 
 

@@ -452,56 +452,109 @@ def _fold(b: ProgramBuilder, coset: Sequence[int], x_inverse: int, beta: int, fa
 
 
 class Symbolic:
-    """A program cell that the child AIR's own constraint code computes with: +, −, ·, ** on it
+    """A program cell that the child AIR's own constraint code computes with: +, −, ·, /, ** on it
     write instructions, so `Air.evaluate` / `evaluate_aux` and `composition.combine`, written for
-    the native verifier's Ext scalars, compile the out-of-domain identity unchanged."""
+    the native verifier's Ext scalars, compile the out-of-domain identity unchanged.
 
-    __slots__ = ("b", "cell")
+    A product is written lazily: x·y becomes a pending product that a following + fuses into one
+    `MulAdd` (x·y + c: one arithmetic slot, not two), as does a − with a constant factor or a
+    constant subtrahend (c − x·k is x·(−k) + c); read in any other way, its `cell` writes the
+    multiplication then. The cells hold the same values either way: only the instruction count
+    (the parent's busiest unit, arithmetic) changes."""
 
-    def __init__(self, b: ProgramBuilder, cell: int) -> None:
-        self.b, self.cell = b, cell
+    __slots__ = ("b", "_cell", "_factors")
 
-    def _cell(self, other: object) -> int | None:
+    def __init__(self, b: ProgramBuilder, cell: int | None, factors: tuple | None = None) -> None:
+        # factors: (x cell, y cell, y's constant value or None) of a pending product x·y
+        self.b, self._cell, self._factors = b, cell, factors
+
+    @property
+    def cell(self) -> int:
+        if self._cell is None:
+            x, y, _ = self._factors
+            self._cell = self.b.mul(x, y)
+        return self._cell
+
+    def _pending(self) -> tuple | None:
+        """The factors of a product not written yet (fusing it then costs nothing extra)."""
+        return self._factors if self._cell is None else None
+
+    def _operand(self, other: object) -> tuple[int, Ext | None] | None:
+        """`other` as (cell, its constant value or None); None for a type it does not combine with."""
         if isinstance(other, Symbolic):
-            return other.cell
+            return other.cell, None
         if isinstance(other, Ext):
-            return self.b.constant(other)
+            return self.b.constant(other), other
         if isinstance(other, int) and not isinstance(other, bool):
-            return self.b.constant(other % P)
+            return self.b.constant(other % P), Ext(other % P, 0)
         return None
 
     def _new(self, cell: int) -> Symbolic:
         return Symbolic(self.b, cell)
 
+    def _negated_constant(self, value: Ext) -> int:
+        return self.b.constant(Ext((P - value.c0) % P, (P - value.c1) % P))
+
     def __add__(self, other: object) -> Symbolic:
-        o = self._cell(other)
-        return NotImplemented if o is None else self._new(self.b.add(self.cell, o))
+        if isinstance(other, Symbolic) and other._pending() and not self._pending():
+            x, y, _ = other._factors
+            return self._new(self.b.mul_add(x, y, self.cell))
+        o = self._operand(other)
+        if o is None:
+            return NotImplemented
+        if self._pending():
+            x, y, _ = self._factors
+            return self._new(self.b.mul_add(x, y, o[0]))
+        return self._new(self.b.add(self.cell, o[0]))
 
     __radd__ = __add__
 
     def __sub__(self, other: object) -> Symbolic:
-        o = self._cell(other)
-        return NotImplemented if o is None else self._new(self.b.sub(self.cell, o))
+        if isinstance(other, Symbolic) and other._pending() and other._factors[2] is not None:
+            x, _, k = other._factors  # self − x·k = x·(−k) + self
+            return self._new(self.b.mul_add(x, self._negated_constant(k), self.cell))
+        o = self._operand(other)
+        if o is None:
+            return NotImplemented
+        if self._pending() and o[1] is not None:
+            x, y, _ = self._factors  # x·y − c = x·y + (−c)
+            return self._new(self.b.mul_add(x, y, self._negated_constant(o[1])))
+        return self._new(self.b.sub(self.cell, o[0]))
 
     def __rsub__(self, other: object) -> Symbolic:
-        o = self._cell(other)
-        return NotImplemented if o is None else self._new(self.b.sub(o, self.cell))
+        o = self._operand(other)
+        if o is None:
+            return NotImplemented
+        if self._pending() and self._factors[2] is not None:
+            x, _, k = self._factors  # c − x·k = x·(−k) + c
+            return self._new(self.b.mul_add(x, self._negated_constant(k), o[0]))
+        return self._new(self.b.sub(o[0], self.cell))
 
     def __mul__(self, other: object) -> Symbolic:
-        o = self._cell(other)
-        return NotImplemented if o is None else self._new(self.b.mul(self.cell, o))
+        o = self._operand(other)
+        if o is None:
+            return NotImplemented
+        return Symbolic(self.b, None, (self.cell, o[0], o[1]))
 
     __rmul__ = __mul__
 
     def __truediv__(self, other: object) -> Symbolic:
-        o = self._cell(other)
-        return NotImplemented if o is None else self._new(self.b.div(self.cell, o))
+        o = self._operand(other)
+        if o is None:
+            return NotImplemented
+        return Symbolic(self.b, None, (self.cell, self.b.inverse(o[0]), None))
 
     def __rtruediv__(self, other: object) -> Symbolic:
-        o = self._cell(other)
-        return NotImplemented if o is None else self._new(self.b.div(o, self.cell))
+        o = self._operand(other)
+        if o is None:
+            return NotImplemented
+        return Symbolic(self.b, None, (self.b.inverse(self.cell), o[0], o[1]))
 
     def __neg__(self) -> Symbolic:
+        if self._pending() and self._factors[2] is not None:
+            x, _, k = self._factors
+            negated = Ext((P - k.c0) % P, (P - k.c1) % P)
+            return Symbolic(self.b, None, (x, self.b.constant(negated), negated))
         return self._new(self.b.sub(ZERO_CELL, self.cell))
 
     def __pow__(self, exponent: int) -> Symbolic:
