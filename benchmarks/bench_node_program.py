@@ -18,8 +18,16 @@ then the level-1 node over them proven with `recursion.proving.inner_options` wi
 knowledge, each in its own process: rows, program + key, prove CPU-s and wall, proof bytes, verify
 CPU-s, peak memory.
 
+With --phases PROOF_DIR it proves node 0 of `--level` of a proven round again (PROOF_DIR is a
+round's proof folder: batches/ and, for a level above 1, nodes/ proven by this code with the
+default tree options), `--reps` times in one process (the first run also compiles and fills the
+LDE pool: quote the last), and prints the program's rows, the CPU seconds of building the
+programs and the key (once per level), of reading the children (the witness), and of each prover
+phase (`stark.phases`).
+
     .venv/bin/python benchmarks/bench_node_program.py [--batch-size 8192] [--leaf-children 4]
         [--node-children 8] [--prove [--prove-children 4] [--top]] [--zk-cost DIR]
+        [--phases PROOF_DIR [--level 1] [--reps 2] [--leaf-arity-log 2]]
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from bench_verifier_program import ASSETS, solvency_air, unit_rows
 from zkpor.liabilities import aggregation as ag
 from zkpor.liabilities.round_proof import default_proof_options
 from zkpor.recursion import proving
+from zkpor.recursion.air import RecursionAir
 from zkpor.stark.params import default_options
 
 
@@ -207,6 +216,62 @@ def report_zk_cost(workdir: Path, batch_size: int, children: int) -> None:
               f"{r['bits']}")  # fmt: skip
 
 
+def report_phases(proof_dir: Path, level: int, reps: int, leaf_arity_log: int) -> None:
+    """Node 0 of `level` of the round in `proof_dir` proven `reps` times: CPU seconds by phase."""
+    from zkpor.liabilities import round_tree as rt
+    from zkpor.liabilities.batch import BatchProof
+    from zkpor.recursion.air import ProgramPublic, build_trace, cell_values
+    from zkpor.recursion.program import as_ext, execute
+    from zkpor.stark import phases
+    from zkpor.stark.proof import StarkProof
+    from zkpor.stark.prover import prove
+
+    batch_files = sorted((proof_dir / "batches").glob("*.zkp"))
+    first = BatchProof.from_bytes(batch_files[0].read_bytes())
+    statement = first.statement
+    tree = dataclasses.replace(rt.tree_options(StarkProof.from_bytes(first.stark).options),
+                               leaf_arity_log=leaf_arity_log)  # fmt: skip
+    plan = ag.plan_tree(statement.batch_count, tree.leaf_arity_log, tree.node_arity_log)
+    shape = plan.levels[level - 1][0]
+    cpu = time.process_time()
+    node = rt.node_program(statement, tree, shape)
+    program_cpu, cpu = time.process_time() - cpu, time.process_time()
+    node.committed  # noqa: B018 — the key, once per program
+    key_cpu = time.process_time() - cpu
+    counts = node.layout.counts
+    rows = {"permutations": counts["permutations"], "arithmetic": -(-counts["arithmetic"] // 6),
+            "bits": 64 * counts["decompositions"], "witness": -(-counts["private_inputs"] // 8)}  # fmt: skip
+    n = node.layout.trace_length
+    fill = 100 * max(rows.values()) / n
+    print(f"level {level} node 0 of {len(plan.levels[level - 1])}: {shape.real_children} children; "
+          f"rows {rows} -> 2^{n.bit_length() - 1} ({fill:.1f} % full); options {node.options}")  # fmt: skip
+    print(f"programs (this level's and below) {program_cpu:.2f} CPU-s, "
+          f"key {key_cpu:.2f} CPU-s (once per level)")  # fmt: skip
+    if level == 1:
+        files = [BatchProof.from_bytes(p.read_bytes()) for p in batch_files[: shape.real_children]]
+    else:
+        below = [proof_dir / rt.node_file_name(level - 1, k) for k in range(shape.real_children)]
+        files = [rt.NodeFile.from_bytes(p.read_bytes()) for p in below]
+    children = [(f.public, StarkProof.from_bytes(f.stark)) for f in files]
+    inputs = [*statement.digest(), shape.first_leaf]
+    for rep in range(reps):
+        steps: dict[str, float] = {}
+        cpu = time.process_time()
+        private = ag.node_witness(node, children)
+        run = execute(node.program, inputs, private)
+        trace = build_trace(node.layout, cell_values(node.layout, run.cells))
+        steps["witness (children read, run, trace)"] = time.process_time() - cpu
+        air = RecursionAir(node.layout, ProgramPublic(tuple(as_ext(v) for v in inputs), tuple(run.outputs)))
+        cpu = time.process_time()
+        with phases.recording() as times:
+            prove(air, trace, node.options, preprocessed=node.committed)
+        steps["prove (STARK)"] = time.process_time() - cpu
+        print(f"run {rep + 1}: node {sum(steps.values()):.2f} CPU-s = "
+              + ", ".join(f"{name} {value:.2f}" for name, value in steps.items()))  # fmt: skip
+        for name, (_, phase_cpu) in times.seconds.items():
+            print(f"    {name:<24} {phase_cpu:6.2f} CPU-s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -224,11 +289,20 @@ def main() -> None:
         help="prove a real level-1 node with and without zero knowledge (batches kept in DIR)",
     )
     parser.add_argument("--no-inner-zk", action="store_true", help="inner nodes without zero knowledge")
+    parser.add_argument(
+        "--phases", type=Path, metavar="PROOF_DIR", help="prove node 0 of --level again, by phase"
+    )
+    parser.add_argument("--level", type=int, default=1)
+    parser.add_argument("--reps", type=int, default=2)
+    parser.add_argument("--leaf-arity-log", type=int, default=ag.LEAF_ARITY_LOG)
     args = parser.parse_args()
     global INNER_ZK
     INNER_ZK = not args.no_inner_zk
     if args.zk_cost:
         report_zk_cost(args.zk_cost, args.batch_size, args.leaf_children)
+        return
+    if args.phases:
+        report_phases(args.phases, args.level, args.reps, args.leaf_arity_log)
         return
     report_programs(args.batch_size, args.leaf_children, args.node_children)
     if args.prove:
