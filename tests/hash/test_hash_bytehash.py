@@ -75,6 +75,18 @@ def test_pairs_are_node_hashes():
         bh.hash_pairs("node", nodes[:3])
 
 
+@pytest.mark.parametrize("n_pairs", [1, 127, 128, 300])
+def test_pairs_in_vector_lanes_over_threads(n_pairs):
+    """Node pairs are hashed side by side in the column kernel's lanes: whole and partial lane
+    groups, split over threads, each equal to the hash of its 64 bytes."""
+    nodes = np.random.default_rng(n_pairs).integers(0, 2**64, size=(2 * n_pairs, 4), dtype=np.uint64)
+    got = bh.digests_to_bytes(bh.hash_pairs("node", nodes))
+    d = bh.digests_to_bytes(nodes)
+    assert len(got) == n_pairs
+    for i in {0, n_pairs // 2, n_pairs - 1}:
+        assert got[i] == bh.hash_bytes("node", d[2 * i] + d[2 * i + 1])
+
+
 def test_purposes_are_separate_and_not_plain_blake3():
     data = b"same bytes"
     digests = {bh.hash_bytes(p, data) for p in ("a", "b", "merkle-leaf", "merkle-node", "fiat-shamir")}
