@@ -21,11 +21,12 @@ ran its ranges: the work of one job, even while another job runs in the same pro
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 import numba
@@ -75,12 +76,6 @@ def thread_cpu_seconds() -> float:
     return time.thread_time() + getattr(_local, "helper_cpu", 0.0)
 
 
-def _timed(fn: Callable[..., Any], lo: int, hi: int, *args: Any) -> tuple[Any, float]:
-    start = time.thread_time()
-    result = fn(lo, hi, *args)
-    return result, time.thread_time() - start
-
-
 def _get_pool(workers: int) -> ThreadPoolExecutor:
     global _pool, _pool_size
     with _lock:
@@ -106,25 +101,64 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
 
 
-def parallel_ranges(fn: Callable[..., Any], n_items: int, *args: Any, grain: int = 1) -> list[Any]:
-    """Call ``fn(lo, hi, *args)`` on consecutive ranges covering [0, n_items), one per thread,
-    and return the results in order. ``fn`` must release the GIL (numba ``nogil=True``) for the
-    calls to overlap. At most ``n_items // grain`` threads are used, so work below ``grain``
-    items per thread stays on the calling thread, which always does the first range itself.
-    Calls from inside a pool thread run serially (no nested pools, no deadlock)."""
+# Ranges a call is cut into, per thread. Threads take the next range as they finish one, so a
+# thread that starts late (the pool busy, the core taken by another process) or runs slow leaves
+# its share to the others instead of keeping them waiting at the end: the tail of a call is at most
+# one range, not one thread's whole share.
+RANGES_PER_THREAD = 4
+
+
+def parallel_ranges(
+    fn: Callable[..., Any], n_items: int, *args: Any, grain: int = 1, per_thread: int | None = None
+) -> list[Any]:
+    """Call ``fn(lo, hi, *args)`` on consecutive ranges covering [0, n_items), on all threads, and
+    return the results in range order. There are up to ``per_thread`` ranges per thread (default
+    `RANGES_PER_THREAD`; at most
+    ``n_items // grain``), taken in order by whichever thread is free: the calling thread, which
+    starts at once, and the pool's. ``fn`` must release the GIL (numba ``nogil=True``) for the
+    calls to overlap. Work below ``grain`` items per thread stays on the calling thread. Calls from
+    inside a pool thread run serially (no nested pools, no deadlock). After a range fails no new
+    one starts; the error is raised once the ranges running have ended."""
     threads = min(num_threads(), n_items // max(1, grain))
     if threads <= 1 or getattr(_local, "in_pool", False):
         return [fn(0, n_items, *args)]
-    bounds = [n_items * i // threads for i in range(threads + 1)]
+    per_thread = RANGES_PER_THREAD if per_thread is None else max(1, per_thread)
+    count = max(threads, min(threads * per_thread, n_items // max(1, grain)))
+    bounds = [n_items * i // count for i in range(count + 1)]
+    results: list[Any] = [None] * count
+    claims = itertools.count()  # `next` on it is atomic: each range is taken once
+    failed = threading.Event()
+
+    def run_ranges() -> None:
+        while not failed.is_set():
+            i = next(claims)
+            if i >= count:
+                return
+            try:
+                results[i] = fn(bounds[i], bounds[i + 1], *args)
+            except BaseException:
+                failed.set()
+                raise
+
+    def helper() -> float:  # on a pool thread: its CPU seconds, charged to the caller
+        start = time.thread_time()
+        run_ranges()
+        return time.thread_time() - start
+
     pool = _get_pool(threads - 1)
-    futures = [pool.submit(_timed, fn, bounds[i], bounds[i + 1], *args) for i in range(1, threads)]
+    futures = [pool.submit(helper) for _ in range(threads - 1)]
     try:
-        first = fn(bounds[0], bounds[1], *args)
+        run_ranges()
     finally:
         # wait for the other ranges even if ours failed: they write into the caller's arrays
-        timed = [f.result() for f in futures]
-        _local.helper_cpu = getattr(_local, "helper_cpu", 0.0) + sum(cpu for _, cpu in timed)
-    return [first, *(result for result, _ in timed)]
+        wait(futures)
+        _local.helper_cpu = getattr(_local, "helper_cpu", 0.0) + sum(
+            f.result() for f in futures if f.exception() is None
+        )
+    for f in futures:
+        if f.exception() is not None:
+            raise f.exception()  # type: ignore[misc]
+    return results
 
 
 class serial:  # noqa: N801 — used as a context manager, like contextlib's

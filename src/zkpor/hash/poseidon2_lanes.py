@@ -456,7 +456,8 @@ def search_nonce(seed: list[int], bits: int, start: int = 0, batch: int = 1 << 1
         def tiles(lo: int, hi: int, first: np.uint64 = first, count: int = count) -> int:
             return pow_search_range(lo * LANES, min(hi * LANES, count), first, state, shift)
 
-        found = [k for k in parallel_ranges(tiles, _tiles(count), grain=64) if k >= 0]
+        # one range per thread: each stops at its first passing nonce
+        found = [k for k in parallel_ranges(tiles, _tiles(count), grain=64, per_thread=1) if k >= 0]
         if found:
             return base + min(found)
     raise RuntimeError("no proof-of-work nonce below p")  # pragma: no cover (2^-bits a try)

@@ -245,7 +245,11 @@ def _search_nonce(seed: bytes, bits: int) -> int:
     start = 0
     while start < 1 << 64:
         count = min(_GRIND_BATCH, (1 << 64) - start)
-        found = parallel_ranges(blake3_kernels.grind_range, count, key, bits, np.uint64(start), grain=1024)
+        # one range per thread: each stops at its first passing nonce (more ranges would be searched
+        # past the first hit)
+        found = parallel_ranges(
+            blake3_kernels.grind_range, count, key, bits, np.uint64(start), grain=1024, per_thread=1
+        )
         hits = [int(f) for f in found if f >= 0]
         if hits:
             return min(hits)  # ranges are in order, so this is the smallest passing nonce
