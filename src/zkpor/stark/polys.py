@@ -36,7 +36,7 @@ class _LdeBuffers:
     8,192-user batch's main trace, and `clear_page` was a quarter of the CPU samples of a process
     proving batches (perf). A process proving batch after batch reuses them instead."""
 
-    LIMIT = 4  # matrices kept (a proof commits 3: main, aux, quotient)
+    LIMIT = 5  # matrices kept: a proof's 3 LDEs (main, aux, quotient), with ZK 2 coefficient matrices
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -62,12 +62,12 @@ class _LdeBuffers:
 _lde_buffers = _LdeBuffers()
 
 
-def recycle(polys: CommittedPolys, zero_knowledge: bool) -> None:
-    """Give a finished proof's LDE matrix back for the next proof's LDE, and with zero knowledge its
-    coefficient matrix too (`trace_coefficients` takes one); the caller must not use `polys`
-    afterwards."""
+def recycle(polys: CommittedPolys, coefficients: bool) -> None:
+    """Give a finished proof's LDE matrix back for the next proof's LDE, and with `coefficients`
+    its coefficient matrix too (with zero knowledge `trace_coefficients` takes one); the caller
+    must not use `polys` afterwards."""
     _lde_buffers.give(polys.columns)
-    if zero_knowledge:
+    if coefficients:
         _lde_buffers.give(polys.coefficients)
 
 

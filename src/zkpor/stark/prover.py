@@ -184,5 +184,9 @@ def prove(
         preprocessed_at_zw=at_zw[aux_next:],
         preprocessed_opening=fixed.commitment.open(indices) if fixed is not None else None,
     )
-    recycle(main, zk)  # the largest by far; keeping the others too would raise the peak (measured)
+    # The next proof of this shape writes into these matrices (fresh pages cost more than the
+    # arithmetic); the quotient's coefficients are not reused (`split_quotient` makes them).
+    for polys, with_coefficients in ((main, zk), (aux, zk), (quotient, False)):
+        if polys is not None:
+            recycle(polys, with_coefficients)
     return proof
