@@ -145,3 +145,18 @@ def test_grinding_seed_depends_on_the_transcript_and_the_bits():
             t.absorb_bytes("other", extra)
         seeds.add(t._pow_seed(bits))
     assert len(seeds) == 3
+
+
+@pytest.mark.parametrize("bits", [0, 1, 4, 9])
+def test_lane_grinding_kernel_agrees_with_the_reference(bits):
+    """The grinding kernel hashes 128 nonces side by side: over ranges with partial lane groups,
+    odd starts and offsets, its answer is the smallest nonce `pow_hash_ok` accepts (or -1)."""
+    import numpy as np
+
+    from zkpor.hash import blake3_columns
+
+    seed = bytes(range(7, 39))
+    key = np.frombuffer(seed, dtype="<u4").astype(np.uint64)
+    for start, lo, hi in ((0, 0, 700), (2**40 + 3, 5, 300), (2**33 - 60, 0, 200), (11, 4, 4)):
+        expected = next((start + n for n in range(lo, hi) if tr.pow_hash_ok(seed, start + n, bits)), -1)
+        assert blake3_columns.grind_range(lo, hi, key, bits, np.uint64(start)) == expected

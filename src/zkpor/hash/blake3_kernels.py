@@ -26,10 +26,6 @@ _L16 = np.uint64(16)
 _L20 = np.uint64(20)
 _L24 = np.uint64(24)
 _L25 = np.uint64(25)
-_B8 = np.uint64(8)
-_B24 = np.uint64(24)
-_FF = np.uint64(0xFF)
-_FF00 = np.uint64(0xFF00)
 
 IV = np.array(
     [0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19],
@@ -296,34 +292,3 @@ def hash_rows_range(
             if rows[i, j] >= bound:
                 above += 1
     return above
-
-
-@njit(cache=True)
-def _pow_ok(key: np.ndarray, nonce: np.uint64, bits: int, block: np.ndarray, cv: np.ndarray) -> bool:
-    """Whether keyed BLAKE3 of the 8 bytes of nonce (little-endian) starts with `bits` zero bits."""
-    for j in range(16):
-        block[j] = np.uint64(0)
-    block[0] = nonce & _M32
-    block[1] = nonce >> _S32
-    compress(key, block, np.uint64(0), np.uint64(8), KEYED_HASH | CHUNK_START | CHUNK_END | ROOT, cv)
-    # The first 8 digest bytes as a big-endian integer: byte-swap the two first 32-bit words.
-    w0 = cv[0]
-    w1 = cv[1]
-    be0 = ((w0 & _FF) << _B24) | ((w0 & _FF00) << _B8) | ((w0 >> _B8) & _FF00) | (w0 >> _B24)
-    be1 = ((w1 & _FF) << _B24) | ((w1 & _FF00) << _B8) | ((w1 >> _B8) & _FF00) | (w1 >> _B24)
-    head = (be0 << _S32) | be1
-    if bits == 0:
-        return True
-    return (head >> np.uint64(64 - bits)) == 0
-
-
-@njit(cache=True, nogil=True)
-def grind_range(lo: int, hi: int, key: np.ndarray, bits: int, start: np.uint64) -> np.int64:
-    """The smallest nonce in [start + lo, start + hi) that passes `_pow_ok`, or -1."""
-    block = np.empty(16, dtype=np.uint64)
-    cv = np.empty(16, dtype=np.uint64)
-    for i in range(lo, hi):
-        nonce = start + np.uint64(i)
-        if _pow_ok(key, nonce, bits, block, cv):
-            return np.int64(nonce)
-    return np.int64(-1)

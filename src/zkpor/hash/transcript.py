@@ -239,7 +239,7 @@ def _search_nonce(seed: bytes, bits: int) -> int:
     import numpy as np  # the prover's search only; verifiers never get here
 
     from zkpor.field.parallel import parallel_ranges
-    from zkpor.hash import blake3_kernels
+    from zkpor.hash import blake3_columns
 
     key = np.frombuffer(seed, dtype="<u4").astype(np.uint64)
     start = 0
@@ -248,7 +248,7 @@ def _search_nonce(seed: bytes, bits: int) -> int:
         # one range per thread: each stops at its first passing nonce (more ranges would be searched
         # past the first hit)
         found = parallel_ranges(
-            blake3_kernels.grind_range, count, key, bits, np.uint64(start), grain=1024, per_thread=1
+            blake3_columns.grind_range, count, key, bits, np.uint64(start), grain=1024, per_thread=1
         )
         hits = [int(f) for f in found if f >= 0]
         if hits:
