@@ -15,7 +15,7 @@ and the pool threads working for it ("threads": CPU / own-thread CPU; 1.00 = one
 A process with R runnable threads on average can keep at most R cores busy, however quiet the
 machine; under load it gets about R/(load) of the two cores. Since the driver's work overlaps the
 proof (`InProcessRunner`), more threads than cores can be runnable at once: the figure in brackets
-caps each 20 ms interval at the machine's cores, the bound on the cores used on an idle machine.
+caps each 100 ms at the machine's cores, the bound on the cores used on an idle machine.
 
 Per phase (`zkpor.stark.phases`, "tree: …" for the round proof's nodes): wall s (summed over jobs,
 which overlap when several run at once), CPU s (the phase's thread and its helpers), own-thread
@@ -37,6 +37,7 @@ from pathlib import Path
 
 TREE_PREFIX = "tree: "
 INTERVAL = 0.02  # seconds between samples
+WINDOW = 0.1  # seconds over which runnable threads are capped at the cores
 
 
 def _thread_times() -> dict[int, tuple[int, int]]:
@@ -75,21 +76,25 @@ class Sampler:
 
     def _run(self) -> None:
         me = threading.get_native_id()
-        last, then = _thread_times(), time.perf_counter()
+        last = _thread_times()
+        window, window_start = 0.0, time.perf_counter()
         while True:
             stopping = self._stop.wait(self.interval)
             now, when = _thread_times(), time.perf_counter()
-            runnable = 0.0
             for tid, (on_cpu, waiting) in now.items():
                 before = last.get(tid, (0, 0))
                 if tid == me or on_cpu == before[0]:
                     continue
                 self.threads.add(tid)
                 self.cpu += (on_cpu - before[0]) / 1e9
-                runnable += (on_cpu - before[0] + waiting - before[1]) / 1e9
-            self.runnable += runnable
-            self.usable += min(runnable, self.cores * (when - then))
-            last, then = now, when
+                window += (on_cpu - before[0] + waiting - before[1]) / 1e9
+            last = now
+            # capped per window of a few samples: the threads' counters are read one after another,
+            # so a single interval's sum jitters above and below the truth
+            if when - window_start >= WINDOW or stopping:
+                self.runnable += window
+                self.usable += min(window, self.cores * (when - window_start))
+                window, window_start = 0.0, when
             if stopping:
                 return
 
