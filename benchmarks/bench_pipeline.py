@@ -121,16 +121,26 @@ def run_prove(directory: Path, jobs: int, overlap: bool, interval: float, aggreg
             with lock:
                 own[name] += time.thread_time() - start
 
-    original_node = distributed.prove_node_payload
+    def in_tree_phases(step):  # type: ignore[no-untyped-def]
+        def run(*args):  # type: ignore[no-untyped-def]
+            in_tree.on = True  # in the thread running this step of the node
+            try:
+                return step(*args)
+            finally:
+                in_tree.on = False
+
+        return run
+
+    # A node's two steps (`prepare_node_payload`: its witness, then its proof) may run in two
+    # threads; an older zkpor's runner (PYTHONPATH=its src) calls prove_node_payload.
+    name = "prepare_node_payload" if hasattr(distributed, "prepare_node_payload") else "prove_node_payload"
+    original_node = getattr(distributed, name)
 
     def sampled_node(payload):  # type: ignore[no-untyped-def]
-        in_tree.on = True  # in the thread proving the node
-        try:
-            return original_node(payload)
-        finally:
-            in_tree.on = False
+        result = in_tree_phases(original_node)(payload)
+        return in_tree_phases(result) if callable(result) else result
 
-    distributed.prove_node_payload = sampled_node
+    setattr(distributed, name, sampled_node)
     for module in list(sys.modules.values()):  # every module that imported `phase` by name
         if getattr(module, "phase", None) is original_phase and module is not phases:
             module.phase = sampled_phase

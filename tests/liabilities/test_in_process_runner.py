@@ -12,12 +12,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from liabilities_testing import CHEAP, SMALL_BATCH, copy_round, make_round
+from liabilities_testing import CHEAP, CHEAP_TREE, SMALL_BATCH, copy_round, make_round
 
 from zkpor.errors import ZkporError
 from zkpor.liabilities import distributed
 from zkpor.liabilities.distributed import InProcessRunner
 from zkpor.liabilities.round_proof import prove_round, verify_round
+from zkpor.liabilities.round_tree import TreeOptions
 from zkpor.liabilities.store import InclusionStore
 
 NO_ZK = replace(CHEAP, zero_knowledge=False)  # no hiding randomness: proofs are a function of the inputs
@@ -89,6 +90,26 @@ def test_every_job_comes_back_once_whatever_the_order() -> None:
     assert all(result["index"] == job for job, result in results)
     with pytest.raises(ValueError):
         InProcessRunner(jobs=0)
+
+
+@pytest.mark.slow
+def test_overlapped_round_proof_is_the_same_bit_for_bit(tmp_path: Path) -> None:
+    """With the tree: each node's children are read into its program's inputs while the node before
+    it is proven (`prepare_node_payload`); round.zkp and every node file are the same (no ZK)."""
+    levels = (CHEAP_TREE.batch, CHEAP_TREE.inner, CHEAP_TREE.top)
+    no_zk = (replace(options, zero_knowledge=False) for options in levels)
+    # two children a node: two level-1 nodes (the second read while the first is proven), a top
+    tree = TreeOptions(*no_zk, leaf_arity_log=1, node_arity_log=1)
+    one = tmp_path / "one"
+    secret = make_round(one, 3 * SMALL_BATCH - 3)
+    two = copy_round(one, tmp_path / "two")
+    for directory, overlap in ((one, False), (two, True)):
+        prove_round(directory, secret, NO_ZK, batch_size=SMALL_BATCH, tree=tree,
+                    runner=InProcessRunner(overlap=overlap))  # fmt: skip
+    files = sorted(p.relative_to(one) for p in (one / "proof").rglob("*.zkp"))
+    assert len(files) > 3 + 1  # batches, nodes and round.zkp
+    for name in files:
+        assert (two / name).read_bytes() == (one / name).read_bytes(), name
 
 
 class _Log:

@@ -48,7 +48,7 @@ import ctypes
 import gc
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -606,16 +606,35 @@ def prove_node(
     verify each real child inside `node.program` and prove that run (with the program's options).
     Returns the node's public values and its proof; children that do not verify raise
     AggregationError naming the failed checks."""
+    return prepare_node(node, statement_digest, first_leaf, children, weights)()
+
+
+def prepare_node(
+    node: NodeProgram,
+    statement_digest: Sequence[int],
+    first_leaf: int,
+    children: Sequence[Child],
+    weights: Sequence[int],
+) -> Callable[[], tuple[NodePublic, StarkProof]]:
+    """`prove_node` in two steps: this call reads the children into the program's private inputs
+    (`node_witness`, single-threaded), the function it returns proves the program's run (the cores'
+    work), so that a runner can read the next node's children while one is proven."""
     inputs = [*statement_digest, first_leaf, *weights]
     private = node_witness(node, children)
-    try:
-        public, proof = prove_program(
-            node.program, inputs, private, node.options, layout=node.layout, committed=node.committed
-        )
-    except ProgramError:
-        failed = ", ".join(sorted(failed_checks(node, inputs, private)))
-        raise AggregationError(f"node at slot {first_leaf}: its children do not verify ({failed})") from None
-    return node.public_from_outputs(inputs, [v.c0 for v in public.outputs]), proof
+
+    def prove() -> tuple[NodePublic, StarkProof]:
+        try:
+            public, proof = prove_program(
+                node.program, inputs, private, node.options, layout=node.layout, committed=node.committed
+            )
+        except ProgramError:
+            failed = ", ".join(sorted(failed_checks(node, inputs, private)))
+            raise AggregationError(
+                f"node at slot {first_leaf}: its children do not verify ({failed})"
+            ) from None
+        return node.public_from_outputs(inputs, [v.c0 for v in public.outputs]), proof
+
+    return prove
 
 
 def verify_node(

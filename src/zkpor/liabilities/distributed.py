@@ -39,7 +39,7 @@ import numpy as np
 from zkpor.errors import ZkporError
 from zkpor.field import parallel
 from zkpor.liabilities.batch import batch_witness, prove_witness
-from zkpor.liabilities.round_tree import TreeOptions, node_payload, prove_node_payload
+from zkpor.liabilities.round_tree import TreeOptions, node_payload, prepare_node_payload
 from zkpor.liabilities.statement import Statement
 from zkpor.liabilities.witness import NegativeNetValueError
 from zkpor.stark.params import ProofOptions
@@ -107,11 +107,11 @@ def prove_payload(payload: dict[str, Any], threads: int = 0) -> dict[str, Any]:
 
 def prepare_payload(payload: dict[str, Any]) -> Callable[[], dict[str, Any]]:
     """`prove_payload` in two steps: this call builds a batch's witness (the trace: single-threaded
-    work, mostly), the function it returns proves it (the cores' work) and gives the result. A node
-    is proven by the returned function alone. `InProcessRunner` builds the next batch's witness
-    while the current one is proven."""
+    work, mostly) or reads a node's children into its program's inputs, the function it returns
+    proves it (the cores' work) and gives the result. `InProcessRunner` prepares the next job while
+    the current one is proven."""
     if payload.get("kind") == "node":
-        return lambda: prove_node_payload(payload)
+        return prepare_node_payload(payload)
     statement, index = Statement.decode(payload["statement"]), payload["index"]
     try:
         witness = batch_witness(statement, index, payload["id_hashes"], payload["equity"], payload["debt"])

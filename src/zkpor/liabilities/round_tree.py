@@ -598,6 +598,12 @@ def node_payload(job: Any) -> dict[str, Any]:
 def prove_node_payload(payload: dict[str, Any]) -> dict[str, Any]:
     """Prove one node from its plain-value job; runs on a worker. `children` are the children's
     files (batch proof files at level 1, node files above)."""
+    return prepare_node_payload(payload)()
+
+
+def prepare_node_payload(payload: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    """`prove_node_payload` in two steps (`aggregation.prepare_node`): the children read into the
+    node program's inputs now, the proof by the function returned."""
     statement = Statement.decode(payload["statement"])
     tree = _tree_from_payload(payload["tree"])
     plan = aggregation.plan_tree(statement.batch_count, tree.leaf_arity_log, tree.node_arity_log)
@@ -607,11 +613,14 @@ def prove_node_payload(payload: dict[str, Any]) -> dict[str, Any]:
         child = BatchProof.from_bytes(data) if shape.level == 1 else NodeFile.from_bytes(data)
         children.append((child.public, StarkProof.from_bytes(child.stark)))
     node = node_program(statement, tree, shape)
-    public, proof = aggregation.prove_node(
-        node, statement.digest(), shape.first_leaf, children, statement.weights
-    )
-    return {"kind": "node", "level": shape.level, "index": shape.index, "public": public.to_json(),
-            "proof": proof.to_bytes()}  # fmt: skip
+    finish = aggregation.prepare_node(node, statement.digest(), shape.first_leaf, children, statement.weights)
+
+    def prove() -> dict[str, Any]:
+        public, proof = finish()
+        return {"kind": "node", "level": shape.level, "index": shape.index, "public": public.to_json(),
+                "proof": proof.to_bytes()}  # fmt: skip
+
+    return prove
 
 
 def _tree_from_payload(raw: dict[str, Any]) -> TreeOptions:
