@@ -6,6 +6,7 @@ the caller with everything proven before it kept."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -252,3 +253,27 @@ def test_a_round_killed_mid_proof_resumes_with_nothing_proven_lost(
     assert (report.batches_reused, report.batches_proven) == (2, 2)
     for name in ("batches/00000.zkp", "batches/00002.zkp", "batches/00003.zkp", "global.json"):
         assert (killed / "proof" / name).read_bytes() == (straight / "proof" / name).read_bytes()
+
+
+def test_the_gil_switch_interval_is_short_while_overlapping_and_restored_after() -> None:
+    log = _Log()
+    seen: list[float] = []
+    before = sys.getswitchinterval()
+
+    def prove(job: int) -> None:
+        seen.append(sys.getswitchinterval())
+        if job == 3:
+            raise ZkporError("batch 3 failed on purpose")
+
+    with pytest.MonkeyPatch.context() as patch:
+        _fake_jobs(patch, log, prove=prove)
+        assert [job for job, _ in InProcessRunner().run(_taken(log, 3))] == [0, 1, 2]
+        assert sys.getswitchinterval() == before
+        with pytest.raises(ZkporError, match="batch 3 failed"):
+            list(InProcessRunner().run(_taken(log, 5)))
+        assert sys.getswitchinterval() == before
+        runs = InProcessRunner().run(_taken(log, 5))
+        next(runs)
+        runs.close()  # a caller that stops early
+        assert sys.getswitchinterval() == before
+    assert seen and all(s == min(before, distributed.OVERLAP_SWITCH_INTERVAL) for s in seen)

@@ -29,6 +29,7 @@ import contextvars
 import logging
 import os
 import queue
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -54,6 +55,7 @@ CONNECT_TIMEOUT = "30s"
 # (6.1 GB at the peak of a 2^16-user round): no wall-clock gain measured on the 2-core machine
 # (docs/performance.md, "The whole round: two jobs at once"). So one at a time by default.
 IN_PROCESS_JOBS = 1
+OVERLAP_SWITCH_INTERVAL = 0.0005  # seconds (Python's default: 0.005), while `InProcessRunner` overlaps
 
 
 @dataclass(frozen=True)
@@ -245,20 +247,48 @@ def _overlapped(jobs: Iterable[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
     handed back while job i + 1 is proven."""
     job_iter = iter(jobs)
     in_flight: _Proof | None = None
-    while True:
-        try:
-            job = next(job_iter, _END)
-            finish = prepare_payload(job_payload(job)) if job is not _END else None
-        except Exception as error:  # the driver or the witness failed: keep the proof in flight
-            if in_flight is not None:
-                yield in_flight.job, in_flight.result()
-            raise error
-        finished = (in_flight.job, in_flight.result()) if in_flight is not None else None
-        in_flight = _Proof(job, finish) if finish is not None else None
-        if finished is not None:
-            yield finished
-        if in_flight is None:
-            return
+    with _short_switch_interval:  # restored when the generator ends or is closed
+        while True:
+            try:
+                job = next(job_iter, _END)
+                finish = prepare_payload(job_payload(job)) if job is not _END else None
+            except Exception as error:  # the driver or the witness failed: keep the proof in flight
+                if in_flight is not None:
+                    yield in_flight.job, in_flight.result()
+                raise error
+            finished = (in_flight.job, in_flight.result()) if in_flight is not None else None
+            in_flight = _Proof(job, finish) if finish is not None else None
+            if finished is not None:
+                yield finished
+            if in_flight is None:
+                return
+
+
+class _ShortSwitchInterval:
+    """The caller's Python (the driver, the witness) holds the GIL in slices of the interpreter's
+    switch interval while the proof's threads need it for a moment between kernels: shorter slices,
+    shorter stalls. Set while any overlapped run is going on, restored after the last one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs = 0
+        self._saved = 0.0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._runs == 0:
+                self._saved = sys.getswitchinterval()
+                sys.setswitchinterval(min(self._saved, OVERLAP_SWITCH_INTERVAL))
+            self._runs += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._runs -= 1
+            if self._runs == 0:
+                sys.setswitchinterval(self._saved)
+
+
+_short_switch_interval = _ShortSwitchInterval()
 
 
 _END = object()
