@@ -7,11 +7,8 @@ import pytest
 from Crypto.Cipher import AES
 
 from zkpor.field import goldilocks as gl
-from zkpor.field import ntt, parallel, randomness
+from zkpor.field import parallel, randomness
 from zkpor.field.pure import P
-from zkpor.stark.domain import ProofDomain
-from zkpor.stark.params import ProofOptions
-from zkpor.stark.polys import trace_coefficients
 
 KEY = bytes(range(32))
 
@@ -77,16 +74,3 @@ def test_bad_arrays_are_refused() -> None:
     with pytest.raises(ValueError, match="read-only"):
         randomness.fill_uniform_rows(read_only)
 
-
-def test_randomised_trace_still_interpolates_the_trace() -> None:
-    """[t − r ‖ r] equals the trace on H (X^n = 1 there) and carries fresh randomness each time."""
-    n, width = 1 << 10, 37
-    trace = gl.random_elements((width, n), np.random.default_rng(5))
-    domain = ProofDomain.create(n, 2, ProofOptions(blowup=4, num_queries=4, zero_knowledge=True))
-    first = trace_coefficients(trace, domain, zero_knowledge=True)
-    again = trace_coefficients(trace, domain, zero_knowledge=True)
-    assert first.shape == (width, 2 * n)
-    for coefficients in (first, again):
-        assert np.array_equal(ntt.ntt(gl.add(coefficients[:, :n], coefficients[:, n:])), trace)
-    assert not np.any(first[:, n:] == again[:, n:])
-    assert np.array_equal(trace_coefficients(trace, domain, zero_knowledge=False), ntt.intt(trace))
