@@ -239,6 +239,27 @@ def test_a_crash_between_batch_file_and_store_loses_nothing(
         assert sorted(store.finished_batches()) == [0, 1, 2]
 
 
+def test_ctrl_c_just_after_a_batch_is_committed_counts_it_as_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C landing after batch 1's rows are committed, before the loop counts it: the message
+    says what a resume will find (two batches), not what the loop had counted (one)."""
+    secret = make_round(tmp_path, 90)
+    original = InclusionStore.add_batch
+
+    def interrupt_after_batch_1(self, batch, nodes, users):
+        original(self, batch, nodes, users)
+        if batch.batch == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(InclusionStore, "add_batch", interrupt_after_batch_1)
+    with pytest.raises(InterruptError, match="interrupted: 2 of 3 batches are proven and kept"):
+        prove_small(tmp_path, secret)
+    monkeypatch.setattr(InclusionStore, "add_batch", original)
+    resumed = prove_small(tmp_path, secret)
+    assert (resumed.batches_reused, resumed.batches_proven) == (2, 1)
+
+
 def test_a_damaged_batch_file_is_proven_again(tmp_path: Path) -> None:
     secret = make_round(tmp_path, 40)
     prove_small(tmp_path, secret)

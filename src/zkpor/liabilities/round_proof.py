@@ -317,8 +317,11 @@ def _prove_locked(
                 if progress:
                     progress(len(done) + proven, shape.batch_count)
         except KeyboardInterrupt:
+            # Counted from the store, not the loop: Ctrl-C may land after a batch's rows were
+            # committed but before the loop counted it, and the store is what a resume reads.
+            kept = sum(1 for index in store.finished_batches() if index < shape.batch_count)
             raise InterruptError(
-                f"interrupted: {len(done) + proven} of {shape.batch_count} batches are proven and kept "
+                f"interrupted: {kept} of {shape.batch_count} batches are proven and kept "
                 f"(in {proof_dir / 'batches'}, recorded in {private_dir / STORE_NAME}); run the same "
                 f"`zkpor prove {round_dir}` again to resume: they will not be proven again"
             ) from None
