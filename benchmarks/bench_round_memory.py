@@ -103,10 +103,16 @@ sampler = threading.Thread(target=sample, daemon=True)
 sampler.start()
 secret, _ = load_secret(directory / "exchange.secret", create=True)
 start, cpu = time.perf_counter(), time.process_time()
-prove_round(directory, secret, batch_size=batch_size, aggregate=aggregate, runner=Labelled())
+report = prove_round(directory, secret, batch_size=batch_size, aggregate=aggregate, runner=Labelled())
 state["stop"] = True
 sampler.join()
-print(json.dumps({"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu,
+levels = []
+if report.tree is not None and report.tree.cpu_seconds_per_level:
+    t = report.tree
+    levels = [[level, t.trace_lengths[level], t.cpu_seconds_per_level[level - 1]]
+              for level in sorted(t.trace_lengths)]
+print(json.dumps({"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu, "levels": levels,
+                  "round_zkp": (directory / "proof" / "round.zkp").stat().st_size if levels else 0,
                   "peak_mb": status()["VmHWM"], "jobs": jobs,
                   "timeline": timeline}))
 """
@@ -156,6 +162,11 @@ def main() -> None:
         print(f"{name:<16} {start:>11.0f} {peak:>8.0f} {anon:>6.0f} {file:>6.0f}  {' | '.join(where)}")
     if batches and not args.all_jobs:
         print(f"({len(batches)} batches: the one with the highest peak shown; --all-jobs for all)")
+    for level, rows, cpu in out["levels"]:
+        sizes = ", ".join(f"2^{r.bit_length() - 1}" for r in rows)
+        print(f"tree level {level}: rows {sizes}, {cpu:.1f} CPU-s")
+    if out["round_zkp"]:
+        print(f"round.zkp: {out['round_zkp']:,} bytes")
     print(f"round: {out['seconds']:.1f} s wall, {out['cpu']:.1f} CPU-s, peak {out['peak_mb']:.0f} MB")
 
 
