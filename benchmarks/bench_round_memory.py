@@ -5,10 +5,10 @@
 
 Proves a generated 22-asset round (seed 7) with `prove_round` in a fresh process while a sampler
 thread reads VmRSS (and its anonymous and file-backed parts) from /proc/self/status every 20 ms
-together with the stacks of the driver thread and of the proof thread (`sys._current_frames`).
+together with the prover's phase (`stark.phases`) each thread is in.
 Prints, per job (each batch, each node, and the driver between them; a job starts when the runner
 takes it, so with `InProcessRunner`'s overlap it includes the previous proof's tail), the resident
-memory when it starts, its peak, and the zkpor functions on the stacks at that peak; then the
+memory when it starts, its peak, and the phases running at that peak; then the
 process's own peak (VmHWM: ru_maxrss would carry this script's over exec) and its CPU seconds.
 `--timeline MB` also prints a sample whenever resident memory moved by MB. `--tree-only` proves
 the tree again over the batch proofs already in DIR (a previous run's; the batches are resumed,
@@ -26,20 +26,37 @@ import sys
 from pathlib import Path
 
 _PROVE = r"""
-import json, sys, threading, time
+import contextlib, json, sys, threading, time
 from pathlib import Path
+from zkpor.stark import phases
+
+# Where each thread is: the innermost `phases.phase` it is in, kept here for the sampler (walking
+# other threads' frames from a sampler thread crashed CPython 3.11 once: no stack walking).
+where_now = {}
+_phase = phases.phase
+
+@contextlib.contextmanager
+def located(name):
+    ident = threading.get_ident()
+    outer = where_now.get(ident)
+    where_now[ident] = name
+    try:
+        with _phase(name):
+            yield
+    finally:
+        where_now[ident] = outer
+
+phases.phase = located  # before the prover's modules import it
 from zkpor.liabilities import distributed
 from zkpor.liabilities.round_proof import prove_round
 from zkpor.liabilities.secret import load_secret
 
 INTERVAL = 0.02
 directory, batch_size, aggregate = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
-main = threading.main_thread().ident
 label = ["driver"]
-jobs = []  # [label, rss at start, peak rss, anon at peak, file at peak, stack at peak]
-timeline = []  # (seconds, label, rss, stack) whenever rss moved by TIMELINE_STEP MB
+jobs = []  # [label, rss at start, peak rss, anon at peak, file at peak, phases at peak]
+timeline = []  # (seconds, label, rss, phases) whenever rss moved by TIMELINE_STEP MB
 TIMELINE_STEP = float(sys.argv[4])
-state = {"stop": False}
 
 def status():
     values = {}
@@ -50,26 +67,9 @@ def status():
                 values[key] = int(rest.split()[0]) / 1024
     return values
 
-def chain(frame):
-    names = []
-    while frame is not None:
-        module = frame.f_globals.get("__name__", "")
-        if module.startswith("zkpor."):
-            names.append(f"{module[6:]}.{frame.f_code.co_name}:{frame.f_lineno}")
-        frame = frame.f_back
-    return names[:5]
-
 def stack():
-    # the zkpor frames of the driver thread and of the proof thread (InProcessRunner: "zkpor-job")
-    frames = sys._current_frames()
     names = {t.ident: t.name for t in threading.enumerate()}
-    out = []
-    for ident, frame in frames.items():
-        if ident == main or names.get(ident) == "zkpor-job":
-            found = chain(frame)
-            if found:
-                out.append(("driver: " if ident == main else "proof: ") + " < ".join(found))
-    return out
+    return [f"{names.get(ident, '?')}: {name}" for ident, name in list(where_now.items()) if name]
 
 def enter(name):
     label[0] = name
@@ -85,6 +85,8 @@ def sample():
         if TIMELINE_STEP and (not timeline or abs(s["VmRSS"] - timeline[-1][2]) >= TIMELINE_STEP):
             timeline.append((time.perf_counter() - start, label[0], s["VmRSS"], stack()))
         time.sleep(INTERVAL)
+
+state = {"stop": False}
 
 class Labelled(distributed.InProcessRunner):
     def run(self, job_iter):
@@ -157,9 +159,11 @@ def main() -> None:
     batches = [j for j in out["jobs"] if j[0].startswith("batch")]
     highest = max(batches, key=lambda j: j[2])[0] if batches else None
     for name, start, peak, anon, file, where in out["jobs"]:
-        if not args.all_jobs and (name.startswith("batch") and name != highest or not where):
+        quiet = name.startswith("batch") and name != highest or name == "driver" and not where
+        if quiet and not args.all_jobs:
             continue  # one batch, and the driver only where it was sampled above its start
-        print(f"{name:<16} {start:>11.0f} {peak:>8.0f} {anon:>6.0f} {file:>6.0f}  {' | '.join(where)}")
+        where = " | ".join(where) or "(no phase: e.g. compiling a node program, reading children)"
+        print(f"{name:<16} {start:>11.0f} {peak:>8.0f} {anon:>6.0f} {file:>6.0f}  {where}")
     if batches and not args.all_jobs:
         print(f"({len(batches)} batches: the one with the highest peak shown; --all-jobs for all)")
     for level, rows, cpu in out["levels"]:
