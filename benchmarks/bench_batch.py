@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import resource
 import time
 from dataclasses import replace
 
 import numpy as np
 
+from peak_memory import peak_rss_mb
 from zkpor.liabilities.batch import prove_batch
 from zkpor.liabilities.round_proof import profile_options
 from zkpor.liabilities.statement import Statement, StatementAsset
@@ -82,7 +82,7 @@ def main() -> None:
         for name in sorted(warm[0], key=lambda k: -warm[0][k][1]):
             print(f"  {name:24s}" + "".join(f" {run.get(name, (0, 0))[1]:5.2f}" for run in warm))
         print(f"  {'total':24s}" + "".join(f" {sum(c for _, c in run.values()):5.2f}" for run in warm))
-    print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+    print(f"peak memory {peak_rss_mb():,.0f} MB")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import statistics
 import subprocess
@@ -57,6 +56,7 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from peak_memory import peak_rss_mb
 from zkpor.stark.params import ProofOptions
 
 NO_NUMPY = (
@@ -65,9 +65,6 @@ NO_NUMPY = (
     "runpy.run_module('zkpor.liabilities.inclusion', run_name='__main__')"
 )
 
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class _EnoughError(Exception):

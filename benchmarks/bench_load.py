@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -23,9 +22,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+from peak_memory import peak_rss_mb
 
 
 def phase_generate(out: Path, users: int, seed: int, file_format: str) -> dict[str, float]:

@@ -28,11 +28,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import resource
 import subprocess
 import sys
 import time
 
+from peak_memory import peak_rss_mb
 from zkpor.field.pure import Ext
 from zkpor.recursion.air import (
     BLOCK,
@@ -130,7 +130,7 @@ def run(log_rows: int, options: ProofOptions, show_phases: bool) -> str:
     report = verify_program(program, public, data, key=key)
     verify_s = time.perf_counter() - start
     c = layout.counts
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     line = (
         f"2^{log_rows:<3} {c['permutations']:>7} {c['arithmetic']:>8} {c['decompositions']:>5} "
         f"{c['private_inputs']:>8} {build_s:>7.1f} {witness_s:>9.1f} {key_s:>5.1f} {prove_s:>8.1f} "

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from peak_memory import peak_rss_mb
 
 _CLIENT = """
 import json, resource, sys, time
@@ -92,7 +93,7 @@ def main() -> None:
         generate_round(directory, args.users, 7)
         seconds = time.perf_counter() - started
         size = (directory / "users.csv").stat().st_size / 1e9
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = peak_rss_mb()
         print(f"generate  {args.users:,} users: {seconds:.1f} s, {size:.2f} GB file, peak {peak:.0f} MB")
     for stale in ("proof", "private"):
         shutil.rmtree(directory / stale, ignore_errors=True)

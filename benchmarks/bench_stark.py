@@ -10,23 +10,19 @@ Each size runs in a fresh process, so the peak memory printed is that run's own.
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import time
 
 import numpy as np
 
+from peak_memory import peak_rss_mb
 from zkpor.stark.domain import opened_points_per_column
 from zkpor.stark.examples.poseidon2_air import Poseidon2Air, poseidon2_trace
 from zkpor.stark.gadgets import poseidon2 as gadget
 from zkpor.stark.params import default_options
 from zkpor.stark.prover import prove
 from zkpor.stark.verifier import verify
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def smallest_zk_log_rows() -> int:
