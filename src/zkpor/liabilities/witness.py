@@ -76,7 +76,9 @@ def build_batch(
     gadget, output = layout.gadget, layout.gadget_output
     width = gadget.columns
     elements = leaf_element_matrix(layout, id_hashes, equity, debt)
-    starts = np.arange(B) * block
+
+    def rows_of(r: int) -> slice:  # row r of every block: a strided view, not a gathered copy
+        return slice(r, n, block)
 
     # The leaf sponge, one row type at a time, from the capacity the round's statement gives.
     capacity = np.array(leaf_capacity(statement_digest, layout.leaf_elements), dtype=np.uint64)
@@ -84,9 +86,9 @@ def build_batch(
     for r in range(layout.sponge_rows):
         inputs = np.concatenate([elements[:, r * LANES : (r + 1) * LANES].T, state_capacity])
         rows = gadget.fill_trace(np.ascontiguousarray(inputs))
-        trace[:width, starts + r] = rows
+        trace[:width, rows_of(r)] = rows
         state_capacity = rows[output + LANES : output + 12]
-    leaves = trace[output : output + 4, starts + layout.sponge_rows - 1].T.copy()
+    leaves = trace[output : output + 4, rows_of(layout.sponge_rows - 1)].T.copy()
 
     # The tree, level by level: node i (1 … B−1) lives on the node row of block i − 1.
     nodes = np.zeros((2 * B, 4), dtype=np.uint64)
@@ -94,51 +96,43 @@ def build_batch(
     node_capacity = np.array(poseidon2.sponge_initial_state(NODE_DOMAIN, 8)[LANES:], dtype=np.uint64)
     level = B // 2
     while level >= 1:
-        ids = np.arange(level, 2 * level)
         capacities = np.repeat(node_capacity[:, None], level, 1)
-        inputs = np.concatenate([nodes[2 * ids].T, nodes[2 * ids + 1].T, capacities])
+        inputs = np.concatenate([nodes[2 * level : 4 * level : 2].T, nodes[2 * level + 1 : 4 * level : 2].T,
+                                 capacities])  # fmt: skip
         rows = gadget.fill_trace(np.ascontiguousarray(inputs))
-        trace[:width, (ids - 1) * block + layout.node_row] = rows
-        nodes[ids] = rows[output : output + 4].T
+        first = (level - 1) * block + layout.node_row  # nodes level … 2·level − 1
+        trace[:width, first : first + level * block : block] = rows
+        nodes[level : 2 * level] = rows[output : output + 4].T
         level //= 2
-    filler_rows = [(B - 1) * block + layout.node_row]  # the dummy node: zero children, node capacity
+    filler_row = (B - 1) * block + layout.node_row  # the dummy node: zero children, node capacity
     dummy = np.concatenate([np.zeros(8, dtype=np.uint64), node_capacity])[:, None]
-    trace[:width, filler_rows] = gadget.fill_trace(dummy)
+    trace[:width, filler_row : filler_row + 1] = gadget.fill_trace(dummy)
     spare = gadget.fill_trace(np.zeros((12, 1), dtype=np.uint64))
     for r in range(layout.carry_row, block):
-        trace[:width, starts + r] = spare
+        trace[:width, rows_of(r)] = spare
 
-    # Limbs of every balance lane on the sponge rows; the limb-position sums of the net value.
+    # Limbs of every balance lane on the sponge rows, and acc[k]: the running Σ weight · limb over
+    # the block's sponge rows (constant afterwards), whose last value s_k is the net value's limb-
+    # position sum. In int64: check_weights bounds Σ_j w_j · (2^L − 1) below 2^61, and every
+    # partial sum lies between minus the debt side's and plus the equity side's.
     mask = np.uint64((1 << L) - 1)
-    sums = np.zeros((B, K), dtype=object)
-    for r in range(layout.sponge_rows):
-        for lane in range(LANES):
+    running = np.zeros((K, B), dtype=np.int64)
+    for r in range(block):
+        for lane in range(LANES) if r < layout.sponge_rows else ():
             content = layout.lane_content(r, lane)
             if content is None:
                 continue
-            values = trace[lane, starts + r]
+            values = trace[lane, rows_of(r)]
             weight = signed_weight(content)
             for k in range(K):
                 limb = (values >> np.uint64(L * k)) & mask
-                trace[layout.limb(lane, k), starts + r] = limb
+                trace[layout.limb(lane, k), rows_of(r)] = limb
                 if weight:
-                    sums[:, k] += limb.astype(object) * weight
-    # acc[k] on each row: running sum over the block's sponge rows (constant afterwards).
-    running = np.zeros((B, K), dtype=object)
-    for r in range(block):
-        if r < layout.sponge_rows:
-            for lane in range(LANES):
-                content = layout.lane_content(r, lane)
-                if content is None:
-                    continue
-                w = signed_weight(content)
-                for k in range(K):
-                    running[:, k] += trace[layout.limb(lane, k), starts + r].astype(object) * w
+                    running[k] += limb.astype(np.int64) * weight
         for k in range(K):
-            as_field = [int(v) % P for v in running[:, k]]
-            trace[layout.acc_offset + k, starts + r] = np.array(as_field, dtype=np.uint64)
+            trace[layout.acc_offset + k, rows_of(r)] = _to_field(running[k])
 
-    _fill_carry_chain(layout, trace, starts, sums, strict)
+    _fill_carry_chain(layout, trace, running, strict)
 
     for s, (lane, k) in enumerate(layout.scaled_slots):
         scales = np.array([layout.scale(r, lane, k) for r in range(block)], dtype=np.uint64)
@@ -146,21 +140,24 @@ def build_batch(
         trace[layout.scaled_offset + s] = column * np.tile(scales, B)  # < 2^L · 2^L: no wrap
     trace[layout.block_column] = np.repeat(np.arange(B, dtype=np.uint64), block)
 
-    looked_up = trace[width : layout.acc_offset].ravel()  # limbs and scaled limbs
-    in_table = looked_up[looked_up < np.uint64(1 << L)]
-    if strict and in_table.shape[0] != looked_up.shape[0]:
-        raise ZkporError("a limb is out of range (internal error: limbs are built below 2^L)")
-    counts = np.bincount(in_table.astype(np.int64), minlength=1 << L)
+    looked_up = trace[width : layout.acc_offset].ravel()  # limbs and scaled limbs (a view)
+    if looked_up.max() < np.uint64(1 << L):  # always, unless a test builds a cheat
+        counts = np.bincount(looked_up.view(np.int64), minlength=1 << L)
+    else:
+        if strict:
+            raise ZkporError("a limb is out of range (internal error: limbs are built below 2^L)")
+        in_table = looked_up[looked_up < np.uint64(1 << L)]
+        counts = np.bincount(in_table.astype(np.int64), minlength=1 << L)
     trace[layout.multiplicity_column, : 1 << L] = counts.astype(np.uint64)
     trace[layout.table_column] = np.minimum(np.arange(n), (1 << L) - 1).astype(np.uint64)
-    trace[layout.node_multiplicity_column, starts[:-1] + layout.node_row] = 1
+    trace[layout.node_multiplicity_column, layout.node_row : (B - 1) * block : block] = 1
 
     limb_totals = []
     for asset in range(layout.assets):
         per_side = []
         for side in (0, 1):
             r, lane = divmod(4 + 2 * asset + side, LANES)
-            per_side.append(tuple(int(trace[layout.limb(lane, k), starts + r].sum(dtype=np.uint64))
+            per_side.append(tuple(int(trace[layout.limb(lane, k), rows_of(r)].sum(dtype=np.uint64))
                                   for k in range(K)))  # fmt: skip
         limb_totals.append(tuple(per_side))
     root = tuple(int(v) for v in nodes[1])
@@ -168,31 +165,36 @@ def build_batch(
     return BatchWitness(trace, public, leaves, nodes)
 
 
-def _fill_carry_chain(
-    layout: SolvencyLayout, trace: np.ndarray, starts: np.ndarray, sums: np.ndarray, strict: bool
-) -> None:
-    """Witnesses r_k, q_k + offset, top (see CarryChain) into the carry row's limb slots."""
+def _to_field(values: np.ndarray) -> np.ndarray:
+    """int64 values above −p as field elements: a negative x is p + x = (2^64 + x) − (2^64 − p)."""
+    field = values.astype(np.uint64)  # two's complement: 2^64 + x for a negative x
+    field[values < 0] -= np.uint64((1 << 64) - P)
+    return field
+
+
+def _fill_carry_chain(layout: SolvencyLayout, trace: np.ndarray, sums: np.ndarray, strict: bool) -> None:
+    """Witnesses r_k, q_k + offset, top (see CarryChain) into the carry row's limb slots, for every
+    user at once from the (K, B) int64 limb-position sums. `&` and `>>` on int64 are Python's floor
+    remainder and division by 2^L, also for negatives."""
     chain, L, K = layout.carry, layout.limb_bits, layout.limbs_per_value
-    row = starts + layout.carry_row
-    B = starts.shape[0]
-    slots = np.zeros((B, LANES * K), dtype=np.uint64)
-    for user in range(B):
-        carry = 0
-        for k in range(K - 1):
-            total = int(sums[user, k]) + carry
-            remainder, carry = total % (1 << L), total >> L  # floor division, also for negatives
-            slots[user, chain.remainder_slots[k]] = remainder
-            _spread(slots[user], chain.quotient_slots[k], carry + chain.q_offset, L)
-        top = int(sums[user, K - 1]) + carry
-        if top < 0:
-            if strict:
-                raise NegativeNetValueError(user)
-            top %= 1 << (L * len(chain.top_slots))  # what a cheater could best write
-        _spread(slots[user], chain.top_slots, top, L)
+    B = sums.shape[1]
+    slots = np.zeros((LANES * K, B), dtype=np.uint64)
+    carry = np.zeros(B, dtype=np.int64)
+    for k in range(K - 1):
+        total = sums[k] + carry
+        slots[chain.remainder_slots[k]] = total & ((1 << L) - 1)
+        carry = total >> L
+        _spread(slots, chain.quotient_slots[k], (carry + chain.q_offset).astype(np.uint64), L)
+    top = sums[K - 1] + carry
+    negative = np.flatnonzero(top < 0)
+    if strict and negative.size:
+        raise NegativeNetValueError(int(negative[0]))
+    # A cheater's negative top is written mod 2^(L · slots), as Python's `%` would: two's complement.
+    _spread(slots, chain.top_slots, top.astype(np.uint64), L)
     for s in range(LANES * K):
-        trace[layout.gadget.columns + s, row] = slots[:, s]
+        trace[layout.gadget.columns + s, layout.carry_row :: layout.block] = slots[s]
 
 
-def _spread(target: np.ndarray, slots: tuple[int, ...], value: int, L: int) -> None:
+def _spread(target: np.ndarray, slots: tuple[int, ...], values: np.ndarray, L: int) -> None:
     for i, s in enumerate(slots):
-        target[s] = (value >> (L * i)) & ((1 << L) - 1)
+        target[s] = (values >> np.uint64(L * i)) & np.uint64((1 << L) - 1)
