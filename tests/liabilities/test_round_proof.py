@@ -14,6 +14,7 @@ from liabilities_testing import CHEAP, SMALL_BATCH, append_user_line, make_round
 from zkpor.errors import InputError, InterruptError, ZkporError
 from zkpor.liabilities import encoding
 from zkpor.liabilities.assignment import (
+    batch_members,
     choose_batch_shape,
     id_hashes_of,
     padding_id_hash,
@@ -105,6 +106,42 @@ def test_batched_id_hashes_equal_the_reference() -> None:
     batched = id_hashes_of(uids, nonces)
     for i, (uid, nonce) in enumerate(zip(uids, nonces, strict=True)):
         assert batched[i].tolist() == encoding.id_hash(uid, nonce)
+
+
+def test_hkdf_matches_rfc_5869() -> None:
+    # RFC 5869, appendix A, test cases 1 and 3 (SHA-256)
+    okm = encoding._hkdf_sha256(b"\x0b" * 22, bytes(range(13)), bytes(range(0xF0, 0xFA)), 42)
+    assert okm.hex() == (
+        "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
+    )
+    okm = encoding._hkdf_sha256(b"\x0b" * 22, b"", b"", 42)
+    assert okm.hex() == (
+        "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"
+    )
+
+
+def test_nonces_and_padding_of_a_batch_equal_one_at_a_time(proven: tuple[Path, bytes]) -> None:
+    directory, secret = proven
+    inputs = load_round_inputs(directory)
+    users, bits = inputs.users, tuple(a.bits for a in inputs.config.assets)
+    assert inputs.config.round_id == "2024-06"
+    shape = choose_batch_shape(len(users), bits, SMALL_BATCH)
+    plan = plan_batches(secret, "2024-06", users, shape)
+    members = batch_members(plan, 1, secret, "2024-06", users)
+    for position, row in enumerate(members.rows.tolist()):
+        if row >= 0:
+            uid = users.uid(row)
+            nonce = encoding.user_nonce(secret, "2024-06", uid)
+            assert (members.uids[position], members.nonces[position]) == (uid, nonce)
+            assert members.id_hashes[position].tolist() == encoding.id_hash(uid, nonce)
+            assert members.equity[position].tolist() == users.equity[row].tolist()
+        else:
+            assert members.uids[position] is None and members.nonces[position] is None
+            assert members.id_hashes[position].tolist() == padding_id_hash(secret, "2024-06", -1 - row)
+            assert not members.equity[position].any() and not members.debt[position].any()
+    assert (members.rows < 0).any() and (members.rows >= 0).any()
+    hkdf = encoding._hkdf_sha256(secret, b"2024-06", encoding.NONCE_INFO + b"u7", 32)
+    assert encoding.user_nonces(secret, "2024-06", [b"u7", b"u8"])[0] == hkdf
 
 
 def test_batch_shape_follows_the_user_count() -> None:

@@ -25,7 +25,6 @@ Padding users
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ import numpy as np
 from zkpor.errors import ZkporError
 from zkpor.field.goldilocks import P
 from zkpor.hash.poseidon2_batch import sponge_hash_batch
-from zkpor.liabilities.encoding import ID_DOMAIN, _hkdf_sha256, bytes_to_elements, user_nonce
+from zkpor.liabilities.encoding import ID_DOMAIN, _hkdf_expand, _hkdf_extract, user_nonces
 from zkpor.liabilities.layout import SolvencyLayout
 from zkpor.round.users import UserBalances
 
@@ -86,11 +85,6 @@ def choose_batch_shape(
     return BatchShape(batch_size, limb_bits, -(-n_users // batch_size))
 
 
-def _shuffle_key(secret: bytes, round_id: str, tag: bytes) -> bytes:
-    message = SHUFFLE_DOMAIN + b"\0" + round_id.encode() + b"\0" + tag
-    return hmac.new(secret, message, hashlib.sha256).digest()
-
-
 def shuffle_slots(secret: bytes, round_id: str, uids: list[bytes], slots: int) -> np.ndarray:
     """Slot order: entry s is the user row in slot s, or −1 − k for padding user k (see module doc)."""
     return _slot_order(secret, round_id, len(uids), slots, lambda start, end: uids[start:end])
@@ -107,12 +101,13 @@ def _slot_order(
     if slots < n:
         raise ValueError("fewer slots than users")
     keys = np.empty(2 * slots, dtype=">u8")
+    prefix = SHUFFLE_DOMAIN + b"\0" + round_id.encode() + b"\0"  # the shuffle key's message, then the tag
     for start in range(0, slots, _KEY_CHUNK):
         end = min(start + _KEY_CHUNK, slots)
         users = uids_of(start, min(end, n)) if start < n else []
         tags = [b"u" + uid for uid in users]
         tags += [b"p" + (k - n).to_bytes(8, "big") for k in range(max(start, n), end)]
-        chunk = b"".join(_shuffle_key(secret, round_id, t)[:16] for t in tags)
+        chunk = b"".join(hmac.digest(secret, prefix + t, "sha256")[:16] for t in tags)
         keys[2 * start : 2 * end] = np.frombuffer(chunk, dtype=">u8")
     high, low = keys[0::2], keys[1::2]
     order = np.lexsort((low, high))  # stable: equal keys keep their input order
@@ -123,22 +118,39 @@ def _slot_order(
 
 
 def padding_id_hash(secret: bytes, round_id: str, index: int) -> list[int]:
-    material = _hkdf_sha256(secret, round_id.encode(), PADDING_INFO + index.to_bytes(8, "big"), 64)
+    return _padding_id_hash(_hkdf_extract(secret, round_id.encode()), index)
+
+
+def _padding_id_hash(prk: bytes, index: int) -> list[int]:
+    """`padding_id_hash` from the HKDF's extract step (`prk`), the same for every padding user."""
+    material = _hkdf_expand(prk, PADDING_INFO + index.to_bytes(8, "big"), 64)
     return [int.from_bytes(material[i : i + 16], "big") % P for i in range(0, 64, 16)]
 
 
 def id_hashes_of(uids: list[str], nonces: list[bytes]) -> np.ndarray:
-    """`encoding.id_hash` of many users at once: (n, 4) uint64. Rows of equal uid length share one
-    numba sponge call (the input length is part of the sponge's initial state)."""
+    """`encoding.id_hash` of many users at once: (n, 4) uint64."""
+    return _id_hashes([uid.encode() for uid in uids], nonces)
+
+
+def _id_hashes(uids: list[bytes], nonces: list[bytes]) -> np.ndarray:
+    """`id_hashes_of` from UTF-8 uids. The sponge's inputs (`encoding.bytes_to_elements` of
+    uid ‖ 0 ‖ nonce) are built with numpy for all rows of equal input length at once, and hashed by
+    one numba sponge call per length (the input length is part of the sponge's initial state)."""
     out = np.zeros((len(uids), 4), dtype=np.uint64)
+    data = [uid + b"\0" + nonce for uid, nonce in zip(uids, nonces, strict=True)]
     groups: dict[int, list[int]] = {}
-    inputs = [
-        bytes_to_elements(uid.encode() + b"\0" + nonce) for uid, nonce in zip(uids, nonces, strict=True)
-    ]
-    for i, elements in enumerate(inputs):
-        groups.setdefault(len(elements), []).append(i)
-    for members in groups.values():
-        rows = np.array([inputs[i] for i in members], dtype=np.uint64)
+    for i, item in enumerate(data):
+        groups.setdefault(len(item), []).append(i)
+    for length, members in groups.items():
+        chunks = -(-length // 7)  # 7-byte little-endian chunks, the last one zero-padded
+        raw = np.zeros((len(members), chunks * 7), dtype=np.uint8)
+        joined = b"".join(data[i] for i in members)
+        raw[:, :length] = np.frombuffer(joined, dtype=np.uint8).reshape(-1, length)
+        words = np.zeros((len(members), chunks, 8), dtype=np.uint8)
+        words[:, :, :7] = raw.reshape(len(members), chunks, 7)
+        rows = np.empty((len(members), 1 + chunks), dtype=np.uint64)
+        rows[:, 0] = length
+        rows[:, 1:] = words.view("<u8").reshape(len(members), chunks)
         out[members] = sponge_hash_batch(ID_DOMAIN, rows)
     return out
 
@@ -188,19 +200,34 @@ def batch_members(
     rows = plan.members(batch)
     real = rows >= 0
     real_rows = rows[real]
-    uids = [users.uid(int(r)) for r in real_rows]
-    nonces = [user_nonce(secret, round_id, uid) for uid in uids]
+    uids = _uid_bytes(users, real_rows)
+    nonces = user_nonces(secret, round_id, uids)
     id_hashes = np.zeros((rows.shape[0], 4), dtype=np.uint64)
     if uids:
-        id_hashes[real] = id_hashes_of(uids, nonces)
-    for position in np.flatnonzero(~real):
-        id_hashes[position] = padding_id_hash(secret, round_id, int(-1 - rows[position]))
+        id_hashes[real] = _id_hashes(uids, nonces)
+    padding = np.flatnonzero(~real)
+    if padding.size:
+        prk = _hkdf_extract(secret, round_id.encode())
+        for position in padding:
+            id_hashes[position] = _padding_id_hash(prk, int(-1 - rows[position]))
     n_assets = users.equity.shape[1]
     equity = np.zeros((rows.shape[0], n_assets), dtype=np.uint64)
     debt = np.zeros_like(equity)
     equity[real], debt[real] = users.take_rows(real_rows)
     all_uids: list[str | None] = [None] * rows.shape[0]
     all_nonces: list[bytes | None] = [None] * rows.shape[0]
-    for position, uid, nonce in zip(np.flatnonzero(real), uids, nonces, strict=True):
-        all_uids[position], all_nonces[position] = uid, nonce
+    for position, uid, nonce in zip(np.flatnonzero(real).tolist(), uids, nonces, strict=True):
+        all_uids[position], all_nonces[position] = uid.decode("utf-8"), nonce
     return BatchMembers(rows, all_uids, all_nonces, id_hashes, equity, debt)
+
+
+def _uid_bytes(users: UserBalances, rows: np.ndarray) -> list[bytes]:
+    """The UTF-8 uids of the given user rows: one gather from the uid buffer, then split."""
+    starts, ends = users.uid_offsets[rows], users.uid_offsets[rows + 1]
+    lengths = ends - starts
+    bounds = np.concatenate([[0], np.cumsum(lengths)])
+    # byte j of the gathered text comes from starts[row] + (j − bounds[row])
+    index = np.repeat(starts - bounds[:-1], lengths) + np.arange(bounds[-1])
+    text = users.uid_bytes[index].tobytes()
+    cuts = bounds.tolist()
+    return [text[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]

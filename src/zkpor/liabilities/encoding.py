@@ -19,7 +19,6 @@ capacity is a public constant of the round, so the AIR pins it on each leaf's fi
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Sequence
 
@@ -40,10 +39,17 @@ def padded_asset_count(assets: int) -> int:
 
 def _hkdf_sha256(key: bytes, salt: bytes, info: bytes, length: int) -> bytes:
     """RFC 5869 HKDF (extract, then expand)."""
-    prk = hmac.new(salt, key, hashlib.sha256).digest()
+    return _hkdf_expand(_hkdf_extract(key, salt), info, length)
+
+
+def _hkdf_extract(key: bytes, salt: bytes) -> bytes:
+    return hmac.digest(salt, key, "sha256")
+
+
+def _hkdf_expand(prk: bytes, info: bytes, length: int) -> bytes:
     out, block, counter = b"", b"", 1
     while len(out) < length:
-        block = hmac.new(prk, block + info + bytes([counter]), hashlib.sha256).digest()
+        block = hmac.digest(prk, block + info + bytes([counter]), "sha256")
         out += block
         counter += 1
     return out[:length]
@@ -51,7 +57,14 @@ def _hkdf_sha256(key: bytes, salt: bytes, info: bytes, length: int) -> bytes:
 
 def user_nonce(exchange_secret: bytes, round_id: str, uid: str) -> bytes:
     """Per user and per round: two rounds never share a nonce, so id hashes cannot be linked."""
-    return _hkdf_sha256(exchange_secret, round_id.encode(), NONCE_INFO + uid.encode(), NONCE_BYTES)
+    return user_nonces(exchange_secret, round_id, [uid.encode()])[0]
+
+
+def user_nonces(exchange_secret: bytes, round_id: str, uids: Sequence[bytes]) -> list[bytes]:
+    """`user_nonce` of many users (uids in UTF-8): HKDF's extract step, the same for every user of
+    the round, once; then one HMAC per user (a nonce is one SHA-256 block)."""
+    prk = _hkdf_extract(exchange_secret, round_id.encode())
+    return [_hkdf_expand(prk, NONCE_INFO + uid, NONCE_BYTES) for uid in uids]
 
 
 def bytes_to_elements(data: bytes) -> list[int]:
