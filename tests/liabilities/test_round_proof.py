@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +26,7 @@ from zkpor.liabilities.assignment import (
 from zkpor.liabilities.published import GlobalProof, digest_hex, top_filler
 from zkpor.liabilities.round_proof import prove_round, verify_round
 from zkpor.liabilities.secret import load_secret
-from zkpor.liabilities.store import InclusionStore
+from zkpor.liabilities.store import InclusionStore, pack_balance_rows, unpack_balances
 from zkpor.round.config import default_round_config
 from zkpor.round.decimal_text import format_units
 from zkpor.round.directory import load_round_inputs
@@ -330,3 +332,15 @@ def test_plan_is_rebuilt_identically(proven: tuple[Path, bytes]) -> None:
     a = plan_batches(secret, config.round_id, inputs.users, shape)
     b = plan_batches(secret, config.round_id, inputs.users, shape)
     assert np.array_equal(a.slots, b.slots)
+
+
+def test_balance_blobs_are_zlib_of_little_endian_u64_and_unpack() -> None:
+    rng = np.random.default_rng(2)
+    equity = rng.integers(0, 2**63, (5, 3), dtype=np.int64).astype(np.uint64) * np.uint64(2)
+    debt = np.zeros_like(equity)
+    debt[1] = [2**64 - 1, 0, 7]
+    blobs = pack_balance_rows(equity, debt)
+    for row, blob in enumerate(blobs):
+        values = [*equity[row].tolist(), *debt[row].tolist()]
+        assert blob == zlib.compress(struct.pack("<6Q", *values), 6)
+        assert unpack_balances(blob, 3) == (equity[row].tolist(), debt[row].tolist())

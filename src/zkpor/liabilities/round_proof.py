@@ -75,7 +75,7 @@ from zkpor.liabilities.round_tree import (
 )
 from zkpor.liabilities.secret import secret_id
 from zkpor.liabilities.statement import Statement
-from zkpor.liabilities.store import PRIVATE_DIR, STORE_NAME, InclusionStore, StoredBatch, pack_balances
+from zkpor.liabilities.store import PRIVATE_DIR, STORE_NAME, InclusionStore, StoredBatch, pack_balance_rows
 from zkpor.recursion.verifying_key import KeyCache, default_cache_dir
 from zkpor.round.config import load_round_config, round_config_from_document
 from zkpor.round.directory import ROUND_CONFIG_NAME, load_round_inputs
@@ -404,15 +404,11 @@ def _record_batch(
         hashlib.sha256(result.proof).hexdigest(),
         len(result.proof),
     )
+    real = [position for position, uid in enumerate(members.uids) if uid is not None]
+    packed = pack_balance_rows(members.equity[real], members.debt[real])
     rows = (
-        (
-            uid,
-            position,
-            members.nonces[position],
-            pack_balances(members.equity[position].tolist(), members.debt[position].tolist()),
-        )
-        for position, uid in enumerate(members.uids)
-        if uid is not None
+        (members.uids[position], position, members.nonces[position], balances)
+        for position, balances in zip(real, packed, strict=True)
     )
     store.add_batch(batch, result.nodes.astype("<u8").tobytes(), rows)
 

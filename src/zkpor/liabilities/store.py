@@ -27,6 +27,8 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 from zkpor.errors import ZkporError
 
 PRIVATE_DIR = "private"  # ROUND_DIR/private/: never published, working files that hold customers' data
@@ -63,9 +65,12 @@ class StoredUser:
     debt: list[int]
 
 
-def pack_balances(equity: Iterable[int], debt: Iterable[int]) -> bytes:
-    values = [*equity, *debt]
-    return zlib.compress(struct.pack(f"<{len(values)}Q", *values), 6)
+def pack_balance_rows(equity: np.ndarray, debt: np.ndarray) -> list[bytes]:
+    """Each user's `balances` blob from two (users, assets) uint64 arrays: zlib (level 6) of the
+    row's equity then debt as little-endian u64."""
+    raw = memoryview(np.concatenate([equity, debt], axis=1).astype("<u8").tobytes())
+    width = 16 * equity.shape[1]
+    return [zlib.compress(raw[start : start + width], 6) for start in range(0, len(raw), width)]
 
 
 def unpack_balances(blob: bytes, assets: int) -> tuple[list[int], list[int]]:
