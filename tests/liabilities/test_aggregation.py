@@ -44,6 +44,7 @@ class Round:
         self, statement, make_users, batch_count: int, node_options=NODE_OPTIONS, arity_logs=()
     ) -> None:
         self.statement = replace(statement, batch_count=batch_count)
+        self.n = batch_count
         self.layout = statement_layout(self.statement)
         self.digest = self.statement.digest()
         self.make_users = make_users
@@ -71,7 +72,7 @@ class Round:
         out = []
         for shape, node in zip(self.tree.levels[depth], self.programs[depth], strict=True):
             kids = children[shape.first_leaf >> shape.child_height :][: shape.real_children]
-            public, proof = ag.prove_node(node, self.digest, shape.first_leaf, kids, self.weights)
+            public, proof = ag.prove_node(node, self.digest, shape.first_leaf, self.n, kids, self.weights)
             ag.verify_node(node, public, proof.to_bytes(), min_security_bits=0)
             out.append((public, proof))
         return out
@@ -93,9 +94,12 @@ class Round:
         return GlobalProof(self.statement, options, self.digest, tuple(entries),
                            top_tree_leaves(len(self.batches)), root)  # fmt: skip
 
+    def inputs(self, first_leaf, batch_count=None):
+        return ag.node_inputs(self.digest, first_leaf, batch_count or self.n, self.weights)
+
     def failures(self, node, first_leaf, children, read=()) -> set[str]:
-        inputs = [*self.digest, first_leaf, *self.weights]
-        return ag.failed_checks(node, inputs, ag.node_witness(node, children, read=read))
+        private = ag.node_witness(node, children, first_leaf, self.n, read=read)
+        return ag.failed_checks(node, self.inputs(first_leaf), private)
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +156,7 @@ def test_plan_tree_shapes():
         below = n
         for level in tree.levels:  # every real slot in exactly one node; at most two programs a level
             assert sum(s.real_children for s in level) == below
-            assert len({s.program_shape for s in level}) <= 2
+            assert len({s.program_shape for s in level}) == 1  # one program a level, whatever N
             assert all(s.child_first_leaf(s.real_children - 1) < n for s in level)
             below = len(level)
     assert [len(level) for level in ag.plan_tree(128).levels] == [32, 4, 1]
@@ -204,7 +208,7 @@ def test_one_batch(statement, make_users):
     (top,) = one.prove_tree()
     assert top[0].root == one.batches[0][0].root and top[0].batch_count == 1
     with pytest.raises(ag.AggregationError, match="child 0"):
-        ag.prove_node(one.programs[0][0], one.digest, 0, [(one.batches[0][0], b"not a proof")], one.weights)
+        ag.prove_node(one.programs[0][0], one.digest, 0, 1, [(one.batches[0][0], b"not a proof")], one.weights)
     check_top_matches(one, top)
 
 
@@ -217,7 +221,7 @@ def test_a_round_proven_with_other_prices_is_refused(statement, make_users):
     node = one.programs[0][0]
     cheap = (0, *one.weights[1:])
     batch = one.batch(0, weights=cheap)
-    public, proof = ag.prove_node(node, one.digest, 0, [batch], cheap)
+    public, proof = ag.prove_node(node, one.digest, 0, 1, [batch], cheap)
     ag.verify_node(node, public, proof.to_bytes(), min_security_bits=0)  # a true proof, of other prices
     assert public.root == one.batches[0][0].root and public.limb_totals == one.batches[0][0].limb_totals
     with pytest.raises(VerificationError, match="other price weights"):
@@ -239,7 +243,7 @@ def test_three_batches_a_partial_node_with_a_filler_slot(statement, make_users):
 @pytest.mark.slow
 def test_a_two_level_tree(five, five_proven):
     level1, (top,) = five_proven
-    assert [p.batch_count for p, _ in level1] == [4, 1]
+    assert [p.batch_count for p, _ in level1] == [5, 5]  # the round's N, a public input of every node
     assert level1[1][0].first_leaf == 4
     check_top_matches(five, top)
     good = five.global_proof()
@@ -325,11 +329,12 @@ def off_constraints(five):
 
 def test_a_child_off_its_constraints_fails_out_of_domain_and_the_node_proof_is_refused(five, off_constraints):
     node = five.programs[0][1]  # the partial node over slot 4
-    assert five.failures(node, 4, [off_constraints]) == {"child 0: out-of-domain"}
+    # its filler slots 1–3 verify copies of it: they fail the same check
+    assert five.failures(node, 4, [off_constraints]) == {f"child {i}: out-of-domain" for i in range(4)}
     with pytest.raises(ag.AggregationError, match="child 0: out-of-domain"):
-        ag.prove_node(node, five.digest, 4, [off_constraints], five.weights)
-    inputs = [*five.digest, 4, *five.weights]
-    public, proof = prove_cheat(node, inputs, ag.node_witness(node, [off_constraints]), lambda values: None)
+        ag.prove_node(node, five.digest, 4, 5, [off_constraints], five.weights)
+    private = ag.node_witness(node, [off_constraints], 4, 5)
+    public, proof = prove_cheat(node, five.inputs(4), private, lambda values: None)
     refused(node, public, proof)
 
 
@@ -361,9 +366,9 @@ def test_a_batch_counted_twice_or_in_another_slot_is_refused(five):
     assert only_child(five.failures(node, 0, twice), 1)
     moved = [five.batches[0], five.batch(5, seed=2), *five.batches[2:4]]  # proven as batch 5, in slot 1
     assert only_child(five.failures(node, 0, moved), 1)
-    # the whole node placed at another first leaf: every child is in another slot
-    failures = five.failures(node, 4, list(five.batches[:4]))
-    assert {f.split(":")[0] for f in failures} == {f"child {i}" for i in range(4)}
+    # the whole node placed at another first leaf (of a round of 8): every child is in another slot
+    private = ag.slot_witness(node, list(five.batches[:4]), [0, 0, 0, 0])
+    assert ag.failed_checks(node, five.inputs(4, 8), private) == {f"child {i}: slot" for i in range(4)}
 
 
 @pytest.mark.slow  # the proven two-level tree (five_proven)
@@ -378,15 +383,14 @@ def test_a_node_child_of_another_program_or_slot_is_refused(five, five_proven):
     assert other.layout.trace_length == five.programs[0][1].layout.trace_length  # the same proof shape
     public4, _ = five.batches[4]
     batch4 = (public4, prove(SolvencyAir(five.layout, public4), _batch_trace(five, 4), other_options))
-    impostor = ag.prove_node(other, five.digest, 4, [batch4], five.weights)
+    impostor = ag.prove_node(other, five.digest, 4, 5, [batch4], five.weights)
     assert impostor[0] == level1[1][0]
     own = R.RecursionAir(other.layout, impostor[0].program_public())
     read = [None, ProofValues(own, impostor[1], NODE_OPTIONS, 8, other.key.preprocessed)]
     assert only_child(five.failures(top, 0, [level1[0], impostor], read), 1)
-    # the first node's proof counted twice: slot 1 verifies the partial node's program, whose
-    # proofs have another shape, so the full node's proof does not even fit its verifier
-    with pytest.raises(ag.AggregationError, match="child 1: .*FRI layers"):
-        ag.node_witness(top, [level1[0], level1[0]])
+    # the first node's proof counted twice: it verifies in slot 1 too (one program a level), but
+    # it is not that slot's
+    assert five.failures(top, 0, [level1[0], level1[0]]) == {"child 1: slot"}
 
 
 def _batch_trace(round_, index):
@@ -428,7 +432,7 @@ def test_a_total_carried_up_wrongly_is_refused(five, five_proven):
     def edit(values):
         values[total_cell] = values[total_cell] + Ext(1)
 
-    public, proof = prove_cheat(node, [*five.digest, 0, *five.weights], ag.node_witness(node, level1), edit)
+    public, proof = prove_cheat(node, five.inputs(0), ag.node_witness(node, level1, 0, 5), edit)
     assert public.limb_totals != five_proven[1][0][0].limb_totals
     refused(node, public, proof)
 
@@ -444,34 +448,119 @@ def test_a_root_carried_up_wrongly_is_refused(five, off_constraints):
     def edit(values):
         values[root_cells[0]] = values[root_cells[0]] + Ext(1)
 
-    inputs = [*five.digest, 4, *five.weights]
-    public, proof = prove_cheat(node, inputs, ag.node_witness(node, [five.batches[4]]), edit)
+    public, proof = prove_cheat(node, five.inputs(4), ag.node_witness(node, [five.batches[4]], 4, 5), edit)
     refused(node, public, proof)
 
 
 @pytest.mark.slow  # the proven two-level tree (five_proven)
-def test_a_wrong_batch_count_is_refused(five, five_proven):
-    _, (top,) = five_proven
+def test_a_wrong_batch_count_is_refused(five, five_proven, batch5):
+    level1, (top,) = five_proven
     node = five.programs[1][0]
     with pytest.raises(VerificationError, match="batches"):
         ag.check_top(ag.plan_tree(4), top[0], five.global_proof())
     refused(node, replace(top[0], batch_count=4), top[1])
+    # the partial node proven for a round of 6 (slot 5 real): a true proof of the same program, but
+    # not a child of this round's top, which passes its own batch count down
+    partial = five.programs[0][0]
+    six = ag.prove_node(partial, five.digest, 4, 6, [five.batches[4], batch5], five.weights)
+    ag.verify_node(partial, six[0], six[1].to_bytes(), min_security_bits=0)
+    assert six[0].root != level1[1][0].root
+    assert only_child(five.failures(node, 0, [level1[0], six]), 1)
 
 
-@pytest.mark.slow  # the proven two-level tree (five_proven)
-def test_a_filler_slot_claimed_as_a_batch_is_refused(five, five_proven):
-    """A prover claims slot 5 (filler for N = 5) holds a batch: the program with two real
-    children is another program, whose proof the planned one (one real child) refuses, and its
-    root is not the top tree's."""
-    level1, _ = five_proven
-    planned = five.programs[0][1]
-    shape = replace(five.tree.levels[0][1], real_children=2)
-    claimed = ag.node_program(shape, ag.ChildSpec.batches(five.layout, BATCH_OPTIONS), NODE_OPTIONS)
-    children = [five.batches[4], five.batch(5, seed=9)]
-    public, proof = ag.prove_node(claimed, five.digest, 4, children, five.weights)
-    ag.verify_node(claimed, public, proof, min_security_bits=0)  # valid for its own program
-    refused(planned, public, proof)
-    assert public.root != level1[1][0].root and public.batch_count == 2
+# ---- filler slots: selected in the program from the batch count ----------------------------------
+
+
+def test_one_program_a_level_whatever_the_batch_count(five):
+    """The filler slots are selected in the program from the batch count (a public input), so every
+    node of a level has one program, and rounds of every N of one tree height (5–8: H = 3) have the
+    same programs; the level-1 program is also that of N = 3 and 4 (H = 2, where it is the top)."""
+    digests = set()
+    for n in (5, 6, 7, 8):
+        programs = ag.tree_programs(ag.plan_tree(n), five.layout, BATCH_OPTIONS, NODE_OPTIONS)
+        assert [len({id(p) for p in level}) for level in programs] == [1, 1]
+        digests.add(tuple(level[0].program.digest() for level in programs))
+    assert digests == {(five.programs[0][0].program.digest(), five.programs[1][0].program.digest())}
+    (three,) = ag.tree_programs(ag.plan_tree(3), five.layout, BATCH_OPTIONS, NODE_OPTIONS)
+    assert three[0] is five.programs[0][0]
+
+
+def cheat(round_, first_leaf, slots, selectors, batch_count=None, edit=lambda values: None):
+    """A cheating prover's node over `slots` with filler `selectors` (1: filler) at `first_leaf`:
+    the checks its run fails, and the public values of the proof it still makes, which
+    `verify_node` refuses."""
+    node = round_.programs[0][0]
+    inputs = round_.inputs(first_leaf, batch_count)
+    private = ag.slot_witness(node, slots, selectors)
+    failures = ag.failed_checks(node, inputs, private)
+    public, proof = prove_cheat(node, inputs, private, edit)
+    refused(node, public, proof)
+    return failures, public
+
+
+@pytest.fixture(scope="module")
+def batch5(five):
+    """A genuine batch proof for slot 5, which is filler for N = 5."""
+    return five.batch(5, seed=9)
+
+
+def test_a_filler_slot_claimed_as_a_batch_is_refused(five, batch5):
+    """The partial node at slot 4 of N = 5 with a real batch proof for slot 5 and slot 5's selector
+    0 (the real count too high): the selector is not the batch count's."""
+    b4 = five.batches[4]
+    failures, public = cheat(five, 4, [b4, batch5, b4, b4], [0, 0, 1, 1])
+    assert failures == {"slot 1: selector vs batch count"}
+    honest = ag.node_witness(five.programs[0][0], [b4], 4, 5)
+    assert ag.failed_checks(five.programs[0][0], five.inputs(4), honest) == set()
+
+
+def test_a_copied_child_counted_twice_is_refused(five):
+    """A filler slot's copy of the last real child claimed as real (its totals counted twice,
+    its root in the subtree's): neither its slot nor the batch count allow it."""
+    b4 = five.batches[4]
+    failures, _ = cheat(five, 4, [b4, b4, b4, b4], [0, 0, 1, 1])
+    assert failures == {"child 1: slot", "slot 1: selector vs batch count"}
+
+
+def test_a_real_batch_dropped_as_filler_is_refused(five):
+    """Batch 3 of N = 5 selected as filler (the real count too low: its totals left out)."""
+    failures, public = cheat(five, 0, list(five.batches[:4]), [0, 0, 0, 1])
+    assert failures == {"slot 3: selector vs batch count"}
+
+
+def test_a_selector_not_boolean_is_refused(five, batch5):
+    """Slot 5's selector 2 with a real batch proof there: the range check and the slot check hold
+    (s·(d − N) + (1 − s)·(N − 1 − d) = 1, the child is slot 5's), the totals would subtract batch
+    5's; only booleanity refuses it."""
+    b4 = five.batches[4]
+    failures, public = cheat(five, 4, [b4, batch5, b4, b4], [0, 2, 1, 1])
+    assert failures == {"slot 1: selector boolean"}
+    assert public.limb_totals != b4[0].limb_totals
+
+
+def test_selectors_not_monotone_are_refused(five, batch5):
+    """A real slot after a filler one (slot 6 claimed real after slot 5 filler, in a round of 8)."""
+    failures, _ = cheat(five, 4, [five.batches[4], batch5, batch5, batch5], [0, 1, 0, 1], batch_count=8)
+    assert "slot 2: selectors monotone" in failures
+
+
+def test_a_copied_childs_root_in_the_root_is_refused(five):
+    """The partial node's filler slot 1 (a copy of batch 4's proof) with the copy's root written
+    where the program selects the filler root (every other cell honest)."""
+    node = five.programs[0][0]
+    root_cells = node.program.public_outputs[: ag.DIGEST]
+    permutes = {i.out: i for i in _cells_written_by(node, Permute)}
+    left = permutes[permutes[root_cells[0]].inputs[0]]  # the step over slots 0 and 1
+    selected = left.inputs[4:8]  # slot 1's root as the program selected it
+    assert all(any(i.out == c for i in _cells_written_by(node, MulAdd)) for c in selected)
+    b4 = five.batches[4]
+
+    def edit(values):
+        assert [values[c].c0 for c in selected] == list(ag.filler_root(0))
+        for c, word in zip(selected, b4[0].root, strict=True):
+            values[c] = Ext(word)
+
+    cheat(five, 4, [b4] * 4, [0, 1, 1, 1], edit=edit)
 
 
 # ---- zero knowledge at every level ---------------------------------------------------------------
@@ -503,7 +592,7 @@ def test_zero_knowledge_nodes_are_hiding_and_verified_by_their_parent(statement,
     assert all(proof.options.zero_knowledge for _, proof in level1)
     node, (public, first) = three.programs[0][1], level1[1]
     first_leaf = public.first_leaf
-    again_public, again = ag.prove_node(node, three.digest, first_leaf, three.batches[2:], three.weights)
+    again_public, again = ag.prove_node(node, three.digest, first_leaf, 3, three.batches[2:], three.weights)
     assert again_public == public
     assert again.main_root != first.main_root and again.quotient_root != first.quotient_root
     assert _salts(again.main_opening) != _salts(first.main_opening)
@@ -511,7 +600,7 @@ def test_zero_knowledge_nodes_are_hiding_and_verified_by_their_parent(statement,
     ag.verify_node(node, again_public, again.to_bytes(), min_security_bits=0)
 
     plain = ag.node_program(node.shape, node.child, NODE_OPTIONS)  # the same node without zero knowledge
-    proofs = [ag.prove_node(plain, three.digest, public.first_leaf, three.batches[2:], three.weights)[1]
+    proofs = [ag.prove_node(plain, three.digest, public.first_leaf, 3, three.batches[2:], three.weights)[1]
               for _ in range(2)]
     assert proofs[0].to_bytes() == proofs[1].to_bytes()  # deterministic: its openings are the trace's
 
@@ -532,7 +621,7 @@ def test_a_parent_program_drops_its_childrens_committed_columns_and_keeps_their_
     below = five.programs[0]
     keys = [node.committed.key for node in below]  # as the level-1 prover leaves them
     shape = five.tree.levels[1][0]
-    child = ag.ChildSpec.nodes([below[s.index] for s in five.tree.children(shape)])
+    child = ag.ChildSpec.nodes(below[0])
     assert ag.node_program(shape, child, five.programs[1][0].options) is five.programs[1][0]
     for node, key in zip(below, keys, strict=True):
         assert "committed" not in node.__dict__ and node.key.preprocessed == key
@@ -545,7 +634,7 @@ def test_a_program_is_compiled_once_whatever_its_proofs_options(five):
     """A node's program does not depend on the options of its own proofs (only its committed
     columns do): asked for with other options, the compiled program is reused."""
     shape = five.tree.levels[1][0]
-    child = ag.ChildSpec.nodes([five.programs[0][s.index] for s in five.tree.children(shape)])
+    child = ag.ChildSpec.nodes(five.programs[0][0])
     other = replace(NODE_OPTIONS, blowup=8, num_queries=6)
     node = ag.node_program(shape, child, other)
     assert node.program is five.programs[1][0].program and node.options == other

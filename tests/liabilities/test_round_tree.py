@@ -198,7 +198,7 @@ def test_keys_are_derived_once_cached_and_a_damaged_entry_rebuilt(
     assert first.round_proof is not None and first.round_proof.keys_built
     assert any(n.startswith("Deriving the round proof's verification keys") for n in notices)
     entries = sorted((tmp_path / "keys").glob("*.vk"))
-    assert len(entries) == 3  # level 1 full and partial, level 2
+    assert len(entries) == 2  # one program a level: level 1 (its full and partial node), level 2
     notices.clear()
     again = _verify(directory, key_cache=KeyCache(tmp_path / "keys", notices.append), notice=notices.append)
     assert again.round_proof is not None and not again.round_proof.keys_built and notices == []
@@ -210,14 +210,15 @@ def test_keys_are_derived_once_cached_and_a_damaged_entry_rebuilt(
     assert any("ignored" in n and entries[0].name in n for n in notices)
 
 
-def test_keys_of_one_round_verify_the_next_round_of_the_same_shape(
+def test_keys_of_one_round_verify_the_next_round_of_another_batch_count(
     aggregated: tuple[Path, bytes], tmp_path: Path
 ) -> None:
-    """The next month: the same users, another round id and every price doubled. Its programs are
-    the first round's (the prices are public inputs, the batch count gives the same tree), so the
-    keys the first round's verification derived are all cache hits, and its round proof verifies."""
+    """The next month: more users (six batches, not five: the same tree height, 8 slots), another
+    round id and every price doubled. Its programs are the first round's (the prices and the batch
+    count are public inputs; the tree's levels and arities follow from its height), so the keys
+    the first round's verification derived are all cache hits: its verify derives nothing."""
     first, later = aggregated[0], tmp_path / "later"
-    make_round(later, USERS)
+    make_round(later, USERS + 32)
     config = load_round_config(later / "round.toml")
     write_round_config(
         replace(config, round_id="2024-07", price_units=tuple(2 * u for u in config.price_units)),
@@ -233,12 +234,14 @@ def test_keys_of_one_round_verify_the_next_round_of_the_same_shape(
     assert result.round_proof is not None and not result.round_proof.keys_built
     assert notices == [] and sorted(cache.glob("*.vk")) == entries
     assert result.round_proof.round_proof.public.weights == tuple(2 * w for w in config.price_weights())
+    assert result.global_proof.batch_count == 6 and result.round_proof.round_proof.nodes_per_level == (2, 1)
 
 
-def test_key_ids_depend_on_the_node_shapes_not_on_the_round(aggregated: tuple[Path, bytes]) -> None:
+def test_key_ids_depend_on_the_tree_height_not_on_the_round(aggregated: tuple[Path, bytes]) -> None:
     """A key's cache name: the stack's shape and options, the node's program and its own options.
-    Rounds of other batch counts share the programs of their full nodes; the same full node as a
-    top (four batches) and as an inner node (five) has other options, so another key."""
+    Rounds of every batch count of one tree height (5–8 batches: 8 slots) share every key; the
+    level-1 program as a top (four batches) and as an inner node (five) has other options, so
+    another key; nine batches (16 slots) have another top."""
     g = GlobalProof.from_json((aggregated[0] / "proof/global.json").read_bytes(), "g")
 
     def ids(batch_count: int) -> list[str]:
@@ -250,9 +253,11 @@ def test_key_ids_depend_on_the_node_shapes_not_on_the_round(aggregated: tuple[Pa
 
     repriced = replace(g.statement, round_id="x", assets=tuple(replace(a, price="3") for a in g.assets))
     assert stack_id(repriced, TREE) == stack_id(g.statement, TREE)
-    five, six, four = ids(5), ids(6), ids(4)
-    assert five[0] == six[0] and five[1] != six[1] and five[2] != six[2]  # a full node shared
+    five, four, nine = ids(5), ids(4), ids(9)
+    assert len(set(five)) == 2 and five[0] == five[1]  # the full and the partial level-1 node
+    assert all(set(ids(n)) == set(five) for n in (6, 7, 8))
     assert four[0] != five[0]  # the same node as a top node: the top options
+    assert nine[0] == five[0] and nine[-1] != five[-1]
 
 
 def test_a_node_job_leaves_the_client_as_plain_values(aggregated: tuple[Path, bytes]) -> None:
@@ -284,12 +289,12 @@ def test_deriving_the_keys_commits_each_program_once_and_keeps_none(
 
     def counting(air, options):
         commits.append(air.trace_length)
-        if len(commits) == 3:  # the top's (the last)
+        if len(commits) == 2:  # the top's (the last)
             compiled_at_top_commit.append(len(aggregation.cached_programs()))
         return commit_preprocessed(air, options)
 
     monkeypatch.setattr(proving, "commit_preprocessed", counting)
     result = _verify(aggregated[0], key_cache=KeyCache(tmp_path / "keys"))
     assert result.round_proof is not None and result.round_proof.keys_built
-    assert len(commits) == 3  # level 1 full and partial, level 2 (the top)
+    assert len(commits) == 2  # level 1 (one program for its full and partial node), level 2 (the top)
     assert compiled_at_top_commit == [0] and aggregation.cached_programs() == frozenset()

@@ -8,33 +8,37 @@ covers 2^h aligned slots [first, first + 2^h) and has 2^a child subtrees of heig
 level-1 node's children are batch proofs (height 0), a higher node's the nodes of the level below;
 the top node (the last level) covers all 2^H slots.
 
-A node program (`node_program`) has the public inputs statement digest (4 cells), first leaf (1)
-and the price weights (one per real asset), and the public outputs subtree root (4), limb totals
-([asset][side][k], the solvency AIR's order) and real batch count (1). For every real child it
-verifies the child's proof by a verifier emitted into the program
+A node program (`node_program`) has the public inputs statement digest (4 cells), first leaf (1),
+the round's batch count N (1) and the price weights (one per real asset), and the public outputs
+subtree root (4) and limb totals ([asset][side][k], the solvency AIR's order). For every child slot
+it verifies a child proof by a verifier emitted into the program
 (`recursion.verifier_program.emit_verifier`), with the child's public inputs wired to the node's
 cells:
 
-- statement digest: the node's own (a child of another round is another transcript);
+- statement digest and batch count (above level 1): the node's own (a child of another round is
+  another transcript);
 - price weights (level 1 and above): the node's own, so every batch below the top was proven
   with the weights the top's public inputs carry, which the verifier compares with the
   statement's (`check_top`). Weights are public inputs, not constants, so one program (and one
   verifying key) serves every round of the same shape whatever its prices;
-- first leaf / batch index: first + i·2^(h−a), computed in the program (a child cannot sit in
-  another slot, nor one batch proof in two);
+- first leaf / batch index: a private input, equal to first + i·2^(h−a) (computed in the
+  program) for a real slot (a child cannot sit in another slot, nor one batch proof in two);
 - batch size (level 1): the layout's, a constant; the leaf capacity the batch AIR pins is hashed
   from the digest cells in the program;
-- root, limb totals (and a node child's batch count): private inputs, bound by the child's
-  transcript and constraints;
+- root, limb totals: private inputs, bound by the child's transcript and constraints;
 - the child's AIR: the solvency AIR of the layout (level 1: its shape is compiled in, its
   weights are the node's cells), or the recursion AIR of the level below's program, whose digest
   and preprocessed root (its `ProgramKey`) are constants of this program.
 
-A child subtree lying wholly at or beyond N is not proven: the program uses the constant root of a
-filler subtree of that height and no totals. Which slots are filler is fixed by the program (the
-verifier derives every program from N, `plan_tree`), never chosen by the prover. The subtree root is
-the binary tree of `encoding.node_hash` steps over the children's roots in order; the outputs are
-then exactly what `published.top_tree_levels` computes over the same slots.
+A child subtree lying wholly at or beyond N is filler. Which slots are is derived in the program
+from the public inputs N and first leaf (`_filler_selectors`: a boolean, monotone selector a slot,
+1 exactly when the slot's first leaf is >= N, by a 32-bit range check), never chosen by the
+prover, and never a constant: one program serves every N of the same tree height. A filler slot
+still verifies a child proof (the prover's copy of a real child's), but its slot check is off and
+the program uses the constant root of a filler subtree of that height and no totals instead of
+the child's. The subtree root is the binary tree of `encoding.node_hash` steps over the slots'
+roots in order; the outputs are then exactly what `published.top_tree_levels` computes over the
+same slots.
 
 Exactness of the totals: every child's limb totals are exact integer sums (a batch's: the solvency
 AIR proves T ≡ Σ limbs mod p and both lie in [0, B·(2^L − 1)] ⊂ [0, p); a node's: by induction),
@@ -115,9 +119,10 @@ class NodeShape:
         return self.first_leaf + (i << self.child_height)
 
     @property
-    def program_shape(self) -> tuple[int, int, int, int]:
-        """What its program depends on (the first leaf is a public input)."""
-        return (self.level, self.height, self.child_height, self.real_children)
+    def program_shape(self) -> tuple[int, int, int]:
+        """What its program depends on: the first leaf and the round's batch count are public
+        inputs, from which the program derives which child slots are filler (`real_children`)."""
+        return (self.level, self.height, self.child_height)
 
 
 @dataclass(frozen=True)
@@ -143,9 +148,11 @@ def plan_tree(
 ) -> TreePlan:
     """The nodes of a round of `batch_count` batches, bottom-up. Level 1 has a = min(leaf arity,
     H), each higher level a = min(node arity, what is left of H), so the top node covers exactly
-    the 2^H slots of `published.top_tree_leaves(N)`. Only nodes holding a real slot exist; the
-    last node of a level may be partial (fewer real children), so a level has at most two
-    programs. N = 1: one level-1 node with one child (H = 0)."""
+    the 2^H slots of `published.top_tree_leaves(N)`: the arities are a function of the level and
+    H only, so every node of a level has one program, and two rounds of the same H (N in
+    (2^(H−1), 2^H]) have the same programs. Only nodes holding a real slot exist; the last node
+    of a level may be partial (fewer real children: the program selects the filler slots from the
+    batch count, a public input). N = 1: one level-1 node with one child (H = 0)."""
     if isinstance(batch_count, bool) or not isinstance(batch_count, int) or batch_count < 1:
         raise AggregationError(f"a round has at least one batch, not {batch_count!r}")
     if leaf_arity_log < 1 or node_arity_log < 1:
@@ -203,22 +210,22 @@ def check_total_bound(layout: SolvencyLayout, slots: int) -> None:
 
 @dataclass(frozen=True)
 class NodePublic:
-    """A node proof's public values: inputs (statement digest, first leaf, price weights) and
-    outputs (subtree root, limb totals summed over its real batches, real batch count)."""
+    """A node proof's public values: inputs (statement digest, first leaf, the round's batch count
+    N, price weights) and outputs (subtree root, limb totals summed over its real batches)."""
 
     statement_digest: Digest
     first_leaf: int
     root: Digest
     limb_totals: LimbTotals  # [asset][side][k], as `BatchPublic`
-    batch_count: int
+    batch_count: int  # the round's N (every node's): which slots are real
     weights: tuple[int, ...]  # the statement's price weights, one per real asset
 
     def inputs(self) -> list[int]:
-        return [*self.statement_digest, self.first_leaf, *self.weights]
+        return [*self.statement_digest, self.first_leaf, self.batch_count, *self.weights]
 
     def outputs(self) -> list[int]:
         totals = [t for asset in self.limb_totals for side in asset for t in side]
-        return [*self.root, *totals, self.batch_count]
+        return [*self.root, *totals]
 
     def program_public(self) -> ProgramPublic:
         return ProgramPublic(tuple(Ext(v) for v in self.inputs()), tuple(Ext(v) for v in self.outputs()))
@@ -287,43 +294,38 @@ class NodePublic:
 
 @dataclass(frozen=True)
 class ChildSpec:
-    """What a node's children are: batch proofs of `layout` (level 1, `programs` empty) or proofs of
-    the level below's node programs (one per real child slot, in order), made with `options`."""
+    """What a node's children are: batch proofs of `layout` (level 1, `program` None) or proofs of
+    the level below's node program, made with `options`."""
 
     layout: SolvencyLayout
     options: ProofOptions
-    programs: tuple[NodeProgram, ...] = ()
+    program: NodeProgram | None = None
 
     @staticmethod
     def batches(layout: SolvencyLayout, options: ProofOptions) -> ChildSpec:
         return ChildSpec(layout, options)
 
     @staticmethod
-    def nodes(programs: Sequence[NodeProgram]) -> ChildSpec:
-        if not programs:
-            raise AggregationError("a node over nodes has at least one real child")
-        first = programs[0]
-        if any(p.options != first.options or p.solvency != first.solvency for p in programs):
-            raise AggregationError(
-                "the children of one node are proven with one layout and one set of options"
-            )
-        return ChildSpec(first.solvency, first.options, tuple(programs))
+    def nodes(program: NodeProgram) -> ChildSpec:
+        """Children that are proofs of `program` (every node of a level has the same program)."""
+        return ChildSpec(program.solvency, program.options, program)
 
     @property
     def kind(self) -> str:
-        return "node" if self.programs else "batch"
+        return "node" if self.program is not None else "batch"
 
     @property
     def cache_key(self) -> tuple:
-        programs = tuple((p.program.digest(), p.key.preprocessed.root) for p in self.programs)
-        return (self.layout, self.options, programs)
+        below = self.program
+        program = () if below is None else (below.program.digest(), below.key.preprocessed.root)
+        return (self.layout, self.options, program)
 
 
 @dataclass(frozen=True, eq=False)
 class NodeProgram:
     """A node's program and what proving or verifying it needs. `shape` is the shape it was built
-    for: every node of the same level, heights and real-children count shares it (the first leaf is
-    a public input). `key` (program digest + committed program columns) is built on first use."""
+    for: every node of the same level and heights shares it (the first leaf and the batch count are
+    public inputs). `key` (program digest + committed program columns) is built on first use."""
 
     shape: NodeShape
     program: Program
@@ -332,7 +334,7 @@ class NodeProgram:
     options: ProofOptions  # this node's proofs
     child: ChildSpec
     private_keys: tuple[tuple, ...]
-    verifiers: tuple[ChildVerifier | None, ...]  # per child slot; None for a filler slot
+    verifiers: tuple[ChildVerifier, ...]  # per child slot (a filler slot verifies a copy)
     checks: dict[int, str] = field(default_factory=dict)  # assertion labels, by instruction index
 
     @cached_property
@@ -366,7 +368,7 @@ class NodeProgram:
             for a in range(self.solvency.assets)
         )
         return NodePublic(tuple(inputs[:DIGEST]), inputs[DIGEST], tuple(outputs[:DIGEST]), totals,  # type: ignore[arg-type]
-                          outputs[DIGEST + n], tuple(inputs[DIGEST + 1 :]))  # fmt: skip
+                          inputs[DIGEST + 1], tuple(inputs[DIGEST + 2 :]))  # fmt: skip
 
 
 _PROGRAMS: dict[tuple, NodeProgram] = {}
@@ -390,8 +392,8 @@ def node_program(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> N
                 _PROGRAMS[cache_key] = replace(compiled, options=options)
             else:
                 _PROGRAMS[cache_key] = _build(shape, child, options)
-        for below in child.programs:
-            below.release_columns()
+        if child.program is not None:
+            child.program.release_columns()
         return _PROGRAMS[cache_key]
 
 
@@ -424,41 +426,71 @@ def _symbolic(b: ProgramBuilder, cells: Sequence[int]) -> list[Symbolic]:
     return [Symbolic(b, c) for c in cells]
 
 
+SLOT_BITS = 32  # first leaves and batch counts are below 2^32 (`NodePublic.from_json`, the top tree)
+
+
+def _assert_below(c: VerifierCompiler, label: str, x: int, bits: int) -> None:
+    """Assert 0 <= x < 2^bits for a base-element cell: its canonical bits above `bits` are zero."""
+    for bit in c.b.decompose(x)[bits:]:
+        c.assert_equal(label, bit, ZERO_CELL)
+
+
+def _filler_selectors(c: VerifierCompiler, first: int, batch_count: int, shape: NodeShape) -> list[int]:
+    """One private selector a child slot, constrained to be 1 exactly when the slot's subtree lies
+    wholly at or beyond the round's batch count N (its first slot d_i = first + i·2^(child height)
+    >= N): boolean, monotone, and s·(d − N) + (1 − s)·(N − 1 − d) in [0, 2^32) — which is d >= N for
+    s = 1 and d < N for s = 0, as N and d are below 2^32 and far below p."""
+    b = c.b
+    selectors = []
+    for i in range(shape.arity):
+        s = c.private("selector", i)
+        c.checks[b.instruction_count] = f"slot {i}: selector boolean"
+        b.check_mul_add(s, s, ZERO_CELL, s)  # s² = s
+        if selectors:  # s_(i−1) = 1 ⇒ s_i = 1: s_(i−1)·s_i = s_(i−1)
+            c.checks[b.instruction_count] = f"slot {i}: selectors monotone"
+            b.check_mul_add(selectors[-1], s, ZERO_CELL, selectors[-1])
+        below = b.sub(b.sub(batch_count, b.constant(1 + (i << shape.child_height))), first)  # N − 1 − d_i
+        side = b.mul(s, b.mul_add(below, b.constant(2), b.constant(1)))  # s·(2(N − 1 − d_i) + 1)
+        _assert_below(c, f"slot {i}: selector vs batch count", b.sub(below, side), SLOT_BITS)
+        selectors.append(s)
+    return selectors
+
+
 def _build(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> NodeProgram:
     layout = child.layout
     check_total_bound(layout, 1 << shape.height)
-    if not 1 <= shape.real_children <= shape.arity:
-        raise AggregationError(f"a node of {shape.arity} children has 1..{shape.arity} real ones")
     by_batches = shape.child_height == 0
-    if by_batches != (child.kind == "batch") or (
-        not by_batches and len(child.programs) != shape.real_children
-    ):
+    if by_batches != (child.kind == "batch"):
         raise AggregationError(
-            f"a node over subtrees of height {shape.child_height} with {shape.real_children} real children "
-            f"does not fit {len(child.programs) or 'batch'} child programs"
+            f"a node over subtrees of height {shape.child_height} does not fit {child.kind} children"
         )
     c = VerifierCompiler()
     b = c.b
     digest = [b.public_input() for _ in range(DIGEST)]
     first = b.public_input()
+    batch_count = b.public_input()  # the round's N: every node's, passed down like the digest
     weights = [b.public_input() for _ in layout.asset_bits]  # passed to every child
     n_totals = layout.assets * 2 * layout.limbs_per_value
     k = layout.limbs_per_value
     capacity = b.sponge_hash(LEAF_DOMAIN, [*digest, b.constant(layout.leaf_elements)]) if by_batches else []
+    selectors = _filler_selectors(c, first, batch_count, shape)
+    filler = [b.constant(w) for w in filler_root(shape.child_height)]
     roots: list[list[int]] = []
-    totals: list[list[int]] = []
-    counts: list[int] = []
+    totals = [ZERO_CELL] * n_totals
     verifiers: list[ChildVerifier | None] = []
-    for i in range(shape.arity):
-        if i >= shape.real_children:  # a filler subtree: its constant root, no totals, no batches
-            roots.append([b.constant(w) for w in filler_root(shape.child_height)])
-            verifiers.append(None)
-            continue
+    for i, s in enumerate(selectors):
+        # Every slot verifies a child proof; a filler slot's (s = 1: the prover's copy of a real
+        # child) is verified like any other, then its slot, root and totals are discarded.
         slot = first if i == 0 else b.add(first, b.constant(i << shape.child_height))
+        index = c.private("child-public", i, "index")  # the child's batch index or first leaf
+        moved = b.sub(index, slot)
+        c.checks[b.instruction_count] = f"child {i}: slot"
+        b.check_mul_add(s, moved, ZERO_CELL, moved)  # (1 − s)·(index − slot) = 0
         root = [c.private("child-public", i, "root", j) for j in range(DIGEST)]
         limbs = [c.private("child-public", i, "totals", j) for j in range(n_totals)]
-        roots.append(root)
-        totals.append(limbs)
+        roots.append([b.select(s, f, r) for f, r in zip(filler, root, strict=True)])
+        real = b.sub(b.constant(1), s)
+        totals = [b.mul_add(real, t, total) for t, total in zip(limbs, totals, strict=True)]
         if by_batches:
             nested = tuple(
                 (tuple(_symbolic(b, limbs[2 * a * k : (2 * a + 1) * k])),
@@ -466,16 +498,15 @@ def _build(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> NodePro
                 for a in range(layout.assets)
             )  # fmt: skip
             public = BatchPublic(
-                tuple(_symbolic(b, digest)), Symbolic(b, slot), tuple(_symbolic(b, root)), nested,
+                tuple(_symbolic(b, digest)), Symbolic(b, index), tuple(_symbolic(b, root)), nested,
                 tuple(_symbolic(b, weights)),
             )  # type: ignore[arg-type]
             air = SolvencyAir(layout, public, capacity=_symbolic(b, capacity))
             verifier_key = None
         else:
-            count = c.private("child-public", i, "count")
-            counts.append(count)
-            below = child.programs[i]
-            values = [*digest, slot, *weights], [*root, *limbs, count]
+            below = child.program
+            assert below is not None
+            values = [*digest, index, batch_count, *weights], [*root, *limbs]
             air = RecursionAir(below.layout, ProgramPublic.of_expressions(
                 *([SymbolicPair(Symbolic(b, cell), 0) for cell in cells] for cells in values)))  # fmt: skip
             verifier_key = below.key.preprocessed
@@ -486,18 +517,8 @@ def _build(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> NodePro
         level = [b.compress(level[j], level[j + 1], NODE_DOMAIN) for j in range(0, len(level), 2)]
     for cell in level[0]:
         b.output(cell)
-    for j in range(n_totals):
-        total = totals[0][j]
-        for limbs in totals[1:]:
-            total = b.add(total, limbs[j])
+    for total in totals:
         b.output(total)
-    if by_batches:
-        b.output(b.add(b.constant(shape.real_children), ZERO_CELL))
-    else:
-        count = counts[0]
-        for other in counts[1:]:
-            count = b.add(count, other)
-        b.output(count)
     program = b.build()
     return NodeProgram(shape, program, plan(program), layout, options, child, tuple(c.keys), tuple(verifiers),
                        dict(c.checks))  # fmt: skip
@@ -510,21 +531,15 @@ def tree_programs(
     inner_options: ProofOptions,
     top_options: ProofOptions | None = None,
 ) -> list[list[NodeProgram]]:
-    """Every node's program, level by level (shared where shapes agree): level-1 nodes over batch
+    """Every node's program, level by level (one a level, shared by its nodes): level-1 nodes over batch
     proofs made with `batch_options`, nodes below the top proven with `inner_options`, the top
     with `top_options` (default: `inner_options`)."""
     levels: list[list[NodeProgram]] = []
     for depth, shapes in enumerate(tree.levels):
         options = top_options if depth == len(tree.levels) - 1 and top_options is not None else inner_options
-        programs = []
-        for shape in shapes:
-            if depth == 0:
-                child = ChildSpec.batches(layout, batch_options)
-            else:
-                below = levels[depth - 1]
-                child = ChildSpec.nodes([below[s.index] for s in tree.children(shape)])
-            programs.append(node_program(shape, child, options))
-        levels.append(programs)
+        child = ChildSpec.batches(layout, batch_options) if depth == 0 else ChildSpec.nodes(levels[-1][0])
+        program = node_program(shapes[0], child, options)  # one program a level
+        levels.append([program] * len(shapes))
     return levels
 
 
@@ -532,7 +547,7 @@ def tree_programs(
 
 
 def _child_air(node: NodeProgram, i: int, public: BatchPublic | NodePublic) -> SolvencyAir | RecursionAir:
-    if node.child.kind == "batch":
+    if node.child.program is None:
         if not isinstance(public, BatchPublic):
             raise AggregationError(
                 f"child {i} of a level-1 node is a batch proof, not {type(public).__name__}"
@@ -540,26 +555,54 @@ def _child_air(node: NodeProgram, i: int, public: BatchPublic | NodePublic) -> S
         return SolvencyAir(node.solvency, public)
     if not isinstance(public, NodePublic):
         raise AggregationError(f"child {i} of a node over nodes is a node proof, not {type(public).__name__}")
-    return RecursionAir(node.child.programs[i].layout, public.program_public())
+    return RecursionAir(node.child.program.layout, public.program_public())
 
 
 Child = tuple[BatchPublic | NodePublic, StarkProof | bytes]  # a proof as parsed, or its bytes
 
 
+def real_children(shape: NodeShape, first_leaf: int, batch_count: int) -> int:
+    """How many child slots of a node of `shape` at `first_leaf` hold a batch of a round of
+    `batch_count` (the rest are filler: the program's selectors, `_filler_selectors`)."""
+    return sum(1 for i in range(shape.arity) if first_leaf + (i << shape.child_height) < batch_count)
+
+
 def node_witness(
-    node: NodeProgram, children: Sequence[Child], *, read: Sequence[ProofValues | None] = ()
+    node: NodeProgram,
+    children: Sequence[Child],
+    first_leaf: int,
+    batch_count: int,
+    *,
+    read: Sequence[ProofValues | None] = (),
 ) -> list[int]:
-    """The private inputs of `node.program` for `children` (one (public, proof) per real child).
-    Each child proof is read as the node's child AIR for its public values sees it, or as
-    `read[i]` says when given: a test playing a cheating prover reads a child of another AIR or
-    program with that AIR and key."""
-    if len(children) != node.shape.real_children:
-        raise AggregationError(
-            f"the node has {node.shape.real_children} real children, {len(children)} were given"
-        )
-    own: dict[tuple, int] = {}
+    """The private inputs of `node.program` at `first_leaf` of a round of `batch_count` batches for
+    `children` (one (public, proof) per real child). Each filler slot gets the last real child's
+    proof again: its verifier runs, and the program discards its slot, root and totals. `read` as
+    for `slot_witness`."""
+    real = real_children(node.shape, first_leaf, batch_count)
+    if len(children) != real or not children:
+        raise AggregationError(f"the node has {real} real children, {len(children)} were given")
+    slots = [children[min(i, real - 1)] for i in range(node.shape.arity)]
+    return slot_witness(node, slots, [int(i >= real) for i in range(node.shape.arity)], read=read)
+
+
+def slot_witness(
+    node: NodeProgram,
+    slots: Sequence[Child],
+    selectors: Sequence[int],
+    *,
+    read: Sequence[ProofValues | None] = (),
+) -> list[int]:
+    """The private inputs of `node.program` for one child proof per slot and the slots' filler
+    selectors (1: filler), as given: `node_witness` gives the honest ones, a test playing a
+    cheating prover others. Each child proof is read as the node's child AIR for its public values
+    sees it, or as `read[i]` says when given (a child of another AIR or program, with that AIR
+    and key)."""
+    if len(slots) != node.shape.arity or len(selectors) != node.shape.arity:
+        raise AggregationError(f"the node has {node.shape.arity} child slots")
+    own: dict[tuple, int] = {("selector", i): s for i, s in enumerate(selectors)}
     readers = []
-    for i, (public, proof) in enumerate(children):
+    for i, (public, proof) in enumerate(slots):
         if isinstance(proof, bytes | bytearray):
             try:
                 proof = StarkProof.from_bytes(bytes(proof))
@@ -570,17 +613,15 @@ def node_witness(
             raise AggregationError(f"child {i}: {len(flat)} limb totals, the layout has {node.totals_count}")
         own.update({("child-public", i, "root", j): v for j, v in enumerate(public.root)})
         own.update({("child-public", i, "totals", j): v for j, v in enumerate(flat)})
-        if isinstance(public, NodePublic):
-            own[("child-public", i, "count")] = public.batch_count
+        own[("child-public", i, "index")] = public.first_leaf if isinstance(public, NodePublic) else public.batch_index
         verifier = node.verifiers[i]
-        assert verifier is not None
         try:
             given = read[i] if i < len(read) else None
             readers.append(given or proof_values(verifier, _child_air(node, i, public), proof))
         except ZkporError as error:
             raise AggregationError(f"child {i}: {error}") from None
     return [
-        own[key] if key[0] == "child-public" else readers[key[0]].value(key[1:]) for key in node.private_keys
+        own[key] if isinstance(key[0], str) else readers[key[0]].value(key[1:]) for key in node.private_keys
     ]
 
 
@@ -595,32 +636,41 @@ def failed_checks(node: NodeProgram, inputs: Sequence[int], private: Sequence[in
     }
 
 
+def node_inputs(
+    statement_digest: Sequence[int], first_leaf: int, batch_count: int, weights: Sequence[int]
+) -> list[int]:
+    """A node program's public inputs (`NodePublic.inputs`)."""
+    return [*statement_digest, first_leaf, batch_count, *weights]
+
+
 def prove_node(
     node: NodeProgram,
     statement_digest: Sequence[int],
     first_leaf: int,
+    batch_count: int,
     children: Sequence[Child],
     weights: Sequence[int],
 ) -> tuple[NodePublic, StarkProof]:
-    """Prove a node at `first_leaf` of the round with `weights` (the statement's price weights):
-    verify each real child inside `node.program` and prove that run (with the program's options).
-    Returns the node's public values and its proof; children that do not verify raise
-    AggregationError naming the failed checks."""
-    return prepare_node(node, statement_digest, first_leaf, children, weights)()
+    """Prove a node at `first_leaf` of a round of `batch_count` batches with `weights` (the
+    statement's price weights): verify each child slot inside `node.program` (`node_witness`) and
+    prove that run (with the program's options). Returns the node's public values and its proof;
+    children that do not verify raise AggregationError naming the failed checks."""
+    return prepare_node(node, statement_digest, first_leaf, batch_count, children, weights)()
 
 
 def prepare_node(
     node: NodeProgram,
     statement_digest: Sequence[int],
     first_leaf: int,
+    batch_count: int,
     children: Sequence[Child],
     weights: Sequence[int],
 ) -> Callable[[], tuple[NodePublic, StarkProof]]:
     """`prove_node` in two steps: this call reads the children into the program's private inputs
     (`node_witness`, single-threaded), the function it returns proves the program's run (the cores'
     work), so that a runner can read the next node's children while one is proven."""
-    inputs = [*statement_digest, first_leaf, *weights]
-    private = node_witness(node, children)
+    inputs = node_inputs(statement_digest, first_leaf, batch_count, weights)
+    private = node_witness(node, children, first_leaf, batch_count)
 
     def prove() -> tuple[NodePublic, StarkProof]:
         try:

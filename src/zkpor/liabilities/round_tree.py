@@ -79,10 +79,12 @@ from zkpor.stark.proof import MAX_PROOF_BYTES, ProofFormatError, StarkProof
 ROUND_PROOF_NAME = ROUND_PROOF_FILE
 NODES_DIR = "nodes"
 NODE_MAGIC, ROUND_MAGIC = b"ZKPNODE\x00", b"ZKPROUND"
-NODE_FORMAT, ROUND_FORMAT = "zkpor-node-v2", "zkpor-round-proof-v3"
+NODE_FORMAT, ROUND_FORMAT = "zkpor-node-v3", "zkpor-round-proof-v3"
 # round 2: the header's `top` (a tree's top node, or the one batch); node 2 and round 3: the price
-# weights are public inputs of every node (`public.weights`), no longer compiled into the programs
-NODE_VERSION, ROUND_VERSION = 2, 3
+# weights are public inputs of every node (`public.weights`), no longer compiled into the programs;
+# node 3: `public.batch_count` is the round's N, a public input of every node (was the node's own
+# count of real batches, an output; the top's, in round.zkp, was N and still is)
+NODE_VERSION, ROUND_VERSION = 3, 3
 TOP_NODE, TOP_BATCH = "node", "batch"
 TOP_FORMS = {TOP_NODE: "the top node of a tree of recursion proofs", TOP_BATCH: "its one batch proof itself"}
 MAX_HEADER_BYTES = 1 << 20
@@ -435,7 +437,7 @@ def expected_publics(
                 )
             root = levels[h][first >> h]
             out[shape.level, shape.index] = aggregation.NodePublic(
-                statement.digest(), first, root, totals, len(real), statement.weights
+                statement.digest(), first, root, totals, statement.batch_count, statement.weights
             )
     return out
 
@@ -572,14 +574,14 @@ def _intact_node(
 def node_program(
     statement: Statement, tree: TreeOptions, shape: aggregation.NodeShape
 ) -> aggregation.NodeProgram:
-    """The program of the node `shape` of this round's tree (and, to build it, those of its
-    descendants' shapes; `aggregation.node_program` caches each per process)."""
+    """The program of the node `shape` of this round's tree (and, to build it, those of the levels
+    below: one a level; `aggregation.node_program` caches each per process)."""
     plan = aggregation.plan_tree(statement.batch_count, tree.leaf_arity_log, tree.node_arity_log)
     options = tree.for_level(shape.level, len(plan.levels))
     if shape.level == 1:
         child = aggregation.ChildSpec.batches(statement_layout(statement), tree.batch)
     else:
-        child = aggregation.ChildSpec.nodes([node_program(statement, tree, s) for s in plan.children(shape)])
+        child = aggregation.ChildSpec.nodes(node_program(statement, tree, plan.levels[shape.level - 2][0]))
     return aggregation.node_program(shape, child, options)
 
 
@@ -613,7 +615,8 @@ def prepare_node_payload(payload: dict[str, Any]) -> Callable[[], dict[str, Any]
         child = BatchProof.from_bytes(data) if shape.level == 1 else NodeFile.from_bytes(data)
         children.append((child.public, StarkProof.from_bytes(child.stark)))
     node = node_program(statement, tree, shape)
-    finish = aggregation.prepare_node(node, statement.digest(), shape.first_leaf, children, statement.weights)
+    finish = aggregation.prepare_node(node, statement.digest(), shape.first_leaf, statement.batch_count, children,
+                                      statement.weights)  # fmt: skip
 
     def prove() -> dict[str, Any]:
         public, proof = finish()
@@ -788,9 +791,9 @@ def stack_id(statement: Statement, tree: TreeOptions) -> str:
     """A hash of everything the programs of a tree over this statement's batches share: the
     solvency layout (asset bit bounds, limb bits, batch size, gadget), every level's options and
     the arities, zkpor's version and its code (`code_fingerprint`). Not the round's data: the price
-    weights are public inputs of the programs, the statement digest and round id too (its hash),
-    and the batch count shapes only which nodes the tree has (`_signature`), so a later round of
-    the same shape finds its keys cached."""
+    weights, the statement digest (round id and all) and the batch count are public inputs of the
+    programs; the batch count sets only the tree's height (`_signature`), so a later round of the
+    same height finds its keys cached."""
     layout = statement_layout(statement)
     document = {
         "zkpor": zkpor.__version__,
@@ -809,11 +812,10 @@ def stack_id(statement: Statement, tree: TreeOptions) -> str:
 
 def _signature(plan: aggregation.TreePlan, shape: aggregation.NodeShape) -> tuple:
     """Equal for two nodes of trees over one layout and options exactly when their programs are:
-    their shapes and their children's (a batch count enters only through them: two rounds with
-    other batch counts share the programs of their full nodes)."""
-    if shape.level == 1:
-        return shape.program_shape
-    return (shape.program_shape, tuple(_signature(plan, child) for child in plan.children(shape)))
+    the shapes (level, height, child height) of its level and of every level below. Every node of
+    a level has the same program, and the heights follow from the tree's height H alone
+    (`plan_tree`): two rounds whose batch counts give the same H share every program."""
+    return tuple(level[0].program_shape for level in plan.levels[: shape.level])
 
 
 def key_id(base: str, plan: aggregation.TreePlan, shape: aggregation.NodeShape, options: ProofOptions) -> str:
