@@ -18,16 +18,22 @@ then the level-1 node over them proven with `recursion.proving.inner_options` wi
 knowledge, each in its own process: rows, program + key, prove CPU-s and wall, proof bytes, verify
 CPU-s, peak memory.
 
-With --phases PROOF_DIR it proves node 0 of `--level` of a proven round again (PROOF_DIR is a
+With --phases PROOF_DIR it proves node `--index` (0) of `--level` of a proven round again (PROOF_DIR is a
 round's proof folder: batches/ and, for a level above 1, nodes/ proven by this code with the
 default tree options), `--reps` times in one process (the first run also compiles and fills the
 LDE pool: quote the last), and prints the program's rows, the CPU seconds of building the
 programs and the key (once per level), of reading the children (the witness), and of each prover
 phase (`stark.phases`).
 
+With --keys PROOF_DIR it derives the default tree's verification keys for rounds of each of
+`--batch-counts` (5 6) batches of PROOF_DIR's statement in turn, with one key cache, each in its own
+process, and prints per round the keys derived and found cached, CPU-s, wall and peak memory: an
+auditor's verify of the second month's round.
+
     .venv/bin/python benchmarks/bench_node_program.py [--batch-size 8192] [--leaf-children 4]
         [--node-children 8] [--prove [--prove-children 4] [--top]] [--zk-cost DIR]
-        [--phases PROOF_DIR [--level 1] [--reps 2] [--leaf-arity-log 2]]
+        [--phases PROOF_DIR [--level 1] [--index 0] [--reps 2] [--leaf-arity-log 2]]
+        [--keys PROOF_DIR [--batch-counts 5 6]]
 """
 
 from __future__ import annotations
@@ -88,7 +94,7 @@ def report_programs(batch_size: int, leaf_children: int, node_children: int) -> 
     print(f"  its key (program digest + committed program columns) in {time.perf_counter() - start:.1f} s")
     shape2 = ag.NodeShape(2, 0, 0, leaf_log + node_log, leaf_log, node_children)
     start = time.perf_counter()
-    level2 = ag.node_program(shape2, ag.ChildSpec.nodes([level1] * node_children), inner_options())
+    level2 = ag.node_program(shape2, ag.ChildSpec.nodes(level1), inner_options())
     describe(f"level-2 node, {node_children} node children", level2, time.perf_counter() - start)
     return level1
 
@@ -136,7 +142,7 @@ def report_prove(children: int, top: bool) -> None:
 
 def prove_and_verify(title: str, node: ag.NodeProgram, digest, children, weights) -> None:
     cpu, wall = time.process_time(), time.perf_counter()
-    public, proof = ag.prove_node(node, digest, 0, children, weights)
+    public, proof = ag.prove_node(node, digest, 0, len(children), children, weights)
     prove_cpu, prove_wall = time.process_time() - cpu, time.perf_counter() - wall
     data = proof.to_bytes()
     cpu, wall = time.process_time(), time.perf_counter()
@@ -171,7 +177,7 @@ out = {"zk": options.zero_knowledge, "rows": node.layout.trace_length,
        "program_cpu": time.process_time() - cpu, "program_wall": time.perf_counter() - wall}
 children = [(b.public, b.stark) for b in batches]
 cpu, wall = time.process_time(), time.perf_counter()
-public, proof = ag.prove_node(node, statement.digest(), 0, children, statement.weights)
+public, proof = ag.prove_node(node, statement.digest(), 0, len(children), children, statement.weights)
 out.update(prove_cpu=time.process_time() - cpu, prove_wall=time.perf_counter() - wall)
 data = proof.to_bytes()
 cpu, wall = time.process_time(), time.perf_counter()
@@ -181,6 +187,53 @@ out.update(verify_cpu=time.process_time() - cpu, verify_wall=time.perf_counter()
            peak_mb=peak_mb())
 print(json.dumps(out))
 """
+
+
+_KEYS_RUN = """
+import json, sys, time
+from dataclasses import replace
+from pathlib import Path
+
+def peak_mb():  # this process's own (VmHWM), as _NODE_RUN
+    status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines())
+    return int(status["VmHWM"].split()[0]) / 1024
+
+from zkpor.liabilities import aggregation as ag, round_tree as rt
+from zkpor.liabilities.batch import BatchProof
+from zkpor.recursion.verifying_key import KeyCache
+from zkpor.stark.proof import StarkProof
+
+first = BatchProof.from_bytes(sorted(Path(sys.argv[1]).glob("*.zkp"))[0].read_bytes())
+statement = replace(first.statement, batch_count=int(sys.argv[3]))
+tree = rt.tree_options(StarkProof.from_bytes(first.stark).options)
+plan = ag.plan_tree(statement.batch_count, tree.leaf_arity_log, tree.node_arity_log)
+cache = KeyCache(Path(sys.argv[2]))
+cpu, wall = time.process_time(), time.perf_counter()
+keys = rt.stack_keys(statement, tree, plan, cache, None)
+print(json.dumps({"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall, "peak_mb": peak_mb(),
+                  "derived": len(cache.built), "cached": len(cache.loaded),
+                  "nodes": [len(level) for level in plan.levels]}))
+"""
+
+
+def report_keys(proof_dir: Path, batch_counts: list[int]) -> None:
+    """The verification keys of the default tree over the batches of `proof_dir` (their statement's
+    shape and options) for rounds of each of `batch_counts` batches in turn, one key cache, each in
+    its own process: what an auditor's verify derives for each month's round (the keys alone; no
+    proof needed). Runs on an older zkpor too (PYTHONPATH=its src)."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cache:
+        for count in batch_counts:
+            command = [sys.executable, "-c", _KEYS_RUN, str(proof_dir / "batches"), cache, str(count)]
+            run = subprocess.run(command, capture_output=True, text=True, check=True)
+            r = json.loads(run.stdout.strip().splitlines()[-1])
+            print(f"{count} batches (nodes per level {r['nodes']}): {r['derived']} keys derived, "
+                  f"{r['cached']} cached; {r['cpu']:.2f} CPU-s, {r['wall']:.2f} s; "
+                  f"peak {r['peak_mb']:.0f} MB")
 
 
 def report_zk_cost(workdir: Path, batch_size: int, children: int) -> None:
@@ -216,8 +269,10 @@ def report_zk_cost(workdir: Path, batch_size: int, children: int) -> None:
               f"{r['bits']}")  # fmt: skip
 
 
-def report_phases(proof_dir: Path, level: int, reps: int, leaf_arity_log: int) -> None:
-    """Node 0 of `level` of the round in `proof_dir` proven `reps` times: CPU seconds by phase."""
+def report_phases(proof_dir: Path, level: int, index: int, reps: int, leaf_arity_log: int) -> None:
+    """Node `index` of `level` of the round in `proof_dir` proven `reps` times: CPU seconds by phase.
+    Runs on an older zkpor too (PYTHONPATH=its src), whose partial nodes had programs of their own
+    (the filler slots compiled in), to compare a partial node's cost."""
     from zkpor.liabilities import round_tree as rt
     from zkpor.liabilities.batch import BatchProof
     from zkpor.recursion.air import ProgramPublic, build_trace, cell_values
@@ -232,7 +287,7 @@ def report_phases(proof_dir: Path, level: int, reps: int, leaf_arity_log: int) -
     tree = dataclasses.replace(rt.tree_options(StarkProof.from_bytes(first.stark).options),
                                leaf_arity_log=leaf_arity_log)  # fmt: skip
     plan = ag.plan_tree(statement.batch_count, tree.leaf_arity_log, tree.node_arity_log)
-    shape = plan.levels[level - 1][0]
+    shape = plan.levels[level - 1][index]
     cpu = time.process_time()
     node = rt.node_program(statement, tree, shape)
     program_cpu, cpu = time.process_time() - cpu, time.process_time()
@@ -243,21 +298,36 @@ def report_phases(proof_dir: Path, level: int, reps: int, leaf_arity_log: int) -
             "bits": 64 * counts["decompositions"], "witness": -(-counts["private_inputs"] // 8)}  # fmt: skip
     n = node.layout.trace_length
     fill = 100 * max(rows.values()) / n
-    print(f"level {level} node 0 of {len(plan.levels[level - 1])}: {shape.real_children} children; "
+    print(f"level {level} node {index} of {len(plan.levels[level - 1])}: {shape.real_children} real "
+          "children; "
           f"rows {rows} -> 2^{n.bit_length() - 1} ({fill:.1f} % full); options {node.options}")  # fmt: skip
     print(f"programs (this level's and below) {program_cpu:.2f} CPU-s, "
           f"key {key_cpu:.2f} CPU-s (once per level)")  # fmt: skip
+    first = shape.first_leaf >> shape.child_height
     if level == 1:
-        files = [BatchProof.from_bytes(p.read_bytes()) for p in batch_files[: shape.real_children]]
+        mine = batch_files[first : first + shape.real_children]
+        files = [BatchProof.from_bytes(p.read_bytes()) for p in mine]
     else:
-        below = [proof_dir / rt.node_file_name(level - 1, k) for k in range(shape.real_children)]
+        below = [proof_dir / rt.node_file_name(level - 1, first + k) for k in range(shape.real_children)]
         files = [rt.NodeFile.from_bytes(p.read_bytes()) for p in below]
     children = [(f.public, StarkProof.from_bytes(f.stark)) for f in files]
-    inputs = [*statement.digest(), shape.first_leaf]
+    count, digest, weights = statement.batch_count, statement.digest(), statement.weights
+    if hasattr(ag, "node_inputs"):  # the batch count a public input: one program a level
+
+        def witness() -> list[int]:
+            return ag.node_witness(node, children, shape.first_leaf, count)
+
+        inputs = ag.node_inputs(digest, shape.first_leaf, count, weights)
+    else:  # an older zkpor: a partial node's filler slots compiled into its program
+
+        def witness() -> list[int]:
+            return ag.node_witness(node, children)
+
+        inputs = [*digest, shape.first_leaf, *weights]
     for rep in range(reps):
         steps: dict[str, float] = {}
         cpu = time.process_time()
-        private = ag.node_witness(node, children)
+        private = witness()
         run = execute(node.program, inputs, private)
         trace = build_trace(node.layout, cell_values(node.layout, run.cells))
         steps["witness (children read, run, trace)"] = time.process_time() - cpu
@@ -292,7 +362,12 @@ def main() -> None:
     parser.add_argument(
         "--phases", type=Path, metavar="PROOF_DIR", help="prove node 0 of --level again, by phase"
     )
+    parser.add_argument(
+        "--keys", type=Path, metavar="PROOF_DIR", help="derive the keys for rounds of --batch-counts in turn"
+    )
+    parser.add_argument("--batch-counts", type=int, nargs="+", default=[5, 6])
     parser.add_argument("--level", type=int, default=1)
+    parser.add_argument("--index", type=int, default=0, help="with --phases: which node of the level")
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--leaf-arity-log", type=int, default=ag.LEAF_ARITY_LOG)
     args = parser.parse_args()
@@ -301,8 +376,11 @@ def main() -> None:
     if args.zk_cost:
         report_zk_cost(args.zk_cost, args.batch_size, args.leaf_children)
         return
+    if args.keys:
+        report_keys(args.keys, args.batch_counts)
+        return
     if args.phases:
-        report_phases(args.phases, args.level, args.reps, args.leaf_arity_log)
+        report_phases(args.phases, args.level, args.index, args.reps, args.leaf_arity_log)
         return
     report_programs(args.batch_size, args.leaf_children, args.node_children)
     if args.prove:

@@ -5,7 +5,10 @@ node, whose public values are global.json's.
 Honest trees verify (N = 1, N = 3: a partial node with a filler slot, N = 5: two levels). Each
 cheat violates one thing: a child proof that does not verify (an opening, a Merkle path step, a FRI
 fold, a trace off its constraints), a child of another round, AIR or program, a child counted
-twice, a root, total or count carried up wrongly, a filler slot claimed as a batch. Each is
+twice, a root, total or count carried up wrongly; and the filler slots, which a node's program
+selects from the batch count (a public input: one program a level, whatever N): a filler slot
+claimed as a batch, a copied child counted twice, a real batch dropped as filler, a selector not
+boolean, selectors not monotone, a copy's root in the root, a node proven for another N. Each is
 refused by the program's run (naming the failed check, `failed_checks`) and, where a cheating
 recursion prover can still make a proof, by `verify_node`.
 
@@ -208,7 +211,8 @@ def test_one_batch(statement, make_users):
     (top,) = one.prove_tree()
     assert top[0].root == one.batches[0][0].root and top[0].batch_count == 1
     with pytest.raises(ag.AggregationError, match="child 0"):
-        ag.prove_node(one.programs[0][0], one.digest, 0, 1, [(one.batches[0][0], b"not a proof")], one.weights)
+        garbled = [(one.batches[0][0], b"not a proof")]
+        ag.prove_node(one.programs[0][0], one.digest, 0, 1, garbled, one.weights)
     check_top_matches(one, top)
 
 

@@ -613,7 +613,8 @@ def slot_witness(
             raise AggregationError(f"child {i}: {len(flat)} limb totals, the layout has {node.totals_count}")
         own.update({("child-public", i, "root", j): v for j, v in enumerate(public.root)})
         own.update({("child-public", i, "totals", j): v for j, v in enumerate(flat)})
-        own[("child-public", i, "index")] = public.first_leaf if isinstance(public, NodePublic) else public.batch_index
+        index = public.first_leaf if isinstance(public, NodePublic) else public.batch_index
+        own[("child-public", i, "index")] = index
         verifier = node.verifiers[i]
         try:
             given = read[i] if i < len(read) else None

@@ -615,8 +615,9 @@ def prepare_node_payload(payload: dict[str, Any]) -> Callable[[], dict[str, Any]
         child = BatchProof.from_bytes(data) if shape.level == 1 else NodeFile.from_bytes(data)
         children.append((child.public, StarkProof.from_bytes(child.stark)))
     node = node_program(statement, tree, shape)
-    finish = aggregation.prepare_node(node, statement.digest(), shape.first_leaf, statement.batch_count, children,
-                                      statement.weights)  # fmt: skip
+    finish = aggregation.prepare_node(
+        node, statement.digest(), shape.first_leaf, statement.batch_count, children, statement.weights
+    )
 
     def prove() -> dict[str, Any]:
         public, proof = finish()
