@@ -9,9 +9,18 @@ import pytest
 
 from zkpor.field import goldilocks as gl
 from zkpor.field.extension import Ext
-from zkpor.stark.air import Constraint, Frame
-from zkpor.stark.algebra import BaseVec, CombinedConstraints, ExtVec, as_ext_array, stacked
-from zkpor.stark.composition import combine
+from zkpor.stark import logup
+from zkpor.stark.air import Air, Constraint, Frame, LookupTerm
+from zkpor.stark.algebra import (
+    BaseVec,
+    CombinedConstraints,
+    ExtVec,
+    as_ext_array,
+    ext_stacked,
+    row_views,
+    stacked,
+)
+from zkpor.stark.composition import _ext_columns, combine
 from zkpor.stark.examples.poseidon2_air import Poseidon2Air
 from zkpor.stark.gadgets import poseidon2 as gadget
 
@@ -112,3 +121,116 @@ def test_fused_trace_filler_equals_generic_code(shape):
     inputs = random_matrix(rng, (gadget.WIDTH, 700))  # several tiles and a partial one
     assert np.array_equal(shape.fill_trace(inputs), shape.fill_trace(inputs, fused=False))
     assert np.array_equal(shape.fill_trace(inputs[:, :1]), shape.fill_trace(inputs[:, :1], fused=False))
+
+
+class LookupsAir(Air):
+    """Lookups of every shape `logup.evaluate` meets: runs of plain pairs (one column among
+    constants, anywhere in the tuple, multiplicity 1), broken by a table term (multiplicity
+    column), a term of computed values and an odd term out."""
+
+    name = "lookups"
+    main_width = 12
+
+    def constraints(self):
+        return []
+
+    def evaluate(self, frame, periodic):
+        return []
+
+    def lookups(self):
+        def plain(values):
+            return LookupTerm(values=values, multiplicity=lambda row, p: 1)
+
+        return [
+            plain(lambda row, p: [1, row[0]]),
+            plain(lambda row, p: [1, row[3]]),
+            plain(lambda row, p: [row[5]]),
+            plain(lambda row, p: [2, 9, row[1], 4]),
+            LookupTerm(values=lambda row, p: [1, row[2]], multiplicity=lambda row, p: -row[4],
+                       multiplicity_degree=1),
+            plain(lambda row, p: [1, row[6]]),
+            plain(lambda row, p: [3, row[7] * 2 + 1, row[8]]),
+            plain(lambda row, p: [1, row[9]]),
+            plain(lambda row, p: [1, row[10]]),
+            plain(lambda row, p: [1, row[11]]),
+            plain(lambda row, p: [1, row[0]]),
+        ]  # fmt: skip
+
+
+def lookup_frame(rng, air):
+    """A frame as the composition builds it: main rows as slices of one matrix, aux columns as
+    consecutive entries of one (columns, rows, 2) array."""
+    width = 2 * logup.width(air)
+    main = random_matrix(rng, (12, ROWS + 8))
+    aux = random_matrix(rng, (width, ROWS + 8))
+    frame = Frame(
+        current=[BaseVec(row[5 : 5 + ROWS]) for row in main],
+        next=[BaseVec(row[6 : 6 + ROWS]) for row in main],
+        aux_current=_ext_columns(aux[:, 5 : 5 + ROWS]),
+        aux_next=_ext_columns(aux[:, 6 : 6 + ROWS]),
+    )
+    return frame, aux
+
+
+def test_fused_lookup_pairs_equal_generic_constraints():
+    rng = np.random.default_rng(3)
+    air = LookupsAir(64)
+    frame, _ = lookup_frame(rng, air)
+    challenges = weights(rng, 2)
+    generic = logup.evaluate(air, frame, [], challenges, fused=False)
+    fused = logup.evaluate(air, frame, [], challenges)
+    counts = [v.count if isinstance(v, CombinedConstraints) else 1 for v in fused]
+    assert counts == [2, 1, 1, 1, 1, 1] and sum(counts) == len(generic)  # runs: helpers 0-1 and 4
+    alphas = weights(rng, len(generic))
+    total, k = None, 0
+    for value, count in zip(fused, counts, strict=True):
+        if isinstance(value, CombinedConstraints):
+            term = value.combine(np.array([[a.c0, a.c1] for a in alphas[k : k + count]], dtype=np.uint64))
+        else:
+            term = value * alphas[k]
+        total = term if total is None else total + term
+        k += count
+    assert np.array_equal(as_ext_array(total, ROWS), generic_sum(generic, alphas))
+
+
+def test_fused_lookup_pairs_see_every_helper_and_column():
+    """A change in any helper or looked-up value of a fused pair changes the fused sum."""
+    rng = np.random.default_rng(4)
+    air = LookupsAir(64)
+    frame, aux = lookup_frame(rng, air)
+    challenges = weights(rng, 2)
+    alphas = np.array([[a.c0, a.c1] for a in weights(rng, 2)], dtype=np.uint64)
+
+    def first_run(frame):
+        return logup.evaluate(air, frame, [], challenges)[0].combine(alphas).values
+
+    before = first_run(frame)
+    for helper in range(2):
+        changed = aux.copy()
+        changed[2 * helper + 1, 5 + 7] = (int(changed[2 * helper + 1, 5 + 7]) + 1) % gl.P
+        other = Frame(frame.current, frame.next, _ext_columns(changed[:, 5 : 5 + ROWS]), frame.aux_next)
+        assert not np.array_equal(first_run(other)[7], before[7]), helper
+    for column in (0, 3, 5, 1):  # the four terms of the run
+        current = list(frame.current)
+        values = current[column].values.copy()
+        values[7] = (int(values[7]) + 1) % gl.P
+        current[column] = BaseVec(values)
+        other = Frame(current, frame.next, frame.aux_current, frame.aux_next)
+        assert not np.array_equal(first_run(other)[7], before[7]), column
+
+
+def test_ext_stacked_is_a_view_of_consecutive_entries_and_a_copy_otherwise():
+    pairs = np.arange(60, dtype=np.uint64).reshape(5, 6, 2).copy()
+    columns = [ExtVec(p) for p in pairs]
+    view = ext_stacked(columns[1:4])
+    assert np.shares_memory(view, pairs) and np.array_equal(view, pairs[1:4])
+    copy = ext_stacked([columns[3], columns[0]])
+    assert not np.shares_memory(copy, pairs) and np.array_equal(copy, pairs[[3, 0]])
+
+
+def test_row_views_find_any_rows_of_one_matrix_at_one_offset():
+    matrix = np.arange(40, dtype=np.uint64).reshape(4, 10).copy()
+    found, rows, offset = row_views([BaseVec(matrix[3, 2:7]), BaseVec(matrix[0, 2:7])])
+    assert found is matrix and rows.tolist() == [3, 0] and offset == 2
+    assert row_views([BaseVec(matrix[3, 2:7]), BaseVec(matrix[0, 3:8])]) is None  # two offsets
+    assert row_views([BaseVec(matrix[3, 2:7]), BaseVec(matrix[0, 2:7].copy())]) is None

@@ -156,24 +156,59 @@ class CombinedConstraints:
         self.combine = combine
 
 
+def row_views(vectors: list[BaseVec]) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """(matrix, rows, offset) with vectors[i].values == matrix[rows[i], offset : offset + n] and
+    matrix C-contiguous, when every vector is such a slice of one matrix (as the prover's frames
+    are: slices of the LDE's column rows at one offset); None otherwise."""
+    first = vectors[0].values
+    base = first.base
+    if not (
+        isinstance(base, np.ndarray) and base.ndim == 2 and base.flags.c_contiguous and first.strides == (8,)
+    ):
+        return None
+    row_bytes = base.strides[0]
+    start, offset = divmod(first.ctypes.data - base.ctypes.data, row_bytes)
+    if offset % 8:
+        return None
+    rows = np.empty(len(vectors), dtype=np.int64)
+    for i, v in enumerate(vectors):
+        values = v.values
+        if values.base is not base or values.shape != first.shape or values.strides != (8,):
+            return None
+        row, rest = divmod(values.ctypes.data - base.ctypes.data, row_bytes)
+        if rest != offset or not 0 <= row < base.shape[0]:
+            return None
+        rows[i] = row
+    return base, rows, offset // 8
+
+
 def stacked(vectors: list[BaseVec]) -> tuple[np.ndarray, int]:
     """`vectors` as (matrix, offset) with vectors[i].values == matrix[i, offset : offset + n] and
     matrix C-contiguous: a view when they are consecutive rows of one matrix, or slices of such
     rows at one offset (as the prover's frames are), a copy otherwise."""
+    views = row_views(vectors)
+    if views is not None:
+        base, rows, offset = views
+        first = int(rows[0])
+        if np.array_equal(rows, np.arange(first, first + len(vectors))):
+            return base[first : first + len(vectors)], offset
+    return np.stack([v.values for v in vectors]), 0
+
+
+def ext_stacked(vectors: list[ExtVec]) -> np.ndarray:
+    """The (k, n, 2) array of `vectors`' values: a view when they are consecutive entries of one
+    C-contiguous (K, n, 2) array (as the prover's aux frames are), a copy otherwise."""
     first = vectors[0].values
     base = first.base
-    if isinstance(base, np.ndarray) and base.ndim == 2 and base.flags.c_contiguous and first.strides == (8,):
-        row_bytes = base.strides[0]
-        position = first.ctypes.data - base.ctypes.data
-        start, offset = divmod(position, row_bytes)
-        if offset % 8 == 0 and start + len(vectors) <= base.shape[0] and all(
-            v.values.base is base
-            and v.values.shape == first.shape
-            and v.values.ctypes.data == first.ctypes.data + i * row_bytes
+    whole = isinstance(base, np.ndarray) and base.ndim == 3 and base.flags.c_contiguous
+    if whole and first.shape == base.shape[1:]:
+        start, rest = divmod(first.ctypes.data - base.ctypes.data, base.strides[0])
+        if rest == 0 and start + len(vectors) <= base.shape[0] and all(
+            v.values.base is base and v.values.ctypes.data == first.ctypes.data + i * base.strides[0]
             for i, v in enumerate(vectors)
         ):
-            return base[start : start + len(vectors)], offset // 8
-    return np.stack([v.values for v in vectors]), 0
+            return base[start : start + len(vectors)]
+    return np.stack([v.values for v in vectors])
 
 
 def linear_combination(values: list, weights: list[Ext]):

@@ -186,11 +186,10 @@ def periodic_at(air: Air, domain: ProofDomain, z: Ext) -> list[Ext]:
 
 
 def _ext_columns(columns: np.ndarray) -> list[ExtVec]:
-    """Aux columns are stored as pairs of base columns (c0, c1)."""
-    return [
-        ExtVec(np.ascontiguousarray(np.stack([columns[2 * j], columns[2 * j + 1]], axis=-1)))
-        for j in range(columns.shape[0] // 2)
-    ]
+    """Aux columns are stored as pairs of base columns (c0, c1): as consecutive entries of one
+    (columns / 2, m, 2) array, in one copy (`algebra.ext_stacked` then reads them in place)."""
+    pairs = np.stack([columns[0::2], columns[1::2]], axis=-1)
+    return [ExtVec(pair) for pair in pairs]
 
 
 def evaluate_on_lde(

@@ -24,6 +24,7 @@ helper columns of pairs).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from zkpor.field import extension as ext
 from zkpor.field import goldilocks as gl
 from zkpor.field.extension import Ext
 from zkpor.stark.air import Air, AirError, Constraint, Frame, LookupTerm, compress_values
-from zkpor.stark.algebra import BaseVec, ExtVec, as_ext_array
+from zkpor.stark.algebra import BaseVec, CombinedConstraints, ExtVec, as_ext_array, ext_stacked, row_views
 from zkpor.stark.kernels import exclusive_prefix_sum
 
 
@@ -73,16 +74,92 @@ def _pole_distance(term: LookupTerm, row, periodic, beta, gamma):
     return beta - compress_values(list(term.values(row, periodic)), gamma)
 
 
-def evaluate(air: Air, frame: Frame, periodic: Sequence, challenges: Sequence) -> list:
+def _times(multiplicity, value):
+    """multiplicity · value, without a pass over the vector for a plain lookup's multiplicity 1."""
+    return value if isinstance(multiplicity, int) and multiplicity == 1 else multiplicity * value
+
+
+def _plain_term(term: LookupTerm, row, periodic, gamma: Ext) -> tuple[BaseVec, Ext, Ext] | None:
+    """For a plain lookup on the prover's vectors (multiplicity 1, one column among integer
+    constants): (the column v, Σ γ^i·(the constants), γ^(v's place)), so that the fingerprint
+    `compress_values` gives is constant + weight·v; None for any other term."""
+    multiplicity = term.multiplicity(row, periodic)
+    if not (isinstance(multiplicity, int) and multiplicity == 1):
+        return None
+    column, constant, weight, power = None, Ext(0, 0), None, Ext(1, 0)
+    for value in term.values(row, periodic):
+        if isinstance(value, int):
+            constant = constant + power * value
+        elif isinstance(value, BaseVec) and column is None:
+            column, weight = value, power
+        else:
+            return None
+        power = power * gamma
+    return None if column is None else (column, constant, weight)
+
+
+def _fused_runs(all_groups, helpers, row, periodic, beta, gamma) -> dict[int, tuple[int, Any]]:
+    """Runs [start, end) of consecutive helpers that each sum two plain lookups on the prover's
+    vectors, by start, with the `CombinedConstraints` that evaluates the run's constraints through
+    `logup_kernel.combined_pairs`; none on the verifier's scalars."""
+    if not (isinstance(beta, Ext) and isinstance(gamma, Ext)):
+        return {}
+    plain = []
+    for group, helper in zip(all_groups, helpers, strict=True):
+        terms = [_plain_term(t, row, periodic, gamma) for t in group]
+        pair = len(group) == 2 and isinstance(helper, ExtVec) and None not in terms
+        plain.append(terms if pair else None)
+    runs = {}
+    start = 0
+    while start < len(plain):
+        end = start
+        while end < len(plain) and plain[end] is not None:
+            end += 1
+        if end > start:
+            terms = [t for pair in plain[start:end] for t in pair]
+            runs[start] = (end, _pair_run(terms, list(helpers[start:end]), beta))
+        start = end + 1
+    return runs
+
+
+def _pair_run(terms: list, helpers: list[ExtVec], beta: Ext) -> CombinedConstraints:
+    from zkpor.stark.logup_kernel import combined_pairs
+
+    columns = [column for column, _, _ in terms]
+    views = row_views(columns)
+    if views is None:
+        matrix, rows, offset = np.stack([c.values for c in columns]), np.arange(len(columns)), 0
+    else:
+        matrix, rows, offset = views
+    constants = ext.ext_array([beta - constant for _, constant, _ in terms])  # d = (β − c) − w·v
+    weights = ext.ext_array([weight for _, _, weight in terms])
+    stacked_helpers = ext_stacked(helpers)
+    def combine(alphas: np.ndarray) -> ExtVec:
+        return ExtVec(combined_pairs(matrix, rows, offset, stacked_helpers, constants, weights, alphas))
+
+    return CombinedConstraints(len(helpers), combine)
+
+
+def evaluate(air: Air, frame: Frame, periodic: Sequence, challenges: Sequence, *, fused: bool = True) -> list:
+    """The helpers' and the running sum's constraints. On the prover's vectors (unless
+    `fused=False`) runs of plain pairs come as one `CombinedConstraints` each (`_fused_runs`)."""
     if not challenges:
         return []
     beta, gamma = challenges
     periodic = [*periodic, *frame.preprocessed]  # what lookup terms see as `fixed`
-    n_helpers = len(groups(air))
+    all_groups = groups(air)
+    n_helpers = len(all_groups)
     helpers = frame.aux_current[:n_helpers]
+    runs = _fused_runs(all_groups, helpers, frame.current, periodic, beta, gamma) if fused else {}
     out = []
-    for group, helper in zip(groups(air), helpers, strict=True):
-        row = frame.current
+    g = 0
+    while g < n_helpers:
+        if g in runs:
+            g, combined = runs[g]
+            out.append(combined)
+            continue
+        group, helper, row = all_groups[g], helpers[g], frame.current
+        g += 1
         if len(group) == 1:
             (t,) = group
             out.append(helper * _pole_distance(t, row, periodic, beta, gamma) - t.multiplicity(row, periodic))
@@ -91,7 +168,7 @@ def evaluate(air: Air, frame: Frame, periodic: Sequence, challenges: Sequence) -
             da = _pole_distance(a, row, periodic, beta, gamma)
             db = _pole_distance(b, row, periodic, beta, gamma)
             m_a, m_b = a.multiplicity(row, periodic), b.multiplicity(row, periodic)
-            out.append(helper * da * db - m_a * db - m_b * da)
+            out.append(helper * da * db - _times(m_a, db) - _times(m_b, da))
         else:
             out.append(_group_constraint(group, helper, row, periodic, beta, gamma))
     running, running_next = frame.aux_current[n_helpers], frame.aux_next[n_helpers]
@@ -113,8 +190,7 @@ def _group_constraint(group, helper, row, periodic, beta, gamma):
     for d in distances[1:-1]:
         prefix.append(prefix[-1] * d)
     def weighted(term: LookupTerm, others):
-        m = term.multiplicity(row, periodic)
-        return others if isinstance(m, int) and m == 1 else m * others  # plain lookups: m = 1
+        return _times(term.multiplicity(row, periodic), others)
 
     suffix = distances[-1]
     total = weighted(group[-1], prefix[-1])
@@ -141,7 +217,7 @@ def _term_values(term: LookupTerm, rows, periodic, beta: Ext, gamma: Ext, n: int
     if np.any(np.all(distance.values == 0, axis=1)):
         raise AirError("LogUp challenge β hit a fingerprint (probability ~n/2^128): prove again")
     inverse = ExtVec(ext.ext_batch_inv(distance.values))
-    return as_ext_array(inverse * term.multiplicity(rows, periodic), n)
+    return as_ext_array(_times(term.multiplicity(rows, periodic), inverse), n)
 
 
 def build_columns(air: Air, trace: np.ndarray, challenges: Sequence[Ext]) -> np.ndarray:
