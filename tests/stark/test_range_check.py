@@ -5,6 +5,8 @@ import pytest
 
 from zkpor.errors import VerificationError
 from zkpor.field import goldilocks as gl
+from zkpor.field.extension import Ext
+from zkpor.stark import logup
 from zkpor.stark.air import AirError
 from zkpor.stark.examples.range_check import RangeCheckAir, range_check_trace
 from zkpor.stark.prover import prove
@@ -87,3 +89,11 @@ def test_assertion_on_lookup_air(small_options):
     proof = prove(liar, trace, small_options, check=False)
     with pytest.raises(VerificationError):
         verify(liar, proof, min_security_bits=0)
+
+
+def test_a_challenge_hitting_a_fingerprint_is_refused():
+    """β equal to a looked-up value's fingerprint: no inverse, one clear error, no aux trace."""
+    values = np.random.default_rng(5).integers(0, 1 << BITS, N).astype(np.uint64)
+    air, trace = make(values)
+    with pytest.raises(AirError, match="hit a fingerprint"):
+        logup.build_columns(air, trace, [Ext(int(values[9]), 0), Ext(3, 1)])

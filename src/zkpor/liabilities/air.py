@@ -52,7 +52,7 @@ from zkpor.hash import poseidon2
 from zkpor.liabilities.encoding import NODE_DOMAIN, leaf_capacity
 from zkpor.liabilities.layout import EQUITY, LANES, SolvencyLayout, check_weights
 from zkpor.stark.air import Air, Assertion, Constraint, Frame, LookupTerm, compress_values
-from zkpor.stark.algebra import BaseVec, ExtVec, linear_combination
+from zkpor.stark.algebra import ExtVec, linear_combination
 
 RANGE_BUS, TREE_BUS = 1, 2  # first element of every LogUp tuple: which bus it travels on
 
@@ -336,10 +336,11 @@ class SolvencyAir(Air):
         n = lay.trace_length
         weights = self._slot_weights(rho)
         contribution = np.zeros((n, 2), dtype=np.uint64)
-        for (r, lane, k), weight in weights.items():
-            rows = np.arange(r, n, lay.block)
-            values = (BaseVec(np.ascontiguousarray(trace[lay.limb(lane, k), rows])) * weight).values
-            contribution[rows] = ext.ext_add(contribution[rows], values)
+        for r in range(lay.sponge_rows):  # rows r, r + block, …: Σ_(lane, k) ρ^slot · limb, one pass
+            slots = [(lane, k, weight) for (row, lane, k), weight in weights.items() if row == r]
+            if slots:
+                limbs = trace[[lay.limb(lane, k) for lane, k, _ in slots], r :: lay.block]
+                contribution[r :: lay.block] = ext.ext_linear_combination(limbs, [w for _, _, w in slots])
         # The step from row i to i+1 is contribution[i+1] − S/n.
         offset = self._public_total(weights) * pow(n, gl.P - 2, gl.P)
         step = (ExtVec(np.roll(contribution, -1, axis=0)) - offset).values

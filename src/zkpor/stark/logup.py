@@ -214,9 +214,10 @@ def fixed_rows(air: Air) -> list[BaseVec]:
 def _term_values(term: LookupTerm, rows, periodic, beta: Ext, gamma: Ext, n: int) -> np.ndarray:
     """m / (β − φ) on every row."""
     distance = ExtVec.coerce(_pole_distance(term, rows, periodic, beta, gamma), n)
-    if np.any(np.all(distance.values == 0, axis=1)):
-        raise AirError("LogUp challenge β hit a fingerprint (probability ~n/2^128): prove again")
-    inverse = ExtVec(ext.ext_batch_inv(distance.values))
+    try:  # a zero distance has no inverse
+        inverse = ExtVec(ext.ext_batch_inv(distance.values))
+    except ZeroDivisionError:
+        raise AirError("LogUp challenge β hit a fingerprint (probability ~n/2^128): prove again") from None
     return as_ext_array(_times(term.multiplicity(rows, periodic), inverse), n)
 
 
