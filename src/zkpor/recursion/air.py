@@ -138,19 +138,20 @@ def _next_power_of_two(n: int) -> int:
 
 def plan(program: Program) -> Layout:
     """The layout of `program`, computed identically by prover and verifier."""
-    permutes: list[Permute] = []
-    arithmetic: list[MulAdd | Check] = []
-    decompositions: list[Decompose] = []
-    private_inputs: list[PrivateInput | InverseHint] = []  # hints are private inputs to the AIR
-    unit = {Permute: permutes, MulAdd: arithmetic, Check: arithmetic, Decompose: decompositions,
-            PrivateInput: private_inputs, InverseHint: private_inputs}  # fmt: skip
-    for instruction in program.instructions:
-        unit[type(instruction)].append(instruction)
-    private = [i.out for i in private_inputs]
+    opcodes = program.opcodes
+    permutes = program.operands_of(opcodes == Permute.opcode, PERMUTE_WIDTH + 2)  # inputs, bit, out
+    is_arithmetic = (opcodes == MulAdd.opcode) | (opcodes == Check.opcode)
+    arithmetic = program.operands_of(is_arithmetic, 4)
+    decompositions = program.operands_of(opcodes == Decompose.opcode, 2)  # x, out
+    # hints are private inputs to the AIR: a PrivateInput's cell is its operand 0, a hint's 1
+    is_private = (opcodes == PrivateInput.opcode) | (opcodes == InverseHint.opcode)
+    written_at = program.operand_offsets[is_private] + (opcodes[is_private] == InverseHint.opcode)
+    private = program.operands[written_at].astype(np.uint64)
+    n_permutes, n_arithmetic, n_decompositions = len(permutes), len(arithmetic), len(decompositions)
     rows = max(
-        len(permutes),
-        -(-len(arithmetic) // SLOTS),
-        BLOCK * len(decompositions),
+        n_permutes,
+        -(-n_arithmetic // SLOTS),
+        BLOCK * n_decompositions,
         -(-len(private) // WITNESS),
         1,
     )
@@ -163,32 +164,28 @@ def plan(program: Program) -> Layout:
         return np.arange(scratch - count, scratch, dtype=np.uint64)
 
     columns = {name: np.zeros(n, dtype=np.uint64) for name in ADDRESS_COLUMNS}
-    if permutes:
-        operands = np.array([op.operands() for op in permutes], dtype=np.uint64)  # inputs, bit, out
-        for lane in range(PERMUTE_WIDTH):
-            columns[f"p2_in{lane}"][: len(permutes)] = operands[:, lane]
-        columns["p2_bit"][: len(permutes)] = operands[:, PERMUTE_WIDTH]
-        columns["p2_out"][: len(permutes)] = operands[:, PERMUTE_WIDTH + 1]
-    columns["p2_out"][len(permutes) :] = fresh(PERMUTE_WIDTH * (n - len(permutes)))[::PERMUTE_WIDTH]
+    for lane in range(PERMUTE_WIDTH):
+        columns[f"p2_in{lane}"][:n_permutes] = permutes[:, lane]
+    columns["p2_bit"][:n_permutes] = permutes[:, PERMUTE_WIDTH]
+    columns["p2_out"][:n_permutes] = permutes[:, PERMUTE_WIDTH + 1]
+    columns["p2_out"][n_permutes:] = fresh(PERMUTE_WIDTH * (n - n_permutes))[::PERMUTE_WIDTH]
 
     operands = np.zeros((n * SLOTS, 5), dtype=np.uint64)  # a b c d check, by slot number
-    if arithmetic:
-        operands[: len(arithmetic)] = [(*op.operands(), int(type(op) is Check)) for op in arithmetic]
-    operands[len(arithmetic) :, 3] = fresh(n * SLOTS - len(arithmetic))
+    operands[:n_arithmetic, :4] = arithmetic
+    operands[:n_arithmetic, 4] = opcodes[is_arithmetic] == Check.opcode
+    operands[n_arithmetic:, 3] = fresh(n * SLOTS - n_arithmetic)
     checks = operands[:, 4] == 1
     for s in range(SLOTS):
         for j, name in enumerate("abcd"):
             columns[f"slot{s}_{name}"] = np.ascontiguousarray(operands[s::SLOTS, j])
 
-    witness = np.concatenate([np.array(private, dtype=np.uint64), fresh(n * WITNESS - len(private))])
+    witness = np.concatenate([private, fresh(n * WITNESS - len(private))])
     for j in range(WITNESS):
         columns[f"witness{j}"] = np.ascontiguousarray(witness[j::WITNESS])
 
-    for k, op in enumerate(decompositions):
-        block = slice(BLOCK * k, BLOCK * (k + 1))
-        columns["bits_x"][block] = op.x
-        columns["bits_out"][block] = np.arange(op.out, op.out + BITS, dtype=np.uint64)
-    used = BLOCK * len(decompositions)
+    used = BLOCK * n_decompositions
+    columns["bits_x"][:used] = np.repeat(decompositions[:, 0], BLOCK)
+    columns["bits_out"][:used] = (decompositions[:, 1:2] + np.arange(BITS, dtype=np.int64)).reshape(-1)
     columns["bits_out"][used:] = fresh(n - used)
 
     reads = np.zeros(scratch, dtype=np.int64)
@@ -197,7 +194,7 @@ def plan(program: Program) -> Layout:
     read_cells.append(operands[checks, 3])
     read_cells.append(columns["bits_x"][BLOCK - 1 :: BLOCK])
     for cells in read_cells:
-        np.add.at(reads, cells.astype(np.int64), 1)
+        reads += np.bincount(cells.astype(np.int64), minlength=scratch)
 
     readers = reads.copy()  # the multiplicities: the trace's reads, and the verifier's of the outputs
     readers[list(program.public_outputs)] += 1
@@ -211,10 +208,10 @@ def plan(program: Program) -> Layout:
     for j in range(WITNESS):
         columns[f"witness{j}_mult"] = readers[columns[f"witness{j}"].astype(np.int64)].astype(np.uint64)
     counts = {
-        "permutations": len(permutes),
-        "merkle_steps": sum(1 for op in permutes if op.bit != 0),
-        "arithmetic": len(arithmetic),
-        "decompositions": len(decompositions),
+        "permutations": n_permutes,
+        "merkle_steps": int(np.count_nonzero(permutes[:, PERMUTE_WIDTH])),
+        "arithmetic": n_arithmetic,
+        "decompositions": n_decompositions,
         "private_inputs": len(private),
     }
     return Layout(program, n, columns, reads, counts)

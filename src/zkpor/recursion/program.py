@@ -202,21 +202,127 @@ def _from_operands(opcode: int, operands: Sequence[int]) -> Instruction:
 
 # ---- the program --------------------------------------------------------------------------------
 
+# Per opcode (index): operands, and how many of them (the leading ones) are cells read.
+_OPERANDS = np.zeros(max(_ARITY) + 1, dtype=np.int64)
+_READS = np.zeros(max(_ARITY) + 1, dtype=np.int64)
+for _opcode, _count in _ARITY.items():
+    _OPERANDS[_opcode] = _count
+_READS[[MulAdd.opcode, Check.opcode, Permute.opcode, Decompose.opcode, InverseHint.opcode]] = [3, 4, 13, 1, 1]
+_UNDEFINED = np.iinfo(np.int64).max  # "defined at" of a cell nothing defines
 
-@dataclass(frozen=True)
+
 class Program:
-    cells: int
-    constants: tuple[tuple[int, Ext], ...]
-    public_inputs: tuple[int, ...]
-    public_outputs: tuple[int, ...]
-    instructions: tuple[Instruction, ...]
+    """A straight-line program. The instructions are kept as two arrays, one opcode per instruction
+    (`opcodes`, uint8) and every operand in order (`operands`, uint32): a node program has hundreds
+    of thousands of instructions, which as Python objects took seconds to build, check and encode
+    and hundreds of MB to hold. `instructions` gives them as objects (`MulAdd`, ...) on demand.
 
-    def __post_init__(self) -> None:
-        self._validate()
+    Built from instruction objects (`Program(cells, constants, inputs, outputs, instructions)`) or
+    from the arrays (`Program.from_arrays`, what `ProgramBuilder.build` does); either way checked:
+    every cell defined exactly once, read only after it is defined (`ProgramError` otherwise)."""
 
-    def _validate(self) -> None:
-        if not 1 <= self.cells <= MAX_CELLS:
+    def __init__(
+        self,
+        cells: int,
+        constants: tuple[tuple[int, Ext], ...],
+        public_inputs: tuple[int, ...],
+        public_outputs: tuple[int, ...],
+        instructions: Sequence[Instruction],
+    ) -> None:
+        opcodes = np.array([i.opcode for i in instructions], dtype=np.uint8)
+        operands = np.array([o for i in instructions for o in i.operands()], dtype=object)
+        self._init(cells, constants, public_inputs, public_outputs, opcodes, operands, tuple(instructions))
+
+    @classmethod
+    def from_arrays(
+        cls,
+        cells: int,
+        constants: tuple[tuple[int, Ext], ...],
+        public_inputs: tuple[int, ...],
+        public_outputs: tuple[int, ...],
+        opcodes: np.ndarray,
+        operands: np.ndarray,
+    ) -> Program:
+        program = cls.__new__(cls)
+        program._init(cells, constants, public_inputs, public_outputs, opcodes, operands, None)
+        return program
+
+    def _init(self, cells, constants, public_inputs, public_outputs, opcodes, operands, instructions) -> None:
+        self.cells = cells
+        self.constants = tuple(constants)
+        self.public_inputs = tuple(public_inputs)
+        self.public_outputs = tuple(public_outputs)
+        if instructions is not None:
+            self.__dict__["instructions"] = instructions
+        opcodes = np.asarray(opcodes)
+        known = opcodes.size == 0 or (opcodes.min() >= 1 and opcodes.max() < len(_OPERANDS))
+        if not known or not np.all(_OPERANDS[opcodes]):
+            raise ProgramError("unknown opcode in a program")
+        try:
+            wide = np.asarray(operands, dtype=np.int64)
+        except (OverflowError, TypeError, ValueError):
+            wide = None
+        counted = wide is not None and wide.size == int(_OPERANDS[opcodes].sum())
+        if not counted or not self._valid(opcodes.astype(np.int64), wide):
+            self._explain_invalid(opcodes, operands)
+        self.opcodes = opcodes.astype(np.uint8)
+        self.operands = wide.astype(np.uint32)
+        self.opcodes.flags.writeable = False
+        self.operands.flags.writeable = False
+
+    # ---- checking -------------------------------------------------------------------------------
+
+    def _valid(self, opcodes: np.ndarray, operands: np.ndarray) -> bool:
+        """Whether the program is well formed (the checks `_explain_invalid` names), on arrays."""
+        n = self.cells
+        if not isinstance(n, int) or not 1 <= n <= MAX_CELLS:
+            return False
+        if not self.constants or self.constants[0] != (ZERO_CELL, Ext(0, 0)):
+            return False
+        for _, value in self.constants:
+            if not (isinstance(value, Ext) and 0 <= value.c0 < P and 0 <= value.c1 < P):
+                return False
+        preset = np.array([c for c, _ in self.constants] + list(self.public_inputs), dtype=np.int64)
+        offsets = _offsets(opcodes)
+        index = np.arange(opcodes.size, dtype=np.int64)
+        written, at = [], []
+        # (opcode, which operand is the first cell written, how many consecutive cells from it)
+        for opcode, operand, count in ((MulAdd.opcode, 3, 1), (PrivateInput.opcode, 0, 1),
+                                       (InverseHint.opcode, 1, 1), (Decompose.opcode, 1, BITS),
+                                       (Permute.opcode, PERMUTE_WIDTH + 1, PERMUTE_WIDTH)):  # fmt: skip
+            mask = opcodes == opcode
+            first = operands[offsets[mask] + operand]
+            written.append((first[:, None] + np.arange(count, dtype=np.int64)).reshape(-1))
+            at.append(np.repeat(index[mask], count))
+        writes, write_at = np.concatenate(written), np.concatenate(at)
+        defines = np.concatenate([preset, writes])
+        if defines.size and (defines.min() < 0 or defines.max() >= n):
+            return False
+        if defines.size != n or np.bincount(defines, minlength=n).max(initial=0) != 1:
+            return False  # a cell defined twice or never (n definitions, each cell at most once)
+        defined_at = np.full(n, _UNDEFINED, dtype=np.int64)
+        defined_at[preset] = -1
+        defined_at[writes] = write_at
+        reads = _READS[opcodes]
+        within = np.arange(operands.size, dtype=np.int64) - np.repeat(offsets, _OPERANDS[opcodes])
+        read_cells = operands[within < np.repeat(reads, _OPERANDS[opcodes])]
+        if read_cells.size and (read_cells.min() < 0 or read_cells.max() >= n):
+            return False
+        if np.any(defined_at[read_cells] >= np.repeat(index, reads)):
+            return False
+        outputs = np.array(self.public_outputs, dtype=np.int64)
+        if outputs.size and (outputs.min() < 0 or outputs.max() >= n):
+            return False
+        written_by_instruction = defined_at[outputs] >= 0
+        return bool(np.all(written_by_instruction)) and np.unique(outputs).size == outputs.size
+
+    def _explain_invalid(self, opcodes: np.ndarray, operands: np.ndarray) -> None:
+        """Raise ProgramError naming the first problem (the checks in program order)."""
+        if not isinstance(self.cells, int) or not 1 <= self.cells <= MAX_CELLS:
             raise ProgramError(f"a program has 1..{MAX_CELLS} cells, not {self.cells}")
+        instructions = self.__dict__.get("instructions")
+        if instructions is None:
+            instructions = _objects(opcodes, [int(o) for o in operands])
         defined = bytearray(self.cells)
 
         def define(cell: int, what: str) -> None:
@@ -237,7 +343,7 @@ class Program:
             define(cell, "a constant")
         for cell in self.public_inputs:
             define(cell, "a public input")
-        for k, instruction in enumerate(self.instructions):
+        for k, instruction in enumerate(instructions):
             what = f"instruction {k} ({type(instruction).__name__})"
             for cell in instruction.reads():
                 check_read(cell, what)
@@ -245,12 +351,51 @@ class Program:
                 define(cell, what)
         if not all(defined):
             raise ProgramError(f"cell {defined.index(0)} is never defined")
-        written = {c for i in self.instructions for c in i.writes()}
+        written = {c for i in instructions for c in i.writes()}
         for cell in self.public_outputs:
             if cell not in written:
                 raise ProgramError(f"public output cell {cell} is not written by an instruction")
         if len(set(self.public_outputs)) != len(self.public_outputs):
             raise ProgramError("a cell is listed twice as a public output")
+        raise ProgramError("the program's instructions are malformed")
+
+    # ---- instructions as objects and arrays ------------------------------------------------------
+
+    @property
+    def instruction_count(self) -> int:
+        return int(self.opcodes.size)
+
+    @cached_property
+    def instructions(self) -> tuple[Instruction, ...]:
+        """The instructions as objects (built on first use: tests and fault reports read them)."""
+        return _objects(self.opcodes, self.operands.tolist())
+
+    @cached_property
+    def operand_offsets(self) -> np.ndarray:
+        """Where each instruction's operands start in `operands`."""
+        return _offsets(self.opcodes.astype(np.int64))
+
+    def operands_of(self, mask: np.ndarray, width: int) -> np.ndarray:
+        """The first `width` operands of each instruction `mask` selects, in order: (count, width)."""
+        starts = self.operand_offsets[mask]
+        return self.operands[starts[:, None] + np.arange(width, dtype=np.int64)].astype(np.int64)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Program):
+            return NotImplemented
+        return self is other or (
+            (self.cells, self.constants, self.public_inputs, self.public_outputs)
+            == (other.cells, other.constants, other.public_inputs, other.public_outputs)
+            and np.array_equal(self.opcodes, other.opcodes)
+            and np.array_equal(self.operands, other.operands)
+        )
+
+    def __hash__(self) -> int:
+        return hash(self._digest)
+
+    def __repr__(self) -> str:
+        digest = self._digest.hex()[:16]
+        return f"Program({self.cells} cells, {self.instruction_count} instructions, digest {digest})"
 
     # ---- encoding and digest ---------------------------------------------------------------------
 
@@ -267,11 +412,16 @@ class Program:
     def instruction_words(self) -> np.ndarray:
         """The instructions as the encoding writes them: u32 count, then per instruction its opcode
         and operands (what the interpreter kernel runs)."""
-        words = array.array("I", [len(self.instructions)])
-        for i in self.instructions:
-            words.append(i.opcode)
-            words.extend(i.operands())
-        return np.frombuffer(words, dtype=np.uint32)
+        count = self.opcodes.size
+        words = np.empty(1 + count + self.operands.size, dtype=np.uint32)
+        words[0] = count
+        at_opcode = np.zeros(words.size, dtype=bool)
+        at_opcode[1 + self.operand_offsets + np.arange(count, dtype=np.int64)] = True
+        words[1:][at_opcode[1:]] = self.opcodes
+        at_opcode[0] = True
+        words[~at_opcode] = self.operands
+        words.flags.writeable = False
+        return words
 
     @staticmethod
     def from_bytes(data: bytes) -> Program:
@@ -310,11 +460,24 @@ class Program:
         return self._digest
 
     def counts(self) -> dict[str, int]:
-        """Instructions per kind (Merkle steps are permutations whose bit is not the zero cell)."""
-        out = {cls.__name__: 0 for cls in _BY_OPCODE.values()}
-        for i in self.instructions:
-            out[type(i).__name__] += 1
-        return out
+        """Instructions per kind."""
+        per_opcode = np.bincount(self.opcodes, minlength=len(_OPERANDS))
+        return {cls.__name__: int(per_opcode[opcode]) for opcode, cls in _BY_OPCODE.items()}
+
+
+def _offsets(opcodes: np.ndarray) -> np.ndarray:
+    """Where each instruction's operands start (exclusive running sum of their counts)."""
+    counts = _OPERANDS[opcodes]
+    return np.cumsum(counts) - counts
+
+
+def _objects(opcodes: np.ndarray, operands: list[int]) -> tuple[Instruction, ...]:
+    out, at = [], 0
+    for opcode in opcodes.tolist():
+        count = _ARITY.get(opcode, 0)
+        out.append(_from_operands(opcode, operands[at : at + count]))
+        at += count
+    return tuple(out)
 
 
 class _Reader:
@@ -361,12 +524,14 @@ class ProgramBuilder:
         self._constants: dict[tuple[int, int], int] = {(0, 0): ZERO_CELL}
         self._public_inputs: list[int] = []
         self._public_outputs: list[int] = []
-        self._instructions: list[Instruction] = []
+        # the instructions, as `Program` keeps them: an opcode each, their operands in order
+        self._opcodes = array.array("B")
+        self._operands = array.array("I")
 
     @property
     def instruction_count(self) -> int:
         """How many instructions are written so far (the index the next one gets)."""
-        return len(self._instructions)
+        return len(self._opcodes)
 
     def _allocate(self, count: int = 1) -> int:
         first = self._cells
@@ -389,8 +554,10 @@ class ProgramBuilder:
         return cell
 
     def private_input(self) -> int:
-        cell = self._allocate()
-        self._instructions.append(PrivateInput(cell))
+        cell = self._cells
+        self._cells += 1
+        self._opcodes.append(PrivateInput.opcode)
+        self._operands.append(cell)
         return cell
 
     def output(self, cell: int) -> None:
@@ -399,8 +566,10 @@ class ProgramBuilder:
     # ---- arithmetic -----------------------------------------------------------------------------
 
     def mul_add(self, a: int, b: int, c: int) -> int:
-        out = self._allocate()
-        self._instructions.append(MulAdd(a, b, c, out))
+        out = self._cells
+        self._cells += 1
+        self._opcodes.append(MulAdd.opcode)
+        self._operands.extend((a, b, c, out))
         return out
 
     def mul(self, a: int, b: int) -> int:
@@ -413,11 +582,12 @@ class ProgramBuilder:
         return self.mul_add(b, self.constant(P - 1), a)
 
     def assert_equal(self, a: int, b: int) -> None:
-        self._instructions.append(Check(a, self.constant(1), ZERO_CELL, b))
+        self.check_mul_add(a, self.constant(1), ZERO_CELL, b)
 
     def check_mul_add(self, a: int, b: int, c: int, d: int) -> None:
         """Asserts a·b + c = d without writing anything."""
-        self._instructions.append(Check(a, b, c, d))
+        self._opcodes.append(Check.opcode)
+        self._operands.extend((a, b, c, d))
 
     # ---- hashing and bits -----------------------------------------------------------------------
 
@@ -426,7 +596,9 @@ class ProgramBuilder:
         if len(inputs) != PERMUTE_WIDTH:
             raise ProgramError(f"a permutation takes {PERMUTE_WIDTH} cells, not {len(inputs)}")
         out = self._allocate(PERMUTE_WIDTH)
-        self._instructions.append(Permute(tuple(inputs), bit, out))
+        self._opcodes.append(Permute.opcode)
+        self._operands.extend(inputs)
+        self._operands.extend((bit, out))
         return list(range(out, out + PERMUTE_WIDTH))
 
     def capacity(self, domain: str) -> list[int]:
@@ -446,7 +618,8 @@ class ProgramBuilder:
     def decompose(self, x: int) -> list[int]:
         """The 64 bit cells of base element x, least significant first (canonical: < p)."""
         out = self._allocate(BITS)
-        self._instructions.append(Decompose(x, out))
+        self._opcodes.append(Decompose.opcode)
+        self._operands.extend((x, out))
         return list(range(out, out + BITS))
 
     # ---- composite operations (what a compiled verifier is made of) ---------------------------------
@@ -454,7 +627,8 @@ class ProgramBuilder:
     def inverse(self, a: int) -> int:
         """a⁻¹ (a ≠ 0): a hint the interpreter computes, checked by a·a⁻¹ = 1."""
         out = self._allocate()
-        self._instructions.append(InverseHint(a, out))
+        self._opcodes.append(InverseHint.opcode)
+        self._operands.extend((a, out))
         self.check_mul_add(a, out, ZERO_CELL, self.constant(1))
         return out
 
@@ -497,12 +671,13 @@ class ProgramBuilder:
 
     def build(self) -> Program:
         constants = sorted(((cell, Ext(*key)) for key, cell in self._constants.items()), key=lambda t: t[0])
-        return Program(
+        return Program.from_arrays(
             self._cells,
             tuple(constants),
             tuple(self._public_inputs),
             tuple(self._public_outputs),
-            tuple(self._instructions),
+            np.array(self._opcodes, dtype=np.uint8),
+            np.array(self._operands, dtype=np.uint32),
         )
 
 
