@@ -29,7 +29,7 @@ from zkpor.liabilities.published import BatchEntry, GlobalProof, top_tree_leaves
 from zkpor.liabilities.witness import build_batch
 from zkpor.recursion import air as R  # noqa: N812 (the module: its names read as R.plan, R.build_trace)
 from zkpor.recursion.program import MulAdd, Permute, execute
-from zkpor.recursion.verifier_program import ProofValues
+from zkpor.recursion.verifier_program import ProofValues, repeat_verifier
 from zkpor.stark import fri
 from zkpor.stark.params import ProofOptions
 from zkpor.stark.prover import prove
@@ -643,3 +643,32 @@ def test_a_program_is_compiled_once_whatever_its_proofs_options(five):
     node = ag.node_program(shape, child, other)
     assert node.program is five.programs[1][0].program and node.options == other
     assert "committed" not in node.__dict__
+
+
+@pytest.mark.parametrize("arity_logs", [(), (1, 1)], ids=["four-batches", "two-nodes-of-two"])
+def test_the_verifiers_copied_for_children_of_one_kind_are_the_ones_emitting_writes(
+    statement, arity_logs, monkeypatch
+):
+    """A node's verifiers of its second and later children are copied from the first
+    (`repeat_verifier`): the same program, private-input keys, assertion labels and challenge cells
+    as emitting each verifier. Four batches: one node over four batch children; with arity 2,
+    level-1 nodes of two batches and the top over two children of their program."""
+    layout = statement_layout(replace(statement, batch_count=4))
+    tree = ag.plan_tree(4, *arity_logs)
+    programs = ag.tree_programs(tree, layout, BATCH_OPTIONS, NODE_OPTIONS)
+    copies = []  # the children whose verifier was copied
+
+    def counted(*args):
+        copies.append(args[-1])
+        return repeat_verifier(*args)
+
+    monkeypatch.setattr(ag, "repeat_verifier", counted)
+    for shapes, nodes in zip(tree.levels, programs, strict=True):
+        for shape, node in zip(shapes, nodes, strict=True):
+            copies.clear()
+            copied = ag._build(shape, node.child, node.options)
+            assert copies == list(range(1, shape.arity))  # every child slot after the first
+            emitted = ag._build(shape, node.child, node.options, repeat=False)
+            assert copied.program.to_bytes() == emitted.program.to_bytes()
+            assert copied.private_keys == emitted.private_keys and copied.checks == emitted.checks
+            assert copied.verifiers == emitted.verifiers

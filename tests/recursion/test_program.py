@@ -179,3 +179,40 @@ def test_inverse_and_division():
     assert run.outputs[1] * y_value == Ext(1, 0)
     with pytest.raises(ProgramError, match="inverse of zero"):
         execute(program, [x_value, 0])
+
+
+def _block(b: ProgramBuilder, x: int, y: int) -> int:
+    """A few instructions over x and y, with a constant first defined inside it."""
+    z = b.mul_add(x, y, b.constant(5))
+    bits = b.decompose(b.private_input())
+    state = b.permute([z, *bits[:11]], bits[0])
+    return b.mul(state[3], b.inverse(z))
+
+
+def test_a_repeated_block_is_the_block_written_again_on_other_inputs():
+    by_calls, by_copy = ProgramBuilder(), ProgramBuilder()
+    for b in (by_calls, by_copy):
+        x, y, other = b.public_input(), b.public_input(), b.public_input()
+        shared = b.mark().cells
+        start = b.mark()
+        b.output(_block(b, x, y))
+        end = b.mark()
+        if b is by_calls:
+            b.output(_block(b, other, y))
+        else:
+            cell = b.repeat(start, end, {x: other}, shared)
+            b.output(cell(by_copy.build().public_outputs[0]))
+    assert by_copy.build().to_bytes() == by_calls.build().to_bytes()
+
+
+def test_a_block_reading_a_cell_that_is_not_its_input_is_not_repeated():
+    b = ProgramBuilder()
+    x, y = b.public_input(), b.public_input()
+    start = b.mark()
+    _block(b, x, y)
+    end = b.mark()
+    written = b.instruction_count
+    with pytest.raises(ProgramError, match="not one of its inputs"):
+        b.repeat(start, end, {x: y}, shared_below=y)  # y is read, neither mapped nor shared
+    assert b.instruction_count == written
+    b.build()

@@ -71,12 +71,14 @@ from zkpor.recursion.program import ZERO_CELL, Check, Program, ProgramBuilder, P
 from zkpor.recursion.proving import ProgramKey, commit_program, prove_program, verify_program
 from zkpor.recursion.verifier_program import (
     ChildVerifier,
+    CompilerMark,
     ProofValues,
     Symbolic,
     SymbolicPair,
     VerifierCompiler,
     emit_verifier,
     proof_values,
+    repeat_verifier,
 )
 from zkpor.stark.params import ProofOptions
 from zkpor.stark.preprocessed import PreprocessedColumns
@@ -456,7 +458,11 @@ def _filler_selectors(c: VerifierCompiler, first: int, batch_count: int, shape: 
     return selectors
 
 
-def _build(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> NodeProgram:
+def _build(shape: NodeShape, child: ChildSpec, options: ProofOptions, *, repeat: bool = True) -> NodeProgram:
+    """The node's program. Its children are of one kind (batches, or nodes of the level below's
+    program) and get the same verifier on other cells: the first is emitted, the others copied
+    from it (`repeat_verifier`: the same instructions as emitting each, `repeat=False`, in a
+    fraction of the time)."""
     layout = child.layout
     check_total_bound(layout, 1 << shape.height)
     by_batches = shape.child_height == 0
@@ -478,6 +484,8 @@ def _build(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> NodePro
     roots: list[list[int]] = []
     totals = [ZERO_CELL] * n_totals
     verifiers: list[ChildVerifier | None] = []
+    shared_below = b.mark().cells  # the cells every child's verifier may read: digest, weights, capacity
+    templates: dict[object, tuple[ChildVerifier, tuple[CompilerMark, CompilerMark], list[int]]] = {}
     for i, s in enumerate(selectors):
         # Every slot verifies a child proof; a filler slot's (s = 1: the prover's copy of a real
         # child) is verified like any other, then its slot, root and totals are discarded.
@@ -503,6 +511,7 @@ def _build(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> NodePro
             )  # type: ignore[arg-type]
             air = SolvencyAir(layout, public, capacity=_symbolic(b, capacity))
             verifier_key = None
+            kind: object = "batch"
         else:
             below = child.program
             assert below is not None
@@ -510,8 +519,20 @@ def _build(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> NodePro
             air = RecursionAir(below.layout, ProgramPublic.of_expressions(
                 *([SymbolicPair(Symbolic(b, cell), 0) for cell in cells] for cells in values)))  # fmt: skip
             verifier_key = below.key.preprocessed
+            kind = (below.program.digest(), verifier_key)
         cells = [v.cell if isinstance(v, Symbolic) else b.constant(v) for v in air.public_inputs()]
+        if repeat and kind in templates:
+            template, span, template_cells = templates[kind]
+            inputs = dict(zip(template_cells, cells, strict=True))
+            if len(inputs) == len(set(zip(template_cells, cells, strict=True))):  # one cell for each
+                try:
+                    verifiers.append(repeat_verifier(c, template, span, inputs, shared_below, i))
+                    continue
+                except ProgramError:  # the template reads a cell other than its inputs: emit
+                    pass
+        start = c.mark()
         verifiers.append(emit_verifier(c, air, child.options, cells, key=verifier_key, child=i))
+        templates.setdefault(kind, (verifiers[-1], (start, c.mark()), cells))
     level = roots
     while len(level) > 1:  # the binary tree over the children's roots, left ‖ right
         level = [b.compress(level[j], level[j + 1], NODE_DOMAIN) for j in range(0, len(level), 2)]

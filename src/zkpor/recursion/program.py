@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import array
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -509,6 +509,15 @@ class _Reader:
 # ---- building programs --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A point in a program under construction: cells allocated, instructions and operands written."""
+
+    cells: int
+    instructions: int
+    operands: int
+
+
 class ProgramBuilder:
     """Writes a program one readable line at a time; cells are plain ints (addresses).
 
@@ -668,6 +677,55 @@ class ProgramBuilder:
             acc = self.mul(acc, factor)
             square = square * square
         return acc
+
+    # ---- copies of a block of instructions ------------------------------------------------------
+
+    def mark(self) -> Mark:
+        """Where the program is now: `repeat` copies what is written between two marks."""
+        return Mark(self._cells, len(self._opcodes), len(self._operands))
+
+    def repeat(
+        self, start: Mark, end: Mark, inputs: Mapping[int, int], shared_below: int
+    ) -> Callable[[int], int]:
+        """Write again the instructions written between `start` and `end`, as the same calls
+        would write them on other input cells: a cell the block read from before it is read from
+        `inputs[cell]` (or is the same cell: a constant, or one below `shared_below`), a cell the
+        block wrote is written to a fresh cell (allocated in the same order), and a constant the
+        block defined is that constant. Returns the map of the block's cells to the copy's.
+
+        Raises ProgramError, writing nothing, when the block reads a cell from before it that is
+        neither an input, a constant nor below `shared_below`: the same calls on other inputs
+        would then read another cell, which the copy cannot know."""
+        opcodes = np.array(memoryview(self._opcodes)[start.instructions : end.instructions], dtype=np.uint8)
+        block = np.array(memoryview(self._operands)[start.operands : end.operands], dtype=np.int64)
+        first = start.cells
+        constants = np.fromiter(self._constants.values(), dtype=np.int64, count=len(self._constants))
+        is_constant = np.zeros(self._cells, dtype=bool)
+        is_constant[constants] = True
+        written = ~is_constant[first : end.cells]  # the block's own constants stay what they are
+        table = np.where(written, self._cells + np.cumsum(written) - 1, np.arange(first, end.cells))
+        copy = block.copy()
+        inside = (block >= first) & (block < end.cells)
+        copy[inside] = table[block[inside] - first]
+        before = block[~inside]
+        keys = np.array(sorted(inputs), dtype=np.int64)
+        values = np.array([inputs[k] for k in keys.tolist()], dtype=np.int64)
+        at = np.minimum(np.searchsorted(keys, before), max(keys.size - 1, 0))
+        is_input = (keys[at] == before) if keys.size else np.zeros(before.size, dtype=bool)
+        unmapped = before[~is_input]
+        if np.any((unmapped >= shared_below) & ~is_constant[unmapped]):
+            raise ProgramError("the block reads a cell from before it that is not one of its inputs")
+        copy[~inside] = np.where(is_input, values[at] if keys.size else before, before)
+        self._opcodes.frombytes(opcodes.tobytes())
+        self._operands.frombytes(copy.astype(np.uint32).tobytes())
+        self._cells += int(np.count_nonzero(written))
+
+        def copied(cell: int) -> int:
+            if first <= cell < end.cells:
+                return int(table[cell - first])
+            return inputs.get(cell, cell)
+
+        return copied
 
     def build(self) -> Program:
         constants = sorted(((cell, Ext(*key)) for key, cell in self._constants.items()), key=lambda t: t[0])

@@ -47,8 +47,8 @@ code as `Symbolic` values, its private-input keys and assertion labels prefixed 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -56,7 +56,7 @@ from zkpor.field import ntt
 from zkpor.field.extension import Ext
 from zkpor.hash import merkle_proof, poseidon2, poseidon2_batch
 from zkpor.hash import transcript_poseidon2 as tp
-from zkpor.recursion.program import ZERO_CELL, Program, ProgramBuilder, ProgramError
+from zkpor.recursion.program import ZERO_CELL, Mark, Program, ProgramBuilder, ProgramError
 from zkpor.stark import composition, fri
 from zkpor.stark.air import Air, Frame
 from zkpor.stark.domain import ProofDomain
@@ -195,6 +195,16 @@ class VerifierCompiler:
         self.keys.append(key)
         return self.b.private_input()
 
+    def mark(self) -> CompilerMark:
+        """Where the program is now (`repeat_verifier` copies what is written between two)."""
+        builder = self.b.mark()
+        return CompilerMark(builder.cells, builder.instructions, builder.operands, len(self.keys))
+
+
+@dataclass(frozen=True)
+class CompilerMark(Mark):
+    private_inputs: int  # private-input keys listed
+
 
 class _Emitter:
     """One child verifier's view of a `VerifierCompiler`: its private-input keys prefixed by the
@@ -245,6 +255,49 @@ class ChildVerifier:
     draws: int
     key: VerificationKey | None
     child: int | None  # the prefix of its private-input keys (None: unprefixed)
+
+
+def repeat_verifier(
+    compiler: VerifierCompiler,
+    template: ChildVerifier,
+    span: tuple[CompilerMark, CompilerMark],
+    inputs: Mapping[int, int],
+    shared_below: int,
+    child: int,
+) -> ChildVerifier:
+    """The verifier `emit_verifier` would write for child `child` whose public cells are those of
+    `template` (written between the marks `span`, for another child of the same AIR shape,
+    options and key) mapped by `inputs`: the template's instructions copied
+    (`ProgramBuilder.repeat`), its private-input keys and assertion labels renamed for `child`.
+    The same program, in a fraction of the time: emitting a verifier runs the child AIR's
+    constraint code and the transcript in Python, instruction by instruction.
+
+    ProgramError (nothing written) when the template reads a cell that is not one of its inputs,
+    a constant or below `shared_below` (cells shared by every child)."""
+    if template.child is None:
+        raise ProgramError("only a verifier emitted for a numbered child can be repeated")
+    start, end = span
+    b = compiler.b
+    first = b.instruction_count
+    cell = b.repeat(start, end, inputs, shared_below)
+    shift = first - start.instructions
+    prefix, renamed = f"child {template.child}: ", f"child {child}: "
+    compiler.keys += [(child, *key[1:]) for key in compiler.keys[start.private_inputs : end.private_inputs]]
+    for k in range(start.instructions, end.instructions):
+        label = compiler.checks.get(k)
+        if label is not None:
+            compiler.checks[k + shift] = renamed + label.removeprefix(prefix)
+    t = template.cells
+    cells = VerifierCells(
+        aux_challenges=[cell(c) for c in t.aux_challenges],
+        alpha=cell(t.alpha),
+        z=cell(t.z),
+        deep_alpha=cell(t.deep_alpha),
+        betas=[cell(c) for c in t.betas],
+        query_bits=[[cell(c) for c in bits] for bits in t.query_bits],
+        checks={k + shift: label for k, label in t.checks.items()},
+    )
+    return replace(template, cells=cells, child=child)
 
 
 def compile_verifier(
