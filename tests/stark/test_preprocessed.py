@@ -11,7 +11,7 @@ import pytest
 from zkpor.errors import VerificationError, ZkporError
 from zkpor.stark.air import Air, AirError, Assertion, Constraint, Frame
 from zkpor.stark.params import ProofOptions
-from zkpor.stark.preprocessed import commit_preprocessed
+from zkpor.stark.preprocessed import commit_preprocessed, preprocessed_key
 from zkpor.stark.proof import ProofFormatError, StarkProof
 from zkpor.stark.prover import prove
 from zkpor.stark.verifier import verify
@@ -153,3 +153,15 @@ def test_preprocessed_proof_bytes_are_strictly_parsed(small_options):
         tampered[position] ^= 1
         with pytest.raises(ZkporError):
             verify(air, bytes(tampered), min_security_bits=0, key=key)
+
+
+@pytest.mark.parametrize("zero_knowledge", [False, True])
+def test_the_key_alone_is_the_committed_columns_key(options, zero_knowledge):
+    """`preprocessed_key` (the LDE a coset at a time, nothing kept) gives the key of the full
+    commitment, for both hashers, with and without zero knowledge (another LDE size); another
+    column gives another root."""
+    options = dataclasses.replace(options, zero_knowledge=zero_knowledge)
+    air = SelectedCounter(seed=1)
+    key = preprocessed_key(air, options)
+    assert key == commit_preprocessed(air, options).key
+    assert preprocessed_key(SelectedCounter(seed=2), options).root != key.root

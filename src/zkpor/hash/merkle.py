@@ -119,7 +119,7 @@ class MerkleTree:
     @property
     def root(self) -> bytes:
         """The 32-byte commitment."""
-        return bytehash.digests_to_bytes(self.levels[-1])[0]
+        return root_of_levels(self.levels)
 
     @classmethod
     def commit(
@@ -163,26 +163,10 @@ class MerkleTree:
             salts = np.ascontiguousarray(salts)
         domain = leaf_domain if leaf_domain is not None else default_leaf_domain(hasher, salts is not None)
 
-        # Rows and salts must be field elements: Poseidon2 needs it, and the verifier rejects a
-        # BLAKE3 opening that is not, so committing to one is a prover bug caught here. BLAKE3
-        # checks during hashing; the Poseidon2 batch API checks its inputs itself.
-        if hasher == "blake3" and column_major:
-            leaves = bytehash.hash_columns(domain, matrix, prefix=salts, field_elements=True)
-        elif hasher == "blake3":
-            leaves = bytehash.hash_rows(domain, matrix, prefix=salts, field_elements=True)
-        else:
-            # Poseidon2 hashes rows side by side from the matrix's columns: a row-major matrix is
-            # transposed first (only the FRI layers are, and they are narrow).
-            columns = matrix if column_major else matrix.T
-            leaves = poseidon2_lanes.sponge_columns(domain, columns, prefix=salts)
-        levels = [_truncated(leaves, digest_bytes)]
-        while levels[-1].shape[0] > 1:
-            nodes = levels[-1]
-            if hasher == "blake3":
-                levels.append(_truncated(bytehash.hash_pairs(BLAKE3_NODE_PURPOSE, nodes), digest_bytes))
-            else:
-                levels.append(poseidon2_lanes.hash_pairs(POSEIDON2_NODE_DOMAIN, nodes))
-        return cls(matrix, salts, levels, hasher, domain, column_major, digest_bytes)
+        leaves = leaf_digests(matrix, hasher, domain, salts=salts, column_major=column_major,
+                              digest_bytes=digest_bytes)  # fmt: skip
+        return cls(matrix, salts, tree_levels(leaves, hasher, digest_bytes), hasher, domain, column_major,
+                   digest_bytes)  # fmt: skip
 
     def _check_indices(self, indices: Sequence[int]) -> list[int]:
         idx = [operator.index(i) for i in indices]
@@ -209,6 +193,50 @@ class MerkleTree:
         raw = [self.levels[level][i] for level, i in plan]
         siblings = bytehash.digests_to_bytes(np.array(raw, dtype=np.uint64).reshape(-1, 4))
         return MultiProof(tuple(siblings), self.digest_bytes)
+
+
+def leaf_digests(
+    matrix: np.ndarray,
+    hasher: str,
+    leaf_domain: str,
+    *,
+    salts: np.ndarray | None = None,
+    column_major: bool = False,
+    digest_bytes: int = DIGEST_SIZE,
+) -> np.ndarray:
+    """The leaf digests (n_rows, 4) of a matrix's rows (`MerkleTree.commit`'s first level): a caller
+    may hash a large matrix a block of rows at a time and put the tree together (`tree_levels`)."""
+    # Rows and salts must be field elements: Poseidon2 needs it, and the verifier rejects a
+    # BLAKE3 opening that is not, so committing to one is a prover bug caught here. BLAKE3
+    # checks during hashing; the Poseidon2 batch API checks its inputs itself.
+    if hasher == "blake3" and column_major:
+        leaves = bytehash.hash_columns(leaf_domain, matrix, prefix=salts, field_elements=True)
+    elif hasher == "blake3":
+        leaves = bytehash.hash_rows(leaf_domain, matrix, prefix=salts, field_elements=True)
+    else:
+        # Poseidon2 hashes rows side by side from the matrix's columns: a row-major matrix is
+        # transposed first (only the FRI layers are, and they are narrow).
+        columns = matrix if column_major else matrix.T
+        leaves = poseidon2_lanes.sponge_columns(leaf_domain, columns, prefix=salts)
+    return _truncated(leaves, digest_bytes)
+
+
+def tree_levels(leaves: np.ndarray, hasher: str, digest_bytes: int = DIGEST_SIZE) -> list[np.ndarray]:
+    """Every level of the tree over `leaf_digests` (n, 4), n a power of two: leaves first, root last."""
+    depth_of(leaves.shape[0])
+    levels = [leaves]
+    while levels[-1].shape[0] > 1:
+        nodes = levels[-1]
+        if hasher == "blake3":
+            levels.append(_truncated(bytehash.hash_pairs(BLAKE3_NODE_PURPOSE, nodes), digest_bytes))
+        else:
+            levels.append(poseidon2_lanes.hash_pairs(POSEIDON2_NODE_DOMAIN, nodes))
+    return levels
+
+
+def root_of_levels(levels: list[np.ndarray]) -> bytes:
+    """The 32-byte root of `tree_levels`' levels."""
+    return bytehash.digests_to_bytes(levels[-1])[0]
 
 
 def _truncated(digests: np.ndarray, digest_bytes: int) -> np.ndarray:

@@ -68,7 +68,7 @@ from zkpor.liabilities.published import GlobalProof, digest_hex, parse_digest_he
 from zkpor.liabilities.statement import MAX_ASSETS
 from zkpor.recursion.air import Layout, ProgramPublic, RecursionAir, plan
 from zkpor.recursion.program import ZERO_CELL, Check, Program, ProgramBuilder, ProgramError, execute
-from zkpor.recursion.proving import ProgramKey, commit_program, prove_program, verify_program
+from zkpor.recursion.proving import ProgramKey, commit_program, program_key, prove_program, verify_program
 from zkpor.recursion.verifier_program import (
     ChildVerifier,
     CompilerMark,
@@ -347,7 +347,9 @@ class NodeProgram:
     def key(self) -> ProgramKey:
         # A parent program or a verifier needs only the root: the columns' LDE and Merkle tree are
         # kept (`committed`) only by a prover, which commits them once for all its proofs.
-        committed = self.__dict__.get("committed") or commit_program(self.program, self.options, self.layout)
+        committed = self.__dict__.get("committed")
+        if committed is None:
+            return program_key(self.program, self.options, self.layout)
         return ProgramKey(self.program.digest(), committed.key)
 
     def release_columns(self) -> None:

@@ -10,7 +10,12 @@ from zkpor.field.extension import Ext
 from zkpor.recursion.air import Layout, ProgramPublic, RecursionAir, build_trace, cell_values, plan
 from zkpor.recursion.program import Program, ProgramError, Value, as_ext, execute
 from zkpor.stark.params import ProofOptions
-from zkpor.stark.preprocessed import PreprocessedColumns, VerificationKey, commit_preprocessed
+from zkpor.stark.preprocessed import (
+    PreprocessedColumns,
+    VerificationKey,
+    commit_preprocessed,
+    preprocessed_key,
+)
 from zkpor.stark.proof import StarkProof
 from zkpor.stark.prover import prove
 from zkpor.stark.verifier import DEFAULT_MIN_SECURITY_BITS, VerificationReport, verify
@@ -49,17 +54,24 @@ def commit_program(
 ) -> PreprocessedColumns:
     """The program's preprocessed columns committed for proofs made with `options` (the prover's
     side of `program_key`; pass it to `prove_program` to commit once for many proofs)."""
-    layout = layout or plan(program)
-    _check_layout(program, layout)
-    # The columns depend on the program only: any public values of the right count do.
-    placeholder = ProgramPublic(
-        tuple(Ext(0, 0) for _ in program.public_inputs), tuple(Ext(0, 0) for _ in program.public_outputs)
-    )
-    return commit_preprocessed(RecursionAir(layout, placeholder), options)
+    return commit_preprocessed(_columns_air(program, layout), options)
 
 
 def program_key(program: Program, options: ProofOptions, layout: Layout | None = None) -> ProgramKey:
-    return ProgramKey(program.digest(), commit_program(program, options, layout).key)
+    """The program's key, its columns' root computed without keeping their LDE or tree
+    (`stark.preprocessed.preprocessed_key`): the same key as `commit_program` gives."""
+    return ProgramKey(program.digest(), preprocessed_key(_columns_air(program, layout), options))
+
+
+def _columns_air(program: Program, layout: Layout | None) -> RecursionAir:
+    """The program's AIR, to commit its columns: they depend on the program only, so any public
+    values of the right count do."""
+    layout = layout or plan(program)
+    _check_layout(program, layout)
+    placeholder = ProgramPublic(
+        tuple(Ext(0, 0) for _ in program.public_inputs), tuple(Ext(0, 0) for _ in program.public_outputs)
+    )
+    return RecursionAir(layout, placeholder)
 
 
 def prove_program(

@@ -38,7 +38,7 @@ from zkpor.fsutil import OutputError, make_directory, write_atomically
 from zkpor.hash.bytehash import hash_bytes
 from zkpor.recursion.air import Layout, ProgramPublic, ProgramSummary, RecursionAir, plan
 from zkpor.recursion.program import Program
-from zkpor.recursion.proving import ProgramKey, commit_program
+from zkpor.recursion.proving import ProgramKey, program_key
 from zkpor.stark.params import HASHERS, ProofOptions
 from zkpor.stark.preprocessed import VerificationKey
 from zkpor.stark.proof import StarkProof
@@ -121,9 +121,9 @@ def verifying_key(
     program: Program, options: ProofOptions, layout: Layout | None = None
 ) -> ProgramVerifyingKey:
     """Derive the verifying form of `program` for proofs made with `options` (plans the program,
-    unless given its `layout`, and commits its columns: seconds for a node program)."""
+    unless given its `layout`, and computes its columns' root: seconds for a node program)."""
     layout = layout or plan(program)
-    return ProgramVerifyingKey(layout.summary(), commit_program(program, options, layout).key)
+    return ProgramVerifyingKey(layout.summary(), program_key(program, options, layout).preprocessed)
 
 
 def verify_with_key(

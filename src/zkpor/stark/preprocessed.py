@@ -20,11 +20,13 @@ import numpy as np
 
 from zkpor.field import goldilocks as gl
 from zkpor.field import ntt
+from zkpor.hash import merkle
 from zkpor.hash.transcript import Transcript
 from zkpor.hash.transcript_poseidon2 import Poseidon2Transcript
 from zkpor.stark.air import Air, AirError
 from zkpor.stark.domain import ProofDomain
-from zkpor.stark.params import ProofOptions
+from zkpor.stark.params import COMMITMENT_DIGEST_BYTES, ProofOptions
+from zkpor.stark.phases import phase
 from zkpor.stark.polys import CommittedPolys, commit_coefficients
 
 
@@ -50,6 +52,43 @@ class PreprocessedColumns:
 
 def commit_preprocessed(air: Air, options: ProofOptions) -> PreprocessedColumns:
     """Interpolate, extend and commit `air.preprocessed_trace()` for proofs made with `options`."""
+    coefficients, domain = _coefficients(air, options)
+    polys = commit_coefficients(coefficients, domain, salted=False, hasher=options.hasher)
+    key = VerificationKey(polys.commitment.root, air.preprocessed_width, air.trace_length, domain.lde_size,
+                          options.hasher)  # fmt: skip
+    return PreprocessedColumns(polys, key)
+
+
+def preprocessed_key(air: Air, options: ProofOptions) -> VerificationKey:
+    """`commit_preprocessed(air, options).key`, keeping neither the LDE nor the tree: all a verifier
+    (or a parent program) needs. The LDE coset g·⟨ω_N⟩ of N = blowup·n points is the union of the
+    `blowup` cosets g·ω_N^j·⟨ω_n⟩; each is evaluated (one size-n transform) and its rows hashed
+    into the leaves j, j + blowup, j + 2·blowup, … So the memory is two n-row matrices and the
+    leaf digests instead of the N-row LDE (315 MB for a 2^15-row program at blowup 16: the
+    largest allocation of deriving a round proof's keys), for the same root."""
+    coefficients, domain = _coefficients(air, options)
+    n, points = air.trace_length, domain.lde_size
+    blowup = points // n
+    omega = ntt.root_of_unity(points.bit_length() - 1)
+    hasher = options.hasher
+    leaf_domain = merkle.default_leaf_domain(hasher, False)
+    leaves = np.empty((points, 4), dtype=np.uint64)
+    shift, block = ntt.GENERATOR, np.empty_like(coefficients)
+    for j in range(blowup):
+        with phase("LDE"):
+            ntt.coset_evaluate(coefficients, 1, shift, out=block)
+        with phase("Merkle commit"):
+            leaves[j::blowup] = merkle.leaf_digests(block, hasher, leaf_domain, column_major=True,
+                                                    digest_bytes=COMMITMENT_DIGEST_BYTES[hasher])  # fmt: skip
+        shift = shift * omega % gl.P
+    del coefficients, block
+    with phase("Merkle commit"):
+        root = merkle.root_of_levels(merkle.tree_levels(leaves, hasher, COMMITMENT_DIGEST_BYTES[hasher]))
+    return VerificationKey(root, air.preprocessed_width, n, points, hasher)
+
+
+def _coefficients(air: Air, options: ProofOptions) -> tuple[np.ndarray, ProofDomain]:
+    """The preprocessed columns' coefficients (checked to be field elements) and the proof domain."""
     width, n = air.preprocessed_width, air.trace_length
     if width == 0:
         raise AirError(f"{air.name}: declares no preprocessed columns")
@@ -61,10 +100,7 @@ def commit_preprocessed(air: Air, options: ProofOptions) -> PreprocessedColumns:
         )
     if np.any(columns >= np.uint64(gl.P)):
         raise AirError(f"{air.name}: preprocessed trace holds a value that is not a field element")
-    domain = ProofDomain.create(n, air.max_constraint_degree(), options)
-    polys = commit_coefficients(ntt.intt(columns), domain, salted=False, hasher=options.hasher)
-    key = VerificationKey(polys.commitment.root, width, n, domain.lde_size, options.hasher)
-    return PreprocessedColumns(polys, key)
+    return ntt.intt(columns), ProofDomain.create(n, air.max_constraint_degree(), options)
 
 
 def absorb_key(transcript: Transcript | Poseidon2Transcript, key: VerificationKey) -> None:
