@@ -31,7 +31,7 @@ from zkpor.liabilities.statement import Statement
 from zkpor.recursion import proving
 from zkpor.recursion.verifying_key import KeyCache
 from zkpor.round.config import load_round_config, write_round_config
-from zkpor.stark.preprocessed import commit_preprocessed
+from zkpor.stark.preprocessed import preprocessed_key
 from zkpor.stark.proof import ProofFormatError
 
 pytestmark = pytest.mark.slow  # a two-level tree: about a minute on two shared cores
@@ -281,8 +281,9 @@ def test_deriving_the_keys_commits_each_program_once_and_keeps_none(
     aggregated: tuple[Path, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An auditor's first verify (no program compiled in the process): each distinct program's
-    columns are committed once (a parent's program reuses its child's key), and the programs
-    compiled for it are released before the top's commitment, the largest."""
+    columns are committed once, root only (`preprocessed_key`: no LDE or tree kept; a parent's
+    program reuses its child's key), and the programs compiled for it are released before the
+    top's commitment, the largest."""
     aggregation.forget_programs(frozenset())  # as in a fresh `zkpor verify` process
     commits: list[int] = []
     compiled_at_top_commit: list[int] = []
@@ -291,9 +292,13 @@ def test_deriving_the_keys_commits_each_program_once_and_keeps_none(
         commits.append(air.trace_length)
         if len(commits) == 2:  # the top's (the last)
             compiled_at_top_commit.append(len(aggregation.cached_programs()))
-        return commit_preprocessed(air, options)
+        return preprocessed_key(air, options)
 
-    monkeypatch.setattr(proving, "commit_preprocessed", counting)
+    def kept(air, options):
+        raise AssertionError("a verifier keeps no committed columns")
+
+    monkeypatch.setattr(proving, "preprocessed_key", counting)
+    monkeypatch.setattr(proving, "commit_preprocessed", kept)
     result = _verify(aggregated[0], key_cache=KeyCache(tmp_path / "keys"))
     assert result.round_proof is not None and result.round_proof.keys_built
     assert len(commits) == 2  # level 1 (one program for its full and partial node), level 2 (the top)
