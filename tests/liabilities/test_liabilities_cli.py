@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -43,6 +44,12 @@ def test_help_has_an_example(command: str) -> None:
     assert f"Example: zkpor {command}" in result.output
 
 
+def _conjectured_bits(output: str) -> int:
+    found = re.search(r"(\d+) bits conjectured", output)
+    assert found is not None, output
+    return int(found.group(1))
+
+
 def test_prove_verify_export_verify_user(
     tmp_path: Path, zkpor: Callable[..., Any], private_config_home: Path
 ) -> None:
@@ -51,7 +58,7 @@ def test_prove_verify_export_verify_user(
     assert proved.returncode == 0, proved.stderr
     secret = private_config_home / "zkpor/secrets/2024-06.secret"
     assert f"Created a new exchange secret in {secret}" in proved.stdout
-    assert "100 bits conjectured" in proved.stdout
+    assert _conjectured_bits(proved.stdout) >= 100  # 112 here: tiny batches get a doubled LDE (stark.domain)
     assert "keep r/private/ and the exchange secret private" in proved.stdout
     again = zkpor("prove", "r", "--batch-size", "32", cwd=tmp_path)
     assert "Resuming: 3 of 3 batches are already proven" in again.stdout
@@ -61,17 +68,17 @@ def test_prove_verify_export_verify_user(
     assert verified.returncode == 0, verified.stderr
     for expected in (
         "3 batches × 32 users",
-        "blowup 4, 40 queries",
+        "blowup 4, 41 queries",
         "zero knowledge on",
         "BTC",
         "UNI",
         "OK: 3 batch proofs",
-        "100 bits conjectured",
         "bits proven",
         "checked against round.toml",
     ):
         assert expected in verified.stdout, expected
 
+    assert _conjectured_bits(verified.stdout) >= 100
     uid = (tmp_path / "r/users.csv").read_text().splitlines()[5].split(",")[0]
     exported = zkpor("export-user", "r", uid, "-o", "me.json", cwd=tmp_path)
     assert exported.returncode == 0, exported.stderr

@@ -14,6 +14,7 @@ from liabilities_testing import CHEAP, CHEAP_TREE, make_round, prove_small, veri
 from zkpor.liabilities import round_tree
 from zkpor.liabilities.round_proof import profile_options
 from zkpor.liabilities.round_tree import TOP_LDE_POINTS, RoundProof, fit_top, tree_options
+from zkpor.stark.domain import committed_sizes
 from zkpor.stark.params import security_level
 
 
@@ -23,12 +24,13 @@ def test_a_top_of_up_to_2_15_rows_keeps_blowup_8_a_larger_one_gets_4_at_the_same
     assert fit_top(tree, 1 << 15) is tree and fit_top(tree, 1 << 12) is tree
     for rows in (1 << 16, 1 << 17):
         top = fit_top(tree, rows).top
-        assert top.blowup == 4 and top.num_queries == 40
+        assert top.blowup == 4 and top.num_queries == 41
         assert (top.zero_knowledge, top.hasher, top.fri_final_degree, top.fri_folding_log) == (
             True, "blake3", tree.top.fri_final_degree, tree.top.fri_folding_log)  # fmt: skip
-        ours, before = security_level(top, 2 * rows), security_level(tree.top, 2 * rows)
+        ours = security_level(top, *committed_sizes(rows, top))
+        before = security_level(tree.top, *committed_sizes(rows, tree.top))
         assert ours.conjectured_bits >= before.conjectured_bits == 100
-    assert 2 * (1 << 16) * fit_top(tree, 1 << 16).top.blowup == TOP_LDE_POINTS
+    assert committed_sizes(1 << 16, fit_top(tree, 1 << 16).top)[1] == TOP_LDE_POINTS
     assert fit_top(tree, 1 << 16).batch == tree.batch and fit_top(tree, 1 << 16).inner == tree.inner
 
 

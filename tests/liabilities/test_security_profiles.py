@@ -53,7 +53,7 @@ def test_prove_with_the_proven_profile_and_demand_proven_bits(
     verified = zkpor("verify", "r", "--min-proven-bits", "100", cwd=tmp_path)
     assert verified.returncode == 0, verified.stderr
     for expected in ("blowup 4, 120 queries, 20 grinding bits", "FRI folding 8", "zero knowledge on",
-                     "bits proven (list-decoding", "unique-decoding 101)"):  # fmt: skip
+                     "bits proven (list-decoding", "unique-decoding 102)"):  # fmt: skip
         assert expected in verified.stdout, expected
 
     assert zkpor("prove", "default", "--batch-size", "32", cwd=tmp_path).returncode == 0

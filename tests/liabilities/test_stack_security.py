@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from zkpor.liabilities.round_proof import profile_options
 from zkpor.liabilities.round_tree import tree_options
+from zkpor.stark.domain import committed_sizes
 from zkpor.stark.params import SecurityLevel, security_level
 
 
@@ -14,7 +15,7 @@ def test_the_weakest_level_has_the_fewest_conjectured_and_proven_bits() -> None:
     batches but far fewer proven bits (as the defaults had, 102/57 against the batches' 100/59)."""
     tree = tree_options(profile_options("conjectured"))
     n = 1 << 16
-    levels = [security_level(o, 2 * n if o.zero_knowledge else n) for o in (tree.batch, tree.inner, tree.top)]
+    levels = [security_level(o, *committed_sizes(n, o)) for o in (tree.batch, tree.inner, tree.top)]
     weakest = SecurityLevel.weakest(levels)
     assert weakest.conjectured_bits == min(level.conjectured_bits for level in levels)
     assert weakest.proven_bits == min(level.proven_bits for level in levels)

@@ -43,17 +43,17 @@ def test_every_level_is_zero_knowledge_by_default() -> None:
 
 
 def test_the_inner_options_meet_the_recursion_airs_zero_knowledge_needs() -> None:
-    """The recursion AIR's constraints (degree 3) fit blowup 4 with zero knowledge (5 quotient
-    chunks over the doubled degree bound), and a node's trace has more random values per column
-    than 40 queries open; a trace too short for them is refused, not proven leaky."""
+    """The recursion AIR's constraints (degree 3) fit blowup 4 with zero knowledge (3 quotient
+    chunks over the degree bound n + 84, an LDE of 4n points), each column gets as many random
+    coefficients as 41 queries open; a trace too short for them is refused, not proven leaky."""
     b = ProgramBuilder()
     b.output(b.mul_add(b.public_input(), b.constant(2), b.constant(3)))
     program = b.build()
     air = RecursionAir(plan(program), ProgramPublic((Ext(1, 0),), (Ext(5, 0),)))
     options = inner_options()
     domain = ProofDomain.create(1 << 15, air.max_constraint_degree(), options)  # a level-1 node's size
-    assert (domain.degree_bound, domain.num_quotient_chunks) == (1 << 16, 5)
-    with pytest.raises(ParameterError, match="zero knowledge needs at least as many random values"):
+    assert (domain.degree_bound, domain.lde_size, domain.num_quotient_chunks) == ((1 << 15) + 84, 1 << 17, 3)
+    with pytest.raises(ParameterError, match="zero knowledge needs at least as many random values"):  # 84 > 64
         ProofDomain.create(64, air.max_constraint_degree(), options)
     with pytest.raises(ParameterError, match="blowup 2 is too small .* with zero knowledge"):
         ProofDomain.create(1 << 15, air.max_constraint_degree(), replace(options, blowup=2))

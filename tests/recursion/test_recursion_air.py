@@ -425,11 +425,12 @@ def test_public_values_must_be_extension_elements():
 
 
 def test_inner_options_reach_100_conjectured_bits():
-    """The inner nodes' options (zero knowledge by default, or without; blowup 4, 40 queries + 21
+    """The inner nodes' options (zero knowledge by default, or without; blowup 4, 41 queries + 20
     grinding bits) claim the default security level for a 2^16-row node, and a 2^10-row program
     proves and verifies with them (a trace that long: the Poseidon2 draw of 40 distinct queries
     needs a roomy LDE, and zero knowledge as many random values per column as points opened)."""
     from zkpor.recursion.proving import inner_options
+    from zkpor.stark.domain import committed_sizes
     from zkpor.stark.params import security_level
     from zkpor.stark.verifier import DEFAULT_MIN_SECURITY_BITS
 
@@ -443,8 +444,8 @@ def test_inner_options_reach_100_conjectured_bits():
         options = inner_options(zero_knowledge=zero_knowledge)
         options.validate()
         assert options.zero_knowledge == zero_knowledge and options.hasher == "poseidon2"
-        degree_bound = 1 << (17 if zero_knowledge else 16)
-        assert security_level(options, degree_bound).conjectured_bits >= DEFAULT_MIN_SECURITY_BITS
+        sizes = committed_sizes(1 << 16, options)
+        assert security_level(options, *sizes).conjectured_bits >= DEFAULT_MIN_SECURITY_BITS
         public, proof = prove_program(program, [12345], options=options)
         report = verify_program(program, public, proof)
         assert report.trace_length == 1024 and proof.options.zero_knowledge == zero_knowledge

@@ -59,9 +59,10 @@ def test_shape():
     assert (gadget.CUBED.columns, gadget.CUBED.num_constraints) == (248, 236)
     assert PARTIAL + 22 + 4 * gadget.WIDTH == NARROW.columns
     zk = ProofOptions(blowup=8, num_queries=8)
-    assert ProofDomain.create(1 << 10, 7, zk).num_quotient_chunks == 13  # 7 · 2n − n
+    # degree < 7·(D − 1) + 1 − n with D = n + 18: 7 chunks; 13 with a doubled LDE (D = 2n, format ≤ 5)
+    assert ProofDomain.create(1 << 12, 7, zk).num_quotient_chunks == 7
     with pytest.raises(ParameterError, match="blowup 4 is too small .* need at least 8$"):
-        ProofDomain.create(1 << 10, 7, ProofOptions(blowup=4, num_queries=8))
+        ProofDomain.create(1 << 12, 7, ProofOptions(blowup=4, num_queries=8))
     with pytest.raises(ValueError, match="3 or 7"):
         gadget.Poseidon2Gadget(5)
 

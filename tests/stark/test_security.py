@@ -7,7 +7,7 @@ import pytest
 
 from zkpor.errors import VerificationError
 from zkpor.hash.transcript import Transcript
-from zkpor.stark.domain import ProofDomain
+from zkpor.stark.domain import ProofDomain, committed_sizes
 from zkpor.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from zkpor.stark.params import ParameterError, ProofOptions, default_options, security_level
 from zkpor.stark.prover import prove
@@ -125,31 +125,49 @@ def test_conjectured_security_matches_winterfell(h, blowup, queries, grinding, f
 @pytest.mark.parametrize(
     ("blowup", "max_grinding", "queries", "grinding"),
     [
-        (4, 16, 43, 16),  # no grinding beyond the default: 86 + 16 − 1 = 101
-        (4, 24, 40, 21),  # 40 queries reach the 80-bit floor; 21 grinding bits make 100
-        (8, 24, 27, 20),  # 81 + 20 − 1
-        (16, 24, 20, 21),
-        (4, 18, 42, 17),  # too little grinding allowed for 40 or 41 queries
+        (4, 16, 43, 16),  # no grinding beyond the default: ⌊43 · 1.98⌋ + 16 − 1 = 100
+        (4, 24, 41, 20),  # 41 queries reach the 80-bit floor (40 give 79.9 with zero knowledge)
+        (8, 24, 27, 21),  # 80 + 21 − 1
+        (16, 24, 21, 18),
+        (4, 18, 42, 18),  # too little grinding allowed for 41 queries
     ],
 )
 def test_default_options_trade_grinding_for_queries_above_the_floor(blowup, max_grinding, queries, grinding):
+    """Zero-knowledge options (the default) at a real trace length: a query is worth log2(N/D),
+    a little under log2(blowup) (D = n + 2·(queries + 1))."""
     options = default_options(blowup=blowup, max_grinding_bits=max_grinding)
     assert (options.num_queries, options.grinding_bits) == (queries, grinding)
     assert winterfell(2**17, blowup, queries, grinding, 8).conjectured_bits >= 100
-    fewer = replace(options, num_queries=queries - 1)  # one query less: below 100 whatever the grinding
-    assert security_level(replace(fewer, grinding_bits=max_grinding), 2**17).conjectured_bits < 100
+    assert security_level(options, *committed_sizes(2**16, options)).conjectured_bits >= 100
+    fewer = replace(options, num_queries=queries - 1, grinding_bits=max_grinding)  # below 100 whatever the grinding
+    assert security_level(fewer, *committed_sizes(2**16, fewer)).conjectured_bits < 100
+
+
+def test_a_zero_knowledge_query_is_worth_log2_of_the_lde_over_the_degree_bound():
+    """The rate is (n + r)/(blowup · n): 40 queries at blowup 4 fall below Winterfell's 80-bit
+    floor, so no grinding is credited; a non-zero-knowledge proof's rate is exactly 1/blowup."""
+    options = ProofOptions(blowup=4, num_queries=40, grinding_bits=21, fri_folding_log=3, fri_final_degree=256)
+    degree_bound, lde_size = committed_sizes(2**16, options)
+    assert (degree_bound, lde_size) == (2**16 + 82, 2**18)
+    assert security_level(options, degree_bound, lde_size).conjectured_bits == 78  # ⌊79.93⌋ − 1
+    plain = replace(options, zero_knowledge=False)
+    assert committed_sizes(2**16, plain) == (2**16, 2**18)
+    assert security_level(plain, *committed_sizes(2**16, plain)).conjectured_bits == 100
+    tiny = committed_sizes(2**10, options)  # 82 · 64 > 2^10: the LDE is doubled, the rate below 1/4
+    assert tiny == (2**10 + 82, 2**13)
 
 
 # ---- 3. zero knowledge needs as much randomness as is opened ------------------------------------
 
 
 def test_zero_knowledge_parameters_that_would_leak_a_column_are_refused():
-    """An 8-row trace gets 8 random values per column; 8 queries and the out-of-domain point open
-    each column at 18 points (both frame rows), enough to solve for the trace."""
+    """A column of an 8-row trace hides at most 8 random coefficients (its degree bound stays ≤ 2n);
+    8 queries and the out-of-domain point open each column at 18 points (both frame rows), enough
+    to solve for the trace."""
     air, trace = fibonacci(8)
     options = ProofOptions(blowup=4, num_queries=8, grinding_bits=0, fri_folding_log=1, fri_final_degree=2,
                            zero_knowledge=True)  # fmt: skip
-    message = "zero knowledge needs .* this 8-row trace gets 8, but 8 queries .* open it at 18 points"
+    message = "zero knowledge needs .* this 8-row trace can hide at most 8, but 8 queries .* open it at 18 points"
     with pytest.raises(ParameterError, match=message):
         prove(air, trace, options)
     with pytest.raises(ParameterError, match="use at most 3 queries"):

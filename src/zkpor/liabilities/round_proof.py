@@ -99,7 +99,8 @@ BatchProgress = Callable[[int, int], None]  # (batches done, batch count)
 # Proof size (benchmarks/bench_liabilities.py --breakdown). FRI stops folding at degree < 256: its
 # 256 coefficients (4 KB) cost less than the two last layers' openings and paths they replace (8.8 KB
 # for a batch of 8,192 users). Grinding (at most 24 bits) replaces queries down to Winterfell's
-# 80-query-bit floor (`stark.params.default_options`): 40 queries and 21 bits instead of 43 and 16.
+# 80-query-bit floor (`stark.params.default_options`): 41 queries and 20 bits instead of 43 and 16
+# (with zero knowledge a query is worth a little under 2 bits: 40 give 79.9).
 FRI_FINAL_DEGREE = 256
 MAX_GRINDING_BITS = 24
 
@@ -511,7 +512,7 @@ def batch_security(layout: SolvencyLayout, digest: Digest, options: ProofOptions
     no_prices = (0,) * len(layout.asset_bits)  # the security level does not depend on them
     air = SolvencyAir(layout, BatchPublic(digest, 0, (0, 0, 0, 0), zeros, no_prices))  # type: ignore[arg-type]
     domain = ProofDomain.create(layout.trace_length, air.max_constraint_degree(), options)
-    return security_level(options, domain.degree_bound)
+    return security_level(options, domain.degree_bound, domain.lde_size)
 
 
 def round_proof_summary(

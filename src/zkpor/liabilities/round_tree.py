@@ -66,6 +66,7 @@ from zkpor.liabilities.published import (
 from zkpor.liabilities.statement import Statement
 from zkpor.recursion.proving import inner_options
 from zkpor.recursion.verifying_key import KeyCache, ProgramVerifyingKey, verify_with_key, verifying_key
+from zkpor.stark.domain import committed_sizes
 from zkpor.stark.params import (
     ProofOptions,
     SecurityLevel,
@@ -97,7 +98,7 @@ MAX_HEADER_BYTES = 1 << 20
 MAX_ARITY_LOG = 3
 # Batch and inner proofs are verified in-circuit by a parent: each query, Merkle level (the
 # blowup), FRI fold and final coefficient is instructions of the parent's program. A node level's
-# blowup also sizes the commitment of its program's columns (2n · blowup rows with zero knowledge).
+# blowup also sizes the commitment of its program's columns (n · blowup rows).
 # The top's other options only size its native check (milliseconds).
 OPTION_LIMITS = {
     "batch": {"num_queries": 64, "blowup": 16, "fri_folding_log": 3, "fri_final_degree": 256},
@@ -171,21 +172,20 @@ def tree_options(batch: ProofOptions, target_bits: int = 100, *, inner_zk: bool 
 
 
 # The most points the top proof's LDE may have: a batch's (2^16 rows, zero knowledge, blowup 4). The
-# top's LDE sets the round's peak memory otherwise: a 2^16-row top at blowup 8 (2^20 points of 325
-# main, 75 program and the aux columns) peaked at 6.5 GB at 2^20 users, a batch at 2.5 GB.
-TOP_LDE_POINTS = 1 << 19
-LEAST_ZK_BLOWUP = 4  # the recursion AIR's degree-3 constraints over the doubled degree bound
+# top's LDE sets the round's peak memory otherwise: a 2^16-row top over 2^20 points (325 main, 75
+# program and the aux columns) peaked at 6.5 GB at 2^20 users, a batch at 2.5 GB.
+TOP_LDE_POINTS = 1 << 18
+LEAST_ZK_BLOWUP = 4  # the recursion AIR's degree-3 constraints: 3 quotient chunks of n need N ≥ 3n
 
 
 def fit_top(tree: TreeOptions, trace_length: int) -> TreeOptions:
     """`tree` with the top proof's blowup halved (down to 4) while its LDE for `trace_length` rows
     would exceed TOP_LDE_POINTS, with the queries and grinding for the same conjectured bits: a
-    2^15-row top keeps blowup 8, a 2^16-row one gets 4 (40 queries instead of 27: a larger
+    2^15-row top keeps blowup 8, a 2^16-row one gets 4 (41 queries instead of 27: a larger
     round.zkp, half the LDE, less CPU). round.zkp lists the options used; the verifier reads them."""
     top = tree.top
-    degree_bound = trace_length * (2 if top.zero_knowledge else 1)
     blowup = top.blowup
-    while degree_bound * blowup > TOP_LDE_POINTS and blowup > LEAST_ZK_BLOWUP:
+    while committed_sizes(trace_length, replace(top, blowup=blowup))[1] > TOP_LDE_POINTS and blowup > LEAST_ZK_BLOWUP:
         blowup //= 2
     if blowup == top.blowup:
         return tree
@@ -897,7 +897,7 @@ def stack_security(
         name = "top" if level == top_level else "inner"
         options = tree.for_level(level, top_level)
         for n in lengths:
-            found = security_level(options, 2 * n if options.zero_knowledge else n)
+            found = security_level(options, *committed_sizes(n, options))
             out[name] = SecurityLevel.weakest([out.get(name, found), found])
     return out
 

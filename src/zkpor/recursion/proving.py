@@ -34,18 +34,17 @@ class ProgramKey:
 def inner_options(zero_knowledge: bool = True) -> ProofOptions:
     """Proof options for a recursion proof that only feeds a parent (an inner node of the round
     tree), chosen by measurement (docs/recursion.md, "The recursion prover"): blowup 4 proves in
-    ~55 % of blowup 8's CPU; its 40 queries (+ 21 grinding bits: 100 conjectured bits) cost a parent
-    more rows per child, yet eight such children still fit a 2^16-row node. FRI folds by 8 down to
-    degree at most 32: a 2^15-row node's degree bound 2^16 ends at 16, as it did with a bound of
-    16, and a 2^16-row node's (2^17) at 32 after four folds instead of 4 after five: the fifth layer
-    cost its parent ≈ 6 permutations and ≈ 57 ext mul-adds a query, the longer final polynomial
-    costs 28 mul-adds a query (docs/recursion.md, "The node programs' size").
+    ~55 % of blowup 8's CPU; its 41 queries (+ 20 grinding bits: 100 conjectured bits; with zero
+    knowledge a query is worth a little under 2 bits, so 40 no longer reach Winterfell's 80-bit
+    floor for grinding) cost a parent more rows per child, yet eight such children still fit a
+    2^16-row node. FRI folds by 8 down to degree at most 32 (a 2^15-row node's degree bound
+    2^15 + 84 ends at 9 after four folds; docs/recursion.md, "The node programs' size").
 
     Zero knowledge by default, as at every level of the tree: blowup 4 is the least the recursion
-    AIR (degree 3) allows with it (5 quotient chunks over the doubled degree bound), and 40 queries
-    open 82 points of a column, far below the 2^15+ random values a node's trace gives each.
+    AIR (degree 3) allows (3 quotient chunks of n coefficients over an LDE of 4n points), and 41
+    queries open 84 points of a column, the random coefficients each column gets.
     `zero_knowledge=False` is for a tree whose inner nodes never leave the exchange's workers."""
-    return ProofOptions(blowup=4, num_queries=40, grinding_bits=21, fri_folding_log=3, fri_final_degree=32,
+    return ProofOptions(blowup=4, num_queries=41, grinding_bits=20, fri_folding_log=3, fri_final_degree=32,
                         zero_knowledge=zero_knowledge, hasher="poseidon2")  # fmt: skip
 
 

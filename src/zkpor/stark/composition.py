@@ -289,25 +289,27 @@ class UnsatisfiedConstraintsError(Exception):
 def split_quotient(
     evaluations: np.ndarray, domain: ProofDomain, zero_knowledge: bool, strict: bool = True
 ) -> np.ndarray:
-    """Coefficients of the m chunks as base-column pairs, shape (2m, D); Q(X) = Σ_i X^{i·n} Q_i(X).
+    """Coefficients of the m chunks as base-column pairs, shape (2m, C); Q(X) = Σ_i X^{i·n} Q_i(X).
 
-    With zero knowledge each chunk gets X^n·s_i − s_{i−1} added, random s_i of degree < n: the terms
-    cancel in the sum (eprint 2024/1037 §4.2), so Q is unchanged while each opened chunk is masked.
+    With zero knowledge each chunk gets X^n·s_i − s_{i−1} added, random s_i of degree < r: the terms
+    cancel in the sum (eprint 2024/1037 §4.2), so Q is unchanged while each opened chunk is masked;
+    every chunk keeps degree < n + r = D.
     """
-    n, m, D = domain.trace_length, domain.num_quotient_chunks, domain.degree_bound
+    n, m = domain.trace_length, domain.num_quotient_chunks
+    r = domain.random_coefficients
     components = [ntt.coset_intt(np.ascontiguousarray(evaluations[:, c]), ntt.GENERATOR) for c in (0, 1)]
     if strict and any(np.any(c[m * n :]) for c in components):
         raise UnsatisfiedConstraintsError("the trace does not satisfy the AIR's constraints")
-    chunks = np.zeros((2 * m, D), dtype=np.uint64)
+    chunks = np.zeros((2 * m, domain.coefficient_width), dtype=np.uint64)
     for i in range(m):
         for c in (0, 1):
             chunks[2 * i + c, :n] = components[c][i * n : (i + 1) * n]
     if zero_knowledge:
-        masks = random_field_matrix((2 * (m - 1), n))
+        masks = random_field_matrix((2 * (m - 1), r))
         for i in range(m - 1):
             for c in (0, 1):
-                chunks[2 * i + c, n : 2 * n] = masks[2 * i + c]
-                chunks[2 * (i + 1) + c, :n] = gl.sub(chunks[2 * (i + 1) + c, :n], masks[2 * i + c])
+                chunks[2 * i + c, n : n + r] = masks[2 * i + c]
+                chunks[2 * (i + 1) + c, :r] = gl.sub(chunks[2 * (i + 1) + c, :r], masks[2 * i + c])
     return chunks
 
 

@@ -1,18 +1,25 @@
 """The sizes and domains of one proof, derived from the trace length, the AIR and the options.
 
 n  trace length: the trace domain H = ⟨ω_n⟩.
-D  committed degree bound: n, or 2n with zero knowledge, where each column is extended with n random
-   values (its polynomial still equals the trace on H, but its openings reveal nothing).
-N  LDE size D · blowup, over the coset g·⟨ω_N⟩ (g = 7), disjoint from H.
+r  random coefficients per committed column with zero knowledge (0 without): the points the
+   verifier learns of a trace column (below).
+D  committed degree bound n + r: each trace column is t(X) + Z_H(X)·ρ(X), ρ uniform of degree < r,
+   which equals the trace on H and whose values anywhere else are uniform up to r points.
+N  LDE size, over the coset g·⟨ω_N⟩ (g = 7), disjoint from H: blowup·n, so the rate D/N is a
+   little above 1/blowup (`params.bits_per_query`). A trace so short that r > n / ZK_COMPACT_SHARE
+   gets blowup·2n instead (its rate is then below 1/blowup).
 m  number of quotient chunks of n coefficients each (the composition polynomial has degree < m·n).
 
 Zero knowledge holds only if every committed column has at least as much randomness as the points at
-which the verifier learns it. A trace column (n random values) is opened at every query position x
-and at z, each at both rows of the frame: zω directly, xω through the quotient opened at x, which
-the constraints tie to the next row. That is 2·(queries + 1) points. A quotient chunk (n random
-values) is opened at the queries and z. The DEEP randomiser R has full degree < D − 1, so the DEEP
+which the verifier learns it. A trace column is opened at every query position x and at z, each at
+both rows of the frame: zω directly, xω through the quotient opened at x, which the constraints tie
+to the next row. That is r = 2·(queries + 1) points. A quotient chunk gets r random coefficients too
+(it is opened at the queries and z). The DEEP randomiser R has full degree < D − 1, so the DEEP
 function and every FRI layer and final coefficient derived from it are uniformly random: FRI's
-openings beyond the query positions reveal nothing. Parameters below this are refused.
+openings beyond the query positions reveal nothing. Traces shorter than r are refused.
+
+Coefficient matrices are stored C = 2^⌈log2 D⌉ wide (zeros above D): the NTT's LDE takes a
+power-of-two number of coefficients (blowup N/C).
 """
 
 from __future__ import annotations
@@ -21,7 +28,23 @@ from dataclasses import dataclass
 
 from zkpor.field import goldilocks as gl
 from zkpor.field import ntt
-from zkpor.stark.params import FRAME_ROWS, MAX_LOG_LDE_SIZE, ParameterError, ProofOptions
+from zkpor.stark.params import (
+    FRAME_ROWS,
+    MAX_LOG_LDE_SIZE,
+    ZK_COMPACT_SHARE,
+    ParameterError,
+    ProofOptions,
+)
+
+
+def committed_sizes(trace_length: int, options: ProofOptions) -> tuple[int, int]:
+    """(D, N): the committed degree bound and the LDE size for a trace of `trace_length` rows."""
+    n = trace_length
+    if not options.zero_knowledge:
+        return n, options.blowup * n
+    r = opened_points_per_column(options.num_queries)
+    lde_rows = n if r * ZK_COMPACT_SHARE <= n else 2 * n
+    return n + r, options.blowup * lde_rows
 
 
 @dataclass(frozen=True)
@@ -35,14 +58,24 @@ class ProofDomain:
     def create(trace_length: int, max_degree: int, options: ProofOptions) -> ProofDomain:
         options.validate()
         n = trace_length
-        degree_bound = 2 * n if options.zero_knowledge else n
-        # Constraints of degree d over columns of degree < D give a quotient of degree < d·D − n.
-        chunks = max(1, max_degree * (degree_bound // n) - 1)
+        if options.zero_knowledge:
+            opened = opened_points_per_column(options.num_queries)
+            if opened > n:
+                raise ParameterError(
+                    f"zero knowledge needs at least as many random values per committed column as points "
+                    f"opened in it: a column of this {n}-row trace can hide at most {n}, but "
+                    f"{options.num_queries} queries and the out-of-domain point open it at {opened} points "
+                    f"(both frame rows); use at most {n // FRAME_ROWS - 1} queries (a larger blowup keeps "
+                    "the security) or a longer trace"
+                )
+        degree_bound, lde_size = committed_sizes(n, options)
+        # Constraints of degree d over columns of degree < D, transition ones times (X − ω^{n−1}),
+        # divided by Z_H: a quotient of degree ≤ d·(D − 1) + 1 − n.
+        chunks = max(1, (max_degree * (degree_bound - 1) + 1 - n) // n + 1)
         if options.zero_knowledge:
             chunks = max(2, chunks)  # the chunk randomiser needs two chunks to cancel between
-        lde_size = degree_bound * options.blowup
         if chunks * n > lde_size:
-            least = 1 << (-(-chunks * n // degree_bound) - 1).bit_length()  # a power of two
+            least = 1 << (-(-chunks * n // (lde_size // options.blowup)) - 1).bit_length()  # a power of two
             raise ParameterError(
                 f"blowup {options.blowup} is too small for constraints of degree {max_degree}"
                 f"{' with zero knowledge' if options.zero_knowledge else ''}: need at least {least}"
@@ -54,17 +87,18 @@ class ProofDomain:
                 f"{options.num_queries} distinct queries need an LDE of at least {2 * options.num_queries} "
                 f"points, this one has {lde_size}"
             )
-        if options.zero_knowledge:
-            opened = opened_points_per_column(options.num_queries)
-            if opened > n:
-                raise ParameterError(
-                    f"zero knowledge needs at least as many random values per committed column as points "
-                    f"opened in it: each column of this {n}-row trace gets {n}, but {options.num_queries} "
-                    f"queries and the out-of-domain point open it at {opened} points (both frame rows); "
-                    f"use at most {n // FRAME_ROWS - 1} queries (a larger blowup keeps the security) or a "
-                    "longer trace"
-                )
         return ProofDomain(n, degree_bound, lde_size, chunks)
+
+    @property
+    def random_coefficients(self) -> int:
+        """r: the random coefficients of each committed trace column and quotient chunk (0 without
+        zero knowledge)."""
+        return self.degree_bound - self.trace_length
+
+    @property
+    def coefficient_width(self) -> int:
+        """C: the stored width of a committed matrix's coefficients, the power of two ≥ D."""
+        return 1 << (self.degree_bound - 1).bit_length()
 
     @property
     def log_n(self) -> int:

@@ -26,7 +26,7 @@ from zkpor.field import ntt
 from zkpor.field.extension import Ext
 from zkpor.hash.transcript import Transcript
 from zkpor.stark.commitment import RowCommitment, commit_rows
-from zkpor.stark.params import fri_fold_count
+from zkpor.stark.params import folded_degree_bound, fri_fold_count
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class FriLayout:
 
     @property
     def final_degree_bound(self) -> int:
-        return self.degree_bound >> (self.folding_log * self.num_folds)
+        return folded_degree_bound(self.degree_bound, self.folding_log, self.num_folds)
 
     def layer_shift(self, layer: int) -> int:
         """The coset offset g^(F^ℓ) of layer ℓ."""

@@ -16,9 +16,12 @@ same formulas and the same adjustments, so that a parameter set reads the same i
 counts it: each is a proof of soundness on its own.
 
 Our domains map onto Winterfell's as follows: its trace length h is our committed degree bound D
-(the trace length n, or 2n with zero knowledge: that is the degree FRI tests), and its LDE size
-h·blowup is our N. Queries are distinct positions (the transcript draws them without repetition),
-so ``num_queries`` is exactly what the formulas count.
+(the trace length n, or n + r with zero knowledge, r random coefficients per column: that is the
+degree FRI tests), and its LDE size h·blowup is our N. With zero knowledge N = blowup·n, so the
+rate D/N is a little above 1/blowup and a query is worth log2(N/D) bits, a little under
+log2(blowup) (`stark.domain`); the formulas below take the real D and N. Queries are distinct
+positions (the transcript draws them without repetition), so ``num_queries`` is exactly what the
+formulas count.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ FRAME_ROWS = 2  # constraints read the current and the next row
 GRINDING_CONTRIBUTION_FLOOR = 80  # Winterfell credits grinding only above this many query bits
 MAX_PROXIMITY_PARAMETER = 1000  # Winterfell's cap on the m searched in the list-decoding bound
 DEFAULT_GRINDING_BITS = 16
+# Zero knowledge keeps the LDE at blowup·n while its random coefficients r per column are at most
+# n / ZK_COMPACT_SHARE (then a query loses at most log2(1 + 1/64) ≈ 0.022 of its log2(blowup) bits);
+# above that share (tiny traces) the LDE is doubled instead.
+ZK_COMPACT_SHARE = 64
 
 
 class ParameterError(ZkporError):
@@ -52,7 +59,7 @@ class ParameterError(ZkporError):
 class ProofOptions:
     """What the prover commits to; all of it is absorbed into the transcript and sent in the proof."""
 
-    blowup: int = 8  # LDE domain size / committed degree bound (rate ρ = 1/blowup)
+    blowup: int = 8  # LDE domain size / trace length (rate ρ = D/N ≈ 1/blowup, see `stark.domain`)
     num_queries: int = 28  # distinct query positions
     grinding_bits: int = 16
     fri_folding_log: int = 3  # fold by 2^k per FRI layer
@@ -83,17 +90,35 @@ class ProofOptions:
 
 
 def fri_fold_count(degree_bound: int, folding_log: int, final_degree: int) -> int:
-    """FRI layers committed: fold by 2^folding_log until the degree bound is at most `final_degree`
-    (never below degree 1)."""
-    log_d = degree_bound.bit_length() - 1
-    log_final = final_degree.bit_length() - 1
-    folds = max(0, -(-(log_d - log_final) // folding_log))
-    return min(folds, log_d // folding_log)
+    """FRI layers committed: fold by 2^folding_log, each fold taking a degree bound d to ⌈d / 2^folding_log⌉,
+    until it is at most `final_degree`, and never more folds than 2^(folds·folding_log) ≤ degree_bound."""
+    folds, bound = 0, degree_bound
+    most = (degree_bound.bit_length() - 1) // folding_log
+    while bound > final_degree and folds < most:
+        bound = -(-bound >> folding_log)
+        folds += 1
+    return folds
 
 
-def conjectured_query_bits(options: ProofOptions) -> int:
-    """``log2(blowup)·queries``, plus the grinding bits once that reaches Winterfell's floor."""
-    bits = options.log_blowup * options.num_queries
+def folded_degree_bound(degree_bound: int, folding_log: int, folds: int) -> int:
+    """The degree bound after `folds` folds: ⌈degree_bound / 2^(folds·folding_log)⌉."""
+    return -(-degree_bound >> (folding_log * folds))
+
+
+def bits_per_query(options: ProofOptions, degree_bound: int | None = None, lde_size: int | None = None) -> float:
+    """log2(N/D): what one query is worth. Without the domain, the least any domain of these options
+    gives: log2(blowup), less the zero-knowledge share of the degree bound at its largest."""
+    if degree_bound is not None and lde_size is not None:
+        return math.log2(lde_size / degree_bound)
+    if options.zero_knowledge:
+        return options.log_blowup - math.log2(1 + 1 / ZK_COMPACT_SHARE)
+    return float(options.log_blowup)
+
+
+def conjectured_query_bits(options: ProofOptions, per_query: float | None = None) -> int:
+    """``⌊log2(N/D)·queries⌋``, plus the grinding bits once that reaches Winterfell's floor
+    (`per_query`: `bits_per_query`, by default the least these options give)."""
+    bits = int((bits_per_query(options) if per_query is None else per_query) * options.num_queries)
     return bits + options.grinding_bits if bits >= GRINDING_CONTRIBUTION_FLOOR else bits
 
 
@@ -110,8 +135,10 @@ def default_options(
     fewest grinding bits in [DEFAULT_GRINDING_BITS, max_grinding_bits] that do it.
 
     Grinding buys queries only down to Winterfell's floor: it is credited once the queries alone
-    give GRINDING_CONTRIBUTION_FLOOR (80) bits, so at blowup 4 no grinding replaces a 40th query
-    (2 bits each), and 100 bits take 40 queries and 21 grinding bits (80 + 21 − 1), not 43 and 16.
+    give GRINDING_CONTRIBUTION_FLOOR (80) bits, so at blowup 4 without zero knowledge no grinding
+    replaces a 40th query (2 bits each), and 100 bits take 40 queries and 21 grinding bits
+    (80 + 21 − 1), not 43 and 16; with zero knowledge a query is worth a little less than 2 bits
+    (`bits_per_query`), so 41 queries (81 bits) and 20 grinding bits.
     Each grinding bit doubles the prover's expected search (2^21 BLAKE3 hashes ≈ 0.2 s of CPU)."""
     least_grinding = min(DEFAULT_GRINDING_BITS, max_grinding_bits)
     options = ProofOptions(blowup=blowup, num_queries=1, grinding_bits=least_grinding,
@@ -164,40 +191,43 @@ class SecurityLevel:
 def security_level(
     options: ProofOptions,
     degree_bound: int,
+    lde_size: int | None = None,
     *,
     extension_field_bits: int = EXTENSION_FIELD_BITS,
     collision_bits: int | None = None,
 ) -> SecurityLevel:
-    """Security of a proof with these options whose committed polynomials have degree < `degree_bound`
-    (FRI tests that degree over an LDE of degree_bound · blowup points). The hash bound is the
-    options' commitment hasher's unless `collision_bits` is given."""
+    """Security of a proof with these options whose committed polynomials have degree < `degree_bound`,
+    tested by FRI over an LDE of `lde_size` points (by default degree_bound · blowup). The hash bound
+    is the options' commitment hasher's unless `collision_bits` is given."""
     if collision_bits is None:
         collision_bits = HASH_COLLISION_BITS[options.hasher]
+    n_lde = degree_bound * options.blowup if lde_size is None else lde_size
     folds = fri_fold_count(degree_bound, options.fri_folding_log, options.fri_final_degree)
     return SecurityLevel(
-        _conjectured(options, degree_bound, extension_field_bits, collision_bits),
-        _list_decoding(options, degree_bound, extension_field_bits, collision_bits),
-        _unique_decoding(options, degree_bound, folds, extension_field_bits, collision_bits),
+        _conjectured(options, degree_bound, n_lde, extension_field_bits, collision_bits),
+        _list_decoding(options, degree_bound, n_lde, extension_field_bits, collision_bits),
+        _unique_decoding(options, degree_bound, n_lde, folds, extension_field_bits, collision_bits),
     )
 
 
-def _conjectured(options: ProofOptions, h: int, field_bits: int, collision_bits: int) -> int:
-    field_security = field_bits - (h * options.blowup).bit_length() + 1  # field − ⌊log2 N⌋
-    return min(min(field_security, conjectured_query_bits(options)) - 1, collision_bits)
+def _conjectured(options: ProofOptions, h: int, n_lde: int, field_bits: int, collision_bits: int) -> int:
+    field_security = field_bits - n_lde.bit_length() + 1  # field − ⌊log2 N⌋
+    query_bits = conjectured_query_bits(options, bits_per_query(options, h, n_lde))
+    return min(min(field_security, query_bits) - 1, collision_bits)
 
 
-def _list_decoding(options: ProofOptions, h: int, field_bits: int, collision_bits: int) -> int:
+def _list_decoding(options: ProofOptions, h: int, n_lde: int, field_bits: int, collision_bits: int) -> int:
     # m ranges over [3, m_max): past m_max the slack η of the Johnson-bound proof is no longer > 0.
     m_max = min(math.ceil(1 / (2 * (math.sqrt((h + 2) / h) - 1))), MAX_PROXIMITY_PARAMETER)
-    best = max(_list_decoding_at(options, h, m, field_bits) for m in range(3, max(4, m_max)))
+    best = max(_list_decoding_at(options, h, n_lde, m, field_bits) for m in range(3, max(4, m_max)))
     return min(best, collision_bits)
 
 
-def _list_decoding_at(options: ProofOptions, h: int, m: int, field_bits: int) -> int:
-    rho = 1.0 / options.blowup
+def _list_decoding_at(options: ProofOptions, h: int, lde_size: int, m: int, field_bits: int) -> int:
+    n_lde = float(lde_size)
+    rho = h / n_lde
     alpha = (1.0 + 0.5 / m) * math.sqrt(rho)
     max_degree = options.blowup + 1.0  # the blowup bounds the constraint degree
-    n_lde = float(h * options.blowup)
     if rho - 2.0 * m / n_lde <= 0:  # a domain this small has no list-decoding bound at this m
         return 0
     list_size = m / (rho - 2.0 * m / n_lde)
@@ -209,8 +239,10 @@ def _list_decoding_at(options: ProofOptions, h: int, m: int, field_bits: int) ->
     return _bits(min(ali, deep, commit, queries))
 
 
-def _unique_decoding(options: ProofOptions, h: int, folds: int, field_bits: int, collision_bits: int) -> int:
-    n_lde = float(h * options.blowup)
+def _unique_decoding(
+    options: ProofOptions, h: int, lde_size: int, folds: int, field_bits: int, collision_bits: int
+) -> int:
+    n_lde = float(lde_size)
     alpha = (1.0 + (h + OOD_POINTS) / n_lde) * 0.5
     max_degree = options.blowup + 1.0
     errors = [

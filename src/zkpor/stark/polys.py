@@ -90,27 +90,28 @@ class CommittedPolys:
 
 
 def trace_coefficients(columns: np.ndarray, domain: ProofDomain, zero_knowledge: bool) -> np.ndarray:
-    """Interpolate trace columns (c, n); with zero knowledge, add Z_H(X)·r(X) = (X^n − 1)·r(X) for a
-    fresh uniform r of degree < n. The result equals the trace on H and is uniform among all such
-    polynomials of degree < 2n (any two differ by a multiple of Z_H), the same distribution as
-    interpolating the trace on the even points of a 2n-domain and randomness on the odd ones, at
-    half the transform size and half the randomness: coefficients [t − r ‖ r].
+    """Interpolate trace columns (c, n); with zero knowledge, add Z_H(X)·ρ(X) = (X^n − 1)·ρ(X) for a
+    fresh uniform ρ of degree < r (`domain.random_coefficients`). The result equals the trace on H,
+    has degree < D = n + r, and its values at any r points outside H are uniform: coefficients
+    [t − ρ ‖ ρ ‖ 0] in a (c, C) matrix (`domain.coefficient_width`).
 
-    r is drawn straight into the upper half of the result, row by row on all threads, and each
-    thread subtracts its row while it is in cache (`fill_uniform_rows`); t is interpolated straight
-    into the lower half (no temporaries: their fresh pages cost more than the arithmetic)."""
+    ρ is drawn straight into its place, row by row on all threads, and each thread subtracts its row
+    while it is in cache (`fill_uniform_rows`); t is interpolated straight into the lower half (no
+    temporaries: their fresh pages cost more than the arithmetic)."""
     if not zero_knowledge:
         return ntt.intt(columns)
     width, n = columns.shape
-    out = _lde_buffers.take((width, 2 * n))
+    r, shape = domain.random_coefficients, (width, domain.coefficient_width)
+    out = _lde_buffers.take(shape)
     if out is None:
-        out = np.empty((width, 2 * n), dtype=np.uint64)
+        out = np.empty(shape, dtype=np.uint64)
     ntt.intt(columns, out=out[:, :n])
 
     def subtract(row: int) -> None:
-        gl.sub(out[row, :n], out[row, n:], out=out[row, :n])
+        gl.sub(out[row, :r], out[row, n : n + r], out=out[row, :r])
+        out[row, n + r :] = 0
 
-    fill_uniform_rows(out[:, n:], after=subtract)
+    fill_uniform_rows(out[:, n : n + r], after=subtract)
     return out
 
 

@@ -35,8 +35,9 @@ from zkpor.stark.params import HASHERS, ProofOptions
 
 MAGIC = b"ZKPSTARK"
 # 2: the options carry the commitment/transcript hasher; 3: preprocessed columns; 4: values at zω only
-# for the columns read on the next row; 5: BLAKE3 tree digests truncated to 28 bytes
-VERSION = 5
+# for the columns read on the next row; 5: BLAKE3 tree digests truncated to 28 bytes; 6: zero
+# knowledge over degree n + 2·(queries + 1) on an LDE of blowup·n points (was degree 2n, blowup·2n)
+VERSION = 6
 DIGEST_BYTES = 32
 MAX_PROOF_BYTES = 64 << 20
 MAX_WIDTH = 4096

@@ -99,8 +99,8 @@ def prove(
         except composition.UnsatisfiedConstraintsError as error:
             raise AirError(f"{air.name}: {error}") from None
     if zk:  # R, the random polynomial mixed into DEEP, of degree < D − 1
-        randomizer = random_field_matrix((2, domain.degree_bound))
-        randomizer[:, -1] = 0
+        randomizer = np.zeros((2, domain.coefficient_width), dtype=np.uint64)
+        randomizer[:, : domain.degree_bound - 1] = random_field_matrix((2, domain.degree_bound - 1))
         chunks = np.concatenate([chunks, randomizer])
     quotient = commit_coefficients(chunks, domain, salted=zk, hasher=options.hasher)
     transcript.absorb_digest(b"quotient-root", quotient.commitment.root)

@@ -93,7 +93,7 @@ def verify(
         raise _reject(str(error)) from None
     if proof.num_quotient_chunks != domain.num_quotient_chunks:
         raise _reject("number of quotient chunks does not match the AIR's constraint degree")
-    security = security_level(options, domain.degree_bound)
+    security = security_level(options, domain.degree_bound, domain.lde_size)
     if security.conjectured_bits < min_security_bits:
         raise _reject(
             f"parameters give {security.conjectured_bits} conjectured bits, below the required "
