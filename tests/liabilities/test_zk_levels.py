@@ -53,7 +53,8 @@ def test_the_inner_options_meet_the_recursion_airs_zero_knowledge_needs() -> Non
     options = inner_options()
     domain = ProofDomain.create(1 << 15, air.max_constraint_degree(), options)  # a level-1 node's size
     assert (domain.degree_bound, domain.lde_size, domain.num_quotient_chunks) == ((1 << 15) + 84, 1 << 17, 3)
-    with pytest.raises(ParameterError, match="zero knowledge needs at least as many random values"):  # 84 > 64
+    # 84 random coefficients a column, 64 rows
+    with pytest.raises(ParameterError, match="zero knowledge needs at least as many random values"):
         ProofDomain.create(64, air.max_constraint_degree(), options)
     with pytest.raises(ParameterError, match="blowup 2 is too small .* with zero knowledge"):
         ProofDomain.create(1 << 15, air.max_constraint_degree(), replace(options, blowup=2))

@@ -139,14 +139,16 @@ def test_default_options_trade_grinding_for_queries_above_the_floor(blowup, max_
     assert (options.num_queries, options.grinding_bits) == (queries, grinding)
     assert winterfell(2**17, blowup, queries, grinding, 8).conjectured_bits >= 100
     assert security_level(options, *committed_sizes(2**16, options)).conjectured_bits >= 100
-    fewer = replace(options, num_queries=queries - 1, grinding_bits=max_grinding)  # below 100 whatever the grinding
+    # one query less: below 100 whatever the grinding
+    fewer = replace(options, num_queries=queries - 1, grinding_bits=max_grinding)
     assert security_level(fewer, *committed_sizes(2**16, fewer)).conjectured_bits < 100
 
 
 def test_a_zero_knowledge_query_is_worth_log2_of_the_lde_over_the_degree_bound():
     """The rate is (n + r)/(blowup · n): 40 queries at blowup 4 fall below Winterfell's 80-bit
     floor, so no grinding is credited; a non-zero-knowledge proof's rate is exactly 1/blowup."""
-    options = ProofOptions(blowup=4, num_queries=40, grinding_bits=21, fri_folding_log=3, fri_final_degree=256)
+    options = ProofOptions(blowup=4, num_queries=40, grinding_bits=21, fri_folding_log=3,
+                           fri_final_degree=256)  # fmt: skip
     degree_bound, lde_size = committed_sizes(2**16, options)
     assert (degree_bound, lde_size) == (2**16 + 82, 2**18)
     assert security_level(options, degree_bound, lde_size).conjectured_bits == 78  # ⌊79.93⌋ − 1
@@ -167,7 +169,7 @@ def test_zero_knowledge_parameters_that_would_leak_a_column_are_refused():
     air, trace = fibonacci(8)
     options = ProofOptions(blowup=4, num_queries=8, grinding_bits=0, fri_folding_log=1, fri_final_degree=2,
                            zero_knowledge=True)  # fmt: skip
-    message = "zero knowledge needs .* this 8-row trace can hide at most 8, but 8 queries .* open it at 18 points"
+    message = "zero knowledge needs .* 8-row trace can hide at most 8, but 8 queries .* open it at 18 points"
     with pytest.raises(ParameterError, match=message):
         prove(air, trace, options)
     with pytest.raises(ParameterError, match="use at most 3 queries"):

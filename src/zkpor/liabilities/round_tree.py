@@ -185,7 +185,10 @@ def fit_top(tree: TreeOptions, trace_length: int) -> TreeOptions:
     round.zkp, half the LDE, less CPU). round.zkp lists the options used; the verifier reads them."""
     top = tree.top
     blowup = top.blowup
-    while committed_sizes(trace_length, replace(top, blowup=blowup))[1] > TOP_LDE_POINTS and blowup > LEAST_ZK_BLOWUP:
+    def lde_points(blowup: int) -> int:
+        return committed_sizes(trace_length, replace(top, blowup=blowup))[1]
+
+    while blowup > LEAST_ZK_BLOWUP and lde_points(blowup) > TOP_LDE_POINTS:
         blowup //= 2
     if blowup == top.blowup:
         return tree

@@ -105,7 +105,9 @@ def folded_degree_bound(degree_bound: int, folding_log: int, folds: int) -> int:
     return -(-degree_bound >> (folding_log * folds))
 
 
-def bits_per_query(options: ProofOptions, degree_bound: int | None = None, lde_size: int | None = None) -> float:
+def bits_per_query(
+    options: ProofOptions, degree_bound: int | None = None, lde_size: int | None = None
+) -> float:
     """log2(N/D): what one query is worth. Without the domain, the least any domain of these options
     gives: log2(blowup), less the zero-knowledge share of the degree bound at its largest."""
     if degree_bound is not None and lde_size is not None:
