@@ -18,6 +18,7 @@ from zkpor.stark.algebra import (
     as_ext_array,
     ext_stacked,
     row_views,
+    selected_combinations,
     stacked,
 )
 from zkpor.stark.composition import _ext_columns, combine
@@ -234,3 +235,25 @@ def test_row_views_find_any_rows_of_one_matrix_at_one_offset():
     assert found is matrix and rows.tolist() == [3, 0] and offset == 2
     assert row_views([BaseVec(matrix[3, 2:7]), BaseVec(matrix[0, 3:8])]) is None  # two offsets
     assert row_views([BaseVec(matrix[3, 2:7]), BaseVec(matrix[0, 2:7].copy())]) is None
+
+
+def test_selected_combinations_equal_term_by_term_sums():
+    """Σ_r s_r · Σ_i w_ri · v_ri by the kernel (values read in place, or copied when they are not
+    slices of one matrix; group sizes not multiples of its four rows per pass, one empty) equals
+    the sum term by term."""
+    rng = np.random.default_rng(5)
+    block = random_matrix(rng, (20, ROWS + 8))
+    sizes = [5, 0, 4, 7, 1]
+    picks = [rng.choice(20, size, replace=False).tolist() for size in sizes]
+    selectors = [BaseVec(row) for row in random_matrix(rng, (len(sizes), ROWS))]
+    group_weights = [weights(rng, size) for size in sizes]
+    expected = None
+    for selector, pick, ws in zip(selectors, picks, group_weights, strict=True):
+        for row, w in zip(pick, ws, strict=True):
+            term = BaseVec(block[row, 3 : 3 + ROWS]) * w * selector
+            expected = term if expected is None else expected + term
+    in_place = [[BaseVec(block[row, 3 : 3 + ROWS]) for row in pick] for pick in picks]
+    copied = [[BaseVec(block[row, 3 : 3 + ROWS].copy()) for row in pick] for pick in picks]
+    for values in (in_place, copied):
+        got = selected_combinations(selectors, values, group_weights)
+        assert np.array_equal(got.values, expected.values)

@@ -207,8 +207,9 @@ _LINCOMB_BLOCK = 512  # output columns per pass: the accumulators stay in L1
 
 
 @njit(inline="always", cache=True)
-def _add_product(lo, hi, x, c_lo, c_hi):
-    """(lo, hi) + x·c mod p as a 128-bit sum, c given as `ops.halves`."""
+def add_product(lo, hi, x, c_lo, c_hi):
+    """(lo, hi) + x·c mod p as a 128-bit sum, c given as `ops.halves` (for other kernels' sums of
+    products by loop constants too; `ops.reduce128` gives the sum)."""
     v = ops.mul_split(x, c_lo, c_hi)
     lo += v
     if lo < v:
@@ -253,16 +254,16 @@ def _lincomb_kernel(lo, hi, m, coeffs, out):
                     r2 = m[k2, start : start + width]
                     r3 = m[k3, start : start + width]
                     for j in range(width):
-                        s, h = _add_product(a_lo[j], a_hi[j], r0[j], l0, h0)
-                        s, h = _add_product(s, h, r1[j], l1, h1)
-                        s, h = _add_product(s, h, r2[j], l2, h2)
-                        a_lo[j], a_hi[j] = _add_product(s, h, r3[j], l3, h3)
+                        s, h = add_product(a_lo[j], a_hi[j], r0[j], l0, h0)
+                        s, h = add_product(s, h, r1[j], l1, h1)
+                        s, h = add_product(s, h, r2[j], l2, h2)
+                        a_lo[j], a_hi[j] = add_product(s, h, r3[j], l3, h3)
                     i += 4
                 for rest in range(whole, count):
                     l0, h0 = ops.halves(coeffs[t, used[rest], c])
                     r0 = m[used[rest], start : start + width]
                     for j in range(width):
-                        a_lo[j], a_hi[j] = _add_product(a_lo[j], a_hi[j], r0[j], l0, h0)
+                        a_lo[j], a_hi[j] = add_product(a_lo[j], a_hi[j], r0[j], l0, h0)
             for j in range(width):
                 out[t, start + j, 0] = ops.reduce128(acc[0, j], acc[1, j])
                 out[t, start + j, 1] = ops.reduce128(acc[2, j], acc[3, j])

@@ -52,7 +52,7 @@ from zkpor.hash import poseidon2
 from zkpor.liabilities.encoding import NODE_DOMAIN, leaf_capacity
 from zkpor.liabilities.layout import EQUITY, LANES, SolvencyLayout, check_weights
 from zkpor.stark.air import Air, Assertion, Constraint, Frame, LookupTerm, compress_values
-from zkpor.stark.algebra import ExtVec, linear_combination
+from zkpor.stark.algebra import ExtVec, selected_combinations
 
 RANGE_BUS, TREE_BUS = 1, 2  # first element of every LogUp tuple: which bus it travels on
 
@@ -317,12 +317,13 @@ class SolvencyAir(Air):
         (rho,) = challenges
         lay = self.layout
         weights = self._slot_weights(rho)
-        step = None
+        selectors, limbs, limb_weights = [], [], []
         for r in range(lay.sponge_rows):  # Σ_r next_is_r · Σ_(lane, k) ρ^slot · limb
             slots = [(lane, k, weight) for (row, lane, k), weight in weights.items() if row == r]
-            limbs = [frame.next[lay.limb(lane, k)] for lane, k, _ in slots]
-            term = linear_combination(limbs, [w for _, _, w in slots]) * self._p(periodic, f"next_is{r}")
-            step = term if step is None else step + term
+            selectors.append(self._p(periodic, f"next_is{r}"))
+            limbs.append([frame.next[lay.limb(lane, k)] for lane, k, _ in slots])
+            limb_weights.append([w for _, _, w in slots])
+        step = selected_combinations(selectors, limbs, limb_weights)
         offset = self._public_total(weights) * pow(lay.trace_length, gl.P - 2, gl.P)
         column = self.extra_aux_offset
         return [frame.aux_next[column] - frame.aux_current[column] - step + offset]

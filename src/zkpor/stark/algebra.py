@@ -221,3 +221,27 @@ def linear_combination(values: list, weights: list[Ext]):
         term = value * weight
         total = term if total is None else total + term
     return total
+
+
+def selected_combinations(selectors: list, values: list[list], weights: list[list[Ext]]):
+    """Σ_r selectors[r] · Σ_i weights[r][i] · values[r][i]: on the prover's vectors one kernel
+    (`kernels.selected_combinations`) reading the values in place when they are slices of one
+    matrix (`row_views`), without a vector per term; on the verifier's scalars term by term."""
+    flat = [v for group in values for v in group]
+    if flat and all(isinstance(v, BaseVec) for v in flat + list(selectors)):
+        from zkpor.stark.kernels import selected_combinations as kernel
+
+        views = row_views(flat)
+        if views is None:
+            matrix, rows, offset = np.stack([v.values for v in flat]), np.arange(len(flat)), 0
+        else:
+            matrix, rows, offset = views
+        starts = np.cumsum([0] + [len(group) for group in values])
+        pairs = ext.ext_array([w for group in weights for w in group])
+        selected = np.stack([s.values for s in selectors])
+        return ExtVec(kernel(matrix, rows, offset, pairs, starts, selected))
+    total = None
+    for selector, group, group_weights in zip(selectors, values, weights, strict=True):
+        term = linear_combination(group, group_weights) * selector
+        total = term if total is None else total + term
+    return total

@@ -21,19 +21,10 @@ from numba import njit
 
 from zkpor.field import goldilocks as gl
 from zkpor.field import llvm_ops as f
+from zkpor.field.extension import add_product
 from zkpor.field.parallel import parallel_ranges
 
 _TILE = 512  # rows per tile: the accumulators stay in L1
-
-
-@njit(inline="always", cache=True)
-def _add_product(lo, hi, x, c_lo, c_hi):
-    """(lo, hi) + x·c as a 128-bit sum, c given as `f.halves`."""
-    v = f.mul_split(x, c_lo, c_hi)
-    lo += v
-    if lo < v:
-        hi += np.uint64(1)
-    return lo, hi
 
 
 @njit(cache=True, nogil=True)
@@ -59,10 +50,10 @@ def _accumulate_pair(acc, m, va, vb, h0, h1, ca, cb, wa, wb, alpha) -> None:
         c0 = f.sub(f.sub(p0, da0), db0)
         c1 = f.sub(f.sub(p1, da1), db1)
         # α·c = (α0·c0 + 7·α1·c1) + (α0·c1 + α1·c0)·x
-        s, t = _add_product(lo0[r], hi0[r], c0, a0_lo, a0_hi)
-        lo0[r], hi0[r] = _add_product(s, t, c1, a7_lo, a7_hi)
-        s, t = _add_product(lo1[r], hi1[r], c1, a0_lo, a0_hi)
-        lo1[r], hi1[r] = _add_product(s, t, c0, a1_lo, a1_hi)
+        s, t = add_product(lo0[r], hi0[r], c0, a0_lo, a0_hi)
+        lo0[r], hi0[r] = add_product(s, t, c1, a7_lo, a7_hi)
+        s, t = add_product(lo1[r], hi1[r], c1, a0_lo, a0_hi)
+        lo1[r], hi1[r] = add_product(s, t, c0, a1_lo, a1_hi)
 
 
 @njit(cache=True, nogil=True)
