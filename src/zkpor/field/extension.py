@@ -217,15 +217,30 @@ def add_product(lo, hi, x, c_lo, c_hi):
     return lo, hi
 
 
+@njit(inline="always", cache=True)
+def add_four_rows(lo_sum, hi_sum, r0, r1, r2, r3, c0, c1, c2, c3, width) -> None:
+    """(lo_sum, hi_sum)[j] += c0·r0[j] + c1·r1[j] + c2·r2[j] + c3·r3[j] for j < width, as 128-bit
+    sums: four rows per pass keep the sums in registers (0.72 -> 0.44 ns per product, against one
+    row per pass, measured)."""
+    l0, h0 = ops.halves(c0)
+    l1, h1 = ops.halves(c1)
+    l2, h2 = ops.halves(c2)
+    l3, h3 = ops.halves(c3)
+    for j in range(width):
+        s, h = add_product(lo_sum[j], hi_sum[j], r0[j], l0, h0)
+        s, h = add_product(s, h, r1[j], l1, h1)
+        s, h = add_product(s, h, r2[j], l2, h2)
+        lo_sum[j], hi_sum[j] = add_product(s, h, r3[j], l3, h3)
+
+
 @njit(cache=True, nogil=True)
 def _lincomb_kernel(lo, hi, m, coeffs, out):
     """out[t, j] = sum_k coeffs[t, k] · m[k, j] for lo <= j < hi and every coefficient set t (the
     coefficients in the extension).
 
     Reduced products are summed into 128-bit (lo, hi) accumulators, the high word counting
-    carries, with one reduction per output instead of a modular addition per term. Four rows of m
-    go into the accumulators per pass, which then stay in registers: 0.72 -> 0.44 ns per product
-    (against one row per pass, measured). Rows whose coefficient is zero are skipped.
+    carries, with one reduction per output instead of a modular addition per term, four rows of m
+    per pass (`add_four_rows`). Rows whose coefficient is zero are skipped.
     """
     sets, k_rows = coeffs.shape[0], m.shape[0]
     acc = np.zeros((4, _LINCOMB_BLOCK), dtype=np.uint64)  # lo, hi of c0 then of c1
@@ -245,19 +260,12 @@ def _lincomb_kernel(lo, hi, m, coeffs, out):
                 whole = count - count % 4
                 while i < whole:
                     k0, k1, k2, k3 = used[i], used[i + 1], used[i + 2], used[i + 3]
-                    l0, h0 = ops.halves(coeffs[t, k0, c])
-                    l1, h1 = ops.halves(coeffs[t, k1, c])
-                    l2, h2 = ops.halves(coeffs[t, k2, c])
-                    l3, h3 = ops.halves(coeffs[t, k3, c])
                     r0 = m[k0, start : start + width]
                     r1 = m[k1, start : start + width]
                     r2 = m[k2, start : start + width]
                     r3 = m[k3, start : start + width]
-                    for j in range(width):
-                        s, h = add_product(a_lo[j], a_hi[j], r0[j], l0, h0)
-                        s, h = add_product(s, h, r1[j], l1, h1)
-                        s, h = add_product(s, h, r2[j], l2, h2)
-                        a_lo[j], a_hi[j] = add_product(s, h, r3[j], l3, h3)
+                    c0, c1, c2, c3 = coeffs[t, k0, c], coeffs[t, k1, c], coeffs[t, k2, c], coeffs[t, k3, c]
+                    add_four_rows(a_lo, a_hi, r0, r1, r2, r3, c0, c1, c2, c3, width)
                     i += 4
                 for rest in range(whole, count):
                     l0, h0 = ops.halves(coeffs[t, used[rest], c])

@@ -7,7 +7,7 @@ from numba import njit
 
 from zkpor.field import llvm_ops as ops
 from zkpor.field import scalar
-from zkpor.field.extension import add_product
+from zkpor.field.extension import add_four_rows, add_product
 from zkpor.field.parallel import parallel_ranges
 
 
@@ -39,23 +39,16 @@ def _selected_range(lo, hi, matrix, rows, offset, weights, starts, selectors, ou
         first = offset + t0
         for r in range(selectors.shape[0]):
             acc[:] = 0
-            for c in range(2):  # four rows per pass: the sums stay in registers (as `ext` lincomb)
+            for c in range(2):
                 lo_sum, hi_sum = acc[2 * c], acc[2 * c + 1]
                 i, end = starts[r], starts[r + 1]
                 while i + 4 <= end:
-                    l0, h0 = ops.halves(weights[i, c])
-                    l1, h1 = ops.halves(weights[i + 1, c])
-                    l2, h2 = ops.halves(weights[i + 2, c])
-                    l3, h3 = ops.halves(weights[i + 3, c])
                     v0 = matrix[rows[i], first : first + m]
                     v1 = matrix[rows[i + 1], first : first + m]
                     v2 = matrix[rows[i + 2], first : first + m]
                     v3 = matrix[rows[i + 3], first : first + m]
-                    for j in range(m):
-                        x, y = add_product(lo_sum[j], hi_sum[j], v0[j], l0, h0)
-                        x, y = add_product(x, y, v1[j], l1, h1)
-                        x, y = add_product(x, y, v2[j], l2, h2)
-                        lo_sum[j], hi_sum[j] = add_product(x, y, v3[j], l3, h3)
+                    w0, w1, w2, w3 = weights[i, c], weights[i + 1, c], weights[i + 2, c], weights[i + 3, c]
+                    add_four_rows(lo_sum, hi_sum, v0, v1, v2, v3, w0, w1, w2, w3, m)
                     i += 4
                 for k in range(i, end):
                     l0, h0 = ops.halves(weights[k, c])
