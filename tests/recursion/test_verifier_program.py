@@ -16,6 +16,7 @@ from zkpor.recursion.program import Check, ProgramError, execute
 from zkpor.recursion.proving import program_key, prove_program, verify_program
 from zkpor.recursion.verifier_program import compile_verifier, replay, witness
 from zkpor.stark import composition, fri
+from zkpor.stark.domain import ProofDomain
 from zkpor.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from zkpor.stark.params import ProofOptions
 from zkpor.stark.prover import prove
@@ -331,3 +332,38 @@ def test_a_trace_off_its_constraints_fails_the_out_of_domain_check(compiled):
         verify(air, proof.to_bytes(), min_security_bits=0)
     vp = compile_for(air, proof)
     assert failed(vp, air.public_inputs(), witness(vp, air, proof)) == {"out-of-domain"}
+
+
+@pytest.mark.parametrize("extra", [1, 46])
+def test_a_child_above_its_degree_bound_fails_the_final_check(monkeypatch, compiled, extra):
+    """The in-circuit counterpart of tests/stark/test_zero_knowledge_domain.py: a child prover that
+    randomises its columns and quotient chunks with r + `extra` coefficients (degree D − 1 + extra,
+    the trace on H still valid and every opening honest). D = 82 folds by 4 three times to 2 final
+    coefficients, which alone tests degree < 128: only the degree correction of DEEP holds the child
+    to 82, and exactly the program's final-polynomial check fails."""
+    trace = fibonacci_trace(N)
+    air = FibonacciAir(N, int(trace[1, -1]))
+    domain = ProofDomain.create(N, air.max_constraint_degree(), CHILD_OPTIONS)
+    layout = fri.FriLayout.plan(domain.degree_bound, domain.lde_size, 2, 4)
+    assert (domain.degree_bound, layout.tested_degree_bound) == (82, 82 + 46)
+    monkeypatch.setattr(ProofDomain, "random_coefficients",
+                        property(lambda d: d.degree_bound - d.trace_length + extra))  # fmt: skip
+    proof = prove(air, trace, CHILD_OPTIONS)
+    monkeypatch.undo()
+    with pytest.raises(VerificationError, match="FRI final"):
+        verify(air, proof.to_bytes(), min_security_bits=0)
+    vp = compile_for(air, proof)
+    assert failed(vp, air.public_inputs(), witness(vp, air, proof)) == {"FRI final"}
+
+
+@pytest.mark.parametrize("change", [1, -1], ids=["one coefficient too many", "one too few"])
+def test_a_final_polynomial_of_another_length_is_refused(fibonacci, compiled, change):
+    """The program has a cell for each of the final polynomial's ⌈D/F^k⌉ coefficients: a proof with
+    another number is refused natively and by the witness builder, in one line."""
+    air, proof = fibonacci
+    final = proof.fri_final + [Ext(1, 0)] if change > 0 else proof.fri_final[:-1]
+    cheat = dataclasses.replace(proof, fri_final=final)
+    with pytest.raises(VerificationError, match="FRI final polynomial has the wrong length"):
+        verify(air, cheat, min_security_bits=0)
+    with pytest.raises(ProgramError, match="FRI final polynomial has"):
+        witness(compiled, air, cheat)

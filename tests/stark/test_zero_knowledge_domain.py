@@ -52,3 +52,28 @@ def test_columns_randomised_beyond_the_degree_bound_are_rejected(monkeypatch: py
     proof = prover.prove(air, trace, OPTIONS)
     with pytest.raises(VerificationError, match="FRI"):
         verify(air, proof, min_security_bits=0)
+
+
+
+def more_random_coefficients(monkeypatch: pytest.MonkeyPatch, extra: int) -> None:
+    """A prover that randomises every committed column and quotient chunk with r + `extra`
+    coefficients: still the trace on H and the same composition, of degree D − 1 + `extra`."""
+    monkeypatch.setattr(ProofDomain, "random_coefficients",
+                        property(lambda d: d.degree_bound - d.trace_length + extra))  # fmt: skip
+
+
+@pytest.mark.parametrize("extra", [1, 3 * 4**5 - (N + 18)])
+def test_columns_between_the_degree_bound_and_the_folds_bound_are_rejected(
+    monkeypatch: pytest.MonkeyPatch, extra: int
+) -> None:
+    """Folding D = 2,066 by 4 five times to 3 final coefficients tests degree < 3·4^5 = 3,072 alone:
+    a prover whose columns have degree D (one random coefficient too many), or 3,071, is refused
+    through the degree correction DEEP·(1 + λ·X^s) (`stark.deep`); without it, it was accepted."""
+    air, trace = _fibonacci()
+    domain = ProofDomain.create(N, air.max_constraint_degree(), OPTIONS)
+    assert domain.degree_bound + extra <= 3 * 4**5 <= domain.coefficient_width
+    more_random_coefficients(monkeypatch, extra)
+    proof = prover.prove(air, trace, OPTIONS)
+    monkeypatch.undo()
+    with pytest.raises(VerificationError, match="FRI final"):
+        verify(air, proof, min_security_bits=0)

@@ -418,6 +418,9 @@ def _emit(
     deep = _DeepCombination(b, cells, domain, at_z, at_zw, quotient_at_z, salted)
     final = [_ext(b, final_coordinates[2 * k], final_coordinates[2 * k + 1])
              for k in range(layout.final_degree_bound)]  # fmt: skip
+    s, correction_weight = layout.correction_exponent, None
+    if s:
+        correction_weight = b.mul(deep.powers[-1], cells.deep_alpha)  # λ = α^{Z + S + 1}
     for lane, value in enumerate(lanes):
         bits = b.decompose(value)[:log_lde]
         cells.query_bits.append(bits)
@@ -432,6 +435,10 @@ def _emit(
         )
         x = _point(b, ntt.GENERATOR, log_lde, bits)  # the query's LDE point
         expected = deep.at_query(x, shifted, quotient[:chunk_columns], quotient[chunk_columns:])
+        if correction_weight is not None:  # DEEP·(1 + λ·x^s), `zkpor.stark.deep`: FRI tests degree < D
+            x_to_s = b.mul(b.power_of_constant(pow(ntt.root_of_unity(log_lde), s, P), bits),
+                           b.constant(pow(ntt.GENERATOR, s, P)))  # fmt: skip
+            expected = b.mul(expected, b.mul_add(correction_weight, x_to_s, b.constant(1)))
         point_inverse = b.inverse(x)  # 1/p for the query's point p of each layer (p → p^F a fold)
         for layer, root in enumerate(fri_roots):
             log_size = log_lde - layout.folding_log * layer
@@ -828,6 +835,11 @@ class ProofValues:
         if len(proof.fri_roots) != layout.num_folds or len(proof.fri_openings) != layout.num_folds:
             raise ProgramError(
                 f"the proof has {len(proof.fri_roots)} FRI layers, the program checks {layout.num_folds}"
+            )
+        if len(proof.fri_final) != layout.final_degree_bound:
+            raise ProgramError(
+                f"the proof's FRI final polynomial has {len(proof.fri_final)} coefficients, the program "
+                f"checks {layout.final_degree_bound}"
             )
         indices = sorted(set(positions))
         salted = options.zero_knowledge

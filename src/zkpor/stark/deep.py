@@ -10,6 +10,16 @@ preprocessed ‖ quotient gets α^c at z; shifted column c (main ‖ aux ‖ pre
 α^{Z + c} at zω when the constraints read it on the next row (`stark.next_row`), Z the number of
 columns at z; R gets α^{Z + S}. (At zω a column's power is α^Z times its power at z, so a verifier
 sums an opened row once for both.)
+
+Degree correction. FRI folding by F, k times, down to ⌈D/F^k⌉ final coefficients tests degree
+< F^k·⌈D/F^k⌉, which is above D when F^k does not divide D (zero knowledge: D = n + r). The function
+FRI gets is therefore DEEP(x)·(1 + λ·x^s), s = F^k·⌈D/F^k⌉ − (D − 1) (`FriLayout.correction_exponent`),
+λ = α^{Z + S + 1} (the power after R's): its degree is below the tested bound exactly when DEEP's is
+below D − 1 (every committed column's below D), and by FRI's correlated agreement over the random λ,
+both DEEP and X^s·DEEP are close to that code, hence DEEP to degree < D − 1. Without it the committed
+columns could have degree up to F^k·⌈D/F^k⌉ (1.06-1.24·D for a recursion node), and a query was
+worth log2 of N over that, not log2(N/D): 67-77 conjectured bits where 100 were counted. When F^k
+divides D (no zero knowledge: D = n) s = 0 and DEEP is left as it is.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from zkpor.field import extension as ext
+from zkpor.field import goldilocks as gl
 from zkpor.field import ntt
 from zkpor.field.extension import Ext
 from zkpor.field.pure import ext_powers_list
@@ -48,8 +59,10 @@ def deep_on_lde(
     next_columns: Sequence[int],
     z: Ext,
     alpha: Ext,
+    correction_exponent: int = 0,
 ) -> np.ndarray:
-    """DEEP over the LDE, from column-major LDE matrices (columns, N): `shifted` (main, aux,
+    """DEEP over the LDE (degree-corrected by `correction_exponent`, see the module docstring),
+    from column-major LDE matrices (columns, N): `shifted` (main, aux,
     preprocessed) are opened at z and, the columns `next_columns` of them, at zω (`values_at_zw`
     in that order); the quotient's first `num_chunk_columns` columns at z only, and its last two
     columns are R (with zero knowledge)."""
@@ -87,7 +100,20 @@ def deep_on_lde(
         r = np.ascontiguousarray(quotient[num_chunk_columns : num_chunk_columns + 2].T)
         weight = alpha ** (n_at_z + n_shifted)
         result = ext.ext_add(result, ext.ext_mul(r, _as_array([weight])))
+    if correction_exponent:
+        # x^s on the LDE: x_i = g·ω_N^i, so x_i^s = g^s · ω_N^{s·i mod N}
+        size = domain.lde_size
+        exponents = (np.arange(size, dtype=np.uint64) * np.uint64(correction_exponent)) % np.uint64(size)
+        x_to_s = gl.mul(ntt.domain(domain.log_lde)[exponents], pow(ntt.GENERATOR, correction_exponent, gl.P))
+        factor = ext.ext_mul_base(correction_weight(alpha, n_at_z, n_shifted), x_to_s)
+        factor[:, 0] = gl.add(factor[:, 0], 1)
+        result = ext.ext_mul(result, factor)
     return result
+
+
+def correction_weight(alpha: Ext, n_at_z: int, n_shifted: int) -> Ext:
+    """λ of the degree correction: the power of α after the randomiser's."""
+    return alpha ** (n_at_z + n_shifted + 1)
 
 
 def _next_row_weights(alpha: Ext, n_at_z: int, n_shifted: int, next_columns: Sequence[int]) -> list[Ext]:
@@ -119,8 +145,9 @@ def deep_at_point(
     z: Ext,
     zw: Ext,
     alpha: Ext,
+    correction_exponent: int = 0,
 ) -> Ext:
-    """The verifier's DEEP(x) at one queried LDE point, from the opened rows."""
+    """The verifier's DEEP(x)·(1 + λ·x^s) at one queried LDE point, from the opened rows."""
     n_shifted, n_quotient = len(shifted_row), len(quotient_row)
     n_at_z = n_shifted + n_quotient
     coeff_z, coeff_zw = _query_weights(alpha, n_at_z, n_shifted, tuple(next_columns))
@@ -133,4 +160,7 @@ def deep_at_point(
     result = at_z * (Ext(x, 0) - z).inverse() + at_zw * (Ext(x, 0) - zw).inverse()
     if randomizer_row is not None:
         result = result + Ext(randomizer_row[0], randomizer_row[1]) * alpha ** (n_at_z + n_shifted)
+    if correction_exponent:
+        weight = correction_weight(alpha, n_at_z, n_shifted)
+        result = result * (Ext(1, 0) + weight * pow(x, correction_exponent, gl.P))
     return result

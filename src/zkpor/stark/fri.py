@@ -54,6 +54,22 @@ class FriLayout:
     def final_degree_bound(self) -> int:
         return folded_degree_bound(self.degree_bound, self.folding_log, self.num_folds)
 
+    @property
+    def tested_degree_bound(self) -> int:
+        """The degree bound the folds and the final polynomial test: F^k·⌈D/F^k⌉. Any polynomial of
+        degree below it folds k times to one of `final_degree_bound` coefficients, so unless F^k
+        divides D (zero knowledge's D = n + r it does not) this is above D."""
+        return self.final_degree_bound << (self.folding_log * self.num_folds)
+
+    @property
+    def correction_exponent(self) -> int:
+        """s = tested bound − (D − 1) when the tested bound is above D: layer 0 is DEEP·(1 + λ·X^s)
+        (`stark.deep`), of degree below the tested bound exactly when DEEP's is below D − 1, that is
+        the committed columns' below D. 0 (no correction) when F^k divides D: FRI tests DEEP's
+        degree < D itself then, one above the honest D − 1 as FRI always has."""
+        excess = self.tested_degree_bound - self.degree_bound
+        return excess + 1 if excess else 0
+
     def layer_shift(self, layer: int) -> int:
         """The coset offset g^(F^ℓ) of layer ℓ."""
         return pow(ntt.GENERATOR, 1 << (self.folding_log * layer), gl.P)

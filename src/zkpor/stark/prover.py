@@ -125,6 +125,9 @@ def prove(
         transcript.absorb_elements(label, [c for v in values for c in (v.c0, v.c1)])
 
     deep_alpha = Ext(*transcript.challenge_ext(b"deep"))
+    layout = fri.FriLayout.plan(
+        domain.degree_bound, domain.lde_size, options.fri_folding_log, options.fri_final_degree
+    )
     with phase("DEEP"):
         deep_values = deep_on_lde(
             domain,
@@ -137,11 +140,9 @@ def prove(
             next_columns,
             z,
             deep_alpha,
+            layout.correction_exponent,
         )
 
-    layout = fri.FriLayout.plan(
-        domain.degree_bound, domain.lde_size, options.fri_folding_log, options.fri_final_degree
-    )
     with phase("FRI"):
         fri_commitment = fri.commit_phase(deep_values, layout, transcript, options.hasher)
     with phase("grinding"):

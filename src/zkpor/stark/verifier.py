@@ -190,6 +190,7 @@ def verify(
             z,
             zw,
             deep_alpha,
+            layout.correction_exponent,
         )
 
     layer_rows = []
