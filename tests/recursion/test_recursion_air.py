@@ -291,12 +291,11 @@ def test_read_of_a_cell_that_is_never_written(options):
     not the columns of the program's key either."""
     program = horner_program(2)  # the first mul-add's result is read by the second
     witness = honest(program, [Ext(3, 0), 1, 2, 3])
-    columns = dict(witness.layout.columns)
-    bus = columns["slot0_bus"].copy()
+    matrix = witness.layout.matrix.copy()
+    bus = matrix[R.ADDRESS_COLUMNS.index("slot0_bus")]
     assert bus[0] == P - 1  # written, read once: −1
     bus[0] = 0  # the writer claims nobody reads it
-    columns["slot0_bus"] = bus
-    forged = replace(witness, layout=replace(witness.layout, columns=columns))
+    forged = replace(witness, layout=replace(witness.layout, matrix=matrix))
     rejected(forged, forged.trace(), options, breaks="memory")
 
 

@@ -104,9 +104,14 @@ class Layout:
 
     program: Program
     trace_length: int
-    columns: dict[str, np.ndarray]  # ADDRESS_COLUMNS, full length
+    matrix: np.ndarray  # the ADDRESS_COLUMNS, full length, one row each (read-only)
     reads: np.ndarray  # trace reads per cell, scratch cells included (the verifier's not)
     counts: dict[str, int]  # instructions per unit
+
+    @property
+    def columns(self) -> dict[str, np.ndarray]:
+        """The columns by name (rows of `matrix`)."""
+        return dict(zip(ADDRESS_COLUMNS, self.matrix, strict=True))
 
     @property
     def total_cells(self) -> int:
@@ -114,8 +119,8 @@ class Layout:
 
     def preprocessed(self) -> np.ndarray:
         """The address, multiplicity and mode columns, (len(ADDRESS_COLUMNS), n): the AIR's
-        preprocessed trace."""
-        return np.stack([self.columns[name] for name in ADDRESS_COLUMNS])
+        preprocessed trace (the layout's own matrix, read-only: no copy of a node's 40 MB)."""
+        return self.matrix
 
     def periodic(self) -> list[np.ndarray]:
         """The decomposition schedule, one block long."""
@@ -163,7 +168,8 @@ def plan(program: Program) -> Layout:
         scratch += count
         return np.arange(scratch - count, scratch, dtype=np.uint64)
 
-    columns = {name: np.zeros(n, dtype=np.uint64) for name in ADDRESS_COLUMNS}
+    matrix = np.zeros((len(ADDRESS_COLUMNS), n), dtype=np.uint64)  # the columns, one row each
+    columns = dict(zip(ADDRESS_COLUMNS, matrix, strict=True))
     for lane in range(PERMUTE_WIDTH):
         columns[f"p2_in{lane}"][:n_permutes] = permutes[:, lane]
     columns["p2_bit"][:n_permutes] = permutes[:, PERMUTE_WIDTH]
@@ -177,11 +183,11 @@ def plan(program: Program) -> Layout:
     checks = operands[:, 4] == 1
     for s in range(SLOTS):
         for j, name in enumerate("abcd"):
-            columns[f"slot{s}_{name}"] = np.ascontiguousarray(operands[s::SLOTS, j])
+            columns[f"slot{s}_{name}"][:] = operands[s::SLOTS, j]
 
     witness = np.concatenate([private, fresh(n * WITNESS - len(private))])
     for j in range(WITNESS):
-        columns[f"witness{j}"] = np.ascontiguousarray(witness[j::WITNESS])
+        columns[f"witness{j}"][:] = witness[j::WITNESS]
 
     used = BLOCK * n_decompositions
     columns["bits_x"][:used] = np.repeat(decompositions[:, 0], BLOCK)
@@ -200,13 +206,13 @@ def plan(program: Program) -> Layout:
     readers[list(program.public_outputs)] += 1
     out_cells = columns["p2_out"].astype(np.int64)
     for i in range(PERMUTE_WIDTH):
-        columns[f"p2_mult{i}"] = readers[out_cells + i].astype(np.uint64)
+        columns[f"p2_mult{i}"][:] = readers[out_cells + i]
     bus = np.where(checks, np.uint64(1), gl.neg(readers[operands[:, 3].astype(np.int64)].astype(np.uint64)))
     for s in range(SLOTS):
-        columns[f"slot{s}_bus"] = np.ascontiguousarray(bus[s::SLOTS])
-    columns["bits_mult"] = readers[columns["bits_out"].astype(np.int64)].astype(np.uint64)
+        columns[f"slot{s}_bus"][:] = bus[s::SLOTS]
+    columns["bits_mult"][:] = readers[columns["bits_out"].astype(np.int64)]
     for j in range(WITNESS):
-        columns[f"witness{j}_mult"] = readers[columns[f"witness{j}"].astype(np.int64)].astype(np.uint64)
+        columns[f"witness{j}_mult"][:] = readers[columns[f"witness{j}"].astype(np.int64)]
     counts = {
         "permutations": n_permutes,
         "merkle_steps": int(np.count_nonzero(permutes[:, PERMUTE_WIDTH])),
@@ -214,7 +220,8 @@ def plan(program: Program) -> Layout:
         "decompositions": n_decompositions,
         "private_inputs": len(private),
     }
-    return Layout(program, n, columns, reads, counts)
+    matrix.flags.writeable = False
+    return Layout(program, n, matrix, reads, counts)
 
 
 # ---- the AIR ------------------------------------------------------------------------------------

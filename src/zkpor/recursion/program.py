@@ -258,15 +258,16 @@ class Program:
         known = opcodes.size == 0 or (opcodes.min() >= 1 and opcodes.max() < len(_OPERANDS))
         if not known or not np.all(_OPERANDS[opcodes]):
             raise ProgramError("unknown opcode in a program")
-        try:
-            wide = np.asarray(operands, dtype=np.int64)
+        try:  # a builder's operands are uint32 already (no copy); objects' may be anything
+            uint32 = getattr(operands, "dtype", None) == np.uint32
+            wide = operands if uint32 else np.asarray(operands, dtype=np.int64)
         except (OverflowError, TypeError, ValueError):
             wide = None
         counted = wide is not None and wide.size == int(_OPERANDS[opcodes].sum())
         if not counted or not self._valid(opcodes.astype(np.int64), wide):
             self._explain_invalid(opcodes, operands)
         self.opcodes = opcodes.astype(np.uint8)
-        self.operands = wide.astype(np.uint32)
+        self.operands = wide.astype(np.uint32, copy=False)
         self.opcodes.flags.writeable = False
         self.operands.flags.writeable = False
 
@@ -303,13 +304,13 @@ class Program:
         defined_at = np.full(n, _UNDEFINED, dtype=np.int64)
         defined_at[preset] = -1
         defined_at[writes] = write_at
-        reads = _READS[opcodes]
-        within = np.arange(operands.size, dtype=np.int64) - np.repeat(offsets, _OPERANDS[opcodes])
-        read_cells = operands[within < np.repeat(reads, _OPERANDS[opcodes])]
-        if read_cells.size and (read_cells.min() < 0 or read_cells.max() >= n):
-            return False
-        if np.any(defined_at[read_cells] >= np.repeat(index, reads)):
-            return False
+        for opcode in np.flatnonzero(_READS):  # the cells each kind reads: its leading operands
+            mask = opcodes == opcode
+            if not mask.any():
+                continue
+            read = operands[offsets[mask][:, None] + np.arange(_READS[opcode], dtype=np.int64)]
+            if read.min() < 0 or read.max() >= n or np.any(defined_at[read] >= index[mask][:, None]):
+                return False
         outputs = np.array(self.public_outputs, dtype=np.int64)
         if outputs.size and (outputs.min() < 0 or outputs.max() >= n):
             return False
@@ -405,13 +406,18 @@ class Program:
         out += [struct.pack("<IQQ", cell, v.c0, v.c1) for cell, v in self.constants]
         for cells in (self.public_inputs, self.public_outputs):
             out.append(struct.pack(f"<I{len(cells)}I", len(cells), *cells))
-        out.append(self.instruction_words.astype("<u4").tobytes())
+        # (not kept when nothing ran the program: a verifier deriving a key encodes it once)
+        words = self.__dict__.get("instruction_words")
+        out.append((self._words() if words is None else words).astype("<u4").tobytes())
         return b"".join(out)
 
     @cached_property
     def instruction_words(self) -> np.ndarray:
         """The instructions as the encoding writes them: u32 count, then per instruction its opcode
         and operands (what the interpreter kernel runs)."""
+        return self._words()
+
+    def _words(self) -> np.ndarray:
         count = self.opcodes.size
         words = np.empty(1 + count + self.operands.size, dtype=np.uint32)
         words[0] = count
