@@ -557,11 +557,15 @@ class ProgramBuilder:
 
     def constant(self, value: Value) -> int:
         """A cell holding `value` (the same constant twice is one cell)."""
-        v = as_ext(value % P if isinstance(value, int) and not isinstance(value, bool) else value, "constant")
-        key = (v.c0, v.c1)
-        if key not in self._constants:
-            self._constants[key] = self._allocate()
-        return self._constants[key]
+        if isinstance(value, int) and not isinstance(value, bool):  # the common case, no Ext built
+            key = (value % P, 0)
+        else:
+            v = as_ext(value, "constant")
+            key = (v.c0, v.c1)
+        cell = self._constants.get(key)
+        if cell is None:
+            cell = self._constants[key] = self._allocate()
+        return cell
 
     def public_input(self) -> int:
         cell = self._allocate()

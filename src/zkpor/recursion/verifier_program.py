@@ -281,13 +281,10 @@ def repeat_verifier(
     first = b.instruction_count
     cell = b.repeat(start, end, inputs, shared_below)
     shift = first - start.instructions
-    prefix, renamed = f"child {template.child}: ", f"child {child}: "
     compiler.keys += [(child, *key[1:]) for key in compiler.keys[start.private_inputs : end.private_inputs]]
-    for k in range(start.instructions, end.instructions):
-        label = compiler.checks.get(k)
-        if label is not None:
-            compiler.checks[k + shift] = renamed + label.removeprefix(prefix)
     t = template.cells
+    for k, label in t.checks.items():  # the template's assertions, unprefixed: all in the span
+        compiler.checks[k + shift] = f"child {child}: {label}"
     cells = VerifierCells(
         aux_challenges=[cell(c) for c in t.aux_challenges],
         alpha=cell(t.alpha),
