@@ -44,7 +44,7 @@ def test_every_level_is_zero_knowledge_by_default() -> None:
 
 def test_the_inner_options_meet_the_recursion_airs_zero_knowledge_needs() -> None:
     """The recursion AIR's constraints (degree 3) fit blowup 4 with zero knowledge (3 quotient
-    chunks over the degree bound n + 84, an LDE of 4n points), each column gets as many random
+    chunks over the degree bound n + 86, an LDE of 4n points), each column gets as many random
     coefficients as 41 queries open; a trace too short for them is refused, not proven leaky."""
     b = ProgramBuilder()
     b.output(b.mul_add(b.public_input(), b.constant(2), b.constant(3)))
@@ -52,8 +52,8 @@ def test_the_inner_options_meet_the_recursion_airs_zero_knowledge_needs() -> Non
     air = RecursionAir(plan(program), ProgramPublic((Ext(1, 0),), (Ext(5, 0),)))
     options = inner_options()
     domain = ProofDomain.create(1 << 15, air.max_constraint_degree(), options)  # a level-1 node's size
-    assert (domain.degree_bound, domain.lde_size, domain.num_quotient_chunks) == ((1 << 15) + 84, 1 << 17, 3)
-    # 84 random coefficients a column, 64 rows
+    assert (domain.degree_bound, domain.lde_size, domain.num_quotient_chunks) == ((1 << 15) + 86, 1 << 17, 3)
+    # 86 random coefficients a column, 64 rows
     with pytest.raises(ParameterError, match="zero knowledge needs at least as many random values"):
         ProofDomain.create(64, air.max_constraint_degree(), options)
     with pytest.raises(ParameterError, match="blowup 2 is too small .* with zero knowledge"):

@@ -334,18 +334,18 @@ def test_a_trace_off_its_constraints_fails_the_out_of_domain_check(compiled):
     assert failed(vp, air.public_inputs(), witness(vp, air, proof)) == {"out-of-domain"}
 
 
-@pytest.mark.parametrize("extra", [1, 46])
+@pytest.mark.parametrize("extra", [1, 44])
 def test_a_child_above_its_degree_bound_fails_the_final_check(monkeypatch, compiled, extra):
     """The in-circuit counterpart of tests/stark/test_zero_knowledge_domain.py: a child prover that
     randomises its columns and quotient chunks with r + `extra` coefficients (degree D − 1 + extra,
-    the trace on H still valid and every opening honest). D = 82 folds by 4 three times to 2 final
+    the trace on H still valid and every opening honest). D = 84 folds by 4 three times to 2 final
     coefficients, which alone tests degree < 128: only the degree correction of DEEP holds the child
-    to 82, and exactly the program's final-polynomial check fails."""
+    to 84, and exactly the program's final-polynomial check fails."""
     trace = fibonacci_trace(N)
     air = FibonacciAir(N, int(trace[1, -1]))
     domain = ProofDomain.create(N, air.max_constraint_degree(), CHILD_OPTIONS)
     layout = fri.FriLayout.plan(domain.degree_bound, domain.lde_size, 2, 4)
-    assert (domain.degree_bound, layout.tested_degree_bound) == (82, 82 + 46)
+    assert (domain.degree_bound, layout.tested_degree_bound) == (84, 84 + 44)
     monkeypatch.setattr(ProofDomain, "random_coefficients",
                         property(lambda d: d.degree_bound - d.trace_length + extra))  # fmt: skip
     proof = prove(air, trace, CHILD_OPTIONS)

@@ -134,7 +134,7 @@ def test_conjectured_security_matches_winterfell(h, blowup, queries, grinding, f
 )
 def test_default_options_trade_grinding_for_queries_above_the_floor(blowup, max_grinding, queries, grinding):
     """Zero-knowledge options (the default) at a real trace length: a query is worth log2(N/D),
-    a little under log2(blowup) (D = n + 2·(queries + 1))."""
+    a little under log2(blowup) (D = n + 2·(queries + 2))."""
     options = default_options(blowup=blowup, max_grinding_bits=max_grinding)
     assert (options.num_queries, options.grinding_bits) == (queries, grinding)
     assert winterfell(2**17, blowup, queries, grinding, 8).conjectured_bits >= 100
@@ -150,13 +150,13 @@ def test_a_zero_knowledge_query_is_worth_log2_of_the_lde_over_the_degree_bound()
     options = ProofOptions(blowup=4, num_queries=40, grinding_bits=21, fri_folding_log=3,
                            fri_final_degree=256)  # fmt: skip
     degree_bound, lde_size = committed_sizes(2**16, options)
-    assert (degree_bound, lde_size) == (2**16 + 82, 2**18)
+    assert (degree_bound, lde_size) == (2**16 + 84, 2**18)
     assert security_level(options, degree_bound, lde_size).conjectured_bits == 78  # ⌊79.93⌋ − 1
     plain = replace(options, zero_knowledge=False)
     assert committed_sizes(2**16, plain) == (2**16, 2**18)
     assert security_level(plain, *committed_sizes(2**16, plain)).conjectured_bits == 100
-    tiny = committed_sizes(2**10, options)  # 82 · 64 > 2^10: the LDE is doubled, the rate below 1/4
-    assert tiny == (2**10 + 82, 2**13)
+    tiny = committed_sizes(2**10, options)  # 84 · 64 > 2^10: the LDE is doubled, the rate below 1/4
+    assert tiny == (2**10 + 84, 2**13)
 
 
 # ---- 3. zero knowledge needs as much randomness as is opened ------------------------------------
@@ -164,17 +164,17 @@ def test_a_zero_knowledge_query_is_worth_log2_of_the_lde_over_the_degree_bound()
 
 def test_zero_knowledge_parameters_that_would_leak_a_column_are_refused():
     """A column of an 8-row trace hides at most 8 random coefficients (its degree bound stays ≤ 2n);
-    8 queries and the out-of-domain point open each column at 18 points (both frame rows), enough
-    to solve for the trace."""
+    8 queries and the out-of-domain point put 20 base-field conditions on each column (both frame
+    rows, z and zω two each: the extension), enough to solve for the trace."""
     air, trace = fibonacci(8)
     options = ProofOptions(blowup=4, num_queries=8, grinding_bits=0, fri_folding_log=1, fri_final_degree=2,
                            zero_knowledge=True)  # fmt: skip
-    message = "zero knowledge needs .* 8-row trace can hide at most 8, but 8 queries .* open it at 18 points"
+    message = "zero knowledge needs .* 8-row trace can hide at most 8, but 8 queries .* put 20 on it"
     with pytest.raises(ParameterError, match=message):
         prove(air, trace, options)
-    with pytest.raises(ParameterError, match="use at most 3 queries"):
+    with pytest.raises(ParameterError, match="use at most 2 queries"):
         ProofDomain.create(8, air.max_constraint_degree(), options)  # the verifier's check too
-    fewer = replace(options, num_queries=3)  # 2·(3 + 1) = 8 points: exactly the randomness
+    fewer = replace(options, num_queries=2)  # 2·(2 + 2) = 8 conditions: exactly the randomness
     verify(air, prove(air, trace, fewer), min_security_bits=0)
     prove(air, trace, replace(options, zero_knowledge=False))  # nothing to hide, nothing refused
 
@@ -184,7 +184,7 @@ def test_zero_knowledge_parameters_that_would_leak_a_column_are_refused():
 
 def test_the_zero_knowledge_flag_is_in_the_transcript_and_cannot_be_flipped():
     air, trace = fibonacci(16)
-    options = ProofOptions(blowup=4, num_queries=7, grinding_bits=0, fri_folding_log=1, fri_final_degree=2,
+    options = ProofOptions(blowup=4, num_queries=6, grinding_bits=0, fri_folding_log=1, fri_final_degree=2,
                            zero_knowledge=True)  # fmt: skip
     plain = replace(options, zero_knowledge=False)
     assert start_transcript(air, options).state_digest() != start_transcript(air, plain).state_digest()

@@ -18,7 +18,7 @@ def test_randomised_trace_equals_the_trace_on_h_and_is_masked_elsewhere():
                            fri_final_degree=4, zero_knowledge=True)  # fmt: skip
     domain = ProofDomain.create(n, 2, options)
     r = domain.random_coefficients
-    assert (r, domain.degree_bound, domain.coefficient_width) == (18, n + 18, 2 * n)
+    assert (r, domain.degree_bound, domain.coefficient_width) == (20, n + 20, 2 * n)
     trace = gl.random_elements((width, n), np.random.default_rng(3))
     polys._lde_buffers._kept.clear()
     polys._lde_buffers.give(np.full((width, 2 * n), 7, dtype=np.uint64))

@@ -1,4 +1,4 @@
-"""Zero knowledge over the degree bound D = n + 2·(queries + 1) and an LDE of blowup·n points
+"""Zero knowledge over the degree bound D = n + 2·(queries + 2) and an LDE of blowup·n points
 (`stark.domain`): honest proofs verify, and FRI holds the committed columns to that bound."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from zkpor.stark.params import ProofOptions
 from zkpor.stark.polys import random_field_matrix
 from zkpor.stark.verifier import verify
 
-N = 1 << 11  # 18 random coefficients · 64 ≤ 2^11: the compact domain
+N = 1 << 11  # 20 random coefficients · 64 ≤ 2^11: the compact domain
 OPTIONS = ProofOptions(blowup=4, num_queries=8, grinding_bits=0, fri_folding_log=2, fri_final_degree=4,
                        zero_knowledge=True)  # fmt: skip
 
@@ -29,10 +29,10 @@ def _fibonacci() -> tuple[FibonacciAir, np.ndarray]:
 def test_the_compact_domain_proves_and_verifies() -> None:
     air, trace = _fibonacci()
     domain = ProofDomain.create(N, air.max_constraint_degree(), OPTIONS)
-    assert (domain.degree_bound, domain.lde_size, domain.coefficient_width) == (N + 18, 4 * N, 2 * N)
+    assert (domain.degree_bound, domain.lde_size, domain.coefficient_width) == (N + 20, 4 * N, 2 * N)
     proof = prover.prove(air, trace, OPTIONS)
     assert proof.num_quotient_chunks == domain.num_quotient_chunks == 2
-    assert len(proof.fri_final) == 3  # ⌈2,066 / 4^5⌉: folds of a degree bound that is no power of two
+    assert len(proof.fri_final) == 3  # ⌈2,068 / 4^5⌉: folds of a degree bound that is no power of two
     verify(air, proof, min_security_bits=0)
     again = prover.prove(air, trace, OPTIONS)
     assert again.main_root != proof.main_root and again.main_at_z != proof.main_at_z  # randomised
@@ -62,11 +62,11 @@ def more_random_coefficients(monkeypatch: pytest.MonkeyPatch, extra: int) -> Non
                         property(lambda d: d.degree_bound - d.trace_length + extra))  # fmt: skip
 
 
-@pytest.mark.parametrize("extra", [1, 3 * 4**5 - (N + 18)])
+@pytest.mark.parametrize("extra", [1, 3 * 4**5 - (N + 20)])
 def test_columns_between_the_degree_bound_and_the_folds_bound_are_rejected(
     monkeypatch: pytest.MonkeyPatch, extra: int
 ) -> None:
-    """Folding D = 2,066 by 4 five times to 3 final coefficients tests degree < 3·4^5 = 3,072 alone:
+    """Folding D = 2,068 by 4 five times to 3 final coefficients tests degree < 3·4^5 = 3,072 alone:
     a prover whose columns have degree D (one random coefficient too many), or 3,071, is refused
     through the degree correction DEEP·(1 + λ·X^s) (`stark.deep`); without it, it was accepted."""
     air, trace = _fibonacci()

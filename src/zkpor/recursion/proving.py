@@ -38,11 +38,13 @@ def inner_options(zero_knowledge: bool = True) -> ProofOptions:
     knowledge a query is worth a little under 2 bits, so 40 no longer reach Winterfell's 80-bit
     floor for grinding) cost a parent more rows per child, yet eight such children still fit a
     2^16-row node. FRI folds by 8 down to degree at most 32 (a 2^15-row node's degree bound
-    2^15 + 84 ends at 9 after four folds; docs/recursion.md, "The node programs' size").
+    2^15 + 86 ends at 9 after four folds, DEEP degree-corrected so that they test D and not
+    9·8^4; docs/recursion.md, "The node programs' size").
 
     Zero knowledge by default, as at every level of the tree: blowup 4 is the least the recursion
     AIR (degree 3) allows (3 quotient chunks of n coefficients over an LDE of 4n points), and 41
-    queries open 84 points of a column, the random coefficients each column gets.
+    queries put 86 base-field conditions on a column (`stark.domain`), the random coefficients each
+    column gets.
     `zero_knowledge=False` is for a tree whose inner nodes never leave the exchange's workers."""
     return ProofOptions(blowup=4, num_queries=41, grinding_bits=20, fri_folding_log=3, fri_final_degree=32,
                         zero_knowledge=zero_knowledge, hasher="poseidon2")  # fmt: skip

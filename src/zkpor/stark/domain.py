@@ -10,13 +10,28 @@ N  LDE size, over the coset g·⟨ω_N⟩ (g = 7), disjoint from H: blowup·n, s
    gets blowup·2n instead (its rate is then below 1/blowup).
 m  number of quotient chunks of n coefficients each (the composition polynomial has degree < m·n).
 
-Zero knowledge holds only if every committed column has at least as much randomness as the points at
-which the verifier learns it. A trace column is opened at every query position x and at z, each at
-both rows of the frame: zω directly, xω through the quotient opened at x, which the constraints tie
-to the next row. That is r = 2·(queries + 1) points. A quotient chunk gets r random coefficients too
-(it is opened at the queries and z). The DEEP randomiser R has full degree < D − 1, so the DEEP
-function and every FRI layer and final coefficient derived from it are uniformly random: FRI's
-openings beyond the query positions reveal nothing. Traces shorter than r are refused.
+Zero knowledge. A committed base-field column f = t + Z_H·ρ, ρ uniform with r coefficients, is
+hidden when the verifier learns at most r independent linear conditions on it: they are then
+uniform (Z_H ≠ 0 off H), and a simulator draws them without the trace. Per column it learns
+  - f(x) at every query position x: the opened row;
+  - f(xω) at most, through the quotient chunks opened at x: Σ x^{i·n}·Q_i(x) is a function of both
+    frame rows there (for an AIR of few columns, such as Fibonacci, it gives the next row away);
+  - f(z) and f(zω), each in the quadratic extension: two base-field conditions each;
+so r = 2·queries + 4 = 2·(queries + 2) (`opened_points_per_column`; format 6 had 2·(queries + 1),
+counting z and zω once, two conditions short). Aux (LogUp) columns are base-column pairs, each with
+its own ρ: the same count; columns not read on the next row are opened at fewer points.
+  - Quotient chunk i is Q_i + X^n·s_i − s_{i−1} (s_i of r coefficients): each of its base columns is
+    opened at the queries and z, queries + 2 conditions ≤ r, and given Q at those points (a function
+    of the trace's values above) the chunks' values are uniform, drawing s_0, …, s_{m−2} in turn.
+  - The randomiser R (two base columns of D − 1 coefficients) makes DEEP, and so FRI's layer 0
+    DEEP·(1 + λ·X^s) (`stark.deep`), a uniform polynomial of degree < D − 1 times a public factor,
+    whatever the trace: every FRI layer and the final polynomial are simulated from it, and R's
+    openings follow back from DEEP(x) and the other openings.
+  - Main, aux and quotient leaves are salted (two random elements a row), so sibling digests reveal
+    nothing of unopened rows, which, unlike the opened ones, the trace determines once the r
+    conditions are fixed. FRI layers are unsalted: their rows are functions of the simulated DEEP.
+    Preprocessed columns are public (the verifier recomputes them from the program) and unsalted.
+Traces shorter than r are refused.
 
 Coefficient matrices are stored C = 2^⌈log2 D⌉ wide (zeros above D): the NTT's LDE takes a
 power-of-two number of coefficients (blowup N/C).
@@ -35,6 +50,8 @@ from zkpor.stark.params import (
     ParameterError,
     ProofOptions,
 )
+
+OOD_CONDITIONS = 2  # base-field conditions a value at an extension point puts on a base column
 
 
 def committed_sizes(trace_length: int, options: ProofOptions) -> tuple[int, int]:
@@ -62,11 +79,11 @@ class ProofDomain:
             opened = opened_points_per_column(options.num_queries)
             if opened > n:
                 raise ParameterError(
-                    f"zero knowledge needs at least as many random values per committed column as points "
-                    f"opened in it: a column of this {n}-row trace can hide at most {n}, but "
-                    f"{options.num_queries} queries and the out-of-domain point open it at {opened} points "
-                    f"(both frame rows); use at most {n // FRAME_ROWS - 1} queries (a larger blowup keeps "
-                    "the security) or a longer trace"
+                    f"zero knowledge needs at least as many random values per committed column as the "
+                    f"conditions opened on it: a column of this {n}-row trace can hide at most {n}, but "
+                    f"{options.num_queries} queries and the out-of-domain point put {opened} on it (both "
+                    f"frame rows, z in the extension); use at most {n // FRAME_ROWS - OOD_CONDITIONS} "
+                    "queries (a larger blowup keeps the security) or a longer trace"
                 )
         degree_bound, lde_size = committed_sizes(n, options)
         # Constraints of degree d over columns of degree < D, transition ones times (X − ω^{n−1}),
@@ -122,6 +139,7 @@ class ProofDomain:
 
 
 def opened_points_per_column(num_queries: int) -> int:
-    """Points of a committed trace column the verifier learns: every query position and the
-    out-of-domain point, each at both frame rows (see the module docstring)."""
-    return FRAME_ROWS * (num_queries + 1)
+    """Base-field conditions the verifier learns on a committed column: at both frame rows, every
+    query position and the out-of-domain point, which is in the quadratic extension (two
+    conditions; see the module docstring)."""
+    return FRAME_ROWS * (num_queries + OOD_CONDITIONS)

@@ -36,8 +36,9 @@ from zkpor.stark.params import HASHERS, ProofOptions
 MAGIC = b"ZKPSTARK"
 # 2: the options carry the commitment/transcript hasher; 3: preprocessed columns; 4: values at zω only
 # for the columns read on the next row; 5: BLAKE3 tree digests truncated to 28 bytes; 6: zero
-# knowledge over degree n + 2·(queries + 1) on an LDE of blowup·n points (was degree 2n, blowup·2n)
-VERSION = 6
+# knowledge over degree n + 2·(queries + 1) on an LDE of blowup·n points (was degree 2n, blowup·2n);
+# 7: FRI layer 0 is DEEP degree-corrected to test D itself, and r = 2·(queries + 2) (`stark.domain`)
+VERSION = 7
 DIGEST_BYTES = 32
 MAX_PROOF_BYTES = 64 << 20
 MAX_WIDTH = 4096
