@@ -137,13 +137,6 @@ class TreePlan:
     def top(self) -> NodeShape:
         return self.levels[-1][0]
 
-    def children(self, shape: NodeShape) -> list[NodeShape]:
-        """The real child nodes of a node of level >= 2, in order."""
-        if shape.level < 2:
-            raise AggregationError("a level-1 node's children are batch proofs")
-        first = shape.first_leaf >> shape.child_height
-        return list(self.levels[shape.level - 2][first : first + shape.real_children])
-
 
 def plan_tree(
     batch_count: int, leaf_arity_log: int = LEAF_ARITY_LOG, node_arity_log: int = NODE_ARITY_LOG
