@@ -25,11 +25,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from zkpor.errors import ZkporError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PRIVATE_DIR = "private"  # ROUND_DIR/private/: never published, working files that hold customers' data
 STORE_NAME = "inclusion.sqlite"  # in PRIVATE_DIR
@@ -67,10 +68,14 @@ class StoredUser:
 
 def pack_balance_rows(equity: np.ndarray, debt: np.ndarray) -> list[bytes]:
     """Each user's `balances` blob from two (users, assets) uint64 arrays: zlib (level 6) of the
-    row's equity then debt as little-endian u64."""
-    raw = memoryview(np.concatenate([equity, debt], axis=1).astype("<u8").tobytes())
-    width = 16 * equity.shape[1]
-    return [zlib.compress(raw[start : start + width], 6) for start in range(0, len(raw), width)]
+    row's equity then debt as little-endian u64. (No numpy import here: `zkpor serve` reads the
+    store without numpy.)"""
+    width = 8 * equity.shape[1]
+    equity_bytes, debt_bytes = (memoryview(a.astype("<u8").tobytes()) for a in (equity, debt))
+    return [
+        zlib.compress(bytes(equity_bytes[start : start + width]) + debt_bytes[start : start + width], 6)
+        for start in range(0, len(equity_bytes), width)
+    ]
 
 
 def unpack_balances(blob: bytes, assets: int) -> tuple[list[int], list[int]]:
