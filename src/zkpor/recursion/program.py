@@ -540,6 +540,7 @@ class ProgramBuilder:
         self._public_inputs: list[int] = []
         self._public_outputs: list[int] = []
         # the instructions, as `Program` keeps them: an opcode each, their operands in order
+        self._capacities: dict[str, list[int]] = {}  # `capacity` cells by domain
         self._opcodes = array.array("B")
         self._operands = array.array("I")
 
@@ -621,8 +622,13 @@ class ProgramBuilder:
         return list(range(out, out + PERMUTE_WIDTH))
 
     def capacity(self, domain: str) -> list[int]:
-        """The capacity cells of `sponge_hash(domain, ·)` over 8 elements."""
-        return [self.constant(v) for v in poseidon2.sponge_initial_state(domain, 8)[poseidon2.RATE :]]
+        """The capacity cells of `sponge_hash(domain, ·)` over 8 elements (found once a domain: a
+        verifier takes thousands of Merkle steps in a few domains)."""
+        cells = self._capacities.get(domain)
+        if cells is None:
+            initial = poseidon2.sponge_initial_state(domain, 8)[poseidon2.RATE :]
+            cells = self._capacities[domain] = [self.constant(v) for v in initial]
+        return list(cells)
 
     def merkle_step(self, node: Sequence[int], sibling: Sequence[int], bit: int, domain: str) -> list[int]:
         """The parent digest: `sponge_hash(domain, node ‖ sibling)` if `bit` is 0 (node is the left
