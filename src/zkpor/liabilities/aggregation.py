@@ -328,7 +328,7 @@ class NodeProgram:
     solvency: SolvencyLayout
     options: ProofOptions  # this node's proofs
     child: ChildSpec
-    private_keys: tuple[tuple, ...]
+    private_keys: Sequence[tuple]  # `verifier_program.PrivateKeys`
     verifiers: tuple[ChildVerifier, ...]  # per child slot (a filler slot verifies a copy)
     checks: dict[int, str] = field(default_factory=dict)  # assertion labels, by instruction index
 
@@ -536,8 +536,8 @@ def _build(shape: NodeShape, child: ChildSpec, options: ProofOptions, *, repeat:
     for total in totals:
         b.output(total)
     program = b.build()
-    return NodeProgram(shape, program, plan(program), layout, options, child, tuple(c.keys), tuple(verifiers),
-                       dict(c.checks))  # fmt: skip
+    return NodeProgram(shape, program, plan(program), layout, options, child, c.private_keys(),
+                       tuple(verifiers), dict(c.checks))  # fmt: skip
 
 
 def tree_programs(

@@ -47,7 +47,7 @@ code as `Symbolic` values, its private-input keys and assertion labels prefixed 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -184,8 +184,13 @@ class VerifierCompiler:
 
     def __init__(self, builder: ProgramBuilder | None = None) -> None:
         self.b = builder if builder is not None else ProgramBuilder()
-        self.keys: list[Key] = []
+        self.keys: list[Key] = []  # the keys written (`private`), in order
+        self.copies: list[tuple[int, int, int, int]] = []  # `PrivateKeys` runs of `repeat_verifier`
         self.checks: dict[int, str] = {}
+
+    def private_keys(self) -> PrivateKeys:
+        """Every private input's key, in the program's order (the written ones and the copies)."""
+        return PrivateKeys(tuple(self.keys), tuple(self.copies))
 
     def assert_equal(self, label: str, a: int, b: int) -> None:
         self.checks[self.b.instruction_count] = label
@@ -203,7 +208,39 @@ class VerifierCompiler:
 
 @dataclass(frozen=True)
 class CompilerMark(Mark):
-    private_inputs: int  # private-input keys listed
+    private_inputs: int  # private-input keys written
+
+
+class PrivateKeys(Sequence[Key]):
+    """A program's private-input keys in order: the keys written, and runs of them copied under
+    another child number (`repeat_verifier`), each copy (at, start, end, child) standing for
+    `(child, *key[1:])` of written[start:end], placed after the first `at` written keys. Copies are
+    listed, not held: a node program's copied verifiers read hundreds of thousands of inputs."""
+
+    def __init__(self, written: tuple[Key, ...], copies: tuple[tuple[int, int, int, int], ...] = ()) -> None:
+        self._written, self._copies = written, copies
+
+    def __iter__(self) -> Iterator[Key]:
+        done = 0
+        for at, start, end, child in self._copies:
+            yield from self._written[done:at]
+            done = at
+            for key in self._written[start:end]:
+                yield (child, *key[1:])
+        yield from self._written[done:]
+
+    def __len__(self) -> int:
+        return len(self._written) + sum(end - start for _, start, end, _ in self._copies)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return tuple(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class _Emitter:
@@ -281,7 +318,7 @@ def repeat_verifier(
     first = b.instruction_count
     cell = b.repeat(start, end, inputs, shared_below)
     shift = first - start.instructions
-    compiler.keys += [(child, *key[1:]) for key in compiler.keys[start.private_inputs : end.private_inputs]]
+    compiler.copies.append((len(compiler.keys), start.private_inputs, end.private_inputs, child))
     t = template.cells
     for k, label in t.checks.items():  # the template's assertions, unprefixed: all in the span
         compiler.checks[k + shift] = f"child {child}: {label}"
