@@ -861,11 +861,7 @@ class ProofValues:
         domain = ProofDomain.create(air.trace_length, air.max_constraint_degree(), options)
         layout = fri.FriLayout.plan(domain.degree_bound, domain.lde_size, options.fri_folding_log,
                                     options.fri_final_degree)  # fmt: skip
-        positions = replay(air, proof, key).positions
-        if len(positions) != draws:
-            raise ProgramError(
-                f"the proof's query draw read {len(positions)} lanes, the program checks {draws}"
-            )
+        # The proof's shape first: a tampered one also redraws the queries, which may then repeat
         if len(proof.fri_roots) != layout.num_folds or len(proof.fri_openings) != layout.num_folds:
             raise ProgramError(
                 f"the proof has {len(proof.fri_roots)} FRI layers, the program checks {layout.num_folds}"
@@ -874,6 +870,11 @@ class ProofValues:
             raise ProgramError(
                 f"the proof's FRI final polynomial has {len(proof.fri_final)} coefficients, the program "
                 f"checks {layout.final_degree_bound}"
+            )
+        positions = replay(air, proof, key).positions
+        if len(positions) != draws:
+            raise ProgramError(
+                f"the proof's query draw read {len(positions)} lanes, the program checks {draws}"
             )
         indices = sorted(set(positions))
         salted = options.zero_knowledge
