@@ -222,6 +222,13 @@ def evaluate_on_lde(
 
     def evaluate_chunk(start: int) -> None:
         stop = min(N, start + ROWS_PER_CHUNK)
+        if start < N - step < stop:  # only the last `step` rows wrap: copy those, not the chunk
+            evaluate_rows(start, N - step)
+            evaluate_rows(N - step, stop)
+        else:
+            evaluate_rows(start, stop)
+
+    def evaluate_rows(start: int, stop: int) -> None:
         rows = np.arange(start, stop)
         m = stop - start
         x = BaseVec(points[start:stop])
