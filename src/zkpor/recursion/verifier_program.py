@@ -812,34 +812,32 @@ class _OpenedTree:
         words = [int.from_bytes(data[i : i + 8], "little") for i in range(0, salt_len, 8)]
         s = merkle_proof.SALT_ELEMS
         self.salts = {index: words[k * s : (k + 1) * s] for k, index in enumerate(indices)}
-        self.rows = {index: [int(v) for v in opening.rows[k]] for k, index in enumerate(indices)}
+        self.rows = dict(zip(indices, opening.rows.tolist(), strict=True))
         siblings = iter(merkle_proof.MultiProof.from_bytes(data[salt_len:]).siblings)
         # The leaves and each level's nodes hashed as batches by the numba sponge (the digests
         # `merkle_proof.leaf_digest` / `node_digest` compute one at a time in pure Python: tens of
-        # thousands of permutations for a node's children).
+        # thousands of permutations for a node's children); every node kept as its four words,
+        # the form the program reads (a node's witness reads ~60,000 siblings).
         domain = merkle_proof.default_leaf_domain("poseidon2", salted)
         salt_matrix = np.array(words, dtype=np.uint64).reshape(len(indices), s) if salted else None
         leaves = poseidon2_batch.sponge_hash_batch(domain, opening.rows, prefix=salt_matrix)
-        known = {i: poseidon2.digest_to_bytes(d) for i, d in zip(indices, leaves.tolist(), strict=True)}
-        self.nodes: dict[tuple[int, int], bytes] = {}
+        known = dict(zip(indices, map(tuple, leaves.tolist()), strict=True))
+        self.nodes: dict[tuple[int, int], tuple[int, ...]] = {}
         for level in range(merkle_proof.depth_of(n_rows)):
             self.nodes.update({(level, i): d for i, d in known.items()})
             for i in sorted(known):  # the multi-proof's order: missing siblings, left to right
                 if i ^ 1 not in known:
-                    self.nodes[(level, i ^ 1)] = next(siblings, bytes(32))
+                    sibling = next(siblings, bytes(32))
+                    self.nodes[(level, i ^ 1)] = tuple(poseidon2.digest_from_bytes(sibling))
             parents = sorted({i >> 1 for i in known})
-            pairs = [
-                poseidon2.digest_from_bytes(self.nodes[(level, 2 * p)])
-                + poseidon2.digest_from_bytes(self.nodes[(level, 2 * p + 1)])
-                for p in parents
-            ]
+            pairs = [self.nodes[(level, 2 * p)] + self.nodes[(level, 2 * p + 1)] for p in parents]
             digests = poseidon2_batch.sponge_hash_batch(
                 merkle_proof.POSEIDON2_NODE_DOMAIN, np.array(pairs, dtype=np.uint64).reshape(len(parents), 8)
             )
-            known = {p: poseidon2.digest_to_bytes(d) for p, d in zip(parents, digests.tolist(), strict=True)}
+            known = dict(zip(parents, map(tuple, digests.tolist()), strict=True))
 
-    def sibling(self, index: int, level: int) -> list[int]:
-        return _digest_words(self.nodes[(level, (index >> level) ^ 1)])
+    def sibling(self, index: int, level: int) -> tuple[int, ...]:
+        return self.nodes[(level, (index >> level) ^ 1)]
 
 
 def witness(vp: VerifierProgram, air: Air, proof: StarkProof) -> list[int]:
