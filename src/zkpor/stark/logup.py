@@ -32,7 +32,15 @@ from zkpor.field import extension as ext
 from zkpor.field import goldilocks as gl
 from zkpor.field.extension import Ext
 from zkpor.stark.air import Air, AirError, Constraint, Frame, LookupTerm, compress_values
-from zkpor.stark.algebra import BaseVec, CombinedConstraints, ExtVec, as_ext_array, ext_stacked, row_views
+from zkpor.stark.algebra import (
+    BaseVec,
+    CombinedConstraints,
+    ExtVec,
+    as_ext_array,
+    ext_stacked,
+    linear_combination,
+    row_views,
+)
 from zkpor.stark.kernels import exclusive_prefix_sum
 
 
@@ -71,7 +79,22 @@ def constraints(air: Air) -> list[Constraint]:
 
 
 def _pole_distance(term: LookupTerm, row, periodic, beta, gamma):
-    return beta - compress_values(list(term.values(row, periodic)), gamma)
+    values = list(term.values(row, periodic))
+    if isinstance(beta, Ext) and isinstance(gamma, Ext):  # the prover's vectors
+        columns, weights, constant, power = [], [], Ext(0, 0), Ext(1, 0)
+        for value in values:
+            if isinstance(value, int):
+                constant = constant + power * value
+            elif isinstance(value, BaseVec):
+                columns.append(value)
+                weights.append(-power)
+            else:
+                break
+            power = power * gamma
+        else:  # several columns among constants (a memory cell's address and value): one kernel
+            if len(columns) > 1:  # pass for β − Σ γ^i·v_i, not a vector per step of Horner's rule
+                return linear_combination(columns, weights) + (beta - constant)
+    return beta - compress_values(values, gamma)
 
 
 def _times(multiplicity, value):
