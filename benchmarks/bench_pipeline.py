@@ -1,12 +1,11 @@
 """Core utilisation over a whole round: which phases keep both cores busy and which run on one.
 
     .venv/bin/python benchmarks/bench_pipeline.py [--log-users 15] [--workdir DIR] [--jobs J]
-        [--overlap] [--no-aggregate]
+        [--no-overlap] [--no-aggregate]
 
 Proves a generated 22-asset round (`bench_liabilities`' users, seed 7) with `prove_round` in a
 fresh process (`--jobs`: batches and nodes proven at once by `InProcessRunner`, default its own;
-`--overlap`: the driver's work and the next witness beside the proof (`InProcessRunner(overlap=True)`;
-the default is one step after another);
+`--no-overlap`: one job at a time with the driver's work and the witness between proofs, as before;
 `--no-aggregate`: batch proofs only, as `zkpor prove --no-aggregate`) while a sampler thread reads
 every thread's on-CPU and run-queue time (/proc/self/task/*/schedstat, ns; Linux only) every 20 ms.
 On a shared machine the wall clock is stretched by other processes; what this shows regardless of
@@ -149,7 +148,7 @@ def run_prove(directory: Path, jobs: int, overlap: bool, interval: float, aggreg
     secret, _ = load_secret(directory / "exchange.secret", create=True)
     jobs = jobs or distributed.IN_PROCESS_JOBS
     # (an older zkpor's runner, measured with PYTHONPATH=its src, has no overlap to turn off)
-    runner = distributed.InProcessRunner(jobs, overlap=overlap)
+    runner = distributed.InProcessRunner(jobs, **({} if overlap else {"overlap": False}))
     start, cpu_start = time.perf_counter(), time.process_time()
     with phases.recording() as times, Sampler(interval) as sampler:
         round_proof.prove_round(directory, secret, fresh=True, runner=runner, aggregate=aggregate)
@@ -190,12 +189,12 @@ def main() -> None:
         help="batch proofs only (`zkpor prove --no-aggregate`): no round proof's tree",
     )
     parser.add_argument(
-        "--overlap", action="store_true", help="the driver's work and the next witness beside the proof"
+        "--no-overlap", action="store_true", help="the driver's work and the witness between proofs"
     )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.phase == "prove":
-        overlap, aggregate = args.overlap, not args.no_aggregate
+        overlap, aggregate = not args.no_overlap, not args.no_aggregate
         print(json.dumps(run_prove(Path(rest[0]), args.jobs, overlap, INTERVAL, aggregate)))
         return
     from zkpor.round.generate import generate_round
@@ -207,11 +206,11 @@ def main() -> None:
     output = subprocess.run(
         [sys.executable, __file__, "--phase", "prove", "--jobs", str(args.jobs),
          *(["--no-aggregate"] if args.no_aggregate else []),
-         *(["--overlap"] if args.overlap else []), str(directory)],
+         *(["--no-overlap"] if args.no_overlap else []), str(directory)],
         check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
     result = json.loads(output.strip().splitlines()[-1])
-    tail = ("-batches" if args.no_aggregate else "") + ("-overlap" if args.overlap else "")
+    tail = ("-batches" if args.no_aggregate else "") + ("-serial" if args.no_overlap else "")
     name = f"pipeline-2^{args.log_users}-jobs{result['jobs']}{tail}.json"
     (args.workdir / name).write_text(json.dumps(result, indent=1))
     report(users, result)

@@ -1,6 +1,5 @@
-"""Batches proven in one process (`distributed.InProcessRunner`): one at a time, one step after
-another (the default) or with the driver's work and the next witness overlapping the proof, or
-several at once. The same files
+"""Batches proven in one process (`distributed.InProcessRunner`): one at a time with the driver's
+work and the next witness overlapping the proof (the default), or several at once. The same files
 as one step after another, every job's result handed back in order, and a job's failure raised in
 the caller with everything proven before it kept."""
 
@@ -175,7 +174,7 @@ def test_overlapped_runner_prepares_the_next_job_and_hands_back_the_last_while_o
     with pytest.MonkeyPatch.context() as patch:
         _fake_jobs(patch, log, prove=prove)
         results = []
-        for job, result in InProcessRunner(overlap=True).run(_taken(log, 5)):
+        for job, result in InProcessRunner().run(_taken(log, 5)):
             log(f"record {job}")
             received[job].set()
             results.append((job, result["index"]))
@@ -199,7 +198,7 @@ def test_overlapped_runner_a_failing_proof_is_raised_after_the_previous_one_is_h
         _fake_jobs(patch, log, prove=prove)
         handed_back = []
         with pytest.raises(ZkporError, match="batch 2 failed on purpose"):
-            for job, _ in InProcessRunner(overlap=True).run(_taken(log, 5)):
+            for job, _ in InProcessRunner().run(_taken(log, 5)):
                 handed_back.append(job)
     assert handed_back == [0, 1]
     assert "take 4" not in log.events  # nothing taken after the failure was seen
@@ -216,10 +215,10 @@ def test_overlapped_runner_a_failure_preparing_the_next_job_keeps_the_proof_in_f
         _fake_jobs(patch, log, prepare=prepare)
         handed_back = []
         with pytest.raises(ZkporError, match="batch 3's witness failed"):
-            for job, _ in InProcessRunner(overlap=True).run(_taken(log, 5)):
+            for job, _ in InProcessRunner().run(_taken(log, 5)):
                 handed_back.append(job)
     assert handed_back == [0, 1, 2]  # batch 2 was being proven when 3 failed: it is handed back
-    assert list(InProcessRunner(overlap=True).run([])) == []
+    assert list(InProcessRunner().run([])) == []
 
 
 def test_a_round_killed_mid_proof_resumes_with_nothing_proven_lost(
@@ -268,12 +267,12 @@ def test_the_gil_switch_interval_is_short_while_overlapping_and_restored_after()
 
     with pytest.MonkeyPatch.context() as patch:
         _fake_jobs(patch, log, prove=prove)
-        assert [job for job, _ in InProcessRunner(overlap=True).run(_taken(log, 3))] == [0, 1, 2]
+        assert [job for job, _ in InProcessRunner().run(_taken(log, 3))] == [0, 1, 2]
         assert sys.getswitchinterval() == before
         with pytest.raises(ZkporError, match="batch 3 failed"):
-            list(InProcessRunner(overlap=True).run(_taken(log, 5)))
+            list(InProcessRunner().run(_taken(log, 5)))
         assert sys.getswitchinterval() == before
-        runs = InProcessRunner(overlap=True).run(_taken(log, 5))
+        runs = InProcessRunner().run(_taken(log, 5))
         next(runs)
         runs.close()  # a caller that stops early
         assert sys.getswitchinterval() == before

@@ -173,16 +173,13 @@ class _Proof:
 class InProcessRunner:
     """Jobs proven in this process on all its cores.
 
-    `jobs=1` (the default): one proof at a time, all of it one step after another in the caller's
-    thread. `overlap=True`: each proof in a thread of its own while the caller's thread does the
-    single-threaded work around it: it takes the next job from `jobs` (the driver assigns that
-    batch's users) and builds its witness (`prepare_payload`), then, once the next proof has
-    started, gets the finished result back to record (files, store). Results come back in job
-    order; a proof that fails is raised after the one before it was handed back, and a failure while
-    preparing the next job after the proof in flight was. Not the default: measured in nine
-    back-to-back pairs of 2^16 rounds it was faster on the wall clock once (by 7 %) and cost up to
-    +63 % wall and about +10 % CPU (median): beside a proof the witness costs 2–3× its CPU alone and
-    the memory-bound phases slow down (docs/performance.md, "its work besides the proofs").
+    `jobs=1` (the default): one proof at a time, in a thread of its own, while the caller's thread
+    does the single-threaded work around it (`overlap`): it takes the next job from `jobs` (the
+    driver assigns that batch's users) and builds its witness (`prepare_payload`), then, once the
+    next proof has started, gets the finished result back to record (files, store). Results come
+    back in job order; a proof that fails is raised after the one before it was handed back, and a
+    failure while preparing the next job after the proof in flight was. `overlap=False`: all of it
+    one step after another in the caller's thread.
 
     `jobs` > 1: that many proofs at once, each in a thread of its own, sharing the field kernels'
     threads with the others running (`field.parallel.sharing`), so the cores one job leaves idle do
@@ -192,7 +189,7 @@ class InProcessRunner:
 
     description = "this process"
 
-    def __init__(self, jobs: int = IN_PROCESS_JOBS, *, overlap: bool = False) -> None:
+    def __init__(self, jobs: int = IN_PROCESS_JOBS, *, overlap: bool = True) -> None:
         if jobs < 1:
             raise ValueError("jobs must be at least 1")
         self.jobs = jobs
