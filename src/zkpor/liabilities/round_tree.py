@@ -185,6 +185,7 @@ def fit_top(tree: TreeOptions, trace_length: int) -> TreeOptions:
     round.zkp, half the LDE, less CPU). round.zkp lists the options used; the verifier reads them."""
     top = tree.top
     blowup = top.blowup
+
     def lde_points(blowup: int) -> int:
         return committed_sizes(trace_length, replace(top, blowup=blowup))[1]
 

@@ -398,8 +398,7 @@ def _emit(
     n = air.trace_length
     domain = ProofDomain.create(n, air.max_constraint_degree(), options)
     _check_key(air, domain, options, key)
-    layout = fri.FriLayout.plan(domain.degree_bound, domain.lde_size, options.fri_folding_log,
-                                options.fri_final_degree)  # fmt: skip
+    layout = fri.FriLayout.for_proof(domain, options)
     log_lde = domain.lde_size.bit_length() - 1
     c = _Emitter(compiler, child)
     b = c.b
@@ -857,8 +856,7 @@ class ProofValues:
         if proof.options != options:
             raise ProgramError("the proof was made with other options than the program verifies")
         domain = ProofDomain.create(air.trace_length, air.max_constraint_degree(), options)
-        layout = fri.FriLayout.plan(domain.degree_bound, domain.lde_size, options.fri_folding_log,
-                                    options.fri_final_degree)  # fmt: skip
+        layout = fri.FriLayout.for_proof(domain, options)
         # The proof's shape first: a tampered one also redraws the queries, which may then repeat
         if len(proof.fri_roots) != layout.num_folds or len(proof.fri_openings) != layout.num_folds:
             raise ProgramError(

@@ -26,7 +26,8 @@ from zkpor.field import ntt
 from zkpor.field.extension import Ext
 from zkpor.hash.transcript import Transcript
 from zkpor.stark.commitment import RowCommitment, commit_rows
-from zkpor.stark.params import folded_degree_bound, fri_fold_count
+from zkpor.stark.domain import ProofDomain
+from zkpor.stark.params import ProofOptions, folded_degree_bound, fri_fold_count
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,12 @@ class FriLayout:
     def plan(degree_bound: int, lde_size: int, folding_log: int, final_degree: int) -> FriLayout:
         folds = fri_fold_count(degree_bound, folding_log, final_degree)
         return FriLayout(degree_bound, lde_size, folding_log, folds)
+
+    @staticmethod
+    def for_proof(domain: ProofDomain, options: ProofOptions) -> FriLayout:
+        """The layout of a proof over `domain` with `options` (the prover's and both verifiers')."""
+        return FriLayout.plan(domain.degree_bound, domain.lde_size, options.fri_folding_log,
+                              options.fri_final_degree)  # fmt: skip
 
     @property
     def factor(self) -> int:

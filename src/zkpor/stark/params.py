@@ -92,10 +92,9 @@ class ProofOptions:
 def fri_fold_count(degree_bound: int, folding_log: int, final_degree: int) -> int:
     """FRI layers committed: fold by 2^folding_log, each fold taking a degree bound d to ⌈d / 2^folding_log⌉,
     until it is at most `final_degree`, and never more folds than 2^(folds·folding_log) ≤ degree_bound."""
-    folds, bound = 0, degree_bound
+    folds = 0
     most = (degree_bound.bit_length() - 1) // folding_log
-    while bound > final_degree and folds < most:
-        bound = -(-bound >> folding_log)
+    while folds < most and folded_degree_bound(degree_bound, folding_log, folds) > final_degree:
         folds += 1
     return folds
 

@@ -125,9 +125,7 @@ def prove(
         transcript.absorb_elements(label, [c for v in values for c in (v.c0, v.c1)])
 
     deep_alpha = Ext(*transcript.challenge_ext(b"deep"))
-    layout = fri.FriLayout.plan(
-        domain.degree_bound, domain.lde_size, options.fri_folding_log, options.fri_final_degree
-    )
+    layout = fri.FriLayout.for_proof(domain, options)
     with phase("DEEP"):
         deep_values = deep_on_lde(
             domain,

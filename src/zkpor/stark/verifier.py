@@ -141,8 +141,7 @@ def verify(
         raise _reject("out-of-domain check failed: the committed trace does not satisfy the constraints")
 
     deep_alpha = Ext(*transcript.challenge_ext(b"deep"))
-    layout = fri.FriLayout.plan(domain.degree_bound, domain.lde_size, options.fri_folding_log,
-                                options.fri_final_degree)  # fmt: skip
+    layout = fri.FriLayout.for_proof(domain, options)
     if len(proof.fri_roots) != layout.num_folds or len(proof.fri_openings) != layout.num_folds:
         raise _reject(f"expected {layout.num_folds} FRI layers, got {len(proof.fri_roots)}")
     betas = []
