@@ -1,8 +1,9 @@
 """BLAKE3 (keyed) of the rows of a column-major matrix, many rows at once in SIMD lanes.
 
 `blake3_kernels.hash_rows_range` hashes one row after another; here `LANES` consecutive rows are
-hashed side by side, one row per lane: every step of the compression is a loop over the lanes,
-which LLVM turns into 16-wide 32-bit vector instructions (AVX-512) or 8-wide (AVX2). Each lane's
+hashed side by side, one row per lane: a compression is one loop over the lanes whose body is the
+whole compression of one lane, which LLVM turns into 16-wide 32-bit vector instructions (AVX-512)
+or 8-wide (AVX2), the state and message kept in vector registers for all seven rounds. Each lane's
 message words come from one column at consecutive rows, which is exactly how a column-major matrix
 (columns, rows) lies in memory, so the STARK's LDE is hashed where it is, with no transpose.
 
@@ -26,75 +27,98 @@ from zkpor.hash.blake3_kernels import (
     block_flags,
 )
 
-LANES = 128  # rows side by side: 8 AVX-512 vectors a step (16 lanes: 1.2 GB/s, 64: 2.4, 128: 3.0)
+LANES = 128  # rows side by side: 8 AVX-512 vectors a step (256 lanes: within the noise)
 _M32 = np.uint64(0xFFFF_FFFF)
 _S32 = np.uint64(32)
 _WORDS_PER_BLOCK = 8  # uint64 message words per 64-byte block
 _WORDS_PER_CHUNK = 128
 _MAX_DEPTH = 56
 
-# Per round, the eight quarter-rounds: state words (a, b, c, d) and the positions in the round's
-# message schedule of their two message words; then each round's schedule (the specification's
-# message permutation applied r times).
-_QUARTERS = np.array(
-    [[0, 4, 8, 12], [1, 5, 9, 13], [2, 6, 10, 14], [3, 7, 11, 15],
-     [0, 5, 10, 15], [1, 6, 11, 12], [2, 7, 8, 13], [3, 4, 9, 14]],
-    dtype=np.int64,
-)  # fmt: skip
-_SCHEDULE = np.array(
-    [
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
-        [2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8],
-        [3, 4, 10, 12, 13, 2, 7, 14, 6, 5, 9, 0, 11, 15, 8, 1],
-        [10, 7, 12, 9, 14, 3, 13, 15, 4, 0, 11, 2, 5, 8, 1, 6],
-        [12, 13, 9, 11, 15, 10, 14, 8, 7, 2, 5, 3, 0, 1, 6, 4],
-        [9, 14, 11, 5, 8, 12, 15, 1, 13, 3, 0, 10, 2, 6, 4, 7],
-        [11, 15, 5, 0, 1, 9, 8, 6, 14, 10, 2, 12, 3, 4, 7, 13],
-    ],
-    dtype=np.int64,
-)
 _R16, _R12, _R8, _R7 = np.uint32(16), np.uint32(12), np.uint32(8), np.uint32(7)
-_L16, _L20, _L24, _L25 = np.uint32(16), np.uint32(20), np.uint32(24), np.uint32(25)
+_U32 = np.uint32(32)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _rotr(x, r):
+    # uint32 arithmetic widens in numba: cut back to 32 bits after every step
+    return np.uint32((x >> r) | (x << (_U32 - r)))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _mix(a, b, c, d, m, rd, rb):  # half a quarter-round
+    a = np.uint32(a + b + m)
+    d = _rotr(np.uint32(d ^ a), rd)
+    c = np.uint32(c + d)
+    return a, _rotr(np.uint32(b ^ c), rb), c, d
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _g(a, b, c, d, mx, my):  # the quarter-round on one lane's words
+    a, b, c, d = _mix(a, b, c, d, mx, _R16, _R12)
+    return _mix(a, b, c, d, my, _R8, _R7)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _round(s, m):
+    """One round on one lane's state s (16 words) with message m (16 words, the round's schedule)."""
+    s0, s4, s8, s12 = _g(s[0], s[4], s[8], s[12], m[0], m[1])
+    s1, s5, s9, s13 = _g(s[1], s[5], s[9], s[13], m[2], m[3])
+    s2, s6, s10, s14 = _g(s[2], s[6], s[10], s[14], m[4], m[5])
+    s3, s7, s11, s15 = _g(s[3], s[7], s[11], s[15], m[6], m[7])
+    s0, s5, s10, s15 = _g(s0, s5, s10, s15, m[8], m[9])
+    s1, s6, s11, s12 = _g(s1, s6, s11, s12, m[10], m[11])
+    s2, s7, s8, s13 = _g(s2, s7, s8, s13, m[12], m[13])
+    s3, s4, s9, s14 = _g(s3, s4, s9, s14, m[14], m[15])
+    return (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _permute(m):
+    """The specification's message permutation."""
+    return (m[2], m[6], m[3], m[10], m[7], m[0], m[4], m[13], m[1], m[11], m[12], m[5], m[9], m[14],
+            m[15], m[8])  # fmt: skip
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _three_rounds(s, m):
+    """Three rounds, and the message permuted for the next."""
+    s, m = _round(s, m), _permute(m)
+    s, m = _round(s, m), _permute(m)
+    return _round(s, m), _permute(m)
 
 
 @njit(cache=True, nogil=True)
-def _compress(cv, m, counter, block_len, flags, out, v, quarters, schedule) -> None:
-    """out (8, LANES) = compression of cv (8, LANES) with block m (16, LANES); out may be cv.
-    v (16, LANES) is scratch. Every step is a loop over the lanes (one vector instruction)."""
-    for i in range(8):
-        for j in range(LANES):
-            v[i, j] = cv[i, j]
-    for j in range(LANES):
-        v[8, j] = IV[0]
-        v[9, j] = IV[1]
-        v[10, j] = IV[2]
-        v[11, j] = IV[3]
-        v[12, j] = np.uint64(counter) & _M32
-        v[13, j] = np.uint64(counter) >> _S32
-        v[14, j] = block_len
-        v[15, j] = flags
-    for r in range(7):
-        for q in range(8):
-            a, b, c, d = quarters[q, 0], quarters[q, 1], quarters[q, 2], quarters[q, 3]
-            x, y = schedule[r, 2 * q], schedule[r, 2 * q + 1]
-            for j in range(LANES):
-                # uint32 arithmetic widens in numba: cut back to 32 bits after every step
-                va = np.uint32(v[a, j] + v[b, j] + m[x, j])
-                vd = np.uint32(v[d, j] ^ va)
-                vd = np.uint32((vd >> _R16) | (vd << _L16))
-                vc = np.uint32(v[c, j] + vd)
-                vb = np.uint32(v[b, j] ^ vc)
-                vb = np.uint32((vb >> _R12) | (vb << _L20))
-                va = np.uint32(va + vb + m[y, j])
-                vd = np.uint32(vd ^ va)
-                vd = np.uint32((vd >> _R8) | (vd << _L24))
-                vc = np.uint32(vc + vd)
-                vb = np.uint32(vb ^ vc)
-                vb = np.uint32((vb >> _R7) | (vb << _L25))
-                v[a, j], v[b, j], v[c, j], v[d, j] = va, vb, vc, vd
-    for i in range(8):
-        for j in range(LANES):
-            out[i, j] = v[i, j] ^ v[8 + i, j]
+def _compress(cv, m, counter, block_len, flags, out) -> None:
+    """out = compression of cv with block m: flat arrays of 8, 16 and 8 rows of LANES words (word i
+    of lane j at i·LANES + j: constant distances, so LLVM checks each array's overlap once, not
+    each row's); out must not overlap cv or m (LLVM would fall back to its scalar loop).
+    One loop over the lanes whose body is the whole compression on scalars, fully unrolled: LLVM
+    vectorises the loop, so a lane group's state and message stay in vector registers for all
+    seven rounds (a loop over the lanes per quarter-round loaded and stored the state each time:
+    1.8 against 3.x GB/s, see `hash_columns_range`)."""
+    counter_lo = np.uint32(np.uint64(counter) & _M32)
+    counter_hi = np.uint32(np.uint64(counter) >> _S32)
+    block_len, flags = np.uint32(block_len), np.uint32(flags)
+    iv0, iv1, iv2, iv3 = np.uint32(IV[0]), np.uint32(IV[1]), np.uint32(IV[2]), np.uint32(IV[3])
+    L = LANES
+    for j in range(L):
+        s = (cv[j], cv[L + j], cv[2 * L + j], cv[3 * L + j], cv[4 * L + j], cv[5 * L + j], cv[6 * L + j],
+             cv[7 * L + j], iv0, iv1, iv2, iv3, counter_lo, counter_hi, block_len, flags)  # fmt: skip
+        w = (m[j], m[L + j], m[2 * L + j], m[3 * L + j], m[4 * L + j], m[5 * L + j], m[6 * L + j],
+             m[7 * L + j], m[8 * L + j], m[9 * L + j], m[10 * L + j], m[11 * L + j], m[12 * L + j],
+             m[13 * L + j], m[14 * L + j], m[15 * L + j])  # fmt: skip
+        # straight-line code, no loop over the rounds (LLVM vectorises only innermost loops)
+        s, w = _three_rounds(s, w)
+        s, w = _three_rounds(s, w)
+        s = _round(s, w)
+        out[j] = s[0] ^ s[8]
+        out[1 * L + j] = s[1] ^ s[9]
+        out[2 * L + j] = s[2] ^ s[10]
+        out[3 * L + j] = s[3] ^ s[11]
+        out[4 * L + j] = s[4] ^ s[12]
+        out[5 * L + j] = s[5] ^ s[13]
+        out[6 * L + j] = s[6] ^ s[14]
+        out[7 * L + j] = s[7] ^ s[15]
 
 
 @njit(cache=True, nogil=True)
@@ -132,17 +156,15 @@ def hash_columns_range(lo, hi, key, prefix, columns, out, bound) -> int:
     returns how many words are >= bound (see `blake3_kernels.hash_rows_range`)."""
     n_words = prefix.shape[1] + columns.shape[0]
     n_chunks = max(1, (n_words + _WORDS_PER_CHUNK - 1) // _WORDS_PER_CHUNK)
-    # 32-bit lanes: 16 per AVX-512 register
-    v = np.empty((16, LANES), dtype=np.uint32)
-    m = np.empty((16, LANES), dtype=np.uint32)
-    cv = np.empty((8, LANES), dtype=np.uint32)
-    keys = np.empty((8, LANES), dtype=np.uint32)
-    stack = np.empty((_MAX_DEPTH, 8, LANES), dtype=np.uint32)
-    for i in range(8):
-        for j in range(LANES):
-            keys[i, j] = key[i]
+    # 32-bit lanes: 16 per AVX-512 register; flat rows of LANES words (see `_compress`)
+    m = np.zeros(16 * LANES, dtype=np.uint32)
+    message = m.reshape((16, LANES))
+    cv = np.empty(8 * LANES, dtype=np.uint32)
+    spare = np.empty(8 * LANES, dtype=np.uint32)  # a compression's output: never its input
+    keys = _lane_keys(key)
+    stack = np.empty((_MAX_DEPTH, 8 * LANES), dtype=np.uint32)
+    half = 8 * LANES
     above = 0
-    m.fill(0)
     for row in range(lo, hi, LANES):
         lanes = min(LANES, hi - row)
         depth = 0
@@ -152,9 +174,10 @@ def hash_columns_range(lo, hi, key, prefix, columns, out, bound) -> int:
             cv[:] = keys
             for b in range(n_blocks):
                 first = c * _WORDS_PER_CHUNK + b * _WORDS_PER_BLOCK
-                above += _load_block(prefix, columns, row, lanes, first, n_words, m, bound)
+                above += _load_block(prefix, columns, row, lanes, first, n_words, message, bound)
                 flags, block_len = block_flags(b, n_blocks, n_chunks, chunk_words)
-                _compress(cv, m, c, block_len, flags, cv, v, _QUARTERS, _SCHEDULE)
+                _compress(cv, m, c, block_len, flags, spare)
+                cv, spare = spare, cv
             if c == n_chunks - 1:
                 break
             stack[depth] = cv
@@ -162,23 +185,32 @@ def hash_columns_range(lo, hi, key, prefix, columns, out, bound) -> int:
             total = c + 1
             while total & 1 == 0:
                 depth -= 1
-                m[:8] = stack[depth - 1]
-                m[8:] = stack[depth]
+                m[:half] = stack[depth - 1]
+                m[half:] = stack[depth]
                 parent = KEYED_HASH | PARENT
-                _compress(keys, m, 0, np.uint64(BLOCK_LEN), parent, stack[depth - 1], v, _QUARTERS, _SCHEDULE)
+                _compress(keys, m, 0, np.uint64(BLOCK_LEN), parent, stack[depth - 1])
                 total >>= 1
         while depth > 0:
             depth -= 1
-            m[:8] = stack[depth]
-            m[8:] = cv
+            m[:half] = stack[depth]
+            m[half:] = cv
             flags = KEYED_HASH | PARENT
             if depth == 0:
                 flags |= ROOT
-            _compress(keys, m, 0, np.uint64(BLOCK_LEN), flags, cv, v, _QUARTERS, _SCHEDULE)
+            _compress(keys, m, 0, np.uint64(BLOCK_LEN), flags, cv)
         for j in range(lanes):
             for w in range(4):
-                out[row + j, w] = cv[2 * w, j] | (cv[2 * w + 1, j] << _S32)
+                out[row + j, w] = cv[2 * w * LANES + j] | (cv[(2 * w + 1) * LANES + j] << _S32)
     return above
+
+
+@njit(cache=True, nogil=True)
+def _lane_keys(key):
+    """The key words (8) repeated in every lane, flat (see `_compress`)."""
+    keys = np.empty(8 * LANES, dtype=np.uint32)
+    for i in range(8):
+        keys[i * LANES : (i + 1) * LANES] = key[i]
+    return keys
 
 
 @njit(cache=True, nogil=True)
@@ -199,23 +231,19 @@ def grind_range(lo: int, hi: int, key: np.ndarray, bits: int, start: np.uint64) 
     nonces are hashed side by side, one compression each (an 8-byte message). One nonce after
     another, the row kernel took ~100 ns each, much of it the reference counting of its helpers'
     array arguments."""
-    v = np.empty((16, LANES), dtype=np.uint32)
-    m = np.zeros((16, LANES), dtype=np.uint32)
-    keys = np.empty((8, LANES), dtype=np.uint32)
-    out = np.empty((8, LANES), dtype=np.uint32)
-    for i in range(8):
-        for j in range(LANES):
-            keys[i, j] = key[i]
+    m = np.zeros(16 * LANES, dtype=np.uint32)
+    keys = _lane_keys(key)
+    out = np.empty(8 * LANES, dtype=np.uint32)
     flags = KEYED_HASH | CHUNK_START | CHUNK_END | ROOT
     shift = np.uint64(64 - bits)
     for first in range(lo, hi, LANES):
         base = start + np.uint64(first)
         for j in range(LANES):
             nonce = base + np.uint64(j)
-            m[0, j] = nonce & _M32
-            m[1, j] = nonce >> _S32
-        _compress(keys, m, 0, np.uint64(8), flags, out, v, _QUARTERS, _SCHEDULE)
+            m[0 * LANES + j] = nonce & _M32
+            m[1 * LANES + j] = nonce >> _S32
+        _compress(keys, m, 0, np.uint64(8), flags, out)
         for j in range(min(LANES, hi - first)):
-            if bits == 0 or (_big_endian_head(np.uint64(out[0, j]), np.uint64(out[1, j])) >> shift) == 0:
+            if bits == 0 or (_big_endian_head(np.uint64(out[j]), np.uint64(out[LANES + j])) >> shift) == 0:
                 return np.int64(base + np.uint64(j))
     return np.int64(-1)
