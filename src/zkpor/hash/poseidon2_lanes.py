@@ -220,38 +220,53 @@ def _mds4(x0, x1, x2, x3):
     return y0, y1, y2, y3
 
 
-@njit(cache=True, nogil=True)
-def _external_layer(t, constants) -> None:
+@njit(cache=True, nogil=True, inline="always")
+def _external_mix(t, constants, plus) -> None:
     """The external layer, in place (each state, a column of the tile, mixed on its own), then
-    `constants` (a tile) added, as the next S-box inputs."""
+    `constants` (a tile) added, as the next S-box inputs. The blocks' sums and outputs are added
+    with `plus`: `_add_lazy`, when every output is an S-box input (3 vector instructions an
+    addition, not 4: each of these additions has a canonical operand, an output of `_mds4`), or
+    `_add` for the last layer, whose outputs are the permutation's (canonical)."""
     L = LANES
     for r in range(L):
         a0, a1, a2, a3 = _mds4(t[r], t[L + r], t[2 * L + r], t[3 * L + r])
         b0, b1, b2, b3 = _mds4(t[4 * L + r], t[5 * L + r], t[6 * L + r], t[7 * L + r])
         c0, c1, c2, c3 = _mds4(t[8 * L + r], t[9 * L + r], t[10 * L + r], t[11 * L + r])
-        s0 = _add(_add(a0, b0), c0)
-        s1 = _add(_add(a1, b1), c1)
-        s2 = _add(_add(a2, b2), c2)
-        s3 = _add(_add(a3, b3), c3)
-        _sbox_input(t, r, _add_lazy(_add(a0, s0), constants[r]))
-        _sbox_input(t, L + r, _add_lazy(_add(a1, s1), constants[L + r]))
-        _sbox_input(t, 2 * L + r, _add_lazy(_add(a2, s2), constants[2 * L + r]))
-        _sbox_input(t, 3 * L + r, _add_lazy(_add(a3, s3), constants[3 * L + r]))
-        _sbox_input(t, 4 * L + r, _add_lazy(_add(b0, s0), constants[4 * L + r]))
-        _sbox_input(t, 5 * L + r, _add_lazy(_add(b1, s1), constants[5 * L + r]))
-        _sbox_input(t, 6 * L + r, _add_lazy(_add(b2, s2), constants[6 * L + r]))
-        _sbox_input(t, 7 * L + r, _add_lazy(_add(b3, s3), constants[7 * L + r]))
-        _sbox_input(t, 8 * L + r, _add_lazy(_add(c0, s0), constants[8 * L + r]))
-        _sbox_input(t, 9 * L + r, _add_lazy(_add(c1, s1), constants[9 * L + r]))
-        _sbox_input(t, 10 * L + r, _add_lazy(_add(c2, s2), constants[10 * L + r]))
-        _sbox_input(t, 11 * L + r, _add_lazy(_add(c3, s3), constants[11 * L + r]))
+        s0 = plus(plus(a0, b0), c0)
+        s1 = plus(plus(a1, b1), c1)
+        s2 = plus(plus(a2, b2), c2)
+        s3 = plus(plus(a3, b3), c3)
+        _sbox_input(t, r, _add_lazy(plus(s0, a0), constants[r]))
+        _sbox_input(t, L + r, _add_lazy(plus(s1, a1), constants[L + r]))
+        _sbox_input(t, 2 * L + r, _add_lazy(plus(s2, a2), constants[2 * L + r]))
+        _sbox_input(t, 3 * L + r, _add_lazy(plus(s3, a3), constants[3 * L + r]))
+        _sbox_input(t, 4 * L + r, _add_lazy(plus(s0, b0), constants[4 * L + r]))
+        _sbox_input(t, 5 * L + r, _add_lazy(plus(s1, b1), constants[5 * L + r]))
+        _sbox_input(t, 6 * L + r, _add_lazy(plus(s2, b2), constants[6 * L + r]))
+        _sbox_input(t, 7 * L + r, _add_lazy(plus(s3, b3), constants[7 * L + r]))
+        _sbox_input(t, 8 * L + r, _add_lazy(plus(s0, c0), constants[8 * L + r]))
+        _sbox_input(t, 9 * L + r, _add_lazy(plus(s1, c1), constants[9 * L + r]))
+        _sbox_input(t, 10 * L + r, _add_lazy(plus(s2, c2), constants[10 * L + r]))
+        _sbox_input(t, 11 * L + r, _add_lazy(plus(s3, c3), constants[11 * L + r]))
 
 
 @njit(cache=True, nogil=True)
-def _full_rounds(t, first) -> None:
-    """Four full rounds, from S-box inputs with the first round's constants added; the external
-    layers then add _NEXT[first], ... _NEXT[first + 3]."""
-    for j in range(4):
+def _external_layer(t, constants) -> None:
+    """An external layer followed by S-boxes: outputs lazily reduced (`_external_mix`)."""
+    _external_mix(t, constants, _add_lazy)
+
+
+@njit(cache=True, nogil=True)
+def _external_layer_last(t) -> None:
+    """The permutation's last external layer: canonical outputs."""
+    _external_mix(t, _NEXT[8], _add)
+
+
+@njit(cache=True, nogil=True)
+def _full_rounds(t, first, rounds) -> None:
+    """`rounds` full rounds, from S-box inputs with the first round's constants added; the
+    external layers then add _NEXT[first], ... _NEXT[first + rounds - 1]."""
+    for j in range(rounds):
         _sbox(t, WIDTH * LANES)
         _external_layer(t, _NEXT[first + j])
 
@@ -299,10 +314,12 @@ def permute_tile(t: np.ndarray) -> None:
     """Poseidon2 width 12 on the LANES states of tile `t` (a flat array of TILE_WORDS whose first
     12·LANES words are the states' lanes, row by row), in place; canonical elements."""
     _external_layer(t, _NEXT[0])
-    _full_rounds(t, 1)
+    _full_rounds(t, 1, 4)
     _partial_rounds(t)
     _add_constants(t, _RC_FINAL_FIRST)
-    _full_rounds(t, 5)
+    _full_rounds(t, 5, 3)
+    _sbox(t, WIDTH * LANES)
+    _external_layer_last(t)
 
 
 def new_tile() -> np.ndarray:
