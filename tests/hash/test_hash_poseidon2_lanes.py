@@ -49,6 +49,16 @@ def test_permute_tile_matches_plonky3_vectors_and_the_reference():
         assert out == p2.permute(state)
 
 
+def test_permute_tile_on_extreme_states():
+    """States of the largest and smallest elements, where the external layer's lazily reduced
+    sums and the S-boxes' reductions carry and borrow in every lane."""
+    top, low = P - 1, [0, 1, 2**32 - 1, 2**32, P - 2**32]
+    cases = [[top] * pl.WIDTH, [0] * pl.WIDTH, [top, 0] * (pl.WIDTH // 2), [P - 2] * pl.WIDTH]
+    cases += [[low[(i + j) % len(low)] if (i * j) % 3 else top for i in range(pl.WIDTH)] for j in range(8)]
+    for state, out in zip(cases, permute_states(cases), strict=True):
+        assert out == p2.permute(state)
+
+
 @pytest.mark.parametrize(
     ("n_cols", "n_rows", "salted"),
     [
