@@ -137,9 +137,9 @@ def _load_block(prefix, columns, row, lanes, first_word, n_words, m, bound) -> i
                 m[2 * w, j] = x & _M32
                 m[2 * w + 1, j] = x >> _S32
         elif word < n_words:
-            column = columns[word - k]
+            column = columns[word - k, row:]  # see `_load_columns`
             for j in range(lanes):
-                x = column[row + j]
+                x = column[j]
                 above += x >= bound
                 m[2 * w, j] = x & _M32
                 m[2 * w + 1, j] = x >> _S32
@@ -151,10 +151,47 @@ def _load_block(prefix, columns, row, lanes, first_word, n_words, m, bound) -> i
 
 
 @njit(cache=True, nogil=True)
+def _load_columns(columns, first, row, m, bound) -> int:
+    """The message block of a full lane group from 8 matrix rows (columns first … first+7, rows
+    row … row+LANES−1) into m (flat, see `_compress`), in one loop over the lanes; returns how many
+    of its words are >= bound."""
+    L = LANES
+    # views from the group's first row: indices from 0 that LLVM knows are not negative (row + j
+    # could be, for all it knows, and a negative index wraps around: a gather, not a load)
+    c0, c1, c2, c3 = (
+        columns[first, row:],
+        columns[first + 1, row:],
+        columns[first + 2, row:],
+        columns[first + 3, row:],
+    )
+    c4, c5, c6, c7 = (
+        columns[first + 4, row:],
+        columns[first + 5, row:],
+        columns[first + 6, row:],
+        columns[first + 7, row:],
+    )
+    above = 0
+    for j in range(L):
+        x0, x1, x2, x3, x4, x5, x6, x7 = c0[j], c1[j], c2[j], c3[j], c4[j], c5[j], c6[j], c7[j]
+        above += (x0 >= bound) + (x1 >= bound) + (x2 >= bound) + (x3 >= bound)
+        above += (x4 >= bound) + (x5 >= bound) + (x6 >= bound) + (x7 >= bound)
+        m[j], m[L + j] = x0 & _M32, x0 >> _S32
+        m[2 * L + j], m[3 * L + j] = x1 & _M32, x1 >> _S32
+        m[4 * L + j], m[5 * L + j] = x2 & _M32, x2 >> _S32
+        m[6 * L + j], m[7 * L + j] = x3 & _M32, x3 >> _S32
+        m[8 * L + j], m[9 * L + j] = x4 & _M32, x4 >> _S32
+        m[10 * L + j], m[11 * L + j] = x5 & _M32, x5 >> _S32
+        m[12 * L + j], m[13 * L + j] = x6 & _M32, x6 >> _S32
+        m[14 * L + j], m[15 * L + j] = x7 & _M32, x7 >> _S32
+    return above
+
+
+@njit(cache=True, nogil=True)
 def hash_columns_range(lo, hi, key, prefix, columns, out, bound) -> int:
     """out[i] = keyed BLAKE3 of prefix[i] ‖ columns[:, i] for i in [lo, hi), LANES rows at a time;
     returns how many words are >= bound (see `blake3_kernels.hash_rows_range`)."""
-    n_words = prefix.shape[1] + columns.shape[0]
+    k = prefix.shape[1]
+    n_words = k + columns.shape[0]
     n_chunks = max(1, (n_words + _WORDS_PER_CHUNK - 1) // _WORDS_PER_CHUNK)
     # 32-bit lanes: 16 per AVX-512 register; flat rows of LANES words (see `_compress`)
     m = np.zeros(16 * LANES, dtype=np.uint32)
@@ -174,7 +211,10 @@ def hash_columns_range(lo, hi, key, prefix, columns, out, bound) -> int:
             cv[:] = keys
             for b in range(n_blocks):
                 first = c * _WORDS_PER_CHUNK + b * _WORDS_PER_BLOCK
-                above += _load_block(prefix, columns, row, lanes, first, n_words, message, bound)
+                if lanes == LANES and first >= k and first + _WORDS_PER_BLOCK <= n_words:
+                    above += _load_columns(columns, first - k, row, m, bound)
+                else:
+                    above += _load_block(prefix, columns, row, lanes, first, n_words, message, bound)
                 flags, block_len = block_flags(b, n_blocks, n_chunks, chunk_words)
                 _compress(cv, m, c, block_len, flags, spare)
                 cv, spare = spare, cv
