@@ -63,6 +63,7 @@ class Sampler:
         self.usable = 0.0  # the same, each interval's capped at the machine's cores
         self.cores = os.cpu_count() or 1
         self.threads: set[int] = set()
+        self.windows: list[tuple[float, float, float]] = []  # (start, end, capped runnable threads)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -94,6 +95,8 @@ class Sampler:
             if when - window_start >= WINDOW or stopping:
                 self.runnable += window
                 self.usable += min(window, self.cores * (when - window_start))
+                threads = min(window / max(when - window_start, 1e-9), self.cores)
+                self.windows.append((window_start, when, threads))
                 window, window_start = 0.0, when
             if stopping:
                 return
@@ -141,6 +144,24 @@ def run_prove(directory: Path, jobs: int, overlap: bool, interval: float, aggreg
         return in_tree_phases(result) if callable(result) else result
 
     setattr(distributed, name, sampled_node)
+    spans: list[tuple[str, float, float]] = []  # (job, start, end) of each proof
+    original_prepare = distributed.prepare_payload
+
+    def timed_prepare(payload):  # type: ignore[no-untyped-def]
+        finish = original_prepare(payload)
+        job = f"L{payload['level']}" if payload.get("kind") == "node" else "batch"
+
+        def timed_finish():  # type: ignore[no-untyped-def]
+            started = time.perf_counter()
+            try:
+                return finish()
+            finally:
+                with lock:
+                    spans.append((job, started, time.perf_counter()))
+
+        return timed_finish
+
+    distributed.prepare_payload = timed_prepare
     for module in list(sys.modules.values()):  # every module that imported `phase` by name
         if getattr(module, "phase", None) is original_phase and module is not phases:
             module.phase = sampled_phase
@@ -153,12 +174,38 @@ def run_prove(directory: Path, jobs: int, overlap: bool, interval: float, aggreg
     with phases.recording() as times, Sampler(interval) as sampler:
         round_proof.prove_round(directory, secret, fresh=True, runner=runner, aggregate=aggregate)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    idle = _idle_cores(sampler.windows, spans, sampler.cores)
     table = {name: {"wall": w, "cpu": c, "own": own[name]} for name, (w, c) in times.seconds.items()}
     return {
         "jobs": runner.jobs, "aggregate": aggregate, "wall": wall, "cpu": cpu,
         "runnable": sampler.runnable / wall, "usable": sampler.usable / wall, "phases": table,
-        "overlap": getattr(runner, "overlap", False), "load": os.getloadavg()[0],
+        "overlap": getattr(runner, "overlap", False), "load": os.getloadavg()[0], "idle": idle,
     }  # fmt: skip
+
+
+def _idle_cores(
+    windows: list[tuple[float, float, float]], spans: list[tuple[str, float, float]], cores: int
+) -> dict[str, list[float]]:
+    """Core-seconds left idle (cores − capped runnable threads, summed over the sampler's
+    windows) by what was being proven in each window: "batch", "L1", … (a window's share split
+    by overlap), or "no proof" (between proofs: a level's program compiled, the last witness, the
+    tree's start and end). Each entry: [idle core-seconds, wall seconds]."""
+    out: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for start, end, threads in windows:
+        length = end - start
+        shares = {}
+        for job, a, b in spans:
+            overlap = min(end, b) - max(start, a)
+            if overlap > 0:
+                shares[job] = shares.get(job, 0.0) + overlap
+        covered = sum(shares.values())
+        if covered < length:
+            shares["no proof"] = shares.get("no proof", 0.0) + length - covered
+        total = sum(shares.values())
+        for job, share in shares.items():
+            out[job][0] += (cores - threads) * length * share / total
+            out[job][1] += length * share / total
+    return dict(out)
 
 
 def report(users: int, result: dict) -> None:
@@ -170,6 +217,8 @@ def report(users: int, result: dict) -> None:
         threads = p["cpu"] / p["own"] if p["own"] else 0.0
         print(f"{name:34s} {p['wall']:7.2f} {p['cpu']:7.2f} {p['own']:7.2f} {threads:7.2f}")
     wall, cpu = result["wall"], result["cpu"]
+    for job, (idle, seconds) in sorted(result.get("idle", {}).items()):
+        print(f"  while {job:9s} {seconds:7.1f} s wall, {idle:6.1f} core-s idle ({idle / seconds:.2f} cores)")
     print(f"whole round: {wall:.1f} s wall, {cpu:.1f} CPU-s, {cpu / wall:.2f} cores used at load "
           f"{result['load']:.1f}, {result['runnable']:.2f} threads runnable on average "
           f"({result['usable']:.2f} counting at most {os.cpu_count()} at a time) → "

@@ -17,7 +17,7 @@ from liabilities_testing import CHEAP, CHEAP_TREE, SMALL_BATCH, copy_round, make
 
 from zkpor.errors import ZkporError
 from zkpor.liabilities import distributed
-from zkpor.liabilities.distributed import InProcessRunner
+from zkpor.liabilities.distributed import InProcessRunner, NodeJob
 from zkpor.liabilities.round_proof import prove_round, verify_round
 from zkpor.liabilities.round_tree import TreeOptions
 from zkpor.liabilities.store import InclusionStore
@@ -93,22 +93,50 @@ def test_every_job_comes_back_once_whatever_the_order() -> None:
         InProcessRunner(jobs=0)
 
 
+class _TakenInOrder(InProcessRunner):
+    """The in-process runner, noting each job as it takes it ("batch 3", "L1-0")."""
+
+    def __init__(self, overlap: bool) -> None:
+        super().__init__(overlap=overlap)
+        self.taken: list[str] = []
+
+    def run(self, jobs):  # type: ignore[no-untyped-def]
+        def noted():  # type: ignore[no-untyped-def]
+            for job in jobs:
+                self.taken.append(
+                    f"L{job.level}-{job.index}" if isinstance(job, NodeJob) else f"batch {job.index}"
+                )
+                yield job
+
+        return super().run(noted())
+
+
 @pytest.mark.slow
-def test_overlapped_round_proof_is_the_same_bit_for_bit(tmp_path: Path) -> None:
-    """With the tree: each node's children are read into its program's inputs while the node before
-    it is proven (`prepare_node_payload`); round.zkp and every node file are the same (no ZK)."""
+def test_overlapped_round_proof_is_the_same_bit_for_bit_and_nodes_run_among_the_batches(
+    tmp_path: Path,
+) -> None:
+    """With the tree: each node's children are read into its program's inputs while the job before
+    it is proven (`prepare_node_payload`); round.zkp and every node file are the same (no ZK). A
+    node is taken as soon as its children are recorded (`round_tree.TreeSchedule`), before the
+    batches after them: one step after another, right after its last child; overlapped, one job
+    later (the next batch was taken while that child was proven)."""
     levels = (CHEAP_TREE.batch, CHEAP_TREE.inner, CHEAP_TREE.top)
     no_zk = (replace(options, zero_knowledge=False) for options in levels)
-    # two children a node: two level-1 nodes (the second read while the first is proven), a top
+    # two children a node: two level-1 nodes of two batches each, the top over them
     tree = TreeOptions(*no_zk, leaf_arity_log=1, node_arity_log=1)
     one = tmp_path / "one"
-    secret = make_round(one, 3 * SMALL_BATCH - 3)
+    secret = make_round(one, 4 * SMALL_BATCH - 3)
     two = copy_round(one, tmp_path / "two")
+    orders = {}
     for directory, overlap in ((one, False), (two, True)):
-        prove_round(directory, secret, NO_ZK, batch_size=SMALL_BATCH, tree=tree,
-                    runner=InProcessRunner(overlap=overlap))  # fmt: skip
+        runner = _TakenInOrder(overlap)
+        prove_round(directory, secret, NO_ZK, batch_size=SMALL_BATCH, tree=tree, runner=runner)
+        orders[overlap] = runner.taken
+    batches = [f"batch {i}" for i in range(4)]
+    assert orders[False] == [*batches[:2], "L1-0", *batches[2:], "L1-1", "L2-0"]
+    assert orders[True] == [*batches[:3], "L1-0", batches[3], "L1-1", "L2-0"]
     files = sorted(p.relative_to(one) for p in (one / "proof").rglob("*.zkp"))
-    assert len(files) > 3 + 1  # batches, nodes and round.zkp
+    assert len(files) == 4 + 3 + 1  # batches, nodes and round.zkp
     for name in files:
         assert (two / name).read_bytes() == (one / name).read_bytes(), name
 

@@ -390,8 +390,8 @@ def _print_prove_report(report: ProveReport) -> None:
             for level, lengths in sorted(t.trace_lengths.items())
         )
         console.print(
-            f"Round proof {report.proof_dir}/round.zkp: {t.nodes_proven} node(s) proven, {t.nodes_reused} "
-            f"reused in {sum(t.seconds_per_level):.1f} s ({levels}).",
+            f"Round proof {report.proof_dir}/round.zkp: {t.nodes_proven} node(s) proven among the batches "
+            f"({sum(t.seconds_per_level):.1f} s of node jobs), {t.nodes_reused} reused ({levels}).",
             markup=False,
             highlight=False,
             soft_wrap=True,

@@ -39,7 +39,7 @@ from zkpor.fsutil import exclusive_lock, make_directory, remove_stale_temporarie
 from zkpor.liabilities.air import BatchPublic, SolvencyAir
 from zkpor.liabilities.assignment import BatchMembers, batch_members, choose_batch_shape, plan_batches
 from zkpor.liabilities.batch import BatchProof, statement_layout, verify_batch
-from zkpor.liabilities.distributed import BatchJob, BatchRunner, InProcessRunner
+from zkpor.liabilities.distributed import BatchJob, BatchRunner, InProcessRunner, NodeJob
 from zkpor.liabilities.inclusion import InclusionProof, verify_inclusion
 from zkpor.liabilities.layout import SolvencyLayout
 from zkpor.liabilities.published import (
@@ -66,6 +66,7 @@ from zkpor.liabilities.round_tree import (
     RoundProofCheck,
     TreeOptions,
     TreeReport,
+    TreeSchedule,
     check_tree_limits,
     expected_top,
     prove_tree,
@@ -298,38 +299,66 @@ def _prove_locked(
         if progress:
             progress(len(done), shape.batch_count)
         members_of: dict[int, BatchMembers] = {}  # the private half of each job in flight
+        # A tree's nodes are proven among the batches, each as soon as its children are
+        schedule = None
+        if tree is not None and expected_top(shape.batch_count) == TOP_NODE:
+            schedule = TreeSchedule(proof_dir, statement, tree, say)
+            for index in sorted(done):
+                schedule.add_batch(index, (proof_dir / batch_file_name(index)).read_bytes())
 
-        def jobs() -> Iterator[BatchJob]:
+        def jobs() -> Iterator[BatchJob | NodeJob]:
             for index in range(shape.batch_count):
+                if schedule is not None:
+                    yield from schedule.jobs()
                 if index not in done:
                     with phase("round: assign users"):
                         m = members_of[index] = batch_members(plan, index, secret, config.round_id, users)
                     yield BatchJob(statement, index, m.id_hashes, m.equity, m.debt, options)
+            if schedule is not None:
+                yield from schedule.jobs()
 
         try:
-            for job, payload in (runner or InProcessRunner()).run(jobs()):
-                members = members_of.pop(job.index)
-                if "negative_net_value_at" in payload:
-                    raise _negative_net_value(users, members, payload["negative_net_value_at"])
-                with phase("round: record batch"):
-                    result = proven_batch(payload, statement)
-                    _record_batch(store, proof_dir, result, members, layout, len(config.assets))
-                proven += 1
-                if progress:
-                    progress(len(done) + proven, shape.batch_count)
+            work: Iterator[BatchJob | NodeJob] = jobs()
+            runner = runner or InProcessRunner()
+            while True:
+                for job, payload in runner.run(work):
+                    if isinstance(job, NodeJob):
+                        assert schedule is not None
+                        schedule.record(job, payload)
+                        continue
+                    members = members_of.pop(job.index)
+                    if "negative_net_value_at" in payload:
+                        raise _negative_net_value(users, members, payload["negative_net_value_at"])
+                    with phase("round: record batch"):
+                        result = proven_batch(payload, statement)
+                        _record_batch(store, proof_dir, result, members, layout, len(config.assets))
+                    proven += 1
+                    if progress:
+                        progress(len(done) + proven, shape.batch_count)
+                    if schedule is not None:
+                        schedule.add_batch(job.index, result.proof)
+                # Every batch is proven; what is left is the tree's chain up to the top node, each
+                # node made ready by the one recorded last.
+                if schedule is None or schedule.finished or not schedule.ready:
+                    break
+                work = schedule.jobs()
         except KeyboardInterrupt:
             # Counted from the store, not the loop: Ctrl-C may land after a batch's rows were
             # committed but before the loop counted it, and the store is what a resume reads.
             kept = sum(1 for index in store.finished_batches() if index < shape.batch_count)
+            nodes = f"; every node written to {proof_dir / NODES_DIR} is kept too" if schedule else ""
             raise InterruptError(
                 f"interrupted: {kept} of {shape.batch_count} batches are proven and kept "
-                f"(in {proof_dir / 'batches'}, recorded in {private_dir / STORE_NAME}); run the same "
-                f"`zkpor prove {round_dir}` again to resume: they will not be proven again"
+                f"(in {proof_dir / 'batches'}, recorded in {private_dir / STORE_NAME}){nodes}; run the "
+                f"same `zkpor prove {round_dir}` again to resume: they will not be proven again"
             ) from None
         stored = store.finished_batches()
         tree_report = None
-        if tree is not None:
-            tree_report = _prove_tree(proof_dir, statement, tree, runner, say, round_dir)
+        if schedule is not None:
+            tree_report = schedule.finish()
+        elif tree is not None:  # a round of one batch: its batch proof is the round proof, no tree
+            lone = [(proof_dir / batch_file_name(0)).read_bytes()]
+            tree_report = prove_tree(proof_dir, statement, lone, tree, runner, say)
 
     global_proof = _global_proof(statement, options, stored, aggregated=tree is not None)
     proof_bytes = sum(b.proof_bytes for b in stored.values())
@@ -360,21 +389,6 @@ def _prove_locked(
         notices,
         tree_report,
     )
-
-
-def _prove_tree(
-    proof_dir: Path, statement: Statement, tree: TreeOptions, runner: BatchRunner | None, say: Notice,
-    round_dir: Path,
-) -> TreeReport:  # fmt: skip
-    """Fold the batch proofs into round.zkp (after every batch is proven), reusing intact nodes."""
-    batch_files = [(proof_dir / batch_file_name(i)).read_bytes() for i in range(statement.batch_count)]
-    try:
-        return prove_tree(proof_dir, statement, batch_files, tree, runner or InProcessRunner(), say)
-    except KeyboardInterrupt:
-        raise InterruptError(
-            f"interrupted while proving the round proof's tree: every batch and every node written to "
-            f"{proof_dir / NODES_DIR} is kept; run the same `zkpor prove {round_dir}` again to resume"
-        ) from None
 
 
 def _negative_net_value(users: UserBalances, members: BatchMembers, position: int) -> InputError:

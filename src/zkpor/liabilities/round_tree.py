@@ -44,6 +44,7 @@ import hashlib
 import json
 import struct
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -51,17 +52,18 @@ from typing import Any, ClassVar
 
 import zkpor
 from zkpor.errors import InputError, VerificationError, ZkporError
+from zkpor.field.parallel import thread_cpu_seconds
 from zkpor.fsutil import make_directory, remove_stale_temporaries, write_atomically
 from zkpor.liabilities import aggregation
 from zkpor.liabilities.air import BatchPublic
 from zkpor.liabilities.batch import BatchProof, statement_layout, verify_batch
+from zkpor.liabilities.encoding import node_hash
 from zkpor.liabilities.published import (
     OPTION_FIELDS,
     ROUND_PROOF_FILE,
     GlobalProof,
     JsonFields,
     read_bounded,
-    top_tree_levels,
 )
 from zkpor.liabilities.statement import Statement
 from zkpor.recursion.proving import inner_options
@@ -418,34 +420,6 @@ def check_tree_limits(tree: TreeOptions) -> None:
             raise ZkporError(f"the round proof's {name} must be in [1, {MAX_ARITY_LOG}]")
 
 
-# ---- what each node must show ---------------------------------------------------------------------
-
-
-def expected_publics(
-    statement: Statement, batch_publics: list[BatchPublic], plan: aggregation.TreePlan
-) -> dict[tuple[int, int], aggregation.NodePublic]:
-    """Every node's public values, from the batches' (a node's root is the top tree's node over its
-    slots, its totals the sums over its real batches): what a node file must hold to be reused."""
-    levels = top_tree_levels([p.root for p in batch_publics])
-    zero = tuple(tuple((0,) * len(side) for side in asset) for asset in batch_publics[0].limb_totals)
-    out = {}
-    for level in plan.levels:
-        for shape in level:
-            first, h = shape.first_leaf, shape.height
-            real = batch_publics[first : min(first + (1 << h), len(batch_publics))]
-            totals = zero
-            for p in real:
-                totals = tuple(
-                    tuple(tuple(a + b for a, b in zip(s, t, strict=True)) for s, t in zip(x, y, strict=True))
-                    for x, y in zip(totals, p.limb_totals, strict=True)
-                )
-            root = levels[h][first >> h]
-            out[shape.level, shape.index] = aggregation.NodePublic(
-                statement.digest(), first, root, totals, statement.batch_count, statement.weights
-            )
-    return out
-
-
 # ---- proving the tree -----------------------------------------------------------------------------
 
 
@@ -454,9 +428,135 @@ class TreeReport:
     round_proof: RoundProof | BatchRoundProof  # the latter for a round of one batch: no node proven
     nodes_proven: int
     nodes_reused: int
+    # Per level: the wall seconds of its node jobs (children read, proof), summed: nodes run among
+    # the batches (`TreeSchedule`), and with the runner's overlap a job is read while another proves
     seconds_per_level: list[float]
     trace_lengths: dict[int, list[int]]  # the node proofs' trace lengths, by level
-    cpu_seconds_per_level: list[float]  # this process's CPU (all of it with the in-process runner)
+    # Per level: its node jobs' CPU (children read, program compiled and committed, proof), each on
+    # the threads that ran it, the field pool's ranges done for it included (`thread_cpu_seconds`)
+    cpu_seconds_per_level: list[float]
+
+
+Public = BatchPublic | aggregation.NodePublic
+
+
+class TreeSchedule:
+    """The round proof's nodes as jobs, each ready as soon as its children are proven: a level-1
+    node once its batches are, a higher node once its child nodes are. A round's driver adds every
+    batch proof as it is recorded (`add_batch`) and hands the runner the nodes that became ready
+    (`jobs`) among the batches still to prove, so the cores never wait at a level's start for the
+    whole level below, and only the chain from the last batch to the top is left at the end.
+
+    A node whose file is already there, shows this node's public values and verifies, is reused (a
+    resumed prove); one that is damaged or stale is named and proven again. Each node file is
+    written atomically as its result comes back (`record`); `finish` writes round.zkp."""
+
+    def __init__(self, proof_dir: Path, statement: Statement, tree: TreeOptions, say: Notice) -> None:
+        if expected_top(statement.batch_count) != TOP_NODE:
+            raise ValueError("a round of one batch has no tree")
+        self.proof_dir, self.statement, self.tree, self.say = proof_dir, statement, tree, say
+        self.plan = aggregation.plan_tree(statement.batch_count, tree.leaf_arity_log, tree.node_arity_log)
+        self.top_level = len(self.plan.levels)
+        self.nodes_proven = self.nodes_reused = 0
+        self._done: dict[tuple[int, int], tuple[bytes, Public]] = {}  # (level, index): level 0 batches
+        self._expected: dict[tuple[int, int], aggregation.NodePublic] = {}  # nodes handed out
+        self._ready: deque[NodeJobLike] = deque()
+        self._seconds = [0.0] * self.top_level
+        self._cpu = [0.0] * self.top_level
+        make_directory(proof_dir / NODES_DIR)
+        remove_stale_temporaries(proof_dir / NODES_DIR)
+
+    @property
+    def finished(self) -> bool:
+        return (self.top_level, 0) in self._done
+
+    @property
+    def ready(self) -> int:
+        """How many nodes are ready and not handed out yet."""
+        return len(self._ready)
+
+    def add_batch(self, index: int, data: bytes) -> None:
+        """Batch `index`'s proof file (proven now, or earlier and intact)."""
+        self._add(0, index, data, BatchProof.from_bytes(data).public)
+
+    def jobs(self) -> Iterator[NodeJobLike]:
+        """The nodes ready now, each handed out once (more become ready as results are recorded)."""
+        while self._ready:
+            yield self._ready.popleft()
+
+    def record(self, job: NodeJobLike, result: dict[str, Any]) -> None:
+        """A node job's result: checked against the node's expected public values, written."""
+        public = aggregation.NodePublic.from_json(result["public"], "a node job's result")
+        if public != self._expected[job.level, job.index]:
+            raise ZkporError(f"node L{job.level}-{job.index:05d} came back with other public values")
+        data = NodeFile(job.level, job.index, public, result["proof"]).to_bytes()
+        write_atomically(self.proof_dir / node_file_name(job.level, job.index), data)
+        self.nodes_proven += 1
+        self._seconds[job.level - 1] += result.get("seconds", 0.0)
+        self._cpu[job.level - 1] += result.get("cpu", 0.0)
+        self._add(job.level, job.index, data, public)
+
+    def finish(self) -> TreeReport:
+        """Write round.zkp from the top node (every node proven or reused)."""
+        if not self.finished:
+            raise ZkporError("the round proof's tree is not finished: a node was never proven")
+        top = NodeFile.from_bytes(self._done[self.top_level, 0][0])
+        shape = tuple(len(level) for level in self.plan.levels)
+        round_proof = RoundProof(self.statement.round_id, self.statement.batch_count, self.tree, shape,
+                                 top.public, top.stark)  # fmt: skip
+        write_atomically(self.proof_dir / ROUND_PROOF_NAME, round_proof.to_bytes())
+        lengths: dict[int, set[int]] = {}
+        for (level, _), (data, _) in self._done.items():
+            if level:
+                stark = StarkProof.from_bytes(NodeFile.from_bytes(data).stark)
+                lengths.setdefault(level, set()).add(1 << stark.log_trace_length)
+        by_level = {level: sorted(found) for level, found in sorted(lengths.items())}
+        proven, reused = self.nodes_proven, self.nodes_reused
+        return TreeReport(round_proof, proven, reused, self._seconds, by_level, self._cpu)
+
+    def _add(self, level: int, index: int, data: bytes, public: Public) -> None:
+        self._done[level, index] = (data, public)
+        if level == self.top_level:
+            return
+        parents = self.plan.levels[level]  # the level above (plan.levels[0] is level 1)
+        first_leaf = index if level == 0 else self.plan.levels[level - 1][index].first_leaf
+        parent = parents[first_leaf >> parents[0].height]
+        children = [(level, _child_index(parent, k)) for k in range(parent.real_children)]
+        if all(child in self._done for child in children):
+            self._start(parent, [self._done[child] for child in children])
+
+    def _start(self, shape: aggregation.NodeShape, children: list[tuple[bytes, Public]]) -> None:
+        expected = self._expected[shape.level, shape.index] = self._public(shape, [p for _, p in children])
+        if shape.level == self.top_level:  # its program is compiled here once, whatever its options
+            self.tree = fit_top(self.tree, node_program(self.statement, self.tree, shape).layout.trace_length)
+        options = self.tree.for_level(shape.level, self.top_level)
+        path = self.proof_dir / node_file_name(shape.level, shape.index)
+        data = _intact_node(path, shape, expected, self.statement, self.tree, options, self.say)
+        if data is not None:
+            self.nodes_reused += 1
+            self._add(shape.level, shape.index, data, expected)
+            return
+        from zkpor.liabilities.distributed import NodeJob
+
+        files = tuple(data for data, _ in children)
+        self._ready.append(NodeJob(self.statement, shape.level, shape.index, self.tree, files))
+
+    def _public(self, shape: aggregation.NodeShape, children: list[Public]) -> aggregation.NodePublic:
+        """What the node must show: the top tree's subtree root over its slots (its children's roots,
+        then filler subtrees) and the sums of its real children's limb totals."""
+        filler = aggregation.filler_root(shape.child_height)
+        roots = [tuple(p.root) for p in children] + [filler] * (shape.arity - len(children))
+        while len(roots) > 1:
+            roots = [tuple(node_hash(roots[i], roots[i + 1])) for i in range(0, len(roots), 2)]
+        totals = tuple(  # [asset][side][limb], summed over the children
+            tuple(tuple(map(sum, zip(*sides, strict=True))) for sides in zip(*asset, strict=True))
+            for asset in zip(*(p.limb_totals for p in children), strict=True)
+        )
+        return aggregation.NodePublic(self.statement.digest(), shape.first_leaf, roots[0], totals,  # type: ignore[arg-type]
+                                      self.statement.batch_count, self.statement.weights)  # fmt: skip
+
+
+NodeJobLike = Any  # `distributed.NodeJob` (distributed imports this module)
 
 
 def prove_tree(
@@ -466,76 +566,26 @@ def prove_tree(
     tree: TreeOptions,
     runner: Any,
     say: Notice,
-    progress: Callable[[int, int], None] | None = None,
 ) -> TreeReport:
-    """Prove every node not already proven (intact) in proof_dir/nodes, level by level, and write
-    proof_dir/round.zkp. `batch_files` are the batch proof files in index order. A round of one
-    batch has no tree (`expected_top`): its round.zkp is that batch's proof (proven with
-    `tree.leaf_options(1)`)."""
-    from zkpor.liabilities.distributed import NodeJob
-
+    """Prove every node not already proven (intact) in proof_dir/nodes over the batch proof files
+    `batch_files` (in index order) and write proof_dir/round.zkp; `prove_round` instead runs a
+    `TreeSchedule` among its batches. A round of one batch has no tree (`expected_top`): its
+    round.zkp is that batch's proof (proven with `tree.leaf_options(1)`)."""
     if expected_top(statement.batch_count) == TOP_BATCH:
         (batch_file,) = batch_files
         lone = BatchRoundProof(statement.round_id, BatchProof.from_bytes(batch_file))
         write_atomically(proof_dir / ROUND_PROOF_NAME, lone.to_bytes())
         say("Round proof: a round of one batch needs no tree; round.zkp is its batch proof.")
         return TreeReport(lone, 0, 0, [], {}, [])
-    plan = aggregation.plan_tree(statement.batch_count, tree.leaf_arity_log, tree.node_arity_log)
-    batches = [BatchProof.from_bytes(data) for data in batch_files]
-    expected = expected_publics(statement, [b.public for b in batches], plan)
-    make_directory(proof_dir / NODES_DIR)
-    remove_stale_temporaries(proof_dir / NODES_DIR)
-    top_level = len(plan.levels)
-    total = sum(len(level) for level in plan.levels)
-    below: list[bytes] = list(batch_files)  # the files of the level below, by index
-    proven = reused = 0
-    seconds: list[float] = []
-    lengths: dict[int, list[int]] = {}
-    cpu: list[float] = []
-    for shapes in plan.levels:
-        started, cpu_started = time.perf_counter(), time.process_time()
-        level = shapes[0].level
-        if level == top_level:  # its program is compiled here once, whatever its options
-            tree = fit_top(tree, node_program(statement, tree, shapes[0]).layout.trace_length)
-        options = tree.for_level(level, top_level)
-        files: dict[int, bytes] = {}
-        jobs = []
-        for shape in shapes:
-            path = proof_dir / node_file_name(level, shape.index)
-            data = _intact_node(path, shape, expected[level, shape.index], statement, tree, options, say)
-            if data is not None:
-                files[shape.index] = data
-                reused += 1
-                continue
-            children = tuple(below[_child_index(shape, k)] for k in range(shape.real_children))
-            jobs.append(NodeJob(statement, level, shape.index, tree, children))
-        for job, result in runner.run(jobs):
-            node = NodeFile(
-                job.level,
-                job.index,
-                aggregation.NodePublic.from_json(result["public"], "a node job's result"),
-                result["proof"],
-            )
-            if node.public != expected[job.level, job.index]:
-                raise ZkporError(f"node L{job.level}-{job.index:05d} came back with other public values")
-            data = node.to_bytes()
-            write_atomically(proof_dir / node_file_name(job.level, job.index), data)
-            files[job.index] = data
-            proven += 1
-            if progress:
-                progress(proven + reused, total)
-        below = [files[i] for i in range(len(shapes))]
-        seconds.append(time.perf_counter() - started)
-        cpu.append(time.process_time() - cpu_started)
-        lengths[level] = sorted({1 << StarkProof.from_bytes(NodeFile.from_bytes(f).stark).log_trace_length
-                                 for f in below})  # fmt: skip
-        say(f"Round proof, level {level}: {len(shapes)} node(s) ({len(shapes) - len(jobs)} reused), "
-            f"{seconds[-1]:.1f} s.")  # fmt: skip
-    top = NodeFile.from_bytes(below[0])
-    round_proof = RoundProof(statement.round_id, statement.batch_count, tree,
-                             tuple(len(level) for level in plan.levels), top.public, top.stark)  # fmt: skip
-    write_atomically(proof_dir / ROUND_PROOF_NAME, round_proof.to_bytes())
-    return TreeReport(round_proof, proven, reused, seconds, lengths, cpu)
+    schedule = TreeSchedule(proof_dir, statement, tree, say)
+    for index, data in enumerate(batch_files):
+        schedule.add_batch(index, data)
+    while not schedule.finished:
+        if not schedule.ready:
+            raise ZkporError("the round proof's tree has no node ready to prove and is not finished")
+        for job, result in runner.run(schedule.jobs()):
+            schedule.record(job, result)
+    return schedule.finish()
 
 
 def _child_index(shape: aggregation.NodeShape, k: int) -> int:
@@ -610,6 +660,7 @@ def prove_node_payload(payload: dict[str, Any]) -> dict[str, Any]:
 def prepare_node_payload(payload: dict[str, Any]) -> Callable[[], dict[str, Any]]:
     """`prove_node_payload` in two steps (`aggregation.prepare_node`): the children read into the
     node program's inputs now, the proof by the function returned."""
+    started, cpu_started = time.perf_counter(), thread_cpu_seconds()
     statement = Statement.decode(payload["statement"])
     tree = _tree_from_payload(payload["tree"])
     plan = aggregation.plan_tree(statement.batch_count, tree.leaf_arity_log, tree.node_arity_log)
@@ -623,10 +674,15 @@ def prepare_node_payload(payload: dict[str, Any]) -> Callable[[], dict[str, Any]
         node, statement.digest(), shape.first_leaf, statement.batch_count, children, statement.weights
     )
 
+    prepared, prepare_cpu = time.perf_counter() - started, thread_cpu_seconds() - cpu_started
+
     def prove() -> dict[str, Any]:
+        proving, proof_cpu = time.perf_counter(), thread_cpu_seconds()
         public, proof = finish()
+        seconds = prepared + time.perf_counter() - proving
+        cpu = prepare_cpu + thread_cpu_seconds() - proof_cpu  # each step on the thread that ran it
         return {"kind": "node", "level": shape.level, "index": shape.index, "public": public.to_json(),
-                "proof": proof.to_bytes()}  # fmt: skip
+                "proof": proof.to_bytes(), "seconds": seconds, "cpu": cpu}  # fmt: skip
 
     return prove
 
