@@ -7,8 +7,10 @@
 Prints, for the same round (same users, same secret), each run in its own process:
 
 - without aggregation (BLAKE3 batch proofs, today's default before the round proof): wall, CPU;
-- with aggregation: the batches (Poseidon2, zero knowledge), then per tree level the nodes, their
-  trace rows, prove wall and CPU seconds, and node proof bytes; round.zkp's size;
+- with aggregation (the tree's nodes proven among the batches, each once its children are): the
+  whole round, then per tree level the nodes, their trace rows, the wall and CPU seconds of its
+  node jobs (children read, proof; summed over the level's nodes) and node proof bytes, the rest
+  being the batches (Poseidon2, zero knowledge) and the driver; round.zkp's size;
 - `zkpor verify`-equivalent of the round proof alone (global.json, summary.json, round.zkp): wall
   and peak memory with an empty key cache (keys derived) and with the cache filled (`--verify-only`:
   only this, on an existing round's public folder);
@@ -133,10 +135,11 @@ def main() -> None:
     folded = args.workdir / "aggregated"
     shutil.copytree(source, folded)
     agg = _run(_PROVE, str(folded), str(args.batch_size), "1")
-    batches_s, batches_cpu = agg["seconds"] - agg["tree_seconds"], agg["cpu"] - agg["tree_cpu"]
+    rest = agg["cpu"] - agg["tree_cpu"]
     print(f"with aggregation: {agg['seconds']:.1f} s wall, {agg['cpu']:.1f} CPU-s, "
-          f"peak {agg['peak_mb']:.0f} MB; "
-          f"batches (Poseidon2) {batches_s:.1f} s wall, {batches_cpu:.1f} CPU-s")  # fmt: skip
+          f"peak {agg['peak_mb']:.0f} MB; node jobs {agg['tree_cpu']:.1f} CPU-s (proven among the "
+          f"batches), the rest (batches (Poseidon2), driver) {rest:.1f} CPU-s")  # fmt: skip
+    # per level: its node jobs' wall (children read + proof) and CPU, summed over its nodes
     print(f"{'level':>5} {'nodes':>5} {'rows':>14} {'wall s':>8} {'CPU-s':>8} {'bytes/node':>12}")
     for lv in agg["levels"]:
         rows = ",".join(f"2^{r.bit_length() - 1}" for r in lv["rows"])

@@ -166,6 +166,18 @@ def test_select_and_power_of_constant():
     assert run.outputs == [Ext(pow(7, index_value, P)), Ext(3, 4), Ext(5, 6)]
 
 
+@pytest.mark.parametrize("exponent", [0, 1, 2, 427, 4011, (1 << 20) - 1])
+def test_power_of_a_cell_by_a_constant_exponent(exponent):
+    """`power`: square-and-multiply, ⌊log2 e⌋ squarings and popcount(e) − 1 products."""
+    b = ProgramBuilder()
+    b.output(b.mul(b.power(b.public_input(), exponent), b.constant(1)))  # an output is an instruction's
+    program = b.build()
+    x = Ext(3, 4)
+    assert execute(program, [x]).outputs == [x**exponent]
+    squarings_and_products = exponent.bit_length() - 1 + bin(exponent).count("1") - 1 if exponent else 0
+    assert program.instruction_count == squarings_and_products + 1
+
+
 def test_inverse_and_division():
     b = ProgramBuilder()
     x, y = b.public_input(), b.public_input()

@@ -12,7 +12,7 @@ from zkpor.errors import VerificationError
 from zkpor.field.pure import Ext, P
 from zkpor.hash.merkle import SALT_ELEMS
 from zkpor.recursion import air as R  # noqa: N812
-from zkpor.recursion.program import Check, ProgramError, execute
+from zkpor.recursion.program import Check, MulAdd, ProgramError, execute
 from zkpor.recursion.proving import program_key, prove_program, verify_program
 from zkpor.recursion.verifier_program import compile_verifier, replay, witness
 from zkpor.stark import composition, fri
@@ -86,14 +86,15 @@ def test_op_counts_are_what_the_shape_says(fibonacci, compiled):
     checks = Counter(compiled.cells.checks.values())
     layers = len(proof.fri_roots)
     expected = {"proof of work": CHILD_OPTIONS.grinding_bits, "main opening": 4 * queries,
-                "quotient opening": 4 * queries, "FRI final": queries, "out-of-domain": 1}  # fmt: skip
+                "quotient opening": 4 * queries, "FRI final": queries, "FRI final point": queries,
+                "out-of-domain": 1}  # fmt: skip
     expected.update({f"fri{layer} opening": 4 * queries for layer in range(layers)})
     expected.update({f"FRI layer {layer}": queries for layer in range(layers)})
     assert checks == expected
     # the rest are the inverse checks: 1/(x − z), 1/(x − zω) and 1/x a query; at z, 1/Z_H and one
-    # per group of assertions
+    # per group of assertions ("FRI final point", a query's last layer point, is one too)
     inverses = 3 * queries + 1 + len(composition.group_assertions(air))
-    assert kinds["Check"] - sum(checks.values()) == kinds["InverseHint"] == inverses
+    assert kinds["Check"] - sum(checks.values()) == inverses == kinds["InverseHint"] - queries
 
 
 def test_the_verifier_program_proves(fibonacci, compiled):
@@ -332,6 +333,44 @@ def test_a_trace_off_its_constraints_fails_the_out_of_domain_check(compiled):
         verify(air, proof.to_bytes(), min_security_bits=0)
     vp = compile_for(air, proof)
     assert failed(vp, air.public_inputs(), witness(vp, air, proof)) == {"out-of-domain"}
+
+
+def test_a_final_point_other_than_the_folded_query_point_fails_its_own_check(monkeypatch):
+    """A query's final-layer point x^(F^k) is the inverse of the 1/x its folds squared (a hint and
+    its check, "FRI final point"), not rebuilt from the position's bits. A cheating recursion
+    prover covering for a child whose last fold is wrong (natively: "FRI final") writes, as that
+    hint, the point where the final polynomial takes the value the folds expect, and computes
+    everything after it from that point: the final check then holds, and exactly the final point's
+    check fails."""
+    last_fold = dict(fold=lambda layer, layout, v: _plus_one(v) if layer == layout.num_folds - 1 else v)
+    air, proof = _cheating_child(monkeypatch, **last_fold)
+    vp = compile_for(air, proof)
+    public, private = air.public_inputs(), witness(vp, air, proof)
+    values = list(execute(vp.program, public, private, check=False).values)
+    instructions = vp.program.instructions
+    assert failed(vp, public, private) == {"FRI final"}
+    points = sorted(k for k, label in vp.cells.checks.items() if label == "FRI final point")
+    finals = sorted(k for k, label in vp.cells.checks.items() if label == "FRI final")
+    assert len(points) == len(finals) == vp.draws
+    c0, c1 = proof.fri_final  # two coefficients: the final polynomial is c0 + c1·X
+    dirty = set()
+    for point, final in zip(points, finals, strict=True):
+        hint, expected = instructions[point].b, values[instructions[final].d]
+        assert values[hint] * values[instructions[point].a] == Ext(1, 0)  # honest: (1/x^(F^k))⁻¹
+        values[hint] = (expected - c0) / c1
+        dirty.add(hint)
+    for instruction in instructions:  # everything after the hints, from the cheater's points
+        if isinstance(instruction, MulAdd) and dirty & {instruction.a, instruction.b, instruction.c}:
+            values[instruction.out] = values[instruction.a] * values[instruction.b] + values[instruction.c]
+            dirty.add(instruction.out)
+        else:
+            assert isinstance(instruction, Check) or not dirty & set(instruction.reads()), instruction
+    broken = {
+        vp.cells.checks.get(k, "other")
+        for k, i in enumerate(instructions)
+        if isinstance(i, Check) and values[i.a] * values[i.b] + values[i.c] != values[i.d]
+    }
+    assert broken == {"FRI final point"}
 
 
 @pytest.mark.parametrize("extra", [1, 44])

@@ -683,6 +683,20 @@ class ProgramBuilder:
             out += state[: poseidon2.RATE]
         return out[:out_len]
 
+    def power(self, a: int, exponent: int) -> int:
+        """a^exponent for a cell a and a constant exponent ≥ 0, by square-and-multiply: ⌊log2 e⌋
+        squarings and popcount(e) − 1 products."""
+        if exponent < 0:
+            raise ProgramError(f"a power needs an exponent >= 0, not {exponent}")
+        if exponent == 0:
+            return self.constant(1)
+        result = a
+        for bit in bin(exponent)[3:]:
+            result = self.mul(result, result)
+            if bit == "1":
+                result = self.mul(result, a)
+        return result
+
     def power_of_constant(self, base: int, bits: Sequence[int]) -> int:
         """base^(Σ bits_i·2^i) for a constant base element and bit cells (least significant first):
         Π (1 + bit_i·(base^(2^i) − 1)), two instructions a bit. A verifier gets its query points so."""

@@ -255,6 +255,14 @@ class _Emitter:
         self.checks[self.b.instruction_count] = label
         self.compiler.assert_equal(label if self.child is None else f"child {self.child}: {label}", a, b)
 
+    def inverse(self, label: str, a: int) -> int:
+        """a⁻¹ (a hint), its check a·a⁻¹ = 1 labelled like an assertion."""
+        out = self.b.inverse(a)
+        check = self.b.instruction_count - 1  # `ProgramBuilder.inverse` writes the check last
+        self.checks[check] = label
+        self.compiler.checks[check] = label if self.child is None else f"child {self.child}: {label}"
+        return out
+
     def private(self, *key: object) -> int:
         return self.compiler.private(*key) if self.child is None else self.compiler.private(self.child, *key)
 
@@ -469,9 +477,9 @@ def _emit(
         x = _point(b, ntt.GENERATOR, log_lde, bits)  # the query's LDE point
         expected = deep.at_query(x, shifted, quotient[:chunk_columns], quotient[chunk_columns:])
         if correction_weight is not None:  # DEEP·(1 + λ·x^s), `zkpor.stark.deep`: FRI tests degree < D
-            x_to_s = b.mul(b.power_of_constant(pow(ntt.root_of_unity(log_lde), s, P), bits),
-                           b.constant(pow(ntt.GENERATOR, s, P)))  # fmt: skip
-            expected = b.mul(expected, b.mul_add(correction_weight, x_to_s, b.constant(1)))
+            # s < F^k: square-and-multiply from x (≈ 2·log2 s products) costs fewer instructions
+            # than a product over the position's log N bits (2 a bit) as x itself is built
+            expected = b.mul(expected, b.mul_add(correction_weight, b.power(x, s), b.constant(1)))
         point_inverse = b.inverse(x)  # 1/p for the query's point p of each layer (p → p^F a fold)
         for layer, root in enumerate(fri_roots):
             log_size = log_lde - layout.folding_log * layer
@@ -484,8 +492,9 @@ def _emit(
             expected = _fold(b, coset, x_inverse, cells.betas[layer], layout.factor)
             for _ in range(layout.folding_log):
                 point_inverse = b.mul(point_inverse, point_inverse)
-        log_final = log_lde - layout.folding_log * layout.num_folds
-        x = _point(b, layout.layer_shift(layout.num_folds), log_final, bits[:log_final])
+        # The final layer's point x^(F^k), the inverse of the last 1/p: one check instead of
+        # g^(F^k)·ω^position from the position's bits (2 instructions a bit)
+        x = c.inverse("FRI final point", point_inverse)
         value_at_x = final[-1]
         for coefficient in reversed(final[:-1]):
             value_at_x = b.mul_add(value_at_x, x, coefficient)
