@@ -618,16 +618,18 @@ def test_zero_knowledge_nodes_are_hiding_and_verified_by_their_parent(statement,
 # ---- what a process proving the tree keeps -------------------------------------------------------
 
 
-def test_a_parent_program_drops_its_childrens_committed_columns_and_keeps_their_keys(five):
-    """Once the level-2 program is built (asked for), the level-1 programs no longer hold their
-    committed columns (a prover of level 1 made them); their keys stay, and committing again gives
-    the same key."""
+def test_a_parent_program_keeps_its_childrens_committed_columns_until_released(five):
+    """Building the level-2 program (asked for) leaves the level-1 programs' committed columns: a
+    level's nodes are proven among the level below's (`round_tree.TreeSchedule`), which would
+    commit them again. Released, their keys stay, and committing again gives the same key."""
     below = five.programs[0]
     keys = [node.committed.key for node in below]  # as the level-1 prover leaves them
     shape = five.tree.levels[1][0]
     child = ag.ChildSpec.nodes(below[0])
     assert ag.node_program(shape, child, five.programs[1][0].options) is five.programs[1][0]
+    assert all("committed" in node.__dict__ for node in below)
     for node, key in zip(below, keys, strict=True):
+        node.release_columns()
         assert "committed" not in node.__dict__ and node.key.preprocessed == key
     assert below[0].committed.key == keys[0]
     below[0].release_columns()

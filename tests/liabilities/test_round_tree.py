@@ -13,7 +13,7 @@ import pytest
 from liabilities_testing import CHEAP_TREE, copy_round, make_round, prove_small, round_secret_path
 
 from zkpor.errors import VerificationError
-from zkpor.liabilities import aggregation
+from zkpor.liabilities import aggregation, round_tree
 from zkpor.liabilities.distributed import NodeJob, job_payload
 from zkpor.liabilities.published import GlobalProof
 from zkpor.liabilities.round_proof import verify_round
@@ -76,6 +76,18 @@ def test_the_round_proof_is_written_named_and_verified(aggregated: tuple[Path, b
     assert result.round_proof is not None and not result.batches_verified
     everything = _verify(directory, check_batches=True)
     assert everything.batches_verified and everything.totals == result.totals
+
+
+def test_a_proven_level_holds_no_committed_program_columns(aggregated: tuple[Path, bytes]) -> None:
+    """The prover drops a level's committed program columns once its last node is recorded
+    (`TreeSchedule`): a process that proved a round keeps none of them, only the keys."""
+    directory, _ = aggregated
+    g = GlobalProof.from_json((directory / "proof" / "global.json").read_bytes(), "global.json")
+    tree = RoundProof.from_bytes((directory / "proof" / "round.zkp").read_bytes()).tree
+    plan = aggregation.plan_tree(g.batch_count, tree.leaf_arity_log, tree.node_arity_log)
+    for shapes in plan.levels:
+        program = round_tree.node_program(g.statement, tree, shapes[0])
+        assert "committed" not in program.__dict__ and program.key.preprocessed.root
 
 
 def test_the_public_files_alone_verify(aggregated: tuple[Path, bytes], tmp_path: Path) -> None:

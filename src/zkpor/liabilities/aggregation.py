@@ -378,9 +378,10 @@ def node_program(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> N
     program itself does not depend on `options` (only its committed columns do), so one compiled
     for other options is reused.
 
-    The children's committed columns are dropped once a program over them is built
-    (`NodeProgram.release_columns`): the tree is proven level by level, so their nodes are proven
-    by then, and a process proving the upper levels would otherwise hold every lower level's."""
+    A program over children keeps their committed columns: nodes of a level are proven among the
+    nodes and batches below (`round_tree.TreeSchedule`), which would commit them again. A prover
+    drops a level's columns once its last node is proven (`NodeProgram.release_columns`; the
+    schedule does), so that the upper levels are not proven beside every lower level's."""
     cache_key = (shape.program_shape, child.cache_key, options)
     with _PROGRAMS_LOCK:
         if cache_key not in _PROGRAMS:
@@ -389,8 +390,6 @@ def node_program(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> N
                 _PROGRAMS[cache_key] = replace(compiled, options=options)
             else:
                 _PROGRAMS[cache_key] = _build(shape, child, options)
-        if child.program is not None:
-            child.program.release_columns()
         return _PROGRAMS[cache_key]
 
 

@@ -461,6 +461,7 @@ class TreeSchedule:
         self._done: dict[tuple[int, int], tuple[bytes, Public]] = {}  # (level, index): level 0 batches
         self._expected: dict[tuple[int, int], aggregation.NodePublic] = {}  # nodes handed out
         self._ready: deque[NodeJobLike] = deque()
+        self._top_fitted = False
         self._seconds = [0.0] * self.top_level
         self._cpu = [0.0] * self.top_level
         make_directory(proof_dir / NODES_DIR)
@@ -516,8 +517,15 @@ class TreeSchedule:
 
     def _add(self, level: int, index: int, data: bytes, public: Public) -> None:
         self._done[level, index] = (data, public)
+        if level and all((level, shape.index) in self._done for shape in self.plan.levels[level - 1]):
+            # the level is proven: its program's committed columns are not needed again
+            node_program(self.statement, self.tree, self.plan.levels[level - 1][0]).release_columns()
         if level == self.top_level:
             return
+        if level == self.top_level - 1 and not self._top_fitted:
+            # The top's program (over this level's) is compiled now, while other jobs prove, rather
+            # than after this level's last node, when nothing would prove beside it
+            self._fit_top()
         parents = self.plan.levels[level]  # the level above (plan.levels[0] is level 1)
         first_leaf = index if level == 0 else self.plan.levels[level - 1][index].first_leaf
         parent = parents[first_leaf >> parents[0].height]
@@ -527,8 +535,8 @@ class TreeSchedule:
 
     def _start(self, shape: aggregation.NodeShape, children: list[tuple[bytes, Public]]) -> None:
         expected = self._expected[shape.level, shape.index] = self._public(shape, [p for _, p in children])
-        if shape.level == self.top_level:  # its program is compiled here once, whatever its options
-            self.tree = fit_top(self.tree, node_program(self.statement, self.tree, shape).layout.trace_length)
+        if shape.level == self.top_level and not self._top_fitted:
+            self._fit_top()
         options = self.tree.for_level(shape.level, self.top_level)
         path = self.proof_dir / node_file_name(shape.level, shape.index)
         data = _intact_node(path, shape, expected, self.statement, self.tree, options, self.say)
@@ -540,6 +548,13 @@ class TreeSchedule:
 
         files = tuple(data for data, _ in children)
         self._ready.append(NodeJob(self.statement, shape.level, shape.index, self.tree, files))
+
+    def _fit_top(self) -> None:
+        """The top proof's options for its program's trace length (`fit_top`): its program is
+        compiled here once, whatever its options."""
+        top = node_program(self.statement, self.tree, self.plan.top)
+        self.tree = fit_top(self.tree, top.layout.trace_length)
+        self._top_fitted = True
 
     def _public(self, shape: aggregation.NodeShape, children: list[Public]) -> aggregation.NodePublic:
         """What the node must show: the top tree's subtree root over its slots (its children's roots,
