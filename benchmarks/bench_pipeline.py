@@ -19,7 +19,12 @@ caps each 100 ms at the machine's cores, the bound on the cores used on an idle 
 
 Per phase (`zkpor.stark.phases`, "tree: …" for the round proof's nodes): wall s (summed over jobs,
 which overlap when several run at once), CPU s (the phase's thread and its helpers), own-thread
-CPU s, threads. Closing line: the whole round's wall, CPU, cores used and average runnable threads.
+CPU s, threads. Then the core-seconds left idle (the cores less the runnable thread-seconds, per
+100 ms: idle on an idle machine, whatever the load now) by what was being proven, and by where:
+before the first proof (load inputs, assignment, the first members and witness), after the last
+(the last record, global.json, summary.json), between proofs, and in each proof phase; the driver's
+first and last steps in seconds from the start. Closing line: the whole round's wall, CPU (of which
+the kernel's: page faults, mostly), cores used and average runnable threads.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -111,18 +117,24 @@ def run_prove(directory: Path, jobs: int, overlap: bool, interval: float, aggreg
     original_phase = phases.phase
     in_tree = threading.local()
     own: dict[str, float] = defaultdict(float)  # phase → CPU of the thread running it
+    phase_spans: list[tuple[str, float, float]] = []  # (phase, start, end): outermost phases, any thread
+    depth = threading.local()
     lock = threading.Lock()
 
     @contextmanager
     def sampled_phase(name: str):  # type: ignore[no-untyped-def]
         name = (TREE_PREFIX if getattr(in_tree, "on", False) else "") + name
-        start = time.thread_time()
+        start, began = time.thread_time(), time.perf_counter()
+        depth.n = getattr(depth, "n", 0) + 1
         try:
             with original_phase(name):
                 yield
         finally:
+            depth.n -= 1
             with lock:
                 own[name] += time.thread_time() - start
+                if depth.n == 0:
+                    phase_spans.append((name, began, time.perf_counter()))
 
     def in_tree_phases(step):  # type: ignore[no-untyped-def]
         def run(*args):  # type: ignore[no-untyped-def]
@@ -171,16 +183,50 @@ def run_prove(directory: Path, jobs: int, overlap: bool, interval: float, aggreg
     # (an older zkpor's runner, measured with PYTHONPATH=its src, has no overlap to turn off)
     runner = distributed.InProcessRunner(jobs, **({} if overlap else {"overlap": False}))
     start, cpu_start = time.perf_counter(), time.process_time()
+    system_start = resource.getrusage(resource.RUSAGE_SELF).ru_stime
     with phases.recording() as times, Sampler(interval) as sampler:
         round_proof.prove_round(directory, secret, fresh=True, runner=runner, aggregate=aggregate)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    system = resource.getrusage(resource.RUSAGE_SELF).ru_stime - system_start
     idle = _idle_cores(sampler.windows, spans, sampler.cores)
+    where = _idle_where(sampler.windows, spans, phase_spans, sampler.cores)
+    driver = sorted([n, round(b - start, 3), round(e - start, 3)] for n, b, e in phase_spans if _driver(n))
     table = {name: {"wall": w, "cpu": c, "own": own[name]} for name, (w, c) in times.seconds.items()}
     return {
         "jobs": runner.jobs, "aggregate": aggregate, "wall": wall, "cpu": cpu,
         "runnable": sampler.runnable / wall, "usable": sampler.usable / wall, "phases": table,
         "overlap": getattr(runner, "overlap", False), "load": os.getloadavg()[0], "idle": idle,
+        "system": system, "idle where": where, "driver steps": driver,
     }  # fmt: skip
+
+
+def _driver(name: str) -> bool:
+    """The round's own steps, and the witness (built by the driver's thread beside the proof)."""
+    return name.startswith("round: ") or name.endswith("witness")
+
+
+def _idle_where(
+    windows: list[tuple[float, float, float]], spans: list[tuple[str, float, float]],
+    phase_spans: list[tuple[str, float, float]], cores: int,
+) -> dict[str, float]:  # fmt: skip
+    """Idle core-seconds by where they fell: before the first proof, after the last one, between
+    proofs, or in a proof by the proof phase running at the window's middle."""
+    first = min((a for _, a, _ in spans), default=float("inf"))
+    last = max((b for _, _, b in spans), default=float("-inf"))
+    proof_phases = sorted((a, b, n) for n, a, b in phase_spans if not _driver(n))
+    out: dict[str, float] = defaultdict(float)
+    for start, end, threads in windows:
+        middle, idle = (start + end) / 2, (cores - threads) * (end - start)
+        if middle < first:
+            out["start (before the first proof)"] += idle
+        elif middle > last:
+            out["end (after the last proof)"] += idle
+        elif not any(a <= middle < b for _, a, b in spans):
+            out["between proofs"] += idle
+        else:
+            running = [n for a, b, n in proof_phases if a <= middle < b]
+            out[f"in a proof: {running[0] if running else 'between its phases'}"] += idle
+    return dict(out)
 
 
 def _idle_cores(
@@ -219,7 +265,14 @@ def report(users: int, result: dict) -> None:
     wall, cpu = result["wall"], result["cpu"]
     for job, (idle, seconds) in sorted(result.get("idle", {}).items()):
         print(f"  while {job:9s} {seconds:7.1f} s wall, {idle:6.1f} core-s idle ({idle / seconds:.2f} cores)")
-    print(f"whole round: {wall:.1f} s wall, {cpu:.1f} CPU-s, {cpu / wall:.2f} cores used at load "
+    for where, idle in sorted(result.get("idle where", {}).items(), key=lambda item: -item[1]):
+        print(f"  {where:46s} {idle:6.2f} core-s idle")
+    steps = result.get("driver steps", [])
+    if steps:
+        print("  the driver's steps (s from the start): " + ", ".join(
+            f"{n.removeprefix('round: ')} {a:.2f}-{b:.2f}" for n, a, b in [*steps[:4], *steps[-2:]]))
+    system = f" ({result['system']:.1f} in the kernel)" if "system" in result else ""
+    print(f"whole round: {wall:.1f} s wall, {cpu:.1f} CPU-s{system}, {cpu / wall:.2f} cores used at load "
           f"{result['load']:.1f}, {result['runnable']:.2f} threads runnable on average "
           f"({result['usable']:.2f} counting at most {os.cpu_count()} at a time) → "
           f"{users / wall:,.0f} users/s")  # fmt: skip

@@ -305,3 +305,47 @@ def test_the_gil_switch_interval_is_short_while_overlapping_and_restored_after()
         runs.close()  # a caller that stops early
         assert sys.getswitchinterval() == before
     assert seen and all(s == min(before, distributed.OVERLAP_SWITCH_INTERVAL) for s in seen)
+
+
+@pytest.mark.parametrize("overlap", [True, False])
+def test_numpy_asks_for_no_huge_pages_while_proving_and_as_before_after(
+    monkeypatch: pytest.MonkeyPatch, overlap: bool
+) -> None:
+    """A fresh 2 MB page is compacted for and zeroed inside the page fault: while a runner proves,
+    numpy's arrays get ordinary pages; numpy's own choice comes back when the run ends, fails or is
+    left early, and a choice the user made with NUMPY_MADVISE_HUGEPAGE is left alone."""
+    switch = distributed._numpy_huge_pages_switch()
+    if switch is None:  # NUMPY_MADVISE_HUGEPAGE set where the tests run, or a numpy without the switch
+        pytest.skip("numpy's huge-page choice is not this process's to change here")
+    log = _Log()
+    seen: list[bool] = []
+
+    def prove(job: int) -> None:
+        previous = switch(False)  # reading the switch means setting it: put back what was there
+        switch(previous)
+        seen.append(previous)
+        if job == 3:
+            raise ZkporError("batch 3 failed on purpose")
+
+    before = switch(True)
+    try:
+        _fake_jobs(monkeypatch, log, prove=prove)
+        if not overlap:  # one step after another goes through prove_payload
+            monkeypatch.setattr(distributed, "prove_payload", lambda payload: prove(payload["index"]) or {})
+        runner = InProcessRunner(overlap=overlap)
+        assert [job for job, _ in runner.run(_taken(log, 3))] == [0, 1, 2]
+        assert switch(True) is True
+        with pytest.raises(ZkporError, match="batch 3 failed"):
+            list(runner.run(_taken(log, 5)))
+        assert switch(True) is True
+        runs = runner.run(_taken(log, 5))
+        next(runs)
+        runs.close()  # a caller that stops early
+        assert switch(True) is True
+        assert seen and not any(seen)
+        seen.clear()
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")  # the user's choice: not touched
+        list(runner.run(_taken(log, 2)))
+        assert seen == [True, True]
+    finally:
+        switch(before)

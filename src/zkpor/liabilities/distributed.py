@@ -104,7 +104,8 @@ def prove_payload(payload: dict[str, Any], threads: int = 0) -> dict[str, Any]:
         from zkpor.field.parallel import set_num_threads
 
         set_num_threads(threads)
-    return prepare_payload(payload)()
+    with _small_pages:
+        return prepare_payload(payload)()
 
 
 def prepare_payload(payload: dict[str, Any]) -> Callable[[], dict[str, Any]]:
@@ -196,6 +197,10 @@ class InProcessRunner:
         self.overlap = overlap
 
     def run(self, jobs: Iterable[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+        with _small_pages:  # restored when the generator ends or is closed
+            yield from self._run(jobs)
+
+    def _run(self, jobs: Iterable[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
         if self.jobs == 1 and not self.overlap:
             for job in jobs:
                 yield job, prove_payload(job_payload(job))
@@ -264,31 +269,71 @@ def _overlapped(jobs: Iterable[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
                 return
 
 
-class _ShortSwitchInterval:
-    """The caller's Python (the driver, the witness) holds the GIL in slices of the interpreter's
-    switch interval while the proof's threads need it for a moment between kernels: shorter slices,
-    shorter stalls. Set while any overlapped run is going on, restored after the last one."""
+class _ProcessSetting:
+    """A process-wide setting changed while any run that needs it is going on (runs may nest or
+    overlap, e.g. the tree's nodes after the batches), restored after the last one. `change`
+    applies it and returns what to give `restore`; None: nothing was changed."""
 
-    def __init__(self) -> None:
+    def __init__(self, change: Callable[[], Any], restore: Callable[[Any], None]) -> None:
+        self._change, self._restore = change, restore
         self._lock = threading.Lock()
         self._runs = 0
-        self._saved = 0.0
+        self._saved: Any = None
 
     def __enter__(self) -> None:
         with self._lock:
             if self._runs == 0:
-                self._saved = sys.getswitchinterval()
-                sys.setswitchinterval(min(self._saved, OVERLAP_SWITCH_INTERVAL))
+                self._saved = self._change()
             self._runs += 1
 
     def __exit__(self, *exc: object) -> None:
         with self._lock:
             self._runs -= 1
-            if self._runs == 0:
-                sys.setswitchinterval(self._saved)
+            if self._runs == 0 and self._saved is not None:
+                self._restore(self._saved)
 
 
-_short_switch_interval = _ShortSwitchInterval()
+def _shorten_switch_interval() -> float:
+    saved = sys.getswitchinterval()
+    sys.setswitchinterval(min(saved, OVERLAP_SWITCH_INTERVAL))
+    return saved
+
+
+# The caller's Python (the driver, the witness) holds the GIL in slices of the interpreter's switch
+# interval while the proof's threads need it for a moment between kernels: shorter slices, shorter
+# stalls. Set while any overlapped run is going on.
+_short_switch_interval = _ProcessSetting(_shorten_switch_interval, sys.setswitchinterval)
+
+
+def _numpy_huge_pages_switch() -> Callable[[bool], bool] | None:
+    """numpy's runtime switch for madvise(MADV_HUGEPAGE) on its arrays of 4 MB and more, unless the
+    user chose with NUMPY_MADVISE_HUGEPAGE (numpy reads it at import) or this numpy has none."""
+    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+        return None
+    core = getattr(np, "_core", None) or getattr(np, "core", None)
+    return getattr(getattr(core, "multiarray", None), "_set_madvise_hugepage", None)
+
+
+def _stop_huge_pages() -> bool | None:
+    switch = _numpy_huge_pages_switch()
+    return None if switch is None else bool(switch(False))
+
+
+def _restore_huge_pages(saved: bool) -> None:
+    switch = _numpy_huge_pages_switch()
+    if switch is not None:
+        switch(saved)
+
+
+# While proving, numpy's big arrays get the kernel's ordinary 4 KB pages instead of asking for 2 MB
+# transparent huge pages: a fresh huge page is zeroed, and with THP's "defrag" policy on madvise
+# (the usual default) first compacted memory for, inside the page fault. Measured on the 2-core
+# machine (docs/performance.md, "The whole round: start, end and pages"): a batch's first proof
+# 4.65-5.08 -> 3.07-3.15 CPU-s (nearly all of it system time in the first LDE and interpolation),
+# each batch's witness (fresh arrays every batch) ~0.1 CPU-s less, warm proofs the same (2.11-2.34
+# against 2.20-2.35 CPU-s: the LDE matrices are reused, `stark.polys`, so their pages are faulted
+# once either way, and the kernels stream through them).
+_small_pages = _ProcessSetting(_stop_huge_pages, _restore_huge_pages)
 
 
 _END = object()
