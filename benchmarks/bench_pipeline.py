@@ -269,8 +269,12 @@ def report(users: int, result: dict) -> None:
         print(f"  {where:46s} {idle:6.2f} core-s idle")
     steps = result.get("driver steps", [])
     if steps:
-        print("  the driver's steps (s from the start): " + ", ".join(
-            f"{n.removeprefix('round: ')} {a:.2f}-{b:.2f}" for n, a, b in [*steps[:4], *steps[-2:]]))
+        print(
+            "  the driver's steps (s from the start): "
+            + ", ".join(
+                f"{n.removeprefix('round: ')} {a:.2f}-{b:.2f}" for n, a, b in [*steps[:4], *steps[-2:]]
+            )
+        )
     system = f" ({result['system']:.1f} in the kernel)" if "system" in result else ""
     print(f"whole round: {wall:.1f} s wall, {cpu:.1f} CPU-s{system}, {cpu / wall:.2f} cores used at load "
           f"{result['load']:.1f}, {result['runnable']:.2f} threads runnable on average "

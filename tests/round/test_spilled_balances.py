@@ -10,6 +10,7 @@ import pytest
 
 from zkpor.errors import InputError
 from zkpor.round import net_value
+from zkpor.round import users as users_module
 from zkpor.round.directory import load_round_inputs
 from zkpor.round.generate import generate_round
 from zkpor.round.net_value import asset_totals
@@ -31,6 +32,27 @@ def test_spilled_balances_equal_the_in_memory_ones(tmp_path: Path, file_format: 
     for taken, expected in zip(spilled.take_rows(rows), in_memory.take_rows(rows), strict=True):
         assert np.array_equal(taken, expected), "rows read from the spill files equal the loaded rows"
 
+
+
+@pytest.mark.parametrize("gap_bytes", [1, 8 * 1024, 1 << 30])
+def test_spilled_rows_read_together_equal_the_loaded_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gap_bytes: int
+) -> None:
+    """Rows near each other in the file are read together: however the reads are cut, every row
+    lands at its place in the order asked (adjacent rows only; the default; one read of the span)."""
+    monkeypatch.setattr(users_module, "READ_GAP_BYTES", gap_bytes)
+    generate_round(tmp_path / "r", 3000, seed=5)
+    in_memory = load_round_inputs(tmp_path / "r").users
+    spilled = load_round_inputs(tmp_path / "r", spill_dir=tmp_path / "r" / "private").users
+    rng = np.random.default_rng(2)
+    for rows in (
+        rng.permutation(3000)[:2000],  # dense: long runs
+        rng.permutation(3000)[:40],  # sparse: mostly one row a read
+        np.arange(2999, -1, -1),  # every row, backwards
+        np.array([2999]), np.array([0, 0, 5]), np.array([], dtype=np.int64),  # last, repeated, none
+    ):  # fmt: skip
+        for taken, expected in zip(spilled.take_rows(rows), in_memory.take_rows(rows), strict=True):
+            assert taken.shape == expected.shape and np.array_equal(taken, expected)
 
 def test_the_first_negative_net_value_is_found_in_any_chunk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

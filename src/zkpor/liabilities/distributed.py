@@ -104,7 +104,7 @@ def prove_payload(payload: dict[str, Any], threads: int = 0) -> dict[str, Any]:
         from zkpor.field.parallel import set_num_threads
 
         set_num_threads(threads)
-    with _small_pages:
+    with no_huge_pages:
         return prepare_payload(payload)()
 
 
@@ -197,7 +197,7 @@ class InProcessRunner:
         self.overlap = overlap
 
     def run(self, jobs: Iterable[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
-        with _small_pages:  # restored when the generator ends or is closed
+        with no_huge_pages:  # restored when the generator ends or is closed
             yield from self._run(jobs)
 
     def _run(self, jobs: Iterable[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
@@ -332,8 +332,8 @@ def _restore_huge_pages(saved: bool) -> None:
 # 4.65-5.08 -> 3.07-3.15 CPU-s (nearly all of it system time in the first LDE and interpolation),
 # each batch's witness (fresh arrays every batch) ~0.1 CPU-s less, warm proofs the same (2.11-2.34
 # against 2.20-2.35 CPU-s: the LDE matrices are reused, `stark.polys`, so their pages are faulted
-# once either way, and the kernels stream through them).
-_small_pages = _ProcessSetting(_stop_huge_pages, _restore_huge_pages)
+# once either way, and the kernels stream through them). `prove_round` holds it for the whole round.
+no_huge_pages = _ProcessSetting(_stop_huge_pages, _restore_huge_pages)
 
 
 _END = object()

@@ -39,7 +39,7 @@ from zkpor.fsutil import exclusive_lock, make_directory, remove_stale_temporarie
 from zkpor.liabilities.air import BatchPublic, SolvencyAir
 from zkpor.liabilities.assignment import BatchMembers, batch_members, choose_batch_shape, plan_batches
 from zkpor.liabilities.batch import BatchProof, statement_layout, verify_batch
-from zkpor.liabilities.distributed import BatchJob, BatchRunner, InProcessRunner, NodeJob
+from zkpor.liabilities.distributed import BatchJob, BatchRunner, InProcessRunner, NodeJob, no_huge_pages
 from zkpor.liabilities.inclusion import InclusionProof, verify_inclusion
 from zkpor.liabilities.layout import SolvencyLayout
 from zkpor.liabilities.published import (
@@ -225,7 +225,7 @@ def prove_round(
     if not round_dir.is_dir():
         load_round_inputs(round_dir)  # its error names the missing round directory
     lock = make_directory(private_dir_of(round_dir), mode=0o700) / LOCK_NAME
-    with exclusive_lock(lock, "zkpor prove", notice):
+    with exclusive_lock(lock, "zkpor prove", notice), no_huge_pages:  # the driver's arrays too
         if aggregate and tree is None:
             tree = tree_options(options or default_proof_options())
         return _prove_locked(
