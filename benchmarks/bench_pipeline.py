@@ -190,7 +190,10 @@ def run_prove(directory: Path, jobs: int, overlap: bool, interval: float, aggreg
     system = resource.getrusage(resource.RUSAGE_SELF).ru_stime - system_start
     idle = _idle_cores(sampler.windows, spans, sampler.cores)
     where = _idle_where(sampler.windows, spans, phase_spans, sampler.cores)
-    driver = sorted([n, round(b - start, 3), round(e - start, 3)] for n, b, e in phase_spans if _driver(n))
+    driver = sorted(
+        ([n, round(b - start, 3), round(e - start, 3)] for n, b, e in phase_spans if _driver(n)),
+        key=lambda step: step[1],
+    )
     table = {name: {"wall": w, "cpu": c, "own": own[name]} for name, (w, c) in times.seconds.items()}
     return {
         "jobs": runner.jobs, "aggregate": aggregate, "wall": wall, "cpu": cpu,
