@@ -29,7 +29,8 @@ from zkpor.liabilities.published import BatchEntry, GlobalProof, top_tree_leaves
 from zkpor.liabilities.witness import build_batch
 from zkpor.recursion import air as R  # noqa: N812 (the module: its names read as R.plan, R.build_trace)
 from zkpor.recursion.program import MulAdd, Permute, execute
-from zkpor.recursion.verifier_program import ProofValues, repeat_verifier
+from zkpor.recursion.proving import program_key
+from zkpor.recursion.verifier_program import LateKey, ProofValues, repeat_verifier
 from zkpor.stark import fri
 from zkpor.stark.params import ProofOptions
 from zkpor.stark.prover import prove
@@ -674,3 +675,34 @@ def test_the_verifiers_copied_for_children_of_one_kind_are_the_ones_emitting_wri
             assert copied.program.to_bytes() == emitted.program.to_bytes()
             assert copied.private_keys == emitted.private_keys and copied.checks == emitted.checks
             assert copied.verifiers == emitted.verifiers
+
+
+@pytest.mark.parametrize("clash", [False, True], ids=["late-root", "root-word-clash"])
+def test_a_program_written_while_its_childrens_key_is_committed_is_the_one_written_after(
+    statement, clash, monkeypatch
+):
+    """A node program over a child program whose key is not computed yet commits the child's
+    columns in a thread while its verifiers are written, reading the key's root from late
+    constants (`LateKey`): the same program, private-input keys, labels and verifiers as written
+    with the key known; and when a root word would have shared another constant's cell
+    (`set_late_root` False), the program is written again with the key known."""
+    layout = statement_layout(replace(statement, batch_count=4))
+    level1, (top,) = ag.plan_tree(4, 1, 1).levels
+    below = ag._build(level1[0], ag.ChildSpec.batches(layout, BATCH_OPTIONS), NODE_OPTIONS)
+    if clash:
+        monkeypatch.setattr(LateKey, "set_late_root", lambda self, b, key: False)
+    started = []
+    in_background = ag.NodeProgram.key_in_background
+
+    def counted(node):
+        started.append(future := in_background(node))
+        return future
+
+    monkeypatch.setattr(ag.NodeProgram, "key_in_background", counted)
+    late = ag._build(top, ag.ChildSpec.nodes(below), NODE_OPTIONS)
+    assert started[0] is not None and below.key == program_key(below.program, NODE_OPTIONS, below.layout)
+    assert started[1:] == ([None] if clash else [])  # written again: the key known then
+    known = ag._build(top, ag.ChildSpec.nodes(below), NODE_OPTIONS, late_key=False)
+    assert late.program.to_bytes() == known.program.to_bytes()
+    assert late.private_keys == known.private_keys and late.checks == known.checks
+    assert late.verifiers == known.verifiers and late.verifiers[0].key == below.key.preprocessed

@@ -228,3 +228,41 @@ def test_a_block_reading_a_cell_that_is_not_its_input_is_not_repeated():
         b.repeat(start, end, {x: y}, shared_below=y)  # y is read, neither mapped nor shared
     assert b.instruction_count == written
     b.build()
+
+
+def _reads_root(b: ProgramBuilder, root) -> None:
+    """A block reading two constants (`root()` gives their cells, asked inside it), written twice."""
+    x, other = b.public_input(), b.public_input()
+    shared = b.mark().cells
+    start = b.mark()
+    cells = root()
+    out = b.mul_add(x, cells[0], b.mul_add(cells[1], x, b.constant(5)))
+    b.output(out)
+    end = b.mark()
+    b.output(b.repeat(start, end, {x: other}, shared)(out))
+
+
+def test_late_constants_give_the_program_written_with_their_values_known():
+    """Cells taken before their values are known (a child key's root being committed), given the
+    values before the build: the same program as the constants written at that point, a block
+    reading them copied as reading the same constants."""
+    values = [11, P - 2]
+    eager, late = ProgramBuilder(), ProgramBuilder()
+    _reads_root(eager, lambda: [eager.constant(v) for v in values])
+    _reads_root(late, lambda: late.late_constants("root", 2))
+    with pytest.raises(ProgramError, match="never given"):
+        late.build()
+    assert late.set_late_constants("root", values)
+    assert late.build().to_bytes() == eager.build().to_bytes()
+
+
+def test_late_constants_that_constant_would_have_shared_are_refused():
+    """A value equal to another constant, or two equal values, would have been one cell: refused
+    (nothing set), so that the caller writes the program again with the values known."""
+    b = ProgramBuilder()
+    b.constant(12)
+    b.late_constants("root", 2)
+    assert not b.set_late_constants("root", [11, 12])
+    assert not b.set_late_constants("root", [11, 11])
+    assert b.set_late_constants("root", [11, 13])
+    b.build()

@@ -48,11 +48,13 @@ refuses a shape beyond that bound (with 16-bit limbs: fewer than 2^48 users per 
 
 from __future__ import annotations
 
+import contextvars
 import ctypes
 import gc
 import json
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -66,12 +68,13 @@ from zkpor.liabilities.encoding import LEAF_DOMAIN, NODE_DOMAIN, node_hash
 from zkpor.liabilities.layout import MAX_WEIGHT, SolvencyLayout
 from zkpor.liabilities.published import GlobalProof, digest_hex, parse_digest_hex, top_filler, top_tree_leaves
 from zkpor.liabilities.statement import MAX_ASSETS
-from zkpor.recursion.air import Layout, ProgramPublic, RecursionAir, plan
+from zkpor.recursion.air import ADDRESS_COLUMNS, Layout, ProgramPublic, RecursionAir, plan
 from zkpor.recursion.program import ZERO_CELL, Check, Program, ProgramBuilder, ProgramError, execute
 from zkpor.recursion.proving import ProgramKey, commit_program, program_key, prove_program, verify_program
 from zkpor.recursion.verifier_program import (
     ChildVerifier,
     CompilerMark,
+    LateKey,
     ProofValues,
     Symbolic,
     SymbolicPair,
@@ -80,6 +83,7 @@ from zkpor.recursion.verifier_program import (
     proof_values,
     repeat_verifier,
 )
+from zkpor.stark.domain import committed_sizes
 from zkpor.stark.params import ProofOptions
 from zkpor.stark.preprocessed import PreprocessedColumns
 from zkpor.stark.proof import StarkProof
@@ -311,8 +315,9 @@ class ChildSpec:
 
     @property
     def cache_key(self) -> tuple:
+        # (the child program's key root is not in it: a function of the program and `options`)
         below = self.program
-        program = () if below is None else (below.program.digest(), below.key.preprocessed.root)
+        program = () if below is None else (below.program.digest(),)
         return (self.layout, self.options, program)
 
 
@@ -344,6 +349,25 @@ class NodeProgram:
         if committed is None:
             return program_key(self.program, self.options, self.layout)
         return ProgramKey(self.program.digest(), committed.key)
+
+    def key_in_background(self) -> Future[ProgramKey] | None:
+        """None when `key` is known; else a future of it, computed in a thread (`program_key`: the
+        columns' LDE and Merkle root, numba kernels that release the GIL) while the caller writes
+        the program above in Python (`_build`). `key` is set once the future's result is read."""
+        if "key" in self.__dict__ or "committed" in self.__dict__:
+            return None
+        future: Future[ProgramKey] = Future()
+        context = contextvars.copy_context()  # the caller's `stark.phases` recording
+
+        def run() -> None:
+            try:
+                future.set_result(context.run(program_key, self.program, self.options, self.layout))
+                _return_free_heap()  # this thread's malloc arena keeps the commitment's buffers else
+            except BaseException as error:  # raised again by `result()`, in the caller's thread
+                future.set_exception(error)
+
+        threading.Thread(target=run, name="zkpor-program-key", daemon=True).start()
+        return future
 
     def release_columns(self) -> None:
         """Drop the committed program columns (their LDE, coefficients and Merkle tree: ~0.3 GB for
@@ -452,7 +476,9 @@ def _filler_selectors(c: VerifierCompiler, first: int, batch_count: int, shape: 
     return selectors
 
 
-def _build(shape: NodeShape, child: ChildSpec, options: ProofOptions, *, repeat: bool = True) -> NodeProgram:
+def _build(
+    shape: NodeShape, child: ChildSpec, options: ProofOptions, *, repeat: bool = True, late_key: bool = True
+) -> NodeProgram:
     """The node's program. Its children are of one kind (batches, or nodes of the level below's
     program) and get the same verifier on other cells: the first is emitted, the others copied
     from it (`repeat_verifier`: the same instructions as emitting each, `repeat=False`, in a
@@ -480,6 +506,9 @@ def _build(shape: NodeShape, child: ChildSpec, options: ProofOptions, *, repeat:
     verifiers: list[ChildVerifier | None] = []
     shared_below = b.mark().cells  # the cells every child's verifier may read: digest, weights, capacity
     templates: dict[object, tuple[ChildVerifier, tuple[CompilerMark, CompilerMark], list[int]]] = {}
+    # A child program's key not computed yet is computed while its verifiers are written here: they
+    # read its root from late constants (`LateKey`), given before the program is built.
+    pending = child.program.key_in_background() if child.program is not None and late_key else None
     for i, s in enumerate(selectors):
         # Every slot verifies a child proof; a filler slot's (s = 1: the prover's copy of a real
         # child) is verified like any other, then its slot, root and totals are discarded.
@@ -512,7 +541,7 @@ def _build(shape: NodeShape, child: ChildSpec, options: ProofOptions, *, repeat:
             values = [*digest, index, batch_count, *weights], [*root, *limbs]
             air = RecursionAir(below.layout, ProgramPublic.of_expressions(
                 *([SymbolicPair(Symbolic(b, cell), 0) for cell in cells] for cells in values)))  # fmt: skip
-            verifier_key = below.key.preprocessed
+            verifier_key = _late_key(below) if pending is not None else below.key.preprocessed
             kind = (below.program.digest(), verifier_key)
         cells = [v.cell if isinstance(v, Symbolic) else b.constant(v) for v in air.public_inputs()]
         if repeat and kind in templates:
@@ -534,9 +563,23 @@ def _build(shape: NodeShape, child: ChildSpec, options: ProofOptions, *, repeat:
         b.output(cell)
     for total in totals:
         b.output(total)
+    if pending is not None:
+        below = child.program
+        assert below is not None
+        below.__dict__["key"] = known = pending.result()
+        late = _late_key(below)
+        if not late.set_late_root(b, known.preprocessed):  # (a root word is another constant's)
+            return _build(shape, child, options, repeat=repeat)
+        verifiers = [replace(v, key=known.preprocessed) if v.key == late else v for v in verifiers]
     program = b.build()
     return NodeProgram(shape, program, plan(program), layout, options, child, c.private_keys(),
                        tuple(verifiers), dict(c.checks))  # fmt: skip
+
+
+def _late_key(below: NodeProgram) -> LateKey:
+    """The key of `below`'s proofs before its root is known (`key_in_background`)."""
+    n = below.layout.trace_length
+    return LateKey(len(ADDRESS_COLUMNS), n, committed_sizes(n, below.options)[1], below.options.hasher)
 
 
 def tree_programs(

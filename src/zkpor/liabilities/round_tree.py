@@ -926,6 +926,13 @@ def stack_keys(
                f"({len(distinct)} program{'s' if len(distinct) > 1 else ''}; {where}).")  # fmt: skip
     built_before = len(cache.built)
     compiled_before = aggregation.cached_programs()
+    top_path = cache.path(ids[_signature(plan, plan.top)])
+    if top_path is None or not top_path.is_file():
+        # The top's program first (and with it every level's below): each level's columns are then
+        # committed in a thread while the level above is written (`aggregation.node_program`), not
+        # after it; the loop below finds those keys computed.
+        with phase("round keys: compile programs"):
+            node_program(statement, tree, plan.top)
     by_level: dict[int, list[ProgramVerifyingKey]] = {}
     for sig, shape in distinct.items():  # level by level: the top last
 

@@ -196,13 +196,12 @@ def plan(program: Program) -> Layout:
     columns["bits_out"][:used] = (decompositions[:, 1:2] + np.arange(BITS, dtype=np.int64)).reshape(-1)
     columns["bits_out"][used:] = fresh(n - used)
 
-    reads = np.zeros(scratch, dtype=np.int64)
-    read_cells = [columns[f"p2_in{i}"] for i in range(PERMUTE_WIDTH)] + [columns["p2_bit"]]
-    read_cells += [columns[f"slot{s}_{k}"] for s in range(SLOTS) for k in "abc"]
-    read_cells.append(operands[checks, 3])
+    # every read in one count (a count a column allocated and added a cells-long array 33 times)
+    # (the permutations' inputs and bit: the first rows of ADDRESS_COLUMNS; the slots' a, b, c)
+    read_cells = [matrix[: PERMUTE_WIDTH + 1], operands[:, :3], operands[checks, 3]]
     read_cells.append(columns["bits_x"][BLOCK - 1 :: BLOCK])
-    for cells in read_cells:
-        reads += np.bincount(cells.astype(np.int64), minlength=scratch)
+    every_read = np.concatenate([cells.reshape(-1) for cells in read_cells]).astype(np.int64)
+    reads = np.bincount(every_read, minlength=scratch)
 
     readers = reads.copy()  # the multiplicities: the trace's reads, and the verifier's of the outputs
     readers[list(program.public_outputs)] += 1

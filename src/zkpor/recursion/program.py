@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import array
 import struct
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -541,6 +541,7 @@ class ProgramBuilder:
         self._public_outputs: list[int] = []
         # the instructions, as `Program` keeps them: an opcode each, their operands in order
         self._capacities: dict[str, list[int]] = {}  # `capacity` cells by domain
+        self._late: dict[object, list[int]] = {}  # `late_constants` cells by token
         self._opcodes = array.array("B")
         self._operands = array.array("I")
 
@@ -567,6 +568,31 @@ class ProgramBuilder:
         if cell is None:
             cell = self._constants[key] = self._allocate()
         return cell
+
+    def late_constants(self, token: Hashable, count: int) -> list[int]:
+        """`count` constant cells whose values are given later (`set_late_constants(token, ...)`,
+        before `build`): the cells `[constant(v) for v in values]` would give here, for `count`
+        distinct values new to the program. Lets a program be written while values it only
+        carries are still being computed (a child's key root, committed in another thread)."""
+        cells = self._late.get(token)
+        if cells is None:
+            first = self._allocate(count)
+            cells = self._late[token] = list(range(first, first + count))
+        return list(cells)
+
+    def set_late_constants(self, token: Hashable, values: Sequence[int]) -> bool:
+        """Give the late constants of `token` their values. False (nothing set) when `constant`
+        would not have given them those cells — two values equal, or one equal to another constant
+        of the program (which `constant` would have shared): the caller then writes the program
+        again with the values known, so the program is always the one written with them known."""
+        cells = self._late[token]
+        keys = [(int(v) % P, 0) for v in values]
+        if len(keys) != len(cells) or len(set(keys)) != len(keys) or any(k in self._constants for k in keys):
+            return False
+        for key, cell in zip(keys, cells, strict=True):
+            self._constants[key] = cell
+        del self._late[token]
+        return True
 
     def public_input(self) -> int:
         cell = self._allocate()
@@ -729,7 +755,8 @@ class ProgramBuilder:
         opcodes = np.array(memoryview(self._opcodes)[start.instructions : end.instructions], dtype=np.uint8)
         block = np.array(memoryview(self._operands)[start.operands : end.operands], dtype=np.int64)
         first = start.cells
-        constants = np.fromiter(self._constants.values(), dtype=np.int64, count=len(self._constants))
+        late = [cell for cells in self._late.values() for cell in cells]
+        constants = np.fromiter([*self._constants.values(), *late], dtype=np.int64)
         is_constant = np.zeros(self._cells, dtype=bool)
         is_constant[constants] = True
         written = ~is_constant[first : end.cells]  # the block's own constants stay what they are
@@ -758,6 +785,8 @@ class ProgramBuilder:
         return copied
 
     def build(self) -> Program:
+        if self._late:
+            raise ProgramError("the program has late constants whose values were never given")
         constants = sorted(((cell, Ext(*key)) for key, cell in self._constants.items()), key=lambda t: t[0])
         return Program.from_arrays(
             self._cells,

@@ -48,7 +48,7 @@ code as `Symbolic` values, its private-input keys and assertion labels prefixed 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, replace
 
 import numpy as np
 
@@ -162,6 +162,29 @@ class VerifierCells:
     # "<commitment> opening", "FRI layer <l>" (the coset's value at the query against the previous
     # fold, or DEEP for layer 0), "FRI final"
     checks: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LateKey:
+    """A child's verification key whose root is still being computed: a verifier emitted with it
+    reads the root's four words from late constants of the program (`ProgramBuilder.late_constants`,
+    token: this key), which `set_late_root` gives their values before the program is built. The
+    program is then the one emitted with the key itself (or, the rare time `set_late_root` says
+    it is not, must be emitted again with it). Only for Poseidon2 keys, whose root words are field
+    elements (`ProgramTranscript.absorb_constant_digest` absorbs them as such)."""
+
+    width: int
+    trace_length: int
+    lde_size: int
+    hasher: str = "poseidon2"
+
+    def set_late_root(self, b: ProgramBuilder, key: VerificationKey) -> bool:
+        """Give the root words of `key` (this key's, now known) to the program being built by `b`
+        (see `ProgramBuilder.set_late_constants` for False)."""
+        if (key.width, key.trace_length, key.lde_size, key.hasher) != astuple(self):
+            raise ProgramError("the key given is not the one the verifier was emitted for")
+        words = _digest_words(key.root)
+        return all(w < P for w in words) and b.set_late_constants(self, words)
 
 
 @dataclass(frozen=True)
@@ -366,7 +389,7 @@ def emit_verifier(
     options: ProofOptions,
     public_cells: Sequence[int],
     *,
-    key: VerificationKey | None = None,
+    key: VerificationKey | LateKey | None = None,
     draws: int | None = None,
     child: int | None = None,
 ) -> ChildVerifier:
@@ -377,7 +400,7 @@ def emit_verifier(
     `air` is evaluated at z as given, so each of its public values must be the cell it is read
     from: a `Symbolic` of the same cell, or a constant whose cell is the one given (the caller
     builds the AIR on `Symbolic` public values, e.g. a node program's). `draws` and `key` as
-    for `compile_verifier`."""
+    for `compile_verifier`; `key` may be a `LateKey`, its root given before the program is built."""
     public = air.public_inputs()
     if len(public) != len(public_cells):
         raise ProgramError(f"{air.name} has {len(public)} public inputs, not {len(public_cells)}")
@@ -396,7 +419,7 @@ def _emit(
     options: ProofOptions,
     public_cells: Sequence[int],
     *,
-    key: VerificationKey | None,
+    key: VerificationKey | LateKey | None,
     draws: int | None,
     child: int | None,
 ) -> ChildVerifier:
@@ -417,7 +440,10 @@ def _emit(
     t.absorb_bytes(b"options", options_bytes(options))
     t.absorb_elements(b"public-inputs", list(public_cells))
     preprocessed_root = None
-    if air.preprocessed_width:
+    if air.preprocessed_width and isinstance(key, LateKey):  # root words given before the build
+        preprocessed_root = b.late_constants(key, DIGEST_LEN)
+        t.absorb_digest(b"preprocessed-root", preprocessed_root)  # = absorb_constant_digest of them
+    elif air.preprocessed_width:
         t.absorb_constant_digest(b"preprocessed-root", key.root)
         preprocessed_root = [b.constant(word) for word in _digest_words(key.root)]
     main_root = c.digest("main-root")
@@ -503,7 +529,9 @@ def _emit(
     return ChildVerifier(cells, options, draws, key, child)
 
 
-def _check_key(air: Air, domain: ProofDomain, options: ProofOptions, key: VerificationKey | None) -> None:
+def _check_key(
+    air: Air, domain: ProofDomain, options: ProofOptions, key: VerificationKey | LateKey | None
+) -> None:
     if not air.preprocessed_width:
         return
     if key is None:

@@ -179,9 +179,14 @@ class Air(ABC):
 
     @property
     def extra_aux_offset(self) -> int:
-        from zkpor.stark import logup
+        # The LogUp columns, counted once: a shape of the AIR that a compiled verifier asks for at
+        # every query, and each count builds the lookups and the constraints again.
+        width = self.__dict__.get("_logup_width")
+        if width is None:
+            from zkpor.stark import logup
 
-        return logup.width(self)
+            width = self.__dict__["_logup_width"] = logup.width(self)
+        return width
 
     @property
     def aux_width(self) -> int:
