@@ -117,3 +117,9 @@ def test_the_customer_page_server_needs_no_numpy_or_numba(tmp_path: Path) -> Non
     served = zkpor_without(["numpy", "numba", *NOT_FOR_PROVING], "serve", "--help", cwd=tmp_path)
     assert served.returncode == 0, served.stderr
     assert "Serve a round's public folder" in served.stdout
+
+
+def test_version_needs_no_numpy_or_numba(tmp_path: Path) -> None:
+    printed = zkpor_without(["numpy", "numba", *NOT_FOR_PROVING], "version", cwd=tmp_path)
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.startswith("zkpor ")

@@ -35,7 +35,7 @@ COMMAND_MODULES = {
     "publish": "publish_commands",
     "demo": "publish_commands",
     "reserves": "reserves_commands",
-    "version": "round_commands",
+    "version": "version_command",
     "generate": "round_commands",
     "check": "round_commands",
     "serve": "serve_commands",

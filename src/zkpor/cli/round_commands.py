@@ -33,17 +33,6 @@ class UsersFormat(StrEnum):
 
 
 @app.command()
-def version() -> None:
-    """Print the zkpor version.
-
-    Example: zkpor version
-    """
-    from zkpor import __version__
-
-    console.print(f"zkpor {__version__}")
-
-
-@app.command()
 def generate(
     out_dir: Annotated[Path, typer.Argument(help="Round directory to create (or fill, with --force).")],
     users: Annotated[int, typer.Option("--users", "-n", min=1, help="Number of users.")] = 10_000,
