@@ -33,6 +33,9 @@ def test_evaluate_at_ext(n_cols: int, n: int, seed: int) -> None:
     assert values == [naive_at(row, z) for row in coeffs.tolist()]
     if n_cols:
         assert poly.evaluate_at_ext(coeffs[0], z) == values[0]
+        # some rows, in any order and repeated, read in place: the values of those rows
+        picked = rng.integers(0, n_cols, 3).tolist()
+        assert poly.evaluate_at_ext(coeffs, z, picked) == [values[r] for r in picked]
 
 
 def test_evaluate_at_base_point_and_edges() -> None:
@@ -40,6 +43,9 @@ def test_evaluate_at_base_point_and_edges() -> None:
     assert poly.evaluate_at_ext(coeffs, 3) == naive_eval(coeffs.tolist(), 3)
     assert poly.evaluate_at_ext(coeffs, Ext(0, 1)) == naive_at(coeffs.tolist(), Ext(0, 1))
     assert poly.evaluate_at_ext(np.zeros(0, dtype=np.uint64), Ext(1, 2)) == 0
+    with pytest.raises(ValueError, match="row indices"):
+        poly.evaluate_at_ext(np.zeros((2, 3), dtype=np.uint64), 3, [2])
+    assert poly.evaluate_at_ext(np.zeros((2, 3), dtype=np.uint64), 3, []) == []
 
 
 @settings(deadline=None, max_examples=25)

@@ -278,11 +278,11 @@ def _lincomb_kernel(lo, hi, m, coeffs, out):
 
 
 @njit(cache=True, nogil=True)
-def _matvec_kernel(lo, hi, m, v0, v1, out):
-    """out[r] = sum_i m[r, i]·(v0[i] + v1[i]·x) for lo <= r < hi (v0, v1: the coordinates of
-    an extension vector, split so that the loop reads contiguous memory and vectorises)."""
+def _matvec_kernel(lo, hi, m, rows, v0, v1, out):
+    """out[r] = sum_i m[rows[r], i]·(v0[i] + v1[i]·x) for lo <= r < hi (v0, v1: the coordinates
+    of an extension vector, split so that the loop reads contiguous memory and vectorises)."""
     for r in range(lo, hi):
-        row = m[r]
+        row = m[rows[r]]
         lo0 = fs.ZERO
         hi0 = fs.ZERO
         lo1 = fs.ZERO
@@ -522,11 +522,16 @@ def ext_linear_combinations(m: np.ndarray, coefficient_sets: Sequence[Any]) -> l
     return list(out)
 
 
-def ext_matvec(m: np.ndarray, v: Any) -> np.ndarray:
+def ext_matvec(m: np.ndarray, v: Any, rows: Sequence[int] | None = None) -> np.ndarray:
     """Base matrix (rows, n) times extension vector (n, 2): out[r] = sum_i m[r, i]·v[i], shape
-    (rows, 2). (Evaluating many polynomials at one point, given the powers of the point.)"""
+    (rows, 2). (Evaluating many polynomials at one point, given the powers of the point.) With
+    `rows`, only those rows of m, in that order: out[k] = sum_i m[rows[k], i]·v[i], without
+    copying them out (fresh pages for a copy cost more than the products here)."""
     if not isinstance(m, np.ndarray) or m.dtype != np.uint64 or m.ndim != 2:
         raise TypeError("ext_matvec: m must be a 2-D uint64 array")
+    picked = np.arange(m.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64).reshape(-1)
+    if picked.size and (picked.min() < 0 or picked.max() >= m.shape[0]):
+        raise ValueError(f"ext_matvec: row indices must lie in [0, {m.shape[0]})")
     vv = _pairs(v if isinstance(v, np.ndarray) else ext_array(v))
     if vv.shape[0] != m.shape[1]:
         raise ValueError(f"ext_matvec: {m.shape[1]} columns but a vector of {vv.shape[0]}")
@@ -535,9 +540,9 @@ def ext_matvec(m: np.ndarray, v: Any) -> np.ndarray:
     m = np.ascontiguousarray(m)
     v0 = np.ascontiguousarray(vv[:, 0])
     v1 = np.ascontiguousarray(vv[:, 1])
-    out = np.zeros((m.shape[0], 2), dtype=np.uint64)
+    out = np.zeros((picked.size, 2), dtype=np.uint64)
     grain = max(1, _GRAIN // max(1, m.shape[1]))
-    parallel_ranges(_matvec_kernel, m.shape[0], m, v0, v1, out, grain=grain)
+    parallel_ranges(_matvec_kernel, picked.size, m, picked, v0, v1, out, grain=grain)
     return out
 
 

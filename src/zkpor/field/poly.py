@@ -17,6 +17,7 @@ The pure-Python helpers (``horner``, ``vanishing_at``, ``lagrange_at``) come fro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -48,12 +49,13 @@ def _results(pairs: np.ndarray, one: bool) -> Ext | list[Ext]:
     return values[0] if one else values
 
 
-def evaluate_at_ext(coeffs: np.ndarray, z: Any) -> Ext | list[Ext]:
+def evaluate_at_ext(coeffs: np.ndarray, z: Any, columns: Sequence[int] | None = None) -> Ext | list[Ext]:
     """Σ_i coeffs[..., i]·z^i for base-field coefficients, shape (n,) -> Ext, or (n_cols, n) ->
-    a list of n_cols Ext; z an Ext (or int, or (c0, c1) pair)."""
+    a list of n_cols Ext (with `columns`, of those rows only, read in place); z an Ext (or int,
+    or (c0, c1) pair)."""
     rows, one = _rows(coeffs, "evaluate_at_ext")
     powers = ex.ext_powers(z, rows.shape[1])
-    return _results(ex.ext_matvec(rows, powers), one)
+    return _results(ex.ext_matvec(rows, powers, columns), one)
 
 
 def evaluate_ext_coeffs_at_ext(coeffs: np.ndarray, z: Any) -> Ext | list[Ext]:

@@ -116,9 +116,8 @@ def prove(
         at_zw, offset = [], 0
         for p in shifted:  # the columns read on the next row only
             rows = [c - offset for c in next_columns if offset <= c < offset + p.width]
-            if rows:  # all of them (a Poseidon2 proof's): the matrix itself, not a copy
-                selected = p.coefficients if len(rows) == p.width else p.coefficients[rows]
-                at_zw += poly.evaluate_at_ext(selected, zw)
+            if rows:  # read in place: a copy's fresh pages cost more than the products
+                at_zw += poly.evaluate_at_ext(p.coefficients, zw, rows)
             offset += p.width
         quotient_at_z = quotient.evaluate(z)[:num_chunk_columns]
     for label, values in ((b"ood-z", at_z), (b"ood-zw", at_zw), (b"ood-quotient", quotient_at_z)):
