@@ -152,3 +152,18 @@ def test_column_kernel_checks_field_elements():
     prefix[31, 1] = np.uint64(2**64 - 1)
     with pytest.raises(ValueError, match=">= p"):
         bh.hash_columns("f", np.zeros((3, 32), dtype=np.uint64), prefix, field_elements=True)
+
+
+@pytest.mark.parametrize(("m", "n"), [(8, 128), (19, 256)])
+def test_column_kernel_checks_field_elements_in_full_lane_groups(m, n):
+    """Full lane groups load 8 columns at once (`blake3_columns._load_columns`): a word >= p in any
+    of them, first or last row or column, is counted like the ragged path's, digests unchanged."""
+    p = 0xFFFF_FFFF_0000_0001
+    columns = np.full((m, n), p - 1, dtype=np.uint64)
+    bh.hash_columns("f", columns, field_elements=True)
+    for row, column in [(0, 0), (n - 1, m - 1), (n // 2 + 1, 7), (n - 1, 8 % m)]:
+        bad = columns.copy()
+        bad[column, row] = np.uint64(p if row % 2 else 2**64 - 1)
+        with pytest.raises(ValueError, match=">= p"):
+            bh.hash_columns("f", bad, field_elements=True)
+        assert np.array_equal(bh.hash_columns("f", bad), bh.hash_rows("f", np.ascontiguousarray(bad.T)))

@@ -15,14 +15,24 @@ from pathlib import Path
 import pytest
 from liabilities_testing import CHEAP, CHEAP_TREE, SMALL_BATCH, copy_round, make_round
 
-from zkpor.errors import ZkporError
+from zkpor.errors import InterruptError, ZkporError
 from zkpor.liabilities import distributed
 from zkpor.liabilities.distributed import InProcessRunner, NodeJob
-from zkpor.liabilities.round_proof import prove_round, verify_round
+from zkpor.liabilities.round_proof import ProveReport, prove_round, verify_round
 from zkpor.liabilities.round_tree import TreeOptions
 from zkpor.liabilities.store import InclusionStore
 
 NO_ZK = replace(CHEAP, zero_knowledge=False)  # no hiding randomness: proofs are a function of the inputs
+# The tree without zero knowledge, two children a node: over four batches, two level-1 nodes of two
+# batches each and the top over them
+NO_ZK_PAIRS = TreeOptions(
+    *(
+        replace(options, zero_knowledge=False)
+        for options in (CHEAP_TREE.batch, CHEAP_TREE.inner, CHEAP_TREE.top)
+    ),
+    leaf_arity_log=1,
+    node_arity_log=1,
+)
 
 
 def _prove(directory: Path, secret: bytes, jobs: int, overlap: bool = True) -> None:
@@ -120,10 +130,7 @@ def test_overlapped_round_proof_is_the_same_bit_for_bit_and_nodes_run_among_the_
     node is taken as soon as its children are recorded (`round_tree.TreeSchedule`), before the
     batches after them: one step after another, right after its last child; overlapped, one job
     later (the next batch was taken while that child was proven)."""
-    levels = (CHEAP_TREE.batch, CHEAP_TREE.inner, CHEAP_TREE.top)
-    no_zk = (replace(options, zero_knowledge=False) for options in levels)
-    # two children a node: two level-1 nodes of two batches each, the top over them
-    tree = TreeOptions(*no_zk, leaf_arity_log=1, node_arity_log=1)
+    tree = NO_ZK_PAIRS
     one = tmp_path / "one"
     secret = make_round(one, 4 * SMALL_BATCH - 3)
     two = copy_round(one, tmp_path / "two")
@@ -139,6 +146,46 @@ def test_overlapped_round_proof_is_the_same_bit_for_bit_and_nodes_run_among_the_
     assert len(files) == 4 + 3 + 1  # batches, nodes and round.zkp
     for name in files:
         assert (two / name).read_bytes() == (one / name).read_bytes(), name
+
+
+@pytest.mark.slow
+def test_a_round_killed_while_a_node_proves_resumes_with_every_recorded_node_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nodes proven among the batches (`round_tree.TreeSchedule`): a kill while node L1-1 proves
+    keeps the four batches and node L1-0, recorded before it; the restarted prove reuses them all
+    (L1-0 byte for byte, checked against its children) and proves only L1-1 and the top."""
+    tree = NO_ZK_PAIRS  # L1-0: batches 0-1, L1-1: batches 2-3
+    directory = tmp_path / "r"
+    secret = make_round(directory, 4 * SMALL_BATCH - 3)
+    prepare = distributed.prepare_payload
+
+    def failing_at_node_l1_1(payload: dict) -> object:
+        finish = prepare(payload)
+        if (payload.get("kind"), payload.get("level"), payload["index"]) != ("node", 1, 1):
+            return finish
+
+        def fail() -> dict:
+            raise KeyboardInterrupt  # what Ctrl-C raises; prove_round turns it into InterruptError
+
+        return fail
+
+    def prove() -> ProveReport:
+        return prove_round(directory, secret, NO_ZK, batch_size=SMALL_BATCH, tree=tree,
+                           runner=InProcessRunner(overlap=False))  # fmt: skip
+
+    monkeypatch.setattr(distributed, "prepare_payload", failing_at_node_l1_1)
+    with pytest.raises(InterruptError, match="4 of 4 batches are proven and kept.*every node written"):
+        prove()
+    nodes = directory / "proof" / "nodes"
+    assert sorted(p.name for p in nodes.iterdir()) == ["L1-00000.zkp"]
+    kept = (nodes / "L1-00000.zkp").read_bytes()
+    monkeypatch.setattr(distributed, "prepare_payload", prepare)
+    report = prove()
+    assert (report.batches_reused, report.batches_proven) == (4, 0) and report.tree is not None
+    assert (report.tree.nodes_reused, report.tree.nodes_proven) == (1, 2)
+    assert (nodes / "L1-00000.zkp").read_bytes() == kept
+    assert verify_round(directory, min_security_bits=0, allow_non_zk=True).global_proof.batch_count == 4
 
 
 class _Log:
