@@ -39,6 +39,7 @@ def main() -> None:
     from zkpor.liabilities import round_proof
     from zkpor.liabilities.assignment import batch_members, choose_batch_shape, plan_batches
     from zkpor.liabilities.batch import BatchProof, batch_witness, statement_layout
+    from zkpor.liabilities.distributed import no_huge_pages
     from zkpor.liabilities.secret import load_secret
     from zkpor.liabilities.statement import Statement
     from zkpor.liabilities.store import STORE_NAME, InclusionStore
@@ -50,7 +51,8 @@ def main() -> None:
         generate_round(directory, 1 << args.log_users, 7)
     secret, _ = load_secret(directory / "exchange.secret", create=True)
 
-    with tempfile.TemporaryDirectory(dir=args.workdir) as scratch:
+    # numpy's huge pages off, as `prove_round` has them (`distributed.no_huge_pages`)
+    with tempfile.TemporaryDirectory(dir=args.workdir) as scratch, no_huge_pages:
         work = Path(scratch)
         (work / "batches").mkdir()
         start = time.process_time()
