@@ -71,7 +71,8 @@ class Sampler:
         self.usable = 0.0  # the same, each interval's capped at the machine's cores
         self.cores = os.cpu_count() or 1
         self.threads: set[int] = set()
-        self.windows: list[tuple[float, float, float]] = []  # (start, end, capped runnable threads)
+        # (start, end, capped runnable threads, CPU seconds) per window
+        self.windows: list[tuple[float, float, float, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -86,7 +87,7 @@ class Sampler:
     def _run(self) -> None:
         me = threading.get_native_id()
         last = _thread_times()
-        window, window_start = 0.0, time.perf_counter()
+        window, window_start, window_cpu = 0.0, time.perf_counter(), 0.0
         while True:
             stopping = self._stop.wait(self.interval)
             now, when = _thread_times(), time.perf_counter()
@@ -96,6 +97,7 @@ class Sampler:
                     continue
                 self.threads.add(tid)
                 self.cpu += (on_cpu - before[0]) / 1e9
+                window_cpu += (on_cpu - before[0]) / 1e9
                 window += (on_cpu - before[0] + waiting - before[1]) / 1e9
             last = now
             # capped per window of a few samples: the threads' counters are read one after another,
@@ -104,8 +106,8 @@ class Sampler:
                 self.runnable += window
                 self.usable += min(window, self.cores * (when - window_start))
                 threads = min(window / max(when - window_start, 1e-9), self.cores)
-                self.windows.append((window_start, when, threads))
-                window, window_start = 0.0, when
+                self.windows.append((window_start, when, threads, window_cpu))
+                window, window_start, window_cpu = 0.0, when, 0.0
             if stopping:
                 return
 
@@ -216,7 +218,7 @@ def _driver(name: str) -> bool:
 
 
 def _idle_where(
-    windows: list[tuple[float, float, float]], spans: list[tuple[str, float, float]],
+    windows: list[tuple[float, float, float, float]], spans: list[tuple[str, float, float]],
     phase_spans: list[tuple[str, float, float]], cores: int,
 ) -> dict[str, float]:  # fmt: skip
     """Idle core-seconds by where they fell: before the first proof, after the last one, between
@@ -225,7 +227,7 @@ def _idle_where(
     last = max((b for _, _, b in spans), default=float("-inf"))
     proof_phases = sorted((a, b, n) for n, a, b in phase_spans if not _driver(n))
     out: dict[str, float] = defaultdict(float)
-    for start, end, threads in windows:
+    for start, end, threads, _ in windows:
         middle, idle = (start + end) / 2, (cores - threads) * (end - start)
         if middle < first:
             out["start (before the first proof)"] += idle
@@ -240,14 +242,15 @@ def _idle_where(
 
 
 def _idle_cores(
-    windows: list[tuple[float, float, float]], spans: list[tuple[str, float, float]], cores: int
+    windows: list[tuple[float, float, float, float]], spans: list[tuple[str, float, float]], cores: int
 ) -> dict[str, list[float]]:
     """Core-seconds left idle (cores − capped runnable threads, summed over the sampler's
     windows) by what was being proven in each window: "batch", "L1", … (a window's share split
     by overlap), or "no proof" (between proofs: a level's program compiled, the last witness, the
-    tree's start and end). Each entry: [idle core-seconds, wall seconds]."""
-    out: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for start, end, threads in windows:
+    tree's start and end). Each entry: [idle core-seconds, wall seconds, CPU seconds]; the CPU
+    done while no proof runs is serial work on the round's critical path, whatever the load."""
+    out: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for start, end, threads, cpu in windows:
         length = end - start
         shares = {}
         for job, a, b in spans:
@@ -261,6 +264,7 @@ def _idle_cores(
         for job, share in shares.items():
             out[job][0] += (cores - threads) * length * share / total
             out[job][1] += length * share / total
+            out[job][2] += cpu * share / total
     return dict(out)
 
 
@@ -273,8 +277,9 @@ def report(users: int, result: dict) -> None:
         threads = p["cpu"] / p["own"] if p["own"] else 0.0
         print(f"{name:34s} {p['wall']:7.2f} {p['cpu']:7.2f} {p['own']:7.2f} {threads:7.2f}")
     wall, cpu = result["wall"], result["cpu"]
-    for job, (idle, seconds) in sorted(result.get("idle", {}).items()):
-        print(f"  while {job:9s} {seconds:7.1f} s wall, {idle:6.1f} core-s idle ({idle / seconds:.2f} cores)")
+    for job, (idle, seconds, busy) in sorted(result.get("idle", {}).items()):
+        print(f"  while {job:9s} {seconds:7.1f} s wall, {busy:6.1f} CPU-s, {idle:6.1f} core-s idle "
+              f"({idle / seconds:.2f} cores)")  # fmt: skip
     for where, idle in sorted(result.get("idle where", {}).items(), key=lambda item: -item[1]):
         print(f"  {where:46s} {idle:6.2f} core-s idle")
     steps = result.get("driver steps", [])

@@ -546,7 +546,7 @@ class TreeSchedule:
             return
         from zkpor.liabilities.distributed import NodeJob
 
-        files = tuple(data for data, _ in children)
+        files = tuple(child_file for child_file, _ in children)
         self._ready.append(NodeJob(self.statement, shape.level, shape.index, self.tree, files))
 
     def _fit_top(self) -> None:
