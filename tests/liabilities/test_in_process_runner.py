@@ -154,7 +154,8 @@ def test_a_round_killed_while_a_node_proves_resumes_with_every_recorded_node_kep
 ) -> None:
     """Nodes proven among the batches (`round_tree.TreeSchedule`): a kill while node L1-1 proves
     keeps the four batches and node L1-0, recorded before it; the restarted prove reuses them all
-    (L1-0 byte for byte, checked against its children) and proves only L1-1 and the top."""
+    (L1-0 byte for byte, checked against its children) and proves only L1-1 and the top. A node
+    result showing other public values than its children give is refused, and nothing written."""
     tree = NO_ZK_PAIRS  # L1-0: batches 0-1, L1-1: batches 2-3
     directory = tmp_path / "r"
     secret = make_round(directory, 4 * SMALL_BATCH - 3)
@@ -181,6 +182,17 @@ def test_a_round_killed_while_a_node_proves_resumes_with_every_recorded_node_kep
     assert sorted(p.name for p in nodes.iterdir()) == ["L1-00000.zkp"]
     kept = (nodes / "L1-00000.zkp").read_bytes()
     monkeypatch.setattr(distributed, "prepare_payload", prepare)
+
+    class OtherCount(InProcessRunner):  # a worker handing back a node proof of other public values
+        def run(self, jobs):  # type: ignore[no-untyped-def]
+            for job, result in super().run(jobs):
+                yield job, {**result, "public": {**result["public"], "batch_count": 5}}
+
+    with pytest.raises(ZkporError, match="node L1-00001 came back with other public values"):
+        prove_round(
+            directory, secret, NO_ZK, batch_size=SMALL_BATCH, tree=tree, runner=OtherCount(overlap=False)
+        )
+    assert sorted(p.name for p in nodes.iterdir()) == ["L1-00000.zkp"], "nothing written for it"
     report = prove()
     assert (report.batches_reused, report.batches_proven) == (4, 0) and report.tree is not None
     assert (report.tree.nodes_reused, report.tree.nodes_proven) == (1, 2)
