@@ -82,6 +82,10 @@ def test_cli_serves_on_loopback_until_interrupted(round_dir: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
+        # SIGINT back to its default: a test run started in the background (`cmd &`, nohup) has it
+        # ignored, a child inherits that, and a process that starts with SIGINT ignored never sees
+        # Ctrl-C (this test then timed out; test_faults' prover does the same).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         first = process.stdout.readline()
