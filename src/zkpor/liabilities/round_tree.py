@@ -57,7 +57,7 @@ from zkpor.fsutil import make_directory, remove_stale_temporaries, write_atomica
 from zkpor.liabilities import aggregation
 from zkpor.liabilities.air import BatchPublic
 from zkpor.liabilities.batch import BatchProof, statement_layout, verify_batch
-from zkpor.liabilities.encoding import node_hash
+from zkpor.liabilities.encoding import merkle_root
 from zkpor.liabilities.published import (
     OPTION_FIELDS,
     ROUND_PROOF_FILE,
@@ -559,15 +559,13 @@ class TreeSchedule:
     def _public(self, shape: aggregation.NodeShape, children: list[Public]) -> aggregation.NodePublic:
         """What the node must show: the top tree's subtree root over its slots (its children's roots,
         then filler subtrees) and the sums of its real children's limb totals."""
-        filler = aggregation.filler_root(shape.child_height)
-        roots = [tuple(p.root) for p in children] + [filler] * (shape.arity - len(children))
-        while len(roots) > 1:
-            roots = [tuple(node_hash(roots[i], roots[i + 1])) for i in range(0, len(roots), 2)]
+        fillers = [aggregation.filler_root(shape.child_height)] * (shape.arity - len(children))
+        root = tuple(merkle_root([tuple(p.root) for p in children] + fillers))
         totals = tuple(  # [asset][side][limb], summed over the children
             tuple(tuple(map(sum, zip(*sides, strict=True))) for sides in zip(*asset, strict=True))
             for asset in zip(*(p.limb_totals for p in children), strict=True)
         )
-        return aggregation.NodePublic(self.statement.digest(), shape.first_leaf, roots[0], totals,  # type: ignore[arg-type]
+        return aggregation.NodePublic(self.statement.digest(), shape.first_leaf, root, totals,  # type: ignore[arg-type]
                                       self.statement.batch_count, self.statement.weights)  # fmt: skip
 
 
