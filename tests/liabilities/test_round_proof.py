@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import stat
@@ -96,6 +97,32 @@ def test_the_shuffle_is_keyed_deterministic_and_spreads_padding() -> None:
     assert not np.array_equal(first, shuffle_slots(b"k" * 32, "r2", uids, 512)), "depends on the round"
     padding_per_quarter = [(first[q * 128 : (q + 1) * 128] < 0).sum() for q in range(4)]
     assert min(padding_per_quarter) > 20, padding_per_quarter
+
+
+def test_the_shuffle_orders_slots_by_the_documented_hmac_keys() -> None:
+    uids = [f"user-{i}".encode() for i in range(300)]
+    secret, message = b"k" * 32, b"zkpor-shuffle-v1\0r1\0"
+    tags = [b"u" + uid for uid in uids] + [b"p" + k.to_bytes(8, "big") for k in range(212)]
+    keys = [hmac.digest(secret, message + tag, "sha256")[:16] for tag in tags]
+    who = [*range(300), *(-1 - k for k in range(212))]
+    expected = [who[i] for i in sorted(range(512), key=lambda i: (keys[i], i))]
+    assert shuffle_slots(secret, "r1", uids, 512).tolist() == expected
+
+
+def test_keyed_hmac_equals_hmac_sha256() -> None:
+    # RFC 4231 test cases 2 and 6 (a key longer than SHA-256's block is hashed first)
+    assert encoding.KeyedHmac(b"Jefe").digest(b"what do ya want for nothing?").hex() == (
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    )
+    large = encoding.KeyedHmac(b"\xaa" * 131, b"Test Using Larger Than ")
+    assert large.digest(b"Block-Size Key - Hash Key First").hex() == (
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+    )
+    messages = [os.urandom(n) for n in (0, 1, 55, 56, 64, 119, 200)]
+    for key in (b"", b"k", os.urandom(32), os.urandom(64), os.urandom(65)):
+        for prefix in (b"", b"zkpor-user-nonce-v1"):
+            expected = [hmac.digest(key, prefix + m, "sha256") for m in messages]
+            assert encoding.KeyedHmac(key, prefix).digests(messages) == expected
 
 
 def test_padding_id_hashes_are_reproducible_field_elements() -> None:

@@ -25,7 +25,6 @@ Padding users
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -34,7 +33,7 @@ import numpy as np
 from zkpor.errors import ZkporError
 from zkpor.field.goldilocks import P
 from zkpor.hash.poseidon2_batch import sponge_hash_batch
-from zkpor.liabilities.encoding import ID_DOMAIN, _hkdf_expand, _hkdf_extract, user_nonces
+from zkpor.liabilities.encoding import ID_DOMAIN, KeyedHmac, _hkdf_expand, _hkdf_extract, user_nonces
 from zkpor.liabilities.layout import SolvencyLayout
 from zkpor.round.users import UserBalances
 
@@ -101,13 +100,13 @@ def _slot_order(
     if slots < n:
         raise ValueError("fewer slots than users")
     keys = np.empty(2 * slots, dtype=">u8")
-    prefix = SHUFFLE_DOMAIN + b"\0" + round_id.encode() + b"\0"  # the shuffle key's message, then the tag
+    keyed = KeyedHmac(secret, SHUFFLE_DOMAIN + b"\0" + round_id.encode() + b"\0")  # then the tag
     for start in range(0, slots, _KEY_CHUNK):
         end = min(start + _KEY_CHUNK, slots)
         users = uids_of(start, min(end, n)) if start < n else []
         tags = [b"u" + uid for uid in users]
         tags += [b"p" + (k - n).to_bytes(8, "big") for k in range(max(start, n), end)]
-        chunk = b"".join(hmac.digest(secret, prefix + t, "sha256")[:16] for t in tags)
+        chunk = b"".join(key[:16] for key in keyed.digests(tags))
         keys[2 * start : 2 * end] = np.frombuffer(chunk, dtype=">u8")
     high, low = keys[0::2], keys[1::2]
     order = np.lexsort((low, high))  # stable: equal keys keep their input order
@@ -121,7 +120,7 @@ def padding_id_hash(secret: bytes, round_id: str, index: int) -> list[int]:
     return _padding_id_hash(_hkdf_extract(secret, round_id.encode()), index)
 
 
-def _padding_id_hash(prk: bytes, index: int) -> list[int]:
+def _padding_id_hash(prk: bytes | KeyedHmac, index: int) -> list[int]:
     """`padding_id_hash` from the HKDF's extract step (`prk`), the same for every padding user."""
     material = _hkdf_expand(prk, PADDING_INFO + index.to_bytes(8, "big"), 64)
     return [int.from_bytes(material[i : i + 16], "big") % P for i in range(0, 64, 16)]
@@ -207,7 +206,7 @@ def batch_members(
         id_hashes[real] = _id_hashes(uids, nonces)
     padding = np.flatnonzero(~real)
     if padding.size:
-        prk = _hkdf_extract(secret, round_id.encode())
+        prk = KeyedHmac(_hkdf_extract(secret, round_id.encode()))
         for position in padding:
             id_hashes[position] = _padding_id_hash(prk, int(-1 - rows[position]))
     n_assets = users.equity.shape[1]

@@ -19,8 +19,9 @@ capacity is a public constant of the round, so the AIR pins it on each leaf's fi
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from zkpor.hash import poseidon2
 
@@ -37,6 +38,40 @@ def padded_asset_count(assets: int) -> int:
     return assets + (-(4 + 2 * assets) // 2) % (SPONGE_RATE // 2)
 
 
+_SHA256_BLOCK = 64
+_INNER_PAD = bytes(x ^ 0x36 for x in range(256))  # RFC 2104's ipad and opad, as byte translations
+_OUTER_PAD = bytes(x ^ 0x5C for x in range(256))
+
+
+class KeyedHmac:
+    """HMAC-SHA256 (RFC 2104) under one key, of `prefix` ‖ message for many messages: the key's
+    inner and outer SHA-256 states (and the prefix) are hashed once and copied per message.
+    `hmac.digest` sets them up again on every call, with OpenSSL's context: ~2.5x the CPU for the
+    round's short messages, one HMAC per user (docs/performance.md, "the round's own work")."""
+
+    def __init__(self, key: bytes, prefix: bytes = b"") -> None:
+        if len(key) > _SHA256_BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_SHA256_BLOCK, b"\0")
+        self._inner = hashlib.sha256(key.translate(_INNER_PAD))
+        self._inner.update(prefix)
+        self._outer = hashlib.sha256(key.translate(_OUTER_PAD))
+
+    def digest(self, message: bytes) -> bytes:
+        return self.digests((message,))[0]
+
+    def digests(self, messages: Iterable[bytes]) -> list[bytes]:
+        out = []
+        inner_state, outer_state = self._inner.copy, self._outer.copy
+        for message in messages:
+            inner = inner_state()
+            inner.update(message)
+            outer = outer_state()
+            outer.update(inner.digest())
+            out.append(outer.digest())
+        return out
+
+
 def _hkdf_sha256(key: bytes, salt: bytes, info: bytes, length: int) -> bytes:
     """RFC 5869 HKDF (extract, then expand)."""
     return _hkdf_expand(_hkdf_extract(key, salt), info, length)
@@ -46,10 +81,12 @@ def _hkdf_extract(key: bytes, salt: bytes) -> bytes:
     return hmac.digest(salt, key, "sha256")
 
 
-def _hkdf_expand(prk: bytes, info: bytes, length: int) -> bytes:
+def _hkdf_expand(prk: bytes | KeyedHmac, info: bytes, length: int) -> bytes:
+    """RFC 5869's expand step from the pseudorandom key `prk` (or an HMAC keyed with it)."""
+    keyed = prk if isinstance(prk, KeyedHmac) else KeyedHmac(prk)
     out, block, counter = b"", b"", 1
     while len(out) < length:
-        block = hmac.digest(prk, block + info + bytes([counter]), "sha256")
+        block = keyed.digest(block + info + bytes([counter]))
         out += block
         counter += 1
     return out[:length]
@@ -62,9 +99,11 @@ def user_nonce(exchange_secret: bytes, round_id: str, uid: str) -> bytes:
 
 def user_nonces(exchange_secret: bytes, round_id: str, uids: Sequence[bytes]) -> list[bytes]:
     """`user_nonce` of many users (uids in UTF-8): HKDF's extract step, the same for every user of
-    the round, once; then one HMAC per user (a nonce is one SHA-256 block)."""
-    prk = _hkdf_extract(exchange_secret, round_id.encode())
-    return [_hkdf_expand(prk, NONCE_INFO + uid, NONCE_BYTES) for uid in uids]
+    the round, once; then one HMAC per user (a nonce is HKDF-expand's first block: HMAC(prk,
+    info ‖ uid ‖ 0x01), 32 bytes)."""
+    assert NONCE_BYTES == 32  # one SHA-256 block of output
+    keyed = KeyedHmac(_hkdf_extract(exchange_secret, round_id.encode()), NONCE_INFO)
+    return keyed.digests(uid + b"\x01" for uid in uids)
 
 
 def bytes_to_elements(data: bytes) -> list[int]:
