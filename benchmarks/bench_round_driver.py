@@ -43,6 +43,7 @@ def main() -> None:
     from zkpor.liabilities.secret import load_secret
     from zkpor.liabilities.statement import Statement
     from zkpor.liabilities.store import STORE_NAME, InclusionStore
+    from zkpor.liabilities.witness import release_trace
     from zkpor.round.directory import load_round_inputs
     from zkpor.round.generate import generate_round
 
@@ -81,7 +82,7 @@ def main() -> None:
                 result = round_proof.proven_batch(payload, statement)
                 round_proof._record_batch(store, work, result, members, layout, len(config.assets))
                 times.append(time.process_time())
-                del witness
+                release_trace(witness)  # as `distributed.prepare_payload` does after the proof
                 if index > 0:  # batch 0 loads the kernels
                     for name, begin, end in zip(steps, [start, *times], times, strict=False):
                         steps[name].append(end - begin)

@@ -7,7 +7,7 @@ import pytest
 
 from zkpor.field.goldilocks import P
 from zkpor.liabilities.layout import EQUITY, LANES, MAX_WEIGHT, MAX_WEIGHT_SUM, SolvencyLayout
-from zkpor.liabilities.witness import NegativeNetValueError, build_batch
+from zkpor.liabilities.witness import NegativeNetValueError, build_batch, release_trace
 
 
 def reference_columns(layout: SolvencyLayout, trace: np.ndarray, weights: tuple[int, ...]):
@@ -66,3 +66,20 @@ def test_first_negative_net_value_is_named(layout, digest, make_users):
     with pytest.raises(NegativeNetValueError) as refused:
         build_batch(layout, digest, 0, ids, equity, debt, weights=weights)
     assert refused.value.user == 9
+
+
+def test_a_trace_given_back_is_cleared_and_reused(layout, digest, make_users):
+    weights = (1,) * len(layout.asset_bits)
+    first = build_batch(layout, digest, 0, *make_users(layout, seed=5), weights=weights)
+    other = build_batch(layout, digest, 1, *make_users(layout, seed=6), weights=weights)
+    other.trace.fill(12345)  # what a cleared buffer must not show
+    address = other.trace.__array_interface__["data"][0]
+    release_trace(other)
+    assert other.trace.size == 0
+    again = build_batch(layout, digest, 0, *make_users(layout, seed=5), weights=weights)
+    assert again.trace.__array_interface__["data"][0] == address, "the given-back matrix is reused"
+    assert np.array_equal(again.trace, first.trace)
+    held = again.trace[:, :4]  # a view still holds it: not given back
+    release_trace(again)
+    third = build_batch(layout, digest, 0, *make_users(layout, seed=5), weights=weights)
+    assert not np.shares_memory(third.trace, held)

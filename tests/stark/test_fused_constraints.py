@@ -173,6 +173,23 @@ def lookup_frame(rng, air):
     return frame, aux
 
 
+@SHAPES
+def test_sponge_rows_in_blocks_equal_one_permutation_call_per_row(shape):
+    rng = np.random.default_rng(41)
+    sponges, rows, block, extra = ROWS, 3, 8, 5  # extra columns after the gadget's stay untouched
+    rate, capacity = random_matrix(rng, (8 * rows, sponges)), random_matrix(rng, (4,))
+    trace = random_matrix(rng, (shape.columns + extra, sponges * block))
+    before = trace.copy()
+    shape.fill_sponge_rows(trace, rate, capacity, block)
+    lanes = np.repeat(capacity[:, None], sponges, axis=1)
+    for r in range(rows):
+        expected = shape.fill_trace(np.concatenate([rate[8 * r : 8 * r + 8], lanes]), fused=False)
+        assert np.array_equal(trace[: shape.columns, r::block], expected), f"row {r}"
+        lanes = expected[shape.output_offset + 8 : shape.output_offset + 12]
+    assert np.array_equal(trace[shape.columns :], before[shape.columns :])
+    assert np.array_equal(trace[:, rows::block], before[:, rows::block])  # other rows of a block
+
+
 def test_fused_lookup_pairs_equal_generic_constraints():
     rng = np.random.default_rng(3)
     air = LookupsAir(64)

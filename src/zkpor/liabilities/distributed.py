@@ -42,7 +42,7 @@ from zkpor.field import parallel
 from zkpor.liabilities.batch import batch_witness, prove_witness
 from zkpor.liabilities.round_tree import TreeOptions, node_payload, prepare_node_payload
 from zkpor.liabilities.statement import Statement
-from zkpor.liabilities.witness import NegativeNetValueError
+from zkpor.liabilities.witness import NegativeNetValueError, release_trace
 from zkpor.stark.params import ProofOptions
 
 # Jobs in flight per worker: enough to keep each busy while results travel back, few enough that
@@ -125,6 +125,7 @@ def prepare_payload(payload: dict[str, Any]) -> Callable[[], dict[str, Any]]:
 
     def prove() -> dict[str, Any]:
         proof = prove_witness(statement, witness, ProofOptions(**payload["options"]))
+        release_trace(witness)  # for the next batch's witness: no fresh pages to fault
         return {"index": index, "proof": proof.to_bytes(), "nodes": np.asarray(witness.nodes)}
 
     return prove

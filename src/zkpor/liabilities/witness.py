@@ -1,11 +1,14 @@
 """Build the solvency trace of one batch (see `layout` for where everything goes).
 
-Work is vectorised across the batch: sponge row r of every block is one call of the Poseidon2
-gadget's trace filler, tree level ℓ is one call, and limbs, accumulators and carries are numpy.
+Work is vectorised across the batch: the leaf sponges' rows are filled block by block (the Poseidon2
+gadget's `fill_sponge_rows`), tree level ℓ is one call of its trace filler, and limbs, accumulators
+and carries are numpy. The trace matrix is a finished proof's when one was given back
+(`release_trace`): fresh pages cost more to fault than the matrix costs to clear.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +19,7 @@ from zkpor.hash import poseidon2
 from zkpor.liabilities.air import BatchPublic
 from zkpor.liabilities.encoding import NODE_DOMAIN, leaf_capacity
 from zkpor.liabilities.layout import EQUITY, LANES, SolvencyLayout, check_weights
+from zkpor.stark.polys import give_trace, zeroed_trace
 
 
 class NegativeNetValueError(ZkporError):
@@ -72,7 +76,7 @@ def build_batch(
     bounds = np.array([1 << b for b in layout.asset_bits], dtype=np.uint64)
     if strict and (np.any(equity >= bounds) or np.any(debt >= bounds)):
         raise ZkporError("a balance is over its asset's bit bound")
-    trace = np.zeros((layout.width, n), dtype=np.uint64)
+    trace = zeroed_trace((layout.width, n))  # a finished proof's, when one was given back
     gadget, output = layout.gadget, layout.gadget_output
     width = gadget.columns
     elements = leaf_element_matrix(layout, id_hashes, equity, debt)
@@ -80,14 +84,9 @@ def build_batch(
     def rows_of(r: int) -> slice:  # row r of every block: a strided view, not a gathered copy
         return slice(r, n, block)
 
-    # The leaf sponge, one row type at a time, from the capacity the round's statement gives.
+    # The leaf sponges, from the capacity the round's statement gives: rows 0 … R−1 of every block.
     capacity = np.array(leaf_capacity(statement_digest, layout.leaf_elements), dtype=np.uint64)
-    state_capacity = np.repeat(capacity[:, None], B, axis=1)
-    for r in range(layout.sponge_rows):
-        inputs = np.concatenate([elements[:, r * LANES : (r + 1) * LANES].T, state_capacity])
-        rows = gadget.fill_trace(np.ascontiguousarray(inputs))
-        trace[:width, rows_of(r)] = rows
-        state_capacity = rows[output + LANES : output + 12]
+    gadget.fill_sponge_rows(trace, elements.T, capacity, block)
     leaves = trace[output : output + 4, rows_of(layout.sponge_rows - 1)].T.copy()
 
     # The tree, level by level: node i (1 … B−1) lives on the node row of block i − 1.
@@ -163,6 +162,16 @@ def build_batch(
     root = tuple(int(v) for v in nodes[1])
     public = BatchPublic(statement_digest, batch_index, root, tuple(limb_totals), tuple(weights))  # type: ignore[arg-type]
     return BatchWitness(trace, public, leaves, nodes)
+
+
+def release_trace(witness: BatchWitness) -> None:
+    """After its proof: the witness's trace matrix goes back for the next batch's (`stark.polys.
+    give_trace`), unless something still holds it or a view of it; `witness.trace` is emptied."""
+    trace = witness.trace
+    witness.trace = np.empty((0, 0), dtype=np.uint64)
+    # references: `trace` here and getrefcount's argument; any other holder (a view's base) adds one
+    if sys.getrefcount(trace) <= 2:
+        give_trace(trace)
 
 
 def _to_field(values: np.ndarray) -> np.ndarray:

@@ -177,6 +177,17 @@ class Poseidon2Gadget:
         self.rounds([BaseVec(np.ascontiguousarray(row)) for row in inputs], store)
         return trace
 
+    def fill_sponge_rows(self, trace: np.ndarray, rate: np.ndarray, capacity: np.ndarray, block: int) -> None:
+        """Overwrite-mode sponges, one per block of `block` rows of `trace` (C-contiguous, the
+        gadget's columns first): sponge j's permutation r goes on row j·block + r, absorbing
+        rate[8r : 8r + 8, j] over the capacity lanes of permutation r − 1's output (for r = 0,
+        `capacity`, 4 elements); rate has 8R rows, one column per sponge. The same columns as
+        `fill_trace` row by row, each sponge's R rows written together
+        (`poseidon2_kernel.fill_sponge_rows`): one pass over the trace instead of R strided ones."""
+        from zkpor.stark.gadgets.poseidon2_kernel import fill_sponge_rows
+
+        fill_sponge_rows(trace, self.columns, rate, capacity, block, self.output_offset, self.sbox_degree)
+
 
 CUBED = Poseidon2Gadget(3)
 NARROW = Poseidon2Gadget(7)
