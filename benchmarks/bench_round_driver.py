@@ -80,7 +80,8 @@ def main() -> None:
                 stand_in = BatchProof(statement, witness.public, os.urandom(220_000)).to_bytes()
                 payload = {"index": index, "proof": stand_in, "nodes": np.asarray(witness.nodes)}
                 result = round_proof.proven_batch(payload, statement)
-                round_proof._record_batch(store, work, result, members, layout, len(config.assets))
+                rows = round_proof._store_rows(members)
+                round_proof._record_batch(store, work, result, rows, layout, len(config.assets))
                 times.append(time.process_time())
                 release_trace(witness)  # as `distributed.prepare_payload` does after the proof
                 if index > 0:  # batch 0 loads the kernels

@@ -76,7 +76,14 @@ from zkpor.liabilities.round_tree import (
 )
 from zkpor.liabilities.secret import secret_id
 from zkpor.liabilities.statement import Statement
-from zkpor.liabilities.store import PRIVATE_DIR, STORE_NAME, InclusionStore, StoredBatch, pack_balance_rows
+from zkpor.liabilities.store import (
+    PRIVATE_DIR,
+    STORE_NAME,
+    InclusionStore,
+    StoredBatch,
+    StoreRow,
+    pack_balance_rows,
+)
 from zkpor.recursion.verifying_key import KeyCache, default_cache_dir
 from zkpor.round.config import load_round_config, round_config_from_document
 from zkpor.round.directory import ROUND_CONFIG_NAME, load_round_inputs
@@ -298,7 +305,9 @@ def _prove_locked(
         proven = 0
         if progress:
             progress(len(done), shape.batch_count)
-        members_of: dict[int, BatchMembers] = {}  # the private half of each job in flight
+        # The private half of each job in flight: its members and their store rows, packed while
+        # the proof before it runs, so that the last batch's record after the last proof is short.
+        members_of: dict[int, tuple[BatchMembers, list[StoreRow]]] = {}
         # A tree's nodes are proven among the batches, each as soon as its children are
         schedule = None
         if tree is not None and expected_top(shape.batch_count) == TOP_NODE:
@@ -312,7 +321,9 @@ def _prove_locked(
                     yield from schedule.jobs()
                 if index not in done:
                     with phase("round: assign users"):
-                        m = members_of[index] = batch_members(plan, index, secret, config.round_id, users)
+                        m = batch_members(plan, index, secret, config.round_id, users)
+                    with phase("round: pack store rows"):
+                        members_of[index] = m, _store_rows(m)
                     yield BatchJob(statement, index, m.id_hashes, m.equity, m.debt, options)
             if schedule is not None:
                 yield from schedule.jobs()
@@ -326,12 +337,12 @@ def _prove_locked(
                         assert schedule is not None
                         schedule.record(job, payload)
                         continue
-                    members = members_of.pop(job.index)
+                    members, rows = members_of.pop(job.index)
                     if "negative_net_value_at" in payload:
                         raise _negative_net_value(users, members, payload["negative_net_value_at"])
                     with phase("round: record batch"):
                         result = proven_batch(payload, statement)
-                        _record_batch(store, proof_dir, result, members, layout, len(config.assets))
+                        _record_batch(store, proof_dir, result, rows, layout, len(config.assets))
                     proven += 1
                     if progress:
                         progress(len(done) + proven, shape.batch_count)
@@ -401,15 +412,26 @@ def _negative_net_value(users: UserBalances, members: BatchMembers, position: in
     )
 
 
+def _store_rows(members: BatchMembers) -> list[StoreRow]:
+    """A batch's rows for the inclusion store: (uid, position, nonce, packed balances) per real user."""
+    real = [position for position, uid in enumerate(members.uids) if uid is not None]
+    packed = pack_balance_rows(members.equity[real], members.debt[real])
+    return [
+        (members.uids[position], position, members.nonces[position], balances)  # type: ignore[misc]
+        for position, balances in zip(real, packed, strict=True)
+    ]
+
+
 def _record_batch(
     store: InclusionStore,
     proof_dir: Path,
     result: ProvenBatch,
-    members: BatchMembers,
+    rows: list[StoreRow],
     layout: SolvencyLayout,
     n_assets: int,
 ) -> None:
-    """The batch file first (atomically), then its rows in one transaction: the commit marks it done."""
+    """The batch file first (atomically), then its rows (`_store_rows`) in one transaction: the
+    commit marks it done."""
     write_atomically(proof_dir / batch_file_name(result.index), result.proof)
     totals = result.public.asset_totals(layout.limb_bits)[:n_assets]
     batch = StoredBatch(
@@ -418,12 +440,6 @@ def _record_batch(
         [[equity, debt] for equity, debt in totals],
         hashlib.sha256(result.proof).hexdigest(),
         len(result.proof),
-    )
-    real = [position for position, uid in enumerate(members.uids) if uid is not None]
-    packed = pack_balance_rows(members.equity[real], members.debt[real])
-    rows = (
-        (members.uids[position], position, members.nonces[position], balances)
-        for position, balances in zip(real, packed, strict=True)
     )
     store.add_batch(batch, result.nodes.astype("<u8").tobytes(), rows)
 

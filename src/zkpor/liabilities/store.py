@@ -47,6 +47,9 @@ CREATE INDEX IF NOT EXISTS users_by_batch ON users (batch);
 """
 
 
+StoreRow = tuple[str, int, bytes, bytes]  # a user's row: uid, position, nonce, packed balances
+
+
 @dataclass(frozen=True)
 class StoredBatch:
     batch: int
@@ -159,7 +162,7 @@ class InclusionStore:
         self,
         batch: StoredBatch,
         nodes: bytes,
-        users: Iterable[tuple[str, int, bytes, bytes]],  # uid, position, nonce, packed balances
+        users: Iterable[StoreRow],
     ) -> None:
         """One transaction: the batch's tree and its users (replacing any half-done earlier attempt)."""
         with self._transaction():
