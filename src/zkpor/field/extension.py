@@ -22,11 +22,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
-from numba import njit
 
 from zkpor.field import goldilocks as gl
 from zkpor.field import llvm_ops as ops
 from zkpor.field import scalar as fs
+from zkpor.field.jit import njit
 from zkpor.field.parallel import parallel_ranges
 from zkpor.field.pure import Ext
 from zkpor.field.pure import W as W_INT

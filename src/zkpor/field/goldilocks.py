@@ -15,10 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit
 
 from zkpor.field import llvm_ops as ops
 from zkpor.field import scalar as fs
+from zkpor.field.jit import njit
 from zkpor.field.parallel import parallel_ranges
 from zkpor.field.pure import P as P_PURE
 

@@ -32,10 +32,10 @@ import threading
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
 
 from zkpor.field import goldilocks as gl
 from zkpor.field import llvm_ops as ops
+from zkpor.field.jit import njit
 from zkpor.field.parallel import num_threads, parallel_ranges
 from zkpor.field.pure import GENERATOR, TWO_ADICITY, fp_root_of_unity
 

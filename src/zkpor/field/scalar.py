@@ -6,7 +6,8 @@ silently lose precision.
 """
 
 import numpy as np
-from numba import njit
+
+from zkpor.field.jit import njit
 
 P_INT = 0xFFFF_FFFF_0000_0001
 P = np.uint64(P_INT)

@@ -14,8 +14,8 @@ prefix[i] ‖ columns[:, i], uint64 words little-endian.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from zkpor.field.jit import njit
 from zkpor.hash.blake3_kernels import (
     BLOCK_LEN,
     CHUNK_END,

@@ -14,7 +14,8 @@ Digests are returned as 4 uint64 words: the 32 digest bytes read as little-endia
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from zkpor.field.jit import njit
 
 _M32 = np.uint64(0xFFFF_FFFF)
 _S32 = np.uint64(32)

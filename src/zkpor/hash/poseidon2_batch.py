@@ -35,8 +35,8 @@ Speed notes (why the kernels look the way they do; ~1.2-1.5 us a width-12 permut
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from zkpor.field.jit import njit
 from zkpor.field.parallel import parallel_ranges
 from zkpor.field.scalar import P_INT
 from zkpor.hash import poseidon2 as _ref

@@ -36,11 +36,12 @@ from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
 from zkpor.field import llvm_ops as f
+from zkpor.field.jit import njit
 from zkpor.field.parallel import parallel_ranges
 from zkpor.hash import poseidon2 as reference
 from zkpor.hash import poseidon2_constants as C  # noqa: N812 (the constants module)

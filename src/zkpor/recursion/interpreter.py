@@ -10,9 +10,9 @@ stops at the first fault with a status that `program.execute` turns into the sam
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from zkpor.field import llvm_ops as f
+from zkpor.field.jit import njit
 from zkpor.hash.poseidon2_batch import permute12_inplace
 
 # opcodes (program.py's instruction classes)

@@ -11,9 +11,9 @@ when the final carry is.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from zkpor.errors import InputError
+from zkpor.field.jit import njit
 from zkpor.round.config import LIMB_BITS, LIMBS_PER_AMOUNT, RoundConfig
 from zkpor.round.decimal_text import format_units
 from zkpor.round.users import UserBalances

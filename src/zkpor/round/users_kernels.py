@@ -8,7 +8,8 @@ grammar is the one in decimal_text.py; ``tests/round`` checks the two agree.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from zkpor.field.jit import njit
 
 # What a CSV column (or a JSONL cell) holds.
 ROLE_UID = 0

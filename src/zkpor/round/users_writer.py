@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
+from zkpor.field.jit import njit
 from zkpor.fsutil import atomic_output
 from zkpor.round.config import RoundConfig
 from zkpor.round.users_kernels import MAX_UID_BYTES

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from zkpor.field import llvm_ops as ops
 from zkpor.field import scalar
 from zkpor.field.extension import add_four_rows, add_product
+from zkpor.field.jit import njit
 from zkpor.field.parallel import parallel_ranges
 
 

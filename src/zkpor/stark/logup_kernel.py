@@ -17,11 +17,11 @@ two on random rows.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from zkpor.field import goldilocks as gl
 from zkpor.field import llvm_ops as f
 from zkpor.field.extension import add_product
+from zkpor.field.jit import njit
 from zkpor.field.parallel import parallel_ranges
 
 _TILE = 512  # rows per tile: the accumulators stay in L1

@@ -17,9 +17,9 @@ point, and the tests compare this kernel with the generic code on random (unsati
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from zkpor.field import llvm_ops as f
+from zkpor.field.jit import njit
 from zkpor.hash.poseidon2_lanes import DIAG, RC_FINAL, RC_INITIAL, RC_INTERNAL, external_layer, internal_layer
 
 WIDTH = 12
