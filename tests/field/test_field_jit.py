@@ -10,6 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 KERNEL_MODULE = '''
 import numpy as np
 from zkpor.field.jit import njit
@@ -25,6 +27,10 @@ def alloc_and_sum(n):
 CALL = '''
 import json, sys
 import numba_jit_probe as probe
+from zkpor.field.jit import Preloader
+if sys.argv[1:] == ["preload"]:
+    assert Preloader([probe.alloc_and_sum]).stop() is None
+    assert sum(probe.alloc_and_sum.stats.cache_hits.values()) == 1  # loaded before its first call
 result = int(probe.alloc_and_sum(1000))
 stats = probe.alloc_and_sum.stats
 print(json.dumps({
@@ -36,9 +42,9 @@ print(json.dumps({
 '''
 
 
-def _call(directory: Path) -> dict:
+def _call(directory: Path, *args: str) -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", CALL],
+        [sys.executable, "-c", CALL, *args],
         cwd=directory,
         env={**_env(), "PYTHONPATH": str(directory)},
         capture_output=True,
@@ -62,6 +68,24 @@ def test_a_kernel_compiles_once_then_loads_from_the_cache_without_the_registries
 
     again = _call(tmp_path)
     assert again == {"result": expected, "loaded": 1, "compiled": 0, "registries": False}
+
+    preloaded = _call(tmp_path, "preload")  # by zkpor.field.jit.Preloader's thread, then called
+    assert preloaded == {"result": expected, "loaded": 1, "compiled": 0, "registries": False}
+
+
+def test_a_preload_that_fails_names_the_kernel_and_stops(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zkpor.field import extension, goldilocks, jit
+
+    attempted = []
+
+    def unreadable(kernel: object) -> list:
+        attempted.append(kernel)
+        raise OSError("cache index unreadable")
+
+    monkeypatch.setattr(jit, "cached_signatures", unreadable)
+    failure = jit.Preloader([goldilocks._powers_kernel, extension._ext_kernel]).stop()
+    assert failure == "zkpor.field.goldilocks._powers_kernel: OSError: cache index unreadable"
+    assert attempted == [goldilocks._powers_kernel]
 
 
 def test_zkpor_kernels_are_decorated_with_the_cached_loader() -> None:

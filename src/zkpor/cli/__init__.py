@@ -11,6 +11,7 @@ import gc
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -22,6 +23,9 @@ from typer.models import CommandInfo
 
 from zkpor.cli import app_state
 from zkpor.errors import InterruptError, ZkporError
+
+if TYPE_CHECKING:
+    from zkpor.field.jit import Preloader
 
 # The module defining each command, in the order `zkpor --help` lists them. Importing a module
 # registers its commands on the app, so `zkpor CMD` imports only CMD's module and what it needs:
@@ -41,6 +45,11 @@ COMMAND_MODULES = {
     "serve": "serve_commands",
     "round": "publish_commands",
 }
+
+
+# Commands whose first proof or verification loads kernels from numba's cache: a thread loads them
+# while the command parses its options and reads its inputs (`run`; zkpor.round.preloaded_kernels).
+PRELOADED_KERNELS = {"prove": "prove_kernels", "verify": "verify_kernels"}
 
 
 def register_commands(argv: Sequence[str] = ()) -> typer.Typer:
@@ -83,10 +92,26 @@ def run() -> None:
     finally:
         gc.freeze()
         gc.enable()
+    preloader = _start_preloading(sys.argv[1:2])
     try:
         main()
     finally:
         gc.freeze()
+        # Before the process ends: the loader's thread stops after the kernel it is loading.
+        failure = preloader.stop() if preloader is not None else None
+        if failure is not None:
+            _warning(f"loading a kernel from numba's cache in the background failed: {failure}")
+
+
+def _start_preloading(argv: Sequence[str]) -> Preloader | None:
+    """A `zkpor.field.jit.Preloader` of the command's kernels, or None for a command without."""
+    function = PRELOADED_KERNELS.get(argv[0]) if argv else None
+    if function is None:
+        return None
+    from zkpor.field.jit import Preloader
+    from zkpor.round import preloaded_kernels
+
+    return Preloader(getattr(preloaded_kernels, function)())
 
 
 def main() -> None:
@@ -131,4 +156,12 @@ def _usage_line(usage: click.UsageError) -> str:
 
 
 def _error(message: str) -> None:
-    app_state.error_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    _stderr_line("[bold red]error:[/]", message)
+
+
+def _warning(message: str) -> None:
+    _stderr_line("[bold yellow]warning:[/]", message)
+
+
+def _stderr_line(label: str, message: str) -> None:
+    app_state.error_console.print(f"{label} {escape(message)}", highlight=False, soft_wrap=True)
