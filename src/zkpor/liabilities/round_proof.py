@@ -305,9 +305,10 @@ def _prove_locked(
         proven = 0
         if progress:
             progress(len(done), shape.batch_count)
-        # The private half of each job in flight: its members and their store rows, packed while
-        # the proof before it runs, so that the last batch's record after the last proof is short.
-        members_of: dict[int, tuple[BatchMembers, list[StoreRow]]] = {}
+        # The private half of each job in flight: its members, and their store rows once packed
+        # (while the batch is being proven, when the runner takes the next job: neither the first
+        # proof's start nor the last batch's record, after the last proof, waits for them).
+        members_of: dict[int, tuple[BatchMembers, list[StoreRow] | None]] = {}
         # A tree's nodes are proven among the batches, each as soon as its children are
         schedule = None
         if tree is not None and expected_top(shape.batch_count) == TOP_NODE:
@@ -322,9 +323,11 @@ def _prove_locked(
                 if index not in done:
                     with phase("round: assign users"):
                         m = batch_members(plan, index, secret, config.round_id, users)
-                    with phase("round: pack store rows"):
-                        members_of[index] = m, _store_rows(m)
+                    members_of[index] = m, None
                     yield BatchJob(statement, index, m.id_hashes, m.equity, m.debt, options)
+                    if index in members_of:  # not yet recorded (a runner that proves one job at a time has)
+                        with phase("round: pack store rows"):
+                            members_of[index] = m, _store_rows(m)
             if schedule is not None:
                 yield from schedule.jobs()
 
@@ -342,6 +345,7 @@ def _prove_locked(
                         raise _negative_net_value(users, members, payload["negative_net_value_at"])
                     with phase("round: record batch"):
                         result = proven_batch(payload, statement)
+                        rows = rows if rows is not None else _store_rows(members)
                         _record_batch(store, proof_dir, result, rows, layout, len(config.assets))
                     proven += 1
                     if progress:
