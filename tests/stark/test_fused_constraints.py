@@ -12,16 +12,20 @@ from zkpor.field.extension import Ext
 from zkpor.stark import logup
 from zkpor.stark.air import Air, Constraint, Frame, LookupTerm
 from zkpor.stark.algebra import (
+    BaseColumn,
     BaseVec,
     CombinedConstraints,
+    ExtColumn,
     ExtVec,
     as_ext_array,
-    ext_stacked,
+    base_columns,
+    ext_columns,
+    ext_row_views,
     row_views,
     selected_combinations,
     stacked,
 )
-from zkpor.stark.composition import _ext_columns, combine
+from zkpor.stark.composition import combine
 from zkpor.stark.examples.poseidon2_air import Poseidon2Air
 from zkpor.stark.gadgets import poseidon2 as gadget
 
@@ -49,7 +53,7 @@ def generic_sum(values, alphas) -> np.ndarray:
 def test_fused_gadget_equals_generic_constraints(shape):
     rng = np.random.default_rng(1)
     block = random_matrix(rng, (shape.columns + 3, ROWS + 8))  # wider and longer, like a frame
-    columns = [BaseVec(row[5 : 5 + ROWS]) for row in block]
+    columns = base_columns(block, 5, ROWS)  # read in place, as frames are
     alphas = weights(rng, shape.num_constraints)
     generic, generic_output = shape.constraints(columns, fused=False)
     (group,), output = shape.constraints(columns)
@@ -81,7 +85,7 @@ def test_fused_gadget_sees_every_constraint(shape):
 
 def test_stacked_is_a_view_of_consecutive_rows_and_a_copy_otherwise():
     matrix = np.arange(40, dtype=np.uint64).reshape(4, 10).copy()  # owns its memory, as frames do
-    view, offset = stacked([BaseVec(row[2:7]) for row in matrix[1:3]])
+    view, offset = stacked(base_columns(matrix, 2, 5)[1:3])
     assert offset == 2 and np.shares_memory(view, matrix)
     assert np.array_equal(view[:, offset : offset + 5], matrix[1:3, 2:7])
     copy, offset = stacked([BaseVec(matrix[2]), BaseVec(matrix[0])])
@@ -159,16 +163,16 @@ class LookupsAir(Air):
 
 
 def lookup_frame(rng, air):
-    """A frame as the composition builds it: main rows as slices of one matrix, aux columns as
-    consecutive entries of one (columns, rows, 2) array."""
+    """A frame as the composition builds it: main columns and aux columns (pairs of base rows) read
+    in place from their matrices."""
     width = 2 * logup.width(air)
     main = random_matrix(rng, (12, ROWS + 8))
     aux = random_matrix(rng, (width, ROWS + 8))
     frame = Frame(
-        current=[BaseVec(row[5 : 5 + ROWS]) for row in main],
-        next=[BaseVec(row[6 : 6 + ROWS]) for row in main],
-        aux_current=_ext_columns(aux[:, 5 : 5 + ROWS]),
-        aux_next=_ext_columns(aux[:, 6 : 6 + ROWS]),
+        current=base_columns(main, 5, ROWS),
+        next=base_columns(main, 6, ROWS),
+        aux_current=ext_columns(aux, 5, ROWS),
+        aux_next=ext_columns(aux, 6, ROWS),
     )
     return frame, aux
 
@@ -226,7 +230,7 @@ def test_fused_lookup_pairs_see_every_helper_and_column():
     for helper in range(2):
         changed = aux.copy()
         changed[2 * helper + 1, 5 + 7] = (int(changed[2 * helper + 1, 5 + 7]) + 1) % gl.P
-        other = Frame(frame.current, frame.next, _ext_columns(changed[:, 5 : 5 + ROWS]), frame.aux_next)
+        other = Frame(frame.current, frame.next, ext_columns(changed, 5, ROWS), frame.aux_next)
         assert not np.array_equal(first_run(other)[7], before[7]), helper
     for column in (0, 3, 5, 1):  # the four terms of the run
         current = list(frame.current)
@@ -237,21 +241,28 @@ def test_fused_lookup_pairs_see_every_helper_and_column():
         assert not np.array_equal(first_run(other)[7], before[7]), column
 
 
-def test_ext_stacked_is_a_view_of_consecutive_entries_and_a_copy_otherwise():
-    pairs = np.arange(60, dtype=np.uint64).reshape(5, 6, 2).copy()
-    columns = [ExtVec(p) for p in pairs]
-    view = ext_stacked(columns[1:4])
-    assert np.shares_memory(view, pairs) and np.array_equal(view, pairs[1:4])
-    copy = ext_stacked([columns[3], columns[0]])
-    assert not np.shares_memory(copy, pairs) and np.array_equal(copy, pairs[[3, 0]])
+def test_ext_row_views_read_ext_columns_in_place_and_copy_others():
+    matrix = np.arange(60, dtype=np.uint64).reshape(6, 10).copy()
+    columns = ext_columns(matrix, 2, 5)
+    assert len(columns) == 3 and all(isinstance(c, ExtColumn) for c in columns)
+    assert np.array_equal(columns[1].values, np.stack([matrix[2, 2:7], matrix[3, 2:7]], axis=-1))
+    found, rows, offset = ext_row_views([columns[2], columns[0]])
+    assert found is matrix and rows.tolist() == [4, 0] and offset == 2
+    pairs = [ExtVec(c.values.copy()) for c in (columns[2], columns[0])]
+    copy, rows, offset = ext_row_views(pairs)
+    assert not np.shares_memory(copy, matrix) and rows.tolist() == [0, 2] and offset == 0
+    assert np.array_equal(copy, matrix[[4, 5, 0, 1], 2:7])
 
 
 def test_row_views_find_any_rows_of_one_matrix_at_one_offset():
     matrix = np.arange(40, dtype=np.uint64).reshape(4, 10).copy()
-    found, rows, offset = row_views([BaseVec(matrix[3, 2:7]), BaseVec(matrix[0, 2:7])])
+    found, rows, offset = row_views([BaseColumn(matrix, 3, 2, 5), BaseColumn(matrix, 0, 2, 5)])
     assert found is matrix and rows.tolist() == [3, 0] and offset == 2
-    assert row_views([BaseVec(matrix[3, 2:7]), BaseVec(matrix[0, 3:8])]) is None  # two offsets
-    assert row_views([BaseVec(matrix[3, 2:7]), BaseVec(matrix[0, 2:7].copy())]) is None
+    assert np.array_equal(BaseColumn(matrix, 3, 2, 5).values, matrix[3, 2:7])
+    assert row_views([BaseColumn(matrix, 3, 2, 5), BaseColumn(matrix, 0, 3, 5)]) is None  # two offsets
+    assert row_views([BaseColumn(matrix, 3, 2, 5), BaseVec(matrix[0, 2:7])]) is None  # not a column
+    with pytest.raises(ValueError, match="C-contiguous"):
+        base_columns(matrix[:, 1:], 0, 5)
 
 
 def test_selected_combinations_equal_term_by_term_sums():
@@ -269,7 +280,7 @@ def test_selected_combinations_equal_term_by_term_sums():
         for row, w in zip(pick, ws, strict=True):
             term = BaseVec(block[row, 3 : 3 + ROWS]) * w * selector
             expected = term if expected is None else expected + term
-    in_place = [[BaseVec(block[row, 3 : 3 + ROWS]) for row in pick] for pick in picks]
+    in_place = [[BaseColumn(block, row, 3, ROWS) for row in pick] for pick in picks]
     copied = [[BaseVec(block[row, 3 : 3 + ROWS].copy()) for row in pick] for pick in picks]
     for values in (in_place, copied):
         got = selected_combinations(selectors, values, group_weights)

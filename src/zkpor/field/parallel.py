@@ -119,8 +119,10 @@ def parallel_ranges(
     calls to overlap. Work below ``grain`` items per thread stays on the calling thread. Calls from
     inside a pool thread run serially (no nested pools, no deadlock). After a range fails no new
     one starts; the error is raised once the ranges running have ended."""
+    if getattr(_local, "in_pool", False):  # first: a serial task's many small calls pay nothing more
+        return [fn(0, n_items, *args)]
     threads = min(num_threads(), n_items // max(1, grain))
-    if threads <= 1 or getattr(_local, "in_pool", False):
+    if threads <= 1:
         return [fn(0, n_items, *args)]
     per_thread = RANGES_PER_THREAD if per_thread is None else max(1, per_thread)
     count = max(threads, min(threads * per_thread, n_items // max(1, grain)))

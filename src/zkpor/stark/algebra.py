@@ -156,59 +156,121 @@ class CombinedConstraints:
         self.combine = combine
 
 
+class BaseColumn(BaseVec):
+    """`matrix[row, offset : offset + length]` of a C-contiguous matrix, with where it lies: the
+    prover's frame columns (slices of the column-major LDEs), which the fused kernels read in place
+    by (matrix, rows, offset) (`row_views`) instead of stacking copies. The view `values` is made
+    on first use only (most of a frame's columns are read by kernels alone)."""
+
+    __slots__ = ("matrix", "row", "offset", "length", "_view")
+
+    def __init__(self, matrix: np.ndarray, row: int, offset: int, length: int) -> None:
+        self.matrix, self.row, self.offset, self.length = matrix, row, offset, length
+        self._view: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return self.length
+
+    @property
+    def values(self) -> np.ndarray:  # type: ignore[override]
+        if self._view is None:
+            self._view = self.matrix[self.row, self.offset : self.offset + self.length]
+        return self._view
+
+
+class ExtColumn(ExtVec):
+    """An extension column stored as two base rows of a C-contiguous matrix (c0 at `row`, c1 at
+    `row + 1`, points [offset, offset + length)), as the prover's aux LDE holds it. Kernels read it
+    there (`ext_row_views`); the generic code's (length, 2) `values` are interleaved on first use
+    only (the LogUp pairs, most aux columns, never need them)."""
+
+    __slots__ = ("matrix", "row", "offset", "length", "_pairs")
+
+    def __init__(self, matrix: np.ndarray, row: int, offset: int, length: int) -> None:
+        self.matrix, self.row, self.offset, self.length = matrix, row, offset, length
+        self._pairs: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return self.length
+
+    @property
+    def values(self) -> np.ndarray:  # type: ignore[override]
+        if self._pairs is None:
+            pairs = np.empty((self.length, 2), dtype=np.uint64)
+            pairs[:, 0] = self.matrix[self.row, self.offset : self.offset + self.length]
+            pairs[:, 1] = self.matrix[self.row + 1, self.offset : self.offset + self.length]
+            self._pairs = pairs
+        return self._pairs
+
+
+def _contiguous(matrix: np.ndarray) -> np.ndarray:
+    if matrix.ndim != 2 or matrix.dtype != np.uint64 or not matrix.flags.c_contiguous:
+        raise ValueError("frame columns are read from a C-contiguous 2-D uint64 matrix")
+    return matrix
+
+
+def base_columns(matrix: np.ndarray, offset: int, length: int) -> list[BaseColumn]:
+    """Every row of `matrix` (C-contiguous) at points [offset, offset + length), in place."""
+    _contiguous(matrix)
+    return [BaseColumn(matrix, row, offset, length) for row in range(matrix.shape[0])]
+
+
+def ext_columns(matrix: np.ndarray, offset: int, length: int) -> list[ExtColumn]:
+    """The extension columns stored as consecutive pairs of rows (c0, c1) of `matrix`, in place."""
+    _contiguous(matrix)
+    return [ExtColumn(matrix, row, offset, length) for row in range(0, matrix.shape[0] - 1, 2)]
+
+
 def row_views(vectors: list[BaseVec]) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """(matrix, rows, offset) with vectors[i].values == matrix[rows[i], offset : offset + n] and
-    matrix C-contiguous, when every vector is such a slice of one matrix (as the prover's frames
-    are: slices of the LDE's column rows at one offset); None otherwise."""
-    first = vectors[0].values
-    base = first.base
-    if not (
-        isinstance(base, np.ndarray) and base.ndim == 2 and base.flags.c_contiguous and first.strides == (8,)
-    ):
+    """(matrix, rows, offset) with vectors[i].values == matrix[rows[i], offset : offset + n], when
+    every vector is a `BaseColumn` of one matrix at one offset (as the prover's frames are); None
+    otherwise."""
+    first = vectors[0]
+    if not isinstance(first, BaseColumn):
         return None
-    row_bytes = base.strides[0]
-    start, offset = divmod(first.ctypes.data - base.ctypes.data, row_bytes)
-    if offset % 8:
-        return None
-    rows = np.empty(len(vectors), dtype=np.int64)
-    for i, v in enumerate(vectors):
-        values = v.values
-        if values.base is not base or values.shape != first.shape or values.strides != (8,):
+    matrix, offset, n = first.matrix, first.offset, first.length
+    for v in vectors:
+        if not (isinstance(v, BaseColumn) and v.matrix is matrix and v.offset == offset and v.length == n):
             return None
-        row, rest = divmod(values.ctypes.data - base.ctypes.data, row_bytes)
-        if rest != offset or not 0 <= row < base.shape[0]:
-            return None
-        rows[i] = row
-    return base, rows, offset // 8
+    return matrix, np.array([v.row for v in vectors], dtype=np.int64), offset
+
+
+def read_in_place(vectors: list[BaseVec]) -> tuple[np.ndarray, np.ndarray, int]:
+    """(matrix, rows, offset) as `row_views` finds them, or for any other vectors a stacked copy
+    with rows 0, 1, … at offset 0."""
+    views = row_views(vectors)
+    if views is not None:
+        return views
+    return np.stack([v.values for v in vectors]), np.arange(len(vectors), dtype=np.int64), 0
 
 
 def stacked(vectors: list[BaseVec]) -> tuple[np.ndarray, int]:
     """`vectors` as (matrix, offset) with vectors[i].values == matrix[i, offset : offset + n] and
-    matrix C-contiguous: a view when they are consecutive rows of one matrix, or slices of such
-    rows at one offset (as the prover's frames are), a copy otherwise."""
+    matrix C-contiguous: a view when they are consecutive rows of one matrix at one offset (as the
+    prover's frames are), a copy otherwise."""
     views = row_views(vectors)
     if views is not None:
-        base, rows, offset = views
+        matrix, rows, offset = views
         first = int(rows[0])
         if np.array_equal(rows, np.arange(first, first + len(vectors))):
-            return base[first : first + len(vectors)], offset
+            return matrix[first : first + len(vectors)], offset
     return np.stack([v.values for v in vectors]), 0
 
 
-def ext_stacked(vectors: list[ExtVec]) -> np.ndarray:
-    """The (k, n, 2) array of `vectors`' values: a view when they are consecutive entries of one
-    C-contiguous (K, n, 2) array (as the prover's aux frames are), a copy otherwise."""
-    first = vectors[0].values
-    base = first.base
-    whole = isinstance(base, np.ndarray) and base.ndim == 3 and base.flags.c_contiguous
-    if whole and first.shape == base.shape[1:]:
-        start, rest = divmod(first.ctypes.data - base.ctypes.data, base.strides[0])
-        if rest == 0 and start + len(vectors) <= base.shape[0] and all(
-            v.values.base is base and v.values.ctypes.data == first.ctypes.data + i * base.strides[0]
-            for i, v in enumerate(vectors)
-        ):
-            return base[start : start + len(vectors)]
-    return np.stack([v.values for v in vectors])
+def ext_row_views(vectors: list[ExtVec]) -> tuple[np.ndarray, np.ndarray, int]:
+    """(matrix, rows, offset) with vectors[i] == matrix[rows[i]] + x·matrix[rows[i] + 1] at points
+    [offset, offset + n): in place when they are `ExtColumn`s of one matrix at one offset (the
+    prover's aux frames), else a copy (rows 0, 2, 4, … at offset 0)."""
+    first = vectors[0]
+    if isinstance(first, ExtColumn) and all(
+        isinstance(v, ExtColumn) and v.matrix is first.matrix and v.offset == first.offset
+        and v.length == first.length for v in vectors
+    ):  # fmt: skip
+        return first.matrix, np.array([v.row for v in vectors], dtype=np.int64), first.offset
+    copy = np.empty((2 * len(vectors), len(first)), dtype=np.uint64)
+    for i, v in enumerate(vectors):
+        copy[2 * i], copy[2 * i + 1] = v.values[:, 0], v.values[:, 1]
+    return copy, np.arange(0, 2 * len(vectors), 2, dtype=np.int64), 0
 
 
 def linear_combination(values: list, weights: list[Ext]):
@@ -226,16 +288,12 @@ def linear_combination(values: list, weights: list[Ext]):
 def selected_combinations(selectors: list, values: list[list], weights: list[list[Ext]]):
     """Σ_r selectors[r] · Σ_i weights[r][i] · values[r][i]: on the prover's vectors one kernel
     (`kernels.selected_combinations`) reading the values in place when they are slices of one
-    matrix (`row_views`), without a vector per term; on the verifier's scalars term by term."""
+    matrix (`read_in_place`), without a vector per term; on the verifier's scalars term by term."""
     flat = [v for group in values for v in group]
     if flat and all(isinstance(v, BaseVec) for v in flat + list(selectors)):
         from zkpor.stark.kernels import selected_combinations as kernel
 
-        views = row_views(flat)
-        if views is None:
-            matrix, rows, offset = np.stack([v.values for v in flat]), np.arange(len(flat)), 0
-        else:
-            matrix, rows, offset = views
+        matrix, rows, offset = read_in_place(flat)
         starts = np.cumsum([0] + [len(group) for group in values])
         pairs = ext.ext_array([w for group in weights for w in group])
         selected = np.stack([s.values for s in selectors])

@@ -25,7 +25,14 @@ from zkpor.field import ntt, parallel
 from zkpor.field.extension import Ext
 from zkpor.field.pure import ext_powers_list
 from zkpor.stark.air import Air, Assertion, Frame
-from zkpor.stark.algebra import BaseVec, CombinedConstraints, ExtVec, as_ext_array
+from zkpor.stark.algebra import (
+    BaseVec,
+    CombinedConstraints,
+    ExtVec,
+    as_ext_array,
+    base_columns,
+    ext_columns,
+)
 from zkpor.stark.domain import ProofDomain
 from zkpor.stark.polys import random_field_matrix
 
@@ -185,13 +192,6 @@ def periodic_at(air: Air, domain: ProofDomain, z: Ext) -> list[Ext]:
     return out
 
 
-def _ext_columns(columns: np.ndarray) -> list[ExtVec]:
-    """Aux columns are stored as pairs of base columns (c0, c1): as consecutive entries of one
-    (columns / 2, m, 2) array, in one copy (`algebra.ext_stacked` then reads them in place)."""
-    pairs = np.stack([columns[0::2], columns[1::2]], axis=-1)
-    return [ExtVec(pair) for pair in pairs]
-
-
 def evaluate_on_lde(
     air: Air,
     domain: ProofDomain,
@@ -214,11 +214,13 @@ def evaluate_on_lde(
     groups = group_assertions(air)
     out = np.empty((N, 2), dtype=np.uint64)
 
-    def columns(lde: np.ndarray, start: int, stop: int) -> np.ndarray:
-        """Points [start, stop) of every column of an LDE, wrapping around the end (a view if none)."""
+    def block(lde: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, int]:
+        """(matrix, offset): points [start, stop) of every column of an LDE are
+        matrix[:, offset : offset + stop − start]: the LDE itself, or a copy where they wrap around
+        its end."""
         if stop <= N:
-            return lde[:, start:stop]
-        return np.concatenate([lde[:, start:], lde[:, : stop - N]], axis=1)
+            return lde, start
+        return np.concatenate([lde[:, start:], lde[:, : stop - N]], axis=1), 0
 
     def evaluate_chunk(start: int) -> None:
         stop = min(N, start + ROWS_PER_CHUNK)
@@ -232,20 +234,17 @@ def evaluate_on_lde(
         rows = np.arange(start, stop)
         m = stop - start
         x = BaseVec(points[start:stop])
-        # One block covers both rows and next rows (step rows further down).
-        main_block = columns(main_lde, start, stop + step)
-        frame = Frame(
-            current=[BaseVec(c[:m]) for c in main_block],
-            next=[BaseVec(c[step : step + m]) for c in main_block],
-        )
+        # Frames read the LDEs in place: a row's columns at `offset`, the next row's `step` further.
+        main, offset = block(main_lde, start, stop + step)
+        frame = Frame(current=base_columns(main, offset, m), next=base_columns(main, offset + step, m))
         if aux_lde is not None:
-            aux_block = columns(aux_lde, start, stop + step)
-            frame.aux_current = _ext_columns(aux_block[:, :m])
-            frame.aux_next = _ext_columns(aux_block[:, step : step + m])
+            aux, offset = block(aux_lde, start, stop + step)
+            frame.aux_current = ext_columns(aux, offset, m)
+            frame.aux_next = ext_columns(aux, offset + step, m)
         if preprocessed_lde is not None:
-            fixed_block = columns(preprocessed_lde, start, stop + step)
-            frame.preprocessed = [BaseVec(c[:m]) for c in fixed_block]
-            frame.preprocessed_next = [BaseVec(c[step : step + m]) for c in fixed_block]
+            fixed, offset = block(preprocessed_lde, start, stop + step)
+            frame.preprocessed = base_columns(fixed, offset, m)
+            frame.preprocessed_next = base_columns(fixed, offset + step, m)
         periodic_values = [BaseVec(periodic_rows(p, start, stop)) for p in periodic]
         main_values = air.evaluate(frame, periodic_values)
         aux_values = air.evaluate_aux(frame, periodic_values, challenges) if aux_lde is not None else []
@@ -264,7 +263,10 @@ def evaluate_on_lde(
             for chunk in range(first, last):
                 evaluate_chunk(chunk * ROWS_PER_CHUNK)
 
-    parallel.parallel_ranges(evaluate_chunks, -(-N // ROWS_PER_CHUNK))
+    # One chunk a range: a thread that finds the other ahead takes the next chunk, so the last
+    # one to finish waits for at most one chunk, not a range of several.
+    chunks = -(-N // ROWS_PER_CHUNK)
+    parallel.parallel_ranges(evaluate_chunks, chunks, per_thread=chunks)
     return out
 
 

@@ -37,9 +37,9 @@ from zkpor.stark.algebra import (
     CombinedConstraints,
     ExtVec,
     as_ext_array,
-    ext_stacked,
+    ext_row_views,
     linear_combination,
-    row_views,
+    read_in_place,
 )
 from zkpor.stark.kernels import exclusive_prefix_sum
 
@@ -148,17 +148,15 @@ def _fused_runs(all_groups, helpers, row, periodic, beta, gamma) -> dict[int, tu
 def _pair_run(terms: list, helpers: list[ExtVec], beta: Ext) -> CombinedConstraints:
     from zkpor.stark.logup_kernel import combined_pairs
 
-    columns = [column for column, _, _ in terms]
-    views = row_views(columns)
-    if views is None:
-        matrix, rows, offset = np.stack([c.values for c in columns]), np.arange(len(columns)), 0
-    else:
-        matrix, rows, offset = views
+    matrix, rows, offset = read_in_place([column for column, _, _ in terms])
     constants = ext.ext_array([beta - constant for _, constant, _ in terms])  # d = (β − c) − w·v
     weights = ext.ext_array([weight for _, _, weight in terms])
-    stacked_helpers = ext_stacked(helpers)
+    aux, helper_rows, helper_offset = ext_row_views(helpers)  # the aux LDE's rows, in place
+
     def combine(alphas: np.ndarray) -> ExtVec:
-        return ExtVec(combined_pairs(matrix, rows, offset, stacked_helpers, constants, weights, alphas))
+        values = (matrix, rows, offset)
+        helper_values = (aux, helper_rows, helper_offset, len(helpers[0]))
+        return ExtVec(combined_pairs(*values, *helper_values, constants, weights, alphas))
 
     return CombinedConstraints(len(helpers), combine)
 

@@ -57,24 +57,25 @@ def _accumulate_pair(acc, m, va, vb, h0, h1, ca, cb, wa, wb, alpha) -> None:
 
 
 @njit(cache=True, nogil=True)
-def combined_range(lo, hi, values, rows, offset, helpers, constants, weights, alphas, out) -> None:
+def combined_range(
+    lo, hi, values, rows, offset, helpers, helper_rows, helper_offset, constants, weights, alphas, out
+) -> None:
     """out[j] = Σ_g α_g · (h_g·d_2g·d_2g+1 − d_2g − d_2g+1) for lo <= j < hi, where
-    d_t = constants[t] − weights[t]·values[rows[t], offset + j] and h_g = helpers[g, j]."""
+    d_t = constants[t] − weights[t]·values[rows[t], offset + j] and h_g = helpers[helper_rows[g],
+    helper_offset + j] + x·helpers[helper_rows[g] + 1, helper_offset + j]."""
     acc = np.empty((4, _TILE), dtype=np.uint64)  # 128-bit sums: lo, hi of c0, then of c1
-    h = np.empty((2, _TILE), dtype=np.uint64)  # a helper's tile, as contiguous c0 and c1
     for t0 in range(lo, hi, _TILE):
         m = min(_TILE, hi - t0)
         acc[:] = 0
-        first = offset + t0
-        for g in range(helpers.shape[0]):
+        first, h_first = offset + t0, helper_offset + t0
+        for g in range(helper_rows.shape[0]):
             va = values[rows[2 * g], first : first + m]
             vb = values[rows[2 * g + 1], first : first + m]
-            for r in range(m):
-                h[0, r] = helpers[g, t0 + r, 0]
-                h[1, r] = helpers[g, t0 + r, 1]
+            h0 = helpers[helper_rows[g], h_first : h_first + m]
+            h1 = helpers[helper_rows[g] + 1, h_first : h_first + m]
             a, b = 2 * g, 2 * g + 1
             ca, cb, wa, wb = constants[a], constants[b], weights[a], weights[b]
-            _accumulate_pair(acc, m, va, vb, h[0], h[1], ca, cb, wa, wb, alphas[g])
+            _accumulate_pair(acc, m, va, vb, h0, h1, ca, cb, wa, wb, alphas[g])
         for r in range(m):
             out[t0 + r, 0] = f.reduce128(acc[0, r], acc[1, r])
             out[t0 + r, 1] = f.reduce128(acc[2, r], acc[3, r])
@@ -85,24 +86,34 @@ def combined_pairs(
     rows: np.ndarray,
     offset: int,
     helpers: np.ndarray,
+    helper_rows: np.ndarray,
+    helper_offset: int,
+    length: int,
     constants: np.ndarray,
     weights: np.ndarray,
     alphas: np.ndarray,
 ) -> np.ndarray:
-    """Σ_g α_g · (pair constraint g) on the m rows values[:, offset : offset + m], m =
-    helpers.shape[1]: values a C-contiguous base matrix, rows (2G,) the row of each term's column,
-    helpers (G, m, 2), constants and weights (2G, 2), alphas (G, 2). Returns (m, 2)."""
-    count, m = helpers.shape[0], helpers.shape[1]
+    """Σ_g α_g · (pair constraint g) on `length` points: the terms' columns are rows `rows` (2G,)
+    of the C-contiguous base matrix `values` from point `offset`; helper g is rows helper_rows[g]
+    (c0) and helper_rows[g] + 1 (c1) of the C-contiguous `helpers` from point `helper_offset` (the
+    aux LDE, read in place); constants and weights (2G, 2), alphas (G, 2). Returns (length, 2)."""
+    count = helper_rows.shape[0]
+    if count == 0:
+        raise ValueError("no helpers")
     if rows.shape != (2 * count,) or constants.shape != (2 * count, 2) or weights.shape != (2 * count, 2):
         raise ValueError("one row, constant and weight per term, two terms per helper")
-    if alphas.shape != (count, 2) or not values.flags.c_contiguous or offset + m > values.shape[1]:
-        raise ValueError("one weight per helper, and the rows within a C-contiguous matrix")
+    if alphas.shape != (count, 2):
+        raise ValueError("one weight per helper")
+    for matrix, first, picked in ((values, offset, rows), (helpers, helper_offset, helper_rows + 1)):
+        inside = 0 <= first and first + length <= matrix.shape[1]
+        if not (inside and 0 <= picked.min() and picked.max() < len(matrix) and matrix.flags.c_contiguous):
+            raise ValueError("the rows read must lie within a C-contiguous matrix")
     weighted = np.empty((count, 3), dtype=np.uint64)
     weighted[:, :2] = alphas
     weighted[:, 2] = gl.mul(np.ascontiguousarray(alphas[:, 1]), np.uint64(7))
-    out = np.empty((m, 2), dtype=np.uint64)
+    out = np.empty((length, 2), dtype=np.uint64)
     parallel_ranges(
-        combined_range, m, values, rows, offset, np.ascontiguousarray(helpers), constants, weights,
-        weighted, out, grain=_TILE,
+        combined_range, length, values, rows, offset, helpers, helper_rows, helper_offset, constants,
+        weights, weighted, out, grain=_TILE,
     )  # fmt: skip
     return out
