@@ -313,18 +313,34 @@ class SolvencyAir(Air):
             total = total + weight * self.public.limb_totals[asset][side][k]
         return total
 
+    def _totals_terms(self, rho) -> tuple[list[list[tuple[int, int]]], list[list], object]:
+        """Per sponge row its limb slots (lane, k) and their weights ρ^slot, and the public total's
+        share per row, Σ ρ^slot·T_slot / n. The prover evaluates the constraint chunk by chunk
+        with one ρ: kept for the last `Ext` ρ (a node program's cells are computed each time)."""
+        cached = self._totals_cache
+        if cached is not None and isinstance(rho, Ext) and cached[0] == rho:
+            return cached[1]
+        weights = self._slot_weights(rho)
+        slots: list[list[tuple[int, int]]] = [[] for _ in range(self.layout.sponge_rows)]
+        slot_weights: list[list] = [[] for _ in range(self.layout.sponge_rows)]
+        for (r, lane, k), weight in weights.items():
+            slots[r].append((lane, k))
+            slot_weights[r].append(weight)
+        offset = self._public_total(weights) * pow(self.trace_length, gl.P - 2, gl.P)
+        terms = (slots, slot_weights, offset)
+        if isinstance(rho, Ext):
+            self._totals_cache = (rho, terms)
+        return terms
+
+    _totals_cache: tuple[Ext, tuple] | None = None
+
     def evaluate_extra_aux(self, frame: Frame, periodic: Sequence, challenges: Sequence) -> list:
         (rho,) = challenges
         lay = self.layout
-        weights = self._slot_weights(rho)
-        selectors, limbs, limb_weights = [], [], []
-        for r in range(lay.sponge_rows):  # Σ_r next_is_r · Σ_(lane, k) ρ^slot · limb
-            slots = [(lane, k, weight) for (row, lane, k), weight in weights.items() if row == r]
-            selectors.append(self._p(periodic, f"next_is{r}"))
-            limbs.append([frame.next[lay.limb(lane, k)] for lane, k, _ in slots])
-            limb_weights.append([w for _, _, w in slots])
-        step = selected_combinations(selectors, limbs, limb_weights)
-        offset = self._public_total(weights) * pow(lay.trace_length, gl.P - 2, gl.P)
+        slots, slot_weights, offset = self._totals_terms(rho)
+        selectors = [self._p(periodic, f"next_is{r}") for r in range(lay.sponge_rows)]
+        limbs = [[frame.next[lay.limb(lane, k)] for lane, k in row] for row in slots]
+        step = selected_combinations(selectors, limbs, slot_weights)  # Σ_r next_is_r · Σ ρ^slot · limb
         column = self.extra_aux_offset
         return [frame.aux_next[column] - frame.aux_current[column] - step + offset]
 
@@ -335,15 +351,13 @@ class SolvencyAir(Air):
         (rho,) = challenges
         lay = self.layout
         n = lay.trace_length
-        weights = self._slot_weights(rho)
+        slots, slot_weights, offset = self._totals_terms(rho)
         contribution = np.zeros((n, 2), dtype=np.uint64)
         for r in range(lay.sponge_rows):  # rows r, r + block, …: Σ_(lane, k) ρ^slot · limb, one pass
-            slots = [(lane, k, weight) for (row, lane, k), weight in weights.items() if row == r]
-            if slots:
-                limbs = trace[[lay.limb(lane, k) for lane, k, _ in slots], r :: lay.block]
-                contribution[r :: lay.block] = ext.ext_linear_combination(limbs, [w for _, _, w in slots])
+            if slots[r]:
+                limbs = trace[[lay.limb(lane, k) for lane, k in slots[r]], r :: lay.block]
+                contribution[r :: lay.block] = ext.ext_linear_combination(limbs, slot_weights[r])
         # The step from row i to i+1 is contribution[i+1] − S/n.
-        offset = self._public_total(weights) * pow(n, gl.P - 2, gl.P)
         step = (ExtVec(np.roll(contribution, -1, axis=0)) - offset).values
         running = [exclusive_prefix_sum(np.ascontiguousarray(step[:, c])) for c in (0, 1)]
         return np.stack(running)

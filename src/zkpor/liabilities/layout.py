@@ -172,7 +172,7 @@ class SolvencyLayout:
 
     # ---- columns ------------------------------------------------------------------------------
 
-    @property
+    @cached_property  # read for every column index (`limb`), chunk after chunk by the prover
     def gadget(self) -> gadget.Poseidon2Gadget:
         return gadget.Poseidon2Gadget(self.sbox_degree)
 
