@@ -8,6 +8,7 @@ import pytest
 from zkpor.field.goldilocks import P
 from zkpor.liabilities.layout import EQUITY, LANES, MAX_WEIGHT, MAX_WEIGHT_SUM, SolvencyLayout
 from zkpor.liabilities.witness import NegativeNetValueError, build_batch, release_trace
+from zkpor.stark.polys import fault_in_trace, give_trace, zeroed_trace
 
 
 def reference_columns(layout: SolvencyLayout, trace: np.ndarray, weights: tuple[int, ...]):
@@ -83,3 +84,14 @@ def test_a_trace_given_back_is_cleared_and_reused(layout, digest, make_users):
     release_trace(again)
     third = build_batch(layout, digest, 0, *make_users(layout, seed=5), weights=weights)
     assert not np.shares_memory(third.trace, held)
+
+
+def test_a_trace_faulted_in_ahead_is_the_next_witness_matrix(layout, digest, make_users):
+    weights = (1,) * len(layout.asset_bits)
+    fresh = build_batch(layout, digest, 0, *make_users(layout, seed=5), weights=weights)
+    fault_in_trace((layout.width, layout.trace_length))
+    kept = zeroed_trace((layout.width, layout.trace_length))
+    assert not kept.any()
+    give_trace(kept)
+    again = build_batch(layout, digest, 0, *make_users(layout, seed=5), weights=weights)
+    assert np.shares_memory(again.trace, kept) and np.array_equal(again.trace, fresh.trace)

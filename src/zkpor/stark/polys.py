@@ -78,6 +78,14 @@ def zeroed_trace(shape: tuple[int, int]) -> np.ndarray:
     return kept
 
 
+def fault_in_trace(shape: tuple[int, int]) -> None:
+    """A trace matrix for the next `zeroed_trace`, its pages faulted in now (by a thread with
+    nothing else to do: numpy's fill runs without the GIL)."""
+    trace = np.empty(shape, dtype=np.uint64)
+    trace.fill(0)
+    give_trace(trace)
+
+
 def give_trace(trace: np.ndarray) -> None:
     """A proven trace back for `zeroed_trace`, with the LDEs: dropped with them when the next proof
     is of another shape. The caller gives up every reference to it."""
