@@ -27,6 +27,7 @@ def prove_kernels() -> list[Any]:
         net_value._first_negative_net_value,
         poseidon2_batch._count_noncanonical_range,
         poseidon2_batch._sponge_range,
+        poseidon2_kernel.fill_sponge_range,
         poseidon2_kernel.fill_range,
         goldilocks._powers_kernel,
         ntt._bitrev_kernel,
