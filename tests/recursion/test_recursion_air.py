@@ -24,7 +24,8 @@ from zkpor.recursion.program import (
 from zkpor.recursion.proving import program_key, prove_program, verify_program
 from zkpor.stark import logup
 from zkpor.stark.air import AirError, Frame
-from zkpor.stark.algebra import BaseVec
+from zkpor.stark.algebra import BaseVec, CombinedConstraints, as_ext_array
+from zkpor.stark.composition import _ext_columns
 from zkpor.stark.gadgets import poseidon2 as gadget
 from zkpor.stark.preprocessed import commit_preprocessed
 from zkpor.stark.proof import StarkProof
@@ -253,6 +254,37 @@ def test_bits_blocks_fill_as_one_block_at_a_time():
     at_once = np.zeros_like(one_by_one)
     R.fill_bits_blocks(at_once, np.array(xs, dtype=np.uint64))
     assert np.array_equal(at_once, one_by_one)
+
+
+def test_memory_bus_constraints_are_one_fused_kernel_equal_to_the_generic_code():
+    """The prover evaluates the memory bus's helpers and running sum in one kernel
+    (`logup_kernel.combined_linear`: every term is linear in the columns); on random rows (no
+    satisfied constraint) it gives the generic code's sum, public end included."""
+    witness, _ = merkle_witness()
+    air = R.RecursionAir(witness.layout, witness.public)
+    rng = np.random.default_rng(9)
+    rows, width = 300, 2 * logup.width(air)
+
+    def block(count):
+        return rng.integers(0, P, size=(count, rows + 1), dtype=np.uint64)
+
+    main, fixed, aux = block(air.main_width), block(air.preprocessed_width), block(width)
+    frame = Frame(
+        [BaseVec(r[:rows]) for r in main], [BaseVec(r[1:]) for r in main],
+        _ext_columns(aux[:, :rows]), _ext_columns(aux[:, 1:]), [BaseVec(r[:rows]) for r in fixed],
+        [BaseVec(r[1:]) for r in fixed],
+    )  # fmt: skip
+    periodic = [BaseVec(rng.integers(0, P, size=rows, dtype=np.uint64)) for _ in air.periodic_columns()]
+    challenges = [Ext(int(a), int(b)) for a, b in rng.integers(0, P, size=(2, 2), dtype=np.uint64)]
+    generic = logup.evaluate(air, frame, periodic, challenges, fused=False)
+    (fused,) = logup.evaluate(air, frame, periodic, challenges)
+    assert isinstance(fused, CombinedConstraints) and fused.count == len(generic)
+    alphas = [Ext(int(a), int(b)) for a, b in rng.integers(0, P, size=(len(generic), 2), dtype=np.uint64)]
+    expected = None
+    for value, alpha in zip(generic, alphas, strict=True):
+        expected = value * alpha if expected is None else expected + value * alpha
+    pairs = np.array([[a.c0, a.c1] for a in alphas], dtype=np.uint64)
+    assert np.array_equal(fused.combine(pairs).values, as_ext_array(expected, rows))
 
 
 def test_bit_decomposition_with_a_non_bit(options):

@@ -285,3 +285,90 @@ def test_selected_combinations_equal_term_by_term_sums():
     for values in (in_place, copied):
         got = selected_combinations(selectors, values, group_weights)
         assert np.array_equal(got.values, expected.values)
+
+
+class MemoryBusAir(Air):
+    """Lookups shaped like a memory bus (the recursion AIR's): (tag, address + offset, c0, c1)
+    with preprocessed addresses, multiplicities 1, −m (a preprocessed column) or a periodic
+    selector, an odd term out, and a public end; `nonlinear` adds a term whose value is a product
+    of two columns (the fused kernel does not take it)."""
+
+    name = "memory-bus"
+    main_width = 6
+    preprocessed_width = 3
+
+    def __init__(self, n: int, nonlinear: bool = False) -> None:
+        super().__init__(n)
+        self.nonlinear = nonlinear
+
+    def constraints(self):
+        return []
+
+    def evaluate(self, frame, periodic):
+        return []
+
+    def periodic_columns(self):
+        return [np.array([0, 0, 0, 1], dtype=np.uint64)]
+
+    def lookups(self):
+        def cell(address, c0, c1=None, offset=0):
+            return lambda row, p: [1, p[1 + address] + offset, row[c0], 0 if c1 is None else row[c1]]
+
+        terms = [
+            LookupTerm(cell(0, 0, 1), lambda row, p: 1, name="read"),
+            LookupTerm(cell(1, 2, offset=3), lambda row, p: -p[3], multiplicity_degree=1, name="write"),
+            LookupTerm(cell(2, 3), lambda row, p: p[0], multiplicity_degree=1, name="periodic read"),
+            LookupTerm(lambda row, p: [2, row[4] * 5 + 1, row[5]], lambda row, p: 1, name="plain-ish"),
+            LookupTerm(cell(0, 5, 4), lambda row, p: 1 - p[2], multiplicity_degree=1, name="odd"),
+        ]
+        if self.nonlinear:
+            terms.append(LookupTerm(lambda row, p: [1, row[0] * row[1]], lambda row, p: 1, values_degree=2))
+        return terms
+
+    def lookup_public_sum(self, beta, gamma):
+        return Ext(5, 6)
+
+
+@pytest.mark.parametrize("nonlinear", [False, True], ids=["linear", "nonlinear"])
+def test_fused_linear_lookups_equal_generic_constraints(nonlinear):
+    """A bus whose terms are linear in the columns is one kernel (every helper and the running
+    sum); with a term that is not, the generic code runs. Either way the same sum."""
+    rng = np.random.default_rng(6)
+    air = MemoryBusAir(64, nonlinear)
+    width = 2 * logup.width(air)
+    main = random_matrix(rng, (6, ROWS + 8))
+    fixed = random_matrix(rng, (3, ROWS + 8))
+    aux = random_matrix(rng, (width, ROWS + 8))
+    periodic = [BaseVec(random_matrix(rng, (ROWS,)))]
+    frame = Frame(
+        current=[BaseVec(row[5 : 5 + ROWS]) for row in main],
+        next=[BaseVec(row[6 : 6 + ROWS]) for row in main],
+        aux_current=_ext_columns(aux[:, 5 : 5 + ROWS]),
+        aux_next=_ext_columns(aux[:, 6 : 6 + ROWS]),
+        preprocessed=[BaseVec(row[5 : 5 + ROWS]) for row in fixed],
+        preprocessed_next=[BaseVec(row[6 : 6 + ROWS]) for row in fixed],
+    )
+    challenges = weights(rng, 2)
+    generic = logup.evaluate(air, frame, periodic, challenges, fused=False)
+    fused = logup.evaluate(air, frame, periodic, challenges)
+    alphas = weights(rng, len(generic))
+    if nonlinear:
+        assert not any(isinstance(v, CombinedConstraints) for v in fused)
+        assert np.array_equal(generic_sum(fused, alphas), generic_sum(generic, alphas))
+        return
+    assert len(fused) == 1 and fused[0].count == len(generic) == 4  # 3 helpers and the running sum
+    pairs = np.array([[a.c0, a.c1] for a in alphas], dtype=np.uint64)
+    assert np.array_equal(fused[0].combine(pairs).values, generic_sum(generic, alphas))
+    # every column it reads counts: a change in any of them changes the sum at that row
+    before = fused[0].combine(pairs).values
+    for matrix, rows in ((main, range(6)), (fixed, range(3)), (aux, range(width))):
+        for row in rows:
+            saved = matrix[row, 5 + 7]
+            matrix[row, 5 + 7] = (int(saved) + 1) % gl.P
+            changed = Frame(
+                [BaseVec(r[5 : 5 + ROWS]) for r in main], frame.next, _ext_columns(aux[:, 5 : 5 + ROWS]),
+                _ext_columns(aux[:, 6 : 6 + ROWS]), [BaseVec(r[5 : 5 + ROWS]) for r in fixed],
+            )  # fmt: skip
+            after = logup.evaluate(air, changed, periodic, challenges)[0].combine(pairs).values
+            matrix[row, 5 + 7] = saved
+            assert not np.array_equal(after[7], before[7]), (row, matrix.shape)

@@ -23,6 +23,7 @@ helper columns of pairs).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -163,7 +164,9 @@ def _pair_run(terms: list, helpers: list[ExtVec], beta: Ext) -> CombinedConstrai
 
 def evaluate(air: Air, frame: Frame, periodic: Sequence, challenges: Sequence, *, fused: bool = True) -> list:
     """The helpers' and the running sum's constraints. On the prover's vectors (unless
-    `fused=False`) runs of plain pairs come as one `CombinedConstraints` each (`_fused_runs`)."""
+    `fused=False`) runs of plain pairs come as one `CombinedConstraints` each (`_fused_runs`); with
+    no plain pair, when every term is linear in the columns (a memory bus's), all of them and the
+    running sum's come as one (`_linear_run`)."""
     if not challenges:
         return []
     beta, gamma = challenges
@@ -172,6 +175,10 @@ def evaluate(air: Air, frame: Frame, periodic: Sequence, challenges: Sequence, *
     n_helpers = len(all_groups)
     helpers = frame.aux_current[:n_helpers]
     runs = _fused_runs(all_groups, helpers, frame.current, periodic, beta, gamma) if fused else {}
+    if fused and not runs:  # no plain pairs: all in one kernel if every term is linear (a memory bus)
+        combined = _linear_run(air, frame, all_groups, periodic, beta, gamma)
+        if combined is not None:
+            return [combined]
     out = []
     g = 0
     while g < n_helpers:
@@ -201,6 +208,196 @@ def evaluate(air: Air, frame: Frame, periodic: Sequence, challenges: Sequence, *
         step = step - offset * pow(air.trace_length, gl.P - 2, gl.P)
     out.append(running_next - running - step)
     return out
+
+
+class _Linear:
+    """Σ coefficients[column]·column + constant: a lookup term's callables run on these instead of
+    the prover's vectors show whether its fingerprint and multiplicity are linear in the columns
+    (`_linear_run`); a product of two columns raises TypeError. Columns are (source, index) with
+    source one of `logup_kernel.MAIN`, `PREPROCESSED`, `PERIODIC`."""
+
+    __slots__ = ("coefficients", "constant")
+
+    def __init__(self, coefficients: dict[tuple[int, int], int], constant: int = 0) -> None:
+        self.coefficients = coefficients
+        self.constant = constant % gl.P
+
+    def __add__(self, other):
+        if isinstance(other, int):
+            return _Linear(self.coefficients, self.constant + other)
+        if isinstance(other, _Linear):
+            merged = dict(self.coefficients)
+            for column, c in other.coefficients.items():
+                merged[column] = (merged.get(column, 0) + c) % gl.P
+            return _Linear(merged, self.constant + other.constant)
+        return NotImplemented
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return self * -1
+
+    def __sub__(self, other):
+        return self + (-other) if isinstance(other, int | _Linear) else NotImplemented
+
+    def __rsub__(self, other):
+        return (-self) + other
+
+    def __mul__(self, other):
+        if isinstance(other, int):
+            return _Linear({k: c * other % gl.P for k, c in self.coefficients.items()}, self.constant * other)
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+
+def _linear_terms(air: Air, n_main: int, n_periodic: int, n_preprocessed: int) -> list | None:
+    """Each lookup term's (fingerprint values, multiplicity) as `_Linear`s or ints, or None when
+    some term is not linear in the columns."""
+    from zkpor.stark.logup_kernel import MAIN, PERIODIC, PREPROCESSED
+
+    row = [_Linear({(MAIN, i): 1}) for i in range(n_main)]
+    fixed = [_Linear({(PERIODIC, j): 1}) for j in range(n_periodic)]
+    fixed += [_Linear({(PREPROCESSED, j): 1}) for j in range(n_preprocessed)]
+    out = []
+    try:
+        for term in air.lookups():
+            values = list(term.values(row, fixed))
+            multiplicity = term.multiplicity(row, fixed)
+            if not all(isinstance(v, int | _Linear) for v in [*values, multiplicity]):
+                return None
+            out.append((values, multiplicity))
+    except TypeError:
+        return None
+    return out
+
+
+def _linear_run(air: Air, frame: Frame, all_groups, periodic, beta: Ext, gamma: Ext):
+    """Every helper's constraint and the running sum's as one `CombinedConstraints`
+    (`logup_kernel.combined_linear`), when every group has one or two terms whose fingerprint and
+    multiplicity are linear in the columns (at most three columns in a fingerprint, one in a
+    multiplicity); None otherwise (the generic code then runs)."""
+    from zkpor.stark.logup_kernel import MAIN, PREPROCESSED, combined_linear
+
+    if not (isinstance(beta, Ext) and isinstance(gamma, Ext)) or any(len(g) > 2 for g in all_groups):
+        return None
+    if not all(isinstance(v, BaseVec) for v in [*frame.current, *frame.preprocessed, *periodic]):
+        return None
+    n_periodic = len(periodic) - len(frame.preprocessed)
+    shape = (len(frame.current), n_periodic, len(frame.preprocessed), beta, gamma)
+    cached = _LINEAR_TABLES.get(air)
+    if cached is None or cached[0] != shape:  # the same for every chunk of one proof's evaluation
+        cached = (shape, _linear_tables(air, all_groups, *shape))
+        _LINEAR_TABLES[air] = cached
+    tables = cached[1]
+    if tables is None:
+        return None
+    sources, columns, weights, constants, m_sources, m_columns, m_weights, m_constants = tables[:8]
+    groups_array, shift = tables[8:]
+    main, main_rows, main_offset = _matrix_rows(list(frame.current))
+    if frame.preprocessed:
+        fixed, fixed_rows_, fixed_offset = _matrix_rows(list(frame.preprocessed))
+    else:
+        fixed, fixed_rows_, fixed_offset = np.zeros((1, 1), dtype=np.uint64), np.zeros(1, dtype=np.int64), 0
+    m = len(frame.current[0])
+    periodic_matrix = (np.stack([p.values for p in periodic[:n_periodic]]) if n_periodic
+                       else np.zeros((1, m), dtype=np.uint64))  # fmt: skip
+
+    def located(source: np.ndarray, column: np.ndarray) -> np.ndarray:
+        """The matrix row of each column (a column's index is its matrix row for periodic ones)."""
+        rows = column.copy()
+        rows[source == MAIN] = main_rows[column[source == MAIN]]
+        rows[source == PREPROCESSED] = fixed_rows_[column[source == PREPROCESSED]]
+        return rows
+
+    terms = (sources, located(sources, columns), weights, constants, m_sources, located(m_sources, m_columns),
+             m_weights, m_constants)  # fmt: skip
+    n_helpers = len(all_groups)
+    helpers = ext_stacked(list(frame.aux_current[:n_helpers]))
+    running, running_next = frame.aux_current[n_helpers], frame.aux_next[n_helpers]
+
+    def combine(alphas: np.ndarray) -> ExtVec:
+        return ExtVec(combined_linear(main, main_offset, fixed, fixed_offset, periodic_matrix, terms,
+                                      groups_array, helpers, np.ascontiguousarray(alphas), running.values,
+                                      running_next.values, shift))  # fmt: skip
+
+    return CombinedConstraints(n_helpers + 1, combine)
+
+
+# The last tables `_linear_tables` made for an AIR, with what they were made for: the chunks of one
+# constraint evaluation share them.
+_LINEAR_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _linear_tables(air: Air, all_groups, n_main: int, n_periodic: int, n_preprocessed: int, beta: Ext,
+                   gamma: Ext) -> tuple | None:  # fmt: skip
+    """The arrays `logup_kernel.combined_linear` reads for the AIR's terms at challenges β, γ (with
+    columns by their index among the main, periodic or preprocessed ones), or None when a term is
+    not linear, or has more columns than the kernel takes."""
+    traced = _linear_terms(air, n_main, n_periodic, n_preprocessed)
+    if traced is None or any(isinstance(m, _Linear) and len(m.coefficients) > 1 for _, m in traced):
+        return None
+    powers = [Ext(1, 0)]
+    while len(powers) < max(len(values) for values, _ in traced):
+        powers.append(powers[-1] * gamma)
+    count, width = len(traced), 3  # fingerprint columns a term (a memory cell: address, c0, c1)
+    sources = np.full((count, width), -1, dtype=np.int64)
+    columns = np.zeros((count, width), dtype=np.int64)
+    weights = np.zeros((count, width, 2), dtype=np.uint64)
+    constants = np.zeros((count, 2), dtype=np.uint64)
+    m_sources = np.full(count, -1, dtype=np.int64)
+    m_columns = np.zeros(count, dtype=np.int64)
+    m_weights = np.zeros(count, dtype=np.uint64)
+    m_constants = np.zeros(count, dtype=np.uint64)
+    for t, (values, multiplicity) in enumerate(traced):
+        constant, linear = _fingerprint(values, powers)
+        if len(linear) > width:
+            return None
+        distance = beta - constant  # d = β − φ = (β − constant) + Σ (−weight)·column
+        constants[t] = (distance.c0, distance.c1)
+        for k, ((source, index), weight) in enumerate(linear.items()):
+            sources[t, k], columns[t, k] = source, index
+            weights[t, k] = ((-weight).c0, (-weight).c1)
+        if isinstance(multiplicity, int):
+            m_constants[t] = multiplicity % gl.P
+        else:
+            m_constants[t] = multiplicity.constant
+            for (source, index), c in multiplicity.coefficients.items():
+                m_sources[t], m_columns[t], m_weights[t] = source, index, c
+    groups_array = np.full((len(all_groups), 2), -1, dtype=np.int64)  # terms in `lookups()` order
+    t = 0
+    for g, group in enumerate(all_groups):
+        for j in range(len(group)):
+            groups_array[g, j] = t
+            t += 1
+    offset = air.lookup_public_sum(beta, gamma)
+    shift = offset * pow(air.trace_length, gl.P - 2, gl.P) if offset != 0 else Ext(0, 0)
+    shift_array = np.array([shift.c0, shift.c1], dtype=np.uint64)
+    return (sources, columns, weights, constants, m_sources, m_columns, m_weights, m_constants, groups_array,
+            shift_array)  # fmt: skip
+
+
+def _fingerprint(values, powers: list[Ext]) -> tuple[Ext, dict]:
+    """Σ γ^i·values[i] as (constant, {column: weight}) for values that are ints or `_Linear`s."""
+    constant, linear = Ext(0, 0), {}
+    for value, power in zip(values, powers, strict=False):
+        if isinstance(value, int):
+            constant = constant + power * value
+            continue
+        constant = constant + power * value.constant
+        for column, c in value.coefficients.items():
+            if c:
+                linear[column] = linear.get(column, Ext(0, 0)) + power * c
+    return constant, linear
+
+
+def _matrix_rows(vectors: list[BaseVec]) -> tuple[np.ndarray, np.ndarray, int]:
+    """(matrix, rows, offset) with vectors[i].values == matrix[rows[i], offset:]: in place when they
+    are slices of one C-contiguous matrix (`row_views`), a stacked copy otherwise."""
+    views = row_views(vectors)
+    if views is not None:
+        return views
+    return np.stack([v.values for v in vectors]), np.arange(len(vectors)), 0
 
 
 def _group_constraint(group, helper, row, periodic, beta, gamma):

@@ -117,3 +117,158 @@ def combined_pairs(
         weights, weighted, out, grain=_TILE,
     )  # fmt: skip
     return out
+
+
+# ---- helpers over linear fingerprints (a memory bus: address, value columns, multiplicity) ----
+#
+# A term whose fingerprint and multiplicity are linear in the prover's columns (the recursion AIR's
+# memory bus: (MEM_BUS, address + offset, c0, c1) with a preprocessed address and multiplicity) has
+# d_t = c_t + Σ_k w_tk·v_tk and m_t = e_t + u_t·y_t (c, w extension constants from β and γ; e, u
+# base; v, y columns of the main, preprocessed or periodic rows). Each helper h_g sums one or two
+# such terms; with them the running sum's constraint, as `logup.evaluate` writes them all:
+#
+#     h·d_a·d_b − m_a·d_b − m_b·d_a   (a pair),   h·d − m   (a single term),
+#     r' − r − Σ_g h_g + s            (s = S/n, the bus's public end spread over the rows).
+
+MAIN, PREPROCESSED, PERIODIC = 0, 1, 2  # where a column of a linear term lives
+
+
+@njit(cache=True, nogil=True)
+def _source_row(main, main_offset, fixed, fixed_offset, periodic, zeros, source, row, first, m):
+    """A column's values on the tile's m rows; zeros for none (source −1)."""
+    if source == MAIN:
+        return main[row, main_offset + first : main_offset + first + m]
+    if source == PREPROCESSED:
+        return fixed[row, fixed_offset + first : fixed_offset + first + m]
+    if source == PERIODIC:
+        return periodic[row, first : first + m]
+    return zeros[:m]
+
+
+@njit(cache=True, nogil=True)
+def _distance(d0, d1, v0, v1, v2, w, c0, c1, m) -> None:
+    """d = c + Σ_k w_k·v_k on m rows, w the six halves of (w_k0, w_k1) for k < 3."""
+    for r in range(m):
+        x, y, z = v0[r], v1[r], v2[r]
+        d0[r] = f.add(c0, f.add(f.add(f.mul_split(x, w[0], w[1]), f.mul_split(y, w[4], w[5])),
+                                f.mul_split(z, w[8], w[9])))  # fmt: skip
+        d1[r] = f.add(c1, f.add(f.add(f.mul_split(x, w[2], w[3]), f.mul_split(y, w[6], w[7])),
+                                f.mul_split(z, w[10], w[11])))  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _multiplicity(out, y, u, e, m) -> None:
+    """out = e + u·y on m rows."""
+    u_lo, u_hi = f.halves(u)
+    for r in range(m):
+        out[r] = f.add(e, f.mul_split(y[r], u_lo, u_hi))
+
+
+# A group's scratch rows: d_a (c0, c1), d_b, m_a, m_b, the helper (c0, c1); the sums: Σ α·constraint
+# (c0, c1) and Σ h. One array in and one out in the constraint's loop: LLVM vectorises it only with
+# few arrays to check for overlap (measured: 280 ns a row with each in its own array, ~30 so).
+_DA, _DB, _MA, _MB, _H = 0, 2, 4, 5, 6
+
+
+@njit(cache=True, nogil=True)
+def _pair_constraint(sums, scratch, m, alpha) -> None:
+    """sums += (α·((h·d_a − m_a)·d_b − m_b·d_a), h): h·d_a·d_b − m_a·d_b − m_b·d_a."""
+    for r in range(m):
+        h0, h1 = scratch[_H, r], scratch[_H + 1, r]
+        da0, da1, mb = scratch[_DA, r], scratch[_DA + 1, r], scratch[_MB, r]
+        p0, p1 = f.ext_mul_vec(h0, h1, da0, da1)
+        p0, p1 = f.ext_mul_vec(f.sub(p0, scratch[_MA, r]), p1, scratch[_DB, r], scratch[_DB + 1, r])
+        q0, q1 = f.ext_mul_halves(f.sub(p0, f.mul_vec(mb, da0)), f.sub(p1, f.mul_vec(mb, da1)), alpha)
+        sums[0, r] = f.add(sums[0, r], q0)
+        sums[1, r] = f.add(sums[1, r], q1)
+        sums[2, r] = f.add(sums[2, r], h0)
+        sums[3, r] = f.add(sums[3, r], h1)
+
+
+@njit(cache=True, nogil=True)
+def _single_constraint(sums, scratch, m, alpha) -> None:
+    """sums += (α·(h·d − m), h)."""
+    for r in range(m):
+        h0, h1 = scratch[_H, r], scratch[_H + 1, r]
+        p0, p1 = f.ext_mul_vec(h0, h1, scratch[_DA, r], scratch[_DA + 1, r])
+        q0, q1 = f.ext_mul_halves(f.sub(p0, scratch[_MA, r]), p1, alpha)
+        sums[0, r] = f.add(sums[0, r], q0)
+        sums[1, r] = f.add(sums[1, r], q1)
+        sums[2, r] = f.add(sums[2, r], h0)
+        sums[3, r] = f.add(sums[3, r], h1)
+
+
+@njit(cache=True, nogil=True)
+def linear_range(lo, hi, main, main_offset, fixed, fixed_offset, periodic, sources, rows, weights,
+                 constants, m_sources, m_rows, m_weights, m_constants, groups, helpers, alphas,
+                 running, running_next, shift, out) -> None:  # fmt: skip
+    """out[j] for lo <= j < hi: Σ_g α_g·(helper g's constraint) + α_G·(the running sum's)."""
+    sums = np.empty((4, _TILE), dtype=np.uint64)
+    scratch = np.empty((_H + 2, _TILE), dtype=np.uint64)
+    zeros = np.zeros(_TILE, dtype=np.uint64)
+    count = groups.shape[0]
+    halves = np.empty((sources.shape[0], 12), dtype=np.uint64)  # each term's weights as halves
+    for t in range(sources.shape[0]):
+        for k in range(3):
+            for c in range(2):
+                halves[t, 4 * k + 2 * c], halves[t, 4 * k + 2 * c + 1] = f.halves(weights[t, k, c])
+    src = (main, main_offset, fixed, fixed_offset, periodic, zeros)
+    for t0 in range(lo, hi, _TILE):
+        m = min(_TILE, hi - t0)
+        sums[:, :m] = 0
+        for g in range(count):
+            for j in range(2):
+                t = groups[g, j]
+                if t < 0:
+                    continue
+                v0 = _source_row(*src, sources[t, 0], rows[t, 0], t0, m)
+                v1 = _source_row(*src, sources[t, 1], rows[t, 1], t0, m)
+                v2 = _source_row(*src, sources[t, 2], rows[t, 2], t0, m)
+                d = _DA if j == 0 else _DB
+                c0, c1 = constants[t, 0], constants[t, 1]
+                _distance(scratch[d], scratch[d + 1], v0, v1, v2, halves[t], c0, c1, m)
+                y = _source_row(*src, m_sources[t], m_rows[t], t0, m)
+                _multiplicity(scratch[_MA + j], y, m_weights[t], m_constants[t], m)
+            for r in range(m):
+                scratch[_H, r] = helpers[g, t0 + r, 0]
+                scratch[_H + 1, r] = helpers[g, t0 + r, 1]
+            alpha = f.ext_halves(alphas[g, 0], alphas[g, 1])
+            if groups[g, 1] < 0:
+                _single_constraint(sums, scratch, m, alpha)
+            else:
+                _pair_constraint(sums, scratch, m, alpha)
+        alpha = f.ext_halves(alphas[count, 0], alphas[count, 1])
+        s0, s1 = shift[0], shift[1]
+        for r in range(m):
+            c0 = f.add(f.sub(f.sub(running_next[t0 + r, 0], running[t0 + r, 0]), sums[2, r]), s0)
+            c1 = f.add(f.sub(f.sub(running_next[t0 + r, 1], running[t0 + r, 1]), sums[3, r]), s1)
+            q0, q1 = f.ext_mul_halves(c0, c1, alpha)
+            out[t0 + r, 0] = f.add(sums[0, r], q0)
+            out[t0 + r, 1] = f.add(sums[1, r], q1)
+
+
+def combined_linear(main, main_offset, fixed, fixed_offset, periodic, terms, groups, helpers,
+                    alphas, running, running_next, shift) -> np.ndarray:  # fmt: skip
+    """Σ_g α_g · (helper g's constraint) + α_G · (the running sum's) on the m = helpers.shape[1] rows
+    main[:, main_offset:], fixed[:, fixed_offset:] and periodic[:, 0:] (C-contiguous base
+    matrices). `terms` = (sources, rows, weights, constants, m_sources, m_rows, m_weights,
+    m_constants): per term t its fingerprint's columns (sources[t, k] one of MAIN, PREPROCESSED,
+    PERIODIC or −1 for none; rows[t, k]; weights (T, K, 2)), constants (T, 2) and its multiplicity's
+    column (m_sources[t] or −1, m_rows), weight and constant (base). groups (G, 2): the terms of
+    each helper (second −1 for a single); helpers (G, m, 2); alphas (G + 1, 2); running and
+    running_next (m, 2); shift (2,). Returns (m, 2)."""
+    m = helpers.shape[1]
+    if terms[0].shape[1] != 3:
+        raise ValueError("three fingerprint columns a term (−1 for none)")
+    for matrix in (main, fixed, periodic):
+        if not matrix.flags.c_contiguous:
+            raise ValueError("the columns must be rows of C-contiguous matrices")
+    if groups.shape[0] != helpers.shape[0] or alphas.shape != (groups.shape[0] + 1, 2):
+        raise ValueError("one helper per group, and one weight per helper and for the running sum")
+    out = np.empty((m, 2), dtype=np.uint64)
+    parallel_ranges(
+        linear_range, m, main, main_offset, fixed, fixed_offset, periodic, *terms, groups,
+        np.ascontiguousarray(helpers), alphas, np.ascontiguousarray(running),
+        np.ascontiguousarray(running_next), shift, out, grain=_TILE,
+    )  # fmt: skip
+    return out
