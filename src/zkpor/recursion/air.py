@@ -56,6 +56,7 @@ from zkpor.recursion.program import (
 )
 from zkpor.stark.air import Air, Constraint, Frame, LookupTerm
 from zkpor.stark.gadgets import poseidon2 as gadget
+from zkpor.stark.gadgets.poseidon2_kernel import fill_columns
 
 MEM_BUS = 1  # first element of every memory tuple
 SLOTS = 6  # arithmetic slots per row (a verifier needs ~5 mul-adds per permutation)
@@ -540,10 +541,12 @@ def build_trace(layout: Layout, values: np.ndarray) -> np.ndarray:
 
     read = np.stack([values[cells(f"p2_in{i}"), 0] for i in range(PERMUTE_WIDTH)])
     bit = values[cells("p2_bit"), 0]
-    lanes = read.copy()
+    lanes = trace[:PERMUTE_WIDTH]  # the gadget's inputs: the lanes after the Merkle swap
+    lanes[:] = read
     swap = bit == 1
     lanes[0:4, swap], lanes[4:8, swap] = read[4:8, swap], read[0:4, swap]
-    trace[: gadget.COLUMNS] = gadget.fill_trace(lanes)
+    # its other columns computed in place (`gadget.fill_trace` would fill a copy of 248 columns)
+    fill_columns(trace[: gadget.COLUMNS], gadget.CONSTRAINT_DEGREE)
     trace[PRE_SWAP : PRE_SWAP + 8] = read[:8]
     trace[BIT] = bit
 
