@@ -24,8 +24,7 @@ from zkpor.recursion.program import (
 from zkpor.recursion.proving import program_key, prove_program, verify_program
 from zkpor.stark import logup
 from zkpor.stark.air import AirError, Frame
-from zkpor.stark.algebra import BaseVec, CombinedConstraints, as_ext_array
-from zkpor.stark.composition import _ext_columns
+from zkpor.stark.algebra import BaseVec, CombinedConstraints, as_ext_array, base_columns, ext_columns
 from zkpor.stark.gadgets import poseidon2 as gadget
 from zkpor.stark.preprocessed import commit_preprocessed
 from zkpor.stark.proof import StarkProof
@@ -270,9 +269,8 @@ def test_memory_bus_constraints_are_one_fused_kernel_equal_to_the_generic_code()
 
     main, fixed, aux = block(air.main_width), block(air.preprocessed_width), block(width)
     frame = Frame(
-        [BaseVec(r[:rows]) for r in main], [BaseVec(r[1:]) for r in main],
-        _ext_columns(aux[:, :rows]), _ext_columns(aux[:, 1:]), [BaseVec(r[:rows]) for r in fixed],
-        [BaseVec(r[1:]) for r in fixed],
+        base_columns(main, 0, rows), base_columns(main, 1, rows), ext_columns(aux, 0, rows),
+        ext_columns(aux, 1, rows), base_columns(fixed, 0, rows), base_columns(fixed, 1, rows),
     )  # fmt: skip
     periodic = [BaseVec(rng.integers(0, P, size=rows, dtype=np.uint64)) for _ in air.periodic_columns()]
     challenges = [Ext(int(a), int(b)) for a, b in rng.integers(0, P, size=(2, 2), dtype=np.uint64)]

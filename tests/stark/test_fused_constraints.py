@@ -340,14 +340,14 @@ def test_fused_linear_lookups_equal_generic_constraints(nonlinear):
     fixed = random_matrix(rng, (3, ROWS + 8))
     aux = random_matrix(rng, (width, ROWS + 8))
     periodic = [BaseVec(random_matrix(rng, (ROWS,)))]
-    frame = Frame(
-        current=[BaseVec(row[5 : 5 + ROWS]) for row in main],
-        next=[BaseVec(row[6 : 6 + ROWS]) for row in main],
-        aux_current=_ext_columns(aux[:, 5 : 5 + ROWS]),
-        aux_next=_ext_columns(aux[:, 6 : 6 + ROWS]),
-        preprocessed=[BaseVec(row[5 : 5 + ROWS]) for row in fixed],
-        preprocessed_next=[BaseVec(row[6 : 6 + ROWS]) for row in fixed],
-    )
+
+    def frame_of(main, fixed, aux):
+        return Frame(
+            base_columns(main, 5, ROWS), base_columns(main, 6, ROWS), ext_columns(aux, 5, ROWS),
+            ext_columns(aux, 6, ROWS), base_columns(fixed, 5, ROWS), base_columns(fixed, 6, ROWS),
+        )  # fmt: skip
+
+    frame = frame_of(main, fixed, aux)
     challenges = weights(rng, 2)
     generic = logup.evaluate(air, frame, periodic, challenges, fused=False)
     fused = logup.evaluate(air, frame, periodic, challenges)
@@ -365,10 +365,7 @@ def test_fused_linear_lookups_equal_generic_constraints(nonlinear):
         for row in rows:
             saved = matrix[row, 5 + 7]
             matrix[row, 5 + 7] = (int(saved) + 1) % gl.P
-            changed = Frame(
-                [BaseVec(r[5 : 5 + ROWS]) for r in main], frame.next, _ext_columns(aux[:, 5 : 5 + ROWS]),
-                _ext_columns(aux[:, 6 : 6 + ROWS]), [BaseVec(r[5 : 5 + ROWS]) for r in fixed],
-            )  # fmt: skip
+            changed = frame_of(main, fixed, aux)
             after = logup.evaluate(air, changed, periodic, challenges)[0].combine(pairs).values
             matrix[row, 5 + 7] = saved
             assert not np.array_equal(after[7], before[7]), (row, matrix.shape)

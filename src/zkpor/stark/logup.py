@@ -294,9 +294,9 @@ def _linear_run(air: Air, frame: Frame, all_groups, periodic, beta: Ext, gamma: 
         return None
     sources, columns, weights, constants, m_sources, m_columns, m_weights, m_constants = tables[:8]
     groups_array, shift = tables[8:]
-    main, main_rows, main_offset = _matrix_rows(list(frame.current))
+    main, main_rows, main_offset = read_in_place(list(frame.current))
     if frame.preprocessed:
-        fixed, fixed_rows_, fixed_offset = _matrix_rows(list(frame.preprocessed))
+        fixed, fixed_rows_, fixed_offset = read_in_place(list(frame.preprocessed))
     else:
         fixed, fixed_rows_, fixed_offset = np.zeros((1, 1), dtype=np.uint64), np.zeros(1, dtype=np.int64), 0
     m = len(frame.current[0])
@@ -313,13 +313,15 @@ def _linear_run(air: Air, frame: Frame, all_groups, periodic, beta: Ext, gamma: 
     terms = (sources, located(sources, columns), weights, constants, m_sources, located(m_sources, m_columns),
              m_weights, m_constants)  # fmt: skip
     n_helpers = len(all_groups)
-    helpers = ext_stacked(list(frame.aux_current[:n_helpers]))
-    running, running_next = frame.aux_current[n_helpers], frame.aux_next[n_helpers]
+    helpers = ext_row_views(list(frame.aux_current[:n_helpers]))  # the aux LDE's rows, in place
+    running, running_rows, running_offset = ext_row_views([frame.aux_current[n_helpers]])
+    following, following_rows, following_offset = ext_row_views([frame.aux_next[n_helpers]])
+    aux = (*helpers, running, int(running_rows[0]), running_offset, following, int(following_rows[0]),
+           following_offset)  # fmt: skip
 
     def combine(alphas: np.ndarray) -> ExtVec:
         return ExtVec(combined_linear(main, main_offset, fixed, fixed_offset, periodic_matrix, terms,
-                                      groups_array, helpers, np.ascontiguousarray(alphas), running.values,
-                                      running_next.values, shift))  # fmt: skip
+                                      groups_array, aux, m, np.ascontiguousarray(alphas), shift))  # fmt: skip
 
     return CombinedConstraints(n_helpers + 1, combine)
 
@@ -389,15 +391,6 @@ def _fingerprint(values, powers: list[Ext]) -> tuple[Ext, dict]:
             if c:
                 linear[column] = linear.get(column, Ext(0, 0)) + power * c
     return constant, linear
-
-
-def _matrix_rows(vectors: list[BaseVec]) -> tuple[np.ndarray, np.ndarray, int]:
-    """(matrix, rows, offset) with vectors[i].values == matrix[rows[i], offset:]: in place when they
-    are slices of one C-contiguous matrix (`row_views`), a stacked copy otherwise."""
-    views = row_views(vectors)
-    if views is not None:
-        return views
-    return np.stack([v.values for v in vectors]), np.arange(len(vectors)), 0
 
 
 def _group_constraint(group, helper, row, periodic, beta, gamma):

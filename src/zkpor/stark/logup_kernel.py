@@ -200,8 +200,9 @@ def _single_constraint(sums, scratch, m, alpha) -> None:
 
 @njit(cache=True, nogil=True)
 def linear_range(lo, hi, main, main_offset, fixed, fixed_offset, periodic, sources, rows, weights,
-                 constants, m_sources, m_rows, m_weights, m_constants, groups, helpers, alphas,
-                 running, running_next, shift, out) -> None:  # fmt: skip
+                 constants, m_sources, m_rows, m_weights, m_constants, groups, helpers, helper_rows,
+                 helper_offset, running, running_row, running_offset, following, following_row,
+                 following_offset, alphas, shift, out) -> None:  # fmt: skip
     """out[j] for lo <= j < hi: Σ_g α_g·(helper g's constraint) + α_G·(the running sum's)."""
     sums = np.empty((4, _TILE), dtype=np.uint64)
     scratch = np.empty((_H + 2, _TILE), dtype=np.uint64)
@@ -229,9 +230,10 @@ def linear_range(lo, hi, main, main_offset, fixed, fixed_offset, periodic, sourc
                 _distance(scratch[d], scratch[d + 1], v0, v1, v2, halves[t], c0, c1, m)
                 y = _source_row(*src, m_sources[t], m_rows[t], t0, m)
                 _multiplicity(scratch[_MA + j], y, m_weights[t], m_constants[t], m)
+            h = helper_offset + t0
             for r in range(m):
-                scratch[_H, r] = helpers[g, t0 + r, 0]
-                scratch[_H + 1, r] = helpers[g, t0 + r, 1]
+                scratch[_H, r] = helpers[helper_rows[g], h + r]
+                scratch[_H + 1, r] = helpers[helper_rows[g] + 1, h + r]
             alpha = f.ext_halves(alphas[g, 0], alphas[g, 1])
             if groups[g, 1] < 0:
                 _single_constraint(sums, scratch, m, alpha)
@@ -239,36 +241,49 @@ def linear_range(lo, hi, main, main_offset, fixed, fixed_offset, periodic, sourc
                 _pair_constraint(sums, scratch, m, alpha)
         alpha = f.ext_halves(alphas[count, 0], alphas[count, 1])
         s0, s1 = shift[0], shift[1]
+        now, nxt = running_offset + t0, following_offset + t0
         for r in range(m):
-            c0 = f.add(f.sub(f.sub(running_next[t0 + r, 0], running[t0 + r, 0]), sums[2, r]), s0)
-            c1 = f.add(f.sub(f.sub(running_next[t0 + r, 1], running[t0 + r, 1]), sums[3, r]), s1)
+            c0 = f.sub(following[following_row, nxt + r], running[running_row, now + r])
+            c1 = f.sub(following[following_row + 1, nxt + r], running[running_row + 1, now + r])
+            c0 = f.add(f.sub(c0, sums[2, r]), s0)
+            c1 = f.add(f.sub(c1, sums[3, r]), s1)
             q0, q1 = f.ext_mul_halves(c0, c1, alpha)
             out[t0 + r, 0] = f.add(sums[0, r], q0)
             out[t0 + r, 1] = f.add(sums[1, r], q1)
 
 
-def combined_linear(main, main_offset, fixed, fixed_offset, periodic, terms, groups, helpers,
-                    alphas, running, running_next, shift) -> np.ndarray:  # fmt: skip
-    """Σ_g α_g · (helper g's constraint) + α_G · (the running sum's) on the m = helpers.shape[1] rows
-    main[:, main_offset:], fixed[:, fixed_offset:] and periodic[:, 0:] (C-contiguous base
-    matrices). `terms` = (sources, rows, weights, constants, m_sources, m_rows, m_weights,
-    m_constants): per term t its fingerprint's columns (sources[t, k] one of MAIN, PREPROCESSED,
-    PERIODIC or −1 for none; rows[t, k]; weights (T, K, 2)), constants (T, 2) and its multiplicity's
-    column (m_sources[t] or −1, m_rows), weight and constant (base). groups (G, 2): the terms of
-    each helper (second −1 for a single); helpers (G, m, 2); alphas (G + 1, 2); running and
-    running_next (m, 2); shift (2,). Returns (m, 2)."""
-    m = helpers.shape[1]
-    if terms[0].shape[1] != 3:
+def combined_linear(main, main_offset, fixed, fixed_offset, periodic, terms, groups, aux, length, alphas,
+                    shift) -> np.ndarray:  # fmt: skip
+    """Σ_g α_g · (helper g's constraint) + α_G · (the running sum's) on `length` points: the
+    columns are rows of the C-contiguous base matrices main (from point main_offset), fixed (from
+    fixed_offset) and periodic (from 0). `terms` = (sources, rows, weights, constants, m_sources,
+    m_rows, m_weights, m_constants): per term t its fingerprint's three columns (sources[t, k] one
+    of MAIN, PREPROCESSED, PERIODIC or −1 for none; rows[t, k]; weights (T, 3, 2)), constants (T, 2)
+    and its multiplicity's column (m_sources[t] or −1, m_rows), weight and constant (base).
+    groups (G, 2): the terms of each helper (second −1 for a single). `aux` = (helpers,
+    helper_rows, helper_offset, running, running_row, running_offset, following, following_row,
+    following_offset): helper g is rows helper_rows[g] (c0) and + 1 (c1) of `helpers`, the running
+    sum and its next row likewise (the aux LDE, read in place). alphas (G + 1, 2); shift (2,).
+    Returns (length, 2)."""
+    sources = terms[0]
+    if sources.shape[1] != 3:
         raise ValueError("three fingerprint columns a term (−1 for none)")
-    for matrix in (main, fixed, periodic):
-        if not matrix.flags.c_contiguous:
-            raise ValueError("the columns must be rows of C-contiguous matrices")
-    if groups.shape[0] != helpers.shape[0] or alphas.shape != (groups.shape[0] + 1, 2):
+    if groups.shape[0] != aux[1].shape[0] or alphas.shape != (groups.shape[0] + 1, 2):
         raise ValueError("one helper per group, and one weight per helper and for the running sum")
-    out = np.empty((m, 2), dtype=np.uint64)
+    every = np.concatenate([sources.reshape(-1), terms[4]])  # the fingerprints' and multiplicities' columns
+    every_row = np.concatenate([terms[1].reshape(-1), terms[5]])
+    reads = [(matrix, first, every_row[every == source])
+             for source, matrix, first in ((MAIN, main, main_offset), (PREPROCESSED, fixed, fixed_offset),
+                                           (PERIODIC, periodic, 0))]  # fmt: skip
+    reads += [(aux[0], aux[2], aux[1] + 1), (aux[3], aux[5], np.array([aux[4] + 1])),
+              (aux[6], aux[8], np.array([aux[7] + 1]))]  # fmt: skip
+    for matrix, first, picked in reads:
+        inside = 0 <= first and first + length <= matrix.shape[1] and matrix.flags.c_contiguous
+        if not (inside and (picked.size == 0 or (0 <= picked.min() and picked.max() < len(matrix)))):
+            raise ValueError("the rows read must lie within a C-contiguous matrix")
+    out = np.empty((length, 2), dtype=np.uint64)
     parallel_ranges(
-        linear_range, m, main, main_offset, fixed, fixed_offset, periodic, *terms, groups,
-        np.ascontiguousarray(helpers), alphas, np.ascontiguousarray(running),
-        np.ascontiguousarray(running_next), shift, out, grain=_TILE,
+        linear_range, length, main, main_offset, fixed, fixed_offset, periodic, *terms, groups, *aux, alphas,
+        shift, out, grain=_TILE,
     )  # fmt: skip
     return out
