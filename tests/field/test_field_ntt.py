@@ -234,3 +234,47 @@ def test_intt_into_the_columns_of_a_wider_matrix(rows: int, log_n: int) -> None:
             nt.intt(evals, out=bad)
     with pytest.raises(ValueError, match="out must be"):  # one polynomial: no out
         nt.intt(evals[0], out=np.empty((1, n), dtype=np.uint64))
+
+
+@pytest.mark.parametrize("width,blowup", [(1, 4), (2, 2), (8, 1), (16, 8), (64, 4), (64, 2), (128, 16)])
+def test_coset_evaluate_with_a_degree_bound(width: int, blowup: int) -> None:
+    """A degree bound D: the coefficients from D on are not read (filled with junk here), and the
+    result is the polynomial of the D below on the coset, for every D: powers of two, one above
+    (a single extra coefficient), a zero-knowledge-like n + r and just below the width."""
+    rng = np.random.default_rng(width * blowup)
+    points = nt.domain((width * blowup).bit_length() - 1, nt.GENERATOR).tolist()
+    for bound in sorted({1, 2, 3, 5, width // 2 + 1, width // 2 + 3, width // 2 + 7, width - 1, width}):
+        if not 1 <= bound <= width:
+            continue
+        coeffs = gl.random_elements((2, width), rng)
+        coeffs[:, bound:] = np.uint64(P - 1)  # junk
+        lde = nt.coset_evaluate(coeffs, blowup, degree_bound=bound)
+        for r in range(2):
+            assert lde[r].tolist() == [naive_eval(coeffs[r, :bound].tolist(), x) for x in points], bound
+        assert (nt.coset_evaluate(coeffs[1], blowup, degree_bound=bound) == lde[1]).all()
+
+
+@pytest.mark.parametrize(
+    "log_width,extra,blowup", [(13, 86, 2), (14, 86, 4), (17, 86, 2), (13, 4095, 2), (4, 3, 4096)]
+)
+def test_degree_bound_at_the_provers_shapes(log_width: int, extra: int, blowup: int) -> None:
+    """Zero-knowledge shapes (2n coefficients wide, n + r of them used) through every kernel: blocks
+    with and without extra coefficients, one long row with threads inside it (2^17 → 2^18), many
+    extra (n + n − 1), a blowup beyond a block; against the full-width transform of the same
+    coefficients with zeros above the bound, and the definition at spot points."""
+    width = 1 << log_width
+    bound = width // 2 + extra
+    rng = np.random.default_rng(log_width)
+    coeffs = gl.random_elements((3, width), rng)
+    coeffs[:, bound:] = 0
+    junk = coeffs.copy()
+    junk[:, bound:] = np.uint64(12345)
+    full = nt.coset_evaluate(coeffs, blowup)
+    for rows in (3, 1):  # several rows: per-row threads; one long row: threads inside it
+        assert np.array_equal(nt.coset_evaluate(junk[:rows], blowup, degree_bound=bound), full[:rows])
+    points = nt.domain(log_width + blowup.bit_length() - 1, nt.GENERATOR)
+    c = coeffs[2, :bound].tolist()
+    for i in (0, 1, 2, 3, 4097, width * blowup - 1):
+        assert int(full[2, i]) == naive_eval(c, int(points[i]))
+    with pytest.raises(ValueError, match="degree bound"):
+        nt.coset_evaluate(coeffs, blowup, degree_bound=width + 1)

@@ -534,6 +534,32 @@ def _expand_run(c, s_lo, s_hi, out, blowup):
             out[k * blowup + t] = v
 
 
+@njit(cache=True, nogil=True)
+def _add_high(dst, high, high_rev, high_spow, tw, n, blowup, lo, hi):
+    """Add the coefficients above the n that ``_expand`` expanded into groups lo..hi-1.
+
+    Coefficient n + j (j < high.size <= n) belongs to the same group of the first log2(blowup)
+    DIT stages as coefficient j, the group at bit-reversed position rev_n(j): after those stages
+    the group holds c_j·s^j + c_{n+j}·s^(n+j)·ω_blowup^i (i < blowup) where ``_expand`` wrote only
+    the first term. For j < 2^a (the size of high_rev), rev_n(j) = rev_a(j)·n/2^a: so the groups
+    to visit are every (n/2^a)-th, and group q·n/2^a gets coefficient n + rev_a(q) (high_rev[q])
+    if there is one. A degree bound a little above a power of two n costs blowup products per
+    extra coefficient, not a transform of twice the length."""
+    if high.size == 0:
+        return
+    stride = n // high_rev.size
+    half = blowup // 2  # ω_blowup^(i + half) = −ω_blowup^i
+    for k in range(-(-lo // stride) * stride, hi, stride):
+        j = high_rev[k // stride]
+        if j < high.size:
+            d = ops.mul_split(high[j], high_spow[0, j], high_spow[1, j])
+            group = dst[k * blowup : (k + 1) * blowup]
+            for i in range(half):
+                v = ops.mul_split(d, tw[0, half + i], tw[1, half + i])
+                group[i] = ops.add(group[i], v)
+                group[half + i] = ops.sub(group[half + i], v)
+
+
 # ---------------------------------------------------------------------------------------------
 # plans: every transform is a list of phases, each a number of independent tasks
 #
@@ -611,8 +637,11 @@ def _row_phases(mode: int, n: int, big: int, has_post: bool) -> list[tuple[int, 
 
 
 @njit(cache=True, nogil=True)
-def _run_task(kind, param, t, src, dst, scratch, rev, tw_inv, tw_fwd, factor, post, spow_rev):
-    """Task t of a phase, on one row: src (length n), dst (length big), scratch (length n)."""
+def _run_task(
+    kind, param, t, src, high, dst, scratch, rev, tw_inv, tw_fwd, factor, post, spow_rev, high_rev, high_spow
+):
+    """Task t of a phase, on one row: src (length n), dst (length big), scratch (length n); high:
+    coefficients n, n + 1, ... of a coefficient row (``_add_high``), empty but in _MODE_EVAL."""
     n = src.size
     big = dst.size
     if kind == _K_DIT_WIDE or kind == _K_DIF_WIDE:
@@ -641,7 +670,9 @@ def _run_task(kind, param, t, src, dst, scratch, rev, tw_inv, tw_fwd, factor, po
         d = dst[s + 3 * h : s + 3 * h + width]
         _bfly_dit2(a, b, c, d, tw_fwd, h, j)
     elif kind == _K_EXPAND:
-        _expand(scratch, dst, spow_rev, big // n, t * param, min(n, (t + 1) * param))
+        lo, hi = t * param, min(n, (t + 1) * param)
+        _expand(scratch, dst, spow_rev, big // n, lo, hi)
+        _add_high(dst, high, high_rev, high_spow, tw_fwd, n, big // n, lo, hi)
     elif kind == _K_GATHER:
         # rev: the reversal table of the middle bits (log_n - 12 of them from 2^12 elements on,
         # log_n - 6 from 64), or of all bits below 64
@@ -676,36 +707,104 @@ def _run_task(kind, param, t, src, dst, scratch, rev, tw_inv, tw_fwd, factor, po
         elif kind == _K_EXPAND_DIT_BLOCKS:
             per_block = block // param  # coefficients per block
             _expand(scratch, dst, spow_rev, param, t * per_block, (t + 1) * per_block)
+            _add_high(dst, high, high_rev, high_spow, tw_fwd, n, param, t * per_block, (t + 1) * per_block)
             _dit_small_stages(dst[lo:hi], tw_fwd, param)
         else:  # _K_POST
             _scale(dst[lo:hi], post[0, lo:hi], post[1, lo:hi])
 
 
 @njit(cache=True, nogil=True)
-def _run_tasks(lo, hi, kind, param, src, dst, scratch, rev, tw_inv, tw_fwd, factor, post, spow_rev):
+def _run_tasks(
+    lo,
+    hi,
+    kind,
+    param,
+    src,
+    high,
+    dst,
+    scratch,
+    rev,
+    tw_inv,
+    tw_fwd,
+    factor,
+    post,
+    spow_rev,
+    high_rev,
+    high_spow,
+):
     """Tasks lo..hi-1 of one phase on one row."""
     for t in range(lo, hi):
-        _run_task(kind, param, t, src, dst, scratch, rev, tw_inv, tw_fwd, factor, post, spow_rev)
+        _run_task(
+            kind,
+            param,
+            t,
+            src,
+            high,
+            dst,
+            scratch,
+            rev,
+            tw_inv,
+            tw_fwd,
+            factor,
+            post,
+            spow_rev,
+            high_rev,
+            high_spow,
+        )
 
 
 @njit(cache=True, nogil=True)
-def _run_rows(lo, hi, plan, src, dst, dst_step, scratch_size, rev, tw_inv, tw_fwd, factor, post, spow_rev):
-    """Rows lo..hi-1, each with all the phases of the plan, on the calling thread; row r goes to
-    dst[r·dst_step] (see ``_target_rows``)."""
+def _run_rows(
+    lo,
+    hi,
+    plan,
+    n,
+    src,
+    dst,
+    dst_step,
+    scratch_size,
+    rev,
+    tw_inv,
+    tw_fwd,
+    factor,
+    post,
+    spow_rev,
+    high_rev,
+    high_spow,
+):
+    """Rows lo..hi-1, each with all the phases of the plan, on the calling thread: the first n
+    entries of src[r] (and the high_spow.shape[1] after them, see ``_add_high``) go to dst[r·dst_step]
+    (see ``_target_rows``)."""
     scratch = np.empty(scratch_size, dtype=np.uint64)
     for r in range(lo, hi):
-        src_row = src[r]
+        src_row = src[r][:n]
+        high = src[r][n : n + high_spow.shape[1]]
         dst_row = dst[r * dst_step]
         for p in range(plan.shape[0]):
             kind = plan[p, 0]
             param = plan[p, 1]
             for t in range(plan[p, 2]):
                 _run_task(
-                    kind, param, t, src_row, dst_row, scratch, rev, tw_inv, tw_fwd, factor, post, spow_rev
+                    kind,
+                    param,
+                    t,
+                    src_row,
+                    high,
+                    dst_row,
+                    scratch,
+                    rev,
+                    tw_inv,
+                    tw_fwd,
+                    factor,
+                    post,
+                    spow_rev,
+                    high_rev,
+                    high_spow,
                 )
 
 
 _EMPTY = _halves(np.zeros(0, dtype=_U64))  # no table (the same numba type as one)
+_NO_POSITIONS = np.zeros(0, dtype=np.int64)
 
 
 def _as_rows(a: np.ndarray, axis: int, name: str) -> tuple[np.ndarray, bool]:
@@ -760,9 +859,23 @@ def _target_rows(out: np.ndarray, name: str) -> tuple[np.ndarray, int]:
 
 
 def _run(
-    mode: int, rows: np.ndarray, big: int, tw_inv, tw_fwd, factor: int, post, spow_rev, out=None
+    mode: int,
+    rows: np.ndarray,
+    big: int,
+    tw_inv,
+    tw_fwd,
+    factor: int,
+    post,
+    spow_rev,
+    out=None,
+    n: int | None = None,
+    high_rev: np.ndarray = _NO_POSITIONS,
+    high_spow=_EMPTY,
 ) -> np.ndarray:
-    n_rows, n = rows.shape
+    """Transform the first n (default: all) entries of each row, in _MODE_EVAL plus the
+    high_spow.shape[1] after them (``_add_high``)."""
+    n_rows = rows.shape[0]
+    n = rows.shape[1] if n is None else n
     if out is None:
         out = np.empty((n_rows, big), dtype=_U64)
     if n_rows == 0:
@@ -772,18 +885,29 @@ def _run(
     scratch_size = 0 if mode == _MODE_NTT else n
     log_n = n.bit_length() - 1
     rev = _bitrev(log_n - 12 if log_n >= 12 else log_n - 6 if log_n >= 6 else log_n)  # see _K_GATHER
-    tables = (rev, tw_inv, tw_fwd, _halves(np.array([factor], dtype=_U64)), post, spow_rev)
+    tables = (
+        rev,
+        tw_inv,
+        tw_fwd,
+        _halves(np.array([factor], dtype=_U64)),
+        post,
+        spow_rev,
+        high_rev,
+        high_spow,
+    )
     if _per_row(n_rows, big):
         plan = np.array(phases, dtype=np.int64)
         # rows of at least _PARALLEL_MIN words: one per thread; smaller ones: a thread must get
         # enough of them to be worth waking
         grain = max(1, _PARALLEL_MIN // big)
-        parallel_ranges(_run_rows, n_rows, plan, rows, target, step, scratch_size, *tables, grain=grain)
+        parallel_ranges(_run_rows, n_rows, plan, n, rows, target, step, scratch_size, *tables, grain=grain)
         return out
     scratch = np.empty(scratch_size, dtype=_U64)
+    high_end = n + high_spow.shape[1]
     for r in range(n_rows):
+        low, high = rows[r, :n], rows[r, n:high_end]
         for kind, param, count in phases:
-            parallel_ranges(_run_tasks, count, kind, param, rows[r], target[r * step], scratch, *tables)
+            parallel_ranges(_run_tasks, count, kind, param, low, high, target[r * step], scratch, *tables)
     return out
 
 
@@ -826,7 +950,20 @@ def coset_intt(evals: np.ndarray, shift: int = GENERATOR, axis: int = -1) -> np.
     return _transform(evals, axis, inverse=True, shift=shift, name="coset_intt")
 
 
-def _lde(src: np.ndarray, blowup: int, shift: int, mode: int, name: str, out=None) -> np.ndarray:
+@lru_cache(maxsize=16)
+def _high_tables(log_n: int, count: int, shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """For coefficients n + j (j < count) of a row transformed from its first n = 2^log_n
+    (``_add_high``): the a-bit reversal table, 2^a the power of two >= count, and the coset factors
+    shift^(n + j) as halves."""
+    log_a = (count - 1).bit_length()
+    rev = np.array([int(f"{q:0{log_a}b}"[::-1] or "0", 2) for q in range(1 << log_a)], dtype=np.int64)
+    rev.flags.writeable = False
+    return rev, _halves(gl.mul(gl.powers(shift, count), pow(shift, 1 << log_n, P)))
+
+
+def _lde(
+    src: np.ndarray, blowup: int, shift: int, mode: int, name: str, out=None, degree_bound: int | None = None
+) -> np.ndarray:
     rows, one_d = _as_rows(src, -1, name)
     blowup = operator.index(blowup)  # ints and numpy integers; not floats
     if blowup < 1 or blowup & (blowup - 1):
@@ -834,9 +971,9 @@ def _lde(src: np.ndarray, blowup: int, shift: int, mode: int, name: str, out=Non
     shift = int(shift) % P
     if shift == 0:
         raise ValueError(f"{name}: the coset shift must be non-zero")
-    n = rows.shape[1]
-    log_n = _log2(n)
-    big = n * blowup
+    width = rows.shape[1]
+    _log2(width)
+    big = width * blowup
     log_big = _log2(big)
     if out is not None and (
         not isinstance(out, np.ndarray)
@@ -848,6 +985,17 @@ def _lde(src: np.ndarray, blowup: int, shift: int, mode: int, name: str, out=Non
     ):
         shape = (rows.shape[0], big)
         raise ValueError(f"{name}: out must be a writeable C-contiguous uint64 array of shape {shape}")
+    # the transform's length n: the row, or the power of two below the degree bound (the
+    # coefficients above it added after the expansion: _add_high)
+    n, high_rev, high_spow = width, _NO_POSITIONS, _EMPTY
+    if degree_bound is not None:
+        degree_bound = operator.index(degree_bound)
+        if not 1 <= degree_bound <= width:
+            raise ValueError(f"{name}: degree bound {degree_bound} outside 1..{width}")
+        n = 1 << (degree_bound.bit_length() - 1)
+        if degree_bound > n:
+            high_rev, high_spow = _high_tables(n.bit_length() - 1, degree_bound - n, shift)
+    log_n = n.bit_length() - 1
     out = _run(
         mode,
         rows,
@@ -859,6 +1007,9 @@ def _lde(src: np.ndarray, blowup: int, shift: int, mode: int, name: str, out=Non
         # with the 1/n of the inverse DFT
         _shift_powers_bitrev(log_n, shift, pow(n, P - 2, P) if mode == _MODE_LDE else 1),
         out,
+        n,
+        high_rev,
+        high_spow,
     )
     return out.reshape(-1) if one_d else out
 
@@ -871,8 +1022,17 @@ def coset_lde(evals: np.ndarray, blowup: int, shift: int = GENERATOR) -> np.ndar
 
 
 def coset_evaluate(
-    coeffs: np.ndarray, blowup: int, shift: int = GENERATOR, out: np.ndarray | None = None
+    coeffs: np.ndarray,
+    blowup: int,
+    shift: int = GENERATOR,
+    out: np.ndarray | None = None,
+    degree_bound: int | None = None,
 ) -> np.ndarray:
     """Evaluations of polynomials given by n coefficients (shape (n_cols, n) or (n,)) on the coset
-    shift·⟨ω_{n·blowup}⟩, natural order; written into `out` (2-D input only) when given."""
-    return _lde(coeffs, blowup, shift, _MODE_EVAL, "coset_evaluate", out)
+    shift·⟨ω_{n·blowup}⟩, natural order; written into `out` (2-D input only) when given.
+
+    With `degree_bound` the coefficients from that degree on are taken as zero and not read, and
+    a bound D is transformed from the m = 2^⌊log2 D⌋ lowest coefficients, the D − m above them
+    added to the groups of the first stages: for a zero-knowledge column (D = n + r, r ≪ n) a
+    transform of n·blowup points from n coefficients instead of one from 2n."""
+    return _lde(coeffs, blowup, shift, _MODE_EVAL, "coset_evaluate", out, degree_bound)

@@ -149,10 +149,18 @@ def trace_coefficients(columns: np.ndarray, domain: ProofDomain, zero_knowledge:
 def commit_coefficients(
     coefficients: np.ndarray, domain: ProofDomain, salted: bool, hasher: str
 ) -> CommittedPolys:
-    blowup = domain.lde_size // coefficients.shape[1]
+    width = coefficients.shape[1]
     with phase("LDE"):
         reused = _lde_buffers.take((coefficients.shape[0], domain.lde_size))
-        columns = ntt.coset_evaluate(coefficients, blowup, ntt.GENERATOR, out=reused)
+        # With zero knowledge (C = 2n, D = n + r) the LDE is transformed from the n lowest
+        # coefficients, the r above added apart (`ntt.coset_evaluate`). Zeros from D on are checked,
+        # not assumed (10 ms a batch): the LDE is of whatever polynomials the caller gives.
+        degree_bound = domain.degree_bound
+        if degree_bound >= width or coefficients[:, degree_bound:].any():
+            degree_bound = width
+        columns = ntt.coset_evaluate(
+            coefficients, domain.lde_size // width, ntt.GENERATOR, out=reused, degree_bound=degree_bound
+        )
     with phase("Merkle commit"):
         commitment = commit_rows(columns, salted=salted, hasher=hasher, column_major=True)
     return CommittedPolys(coefficients, commitment)
