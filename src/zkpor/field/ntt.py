@@ -387,7 +387,15 @@ def _tile_stages(t, tw, h0, dif):
     h = 32 if dif else h0
     while 1 <= h < 64:
         for base in range(0, 64, 2 * h):
-            for j in range(h):
+            # j = 0: the twiddle is 1 (all of stage 1, half of stage 2, ...): no product
+            x = t[base]
+            y = t[base + h]
+            for c in range(64):
+                u = x[c]
+                v = y[c]
+                x[c] = ops.add(u, v)
+                y[c] = ops.sub(u, v)
+            for j in range(1, h):
                 w_lo = tw[0, h + j]
                 w_hi = tw[1, h + j]
                 x = t[base + j]
