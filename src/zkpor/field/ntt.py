@@ -645,11 +645,11 @@ def _row_phases(mode: int, n: int, big: int, has_post: bool) -> list[tuple[int, 
 
 
 @njit(cache=True, nogil=True)
-def _run_task(
-    kind, param, t, src, high, dst, scratch, rev, tw_inv, tw_fwd, factor, post, spow_rev, high_rev, high_spow
-):
+def _run_task(kind, param, t, src, high, dst, scratch, tables):
     """Task t of a phase, on one row: src (length n), dst (length big), scratch (length n); high:
-    coefficients n, n + 1, ... of a coefficient row (``_add_high``), empty but in _MODE_EVAL."""
+    coefficients n, n + 1, ... of a coefficient row (``_add_high``), empty but in _MODE_EVAL;
+    tables: see ``_run``."""
+    rev, tw_inv, tw_fwd, factor, post, spow_rev, high_rev, high_spow = tables
     n = src.size
     big = dst.size
     if kind == _K_DIT_WIDE or kind == _K_DIF_WIDE:
@@ -722,93 +722,26 @@ def _run_task(
 
 
 @njit(cache=True, nogil=True)
-def _run_tasks(
-    lo,
-    hi,
-    kind,
-    param,
-    src,
-    high,
-    dst,
-    scratch,
-    rev,
-    tw_inv,
-    tw_fwd,
-    factor,
-    post,
-    spow_rev,
-    high_rev,
-    high_spow,
-):
+def _run_tasks(lo, hi, kind, param, src, high, dst, scratch, tables):
     """Tasks lo..hi-1 of one phase on one row."""
     for t in range(lo, hi):
-        _run_task(
-            kind,
-            param,
-            t,
-            src,
-            high,
-            dst,
-            scratch,
-            rev,
-            tw_inv,
-            tw_fwd,
-            factor,
-            post,
-            spow_rev,
-            high_rev,
-            high_spow,
-        )
+        _run_task(kind, param, t, src, high, dst, scratch, tables)
 
 
 @njit(cache=True, nogil=True)
-def _run_rows(
-    lo,
-    hi,
-    plan,
-    n,
-    src,
-    dst,
-    dst_step,
-    scratch_size,
-    rev,
-    tw_inv,
-    tw_fwd,
-    factor,
-    post,
-    spow_rev,
-    high_rev,
-    high_spow,
-):
+def _run_rows(lo, hi, plan, n, src, dst, dst_step, scratch_size, tables):
     """Rows lo..hi-1, each with all the phases of the plan, on the calling thread: the first n
-    entries of src[r] (and the high_spow.shape[1] after them, see ``_add_high``) go to dst[r·dst_step]
+    entries of src[r] (and the coefficients after them of ``_add_high``) go to dst[r·dst_step]
     (see ``_target_rows``)."""
+    high_count = tables[7].shape[1]
     scratch = np.empty(scratch_size, dtype=np.uint64)
     for r in range(lo, hi):
         src_row = src[r][:n]
-        high = src[r][n : n + high_spow.shape[1]]
+        high = src[r][n : n + high_count]
         dst_row = dst[r * dst_step]
         for p in range(plan.shape[0]):
-            kind = plan[p, 0]
-            param = plan[p, 1]
             for t in range(plan[p, 2]):
-                _run_task(
-                    kind,
-                    param,
-                    t,
-                    src_row,
-                    high,
-                    dst_row,
-                    scratch,
-                    rev,
-                    tw_inv,
-                    tw_fwd,
-                    factor,
-                    post,
-                    spow_rev,
-                    high_rev,
-                    high_spow,
-                )
+                _run_task(plan[p, 0], plan[p, 1], t, src_row, high, dst_row, scratch, tables)
 
 
 _EMPTY = _halves(np.zeros(0, dtype=_U64))  # no table (the same numba type as one)
@@ -893,6 +826,7 @@ def _run(
     scratch_size = 0 if mode == _MODE_NTT else n
     log_n = n.bit_length() - 1
     rev = _bitrev(log_n - 12 if log_n >= 12 else log_n - 6 if log_n >= 6 else log_n)  # see _K_GATHER
+    # the kernels' read-only tables, in the order in which ``_run_task`` unpacks them
     tables = (
         rev,
         tw_inv,
@@ -908,14 +842,14 @@ def _run(
         # rows of at least _PARALLEL_MIN words: one per thread; smaller ones: a thread must get
         # enough of them to be worth waking
         grain = max(1, _PARALLEL_MIN // big)
-        parallel_ranges(_run_rows, n_rows, plan, n, rows, target, step, scratch_size, *tables, grain=grain)
+        parallel_ranges(_run_rows, n_rows, plan, n, rows, target, step, scratch_size, tables, grain=grain)
         return out
     scratch = np.empty(scratch_size, dtype=_U64)
     high_end = n + high_spow.shape[1]
     for r in range(n_rows):
         low, high = rows[r, :n], rows[r, n:high_end]
         for kind, param, count in phases:
-            parallel_ranges(_run_tasks, count, kind, param, low, high, target[r * step], scratch, *tables)
+            parallel_ranges(_run_tasks, count, kind, param, low, high, target[r * step], scratch, tables)
     return out
 
 
