@@ -897,10 +897,9 @@ def _high_tables(log_n: int, count: int, shift: int) -> tuple[np.ndarray, np.nda
     """For coefficients n + j (j < count) of a row transformed from its first n = 2^log_n
     (``_add_high``): the a-bit reversal table, 2^a the power of two >= count, and the coset factors
     shift^(n + j) as halves."""
-    log_a = (count - 1).bit_length()
-    rev = np.array([int(f"{q:0{log_a}b}"[::-1] or "0", 2) for q in range(1 << log_a)], dtype=np.int64)
-    rev.flags.writeable = False
-    return rev, _halves(gl.mul(gl.powers(shift, count), pow(shift, 1 << log_n, P)))
+    return _bitrev((count - 1).bit_length()), _halves(
+        gl.mul(gl.powers(shift, count), pow(shift, 1 << log_n, P))
+    )
 
 
 def _lde(
