@@ -21,6 +21,7 @@ from zkpor.stark.algebra import (
     base_columns,
     ext_columns,
     ext_row_views,
+    ext_sum,
     row_views,
     selected_combinations,
     stacked,
@@ -369,3 +370,16 @@ def test_fused_linear_lookups_equal_generic_constraints(nonlinear):
             after = logup.evaluate(air, changed, periodic, challenges)[0].combine(pairs).values
             matrix[row, 5 + 7] = saved
             assert not np.array_equal(after[7], before[7]), (row, matrix.shape)
+
+
+def test_ext_sum_of_columns_in_place_equals_the_sum_term_by_term():
+    """Many values near p, so the in-place row sums carry past 2^64."""
+    rng = np.random.default_rng(7)
+    matrix = (gl.P - 1 - gl.random_elements((54, ROWS + 8), rng) % np.uint64(1000)).astype(np.uint64)
+    columns = ext_columns(matrix, 5, ROWS)
+    expected = ExtVec(columns[0].values.copy())
+    for column in columns[1:]:
+        expected = expected + ExtVec(column.values.copy())
+    got = ext_sum(columns)
+    assert np.array_equal(got.values, expected.values)
+    assert ext_sum([Ext(3, 4), Ext(5, 6)]) == Ext(8, 10)

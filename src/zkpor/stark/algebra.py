@@ -273,6 +273,26 @@ def ext_row_views(vectors: list[ExtVec]) -> tuple[np.ndarray, np.ndarray, int]:
     return copy, np.arange(0, 2 * len(vectors), 2, dtype=np.int64), 0
 
 
+def ext_sum(values: list):
+    """Σ values: on the prover's aux columns (`ExtColumn`s of one matrix at one offset) one pass
+    over their c0 rows and one over their c1 rows, read in place (`kernels.row_sums`); anything
+    else (the verifier's scalars) term by term."""
+    first = values[0]
+    if isinstance(first, ExtColumn) and len(values) > 1:
+        matrix, rows, offset = ext_row_views(values)
+        if matrix is first.matrix:
+            from zkpor.stark.kernels import row_sums
+
+            out = np.empty((first.length, 2), dtype=np.uint64)
+            out[:, 0] = row_sums(matrix, rows, offset, first.length)
+            out[:, 1] = row_sums(matrix, rows + 1, offset, first.length)
+            return ExtVec(out)
+    total = first
+    for value in values[1:]:
+        total = total + value
+    return total
+
+
 def linear_combination(values: list, weights: list[Ext]):
     """Σ weights[i] · values[i] for constraint expressions: prover vectors (`BaseVec`) in one
     linear-combination kernel, anything else (the verifier's scalars) term by term."""

@@ -89,3 +89,30 @@ def selected_combinations(
     selectors = np.ascontiguousarray(selectors)
     parallel_ranges(_selected_range, m, matrix, rows, offset, weights, starts, selectors, out, grain=_TILE)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _row_sums_range(lo, hi, matrix, rows, offset, out):
+    total_lo = np.zeros(hi - lo, dtype=np.uint64)  # 128-bit sums: a carry count in the high word
+    total_hi = np.zeros(hi - lo, dtype=np.uint64)
+    first = offset + lo
+    for i in range(rows.shape[0]):
+        v = matrix[rows[i], first : first + hi - lo]
+        for j in range(hi - lo):
+            s = total_lo[j] + v[j]
+            total_hi[j] += np.uint64(s < v[j])
+            total_lo[j] = s
+    for j in range(hi - lo):
+        out[lo + j] = ops.reduce128(total_lo[j], total_hi[j])
+
+
+def row_sums(matrix: np.ndarray, rows: np.ndarray, offset: int, m: int) -> np.ndarray:
+    """out[j] = Σ_i matrix[rows[i], offset + j] (mod p) for j < m, rows of a C-contiguous base
+    matrix read in place."""
+    if not matrix.flags.c_contiguous or offset < 0 or offset + m > matrix.shape[1]:
+        raise ValueError("the rows must lie within a C-contiguous matrix")
+    if rows.size and (rows.min() < 0 or rows.max() >= matrix.shape[0]):
+        raise ValueError("row index out of range")
+    out = np.empty(m, dtype=np.uint64)
+    parallel_ranges(_row_sums_range, m, matrix, rows, offset, out, grain=_TILE)
+    return out

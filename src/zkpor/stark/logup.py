@@ -39,6 +39,7 @@ from zkpor.stark.algebra import (
     ExtVec,
     as_ext_array,
     ext_row_views,
+    ext_sum,
     linear_combination,
     read_in_place,
 )
@@ -200,9 +201,7 @@ def evaluate(air: Air, frame: Frame, periodic: Sequence, challenges: Sequence, *
         else:
             out.append(_group_constraint(group, helper, row, periodic, beta, gamma))
     running, running_next = frame.aux_current[n_helpers], frame.aux_next[n_helpers]
-    step = helpers[0]
-    for helper in helpers[1:]:
-        step = step + helper
+    step = ext_sum(list(helpers))
     offset = air.lookup_public_sum(beta, gamma)
     if offset != 0:
         step = step - offset * pow(air.trace_length, gl.P - 2, gl.P)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -79,7 +80,7 @@ class Poseidon2Gadget:
     def columns_per_sbox(self) -> int:
         return 2 if self.stores_cubes else 1
 
-    @property
+    @cached_property  # a layout's column indices start after it, read chunk after chunk
     def columns(self) -> int:
         per_sbox = self.columns_per_sbox
         return WIDTH + FULL_ROUNDS * WIDTH * per_sbox + C.PARTIAL_ROUNDS * per_sbox
