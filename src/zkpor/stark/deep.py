@@ -53,7 +53,7 @@ def deep_on_lde(
     shifted: Sequence[np.ndarray],
     quotient: np.ndarray,
     num_chunk_columns: int,
-    zero_knowledge: bool,
+    randomizer: np.ndarray | None,
     values_at_z: Sequence[Ext],
     values_at_zw: Sequence[Ext],
     next_columns: Sequence[int],
@@ -62,10 +62,15 @@ def deep_on_lde(
     correction_exponent: int = 0,
 ) -> np.ndarray:
     """DEEP over the LDE (degree-corrected by `correction_exponent`, see the module docstring),
-    from column-major LDE matrices (columns, N): `shifted` (main, aux,
+    from the committed columns' coefficient matrices (columns, width): `shifted` (main, aux,
     preprocessed) are opened at z and, the columns `next_columns` of them, at zω (`values_at_zw`
-    in that order); the quotient's first `num_chunk_columns` columns at z only, and its last two
-    columns are R (with zero knowledge)."""
+    in that order); the quotient's first `num_chunk_columns` columns at z only. With zero
+    knowledge `randomizer` is R on the LDE, (2, N) (the quotient LDE's last two rows), else None.
+
+    Σ_c α^{k_c} f_c is itself a polynomial: it is combined on the coefficients (at most N/2 a
+    column: half the reads of combining the LDE's columns, a quarter without zero knowledge) and
+    evaluated on the LDE once, two transforms per extension polynomial. The values are the same
+    field elements as the LDE's combination: the committed LDE is these coefficients evaluated."""
     n_shifted = sum(m.shape[0] for m in shifted)
     n_at_z = n_shifted + num_chunk_columns
     coeff_z = ext_powers_list(alpha, n_at_z)
@@ -74,16 +79,26 @@ def deep_on_lde(
 
     # Two combinations, not one of two coefficient sets: the one at zω has zero weights except on
     # the few next-row columns, and the kernel skips rows whose weight is zero.
-    combined_z = ext.ext_linear_combination(quotient[:num_chunk_columns], coeff_z[n_shifted:])
-    combined_zw = None
+    width = max(m.shape[1] for m in [*shifted, quotient])
+    sums = np.zeros((2, width, 2), dtype=np.uint64)  # at z, at zω; a shorter matrix's tail is zeros
+
+    def add(index: int, matrix: np.ndarray, weights: Sequence[Ext]) -> None:
+        part = sums[index, : matrix.shape[1]]
+        part[:] = ext.ext_add(part, ext.ext_linear_combination(matrix, weights))
+
+    add(0, quotient[:num_chunk_columns], coeff_z[n_shifted:])
     offset = 0
     for matrix in shifted:
         columns = slice(offset, offset + matrix.shape[0])
-        combined_z = ext.ext_add(combined_z, ext.ext_linear_combination(matrix, coeff_z[columns]))
-        at_zw = ext.ext_linear_combination(matrix, coeff_zw[columns])
-        combined_zw = at_zw if combined_zw is None else ext.ext_add(combined_zw, at_zw)
+        add(0, matrix, coeff_z[columns])
+        if any(columns.start <= c < columns.stop for c in next_columns):
+            add(1, matrix, coeff_zw[columns])
         offset += matrix.shape[0]
-    # The quotient's R columns are added undivided below.
+    # rows c0, c1 at z, then at zω, evaluated on the LDE coset
+    lde = ntt.coset_evaluate(np.ascontiguousarray(sums.transpose(0, 2, 1).reshape(4, width)),
+                             domain.lde_size // width, ntt.GENERATOR)  # fmt: skip
+    combined_z = np.ascontiguousarray(lde[0:2].T)
+    combined_zw = np.ascontiguousarray(lde[2:4].T)
 
     zw = z * domain.omega
     result = None
@@ -96,8 +111,8 @@ def deep_on_lde(
         denominator = ext.ext_sub(ext.ext_from_base(points), _as_array([point]))
         term = ext.ext_mul(numerator, ext.ext_batch_inv(denominator))
         result = term if result is None else ext.ext_add(result, term)
-    if zero_knowledge:
-        r = np.ascontiguousarray(quotient[num_chunk_columns : num_chunk_columns + 2].T)
+    if randomizer is not None:
+        r = np.ascontiguousarray(randomizer.T)
         weight = alpha ** (n_at_z + n_shifted)
         result = ext.ext_add(result, ext.ext_mul(r, _as_array([weight])))
     if correction_exponent:

@@ -128,10 +128,10 @@ def prove(
     with phase("DEEP"):
         deep_values = deep_on_lde(
             domain,
-            [p.columns for p in shifted],
-            quotient.columns,
+            [p.coefficients for p in shifted],
+            quotient.coefficients,
             num_chunk_columns,
-            zk,
+            quotient.columns[num_chunk_columns : num_chunk_columns + 2] if zk else None,
             at_z + quotient_at_z,
             at_zw,
             next_columns,
