@@ -38,6 +38,7 @@ def prove_kernels() -> list[Any]:
         goldilocks._batch_inv_kernel,
         extension._lincomb_kernel,
         kernels._exclusive_prefix_sum,
+        kernels._row_sums_range,
         kernels._selected_range,
         poseidon2_kernel.combined_range,
         logup_kernel.combined_range,
