@@ -278,8 +278,10 @@ def combined_linear(main, main_offset, fixed, fixed_offset, periodic, terms, gro
     reads += [(aux[0], aux[2], aux[1] + 1), (aux[3], aux[5], np.array([aux[4] + 1])),
               (aux[6], aux[8], np.array([aux[7] + 1]))]  # fmt: skip
     for matrix, first, picked in reads:
+        if picked.size == 0:  # nothing read from it (an AIR without preprocessed columns: a stand-in)
+            continue
         inside = 0 <= first and first + length <= matrix.shape[1] and matrix.flags.c_contiguous
-        if not (inside and (picked.size == 0 or (0 <= picked.min() and picked.max() < len(matrix)))):
+        if not (inside and 0 <= picked.min() and picked.max() < len(matrix)):
             raise ValueError("the rows read must lie within a C-contiguous matrix")
     out = np.empty((length, 2), dtype=np.uint64)
     parallel_ranges(
