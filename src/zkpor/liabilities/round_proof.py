@@ -294,10 +294,12 @@ def _prove_locked(
     for directory in (proof_dir, proof_dir / "batches", private_dir):
         remove_stale_temporaries(directory)
     runner = runner or InProcessRunner()
-    # The users' places, while a second thread does what needs no GIL: the inputs' SHA-256 (the
-    # run's fingerprint) and, for batches proven here, faulting in the first witness's trace matrix
-    # (fresh pages: ~0.08 CPU-s at 8,192 users). Nothing else runs at the round's start.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zkpor-start") as helper:
+    # The users' places, while other threads do what needs no GIL: the inputs' SHA-256 (the run's
+    # fingerprint) and, for batches proven here, faulting in the first witness's trace matrix
+    # (fresh pages: ~0.08 CPU-s at 8,192 users). Nothing else runs at the round's start. The
+    # faulting-in is not waited for: the first witness takes the matrix if it is ready by then.
+    helper = ThreadPoolExecutor(max_workers=2, thread_name_prefix="zkpor-start")
+    try:
         hashed = helper.submit(
             _run_fingerprint, round_dir, users, shape.batch_size, shape.limb_bits, options, secret
         )
@@ -306,6 +308,8 @@ def _prove_locked(
         with phase("round: assign users"):
             plan = plan_batches(secret, config.round_id, users, shape)
         fingerprint = hashed.result()
+    finally:
+        helper.shutdown(wait=False)
 
     with InclusionStore(private_dir / STORE_NAME, create=True) as store:
         if fresh:
