@@ -78,7 +78,10 @@ def deep_on_lde(
     points = ntt.domain(domain.log_lde, ntt.GENERATOR)
 
     # Two combinations, not one of two coefficient sets: the one at zω has zero weights except on
-    # the few next-row columns, and the kernel skips rows whose weight is zero.
+    # the few next-row columns, and the kernel skips rows whose weight is zero. When every shifted
+    # column is opened at zω (Poseidon2 proofs), its weight there is α^Z times its weight at z, so
+    # the combination at zω is α^Z times the shifted columns' part of the one at z: one product a
+    # coefficient instead of a second pass over every column.
     width = max(m.shape[1] for m in [*shifted, quotient])
     sums = np.zeros((2, width, 2), dtype=np.uint64)  # at z, at zω; a shorter matrix's tail is zeros
 
@@ -86,14 +89,17 @@ def deep_on_lde(
         part = sums[index, : matrix.shape[1]]
         part[:] = ext.ext_add(part, ext.ext_linear_combination(matrix, weights))
 
-    add(0, quotient[:num_chunk_columns], coeff_z[n_shifted:])
+    every_column_at_zw = len(next_columns) == n_shifted
     offset = 0
     for matrix in shifted:
         columns = slice(offset, offset + matrix.shape[0])
         add(0, matrix, coeff_z[columns])
-        if any(columns.start <= c < columns.stop for c in next_columns):
+        if not every_column_at_zw and any(columns.start <= c < columns.stop for c in next_columns):
             add(1, matrix, coeff_zw[columns])
         offset += matrix.shape[0]
+    if every_column_at_zw:
+        sums[1] = ext.ext_mul(sums[0], _as_array([alpha**n_at_z]))
+    add(0, quotient[:num_chunk_columns], coeff_z[n_shifted:])
     # rows c0, c1 at z, then at zω, evaluated on the LDE coset
     lde = ntt.coset_evaluate(np.ascontiguousarray(sums.transpose(0, 2, 1).reshape(4, width)),
                              domain.lde_size // width, ntt.GENERATOR)  # fmt: skip
