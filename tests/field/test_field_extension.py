@@ -191,6 +191,12 @@ def test_linear_combination_and_matvec(k: int, n: int, seed: int) -> None:
         assert Ext.from_pair(mv[r]) == expected
     # the list form of the coefficients
     assert (ex.ext_linear_combination(m, cs) == combo).all()
+    # `leading`: only the first len(v) columns are read; a short vector is refused without it
+    if k and n:
+        head = ex.ext_matvec(m, v[: n - 1], [k - 1, 0], leading=True)
+        assert (head == ex.ext_matvec(np.ascontiguousarray(m[[k - 1, 0], : n - 1]), v[: n - 1])).all()
+        with pytest.raises(ValueError):
+            ex.ext_matvec(m, v[: n - 1])
 
 
 def test_linear_combination_extremes() -> None:

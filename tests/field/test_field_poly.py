@@ -36,6 +36,9 @@ def test_evaluate_at_ext(n_cols: int, n: int, seed: int) -> None:
         # some rows, in any order and repeated, read in place: the values of those rows
         picked = rng.integers(0, n_cols, 3).tolist()
         assert poly.evaluate_at_ext(coeffs, z, picked) == [values[r] for r in picked]
+        # a degree bound: the coefficients from there on are zero and are not read
+        padded = np.concatenate([coeffs, gl.random_elements((n_cols, 5), rng)], axis=1)
+        assert poly.evaluate_at_ext(padded, z, picked, degree_bound=n) == [values[r] for r in picked]
 
 
 def test_evaluate_at_base_point_and_edges() -> None:

@@ -279,15 +279,16 @@ def _lincomb_kernel(lo, hi, m, coeffs, out):
 
 @njit(cache=True, nogil=True)
 def _matvec_kernel(lo, hi, m, rows, v0, v1, out):
-    """out[r] = sum_i m[rows[r], i]·(v0[i] + v1[i]·x) for lo <= r < hi (v0, v1: the coordinates
-    of an extension vector, split so that the loop reads contiguous memory and vectorises)."""
+    """out[r] = sum_i m[rows[r], i]·(v0[i] + v1[i]·x) for lo <= r < hi, i < len(v0) (v0, v1: the
+    coordinates of an extension vector, split so that the loop reads contiguous memory and
+    vectorises)."""
     for r in range(lo, hi):
         row = m[rows[r]]
         lo0 = fs.ZERO
         hi0 = fs.ZERO
         lo1 = fs.ZERO
         hi1 = fs.ZERO
-        for i in range(row.size):
+        for i in range(v0.size):
             x = row[i]
             t = ops.mul_vec(x, v0[i])
             lo0 += t & fs.MASK32
@@ -522,18 +523,21 @@ def ext_linear_combinations(m: np.ndarray, coefficient_sets: Sequence[Any]) -> l
     return list(out)
 
 
-def ext_matvec(m: np.ndarray, v: Any, rows: Sequence[int] | None = None) -> np.ndarray:
+def ext_matvec(
+    m: np.ndarray, v: Any, rows: Sequence[int] | None = None, *, leading: bool = False
+) -> np.ndarray:
     """Base matrix (rows, n) times extension vector (n, 2): out[r] = sum_i m[r, i]·v[i], shape
     (rows, 2). (Evaluating many polynomials at one point, given the powers of the point.) With
     `rows`, only those rows of m, in that order: out[k] = sum_i m[rows[k], i]·v[i], without
-    copying them out (fresh pages for a copy cost more than the products here)."""
+    copying them out (fresh pages for a copy cost more than the products here). With `leading`,
+    v may be shorter than m's rows, and only their first len(v) columns are read (in place)."""
     if not isinstance(m, np.ndarray) or m.dtype != np.uint64 or m.ndim != 2:
         raise TypeError("ext_matvec: m must be a 2-D uint64 array")
     picked = np.arange(m.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64).reshape(-1)
     if picked.size and (picked.min() < 0 or picked.max() >= m.shape[0]):
         raise ValueError(f"ext_matvec: row indices must lie in [0, {m.shape[0]})")
     vv = _pairs(v if isinstance(v, np.ndarray) else ext_array(v))
-    if vv.shape[0] != m.shape[1]:
+    if vv.shape[0] > m.shape[1] or (vv.shape[0] < m.shape[1] and not leading):
         raise ValueError(f"ext_matvec: {m.shape[1]} columns but a vector of {vv.shape[0]}")
     if m.shape[1] >= 1 << 32:
         raise ValueError("sums of 2^32 or more terms are not supported")

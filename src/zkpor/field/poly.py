@@ -49,13 +49,17 @@ def _results(pairs: np.ndarray, one: bool) -> Ext | list[Ext]:
     return values[0] if one else values
 
 
-def evaluate_at_ext(coeffs: np.ndarray, z: Any, columns: Sequence[int] | None = None) -> Ext | list[Ext]:
+def evaluate_at_ext(
+    coeffs: np.ndarray, z: Any, columns: Sequence[int] | None = None, degree_bound: int | None = None
+) -> Ext | list[Ext]:
     """Σ_i coeffs[..., i]·z^i for base-field coefficients, shape (n,) -> Ext, or (n_cols, n) ->
     a list of n_cols Ext (with `columns`, of those rows only, read in place); z an Ext (or int,
-    or (c0, c1) pair)."""
+    or (c0, c1) pair). With `degree_bound` the caller vouches that every coefficient from there on
+    is zero, and they are not read (a committed matrix stores D coefficients in a power-of-two width)."""
     rows, one = _rows(coeffs, "evaluate_at_ext")
-    powers = ex.ext_powers(z, rows.shape[1])
-    return _results(ex.ext_matvec(rows, powers, columns), one)
+    length = rows.shape[1] if degree_bound is None else min(degree_bound, rows.shape[1])
+    powers = ex.ext_powers(z, length)
+    return _results(ex.ext_matvec(rows, powers, columns, leading=True), one)
 
 
 def evaluate_ext_coeffs_at_ext(coeffs: np.ndarray, z: Any) -> Ext | list[Ext]:

@@ -104,8 +104,9 @@ def recycle(polys: CommittedPolys, coefficients: bool) -> None:
 
 @dataclass
 class CommittedPolys:
-    coefficients: np.ndarray  # (columns, D)
+    coefficients: np.ndarray  # (columns, C): D coefficients, zeros up to the power of two C ≥ D
     commitment: RowCommitment
+    degree_bound: int  # D
 
     @property
     def width(self) -> int:
@@ -116,8 +117,9 @@ class CommittedPolys:
         """The LDE, column-major (columns, N): entry [c, i] is column c at point g·ω_N^i."""
         return self.commitment.tree.matrix
 
-    def evaluate(self, point: Ext) -> list[Ext]:
-        return poly.evaluate_at_ext(self.coefficients, point)
+    def evaluate(self, point: Ext, rows: list[int] | None = None) -> list[Ext]:
+        """Every column's (or the `rows`') value at `point`, from its D coefficients."""
+        return poly.evaluate_at_ext(self.coefficients, point, rows, self.degree_bound)
 
 
 def trace_coefficients(columns: np.ndarray, domain: ProofDomain, zero_knowledge: bool) -> np.ndarray:
@@ -163,4 +165,4 @@ def commit_coefficients(
         )
     with phase("Merkle commit"):
         commitment = commit_rows(columns, salted=salted, hasher=hasher, column_major=True)
-    return CommittedPolys(coefficients, commitment)
+    return CommittedPolys(coefficients, commitment, domain.degree_bound)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from zkpor.field import poly
 from zkpor.field.extension import Ext
 from zkpor.stark import composition, fri
 from zkpor.stark.air import Air, AirError
@@ -117,9 +116,9 @@ def prove(
         for p in shifted:  # the columns read on the next row only
             rows = [c - offset for c in next_columns if offset <= c < offset + p.width]
             if rows:  # read in place: a copy's fresh pages cost more than the products
-                at_zw += poly.evaluate_at_ext(p.coefficients, zw, rows)
+                at_zw += p.evaluate(zw, rows)
             offset += p.width
-        quotient_at_z = quotient.evaluate(z)[:num_chunk_columns]
+        quotient_at_z = quotient.evaluate(z, list(range(num_chunk_columns)))
     for label, values in ((b"ood-z", at_z), (b"ood-zw", at_zw), (b"ood-quotient", quotient_at_z)):
         transcript.absorb_elements(label, [c for v in values for c in (v.c0, v.c1)])
 
