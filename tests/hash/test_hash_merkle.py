@@ -325,3 +325,26 @@ def test_truncation_is_bounded_and_blake3_only():
             MerkleTree.commit(matrix(4, 2), "blake3", digest_bytes=digest_bytes)
     with pytest.raises(ValueError, match="digest_bytes"):
         MerkleTree.commit(matrix(4, 2), "poseidon2", digest_bytes=28)
+
+
+def test_poseidon2_salt_rides_in_the_capacity(monkeypatch):
+    """A salted Poseidon2 leaf is the sponge of its row from the capacity (tag_0, salt, length):
+    the salt costs no permutation (a 56-element row is 7 blocks, not 8 as salt ‖ row was), and a
+    salted leaf's start state never equals an unsalted leaf's or a node's (first tag elements differ)."""
+    from zkpor.hash import poseidon2 as p2
+
+    row, salt = list(range(56)), [5, 6]
+    tag = p2.domain_tag(mp.POSEIDON2_SALTED_LEAF_DOMAIN)[0]
+    want = p2.digest_to_bytes(p2.sponge_from_capacity([tag, 5, 6, 56], row))
+    calls = []
+    permute = p2._permute_unchecked
+    monkeypatch.setattr(p2, "_permute_unchecked", lambda state: calls.append(1) or permute(state))
+    assert mp.leaf_digest("poseidon2", mp.POSEIDON2_SALTED_LEAF_DOMAIN, salt, row) == want
+    assert len(calls) == 7
+    firsts = {p2.domain_tag(d)[0] for d in (mp.POSEIDON2_SALTED_LEAF_DOMAIN, mp.POSEIDON2_LEAF_DOMAIN,
+                                            mp.POSEIDON2_NODE_DOMAIN)}  # fmt: skip
+    assert len(firsts) == 3
+    # the fast tree hashes the same leaf
+    tree = MerkleTree.commit(np.array([row, row[::-1]], dtype=np.uint64), "poseidon2",
+                             salts=np.array([salt, salt], dtype=np.uint64))  # fmt: skip
+    assert tree.levels[0][0].tolist() == p2.digest_from_bytes(want)

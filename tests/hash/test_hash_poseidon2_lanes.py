@@ -66,21 +66,27 @@ def test_permute_tile_on_extreme_states():
         (1, 1, True),
         (3, 33, False),  # fewer words than the rate; rows past one tile
         (8, 40, False),  # exactly one block
-        (11, 70, True),  # salt + 11 = 13: a partial second block
-        (14, 65, True),  # salt + 14 = 16: two full blocks, the salt straddling nothing
+        (11, 70, True),  # a partial second block, the salt in the capacity
+        (16, 65, True),  # two full blocks: the salt adds none
         (19, 2 * pl.LANES + 5, False),
     ],
 )
 def test_sponge_columns_matches_the_reference(n_cols, n_rows, salted):
     rng = np.random.default_rng(n_cols * 1000 + n_rows)
     columns = field(rng, (n_cols, n_rows))
-    salts = field(rng, (n_rows, 2)) if salted else None
-    got = pl.sponge_columns("zkpor/test", columns, prefix=salts)
+    capacities = field(rng, (n_rows, 4)) if salted else None
+    if salted:
+        got = pl.sponge_columns_from_capacity(capacities, columns)
+    else:
+        got = pl.sponge_columns("zkpor/test", columns)
     assert got.shape == (n_rows, 4)
     for i in range(n_rows):
-        prefix = [] if salts is None else [int(v) for v in salts[i]]
-        row = prefix + [int(v) for v in columns[:, i]]
-        assert [int(v) for v in got[i]] == p2.sponge_hash("zkpor/test", row)
+        row = [int(v) for v in columns[:, i]]
+        if salted:
+            want = p2.sponge_from_capacity([int(v) for v in capacities[i]], row)
+        else:
+            want = p2.sponge_hash("zkpor/test", row)
+        assert [int(v) for v in got[i]] == want
 
 
 def test_sponge_columns_reads_strided_and_row_major_views():
@@ -107,10 +113,10 @@ def test_non_canonical_inputs_are_refused():
     columns[2, 39] = P
     with pytest.raises(ValueError, match="canonical"):
         pl.sponge_columns("d", columns)
-    salts = np.zeros((40, 2), dtype=np.uint64)
-    salts[0, 1] = 2**64 - 1
+    capacities = np.zeros((40, 4), dtype=np.uint64)
+    capacities[39, 2] = 2**64 - 1
     with pytest.raises(ValueError, match="canonical"):
-        pl.sponge_columns("d", np.zeros((3, 40), dtype=np.uint64), prefix=salts)
+        pl.sponge_columns_from_capacity(capacities, np.zeros((3, 40), dtype=np.uint64))
     nodes = np.zeros((6, 4), dtype=np.uint64)
     nodes[5, 3] = P
     with pytest.raises(ValueError, match="canonical"):
@@ -123,8 +129,8 @@ def test_empty_inputs():
 
 
 def test_bad_shapes_are_refused():
-    with pytest.raises(ValueError, match="same number of rows"):
-        pl.sponge_columns("d", np.zeros((3, 4), dtype=np.uint64), prefix=np.zeros((5, 2), dtype=np.uint64))
+    with pytest.raises(ValueError, match="shape"):
+        pl.sponge_columns_from_capacity(np.zeros((5, 4), dtype=np.uint64), np.zeros((3, 4), dtype=np.uint64))
     with pytest.raises(ValueError, match="uint64"):
         pl.sponge_columns("d", np.zeros((3, 4), dtype=np.int64))
     with pytest.raises(ValueError, match="even number"):

@@ -36,6 +36,7 @@ from zkpor.hash.merkle_proof import (
     check_hasher,
     default_leaf_domain,
     depth_of,
+    salted_leaf_capacity,
     sibling_plan,
     verify_multi,
 )
@@ -217,7 +218,13 @@ def leaf_digests(
         # Poseidon2 hashes rows side by side from the matrix's columns: a row-major matrix is
         # transposed first (only the FRI layers are, and they are narrow).
         columns = matrix if column_major else matrix.T
-        leaves = poseidon2_lanes.sponge_columns(leaf_domain, columns, prefix=salts)
+        if salts is None:
+            leaves = poseidon2_lanes.sponge_columns(leaf_domain, columns)
+        else:  # the salt in the capacity (`merkle_proof.salted_leaf_capacity`)
+            capacities = np.empty((salts.shape[0], 4), dtype=np.uint64)
+            capacities[:] = salted_leaf_capacity(leaf_domain, [0] * SALT_ELEMS, columns.shape[0])
+            capacities[:, 1 : 1 + SALT_ELEMS] = salts
+            leaves = poseidon2_lanes.sponge_columns_from_capacity(capacities, columns)
     return _truncated(leaves, digest_bytes)
 
 

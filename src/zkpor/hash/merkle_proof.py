@@ -6,10 +6,11 @@ the `blake3` package, imported only when such a tree is checked.)
 Tree (built by `zkpor.hash.merkle.MerkleTree`):
 
 - leaf i commits to row i of a matrix of field elements, optionally with a salt of `SALT_ELEMS`
-  random field elements: ``leaf_i = H_leaf(salt_i ‖ row_i)``. The salt makes the commitment hiding:
-  a leaf reveals nothing about a row that is not opened (the salt of an opened row is revealed with
-  it). Salted and unsalted trees hash leaves under different domains, so a salted opening can never
-  be read as an unsalted one with two extra columns.
+  random field elements: ``leaf_i = H_leaf(salt_i ‖ row_i)`` (Poseidon2: the salt rides in the
+  sponge's capacity, below). The salt makes the commitment hiding: a leaf reveals nothing about a
+  row that is not opened (the salt of an opened row is revealed with it). Salted and unsalted trees
+  hash leaves under different domains, so a salted opening can never be read as an unsalted one
+  with two extra columns.
 - node = H_node(left ‖ right); the root has depth log2(n_rows) over the leaves. The verifier
   always knows n_rows, so a node can never be passed off as a leaf or the other way round.
 
@@ -20,9 +21,17 @@ Tree (built by `zkpor.hash.merkle.MerkleTree`):
               uint64 little-endian words, purpose           purpose ``merkle-node``
               ``merkle-leaf`` / ``merkle-leaf-salted``
   poseidon2   Poseidon2 sponge (`zkpor.hash.poseidon2`),   the same width-12 sponge over the
-              domain ``zkpor/merkle/leaf`` or ``.../leaf-   8 elements left ‖ right, domain
-              salted``, 4 output elements                   ``zkpor/merkle/node``: one permutation
+              domain ``zkpor/merkle/leaf``, 4 output        8 elements left ‖ right, domain
+              elements; salted: see below                   ``zkpor/merkle/node``: one permutation
   ==========  ===========================================  ================================
+
+  A salted Poseidon2 leaf carries its salt in the sponge's capacity, not in the absorbed rate:
+  ``sponge_from_capacity([tag_0, salt_0, salt_1, len(row)], row)`` with tag_0 the first element of
+  the domain tag of ``zkpor/merkle/leaf-salted`` (`salted_leaf_capacity`). So the salt costs no
+  permutation (rows of 56 or 8 elements fill 7 or 1 rate blocks; salt ‖ row took 8 or 2). It hides
+  as well (an inner-keyed sponge: 128 random bits the verifier of other rows never sees) and binds
+  as well (the capacity after the first permutation is 256 bits the prover does not choose, and
+  tag_0 ≠ the other domains' first tag elements keeps salted, unsalted and node states apart).
 
   Poseidon2 nodes use the width-12 sponge rather than the width-8 ``compress`` so that a recursive
   verifier needs one Poseidon2 width: a node is one width-12 permutation with a constant capacity,
@@ -184,12 +193,23 @@ def default_leaf_domain(hasher: str, salted: bool) -> str:
 
 def leaf_digest(hasher: str, leaf_domain: str, salt: Sequence[int], row: Sequence[int]) -> bytes:
     """H_leaf(salt ‖ row) in pure Python (salt empty for an unsalted tree)."""
-    values = list(salt) + list(row)
     if hasher == "poseidon2":
-        return poseidon2.digest_to_bytes(poseidon2.sponge_hash(leaf_domain, values, poseidon2.DIGEST_LEN))
+        if salt:
+            digest = poseidon2.sponge_from_capacity(salted_leaf_capacity(leaf_domain, salt, len(row)), row)
+        else:
+            digest = poseidon2.sponge_hash(leaf_domain, row, poseidon2.DIGEST_LEN)
+        return poseidon2.digest_to_bytes(digest)
     from zkpor.hash import bytehash  # only BLAKE3 trees need the blake3 package
 
-    return bytehash.hash_words(leaf_domain, values)
+    return bytehash.hash_words(leaf_domain, list(salt) + list(row))
+
+
+def salted_leaf_capacity(leaf_domain: str, salt: Sequence[int], n_cols: int) -> list[int]:
+    """The capacity a salted Poseidon2 leaf's sponge starts from: the domain's first tag element,
+    the salt, the row's length (see the module docstring)."""
+    if len(salt) != SALT_ELEMS:
+        raise ValueError(f"a salt has {SALT_ELEMS} elements, not {len(salt)}")
+    return [poseidon2.domain_tag(leaf_domain)[0], *salt, n_cols]
 
 
 def node_digest(hasher: str, left: bytes, right: bytes) -> bytes:

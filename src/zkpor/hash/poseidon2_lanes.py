@@ -393,28 +393,31 @@ def _digests_out(t, out, row, m) -> None:
 
 
 @njit(cache=True, nogil=True)
-def sponge_columns_range(lo, hi, init, prefix, columns, out) -> int:
-    """out[i] = the overwrite sponge (from state `init`) of prefix[i] ‖ columns[:, i], first 4
-    output elements, for rows i in [lo, hi), LANES rows at a time. Returns how many absorbed words
-    are >= p (counted while they are loaded)."""
-    k = prefix.shape[1]
-    n = k + columns.shape[0]
-    last_column = columns.shape[0] - 1
+def sponge_columns_range(lo, hi, init, capacities, columns, out) -> int:
+    """out[i] = the overwrite sponge of columns[:, i], first 4 output elements, for rows i in
+    [lo, hi), LANES rows at a time: from state `init`, or with `capacities` (n, 4) not empty from
+    a zero rate and capacities[i]. Returns how many absorbed words (and capacity words) are >= p
+    (counted while they are loaded)."""
+    n = columns.shape[0]
+    per_row = capacities.shape[0] > 0
+    last_column = n - 1
     t = np.zeros(TILE_WORDS, dtype=np.uint64)
     above = 0
     for row in range(lo, hi, LANES):
         m = min(LANES, hi - row)
         _start(t, init)
+        if per_row:
+            for i in range(WIDTH - RATE):
+                for r in range(m):
+                    value = capacities[row + r, i]
+                    above += value >= _P
+                    t[(RATE + i) * LANES + r] = value
         position = 0
         while True:
             for j in range(RATE):
-                word = position + j
+                c = position + j
                 base = j * LANES
-                if word < k:
-                    for r in range(m):
-                        t[base + r] = prefix[row + r, word]
-                elif word < n and m == LANES:
-                    c = word - k
+                if c < n and m == LANES:
                     for r in range(LANES):
                         t[base + r] = columns[c, row + r]
                     # The LDE's columns are hundreds of streams, too many for the hardware
@@ -422,9 +425,9 @@ def sponge_columns_range(lo, hi, init, prefix, columns, out) -> int:
                     # of the next tile into L2 (measured: leaves 4-7 % faster at 302 columns).
                     _prefetch_lanes(columns, min(c + RATE, last_column), row, 3)
                     _prefetch_lanes(columns, c, row + LANES, 2)
-                elif word < n:
+                elif c < n:
                     for r in range(m):
-                        t[base + r] = columns[word - k, row + r]
+                        t[base + r] = columns[c, row + r]
                 else:
                     t[base : base + LANES] = 0
             above += _count_above(t)
@@ -476,26 +479,38 @@ def _tiles(n: int) -> int:
     return -(-n // LANES)
 
 
-def sponge_columns(domain: bytes | str, columns: np.ndarray, prefix: np.ndarray | None = None) -> np.ndarray:
-    """`poseidon2.sponge_hash(domain, prefix[i] ‖ columns[:, i])` (4 elements) of every row i of a
-    column-major matrix (m, n) of canonical elements: shape (n, 4)."""
+def sponge_columns(domain: bytes | str, columns: np.ndarray) -> np.ndarray:
+    """`poseidon2.sponge_hash(domain, columns[:, i])` (4 elements) of every row i of a column-major
+    matrix (m, n) of canonical elements: shape (n, 4)."""
+    columns = _column_matrix(columns)
+    init = np.array(reference.sponge_initial_state(domain, columns.shape[0]), dtype=np.uint64)
+    return _sponge_rows(init, np.zeros((0, WIDTH - RATE), dtype=np.uint64), columns)
+
+
+def sponge_columns_from_capacity(capacities: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """`poseidon2.sponge_from_capacity(capacities[i], columns[:, i])` of every row i of a
+    column-major matrix (m, n): each row's sponge starts from its own capacity (4 elements, e.g. a
+    salted Merkle leaf's, `merkle_proof.salted_leaf_capacity`); shape (n, 4)."""
+    columns = _column_matrix(columns)
+    n = columns.shape[1]
+    if not isinstance(capacities, np.ndarray) or capacities.dtype != np.uint64 or capacities.shape != (n, 4):
+        raise ValueError(f"capacities must be a uint64 array of shape ({n}, 4)")
+    init = np.zeros(WIDTH, dtype=np.uint64)
+    return _sponge_rows(init, np.ascontiguousarray(capacities), columns)
+
+
+def _column_matrix(columns: np.ndarray) -> np.ndarray:
     if not isinstance(columns, np.ndarray) or columns.dtype != np.uint64 or columns.ndim != 2:
         raise ValueError("columns must be a 2-D numpy uint64 array")
-    columns = np.ascontiguousarray(columns)
+    return np.ascontiguousarray(columns)
+
+
+def _sponge_rows(init: np.ndarray, capacities: np.ndarray, columns: np.ndarray) -> np.ndarray:
     n = columns.shape[1]
-    if prefix is None:
-        prefix = np.zeros((n, 0), dtype=np.uint64)
-    elif not isinstance(prefix, np.ndarray) or prefix.dtype != np.uint64 or prefix.ndim != 2:
-        raise ValueError("prefix must be a 2-D numpy uint64 array")
-    if prefix.shape[0] != n:
-        raise ValueError("prefix and columns must have the same number of rows")
-    prefix = np.ascontiguousarray(prefix)
-    length = prefix.shape[1] + columns.shape[0]
-    init = np.array(reference.sponge_initial_state(domain, length), dtype=np.uint64)
     out = np.empty((n, DIGEST_LEN), dtype=np.uint64)
 
     def tiles(lo: int, hi: int) -> int:
-        return sponge_columns_range(lo * LANES, min(n, hi * LANES), init, prefix, columns, out)
+        return sponge_columns_range(lo * LANES, min(n, hi * LANES), init, capacities, columns, out)
 
     if sum(parallel_ranges(tiles, _tiles(n), grain=4)):
         raise ValueError("a hashed value is >= p (not a canonical Goldilocks element)")

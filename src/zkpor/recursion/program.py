@@ -697,17 +697,29 @@ class ProgramBuilder:
         if out_len < 1:
             raise ProgramError(f"out_len must be at least 1, not {out_len}")
         initial = poseidon2.sponge_initial_state(domain, len(elements))
-        capacity = [self.constant(v) for v in initial[poseidon2.RATE :]]
-        state: list[int] = []
-        for start in range(0, max(len(elements), 1), poseidon2.RATE):
-            block = list(elements[start : start + poseidon2.RATE])
-            state = self.permute([*block, *[ZERO_CELL] * (poseidon2.RATE - len(block)), *capacity])
-            capacity = state[poseidon2.RATE :]
+        state = self._absorb([self.constant(v) for v in initial[poseidon2.RATE :]], elements)
         out = state[: poseidon2.RATE]
         while len(out) < out_len:
             state = self.permute(state)
             out += state[: poseidon2.RATE]
         return out[:out_len]
+
+    def sponge_from_capacity(self, capacity: Sequence[int], elements: Sequence[int]) -> list[int]:
+        """`zkpor.hash.poseidon2.sponge_from_capacity` on cells: the sponge of `elements` from a
+        zero rate and the 4 capacity cells given (a salted Merkle leaf's); its digest."""
+        if len(capacity) != poseidon2.CAPACITY:
+            raise ProgramError(f"a capacity has {poseidon2.CAPACITY} cells, not {len(capacity)}")
+        return self._absorb(capacity, elements)[:DIGEST_LEN]
+
+    def _absorb(self, capacity: Sequence[int], elements: Sequence[int]) -> list[int]:
+        """Blocks of 8 overwrite the rate (the last one zero-filled; one block if there are none)."""
+        state: list[int] = []
+        capacity = list(capacity)
+        for start in range(0, max(len(elements), 1), poseidon2.RATE):
+            block = list(elements[start : start + poseidon2.RATE])
+            state = self.permute([*block, *[ZERO_CELL] * (poseidon2.RATE - len(block)), *capacity])
+            capacity = state[poseidon2.RATE :]
+        return state
 
     def power(self, a: int, exponent: int) -> int:
         """a^exponent for a cell a and a constant exponent ≥ 0, by square-and-multiply: ⌊log2 e⌋

@@ -54,7 +54,7 @@ import numpy as np
 
 from zkpor.field import ntt
 from zkpor.field.extension import Ext
-from zkpor.hash import merkle_proof, poseidon2, poseidon2_batch
+from zkpor.hash import merkle_proof, poseidon2, poseidon2_batch, poseidon2_lanes
 from zkpor.hash import transcript_poseidon2 as tp
 from zkpor.recursion.program import ZERO_CELL, Mark, Program, ProgramBuilder, ProgramError
 from zkpor.stark import composition, fri
@@ -299,12 +299,17 @@ class _Emitter:
     def check_opening(
         self, name: str, lane: int, root: list[int], bits: Sequence[int], width: int, salted: bool
     ) -> list[int]:
-        """The row of query `lane` under `root`: sponge of salt ‖ row, then one step a level.
-        Returns the row's cells (the salt is not part of it)."""
-        salt = [self.private("salt", name, lane, j) for j in range(merkle_proof.SALT_ELEMS)] if salted else []
+        """The row of query `lane` under `root`: the leaf sponge of the row (salted: the salt in
+        its capacity, `merkle_proof.salted_leaf_capacity`), then one step a level. Returns the
+        row's cells (the salt is not part of it)."""
         row = [self.private("row", name, lane, j) for j in range(width)]
         domain = merkle_proof.default_leaf_domain("poseidon2", salted)
-        node = self.b.sponge_hash(domain, [*salt, *row])
+        if salted:
+            salt = [self.private("salt", name, lane, j) for j in range(merkle_proof.SALT_ELEMS)]
+            tag, _, _, length = merkle_proof.salted_leaf_capacity(domain, [0] * len(salt), width)
+            node = self.b.sponge_from_capacity([self.b.constant(tag), *salt, self.b.constant(length)], row)
+        else:
+            node = self.b.sponge_hash(domain, row)
         for level, bit in enumerate(bits):
             sibling = self.digest("sibling", name, lane, level)
             node = self.b.merkle_step(node, sibling, bit, merkle_proof.POSEIDON2_NODE_DOMAIN)
@@ -855,8 +860,13 @@ class _OpenedTree:
         # thousands of permutations for a node's children); every node kept as its four words,
         # the form the program reads (a node's witness reads ~60,000 siblings).
         domain = merkle_proof.default_leaf_domain("poseidon2", salted)
-        salt_matrix = np.array(words, dtype=np.uint64).reshape(len(indices), s) if salted else None
-        leaves = poseidon2_batch.sponge_hash_batch(domain, opening.rows, prefix=salt_matrix)
+        rows = np.ascontiguousarray(opening.rows.T)
+        if salted:
+            width = rows.shape[0]
+            capacities = [merkle_proof.salted_leaf_capacity(domain, self.salts[i], width) for i in indices]
+            leaves = poseidon2_lanes.sponge_columns_from_capacity(np.array(capacities, dtype=np.uint64), rows)
+        else:
+            leaves = poseidon2_lanes.sponge_columns(domain, rows)
         known = dict(zip(indices, map(tuple, leaves.tolist()), strict=True))
         self.nodes: dict[tuple[int, int], tuple[int, ...]] = {}
         for level in range(merkle_proof.depth_of(n_rows)):

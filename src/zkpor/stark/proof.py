@@ -38,7 +38,8 @@ MAGIC = b"ZKPSTARK"
 # for the columns read on the next row; 5: BLAKE3 tree digests truncated to 28 bytes; 6: zero
 # knowledge over degree n + 2·(queries + 1) on an LDE of blowup·n points (was degree 2n, blowup·2n);
 # 7: FRI layer 0 is DEEP degree-corrected to test D itself, and r = 2·(queries + 2) (`stark.domain`)
-VERSION = 7
+# 8: a salted Poseidon2 leaf carries its salt in the sponge's capacity (`hash.merkle_proof`)
+VERSION = 8
 DIGEST_BYTES = 32
 MAX_PROOF_BYTES = 64 << 20
 MAX_WIDTH = 4096
