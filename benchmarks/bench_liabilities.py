@@ -326,9 +326,12 @@ def phase_lines(p: dict) -> list[str]:
 def chosen_options(args: argparse.Namespace) -> ProofOptions:
     """The profile's options, or the conjectured rule at --blowup, with the single overrides."""
     from zkpor.liabilities.round_proof import conjectured_options, profile_options
+    from zkpor.liabilities.round_tree import in_circuit_batch_options
 
     blowup = args.blowup or (8 if args.sbox_degree == 7 else None)  # 13 quotient chunks need 8
     options = profile_options(args.profile) if blowup is None else conjectured_options(100, blowup)
+    if args.hasher == "poseidon2":  # as the round's tree proves its batches (fewer grinding bits)
+        options = in_circuit_batch_options(options)
     overrides = {
         "hasher": args.hasher,
         "num_queries": args.queries,

@@ -47,13 +47,14 @@ from pathlib import Path
 from bench_verifier_program import ASSETS, solvency_air, unit_rows
 from zkpor.liabilities import aggregation as ag
 from zkpor.liabilities.round_proof import default_proof_options
+from zkpor.liabilities.round_tree import in_circuit_batch_options
 from zkpor.recursion import proving
 from zkpor.recursion.air import RecursionAir
 from zkpor.stark.params import default_options
 
 
 def batch_options():
-    return dataclasses.replace(default_proof_options(), hasher="poseidon2")
+    return in_circuit_batch_options(default_proof_options())
 
 
 INNER_ZK = True  # --no-inner-zk: inner nodes without zero knowledge

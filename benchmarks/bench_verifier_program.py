@@ -33,6 +33,7 @@ from zkpor.liabilities.air import BatchPublic, SolvencyAir
 from zkpor.liabilities.assignment import choose_batch_shape
 from zkpor.liabilities.layout import SolvencyLayout
 from zkpor.liabilities.round_proof import conjectured_options
+from zkpor.liabilities.round_tree import in_circuit_batch_options
 from zkpor.recursion.air import BLOCK, SLOTS, WITNESS
 from zkpor.recursion.verifier_program import compile_verifier
 from zkpor.stark import composition
@@ -44,7 +45,7 @@ ASSETS = 22
 def batch_options() -> ProofOptions:
     """The batch proofs' options for the S-box degree in use (blowup 8 for degree 7), Poseidon2."""
     blowup = 8 if batch_module.SBOX_DEGREE == 7 else 4
-    return dataclasses.replace(conjectured_options(100, blowup), hasher="poseidon2")
+    return in_circuit_batch_options(conjectured_options(100, blowup))
 
 
 def solvency_air(batch_size: int) -> SolvencyAir:

@@ -4,7 +4,7 @@ which must be the fewest conjectured and the fewest proven bits of any level."""
 from __future__ import annotations
 
 from zkpor.liabilities.round_proof import profile_options
-from zkpor.liabilities.round_tree import tree_options
+from zkpor.liabilities.round_tree import IN_CIRCUIT_GRINDING_BITS, tree_options
 from zkpor.stark.domain import committed_sizes
 from zkpor.stark.params import SecurityLevel, security_level
 
@@ -28,3 +28,21 @@ def test_weakest_takes_the_proven_bounds_of_one_level() -> None:
     a, b = SecurityLevel(120, 80, 40), SecurityLevel(100, 40, 80)
     assert SecurityLevel.weakest([a, b]) == SecurityLevel(100, 80, 40)  # proven 80: each level has 80
     assert SecurityLevel.weakest([a]) == a
+
+
+def test_tree_batches_trade_grinding_for_queries_at_the_same_conjectured_bits() -> None:
+    """Batches for the tree (Poseidon2: a grinding try is a permutation) grind at most
+    IN_CIRCUIT_GRINDING_BITS and take the queries that keep the profile's conjectured bits; a round
+    of one batch (BLAKE3, no tree) keeps the profile's own split."""
+    profile = profile_options("conjectured")
+    tree = tree_options(profile)
+    n = 1 << 16
+
+    def level(options):
+        return security_level(options, *committed_sizes(n, options))
+
+    assert tree.batch.hasher == "poseidon2"
+    assert tree.batch.grinding_bits <= IN_CIRCUIT_GRINDING_BITS < profile.grinding_bits
+    assert tree.batch.num_queries > profile.num_queries
+    assert level(tree.batch).conjectured_bits == level(profile).conjectured_bits == 100
+    assert tree.leaf_options(1) == profile

@@ -144,16 +144,19 @@ class TreeOptions:
     def leaf_options(self, batch_count: int) -> ProofOptions:
         """The batch proofs' options: `batch` (Poseidon2: a node verifies them in-circuit), or for a
         round of one batch, whose batch proof is the round proof (`expected_top`), the same with
-        BLAKE3 (verified natively only: the default batch configuration)."""
-        return self.batch if expected_top(batch_count) == TOP_NODE else replace(self.batch, hasher="blake3")
+        BLAKE3 (verified natively only: the default batch configuration, whose cheap grinding buys
+        back the queries `in_circuit_batch_options` added)."""
+        if expected_top(batch_count) == TOP_NODE:
+            return self.batch
+        return same_bits(replace(self.batch, hasher="blake3"), max_grinding_bits=LONE_BATCH_GRINDING_BITS)
 
     def to_json(self) -> dict[str, Any]:
         return {"batch": asdict(self.batch), "inner": asdict(self.inner), "top": asdict(self.top)}
 
 
 def tree_options(batch: ProofOptions, target_bits: int = 100, *, inner_zk: bool = True) -> TreeOptions:
-    """The default stack over batches proven with `batch` (its hasher set to poseidon2): zero
-    knowledge at every level.
+    """The default stack over batches proven with `batch` (`in_circuit_batch_options`: Poseidon2,
+    grinding capped): zero knowledge at every level.
 
     Inner nodes: `recursion.proving.inner_options` (Poseidon2: a parent verifies them; blowup 4,
     measured the cheapest to prove while eight children still fit a 2^16-row parent) — at another
@@ -163,7 +166,7 @@ def tree_options(batch: ProofOptions, target_bits: int = 100, *, inner_zk: bool 
     The top node: zero knowledge and BLAKE3 (nothing verifies it in-circuit, and BLAKE3 openings
     verify natively several times faster), blowup 8, grinding up to 24 bits and FRI stopped at
     degree 256 like the batch profile (fewer queries and layers: a smaller published proof)."""
-    batch = replace(batch, hasher="poseidon2")
+    batch = in_circuit_batch_options(batch)
     if target_bits == 100:
         inner = inner_options(zero_knowledge=inner_zk)
     else:
@@ -171,6 +174,17 @@ def tree_options(batch: ProofOptions, target_bits: int = 100, *, inner_zk: bool 
     top = default_options(zero_knowledge=True, target_bits=target_bits, max_grinding_bits=24,
                           fri_final_degree=256)  # fmt: skip
     return TreeOptions(batch, inner, replace(top, hasher="blake3"))
+
+
+# A Poseidon2 proof-of-work try is a permutation (~280 ns; BLAKE3's ~10 ns): the conjectured
+# profile's 20 bits are 2^20 of them a batch on average (0.3 CPU-s, up to 0.7 by luck). Batches for
+# the tree grind at most 18 bits and buy the bits back with a query (100 conjectured bits: 42
+# queries + 18 bits instead of 41 + 20; proven 58 instead of 59, a query being worth less than a
+# grinding bit there). A query is ~2 % more of a level-1 node's program, whose trace stays 2^15
+# rows (79 % → 80 % full, benchmarks/bench_node_program.py), so the node costs the same to prove.
+# (16 bits, 43 queries: 0.05 CPU-s less a batch, proven 57.)
+IN_CIRCUIT_GRINDING_BITS = 18
+LONE_BATCH_GRINDING_BITS = 24  # a round of one batch: BLAKE3, the profile's own split (41 + 20)
 
 
 # The most points the top proof's LDE may have: a batch's (2^16 rows, zero knowledge, blowup 4). The
@@ -195,10 +209,26 @@ def fit_top(tree: TreeOptions, trace_length: int) -> TreeOptions:
         blowup //= 2
     if blowup == top.blowup:
         return tree
-    fitted = default_options(top.zero_knowledge, conjectured_query_bits(top) - 1, blowup,
-                             max_grinding_bits=max(top.grinding_bits, 24),
-                             fri_final_degree=top.fri_final_degree)  # fmt: skip
-    return replace(tree, top=replace(fitted, fri_folding_log=top.fri_folding_log, hasher=top.hasher))
+    return replace(tree, top=same_bits(top, blowup, max_grinding_bits=max(top.grinding_bits, 24)))
+
+
+def same_bits(options: ProofOptions, blowup: int | None = None, *, max_grinding_bits: int) -> ProofOptions:
+    """`options` at `blowup` (by default its own) with the fewest queries, and then the fewest
+    grinding bits up to `max_grinding_bits`, that give its conjectured bits (`default_options`)."""
+    blowup = options.blowup if blowup is None else blowup
+    fitted = default_options(options.zero_knowledge, conjectured_query_bits(options) - 1, blowup,
+                             max_grinding_bits=max_grinding_bits,
+                             fri_final_degree=options.fri_final_degree)  # fmt: skip
+    return replace(fitted, fri_folding_log=options.fri_folding_log, hasher=options.hasher)
+
+
+def in_circuit_batch_options(batch: ProofOptions) -> ProofOptions:
+    """The options of batch proofs a node verifies: `batch` with Poseidon2 commitments and at most
+    IN_CIRCUIT_GRINDING_BITS of grinding, the same conjectured bits bought with queries."""
+    batch = replace(batch, hasher="poseidon2")
+    if batch.grinding_bits <= IN_CIRCUIT_GRINDING_BITS:
+        return batch
+    return same_bits(batch, max_grinding_bits=IN_CIRCUIT_GRINDING_BITS)
 
 
 # ---- the container -------------------------------------------------------------------------------
