@@ -46,7 +46,7 @@ import struct
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -137,6 +137,7 @@ class TreeOptions:
     top: ProofOptions  # the published round proof: zero-knowledge
     leaf_arity_log: int = aggregation.LEAF_ARITY_LOG
     node_arity_log: int = aggregation.NODE_ARITY_LOG
+    lone_batch: ProofOptions | None = field(default=None, compare=False)  # `leaf_options`; not in round.zkp
 
     def for_level(self, level: int, top_level: int) -> ProofOptions:
         return self.top if level == top_level else self.inner
@@ -144,11 +145,11 @@ class TreeOptions:
     def leaf_options(self, batch_count: int) -> ProofOptions:
         """The batch proofs' options: `batch` (Poseidon2: a node verifies them in-circuit), or for a
         round of one batch, whose batch proof is the round proof (`expected_top`), the same with
-        BLAKE3 (verified natively only: the default batch configuration, whose cheap grinding buys
-        back the queries `in_circuit_batch_options` added)."""
+        BLAKE3 (verified natively only: the default batch configuration, `lone_batch`, as given to
+        `tree_options` before `in_circuit_batch_options` traded its grinding for queries)."""
         if expected_top(batch_count) == TOP_NODE:
             return self.batch
-        return same_bits(replace(self.batch, hasher="blake3"), max_grinding_bits=LONE_BATCH_GRINDING_BITS)
+        return self.lone_batch or replace(self.batch, hasher="blake3")
 
     def to_json(self) -> dict[str, Any]:
         return {"batch": asdict(self.batch), "inner": asdict(self.inner), "top": asdict(self.top)}
@@ -166,6 +167,7 @@ def tree_options(batch: ProofOptions, target_bits: int = 100, *, inner_zk: bool 
     The top node: zero knowledge and BLAKE3 (nothing verifies it in-circuit, and BLAKE3 openings
     verify natively several times faster), blowup 8, grinding up to 24 bits and FRI stopped at
     degree 256 like the batch profile (fewer queries and layers: a smaller published proof)."""
+    lone_batch = replace(batch, hasher="blake3")
     batch = in_circuit_batch_options(batch)
     if target_bits == 100:
         inner = inner_options(zero_knowledge=inner_zk)
@@ -173,7 +175,7 @@ def tree_options(batch: ProofOptions, target_bits: int = 100, *, inner_zk: bool 
         inner = replace(default_options(zero_knowledge=inner_zk, target_bits=target_bits), hasher="poseidon2")
     top = default_options(zero_knowledge=True, target_bits=target_bits, max_grinding_bits=24,
                           fri_final_degree=256)  # fmt: skip
-    return TreeOptions(batch, inner, replace(top, hasher="blake3"))
+    return TreeOptions(batch, inner, replace(top, hasher="blake3"), lone_batch=lone_batch)
 
 
 # A Poseidon2 proof-of-work try is a permutation (~280 ns; BLAKE3's ~10 ns): the conjectured
@@ -184,7 +186,6 @@ def tree_options(batch: ProofOptions, target_bits: int = 100, *, inner_zk: bool 
 # rows (79 % → 80 % full, benchmarks/bench_node_program.py), so the node costs the same to prove.
 # (16 bits, 43 queries: 0.05 CPU-s less a batch, proven 57.)
 IN_CIRCUIT_GRINDING_BITS = 18
-LONE_BATCH_GRINDING_BITS = 24  # a round of one batch: BLAKE3, the profile's own split (41 + 20)
 
 
 # The most points the top proof's LDE may have: a batch's (2^16 rows, zero knowledge, blowup 4). The
