@@ -106,7 +106,7 @@ def recycle(polys: CommittedPolys, coefficients: bool) -> None:
 class CommittedPolys:
     coefficients: np.ndarray  # (columns, C): D coefficients, zeros up to the power of two C ≥ D
     commitment: RowCommitment
-    degree_bound: int  # D
+    degree_bound: int  # D: the coefficients from D on are zero
 
     @property
     def width(self) -> int:
@@ -165,4 +165,7 @@ def commit_coefficients(
         )
     with phase("Merkle commit"):
         commitment = commit_rows(columns, salted=salted, hasher=hasher, column_major=True)
-    return CommittedPolys(coefficients, commitment, domain.degree_bound)
+    # The coefficients `trace_coefficients` and `split_quotient` write: n + r = D (more only for a
+    # test's cheating prover, whose out-of-domain values must still be its polynomials' own).
+    written = domain.trace_length + domain.random_coefficients
+    return CommittedPolys(coefficients, commitment, written)
