@@ -106,7 +106,7 @@ def recycle(polys: CommittedPolys, coefficients: bool) -> None:
 class CommittedPolys:
     coefficients: np.ndarray  # (columns, C): D coefficients, zeros up to the power of two C ≥ D
     commitment: RowCommitment
-    degree_bound: int  # D: the coefficients from D on are zero
+    degree_bound: int  # D (checked: the coefficients from it on are zero), or C
 
     @property
     def width(self) -> int:
@@ -165,7 +165,6 @@ def commit_coefficients(
         )
     with phase("Merkle commit"):
         commitment = commit_rows(columns, salted=salted, hasher=hasher, column_major=True)
-    # The coefficients `trace_coefficients` and `split_quotient` write: n + r = D (more only for a
-    # test's cheating prover, whose out-of-domain values must still be its polynomials' own).
-    written = domain.trace_length + domain.random_coefficients
-    return CommittedPolys(coefficients, commitment, written)
+    # Out-of-domain values read the same checked bound: D, or the whole width for polynomials above
+    # it (a test's cheating prover, whose values must still be its polynomials' own).
+    return CommittedPolys(coefficients, commitment, degree_bound)
