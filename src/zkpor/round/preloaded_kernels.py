@@ -3,7 +3,7 @@
 `zkpor prove` and `zkpor verify` load them from numba's cache in a thread of their own while they
 parse their options and read the round's inputs (`zkpor.field.jit.Preloader`, started by
 `zkpor.cli.run`). A kernel missing here still loads where it is first used, only later;
-tests/round/test_preloaded_kernels.py checks the lists against what the commands load.
+tests/cli/test_kernel_preloading.py checks the lists against what the commands load.
 Imported on demand: the command has imported these modules already.
 """
 

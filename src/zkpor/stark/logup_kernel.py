@@ -104,10 +104,7 @@ def combined_pairs(
         raise ValueError("one row, constant and weight per term, two terms per helper")
     if alphas.shape != (count, 2):
         raise ValueError("one weight per helper")
-    for matrix, first, picked in ((values, offset, rows), (helpers, helper_offset, helper_rows + 1)):
-        inside = 0 <= first and first + length <= matrix.shape[1]
-        if not (inside and 0 <= picked.min() and picked.max() < len(matrix) and matrix.flags.c_contiguous):
-            raise ValueError("the rows read must lie within a C-contiguous matrix")
+    _check_reads(((values, offset, rows), (helpers, helper_offset, helper_rows + 1)), length)
     weighted = np.empty((count, 3), dtype=np.uint64)
     weighted[:, :2] = alphas
     weighted[:, 2] = gl.mul(np.ascontiguousarray(alphas[:, 1]), np.uint64(7))
@@ -117,6 +114,19 @@ def combined_pairs(
         weights, weighted, out, grain=_TILE,
     )  # fmt: skip
     return out
+
+
+def _check_reads(reads, length: int) -> None:
+    """Refuse a read the kernels would make outside its matrix: each (matrix, first point, rows
+    read) must have the rows within a C-contiguous matrix and points [first, first + length) in it.
+    A matrix nothing is read from (an AIR without preprocessed columns passes a stand-in) is not
+    checked."""
+    for matrix, first, picked in reads:
+        if picked.size == 0:
+            continue
+        inside = 0 <= first and first + length <= matrix.shape[1] and matrix.flags.c_contiguous
+        if not (inside and 0 <= picked.min() and picked.max() < len(matrix)):
+            raise ValueError("the rows read must lie within a C-contiguous matrix")
 
 
 # ---- helpers over linear fingerprints (a memory bus: address, value columns, multiplicity) ----
@@ -277,12 +287,7 @@ def combined_linear(main, main_offset, fixed, fixed_offset, periodic, terms, gro
                                            (PERIODIC, periodic, 0))]  # fmt: skip
     reads += [(aux[0], aux[2], aux[1] + 1), (aux[3], aux[5], np.array([aux[4] + 1])),
               (aux[6], aux[8], np.array([aux[7] + 1]))]  # fmt: skip
-    for matrix, first, picked in reads:
-        if picked.size == 0:  # nothing read from it (an AIR without preprocessed columns: a stand-in)
-            continue
-        inside = 0 <= first and first + length <= matrix.shape[1] and matrix.flags.c_contiguous
-        if not (inside and 0 <= picked.min() and picked.max() < len(matrix)):
-            raise ValueError("the rows read must lie within a C-contiguous matrix")
+    _check_reads(reads, length)
     out = np.empty((length, 2), dtype=np.uint64)
     parallel_ranges(
         linear_range, length, main, main_offset, fixed, fixed_offset, periodic, *terms, groups, *aux, alphas,
