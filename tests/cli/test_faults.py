@@ -406,3 +406,53 @@ def test_demo_refuses_a_round_it_did_not_make(tmp_path: Path, run_main: Run) -> 
     assert (tmp_path / "mine/.zkpor-demo").is_file() and "Verified and published" in forced.stdout
     again = run_main("demo", "mine", "--users", "40", cwd=tmp_path)
     assert again.returncode == 0, "a demo directory is the demo's to replace"
+
+
+# Ctrl-C while a command's libraries are imported (zkpor.console): before, the traceback of the
+# import it interrupted. Each import below is where the KeyboardInterrupt lands, as Ctrl-C would
+# land there: before the CLI module (typer), and while `zkpor prove` registers its commands.
+_INTERRUPT_AT_IMPORT = """
+import sys
+
+interrupted = sys.argv[1]
+
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == interrupted:
+            raise KeyboardInterrupt
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+sys.argv = ["zkpor", "prove", "some-round"]
+from zkpor.console import run
+run()
+"""
+
+
+@pytest.mark.parametrize("module", ["typer", "zkpor.cli.liabilities_commands", "numpy"])
+def test_ctrl_c_while_a_command_starts_is_one_line_and_exit_130(module: str) -> None:
+    started = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT_AT_IMPORT, module], capture_output=True, text=True, timeout=120
+    )
+    assert started.returncode == 130, started.stderr
+    assert started.stderr == "error: interrupted while starting; nothing was written\n"
+    assert started.stdout == ""
+
+
+def test_a_real_ctrl_c_at_start_prints_no_traceback(tmp_path: Path) -> None:
+    # SIGINT 0.15 s in: while `zkpor prove` imports numpy and numba (half a second or more). On a
+    # machine so loaded that Python has not yet installed its handler, SIGINT's default ends it.
+    process = subprocess.Popen(
+        [ZKPOR, "prove", str(tmp_path / "r")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(0.15)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert "Traceback" not in stderr
+    if process.returncode != -signal.SIGINT:
+        assert process.returncode == 130, stderr
+        assert stderr == "error: interrupted while starting; nothing was written\n"

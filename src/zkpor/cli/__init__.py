@@ -22,6 +22,7 @@ from typer.main import get_command_name
 from typer.models import CommandInfo
 
 from zkpor.cli import app_state
+from zkpor.console import INTERRUPTED_WHILE_STARTING
 from zkpor.errors import InterruptError, ZkporError
 
 if TYPE_CHECKING:
@@ -89,6 +90,9 @@ def run() -> None:
     gc.disable()
     try:
         register_commands(sys.argv[1:2])
+    except KeyboardInterrupt:  # Ctrl-C while the command's libraries load (zkpor.console)
+        _error(INTERRUPTED_WHILE_STARTING)
+        sys.exit(InterruptError.exit_code)
     finally:
         gc.freeze()
         gc.enable()
