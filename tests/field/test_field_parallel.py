@@ -165,6 +165,9 @@ def test_thread_cpu_seconds_counts_the_pool_threads_work_for_the_caller() -> Non
         before_own, before = time.thread_time(), parallel.thread_cpu_seconds()
         parallel.parallel_ranges(spin, 2)
         own, charged = time.thread_time() - before_own, parallel.thread_cpu_seconds() - before
-        assert charged - own >= 0.2
+        # >= 0.2 less a margin: `own` starts a read of the clock before `charged` does, which a
+        # loaded machine can stretch to more than the pool thread's overshoot past its 0.2 s.
+        # Without the pool thread's time, charged - own is about 0.
+        assert charged - own >= 0.19
     finally:
         parallel.set_num_threads(old)
