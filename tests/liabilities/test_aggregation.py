@@ -678,6 +678,28 @@ def test_the_verifiers_copied_for_children_of_one_kind_are_the_ones_emitting_wri
 
 
 @pytest.mark.parametrize("clash", [False, True], ids=["late-root", "root-word-clash"])
+def test_a_program_committed_as_soon_as_it_is_laid_out_has_the_finished_programs_key(
+    statement, clash, monkeypatch
+):
+    """`early_key` (a verifier deriving keys): each program's columns are committed in a thread from
+    its layout as soon as it is written, before its child's key is known (`build_unfinished`, root
+    words 0): the keys are those of the finished programs, and the program is the one written with
+    the child's key known — also when a root word would have shared another constant's cell and the
+    program is written again (the first commitment is then not the key)."""
+    layout = statement_layout(replace(statement, batch_count=4))
+    level1, (top,) = ag.plan_tree(4, 1, 1).levels
+    below = ag._build(level1[0], ag.ChildSpec.batches(layout, BATCH_OPTIONS), NODE_OPTIONS, early_key=True)
+    if clash:
+        monkeypatch.setattr(LateKey, "set_late_root", lambda self, b, key: False)
+    early = ag._build(top, ag.ChildSpec.nodes(below), NODE_OPTIONS, early_key=True)
+    known = ag._build(top, ag.ChildSpec.nodes(below), NODE_OPTIONS, late_key=False)
+    assert early.program.to_bytes() == known.program.to_bytes() and early.layout.program is early.program
+    assert early.private_keys == known.private_keys and early.verifiers == known.verifiers
+    assert below.key == program_key(below.program, NODE_OPTIONS, below.layout)
+    assert early.key == program_key(known.program, NODE_OPTIONS, known.layout)
+
+
+@pytest.mark.parametrize("clash", [False, True], ids=["late-root", "root-word-clash"])
 def test_a_program_written_while_its_childrens_key_is_committed_is_the_one_written_after(
     statement, clash, monkeypatch
 ):

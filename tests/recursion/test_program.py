@@ -9,7 +9,9 @@ from zkpor.field import poly
 from zkpor.field.pure import Ext, P
 from zkpor.hash.poseidon2 import permute, sponge_hash
 from zkpor.liabilities import encoding
+from zkpor.recursion.air import plan
 from zkpor.recursion.program import (
+    ZERO_CELL,
     Check,
     MulAdd,
     Program,
@@ -254,6 +256,44 @@ def test_late_constants_give_the_program_written_with_their_values_known():
         late.build()
     assert late.set_late_constants("root", values)
     assert late.build().to_bytes() == eager.build().to_bytes()
+
+
+def test_a_program_built_before_its_late_constants_is_laid_out_as_the_finished_one():
+    """`build_unfinished` (late constants 0) has the finished program's cells and instructions, so
+    its layout (the committed columns) is the finished program's; `build` afterwards gives the
+    program written with the values known, reusing the checked instructions, and writes nothing
+    stale when more was written in between."""
+    values = [11, P - 2]
+    eager, late = ProgramBuilder(), ProgramBuilder()
+    _reads_root(eager, lambda: [eager.constant(v) for v in values])
+    _reads_root(late, lambda: late.late_constants("root", 2))
+    unfinished = late.build_unfinished()
+    finished = eager.build()
+    assert unfinished.digest() != finished.digest()
+    assert np.array_equal(plan(unfinished).matrix, plan(finished).matrix)
+    assert late.set_late_constants("root", values)
+    built = late.build()
+    assert built.to_bytes() == finished.to_bytes() and built.operands is unfinished.operands
+    late.build_unfinished()
+    late.output(late.mul_add(late.constant(3), late.constant(4), ZERO_CELL))
+    eager.output(eager.mul_add(eager.constant(3), eager.constant(4), ZERO_CELL))
+    assert late.build().to_bytes() == eager.build().to_bytes()
+
+
+def test_a_program_with_other_constant_values_keeps_its_cells():
+    program = ProgramBuilder()
+    program.output(program.add(program.public_input(), program.constant(5)))
+    built = program.build()
+    cells = [cell for cell, _ in built.constants]
+    other = built.with_constants([(cell, Ext(7 * cell, 0)) for cell in cells])
+    assert other.operands is built.operands and other.cells == built.cells
+    assert [v for _, v in other.constants][1:] == [Ext(7 * c, 0) for c in cells[1:]]
+    with pytest.raises(ProgramError, match="other constant cells"):
+        built.with_constants([(cell + 1, Ext(0, 0)) for cell in cells])
+    with pytest.raises(ProgramError, match="not canonical"):
+        built.with_constants([(cells[0], Ext(0, 0)), *[(c, P) for c in cells[1:]]])
+    with pytest.raises(ProgramError, match="cell 0"):
+        built.with_constants([(cell, Ext(1, 0)) for cell in cells])
 
 
 def test_late_constants_that_constant_would_have_shared_are_refused():

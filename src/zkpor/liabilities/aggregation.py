@@ -54,7 +54,7 @@ import gc
 import json
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -70,7 +70,14 @@ from zkpor.liabilities.published import GlobalProof, digest_hex, parse_digest_he
 from zkpor.liabilities.statement import MAX_ASSETS
 from zkpor.recursion.air import ADDRESS_COLUMNS, Layout, ProgramPublic, RecursionAir, plan
 from zkpor.recursion.program import ZERO_CELL, Check, Program, ProgramBuilder, ProgramError, execute
-from zkpor.recursion.proving import ProgramKey, commit_program, program_key, prove_program, verify_program
+from zkpor.recursion.proving import (
+    ProgramKey,
+    columns_key,
+    commit_program,
+    program_key,
+    prove_program,
+    verify_program,
+)
 from zkpor.recursion.verifier_program import (
     ChildVerifier,
     CompilerMark,
@@ -85,7 +92,7 @@ from zkpor.recursion.verifier_program import (
 )
 from zkpor.stark.domain import committed_sizes
 from zkpor.stark.params import ProofOptions
-from zkpor.stark.preprocessed import PreprocessedColumns
+from zkpor.stark.preprocessed import PreprocessedColumns, VerificationKey
 from zkpor.stark.proof import StarkProof
 from zkpor.stark.verifier import DEFAULT_MIN_SECURITY_BITS, VerificationReport
 
@@ -346,28 +353,23 @@ class NodeProgram:
         # A parent program or a verifier needs only the root: the columns' LDE and Merkle tree are
         # kept (`committed`) only by a prover, which commits them once for all its proofs.
         committed = self.__dict__.get("committed")
-        if committed is None:
-            return program_key(self.program, self.options, self.layout)
-        return ProgramKey(self.program.digest(), committed.key)
+        if committed is not None:
+            return ProgramKey(self.program.digest(), committed.key)
+        root = self.__dict__.get("_key_root")  # committed in a thread (`key_in_background`)
+        if root is not None:
+            return ProgramKey(self.program.digest(), root.result())
+        return program_key(self.program, self.options, self.layout)
 
-    def key_in_background(self) -> Future[ProgramKey] | None:
-        """None when `key` is known; else a future of it, computed in a thread (`program_key`: the
-        columns' LDE and Merkle root, numba kernels that release the GIL) while the caller writes
-        the program above in Python (`_build`). `key` is set once the future's result is read."""
+    def key_in_background(self) -> Future[VerificationKey] | None:
+        """None when `key` is known; else a future of its columns' key, computed in a thread
+        (`columns_key`: the columns' LDE and Merkle root, numba kernels that release the GIL) while
+        the caller writes the program above in Python (`_build`); `key` reads it. A program built
+        with `early_key` has it started already."""
         if "key" in self.__dict__ or "committed" in self.__dict__:
             return None
-        future: Future[ProgramKey] = Future()
-        context = contextvars.copy_context()  # the caller's `stark.phases` recording
-
-        def run() -> None:
-            try:
-                future.set_result(context.run(program_key, self.program, self.options, self.layout))
-                _return_free_heap()  # this thread's malloc arena keeps the commitment's buffers else
-            except BaseException as error:  # raised again by `result()`, in the caller's thread
-                future.set_exception(error)
-
-        threading.Thread(target=run, name="zkpor-program-key", daemon=True).start()
-        return future
+        if "_key_root" not in self.__dict__:
+            self.__dict__["_key_root"] = _commit_in_background(self.layout, self.options)
+        return self.__dict__["_key_root"]
 
     def release_columns(self) -> None:
         """Drop the committed program columns (their LDE, coefficients and Merkle tree: ~0.3 GB for
@@ -394,9 +396,36 @@ class NodeProgram:
 
 _PROGRAMS: dict[tuple, NodeProgram] = {}
 _PROGRAMS_LOCK = threading.RLock()  # nodes proven at once in threads build each program once
+_COMMITS_LOCK = threading.Lock()
+_last_commit: Future[VerificationKey] | None = None  # the commitment each new one waits for
 
 
-def node_program(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> NodeProgram:
+def _commit_in_background(layout: Layout, options: ProofOptions) -> Future[VerificationKey]:
+    """`columns_key(layout, options)` in a thread, after every commitment started before it: one
+    at a time, in the order asked (each runs on both cores by itself, `field.parallel`, and their
+    buffers are never held at once), recorded in the caller's `stark.phases` recording."""
+    global _last_commit
+    future: Future[VerificationKey] = Future()
+    context = contextvars.copy_context()
+    with _COMMITS_LOCK:
+        before, _last_commit = _last_commit, future
+
+    def run() -> None:
+        if before is not None:
+            wait([before])
+        try:
+            future.set_result(context.run(columns_key, layout, options))
+            _return_free_heap()  # this thread's malloc arena keeps the commitment's buffers else
+        except BaseException as error:  # raised again by `result()`, in the caller's thread
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="zkpor-program-key", daemon=True).start()
+    return future
+
+
+def node_program(
+    shape: NodeShape, child: ChildSpec, options: ProofOptions, *, early_key: bool = False
+) -> NodeProgram:
     """The program of a node of `shape` over children `child`, for node proofs made with `options`
     (hasher "poseidon2" when a parent verifies them). Cached per process by what it depends on; the
     program itself does not depend on `options` (only its committed columns do), so one compiled
@@ -405,7 +434,10 @@ def node_program(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> N
     A program over children keeps their committed columns: nodes of a level are proven among the
     nodes and batches below (`round_tree.TreeSchedule`), which would commit them again. A prover
     drops a level's columns once its last node is proven (`NodeProgram.release_columns`; the
-    schedule does), so that the upper levels are not proven beside every lower level's."""
+    schedule does), so that the upper levels are not proven beside every lower level's.
+
+    `early_key` (a verifier deriving keys: it needs this program's key, not its columns) starts
+    committing the columns in a thread as soon as they are laid out (`_build`)."""
     cache_key = (shape.program_shape, child.cache_key, options)
     with _PROGRAMS_LOCK:
         if cache_key not in _PROGRAMS:
@@ -413,7 +445,7 @@ def node_program(shape: NodeShape, child: ChildSpec, options: ProofOptions) -> N
             if compiled is not None:
                 _PROGRAMS[cache_key] = replace(compiled, options=options)
             else:
-                _PROGRAMS[cache_key] = _build(shape, child, options)
+                _PROGRAMS[cache_key] = _build(shape, child, options, early_key=early_key)
         return _PROGRAMS[cache_key]
 
 
@@ -431,6 +463,22 @@ def forget_programs(keep: frozenset[tuple]) -> None:
             del _PROGRAMS[key]
     gc.collect()
     _return_free_heap()
+
+
+def map_large_allocations() -> None:
+    """From now on, let the C heap place every allocation of 4 MB or more in a mapping of its own,
+    returned to the OS when freed. glibc otherwise raises that threshold to the largest block freed
+    so far (up to 32 MB), so the layout's temporaries and a commitment's buffers, freed while other
+    threads allocate, stay in its heaps: deriving a round's keys at 2^20 users peaked at 475-515 MB
+    with them, ~410 MB without (each large temporary's pages are faulted in afresh instead: a few
+    hundredths of a CPU-second). A no-op without glibc."""
+    try:
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, 4 << 20)
+    except (OSError, AttributeError):
+        pass
+
+
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 
 
 def _return_free_heap() -> None:
@@ -477,12 +525,22 @@ def _filler_selectors(c: VerifierCompiler, first: int, batch_count: int, shape: 
 
 
 def _build(
-    shape: NodeShape, child: ChildSpec, options: ProofOptions, *, repeat: bool = True, late_key: bool = True
+    shape: NodeShape,
+    child: ChildSpec,
+    options: ProofOptions,
+    *,
+    repeat: bool = True,
+    late_key: bool = True,
+    early_key: bool = False,
 ) -> NodeProgram:
     """The node's program. Its children are of one kind (batches, or nodes of the level below's
     program) and get the same verifier on other cells: the first is emitted, the others copied
     from it (`repeat_verifier`: the same instructions as emitting each, `repeat=False`, in a
-    fraction of the time)."""
+    fraction of the time).
+
+    With `early_key` the program is laid out (`plan`) and its columns' commitment started
+    (`key_in_background`, after the child's) before the child's key is waited for: the layout does
+    not depend on the root words the program carries (`ProgramBuilder.build_unfinished`)."""
     layout = child.layout
     check_total_bound(layout, 1 << shape.height)
     by_batches = shape.child_height == 0
@@ -563,17 +621,24 @@ def _build(
         b.output(cell)
     for total in totals:
         b.output(total)
+    early = plan(b.build_unfinished()) if early_key else None
+    own_root = _commit_in_background(early, options) if early is not None else None
     if pending is not None:
         below = child.program
         assert below is not None
-        below.__dict__["key"] = known = pending.result()
+        pending.result()
+        known = below.key
         late = _late_key(below)
         if not late.set_late_root(b, known.preprocessed):  # (a root word is another constant's)
-            return _build(shape, child, options, repeat=repeat)
+            return _build(shape, child, options, repeat=repeat, early_key=early_key)
         verifiers = [replace(v, key=known.preprocessed) if v.key == late else v for v in verifiers]
     program = b.build()
-    return NodeProgram(shape, program, plan(program), layout, options, child, c.private_keys(),
-                       tuple(verifiers), dict(c.checks))  # fmt: skip
+    laid_out = plan(program) if early is None else replace(early, program=program)
+    node = NodeProgram(shape, program, laid_out, layout, options, child, c.private_keys(), tuple(verifiers),
+                       dict(c.checks))  # fmt: skip
+    if own_root is not None:
+        node.__dict__["_key_root"] = own_root
+    return node
 
 
 def _late_key(below: NodeProgram) -> LateKey:

@@ -670,17 +670,21 @@ def _intact_node(
 
 
 def node_program(
-    statement: Statement, tree: TreeOptions, shape: aggregation.NodeShape
+    statement: Statement, tree: TreeOptions, shape: aggregation.NodeShape, *, early_keys: bool = False
 ) -> aggregation.NodeProgram:
     """The program of the node `shape` of this round's tree (and, to build it, those of the levels
-    below: one a level; `aggregation.node_program` caches each per process)."""
+    below: one a level; `aggregation.node_program` caches each per process). `early_keys`: the
+    levels below commit their columns as soon as each is laid out (`aggregation.node_program`),
+    for a verifier deriving the keys."""
     plan = aggregation.plan_tree(statement.batch_count, tree.leaf_arity_log, tree.node_arity_log)
     options = tree.for_level(shape.level, len(plan.levels))
     if shape.level == 1:
         child = aggregation.ChildSpec.batches(statement_layout(statement), tree.batch)
     else:
-        child = aggregation.ChildSpec.nodes(node_program(statement, tree, plan.levels[shape.level - 2][0]))
-    return aggregation.node_program(shape, child, options)
+        below = plan.levels[shape.level - 2][0]
+        child = aggregation.ChildSpec.nodes(node_program(statement, tree, below, early_keys=early_keys))
+    early_key = early_keys and shape.level < len(plan.levels)  # (the top's key: `stack_keys`)
+    return aggregation.node_program(shape, child, options, early_key=early_key)
 
 
 def node_payload(job: Any) -> dict[str, Any]:
@@ -953,15 +957,17 @@ def stack_keys(
         where = f"cached in {cache.directory}" if cache.directory else "not cached"
         notice(f"Deriving the round proof's verification keys from the code, the statement and the options "
                f"({len(distinct)} program{'s' if len(distinct) > 1 else ''}; {where}).")  # fmt: skip
+    if not cached:
+        aggregation.map_large_allocations()  # (this process verifies: no batch buffers to keep)
     built_before = len(cache.built)
     compiled_before = aggregation.cached_programs()
     top_path = cache.path(ids[_signature(plan, plan.top)])
     if top_path is None or not top_path.is_file():
         # The top's program first (and with it every level's below): each level's columns are then
-        # committed in a thread while the level above is written (`aggregation.node_program`), not
-        # after it; the loop below finds those keys computed.
+        # committed in a thread as soon as it is laid out, while the levels above are written
+        # (`aggregation.node_program`), not after them; the loop below finds those keys computed.
         with phase("round keys: compile programs"):
-            node_program(statement, tree, plan.top)
+            node_program(statement, tree, plan.top, early_keys=True)
     by_level: dict[int, list[ProgramVerifyingKey]] = {}
     for sig, shape in distinct.items():  # level by level: the top last
 

@@ -465,6 +465,22 @@ class Program:
         """The verification key: keyed BLAKE3 of the canonical encoding."""
         return self._digest
 
+    def with_constants(self, constants: Sequence[tuple[int, Ext]]) -> Program:
+        """This program with other values in its constant cells (the same cells, in order): as well
+        formed as this one (nothing else changes), so only the values are checked."""
+        constants = tuple((cell, as_ext(value, f"constant cell {cell}")) for cell, value in constants)
+        if [cell for cell, _ in constants] != [cell for cell, _ in self.constants]:
+            raise ProgramError("other constant cells than the program's")
+        if constants[0] != (ZERO_CELL, Ext(0, 0)):
+            raise ProgramError("cell 0 must be the first constant, with value 0")
+        program = Program.__new__(Program)
+        program.cells, program.constants = self.cells, constants
+        program.public_inputs, program.public_outputs = self.public_inputs, self.public_outputs
+        program.opcodes, program.operands = self.opcodes, self.operands  # read-only arrays
+        if "operand_offsets" in self.__dict__:
+            program.__dict__["operand_offsets"] = self.operand_offsets
+        return program
+
     def counts(self) -> dict[str, int]:
         """Instructions per kind."""
         per_opcode = np.bincount(self.opcodes, minlength=len(_OPERANDS))
@@ -542,6 +558,7 @@ class ProgramBuilder:
         # the instructions, as `Program` keeps them: an opcode each, their operands in order
         self._capacities: dict[str, list[int]] = {}  # `capacity` cells by domain
         self._late: dict[object, list[int]] = {}  # `late_constants` cells by token
+        self._unfinished: tuple[tuple[Mark, int], Program] | None = None  # `build_unfinished`'s
         self._opcodes = array.array("B")
         self._operands = array.array("I")
 
@@ -799,10 +816,34 @@ class ProgramBuilder:
     def build(self) -> Program:
         if self._late:
             raise ProgramError("the program has late constants whose values were never given")
-        constants = sorted(((cell, Ext(*key)) for key, cell in self._constants.items()), key=lambda t: t[0])
+        constants = self._sorted_constants([])
+        unfinished = self._unfinished
+        if unfinished is not None and unfinished[0] == (self.mark(), len(self._public_outputs)):
+            return unfinished[1].with_constants(constants)  # nothing written since: checked there
+        return self._program(constants)
+
+    def build_unfinished(self) -> Program:
+        """The program `build` gives once every late constant has its value, with 0 in their place:
+        the same cells, instructions, public inputs and outputs, so the same layout
+        (`recursion.air.plan` reads no constant's value) and the same committed columns, while the
+        values it only carries are still being computed (a child's key root). Not a program to run
+        or publish: its constants and digest are not the program's. `build`, with nothing written
+        in between, reuses its checked instructions."""
+        late = [cell for cells in self._late.values() for cell in cells]
+        program = self._program(self._sorted_constants(late))
+        self._unfinished = ((self.mark(), len(self._public_outputs)), program)
+        return program
+
+    def _sorted_constants(self, late: Sequence[int]) -> tuple[tuple[int, Ext], ...]:
+        """The constants by cell, with the late constants' cells `late` holding 0."""
+        constants = [(cell, Ext(*key)) for key, cell in self._constants.items()]
+        constants += [(cell, Ext(0, 0)) for cell in late]
+        return tuple(sorted(constants, key=lambda t: t[0]))
+
+    def _program(self, constants: tuple[tuple[int, Ext], ...]) -> Program:
         return Program.from_arrays(
             self._cells,
-            tuple(constants),
+            constants,
             tuple(self._public_inputs),
             tuple(self._public_outputs),
             np.array(self._opcodes, dtype=np.uint8),

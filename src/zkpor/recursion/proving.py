@@ -64,6 +64,13 @@ def program_key(program: Program, options: ProofOptions, layout: Layout | None =
     return ProgramKey(program.digest(), preprocessed_key(_columns_air(program, layout), options))
 
 
+def columns_key(layout: Layout, options: ProofOptions) -> VerificationKey:
+    """`program_key(layout.program, options, layout).preprocessed`: the columns' key alone (they
+    depend on the layout only; `layout.program` may be one whose constants are not set yet,
+    `ProgramBuilder.build_unfinished`)."""
+    return preprocessed_key(_columns_air(layout.program, layout), options)
+
+
 def _columns_air(program: Program, layout: Layout | None) -> RecursionAir:
     """The program's AIR, to commit its columns: they depend on the program only, so any public
     values of the right count do."""
