@@ -52,6 +52,7 @@ from typing import Any, ClassVar
 
 import zkpor
 from zkpor.errors import InputError, VerificationError, ZkporError
+from zkpor.field.jit import Preloader
 from zkpor.field.parallel import thread_cpu_seconds
 from zkpor.fsutil import make_directory, remove_stale_temporaries, write_atomically
 from zkpor.liabilities import aggregation
@@ -957,8 +958,11 @@ def stack_keys(
         where = f"cached in {cache.directory}" if cache.directory else "not cached"
         notice(f"Deriving the round proof's verification keys from the code, the statement and the options "
                f"({len(distinct)} program{'s' if len(distinct) > 1 else ''}; {where}).")  # fmt: skip
+    # Deriving: the kernels it calls load in a thread while the first program is written, and its
+    # large temporaries are mapped (`aggregation.map_large_allocations`).
+    preloader = None if cached else Preloader(derivation_kernels())
     if not cached:
-        aggregation.map_large_allocations()  # (this process verifies: no batch buffers to keep)
+        aggregation.map_large_allocations()
     built_before = len(cache.built)
     compiled_before = aggregation.cached_programs()
     top_path = cache.path(ids[_signature(plan, plan.top)])
@@ -988,7 +992,27 @@ def stack_keys(
         key = cache.get(ids[sig], f"the level-{shape.level} verification key", build)
         by_level.setdefault(shape.level, []).append(key)
     top = by_level[top_level][0]
+    if preloader is not None:
+        preloader.stop()  # (a kernel it failed to load was loaded, or failed, where first called)
     return StackKeys(by_level, top, len(cache.built) > built_before)
+
+
+def derivation_kernels() -> list[Any]:
+    """The kernels `stack_keys` calls when it derives keys, in the order it first calls them
+    (tests/cli/test_kernel_preloading.py checks the list): the programs' periodic columns and
+    layouts, the inner levels' Poseidon2 leaves and nodes, the top's BLAKE3 leaves and nodes."""
+    from zkpor.field import goldilocks, ntt
+    from zkpor.hash import blake3_columns, poseidon2_lanes
+
+    return [
+        goldilocks._powers_kernel,
+        ntt._bitrev_kernel,
+        ntt._run_rows,
+        goldilocks._elementwise_kernel,
+        poseidon2_lanes.sponge_columns_range,
+        poseidon2_lanes.hash_pairs_range,
+        blake3_columns.hash_columns_range,
+    ]
 
 
 def stack_options(tree: TreeOptions, levels: int) -> dict[str, ProofOptions]:

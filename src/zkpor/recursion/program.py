@@ -623,6 +623,14 @@ class ProgramBuilder:
         self._operands.append(cell)
         return cell
 
+    def private_inputs(self, count: int) -> range:
+        """`count` private inputs written at once: `[private_input() for _ in range(count)]`."""
+        first = self._cells
+        self._cells += count
+        self._opcodes.frombytes(bytes([PrivateInput.opcode]) * count)
+        self._operands.extend(range(first, first + count))
+        return range(first, first + count)
+
     def output(self, cell: int) -> None:
         self._public_outputs.append(cell)
 

@@ -223,6 +223,11 @@ class VerifierCompiler:
         self.keys.append(key)
         return self.b.private_input()
 
+    def privates(self, keys: Sequence[Key]) -> range:
+        """`[private(*key) for key in keys]`, written at once (a verifier reads ~10^5)."""
+        self.keys.extend(keys)
+        return self.b.private_inputs(len(keys))
+
     def mark(self) -> CompilerMark:
         """Where the program is now (`repeat_verifier` copies what is written between two)."""
         builder = self.b.mark()
@@ -289,8 +294,13 @@ class _Emitter:
     def private(self, *key: object) -> int:
         return self.compiler.private(*key) if self.child is None else self.compiler.private(self.child, *key)
 
+    def privates(self, *key: object, count: int) -> list[int]:
+        """`[private(*key, j) for j in range(count)]`, written at once."""
+        prefix = key if self.child is None else (self.child, *key)
+        return list(self.compiler.privates([(*prefix, j) for j in range(count)]))
+
     def digest(self, *key: object) -> list[int]:
-        return [self.private(*key, j) for j in range(DIGEST_LEN)]
+        return self.privates(*key, count=DIGEST_LEN)
 
     def ext_values(self, name: str, count: int) -> list[int]:
         """`count` extension values as 2·count base cells, as the transcript absorbs them."""
@@ -302,10 +312,10 @@ class _Emitter:
         """The row of query `lane` under `root`: the leaf sponge of the row (salted: the salt in
         its capacity, `merkle_proof.salted_leaf_capacity`), then one step a level. Returns the
         row's cells (the salt is not part of it)."""
-        row = [self.private("row", name, lane, j) for j in range(width)]
+        row = self.privates("row", name, lane, count=width)
         domain = merkle_proof.default_leaf_domain("poseidon2", salted)
         if salted:
-            salt = [self.private("salt", name, lane, j) for j in range(merkle_proof.SALT_ELEMS)]
+            salt = self.privates("salt", name, lane, count=merkle_proof.SALT_ELEMS)
             tag, _, _, length = merkle_proof.salted_leaf_capacity(domain, [0] * len(salt), width)
             node = self.b.sponge_from_capacity([self.b.constant(tag), *salt, self.b.constant(length)], row)
         else:
