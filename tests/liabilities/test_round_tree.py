@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -294,21 +295,29 @@ def test_deriving_the_keys_commits_each_program_once_and_keeps_none(
 ) -> None:
     """An auditor's first verify (no program compiled in the process): each distinct program's
     columns are committed once, root only (`preprocessed_key`: no LDE or tree kept; a parent's
-    program reuses its child's key), and the programs compiled for it are released before the
-    top's commitment, the largest."""
+    program reuses its child's key), and the programs compiled for it are released while the top's
+    columns, the largest commitment, are committed."""
     aggregation.forget_programs(frozenset())  # as in a fresh `zkpor verify` process
     commits: list[int] = []
     compiled_at_top_commit: list[int] = []
+    released = threading.Event()
+    forget = aggregation.forget_programs
+
+    def forgetting(keep):
+        forget(keep)
+        released.set()
 
     def counting(air, options):
         commits.append(air.trace_length)
-        if len(commits) == 2:  # the top's (the last)
+        if len(commits) == 2:  # the top's (the last): the programs go while it runs
+            assert released.wait(60)
             compiled_at_top_commit.append(len(aggregation.cached_programs()))
         return preprocessed_key(air, options)
 
     def kept(air, options):
         raise AssertionError("a verifier keeps no committed columns")
 
+    monkeypatch.setattr(aggregation, "forget_programs", forgetting)
     monkeypatch.setattr(proving, "preprocessed_key", counting)
     monkeypatch.setattr(proving, "commit_preprocessed", kept)
     result = _verify(aggregated[0], key_cache=KeyCache(tmp_path / "keys"))

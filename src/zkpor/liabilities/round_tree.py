@@ -68,7 +68,7 @@ from zkpor.liabilities.published import (
 )
 from zkpor.liabilities.statement import Statement
 from zkpor.recursion.proving import inner_options
-from zkpor.recursion.verifying_key import KeyCache, ProgramVerifyingKey, verify_with_key, verifying_key
+from zkpor.recursion.verifying_key import KeyCache, ProgramVerifyingKey, verify_with_key
 from zkpor.stark.domain import committed_sizes
 from zkpor.stark.params import (
     ProofOptions,
@@ -684,7 +684,9 @@ def node_program(
     else:
         below = plan.levels[shape.level - 2][0]
         child = aggregation.ChildSpec.nodes(node_program(statement, tree, below, early_keys=early_keys))
-    early_key = early_keys and shape.level < len(plan.levels)  # (the top's key: `stack_keys`)
+    # (the top's is committed once it is built, `stack_keys`: its layout beside the level below's
+    # commitment would add a few tens of MB to the peak)
+    early_key = early_keys and shape.level < len(plan.levels)
     return aggregation.node_program(shape, child, options, early_key=early_key)
 
 
@@ -978,16 +980,16 @@ def stack_keys(
         def build(shape=shape) -> ProgramVerifyingKey:
             with phase("round keys: compile programs"):  # (the levels below too, when not compiled yet)
                 program = node_program(statement, tree, shape)
-            if shape.level < top_level:  # its parent's program commits the same key, once
+            summary, committing = program.layout.summary(), program.key_in_background()
+            if shape.level < top_level or committing is None:  # (a parent's program waited for it)
                 with phase("round keys: commit columns"):
-                    return ProgramVerifyingKey(program.layout.summary(), program.key.preprocessed)
-            # The top's columns are the tree's largest commitment and no program needs its key:
-            # commit them after releasing the programs compiled here (hundreds of MB at 2^20 users).
-            layout, options = program.layout, program.options
+                    return ProgramVerifyingKey(summary, program.key.preprocessed)
+            # The top's columns are the tree's largest commitment and no program needs its key: the
+            # programs compiled here (hundreds of MB at 2^20 users) are released while it runs.
             del program
             aggregation.forget_programs(compiled_before)
             with phase("round keys: commit columns"):
-                return verifying_key(layout.program, options, layout)
+                return ProgramVerifyingKey(summary, committing.result())
 
         key = cache.get(ids[sig], f"the level-{shape.level} verification key", build)
         by_level.setdefault(shape.level, []).append(key)
