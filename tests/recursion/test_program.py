@@ -13,6 +13,7 @@ from zkpor.recursion.air import plan
 from zkpor.recursion.program import (
     ZERO_CELL,
     Check,
+    Decompose,
     MulAdd,
     Program,
     ProgramBuilder,
@@ -121,6 +122,21 @@ def test_programs_that_read_undefined_or_rewrite_cells_are_refused():
         Program(3, zero, (1, 2), (1,), (Check(1, 1, 0, 2),))
     with pytest.raises(ProgramError, match="cell 0"):
         Program(2, ((0, Ext(1, 0)),), (1,), (), ())
+
+
+def test_programs_that_list_an_output_twice_or_write_past_their_cells_are_refused():
+    zero = ((0, Ext(0, 0)),)
+    with pytest.raises(ProgramError, match="listed twice"):
+        Program(4, zero, (1, 2), (3, 3), (MulAdd(1, 1, 2, 3),))
+    with pytest.raises(ProgramError, match="not written"):
+        Program(4, zero, (1, 2), (3, 1), (MulAdd(1, 1, 2, 3),))
+    with pytest.raises(ProgramError, match="outside"):
+        Program(4, zero, (1, 2), (), (Decompose(1, 3),))
+    with pytest.raises(ProgramError, match="reads cell 3"):  # read by the instruction defining it
+        Program.from_arrays(4, zero, (1, 2), (), np.array([1], np.uint8), np.array([1, 3, 2, 3], np.uint32))
+    with pytest.raises(ProgramError, match="second time"):
+        twice = np.array([1, 1, 2, 3] * 2, np.uint32)
+        Program.from_arrays(4, zero, (1, 2), (), np.array([1, 1], np.uint8), twice)
 
 
 def test_bad_inputs_are_refused():

@@ -1001,15 +1001,17 @@ def stack_keys(
 
 def derivation_kernels() -> list[Any]:
     """The kernels `stack_keys` calls when it derives keys, in the order it first calls them
-    (tests/cli/test_kernel_preloading.py checks the list): the programs' periodic columns and
-    layouts, the inner levels' Poseidon2 leaves and nodes, the top's BLAKE3 leaves and nodes."""
+    (tests/cli/test_kernel_preloading.py checks the list): the programs' periodic columns, checks
+    and layouts, the inner levels' Poseidon2 leaves and nodes, the top's BLAKE3 leaves and nodes."""
     from zkpor.field import goldilocks, ntt
     from zkpor.hash import blake3_columns, poseidon2_lanes
+    from zkpor.recursion import program_check
 
     return [
         goldilocks._powers_kernel,
         ntt._bitrev_kernel,
         ntt._run_rows,
+        program_check.well_formed,
         goldilocks._elementwise_kernel,
         poseidon2_lanes.sponge_columns_range,
         poseidon2_lanes.hash_pairs_range,

@@ -50,7 +50,7 @@ import numpy as np
 from zkpor.errors import ZkporError
 from zkpor.field.pure import Ext, P
 from zkpor.hash import bytehash, poseidon2
-from zkpor.recursion import interpreter
+from zkpor.recursion import interpreter, program_check
 
 ZERO_CELL = 0
 PERMUTE_WIDTH = 12
@@ -208,7 +208,18 @@ _READS = np.zeros(max(_ARITY) + 1, dtype=np.int64)
 for _opcode, _count in _ARITY.items():
     _OPERANDS[_opcode] = _count
 _READS[[MulAdd.opcode, Check.opcode, Permute.opcode, Decompose.opcode, InverseHint.opcode]] = [3, 4, 13, 1, 1]
-_UNDEFINED = np.iinfo(np.int64).max  # "defined at" of a cell nothing defines
+# Per opcode: which operand is the first cell it writes, and how many consecutive cells from it.
+_WRITE_OPERAND = np.zeros(max(_ARITY) + 1, dtype=np.int64)
+_WRITE_COUNT = np.zeros(max(_ARITY) + 1, dtype=np.int64)
+_WRITES = (
+    (MulAdd.opcode, 3, 1),
+    (PrivateInput.opcode, 0, 1),
+    (InverseHint.opcode, 1, 1),
+    (Decompose.opcode, 1, BITS),
+    (Permute.opcode, PERMUTE_WIDTH + 1, PERMUTE_WIDTH),
+)
+for _opcode, _operand, _count in _WRITES:
+    _WRITE_OPERAND[_opcode], _WRITE_COUNT[_opcode] = _operand, _count
 
 
 class Program:
@@ -264,7 +275,7 @@ class Program:
         except (OverflowError, TypeError, ValueError):
             wide = None
         counted = wide is not None and wide.size == int(_OPERANDS[opcodes].sum())
-        if not counted or not self._valid(opcodes.astype(np.int64), wide):
+        if not counted or not self._valid(opcodes, wide):
             self._explain_invalid(opcodes, operands)
         self.opcodes = opcodes.astype(np.uint8)
         self.operands = wide.astype(np.uint32, copy=False)
@@ -284,38 +295,10 @@ class Program:
             if not (isinstance(value, Ext) and 0 <= value.c0 < P and 0 <= value.c1 < P):
                 return False
         preset = np.array([c for c, _ in self.constants] + list(self.public_inputs), dtype=np.int64)
-        offsets = _offsets(opcodes)
-        index = np.arange(opcodes.size, dtype=np.int64)
-        written, at = [], []
-        # (opcode, which operand is the first cell written, how many consecutive cells from it)
-        for opcode, operand, count in ((MulAdd.opcode, 3, 1), (PrivateInput.opcode, 0, 1),
-                                       (InverseHint.opcode, 1, 1), (Decompose.opcode, 1, BITS),
-                                       (Permute.opcode, PERMUTE_WIDTH + 1, PERMUTE_WIDTH)):  # fmt: skip
-            mask = opcodes == opcode
-            first = operands[offsets[mask] + operand]
-            written.append((first[:, None] + np.arange(count, dtype=np.int64)).reshape(-1))
-            at.append(np.repeat(index[mask], count))
-        writes, write_at = np.concatenate(written), np.concatenate(at)
-        defines = np.concatenate([preset, writes])
-        if defines.size and (defines.min() < 0 or defines.max() >= n):
-            return False
-        if defines.size != n or np.bincount(defines, minlength=n).max(initial=0) != 1:
-            return False  # a cell defined twice or never (n definitions, each cell at most once)
-        defined_at = np.full(n, _UNDEFINED, dtype=np.int64)
-        defined_at[preset] = -1
-        defined_at[writes] = write_at
-        for opcode in np.flatnonzero(_READS):  # the cells each kind reads: its leading operands
-            mask = opcodes == opcode
-            if not mask.any():
-                continue
-            read = operands[offsets[mask][:, None] + np.arange(_READS[opcode], dtype=np.int64)]
-            if read.min() < 0 or read.max() >= n or np.any(defined_at[read] >= index[mask][:, None]):
-                return False
         outputs = np.array(self.public_outputs, dtype=np.int64)
-        if outputs.size and (outputs.min() < 0 or outputs.max() >= n):
-            return False
-        written_by_instruction = defined_at[outputs] >= 0
-        return bool(np.all(written_by_instruction)) and np.unique(outputs).size == outputs.size
+        return program_check.well_formed(n, preset, np.ascontiguousarray(opcodes, dtype=np.uint8),
+                                         np.ascontiguousarray(operands), outputs, _OPERANDS, _READS,
+                                         _WRITE_OPERAND, _WRITE_COUNT)  # fmt: skip
 
     def _explain_invalid(self, opcodes: np.ndarray, operands: np.ndarray) -> None:
         """Raise ProgramError naming the first problem (the checks in program order)."""
