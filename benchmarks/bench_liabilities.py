@@ -323,6 +323,17 @@ def phase_lines(p: dict) -> list[str]:
     return lines
 
 
+def add_option_arguments(parser: argparse.ArgumentParser) -> None:
+    """The proof options a sweep varies (read back by `chosen_options`; bench_batch.py shares them)."""
+    parser.add_argument("--profile", choices=("conjectured", "proven"), default="conjectured")
+    parser.add_argument("--blowup", type=int, default=None)
+    parser.add_argument("--queries", type=int, default=None)
+    parser.add_argument("--grinding", type=int, default=None)
+    parser.add_argument("--fri-folding", type=int, choices=(2, 4, 8, 16), default=None)
+    parser.add_argument("--fri-final-degree", type=int, default=None)
+    parser.add_argument("--sbox-degree", type=int, choices=(3, 7), default=3)
+
+
 def chosen_options(args: argparse.Namespace) -> ProofOptions:
     """The profile's options, or the conjectured rule at --blowup, with the single overrides."""
     from zkpor.liabilities.round_proof import conjectured_options, profile_options
@@ -352,16 +363,10 @@ def main() -> None:
     parser.add_argument("--max-batches", type=int, default=None)
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--jobs", type=int, default=None, help="batches proven at once (default 1)")
-    parser.add_argument("--profile", choices=("conjectured", "proven"), default="conjectured")
     parser.add_argument("--hasher", choices=("blake3", "poseidon2"), default=None,
                         help="batch proofs only (no round proof), with this hasher")  # fmt: skip
     parser.add_argument("--breakdown", action="store_true", help="bytes of the first batch proof, by part")
-    parser.add_argument("--blowup", type=int, default=None)
-    parser.add_argument("--queries", type=int, default=None)
-    parser.add_argument("--grinding", type=int, default=None)
-    parser.add_argument("--fri-folding", type=int, choices=(2, 4, 8, 16), default=None)
-    parser.add_argument("--fri-final-degree", type=int, default=None)
-    parser.add_argument("--sbox-degree", type=int, choices=(3, 7), default=3)
+    add_option_arguments(parser)
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.phase:  # a child process: one phase, its result as the last line of output
