@@ -119,11 +119,11 @@ def main() -> None:
     print(f"peak memory {peak_mb:,.0f} MB")
     security = verify_batch(statement, proof, expected_index=0, min_security_bits=0).security
     print(f"security {security.describe()}")
-    warm_cpu = cpu_runs[1:] or cpu_runs
+    warm_cpu, which = (cpu_runs[1:], "warm") if len(cpu_runs) > 1 else (cpu_runs, "first run only,")
     users = 1 << args.log_users
     print(
         f"summary: {users:,} users, {statement.limb_bits}-bit limbs, degree-{args.sbox_degree} gadget; "
-        f"warm {min(warm_cpu):.2f}-{max(warm_cpu):.2f} CPU-s per batch (median "
+        f"{which} {min(warm_cpu):.2f}-{max(warm_cpu):.2f} CPU-s per batch (median "
         f"{statistics.median(warm_cpu):.2f}) = {users / max(warm_cpu):,.0f}-{users / min(warm_cpu):,.0f} "
         f"users per CPU-s; {min(sizes):,}-{max(sizes):,} bytes; peak {peak_mb:,.0f} MB"
     )
