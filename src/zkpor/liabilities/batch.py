@@ -39,8 +39,8 @@ _HEADER = struct.Struct("<8sHII")
 
 # The Poseidon2 gadget's S-box degree in the solvency AIR (`gadgets.poseidon2.Poseidon2Gadget`): 3
 # (248 columns, blowup ≥ 4) or 7 (130 columns, 13 quotient chunks: blowup ≥ 8). Degree 7 makes a
-# batch proof of 8,192 users 134 KB instead of 225 KB but costs ~30 % more CPU and 2.9 GB instead of
-# 2.5 (docs/performance.md, "The degree-7 gadget"): not the default. The AIR's digest holds its
+# batch proof of 8,192 users 115 KB instead of 208 KB at the same peak memory but costs 24-48 % more
+# CPU (docs/performance.md, "Parameter sweep"): not the default. The AIR's digest holds its
 # shape, so a proof verifies only under the degree it was proven with. The benchmarks'
 # `--sbox-degree 7` sets it to measure the other shape.
 SBOX_DEGREE = 3
