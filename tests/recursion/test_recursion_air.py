@@ -14,7 +14,9 @@ from zkpor.errors import VerificationError
 from zkpor.field.pure import Ext, P
 from zkpor.hash.poseidon2 import sponge_hash
 from zkpor.recursion import air as R  # noqa: N812 (the module, short: its names fill the tests)
+from zkpor.recursion import layout_kernel
 from zkpor.recursion.program import (
+    Check,
     Decompose,
     MulAdd,
     Permute,
@@ -446,6 +448,70 @@ def test_layout_writes_every_cell_once():
     known = {cell for cell, _ in program.constants} | set(program.public_inputs)
     assert not known & set(writes)
     assert all(cell >= program.cells for cell in set(writes) - defined)  # the rest are scratch
+
+
+def test_the_layout_kernel_places_and_counts_by_the_rules():
+    """`plan` (`layout_kernel.fill_layout`): permutation k in row k, arithmetic k in slot k % SLOTS
+    of row k // SLOTS, decomposition k in block k, private input or hint k in witness cell
+    k % WITNESS; unused units read cell 0; every read counted once (a permutation's 13, a slot's
+    a b c and a check's d, a decomposition's x once); a write's multiplicity its reads (+1 for a
+    public output), a check's bus +1 and a write's −reads. The kernel's columns are ADDRESS_COLUMNS'."""
+    assert [R.ADDRESS_COLUMNS.index(name) for name in ("p2_bit", "p2_out", "p2_mult0", "slot0_a", "slot1_bus",
+            "bits_x", "bits_out", "bits_mult", "witness0", "witness7_mult")] == [
+        layout_kernel.P2_BIT, layout_kernel.P2_OUT, layout_kernel.P2_MULT, layout_kernel.SLOT0,
+        layout_kernel.SLOT0 + 9, layout_kernel.BITS_X, layout_kernel.BITS_OUT, layout_kernel.BITS_MULT,
+        layout_kernel.WITNESS0, layout_kernel.WITNESS0 + 15]  # fmt: skip
+    assert (R.SLOTS, R.WITNESS, R.BLOCK, len(R.ADDRESS_COLUMNS)) == (
+        layout_kernel.SLOTS, layout_kernel.WITNESS, layout_kernel.BLOCK, layout_kernel.COLUMNS)  # fmt: skip
+    b = ProgramBuilder()
+    x, w = b.public_input(), b.private_input()
+    inverse = b.inverse(b.add(x, w))  # a hint and a check
+    bits = b.decompose(x)
+    state = b.permute([x, w, inverse, *bits[:9]], bits[0])
+    b.assert_equal(b.mul(state[3], state[3]), b.mul_add(state[3], state[3], 0))
+    for cell in (state[0], bits[5], inverse):
+        b.output(cell)
+    program = b.build()
+    layout = R.plan(program)
+    c, n = layout.columns, layout.trace_length
+    units: dict[str, list] = {"permute": [], "arithmetic": [], "decompose": [], "private": []}
+    reads = np.zeros(layout.total_cells, dtype=np.int64)
+    for i in program.instructions:
+        kind = {Permute: "permute", MulAdd: "arithmetic", Check: "arithmetic", Decompose: "decompose"}
+        units[kind.get(type(i), "private")].append(i)
+    for r in range(n):
+        p = units["permute"][r] if r < len(units["permute"]) else None
+        inputs = [*p.inputs, p.bit] if p else [0] * 13
+        assert [int(c[f"p2_in{k}"][r]) for k in range(12)] + [int(c["p2_bit"][r])] == inputs
+        np.add.at(reads, inputs, 1)
+        for s in range(R.SLOTS):
+            k = r * R.SLOTS + s
+            a = units["arithmetic"][k] if k < len(units["arithmetic"]) else None
+            operands = [int(c[f"slot{s}_{name}"][r]) for name in "abcd"]
+            if a is not None:
+                assert operands == list(a.operands())
+            np.add.at(reads, operands[:3], 1)
+            reads[operands[3]] += isinstance(a, Check)
+    for k in range(n // R.BLOCK):
+        d = units["decompose"][k] if k < len(units["decompose"]) else None
+        assert int(c["bits_x"][(k + 1) * R.BLOCK - 1]) == (d.x if d else 0)
+        reads[d.x if d else 0] += 1
+    cells = [int(c[f"witness{j}"][r]) for r in range(n) for j in range(R.WITNESS)]
+    assert cells[: len(units["private"])] == [i.writes()[0] for i in units["private"]]
+    assert np.array_equal(layout.reads, reads)
+    readers = reads.copy()
+    readers[list(program.public_outputs)] += 1
+    for r in range(n):
+        out = int(c["p2_out"][r])
+        assert [int(c[f"p2_mult{i}"][r]) for i in range(12)] == list(readers[out : out + 12])
+        assert int(c["bits_mult"][r]) == readers[int(c["bits_out"][r])]
+        for j in range(R.WITNESS):
+            assert int(c[f"witness{j}_mult"][r]) == readers[int(c[f"witness{j}"][r])]
+        for s in range(R.SLOTS):
+            k = r * R.SLOTS + s
+            check = k < len(units["arithmetic"]) and isinstance(units["arithmetic"][k], Check)
+            m = int(readers[int(c[f"slot{s}_d"][r])])
+            assert int(c[f"slot{s}_bus"][r]) == (1 if check else (P - m) % P)
 
 
 def test_public_values_must_be_extension_elements():

@@ -1005,13 +1005,14 @@ def derivation_kernels() -> list[Any]:
     and layouts, the inner levels' Poseidon2 leaves and nodes, the top's BLAKE3 leaves and nodes."""
     from zkpor.field import goldilocks, ntt
     from zkpor.hash import blake3_columns, poseidon2_lanes
-    from zkpor.recursion import program_check
+    from zkpor.recursion import layout_kernel, program_check
 
     return [
         goldilocks._powers_kernel,
         ntt._bitrev_kernel,
         ntt._run_rows,
         program_check.well_formed,
+        layout_kernel.fill_layout,
         goldilocks._elementwise_kernel,
         poseidon2_lanes.sponge_columns_range,
         poseidon2_lanes.hash_pairs_range,

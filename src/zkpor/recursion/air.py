@@ -42,8 +42,10 @@ import numpy as np
 from zkpor.field import extension as ext
 from zkpor.field import goldilocks as gl
 from zkpor.field.extension import Ext
+from zkpor.recursion import layout_kernel
 from zkpor.recursion.program import (
     BITS,
+    OPERAND_COUNTS,
     PERMUTE_WIDTH,
     Check,
     Decompose,
@@ -145,82 +147,28 @@ def _next_power_of_two(n: int) -> int:
 
 
 def plan(program: Program) -> Layout:
-    """The layout of `program`, computed identically by prover and verifier."""
+    """The layout of `program`, computed identically by prover and verifier (`layout_kernel`)."""
     opcodes = program.opcodes
-    permutes = program.operands_of(opcodes == Permute.opcode, PERMUTE_WIDTH + 2)  # inputs, bit, out
-    is_arithmetic = (opcodes == MulAdd.opcode) | (opcodes == Check.opcode)
-    arithmetic = program.operands_of(is_arithmetic, 4)
-    decompositions = program.operands_of(opcodes == Decompose.opcode, 2)  # x, out
-    # hints are private inputs to the AIR: a PrivateInput's cell is its operand 0, a hint's 1
-    is_private = (opcodes == PrivateInput.opcode) | (opcodes == InverseHint.opcode)
-    written_at = program.operand_offsets[is_private] + (opcodes[is_private] == InverseHint.opcode)
-    private = program.operands[written_at].astype(np.uint64)
-    n_permutes, n_arithmetic, n_decompositions = len(permutes), len(arithmetic), len(decompositions)
-    rows = max(
-        n_permutes,
-        -(-n_arithmetic // SLOTS),
-        BLOCK * n_decompositions,
-        -(-len(private) // WITNESS),
-        1,
-    )
+    per_opcode = np.bincount(opcodes, minlength=len(OPERAND_COUNTS))
+    n_permutes = int(per_opcode[Permute.opcode])
+    n_arithmetic = int(per_opcode[MulAdd.opcode] + per_opcode[Check.opcode])
+    n_decompositions = int(per_opcode[Decompose.opcode])
+    n_private = int(per_opcode[PrivateInput.opcode] + per_opcode[InverseHint.opcode])  # a hint is one
+    rows = max(n_permutes, -(-n_arithmetic // SLOTS), BLOCK * n_decompositions, -(-n_private // WITNESS), 1)
     n = max(BLOCK, _next_power_of_two(rows))
-    scratch = program.cells
-
-    def fresh(count: int) -> np.ndarray:
-        nonlocal scratch
-        scratch += count
-        return np.arange(scratch - count, scratch, dtype=np.uint64)
-
+    scratch = (program.cells + PERMUTE_WIDTH * (n - n_permutes) + (n * SLOTS - n_arithmetic)
+               + (n * WITNESS - n_private) + (n - BLOCK * n_decompositions))  # fmt: skip
     matrix = np.zeros((len(ADDRESS_COLUMNS), n), dtype=np.uint64)  # the columns, one row each
-    columns = dict(zip(ADDRESS_COLUMNS, matrix, strict=True))
-    for lane in range(PERMUTE_WIDTH):
-        columns[f"p2_in{lane}"][:n_permutes] = permutes[:, lane]
-    columns["p2_bit"][:n_permutes] = permutes[:, PERMUTE_WIDTH]
-    columns["p2_out"][:n_permutes] = permutes[:, PERMUTE_WIDTH + 1]
-    columns["p2_out"][n_permutes:] = fresh(PERMUTE_WIDTH * (n - n_permutes))[::PERMUTE_WIDTH]
-
-    operands = np.zeros((n * SLOTS, 5), dtype=np.uint64)  # a b c d check, by slot number
-    operands[:n_arithmetic, :4] = arithmetic
-    operands[:n_arithmetic, 4] = opcodes[is_arithmetic] == Check.opcode
-    operands[n_arithmetic:, 3] = fresh(n * SLOTS - n_arithmetic)
-    checks = operands[:, 4] == 1
-    for s in range(SLOTS):
-        for j, name in enumerate("abcd"):
-            columns[f"slot{s}_{name}"][:] = operands[s::SLOTS, j]
-
-    witness = np.concatenate([private, fresh(n * WITNESS - len(private))])
-    for j in range(WITNESS):
-        columns[f"witness{j}"][:] = witness[j::WITNESS]
-
-    used = BLOCK * n_decompositions
-    columns["bits_x"][:used] = np.repeat(decompositions[:, 0], BLOCK)
-    columns["bits_out"][:used] = (decompositions[:, 1:2] + np.arange(BITS, dtype=np.int64)).reshape(-1)
-    columns["bits_out"][used:] = fresh(n - used)
-
-    # every read in one count (a count a column allocated and added a cells-long array 33 times)
-    # (the permutations' inputs and bit: the first rows of ADDRESS_COLUMNS; the slots' a, b, c)
-    read_cells = [matrix[: PERMUTE_WIDTH + 1], operands[:, :3], operands[checks, 3]]
-    read_cells.append(columns["bits_x"][BLOCK - 1 :: BLOCK])
-    every_read = np.concatenate([cells.reshape(-1) for cells in read_cells]).astype(np.int64)
-    reads = np.bincount(every_read, minlength=scratch)
-
-    readers = reads.copy()  # the multiplicities: the trace's reads, and the verifier's of the outputs
-    readers[list(program.public_outputs)] += 1
-    out_cells = columns["p2_out"].astype(np.int64)
-    for i in range(PERMUTE_WIDTH):
-        columns[f"p2_mult{i}"][:] = readers[out_cells + i]
-    bus = np.where(checks, np.uint64(1), gl.neg(readers[operands[:, 3].astype(np.int64)].astype(np.uint64)))
-    for s in range(SLOTS):
-        columns[f"slot{s}_bus"][:] = bus[s::SLOTS]
-    columns["bits_mult"][:] = readers[columns["bits_out"].astype(np.int64)]
-    for j in range(WITNESS):
-        columns[f"witness{j}_mult"][:] = readers[columns[f"witness{j}"].astype(np.int64)]
+    reads = np.zeros(scratch, dtype=np.int64)  # trace reads per cell
+    outputs = np.array(program.public_outputs, dtype=np.int64)
+    layout_kernel.fill_layout(opcodes, program.operands, OPERAND_COUNTS, program.cells, outputs, matrix,
+                              reads)  # fmt: skip
     counts = {
         "permutations": n_permutes,
-        "merkle_steps": int(np.count_nonzero(permutes[:, PERMUTE_WIDTH])),
+        "merkle_steps": int(np.count_nonzero(matrix[ADDRESS_COLUMNS.index("p2_bit"), :n_permutes])),
         "arithmetic": n_arithmetic,
         "decompositions": n_decompositions,
-        "private_inputs": len(private),
+        "private_inputs": n_private,
     }
     matrix.flags.writeable = False
     return Layout(program, n, matrix, reads, counts)

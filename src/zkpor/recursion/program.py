@@ -208,6 +208,8 @@ _READS = np.zeros(max(_ARITY) + 1, dtype=np.int64)
 for _opcode, _count in _ARITY.items():
     _OPERANDS[_opcode] = _count
 _READS[[MulAdd.opcode, Check.opcode, Permute.opcode, Decompose.opcode, InverseHint.opcode]] = [3, 4, 13, 1, 1]
+OPERAND_COUNTS = _OPERANDS  # (read-only) per opcode: how many operands an instruction has
+_OPERANDS.flags.writeable = False
 # Per opcode: which operand is the first cell it writes, and how many consecutive cells from it.
 _WRITE_OPERAND = np.zeros(max(_ARITY) + 1, dtype=np.int64)
 _WRITE_COUNT = np.zeros(max(_ARITY) + 1, dtype=np.int64)
