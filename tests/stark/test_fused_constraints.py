@@ -163,6 +163,32 @@ class LookupsAir(Air):
         ]  # fmt: skip
 
 
+class GroupedLookupsAir(Air):
+    """An AIR of degree 7: LogUp packs its lookups six to a helper (`logup.groups`). Two runs of
+    plain groups (two groups of six, then one of three), broken by a group with a table term."""
+
+    name = "grouped-lookups"
+    main_width = 12
+
+    def constraints(self):
+        return [Constraint(7)]
+
+    def evaluate(self, frame, periodic):
+        return [frame.current[0] ** 7]
+
+    def lookups(self):
+        def plain(column, before=(1,), after=()):
+            values = lambda row, p: [*before, row[column], *after]  # noqa: E731
+            return LookupTerm(values=values, multiplicity=lambda row, p: 1)
+
+        table = LookupTerm(values=lambda row, p: [1, row[2]], multiplicity=lambda row, p: -row[4],
+                           multiplicity_degree=1)  # fmt: skip
+        first = [plain(c) for c in (0, 3, 5, 1, 6, 7)]
+        second = [plain(8, (2, 9), (4,)), plain(9, ()), plain(10), plain(11), plain(0, (5,)), plain(2)]
+        broken = [plain(c) for c in (1, 3, 5, 7)] + [table, plain(9)]
+        return first + second + broken + [plain(c) for c in (4, 6, 8)]
+
+
 def lookup_frame(rng, air):
     """A frame as the composition builds it: main columns and aux columns (pairs of base rows) read
     in place from their matrices."""
@@ -195,15 +221,22 @@ def test_sponge_rows_in_blocks_equal_one_permutation_call_per_row(shape):
     assert np.array_equal(trace[:, rows::block], before[:, rows::block])  # other rows of a block
 
 
-def test_fused_lookup_pairs_equal_generic_constraints():
+@pytest.mark.parametrize(
+    ("air", "runs"),  # helpers a value stands for, fused ones negative; the running sum last
+    [(LookupsAir(64), [-2, 1, 1, -1, 1, 1]), (GroupedLookupsAir(64), [-2, 1, -1, 1])],
+    ids=["pairs", "groups"],
+)
+def test_fused_lookup_runs_equal_generic_constraints(air, runs):
+    """Pairs: helpers 0-1 and 4 fused; groups of six (degree 7): helpers 0-1 and 3 (three terms)."""
     rng = np.random.default_rng(3)
-    air = LookupsAir(64)
     frame, _ = lookup_frame(rng, air)
     challenges = weights(rng, 2)
     generic = logup.evaluate(air, frame, [], challenges, fused=False)
     fused = logup.evaluate(air, frame, [], challenges)
     counts = [v.count if isinstance(v, CombinedConstraints) else 1 for v in fused]
-    assert counts == [2, 1, 1, 1, 1, 1] and sum(counts) == len(generic)  # runs: helpers 0-1 and 4
+    signed = [-c if isinstance(v, CombinedConstraints) else c for v, c in zip(fused, counts, strict=True)]
+    assert signed == runs
+    assert sum(counts) == len(generic)
     alphas = weights(rng, len(generic))
     total, k = None, 0
     for value, count in zip(fused, counts, strict=True):
@@ -216,10 +249,15 @@ def test_fused_lookup_pairs_equal_generic_constraints():
     assert np.array_equal(as_ext_array(total, ROWS), generic_sum(generic, alphas))
 
 
-def test_fused_lookup_pairs_see_every_helper_and_column():
-    """A change in any helper or looked-up value of a fused pair changes the fused sum."""
+@pytest.mark.parametrize(
+    ("air", "columns"),
+    [(LookupsAir(64), (0, 3, 5, 1)), (GroupedLookupsAir(64), (0, 1, 2, 3, *range(5, 12)))],
+    ids=["pairs", "groups"],
+)
+def test_fused_lookup_runs_see_every_helper_and_column(air, columns):
+    """A change in any helper or looked-up value of the first fused run (two helpers) changes the
+    fused sum."""
     rng = np.random.default_rng(4)
-    air = LookupsAir(64)
     frame, aux = lookup_frame(rng, air)
     challenges = weights(rng, 2)
     alphas = np.array([[a.c0, a.c1] for a in weights(rng, 2)], dtype=np.uint64)
@@ -233,7 +271,7 @@ def test_fused_lookup_pairs_see_every_helper_and_column():
         changed[2 * helper + 1, 5 + 7] = (int(changed[2 * helper + 1, 5 + 7]) + 1) % gl.P
         other = Frame(frame.current, frame.next, ext_columns(changed, 5, ROWS), frame.aux_next)
         assert not np.array_equal(first_run(other)[7], before[7]), helper
-    for column in (0, 3, 5, 1):  # the four terms of the run
+    for column in columns:  # the run's terms' columns
         current = list(frame.current)
         values = current[column].values.copy()
         values[7] = (int(values[7]) + 1) % gl.P

@@ -124,16 +124,16 @@ def _plain_term(term: LookupTerm, row, periodic, gamma: Ext) -> tuple[BaseVec, E
 
 
 def _fused_runs(all_groups, helpers, row, periodic, beta, gamma) -> dict[int, tuple[int, Any]]:
-    """Runs [start, end) of consecutive helpers that each sum two plain lookups on the prover's
-    vectors, by start, with the `CombinedConstraints` that evaluates the run's constraints through
-    `logup_kernel.combined_pairs`; none on the verifier's scalars."""
+    """Runs [start, end) of consecutive helpers that each sum two or more plain lookups on the
+    prover's vectors, by start, with the `CombinedConstraints` that evaluates the run's constraints
+    through `logup_kernel.combined_groups`; none on the verifier's scalars."""
     if not (isinstance(beta, Ext) and isinstance(gamma, Ext)):
         return {}
     plain = []
     for group, helper in zip(all_groups, helpers, strict=True):
         terms = [_plain_term(t, row, periodic, gamma) for t in group]
-        pair = len(group) == 2 and isinstance(helper, ExtVec) and None not in terms
-        plain.append(terms if pair else None)
+        fusable = len(group) >= 2 and isinstance(helper, ExtVec) and None not in terms
+        plain.append(terms if fusable else None)
     runs = {}
     start = 0
     while start < len(plain):
@@ -141,15 +141,16 @@ def _fused_runs(all_groups, helpers, row, periodic, beta, gamma) -> dict[int, tu
         while end < len(plain) and plain[end] is not None:
             end += 1
         if end > start:
-            terms = [t for pair in plain[start:end] for t in pair]
-            runs[start] = (end, _pair_run(terms, list(helpers[start:end]), beta))
+            runs[start] = (end, _group_run(plain[start:end], list(helpers[start:end]), beta))
         start = end + 1
     return runs
 
 
-def _pair_run(terms: list, helpers: list[ExtVec], beta: Ext) -> CombinedConstraints:
-    from zkpor.stark.logup_kernel import combined_pairs
+def _group_run(groups_terms: list[list], helpers: list[ExtVec], beta: Ext) -> CombinedConstraints:
+    from zkpor.stark.logup_kernel import combined_groups
 
+    terms = [t for group in groups_terms for t in group]
+    starts = np.cumsum([0] + [len(group) for group in groups_terms])
     matrix, rows, offset = read_in_place([column for column, _, _ in terms])
     constants = ext.ext_array([beta - constant for _, constant, _ in terms])  # d = (β − c) − w·v
     weights = ext.ext_array([weight for _, _, weight in terms])
@@ -158,16 +159,16 @@ def _pair_run(terms: list, helpers: list[ExtVec], beta: Ext) -> CombinedConstrai
     def combine(alphas: np.ndarray) -> ExtVec:
         values = (matrix, rows, offset)
         helper_values = (aux, helper_rows, helper_offset, len(helpers[0]))
-        return ExtVec(combined_pairs(*values, *helper_values, constants, weights, alphas))
+        return ExtVec(combined_groups(*values, *helper_values, starts, constants, weights, alphas))
 
     return CombinedConstraints(len(helpers), combine)
 
 
 def evaluate(air: Air, frame: Frame, periodic: Sequence, challenges: Sequence, *, fused: bool = True) -> list:
     """The helpers' and the running sum's constraints. On the prover's vectors (unless
-    `fused=False`) runs of plain pairs come as one `CombinedConstraints` each (`_fused_runs`); with
-    no plain pair, when every term is linear in the columns (a memory bus's), all of them and the
-    running sum's come as one (`_linear_run`)."""
+    `fused=False`) runs of plain pairs or groups come as one `CombinedConstraints` each
+    (`_fused_runs`); with none, when every term is linear in the columns (a memory bus's), all
+    of them and the running sum's come as one (`_linear_run`)."""
     if not challenges:
         return []
     beta, gamma = challenges
