@@ -223,11 +223,12 @@ def test_sponge_rows_in_blocks_equal_one_permutation_call_per_row(shape):
 
 @pytest.mark.parametrize(
     ("air", "runs"),  # helpers a value stands for, fused ones negative; the running sum last
-    [(LookupsAir(64), [-2, 1, 1, -1, 1, 1]), (GroupedLookupsAir(64), [-2, 1, -1, 1])],
+    [(LookupsAir(64), [-6, 1]), (GroupedLookupsAir(64), [-4, 1])],
     ids=["pairs", "groups"],
 )
 def test_fused_lookup_runs_equal_generic_constraints(air, runs):
-    """Pairs: helpers 0-1 and 4 fused; groups of six (degree 7): helpers 0-1 and 3 (three terms)."""
+    """Every helper in one run: plain terms read in place, the others (a table's multiplicity column,
+    computed values, several columns) with their distance and multiplicity computed generically."""
     rng = np.random.default_rng(3)
     frame, _ = lookup_frame(rng, air)
     challenges = weights(rng, 2)
@@ -249,35 +250,34 @@ def test_fused_lookup_runs_equal_generic_constraints(air, runs):
     assert np.array_equal(as_ext_array(total, ROWS), generic_sum(generic, alphas))
 
 
-@pytest.mark.parametrize(
-    ("air", "columns"),
-    [(LookupsAir(64), (0, 3, 5, 1)), (GroupedLookupsAir(64), (0, 1, 2, 3, *range(5, 12)))],
-    ids=["pairs", "groups"],
-)
-def test_fused_lookup_runs_see_every_helper_and_column(air, columns):
-    """A change in any helper or looked-up value of the first fused run (two helpers) changes the
-    fused sum."""
+@pytest.mark.parametrize("air", [LookupsAir(64), GroupedLookupsAir(64)], ids=["pairs", "groups"])
+def test_fused_lookup_runs_see_every_helper_and_column(air):
+    """A change in any helper or in any column a lookup reads (for a value or a multiplicity)
+    changes the fused sum."""
     rng = np.random.default_rng(4)
     frame, aux = lookup_frame(rng, air)
     challenges = weights(rng, 2)
-    alphas = np.array([[a.c0, a.c1] for a in weights(rng, 2)], dtype=np.uint64)
+    helpers = len(logup.groups(air))
+    alphas = np.array([[a.c0, a.c1] for a in weights(rng, helpers)], dtype=np.uint64)
 
-    def first_run(frame):
-        return logup.evaluate(air, frame, [], challenges)[0].combine(alphas).values
+    def fused_run(frame):
+        run = logup.evaluate(air, frame, [], challenges)[0]
+        assert run.count == helpers
+        return run.combine(alphas).values
 
-    before = first_run(frame)
-    for helper in range(2):
+    before = fused_run(frame)
+    for helper in range(helpers):
         changed = aux.copy()
         changed[2 * helper + 1, 5 + 7] = (int(changed[2 * helper + 1, 5 + 7]) + 1) % gl.P
         other = Frame(frame.current, frame.next, ext_columns(changed, 5, ROWS), frame.aux_next)
-        assert not np.array_equal(first_run(other)[7], before[7]), helper
-    for column in columns:  # the run's terms' columns
+        assert not np.array_equal(fused_run(other)[7], before[7]), helper
+    for column in range(air.main_width):
         current = list(frame.current)
         values = current[column].values.copy()
         values[7] = (int(values[7]) + 1) % gl.P
         current[column] = BaseVec(values)
         other = Frame(current, frame.next, frame.aux_current, frame.aux_next)
-        assert not np.array_equal(first_run(other)[7], before[7]), column
+        assert not np.array_equal(fused_run(other)[7], before[7]), column
 
 
 def test_ext_row_views_read_ext_columns_in_place_and_copy_others():

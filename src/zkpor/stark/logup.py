@@ -124,51 +124,88 @@ def _plain_term(term: LookupTerm, row, periodic, gamma: Ext) -> tuple[BaseVec, E
 
 
 def _fused_runs(all_groups, helpers, row, periodic, beta, gamma) -> dict[int, tuple[int, Any]]:
-    """Runs [start, end) of consecutive helpers that each sum two or more plain lookups on the
-    prover's vectors, by start, with the `CombinedConstraints` that evaluates the run's constraints
-    through `logup_kernel.combined_groups`; none on the verifier's scalars."""
+    """Runs [start, end) of consecutive helpers on the prover's vectors, by start, with the
+    `CombinedConstraints` that evaluates the run's constraints through
+    `logup_kernel.combined_groups`; none on the verifier's scalars. Only an AIR with some helper
+    of two or more plain lookups has runs: its other helpers' terms join them with their
+    distances and multiplicities computed by the generic code (`_computed_term`); an AIR without
+    (a memory bus) is left to `_linear_run`."""
     if not (isinstance(beta, Ext) and isinstance(gamma, Ext)):
         return {}
-    plain = []
+    described: list[list | None] = []
     for group, helper in zip(all_groups, helpers, strict=True):
-        terms = [_plain_term(t, row, periodic, gamma) for t in group]
-        fusable = len(group) >= 2 and isinstance(helper, ExtVec) and None not in terms
-        plain.append(terms if fusable else None)
+        terms = [_plain_term(t, row, periodic, gamma) for t in group] if isinstance(helper, ExtVec) else None
+        described.append(terms)
+    if not any(terms and len(terms) >= 2 and all(t is not None for t in terms) for terms in described):
+        return {}
+    length = len(helpers[0])
+    for g, terms in enumerate(described):
+        if terms is None:
+            continue
+        for i, term in enumerate(terms):
+            if term is None:
+                terms[i] = _computed_term(all_groups[g][i], row, periodic, beta, gamma, length)
+        if any(term is None for term in terms):
+            described[g] = None
     runs = {}
     start = 0
-    while start < len(plain):
+    while start < len(described):
         end = start
-        while end < len(plain) and plain[end] is not None:
+        while end < len(described) and described[end] is not None:
             end += 1
         if end > start:
-            runs[start] = (end, _group_run(plain[start:end], list(helpers[start:end]), beta))
+            runs[start] = (end, _group_run(described[start:end], list(helpers[start:end]), beta, length))
         start = end + 1
     return runs
 
 
-def _group_run(groups_terms: list[list], helpers: list[ExtVec], beta: Ext) -> CombinedConstraints:
+def _computed_term(term: LookupTerm, row, periodic, beta: Ext, gamma: Ext, length: int) -> np.ndarray | None:
+    """A lookup's distance β − φ and multiplicity as the (3, length) rows (d's c0, c1, μ) that
+    `combined_groups` takes for a computed term, or None when the multiplicity is not a base value."""
+    multiplicity = term.multiplicity(row, periodic)
+    if not isinstance(multiplicity, int | BaseVec):
+        return None
+    out = np.empty((3, length), dtype=np.uint64)
+    distance = ExtVec.coerce(_pole_distance(term, row, periodic, beta, gamma), length).values
+    out[0], out[1] = distance[:, 0], distance[:, 1]
+    out[2] = multiplicity.values if isinstance(multiplicity, BaseVec) else multiplicity % gl.P
+    return out
+
+
+def _group_run(groups_terms: list, helpers: list[ExtVec], beta: Ext, length: int) -> CombinedConstraints:
     from zkpor.stark.logup_kernel import combined_groups
 
     terms = [t for group in groups_terms for t in group]
     starts = np.cumsum([0] + [len(group) for group in groups_terms])
-    matrix, rows, offset = read_in_place([column for column, _, _ in terms])
-    constants = ext.ext_array([beta - constant for _, constant, _ in terms])  # d = (β − c) − w·v
-    weights = ext.ext_array([weight for _, _, weight in terms])
+    plain = [t for t in terms if isinstance(t, tuple)]
+    computed = [t for t in terms if not isinstance(t, tuple)]
+    kinds = np.full(len(terms), -1, dtype=np.int64)
+    kinds[[i for i, t in enumerate(terms) if not isinstance(t, tuple)]] = np.arange(len(computed))
+    rows = np.zeros(len(terms), dtype=np.int64)
+    constants = np.zeros((len(terms), 2), dtype=np.uint64)
+    weights = np.zeros((len(terms), 2), dtype=np.uint64)
+    matrix, offset = np.zeros((1, 1), dtype=np.uint64), 0  # a stand-in when every term is computed
+    if plain:
+        matrix, rows[kinds < 0], offset = read_in_place([column for column, _, _ in plain])
+        constants[kinds < 0] = ext.ext_array([beta - c for _, c, _ in plain])  # d = (β − c) − w·v
+        weights[kinds < 0] = ext.ext_array([weight for _, _, weight in plain])
+    computed_rows = np.concatenate(computed) if computed else None
     aux, helper_rows, helper_offset = ext_row_views(helpers)  # the aux LDE's rows, in place
 
     def combine(alphas: np.ndarray) -> ExtVec:
         values = (matrix, rows, offset)
-        helper_values = (aux, helper_rows, helper_offset, len(helpers[0]))
-        return ExtVec(combined_groups(*values, *helper_values, starts, constants, weights, alphas))
+        helper_values = (aux, helper_rows, helper_offset, length)
+        return ExtVec(combined_groups(*values, *helper_values, starts, constants, weights, alphas, kinds,
+                                      computed_rows))  # fmt: skip
 
     return CombinedConstraints(len(helpers), combine)
 
 
 def evaluate(air: Air, frame: Frame, periodic: Sequence, challenges: Sequence, *, fused: bool = True) -> list:
     """The helpers' and the running sum's constraints. On the prover's vectors (unless
-    `fused=False`) runs of plain pairs or groups come as one `CombinedConstraints` each
-    (`_fused_runs`); with none, when every term is linear in the columns (a memory bus's), all
-    of them and the running sum's come as one (`_linear_run`)."""
+    `fused=False`) runs of helpers come as one `CombinedConstraints` each (`_fused_runs`); with
+    none, when every term is linear in the columns (a memory bus's), all of them and the running
+    sum's come as one (`_linear_run`)."""
     if not challenges:
         return []
     beta, gamma = challenges

@@ -73,6 +73,41 @@ def _next_term(scratch, m, v, c, w) -> None:
 
 
 @njit(cache=True, nogil=True)
+def _first_term(scratch, m, v, c, w) -> None:
+    """scratch = (d, 1) for a lone first term d = c − w·v (multiplicity 1)."""
+    w0_lo, w0_hi = f.halves(w[0])
+    w1_lo, w1_hi = f.halves(w[1])
+    c0, c1 = c[0], c[1]
+    for r in range(m):
+        x = v[r]
+        scratch[_P0 + r] = f.sub(c0, f.mul_split(x, w0_lo, w0_hi))
+        scratch[_P1 + r] = f.sub(c1, f.mul_split(x, w1_lo, w1_hi))
+        scratch[_S0 + r] = 1
+        scratch[_S1 + r] = 0
+
+
+@njit(cache=True, nogil=True)
+def _first_computed(scratch, m, d0, d1, mu) -> None:
+    """scratch = (d, μ) for a first term given by its distance d and multiplicity μ."""
+    for r in range(m):
+        scratch[_P0 + r] = d0[r]
+        scratch[_P1 + r] = d1[r]
+        scratch[_S0 + r] = mu[r]
+        scratch[_S1 + r] = 0
+
+
+@njit(cache=True, nogil=True)
+def _next_computed(scratch, m, d0, d1, mu) -> None:
+    """One more term given by its distance d and multiplicity μ: (P, S) ← (P·d, S·d + μ·P)."""
+    for r in range(m):
+        p0, p1, u = scratch[_P0 + r], scratch[_P1 + r], mu[r]
+        s0, s1 = f.ext_mul_vec(scratch[_S0 + r], scratch[_S1 + r], d0[r], d1[r])
+        scratch[_S0 + r] = f.add(s0, f.mul_vec(u, p0))
+        scratch[_S1 + r] = f.add(s1, f.mul_vec(u, p1))
+        scratch[_P0 + r], scratch[_P1 + r] = f.ext_mul_vec(p0, p1, d0[r], d1[r])
+
+
+@njit(cache=True, nogil=True)
 def _accumulate_group(acc, m, scratch, h0, h1, alpha) -> None:
     """acc += α · (h·P − S); alpha = (α0, α1, 7·α1)."""
     a0_lo, a0_hi = f.halves(alpha[0])
@@ -90,13 +125,35 @@ def _accumulate_group(acc, m, scratch, h0, h1, alpha) -> None:
 
 
 @njit(cache=True, nogil=True)
-def combined_range(
-    lo, hi, values, rows, offset, helpers, helper_rows, helper_offset, starts, constants, weights, alphas, out
-) -> None:
-    """out[j] = Σ_g α_g · (h_g·Π_t d_t − Σ_t Π_{u≠t} d_u), t over group g's terms starts[g] …
-    starts[g + 1] − 1 (at least two), for lo <= j < hi, where d_t = constants[t] −
-    weights[t]·values[rows[t], offset + j] and h_g = helpers[helper_rows[g], helper_offset + j] +
-    x·helpers[helper_rows[g] + 1, helper_offset + j]. A pair is h·d_a·d_b − d_a − d_b."""
+def _add_term(scratch, m, first, t, values, rows, at, constants, weights, kinds, computed, j) -> None:
+    """Term t into the group's (P, S): the first one or one more; plain (kinds[t] < 0: row
+    rows[t] of `values` from point `at`) or computed (rows 3k, 3k + 1, 3k + 2 of `computed`
+    from point j: d's c0, c1 and μ, k = kinds[t])."""
+    k = kinds[t]
+    if k < 0:
+        v = values[rows[t], at : at + m]
+        if first:
+            _first_term(scratch, m, v, constants[t], weights[t])
+        else:
+            _next_term(scratch, m, v, constants[t], weights[t])
+        return
+    d0, d1 = computed[3 * k, j : j + m], computed[3 * k + 1, j : j + m]
+    mu = computed[3 * k + 2, j : j + m]
+    if first:
+        _first_computed(scratch, m, d0, d1, mu)
+    else:
+        _next_computed(scratch, m, d0, d1, mu)
+
+
+@njit(cache=True, nogil=True)
+def combined_range(lo, hi, values, rows, offset, helpers, helper_rows, helper_offset, starts, constants,
+                   weights, kinds, computed, alphas, out) -> None:  # fmt: skip
+    """out[j] = Σ_g α_g · (h_g·Π_t d_t − Σ_t μ_t·Π_{u≠t} d_u), t over group g's terms starts[g] …
+    starts[g + 1] − 1, for lo <= j < hi, where a plain term (kinds[t] < 0) has μ_t = 1 and
+    d_t = constants[t] − weights[t]·values[rows[t], offset + j], a computed one (k = kinds[t])
+    d_t = computed[3k, j] + x·computed[3k + 1, j] and μ_t = computed[3k + 2, j], and h_g =
+    helpers[helper_rows[g], helper_offset + j] + x·helpers[helper_rows[g] + 1, helper_offset + j].
+    A plain pair is h·d_a·d_b − d_a − d_b."""
     acc = np.empty((4, _TILE), dtype=np.uint64)  # 128-bit sums: lo, hi of c0, then of c1
     scratch = np.empty(4 * _TILE, dtype=np.uint64)
     for t0 in range(lo, hi, _TILE):
@@ -104,15 +161,19 @@ def combined_range(
         acc[:] = 0
         first, h_first = offset + t0, helper_offset + t0
         for g in range(helper_rows.shape[0]):
-            a, b = starts[g], starts[g] + 1
-            va = values[rows[a], first : first + m]
-            vb = values[rows[b], first : first + m]
+            a, b, end = starts[g], starts[g] + 1, starts[g + 1]
+            if end > b and kinds[a] < 0 and kinds[b] < 0:
+                va = values[rows[a], first : first + m]
+                vb = values[rows[b], first : first + m]
+                _first_pair(scratch, m, va, vb, constants[a], constants[b], weights[a], weights[b])
+                rest = b + 1
+            else:
+                _add_term(scratch, m, True, a, values, rows, first, constants, weights, kinds, computed, t0)
+                rest = b
+            for t in range(rest, end):
+                _add_term(scratch, m, False, t, values, rows, first, constants, weights, kinds, computed, t0)
             h0 = helpers[helper_rows[g], h_first : h_first + m]
             h1 = helpers[helper_rows[g] + 1, h_first : h_first + m]
-            ca, cb, wa, wb = constants[a], constants[b], weights[a], weights[b]
-            _first_pair(scratch, m, va, vb, ca, cb, wa, wb)
-            for t in range(b + 1, starts[g + 1]):
-                _next_term(scratch, m, values[rows[t], first : first + m], constants[t], weights[t])
             _accumulate_group(acc, m, scratch, h0, h1, alphas[g])
         for r in range(m):
             out[t0 + r, 0] = f.reduce128(acc[0, r], acc[1, r])
@@ -131,31 +192,44 @@ def combined_groups(
     constants: np.ndarray,
     weights: np.ndarray,
     alphas: np.ndarray,
+    kinds: np.ndarray | None = None,
+    computed: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Σ_g α_g · (group constraint g) on `length` points: group g sums the plain lookups
-    starts[g] … starts[g + 1] − 1 (at least two; starts (G + 1,) from 0 to T); term t's column is
-    row rows[t] of the C-contiguous base matrix `values` from point `offset`; helper g is rows
-    helper_rows[g] (c0) and helper_rows[g] + 1 (c1) of the C-contiguous `helpers` from point
-    `helper_offset` (the aux LDE, read in place); constants and weights (T, 2), alphas (G, 2).
+    """Σ_g α_g · (group constraint g) on `length` points: group g sums the lookups starts[g] …
+    starts[g + 1] − 1 (starts (G + 1,) from 0 to T). Term t is plain (kinds[t] < 0, or no
+    `kinds`): its column is row rows[t] of the C-contiguous base matrix `values` from point
+    `offset`, with constants[t] and weights[t] (T, 2); or computed, k = kinds[t]: rows 3k, 3k + 1
+    and 3k + 2 of the C-contiguous `computed` (3K, length) are its distance's c0, c1 and its
+    multiplicity. Helper g is rows helper_rows[g] (c0) and helper_rows[g] + 1 (c1) of the
+    C-contiguous `helpers` from point `helper_offset` (the aux LDE, read in place); alphas (G, 2).
     Returns (length, 2)."""
     count, terms = helper_rows.shape[0], rows.shape[0]
     if count == 0:
         raise ValueError("no helpers")
     starts = np.asarray(starts, dtype=np.int64)
-    if starts.shape != (count + 1,) or starts[0] != 0 or starts[-1] != terms or np.any(np.diff(starts) < 2):
-        raise ValueError("each helper sums two terms or more, in order")
+    if starts.shape != (count + 1,) or starts[0] != 0 or starts[-1] != terms or np.any(np.diff(starts) < 1):
+        raise ValueError("each helper sums one term or more, in order")
     if constants.shape != (terms, 2) or weights.shape != (terms, 2):
         raise ValueError("one row, constant and weight per term")
     if alphas.shape != (count, 2):
         raise ValueError("one weight per helper")
-    _check_reads(((values, offset, rows), (helpers, helper_offset, helper_rows + 1)), length)
+    if kinds is None:
+        kinds = np.full(terms, -1, dtype=np.int64)
+    if computed is None:
+        computed = np.zeros((0, length), dtype=np.uint64)
+    if kinds.shape != (terms,) or computed.shape != (3 * int(max(kinds.max(), -1) + 1), length):
+        raise ValueError("three computed rows (d's c0 and c1, μ) for each computed term, in order")
+    plain = kinds < 0
+    reads = ((values, offset, rows[plain]), (helpers, helper_offset, helper_rows + 1),
+             (computed, 0, 3 * kinds[~plain] + 2))  # fmt: skip
+    _check_reads(reads, length)
     weighted = np.empty((count, 3), dtype=np.uint64)
     weighted[:, :2] = alphas
     weighted[:, 2] = gl.mul(np.ascontiguousarray(alphas[:, 1]), np.uint64(7))
     out = np.empty((length, 2), dtype=np.uint64)
     parallel_ranges(
         combined_range, length, values, rows, offset, helpers, helper_rows, helper_offset, starts, constants,
-        weights, weighted, out, grain=_TILE,
+        weights, kinds, computed, weighted, out, grain=_TILE,
     )  # fmt: skip
     return out
 
