@@ -106,6 +106,47 @@ def test_proofs_in_a_row_reuse_the_main_lde_matrix(small_options):
     assert any(m is kept for m in polys._lde_buffers._kept)  # and given back again
     for proof in (first, second):
         verify(air, proof.to_bytes(), min_security_bits=0)
-    other, other_trace = honest(2 * N)  # a proof of another shape drops what was kept
+    other, other_trace = honest(8 * N)  # a proof whose matrices no kept one holds drops them
     prove(other, other_trace, small_options)
     assert not any(m is kept for m in polys._lde_buffers._kept)
+
+
+def test_a_smaller_proof_between_writes_into_the_kept_matrices_and_gives_them_back(small_options):
+    """A proof of half the shape between two of the same (a tree node among the batches) writes
+    into the front of the matrices the first one kept (views: no fresh pages) and gives back each
+    whole, so the next proof of the first shape finds all of them again; every proof verifies."""
+    from zkpor.stark import polys
+
+    air, trace = honest()
+    polys._lde_buffers._kept.clear()
+    first = prove(air, trace, small_options)
+    kept = list(polys._lde_buffers._kept)
+    for matrix in kept:
+        matrix[:] = 0
+    small_air, small_trace = honest(N // 2)
+    small = prove(small_air, small_trace, small_options)
+    assert {id(m) for m in polys._lde_buffers._kept} == {id(m) for m in kept}  # the same arrays, whole
+    assert all(m.reshape(-1)[: m.size // 2].any() for m in kept)  # each was written by the small proof
+    second = prove(air, trace, small_options)
+    assert {id(m) for m in polys._lde_buffers._kept} == {id(m) for m in kept}
+    for a, proof in ((air, first), (small_air, small), (air, second)):
+        verify(a, proof.to_bytes(), min_security_bits=0)
+
+
+def test_a_kept_matrix_serves_a_request_of_at_most_twice_less_as_a_view():
+    from zkpor.stark.polys import _LdeBuffers
+
+    buffers = _LdeBuffers()
+    owner = np.zeros((4, 64), dtype=np.uint64)
+    buffers.give(owner)
+    assert buffers.take((4, 16)) is None  # a quarter: kept for a closer fit, then dropped (a miss)
+    buffers.give(owner)
+    view = buffers.take((3, 64))
+    assert view is not None and view.shape == (3, 64) and view.flags.c_contiguous
+    assert np.shares_memory(view, owner) and buffers.take((4, 64)) is None  # lent, not kept
+    view[:] = 5
+    buffers.give(view)  # the whole matrix comes back
+    assert buffers.take((4, 64)) is owner and owner[:3].all() and not owner[3].any()
+    buffers.give(owner)
+    assert buffers.take((3, 64), drop_others=False, fit=False) is None  # exact shapes only (a trace)
+    assert buffers.take((4, 64)) is owner

@@ -10,6 +10,7 @@ column vectors, so the LDE is never transposed. Only this one copy of the LDE is
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,35 +31,58 @@ def random_field_matrix(shape: tuple[int, ...]) -> np.ndarray:
 
 
 class _LdeBuffers:
-    """LDE (and coefficient) matrices of finished proofs, kept for the next of the same shape.
+    """LDE (and coefficient) matrices of finished proofs, kept for the next proofs.
 
     A new matrix is fresh pages that the kernel zeroes before the NTT writes them: 1.2 GB for an
     8,192-user batch's main trace, and `clear_page` was a quarter of the CPU samples of a process
-    proving batches (perf). A process proving batch after batch reuses them instead."""
+    proving batches (perf). A process proving batch after batch reuses them instead, and a proof of
+    a smaller shape in between (a node of the round proof's tree among the batches) writes into
+    the front of a kept matrix up to twice its size (a view, lent): the batches' matrices are
+    still there for the next batch, and the node faults no fresh pages either."""
 
     # matrices kept: a proof's 3 LDEs (main, aux, quotient), with ZK 2 coefficient matrices, and the
     # trace the caller gives back (`give_trace`)
     LIMIT = 6
+    # a kept matrix serves a request of another shape if at most this many times its size: the
+    # tree's nodes ask for 48-60 % of a batch's matrices; a larger waste would raise the peak
+    FIT = 2
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._kept: list[np.ndarray] = []
+        self._lent: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
 
-    def take(self, shape: tuple[int, int], *, drop_others: bool = True) -> np.ndarray | None:
-        """A kept matrix of this shape; if there is none, the kept ones are dropped (unless not
-        `drop_others`): they are from proofs of another shape (e.g. batches, before the tree's node
-        proofs), and holding them would only add to the peak (measured: 3.7 GB for a 2^16-user
-        round with its tree)."""
+    def take(
+        self, shape: tuple[int, int], *, drop_others: bool = True, fit: bool = True
+    ) -> np.ndarray | None:
+        """A kept matrix of this shape, else (with `fit`) the front of the smallest kept one that
+        holds it and is at most `FIT` times its size, as a C-contiguous view; if neither, the kept
+        ones are dropped (unless not `drop_others`): they are from proofs of another shape that
+        this one's would only add to (measured before views: 3.7 GB for a 2^16-user round with
+        its tree, each level's matrices kept beside the batches')."""
+        size = shape[0] * shape[1]
         with self._lock:
             for i, matrix in enumerate(self._kept):
                 if matrix.shape == shape:
                     return self._kept.pop(i)
+            fitting = [m for m in self._kept if m.flags.c_contiguous and size <= m.size <= self.FIT * size]
+            if fit and fitting:
+                owner = min(fitting, key=lambda m: m.size)
+                self._kept = [m for m in self._kept if m is not owner]
+                self._lent[id(owner)] = owner
+                return owner.reshape(-1)[:size].reshape(shape)
             if drop_others:
                 self._kept.clear()
         return None
 
     def give(self, matrix: np.ndarray) -> None:
+        """A finished proof's matrix (the caller gives up every reference to it); a lent view
+        gives back the whole matrix it is the front of."""
         with self._lock:
+            owner = matrix.base
+            if owner is not None and self._lent.get(id(owner)) is owner:
+                del self._lent[id(owner)]
+                matrix = owner
             self._kept.append(matrix)
             del self._kept[: -self.LIMIT]
 
@@ -71,7 +95,7 @@ def zeroed_trace(shape: tuple[int, int]) -> np.ndarray:
     cleared, or a new one. A new trace is fresh pages, faulted and zeroed by the kernel as it is
     written (~0.07 CPU-s for 156 MB with 4 KB pages); clearing a kept one streams it once (~0.01).
     Another shape's kept matrices stay (they are the next proof's LDEs)."""
-    kept = _lde_buffers.take(shape, drop_others=False)
+    kept = _lde_buffers.take(shape, drop_others=False, fit=False)
     if kept is None:
         return np.zeros(shape, dtype=np.uint64)
     kept.fill(0)
@@ -149,11 +173,15 @@ def trace_coefficients(columns: np.ndarray, domain: ProofDomain, zero_knowledge:
 
 
 def commit_coefficients(
-    coefficients: np.ndarray, domain: ProofDomain, salted: bool, hasher: str
+    coefficients: np.ndarray, domain: ProofDomain, salted: bool, hasher: str, *, kept_matrices: bool = True
 ) -> CommittedPolys:
+    """Extend and commit. With `kept_matrices` (a proof's, given back when it ends) the LDE is written
+    into a finished proof's matrix when one fits (`_LdeBuffers.take`); without (a commitment held
+    longer, e.g. a tree level's program columns), into fresh pages, leaving the kept ones alone."""
     width = coefficients.shape[1]
     with phase("LDE"):
-        reused = _lde_buffers.take((coefficients.shape[0], domain.lde_size))
+        shape = (coefficients.shape[0], domain.lde_size)
+        reused = _lde_buffers.take(shape) if kept_matrices else None
         # With zero knowledge (C = 2n, D = n + r) the LDE is transformed from the n lowest
         # coefficients, the r above added apart (`ntt.coset_evaluate`). Zeros from D on are checked,
         # not assumed (10 ms a batch): the LDE is of whatever polynomials the caller gives.

@@ -53,7 +53,10 @@ class PreprocessedColumns:
 def commit_preprocessed(air: Air, options: ProofOptions) -> PreprocessedColumns:
     """Interpolate, extend and commit `air.preprocessed_trace()` for proofs made with `options`."""
     coefficients, domain = _coefficients(air, options)
-    polys = commit_coefficients(coefficients, domain, salted=False, hasher=options.hasher)
+    # held as long as the AIR's program (a tree level's): not in a matrix a later proof would reuse
+    polys = commit_coefficients(
+        coefficients, domain, salted=False, hasher=options.hasher, kept_matrices=False
+    )
     key = VerificationKey(polys.commitment.root, air.preprocessed_width, air.trace_length, domain.lde_size,
                           options.hasher)  # fmt: skip
     return PreprocessedColumns(polys, key)
