@@ -106,7 +106,9 @@ def test_proofs_in_a_row_reuse_the_main_lde_matrix(small_options):
     assert any(m is kept for m in polys._lde_buffers._kept)  # and given back again
     for proof in (first, second):
         verify(air, proof.to_bytes(), min_security_bits=0)
-    other, other_trace = honest(8 * N)  # a proof whose matrices no kept one holds drops them
+    # a larger proof: its LDE fits no kept matrix, so they are dropped, before its coefficients
+    # (which the kept LDE, of their very shape, would serve) are taken: none is held past that miss
+    other, other_trace = honest(4 * N)
     prove(other, other_trace, small_options)
     assert not any(m is kept for m in polys._lde_buffers._kept)
 

@@ -60,20 +60,31 @@ class _LdeBuffers:
         ones are dropped (unless not `drop_others`): they are from proofs of another shape that
         this one's would only add to (measured before views: 3.7 GB for a 2^16-user round with
         its tree, each level's matrices kept beside the batches')."""
-        size = shape[0] * shape[1]
         with self._lock:
             for i, matrix in enumerate(self._kept):
                 if matrix.shape == shape:
                     return self._kept.pop(i)
-            fitting = [m for m in self._kept if m.flags.c_contiguous and size <= m.size <= self.FIT * size]
+            fitting = self._fitting(shape)
             if fit and fitting:
                 owner = min(fitting, key=lambda m: m.size)
                 self._kept = [m for m in self._kept if m is not owner]
                 self._lent[id(owner)] = owner
-                return owner.reshape(-1)[:size].reshape(shape)
+                return owner.reshape(-1)[: shape[0] * shape[1]].reshape(shape)
             if drop_others:
                 self._kept.clear()
         return None
+
+    def drop_unless_held(self, shape: tuple[int, int]) -> None:
+        """Drop the kept matrices if `take(shape)` would: called before a proof's smaller matrices
+        are taken for one of this shape (its coefficients before its LDE), so that a proof larger
+        than the last does not hold one of them past the miss of its LDE."""
+        with self._lock:
+            if not any(m.shape == shape for m in self._kept) and not self._fitting(shape):
+                self._kept.clear()
+
+    def _fitting(self, shape: tuple[int, int]) -> list[np.ndarray]:
+        size = shape[0] * shape[1]
+        return [m for m in self._kept if m.flags.c_contiguous and size <= m.size <= self.FIT * size]
 
     def give(self, matrix: np.ndarray) -> None:
         """A finished proof's matrix (the caller gives up every reference to it); a lent view
@@ -159,6 +170,7 @@ def trace_coefficients(columns: np.ndarray, domain: ProofDomain, zero_knowledge:
         return ntt.intt(columns)
     width, n = columns.shape
     r, shape = domain.random_coefficients, (width, domain.coefficient_width)
+    _lde_buffers.drop_unless_held((width, domain.lde_size))  # (the LDE of these coefficients, next)
     out = _lde_buffers.take(shape)
     if out is None:
         out = np.empty(shape, dtype=np.uint64)
