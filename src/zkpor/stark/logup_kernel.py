@@ -36,20 +36,29 @@ _TILE = 512  # rows per tile: the accumulators stay in L1
 _P0, _P1, _S0, _S1 = 0, _TILE, 2 * _TILE, 3 * _TILE
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _weight_halves(w):
+    """A term's weight w = (w0, w1) as the `halves` of w0 and w1, for `_plain_distance` (before a
+    loop)."""
+    w0_lo, w0_hi = f.halves(w[0])
+    w1_lo, w1_hi = f.halves(w[1])
+    return w0_lo, w0_hi, w1_lo, w1_hi
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _plain_distance(x, c0, c1, h):
+    """d = c − w·x, c = c0 + c1·x, w given as `_weight_halves` h."""
+    return f.sub(c0, f.mul_split(x, h[0], h[1])), f.sub(c1, f.mul_split(x, h[2], h[3]))
+
+
 @njit(cache=True, nogil=True)
 def _first_pair(scratch, m, va, vb, ca, cb, wa, wb) -> None:
     """scratch = (d_a·d_b, d_a + d_b) on m rows, d_t = c_t − w_t·v_t."""
-    wa0_lo, wa0_hi = f.halves(wa[0])
-    wa1_lo, wa1_hi = f.halves(wa[1])
-    wb0_lo, wb0_hi = f.halves(wb[0])
-    wb1_lo, wb1_hi = f.halves(wb[1])
+    ha, hb = _weight_halves(wa), _weight_halves(wb)
     ca0, ca1, cb0, cb1 = ca[0], ca[1], cb[0], cb[1]
     for r in range(m):
-        x, y = va[r], vb[r]
-        da0 = f.sub(ca0, f.mul_split(x, wa0_lo, wa0_hi))
-        da1 = f.sub(ca1, f.mul_split(x, wa1_lo, wa1_hi))
-        db0 = f.sub(cb0, f.mul_split(y, wb0_lo, wb0_hi))
-        db1 = f.sub(cb1, f.mul_split(y, wb1_lo, wb1_hi))
+        da0, da1 = _plain_distance(va[r], ca0, ca1, ha)
+        db0, db1 = _plain_distance(vb[r], cb0, cb1, hb)
         scratch[_P0 + r], scratch[_P1 + r] = f.ext_mul_vec(da0, da1, db0, db1)
         scratch[_S0 + r] = f.add(da0, db0)
         scratch[_S1 + r] = f.add(da1, db1)
@@ -58,13 +67,9 @@ def _first_pair(scratch, m, va, vb, ca, cb, wa, wb) -> None:
 @njit(cache=True, nogil=True)
 def _next_term(scratch, m, v, c, w) -> None:
     """One more term d = c − w·v: (P, S) ← (P·d, S·d + P)."""
-    w0_lo, w0_hi = f.halves(w[0])
-    w1_lo, w1_hi = f.halves(w[1])
-    c0, c1 = c[0], c[1]
+    h, c0, c1 = _weight_halves(w), c[0], c[1]
     for r in range(m):
-        x = v[r]
-        d0 = f.sub(c0, f.mul_split(x, w0_lo, w0_hi))
-        d1 = f.sub(c1, f.mul_split(x, w1_lo, w1_hi))
+        d0, d1 = _plain_distance(v[r], c0, c1, h)
         p0, p1 = scratch[_P0 + r], scratch[_P1 + r]
         s0, s1 = f.ext_mul_vec(scratch[_S0 + r], scratch[_S1 + r], d0, d1)
         scratch[_S0 + r] = f.add(s0, p0)
@@ -75,13 +80,9 @@ def _next_term(scratch, m, v, c, w) -> None:
 @njit(cache=True, nogil=True)
 def _first_term(scratch, m, v, c, w) -> None:
     """scratch = (d, 1) for a lone first term d = c − w·v (multiplicity 1)."""
-    w0_lo, w0_hi = f.halves(w[0])
-    w1_lo, w1_hi = f.halves(w[1])
-    c0, c1 = c[0], c[1]
+    h, c0, c1 = _weight_halves(w), c[0], c[1]
     for r in range(m):
-        x = v[r]
-        scratch[_P0 + r] = f.sub(c0, f.mul_split(x, w0_lo, w0_hi))
-        scratch[_P1 + r] = f.sub(c1, f.mul_split(x, w1_lo, w1_hi))
+        scratch[_P0 + r], scratch[_P1 + r] = _plain_distance(v[r], c0, c1, h)
         scratch[_S0 + r] = 1
         scratch[_S1 + r] = 0
 
