@@ -469,9 +469,10 @@ def map_large_allocations() -> None:
     """From now on, let the C heap place every allocation of 4 MB or more in a mapping of its own,
     returned to the OS when freed. glibc otherwise raises that threshold to the largest block freed
     so far (up to 32 MB), so the layout's temporaries and a commitment's buffers, freed while other
-    threads allocate, stay in its heaps: deriving a round's keys at 2^20 users peaked at 475-515 MB
-    with them, ~410 MB without (each large temporary's pages are faulted in afresh instead: a few
-    hundredths of a CPU-second). A no-op without glibc."""
+    threads allocate, stay in its heaps: deriving a round's keys at 2^20 users peaked at 474-519 MB
+    with them, 420-440 MB without (each large temporary's pages are faulted in afresh instead; the
+    derivation's CPU stayed within its run-to-run spread). For the rest of the process: a verifier's
+    (`round_tree.stack_keys` calls it when it derives). A no-op without glibc."""
     try:
         ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, 4 << 20)
     except (OSError, AttributeError):

@@ -967,35 +967,37 @@ def stack_keys(
         aggregation.map_large_allocations()
     built_before = len(cache.built)
     compiled_before = aggregation.cached_programs()
-    top_path = cache.path(ids[_signature(plan, plan.top)])
-    if top_path is None or not top_path.is_file():
-        # The top's program first (and with it every level's below): each level's columns are then
-        # committed in a thread as soon as it is laid out, while the levels above are written
-        # (`aggregation.node_program`), not after them; the loop below finds those keys computed.
-        with phase("round keys: compile programs"):
-            node_program(statement, tree, plan.top, early_keys=True)
-    by_level: dict[int, list[ProgramVerifyingKey]] = {}
-    for sig, shape in distinct.items():  # level by level: the top last
+    try:
+        top_path = cache.path(ids[_signature(plan, plan.top)])
+        if top_path is None or not top_path.is_file():
+            # The top's program first (and with it every level's below): each level's columns are then
+            # committed in a thread as soon as it is laid out, while the levels above are written
+            # (`aggregation.node_program`), not after them; the loop below finds those keys computed.
+            with phase("round keys: compile programs"):
+                node_program(statement, tree, plan.top, early_keys=True)
+        by_level: dict[int, list[ProgramVerifyingKey]] = {}
+        for sig, shape in distinct.items():  # level by level: the top last
 
-        def build(shape=shape) -> ProgramVerifyingKey:
-            with phase("round keys: compile programs"):  # (the levels below too, when not compiled yet)
-                program = node_program(statement, tree, shape)
-            summary, committing = program.layout.summary(), program.key_in_background()
-            if shape.level < top_level or committing is None:  # (a parent's program waited for it)
+            def build(shape=shape) -> ProgramVerifyingKey:
+                with phase("round keys: compile programs"):  # (the levels below too, when not compiled yet)
+                    program = node_program(statement, tree, shape)
+                summary, committing = program.layout.summary(), program.key_in_background()
+                if shape.level < top_level or committing is None:  # (a parent's program waited for it)
+                    with phase("round keys: commit columns"):
+                        return ProgramVerifyingKey(summary, program.key.preprocessed)
+                # The top's columns are the tree's largest commitment and no program needs its key: the
+                # programs compiled here (hundreds of MB at 2^20 users) are released while it runs.
+                del program
+                aggregation.forget_programs(compiled_before)
                 with phase("round keys: commit columns"):
-                    return ProgramVerifyingKey(summary, program.key.preprocessed)
-            # The top's columns are the tree's largest commitment and no program needs its key: the
-            # programs compiled here (hundreds of MB at 2^20 users) are released while it runs.
-            del program
-            aggregation.forget_programs(compiled_before)
-            with phase("round keys: commit columns"):
-                return ProgramVerifyingKey(summary, committing.result())
+                    return ProgramVerifyingKey(summary, committing.result())
 
-        key = cache.get(ids[sig], f"the level-{shape.level} verification key", build)
-        by_level.setdefault(shape.level, []).append(key)
+            key = cache.get(ids[sig], f"the level-{shape.level} verification key", build)
+            by_level.setdefault(shape.level, []).append(key)
+    finally:
+        if preloader is not None:
+            preloader.stop()  # (a kernel it failed to load loads, or fails, where first called)
     top = by_level[top_level][0]
-    if preloader is not None:
-        preloader.stop()  # (a kernel it failed to load was loaded, or failed, where first called)
     return StackKeys(by_level, top, len(cache.built) > built_before)
 
 
