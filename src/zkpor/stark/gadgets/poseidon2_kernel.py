@@ -22,14 +22,7 @@ import numpy as np
 
 from zkpor.field import llvm_ops as f
 from zkpor.field.jit import njit
-from zkpor.hash.poseidon2_lanes import (
-    DIAG,
-    RC_FINAL,
-    RC_INITIAL,
-    RC_INTERNAL,
-    external_layer,
-    internal_layer,
-)
+from zkpor.hash.poseidon2_lanes import RC_FINAL, RC_INITIAL, RC_INTERNAL, external_layer
 from zkpor.hash.poseidon2_lanes import _add as add  # (canonical a + b in one instruction fewer)
 from zkpor.hash.poseidon2_lanes import _halve as halve
 
@@ -56,30 +49,6 @@ def _accumulate(acc, stored, expected, a0, a1, m) -> None:
         if s < v:
             hi1[r] += np.uint64(1)
         lo1[r] = s
-
-
-@njit(cache=True, nogil=True)
-def _cube_shifted(state, rc, shifted, cube, m) -> None:
-    for r in range(m):
-        x = f.add(state[r], rc)
-        shifted[r] = x
-        cube[r] = f.square_mul_vec(x, x)
-
-
-@njit(cache=True, nogil=True)
-def _seventh(stored_cube, shifted, out, m) -> None:
-    """x^7 = (stored x^3)^2 · x: continues from the stored column, as the generic code does."""
-    for r in range(m):
-        c = stored_cube[r]
-        out[r] = f.square_mul_vec(c, shifted[r])
-
-
-@njit(cache=True, nogil=True)
-def _seventh_shifted(state, rc, out, m) -> None:
-    """out = (state + rc)^7 in one go (the degree-7 gadget stores no x³)."""
-    for r in range(m):
-        x = f.add(state[r], rc)
-        out[r] = f.square_mul_vec(f.square_mul_vec(x, x), x)
 
 
 @njit(cache=True, nogil=True)
@@ -252,21 +221,26 @@ def combined_constraints(
 
 
 @njit(cache=True, nogil=True)
+def _fill_sbox(lane, rc, work, stored_cube, out, m, cubes) -> None:
+    """out = (lane + rc)⁷; with `cubes` the cube goes to `stored_cube` (a trace column) first."""
+    x, x_hi, cube = work[0], work[1], work[2]
+    _sbox_input(lane, rc, x, x_hi, m)
+    if cubes:
+        _cube_split(x, x_hi, stored_cube, m)
+        _seventh_split(stored_cube, x, x_hi, out, m)
+    else:
+        _cube_split_lazy(x, x_hi, cube, m)
+        _seventh_split(cube, x, x_hi, out, m)
+
+
+@njit(cache=True, nogil=True)
 def _fill_full_rounds(trace, column, t0, m, state, scratch, work, constants, cubes) -> int:
     for j in range(constants.shape[0]):
+        for i in range(WIDTH):
+            _fill_sbox(state[i], constants[j, i], work, trace[column + i, t0 : t0 + m], scratch[i], m, cubes)
         if cubes:
-            for i in range(WIDTH):
-                _cube_shifted(state[i], constants[j, i], work[0], work[1], m)
-                _copy(work[1], trace[column + i, t0 : t0 + m], m)
-                _seventh(work[1], work[0], state[i], m)
             column += WIDTH
-            external_layer(state, scratch, m)
-            for i in range(WIDTH):
-                _copy(scratch[i], state[i], m)
-        else:
-            for i in range(WIDTH):
-                _seventh_shifted(state[i], constants[j, i], scratch[i], m)
-            external_layer(scratch, state, m)
+        external_layer(scratch, state, m)
         for i in range(WIDTH):
             _copy(state[i], trace[column + i, t0 : t0 + m], m)
         column += WIDTH
@@ -280,7 +254,7 @@ def fill_range(lo, hi, trace, cubes) -> None:
     checks them; `cubes` as there."""
     state = np.empty((WIDTH, _TILE), dtype=np.uint64)
     scratch = np.empty((WIDTH, _TILE), dtype=np.uint64)
-    work = np.empty((2, _TILE), dtype=np.uint64)
+    work = np.empty((3, _TILE), dtype=np.uint64)
     for t0 in range(lo, hi, _TILE):
         m = min(_TILE, hi - t0)
         for i in range(WIDTH):
@@ -288,16 +262,12 @@ def fill_range(lo, hi, trace, cubes) -> None:
         external_layer(scratch, state, m)
         column = _fill_full_rounds(trace, WIDTH, t0, m, state, scratch, work, RC_INITIAL, cubes)
         for j in range(RC_INTERNAL.shape[0]):
+            _fill_sbox(state[0], RC_INTERNAL[j], work, trace[column, t0 : t0 + m], scratch[0], m, cubes)
             if cubes:
-                _cube_shifted(state[0], RC_INTERNAL[j], work[0], work[1], m)
-                _copy(work[1], trace[column, t0 : t0 + m], m)
-                _seventh(work[1], work[0], state[0], m)
                 column += 1
-            else:
-                _seventh_shifted(state[0], RC_INTERNAL[j], work[1], m)
-                _copy(work[1], state[0], m)
+            _copy(scratch[0], state[0], m)
             _copy(state[0], trace[column, t0 : t0 + m], m)
-            internal_layer(state, DIAG, work[0], m)
+            internal_layer_tile(state.reshape(-1), m)
             column += 1
         _fill_full_rounds(trace, column, t0, m, state, scratch, work, RC_FINAL, cubes)
 
