@@ -974,7 +974,10 @@ def stack_keys(
             # committed in a thread as soon as it is laid out, while the levels above are written
             # (`aggregation.node_program`), not after them; the loop below finds those keys computed.
             with phase("round keys: compile programs"):
-                node_program(statement, tree, plan.top, early_keys=True)
+                top_program = node_program(statement, tree, plan.top, early_keys=True)
+            # its columns' commitment now, not after the levels below are summarised and cached
+            top_program.key_in_background()
+            del top_program
         by_level: dict[int, list[ProgramVerifyingKey]] = {}
         for sig, shape in distinct.items():  # level by level: the top last
 
