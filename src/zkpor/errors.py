@@ -49,6 +49,10 @@ class VerificationError(ZkporError):
     """A proof, a signature or a published figure did not check out; the message says which."""
 
 
+# What Ctrl-C while a command imports its libraries says (zkpor.console).
+INTERRUPTED_WHILE_STARTING = "interrupted while starting; nothing was written"
+
+
 class InterruptError(ZkporError):
     """Ctrl-C during a long command; the message says what was kept and how to resume."""
 

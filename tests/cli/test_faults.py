@@ -409,17 +409,17 @@ def test_demo_refuses_a_round_it_did_not_make(tmp_path: Path, run_main: Run) -> 
 
 
 # Ctrl-C while a command's libraries are imported (zkpor.console): before, the traceback of the
-# import it interrupted. Each import below is where the KeyboardInterrupt lands, as Ctrl-C would
-# land there: before the CLI module (typer), and while `zkpor prove` registers its commands.
+# import it interrupted. The process sends itself SIGINT when it starts importing the module named:
+# before the CLI module (typer), while `zkpor prove` registers its commands, and in numpy's import.
 _INTERRUPT_AT_IMPORT = """
-import sys
+import os, signal, sys
 
 interrupted = sys.argv[1]
 
 class CtrlC:
     def find_spec(self, name, path=None, target=None):
         if name == interrupted:
-            raise KeyboardInterrupt
+            os.kill(os.getpid(), signal.SIGINT)
         return None
 
 sys.meta_path.insert(0, CtrlC())
@@ -432,27 +432,56 @@ run()
 @pytest.mark.parametrize("module", ["typer", "zkpor.cli.liabilities_commands", "numpy"])
 def test_ctrl_c_while_a_command_starts_is_one_line_and_exit_130(module: str) -> None:
     started = subprocess.run(
-        [sys.executable, "-c", _INTERRUPT_AT_IMPORT, module], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", _INTERRUPT_AT_IMPORT, module],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert started.returncode == 130, started.stderr
     assert started.stderr == "error: interrupted while starting; nothing was written\n"
     assert started.stdout == ""
 
 
+def test_once_started_ctrl_c_is_the_commands_own_again() -> None:
+    # SIGINT after the command's modules are imported raises KeyboardInterrupt (which the commands
+    # turn into what they kept), and a process started with SIGINT ignored keeps it ignored.
+    script = (
+        "import signal, sys\n"
+        "sys.argv = ['zkpor', 'version']\n"
+        "import zkpor.console, zkpor.cli\n"
+        "print(signal.getsignal(signal.SIGINT) is zkpor.console.interrupted_while_starting)\n"
+        "zkpor.cli.register_commands(sys.argv[1:2]); zkpor.cli._python_handles_ctrl_c()\n"
+        "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n"
+    )
+    handled = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
+    assert handled.stdout.split() == ["True", "True"], handled.stderr
+    ignored = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # fmt: skip
+    assert ignored.stdout.split() == ["False", "False"], ignored.stderr
+
+
 def test_a_real_ctrl_c_at_start_prints_no_traceback(tmp_path: Path) -> None:
-    # SIGINT 0.15 s in: while `zkpor prove` imports numpy and numba (half a second or more). On a
-    # machine so loaded that Python has not yet installed its handler, SIGINT's default ends it.
+    # SIGINT as soon as the console script's entry module is imported (Python reports each import
+    # on stderr as it completes, -X importtime), while `zkpor prove` goes on importing typer, numpy
+    # and numba: half a second or more, all after the guard.
     process = subprocess.Popen(
         [ZKPOR, "prove", str(tmp_path / "r")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"},
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    time.sleep(0.15)
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.rstrip().endswith("| zkpor.console"):
+            break
+    else:
+        raise AssertionError("zkpor.console was never imported")
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
-    assert "Traceback" not in stderr
-    if process.returncode != -signal.SIGINT:
-        assert process.returncode == 130, stderr
-        assert stderr == "error: interrupted while starting; nothing was written\n"
+    _, rest = process.communicate(timeout=120)
+    said = [line for line in rest.splitlines() if not line.startswith("import time:")]
+    assert process.returncode == 130, rest
+    assert said == ["error: interrupted while starting; nothing was written"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -22,7 +23,6 @@ from typer.main import get_command_name
 from typer.models import CommandInfo
 
 from zkpor.cli import app_state
-from zkpor.console import INTERRUPTED_WHILE_STARTING
 from zkpor.errors import InterruptError, ZkporError
 
 if TYPE_CHECKING:
@@ -90,12 +90,10 @@ def run() -> None:
     gc.disable()
     try:
         register_commands(sys.argv[1:2])
-    except KeyboardInterrupt:  # Ctrl-C while the command's libraries load (zkpor.console)
-        _error(INTERRUPTED_WHILE_STARTING)
-        sys.exit(InterruptError.exit_code)
     finally:
         gc.freeze()
         gc.enable()
+    _python_handles_ctrl_c()
     preloader = _start_preloading(sys.argv[1:2])
     try:
         main()
@@ -105,6 +103,14 @@ def run() -> None:
         failure = preloader.stop() if preloader is not None else None
         if failure is not None:
             _warning(f"loading a kernel from numba's cache in the background failed: {failure}")
+
+
+def _python_handles_ctrl_c() -> None:
+    """Ctrl-C raises KeyboardInterrupt again, which the commands turn into what they kept, once the
+    command's modules are imported: until then `zkpor.console`'s handler ends the process."""
+    console = sys.modules.get("zkpor.console")
+    if console is not None and signal.getsignal(signal.SIGINT) is console.interrupted_while_starting:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _start_preloading(argv: Sequence[str]) -> Preloader | None:
