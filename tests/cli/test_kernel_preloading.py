@@ -15,13 +15,9 @@ import pytest
 
 from zkpor.round.generate import generate_round
 
-# The command in a fresh process without preloading, as `zkpor ARGS`; prints the zkpor kernels it
-# called, in the order of their first call, and then the command's preload list.
-FIRST_CALLS = """
-import json, sys
+# Records the zkpor kernels called from here on, in the order of their first call, in `called`.
+RECORD_FIRST_CALLS = """
 from numba.core.dispatcher import Dispatcher
-import zkpor.cli as cli
-from zkpor.round import preloaded_kernels
 
 called = []
 compile_for_args = Dispatcher._compile_for_args
@@ -33,6 +29,15 @@ def record(self, *args, **kwargs):
     return compile_for_args(self, *args, **kwargs)
 
 Dispatcher._compile_for_args = record
+"""
+
+# The command in a fresh process without preloading, as `zkpor ARGS`; prints the zkpor kernels it
+# called, in the order of their first call, and then the command's preload list.
+FIRST_CALLS = RECORD_FIRST_CALLS + """
+import json, sys
+import zkpor.cli as cli
+from zkpor.round import preloaded_kernels
+
 command = sys.argv[1]
 sys.argv = ["zkpor", *sys.argv[1:]]
 cli.register_commands([command])
@@ -65,24 +70,13 @@ run()
 # Deriving a round proof's keys (`round_tree.stack_keys`, a verifier's cache miss) in a fresh process
 # without its preloading, for a tree of two levels (Poseidon2 below, BLAKE3 at the top); prints the
 # zkpor kernels it called in the order of their first call, then `round_tree.derivation_kernels()`.
-DERIVATION_FIRST_CALLS = """
+DERIVATION_FIRST_CALLS = RECORD_FIRST_CALLS + """
 import json
-from numba.core.dispatcher import Dispatcher
 from zkpor.liabilities import aggregation, round_tree
 from zkpor.liabilities.round_proof import default_proof_options
 from zkpor.liabilities.statement import Statement, StatementAsset
 from zkpor.recursion.verifying_key import KeyCache
 
-called = []
-compile_for_args = Dispatcher._compile_for_args
-
-def record(self, *args, **kwargs):
-    name = f"{self.py_func.__module__}.{self.py_func.__qualname__}"
-    if name not in called:
-        called.append(name)
-    return compile_for_args(self, *args, **kwargs)
-
-Dispatcher._compile_for_args = record
 round_tree.Preloader = lambda kernels: None
 assets = tuple(StatementAsset(f"A{i}", 8, 40 + i, str(1000 + i)) for i in range(2))
 statement = Statement("t", "2026-11-30T16:00:00Z", 0, assets, limb_bits=8, batch_size=128, batch_count=5)
