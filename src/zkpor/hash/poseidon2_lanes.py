@@ -275,6 +275,42 @@ def _full_rounds(t, first, rounds) -> None:
         _external_layer(t, _NEXT[first + j])
 
 
+@njit(cache=True, nogil=True, inline="always")
+def lanes_1_to_11_sum(t, stride, r):
+    """Σ lanes 1..11 of state r in a flat tile whose lane i is t[i·stride + r]: the internal layer's
+    sum without lane 0 (which the caller adds, often as its S-box output)."""
+    s1, s2, s3, s4 = t[stride + r], t[2 * stride + r], t[3 * stride + r], t[4 * stride + r]
+    s5, s6, s7, s8 = t[5 * stride + r], t[6 * stride + r], t[7 * stride + r], t[8 * stride + r]
+    s9, s10, s11 = t[9 * stride + r], t[10 * stride + r], t[11 * stride + r]
+    return _add(
+        _add(_add(_add(s1, s2), _add(s3, s4)), _add(_add(s5, s6), _add(s7, s8))),
+        _add(_add(s9, s10), s11),
+    )
+
+
+@njit(cache=True, nogil=True, inline="always")
+def diagonal_lanes_1_to_11(t, stride, r, total) -> None:
+    """Lanes 1..11 of state r (lane i at t[i·stride + r]) become DIAG[i]·lane + total, in place:
+    the diagonal (1, 2, 1/2, 3, 4, -1/2, -3, -4, 1/4, -1/4, 1/8) by doublings and halvings, not
+    products. Lane 0's -2 is the caller's (its S-box output may not be stored yet)."""
+    s1, s2, s3, s4 = t[stride + r], t[2 * stride + r], t[3 * stride + r], t[4 * stride + r]
+    s5, s6, s7, s8 = t[5 * stride + r], t[6 * stride + r], t[7 * stride + r], t[8 * stride + r]
+    s9, s10, s11 = t[9 * stride + r], t[10 * stride + r], t[11 * stride + r]
+    t[stride + r] = _add(s1, total)  # 1
+    t[2 * stride + r] = _add(_add(s2, s2), total)  # 2
+    t[3 * stride + r] = _add(_halve(s3), total)  # 1/2
+    t[4 * stride + r] = _add(_add(_add(s4, s4), s4), total)  # 3
+    d5 = _add(s5, s5)
+    t[5 * stride + r] = _add(_add(d5, d5), total)  # 4
+    t[6 * stride + r] = f.sub(total, _halve(s6))  # -1/2
+    t[7 * stride + r] = f.sub(total, _add(_add(s7, s7), s7))  # -3
+    d8 = _add(s8, s8)
+    t[8 * stride + r] = f.sub(total, _add(d8, d8))  # -4
+    t[9 * stride + r] = _add(_halve(_halve(s9)), total)  # 1/4
+    t[10 * stride + r] = f.sub(total, _halve(_halve(s10)))  # -1/4
+    t[11 * stride + r] = _add(_halve(_halve(_halve(s11))), total)  # 1/8
+
+
 @njit(cache=True, nogil=True)
 def _partial_rounds(t) -> None:
     """The 22 partial rounds, in place, from the S-box input of the first in row 0 of the tile
@@ -287,27 +323,9 @@ def _partial_rounds(t) -> None:
             t[_CUBE + r] = f.square_mul_split_lazy(t[r], t[r], t[_HI + r], eps)
         for r in range(L):
             x7 = f.square_mul_split(t[_CUBE + r], t[r], t[_HI + r], eps)
-            s1, s2, s3, s4 = t[L + r], t[2 * L + r], t[3 * L + r], t[4 * L + r]
-            s5, s6, s7, s8 = t[5 * L + r], t[6 * L + r], t[7 * L + r], t[8 * L + r]
-            s9, s10, s11 = t[9 * L + r], t[10 * L + r], t[11 * L + r]
-            rest = _add(
-                _add(_add(_add(s1, s2), _add(s3, s4)), _add(_add(s5, s6), _add(s7, s8))),
-                _add(_add(s9, s10), s11),
-            )
+            rest = lanes_1_to_11_sum(t, L, r)
             total = _add(rest, x7)
-            t[L + r] = _add(s1, total)  # 1
-            t[2 * L + r] = _add(_add(s2, s2), total)  # 2
-            t[3 * L + r] = _add(_halve(s3), total)  # 1/2
-            t[4 * L + r] = _add(_add(_add(s4, s4), s4), total)  # 3
-            d5 = _add(s5, s5)
-            t[5 * L + r] = _add(_add(d5, d5), total)  # 4
-            t[6 * L + r] = f.sub(total, _halve(s6))  # -1/2
-            t[7 * L + r] = f.sub(total, _add(_add(s7, s7), s7))  # -3
-            d8 = _add(s8, s8)
-            t[8 * L + r] = f.sub(total, _add(d8, d8))  # -4
-            t[9 * L + r] = _add(_halve(_halve(s9)), total)  # 1/4
-            t[10 * L + r] = f.sub(total, _halve(_halve(s10)))  # -1/4
-            t[11 * L + r] = _add(_halve(_halve(_halve(s11))), total)  # 1/8
+            diagonal_lanes_1_to_11(t, L, r, total)
             # lane 0: -2·x7 + total = rest - x7, plus the next round's constant (added first: it
             # does not wait for x7)
             _sbox_input(t, r, _sub_lazy(_add_lazy(rest, following), x7))

@@ -22,9 +22,15 @@ import numpy as np
 
 from zkpor.field import llvm_ops as f
 from zkpor.field.jit import njit
-from zkpor.hash.poseidon2_lanes import RC_FINAL, RC_INITIAL, RC_INTERNAL, external_layer
+from zkpor.hash.poseidon2_lanes import (
+    RC_FINAL,
+    RC_INITIAL,
+    RC_INTERNAL,
+    diagonal_lanes_1_to_11,
+    external_layer,
+    lanes_1_to_11_sum,
+)
 from zkpor.hash.poseidon2_lanes import _add as add  # (canonical a + b in one instruction fewer)
-from zkpor.hash.poseidon2_lanes import _halve as halve
 
 WIDTH = 12
 _TILE = 256  # rows per tile: the state and accumulators stay in L1
@@ -132,28 +138,11 @@ def internal_layer_tile(t, m) -> None:
     one loop, the diagonal (-2, 1, 2, 1/2, 3, 4, -1/2, -3, -4, 1/4, -1/4, 1/8) applied with
     doublings and halvings as in `_partial_rounds`, not products."""
     for r in range(m):
-        s0, s1, s2, s3 = t[r], t[_TILE + r], t[2 * _TILE + r], t[3 * _TILE + r]
-        s4, s5, s6, s7 = t[4 * _TILE + r], t[5 * _TILE + r], t[6 * _TILE + r], t[7 * _TILE + r]
-        s8, s9, s10, s11 = t[8 * _TILE + r], t[9 * _TILE + r], t[10 * _TILE + r], t[11 * _TILE + r]
-        rest = add(
-            add(add(add(s1, s2), add(s3, s4)), add(add(s5, s6), add(s7, s8))),
-            add(add(s9, s10), s11),
-        )
+        s0 = t[r]
+        rest = lanes_1_to_11_sum(t, _TILE, r)
         total = add(rest, s0)
         t[r] = f.sub(rest, s0)  # -2
-        t[_TILE + r] = add(s1, total)  # 1
-        t[2 * _TILE + r] = add(add(s2, s2), total)  # 2
-        t[3 * _TILE + r] = add(halve(s3), total)  # 1/2
-        t[4 * _TILE + r] = add(add(add(s4, s4), s4), total)  # 3
-        d5 = add(s5, s5)
-        t[5 * _TILE + r] = add(add(d5, d5), total)  # 4
-        t[6 * _TILE + r] = f.sub(total, halve(s6))  # -1/2
-        t[7 * _TILE + r] = f.sub(total, add(add(s7, s7), s7))  # -3
-        d8 = add(s8, s8)
-        t[8 * _TILE + r] = f.sub(total, add(d8, d8))  # -4
-        t[9 * _TILE + r] = add(halve(halve(s9)), total)  # 1/4
-        t[10 * _TILE + r] = f.sub(total, halve(halve(s10)))  # -1/4
-        t[11 * _TILE + r] = add(halve(halve(halve(s11))), total)  # 1/8
+        diagonal_lanes_1_to_11(t, _TILE, r, total)
 
 
 @njit(cache=True, nogil=True)
