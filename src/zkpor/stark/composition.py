@@ -223,8 +223,11 @@ def evaluate_on_lde(
             return lde, start
         return np.concatenate([lde[:, start:], lde[:, : stop - N]], axis=1), 0
 
+    # A short LDE (a small round's) still splits between the threads: 2^15 points are one chunk.
+    chunk_rows = max(1, min(ROWS_PER_CHUNK, N // parallel.num_threads()))
+
     def evaluate_chunk(start: int) -> None:
-        stop = min(N, start + ROWS_PER_CHUNK)
+        stop = min(N, start + chunk_rows)
         if start < N - step < stop:  # only the last `step` rows wrap: copy those, not the chunk
             evaluate_rows(start, N - step)
             evaluate_rows(N - step, stop)
@@ -262,11 +265,11 @@ def evaluate_on_lde(
         # Chunks run side by side on the pool's threads, each one's kernels on its own thread.
         with parallel.serial():
             for chunk in range(first, last):
-                evaluate_chunk(chunk * ROWS_PER_CHUNK)
+                evaluate_chunk(chunk * chunk_rows)
 
     # One chunk a range: a thread that finds the other ahead takes the next chunk, so the last
     # one to finish waits for at most one chunk, not a range of several.
-    chunks = -(-N // ROWS_PER_CHUNK)
+    chunks = -(-N // chunk_rows)
     parallel.parallel_ranges(evaluate_chunks, chunks, per_thread=chunks)
     return out
 
