@@ -120,15 +120,15 @@ def main() -> None:
     security = verify_batch(statement, proof, expected_index=0, min_security_bits=0).security
     print(f"security {security.describe()}")
     warm_cpu, which = (cpu_runs[1:], "warm") if len(cpu_runs) > 1 else (cpu_runs, "first run only,")
-    users = 1 << args.log_users
+    users, degree = 1 << args.log_users, batch.sbox_degree(options)
     print(
-        f"summary: {users:,} users, {statement.limb_bits}-bit limbs, degree-{args.sbox_degree} gadget; "
+        f"summary: {users:,} users, {statement.limb_bits}-bit limbs, degree-{degree} gadget; "
         f"{which} {min(warm_cpu):.2f}-{max(warm_cpu):.2f} CPU-s per batch (median "
         f"{statistics.median(warm_cpu):.2f}) = {users / max(warm_cpu):,.0f}-{users / min(warm_cpu):,.0f} "
         f"users per CPU-s; {min(sizes):,}-{max(sizes):,} bytes; peak {peak_mb:,.0f} MB"
     )
     if args.record:
-        row = {"users": users, "limb_bits": statement.limb_bits, "sbox_degree": args.sbox_degree,
+        row = {"users": users, "limb_bits": statement.limb_bits, "sbox_degree": batch.sbox_degree(options),
                "options": asdict(options), "cpu_s": cpu_runs, "bytes": sizes, "peak_mb": peak_mb,
                "security": security.as_dict()}  # fmt: skip
         with open(args.record, "a") as f:

@@ -218,8 +218,9 @@ def print_breakdown(directory: Path) -> None:
     )
 
 
-def child(phase: str, *args: str, sbox_degree: int) -> dict:
-    command = [sys.executable, __file__, "--phase", phase, "--sbox-degree", str(sbox_degree), *args]
+def child(phase: str, *args: str, sbox_degree: int | None) -> dict:
+    forced = ["--sbox-degree", str(sbox_degree)] if sbox_degree is not None else []
+    command = [sys.executable, __file__, "--phase", phase, *forced, *args]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -233,7 +234,7 @@ def bench(
     profile: str,
     hasher: str | None,
     options: ProofOptions,
-    sbox_degree: int = 3,
+    sbox_degree: int | None = None,
     jobs: int | None = None,
 ) -> dict:
     from zkpor.round.generate import generate_round
@@ -251,6 +252,10 @@ def bench(
     arguments = (str(directory), *sizes, str(int(resume)), json.dumps(asdict(options)), str(jobs or 0),
                  str(int(hasher is None)))  # fmt: skip
     prove = child("prove", *arguments, sbox_degree=sbox_degree)
+    if sbox_degree is None:  # the rule's (batch.sbox_degree): the tree's batches are degree 3
+        from zkpor.liabilities.batch import sbox_degree as degree_for
+
+        sbox_degree = degree_for(options) if hasher else 3
     result: dict = {"users": users, "profile": profile, "hasher": hasher, "prove": prove,
                     "sbox_degree": sbox_degree}  # fmt: skip
     if prove["complete"]:
@@ -331,7 +336,7 @@ def add_option_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grinding", type=int, default=None)
     parser.add_argument("--fri-folding", type=int, choices=(2, 4, 8, 16), default=None)
     parser.add_argument("--fri-final-degree", type=int, default=None)
-    parser.add_argument("--sbox-degree", type=int, choices=(3, 7), default=3)
+    parser.add_argument("--sbox-degree", type=int, choices=(3, 7), default=None)
 
 
 def chosen_options(args: argparse.Namespace) -> ProofOptions:
@@ -339,7 +344,8 @@ def chosen_options(args: argparse.Namespace) -> ProofOptions:
     from zkpor.liabilities.round_proof import conjectured_options, profile_options
     from zkpor.liabilities.round_tree import in_circuit_batch_options
 
-    blowup = args.blowup or (8 if args.sbox_degree == 7 else None)  # 13 quotient chunks need 8
+    # the degree-7 gadget needs blowup >= 8; degree 3 (forced) runs at 4, the tree's blowup
+    blowup = args.blowup or {7: 8, 3: 4}.get(args.sbox_degree)
     options = profile_options(args.profile) if blowup is None else conjectured_options(100, blowup)
     if args.hasher == "poseidon2":  # as the round's tree proves its batches (fewer grinding bits)
         options = in_circuit_batch_options(options)

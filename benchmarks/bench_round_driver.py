@@ -40,6 +40,7 @@ def main() -> None:
     from zkpor.liabilities.assignment import batch_members, choose_batch_shape, plan_batches
     from zkpor.liabilities.batch import BatchProof, batch_witness, statement_layout
     from zkpor.liabilities.distributed import no_huge_pages
+    from zkpor.liabilities.round_proof import default_proof_options
     from zkpor.liabilities.secret import load_secret
     from zkpor.liabilities.statement import Statement
     from zkpor.liabilities.store import STORE_NAME, InclusionStore
@@ -62,7 +63,8 @@ def main() -> None:
         config, users = inputs.config, inputs.users
         shape = choose_batch_shape(len(users), tuple(a.bits for a in config.assets))
         statement = Statement.from_config(config, shape.limb_bits, shape.batch_size, shape.batch_count)
-        layout = statement_layout(statement)
+        options = default_proof_options()  # the published batch proofs' (the witness's shape)
+        layout = statement_layout(statement, options)
         start = time.process_time()
         plan = plan_batches(secret, config.round_id, users, shape)
         assign = time.process_time() - start
@@ -75,7 +77,8 @@ def main() -> None:
                 start = time.process_time()
                 members = batch_members(plan, index, secret, config.round_id, users)
                 times.append(time.process_time())
-                witness = batch_witness(statement, index, members.id_hashes, members.equity, members.debt)
+                balances = members.id_hashes, members.equity, members.debt
+                witness = batch_witness(statement, index, *balances, options)
                 times.append(time.process_time())
                 stand_in = BatchProof(statement, witness.public, os.urandom(220_000)).to_bytes()
                 payload = {"index": index, "proof": stand_in, "nodes": np.asarray(witness.nodes)}

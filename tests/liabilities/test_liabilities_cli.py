@@ -68,7 +68,7 @@ def test_prove_verify_export_verify_user(
     assert verified.returncode == 0, verified.stderr
     for expected in (
         "3 batches × 32 users",
-        "blowup 4, 41 queries",
+        "blowup 8, 27 queries",  # the default profile (degree-7 gadget)
         "zero knowledge on",
         "BTC",
         "UNI",

@@ -28,7 +28,7 @@ from zkpor.liabilities.statement import Statement, StatementFormatError
 from zkpor.liabilities.witness import BatchWitness, build_batch
 from zkpor.stark.params import ProofOptions
 from zkpor.stark.phases import phase
-from zkpor.stark.proof import MAX_PROOF_BYTES, ProofFormatError
+from zkpor.stark.proof import MAX_PROOF_BYTES, ProofFormatError, StarkProof
 from zkpor.stark.prover import prove
 from zkpor.stark.verifier import VerificationReport, verify
 
@@ -37,22 +37,34 @@ VERSION = 3  # 3: the price weights are public inputs of the AIR (version 2 comp
 _HEADER = struct.Struct("<8sHII")
 
 
-# The Poseidon2 gadget's S-box degree in the solvency AIR (`gadgets.poseidon2.Poseidon2Gadget`): 3
-# (248 columns, blowup ≥ 4) or 7 (130 columns, 13 quotient chunks: blowup ≥ 8). Degree 7 makes a
-# batch proof of 8,192 users 115 KB instead of 208 KB at the same peak memory but costs 24-48 % more
-# CPU (docs/performance.md, "Parameter sweep"): not the default. The AIR's digest holds its
-# shape, so a proof verifies only under the degree it was proven with. The benchmarks'
-# `--sbox-degree 7` sets it to measure the other shape.
-SBOX_DEGREE = 3
+# The Poseidon2 gadget's S-box degree in the solvency AIR (`gadgets.poseidon2.Poseidon2Gadget`), chosen
+# by the batch proof's options (`sbox_degree`): 7 (130 columns, 7 quotient chunks: blowup >= 8) for
+# BLAKE3 batch proofs at blowup >= 8, the published ones (113-115 KB a batch of 8,192 users instead
+# of 206-210 KB at the same peak memory, for ~20 % more CPU: docs/performance.md, "The degree-7
+# gadget"); 3 (248 columns) otherwise: blowup 4 needs it, and Poseidon2 batch proofs are the round
+# tree's leaves, whose node programs verify the degree-3 AIR (at blowup 4 the cheapest to prove).
+# The AIR's digest holds its shape, so a proof verifies only under the degree it was proven with.
+# `SBOX_DEGREE`, when set, overrides the rule (the benchmarks' `--sbox-degree`).
+SBOX_DEGREE: int | None = None
 
 
-def statement_layout(statement: Statement) -> SolvencyLayout:
-    """The solvency AIR's layout for a statement (bit bounds, limb size, batch size), after checking
-    that its price weights (public inputs of the AIR, not part of the layout) fit the carry chain
-    (ValueError otherwise)."""
+def sbox_degree(options: ProofOptions | None) -> int:
+    """The gadget's S-box degree for batch proofs made with `options` (None: 3), see above."""
+    if SBOX_DEGREE is not None:
+        return SBOX_DEGREE
+    if options is not None and options.hasher == "blake3" and options.blowup >= 8:
+        return 7
+    return 3
+
+
+def statement_layout(statement: Statement, options: ProofOptions | None = None) -> SolvencyLayout:
+    """The solvency AIR's layout for a statement (bit bounds, limb size, batch size) and the options
+    of its batch proofs (the gadget's shape, `sbox_degree`; None: degree 3, for what does not depend
+    on it), after checking that its price weights (public inputs of the AIR, not part of the layout)
+    fit the carry chain (ValueError otherwise)."""
     bits = tuple(a.bits for a in statement.assets)
     check_weights(statement.weights, len(bits))
-    return SolvencyLayout(bits, statement.limb_bits, statement.batch_size, SBOX_DEGREE)
+    return SolvencyLayout(bits, statement.limb_bits, statement.batch_size, sbox_degree(options))
 
 
 @dataclass(frozen=True)
@@ -117,24 +129,30 @@ def prove_batch(
     debt: np.ndarray,
     options: ProofOptions,
 ) -> tuple[BatchProof, BatchWitness]:
-    witness = batch_witness(statement, index, id_hashes, equity, debt)
+    witness = batch_witness(statement, index, id_hashes, equity, debt, options)
     return prove_witness(statement, witness, options), witness
 
 
 def batch_witness(
-    statement: Statement, index: int, id_hashes: np.ndarray, equity: np.ndarray, debt: np.ndarray
+    statement: Statement,
+    index: int,
+    id_hashes: np.ndarray,
+    equity: np.ndarray,
+    debt: np.ndarray,
+    options: ProofOptions,
 ) -> BatchWitness:
-    """The first step of `prove_batch`: the trace and public values (raises NegativeNetValueError)."""
+    """The first step of `prove_batch`: the trace and public values for a proof with `options`
+    (the gadget's shape) (raises NegativeNetValueError)."""
     with phase("witness"):
         return build_batch(
-            statement_layout(statement), statement.digest(), index, id_hashes, equity, debt,
+            statement_layout(statement, options), statement.digest(), index, id_hashes, equity, debt,
             weights=statement.weights,
         )
 
 
 def prove_witness(statement: Statement, witness: BatchWitness, options: ProofOptions) -> BatchProof:
     """The second step of `prove_batch`: the STARK proof of a batch's witness."""
-    stark = prove(SolvencyAir(statement_layout(statement), witness.public), witness.trace, options)
+    stark = prove(SolvencyAir(statement_layout(statement, options), witness.public), witness.trace, options)
     return BatchProof(statement, witness.public, stark.to_bytes())
 
 
@@ -160,7 +178,11 @@ def verify_batch(
         )
     if p.statement_digest != statement.digest():
         raise VerificationError(f"{where}: proven for another statement digest")
-    layout = statement_layout(statement)
+    try:
+        stark = StarkProof.from_bytes(proof.stark)
+    except ProofFormatError as error:
+        raise VerificationError(f"{where}: {error}") from None
+    layout = statement_layout(statement, stark.options)  # the gadget's shape its options give
     if len(p.limb_totals) != layout.assets:
         raise VerificationError(f"{where}: totals cover {len(p.limb_totals)} assets, not {layout.assets}")
     # Each limb total is a sum of B limbs below 2^L: anything larger (e.g. off by p) is a lie.
@@ -169,6 +191,6 @@ def verify_batch(
         raise VerificationError(f"{where}: a limb total is larger than {layout.batch_size} limbs can sum to")
     try:
         air = SolvencyAir(layout, replace(p, weights=statement.weights))  # the statement's prices
-        return verify(air, proof.stark, min_security_bits=min_security_bits, min_proven_bits=min_proven_bits)
+        return verify(air, stark, min_security_bits=min_security_bits, min_proven_bits=min_proven_bits)
     except ZkporError as error:
         raise VerificationError(f"{where}: {error}") from None

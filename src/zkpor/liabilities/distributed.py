@@ -116,15 +116,17 @@ def prepare_payload(payload: dict[str, Any]) -> Callable[[], dict[str, Any]]:
     if payload.get("kind") == "node":
         return prepare_node_payload(payload)
     statement, index = Statement.decode(payload["statement"]), payload["index"]
+    options = ProofOptions(**payload["options"])
     try:
-        witness = batch_witness(statement, index, payload["id_hashes"], payload["equity"], payload["debt"])
+        users = payload["id_hashes"], payload["equity"], payload["debt"]
+        witness = batch_witness(statement, index, *users, options)
     except NegativeNetValueError as error:
         # Reported as a value: the client knows which user sits at that position, the worker doesn't.
         refusal = {"index": index, "negative_net_value_at": error.user}
         return lambda: refusal
 
     def prove() -> dict[str, Any]:
-        proof = prove_witness(statement, witness, ProofOptions(**payload["options"]))
+        proof = prove_witness(statement, witness, options)
         release_trace(witness)  # for the next batch's witness: no fresh pages to fault
         return {"index": index, "proof": proof.to_bytes(), "nodes": np.asarray(witness.nodes)}
 

@@ -187,6 +187,10 @@ def tree_options(batch: ProofOptions, target_bits: int = 100, *, inner_zk: bool 
 # rows (79 % → 80 % full, benchmarks/bench_node_program.py), so the node costs the same to prove.
 # (16 bits, 43 queries: 0.05 CPU-s less a batch, proven 57.)
 IN_CIRCUIT_GRINDING_BITS = 18
+# The tree's batch proofs are at blowup 4 whatever the published ones' (the default profile's 8, for
+# its degree-7 gadget and 115 KB proofs): a Poseidon2 batch costs ~1.3x more at blowup 8 with either
+# gadget (docs/performance.md, "Parameter sweep"), and its node programs verify the degree-3 AIR.
+IN_CIRCUIT_BATCH_BLOWUP = 4
 
 
 # The most points the top proof's LDE may have: a batch's (2^16 rows, zero knowledge, blowup 4). The
@@ -225,12 +229,14 @@ def same_bits(options: ProofOptions, blowup: int | None = None, *, max_grinding_
 
 
 def in_circuit_batch_options(batch: ProofOptions) -> ProofOptions:
-    """The options of batch proofs a node verifies: `batch` with Poseidon2 commitments and at most
-    IN_CIRCUIT_GRINDING_BITS of grinding, the same conjectured bits bought with queries."""
+    """The options of batch proofs a node verifies: `batch` with Poseidon2 commitments, at most
+    IN_CIRCUIT_GRINDING_BITS of grinding and a blowup of at most IN_CIRCUIT_BATCH_BLOWUP, the same
+    conjectured bits bought with queries."""
     batch = replace(batch, hasher="poseidon2")
-    if batch.grinding_bits <= IN_CIRCUIT_GRINDING_BITS:
+    if batch.grinding_bits <= IN_CIRCUIT_GRINDING_BITS and batch.blowup <= IN_CIRCUIT_BATCH_BLOWUP:
         return batch
-    return same_bits(batch, max_grinding_bits=IN_CIRCUIT_GRINDING_BITS)
+    blowup = min(batch.blowup, IN_CIRCUIT_BATCH_BLOWUP)
+    return same_bits(batch, blowup, max_grinding_bits=IN_CIRCUIT_GRINDING_BITS)
 
 
 # ---- the container -------------------------------------------------------------------------------
@@ -680,7 +686,7 @@ def node_program(
     plan = aggregation.plan_tree(statement.batch_count, tree.leaf_arity_log, tree.node_arity_log)
     options = tree.for_level(shape.level, len(plan.levels))
     if shape.level == 1:
-        child = aggregation.ChildSpec.batches(statement_layout(statement), tree.batch)
+        child = aggregation.ChildSpec.batches(statement_layout(statement, tree.batch), tree.batch)
     else:
         below = plan.levels[shape.level - 2][0]
         child = aggregation.ChildSpec.nodes(node_program(statement, tree, below, early_keys=early_keys))
@@ -906,7 +912,7 @@ def stack_id(statement: Statement, tree: TreeOptions) -> str:
     weights, the statement digest (round id and all) and the batch count are public inputs of the
     programs; the batch count sets only the tree's height (`_signature`), so a later round of the
     same height finds its keys cached."""
-    layout = statement_layout(statement)
+    layout = statement_layout(statement, tree.batch)
     document = {
         "zkpor": zkpor.__version__,
         "code": code_fingerprint(),
@@ -1042,7 +1048,7 @@ def stack_security(
     programs' trace lengths, by level (the top level last)."""
     from zkpor.liabilities.round_proof import batch_security
 
-    out = {"batch": batch_security(statement_layout(statement), statement.digest(), tree.batch)}
+    out = {"batch": batch_security(statement_layout(statement, tree.batch), statement.digest(), tree.batch)}
     top_level = max(trace_lengths)
     for level, lengths in sorted(trace_lengths.items()):
         name = "top" if level == top_level else "inner"
