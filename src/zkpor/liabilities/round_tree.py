@@ -158,7 +158,8 @@ class TreeOptions:
 
 def tree_options(batch: ProofOptions, target_bits: int = 100, *, inner_zk: bool = True) -> TreeOptions:
     """The default stack over batches proven with `batch` (`in_circuit_batch_options`: Poseidon2,
-    grinding capped): zero knowledge at every level.
+    grinding and blowup capped; a round of one batch keeps `batch` with BLAKE3): zero knowledge at
+    every level.
 
     Inner nodes: `recursion.proving.inner_options` (Poseidon2: a parent verifies them; blowup 4,
     measured the cheapest to prove while eight children still fit a 2^16-row parent) — at another
