@@ -350,3 +350,18 @@ def test_degree_7_gadget_lookup_cheats_are_rejected(statement, narrow, digest, o
         public = replace(public, root=(public.root[0] ^ 1, *public.root[1:]))
     rejected(prove_cheat(statement, replace(options, blowup=8), witness.trace, public))
 
+
+
+def test_the_gadget_shape_follows_the_proofs_options_and_cannot_be_restated(statement, options, make_users):
+    # BLAKE3 at blowup 8: the degree-7 gadget (batch.sbox_degree). A proof whose options are rewritten
+    # so that the verifier would read it with the other shape (and the other way round) is refused.
+    wide = replace(options, blowup=8)
+    assert statement_layout(statement, wide).sbox_degree == 7
+    assert statement_layout(statement, options).sbox_degree == 3
+    ids, equity, debt = make_users(statement_layout(statement, wide))
+    for proven_with, restated in ((wide, options), (options, wide)):
+        proof, _ = prove_batch(statement, 1, ids, equity, debt, proven_with)
+        verify_batch(statement, proof, expected_index=1, min_security_bits=0)
+        stark = StarkProof.from_bytes(proof.stark)
+        rewritten = replace(stark, options=replace(stark.options, blowup=restated.blowup))
+        rejected(replace(proof, stark=rewritten.to_bytes()))
