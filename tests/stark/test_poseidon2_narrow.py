@@ -18,7 +18,7 @@ from zkpor.stark.algebra import BaseVec
 from zkpor.stark.domain import ProofDomain
 from zkpor.stark.examples.poseidon2_air import Poseidon2Air, poseidon2_trace
 from zkpor.stark.gadgets import poseidon2 as gadget
-from zkpor.stark.params import ParameterError, ProofOptions
+from zkpor.stark.params import ProofOptions
 from zkpor.stark.prover import prove
 from zkpor.stark.verifier import verify
 
@@ -38,11 +38,15 @@ def _vectors():
     return module
 
 
-@pytest.fixture(params=[True, False], ids=["zk", "no-zk"])
+@pytest.fixture(params=[(True, 8), (False, 8), (True, 2), (False, 4)],
+                ids=["zk", "no-zk", "zk-blowup-2", "no-zk-blowup-4"])  # fmt: skip
 def options(request) -> ProofOptions:
-    """Cheap options at blowup 8, the least that fits 13 quotient chunks (6 without zero knowledge)."""
-    return ProofOptions(blowup=8, num_queries=8, grinding_bits=2, fri_folding_log=2, fri_final_degree=4,
-                        zero_knowledge=request.param)  # fmt: skip
+    """Cheap options at blowup 8, whose LDE holds the 13 quotient chunks' points (6 without zero
+    knowledge), and at smaller blowups, where the prover evaluates the constraints on a larger coset
+    than it commits (`ProofDomain.evaluation_size`)."""
+    zero_knowledge, blowup = request.param
+    return ProofOptions(blowup=blowup, num_queries=8, grinding_bits=2, fri_folding_log=2, fri_final_degree=4,
+                        zero_knowledge=zero_knowledge)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +65,11 @@ def test_shape():
     zk = ProofOptions(blowup=8, num_queries=8)
     # degree < 7·(D − 1) + 1 − n with D = n + 18: 7 chunks; 13 with a doubled LDE (D = 2n, format ≤ 5)
     assert ProofDomain.create(1 << 12, 7, zk).num_quotient_chunks == 7
-    with pytest.raises(ParameterError, match="blowup 4 is too small .* need at least 8$"):
-        ProofDomain.create(1 << 12, 7, ProofOptions(blowup=4, num_queries=8))
+    # a smaller blowup commits fewer points; the prover evaluates on the 8n-point coset all the same
+    for blowup, stride in ((8, 1), (4, 2), (2, 4)):
+        domain = ProofDomain.create(1 << 12, 7, ProofOptions(blowup=blowup, num_queries=8))
+        assert (domain.lde_size, domain.evaluation_size) == (blowup << 12, 8 << 12)
+        assert domain.evaluation_stride == stride
     with pytest.raises(ValueError, match="3 or 7"):
         gadget.Poseidon2Gadget(5)
 

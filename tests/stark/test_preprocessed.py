@@ -10,6 +10,7 @@ import pytest
 
 from zkpor.errors import VerificationError, ZkporError
 from zkpor.stark.air import Air, AirError, Assertion, Constraint, Frame
+from zkpor.stark.domain import ProofDomain
 from zkpor.stark.params import ProofOptions
 from zkpor.stark.preprocessed import commit_preprocessed, preprocessed_key
 from zkpor.stark.proof import ProofFormatError, StarkProof
@@ -137,6 +138,37 @@ def test_trace_breaking_a_selected_row_is_rejected(small_options):
     proof = prove(air, trace, small_options, check=False)
     with pytest.raises(VerificationError):
         verify(air, proof, min_security_bits=0, key=commit_preprocessed(air, small_options).key)
+
+
+class CubedSelectorCounter(SelectedCounter):
+    """The copy constraint as selector³·(column 1 − value), degree 4: at blowup 2 its quotient
+    needs more points than the LDE has, so the prover evaluates the constraints on a coset twice
+    the LDE's, with the preprocessed columns transformed onto it (`fixed_on_evaluation_coset`)."""
+
+    name = "cubed-selector-counter"
+
+    def constraints(self) -> list[Constraint]:
+        return [Constraint(1), Constraint(4, wraps=True)]
+
+    def evaluate(self, frame: Frame, periodic) -> list:
+        step, copy = super().evaluate(frame, periodic)
+        selector = frame.preprocessed[0]
+        return [step, selector * selector * copy]
+
+
+def test_preprocessed_columns_on_a_larger_evaluation_coset(small_options):
+    options = dataclasses.replace(small_options, blowup=2)
+    air = CubedSelectorCounter(seed=1)
+    domain = ProofDomain.create(N, 4, options)
+    assert domain.evaluation_size == 2 * domain.lde_size
+    key = commit_preprocessed(air, options).key
+    trace = honest_trace(air)
+    verify(air, prove(air, trace, options), min_security_bits=0, key=key)
+    trace[1, int(np.flatnonzero(air.preprocessed_trace()[0])[3])] += np.uint64(1)
+    with pytest.raises(AirError):
+        prove(air, trace, options)
+    with pytest.raises(VerificationError):
+        verify(air, prove(air, trace, options, check=False), min_security_bits=0, key=key)
 
 
 def test_preprocessed_proof_bytes_are_strictly_parsed(small_options):

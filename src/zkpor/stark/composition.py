@@ -160,13 +160,13 @@ def periodic_coefficients(air: Air) -> list[np.ndarray]:
 
 def periodic_lde(air: Air, domain: ProofDomain) -> list[np.ndarray]:
     """A periodic column of period k is p(x^{n/k}), p interpolating its values on ⟨ω_k⟩. Over the
-    LDE coset x^{n/k} runs through a coset of size N·k/n: its values there repeat down the LDE
-    (see `periodic_rows`), so only one period is kept."""
+    evaluation coset (E points) x^{n/k} runs through a coset of size E·k/n: its values there repeat
+    down the coset (see `periodic_rows`), so only one period is kept."""
     out = []
     for coefficients in periodic_coefficients(air):
         k = coefficients.shape[0]
         power = domain.trace_length // k
-        size = domain.lde_size * k // domain.trace_length
+        size = domain.evaluation_size * k // domain.trace_length
         shift = pow(ntt.GENERATOR, power, gl.P)
         out.append(ntt.coset_evaluate(coefficients, size // k, shift))
     return out
@@ -202,12 +202,13 @@ def evaluate_on_lde(
     alpha: Ext,
     preprocessed_lde: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Q on every LDE point, as an (N, 2) extension array, from the column-major LDEs (columns, N)."""
-    N, n = domain.lde_size, domain.trace_length
-    step = domain.next_row_step
+    """Q on every point of the evaluation coset g·⟨ω_E⟩ (`ProofDomain.evaluation_size`, usually the
+    LDE's), as an (E, 2) extension array, from the column-major LDEs over it (columns, E)."""
+    N, n = domain.evaluation_size, domain.trace_length
+    step = N // n
     alphas = ext_powers_list(alpha, num_composition_terms(air))
     periodic = periodic_lde(air, domain)
-    points = ntt.domain(domain.log_lde, ntt.GENERATOR)
+    points = ntt.domain(domain.log_evaluation, ntt.GENERATOR)
     # x^n takes N/n distinct values on the coset: invert those once.
     x_to_n = gl.pow(points[: N // n], n)
     zh_inverse_period = gl.batch_inv(gl.sub(x_to_n, 1))

@@ -9,6 +9,12 @@ N  LDE size, over the coset g·⟨ω_N⟩ (g = 7), disjoint from H: blowup·n, s
    little above 1/blowup (`params.bits_per_query`). A trace so short that r > n / ZK_COMPACT_SHARE
    gets blowup·2n instead (its rate is then below 1/blowup).
 m  number of quotient chunks of n coefficients each (the composition polynomial has degree < m·n).
+E  evaluation size: the prover evaluates the constraints on the coset g·⟨ω_E⟩, E = N·2^k the
+   least ≥ m·n, to interpolate the composition polynomial. Usually E = N. A small blowup with
+   constraints of high degree (blowup 2 and degree 3, or 4 and 7) has E > N: the LDE is computed
+   over E points and every (E/N)-th point is committed (g·⟨ω_N⟩ ⊂ g·⟨ω_E⟩). Only the prover
+   needs E: the verifier's checks at z and at the queries read the committed polynomials, whatever
+   domain the quotient was interpolated from.
 
 Zero knowledge. A committed base-field column f = t + Z_H·ρ, ρ uniform with r coefficients, is
 hidden when the verifier learns at most r independent linear conditions on it: they are then
@@ -70,6 +76,7 @@ class ProofDomain:
     degree_bound: int
     lde_size: int
     num_quotient_chunks: int
+    evaluation_size: int
 
     @staticmethod
     def create(trace_length: int, max_degree: int, options: ProofOptions) -> ProofDomain:
@@ -91,20 +98,17 @@ class ProofDomain:
         chunks = max(1, (max_degree * (degree_bound - 1) + 1 - n) // n + 1)
         if options.zero_knowledge:
             chunks = max(2, chunks)  # the chunk randomiser needs two chunks to cancel between
-        if chunks * n > lde_size:
-            least = 1 << (-(-chunks * n // (lde_size // options.blowup)) - 1).bit_length()  # a power of two
-            raise ParameterError(
-                f"blowup {options.blowup} is too small for constraints of degree {max_degree}"
-                f"{' with zero knowledge' if options.zero_knowledge else ''}: need at least {least}"
-            )
-        if lde_size.bit_length() - 1 > MAX_LOG_LDE_SIZE:
-            raise ParameterError(f"LDE of 2^{lde_size.bit_length() - 1} points is beyond this prover")
+        evaluation_size = lde_size
+        while evaluation_size < chunks * n:
+            evaluation_size *= 2
+        if evaluation_size.bit_length() - 1 > MAX_LOG_LDE_SIZE:
+            raise ParameterError(f"LDE of 2^{evaluation_size.bit_length() - 1} points is beyond this prover")
         if 2 * options.num_queries > lde_size:
             raise ParameterError(
                 f"{options.num_queries} distinct queries need an LDE of at least {2 * options.num_queries} "
                 f"points, this one has {lde_size}"
             )
-        return ProofDomain(n, degree_bound, lde_size, chunks)
+        return ProofDomain(n, degree_bound, lde_size, chunks, evaluation_size)
 
     @property
     def random_coefficients(self) -> int:
@@ -129,6 +133,15 @@ class ProofDomain:
     def next_row_step(self) -> int:
         """Multiplying by ω_n moves N/n positions along the LDE coset."""
         return self.lde_size // self.trace_length
+
+    @property
+    def log_evaluation(self) -> int:
+        return self.evaluation_size.bit_length() - 1
+
+    @property
+    def evaluation_stride(self) -> int:
+        """E/N: the committed LDE is every (E/N)-th point of the evaluation coset."""
+        return self.evaluation_size // self.lde_size
 
     @property
     def omega(self) -> int:

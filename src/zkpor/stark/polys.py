@@ -40,9 +40,9 @@ class _LdeBuffers:
     the front of a kept matrix up to twice its size (a view, lent): the batches' matrices are
     still there for the next batch, and the node faults no fresh pages either."""
 
-    # matrices kept: a proof's 3 LDEs (main, aux, quotient), with ZK 2 coefficient matrices, and the
-    # trace the caller gives back (`give_trace`)
-    LIMIT = 6
+    # matrices kept: a proof's 3 LDEs (main, aux, quotient), with ZK 2 coefficient matrices, the
+    # trace the caller gives back (`give_trace`), and main's and aux's over a larger evaluation coset
+    LIMIT = 8
     # a kept matrix serves a request of another shape if at most this many times its size: the
     # tree's nodes ask for 48-60 % of a batch's matrices; a larger waste would raise the peak
     FIT = 2
@@ -142,6 +142,9 @@ class CommittedPolys:
     coefficients: np.ndarray  # (columns, C): D coefficients, zeros up to the power of two C ≥ D
     commitment: RowCommitment
     degree_bound: int  # D (checked: the coefficients from it on are zero), or C
+    # The LDE over the evaluation coset (columns, E) when it is larger than the committed one
+    # (`ProofDomain.evaluation_size`), until constraint evaluation is done with it.
+    evaluation: np.ndarray | None = None
 
     @property
     def width(self) -> int:
@@ -151,6 +154,19 @@ class CommittedPolys:
     def columns(self) -> np.ndarray:
         """The LDE, column-major (columns, N): entry [c, i] is column c at point g·ω_N^i."""
         return self.commitment.tree.matrix
+
+    @property
+    def evaluation_columns(self) -> np.ndarray:
+        """The columns over the evaluation coset g·⟨ω_E⟩ (columns, E), which constraint evaluation
+        reads: the committed LDE itself when E = N."""
+        return self.columns if self.evaluation is None else self.evaluation
+
+    def release_evaluation(self) -> None:
+        """Give the evaluation coset's LDE back for the next proof's (it is only read before the
+        quotient is committed)."""
+        if self.evaluation is not None:
+            _lde_buffers.give(self.evaluation)
+            self.evaluation = None
 
     def evaluate(self, point: Ext, rows: list[int] | None = None) -> list[Ext]:
         """Every column's (or the `rows`') value at `point`, from its D coefficients."""
@@ -185,26 +201,43 @@ def trace_coefficients(columns: np.ndarray, domain: ProofDomain, zero_knowledge:
 
 
 def commit_coefficients(
-    coefficients: np.ndarray, domain: ProofDomain, salted: bool, hasher: str, *, kept_matrices: bool = True
+    coefficients: np.ndarray,
+    domain: ProofDomain,
+    salted: bool,
+    hasher: str,
+    *,
+    kept_matrices: bool = True,
+    evaluated: bool = False,
 ) -> CommittedPolys:
     """Extend and commit. With `kept_matrices` (a proof's, given back when it ends) the LDE is written
     into a finished proof's matrix when one fits (`_LdeBuffers.take`); without (a commitment held
-    longer, e.g. a tree level's program columns), into fresh pages, leaving the kept ones alone."""
+    longer, e.g. a tree level's program columns), into fresh pages, leaving the kept ones alone.
+    With `evaluated` (columns the constraints read) and an evaluation coset larger than the LDE,
+    the columns are extended over the E points and every (E/N)-th is committed: one transform."""
     width = coefficients.shape[1]
+    stride = domain.evaluation_stride if evaluated else 1
     with phase("LDE"):
-        shape = (coefficients.shape[0], domain.lde_size)
-        reused = _lde_buffers.take(shape) if kept_matrices else None
+        take = _lde_buffers.take if kept_matrices else (lambda shape: None)
+        extended = take((coefficients.shape[0], domain.lde_size * stride))
         # With zero knowledge (C = 2n, D = n + r) the LDE is transformed from the n lowest
         # coefficients, the r above added apart (`ntt.coset_evaluate`). Zeros from D on are checked,
         # not assumed (10 ms a batch): the LDE is of whatever polynomials the caller gives.
         degree_bound = domain.degree_bound
         if degree_bound >= width or coefficients[:, degree_bound:].any():
             degree_bound = width
-        columns = ntt.coset_evaluate(
-            coefficients, domain.lde_size // width, ntt.GENERATOR, out=reused, degree_bound=degree_bound
-        )
+        extended = ntt.coset_evaluate(
+            coefficients, domain.lde_size * stride // width, ntt.GENERATOR, out=extended,
+            degree_bound=degree_bound,
+        )  # fmt: skip
+        columns, evaluation = extended, None
+        if stride > 1:  # g·⟨ω_N⟩ is every (E/N)-th point of g·⟨ω_E⟩
+            evaluation = extended
+            columns = take((coefficients.shape[0], domain.lde_size))
+            if columns is None:
+                columns = np.empty((coefficients.shape[0], domain.lde_size), dtype=np.uint64)
+            np.copyto(columns, extended[:, ::stride])
     with phase("Merkle commit"):
         commitment = commit_rows(columns, salted=salted, hasher=hasher, column_major=True)
     # Out-of-domain values read the same checked bound: D, or the whole width for polynomials above
     # it (a test's cheating prover, whose values must still be its polynomials' own).
-    return CommittedPolys(coefficients, commitment, degree_bound)
+    return CommittedPolys(coefficients, commitment, degree_bound, evaluation)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from zkpor.field import ntt
 from zkpor.field.extension import Ext
 from zkpor.stark import composition, fri
 from zkpor.stark.air import Air, AirError
@@ -40,6 +41,15 @@ from zkpor.stark.statement import (
     grind_for_distinct_queries,
     start_transcript,
 )
+
+
+def fixed_on_evaluation_coset(fixed: CommittedPolys, domain: ProofDomain) -> np.ndarray:
+    """The preprocessed columns over the evaluation coset: their committed LDE, or (E > N) a
+    transform of their coefficients; the key commits only the N points."""
+    if domain.evaluation_stride == 1:
+        return fixed.columns
+    blowup = domain.evaluation_size // fixed.coefficients.shape[1]
+    return ntt.coset_evaluate(fixed.coefficients, blowup, ntt.GENERATOR, degree_bound=fixed.degree_bound)
 
 
 def prove(
@@ -73,7 +83,7 @@ def prove(
 
     with phase("interpolate"):
         main_coefficients = trace_coefficients(trace, domain, zk)
-    main = commit_coefficients(main_coefficients, domain, salted=zk, hasher=options.hasher)
+    main = commit_coefficients(main_coefficients, domain, salted=zk, hasher=options.hasher, evaluated=True)
     transcript.absorb_digest(b"main-root", main.commitment.root)
 
     challenges = [Ext(*transcript.challenge_ext(b"aux-challenge")) for _ in range(air.num_aux_challenges)]
@@ -83,15 +93,18 @@ def prove(
             aux_columns = air.build_aux_trace(trace, challenges)  # (2·aux_width, n) base pairs
         with phase("interpolate"):
             aux_coefficients = trace_coefficients(aux_columns, domain, zk)
-        aux = commit_coefficients(aux_coefficients, domain, salted=zk, hasher=options.hasher)
+        aux = commit_coefficients(aux_coefficients, domain, salted=zk, hasher=options.hasher, evaluated=True)
         transcript.absorb_digest(b"aux-root", aux.commitment.root)
 
     alpha = Ext(*transcript.challenge_ext(b"composition"))
     with phase("constraint evaluation"):
         q_values = composition.evaluate_on_lde(
-            air, domain, main.columns, aux.columns if aux is not None else None, challenges, alpha,
-            fixed.columns if fixed is not None else None,
+            air, domain, main.evaluation_columns, aux.evaluation_columns if aux is not None else None,
+            challenges, alpha, fixed_on_evaluation_coset(fixed, domain) if fixed is not None else None,
         )
+    for polys in (main, aux):
+        if polys is not None:
+            polys.release_evaluation()
     with phase("quotient split"):
         try:
             chunks = composition.split_quotient(q_values, domain, zk, strict=check)
