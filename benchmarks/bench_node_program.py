@@ -33,7 +33,11 @@ auditor's verify of the second month's round.
     .venv/bin/python benchmarks/bench_node_program.py [--batch-size 8192] [--leaf-children 4]
         [--node-children 8] [--prove [--prove-children 4] [--top]] [--zk-cost DIR]
         [--phases PROOF_DIR [--level 1] [--index 0] [--reps 2] [--leaf-arity-log 2]]
-        [--keys PROOF_DIR [--batch-counts 5 6]]
+        [--keys PROOF_DIR [--batch-counts 5 6]] [--blowup B] [--sbox-degree 3|7]
+
+`--blowup B`: the batch children at blowup B with the same conjectured bits (`round_tree.same_bits`,
+at most 18 grinding bits); `--sbox-degree`: their Poseidon2 gadget (by default the rule's,
+`batch.sbox_degree`: 3 for the tree's batches).
 """
 
 from __future__ import annotations
@@ -46,15 +50,22 @@ from pathlib import Path
 
 from bench_verifier_program import ASSETS, solvency_air, unit_rows
 from zkpor.liabilities import aggregation as ag
+from zkpor.liabilities import batch as batch_module
 from zkpor.liabilities.round_proof import default_proof_options
-from zkpor.liabilities.round_tree import in_circuit_batch_options
+from zkpor.liabilities.round_tree import IN_CIRCUIT_GRINDING_BITS, in_circuit_batch_options, same_bits
 from zkpor.recursion import proving
 from zkpor.recursion.air import RecursionAir
 from zkpor.stark.params import default_options
 
+BATCH_BLOWUP: int | None = None  # --blowup: the batch children's, the same conjectured bits (same_bits)
+
 
 def batch_options():
-    return in_circuit_batch_options(default_proof_options())
+    """The tree's batch options (`in_circuit_batch_options`), at --blowup when given."""
+    options = in_circuit_batch_options(default_proof_options())
+    if BATCH_BLOWUP is None:
+        return options
+    return same_bits(options, BATCH_BLOWUP, max_grinding_bits=IN_CIRCUIT_GRINDING_BITS)
 
 
 INNER_ZK = True  # --no-inner-zk: inner nodes without zero knowledge
@@ -371,9 +382,14 @@ def main() -> None:
     parser.add_argument("--index", type=int, default=0, help="with --phases: which node of the level")
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--leaf-arity-log", type=int, default=ag.LEAF_ARITY_LOG)
+    parser.add_argument("--blowup", type=int, help="the batch children's blowup (the same conjectured bits)")
+    parser.add_argument("--sbox-degree", type=int, choices=(3, 7), help="the batch AIR's Poseidon2 gadget")
     args = parser.parse_args()
-    global INNER_ZK
+    global INNER_ZK, BATCH_BLOWUP
     INNER_ZK = not args.no_inner_zk
+    BATCH_BLOWUP = args.blowup
+    # The batch AIR's gadget: the rule's for the children's options (batch.sbox_degree) unless forced.
+    batch_module.SBOX_DEGREE = args.sbox_degree or batch_module.sbox_degree(batch_options())
     if args.zk_cost:
         report_zk_cost(args.zk_cost, args.batch_size, args.leaf_children)
         return
