@@ -172,11 +172,12 @@ def peak_mb():  # this process's own (VmHWM): ru_maxrss carries over exec the pa
     status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines())
     return int(status["VmHWM"].split()[0]) / 1024
 
-from zkpor.liabilities import aggregation as ag
+from zkpor.liabilities import aggregation as ag, batch as batch_module
 from zkpor.liabilities.batch import BatchProof, statement_layout
 from zkpor.recursion.proving import inner_options
 from zkpor.stark.proof import StarkProof
 
+batch_module.SBOX_DEGREE = int(sys.argv[3])  # the gadget the batches were proven with (the parent's)
 batches = [BatchProof.from_bytes(p.read_bytes()) for p in sorted(Path(sys.argv[1]).glob("*.zkp"))]
 statement = batches[0].statement
 options = inner_options(zero_knowledge=sys.argv[2] == "1")
@@ -271,8 +272,9 @@ def report_zk_cost(workdir: Path, batch_size: int, children: int) -> None:
         "inner options (recursion.proving.inner_options):"
     )
     for zk in (False, True):
-        run = subprocess.run([sys.executable, "-c", _NODE_RUN, str(batches), "1" if zk else "0"],
-                             capture_output=True, text=True, check=True)  # fmt: skip
+        zk_flag, degree = "1" if zk else "0", str(batch_module.SBOX_DEGREE)
+        command = [sys.executable, "-c", _NODE_RUN, str(batches), zk_flag, degree]
+        run = subprocess.run(command, capture_output=True, text=True, check=True)
         r = json.loads(run.stdout.strip().splitlines()[-1])
         print(f"  {'zero knowledge' if zk else 'no zero knowledge'}: 2^{r['rows'].bit_length() - 1} rows; "
               f"program + key {r['program_cpu']:.1f} CPU-s, {r['program_wall']:.1f} s; "
