@@ -179,7 +179,7 @@ def test_a_tree_round_proof_relabelled_as_a_batch_is_refused(proven: Path, folde
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("options.batch.num_queries", 65),
+        ("options.batch.num_queries", 129),
         ("options.batch.blowup", 32),
         ("options.batch.fri_folding_log", 4),
         ("options.batch.fri_final_degree", 512),

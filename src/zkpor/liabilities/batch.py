@@ -38,11 +38,12 @@ _HEADER = struct.Struct("<8sHII")
 
 
 # The Poseidon2 gadget's S-box degree in the solvency AIR (`gadgets.poseidon2.Poseidon2Gadget`), chosen
-# by the batch proof's options (`sbox_degree`): 7 (130 columns, 7 quotient chunks: blowup >= 8) for
-# BLAKE3 batch proofs at blowup >= 8, the published ones (113-115 KB a batch of 8,192 users instead
-# of 206-210 KB at the same peak memory, for ~20 % more CPU: docs/performance.md, "The degree-7
-# gadget"); 3 (248 columns) otherwise: blowup 4 needs it, and Poseidon2 batch proofs are the round
-# tree's leaves, whose node programs verify the degree-3 AIR (at blowup 4 the cheapest to prove).
+# by the batch proof's options (`sbox_degree`): 7 (130 columns, 7 quotient chunks) for BLAKE3 batch
+# proofs at blowup >= 8, the published ones (113-115 KB a batch of 8,192 users instead of 206-210 KB
+# at the same peak memory, for ~20 % more CPU: docs/performance.md, "The degree-7 gadget"), and for
+# Poseidon2 ones at any blowup (the round tree's leaves, blowup 2): their cost is hashing the LDE's
+# rows, which are half as wide (3.1-3.3 CPU-s against 3.6 with degree 3 at blowup 2); 3 (248 columns)
+# for BLAKE3 below blowup 8, the cheapest there (1.6-1.9 CPU-s at blowup 4, against 2.0-2.5).
 # The AIR's digest holds its shape, so a proof verifies only under the degree it was proven with.
 # `SBOX_DEGREE`, when set, overrides the rule (the benchmarks' `--sbox-degree`).
 SBOX_DEGREE: int | None = None
@@ -52,9 +53,9 @@ def sbox_degree(options: ProofOptions | None) -> int:
     """The gadget's S-box degree for batch proofs made with `options` (None: 3), see above."""
     if SBOX_DEGREE is not None:
         return SBOX_DEGREE
-    if options is not None and options.hasher == "blake3" and options.blowup >= 8:
-        return 7
-    return 3
+    if options is None:
+        return 3
+    return 7 if options.hasher == "poseidon2" or options.blowup >= 8 else 3
 
 
 def statement_layout(statement: Statement, options: ProofOptions | None = None) -> SolvencyLayout:

@@ -102,9 +102,10 @@ MAX_ARITY_LOG = 3
 # Batch and inner proofs are verified in-circuit by a parent: each query, Merkle level (the
 # blowup), FRI fold and final coefficient is instructions of the parent's program. A node level's
 # blowup also sizes the commitment of its program's columns (n · blowup rows).
-# The top's other options only size its native check (milliseconds).
+# The top's other options only size its native check (milliseconds). Batch proofs are at blowup 2
+# (IN_CIRCUIT_BATCH_BLOWUP): 85 queries at 100 bits, 113 at 128.
 OPTION_LIMITS = {
-    "batch": {"num_queries": 64, "blowup": 16, "fri_folding_log": 3, "fri_final_degree": 256},
+    "batch": {"num_queries": 128, "blowup": 16, "fri_folding_log": 3, "fri_final_degree": 256},
     "inner": {"num_queries": 64, "blowup": 8, "fri_folding_log": 3, "fri_final_degree": 256},
     "top": {"blowup": 8},
 }
@@ -188,10 +189,13 @@ def tree_options(batch: ProofOptions, target_bits: int = 100, *, inner_zk: bool 
 # rows (79 % → 80 % full, benchmarks/bench_node_program.py), so the node costs the same to prove.
 # (16 bits, 43 queries: 0.05 CPU-s less a batch, proven 57.)
 IN_CIRCUIT_GRINDING_BITS = 18
-# The tree's batch proofs are at blowup 4 whatever the published ones' (the default profile's 8, for
-# its degree-7 gadget and 115 KB proofs): a Poseidon2 batch costs ~1.3x more at blowup 8 with either
-# gadget (docs/performance.md, "Parameter sweep"), and its node programs verify the degree-3 AIR.
-IN_CIRCUIT_BATCH_BLOWUP = 4
+# The tree's batch proofs are committed at blowup 2 whatever the published ones' (the default
+# profile's 8, for 115 KB proofs): their cost is the Poseidon2 hashing of the LDE, which blowup 2
+# halves, and with the degree-7 gadget (`batch.sbox_degree`; its constraints evaluated on a coset 4x
+# the LDE, `ProofDomain.evaluation_size`) each row has 130 gadget columns instead of 248. A batch
+# proves in 3.1-3.3 CPU-s instead of 6.2-6.5 (blowup 4, degree 3; docs/performance.md); its 85
+# queries (18 grinding bits, 100 conjectured) cost the level-1 nodes more (docs/recursion.md).
+IN_CIRCUIT_BATCH_BLOWUP = 2
 
 
 # The most points the top proof's LDE may have: a batch's (2^16 rows, zero knowledge, blowup 4). The
