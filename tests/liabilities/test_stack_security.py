@@ -4,7 +4,13 @@ which must be the fewest conjectured and the fewest proven bits of any level."""
 from __future__ import annotations
 
 from zkpor.liabilities.round_proof import profile_options
-from zkpor.liabilities.round_tree import IN_CIRCUIT_BATCH_BLOWUP, IN_CIRCUIT_GRINDING_BITS, tree_options
+from zkpor.liabilities.round_tree import (
+    IN_CIRCUIT_BATCH_BLOWUP,
+    IN_CIRCUIT_GRINDING_BITS,
+    IN_CIRCUIT_LEAST_ROWS_AT_BLOWUP_2,
+    fit_batches,
+    tree_options,
+)
 from zkpor.stark.domain import committed_sizes
 from zkpor.stark.params import SecurityLevel, security_level
 
@@ -49,3 +55,16 @@ def test_tree_batches_trade_grinding_for_queries_at_the_same_conjectured_bits() 
     assert tree.batch.blowup == IN_CIRCUIT_BATCH_BLOWUP < profile.blowup
     assert level(tree.batch).conjectured_bits >= level(profile).conjectured_bits == 100
     assert tree.leaf_options(1) == profile
+
+
+def test_small_batches_for_the_tree_are_committed_at_blowup_4() -> None:
+    """85 distinct query draws from a small LDE repeat too often (`fit_batches`): batches below
+    IN_CIRCUIT_LEAST_ROWS_AT_BLOWUP_2 trace rows take blowup 4 and its queries, at the same
+    conjectured bits; the other levels are untouched."""
+    tree = tree_options(profile_options("conjectured"))
+    assert fit_batches(tree, IN_CIRCUIT_LEAST_ROWS_AT_BLOWUP_2) == tree
+    small = fit_batches(tree, IN_CIRCUIT_LEAST_ROWS_AT_BLOWUP_2 // 2)
+    assert (small.batch.blowup, small.batch.num_queries, small.batch.grinding_bits) == (4, 42, 18)
+    assert (small.inner, small.top) == (tree.inner, tree.top)
+    n = IN_CIRCUIT_LEAST_ROWS_AT_BLOWUP_2 // 2
+    assert security_level(small.batch, *committed_sizes(n, small.batch)).conjectured_bits >= 100

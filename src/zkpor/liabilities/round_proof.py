@@ -38,7 +38,13 @@ import numpy as np
 from zkpor.errors import InputError, InterruptError, VerificationError, ZkporError
 from zkpor.fsutil import exclusive_lock, make_directory, remove_stale_temporaries, write_atomically
 from zkpor.liabilities.air import BatchPublic, SolvencyAir
-from zkpor.liabilities.assignment import BatchMembers, batch_members, choose_batch_shape, plan_batches
+from zkpor.liabilities.assignment import (
+    BatchMembers,
+    batch_members,
+    block_rows,
+    choose_batch_shape,
+    plan_batches,
+)
 from zkpor.liabilities.batch import BatchProof, statement_layout, verify_batch
 from zkpor.liabilities.distributed import BatchJob, BatchRunner, InProcessRunner, NodeJob, no_huge_pages
 from zkpor.liabilities.inclusion import InclusionProof, verify_inclusion
@@ -70,6 +76,7 @@ from zkpor.liabilities.round_tree import (
     TreeSchedule,
     check_tree_limits,
     expected_top,
+    fit_batches,
     prove_tree,
     stack_security,
     tree_options,
@@ -278,6 +285,7 @@ def _prove_locked(
     shape = choose_batch_shape(len(users), bits, batch_size)
     statement = Statement.from_config(config, shape.limb_bits, shape.batch_size, shape.batch_count)
     if tree is not None:  # aggregated: the batches are the tree's leaves (one batch: the round proof)
+        tree = fit_batches(tree, shape.batch_size * block_rows(bits))
         if expected_top(shape.batch_count) == TOP_NODE:
             check_tree_limits(tree)  # fail now, not after hours of proving a file no verifier takes
         options = tree.leaf_options(shape.batch_count)

@@ -196,6 +196,12 @@ IN_CIRCUIT_GRINDING_BITS = 18
 # proves in 3.1-3.3 CPU-s instead of 6.2-6.5 (blowup 4, degree 3; docs/performance.md); its 85
 # queries (18 grinding bits, 100 conjectured) cost the level-1 nodes more (docs/recursion.md).
 IN_CIRCUIT_BATCH_BLOWUP = 2
+# ... for batches of at least this many trace rows (512 users of 22 assets). Poseidon2 proofs draw
+# their queries without a repeat (`statement.grind_for_distinct_queries`): 85 draws from a small
+# LDE repeat so often (97 % of draws at 32 users) that the grinding costs more than blowup 2 saves,
+# so smaller batches are committed at blowup 4 (42 queries). 2^12 rows: an LDE of 2^14, 80 % of
+# draws distinct.
+IN_CIRCUIT_LEAST_ROWS_AT_BLOWUP_2 = 1 << 12
 
 
 # The most points the top proof's LDE may have: a batch's (2^16 rows, zero knowledge, blowup 4). The
@@ -221,6 +227,14 @@ def fit_top(tree: TreeOptions, trace_length: int) -> TreeOptions:
     if blowup == top.blowup:
         return tree
     return replace(tree, top=same_bits(top, blowup, max_grinding_bits=max(top.grinding_bits, 24)))
+
+
+def fit_batches(tree: TreeOptions, trace_length: int) -> TreeOptions:
+    """`tree` with its batch proofs at blowup 4 (the same conjectured bits) when their traces are
+    shorter than IN_CIRCUIT_LEAST_ROWS_AT_BLOWUP_2. round.zkp lists the options used."""
+    if trace_length >= IN_CIRCUIT_LEAST_ROWS_AT_BLOWUP_2 or tree.batch.blowup >= 4:
+        return tree
+    return replace(tree, batch=same_bits(tree.batch, 4, max_grinding_bits=IN_CIRCUIT_GRINDING_BITS))
 
 
 def same_bits(options: ProofOptions, blowup: int | None = None, *, max_grinding_bits: int) -> ProofOptions:
