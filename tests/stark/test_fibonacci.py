@@ -106,11 +106,13 @@ def test_proofs_in_a_row_reuse_the_main_lde_matrix(small_options):
     assert any(m is kept for m in polys._lde_buffers._kept)  # and given back again
     for proof in (first, second):
         verify(air, proof.to_bytes(), min_security_bits=0)
-    # a larger proof: its LDE fits no kept matrix, so they are dropped, before its coefficients
-    # (which the kept LDE, of their very shape, would serve) are taken: none is held past that miss
+    # a larger proof (a tree's node among the batches): its LDE fits no kept matrix and takes fresh
+    # pages; the kept ones stay for the next proof of their shape, which finds its LDE again
     other, other_trace = honest(4 * N)
     prove(other, other_trace, small_options)
-    assert not any(m is kept for m in polys._lde_buffers._kept)
+    assert any(m is kept for m in polys._lde_buffers._kept)
+    prove(air, trace, small_options)
+    assert any(m is kept for m in polys._lde_buffers._kept)
 
 
 def test_a_smaller_proof_between_writes_into_the_kept_matrices_and_gives_them_back(small_options):
@@ -141,8 +143,7 @@ def test_a_kept_matrix_serves_a_request_of_at_most_twice_less_as_a_view():
     buffers = _LdeBuffers()
     owner = np.zeros((4, 64), dtype=np.uint64)
     buffers.give(owner)
-    assert buffers.take((4, 16)) is None  # a quarter: kept for a closer fit, then dropped (a miss)
-    buffers.give(owner)
+    assert buffers.take((4, 16)) is None  # a quarter: kept for a closer fit (a miss)
     view = buffers.take((3, 64))
     assert view is not None and view.shape == (3, 64) and view.flags.c_contiguous
     assert np.shares_memory(view, owner) and buffers.take((4, 64)) is None  # lent, not kept
@@ -150,5 +151,21 @@ def test_a_kept_matrix_serves_a_request_of_at_most_twice_less_as_a_view():
     buffers.give(view)  # the whole matrix comes back
     assert buffers.take((4, 64)) is owner and owner[:3].all() and not owner[3].any()
     buffers.give(owner)
-    assert buffers.take((3, 64), drop_others=False, fit=False) is None  # exact shapes only (a trace)
+    assert buffers.take((3, 64), fit=False) is None  # exact shapes only (a trace)
     assert buffers.take((4, 64)) is owner
+
+
+def test_kept_matrices_are_bounded_in_bytes_and_count_the_oldest_going_first():
+    from zkpor.stark.polys import _LdeBuffers
+
+    buffers = _LdeBuffers()
+    buffers.KEPT_BYTES = 3 * 8 * 64  # three (1, 64) matrices
+    given = [np.full((1, 64), i, dtype=np.uint64) for i in range(4)]
+    for matrix in given:
+        buffers.give(matrix)
+    assert [m[0, 0] for m in buffers._kept] == [1, 2, 3]
+    buffers.give(np.zeros((2, 64), dtype=np.uint64))  # two more rows' worth: 1 and 2 go
+    assert [m.shape[0] for m in buffers._kept] == [1, 2] and buffers._kept[0][0, 0] == 3
+    buffers.LIMIT = 1
+    buffers.give(np.zeros((1, 8), dtype=np.uint64))
+    assert [m.shape for m in buffers._kept] == [(1, 8)]

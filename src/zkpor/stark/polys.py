@@ -35,16 +35,22 @@ class _LdeBuffers:
 
     A new matrix is fresh pages that the kernel zeroes before the NTT writes them: 1.2 GB for an
     8,192-user batch's main trace, and `clear_page` was a quarter of the CPU samples of a process
-    proving batches (perf). A process proving batch after batch reuses them instead, and a proof of
-    a smaller shape in between (a node of the round proof's tree among the batches) writes into
-    the front of a kept matrix up to twice its size (a view, lent): the batches' matrices are
-    still there for the next batch, and the node faults no fresh pages either."""
+    proving batches (perf). A process proving batch after batch reuses them instead. A round with
+    its tree alternates two sets of shapes, the batches' and the nodes' (a node of the round
+    proof's tree among the batches): a request is served by a kept matrix of its shape, or by the
+    front of one up to twice its size (a view, lent), or else by fresh pages, the other shapes'
+    matrices staying kept for their next proof, up to `KEPT_BYTES` in all (the oldest go first).
+    Until a23639e a miss dropped every kept matrix: with the tree's batches at blowup 2 each
+    level-1 node then left the next batch nothing to reuse, 22 % of a 2^17-user round's CPU."""
 
     # matrices kept: a proof's 3 LDEs (main, aux, quotient), with ZK 2 coefficient matrices, the
-    # trace the caller gives back (`give_trace`), and main's and aux's over a larger evaluation coset
-    LIMIT = 8
-    # a kept matrix serves a request of another shape if at most this many times its size: the
-    # tree's nodes ask for 48-60 % of a batch's matrices; a larger waste would raise the peak
+    # trace the caller gives back (`give_trace`), and main's and aux's over a larger evaluation coset,
+    # for each of the two sets of shapes a round alternates
+    LIMIT = 16
+    # Both sets fit: a tree's batch (8,192 users, blowup 2) keeps 1.45 GB, a 2^16-row node 1.4 GB.
+    KEPT_BYTES = 3 << 30
+    # a kept matrix serves a request of another shape if at most this many times its size: a
+    # larger waste would raise the peak
     FIT = 2
 
     def __init__(self) -> None:
@@ -52,14 +58,9 @@ class _LdeBuffers:
         self._kept: list[np.ndarray] = []
         self._lent: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
 
-    def take(
-        self, shape: tuple[int, int], *, drop_others: bool = True, fit: bool = True
-    ) -> np.ndarray | None:
+    def take(self, shape: tuple[int, int], *, fit: bool = True) -> np.ndarray | None:
         """A kept matrix of this shape, else (with `fit`) the front of the smallest kept one that
-        holds it and is at most `FIT` times its size, as a C-contiguous view; if neither, the kept
-        ones are dropped (unless not `drop_others`): they are from proofs of another shape that
-        this one's would only add to (measured before views: 3.7 GB for a 2^16-user round with
-        its tree, each level's matrices kept beside the batches')."""
+        holds it and is at most `FIT` times its size, as a C-contiguous view; else None."""
         with self._lock:
             for i, matrix in enumerate(self._kept):
                 if matrix.shape == shape:
@@ -70,17 +71,7 @@ class _LdeBuffers:
                 self._kept = [m for m in self._kept if m is not owner]
                 self._lent[id(owner)] = owner
                 return owner.reshape(-1)[: shape[0] * shape[1]].reshape(shape)
-            if drop_others:
-                self._kept.clear()
         return None
-
-    def drop_unless_held(self, shape: tuple[int, int]) -> None:
-        """Drop the kept matrices if `take(shape)` would: called before a proof's smaller matrices
-        are taken for one of this shape (its coefficients before its LDE), so that a proof larger
-        than the last does not hold one of them past the miss of its LDE."""
-        with self._lock:
-            if not any(m.shape == shape for m in self._kept) and not self._fitting(shape):
-                self._kept.clear()
 
     def _fitting(self, shape: tuple[int, int]) -> list[np.ndarray]:
         size = shape[0] * shape[1]
@@ -95,7 +86,8 @@ class _LdeBuffers:
                 del self._lent[id(owner)]
                 matrix = owner
             self._kept.append(matrix)
-            del self._kept[: -self.LIMIT]
+            while len(self._kept) > self.LIMIT or sum(m.nbytes for m in self._kept) > self.KEPT_BYTES:
+                del self._kept[0]
 
 
 _lde_buffers = _LdeBuffers()
@@ -106,7 +98,7 @@ def zeroed_trace(shape: tuple[int, int]) -> np.ndarray:
     cleared, or a new one. A new trace is fresh pages, faulted and zeroed by the kernel as it is
     written (~0.07 CPU-s for 156 MB with 4 KB pages); clearing a kept one streams it once (~0.01).
     Another shape's kept matrices stay (they are the next proof's LDEs)."""
-    kept = _lde_buffers.take(shape, drop_others=False, fit=False)
+    kept = _lde_buffers.take(shape, fit=False)
     if kept is None:
         return np.zeros(shape, dtype=np.uint64)
     kept.fill(0)
@@ -186,7 +178,6 @@ def trace_coefficients(columns: np.ndarray, domain: ProofDomain, zero_knowledge:
         return ntt.intt(columns)
     width, n = columns.shape
     r, shape = domain.random_coefficients, (width, domain.coefficient_width)
-    _lde_buffers.drop_unless_held((width, domain.lde_size))  # (the LDE of these coefficients, next)
     out = _lde_buffers.take(shape)
     if out is None:
         out = np.empty(shape, dtype=np.uint64)
