@@ -7,12 +7,13 @@ from zkpor.liabilities.round_proof import profile_options
 from zkpor.liabilities.round_tree import (
     IN_CIRCUIT_BATCH_BLOWUP,
     IN_CIRCUIT_GRINDING_BITS,
-    IN_CIRCUIT_LEAST_ROWS_AT_BLOWUP_2,
+    LEAST_DISTINCT_DRAW_CHANCE,
     fit_batches,
     tree_options,
 )
 from zkpor.stark.domain import committed_sizes
 from zkpor.stark.params import SecurityLevel, security_level
+from zkpor.stark.statement import distinct_draw_chance
 
 
 def test_the_weakest_level_has_the_fewest_conjectured_and_proven_bits() -> None:
@@ -58,13 +59,16 @@ def test_tree_batches_trade_grinding_for_queries_at_the_same_conjectured_bits() 
 
 
 def test_small_batches_for_the_tree_are_committed_at_blowup_4() -> None:
-    """85 distinct query draws from a small LDE repeat too often (`fit_batches`): batches below
-    IN_CIRCUIT_LEAST_ROWS_AT_BLOWUP_2 trace rows take blowup 4 and its queries, at the same
-    conjectured bits; the other levels are untouched."""
+    """85 distinct query draws from a small LDE repeat too often (`fit_batches`): a batch whose draw
+    would repeat more often than not takes blowup 4 and its queries, at the same conjectured bits;
+    the other levels are untouched."""
     tree = tree_options(profile_options("conjectured"))
-    assert fit_batches(tree, IN_CIRCUIT_LEAST_ROWS_AT_BLOWUP_2) == tree
-    small = fit_batches(tree, IN_CIRCUIT_LEAST_ROWS_AT_BLOWUP_2 // 2)
-    assert (small.batch.blowup, small.batch.num_queries, small.batch.grinding_bits) == (4, 42, 18)
-    assert (small.inner, small.top) == (tree.inner, tree.top)
-    n = IN_CIRCUIT_LEAST_ROWS_AT_BLOWUP_2 // 2
-    assert security_level(small.batch, *committed_sizes(n, small.batch)).conjectured_bits >= 100
+    for rows in (1 << 11, 1 << 13, 1 << 16):  # 256 users of 22 assets and more
+        assert fit_batches(tree, rows) == tree
+    for rows in (1 << 8, 1 << 10):
+        small = fit_batches(tree, rows)
+        assert (small.batch.blowup, small.batch.num_queries, small.batch.grinding_bits) == (4, 42, 18)
+        assert (small.inner, small.top) == (tree.inner, tree.top)
+        assert security_level(small.batch, *committed_sizes(rows, small.batch)).conjectured_bits >= 100
+        lde = committed_sizes(rows, tree.batch)[1]
+        assert distinct_draw_chance(lde, 85) < LEAST_DISTINCT_DRAW_CHANCE < distinct_draw_chance(lde * 2, 42)

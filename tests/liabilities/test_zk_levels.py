@@ -17,6 +17,7 @@ from liabilities_testing import CHEAP_TREE, copy_round, make_round, prove_small
 
 from zkpor.errors import VerificationError
 from zkpor.field.extension import Ext
+from zkpor.liabilities.batch import BatchProof
 from zkpor.liabilities.round_proof import profile_options, verify_round
 from zkpor.liabilities.round_tree import NodeFile, RoundProof, node_file_name, tree_options
 from zkpor.recursion.air import ProgramPublic, RecursionAir, plan
@@ -141,3 +142,17 @@ def test_a_level_without_zero_knowledge_is_recorded_and_refused_unless_allowed(
     )
     with pytest.raises(VerificationError, match="round.zkp"):
         verify_round(claimed, min_security_bits=0)
+
+
+def test_a_tree_over_batches_committed_at_blowup_2_verifies(tmp_path: Path) -> None:
+    """The tree's batches as `zkpor prove` makes them at scale: committed at blowup 2, the degree-7
+    gadget's constraints evaluated by the prover on a coset twice their LDE; the level-1 node's
+    program verifies them like any other, and the round verifies."""
+    secret = make_round(tmp_path / "r", 64)
+    tree = replace(CHEAP_TREE, batch=replace(CHEAP_TREE.batch, blowup=2))
+    prove_small(tmp_path / "r", secret, aggregate=True, tree=tree)
+    assert _round_proof(tmp_path / "r").tree.batch == tree.batch
+    data = (tmp_path / "r/proof/batches/00000.zkp").read_bytes()
+    stark = StarkProof.from_bytes(BatchProof.from_bytes(data).stark)
+    assert (stark.options.blowup, stark.num_quotient_chunks) == (2, 7)  # the degree-7 gadget
+    verify_round(tmp_path / "r", min_security_bits=0)

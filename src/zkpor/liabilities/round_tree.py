@@ -79,6 +79,7 @@ from zkpor.stark.params import (
 )
 from zkpor.stark.phases import phase
 from zkpor.stark.proof import MAX_PROOF_BYTES, ProofFormatError, StarkProof
+from zkpor.stark.statement import distinct_draw_chance
 
 ROUND_PROOF_NAME = ROUND_PROOF_FILE
 NODES_DIR = "nodes"
@@ -196,12 +197,12 @@ IN_CIRCUIT_GRINDING_BITS = 18
 # proves in 3.1-3.3 CPU-s instead of 6.2-6.5 (blowup 4, degree 3; docs/performance.md); its 85
 # queries (18 grinding bits, 100 conjectured) cost the level-1 nodes more (docs/recursion.md).
 IN_CIRCUIT_BATCH_BLOWUP = 2
-# ... for batches of at least this many trace rows (512 users of 22 assets). Poseidon2 proofs draw
-# their queries without a repeat (`statement.grind_for_distinct_queries`): 85 draws from a small
-# LDE repeat so often (97 % of draws at 32 users) that the grinding costs more than blowup 2 saves,
-# so smaller batches are committed at blowup 4 (42 queries). 2^12 rows: an LDE of 2^14, 80 % of
-# draws distinct.
-IN_CIRCUIT_LEAST_ROWS_AT_BLOWUP_2 = 1 << 12
+# ... unless their LDE is so small that the query draw repeats a position more often than not:
+# Poseidon2 proofs draw their queries without a repeat (`statement.grind_for_distinct_queries`),
+# and 85 draws from a small LDE repeat so often (97 % of draws at 32 users) that the grinding costs
+# more than blowup 2 saves; such batches (under 2^11 trace rows, 256 users of 22 assets, at the
+# default options) are committed at blowup 4 (42 queries). `fit_batches`.
+LEAST_DISTINCT_DRAW_CHANCE = 0.5
 
 
 # The most points the top proof's LDE may have: a batch's (2^16 rows, zero knowledge, blowup 4). The
@@ -230,11 +231,14 @@ def fit_top(tree: TreeOptions, trace_length: int) -> TreeOptions:
 
 
 def fit_batches(tree: TreeOptions, trace_length: int) -> TreeOptions:
-    """`tree` with its batch proofs at blowup 4 (the same conjectured bits) when their traces are
-    shorter than IN_CIRCUIT_LEAST_ROWS_AT_BLOWUP_2. round.zkp lists the options used."""
-    if trace_length >= IN_CIRCUIT_LEAST_ROWS_AT_BLOWUP_2 or tree.batch.blowup >= 4:
+    """`tree` with its batch proofs at blowup 4 (the same conjectured bits) when at their own blowup
+    a batch of `trace_length` rows would draw its queries without a repeat less often than
+    LEAST_DISTINCT_DRAW_CHANCE. round.zkp lists the options used."""
+    batch = tree.batch
+    lde_size = committed_sizes(trace_length, batch)[1]
+    if batch.blowup >= 4 or distinct_draw_chance(lde_size, batch.num_queries) >= LEAST_DISTINCT_DRAW_CHANCE:
         return tree
-    return replace(tree, batch=same_bits(tree.batch, 4, max_grinding_bits=IN_CIRCUIT_GRINDING_BITS))
+    return replace(tree, batch=same_bits(batch, 4, max_grinding_bits=IN_CIRCUIT_GRINDING_BITS))
 
 
 def same_bits(options: ProofOptions, blowup: int | None = None, *, max_grinding_bits: int) -> ProofOptions:

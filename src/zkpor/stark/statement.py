@@ -60,6 +60,14 @@ def draw_query_positions(transcript: Transcript, lde_size: int, num_queries: int
     return sorted(transcript.challenge_distinct_indices(b"queries", lde_size, num_queries))
 
 
+def distinct_draw_chance(lde_size: int, num_queries: int) -> float:
+    """The probability that `num_queries` draws from `lde_size` positions repeat none."""
+    chance = 1.0
+    for i in range(num_queries):
+        chance *= 1 - i / lde_size
+    return chance
+
+
 def grind_for_distinct_queries(
     transcript: Poseidon2Transcript, bits: int, lde_size: int, num_queries: int
 ) -> int:
@@ -72,10 +80,7 @@ def grind_for_distinct_queries(
     repeat: the prover keeps grinding past a nonce whose draw repeats (probability ≈ q²/2·lde, so
     rarely more than one search). Soundness is unchanged: any passing nonce is valid to the
     verifier, so a prover could always pick among them; this one picks by a public rule."""
-    chance = 1.0
-    for i in range(num_queries):
-        chance *= 1 - i / lde_size
-    if chance < MIN_DISTINCT_DRAW_CHANCE:
+    if distinct_draw_chance(lde_size, num_queries) < MIN_DISTINCT_DRAW_CHANCE:
         raise ParameterError(
             f"{num_queries} queries on an LDE of {lde_size} positions almost never draw without a "
             "repeat, which a Poseidon2 proof needs: use fewer queries or a larger blowup"
