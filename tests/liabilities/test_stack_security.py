@@ -61,12 +61,14 @@ def test_tree_batches_trade_grinding_for_queries_at_the_same_conjectured_bits() 
 def test_small_batches_for_the_tree_are_committed_at_blowup_4() -> None:
     """85 distinct query draws from a small LDE repeat too often (`fit_batches`): a batch whose draw
     would repeat more often than not takes blowup 4 and its queries, at the same conjectured bits;
-    the other levels are untouched."""
+    the other levels are untouched. So does a round whose only node is the top (at most four
+    batches), whose program would double to verify 85-query children."""
     tree = tree_options(profile_options("conjectured"))
     for rows in (1 << 11, 1 << 13, 1 << 16):  # 256 users of 22 assets and more
-        assert fit_batches(tree, rows) == tree
+        assert fit_batches(tree, rows, 5) == tree
+    assert fit_batches(tree, 1 << 16, 4).batch == fit_batches(tree, 1 << 10, 5).batch
     for rows in (1 << 8, 1 << 10):
-        small = fit_batches(tree, rows)
+        small = fit_batches(tree, rows, 5)
         assert (small.batch.blowup, small.batch.num_queries, small.batch.grinding_bits) == (4, 42, 18)
         assert (small.inner, small.top) == (tree.inner, tree.top)
         assert security_level(small.batch, *committed_sizes(rows, small.batch)).conjectured_bits >= 100

@@ -148,7 +148,7 @@ def test_a_tree_over_batches_committed_at_blowup_2_verifies(tmp_path: Path) -> N
     """The tree's batches as `zkpor prove` makes them at scale: committed at blowup 2, the degree-7
     gadget's constraints evaluated by the prover on a coset twice their LDE; the level-1 node's
     program verifies them like any other, and the round verifies."""
-    secret = make_round(tmp_path / "r", 64)
+    secret = make_round(tmp_path / "r", 160)  # five batches: a level below the top
     tree = replace(CHEAP_TREE, batch=replace(CHEAP_TREE.batch, blowup=2))
     prove_small(tmp_path / "r", secret, aggregate=True, tree=tree)
     assert _round_proof(tmp_path / "r").tree.batch == tree.batch

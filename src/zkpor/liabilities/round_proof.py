@@ -285,7 +285,7 @@ def _prove_locked(
     shape = choose_batch_shape(len(users), bits, batch_size)
     statement = Statement.from_config(config, shape.limb_bits, shape.batch_size, shape.batch_count)
     if tree is not None:  # aggregated: the batches are the tree's leaves (one batch: the round proof)
-        tree = fit_batches(tree, shape.batch_size * block_rows(bits))
+        tree = fit_batches(tree, shape.batch_size * block_rows(bits), shape.batch_count)
         if expected_top(shape.batch_count) == TOP_NODE:
             check_tree_limits(tree)  # fail now, not after hours of proving a file no verifier takes
         options = tree.leaf_options(shape.batch_count)

@@ -230,13 +230,20 @@ def fit_top(tree: TreeOptions, trace_length: int) -> TreeOptions:
     return replace(tree, top=same_bits(top, blowup, max_grinding_bits=max(top.grinding_bits, 24)))
 
 
-def fit_batches(tree: TreeOptions, trace_length: int) -> TreeOptions:
-    """`tree` with its batch proofs at blowup 4 (the same conjectured bits) when at their own blowup
-    a batch of `trace_length` rows would draw its queries without a repeat less often than
-    LEAST_DISTINCT_DRAW_CHANCE. round.zkp lists the options used."""
+def fit_batches(tree: TreeOptions, trace_length: int, batch_count: int) -> TreeOptions:
+    """`tree` with its batch proofs at blowup 4 (the same conjectured bits) when blowup 2 does not
+    pay: when at their own blowup a batch of `trace_length` rows would draw its queries without a
+    repeat less often than LEAST_DISTINCT_DRAW_CHANCE, or when the round's only node level is the
+    top (`batch_count` batches, at most the leaf arity): the top's program verifies the batches
+    itself, and at 85 queries a child four children make it 2^16 rows, for which the top proof
+    takes blowup 4 and 41 queries (`fit_top`): round.zkp 258 KB instead of 175 KB for the demo's
+    four batches. round.zkp lists the options used."""
     batch = tree.batch
+    if batch.blowup >= 4:
+        return tree
+    one_level = len(aggregation.plan_tree(batch_count, tree.leaf_arity_log, tree.node_arity_log).levels) == 1
     lde_size = committed_sizes(trace_length, batch)[1]
-    if batch.blowup >= 4 or distinct_draw_chance(lde_size, batch.num_queries) >= LEAST_DISTINCT_DRAW_CHANCE:
+    if not one_level and distinct_draw_chance(lde_size, batch.num_queries) >= LEAST_DISTINCT_DRAW_CHANCE:
         return tree
     return replace(tree, batch=same_bits(batch, 4, max_grinding_bits=IN_CIRCUIT_GRINDING_BITS))
 
