@@ -40,7 +40,7 @@ class _LdeBuffers:
     proof's tree among the batches): a request is served by a kept matrix of its shape, or by the
     front of one up to twice its size (a view, lent), or else by fresh pages, the other shapes'
     matrices staying kept for their next proof, up to `KEPT_BYTES` in all (the oldest go first).
-    Until a23639e a miss dropped every kept matrix: with the tree's batches at blowup 2 each
+    Until b1bf6be a miss dropped every kept matrix: with the tree's batches at blowup 2 each
     level-1 node then left the next batch nothing to reuse, 22 % of a 2^17-user round's CPU."""
 
     # matrices kept: a proof's 3 LDEs (main, aux, quotient), with ZK 2 coefficient matrices, the
