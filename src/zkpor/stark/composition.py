@@ -204,34 +204,34 @@ def evaluate_on_lde(
 ) -> np.ndarray:
     """Q on every point of the evaluation coset g·⟨ω_E⟩ (`ProofDomain.evaluation_size`, usually the
     LDE's), as an (E, 2) extension array, from the column-major LDEs over it (columns, E)."""
-    N, n = domain.evaluation_size, domain.trace_length
-    step = N // n
+    E, n = domain.evaluation_size, domain.trace_length
+    step = E // n
     alphas = ext_powers_list(alpha, num_composition_terms(air))
     periodic = periodic_lde(air, domain)
     points = ntt.domain(domain.log_evaluation, ntt.GENERATOR)
-    # x^n takes N/n distinct values on the coset: invert those once.
-    x_to_n = gl.pow(points[: N // n], n)
+    # x^n takes E/n distinct values on the coset: invert those once.
+    x_to_n = gl.pow(points[: E // n], n)
     zh_inverse_period = gl.batch_inv(gl.sub(x_to_n, 1))
     last_row = pow(domain.omega, n - 1, gl.P)
     groups = group_assertions(air)
-    out = np.empty((N, 2), dtype=np.uint64)
+    out = np.empty((E, 2), dtype=np.uint64)
 
     def block(lde: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, int]:
         """(matrix, offset): points [start, stop) of every column of an LDE are
         matrix[:, offset : offset + stop − start]: the LDE itself, or a copy where they wrap around
         its end."""
-        if stop <= N:
+        if stop <= E:
             return lde, start
-        return np.concatenate([lde[:, start:], lde[:, : stop - N]], axis=1), 0
+        return np.concatenate([lde[:, start:], lde[:, : stop - E]], axis=1), 0
 
     # A short LDE (a small round's) still splits between the threads: 2^15 points are one chunk.
-    chunk_rows = max(1, min(ROWS_PER_CHUNK, N // parallel.num_threads()))
+    chunk_rows = max(1, min(ROWS_PER_CHUNK, E // parallel.num_threads()))
 
     def evaluate_chunk(start: int) -> None:
-        stop = min(N, start + chunk_rows)
-        if start < N - step < stop:  # only the last `step` rows wrap: copy those, not the chunk
-            evaluate_rows(start, N - step)
-            evaluate_rows(N - step, stop)
+        stop = min(E, start + chunk_rows)
+        if start < E - step < stop:  # only the last `step` rows wrap: copy those, not the chunk
+            evaluate_rows(start, E - step)
+            evaluate_rows(E - step, stop)
         else:
             evaluate_rows(start, stop)
 
@@ -253,7 +253,7 @@ def evaluate_on_lde(
         periodic_values = [BaseVec(periodic_rows(p, start, stop)) for p in periodic]
         main_values = air.evaluate(frame, periodic_values)
         aux_values = air.evaluate_aux(frame, periodic_values, challenges) if aux_lde is not None else []
-        zh_inverse = BaseVec(zh_inverse_period[rows % (N // n)])
+        zh_inverse = BaseVec(zh_inverse_period[rows % (E // n)])
         assertion_inverses = [
             BaseVec(gl.batch_inv(gl.sub(gl.pow(x.values, g.exponent), g.root))) for g in groups
         ]
@@ -270,7 +270,7 @@ def evaluate_on_lde(
 
     # One chunk a range: a thread that finds the other ahead takes the next chunk, so the last
     # one to finish waits for at most one chunk, not a range of several.
-    chunks = -(-N // chunk_rows)
+    chunks = -(-E // chunk_rows)
     parallel.parallel_ranges(evaluate_chunks, chunks, per_thread=chunks)
     return out
 
