@@ -13,7 +13,8 @@ Prints, for the same round (same users, same secret), each run in its own proces
   being the batches (Poseidon2, zero knowledge) and the driver; round.zkp's size;
 - `zkpor verify`-equivalent of the round proof alone (global.json, summary.json, round.zkp): wall
   and peak memory with an empty key cache (keys derived) and with the cache filled (`--verify-only`:
-  only this, on an existing round's public folder);
+  only this, on an existing round's public folder), the proof's check and its keys (derived or
+  read from the cache) apart;
 - with `--next-round`: the next month's round of the same shape (the same users, another round id,
   every price doubled) proven with aggregation and verified with the key cache the first round's
   verification filled (the keys do not depend on the prices: all hits, nothing derived).
@@ -82,6 +83,7 @@ with recording() as phases:
     result = verify_round(Path(sys.argv[1]))
 rp = result.round_proof
 print(json.dumps({"seconds": time.perf_counter() - imported, "round_proof_seconds": rp.seconds,
+                  "keys_seconds": rp.keys_seconds,
                   "process_seconds": time.perf_counter() - started,
                   "import_seconds": imported - started, "import_cpu": imported_cpu - cpu_started,
                   "cpu": time.process_time() - cpu_started,
@@ -197,8 +199,9 @@ def _measure_verify(public: Path, later: Path | None = None) -> None:
         for label, folder in runs:
             v = _run(_VERIFY, str(folder), env=env)
             print(f"verify ({label}): {v['seconds']:.2f} s wall "
-                  f"(round proof {v['round_proof_seconds']:.2f} s), peak {v['peak_mb']:.0f} MB, "
-                  f"keys {'derived' if v['keys_built'] else 'all cached'}; "
+                  f"(round proof {v['round_proof_seconds']:.2f} s: its check "
+                  f"{v['round_proof_seconds'] - v['keys_seconds']:.2f} s, its keys {v['keys_seconds']:.2f} s "
+                  f"{'derived' if v['keys_built'] else 'all from the cache'}), peak {v['peak_mb']:.0f} MB; "
                   f"whole process {v['process_seconds']:.2f} s wall, {v['cpu']:.2f} CPU-s, "
                   f"imports {v['import_seconds']:.2f} s, {v['import_cpu']:.2f} CPU-s, "
                   f"{v['import_peak_mb']:.0f} MB")  # fmt: skip

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import hashlib
 import pstats
 import sys
 import time
@@ -83,8 +82,7 @@ def main() -> None:
         print(f"  {name}: {phase_wall:.2f} s wall, {phase_cpu:.2f} CPU-s")
     for level, found in sorted(keys.by_level.items()):
         for key in found:
-            print(f"  level {level}: {key.summary.trace_length} rows, key "
-                  f"{hashlib.sha256(key.to_bytes()).hexdigest()[:32]}")  # fmt: skip
+            print(f"  level {level}: {key.summary.trace_length} rows, key {key.digest()[:32]}")
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
 

@@ -221,6 +221,27 @@ def test_keys_are_derived_once_cached_and_a_damaged_entry_rebuilt(
     rebuilt = _verify(directory, key_cache=KeyCache(tmp_path / "keys", notices.append), notice=notices.append)
     assert rebuilt.round_proof is not None and rebuilt.round_proof.keys_built
     assert any("ignored" in n and entries[0].name in n for n in notices)
+    # Deriving or reading the keys is timed apart from the check, and the top key has one name.
+    for check in (first.round_proof, again.round_proof, rebuilt.round_proof):
+        assert 0 < check.keys_seconds < check.seconds
+        assert check.top_key == first.round_proof.top_key and len(check.top_key) == 64
+
+
+def test_verify_prints_the_check_and_the_keys_apart(
+    aggregated: tuple[Path, bytes], tmp_path: Path, run_main, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`zkpor verify` says how long the round proof's check took and, apart, whether its keys were
+    derived now (a setup step, once per version and shape) or read from the cache; and names the top
+    key, the same both times (what two auditors can compare)."""
+    monkeypatch.setenv("ZKPOR_KEY_CACHE", str(tmp_path / "keys"))
+    first = run_main("verify", str(aggregated[0]), "--min-security-bits", "0", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "its verification keys derived now in" in first.stdout
+    again = run_main("verify", str(aggregated[0]), "--min-security-bits", "0", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "its verification keys read from the local cache in" in again.stdout
+    named = [line.split("top key ")[1].split()[0] for line in (first.stdout, again.stdout)]
+    assert named[0] == named[1] and len(named[0]) == 64
 
 
 def test_keys_of_one_round_verify_the_next_round_of_another_batch_count(

@@ -793,8 +793,10 @@ class RoundProofCheck:
     # "batch", "inner" (when the tree has inner levels), "top"; "batch" only for a round of one batch
     security: dict[str, SecurityLevel]
     proof_bytes: int
-    seconds: float
+    seconds: float  # the whole check, keys included
     keys_built: bool  # the verifying keys were derived here (not found in the local cache)
+    keys_seconds: float = 0.0  # of `seconds`: deriving the keys, or reading them from the cache
+    top_key: str = ""  # SHA-256 (hex) of the top program's verifying key: the same for every auditor
 
 
 def verify_round_proof(
@@ -840,10 +842,12 @@ def verify_round_proof(
                 f"{where}: the {name} proofs are not zero-knowledge (their openings leak what they "
                 "prove over); refused unless --allow-non-zk"
             )
+    keys_started = time.perf_counter()
     try:
         keys = stack_keys(g.statement, rp.tree, plan, cache or KeyCache(None), notice)
     except ZkporError as error:  # e.g. options no node program can verify (a BLAKE3 batch)
         raise VerificationError(f"{where}: its tree's programs cannot be derived: {error}") from None
+    keys_seconds = time.perf_counter() - keys_started
     lengths = {level: [k.summary.trace_length for k in found] for level, found in keys.by_level.items()}
     security = stack_security(g.statement, rp.tree, lengths)
     for name, level in security.items():
@@ -857,7 +861,8 @@ def verify_round_proof(
     except ZkporError as error:
         raise VerificationError(f"{where}: {error}") from None
     totals = rp.public.asset_totals(g.limb_bits)[: len(g.assets)]
-    return RoundProofCheck(rp, totals, security, len(data), time.perf_counter() - started, keys.built)
+    return RoundProofCheck(rp, totals, security, len(data), time.perf_counter() - started, keys.built,
+                           keys_seconds, keys.top.digest())  # fmt: skip
 
 
 def _check_round(where: str, rp: RoundProof | BatchRoundProof, g: GlobalProof) -> None:

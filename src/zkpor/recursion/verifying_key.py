@@ -25,6 +25,7 @@ is as trustworthy as the user's own files: it saves time, it is not a trust anch
 
 from __future__ import annotations
 
+import hashlib
 import os
 import struct
 from collections.abc import Callable
@@ -66,6 +67,10 @@ class ProgramVerifyingKey:
     @property
     def program_key(self) -> ProgramKey:
         return ProgramKey(self.summary.program_digest, self.preprocessed)
+
+    def digest(self) -> str:
+        """SHA-256 (hex) of the key's encoding: a name for it that two verifiers can compare."""
+        return hashlib.sha256(self.to_bytes()).hexdigest()
 
     def air(self, public: ProgramPublic) -> RecursionAir:
         return RecursionAir(self.summary, public)
