@@ -93,6 +93,53 @@ print(json.dumps({"seconds": time.perf_counter() - imported, "round_proof_second
                   "security": {k: v.describe() for k, v in rp.security.items()}}))
 """
 
+# Each level's proofs checked natively, their keys from the cache `_VERIFY` filled: a batch proof
+# (the leaves; in the tree they are checked in-circuit by level 1) and the first node of every
+# level (the top is round.zkp), the median of 3 runs after a first one that loads the kernels.
+_VERIFY_LEVELS = _PEAK + """
+import json, statistics, sys, time
+from pathlib import Path
+from zkpor.liabilities import aggregation, round_tree
+from zkpor.liabilities.batch import BatchProof, verify_batch
+from zkpor.liabilities.published import GlobalProof
+from zkpor.recursion.verifying_key import KeyCache, default_cache_dir, verify_with_key
+
+proof_dir = Path(sys.argv[1])
+g = GlobalProof.from_json((proof_dir / "global.json").read_bytes(), "global.json")
+rp = round_tree.read_round_proof((proof_dir / "round.zkp").read_bytes(), "round.zkp", g.batch_count)
+plan = aggregation.plan_tree(g.batch_count, rp.tree.leaf_arity_log, rp.tree.node_arity_log)
+keys = round_tree.stack_keys(g.statement, rp.tree, plan, KeyCache(default_cache_dir()), None)
+
+def timed(check):
+    check()
+    runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        check()
+        runs.append(time.perf_counter() - started)
+    return statistics.median(runs)
+
+batch_path = proof_dir / "batches" / "00000.zkp"
+levels = []
+if batch_path.is_file():
+    batch = BatchProof.from_bytes(batch_path.read_bytes())
+    seconds = timed(lambda: verify_batch(g.statement, batch, expected_index=0, min_security_bits=0))
+    levels.append({"level": "batch", "seconds": seconds, "bytes": batch_path.stat().st_size})
+for level in range(1, len(plan.levels) + 1):
+    if level == len(plan.levels):
+        path, public, stark = proof_dir / "round.zkp", rp.public, rp.stark
+    else:
+        path = proof_dir / round_tree.node_file_name(level, 0)
+        if not path.is_file():
+            continue
+        node = round_tree.NodeFile.from_bytes(path.read_bytes(), str(path))
+        public, stark = node.public, node.stark
+    key = keys.by_level[level][0]
+    seconds = timed(lambda: verify_with_key(key, public.program_public(), stark, min_security_bits=0))
+    levels.append({"level": level, "seconds": seconds, "bytes": path.stat().st_size})
+print(json.dumps({"levels": levels, "peak_mb": peak_mb()}))
+"""
+
 
 def _run(code: str, *args: str, env: dict | None = None) -> dict:
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
@@ -209,6 +256,11 @@ def _measure_verify(public: Path, later: Path | None = None) -> None:
                 print(f"  {name}: {wall:.2f} s wall, {cpu:.2f} CPU-s")
         for name, text in v["security"].items():
             print(f"  {name}: {text}")
+        # (round.zkp's own file is the top; the folder's nodes/ and batches/ when it is a round's)
+        levels = _run(_VERIFY_LEVELS, str(public), env=env)
+        for row in levels["levels"]:
+            what = "batch proof" if row["level"] == "batch" else f"level-{row['level']} node"
+            print(f"  native check of one {what}: {row['seconds'] * 1000:.0f} ms ({row['bytes']:,} bytes)")
 
 
 if __name__ == "__main__":
