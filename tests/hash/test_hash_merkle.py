@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,9 +26,14 @@ def opening(tree: MerkleTree, indices: list[int]):
     return tree.rows(indices), tree.salts(indices), tree.open(indices)
 
 
-def check(tree: MerkleTree, indices, rows, salts, proof, **kw) -> bool:
+def check(tree: MerkleTree, indices, rows, salts, proof, *, verify=verify_multi, **kw) -> bool:
     kw.setdefault("digest_bytes", tree.digest_bytes)
-    return verify_multi(tree.root, tree.n_rows, indices, rows, salts, proof, tree.hasher, **kw)
+    return verify(tree.root, tree.n_rows, indices, rows, salts, proof, tree.hasher, **kw)
+
+
+# The vector-kernel verifier (`merkle.verify_multi`, the STARK's) and the pure-Python one (a
+# customer's, `merkle_proof.verify_multi`): a Poseidon2 tree's digests computed either way.
+VERIFIERS = pytest.mark.parametrize("verify", [verify_multi, mp.verify_multi], ids=["lanes", "pure"])
 
 
 TREES = [(h, s, 32) for h in HASHERS for s in (False, True)] + [("blake3", s, 28) for s in (False, True)]
@@ -107,45 +114,61 @@ def test_order_and_repeats(tree):
     assert not check(tree, indices, rows2, salts, proof)
 
 
-def test_tampering_is_rejected(tree):
+@VERIFIERS
+def test_tampering_is_rejected(tree, verify):
     indices = [2, 5, 17]
     rows, salts, proof = opening(tree, indices)
-    assert check(tree, indices, rows, salts, proof)
+    ok = functools.partial(check, verify=verify)
+    assert ok(tree, indices, rows, salts, proof)
 
     bad_rows = rows.copy()
     bad_rows[1, 3] = (int(bad_rows[1, 3]) + 1) % P
-    assert not check(tree, indices, bad_rows, salts, proof)
+    assert not ok(tree, indices, bad_rows, salts, proof)
 
     if salts is not None:
         bad_salts = salts.copy()
         bad_salts[0, 1] = (int(bad_salts[0, 1]) + 1) % P
-        assert not check(tree, indices, rows, bad_salts, proof)
-        assert not check(tree, indices, rows, None, proof)  # a salted tree read as unsalted
+        assert not ok(tree, indices, rows, bad_salts, proof)
+        assert not ok(tree, indices, rows, None, proof)  # a salted tree read as unsalted
     else:
-        assert not check(tree, indices, rows, np.zeros((3, SALT_ELEMS), dtype=np.uint64), proof)
+        assert not ok(tree, indices, rows, np.zeros((3, SALT_ELEMS), dtype=np.uint64), proof)
 
     for k in range(len(proof.siblings)):
         sib = bytearray(proof.siblings[k])
         sib[0] ^= 1
         forged = MultiProof(proof.siblings[:k] + (bytes(sib),) + proof.siblings[k + 1 :], proof.digest_bytes)
-        assert not check(tree, indices, rows, salts, forged)
+        assert not ok(tree, indices, rows, salts, forged)
     swapped = MultiProof(proof.siblings[1:2] + proof.siblings[:1] + proof.siblings[2:], proof.digest_bytes)
-    assert not check(tree, indices, rows, salts, swapped)  # the right siblings in the wrong order
+    assert not ok(tree, indices, rows, salts, swapped)  # the right siblings in the wrong order
 
-    assert not check(tree, [2, 5, 16], rows, salts, proof)  # right rows, wrong index
-    assert not check(tree, [5, 2, 17], rows, salts, proof)  # rows swapped between indices
-    assert not verify_multi(bytes(32), tree.n_rows, indices, rows, salts, proof, tree.hasher)
+    assert not ok(tree, [2, 5, 16], rows, salts, proof)  # right rows, wrong index
+    assert not ok(tree, [5, 2, 17], rows, salts, proof)  # rows swapped between indices
+    assert not verify(bytes(32), tree.n_rows, indices, rows, salts, proof, tree.hasher)
     size = proof.digest_bytes
-    assert not check(tree, indices, rows, salts, MultiProof(proof.siblings[:-1], size))  # missing sibling
+    assert not ok(tree, indices, rows, salts, MultiProof(proof.siblings[:-1], size))  # missing sibling
     extra = MultiProof(proof.siblings + proof.siblings[:1], size)
-    assert not check(tree, indices, rows, salts, extra)  # one sibling too many
+    assert not ok(tree, indices, rows, salts, extra)  # one sibling too many
     other_size = 32 if size == 28 else 28
     if tree.hasher == "blake3":  # a proof read with another truncation than the tree's
-        assert not check(tree, indices, rows, salts, proof, digest_bytes=other_size)
-    assert not check(tree, indices, rows[:, :4], salts, proof)  # short rows
-    assert not check(tree, indices, rows, salts, proof, n_cols=6)  # verifier expects another width
+        assert not ok(tree, indices, rows, salts, proof, digest_bytes=other_size)
+    assert not ok(tree, indices, rows[:, :4], salts, proof)  # short rows
+    assert not ok(tree, indices, rows, salts, proof, n_cols=6)  # verifier expects another width
     other = "poseidon2" if tree.hasher == "blake3" else "blake3"
-    assert not verify_multi(tree.root, tree.n_rows, indices, rows, salts, proof, other)
+    assert not verify(tree.root, tree.n_rows, indices, rows, salts, proof, other)
+
+
+@pytest.mark.parametrize("salted", [False, True])
+@pytest.mark.parametrize("n_cols", [1, 8, 13])
+def test_the_vector_kernels_hash_a_level_as_the_pure_code_does(salted: bool, n_cols: int) -> None:
+    from zkpor.hash.merkle import LANE_POSEIDON2
+
+    rows = [list(map(int, row)) for row in matrix(37, n_cols, seed=n_cols)]
+    salts = [list(map(int, row)) for row in matrix(37, SALT_ELEMS, seed=99)] if salted else None
+    domain = mp.default_leaf_domain("poseidon2", salted)
+    leaves = LANE_POSEIDON2.leaves(domain, salts, rows)
+    assert leaves == mp.PURE_POSEIDON2.leaves(domain, salts, rows)
+    pairs = list(zip(leaves[0::2], leaves[1::2], strict=False))  # 37 leaves: 18 pairs
+    assert LANE_POSEIDON2.nodes(pairs) == mp.PURE_POSEIDON2.nodes(pairs)
 
 
 def test_malformed_inputs_are_rejected_not_crashing(tree):

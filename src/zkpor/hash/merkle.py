@@ -16,6 +16,7 @@ of shape (n_rows, SALT_ELEMS). numpy's own generators are refused: they are not 
 
 from __future__ import annotations
 
+import functools
 import operator
 import secrets
 from collections.abc import Sequence
@@ -38,8 +39,8 @@ from zkpor.hash.merkle_proof import (
     depth_of,
     salted_leaf_capacity,
     sibling_plan,
-    verify_multi,
 )
+from zkpor.hash.merkle_proof import verify_multi as verify_multi_pure
 
 __all__ = ["DIGEST_SIZE", "HASHERS", "SALT_ELEMS", "MerkleTree", "MultiProof", "SaltRng", "verify_multi"]
 
@@ -194,6 +195,26 @@ class MerkleTree:
         raw = [self.levels[level][i] for level, i in plan]
         siblings = bytehash.digests_to_bytes(np.array(raw, dtype=np.uint64).reshape(-1, 4))
         return MultiProof(tuple(siblings), self.digest_bytes)
+
+
+class _LanePoseidon2:
+    """`merkle_proof.Poseidon2Hashing` on the vector kernels: a level's digests in one call."""
+
+    def leaves(self, domain: str, salts: list[list[int]] | None, rows: list[list[int]]) -> list[bytes]:
+        matrix = np.array(rows, dtype=np.uint64).reshape(len(rows), len(rows[0]))
+        salted = None if salts is None else np.array(salts, dtype=np.uint64).reshape(len(rows), SALT_ELEMS)
+        return bytehash.digests_to_bytes(leaf_digests(matrix, "poseidon2", domain, salts=salted))
+
+    def nodes(self, pairs: list[tuple[bytes, bytes]]) -> list[bytes]:
+        nodes = np.frombuffer(b"".join(left + right for left, right in pairs), dtype="<u8").reshape(-1, 4)
+        return bytehash.digests_to_bytes(poseidon2_lanes.hash_pairs(POSEIDON2_NODE_DOMAIN, nodes))
+
+
+LANE_POSEIDON2 = _LanePoseidon2()
+
+
+# `merkle_proof.verify_multi` with a Poseidon2 tree's digests computed by the vector kernels.
+verify_multi = functools.partial(verify_multi_pure, poseidon2_hashing=LANE_POSEIDON2)
 
 
 def leaf_digests(

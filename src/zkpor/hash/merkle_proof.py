@@ -62,6 +62,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from zkpor.hash import poseidon2
 from zkpor.hash.errors import MalformedProofError
@@ -212,6 +213,27 @@ def salted_leaf_capacity(leaf_domain: str, salt: Sequence[int], n_cols: int) -> 
     return [poseidon2.domain_tag(leaf_domain)[0], *salt, n_cols]
 
 
+class Poseidon2Hashing(Protocol):
+    """How `verify_multi` hashes a Poseidon2 tree's opened leaves and each level's nodes, all of a
+    level in one call: `PURE_POSEIDON2` here; `zkpor.hash.merkle` passes its vector kernels'."""
+
+    def leaves(self, domain: str, salts: list[list[int]] | None, rows: list[list[int]]) -> list[bytes]: ...
+
+    def nodes(self, pairs: list[tuple[bytes, bytes]]) -> list[bytes]: ...
+
+
+class _PurePoseidon2:
+    def leaves(self, domain: str, salts: list[list[int]] | None, rows: list[list[int]]) -> list[bytes]:
+        salts = salts if salts is not None else [[] for _ in rows]
+        return [leaf_digest("poseidon2", domain, salt, row) for salt, row in zip(salts, rows, strict=True)]
+
+    def nodes(self, pairs: list[tuple[bytes, bytes]]) -> list[bytes]:
+        return [node_digest("poseidon2", left, right) for left, right in pairs]
+
+
+PURE_POSEIDON2: Poseidon2Hashing = _PurePoseidon2()
+
+
 def node_digest(hasher: str, left: bytes, right: bytes) -> bytes:
     """H_node(left ‖ right) in pure Python."""
     if hasher == "poseidon2":
@@ -263,6 +285,7 @@ def verify_multi(
     n_cols: int | None = None,
     leaf_domain: str | None = None,
     digest_bytes: int = DIGEST_SIZE,
+    poseidon2_hashing: Poseidon2Hashing = PURE_POSEIDON2,
 ) -> bool:
     """Check that ``rows`` (with ``salts`` for a salted tree) sit at ``indices`` under ``root``.
 
@@ -273,7 +296,8 @@ def verify_multi(
     it). Returns False for anything that does not check out: wrong digest, wrong number of siblings
     (too few or too many), wrong row or salt length, a value outside the field, an index out of
     range. Raises ValueError only for caller mistakes: an unknown hasher, or ``n_rows`` not a
-    power of two.
+    power of two. ``poseidon2_hashing`` computes a Poseidon2 tree's digests (the same digests,
+    a level at a time).
     """
     check_hasher(hasher)
     check_digest_bytes(digest_bytes, hasher)
@@ -309,13 +333,18 @@ def verify_multi(
         if i in opened and opened[i] != (row, salt):
             return False
         opened[i] = (row, salt)
-    known = {
-        i: truncate(leaf_digest(hasher, domain, salt, row), digest_bytes) for i, (row, salt) in opened.items()
-    }
+    order = list(opened)
+    if hasher == "poseidon2":
+        leaf_salts = [opened[i][1] for i in order] if salted else None
+        digests = poseidon2_hashing.leaves(domain, leaf_salts, [opened[i][0] for i in order])
+    else:
+        digests = [leaf_digest(hasher, domain, opened[i][1], opened[i][0]) for i in order]
+    known = {i: truncate(digest, digest_bytes) for i, digest in zip(order, digests, strict=True)}
 
     siblings = iter(proof.siblings)
     for _ in range(depth):
-        parents: dict[int, bytes] = {}
+        parents: list[int] = []
+        pairs: list[tuple[bytes, bytes]] = []
         for i in sorted(known):
             if i & 1 and i ^ 1 in known:
                 continue  # already combined with its left sibling
@@ -326,9 +355,13 @@ def verify_multi(
                     return False  # too few siblings
                 if hasher == "poseidon2" and not _is_poseidon2_digest(sib):
                     return False
-            left, right = (known[i], sib) if i % 2 == 0 else (sib, known[i])
-            parents[i >> 1] = truncate(node_digest(hasher, left, right), digest_bytes)
-        known = parents
+            parents.append(i >> 1)
+            pairs.append((known[i], sib) if i % 2 == 0 else (sib, known[i]))
+        if hasher == "poseidon2":
+            digests = poseidon2_hashing.nodes(pairs)
+        else:
+            digests = [node_digest(hasher, left, right) for left, right in pairs]
+        known = {i: truncate(digest, digest_bytes) for i, digest in zip(parents, digests, strict=True)}
     if next(siblings, None) is not None:
         return False  # too many siblings: a strict verifier accepts exactly one encoding
     return known.get(0) == root
