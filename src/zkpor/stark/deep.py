@@ -24,7 +24,7 @@ divides D (no zero knowledge: D = n) s = 0 and DEEP is left as it is.
 
 from __future__ import annotations
 
-import functools
+import operator
 from collections.abc import Sequence
 
 import numpy as np
@@ -146,42 +146,65 @@ def _next_row_weights(alpha: Ext, n_at_z: int, n_shifted: int, next_columns: Seq
     return weights
 
 
-@functools.lru_cache(maxsize=4)
-def _query_weights(
-    alpha: Ext, n_at_z: int, n_shifted: int, next_columns: tuple[int, ...]
-) -> tuple[list[Ext], list[Ext]]:
-    """The DEEP weights at z and zω: the same for every query of a proof, so computed once (a
-    recursion proof has ~450 columns: recomputing them per query was most of its verify time)."""
-    return ext_powers_list(alpha, n_at_z), _next_row_weights(alpha, n_at_z, n_shifted, next_columns)
+class DeepAtQueries:
+    """The verifier's DEEP(x)·(1 + λ·x^s) at queried LDE points, from the opened rows.
+
+    Σ_c α^{k_c}·(f_c(x) − f_c(z)) is Σ_c α^{k_c}·f_c(x) − Σ_c α^{k_c}·f_c(z): the second sum (and
+    its zω counterpart) is the same for every query of a proof, so it is computed once here; a
+    query costs two base-field dot products (an opened value is a base element, a weight an
+    extension one: c0 and c1 apart) over the ~450 columns of a recursion proof, on Python ints."""
+
+    def __init__(
+        self,
+        values_at_z: Sequence[Ext],
+        values_at_zw: Sequence[Ext],
+        n_shifted: int,
+        next_columns: Sequence[int],
+        z: Ext,
+        zw: Ext,
+        alpha: Ext,
+        correction_exponent: int = 0,
+    ) -> None:
+        n_at_z = len(values_at_z)
+        if not n_shifted <= n_at_z or len(values_at_zw) != len(next_columns):
+            raise ValueError("DEEP: the values at z and zω do not match the opened columns")
+        self.n_shifted, self.n_at_z, self.next_columns = n_shifted, n_at_z, list(next_columns)
+        self.z, self.zw = z, zw
+        weights_z = ext_powers_list(alpha, n_at_z)
+        next_weights = _next_row_weights(alpha, n_at_z, n_shifted, next_columns)
+        weights_zw = [next_weights[c] for c in next_columns]  # in the order of values_at_zw
+        self._z0, self._z1 = [w.c0 for w in weights_z], [w.c1 for w in weights_z]
+        self._zw0, self._zw1 = [w.c0 for w in weights_zw], [w.c1 for w in weights_zw]
+        self._offset_z = _dot(weights_z, values_at_z)
+        self._offset_zw = _dot(weights_zw, values_at_zw)
+        self._randomizer_weight = alpha ** (n_at_z + n_shifted)
+        self.correction_exponent = correction_exponent
+        self._correction = correction_weight(alpha, n_at_z, n_shifted) if correction_exponent else None
+
+    def at(
+        self,
+        x: int,
+        shifted_row: Sequence[int],
+        quotient_row: Sequence[int],
+        randomizer_row: Sequence[int] | None,
+    ) -> Ext:
+        """DEEP(x)·(1 + λ·x^s) at the LDE point x, from the opened rows (canonical ints)."""
+        row = list(shifted_row) + list(quotient_row)
+        if len(shifted_row) != self.n_shifted or len(row) != self.n_at_z:
+            raise ValueError("DEEP: an opened row has another width than the proof's columns")
+        next_values = [row[c] for c in self.next_columns]
+        at_z = _weighted_sum(self._z0, self._z1, row) - self._offset_z
+        at_zw = _weighted_sum(self._zw0, self._zw1, next_values) - self._offset_zw
+        result = at_z * (Ext(x, 0) - self.z).inverse() + at_zw * (Ext(x, 0) - self.zw).inverse()
+        if randomizer_row is not None:
+            result = result + Ext(randomizer_row[0], randomizer_row[1]) * self._randomizer_weight
+        if self._correction is not None:
+            result = result * (Ext(1, 0) + self._correction * pow(x, self.correction_exponent, gl.P))
+        return result
 
 
-def deep_at_point(
-    x: int,
-    shifted_row: Sequence[int],
-    quotient_row: Sequence[int],
-    randomizer_row: Sequence[int] | None,
-    values_at_z: Sequence[Ext],
-    values_at_zw: Sequence[Ext],
-    next_columns: Sequence[int],
-    z: Ext,
-    zw: Ext,
-    alpha: Ext,
-    correction_exponent: int = 0,
-) -> Ext:
-    """The verifier's DEEP(x)·(1 + λ·x^s) at one queried LDE point, from the opened rows."""
-    n_shifted, n_quotient = len(shifted_row), len(quotient_row)
-    n_at_z = n_shifted + n_quotient
-    coeff_z, coeff_zw = _query_weights(alpha, n_at_z, n_shifted, tuple(next_columns))
-    row = list(shifted_row) + list(quotient_row)
-    at_z = _dot(coeff_z, [Ext(v, 0) - c for v, c in zip(row, values_at_z, strict=True)])
-    at_zw = _dot(
-        [coeff_zw[c] for c in next_columns],
-        [Ext(shifted_row[c], 0) - v for c, v in zip(next_columns, values_at_zw, strict=True)],
-    )
-    result = at_z * (Ext(x, 0) - z).inverse() + at_zw * (Ext(x, 0) - zw).inverse()
-    if randomizer_row is not None:
-        result = result + Ext(randomizer_row[0], randomizer_row[1]) * alpha ** (n_at_z + n_shifted)
-    if correction_exponent:
-        weight = correction_weight(alpha, n_at_z, n_shifted)
-        result = result * (Ext(1, 0) + weight * pow(x, correction_exponent, gl.P))
-    return result
+def _weighted_sum(weights0: list[int], weights1: list[int], values: list[int]) -> Ext:
+    """Σ_c (w0_c + w1_c·u)·v_c for base elements v_c: two integer dot products, reduced once."""
+    c0 = sum(map(operator.mul, weights0, values)) % gl.P
+    c1 = sum(map(operator.mul, weights1, values)) % gl.P
+    return Ext(c0, c1)

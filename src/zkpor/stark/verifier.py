@@ -14,7 +14,7 @@ from zkpor.field.extension import Ext
 from zkpor.stark import composition, fri
 from zkpor.stark.air import Air, Frame
 from zkpor.stark.commitment import verify_opening
-from zkpor.stark.deep import deep_at_point
+from zkpor.stark.deep import DeepAtQueries
 from zkpor.stark.domain import ProofDomain
 from zkpor.stark.next_row import next_frame_rows, next_row_columns
 from zkpor.stark.params import ParameterError, SecurityLevel, security_level
@@ -170,6 +170,9 @@ def verify(
                        domain.lde_size, False, options.hasher)  # fmt: skip
 
     next_columns = next_row.shifted_indices(air.main_width, air.aux_width)
+    n_shifted = air.main_width + 2 * air.aux_width + air.preprocessed_width
+    deep = DeepAtQueries(at_z + proof.quotient_at_z, at_zw, n_shifted, next_columns, z, zw, deep_alpha,
+                         layout.correction_exponent)  # fmt: skip
     layer0 = {}
     for k, index in enumerate(indices):
         shifted = [int(v) for v in proof.main_opening.rows[k]]
@@ -178,18 +181,11 @@ def verify(
         if proof.preprocessed_opening is not None:
             shifted += [int(v) for v in proof.preprocessed_opening.rows[k]]
         quotient_row = [int(v) for v in proof.quotient_opening.rows[k]]
-        layer0[index] = deep_at_point(
+        layer0[index] = deep.at(
             domain.lde_point(index),
             shifted,
             quotient_row[:chunk_columns],
             quotient_row[chunk_columns:] if options.zero_knowledge else None,
-            at_z + proof.quotient_at_z,
-            at_zw,
-            next_columns,
-            z,
-            zw,
-            deep_alpha,
-            layout.correction_exponent,
         )
 
     layer_rows = []
