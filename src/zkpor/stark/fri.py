@@ -16,6 +16,8 @@ row i, position t of layer ℓ's tree.
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,8 +84,9 @@ class FriLayout:
         return pow(ntt.GENERATOR, 1 << (self.folding_log * layer), gl.P)
 
 
+@functools.cache
 def _inverse_dft_matrix(factor: int) -> list[list[int]]:
-    """(1/F)·ω_F^{−tj}, as Python ints: row j, column t."""
+    """(1/F)·ω_F^{−tj}, as Python ints: row j, column t (cached: the verifier folds per query)."""
     omega_inv = pow(ntt.root_of_unity(factor.bit_length() - 1), gl.P - 2, gl.P)
     f_inv = pow(factor, gl.P - 2, gl.P)
     return [[f_inv * pow(omega_inv, t * j, gl.P) % gl.P for t in range(factor)] for j in range(factor)]
@@ -114,15 +117,15 @@ def fold_layer(values: np.ndarray, layout: FriLayout, layer: int, beta: Ext) -> 
 
 
 def fold_coset(values: list[Ext], x: int, beta: Ext, factor: int) -> Ext:
-    """The verifier's fold of one coset: `values[t]` = f(x·ω_F^t) → f'(x^F)."""
+    """The verifier's fold of one coset: `values[t]` = f(x·ω_F^t) → f'(x^F). The inverse DFT's
+    entries are base elements: each coefficient is two integer dot products, reduced once."""
     idft = _inverse_dft_matrix(factor)
+    c0s, c1s = [v.c0 for v in values[:factor]], [v.c1 for v in values[:factor]]
     step = beta * pow(x, gl.P - 2, gl.P)
     result = Ext(0, 0)
     weight = Ext(1, 0)
-    for j in range(factor):
-        coefficient = Ext(0, 0)
-        for t in range(factor):
-            coefficient = coefficient + values[t] * idft[j][t]
+    for row in idft:
+        coefficient = Ext(sum(map(operator.mul, row, c0s)) % gl.P, sum(map(operator.mul, row, c1s)) % gl.P)
         result = result + coefficient * weight
         weight = weight * step
     return result
@@ -180,10 +183,11 @@ def query_positions(layout: FriLayout, indices: list[int]) -> list[list[int]]:
 
 
 def evaluate_polynomial(coefficients: list[Ext], x: int) -> Ext:
-    result = Ext(0, 0)
+    """Σ c_k·x^k at a base point x (Horner on the two coordinates apart)."""
+    c0 = c1 = 0
     for c in reversed(coefficients):
-        result = result * x + c
-    return result
+        c0, c1 = (c0 * x + c.c0) % gl.P, (c1 * x + c.c1) % gl.P
+    return Ext(c0, c1)
 
 
 def verify_queries(
