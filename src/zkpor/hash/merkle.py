@@ -1,7 +1,8 @@
 """Vector commitments: a Merkle tree over the rows of a uint64 matrix of field elements.
 
 The construction, the proof format and the verifier are in `zkpor.hash.merkle_proof` (pure Python,
-re-exported here); this module builds trees fast with the numba kernels and opens them.
+re-exported here); this module builds trees fast with the numba kernels and opens them, and its
+`verify_multi` hashes a Poseidon2 tree's opened levels with the same kernels (the same digests).
 
     tree = MerkleTree.commit(matrix, "blake3", salt_rng=SaltRng())   # hiding commitment
     proof = tree.open(indices)
