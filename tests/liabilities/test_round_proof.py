@@ -24,8 +24,8 @@ from zkpor.liabilities.assignment import (
     plan_batches,
     shuffle_slots,
 )
-from zkpor.liabilities.published import GlobalProof, digest_hex, top_filler
-from zkpor.liabilities.round_proof import prove_round, verify_round
+from zkpor.liabilities.published import GlobalProof, digest_hex, top_filler, top_tree_levels
+from zkpor.liabilities.round_proof import prove_round, top_tree, verify_round
 from zkpor.liabilities.secret import load_secret
 from zkpor.liabilities.store import InclusionStore, pack_balance_rows, unpack_balances
 from zkpor.round.config import default_round_config
@@ -86,6 +86,15 @@ def test_every_user_lands_in_exactly_one_slot(proven: tuple[Path, bytes]) -> Non
         assert stored is not None
         assert stored.equity == users.equity[row].tolist() and stored.debt == users.debt[row].tolist()
         assert stored.nonce == encoding.user_nonce(secret, "2024-06", users.uid(row))
+
+
+@pytest.mark.parametrize("batches", [1, 2, 3, 5, 128, 1221])
+def test_the_top_tree_on_the_kernels_is_the_customers_pure_one(batches: int) -> None:
+    """`round_proof.top_tree` (the prover, the auditor, export-user) and `published.top_tree_levels`
+    (a customer's verifier, no numpy) give the same levels: padding, filler and node hashes."""
+    rng = np.random.default_rng(batches)
+    roots = [tuple(int(v) for v in row) for row in rng.integers(0, 2**63, size=(batches, 4), dtype=np.uint64)]
+    assert top_tree(roots) == top_tree_levels(roots)
 
 
 def test_the_shuffle_is_keyed_deterministic_and_spreads_padding() -> None:
