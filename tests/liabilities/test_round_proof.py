@@ -15,8 +15,9 @@ import pytest
 from liabilities_testing import CHEAP, SMALL_BATCH, append_user_line, make_round, prove_small
 
 from zkpor.errors import InputError, InterruptError, ZkporError
-from zkpor.liabilities import encoding
+from zkpor.liabilities import encoding, round_proof
 from zkpor.liabilities.assignment import (
+    MAX_AUTO_BATCH_AGGREGATED,
     batch_members,
     choose_batch_shape,
     id_hashes_of,
@@ -86,6 +87,28 @@ def test_every_user_lands_in_exactly_one_slot(proven: tuple[Path, bytes]) -> Non
         assert stored is not None
         assert stored.equity == users.equity[row].tolist() and stored.debt == users.debt[row].tolist()
         assert stored.nonce == encoding.user_nonce(secret, "2024-06", users.uid(row))
+
+
+@pytest.mark.parametrize("aggregate, largest", [(True, 16384), (False, 8192)])
+def test_a_round_with_the_round_proof_chooses_larger_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aggregate: bool, largest: int
+) -> None:
+    """`prove_round` without --batch-size: up to 16,384 users a batch with the round proof, 8,192
+    without (stopped once the shape is chosen: the choice itself is `choose_batch_shape`'s)."""
+    chosen = []
+
+    class ChosenError(Exception):
+        pass
+
+    def record(n_users, bits, batch_size, *, largest_auto):
+        chosen.append((batch_size, largest_auto))
+        raise ChosenError
+
+    monkeypatch.setattr(round_proof, "choose_batch_shape", record)
+    secret = make_round(tmp_path / "r", 40)
+    with pytest.raises(ChosenError):
+        round_proof.prove_round(tmp_path / "r", secret, aggregate=aggregate)
+    assert chosen == [(None, largest)]
 
 
 @pytest.mark.parametrize("batches", [1, 2, 3, 5, 128, 1221])
@@ -194,6 +217,9 @@ def test_batch_shape_follows_the_user_count() -> None:
     assert (demo.batch_size, demo.limb_bits, demo.slots) == (2048, 8, 2048)
     big = choose_batch_shape(1_000_000, bits)
     assert (big.batch_size, big.limb_bits, big.batch_count) == (8192, 16, 123)
+    aggregated = choose_batch_shape(1_000_000, bits, largest_auto=MAX_AUTO_BATCH_AGGREGATED)
+    assert (aggregated.batch_size, aggregated.batch_count) == (16384, 62)  # half the tree's leaves
+    assert choose_batch_shape(2000, bits, largest_auto=MAX_AUTO_BATCH_AGGREGATED) == demo
     for bad in (16, 48, 1 << 21):
         with pytest.raises(ZkporError, match="batch size"):
             choose_batch_shape(100, bits, bad)

@@ -69,7 +69,8 @@ def prove(
     ] = None,
     batch_size: Annotated[
         int | None,
-        typer.Option("--batch-size", help="Users per batch, a power of two. Default: from the user count."),
+        typer.Option("--batch-size", help="Users per batch, a power of two. Default: from the user count, "
+                     "at most 8,192, or 16,384 with the round proof."),
     ] = None,
     profile: Annotated[
         str,

@@ -40,6 +40,8 @@ from zkpor.fsutil import exclusive_lock, make_directory, remove_stale_temporarie
 from zkpor.hash import poseidon2_lanes
 from zkpor.liabilities.air import BatchPublic, SolvencyAir
 from zkpor.liabilities.assignment import (
+    MAX_AUTO_BATCH,
+    MAX_AUTO_BATCH_AGGREGATED,
     BatchMembers,
     batch_members,
     block_rows,
@@ -284,7 +286,8 @@ def _prove_locked(
         inputs = load_round_inputs(round_dir, progress=load_progress, spill_dir=round_dir / PRIVATE_DIR)
     config, users = inputs.config, inputs.users
     bits = tuple(a.bits for a in config.assets)
-    shape = choose_batch_shape(len(users), bits, batch_size)
+    largest_auto = MAX_AUTO_BATCH if tree is None else MAX_AUTO_BATCH_AGGREGATED
+    shape = choose_batch_shape(len(users), bits, batch_size, largest_auto=largest_auto)
     statement = Statement.from_config(config, shape.limb_bits, shape.batch_size, shape.batch_count)
     if tree is not None:  # aggregated: the batches are the tree's leaves (one batch: the round proof)
         tree = fit_batches(tree, shape.batch_size * block_rows(bits), shape.batch_count)
