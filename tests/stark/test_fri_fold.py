@@ -1,5 +1,5 @@
 """FRI: the verifier's fold of one opened coset (`fri.fold_coset`) is the prover's fold of the
-whole layer (`fri.fold_layer`) at that point, and `evaluate_polynomial` is Horner over the field."""
+whole layer (`fri.fold_layer`) at that point, and the final polynomial is evaluated by `pure.horner`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from zkpor.field import ntt
 from zkpor.field.extension import Ext
 from zkpor.field.goldilocks import P
+from zkpor.field.pure import horner
 from zkpor.stark import fri
 
 
@@ -29,8 +30,12 @@ def test_the_verifiers_fold_of_a_coset_is_the_provers_fold_of_the_layer(folding_
             assert fri.fold_coset(coset, x, beta, factor) == Ext(int(folded[row, 0]), int(folded[row, 1]))
 
 
-def test_evaluate_polynomial_is_horner_over_the_field() -> None:
+def test_the_final_polynomial_at_a_base_point_is_horner_over_the_field() -> None:
+    """`pure.horner` at a base point (the FRI final check's) runs on integer coordinates: the same
+    value as extension arithmetic, for extension and base coefficients."""
     coefficients = [Ext(P - 1, 3), Ext(5, P - 2), Ext(7, 11)]
     x = 1 << 40
     expected = coefficients[0] + coefficients[1] * x + coefficients[2] * x * x
-    assert fri.evaluate_polynomial(coefficients, x) == expected
+    assert horner(coefficients, x) == expected
+    assert horner(coefficients, Ext(x, 0)) == expected
+    assert horner([P - 1, 5, 7], x) == Ext(P - 1, 0) + Ext(5, 0) * x + Ext(7, 0) * x * x

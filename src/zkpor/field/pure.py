@@ -10,6 +10,8 @@ Elements of F_p are plain ``int`` in ``[0, P)``. Elements of F_p[x]/(x^2 - 7) ar
 
 from __future__ import annotations
 
+import operator
+
 P = 0xFFFF_FFFF_0000_0001
 W = 7  # x^2 = W in the extension; 7 is a quadratic non-residue mod P (tested)
 GENERATOR = 7  # generates the multiplicative group F_p^*, as in Plonky3
@@ -239,11 +241,24 @@ EXT_ONE = Ext(1, 0)
 
 
 def horner(coeffs: list[int] | list[Ext], z: int | Ext) -> Ext:
-    """Σ coeffs[i]·z^i (coefficients in the base field or the extension), as an Ext."""
+    """Σ coeffs[i]·z^i (coefficients in the base field or the extension), as an Ext. At a base point
+    z the two coordinates are evaluated apart, on integers (a verifier's FRI final polynomial)."""
+    if isinstance(z, int):
+        c0 = c1 = 0
+        for c in reversed(coeffs):
+            a0, a1 = (c.c0, c.c1) if isinstance(c, Ext) else (c, 0)
+            c0, c1 = (c0 * z + a0) % P, (c1 * z + a1) % P
+        return Ext(c0, c1)
     acc = Ext(0, 0)
     for c in reversed(coeffs):
         acc = acc * z + c
     return acc
+
+
+def ext_base_dot(c0: list[int], c1: list[int], base: list[int]) -> Ext:
+    """Σ_k (c0_k + c1_k·x)·b_k for base elements b_k, given the extension elements by coordinates:
+    two integer dot products, reduced once (a verifier's DEEP sum and FRI fold)."""
+    return Ext(sum(map(operator.mul, c0, base)) % P, sum(map(operator.mul, c1, base)) % P)
 
 
 def ext_powers_list(base: Ext, count: int, start: int = 0) -> list[Ext]:

@@ -24,7 +24,6 @@ divides D (no zero knowledge: D = n) s = 0 and DEEP is left as it is.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 
 import numpy as np
@@ -33,7 +32,7 @@ from zkpor.field import extension as ext
 from zkpor.field import goldilocks as gl
 from zkpor.field import ntt
 from zkpor.field.extension import Ext
-from zkpor.field.pure import ext_powers_list
+from zkpor.field.pure import ext_base_dot, ext_powers_list
 from zkpor.stark.domain import ProofDomain
 
 
@@ -73,8 +72,9 @@ def deep_on_lde(
     field elements as the LDE's combination: the committed LDE is these coefficients evaluated."""
     n_shifted = sum(m.shape[0] for m in shifted)
     n_at_z = n_shifted + num_chunk_columns
-    coeff_z = ext_powers_list(alpha, n_at_z)
-    coeff_zw = _next_row_weights(alpha, n_at_z, n_shifted, next_columns)
+    coeff_z, coeff_zw, claimed_z, claimed_zw = _weights_and_claims(
+        alpha, n_at_z, n_shifted, next_columns, values_at_z, values_at_zw
+    )
     points = ntt.domain(domain.log_lde, ntt.GENERATOR)
 
     # Two combinations, not one of two coefficient sets: the one at zω has zero weights except on
@@ -108,11 +108,7 @@ def deep_on_lde(
 
     zw = z * domain.omega
     result = None
-    claimed_zw = _dot([coeff_zw[c] for c in next_columns], values_at_zw)
-    for combined, point, claimed in (
-        (combined_z, z, _dot(coeff_z, values_at_z)),
-        (combined_zw, zw, claimed_zw),
-    ):
+    for combined, point, claimed in ((combined_z, z, claimed_z), (combined_zw, zw, claimed_zw)):
         numerator = ext.ext_sub(combined, _as_array([claimed]))
         denominator = ext.ext_sub(ext.ext_from_base(points), _as_array([point]))
         term = ext.ext_mul(numerator, ext.ext_batch_inv(denominator))
@@ -135,6 +131,23 @@ def deep_on_lde(
 def correction_weight(alpha: Ext, n_at_z: int, n_shifted: int) -> Ext:
     """λ of the degree correction: the power of α after the randomiser's."""
     return alpha ** (n_at_z + n_shifted + 1)
+
+
+def _weights_and_claims(
+    alpha: Ext,
+    n_at_z: int,
+    n_shifted: int,
+    next_columns: Sequence[int],
+    values_at_z: Sequence[Ext],
+    values_at_zw: Sequence[Ext],
+) -> tuple[list[Ext], list[Ext], Ext, Ext]:
+    """The DEEP weights at z (every column's) and at zω (every shifted column's, 0 off
+    `next_columns`), and the claimed sums Σ α^k·v_k(z) and Σ α^k·v_k(zω) (`values_at_zw` in the
+    order of `next_columns`): one function for the prover's DEEP and the verifier's."""
+    coeff_z = ext_powers_list(alpha, n_at_z)
+    coeff_zw = _next_row_weights(alpha, n_at_z, n_shifted, next_columns)
+    claimed_zw = _dot([coeff_zw[c] for c in next_columns], values_at_zw)
+    return coeff_z, coeff_zw, _dot(coeff_z, values_at_z), claimed_zw
 
 
 def _next_row_weights(alpha: Ext, n_at_z: int, n_shifted: int, next_columns: Sequence[int]) -> list[Ext]:
@@ -170,13 +183,12 @@ class DeepAtQueries:
             raise ValueError("DEEP: the values at z and zω do not match the opened columns")
         self.n_shifted, self.n_at_z, self.next_columns = n_shifted, n_at_z, list(next_columns)
         self.z, self.zw = z, zw
-        weights_z = ext_powers_list(alpha, n_at_z)
-        next_weights = _next_row_weights(alpha, n_at_z, n_shifted, next_columns)
+        weights_z, next_weights, self._offset_z, self._offset_zw = _weights_and_claims(
+            alpha, n_at_z, n_shifted, next_columns, values_at_z, values_at_zw
+        )
         weights_zw = [next_weights[c] for c in next_columns]  # in the order of values_at_zw
         self._z0, self._z1 = [w.c0 for w in weights_z], [w.c1 for w in weights_z]
         self._zw0, self._zw1 = [w.c0 for w in weights_zw], [w.c1 for w in weights_zw]
-        self._offset_z = _dot(weights_z, values_at_z)
-        self._offset_zw = _dot(weights_zw, values_at_zw)
         self._randomizer_weight = alpha ** (n_at_z + n_shifted)
         self.correction_exponent = correction_exponent
         self._correction = correction_weight(alpha, n_at_z, n_shifted) if correction_exponent else None
@@ -193,18 +205,11 @@ class DeepAtQueries:
         if len(shifted_row) != self.n_shifted or len(row) != self.n_at_z:
             raise ValueError("DEEP: an opened row has another width than the proof's columns")
         next_values = [row[c] for c in self.next_columns]
-        at_z = _weighted_sum(self._z0, self._z1, row) - self._offset_z
-        at_zw = _weighted_sum(self._zw0, self._zw1, next_values) - self._offset_zw
+        at_z = ext_base_dot(self._z0, self._z1, row) - self._offset_z
+        at_zw = ext_base_dot(self._zw0, self._zw1, next_values) - self._offset_zw
         result = at_z * (Ext(x, 0) - self.z).inverse() + at_zw * (Ext(x, 0) - self.zw).inverse()
         if randomizer_row is not None:
             result = result + Ext(randomizer_row[0], randomizer_row[1]) * self._randomizer_weight
         if self._correction is not None:
             result = result * (Ext(1, 0) + self._correction * pow(x, self.correction_exponent, gl.P))
         return result
-
-
-def _weighted_sum(weights0: list[int], weights1: list[int], values: list[int]) -> Ext:
-    """Σ_c (w0_c + w1_c·u)·v_c for base elements v_c: two integer dot products, reduced once."""
-    c0 = sum(map(operator.mul, weights0, values)) % gl.P
-    c1 = sum(map(operator.mul, weights1, values)) % gl.P
-    return Ext(c0, c1)

@@ -17,7 +17,6 @@ row i, position t of layer ℓ's tree.
 from __future__ import annotations
 
 import functools
-import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +25,7 @@ from zkpor.field import extension as ext
 from zkpor.field import goldilocks as gl
 from zkpor.field import ntt
 from zkpor.field.extension import Ext
+from zkpor.field.pure import ext_base_dot, horner
 from zkpor.hash.transcript import Transcript
 from zkpor.stark.commitment import RowCommitment, commit_rows
 from zkpor.stark.domain import ProofDomain
@@ -125,7 +125,7 @@ def fold_coset(values: list[Ext], x: int, beta: Ext, factor: int) -> Ext:
     result = Ext(0, 0)
     weight = Ext(1, 0)
     for row in idft:
-        coefficient = Ext(sum(map(operator.mul, row, c0s)) % gl.P, sum(map(operator.mul, row, c1s)) % gl.P)
+        coefficient = ext_base_dot(c0s, c1s, row)
         result = result + coefficient * weight
         weight = weight * step
     return result
@@ -182,14 +182,6 @@ def query_positions(layout: FriLayout, indices: list[int]) -> list[list[int]]:
     return rows_per_layer
 
 
-def evaluate_polynomial(coefficients: list[Ext], x: int) -> Ext:
-    """Σ c_k·x^k at a base point x (Horner on the two coordinates apart)."""
-    c0 = c1 = 0
-    for c in reversed(coefficients):
-        c0, c1 = (c0 * x + c.c0) % gl.P, (c1 * x + c.c1) % gl.P
-    return Ext(c0, c1)
-
-
 def verify_queries(
     layout: FriLayout,
     layer_rows: list[dict[int, list[Ext]]],
@@ -221,6 +213,6 @@ def verify_queries(
         x = layout.layer_shift(layout.num_folds) * pow(
             ntt.root_of_unity(size.bit_length() - 1), position, gl.P
         ) % gl.P
-        if evaluate_polynomial(final_coefficients, x) != expected:
+        if horner(final_coefficients, x) != expected:
             return f"FRI final polynomial disagrees with the last layer at query {index}"
     return None
