@@ -102,11 +102,15 @@ def top_tree_leaves(batch_count: int) -> int:
     return 1 << max(0, (batch_count - 1).bit_length())
 
 
+def top_tree_leaf_digests(batch_roots: Sequence[Sequence[int]]) -> list[Digest]:
+    """The top tree's leaves: the batch roots, then the filler up to `top_tree_leaves`."""
+    level: list[Digest] = [tuple(r) for r in batch_roots]  # type: ignore[misc]
+    return level + [top_filler()] * (top_tree_leaves(len(level)) - len(level))
+
+
 def top_tree_levels(batch_roots: Sequence[Sequence[int]]) -> list[list[Digest]]:
     """Level 0 is the padded batch roots, the last level is [global root]."""
-    filler = top_filler()
-    level: list[Digest] = [tuple(r) for r in batch_roots]  # type: ignore[misc]
-    level += [filler] * (top_tree_leaves(len(level)) - len(level))
+    level = top_tree_leaf_digests(batch_roots)
     levels = [level]
     while len(level) > 1:
         level = [tuple(node_hash(level[i], level[i + 1])) for i in range(0, len(level), 2)]  # type: ignore[misc]

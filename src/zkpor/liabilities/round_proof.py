@@ -64,7 +64,7 @@ from zkpor.liabilities.published import (
     load_json_object,
     read_bounded,
     summary_document,
-    top_filler,
+    top_tree_leaf_digests,
     top_tree_leaves,
     tree_path,
 )
@@ -923,8 +923,8 @@ def export_user(round_dir: str | Path, uid: str, *, allow_stale: bool = False) -
 def top_tree(batch_roots: list[Digest]) -> list[list[Digest]]:
     """`published.top_tree_levels` (level 0 the padded batch roots, the last [global root]), a level
     per call to the vector kernels: 2,047 node hashes at 10^7 users take ~1 ms, not ~0.5 s."""
-    padded = list(batch_roots) + [top_filler()] * (top_tree_leaves(len(batch_roots)) - len(batch_roots))
-    level = np.array(padded, dtype=np.uint64).reshape(len(padded), 4)
+    leaves = top_tree_leaf_digests(batch_roots)
+    level = np.array(leaves, dtype=np.uint64).reshape(len(leaves), 4)
     levels = [level]
     while level.shape[0] > 1:
         level = poseidon2_lanes.hash_pairs(NODE_DOMAIN, level)
